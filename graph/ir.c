@@ -1,0 +1,319 @@
+/* IR helpers: errors, tensors, attributes, value lookup, freeing. */
+#include "graph/ir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+onnorm_status onn_fail(onnorm_error *err, onnorm_status code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+onnorm_status onn_prefix(onnorm_error *err, onnorm_status code, const char *fmt, ...)
+{
+    if (err) {
+        char head[512], old[sizeof err->message];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(head, sizeof head, fmt, ap);
+        va_end(ap);
+        memcpy(old, err->message, sizeof old);
+        old[sizeof old - 1] = '\0';
+        char both[sizeof head + sizeof old];
+        snprintf(both, sizeof both, "%s%s", head, old);
+        size_t n = strlen(both);
+        if (n >= sizeof err->message) n = sizeof err->message - 1;
+        memcpy(err->message, both, n);
+        err->message[n] = '\0';
+        err->code = code;
+    }
+    return code;
+}
+
+const char *onnorm_status_str(onnorm_status s)
+{
+    switch (s) {
+    case ONNORM_OK: return "ok";
+    case ONNORM_ERR_IO: return "I/O error";
+    case ONNORM_ERR_PARSE: return "parse error";
+    case ONNORM_ERR_INVALID: return "invalid model or argument";
+    case ONNORM_ERR_UNSUPPORTED: return "unsupported";
+    case ONNORM_ERR_SHAPE: return "shape mismatch";
+    case ONNORM_ERR_DTYPE: return "dtype mismatch";
+    case ONNORM_ERR_NOMEM: return "out of memory";
+    case ONNORM_ERR_NOT_FOUND: return "not found";
+    }
+    return "unknown status";
+}
+
+const char *onnorm_dtype_name(onnorm_dtype t)
+{
+    switch (t) {
+    case ONNORM_FLOAT: return "float32";
+    case ONNORM_UINT8: return "uint8";
+    case ONNORM_INT8: return "int8";
+    case ONNORM_UINT16: return "uint16";
+    case ONNORM_INT16: return "int16";
+    case ONNORM_INT32: return "int32";
+    case ONNORM_INT64: return "int64";
+    case ONNORM_STRING: return "string";
+    case ONNORM_BOOL: return "bool";
+    case ONNORM_FLOAT16: return "float16";
+    case ONNORM_DOUBLE: return "float64";
+    case ONNORM_UINT32: return "uint32";
+    case ONNORM_UINT64: return "uint64";
+    case ONNORM_BFLOAT16: return "bfloat16";
+    case ONNORM_UNDEFINED: break;
+    }
+    return "undefined";
+}
+
+size_t onnorm_dtype_size(onnorm_dtype t)
+{
+    switch (t) {
+    case ONNORM_UINT8:
+    case ONNORM_INT8:
+    case ONNORM_BOOL: return 1;
+    case ONNORM_UINT16:
+    case ONNORM_INT16:
+    case ONNORM_FLOAT16:
+    case ONNORM_BFLOAT16: return 2;
+    case ONNORM_FLOAT:
+    case ONNORM_INT32:
+    case ONNORM_UINT32: return 4;
+    case ONNORM_DOUBLE:
+    case ONNORM_INT64:
+    case ONNORM_UINT64: return 8;
+    default: return 0;
+    }
+}
+
+char *onn_strdup(const char *s)
+{
+    if (!s) s = "";
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+bool onn_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a) return false;
+    *out = a * b;
+    return true;
+}
+
+/* Product of dims[from..to); -1 if any dim is negative or the product
+ * does not fit in int64. */
+int64_t onn_dims_numel(const int64_t *dims, int from, int to)
+{
+    int64_t n = 1;
+    for (int i = from; i < to; i++) {
+        if (dims[i] < 0) return -1;
+        if (dims[i] != 0 && n > INT64_MAX / dims[i]) return -1;
+        n *= dims[i];
+    }
+    return n;
+}
+
+int64_t onnorm_tensor_numel(const onnorm_tensor *t)
+{
+    if (!t || t->rank < 0 || t->rank > ONNORM_MAX_RANK) return -1;
+    return onn_dims_numel(t->dims, 0, t->rank);
+}
+
+onnorm_tensor *onn_tensor_new(onnorm_dtype dtype, int rank, const int64_t *dims, onnorm_error *err)
+{
+    if (rank < 0 || rank > ONNORM_MAX_RANK) {
+        onn_fail(err, ONNORM_ERR_UNSUPPORTED, "rank %d exceeds the supported maximum %d", rank,
+                 ONNORM_MAX_RANK);
+        return NULL;
+    }
+    size_t esz = onnorm_dtype_size(dtype);
+    if (esz == 0) {
+        onn_fail(err, ONNORM_ERR_UNSUPPORTED, "element type %s (%d) is not supported",
+                 onnorm_dtype_name(dtype), (int)dtype);
+        return NULL;
+    }
+    int64_t numel = onn_dims_numel(dims, 0, rank);
+    size_t bytes;
+    if (numel < 0 || !onn_mul_size((size_t)numel, esz, &bytes)) {
+        onn_fail(err, ONNORM_ERR_NOMEM, "tensor element count overflows or has a negative dim");
+        return NULL;
+    }
+    onnorm_tensor *t = calloc(1, sizeof *t);
+    /* Allocate at least one byte so a zero-size tensor still has data. */
+    void *data = t ? calloc(bytes ? bytes : 1, 1) : NULL;
+    if (!t || !data) {
+        free(t);
+        free(data);
+        onn_fail(err, ONNORM_ERR_NOMEM, "cannot allocate a tensor of %zu bytes", bytes);
+        return NULL;
+    }
+    t->dtype = dtype;
+    t->rank = rank;
+    for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
+    t->data = data;
+    return t;
+}
+
+void onn_tensor_free(onnorm_tensor *t)
+{
+    if (!t) return;
+    free(t->data);
+    free(t->name);
+    free(t);
+}
+
+void onnorm_tensor_free(onnorm_tensor *t) { onn_tensor_free(t); }
+
+const char *onn_shape_str(const int64_t *dims, int rank, char *buf, size_t len)
+{
+    size_t used = 0;
+    used += (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < rank && used < len; i++) {
+        if (dims[i] < 0)
+            used += (size_t)snprintf(buf + used, len - used, "%s?", i ? "," : "");
+        else
+            used += (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "",
+                                     (long long)dims[i]);
+    }
+    if (used < len) snprintf(buf + used, len - used, "]");
+    return buf;
+}
+
+const onn_attr *onn_attr_find(const onn_node *n, const char *name)
+{
+    for (int i = 0; i < n->n_attr; i++)
+        if (strcmp(n->attrs[i].name, name) == 0) return &n->attrs[i];
+    return NULL;
+}
+
+bool onn_attr_float(const onn_node *n, const char *name, float dflt, float *out, onnorm_error *err)
+{
+    const onn_attr *a = onn_attr_find(n, name);
+    if (!a) {
+        *out = dflt;
+        return true;
+    }
+    if (a->type != ONN_ATTR_FLOAT) {
+        onn_fail(err, ONNORM_ERR_INVALID, "attribute '%s' must be a float", name);
+        return false;
+    }
+    *out = a->f;
+    return true;
+}
+
+bool onn_attr_int(const onn_node *n, const char *name, int64_t dflt, int64_t *out,
+                  onnorm_error *err)
+{
+    const onn_attr *a = onn_attr_find(n, name);
+    if (!a) {
+        *out = dflt;
+        return true;
+    }
+    if (a->type != ONN_ATTR_INT) {
+        onn_fail(err, ONNORM_ERR_INVALID, "attribute '%s' must be an int", name);
+        return false;
+    }
+    *out = a->i;
+    return true;
+}
+
+const char *onn_node_label(const onn_node *n, char *buf, size_t len)
+{
+    if (n->name && n->name[0])
+        snprintf(buf, len, "node '%s' (%s)", n->name, n->op_type);
+    else
+        snprintf(buf, len, "unnamed node (%s)", n->op_type);
+    return buf;
+}
+
+int onn_graph_find_value(const onn_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_values; i++)
+        if (strcmp(g->values[i].name, name) == 0) return i;
+    return -1;
+}
+
+int onn_graph_intern_value(onn_graph *g, const char *name)
+{
+    int i = onn_graph_find_value(g, name);
+    if (i >= 0) return i;
+    if (g->n_values == g->cap_values) {
+        int cap = g->cap_values ? g->cap_values * 2 : 16;
+        onn_value *v = realloc(g->values, (size_t)cap * sizeof *v);
+        if (!v) return -1;
+        g->values = v;
+        g->cap_values = cap;
+    }
+    onn_value *v = &g->values[g->n_values];
+    memset(v, 0, sizeof *v);
+    v->name = onn_strdup(name);
+    if (!v->name) return -1;
+    v->rank = -1;
+    v->producer = -1;
+    return g->n_values++;
+}
+
+int64_t onn_graph_opset(const onn_graph *g, const char *domain)
+{
+    /* "ai.onnx" and "" name the same default domain. */
+    if (strcmp(domain, "ai.onnx") == 0) domain = "";
+    for (int i = 0; i < g->n_opsets; i++) {
+        const char *d = g->opsets[i].domain;
+        if (strcmp(d, "ai.onnx") == 0) d = "";
+        if (strcmp(d, domain) == 0) return g->opsets[i].version;
+    }
+    return -1;
+}
+
+static void attr_free(onn_attr *a)
+{
+    free(a->name);
+    free(a->s);
+    onn_tensor_free(a->t);
+    free(a->floats);
+    free(a->ints);
+    for (size_t i = 0; a->strings && i < a->n; i++) free(a->strings[i]);
+    free(a->strings);
+    for (size_t i = 0; a->tensors && i < a->n; i++) onn_tensor_free(a->tensors[i]);
+    free(a->tensors);
+}
+
+void onn_graph_free(onn_graph *g)
+{
+    if (!g) return;
+    for (int i = 0; i < g->n_nodes; i++) {
+        onn_node *n = &g->nodes[i];
+        free(n->name);
+        free(n->op_type);
+        free(n->domain);
+        free(n->in);
+        free(n->out);
+        for (int k = 0; k < n->n_attr; k++) attr_free(&n->attrs[k]);
+        free(n->attrs);
+    }
+    free(g->nodes);
+    for (int i = 0; i < g->n_values; i++) {
+        free(g->values[i].name);
+        onn_tensor_free(g->values[i].init);
+    }
+    free(g->values);
+    for (int i = 0; i < g->n_opsets; i++) free(g->opsets[i].domain);
+    free(g->opsets);
+    free(g->inputs);
+    free(g->outputs);
+    free(g->feeds);
+    free(g->source);
+    free(g);
+}

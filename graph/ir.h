@@ -1,0 +1,142 @@
+/*
+ * The internal graph representation. The loader turns a ModelProto into an
+ * onn_graph; nothing past the loader sees protobuf structures.
+ *
+ * Values (tensors flowing along edges) and nodes live in flat arrays and
+ * refer to each other by index, so a graph is trivially freed and a session
+ * can keep per-value state in a parallel array.
+ */
+#ifndef ONN_IR_H
+#define ONN_IR_H
+
+#include "onnorm.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum onn_attr_type {
+    ONN_ATTR_UNDEFINED = 0,
+    ONN_ATTR_FLOAT = 1,
+    ONN_ATTR_INT = 2,
+    ONN_ATTR_STRING = 3,
+    ONN_ATTR_TENSOR = 4,
+    ONN_ATTR_GRAPH = 5,
+    ONN_ATTR_FLOATS = 6,
+    ONN_ATTR_INTS = 7,
+    ONN_ATTR_STRINGS = 8,
+    ONN_ATTR_TENSORS = 9,
+    ONN_ATTR_GRAPHS = 10
+} onn_attr_type;
+
+typedef struct onn_attr {
+    char *name;
+    onn_attr_type type;
+    float f;
+    int64_t i;
+    char *s; /* NUL-terminated copy; s_len keeps embedded NULs countable */
+    size_t s_len;
+    onnorm_tensor *t;
+    size_t n; /* element count of floats / ints / strings / tensors */
+    float *floats;
+    int64_t *ints;
+    char **strings;
+    onnorm_tensor **tensors;
+} onn_attr;
+
+struct onn_kernel;
+
+typedef struct onn_node {
+    char *name;
+    char *op_type;
+    char *domain; /* "" for ai.onnx */
+    int n_in, n_out;
+    int *in;  /* value index, -1 for an omitted optional input */
+    int *out; /* value index, -1 for an omitted optional output */
+    int n_attr;
+    onn_attr *attrs;
+    int64_t opset;                 /* model's opset for the node's domain */
+    const struct onn_kernel *kernel; /* NULL when unsupported */
+} onn_node;
+
+typedef struct onn_value {
+    char *name;
+    onnorm_dtype dtype; /* declared or inferred; UNDEFINED when unknown */
+    int rank;           /* -1 when unknown */
+    int64_t dims[ONNORM_MAX_RANK]; /* -1 for a symbolic dim */
+    onnorm_tensor *init; /* constant data (initializer / Constant), else NULL */
+    int producer;        /* node index, -1 for graph inputs and constants */
+    bool is_input;
+    bool is_output;
+} onn_value;
+
+typedef struct onn_opset {
+    char *domain;
+    int64_t version;
+} onn_opset;
+
+typedef struct onn_graph {
+    char *source; /* file name or buffer label, for messages */
+    int64_t ir_version;
+    int n_opsets;
+    onn_opset *opsets;
+    int n_values, cap_values;
+    onn_value *values;
+    int n_nodes;
+    onn_node *nodes; /* in topological order after onn_graph_finalize() */
+    int n_inputs;
+    int *inputs; /* every graph input, in declaration order */
+    int n_outputs;
+    int *outputs;
+    int n_feeds;
+    int *feeds; /* graph inputs without an initializer: what a caller must bind */
+} onn_graph;
+
+/* ---- errors ------------------------------------------------------------- */
+/* Records a formatted message in err (if not NULL) and returns code. */
+onnorm_status onn_fail(onnorm_error *err, onnorm_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes an existing message with more context ("file: " ...). */
+onnorm_status onn_prefix(onnorm_error *err, onnorm_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- memory helpers ----------------------------------------------------- */
+char *onn_strdup(const char *s);
+/* a * b with overflow detection; returns false on overflow. */
+bool onn_mul_size(size_t a, size_t b, size_t *out);
+
+/* ---- tensors ------------------------------------------------------------ */
+/* Shape helpers on onnorm_tensor; numel over dims [from, to). */
+int64_t onn_dims_numel(const int64_t *dims, int from, int to);
+onnorm_tensor *onn_tensor_new(onnorm_dtype dtype, int rank, const int64_t *dims,
+                              onnorm_error *err);
+void onn_tensor_free(onnorm_tensor *t);
+/* Formats "[2,3,4]" into buf. */
+const char *onn_shape_str(const int64_t *dims, int rank, char *buf, size_t len);
+
+/* ---- attributes --------------------------------------------------------- */
+const onn_attr *onn_attr_find(const onn_node *n, const char *name);
+/* Typed getters: return the default when the attribute is absent.
+ * A present attribute of the wrong kind is an error (returns false). */
+bool onn_attr_float(const onn_node *n, const char *name, float dflt, float *out,
+                    onnorm_error *err);
+bool onn_attr_int(const onn_node *n, const char *name, int64_t dflt, int64_t *out,
+                  onnorm_error *err);
+
+/* ---- graphs ------------------------------------------------------------- */
+void onn_graph_free(onn_graph *g);
+/* Index of the value called name, or -1. */
+int onn_graph_find_value(const onn_graph *g, const char *name);
+/* Adds (or finds) a value by name; returns its index or -1 on allocation failure. */
+int onn_graph_intern_value(onn_graph *g, const char *name);
+int64_t onn_graph_opset(const onn_graph *g, const char *domain);
+/* Validates edges, orders nodes topologically and binds a kernel to every
+ * node. With allow_unsupported false, any node without a kernel fails the
+ * call, and the message lists all of them. */
+onnorm_status onn_graph_finalize(onn_graph *g, bool allow_unsupported, onnorm_error *err);
+
+/* Short label "'name' (OpType)" for messages; uses a static-free buffer. */
+const char *onn_node_label(const onn_node *n, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * onnorm: load ONNX models and run their normalization operators on
+ * OpenMP-parallel C kernels.
+ *
+ * This is the only public header. Every call that can fail returns an
+ * onnorm_status and, when `err` is not NULL, writes a readable message
+ * naming the file, node and reason into it. The library keeps no global
+ * state: a loaded model is immutable, and any number of sessions created
+ * from it may run concurrently, each from its own thread.
+ *
+ *   onnorm_model *m; onnorm_session *s; onnorm_error e;
+ *   if (onnorm_model_load_file("model.onnx", 0, &m, &e)) puts(e.message);
+ *   onnorm_session_create(m, NULL, &s, &e);
+ *   onnorm_session_bind_input(s, "x", ONNORM_FLOAT, dims, 4, data, &e);
+ *   onnorm_session_run(s, &e);
+ *   onnorm_tensor y; onnorm_session_output(s, "y", &y, &e);
+ *   onnorm_session_free(s); onnorm_model_free(m);
+ */
+#ifndef ONNORM_H
+#define ONNORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ONNORM_VERSION "0.1.0"
+#define ONNORM_MAX_RANK 8
+
+typedef enum onnorm_status {
+    ONNORM_OK = 0,
+    ONNORM_ERR_IO,          /* a file could not be read or written */
+    ONNORM_ERR_PARSE,       /* not a valid protobuf / ONNX message */
+    ONNORM_ERR_INVALID,     /* structurally invalid model or argument */
+    ONNORM_ERR_UNSUPPORTED, /* unknown op, opset, dtype or attribute value */
+    ONNORM_ERR_SHAPE,       /* shapes do not fit */
+    ONNORM_ERR_DTYPE,       /* element types do not fit */
+    ONNORM_ERR_NOMEM,       /* allocation failed or size overflow */
+    ONNORM_ERR_NOT_FOUND    /* no input/output of that name */
+} onnorm_status;
+
+/* Element types use the ONNX TensorProto.DataType codes. */
+typedef enum onnorm_dtype {
+    ONNORM_UNDEFINED = 0,
+    ONNORM_FLOAT = 1,
+    ONNORM_UINT8 = 2,
+    ONNORM_INT8 = 3,
+    ONNORM_UINT16 = 4,
+    ONNORM_INT16 = 5,
+    ONNORM_INT32 = 6,
+    ONNORM_INT64 = 7,
+    ONNORM_STRING = 8,
+    ONNORM_BOOL = 9,
+    ONNORM_FLOAT16 = 10,
+    ONNORM_DOUBLE = 11,
+    ONNORM_UINT32 = 12,
+    ONNORM_UINT64 = 13,
+    ONNORM_BFLOAT16 = 16
+} onnorm_dtype;
+
+typedef struct onnorm_error {
+    onnorm_status code;
+    char message[1024];
+} onnorm_error;
+
+/*
+ * A dense, row-major tensor. Tensors returned by onnorm_session_output()
+ * are views into session memory (valid until the next run or free);
+ * tensors from onnorm_tensor_read_file() are owned by the caller and freed
+ * with onnorm_tensor_free().
+ */
+typedef struct onnorm_tensor {
+    onnorm_dtype dtype;
+    int rank;
+    int64_t dims[ONNORM_MAX_RANK];
+    void *data;
+    char *name; /* may be NULL */
+} onnorm_tensor;
+
+typedef struct onnorm_model onnorm_model;
+typedef struct onnorm_session onnorm_session;
+
+/* ---- utilities ---------------------------------------------------------- */
+const char *onnorm_status_str(onnorm_status s);
+const char *onnorm_dtype_name(onnorm_dtype t);
+size_t onnorm_dtype_size(onnorm_dtype t); /* 0 for unsupported types */
+/* Element count of a tensor; -1 if the dims are invalid or overflow. */
+int64_t onnorm_tensor_numel(const onnorm_tensor *t);
+
+/* Read / write a serialized ONNX TensorProto (the *.pb files of test folders). */
+onnorm_status onnorm_tensor_read_file(const char *path, onnorm_tensor **out, onnorm_error *err);
+onnorm_status onnorm_tensor_write_file(const char *path, const onnorm_tensor *t, onnorm_error *err);
+void onnorm_tensor_free(onnorm_tensor *t);
+
+/* ---- models ------------------------------------------------------------- */
+/* Flags for loading. By default a model with any node that no kernel supports
+ * is rejected at load time, and the error lists every such node. */
+#define ONNORM_LOAD_ALLOW_UNSUPPORTED 1u /* load anyway, for inspection only */
+
+onnorm_status onnorm_model_load_file(const char *path, unsigned flags, onnorm_model **out,
+                                     onnorm_error *err);
+/* `name` is used in error messages only (may be NULL). The buffer is copied. */
+onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char *name,
+                                       unsigned flags, onnorm_model **out, onnorm_error *err);
+void onnorm_model_free(onnorm_model *m);
+
+/* Graph inputs that must be fed (inputs backed by an initializer are optional
+ * and not listed here), and graph outputs, in graph order. */
+int onnorm_model_input_count(const onnorm_model *m);
+const char *onnorm_model_input_name(const onnorm_model *m, int i);
+/* Declared type of input i; unknown dims are -1. */
+onnorm_status onnorm_model_input_info(const onnorm_model *m, int i, onnorm_tensor *info);
+int onnorm_model_output_count(const onnorm_model *m);
+const char *onnorm_model_output_name(const onnorm_model *m, int i);
+
+/* Introspection for tools. */
+int64_t onnorm_model_ir_version(const onnorm_model *m);
+int onnorm_model_opset_count(const onnorm_model *m);
+void onnorm_model_opset(const onnorm_model *m, int i, const char **domain, int64_t *version);
+int onnorm_model_node_count(const onnorm_model *m);
+/* Describes node i (in execution order); `kernel_version` is the since_version
+ * of the kernel chosen for it, or 0 when unsupported. */
+void onnorm_model_node(const onnorm_model *m, int i, const char **name, const char **op_type,
+                       const char **domain, int *kernel_version);
+
+/* ---- sessions ----------------------------------------------------------- */
+typedef struct onnorm_session_options {
+    int num_threads;        /* 0 = OpenMP default (all cores) */
+    int optimization_level; /* 0 = no graph rewrites; 1 = default */
+} onnorm_session_options;
+
+void onnorm_session_options_init(onnorm_session_options *o);
+onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_options *opts,
+                                    onnorm_session **out, onnorm_error *err);
+/* Binds input `name` to caller memory. The data is read during run and must
+ * stay valid until then; it is not copied. */
+onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onnorm_dtype dtype,
+                                        const int64_t *dims, int rank, const void *data,
+                                        onnorm_error *err);
+onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err);
+/* A view of output `name` after a successful run. */
+onnorm_status onnorm_session_output(const onnorm_session *s, const char *name, onnorm_tensor *out,
+                                    onnorm_error *err);
+void onnorm_session_free(onnorm_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

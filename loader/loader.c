@@ -1,0 +1,326 @@
+/*
+ * ModelProto -> onn_graph. The protobuf tree is walked once and copied into
+ * the IR; Constant nodes become constant values here, so no later stage
+ * needs to know about them.
+ */
+#include "loader/loader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct load_ctx {
+    onn_graph *g;
+    onnorm_error *err;
+} load_ctx;
+
+static onnorm_status nomem(load_ctx *c)
+{
+    return onn_fail(c->err, ONNORM_ERR_NOMEM, "%s: out of memory while loading", c->g->source);
+}
+
+/* Copies a TypeProto's tensor element type and shape into a value. */
+static void read_type(onn_value *v, const Onnx__TypeProto *tp)
+{
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) return;
+    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    if (tt->has_elem_type) v->dtype = (onnorm_dtype)tt->elem_type;
+    if (!tt->shape || tt->shape->n_dim > ONNORM_MAX_RANK) return;
+    v->rank = (int)tt->shape->n_dim;
+    for (size_t i = 0; i < tt->shape->n_dim; i++) {
+        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
+        bool fixed = d && d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+                     d->dim_value >= 0;
+        v->dims[i] = fixed ? d->dim_value : -1;
+    }
+}
+
+static onnorm_status read_value_list(load_ctx *c, Onnx__ValueInfoProto **vi, size_t n, int **ids,
+                                     int *count, bool is_input)
+{
+    *ids = calloc(n ? n : 1, sizeof **ids);
+    if (!*ids) return nomem(c);
+    *count = (int)n;
+    for (size_t i = 0; i < n; i++) {
+        if (!vi[i]->name || !vi[i]->name[0])
+            return onn_fail(c->err, ONNORM_ERR_INVALID, "%s: graph %s %zu has no name",
+                            c->g->source, is_input ? "input" : "output", i);
+        int id = onn_graph_intern_value(c->g, vi[i]->name);
+        if (id < 0) return nomem(c);
+        onn_value *v = &c->g->values[id];
+        read_type(v, vi[i]->type);
+        if (is_input) {
+            if (v->is_input)
+                return onn_fail(c->err, ONNORM_ERR_INVALID, "%s: graph input '%s' is listed twice",
+                                c->g->source, v->name);
+            v->is_input = true;
+        } else {
+            v->is_output = true;
+        }
+        (*ids)[i] = id;
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status add_constant(load_ctx *c, const char *name, onnorm_tensor *t)
+{
+    int id = onn_graph_intern_value(c->g, name);
+    if (id < 0) {
+        onn_tensor_free(t);
+        return nomem(c);
+    }
+    onn_value *v = &c->g->values[id];
+    if (v->init) {
+        onn_tensor_free(t);
+        return onn_fail(c->err, ONNORM_ERR_INVALID, "%s: constant '%s' is defined twice",
+                        c->g->source, name);
+    }
+    v->init = t;
+    v->dtype = t->dtype;
+    v->rank = t->rank;
+    memcpy(v->dims, t->dims, sizeof v->dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_attr *a)
+{
+    a->name = onn_strdup(ap->name);
+    if (!a->name) return nomem(c);
+    a->type = (onn_attr_type)ap->type;
+    onnorm_status st = ONNORM_OK;
+    switch (ap->type) {
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: a->f = ap->f; break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: a->i = ap->i; break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
+        a->s = malloc(ap->s.len + 1);
+        if (!a->s) return nomem(c);
+        if (ap->s.len) memcpy(a->s, ap->s.data, ap->s.len);
+        a->s[ap->s.len] = '\0';
+        a->s_len = ap->s.len;
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
+        if (!ap->t)
+            return onn_fail(c->err, ONNORM_ERR_INVALID, "attribute '%s' has no tensor", ap->name);
+        st = onn_tensor_from_proto(ap->t, &a->t, c->err);
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+        a->n = ap->n_floats;
+        a->floats = malloc((a->n ? a->n : 1) * sizeof(float));
+        if (!a->floats) return nomem(c);
+        if (a->n) memcpy(a->floats, ap->floats, a->n * sizeof(float));
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+        a->n = ap->n_ints;
+        a->ints = malloc((a->n ? a->n : 1) * sizeof(int64_t));
+        if (!a->ints) return nomem(c);
+        if (a->n) memcpy(a->ints, ap->ints, a->n * sizeof(int64_t));
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
+        a->strings = calloc(ap->n_strings ? ap->n_strings : 1, sizeof(char *));
+        if (!a->strings) return nomem(c);
+        a->n = ap->n_strings;
+        for (size_t i = 0; i < a->n; i++) {
+            a->strings[i] = malloc(ap->strings[i].len + 1);
+            if (!a->strings[i]) return nomem(c);
+            if (ap->strings[i].len) memcpy(a->strings[i], ap->strings[i].data, ap->strings[i].len);
+            a->strings[i][ap->strings[i].len] = '\0';
+        }
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS:
+        a->tensors = calloc(ap->n_tensors ? ap->n_tensors : 1, sizeof(onnorm_tensor *));
+        if (!a->tensors) return nomem(c);
+        a->n = ap->n_tensors;
+        for (size_t i = 0; i < a->n && !st; i++)
+            st = onn_tensor_from_proto(ap->tensors[i], &a->tensors[i], c->err);
+        break;
+    default:
+        /* Graphs, sparse tensors and type protos are kept as a tag only: no
+         * supported operator reads them. */
+        break;
+    }
+    if (st) return onn_prefix(c->err, st, "attribute '%s': ", ap->name);
+    return ONNORM_OK;
+}
+
+/* Turns a Constant node into a constant value (opset 1..21 forms). */
+static onnorm_status fold_constant(load_ctx *c, const Onnx__NodeProto *np)
+{
+    if (np->n_output != 1 || np->n_attribute != 1)
+        return onn_fail(c->err, ONNORM_ERR_INVALID,
+                        "%s: Constant node '%s' needs exactly one output and one attribute",
+                        c->g->source, np->name);
+    const Onnx__AttributeProto *ap = np->attribute[0];
+    onnorm_tensor *t = NULL;
+    onnorm_status st = ONNORM_OK;
+    const char *an = ap->name;
+    if (strcmp(an, "value") == 0 && ap->t) {
+        st = onn_tensor_from_proto(ap->t, &t, c->err);
+    } else if (strcmp(an, "value_float") == 0 || strcmp(an, "value_int") == 0) {
+        bool isf = an[6] == 'f';
+        t = onn_tensor_new(isf ? ONNORM_FLOAT : ONNORM_INT64, 0, NULL, c->err);
+        if (!t) return nomem(c);
+        if (isf)
+            *(float *)t->data = ap->f;
+        else
+            *(int64_t *)t->data = ap->i;
+    } else if (strcmp(an, "value_floats") == 0 || strcmp(an, "value_ints") == 0) {
+        bool isf = an[6] == 'f';
+        int64_t n = (int64_t)(isf ? ap->n_floats : ap->n_ints);
+        t = onn_tensor_new(isf ? ONNORM_FLOAT : ONNORM_INT64, 1, &n, c->err);
+        if (!t) return nomem(c);
+        if (n) memcpy(t->data, isf ? (void *)ap->floats : (void *)ap->ints, (size_t)n * (isf ? 4 : 8));
+    } else {
+        return onn_fail(c->err, ONNORM_ERR_UNSUPPORTED,
+                        "%s: Constant node '%s': attribute '%s' is not supported", c->g->source,
+                        np->name, an);
+    }
+    if (st)
+        return onn_prefix(c->err, st, "%s: Constant node '%s': ", c->g->source, np->name);
+    return add_constant(c, np->output[0], t);
+}
+
+/* Maps a list of edge names to value ids; "" (an omitted optional) is -1. */
+static onnorm_status map_edges(load_ctx *c, char **names, size_t n, int **ids)
+{
+    *ids = malloc((n ? n : 1) * sizeof **ids);
+    if (!*ids) return nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i] || !names[i][0]) {
+            (*ids)[i] = -1;
+            continue;
+        }
+        int id = onn_graph_intern_value(c->g, names[i]);
+        if (id < 0) return nomem(c);
+        (*ids)[i] = id;
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status add_node(load_ctx *c, const Onnx__NodeProto *np)
+{
+    onn_graph *g = c->g;
+    onn_node *n = &g->nodes[g->n_nodes++];
+    memset(n, 0, sizeof *n);
+    n->name = onn_strdup(np->name);
+    n->op_type = onn_strdup(np->op_type);
+    n->domain = onn_strdup(np->domain && strcmp(np->domain, "ai.onnx") ? np->domain : "");
+    if (!n->name || !n->op_type || !n->domain) return nomem(c);
+    if (!n->op_type[0])
+        return onn_fail(c->err, ONNORM_ERR_INVALID, "%s: node %d ('%s') has no op_type", g->source,
+                        g->n_nodes - 1, n->name);
+    n->n_in = (int)np->n_input;
+    n->n_out = (int)np->n_output;
+    onnorm_status st = map_edges(c, np->input, np->n_input, &n->in);
+    if (!st) st = map_edges(c, np->output, np->n_output, &n->out);
+    if (st) return st;
+    n->attrs = calloc(np->n_attribute ? np->n_attribute : 1, sizeof *n->attrs);
+    if (!n->attrs) return nomem(c);
+    for (size_t i = 0; i < np->n_attribute; i++) {
+        n->n_attr++;
+        st = copy_attr(c, np->attribute[i], &n->attrs[i]);
+        if (st) {
+            char lbl[256];
+            return onn_prefix(c->err, st, "%s: %s: ", g->source, onn_node_label(n, lbl, sizeof lbl));
+        }
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status load_graph(load_ctx *c, const Onnx__GraphProto *gp)
+{
+    onn_graph *g = c->g;
+    onnorm_status st;
+    /* Initializers first, so inputs that have one are known to be optional. */
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        const Onnx__TensorProto *tp = gp->initializer[i];
+        if (!tp->name || !tp->name[0])
+            return onn_fail(c->err, ONNORM_ERR_INVALID, "%s: initializer %zu has no name",
+                            g->source, i);
+        onnorm_tensor *t;
+        st = onn_tensor_from_proto(tp, &t, c->err);
+        if (st) return onn_prefix(c->err, st, "%s: initializer: ", g->source);
+        st = add_constant(c, tp->name, t);
+        if (st) return st;
+    }
+    if (gp->n_sparse_initializer)
+        return onn_fail(c->err, ONNORM_ERR_UNSUPPORTED, "%s: sparse initializers are not supported",
+                        g->source);
+    st = read_value_list(c, gp->input, gp->n_input, &g->inputs, &g->n_inputs, true);
+    if (!st) st = read_value_list(c, gp->output, gp->n_output, &g->outputs, &g->n_outputs, false);
+    if (st) return st;
+    for (size_t i = 0; i < gp->n_value_info; i++) {
+        if (!gp->value_info[i]->name || !gp->value_info[i]->name[0]) continue;
+        int id = onn_graph_intern_value(g, gp->value_info[i]->name);
+        if (id < 0) return nomem(c);
+        if (!g->values[id].init) read_type(&g->values[id], gp->value_info[i]->type);
+    }
+    g->feeds = calloc(g->n_inputs ? (size_t)g->n_inputs : 1, sizeof *g->feeds);
+    if (!g->feeds) return nomem(c);
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!g->values[g->inputs[i]].init) g->feeds[g->n_feeds++] = g->inputs[i];
+
+    g->nodes = calloc(gp->n_node ? gp->n_node : 1, sizeof *g->nodes);
+    if (!g->nodes) return nomem(c);
+    for (size_t i = 0; i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        bool is_default = !np->domain || !np->domain[0] || !strcmp(np->domain, "ai.onnx");
+        st = (is_default && np->op_type && !strcmp(np->op_type, "Constant")) ? fold_constant(c, np)
+                                                                              : add_node(c, np);
+        if (st) return st;
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status load_opsets(load_ctx *c, const Onnx__ModelProto *mp)
+{
+    onn_graph *g = c->g;
+    g->opsets = calloc(mp->n_opset_import ? mp->n_opset_import : 1, sizeof *g->opsets);
+    if (!g->opsets) return nomem(c);
+    for (size_t i = 0; i < mp->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *op = mp->opset_import[i];
+        g->opsets[i].domain = onn_strdup(op->domain);
+        if (!g->opsets[i].domain) return nomem(c);
+        g->opsets[i].version = op->has_version ? op->version : 1;
+        g->n_opsets++;
+    }
+    if (g->n_opsets == 0) {
+        /* Models from before opset_import existed (IR version 1-2) mean ai.onnx opset 1. */
+        g->opsets[0].domain = onn_strdup("");
+        if (!g->opsets[0].domain) return nomem(c);
+        g->opsets[0].version = 1;
+        g->n_opsets = 1;
+    }
+    return ONNORM_OK;
+}
+
+onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *source, onn_graph **out,
+                             onnorm_error *err)
+{
+    *out = NULL;
+    onn_graph *g = calloc(1, sizeof *g);
+    if (!g || !(g->source = onn_strdup(source ? source : "<buffer>"))) {
+        free(g);
+        return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    }
+    load_ctx c = {g, err};
+    onnorm_status st = ONNORM_OK;
+    Onnx__ModelProto *mp = size ? onnx__model_proto__unpack(NULL, size, data) : NULL;
+    if (!mp) {
+        st = onn_fail(err, ONNORM_ERR_PARSE,
+                      "%s: not an ONNX model (the file is empty, truncated or not protobuf)",
+                      g->source);
+    } else if (!mp->graph) {
+        st = onn_fail(err, ONNORM_ERR_PARSE, "%s: not an ONNX model (no graph)", g->source);
+    } else {
+        g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
+        st = load_opsets(&c, mp);
+        if (!st) st = load_graph(&c, mp->graph);
+    }
+    if (mp) onnx__model_proto__free_unpacked(mp, NULL);
+    if (st) {
+        onn_graph_free(g);
+        return st;
+    }
+    *out = g;
+    return ONNORM_OK;
+}

@@ -1,0 +1,17 @@
+/* The loader: ONNX protobuf (via protobuf-c bindings generated at build
+ * time from the ONNX schema) -> onn_graph. */
+#ifndef ONN_LOADER_H
+#define ONN_LOADER_H
+
+#include "graph/ir.h"
+#include "onnx.pb-c.h"
+
+onnorm_status onn_tensor_from_proto(const Onnx__TensorProto *tp, onnorm_tensor **out,
+                                    onnorm_error *err);
+/* Reads a whole file into a malloc'ed buffer. */
+onnorm_status onn_read_file(const char *path, uint8_t **data, size_t *size, onnorm_error *err);
+/* Parses a serialized ModelProto into a graph. `source` names it in messages. */
+onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *source,
+                             onn_graph **out, onnorm_error *err);
+
+#endif

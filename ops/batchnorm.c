@@ -1,0 +1,173 @@
+/*
+ * BatchNormalization, opsets 1, 6, 7, 9, 14 and 15.
+ *
+ *   inference: y = (x - mean[c]) / sqrt(var[c] + eps) * scale[c] + B[c]
+ *   training:  the same with the batch mean and population variance over
+ *              every axis but 1, and running statistics
+ *              running = input * momentum + batch * (1 - momentum).
+ *
+ * How the mode is chosen per opset (ONNX-NORMS.md, section 1):
+ *   1, 6:   is_test = 0 (the default) means training;
+ *   7 - 13: training exactly when more than the Y output is requested;
+ *   14, 15: training_mode attribute; outputs 1 and 3 only.
+ * Outputs 3 and 4 of opsets below 14 (saved_mean, saved_var) are the batch
+ * mean and population variance. spatial = 0 (opsets 1 - 7) makes the
+ * parameters per activation, shaped (C, D1, ..., Dn).
+ */
+#include "ops/kernel.h"
+#include "ops/moments.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct bn_cfg {
+    float epsilon, momentum;
+    bool training;
+    int64_t n, c, s; /* X viewed as [N, C, S] */
+} bn_cfg;
+
+static int requested_outputs(const onn_kctx *ctx)
+{
+    int k = 0;
+    for (int i = 0; i < ctx->n_out; i++)
+        if (ctx->out[i]) k++;
+    return k;
+}
+
+static onnorm_status read_cfg(onn_kctx *ctx, bn_cfg *cfg)
+{
+    const onn_node *nd = ctx->node;
+    int ver = ctx->node->kernel->since_version;
+    int64_t is_test = 0, spatial = 1, training_mode = 0;
+    if (!onn_attr_float(nd, "epsilon", 1e-5f, &cfg->epsilon, ctx->err) ||
+        !onn_attr_float(nd, "momentum", 0.9f, &cfg->momentum, ctx->err) ||
+        (ver < 7 && !onn_attr_int(nd, "is_test", 0, &is_test, ctx->err)) ||
+        (ver < 9 && !onn_attr_int(nd, "spatial", 1, &spatial, ctx->err)) ||
+        (ver >= 14 && !onn_attr_int(nd, "training_mode", 0, &training_mode, ctx->err)))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+    int outs = requested_outputs(ctx);
+    if (ver >= 14) {
+        cfg->training = training_mode != 0;
+        if (!cfg->training && ctx->n_out > 1 && outs > 1)
+            return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                             "training_mode=0 allows only the Y output, %d are requested", outs);
+        if (ctx->n_out != 1 && ctx->n_out != 3)
+            return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                             "BatchNormalization-%d has 1 or 3 outputs, the node lists %d", ver,
+                             ctx->n_out);
+    } else if (ver >= 7) {
+        cfg->training = outs > 1;
+    } else {
+        cfg->training = is_test == 0;
+    }
+    const onnorm_tensor *x = ctx->in[0];
+    if (x->rank == 1 && ver >= 9) { /* 1-D X: N elements, C = 1 */
+        cfg->n = x->dims[0], cfg->c = 1, cfg->s = 1;
+    } else if (x->rank < 2) {
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must have rank >= 2, got rank %d", x->rank);
+    } else if (spatial == 0) {
+        cfg->n = x->dims[0], cfg->c = onn_dims_numel(x->dims, 1, x->rank), cfg->s = 1;
+    } else {
+        cfg->n = x->dims[0], cfg->c = x->dims[1], cfg->s = onn_dims_numel(x->dims, 2, x->rank);
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status bn_infer(onn_kctx *ctx)
+{
+    onnorm_status st = onn_check_float_input(ctx, 0, "X");
+    if (st) return st;
+    bn_cfg cfg;
+    if ((st = read_cfg(ctx, &cfg))) return st;
+    static const char *names[] = {"X", "scale", "B", "mean", "var"};
+    const onnorm_tensor *x = ctx->in[0];
+    for (int i = 1; i < 5; i++) {
+        const onnorm_tensor *p = ctx->in[i];
+        if (!p) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", names[i]);
+        /* Per-activation parameters (spatial=0) may keep their (C, D...) shape. */
+        if (p->rank != 1 && onn_dims_numel(p->dims, 0, p->rank) == cfg.c && cfg.s == 1 &&
+            p->dtype == x->dtype)
+            continue;
+        if ((st = onn_check_param(ctx, i, names[i], cfg.c, x->dtype))) return st;
+    }
+    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    for (int i = 1; i < ctx->n_out; i++) {
+        const onnorm_tensor *src = ctx->in[i == 1 || i == 3 ? 3 : 4];
+        onn_set_output(ctx, i, src->dtype, src->rank, src->dims);
+    }
+    return ONNORM_OK;
+}
+
+/* Batch statistics of channel c over all N planes. */
+static void channel_moments(const onnorm_tensor *x, const bn_cfg *cfg, int64_t c, double *mean,
+                            double *var)
+{
+    onn_acc acc;
+    onn_acc_init(&acc);
+    for (int64_t n = 0; n < cfg->n; n++) onn_acc_add(x->dtype, x->data, (n * cfg->c + c) * cfg->s, cfg->s, &acc);
+    onn_acc_result(&acc, mean, var);
+}
+
+static onnorm_status bn_run(onn_kctx *ctx)
+{
+    bn_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    const onnorm_dtype pt = ctx->in[3]->dtype;
+    const int64_t C = cfg.c;
+    double *mean = malloc((size_t)(C ? C : 1) * sizeof *mean);
+    double *var = malloc((size_t)(C ? C : 1) * sizeof *var);
+    if (!mean || !var) {
+        free(mean), free(var);
+        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
+    }
+    int nt = onn_threads_for(ctx, cfg.n * C * cfg.s, C);
+    if (cfg.training) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t c = 0; c < C; c++) channel_moments(x, &cfg, c, &mean[c], &var[c]);
+    } else {
+        for (int64_t c = 0; c < C; c++) {
+            mean[c] = onn_load(pt, ctx->in[3]->data, c);
+            var[c] = onn_load(pt, ctx->in[4]->data, c);
+        }
+    }
+    const int64_t planes = cfg.n * C;
+    nt = onn_threads_for(ctx, planes * cfg.s, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        int64_t c = p % C;
+        double inv = 1.0 / sqrt(var[c] + (double)cfg.epsilon);
+        double a = onn_load(x->dtype, ctx->in[1]->data, c) * inv;
+        double b = onn_load(x->dtype, ctx->in[2]->data, c);
+        onn_affine(x->dtype, x->data, y->data, p * cfg.s, cfg.s, mean[c], a, b);
+    }
+    if (cfg.training) {
+        const double m = cfg.momentum;
+        for (int64_t c = 0; c < C; c++) {
+            double rm = onn_load(pt, ctx->in[3]->data, c) * m + mean[c] * (1.0 - m);
+            double rv = onn_load(pt, ctx->in[4]->data, c) * m + var[c] * (1.0 - m);
+            if (ctx->n_out > 1 && ctx->out[1]) onn_store(pt, ctx->out[1]->data, c, rm);
+            if (ctx->n_out > 2 && ctx->out[2]) onn_store(pt, ctx->out[2]->data, c, rv);
+            if (ctx->n_out > 3 && ctx->out[3]) onn_store(pt, ctx->out[3]->data, c, mean[c]);
+            if (ctx->n_out > 4 && ctx->out[4]) onn_store(pt, ctx->out[4]->data, c, var[c]);
+        }
+    } else {
+        /* Opsets 1 and 6 in test mode may still list the pass-through outputs. */
+        for (int i = 1; i < ctx->n_out && i < 5; i++)
+            if (ctx->out[i])
+                for (int64_t c = 0; c < C; c++)
+                    onn_store(pt, ctx->out[i]->data, c, i == 1 || i == 3 ? mean[c] : var[c]);
+    }
+    free(mean);
+    free(var);
+    return ONNORM_OK;
+}
+
+#define BN_KERNEL(ver, max_out) {"", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, bn_run}
+
+const onn_kernel onn_kernels_batchnorm[] = {
+    BN_KERNEL(1, 5), BN_KERNEL(6, 5), BN_KERNEL(7, 5), BN_KERNEL(9, 5), BN_KERNEL(14, 3), BN_KERNEL(15, 3),
+};
+const int onn_kernels_batchnorm_count = sizeof onn_kernels_batchnorm / sizeof onn_kernels_batchnorm[0];

@@ -1,0 +1,69 @@
+/*
+ * The kernel interface and the versioned registry.
+ *
+ * Every kernel provides two functions:
+ *   infer: checks attributes, input dtypes and shapes, and fills in the
+ *          dtype and shape of every produced output (no data is touched);
+ *   run:   computes the outputs, whose buffers the session has allocated
+ *          from the shapes infer produced.
+ * Both report problems through ctx->err with onn_kfail(), which prefixes the
+ * node's name and op type.
+ */
+#ifndef ONN_KERNEL_H
+#define ONN_KERNEL_H
+
+#include "graph/ir.h"
+
+typedef struct onn_kctx {
+    const onn_node *node;
+    int n_in, n_out;
+    onnorm_tensor **in;  /* NULL entries for omitted optional inputs */
+    onnorm_tensor **out; /* NULL entries for omitted optional outputs */
+    int num_threads;     /* >= 1 */
+    onnorm_error *err;
+} onn_kctx;
+
+typedef struct onn_kernel {
+    const char *domain; /* "" for ai.onnx */
+    const char *op_type;
+    int since_version;
+    int min_inputs, max_inputs;
+    int min_outputs, max_outputs;
+    onnorm_status (*infer)(onn_kctx *ctx);
+    onnorm_status (*run)(onn_kctx *ctx);
+} onn_kernel;
+
+/* The kernel with the highest since_version <= opset, or NULL. */
+const onn_kernel *onn_registry_find(const char *domain, const char *op_type, int64_t opset);
+/* True when some version of the op exists (to tell "unknown op" from "opset"). */
+bool onn_registry_knows(const char *domain, const char *op_type, int *lowest_version);
+/* Highest opset of a domain this build understands. */
+int64_t onn_registry_max_opset(const char *domain);
+
+onnorm_status onn_kfail(onn_kctx *ctx, onnorm_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Shared checks used by several kernels. */
+bool onn_is_float_type(onnorm_dtype t);
+onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what);
+/* Input i must be a rank-1 tensor of `len` elements with X's dtype. */
+onnorm_status onn_check_param(onn_kctx *ctx, int i, const char *what, int64_t len,
+                              onnorm_dtype dtype);
+/* Sets output i to the given dtype and shape (if the output is requested). */
+void onn_set_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int rank, const int64_t *dims);
+/* Resolves a possibly negative axis against rank r into [0, r). */
+bool onn_normalize_axis(int64_t axis, int rank, int *out);
+/* The number of OpenMP threads worth using for `work` elements of work. */
+int onn_threads_for(const onn_kctx *ctx, int64_t work, int64_t tasks);
+
+/* Kernel tables, one per op family. */
+extern const onn_kernel onn_kernels_batchnorm[];
+extern const int onn_kernels_batchnorm_count;
+extern const onn_kernel onn_kernels_instancenorm[];
+extern const int onn_kernels_instancenorm_count;
+extern const onn_kernel onn_kernels_layernorm[];
+extern const int onn_kernels_layernorm_count;
+extern const onn_kernel onn_kernels_groupnorm[];
+extern const int onn_kernels_groupnorm_count;
+
+#endif

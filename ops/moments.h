@@ -1,0 +1,66 @@
+/*
+ * The numeric core shared by every normalization kernel: slice statistics
+ * and the affine step that applies them.
+ *
+ * Statistics use shifted sums accumulated in double: every element is
+ * reduced as d = x - shift, where shift is the slice's first element, and
+ * sum(d), sum(d*d) are kept in double. Shifting removes a large common
+ * offset before it can cancel catastrophically (inputs whose mean is 1e4
+ * times their spread stay exact), and one pass reads the slice once.
+ * A constant slice gives exactly mean = x and var = 0.
+ *
+ * Kernels are written once against these typed-by-tag primitives; only the
+ * inner loops are stamped out per element type (see moments.c).
+ */
+#ifndef ONN_MOMENTS_H
+#define ONN_MOMENTS_H
+
+#include "onnorm.h"
+
+#include <stdint.h>
+
+typedef struct onn_acc {
+    double shift; /* first element seen */
+    double s1;    /* sum(x - shift) */
+    double s2;    /* sum((x - shift)^2) */
+    int64_t n;
+} onn_acc;
+
+static inline void onn_acc_init(onn_acc *a)
+{
+    a->shift = 0.0;
+    a->s1 = a->s2 = 0.0;
+    a->n = 0;
+}
+
+/* Adds n contiguous elements starting at element `off` of x. */
+void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc *a);
+
+/* Population mean and variance of everything added (0, 0 when empty). */
+static inline void onn_acc_result(const onn_acc *a, double *mean, double *var)
+{
+    if (a->n == 0) {
+        *mean = 0.0;
+        *var = 0.0;
+        return;
+    }
+    double m = a->s1 / (double)a->n;
+    double v = a->s2 / (double)a->n - m * m;
+    *mean = a->shift + m;
+    *var = v > 0.0 ? v : 0.0;
+}
+
+/* y[i] = (x[i] - mean) * scale + bias for i in [off, off + n). */
+void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
+                double scale, double bias);
+
+/* y[i] = (x[i] - mean) * inv * gamma[i] + beta[i] for i in [0, n), where x and
+ * y point at row `off` and gamma/beta (beta may be NULL) hold n elements. */
+void onn_affine_vec(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
+                    double inv, const void *gamma, const void *beta);
+
+/* Reads / writes element i of a float or double buffer as double. */
+double onn_load(onnorm_dtype t, const void *p, int64_t i);
+void onn_store(onnorm_dtype t, void *p, int64_t i, double v);
+
+#endif

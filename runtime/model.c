@@ -1,0 +1,102 @@
+/* The public model object: a loaded, validated, immutable graph. */
+#include "runtime/runtime.h"
+#include "loader/loader.h"
+#include "ops/kernel.h"
+
+#include <stdlib.h>
+
+onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char *name,
+                                       unsigned flags, onnorm_model **out, onnorm_error *err)
+{
+    if (!out || (!data && size))
+        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_buffer: invalid arguments");
+    *out = NULL;
+    onn_graph *g;
+    onnorm_status st = onn_load_model(data, size, name, &g, err);
+    if (st) return st;
+    st = onn_graph_finalize(g, (flags & ONNORM_LOAD_ALLOW_UNSUPPORTED) != 0, err);
+    onnorm_model *m = st ? NULL : calloc(1, sizeof *m);
+    if (!st && !m) st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    if (st) {
+        onn_graph_free(g);
+        return st;
+    }
+    m->g = g;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!g->nodes[i].kernel) m->unsupported++;
+    *out = m;
+    if (err) err->code = ONNORM_OK, err->message[0] = '\0';
+    return ONNORM_OK;
+}
+
+onnorm_status onnorm_model_load_file(const char *path, unsigned flags, onnorm_model **out,
+                                     onnorm_error *err)
+{
+    if (!path || !out) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_file: NULL argument");
+    uint8_t *buf;
+    size_t len;
+    onnorm_status st = onn_read_file(path, &buf, &len, err);
+    if (st) return st;
+    st = onnorm_model_load_buffer(buf, len, path, flags, out, err);
+    free(buf);
+    return st;
+}
+
+void onnorm_model_free(onnorm_model *m)
+{
+    if (!m) return;
+    onn_graph_free(m->g);
+    free(m);
+}
+
+int onnorm_model_input_count(const onnorm_model *m) { return m ? m->g->n_feeds : 0; }
+
+const char *onnorm_model_input_name(const onnorm_model *m, int i)
+{
+    if (!m || i < 0 || i >= m->g->n_feeds) return NULL;
+    return m->g->values[m->g->feeds[i]].name;
+}
+
+onnorm_status onnorm_model_input_info(const onnorm_model *m, int i, onnorm_tensor *info)
+{
+    if (!m || !info || i < 0 || i >= m->g->n_feeds) return ONNORM_ERR_NOT_FOUND;
+    const onn_value *v = &m->g->values[m->g->feeds[i]];
+    info->dtype = v->dtype;
+    info->rank = v->rank;
+    for (int k = 0; k < v->rank; k++) info->dims[k] = v->dims[k];
+    info->data = NULL;
+    info->name = v->name;
+    return ONNORM_OK;
+}
+
+int onnorm_model_output_count(const onnorm_model *m) { return m ? m->g->n_outputs : 0; }
+
+const char *onnorm_model_output_name(const onnorm_model *m, int i)
+{
+    if (!m || i < 0 || i >= m->g->n_outputs) return NULL;
+    return m->g->values[m->g->outputs[i]].name;
+}
+
+int64_t onnorm_model_ir_version(const onnorm_model *m) { return m ? m->g->ir_version : 0; }
+
+int onnorm_model_opset_count(const onnorm_model *m) { return m ? m->g->n_opsets : 0; }
+
+void onnorm_model_opset(const onnorm_model *m, int i, const char **domain, int64_t *version)
+{
+    if (!m || i < 0 || i >= m->g->n_opsets) return;
+    if (domain) *domain = m->g->opsets[i].domain;
+    if (version) *version = m->g->opsets[i].version;
+}
+
+int onnorm_model_node_count(const onnorm_model *m) { return m ? m->g->n_nodes : 0; }
+
+void onnorm_model_node(const onnorm_model *m, int i, const char **name, const char **op_type,
+                       const char **domain, int *kernel_version)
+{
+    if (!m || i < 0 || i >= m->g->n_nodes) return;
+    const onn_node *n = &m->g->nodes[i];
+    if (name) *name = n->name;
+    if (op_type) *op_type = n->op_type;
+    if (domain) *domain = n->domain;
+    if (kernel_version) *kernel_version = n->kernel ? n->kernel->since_version : 0;
+}

@@ -1,0 +1,12 @@
+/* Runtime objects behind the public opaque handles. */
+#ifndef ONN_RUNTIME_H
+#define ONN_RUNTIME_H
+
+#include "graph/ir.h"
+
+struct onnorm_model {
+    onn_graph *g;
+    int unsupported; /* nodes without a kernel (only with ONNORM_LOAD_ALLOW_UNSUPPORTED) */
+};
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * The onnorm command-line tool: run, test and inspect ONNX models.
+ * Uses only the public API in onnorm.h.
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "onnorm " ONNORM_VERSION " - ONNX normalization runtime\n"
+            "usage:\n"
+            "  onnorm run MODEL [--input NAME=FILE.pb ...] [--output-dir DIR]\n"
+            "                   [--threads N] [--repeat R]\n"
+            "  onnorm test DIR... [--rtol R] [--atol A]\n"
+            "  onnorm info MODEL\n");
+}
+
+double onn_cli_value(const onnorm_tensor *t, int64_t i)
+{
+    switch (t->dtype) {
+    case ONNORM_FLOAT: return ((const float *)t->data)[i];
+    case ONNORM_DOUBLE: return ((const double *)t->data)[i];
+    case ONNORM_INT64: return (double)((const int64_t *)t->data)[i];
+    case ONNORM_INT32: return ((const int32_t *)t->data)[i];
+    case ONNORM_INT16: return ((const int16_t *)t->data)[i];
+    case ONNORM_INT8: return ((const int8_t *)t->data)[i];
+    case ONNORM_UINT8:
+    case ONNORM_BOOL: return ((const uint8_t *)t->data)[i];
+    case ONNORM_UINT16: return ((const uint16_t *)t->data)[i];
+    case ONNORM_UINT32: return ((const uint32_t *)t->data)[i];
+    case ONNORM_UINT64: return (double)((const uint64_t *)t->data)[i];
+    default: return NAN;
+    }
+}
+
+const char *onn_cli_shape_dims(const int64_t *dims, int rank, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < rank && used < len; i++) {
+        if (dims[i] < 0)
+            used += (size_t)snprintf(buf + used, len - used, "%s?", i ? "," : "");
+        else
+            used += (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "",
+                                     (long long)dims[i]);
+    }
+    if (used < len) snprintf(buf + used, len - used, "]");
+    return buf;
+}
+
+const char *onn_cli_shape(const onnorm_tensor *t, char *buf, size_t len)
+{
+    return onn_cli_shape_dims(t->dims, t->rank, buf, len);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Fills a missing float input with a fixed pseudo-random sequence in [-1, 1),
+ * so repeated runs see the same data. Symbolic dims become 1. */
+static onnorm_tensor *fill_input(const onnorm_model *m, int i, onnorm_error *err)
+{
+    onnorm_tensor info;
+    onnorm_model_input_info(m, i, &info);
+    if (info.dtype != ONNORM_FLOAT && info.dtype != ONNORM_DOUBLE) {
+        snprintf(err->message, sizeof err->message,
+                 "input '%s' (%s) must be given with --input: only float inputs are filled",
+                 info.name, onnorm_dtype_name(info.dtype));
+        return NULL;
+    }
+    if (info.rank < 0) {
+        snprintf(err->message, sizeof err->message,
+                 "input '%s' has no declared shape: give it with --input", info.name);
+        return NULL;
+    }
+    onnorm_tensor *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    *t = info;
+    t->name = NULL;
+    for (int k = 0; k < t->rank; k++)
+        if (t->dims[k] < 0) t->dims[k] = 1;
+    int64_t n = onnorm_tensor_numel(t);
+    t->data = n >= 0 ? malloc((size_t)(n ? n : 1) * onnorm_dtype_size(t->dtype)) : NULL;
+    if (!t->data) {
+        free(t);
+        snprintf(err->message, sizeof err->message, "input '%s': cannot allocate", info.name);
+        return NULL;
+    }
+    uint64_t state = 0x9E3779B97F4A7C15ull;
+    for (int64_t k = 0; k < n; k++) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        double v = (double)(state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+        if (t->dtype == ONNORM_FLOAT)
+            ((float *)t->data)[k] = (float)v;
+        else
+            ((double *)t->data)[k] = v;
+    }
+    return t;
+}
+
+static void print_summary(const onnorm_tensor *t)
+{
+    char sh[256];
+    int64_t n = onnorm_tensor_numel(t);
+    double mn = INFINITY, mx = -INFINITY, sum = 0;
+    for (int64_t k = 0; k < n; k++) {
+        double v = onn_cli_value(t, k);
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        sum += v;
+    }
+    printf("  %s: %s %s", t->name, onnorm_dtype_name(t->dtype), onn_cli_shape(t, sh, sizeof sh));
+    if (n > 0) printf(" min=%.6g max=%.6g mean=%.6g", mn, mx, sum / (double)n);
+    printf("\n    first values:");
+    for (int64_t k = 0; k < n && k < 6; k++) printf(" %.6g", onn_cli_value(t, k));
+    printf("%s\n", n > 6 ? " ..." : "");
+}
+
+/* Output names may contain '/' or ':' (exporters love them); keep files flat. */
+static void safe_name(const char *in, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < len; i++) {
+        char c = in[i];
+        out[i] = (c == '/' || c == '\\' || c == ':' || c == ' ') ? '_' : c;
+    }
+    out[i] = '\0';
+}
+
+typedef struct run_args {
+    const char *model, *out_dir;
+    const char *in_names[64], *in_files[64];
+    int n_inputs, threads, repeat;
+} run_args;
+
+static int parse_run(int argc, char **argv, run_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->repeat = 10;
+    for (int i = 0; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--input") && v) {
+            char *eq = strchr(argv[++i], '=');
+            if (!eq || a->n_inputs == 64) {
+                fprintf(stderr, "onnorm run: --input takes NAME=FILE.pb\n");
+                return -1;
+            }
+            *eq = '\0';
+            a->in_names[a->n_inputs] = argv[i];
+            a->in_files[a->n_inputs++] = eq + 1;
+        } else if (!strcmp(argv[i], "--output-dir") && v) {
+            a->out_dir = argv[++i];
+        } else if ((!strcmp(argv[i], "--threads") || !strcmp(argv[i], "--repeat")) && v) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 0 || n > 100000) {
+                fprintf(stderr, "onnorm run: bad number '%s'\n", argv[i]);
+                return -1;
+            }
+            *(argv[i - 1][2] == 't' ? &a->threads : &a->repeat) = (int)n;
+        } else if (argv[i][0] == '-' || a->model) {
+            fprintf(stderr, "onnorm run: unexpected argument '%s'\n", argv[i]);
+            return -1;
+        } else {
+            a->model = argv[i];
+        }
+    }
+    if (!a->model) {
+        usage(stderr);
+        return -1;
+    }
+    if (a->repeat < 1) a->repeat = 1;
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    run_args a;
+    if (parse_run(argc, argv, &a)) return 2;
+    onnorm_error e;
+    onnorm_model *m = NULL;
+    onnorm_session *s = NULL;
+    onnorm_tensor *owned[64] = {0};
+    int n_owned = 0, rc = 1;
+    double t0 = now_ms();
+    if (onnorm_model_load_file(a.model, 0, &m, &e)) goto fail;
+    double t_load = now_ms() - t0;
+    onnorm_session_options opt;
+    onnorm_session_options_init(&opt);
+    opt.num_threads = a.threads;
+    if (onnorm_session_create(m, &opt, &s, &e)) goto fail;
+    for (int i = 0; i < a.n_inputs; i++) {
+        if (n_owned == 64) break;
+        if (onnorm_tensor_read_file(a.in_files[i], &owned[n_owned], &e)) goto fail;
+        onnorm_tensor *t = owned[n_owned++];
+        if (onnorm_session_bind_input(s, a.in_names[i], t->dtype, t->dims, t->rank, t->data, &e))
+            goto fail;
+    }
+    printf("model %s: %d nodes, loaded in %.2f ms\n", a.model, onnorm_model_node_count(m), t_load);
+    for (int i = 0; i < onnorm_model_node_count(m); i++) {
+        const char *name, *op, *dom;
+        int ver;
+        onnorm_model_node(m, i, &name, &op, &dom, &ver);
+        printf("  [%d] %s%s%s-%d %s\n", i, dom[0] ? dom : "", dom[0] ? "." : "", op, ver, name);
+    }
+    for (int i = 0; i < onnorm_model_input_count(m); i++) {
+        const char *name = onnorm_model_input_name(m, i);
+        bool given = false;
+        for (int k = 0; k < a.n_inputs; k++) given |= !strcmp(a.in_names[k], name);
+        if (given) {
+            printf("input %s: from file\n", name);
+            continue;
+        }
+        if (n_owned == 64 || !(owned[n_owned] = fill_input(m, i, &e))) goto fail;
+        onnorm_tensor *t = owned[n_owned++];
+        char sh[128];
+        printf("input %s: %s %s filled with deterministic values in [-1, 1)\n", name,
+               onnorm_dtype_name(t->dtype), onn_cli_shape(t, sh, sizeof sh));
+        if (onnorm_session_bind_input(s, name, t->dtype, t->dims, t->rank, t->data, &e)) goto fail;
+    }
+    double *times = malloc((size_t)a.repeat * sizeof *times);
+    if (!times) goto fail;
+    for (int r = 0; r < a.repeat; r++) {
+        double t1 = now_ms();
+        if (onnorm_session_run(s, &e)) {
+            free(times);
+            goto fail;
+        }
+        times[r] = now_ms() - t1;
+    }
+    qsort(times, (size_t)a.repeat, sizeof *times, cmp_double);
+    printf("run: %d time%s, median %.3f ms, min %.3f ms\n", a.repeat, a.repeat == 1 ? "" : "s",
+           times[a.repeat / 2], times[0]);
+    free(times);
+    printf("outputs:\n");
+    for (int i = 0; i < onnorm_model_output_count(m); i++) {
+        onnorm_tensor t;
+        if (onnorm_session_output(s, onnorm_model_output_name(m, i), &t, &e)) goto fail;
+        print_summary(&t);
+        if (a.out_dir) {
+            char fname[512], path[1024];
+            safe_name(t.name, fname, sizeof fname);
+            snprintf(path, sizeof path, "%s/%s.pb", a.out_dir, fname);
+            if (onnorm_tensor_write_file(path, &t, &e)) goto fail;
+            printf("    written to %s\n", path);
+        }
+    }
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "onnorm: %s\n", e.message);
+done:
+    for (int i = 0; i < n_owned; i++) onnorm_tensor_free(owned[i]);
+    onnorm_session_free(s);
+    onnorm_model_free(m);
+    return rc;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    if (argc != 1) {
+        usage(stderr);
+        return 2;
+    }
+    onnorm_model *m;
+    onnorm_error e;
+    if (onnorm_model_load_file(argv[0], ONNORM_LOAD_ALLOW_UNSUPPORTED, &m, &e)) {
+        fprintf(stderr, "onnorm: %s\n", e.message);
+        return 1;
+    }
+    printf("model %s\n  ir_version %lld\n  opsets:", argv[0], (long long)onnorm_model_ir_version(m));
+    for (int i = 0; i < onnorm_model_opset_count(m); i++) {
+        const char *d;
+        int64_t v;
+        onnorm_model_opset(m, i, &d, &v);
+        printf(" %s=%lld", d[0] ? d : "ai.onnx", (long long)v);
+    }
+    printf("\n  inputs:");
+    for (int i = 0; i < onnorm_model_input_count(m); i++) {
+        onnorm_tensor t;
+        char sh[128] = "[?]";
+        onnorm_model_input_info(m, i, &t);
+        if (t.rank >= 0) onn_cli_shape_dims(t.dims, t.rank, sh, sizeof sh);
+        printf(" %s:%s%s", t.name, onnorm_dtype_name(t.dtype), sh);
+    }
+    printf("\n  outputs:");
+    for (int i = 0; i < onnorm_model_output_count(m); i++) printf(" %s", onnorm_model_output_name(m, i));
+    int nn = onnorm_model_node_count(m), unsupported = 0;
+    printf("\n  nodes: %d\n", nn);
+    /* Group by (domain, op type) in first-seen order. */
+    for (int i = 0; i < nn; i++) {
+        const char *op, *dom;
+        int ver;
+        onnorm_model_node(m, i, NULL, &op, &dom, &ver);
+        bool seen = false;
+        for (int k = 0; k < i && !seen; k++) {
+            const char *op2, *dom2;
+            onnorm_model_node(m, k, NULL, &op2, &dom2, NULL);
+            seen = !strcmp(op, op2) && !strcmp(dom, dom2);
+        }
+        if (seen) continue;
+        int count = 0;
+        for (int k = i; k < nn; k++) {
+            const char *op2, *dom2;
+            onnorm_model_node(m, k, NULL, &op2, &dom2, NULL);
+            count += !strcmp(op, op2) && !strcmp(dom, dom2);
+        }
+        if (!ver) unsupported += count;
+        if (ver)
+            printf("    %-28s x%-4d supported (kernel since opset %d)\n", op, count, ver);
+        else
+            printf("    %-28s x%-4d UNSUPPORTED\n", op, count);
+    }
+    if (unsupported) {
+        onnorm_model *strict;
+        onnorm_model_load_file(argv[0], 0, &strict, &e);
+        printf("  %d unsupported node(s): %s\n", unsupported, e.message);
+    } else {
+        printf("  all nodes supported\n");
+    }
+    onnorm_model_free(m);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "test")) return onn_cli_test(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "onnorm: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
