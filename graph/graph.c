@@ -75,19 +75,26 @@ static onnorm_status bind_all(onn_graph *g, bool allow_unsupported, onnorm_error
 {
     char list[900];
     size_t used = 0;
-    int bad = 0;
+    int bad = 0, unlisted = 0;
+    list[0] = '\0';
     for (int i = 0; i < g->n_nodes; i++) {
         onn_node *n = &g->nodes[i];
         char why[256], lbl[256];
         if (!bind_kernel(g, n, why, sizeof why)) {
             bad++;
-            msg_append(list, sizeof list, &used, "\n  %s: %s", onn_node_label(n, lbl, sizeof lbl),
-                       why);
+            /* Keep room for the closing count so the message never ends mid-line. */
+            char line[600];
+            int k = snprintf(line, sizeof line, "\n  %s: %s", onn_node_label(n, lbl, sizeof lbl), why);
+            if (k > 0 && used + (size_t)k < sizeof list - 40)
+                msg_append(list, sizeof list, &used, "%s", line);
+            else
+                unlisted++;
             continue;
         }
         onnorm_status st = check_arity(g, n, err);
         if (st) return st;
     }
+    if (unlisted) msg_append(list, sizeof list, &used, "\n  ... and %d more", unlisted);
     if (bad && !allow_unsupported)
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "%s: %d unsupported node%s:%s", g->source, bad,
                         bad == 1 ? "" : "s", list);
