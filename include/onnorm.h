@@ -143,6 +143,11 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err);
 /* A view of output `name` after a successful run. */
 onnorm_status onnorm_session_output(const onnorm_session *s, const char *name, onnorm_tensor *out,
                                     onnorm_error *err);
+/* Bytes the session holds for intermediate values after its last plan: the
+ * arena shared by values computed during runs, and values computed once
+ * while planning (from constants and input shapes). */
+onnorm_status onnorm_session_memory(const onnorm_session *s, size_t *arena_bytes,
+                                    size_t *static_bytes);
 void onnorm_session_free(onnorm_session *s);
 
 #ifdef __cplusplus

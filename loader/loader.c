@@ -42,7 +42,7 @@ static onnorm_status read_value_list(load_ctx *c, Onnx__ValueInfoProto **vi, siz
     if (!*ids) return nomem(c);
     *count = (int)n;
     for (size_t i = 0; i < n; i++) {
-        if (!vi[i]->name || !vi[i]->name[0])
+        if (!vi[i] || !vi[i]->name || !vi[i]->name[0])
             return onn_fail(c->err, ONNORM_ERR_INVALID, "%s: graph %s %zu has no name",
                             c->g->source, is_input ? "input" : "output", i);
         int id = onn_graph_intern_value(c->g, vi[i]->name);
@@ -82,8 +82,13 @@ static onnorm_status add_constant(load_ctx *c, const char *name, onnorm_tensor *
     return ONNORM_OK;
 }
 
+/* proto2 strings are NULL when absent; messages and lookups want "". */
+static const char *str_or_empty(const char *s) { return s ? s : ""; }
+
 static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_attr *a)
 {
+    if (!ap->name || !ap->name[0])
+        return onn_fail(c->err, ONNORM_ERR_INVALID, "an attribute has no name");
     a->name = onn_strdup(ap->name);
     if (!a->name) return nomem(c);
     a->type = (onn_attr_type)ap->type;
@@ -145,14 +150,15 @@ static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_
 /* Turns a Constant node into a constant value (opset 1..21 forms). */
 static onnorm_status fold_constant(load_ctx *c, const Onnx__NodeProto *np)
 {
-    if (np->n_output != 1 || np->n_attribute != 1)
+    const char *nname = str_or_empty(np->name);
+    if (np->n_output != 1 || np->n_attribute != 1 || !np->output[0] || !np->output[0][0])
         return onn_fail(c->err, ONNORM_ERR_INVALID,
-                        "%s: Constant node '%s' needs exactly one output and one attribute",
-                        c->g->source, np->name);
+                        "%s: Constant node '%s' needs exactly one named output and one attribute",
+                        c->g->source, nname);
     const Onnx__AttributeProto *ap = np->attribute[0];
     onnorm_tensor *t = NULL;
     onnorm_status st = ONNORM_OK;
-    const char *an = ap->name;
+    const char *an = str_or_empty(ap->name);
     if (strcmp(an, "value") == 0 && ap->t) {
         st = onn_tensor_from_proto(ap->t, &t, c->err);
     } else if (strcmp(an, "value_float") == 0 || strcmp(an, "value_int") == 0) {
@@ -172,10 +178,9 @@ static onnorm_status fold_constant(load_ctx *c, const Onnx__NodeProto *np)
     } else {
         return onn_fail(c->err, ONNORM_ERR_UNSUPPORTED,
                         "%s: Constant node '%s': attribute '%s' is not supported", c->g->source,
-                        np->name, an);
+                        nname, an);
     }
-    if (st)
-        return onn_prefix(c->err, st, "%s: Constant node '%s': ", c->g->source, np->name);
+    if (st) return onn_prefix(c->err, st, "%s: Constant node '%s': ", c->g->source, nname);
     return add_constant(c, np->output[0], t);
 }
 

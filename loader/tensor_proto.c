@@ -19,6 +19,7 @@
 static onnorm_status copy_typed_field(const Onnx__TensorProto *tp, onnorm_tensor *t, int64_t numel,
                                       onnorm_error *err)
 {
+    const char *name = tp->name ? tp->name : "";
     size_t n = (size_t)numel;
     size_t have = 0;
     switch (t->dtype) {
@@ -69,7 +70,7 @@ static onnorm_status copy_typed_field(const Onnx__TensorProto *tp, onnorm_tensor
     }
     if (have != n)
         return onn_fail(err, ONNORM_ERR_INVALID,
-                        "tensor '%s' holds %zu values for %lld elements of shape %s", tp->name,
+                        "tensor '%s' holds %zu values for %lld elements of shape %s", name,
                         have, (long long)numel,
                         onn_shape_str(t->dims, t->rank, (char[128]){0}, 128));
     return ONNORM_OK;

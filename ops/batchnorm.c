@@ -165,7 +165,7 @@ static onnorm_status bn_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-#define BN_KERNEL(ver, max_out) {"", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, bn_run}
+#define BN_KERNEL(ver, max_out) {ONN_KERNEL("", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, bn_run)}
 
 const onn_kernel onn_kernels_batchnorm[] = {
     BN_KERNEL(1, 5), BN_KERNEL(6, 5), BN_KERNEL(7, 5), BN_KERNEL(9, 5), BN_KERNEL(14, 3), BN_KERNEL(15, 3),

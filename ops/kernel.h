@@ -3,7 +3,12 @@
  *
  * Every kernel provides two functions:
  *   infer: checks attributes, input dtypes and shapes, and fills in the
- *          dtype and shape of every produced output (no data is touched);
+ *          dtype and shape of every produced output. It runs while the
+ *          session plans memory, when only constants and values computed
+ *          from constants and input shapes have data: other inputs have
+ *          data == NULL. An op whose output shape depends on an input's
+ *          values (Reshape's shape, Slice's starts...) reads it with
+ *          onn_input_values(), which fails clearly when it is not known.
  *   run:   computes the outputs, whose buffers the session has allocated
  *          from the shapes infer produced.
  * Both report problems through ctx->err with onn_kfail(), which prefixes the
@@ -31,7 +36,16 @@ typedef struct onn_kernel {
     int min_outputs, max_outputs;
     onnorm_status (*infer)(onn_kctx *ctx);
     onnorm_status (*run)(onn_kctx *ctx);
+    /* run() reads only the shapes of its inputs (Shape, Size): the session
+     * can evaluate it while planning even when inputs have no data yet. */
+    bool shape_only;
 } onn_kernel;
+
+/* A kernel table entry; shape_only kernels set .shape_only = true after it. */
+#define ONN_KERNEL(dom, op, ver, in_lo, in_hi, out_lo, out_hi, infer_fn, run_fn)                \
+    .domain = (dom), .op_type = (op), .since_version = (ver), .min_inputs = (in_lo),             \
+    .max_inputs = (in_hi), .min_outputs = (out_lo), .max_outputs = (out_hi), .infer = (infer_fn), \
+    .run = (run_fn)
 
 /* The kernel with the highest since_version <= opset, or NULL. */
 const onn_kernel *onn_registry_find(const char *domain, const char *op_type, int64_t opset);
@@ -42,6 +56,11 @@ int64_t onn_registry_max_opset(const char *domain);
 
 onnorm_status onn_kfail(onn_kctx *ctx, onnorm_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The data of input i for use in infer(), or NULL after reporting that the
+ * value must be known at planning time (computed from constants and input
+ * shapes only). */
+const void *onn_input_values(onn_kctx *ctx, int i, const char *what);
 
 /* Shared checks used by several kernels. */
 bool onn_is_float_type(onnorm_dtype t);

@@ -160,6 +160,6 @@ static onnorm_status ln_run(onn_kctx *ctx)
 }
 
 const onn_kernel onn_kernels_layernorm[] = {
-    {"", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run},
+    {ONN_KERNEL("", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run)},
 };
 const int onn_kernels_layernorm_count = 1;

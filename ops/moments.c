@@ -14,11 +14,11 @@
     do {                                                                                         \
         const T *p = (const T *)x + off;                                                         \
         if (a->n == 0) a->shift = (double)p[0];                                                  \
-        const T sh = (T)a->shift;                                                                \
+        const double sh = a->shift;                                                              \
         double s1 = 0.0, s2 = 0.0;                                                               \
         _Pragma("omp simd reduction(+ : s1, s2)") for (int64_t i = 0; i < n; i++)                \
         {                                                                                        \
-            double d = (double)(p[i] - sh);                                                      \
+            double d = (double)p[i] - sh;                                                        \
             s1 += d;                                                                             \
             s2 += d * d;                                                                         \
         }                                                                                        \

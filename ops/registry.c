@@ -76,6 +76,20 @@ onnorm_status onn_kfail(onn_kctx *ctx, onnorm_status code, const char *fmt, ...)
     return onn_fail(ctx->err, code, "%s: %s", onn_node_label(ctx->node, lbl, sizeof lbl), msg);
 }
 
+const void *onn_input_values(onn_kctx *ctx, int i, const char *what)
+{
+    if (i >= ctx->n_in || !ctx->in[i]) {
+        onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
+        return NULL;
+    }
+    if (!ctx->in[i]->data)
+        onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                  "input '%s' must be computable from constants and input shapes; here it "
+                  "depends on runtime data",
+                  what);
+    return ctx->in[i]->data;
+}
+
 bool onn_is_float_type(onnorm_dtype t) { return t == ONNORM_FLOAT || t == ONNORM_DOUBLE; }
 
 onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what)

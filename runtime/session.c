@@ -1,11 +1,19 @@
 /*
- * Sessions: bind inputs, infer shapes node by node, allocate outputs, run
- * the kernels in topological order.
+ * Sessions: bind inputs, plan, run.
  *
- * A session owns one tensor slot per graph value. Constants and bound
- * inputs are views (no copy); node outputs own a buffer that is kept across
- * runs and grown only when a larger shape arrives. Sessions share nothing
- * mutable with the model, so several may run at once.
+ * Planning happens on the first run and again whenever a bound input's type
+ * or shape changes. It walks the nodes in topological order and
+ *   1. infers every output's type and shape;
+ *   2. evaluates right away any node whose inputs are all known without the
+ *      caller's data (constants, and values computed from constants and input
+ *      shapes, such as Shape -> Gather -> Concat chains feeding a Reshape),
+ *      when its outputs are small: their results are kept for every run;
+ *   3. gives every other node output an offset in one arena, reusing memory
+ *      between values whose lifetimes (producer .. last consumer) do not
+ *      overlap. Graph outputs live to the end of the run.
+ * A run then only points the inputs at the caller's data and executes the
+ * remaining nodes. Sessions share nothing mutable with the model, so several
+ * may run at once.
  */
 #include "runtime/runtime.h"
 #include "ops/kernel.h"
@@ -14,11 +22,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Outputs up to this size are evaluated while planning when they can be. */
+#define ONN_FOLD_MAX_BYTES (1u << 20)
+#define ONN_ARENA_ALIGN 64
+
+typedef enum slot_kind {
+    SLOT_NONE = 0,
+    SLOT_CONST,  /* view of a model constant */
+    SLOT_INPUT,  /* view of caller memory */
+    SLOT_STATIC, /* computed while planning, owned in `own` */
+    SLOT_ARENA   /* computed during runs, lives in the arena */
+} slot_kind;
+
 typedef struct slot {
-    onnorm_tensor t;  /* current metadata and data pointer */
-    size_t cap;       /* bytes owned at `own` */
-    void *own;        /* buffer owned by the session (node outputs) */
-    bool bound;       /* a caller-bound input */
+    onnorm_tensor t;
+    slot_kind kind;
+    void *own;         /* SLOT_STATIC buffer */
+    const void *bound; /* SLOT_INPUT: caller data */
+    size_t bytes, offset;
+    int first, last; /* lifetime in node steps (arena values) */
 } slot;
 
 struct onnorm_session {
@@ -26,10 +48,11 @@ struct onnorm_session {
     int num_threads;
     int opt_level;
     slot *slots; /* one per graph value */
-    bool has_run;
-    /* scratch pointer arrays for kernel calls */
-    onnorm_tensor **in, **out;
-    int max_io;
+    bool *at_run; /* per node: executes during runs (not folded at planning) */
+    bool planned, has_run;
+    uint8_t *arena;
+    size_t arena_size, static_bytes;
+    onnorm_tensor **in, **out; /* scratch for kernel calls */
 };
 
 void onnorm_session_options_init(onnorm_session_options *o)
@@ -38,6 +61,8 @@ void onnorm_session_options_init(onnorm_session_options *o)
     o->num_threads = 0;
     o->optimization_level = 1;
 }
+
+static const onn_graph *graph_of(const onnorm_session *s) { return s->model->g; }
 
 onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_options *opts,
                                     onnorm_session **out, onnorm_error *err)
@@ -60,37 +85,42 @@ onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_
     s->model = m;
     s->num_threads = o.num_threads ? o.num_threads : omp_get_max_threads();
     s->opt_level = o.optimization_level;
-    s->max_io = 1;
+    int max_io = 1;
     for (int i = 0; i < g->n_nodes; i++) {
-        if (g->nodes[i].n_in > s->max_io) s->max_io = g->nodes[i].n_in;
-        if (g->nodes[i].n_out > s->max_io) s->max_io = g->nodes[i].n_out;
+        if (g->nodes[i].n_in > max_io) max_io = g->nodes[i].n_in;
+        if (g->nodes[i].n_out > max_io) max_io = g->nodes[i].n_out;
     }
     s->slots = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *s->slots);
-    s->in = calloc((size_t)s->max_io, sizeof *s->in);
-    s->out = calloc((size_t)s->max_io, sizeof *s->out);
-    if (!s->slots || !s->in || !s->out) {
+    s->at_run = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->at_run);
+    s->in = calloc((size_t)max_io, sizeof *s->in);
+    s->out = calloc((size_t)max_io, sizeof *s->out);
+    if (!s->slots || !s->at_run || !s->in || !s->out) {
         onnorm_session_free(s);
         return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-    }
-    for (int v = 0; v < g->n_values; v++) {
-        const onn_value *val = &g->values[v];
-        if (val->init) {
-            s->slots[v].t = *val->init; /* a read-only view of the model's constant */
-            s->slots[v].t.name = val->name;
-        }
     }
     *out = s;
     return ONNORM_OK;
 }
 
+static void release_statics(onnorm_session *s)
+{
+    const onn_graph *g = graph_of(s);
+    for (int v = 0; v < g->n_values; v++) {
+        free(s->slots[v].own);
+        s->slots[v].own = NULL;
+    }
+    s->static_bytes = 0;
+}
+
 void onnorm_session_free(onnorm_session *s)
 {
     if (!s) return;
-    if (s->slots)
-        for (int v = 0; v < s->model->g->n_values; v++) free(s->slots[v].own);
+    if (s->slots) release_statics(s);
     free(s->slots);
+    free(s->at_run);
     free(s->in);
     free(s->out);
+    free(s->arena);
     free(s);
 }
 
@@ -101,23 +131,34 @@ static int find_input(const onn_graph *g, const char *name)
     return -1;
 }
 
+static bool same_meta(const onnorm_tensor *a, onnorm_dtype dt, int rank, const int64_t *dims)
+{
+    if (a->dtype != dt || a->rank != rank) return false;
+    for (int i = 0; i < rank; i++)
+        if (a->dims[i] != dims[i]) return false;
+    return true;
+}
+
 onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onnorm_dtype dtype,
                                         const int64_t *dims, int rank, const void *data,
                                         onnorm_error *err)
 {
     if (!s || !name || (rank > 0 && !dims) || !data)
         return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_session_bind_input: NULL argument");
-    const onn_graph *g = s->model->g;
+    const onn_graph *g = graph_of(s);
     int v = find_input(g, name);
-    if (v < 0) return onn_fail(err, ONNORM_ERR_NOT_FOUND, "%s: the model has no input '%s'", g->source, name);
+    if (v < 0)
+        return onn_fail(err, ONNORM_ERR_NOT_FOUND, "%s: the model has no input '%s'", g->source, name);
     const onn_value *val = &g->values[v];
     char got[128], want[128];
     if (rank < 0 || rank > ONNORM_MAX_RANK)
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "input '%s': rank %d is not supported", name, rank);
     if (onnorm_dtype_size(dtype) == 0)
-        return onn_fail(err, ONNORM_ERR_DTYPE, "input '%s': element type %d is not supported", name, (int)dtype);
+        return onn_fail(err, ONNORM_ERR_DTYPE, "input '%s': element type %d is not supported", name,
+                        (int)dtype);
     if (onn_dims_numel(dims, 0, rank) < 0)
-        return onn_fail(err, ONNORM_ERR_SHAPE, "input '%s': negative dim or element count overflow", name);
+        return onn_fail(err, ONNORM_ERR_SHAPE, "input '%s': negative dim or element count overflow",
+                        name);
     if (val->dtype != ONNORM_UNDEFINED && val->dtype != dtype)
         return onn_fail(err, ONNORM_ERR_DTYPE, "input '%s' is declared %s, got %s", name,
                         onnorm_dtype_name(val->dtype), onnorm_dtype_name(dtype));
@@ -125,75 +166,201 @@ onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onn
         bool ok = val->rank == rank;
         for (int i = 0; ok && i < rank; i++) ok = val->dims[i] < 0 || val->dims[i] == dims[i];
         if (!ok)
-            return onn_fail(err, ONNORM_ERR_SHAPE, "input '%s' is declared with shape %s, got %s", name,
-                            onn_shape_str(val->dims, val->rank, want, sizeof want),
+            return onn_fail(err, ONNORM_ERR_SHAPE, "input '%s' is declared with shape %s, got %s",
+                            name, onn_shape_str(val->dims, val->rank, want, sizeof want),
                             onn_shape_str(dims, rank, got, sizeof got));
     }
     slot *sl = &s->slots[v];
+    /* A new type or shape invalidates the plan; new data alone does not. */
+    if (sl->kind != SLOT_INPUT || !same_meta(&sl->t, dtype, rank, dims)) s->planned = false;
+    sl->kind = SLOT_INPUT;
     sl->t.dtype = dtype;
     sl->t.rank = rank;
     for (int i = 0; i < rank; i++) sl->t.dims[i] = dims[i];
-    sl->t.data = (void *)data;
     sl->t.name = val->name;
-    sl->bound = true;
+    sl->bound = data;
     s->has_run = false;
     return ONNORM_OK;
 }
 
-/* Gives output slot room for its inferred shape. */
-static onnorm_status ensure_buffer(slot *sl, onnorm_error *err)
-{
-    int64_t numel = onnorm_tensor_numel(&sl->t);
-    size_t esz = onnorm_dtype_size(sl->t.dtype), bytes;
-    if (numel < 0 || esz == 0 || !onn_mul_size((size_t)numel, esz, &bytes))
-        return onn_fail(err, ONNORM_ERR_NOMEM, "output '%s': invalid size", sl->t.name);
-    if (bytes > sl->cap || !sl->own) {
-        void *p = realloc(sl->own, bytes ? bytes : 1);
-        if (!p) return onn_fail(err, ONNORM_ERR_NOMEM, "output '%s': cannot allocate %zu bytes", sl->t.name, bytes);
-        sl->own = p;
-        sl->cap = bytes;
-    }
-    sl->t.data = sl->own;
-    return ONNORM_OK;
-}
-
-static onnorm_status run_node(onnorm_session *s, const onn_node *n, onnorm_error *err)
+/* Points the kernel-call scratch arrays at node n's slots. */
+static onn_kctx node_ctx(onnorm_session *s, const onn_node *n, onnorm_error *err)
 {
     onn_kctx ctx = {n, n->n_in, n->n_out, s->in, s->out, s->num_threads, err};
     for (int k = 0; k < n->n_in; k++) s->in[k] = n->in[k] >= 0 ? &s->slots[n->in[k]].t : NULL;
-    for (int k = 0; k < n->n_out; k++) {
-        s->out[k] = n->out[k] >= 0 ? &s->slots[n->out[k]].t : NULL;
+    for (int k = 0; k < n->n_out; k++) s->out[k] = n->out[k] >= 0 ? &s->slots[n->out[k]].t : NULL;
+    return ctx;
+}
+
+static onnorm_status tensor_bytes(const onnorm_tensor *t, size_t *bytes, onnorm_error *err)
+{
+    int64_t numel = onnorm_tensor_numel(t);
+    size_t esz = onnorm_dtype_size(t->dtype);
+    if (numel < 0 || esz == 0 || !onn_mul_size((size_t)numel, esz, bytes))
+        return onn_fail(err, ONNORM_ERR_NOMEM, "value '%s': invalid size", t->name);
+    return ONNORM_OK;
+}
+
+/* Step 1 and 2 of planning for one node. */
+static onnorm_status plan_node(onnorm_session *s, int i, onnorm_error *err)
+{
+    const onn_graph *g = graph_of(s);
+    const onn_node *n = &g->nodes[i];
+    onn_kctx ctx = node_ctx(s, n, err);
+    for (int k = 0; k < n->n_out; k++)
         if (s->out[k]) {
-            s->out[k]->name = s->model->g->values[n->out[k]].name;
             s->out[k]->dtype = ONNORM_UNDEFINED;
+            s->out[k]->data = NULL;
+            s->out[k]->name = g->values[n->out[k]].name;
         }
-    }
     onnorm_status st = n->kernel->infer(&ctx);
-    for (int k = 0; !st && k < n->n_out; k++) {
+    if (st) return st;
+    bool foldable = true;
+    size_t out_bytes = 0;
+    for (int k = 0; k < n->n_in; k++)
+        if (s->in[k] && !s->in[k]->data && !n->kernel->shape_only) foldable = false;
+    for (int k = 0; k < n->n_out; k++) {
         if (!s->out[k]) continue;
-        if (s->out[k]->dtype == ONNORM_UNDEFINED) {
-            char lbl[256];
-            st = onn_fail(err, ONNORM_ERR_UNSUPPORTED, "%s: output %d is not produced by this kernel",
-                          onn_node_label(n, lbl, sizeof lbl), k);
+        slot *sl = &s->slots[n->out[k]];
+        char lbl[256];
+        if (sl->t.dtype == ONNORM_UNDEFINED)
+            return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "%s: output %d is not produced by this kernel",
+                            onn_node_label(n, lbl, sizeof lbl), k);
+        if ((st = tensor_bytes(&sl->t, &sl->bytes, err))) return st;
+        out_bytes += sl->bytes;
+    }
+    s->at_run[i] = !(foldable && out_bytes <= ONN_FOLD_MAX_BYTES);
+    for (int k = 0; k < n->n_out; k++) {
+        if (!s->out[k]) continue;
+        slot *sl = &s->slots[n->out[k]];
+        if (s->at_run[i]) {
+            sl->kind = SLOT_ARENA;
+            sl->first = sl->last = i;
         } else {
-            st = ensure_buffer(&s->slots[n->out[k]], err);
+            sl->kind = SLOT_STATIC;
+            sl->own = malloc(sl->bytes ? sl->bytes : 1);
+            if (!sl->own) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+            sl->t.data = sl->own;
+            s->static_bytes += sl->bytes;
         }
     }
-    if (!st) st = n->kernel->run(&ctx);
-    return st;
+    if (!s->at_run[i]) return n->kernel->run(&ctx);
+    return ONNORM_OK;
+}
+
+static size_t align_up(size_t x) { return (x + ONN_ARENA_ALIGN - 1) & ~(size_t)(ONN_ARENA_ALIGN - 1); }
+
+/* Step 3: lifetimes, then greedy placement, largest first, at the lowest
+ * offset that does not collide with a placed value alive at the same time. */
+static onnorm_status place_arena(onnorm_session *s, onnorm_error *err)
+{
+    const onn_graph *g = graph_of(s);
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!s->at_run[i]) continue;
+        const onn_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0 && s->slots[n->in[k]].kind == SLOT_ARENA && s->slots[n->in[k]].last < i)
+                s->slots[n->in[k]].last = i;
+    }
+    for (int o = 0; o < g->n_outputs; o++) s->slots[g->outputs[o]].last = g->n_nodes;
+    int count = 0;
+    int *order = malloc((size_t)(g->n_values ? g->n_values : 1) * sizeof *order);
+    if (!order) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    for (int v = 0; v < g->n_values; v++)
+        if (s->slots[v].kind == SLOT_ARENA) order[count++] = v;
+    /* Insertion sort by size, descending: value counts are modest. */
+    for (int a = 1; a < count; a++) {
+        int v = order[a], b = a - 1;
+        while (b >= 0 && s->slots[order[b]].bytes < s->slots[v].bytes) {
+            order[b + 1] = order[b];
+            b--;
+        }
+        order[b + 1] = v;
+    }
+    size_t total = 0;
+    for (int a = 0; a < count; a++) {
+        slot *sa = &s->slots[order[a]];
+        size_t size = align_up(sa->bytes ? sa->bytes : 1), off = 0;
+        bool moved = true;
+        while (moved) { /* bump past every overlapping placed block until none collides */
+            moved = false;
+            for (int b = 0; b < a; b++) {
+                const slot *sb = &s->slots[order[b]];
+                bool alive = sa->first <= sb->last && sb->first <= sa->last;
+                size_t bsize = align_up(sb->bytes ? sb->bytes : 1);
+                if (alive && off < sb->offset + bsize && sb->offset < off + size) {
+                    off = sb->offset + bsize;
+                    moved = true;
+                }
+            }
+        }
+        sa->offset = off;
+        if (off + size > total) total = off + size;
+    }
+    if (total > s->arena_size || !s->arena) {
+        free(s->arena);
+        s->arena = aligned_alloc(ONN_ARENA_ALIGN, total ? total : ONN_ARENA_ALIGN);
+        s->arena_size = s->arena ? total : 0;
+        if (!s->arena) {
+            free(order);
+            return onn_fail(err, ONNORM_ERR_NOMEM, "cannot allocate a %zu-byte arena", total);
+        }
+    }
+    for (int a = 0; a < count; a++) s->slots[order[a]].t.data = s->arena + s->slots[order[a]].offset;
+    free(order);
+    return ONNORM_OK;
+}
+
+static onnorm_status plan(onnorm_session *s, onnorm_error *err)
+{
+    const onn_graph *g = graph_of(s);
+    release_statics(s);
+    for (int v = 0; v < g->n_values; v++) {
+        slot *sl = &s->slots[v];
+        const onn_value *val = &g->values[v];
+        if (sl->kind == SLOT_INPUT) {
+            sl->t.data = NULL; /* caller data is not known while planning */
+        } else if (val->init) {
+            sl->kind = SLOT_CONST;
+            sl->t = *val->init;
+            sl->t.name = val->name;
+        } else {
+            sl->kind = SLOT_NONE;
+            sl->t.data = NULL;
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        onnorm_status st = plan_node(s, i, err);
+        if (st) return onn_prefix(err, st, "%s: ", g->source);
+    }
+    onnorm_status st = place_arena(s, err);
+    if (st) return st;
+    s->planned = true;
+    return ONNORM_OK;
 }
 
 onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err)
 {
     if (!s) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_session_run: NULL session");
-    const onn_graph *g = s->model->g;
+    const onn_graph *g = graph_of(s);
     s->has_run = false;
     for (int i = 0; i < g->n_feeds; i++)
-        if (!s->slots[g->feeds[i]].bound)
+        if (s->slots[g->feeds[i]].kind != SLOT_INPUT)
             return onn_fail(err, ONNORM_ERR_INVALID, "%s: input '%s' is not bound", g->source,
                             g->values[g->feeds[i]].name);
+    if (!s->planned) {
+        onnorm_status st = plan(s, err);
+        if (st) {
+            s->planned = false;
+            return st;
+        }
+    }
+    for (int v = 0; v < g->n_values; v++)
+        if (s->slots[v].kind == SLOT_INPUT) s->slots[v].t.data = (void *)s->slots[v].bound;
     for (int i = 0; i < g->n_nodes; i++) {
-        onnorm_status st = run_node(s, &g->nodes[i], err);
+        if (!s->at_run[i]) continue;
+        onn_kctx ctx = node_ctx(s, &g->nodes[i], err);
+        onnorm_status st = g->nodes[i].kernel->run(&ctx);
         if (st) return onn_prefix(err, st, "%s: ", g->source);
     }
     for (int i = 0; i < g->n_outputs; i++) {
@@ -210,9 +377,11 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err)
 onnorm_status onnorm_session_output(const onnorm_session *s, const char *name, onnorm_tensor *out,
                                     onnorm_error *err)
 {
-    if (!s || !name || !out) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_session_output: NULL argument");
-    const onn_graph *g = s->model->g;
-    if (!s->has_run) return onn_fail(err, ONNORM_ERR_INVALID, "output '%s': the session has not run", name);
+    if (!s || !name || !out)
+        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_session_output: NULL argument");
+    const onn_graph *g = graph_of(s);
+    if (!s->has_run)
+        return onn_fail(err, ONNORM_ERR_INVALID, "output '%s': the session has not run", name);
     for (int i = 0; i < g->n_outputs; i++)
         if (strcmp(g->values[g->outputs[i]].name, name) == 0) {
             *out = s->slots[g->outputs[i]].t;
@@ -220,4 +389,13 @@ onnorm_status onnorm_session_output(const onnorm_session *s, const char *name, o
             return ONNORM_OK;
         }
     return onn_fail(err, ONNORM_ERR_NOT_FOUND, "%s: the model has no output '%s'", g->source, name);
+}
+
+onnorm_status onnorm_session_memory(const onnorm_session *s, size_t *arena_bytes,
+                                    size_t *static_bytes)
+{
+    if (!s) return ONNORM_ERR_INVALID;
+    if (arena_bytes) *arena_bytes = s->arena_size;
+    if (static_bytes) *static_bytes = s->static_bytes;
+    return ONNORM_OK;
 }
