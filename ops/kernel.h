@@ -75,14 +75,11 @@ bool onn_normalize_axis(int64_t axis, int rank, int *out);
 /* The number of OpenMP threads worth using for `work` elements of work. */
 int onn_threads_for(const onn_kctx *ctx, int64_t work, int64_t tasks);
 
-/* Kernel tables, one per op family. */
-extern const onn_kernel onn_kernels_batchnorm[];
-extern const int onn_kernels_batchnorm_count;
-extern const onn_kernel onn_kernels_instancenorm[];
-extern const int onn_kernels_instancenorm_count;
-extern const onn_kernel onn_kernels_layernorm[];
-extern const int onn_kernels_layernorm_count;
-extern const onn_kernel onn_kernels_groupnorm[];
-extern const int onn_kernels_groupnorm_count;
+/* Kernel tables, one per op family (see families.h). */
+#define ONN_FAMILY(name)                                                                           \
+    extern const onn_kernel onn_kernels_##name[];                                                  \
+    extern const int onn_kernels_##name##_count;
+#include "ops/families.h"
+#undef ONN_FAMILY
 
 #endif

@@ -16,10 +16,9 @@ typedef struct kernel_table {
 } kernel_table;
 
 static const kernel_table tables[] = {
-    {onn_kernels_batchnorm, &onn_kernels_batchnorm_count},
-    {onn_kernels_instancenorm, &onn_kernels_instancenorm_count},
-    {onn_kernels_layernorm, &onn_kernels_layernorm_count},
-    {onn_kernels_groupnorm, &onn_kernels_groupnorm_count},
+#define ONN_FAMILY(name) {onn_kernels_##name, &onn_kernels_##name##_count},
+#include "ops/families.h"
+#undef ONN_FAMILY
 };
 
 #define N_TABLES (sizeof tables / sizeof tables[0])
