@@ -83,7 +83,7 @@ typedef struct onn_graph {
     onn_opset *opsets;
     int n_values, cap_values;
     onn_value *values;
-    int n_nodes;
+    int n_nodes, cap_nodes;
     onn_node *nodes; /* in topological order after onn_graph_finalize() */
     int n_inputs;
     int *inputs; /* every graph input, in declaration order */

@@ -12,7 +12,12 @@
 typedef struct load_ctx {
     onn_graph *g;
     onnorm_error *err;
+    const Onnx__ModelProto *model; /* for model-local functions */
+    int inlined;                   /* counter that keeps inlined names unique */
 } load_ctx;
+
+/* Functions may call functions; this bounds the depth (and catches recursion). */
+#define ONN_MAX_INLINE_DEPTH 16
 
 static onnorm_status nomem(load_ctx *c)
 {
@@ -204,6 +209,13 @@ static onnorm_status map_edges(load_ctx *c, char **names, size_t n, int **ids)
 static onnorm_status add_node(load_ctx *c, const Onnx__NodeProto *np)
 {
     onn_graph *g = c->g;
+    if (g->n_nodes == g->cap_nodes) {
+        int cap = g->cap_nodes ? g->cap_nodes * 2 : 16;
+        onn_node *nn = realloc(g->nodes, (size_t)cap * sizeof *nn);
+        if (!nn) return nomem(c);
+        g->nodes = nn;
+        g->cap_nodes = cap;
+    }
     onn_node *n = &g->nodes[g->n_nodes++];
     memset(n, 0, sizeof *n);
     n->name = onn_strdup(np->name);
@@ -229,6 +241,123 @@ static onnorm_status add_node(load_ctx *c, const Onnx__NodeProto *np)
         }
     }
     return ONNORM_OK;
+}
+
+static bool is_default_domain(const char *d) { return !d || !d[0] || !strcmp(d, "ai.onnx"); }
+
+static bool same_domain(const char *a, const char *b)
+{
+    return is_default_domain(a) ? is_default_domain(b) : (b && !strcmp(a, b));
+}
+
+static const Onnx__FunctionProto *find_function(const load_ctx *c, const Onnx__NodeProto *np)
+{
+    if (!np->op_type) return NULL;
+    for (size_t i = 0; i < c->model->n_functions; i++) {
+        const Onnx__FunctionProto *f = c->model->functions[i];
+        if (f->name && !strcmp(f->name, np->op_type) && same_domain(str_or_empty(f->domain), np->domain))
+            return f;
+    }
+    return NULL;
+}
+
+static onnorm_status load_node(load_ctx *c, const Onnx__NodeProto *np, int depth);
+
+/* Name of a function-body edge at the call site: formal inputs and outputs map
+ * to the caller's edges, everything else gets a unique prefix. */
+static char *inline_name(const Onnx__FunctionProto *f, const Onnx__NodeProto *call, int id,
+                         const char *name)
+{
+    if (!name || !name[0]) return onn_strdup("");
+    for (size_t i = 0; i < f->n_input; i++)
+        if (!strcmp(f->input[i], name))
+            return onn_strdup(i < call->n_input ? call->input[i] : "");
+    for (size_t i = 0; i < f->n_output; i++)
+        if (!strcmp(f->output[i], name))
+            return onn_strdup(i < call->n_output ? call->output[i] : "");
+    size_t len = strlen(name) + 48;
+    char *s = malloc(len);
+    if (s) snprintf(s, len, "__onnorm_fn%d/%s", id, name);
+    return s;
+}
+
+static void free_names(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+}
+
+/* Copies one body node with edges renamed and attribute references
+ * (ref_attr_name) resolved against the calling node; a reference the caller
+ * does not set is dropped, so the op's default applies. */
+static onnorm_status inline_body_node(load_ctx *c, const Onnx__FunctionProto *f,
+                                      const Onnx__NodeProto *call, const Onnx__NodeProto *bn,
+                                      int id, int depth)
+{
+    Onnx__NodeProto copy = *bn;
+    char **ins = calloc(bn->n_input + 1, sizeof *ins), **outs = calloc(bn->n_output + 1, sizeof *outs);
+    Onnx__AttributeProto **attrs = calloc(bn->n_attribute + 1, sizeof *attrs);
+    Onnx__AttributeProto *resolved = calloc(bn->n_attribute + 1, sizeof *resolved);
+    onnorm_status st = ONNORM_OK;
+    if (!ins || !outs || !attrs || !resolved) st = nomem(c);
+    for (size_t k = 0; !st && k < bn->n_input; k++)
+        if (!(ins[k] = inline_name(f, call, id, bn->input[k]))) st = nomem(c);
+    for (size_t k = 0; !st && k < bn->n_output; k++)
+        if (!(outs[k] = inline_name(f, call, id, bn->output[k]))) st = nomem(c);
+    size_t na = 0;
+    for (size_t k = 0; !st && k < bn->n_attribute; k++) {
+        const Onnx__AttributeProto *a = bn->attribute[k];
+        if (!a->ref_attr_name || !a->ref_attr_name[0]) {
+            attrs[na++] = (Onnx__AttributeProto *)a;
+            continue;
+        }
+        for (size_t q = 0; q < call->n_attribute; q++)
+            if (call->attribute[q]->name && !strcmp(call->attribute[q]->name, a->ref_attr_name)) {
+                resolved[na] = *call->attribute[q];
+                resolved[na].name = a->name;
+                attrs[na] = &resolved[na];
+                na++;
+                break;
+            }
+    }
+    if (!st) {
+        copy.input = ins;
+        copy.output = outs;
+        copy.attribute = attrs;
+        copy.n_attribute = na;
+        st = load_node(c, &copy, depth + 1);
+    }
+    free_names(ins, bn->n_input);
+    free_names(outs, bn->n_output);
+    free(attrs);
+    free(resolved);
+    return st;
+}
+
+static onnorm_status inline_function(load_ctx *c, const Onnx__FunctionProto *f,
+                                     const Onnx__NodeProto *call, int depth)
+{
+    if (depth >= ONN_MAX_INLINE_DEPTH)
+        return onn_fail(c->err, ONNORM_ERR_INVALID,
+                        "%s: function '%s' nests deeper than %d calls (recursive?)", c->g->source,
+                        f->name, ONN_MAX_INLINE_DEPTH);
+    int id = c->inlined++;
+    for (size_t i = 0; i < f->n_node; i++) {
+        onnorm_status st = inline_body_node(c, f, call, f->node[i], id, depth);
+        if (st) return st;
+    }
+    return ONNORM_OK;
+}
+
+/* One graph node: Constant becomes a constant value, a call of a
+ * model-local function is inlined, anything else becomes an IR node. */
+static onnorm_status load_node(load_ctx *c, const Onnx__NodeProto *np, int depth)
+{
+    if (is_default_domain(np->domain) && np->op_type && !strcmp(np->op_type, "Constant"))
+        return fold_constant(c, np);
+    const Onnx__FunctionProto *f = find_function(c, np);
+    if (f) return inline_function(c, f, np, depth);
+    return add_node(c, np);
 }
 
 static onnorm_status load_graph(load_ctx *c, const Onnx__GraphProto *gp)
@@ -264,15 +393,8 @@ static onnorm_status load_graph(load_ctx *c, const Onnx__GraphProto *gp)
     for (int i = 0; i < g->n_inputs; i++)
         if (!g->values[g->inputs[i]].init) g->feeds[g->n_feeds++] = g->inputs[i];
 
-    g->nodes = calloc(gp->n_node ? gp->n_node : 1, sizeof *g->nodes);
-    if (!g->nodes) return nomem(c);
-    for (size_t i = 0; i < gp->n_node; i++) {
-        const Onnx__NodeProto *np = gp->node[i];
-        bool is_default = !np->domain || !np->domain[0] || !strcmp(np->domain, "ai.onnx");
-        st = (is_default && np->op_type && !strcmp(np->op_type, "Constant")) ? fold_constant(c, np)
-                                                                              : add_node(c, np);
-        if (st) return st;
-    }
+    for (size_t i = 0; i < gp->n_node; i++)
+        if ((st = load_node(c, gp->node[i], 0))) return st;
     return ONNORM_OK;
 }
 
@@ -307,7 +429,7 @@ onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *sourc
         free(g);
         return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     }
-    load_ctx c = {g, err};
+    load_ctx c = {g, err, NULL, 0};
     onnorm_status st = ONNORM_OK;
     Onnx__ModelProto *mp = size ? onnx__model_proto__unpack(NULL, size, data) : NULL;
     if (!mp) {
@@ -317,6 +439,7 @@ onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *sourc
     } else if (!mp->graph) {
         st = onn_fail(err, ONNORM_ERR_PARSE, "%s: not an ONNX model (no graph)", g->source);
     } else {
+        c.model = mp;
         g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
         st = load_opsets(&c, mp);
         if (!st) st = load_graph(&c, mp->graph);

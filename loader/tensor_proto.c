@@ -165,8 +165,8 @@ onnorm_status onnorm_tensor_read_file(const char *path, onnorm_tensor **out, onn
 {
     uint8_t *buf;
     size_t len;
-    if (!out) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_tensor_read_file: out is NULL");
-    *out = NULL;
+    if (out) *out = NULL;
+    if (!out || !path) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_tensor_read_file: NULL argument");
     onnorm_status st = onn_read_file(path, &buf, &len, err);
     if (st) return st;
     Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
@@ -183,8 +183,10 @@ onnorm_status onnorm_tensor_write_file(const char *path, const onnorm_tensor *t,
     int64_t numel = onnorm_tensor_numel(t);
     size_t esz = t ? onnorm_dtype_size(t->dtype) : 0;
     size_t bytes;
-    if (numel < 0 || esz == 0 || !onn_mul_size((size_t)numel, esz, &bytes))
-        return onn_fail(err, ONNORM_ERR_INVALID, "%s: invalid tensor", path);
+    if (!path) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_tensor_write_file: NULL path");
+    if (numel < 0 || esz == 0 || !onn_mul_size((size_t)numel, esz, &bytes) || (bytes && !t->data))
+        return onn_fail(err, ONNORM_ERR_INVALID,
+                        "%s: invalid tensor (bad rank, dims, element type or missing data)", path);
     Onnx__TensorProto tp = ONNX__TENSOR_PROTO__INIT;
     int64_t dims[ONNORM_MAX_RANK];
     memcpy(dims, t->dims, sizeof dims);
