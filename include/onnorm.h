@@ -120,6 +120,8 @@ int64_t onnorm_model_ir_version(const onnorm_model *m);
 int onnorm_model_opset_count(const onnorm_model *m);
 void onnorm_model_opset(const onnorm_model *m, int i, const char **domain, int64_t *version);
 int onnorm_model_node_count(const onnorm_model *m);
+/* Bytes held by the model's constants (initializers and Constant nodes). */
+size_t onnorm_model_weight_bytes(const onnorm_model *m);
 /* Describes node i (in execution order); `kernel_version` is the since_version
  * of the kernel chosen for it, or 0 when unsupported. */
 void onnorm_model_node(const onnorm_model *m, int i, const char **name, const char **op_type,

@@ -90,6 +90,16 @@ void onnorm_model_opset(const onnorm_model *m, int i, const char **domain, int64
 
 int onnorm_model_node_count(const onnorm_model *m) { return m ? m->g->n_nodes : 0; }
 
+size_t onnorm_model_weight_bytes(const onnorm_model *m)
+{
+    size_t total = 0;
+    for (int v = 0; m && v < m->g->n_values; v++) {
+        const onnorm_tensor *t = m->g->values[v].init;
+        if (t) total += (size_t)onnorm_tensor_numel(t) * onnorm_dtype_size(t->dtype);
+    }
+    return total;
+}
+
 void onnorm_model_node(const onnorm_model *m, int i, const char **name, const char **op_type,
                        const char **domain, int *kernel_version)
 {

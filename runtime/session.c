@@ -268,10 +268,14 @@ static onnorm_status place_arena(onnorm_session *s, onnorm_error *err)
     if (!order) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     for (int v = 0; v < g->n_values; v++)
         if (s->slots[v].kind == SLOT_ARENA) order[count++] = v;
-    /* Insertion sort by size, descending: value counts are modest. */
+    /* Insertion sort by size, descending, then by first use: value counts are
+     * modest, and placing equal-sized values in execution order lets chains
+     * of same-shaped activations alternate between two blocks. */
     for (int a = 1; a < count; a++) {
         int v = order[a], b = a - 1;
-        while (b >= 0 && s->slots[order[b]].bytes < s->slots[v].bytes) {
+        while (b >= 0 && (s->slots[order[b]].bytes < s->slots[v].bytes ||
+                          (s->slots[order[b]].bytes == s->slots[v].bytes &&
+                           s->slots[order[b]].first > s->slots[v].first))) {
             order[b + 1] = order[b];
             b--;
         }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static void usage(FILE *f)
@@ -131,6 +132,18 @@ static void print_summary(const onnorm_tensor *t)
     printf("%s\n", n > 6 ? " ..." : "");
 }
 
+static void print_memory(const onnorm_model *m, const onnorm_session *s)
+{
+    size_t arena = 0, statics = 0;
+    struct rusage ru;
+    onnorm_session_memory(s, &arena, &statics);
+    getrusage(RUSAGE_SELF, &ru);
+    const double mib = 1024.0 * 1024.0;
+    printf("memory: weights %.2f MiB, activation arena %.2f MiB, planned constants %.2f MiB, "
+           "peak resident %.2f MiB\n",
+           onnorm_model_weight_bytes(m) / mib, arena / mib, statics / mib, ru.ru_maxrss / 1024.0);
+}
+
 /* Output names may contain '/' or ':' (exporters love them); keep files flat. */
 static void safe_name(const char *in, char *out, size_t len)
 {
@@ -247,6 +260,7 @@ static int cmd_run(int argc, char **argv)
     printf("run: %d time%s, median %.3f ms, min %.3f ms\n", a.repeat, a.repeat == 1 ? "" : "s",
            times[a.repeat / 2], times[0]);
     free(times);
+    print_memory(m, s);
     printf("outputs:\n");
     for (int i = 0; i < onnorm_model_output_count(m); i++) {
         onnorm_tensor t;
