@@ -81,14 +81,20 @@ static onnorm_status bn_infer(onn_kctx *ctx)
     if ((st = read_cfg(ctx, &cfg))) return st;
     static const char *names[] = {"X", "scale", "B", "mean", "var"};
     const onnorm_tensor *x = ctx->in[0];
+    const int ver = ctx->node->kernel->since_version;
     for (int i = 1; i < 5; i++) {
         const onnorm_tensor *p = ctx->in[i];
         if (!p) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", names[i]);
+        /* Type parameters: opset 14 lets mean/var (U) differ from X (T); opset
+         * 15 also lets scale/B (T1) differ. Pairs must still agree. */
+        onnorm_dtype want = x->dtype;
+        if ((ver >= 15 && i <= 2) || (ver >= 14 && i >= 3))
+            want = onn_is_float_type(p->dtype) ? ctx->in[i <= 2 ? 1 : 3]->dtype : x->dtype;
         /* Per-activation parameters (spatial=0) may keep their (C, D...) shape. */
         if (p->rank != 1 && onn_dims_numel(p->dims, 0, p->rank) == cfg.c && cfg.s == 1 &&
-            p->dtype == x->dtype)
+            p->dtype == want)
             continue;
-        if ((st = onn_check_param(ctx, i, names[i], cfg.c, x->dtype))) return st;
+        if ((st = onn_check_param(ctx, i, names[i], cfg.c, want))) return st;
     }
     onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
     for (int i = 1; i < ctx->n_out; i++) {
@@ -139,8 +145,8 @@ static onnorm_status bn_run(onn_kctx *ctx)
     for (int64_t p = 0; p < planes; p++) {
         int64_t c = p % C;
         double inv = 1.0 / sqrt(var[c] + (double)cfg.epsilon);
-        double a = onn_load(x->dtype, ctx->in[1]->data, c) * inv;
-        double b = onn_load(x->dtype, ctx->in[2]->data, c);
+        double a = onn_load(ctx->in[1]->dtype, ctx->in[1]->data, c) * inv;
+        double b = onn_load(ctx->in[2]->dtype, ctx->in[2]->data, c);
         onn_affine(x->dtype, x->data, y->data, p * cfg.s, cfg.s, mean[c], a, b);
     }
     if (cfg.training) {
