@@ -19,6 +19,7 @@ static void usage(FILE *f)
             "  onnorm run MODEL [--input NAME=FILE.pb ...] [--output-dir DIR]\n"
             "                   [--threads N] [--repeat R]\n"
             "  onnorm test DIR... [--rtol R] [--atol A]\n"
+            "  onnorm bench MODEL [--threads N] [--iters N] [--opt-level N]\n"
             "  onnorm info MODEL\n");
 }
 
@@ -285,6 +286,78 @@ done:
     return rc;
 }
 
+/* `onnorm bench`: every input filled deterministically, one warm-up run,
+ * then --iters timed runs; one JSON line with the median and min. */
+static int cmd_bench(int argc, char **argv)
+{
+    const char *model = NULL;
+    int threads = 0, iters = 50, opt = 1;
+    for (int i = 0; i < argc; i++) {
+        int *dst = !strcmp(argv[i], "--threads") ? &threads
+                   : !strcmp(argv[i], "--iters")   ? &iters
+                   : !strcmp(argv[i], "--opt-level") ? &opt
+                                                     : NULL;
+        if (dst && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 0 || n > 1000000) {
+                fprintf(stderr, "onnorm bench: bad number '%s'\n", argv[i]);
+                return 2;
+            }
+            *dst = (int)n;
+        } else if (argv[i][0] == '-' || model) {
+            fprintf(stderr, "onnorm bench: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        } else {
+            model = argv[i];
+        }
+    }
+    if (!model || iters < 1) {
+        usage(stderr);
+        return 2;
+    }
+    onnorm_error e;
+    onnorm_model *m = NULL;
+    onnorm_session *s = NULL;
+    onnorm_tensor *owned[64] = {0};
+    int n_owned = 0, rc = 1;
+    double *times = NULL;
+    onnorm_session_options o;
+    onnorm_session_options_init(&o);
+    o.num_threads = threads;
+    o.optimization_level = opt;
+    if (onnorm_model_load_file(model, 0, &m, &e) || onnorm_session_create(m, &o, &s, &e)) goto fail;
+    for (int i = 0; i < onnorm_model_input_count(m) && i < 64; i++) {
+        onnorm_tensor *t = fill_input(m, i, &e);
+        if (!t) goto fail;
+        owned[n_owned++] = t;
+        if (onnorm_session_bind_input(s, onnorm_model_input_name(m, i), t->dtype, t->dims, t->rank,
+                                      t->data, &e))
+            goto fail;
+    }
+    if (onnorm_session_run(s, &e)) goto fail;
+    if (!(times = malloc((size_t)iters * sizeof *times))) goto fail;
+    for (int r = 0; r < iters; r++) {
+        double t0 = now_ms();
+        if (onnorm_session_run(s, &e)) goto fail;
+        times[r] = now_ms() - t0;
+    }
+    qsort(times, (size_t)iters, sizeof *times, cmp_double);
+    printf("{\"model\": \"%s\", \"threads\": %d, \"opt_level\": %d, \"iters\": %d, "
+           "\"median_ms\": %.6f, \"min_ms\": %.6f}\n",
+           model, threads, opt, iters, times[iters / 2], times[0]);
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "onnorm: %s\n", e.message);
+done:
+    free(times);
+    for (int i = 0; i < n_owned; i++) onnorm_tensor_free(owned[i]);
+    onnorm_session_free(s);
+    onnorm_model_free(m);
+    return rc;
+}
+
 static int cmd_info(int argc, char **argv)
 {
     if (argc != 1) {
@@ -360,6 +433,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "test")) return onn_cli_test(argc - 2, argv + 2);
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return 0;
