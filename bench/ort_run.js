@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Times one model in ONNX Runtime (onnxruntime-node, CPU) the way
-// `onnorm run` does: every input filled with the same deterministic sequence
-// in [-1, 1) that onnorm uses for missing inputs, one warm-up run, then the
-// median of --repeat runs. Prints a JSON line.
-//   node ort_run.js MODEL NAME:D0xD1x... [...] [--repeat R] [--threads T]
+// Times models in ONNX Runtime (onnxruntime-node, CPU) the way `onnorm bench`
+// does: every input filled with the same deterministic sequence in [-1, 1)
+// that onnorm uses, one warm-up run, then the median of --repeat runs.
+// Prints one JSON line per model. The inputs are filled once and shared.
+//   node ort_run.js MODEL... --input NAME:D0xD1x... [...] [--repeat R] [--threads T]
 'use strict';
 const path = require('path');
 const ort = require(path.join(__dirname, 'node_modules', 'onnxruntime-node'));
@@ -24,32 +24,34 @@ async function main() {
   const args = process.argv.slice(2);
   let repeat = 50, threads = 0;
   const feeds = {};
-  let model = null;
+  const models = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--repeat') repeat = parseInt(args[++i], 10);
     else if (args[i] === '--threads') threads = parseInt(args[++i], 10);
-    else if (!model) model = args[i];
-    else {
-      const [name, shape] = args[i].split(':');
+    else if (args[i] === '--input') {
+      const [name, shape] = args[++i].split(':');
       const dims = shape.split('x').map(Number);
       feeds[name] = new ort.Tensor('float32', fill(dims.reduce((a, b) => a * b, 1)), dims);
-    }
+    } else models.push(args[i]);
   }
   const opts = { graphOptimizationLevel: 'all' };
   if (threads > 0) { opts.intraOpNumThreads = threads; opts.interOpNumThreads = 1; }
-  const session = await ort.InferenceSession.create(model, opts);
-  let out = await session.run(feeds);
-  const times = [];
-  for (let r = 0; r < repeat; r++) {
-    const t0 = process.hrtime.bigint();
-    out = await session.run(feeds);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  for (const model of models) {
+    const session = await ort.InferenceSession.create(model, opts);
+    let out = await session.run(feeds);
+    const times = [];
+    for (let r = 0; r < repeat; r++) {
+      const t0 = process.hrtime.bigint();
+      out = await session.run(feeds);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    const first = out[session.outputNames[0]];
+    let sum = 0;
+    for (const v of first.data) sum += v;
+    console.log(JSON.stringify({ model, threads, median_ms: times[times.length >> 1], min_ms: times[0],
+      output: session.outputNames[0], mean: sum / first.data.length, runs: repeat }));
+    await session.release();
   }
-  times.sort((a, b) => a - b);
-  const first = out[session.outputNames[0]];
-  let sum = 0;
-  for (const v of first.data) sum += v;
-  console.log(JSON.stringify({ model, median_ms: times[times.length >> 1], min_ms: times[0],
-    output: session.outputNames[0], mean: sum / first.data.length, runs: repeat }));
 }
 main().catch((e) => { console.error(e.message || e); process.exit(1); });
