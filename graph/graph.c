@@ -60,12 +60,18 @@ static onnorm_status check_arity(const onn_graph *g, const onn_node *n, onnorm_e
     while (n_in > 0 && n->in[n_in - 1] < 0) n_in--; /* trailing omitted optionals */
     while (n_out > 0 && n->out[n_out - 1] < 0) n_out--;
     const onn_kernel *k = n->kernel;
+    /* Inputs and outputs below the minimum count are required: an omitted one
+     * ("") in that range is as wrong as a missing one. */
+    for (int i = 0; i < n->n_in && i < k->min_inputs; i++)
+        if (n->in[i] < 0) n_in = i;
+    for (int i = 0; i < n->n_out && i < k->min_outputs; i++)
+        if (n->out[i] < 0) n_out = i;
     if (n_in < k->min_inputs || n->n_in > k->max_inputs)
-        return onn_fail(err, ONNORM_ERR_INVALID, "%s: %s: %s-%d takes %d to %d inputs, got %d",
+        return onn_fail(err, ONNORM_ERR_INVALID, "%s: %s: %s-%d takes %d to %d inputs, got %d (or a required one is empty)",
                         g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type,
                         k->since_version, k->min_inputs, k->max_inputs, n->n_in);
     if (n_out < k->min_outputs || n->n_out > k->max_outputs)
-        return onn_fail(err, ONNORM_ERR_INVALID, "%s: %s: %s-%d has %d to %d outputs, got %d",
+        return onn_fail(err, ONNORM_ERR_INVALID, "%s: %s: %s-%d has %d to %d outputs, got %d (or a required one is empty)",
                         g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type,
                         k->since_version, k->min_outputs, k->max_outputs, n->n_out);
     return ONNORM_OK;
@@ -140,55 +146,95 @@ static onnorm_status link_values(onn_graph *g, onnorm_error *err)
     return ONNORM_OK;
 }
 
-/* Kahn's algorithm; stable with respect to the file's node order. */
+/* A binary min-heap of node indices: Kahn's algorithm that always takes the
+ * ready node that comes first in the file, so a file already in topological
+ * order keeps its order. */
+typedef struct node_heap {
+    int *v;
+    int n;
+} node_heap;
+
+static void heap_push(node_heap *h, int x)
+{
+    int i = h->n++;
+    while (i > 0 && h->v[(i - 1) / 2] > x) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = x;
+}
+
+static int heap_pop(node_heap *h)
+{
+    int top = h->v[0], last = h->v[--h->n], i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= h->n) break;
+        if (c + 1 < h->n && h->v[c + 1] < h->v[c]) c++;
+        if (h->v[c] >= last) break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n > 0) h->v[i] = last;
+    return top;
+}
+
 static onnorm_status topo_sort(onn_graph *g, onnorm_error *err)
 {
-    int nn = g->n_nodes;
+    const int nn = g->n_nodes, nv = g->n_values;
     if (nn == 0) return ONNORM_OK;
+    /* Consumers of each value in CSR form: cons[start[v] .. start[v + 1]). */
+    size_t edges = 0;
+    for (int i = 0; i < nn; i++) edges += (size_t)g->nodes[i].n_in;
+    int *start = calloc((size_t)nv + 1, sizeof *start);
+    int *cons = malloc((edges ? edges : 1) * sizeof *cons);
+    int *fill = calloc((size_t)nv + 1, sizeof *fill);
     int *pending = calloc((size_t)nn, sizeof *pending);
     int *order = malloc((size_t)nn * sizeof *order);
-    bool *done = calloc((size_t)nn, sizeof *done);
+    node_heap heap = {malloc((size_t)nn * sizeof(int)), 0};
     onn_node *sorted = malloc((size_t)nn * sizeof *sorted);
-    if (!pending || !order || !done || !sorted) {
-        free(pending), free(order), free(done), free(sorted);
-        return onn_fail(err, ONNORM_ERR_NOMEM, "%s: out of memory sorting the graph", g->source);
+    onnorm_status st = ONNORM_OK;
+    if (!start || !cons || !fill || !pending || !order || !heap.v || !sorted) {
+        st = onn_fail(err, ONNORM_ERR_NOMEM, "%s: out of memory sorting the graph", g->source);
+        goto done;
     }
+    for (int i = 0; i < nn; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] >= 0) start[g->nodes[i].in[k] + 1]++;
+    for (int v = 0; v < nv; v++) start[v + 1] += start[v];
     for (int i = 0; i < nn; i++)
         for (int k = 0; k < g->nodes[i].n_in; k++) {
             int v = g->nodes[i].in[k];
-            if (v >= 0 && g->values[v].producer >= 0) pending[i]++;
+            if (v < 0) continue;
+            cons[start[v] + fill[v]++] = i;
+            if (g->values[v].producer >= 0) pending[i]++;
         }
+    for (int i = 0; i < nn; i++)
+        if (pending[i] == 0) heap_push(&heap, i);
     int count = 0;
-    /* Repeated scans keep file order among ready nodes; graphs here are small. */
-    bool progress = true;
-    while (count < nn && progress) {
-        progress = false;
-        for (int i = 0; i < nn; i++) {
-            if (done[i] || pending[i] > 0) continue;
-            done[i] = true;
-            order[count++] = i;
-            progress = true;
-            const onn_node *n = &g->nodes[i];
-            for (int k = 0; k < n->n_out; k++) {
-                if (n->out[k] < 0) continue;
-                for (int j = 0; j < nn; j++)
-                    for (int q = 0; q < g->nodes[j].n_in; q++)
-                        if (g->nodes[j].in[q] == n->out[k]) pending[j]--;
-            }
+    while (heap.n > 0) {
+        int i = heap_pop(&heap);
+        order[count++] = i;
+        const onn_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_out; k++) {
+            int v = n->out[k];
+            if (v < 0) continue;
+            for (int c = start[v]; c < start[v + 1]; c++)
+                if (--pending[cons[c]] == 0) heap_push(&heap, cons[c]);
         }
     }
-    onnorm_status st = ONNORM_OK;
     if (count < nn) {
         char lbl[256];
         int i = 0;
-        while (done[i]) i++;
+        while (pending[i] == 0) i++;
         st = onn_fail(err, ONNORM_ERR_INVALID, "%s: the graph has a cycle through %s", g->source,
                       onn_node_label(&g->nodes[i], lbl, sizeof lbl));
-    } else {
-        for (int i = 0; i < nn; i++) sorted[i] = g->nodes[order[i]];
-        memcpy(g->nodes, sorted, (size_t)nn * sizeof *sorted);
+        goto done;
     }
-    free(pending), free(order), free(done), free(sorted);
+    for (int i = 0; i < nn; i++) sorted[i] = g->nodes[order[i]];
+    memcpy(g->nodes, sorted, (size_t)nn * sizeof *sorted);
+done:
+    free(start), free(cons), free(fill), free(pending), free(order), free(heap.v), free(sorted);
     return st;
 }
 

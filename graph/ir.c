@@ -238,11 +238,47 @@ const char *onn_node_label(const onn_node *n, char *buf, size_t len)
     return buf;
 }
 
+/* FNV-1a: value names are short, and the index only needs a spread. */
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
 int onn_graph_find_value(const onn_graph *g, const char *name)
 {
-    for (int i = 0; i < g->n_values; i++)
-        if (strcmp(g->values[i].name, name) == 0) return i;
-    return -1;
+    if (!g->index) return -1;
+    uint32_t mask = (uint32_t)g->index_cap - 1;
+    for (uint32_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+        int v = g->index[i];
+        if (v < 0) return -1;
+        if (strcmp(g->values[v].name, name) == 0) return v;
+    }
+}
+
+static void index_put(int *index, int cap, const char *name, int v)
+{
+    uint32_t mask = (uint32_t)cap - 1;
+    uint32_t i = name_hash(name) & mask;
+    while (index[i] >= 0) i = (i + 1) & mask;
+    index[i] = v;
+}
+
+/* Keeps the hash at most half full. */
+static bool index_reserve(onn_graph *g, int n)
+{
+    if (g->index && n * 2 <= g->index_cap) return true;
+    int cap = g->index_cap ? g->index_cap : 64;
+    while (n * 2 > cap) cap *= 2;
+    int *index = malloc((size_t)cap * sizeof *index);
+    if (!index) return false;
+    for (int i = 0; i < cap; i++) index[i] = -1;
+    for (int v = 0; v < g->n_values; v++) index_put(index, cap, g->values[v].name, v);
+    free(g->index);
+    g->index = index;
+    g->index_cap = cap;
+    return true;
 }
 
 int onn_graph_intern_value(onn_graph *g, const char *name)
@@ -256,12 +292,14 @@ int onn_graph_intern_value(onn_graph *g, const char *name)
         g->values = v;
         g->cap_values = cap;
     }
+    if (!index_reserve(g, g->n_values + 1)) return -1;
     onn_value *v = &g->values[g->n_values];
     memset(v, 0, sizeof *v);
     v->name = onn_strdup(name);
     if (!v->name) return -1;
     v->rank = -1;
     v->producer = -1;
+    index_put(g->index, g->index_cap, v->name, g->n_values);
     return g->n_values++;
 }
 
@@ -309,6 +347,7 @@ void onn_graph_free(onn_graph *g)
         onn_tensor_free(g->values[i].init);
     }
     free(g->values);
+    free(g->index);
     for (int i = 0; i < g->n_opsets; i++) free(g->opsets[i].domain);
     free(g->opsets);
     free(g->inputs);

@@ -83,6 +83,8 @@ typedef struct onn_graph {
     onn_opset *opsets;
     int n_values, cap_values;
     onn_value *values;
+    int *index;      /* open-addressing hash of value names -> value index, -1 empty */
+    int index_cap;   /* a power of two, at least twice n_values */
     int n_nodes, cap_nodes;
     onn_node *nodes; /* in topological order after onn_graph_finalize() */
     int n_inputs;

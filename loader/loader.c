@@ -16,8 +16,11 @@ typedef struct load_ctx {
     int inlined;                   /* counter that keeps inlined names unique */
 } load_ctx;
 
-/* Functions may call functions; this bounds the depth (and catches recursion). */
+/* Functions may call functions; this bounds the depth (and catches recursion)
+ * and the number of nodes a model may expand to, so a small file cannot make
+ * the loader build an exponentially large graph. */
 #define ONN_MAX_INLINE_DEPTH 16
+#define ONN_MAX_NODES (1 << 20)
 
 static onnorm_status nomem(load_ctx *c)
 {
@@ -209,6 +212,10 @@ static onnorm_status map_edges(load_ctx *c, char **names, size_t n, int **ids)
 static onnorm_status add_node(load_ctx *c, const Onnx__NodeProto *np)
 {
     onn_graph *g = c->g;
+    if (g->n_nodes >= ONN_MAX_NODES)
+        return onn_fail(c->err, ONNORM_ERR_UNSUPPORTED,
+                        "%s: the model has (or its functions expand to) more than %d nodes",
+                        g->source, ONN_MAX_NODES);
     if (g->n_nodes == g->cap_nodes) {
         int cap = g->cap_nodes ? g->cap_nodes * 2 : 16;
         onn_node *nn = realloc(g->nodes, (size_t)cap * sizeof *nn);

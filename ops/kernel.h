@@ -26,6 +26,9 @@ typedef struct onn_kctx {
     onnorm_tensor **out; /* NULL entries for omitted optional outputs */
     int num_threads;     /* >= 1 */
     onnorm_error *err;
+    /* Set by onn_input_values() when infer needed values that planning does
+     * not have; the session then runs the model eagerly (see session.c). */
+    bool *needs_values;
 } onn_kctx;
 
 typedef struct onn_kernel {

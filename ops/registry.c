@@ -81,6 +81,7 @@ const void *onn_input_values(onn_kctx *ctx, int i, const char *what)
         onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
         return NULL;
     }
+    if (!ctx->in[i]->data && ctx->needs_values) *ctx->needs_values = true;
     if (!ctx->in[i]->data)
         onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
                   "input '%s' must be computable from constants and input shapes; here it "

@@ -14,6 +14,12 @@
  * A run then only points the inputs at the caller's data and executes the
  * remaining nodes. Sessions share nothing mutable with the model, so several
  * may run at once.
+ *
+ * Some models make a shape depend on the values of a graph input (a Reshape
+ * whose target shape is fed by the caller, as ONNX's own Reshape tests do).
+ * Such a model cannot be planned ahead of its data, so the session switches
+ * to eager mode: every run plans again with the caller's data in hand, which
+ * evaluates every node while planning. Correct, without arena reuse.
  */
 #include "runtime/runtime.h"
 #include "ops/kernel.h"
@@ -50,6 +56,8 @@ struct onnorm_session {
     slot *slots; /* one per graph value */
     bool *at_run; /* per node: executes during runs (not folded at planning) */
     bool planned, has_run;
+    bool eager;         /* shapes depend on input values: plan on every run */
+    bool needs_values;  /* set by kernels during a plan (see onn_kctx) */
     uint8_t *arena;
     size_t arena_size, static_bytes;
     onnorm_tensor **in, **out; /* scratch for kernel calls */
@@ -186,7 +194,7 @@ onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onn
 /* Points the kernel-call scratch arrays at node n's slots. */
 static onn_kctx node_ctx(onnorm_session *s, const onn_node *n, onnorm_error *err)
 {
-    onn_kctx ctx = {n, n->n_in, n->n_out, s->in, s->out, s->num_threads, err};
+    onn_kctx ctx = {n, n->n_in, n->n_out, s->in, s->out, s->num_threads, err, &s->needs_values};
     for (int k = 0; k < n->n_in; k++) s->in[k] = n->in[k] >= 0 ? &s->slots[n->in[k]].t : NULL;
     for (int k = 0; k < n->n_out; k++) s->out[k] = n->out[k] >= 0 ? &s->slots[n->out[k]].t : NULL;
     return ctx;
@@ -229,7 +237,7 @@ static onnorm_status plan_node(onnorm_session *s, int i, onnorm_error *err)
         if ((st = tensor_bytes(&sl->t, &sl->bytes, err))) return st;
         out_bytes += sl->bytes;
     }
-    s->at_run[i] = !(foldable && out_bytes <= ONN_FOLD_MAX_BYTES);
+    s->at_run[i] = !(foldable && (s->eager || out_bytes <= ONN_FOLD_MAX_BYTES));
     for (int k = 0; k < n->n_out; k++) {
         if (!s->out[k]) continue;
         slot *sl = &s->slots[n->out[k]];
@@ -323,7 +331,8 @@ static onnorm_status plan(onnorm_session *s, onnorm_error *err)
         slot *sl = &s->slots[v];
         const onn_value *val = &g->values[v];
         if (sl->kind == SLOT_INPUT) {
-            sl->t.data = NULL; /* caller data is not known while planning */
+            /* Caller data is not part of a reusable plan; in eager mode it is. */
+            sl->t.data = s->eager ? (void *)sl->bound : NULL;
         } else if (val->init) {
             sl->kind = SLOT_CONST;
             sl->t = *val->init;
@@ -352,8 +361,13 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err)
         if (s->slots[g->feeds[i]].kind != SLOT_INPUT)
             return onn_fail(err, ONNORM_ERR_INVALID, "%s: input '%s' is not bound", g->source,
                             g->values[g->feeds[i]].name);
-    if (!s->planned) {
+    if (!s->planned || s->eager) {
+        s->needs_values = false;
         onnorm_status st = plan(s, err);
+        if (st && s->needs_values && !s->eager) {
+            s->eager = true; /* this model's shapes depend on input values */
+            st = plan(s, err);
+        }
         if (st) {
             s->planned = false;
             return st;

@@ -22,10 +22,12 @@ struct tb_model {
     tb_node *tnodes[TB_MAX];
     Onnx__TensorProto *inits[TB_MAX];
     Onnx__ValueInfoProto *inputs[TB_MAX], *outputs[TB_MAX];
+    Onnx__FunctionProto *functions[TB_MAX];
 };
 
 static char *dup(const char *s)
 {
+    if (!s) return NULL; /* an unset optional string field */
     size_t n = strlen(s) + 1;
     char *p = malloc(n);
     memcpy(p, s, n);
@@ -41,6 +43,7 @@ tb_model *tb_new(int64_t opset)
     b->model.ir_version = 8;
     b->model.graph = &b->graph;
     b->model.opset_import = b->opsets;
+    b->model.functions = b->functions;
     b->graph.name = dup("test");
     b->graph.node = b->nodes;
     b->graph.initializer = b->inits;
@@ -241,6 +244,191 @@ void tb_free(tb_model *b)
         onnx__value_info_proto__free_unpacked(b->outputs[i], NULL);
     for (size_t i = 0; i < b->model.n_opset_import; i++)
         onnx__operator_set_id_proto__free_unpacked(b->opsets[i], NULL);
+    for (size_t i = 0; i < b->model.n_functions; i++)
+        onnx__function_proto__free_unpacked(b->functions[i], NULL);
     free(b->graph.name);
     free(b);
+}
+
+/* ---- additions for loader / API tests ---------------------------------- */
+
+/* A TensorProto with name, type and dims but no data. */
+static Onnx__TensorProto *new_tensor(const char *name, onnorm_dtype dt, int rank,
+                                     const int64_t *dims)
+{
+    Onnx__TensorProto *t = calloc(1, sizeof *t);
+    onnx__tensor_proto__init(t);
+    t->name = dup(name);
+    t->has_data_type = 1;
+    t->data_type = (int32_t)dt;
+    t->n_dims = (size_t)rank;
+    t->dims = calloc((size_t)(rank ? rank : 1), sizeof *t->dims);
+    for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
+    return t;
+}
+
+static void *copy_bytes(const void *src, size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (n) memcpy(p, src, n);
+    return p;
+}
+
+void tb_init_raw(tb_model *b, const char *name, onnorm_dtype dt, int rank, const int64_t *dims,
+                 const void *data, size_t nbytes)
+{
+    Onnx__TensorProto *t = new_tensor(name, dt, rank, dims);
+    t->has_raw_data = 1;
+    t->raw_data.len = nbytes;
+    t->raw_data.data = copy_bytes(data, nbytes);
+    b->inits[b->graph.n_initializer++] = t;
+}
+
+void tb_init_typed_float(tb_model *b, const char *name, int rank, const int64_t *dims, size_t n,
+                         const float *v)
+{
+    Onnx__TensorProto *t = new_tensor(name, ONNORM_FLOAT, rank, dims);
+    t->n_float_data = n;
+    t->float_data = copy_bytes(v, n * sizeof *v);
+    b->inits[b->graph.n_initializer++] = t;
+}
+
+void tb_init_typed_double(tb_model *b, const char *name, int rank, const int64_t *dims, size_t n,
+                          const double *v)
+{
+    Onnx__TensorProto *t = new_tensor(name, ONNORM_DOUBLE, rank, dims);
+    t->n_double_data = n;
+    t->double_data = copy_bytes(v, n * sizeof *v);
+    b->inits[b->graph.n_initializer++] = t;
+}
+
+void tb_init_typed_int64(tb_model *b, const char *name, int rank, const int64_t *dims, size_t n,
+                         const int64_t *v)
+{
+    Onnx__TensorProto *t = new_tensor(name, ONNORM_INT64, rank, dims);
+    t->n_int64_data = n;
+    t->int64_data = copy_bytes(v, n * sizeof *v);
+    b->inits[b->graph.n_initializer++] = t;
+}
+
+void tb_init_typed_int32(tb_model *b, const char *name, onnorm_dtype dt, int rank,
+                         const int64_t *dims, size_t n, const int32_t *v)
+{
+    Onnx__TensorProto *t = new_tensor(name, dt, rank, dims);
+    t->n_int32_data = n;
+    t->int32_data = copy_bytes(v, n * sizeof *v);
+    b->inits[b->graph.n_initializer++] = t;
+}
+
+void tb_init_typed_uint64(tb_model *b, const char *name, onnorm_dtype dt, int rank,
+                          const int64_t *dims, size_t n, const uint64_t *v)
+{
+    Onnx__TensorProto *t = new_tensor(name, dt, rank, dims);
+    t->n_uint64_data = n;
+    t->uint64_data = copy_bytes(v, n * sizeof *v);
+    b->inits[b->graph.n_initializer++] = t;
+}
+
+void tb_init_external(tb_model *b, const char *name, onnorm_dtype dt, int rank,
+                      const int64_t *dims, const char *location)
+{
+    Onnx__TensorProto *t = new_tensor(name, dt, rank, dims);
+    Onnx__StringStringEntryProto *e = calloc(1, sizeof *e);
+    onnx__string_string_entry_proto__init(e);
+    e->key = dup("location");
+    e->value = dup(location);
+    t->n_external_data = 1;
+    t->external_data = calloc(1, sizeof *t->external_data);
+    t->external_data[0] = e;
+    t->has_data_location = 1;
+    t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    b->inits[b->graph.n_initializer++] = t;
+}
+
+static Onnx__TensorProto *raw_tensor(const char *name, onnorm_dtype dt, int rank,
+                                     const int64_t *dims, const void *data)
+{
+    Onnx__TensorProto *t = new_tensor(name, dt, rank, dims);
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+    t->has_raw_data = 1;
+    t->raw_data.len = n * onnorm_dtype_size(dt);
+    t->raw_data.data = copy_bytes(data, t->raw_data.len);
+    return t;
+}
+
+void tb_attr_tensor(tb_node *n, const char *name, onnorm_dtype dt, int rank, const int64_t *dims,
+                    const void *data)
+{
+    Onnx__AttributeProto *a = new_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    a->t = raw_tensor(NULL, dt, rank, dims, data);
+}
+
+void tb_attr_floats(tb_node *n, const char *name, int count, const float *v)
+{
+    Onnx__AttributeProto *a = new_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+    a->n_floats = (size_t)count;
+    a->floats = copy_bytes(v, (size_t)count * sizeof *v);
+}
+
+uint8_t *tb_serialize_tensor(const char *name, onnorm_dtype dt, int rank, const int64_t *dims,
+                             const void *data, size_t *len)
+{
+    Onnx__TensorProto *t = raw_tensor(name, dt, rank, dims, data);
+    *len = onnx__tensor_proto__get_packed_size(t);
+    uint8_t *buf = malloc(*len ? *len : 1);
+    if (buf) onnx__tensor_proto__pack(t, buf);
+    onnx__tensor_proto__free_unpacked(t, NULL);
+    return buf;
+}
+
+onnorm_status tb_load_flags(tb_model *b, unsigned flags, onnorm_model **m, onnorm_error *err)
+{
+    size_t len;
+    uint8_t *buf = tb_serialize(b, &len);
+    onnorm_status st = onnorm_model_load_buffer(buf, len, "built-model", flags, m, err);
+    free(buf);
+    return st;
+}
+
+static char **dup_list(int n, const char *const *v)
+{
+    char **out = calloc((size_t)(n ? n : 1), sizeof *out);
+    for (int i = 0; i < n; i++) out[i] = dup(v[i]);
+    return out;
+}
+
+struct tb_function {
+    Onnx__FunctionProto proto; /* first member: the struct is the proto */
+};
+
+tb_function *tb_function_add(tb_model *b, const char *name, const char *domain, int n_in,
+                             const char *const *inputs, int n_out, const char *const *outputs)
+{
+    Onnx__FunctionProto *f = calloc(1, sizeof(tb_function));
+    onnx__function_proto__init(f);
+    f->name = dup(name);
+    f->domain = dup(domain);
+    f->n_input = (size_t)n_in;
+    f->input = dup_list(n_in, inputs);
+    f->n_output = (size_t)n_out;
+    f->output = dup_list(n_out, outputs);
+    b->functions[b->model.n_functions++] = f;
+    return (tb_function *)f;
+}
+
+void tb_function_node(tb_function *tf, const char *op_type, const char *domain, int n_in,
+                      const char *const *inputs, int n_out, const char *const *outputs)
+{
+    Onnx__FunctionProto *f = &tf->proto;
+    Onnx__NodeProto *n = calloc(1, sizeof *n);
+    onnx__node_proto__init(n);
+    n->op_type = dup(op_type);
+    n->domain = dup(domain);
+    n->n_input = (size_t)n_in;
+    n->input = dup_list(n_in, inputs);
+    n->n_output = (size_t)n_out;
+    n->output = dup_list(n_out, outputs);
+    f->node = realloc(f->node, (f->n_node + 1) * sizeof *f->node);
+    f->node[f->n_node++] = n;
 }
