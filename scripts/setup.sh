@@ -14,8 +14,10 @@ cd "$(dirname "$0")/.."
 #   libcmocka-dev                 the unit-test framework
 #   libonnx-testdata              official ONNX 1.12 backend test folders used
 #                                 by the conformance tests
+#   libopenblas-openmp-dev        sgemm for Conv, ConvTranspose, Gemm, MatMul;
+#                                 the OpenMP build shares our libgomp threads
 PACKAGES=(gcc make cmake pkg-config libprotobuf-c-dev protobuf-c-compiler
-          libonnx-dev libcmocka-dev libonnx-testdata)
+          libonnx-dev libcmocka-dev libonnx-testdata libopenblas-openmp-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -23,9 +23,28 @@ static void usage(FILE *f)
             "  onnorm info MODEL\n");
 }
 
+/* IEEE half -> double, exact for every value incl. subnormals, Inf, NaN. */
+static double half_to_double(uint16_t h)
+{
+    int e = (h >> 10) & 0x1F, m = h & 0x3FF;
+    double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m | 0x400, e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+/* bfloat16 is the top half of a float32. */
+static double bf16_to_double(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 double onn_cli_value(const onnorm_tensor *t, int64_t i)
 {
     switch (t->dtype) {
+    case ONNORM_FLOAT16: return half_to_double(((const uint16_t *)t->data)[i]);
+    case ONNORM_BFLOAT16: return bf16_to_double(((const uint16_t *)t->data)[i]);
     case ONNORM_FLOAT: return ((const float *)t->data)[i];
     case ONNORM_DOUBLE: return ((const double *)t->data)[i];
     case ONNORM_INT64: return (double)((const int64_t *)t->data)[i];

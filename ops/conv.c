@@ -1,0 +1,226 @@
+/*
+ * Conv, opset 1 on (float32), 1-D to 6-D spatial.
+ *
+ *   X [N, C, D1..Dn], W [M, C/group, k1..kn], optional B [M] -> Y [N, M, O1..On]
+ *
+ * Conv-11 and -22 compute what Conv-1 does (11 restated the auto_pad and
+ * default texts, 22 added types), so one entry serves every opset.
+ *
+ * Per image and group, Y_g[M/g, O] = W_g[M/g, C/g*K] * col[C/g*K, O], where
+ * col (im2col) holds for each input channel and kernel offset the input
+ * values every output position sees there (zeros in the padding); the
+ * product is one sgemm. A 1x1, stride-1, unpadded convolution needs no col:
+ * X itself is that matrix. Depthwise convolutions (one input channel per
+ * group) would make per-group products too thin for BLAS, so they run as a
+ * direct loop: each output plane accumulates weight * shifted input line by
+ * line. Y starts as the bias so the products accumulate onto it.
+ */
+#include "ops/blas.h"
+#include "ops/spatial.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct conv_cfg {
+    int64_t n, c, m, group;
+    int64_t cg, mg; /* input and output channels per group */
+    onn_geom g;     /* sampled = X's spatial extents, grid = Y's */
+} conv_cfg;
+
+static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
+{
+    const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
+    char xs[128], ws[128];
+    if (x->rank < 3)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must have rank >= 3 (N, C, spatial...), got %s",
+                         onn_shape_str(x->dims, x->rank, xs, sizeof xs));
+    if (w->rank != x->rank)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "W %s must have the rank of X %s",
+                         onn_shape_str(w->dims, w->rank, ws, sizeof ws),
+                         onn_shape_str(x->dims, x->rank, xs, sizeof xs));
+    onnorm_status st = onn_kattr_int(ctx, "group", 1, &cfg->group);
+    if (st) return st;
+    cfg->n = x->dims[0], cfg->c = x->dims[1], cfg->m = w->dims[0];
+    if (cfg->group < 1 || cfg->c % cfg->group || cfg->m % cfg->group)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                         "group %lld must be >= 1 and divide both the %lld input and the %lld "
+                         "output channels",
+                         (long long)cfg->group, (long long)cfg->c, (long long)cfg->m);
+    cfg->cg = cfg->c / cfg->group, cfg->mg = cfg->m / cfg->group;
+    if (w->dims[1] != cfg->cg)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "W %s has %lld input channels per group; X %s with group %lld needs %lld",
+                         onn_shape_str(w->dims, w->rank, ws, sizeof ws), (long long)w->dims[1],
+                         onn_shape_str(x->dims, x->rank, xs, sizeof xs), (long long)cfg->group,
+                         (long long)cfg->cg);
+    return ONNORM_OK;
+}
+
+static onnorm_status read_cfg(onn_kctx *ctx, conv_cfg *cfg)
+{
+    onnorm_status st;
+    if ((st = onn_check_f32(ctx, 0, "X")) || (st = onn_check_f32(ctx, 1, "W")) ||
+        (st = check_channels(ctx, cfg)))
+        return st;
+    const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
+    if (ctx->n_in > 2 && ctx->in[2] && (st = onn_check_param(ctx, 2, "B", cfg->m, ONNORM_FLOAT)))
+        return st;
+    onn_win_attrs a;
+    if ((st = onn_win_read(ctx, x->rank - 2, w->dims + 2, true, &a)) ||
+        (st = onn_geom_forward(ctx, &a, x->dims + 2, false, &cfg->g)))
+        return st;
+    if (!onn_blas_fits(cfg->cg) || !onn_blas_fits(cfg->g.kernel_size) ||
+        !onn_blas_fits(cfg->cg * cfg->g.kernel_size) || !onn_blas_fits(cfg->mg) ||
+        !onn_blas_fits(cfg->g.grid_size))
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                         "the per-group matrix product exceeds the BLAS size range");
+    return ONNORM_OK;
+}
+
+static onnorm_status conv_infer(onn_kctx *ctx)
+{
+    conv_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
+    if (st) return st;
+    int64_t dims[ONNORM_MAX_RANK] = {cfg.n, cfg.m};
+    memcpy(dims + 2, cfg.g.grid, (size_t)cfg.g.nsp * sizeof *dims);
+    onn_set_output(ctx, 0, ONNORM_FLOAT, cfg.g.nsp + 2, dims);
+    return ONNORM_OK;
+}
+
+/* Every output plane starts as its channel's bias (or zero). */
+static void fill_bias(onn_kctx *ctx, const conv_cfg *cfg, float *y)
+{
+    const float *b = ctx->n_in > 2 && ctx->in[2] ? ctx->in[2]->data : NULL;
+    const int64_t planes = cfg->n * cfg->m, size = cfg->g.grid_size;
+    const int nt = onn_threads_for(ctx, planes * size, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        float v = b ? b[p % cfg->m] : 0.0f;
+        for (int64_t i = 0; i < size; i++)
+            y[p * size + i] = v;
+    }
+}
+
+/* One row of col: input plane x seen at kernel offset k by every output
+ * position, zero where that falls in the padding. */
+static void im2col_row(const onn_geom *g, const float *x, int64_t k, float *dst)
+{
+    const int64_t len = g->line_len;
+    onn_lines it;
+    for (onn_lines_start(&it, g, k); it.line < g->n_lines; onn_lines_next(&it), dst += len) {
+        int64_t base, lo = it.lo, hi = it.hi, s = it.step;
+        if (!onn_lines_base(&it, &base)) lo = hi = len;
+        for (int64_t j = 0; j < lo; j++)
+            dst[j] = 0.0f;
+        if (s == 1 && hi > lo)
+            memcpy(dst + lo, x + base + lo, (size_t)(hi - lo) * sizeof *dst);
+        else
+            for (int64_t j = lo; j < hi; j++)
+                dst[j] = x[base + j * s];
+        for (int64_t j = hi; j < len; j++)
+            dst[j] = 0.0f;
+    }
+}
+
+static void im2col(onn_kctx *ctx, const onn_geom *g, const float *x, int64_t channels, float *col)
+{
+    const int64_t rows = channels * g->kernel_size;
+    const int nt = onn_threads_for(ctx, rows * g->grid_size, rows);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t r = 0; r < rows; r++)
+        im2col_row(g, x + (r / g->kernel_size) * g->sampled_size, r % g->kernel_size,
+                   col + r * g->grid_size);
+}
+
+/* True when X's planes already are the col matrix. */
+static bool is_pointwise(const onn_geom *g)
+{
+    for (int i = 0; i < g->nsp; i++)
+        if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad_lo[i] || g->pad_hi[i]) return false;
+    return true;
+}
+
+static onnorm_status run_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w,
+                              float *y)
+{
+    const onn_geom *g = &cfg->g;
+    const int64_t rows = cfg->cg * g->kernel_size, osz = g->grid_size;
+    const bool direct = is_pointwise(g);
+    size_t n_col = 0, bytes = 0;
+    if (!direct && (!onn_mul_size((size_t)rows, (size_t)osz, &n_col) ||
+                    !onn_mul_size(n_col, sizeof(float), &bytes)))
+        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "the im2col buffer size overflows");
+    float *col = direct ? NULL : malloc(bytes ? bytes : 1);
+    if (!direct && !col)
+        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "cannot allocate %zu bytes for im2col", bytes);
+    for (int64_t n = 0; n < cfg->n; n++)
+        for (int64_t gi = 0; gi < cfg->group; gi++) {
+            const float *xg = x + (n * cfg->c + gi * cfg->cg) * g->sampled_size;
+            if (!direct) im2col(ctx, g, xg, cfg->cg, col);
+            /* Sizes were checked against the BLAS range while planning. */
+            onn_sgemm(ctx->num_threads, false, false, cfg->mg, osz, rows, 1.0f,
+                      w + gi * cfg->mg * rows, rows, direct ? xg : col, osz, 1.0f,
+                      y + (n * cfg->m + gi * cfg->mg) * osz, osz);
+        }
+    free(col);
+    return ONNORM_OK;
+}
+
+/* Output plane p (of N*M) of a convolution with one input channel per group. */
+static void depthwise_plane(const conv_cfg *cfg, const float *x, const float *w, float *y,
+                            int64_t p)
+{
+    const onn_geom *g = &cfg->g;
+    const int64_t m = p % cfg->m, n = p / cfg->m, len = g->line_len;
+    const float *xp = x + (n * cfg->c + m / cfg->mg) * g->sampled_size;
+    float *yp = y + p * g->grid_size;
+    for (int64_t k = 0; k < g->kernel_size; k++) {
+        const float wv = w[m * g->kernel_size + k];
+        onn_lines it;
+        for (onn_lines_start(&it, g, k); it.line < g->n_lines; onn_lines_next(&it)) {
+            int64_t base;
+            if (!onn_lines_base(&it, &base)) continue;
+            float *yl = yp + it.line * len;
+            if (it.step == 1) { /* the common case; -O2 vectorizes only when told */
+#pragma omp simd
+                for (int64_t j = it.lo; j < it.hi; j++)
+                    yl[j] += wv * xp[base + j];
+            } else {
+                for (int64_t j = it.lo; j < it.hi; j++)
+                    yl[j] += wv * xp[base + j * it.step];
+            }
+        }
+    }
+}
+
+static void run_depthwise(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w,
+                          float *y)
+{
+    const int64_t planes = cfg->n * cfg->m;
+    const int nt = onn_threads_for(ctx, planes * cfg->g.grid_size * cfg->g.kernel_size, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++)
+        depthwise_plane(cfg, x, w, y, p);
+}
+
+static onnorm_status conv_run(onn_kctx *ctx)
+{
+    conv_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
+    if (st) return st;
+    if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
+    const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
+    float *y = ctx->out[0]->data;
+    fill_bias(ctx, &cfg, y);
+    if (cfg.cg == 1 && cfg.group > 1) {
+        run_depthwise(ctx, &cfg, x, w, y);
+        return ONNORM_OK;
+    }
+    return run_gemm(ctx, &cfg, x, w, y);
+}
+
+const onn_kernel onn_kernels_conv[] = {
+    {ONN_KERNEL("", "Conv", 1, 2, 3, 1, 1, conv_infer, conv_run)},
+};
+const int onn_kernels_conv_count = sizeof onn_kernels_conv / sizeof onn_kernels_conv[0];

@@ -1,0 +1,351 @@
+/*
+ * Elementwise unary ops and activations (output = input's type and shape):
+ *
+ *   Sqrt, Reciprocal, Exp, Log, Sigmoid, Tanh   opset 6      float32/64
+ *   Erf                                         opset 9      float32/64
+ *   Neg, Abs                                    opset 6      float32/64, ints
+ *                                                            (Neg: signed only)
+ *   Relu                                        opset 6      float32/64, signed
+ *                                                            ints (opset 14's)
+ *   LeakyRelu (alpha 0.01)                      opset 6      float32/64
+ *   HardSigmoid (alpha 0.2, beta 0.5)           opset 6      float32/64
+ *   HardSwish                                   opset 14     float32/64
+ *   Gelu (approximate "none" | "tanh")          opset 20     float32/64
+ *   Clip                                        opset 6:  min/max attributes,
+ *                                                         float32/64;
+ *                                               opset 11: optional min/max
+ *                                                         scalar inputs,
+ *                                                         float32/64 and ints
+ *
+ * Float math runs in the element's own precision (<tgmath.h> picks expf for
+ * float, exp for double), as ONNX's numpy reference does. Integer Neg/Abs
+ * wrap (-INT_MIN == INT_MIN) instead of overflowing. NaN inputs give NaN
+ * for every float op; in particular Relu, HardSigmoid and Clip let NaN
+ * through instead of clamping it.
+ *
+ * Clip applies max(x, min) and then min(., max), so min > max yields max
+ * everywhere, as the spec says. An omitted bound does not clip.
+ */
+#include "ops/broadcast.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <tgmath.h>
+
+/* Not in C11's <math.h>. */
+#define ONN_SQRT1_2 0.70710678118654752440   /* 1 / sqrt(2) */
+#define ONN_SQRT_2_PI 0.79788456080286535588 /* sqrt(2 / pi) */
+
+typedef struct un_params {
+    double alpha, beta;
+    const void *lo, *hi; /* Clip bounds, one element of X's type */
+} un_params;
+
+typedef void (*un_loop)(const void *x, void *y, int64_t n, const un_params *p);
+
+/* One loop per (op, type). The prelude binds the parameters the expression
+ * may use to locals of the element type, so the loop body does not reload
+ * them through p. */
+#define UN_LOOP(name, T, EXPR)                                                                     \
+    static void name(const void *px, void *py, int64_t n, const un_params *p)                      \
+    {                                                                                              \
+        const T *X = px;                                                                           \
+        T *Y = py;                                                                                 \
+        const T alpha = (T)p->alpha, beta = (T)p->beta;                                            \
+        (void)alpha, (void)beta;                                                                   \
+        ONN_SIMD for (int64_t i = 0; i < n; i++) {                                                 \
+            const T x = X[i];                                                                      \
+            Y[i] = (T)(EXPR);                                                                      \
+        }                                                                                          \
+    }
+
+/* Clip reads its bounds from typed memory, so integer bounds stay exact. */
+#define CLIP_LOOP(sfx, T, code, sgn)                                                               \
+    static void clip_##sfx(const void *px, void *py, int64_t n, const un_params *p)                \
+    {                                                                                              \
+        const T *X = px;                                                                           \
+        T *Y = py;                                                                                 \
+        const T lo = *(const T *)p->lo, hi = *(const T *)p->hi;                                    \
+        ONN_SIMD for (int64_t i = 0; i < n; i++) {                                                 \
+            const T t = X[i] < lo ? lo : X[i];                                                     \
+            Y[i] = t > hi ? hi : t;                                                                \
+        }                                                                                          \
+    }
+ONN_NUMERIC_TYPES(CLIP_LOOP)
+
+/* 1 / (1 + e^-x) from e = e^-|x| <= 1, which cannot overflow: r = 1 / (1 + e)
+ * for x >= 0, and e * r = e^x / (1 + e^x) for x < 0. One exp and a select
+ * instead of a branch on the sign, which random inputs mispredict. */
+#define SIGMOID_FN(sfx, T, code, sgn)                                                              \
+    static inline T sigmoid1_##sfx(T x)                                                            \
+    {                                                                                              \
+        const T e = exp(-fabs(x)), r = (T)1 / ((T)1 + e);                                          \
+        return x >= (T)0 ? r : e * r;                                                              \
+    }
+ONN_FLOAT_TYPES(SIGMOID_FN)
+
+/* clamp01(v) that keeps NaN. */
+#define CLAMP01(T, v) ((v) < (T)0 ? (T)0 : (v) > (T)1 ? (T)1 : (v))
+
+#define FLOAT_LOOPS(sfx, T, code, sgn)                                                             \
+    UN_LOOP(sqrt_##sfx, T, sqrt(x))                                                                \
+    UN_LOOP(recip_##sfx, T, (T)1 / x)                                                              \
+    UN_LOOP(neg_##sfx, T, -x)                                                                      \
+    UN_LOOP(abs_##sfx, T, fabs(x))                                                                 \
+    UN_LOOP(relu_##sfx, T, x < (T)0 ? (T)0 : x)                                                    \
+    UN_LOOP(leaky_##sfx, T, x < (T)0 ? alpha * x : x)                                              \
+    UN_LOOP(sigmoid_##sfx, T, sigmoid1_##sfx(x))                                                   \
+    UN_LOOP(tanh_##sfx, T, tanh(x))                                                                \
+    UN_LOOP(erf_##sfx, T, erf(x))                                                                  \
+    UN_LOOP(exp_##sfx, T, exp(x))                                                                  \
+    UN_LOOP(log_##sfx, T, log(x))                                                                  \
+    UN_LOOP(hsig_##sfx, T, CLAMP01(T, alpha * x + beta))                                           \
+    UN_LOOP(hswish_##sfx, T, x * CLAMP01(T, x / (T)6 + (T)0.5))                                    \
+    UN_LOOP(gelu_##sfx, T, (T)0.5 * x * ((T)1 + erf(x * (T)ONN_SQRT1_2)))                         \
+    UN_LOOP(gelu_tanh_##sfx, T,                                                                    \
+            (T)0.5 * x * ((T)1 + tanh((T)ONN_SQRT_2_PI * (x + (T)0.044715 * x * x * x))))
+ONN_FLOAT_TYPES(FLOAT_LOOPS)
+
+/* Integer negation through uint64_t wraps instead of overflowing. */
+#define SIGNED_LOOPS(sfx, T, code, sgn)                                                            \
+    UN_LOOP(neg_##sfx, T, 0 - (uint64_t)x)                                                         \
+    UN_LOOP(abs_##sfx, T, x < 0 ? 0 - (uint64_t)x : (uint64_t)x)                                   \
+    UN_LOOP(relu_##sfx, T, x < 0 ? 0 : x)
+ONN_SIGNED_INT_TYPES(SIGNED_LOOPS)
+
+#define UNSIGNED_LOOPS(sfx, T, code, sgn) UN_LOOP(abs_##sfx, T, x)
+ONN_UNSIGNED_INT_TYPES(UNSIGNED_LOOPS)
+
+typedef enum un_op {
+    U_SQRT, U_RECIP, U_NEG, U_ABS, U_RELU, U_LEAKY, U_SIGMOID, U_TANH, U_ERF, U_EXP, U_LOG,
+    U_HSIG, U_HSWISH, U_GELU, U_GELU_TANH, U_CLIP, U_COUNT
+} un_op;
+
+typedef struct un_row {
+    onnorm_dtype dtype;
+    un_loop fn[U_COUNT];
+} un_row;
+
+#define FLOAT_ROW(sfx, T, code, sgn)                                                               \
+    {code,                                                                                         \
+     {sqrt_##sfx, recip_##sfx, neg_##sfx, abs_##sfx, relu_##sfx, leaky_##sfx, sigmoid_##sfx,      \
+      tanh_##sfx, erf_##sfx, exp_##sfx, log_##sfx, hsig_##sfx, hswish_##sfx, gelu_##sfx,          \
+      gelu_tanh_##sfx, clip_##sfx}},
+#define SIGNED_ROW(sfx, T, code, sgn)                                                              \
+    {code, {[U_NEG] = neg_##sfx, [U_ABS] = abs_##sfx, [U_RELU] = relu_##sfx, [U_CLIP] = clip_##sfx}},
+#define UNSIGNED_ROW(sfx, T, code, sgn) {code, {[U_ABS] = abs_##sfx, [U_CLIP] = clip_##sfx}},
+
+static const un_row un_rows[] = {
+    ONN_FLOAT_TYPES(FLOAT_ROW) ONN_SIGNED_INT_TYPES(SIGNED_ROW) ONN_UNSIGNED_INT_TYPES(UNSIGNED_ROW)
+};
+
+static un_loop find_loop(un_op op, onnorm_dtype t)
+{
+    for (size_t i = 0; i < sizeof un_rows / sizeof un_rows[0]; i++)
+        if (un_rows[i].dtype == t) return un_rows[i].fn[op];
+    return NULL;
+}
+
+/* Lists the types op supports into buf, for error messages. */
+static const char *supported_types(un_op op, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof un_rows / sizeof un_rows[0] && used < len; i++)
+        if (un_rows[i].fn[op])
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                                     onnorm_dtype_name(un_rows[i].dtype));
+    return buf;
+}
+
+/* ---- op descriptions ------------------------------------------------------ */
+
+typedef struct un_desc {
+    const char *name;
+    un_op op;
+    double alpha, beta; /* attribute defaults, where the op has them */
+} un_desc;
+
+static const un_desc descs[] = {
+    {"Sqrt", U_SQRT, 0, 0},       {"Reciprocal", U_RECIP, 0, 0},  {"Neg", U_NEG, 0, 0},
+    {"Abs", U_ABS, 0, 0},         {"Relu", U_RELU, 0, 0},         {"LeakyRelu", U_LEAKY, 0.01, 0},
+    {"Sigmoid", U_SIGMOID, 0, 0}, {"Tanh", U_TANH, 0, 0},         {"Erf", U_ERF, 0, 0},
+    {"Exp", U_EXP, 0, 0},         {"Log", U_LOG, 0, 0},           {"HardSigmoid", U_HSIG, 0.2, 0.5},
+    {"HardSwish", U_HSWISH, 0, 0}, {"Gelu", U_GELU, 0, 0},        {"Clip", U_CLIP, 0, 0},
+};
+
+static const un_desc *desc_of(const onn_kctx *ctx)
+{
+    for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
+        if (strcmp(descs[i].name, ctx->node->op_type) == 0) return &descs[i];
+    return NULL;
+}
+
+/* Resolves the op (Gelu's variant) and reads alpha / beta. */
+static onnorm_status read_params(onn_kctx *ctx, const un_desc *d, un_op *op, un_params *p)
+{
+    float alpha, beta;
+    *op = d->op;
+    memset(p, 0, sizeof *p);
+    if (d->op == U_LEAKY || d->op == U_HSIG) {
+        if (!onn_attr_float(ctx->node, "alpha", (float)d->alpha, &alpha, ctx->err) ||
+            !onn_attr_float(ctx->node, "beta", (float)d->beta, &beta, ctx->err))
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+        p->alpha = alpha, p->beta = beta;
+    }
+    if (d->op == U_GELU) {
+        const onn_attr *a = onn_attr_find(ctx->node, "approximate");
+        if (a && a->type != ONN_ATTR_STRING)
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'approximate' must be a string");
+        if (a && strcmp(a->s, "tanh") == 0)
+            *op = U_GELU_TANH;
+        else if (a && strcmp(a->s, "none") != 0)
+            return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                             "approximate='%s' is not supported (supported: none, tanh)", a->s);
+    }
+    return ONNORM_OK;
+}
+
+/* ---- Clip bounds ------------------------------------------------------------ */
+
+/* Opset 11+: optional inputs 1 (min) and 2 (max), one element of X's type. */
+static onnorm_status check_bound_inputs(onn_kctx *ctx)
+{
+    static const char *names[] = {"input", "min", "max"};
+    const onnorm_tensor *x = ctx->in[0];
+    char sh[128];
+    for (int i = 1; i < ctx->n_in && i < 3; i++) {
+        const onnorm_tensor *b = ctx->in[i];
+        if (!b) continue;
+        if (b->dtype != x->dtype)
+            return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected %s like the "
+                             "input", names[i], onnorm_dtype_name(b->dtype), onnorm_dtype_name(x->dtype));
+        if (onnorm_tensor_numel(b) != 1)
+            return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' must be a scalar, got shape %s",
+                             names[i], onn_shape_str(b->dims, b->rank, sh, sizeof sh));
+    }
+    return ONNORM_OK;
+}
+
+/* The widest range of each type: an omitted bound clips nothing. */
+#define TYPE_RANGE(sfx, T, code, sgn)                                                              \
+    static void range_##sfx(void *lo, void *hi)                                                    \
+    {                                                                                              \
+        const int bits = (int)(8 * sizeof(T));                                                     \
+        const T tmax = (T)((sgn) ? ((uint64_t)1 << (bits - 1)) - 1 : ~(uint64_t)0);                \
+        *(T *)hi = tmax;                                                                           \
+        *(T *)lo = (sgn) ? (T)(-tmax - 1) : (T)0;                                                  \
+    }
+ONN_INT_TYPES(TYPE_RANGE)
+
+#define FLOAT_RANGE(sfx, T, code, sgn)                                                             \
+    static void range_##sfx(void *lo, void *hi)                                                    \
+    {                                                                                              \
+        *(T *)lo = (T)-INFINITY;                                                                   \
+        *(T *)hi = (T)INFINITY;                                                                    \
+    }
+ONN_FLOAT_TYPES(FLOAT_RANGE)
+
+typedef struct range_row {
+    onnorm_dtype dtype;
+    void (*fn)(void *lo, void *hi);
+} range_row;
+
+#define RANGE_ROW(sfx, T, code, sgn) {code, range_##sfx},
+static const range_row range_rows[] = {ONN_NUMERIC_TYPES(RANGE_ROW)};
+
+/* Fills lo/hi (8-byte slots) with X's type's bounds for this node. */
+static onnorm_status clip_bounds(onn_kctx *ctx, uint64_t *lo, uint64_t *hi)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    for (size_t i = 0; i < sizeof range_rows / sizeof range_rows[0]; i++)
+        if (range_rows[i].dtype == x->dtype) range_rows[i].fn(lo, hi);
+    const size_t esz = onnorm_dtype_size(x->dtype);
+    if (ctx->node->kernel->since_version >= 11) {
+        if (ctx->n_in > 1 && ctx->in[1]) memcpy(lo, ctx->in[1]->data, esz);
+        if (ctx->n_in > 2 && ctx->in[2]) memcpy(hi, ctx->in[2]->data, esz);
+        return ONNORM_OK;
+    }
+    float v;
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "max" : "min";
+        if (!onn_attr_find(ctx->node, name)) continue;
+        if (!onn_attr_float(ctx->node, name, 0.0f, &v, ctx->err))
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+        if (x->dtype == ONNORM_FLOAT)
+            memcpy(i ? (void *)hi : (void *)lo, &v, sizeof v);
+        else {
+            double dv = v;
+            memcpy(i ? (void *)hi : (void *)lo, &dv, sizeof dv);
+        }
+    }
+    return ONNORM_OK;
+}
+
+/* ---- kernel ------------------------------------------------------------------- */
+
+static onnorm_status un_infer(onn_kctx *ctx)
+{
+    const un_desc *d = desc_of(ctx);
+    const onnorm_tensor *x = ctx->in[0];
+    un_op op;
+    un_params p;
+    char types[256];
+    if (!d) return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "not an elementwise unary op");
+    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'X' is missing");
+    onnorm_status st = read_params(ctx, d, &op, &p);
+    if (st) return st;
+    /* Clip-6's attribute bounds are floats: only float inputs make sense. */
+    bool ok = find_loop(op, x->dtype) &&
+              !(op == U_CLIP && ctx->node->kernel->since_version < 11 && !onn_is_float_type(x->dtype));
+    if (!ok)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input has type %s; supported: %s",
+                         onnorm_dtype_name(x->dtype),
+                         op == U_CLIP && ctx->node->kernel->since_version < 11
+                             ? "float32, float64"
+                             : supported_types(op, types, sizeof types));
+    if (op == U_CLIP && ctx->node->kernel->since_version >= 11 && (st = check_bound_inputs(ctx)))
+        return st;
+    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status un_run(onn_kctx *ctx)
+{
+    const un_desc *d = desc_of(ctx);
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    un_op op;
+    un_params p;
+    uint64_t lo = 0, hi = 0; /* 8-byte slots hold any element type */
+    onnorm_status st = read_params(ctx, d, &op, &p);
+    if (st) return st;
+    if (op == U_CLIP) {
+        if ((st = clip_bounds(ctx, &lo, &hi))) return st;
+        p.lo = &lo, p.hi = &hi;
+    }
+    un_loop fn = find_loop(op, x->dtype);
+    if (!fn)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported", onnorm_dtype_name(x->dtype));
+    const int64_t n = onnorm_tensor_numel(x);
+    const size_t esz = onnorm_dtype_size(x->dtype);
+    const int nt = onn_elementwise_threads(ctx, n);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t c = 0; c < nt; c++) {
+        int64_t b, e;
+        onn_chunk(n, nt, c, &b, &e);
+        fn((const char *)x->data + (size_t)b * esz, (char *)y->data + (size_t)b * esz, e - b, &p);
+    }
+    return ONNORM_OK;
+}
+
+#define UNARY(op, ver) {ONN_KERNEL("", op, ver, 1, 1, 1, 1, un_infer, un_run)}
+
+const onn_kernel onn_kernels_unary[] = {
+    UNARY("Sqrt", 6),        UNARY("Reciprocal", 6), UNARY("Neg", 6),     UNARY("Abs", 6),
+    UNARY("Relu", 6),        UNARY("LeakyRelu", 6),  UNARY("Sigmoid", 6), UNARY("Tanh", 6),
+    UNARY("Erf", 9),         UNARY("Exp", 6),        UNARY("Log", 6),     UNARY("HardSigmoid", 6),
+    UNARY("HardSwish", 14),  UNARY("Gelu", 20),      UNARY("Clip", 6),
+    {ONN_KERNEL("", "Clip", 11, 1, 3, 1, 1, un_infer, un_run)},
+};
+const int onn_kernels_unary_count = sizeof onn_kernels_unary / sizeof onn_kernels_unary[0];

@@ -1,0 +1,959 @@
+/* Conv and ConvTranspose through the public API against naive nested-loop
+ * references written here (double accumulation): groups, depthwise,
+ * dilations, strides, asymmetric pads, every auto_pad, 1-D/2-D/3-D, bias or
+ * none, output_padding, output_shape (with each opset's padding split), 1
+ * and several threads; and the errors a bad node must give. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder.h"
+#include "refnorm.h"
+
+/* |got - ref| <= TOL * (1 + |ref|): float32 sums of a few hundred products. */
+#define TOL 1e-4
+#define MAXSP 3
+
+/* ---- harness: one node, inputs bound or stored as initializers ---------- */
+
+typedef struct harness {
+    tb_model *b;
+    int n_feeds;
+    const char *names[4];
+    int ranks[4];
+    int64_t dims[4][8];
+    const void *data[4];
+    onnorm_model *m;
+    onnorm_session *s;
+    onnorm_error e;
+} harness;
+
+static void h_init(harness *h, int opset)
+{
+    memset(h, 0, sizeof *h);
+    h->b = tb_new(opset);
+}
+
+/* A float32 input: an initializer when `constant`, else bound at run. */
+static void h_input(harness *h, const char *name, int rank, const int64_t *dims, const float *data,
+                    int constant)
+{
+    if (constant) {
+        tb_init(h->b, name, ONNORM_FLOAT, rank, dims, data);
+        return;
+    }
+    tb_input(h->b, name, ONNORM_FLOAT, rank, dims);
+    int i = h->n_feeds++;
+    h->names[i] = name, h->ranks[i] = rank, h->data[i] = data;
+    memcpy(h->dims[i], dims, (size_t)rank * sizeof *dims);
+}
+
+/* Loads, creates a session with `threads`, binds and runs; frees the builder. */
+static onnorm_status h_run(harness *h, int threads)
+{
+    tb_output(h->b, "Y", ONNORM_FLOAT);
+    onnorm_status st = tb_load(h->b, &h->m, &h->e);
+    tb_free(h->b);
+    h->b = NULL;
+    if (st) return st;
+    onnorm_session_options o;
+    onnorm_session_options_init(&o);
+    o.num_threads = threads;
+    if ((st = onnorm_session_create(h->m, &o, &h->s, &h->e))) return st;
+    for (int i = 0; i < h->n_feeds; i++)
+        if ((st = onnorm_session_bind_input(h->s, h->names[i], ONNORM_FLOAT, h->dims[i],
+                                            h->ranks[i], h->data[i], &h->e)))
+            return st;
+    return onnorm_session_run(h->s, &h->e);
+}
+
+static void h_free(harness *h)
+{
+    tb_free(h->b);
+    onnorm_session_free(h->s);
+    onnorm_model_free(h->m);
+    memset(h, 0, sizeof *h);
+}
+
+/* Asserts output Y's shape and that it matches ref. */
+static void h_expect(harness *h, int rank, const int64_t *dims, const double *ref)
+{
+    onnorm_tensor t;
+    if (onnorm_session_output(h->s, "Y", &t, &h->e)) fail_msg("output: %s", h->e.message);
+    assert_int_equal(t.dtype, ONNORM_FLOAT);
+    assert_int_equal(t.rank, rank);
+    for (int i = 0; i < rank; i++)
+        assert_int_equal(t.dims[i], dims[i]);
+    int64_t n = rn_prod(dims, 0, rank), at;
+    double err = rn_max_err(t.data, 0, ref, n, &at);
+    if (!(err <= TOL))
+        fail_msg("Y[%lld] = %.9g, reference %.9g (error %.3g)", (long long)at,
+                 (double)((float *)t.data)[at], ref[at], err);
+}
+
+static void expect_fail(harness *h, int threads, onnorm_status code, const char *needle)
+{
+    onnorm_status st = h_run(h, threads);
+    if (st != code) fail_msg("status %d, expected %d: %s", st, code, h->e.message);
+    if (!strstr(h->e.message, needle)) fail_msg("message '%s' lacks '%s'", h->e.message, needle);
+    h_free(h);
+}
+
+static float *randf(uint64_t seed, int64_t n)
+{
+    rn_rng r;
+    rn_seed(&r, seed);
+    float *p = malloc((size_t)(n ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (float)rn_uniform(&r, -1.0, 1.0);
+    return p;
+}
+
+static double *dalloc(int64_t n)
+{
+    double *p = calloc((size_t)(n ? n : 1), sizeof *p);
+    assert_non_null(p);
+    return p;
+}
+
+/* ---- references -------------------------------------------------------- */
+
+typedef struct win {
+    int nsp;
+    int64_t k[MAXSP], s[MAXSP], d[MAXSP], plo[MAXSP], phi[MAXSP];
+} win;
+
+static void unravel(int64_t i, int n, const int64_t *dims, int64_t *c)
+{
+    for (int a = n - 1; a >= 0; a--) {
+        c[a] = i % dims[a];
+        i /= dims[a];
+    }
+}
+
+/* Conv: x [N, C, in...], w [M, C/group, k...] -> y [N, M, out...]. */
+static void ref_conv(const float *x, const int64_t *xd, const float *w, int64_t M, const float *b,
+                     int64_t group, const win *wn, const int64_t *od, double *y)
+{
+    const int nsp = wn->nsp;
+    const int64_t N = xd[0], C = xd[1], cg = C / group, mg = M / group;
+    const int64_t isz = rn_prod(xd, 2, 2 + nsp), osz = rn_prod(od, 0, nsp),
+                  ksz = rn_prod(wn->k, 0, nsp);
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t o = 0; o < osz; o++) {
+                int64_t oc[MAXSP], kc[MAXSP];
+                unravel(o, nsp, od, oc);
+                double acc = b ? b[m] : 0.0;
+                for (int64_t ci = 0; ci < cg; ci++)
+                    for (int64_t kk = 0; kk < ksz; kk++) {
+                        unravel(kk, nsp, wn->k, kc);
+                        int64_t idx = 0, inside = 1;
+                        for (int i = 0; i < nsp; i++) {
+                            int64_t p = oc[i] * wn->s[i] - wn->plo[i] + kc[i] * wn->d[i];
+                            if (p < 0 || p >= xd[2 + i]) inside = 0;
+                            idx = idx * xd[2 + i] + p;
+                        }
+                        if (inside)
+                            acc += (double)x[(n * C + (m / mg) * cg + ci) * isz + idx] *
+                                   w[(m * cg + ci) * ksz + kk];
+                    }
+                y[(n * M + m) * osz + o] = acc;
+            }
+}
+
+/* ConvTranspose: x [N, C, in...], w [C, M/group, k...] -> y [N, M, out...]. */
+static void ref_convt(const float *x, const int64_t *xd, const float *w, int64_t M, const float *b,
+                      int64_t group, const win *wn, const int64_t *od, double *y)
+{
+    const int nsp = wn->nsp;
+    const int64_t N = xd[0], C = xd[1], cg = C / group, mg = M / group;
+    const int64_t isz = rn_prod(xd, 2, 2 + nsp), osz = rn_prod(od, 0, nsp),
+                  ksz = rn_prod(wn->k, 0, nsp);
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t o = 0; o < osz; o++)
+                y[(n * M + m) * osz + o] = b ? b[m] : 0.0;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t i = 0; i < isz; i++) {
+                int64_t ic[MAXSP], kc[MAXSP];
+                unravel(i, nsp, xd + 2, ic);
+                for (int64_t mi = 0; mi < mg; mi++)
+                    for (int64_t kk = 0; kk < ksz; kk++) {
+                        unravel(kk, nsp, wn->k, kc);
+                        int64_t idx = 0, inside = 1;
+                        for (int a = 0; a < nsp; a++) {
+                            int64_t p = ic[a] * wn->s[a] - wn->plo[a] + kc[a] * wn->d[a];
+                            if (p < 0 || p >= od[a]) inside = 0;
+                            idx = idx * od[a] + p;
+                        }
+                        int64_t m = (c / cg) * mg + mi;
+                        if (inside)
+                            y[(n * M + m) * osz + idx] +=
+                                (double)x[(n * C + c) * isz + i] * w[(c * mg + mi) * ksz + kk];
+                    }
+            }
+}
+
+/* ---- Conv cases ---------------------------------------------------------- */
+
+typedef struct conv_case {
+    int opset, nsp;
+    int64_t n, c, m, group;
+    int64_t in[MAXSP], k[MAXSP], s[MAXSP], d[MAXSP];
+    int64_t pads[2 * MAXSP];
+    const char *auto_pad; /* NULL: attribute absent */
+    int bias, w_input;    /* B present; W bound at run instead of an initializer */
+    int kernel_attr;      /* write kernel_shape too */
+    int threads;
+} conv_case;
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* Output extents and effective pads, derived from the spec's formulas. */
+static void conv_geometry(const conv_case *cc, win *wn, int64_t *od)
+{
+    wn->nsp = cc->nsp;
+    for (int i = 0; i < cc->nsp; i++) {
+        int64_t s = cc->s[i] ? cc->s[i] : 1, d = cc->d[i] ? cc->d[i] : 1;
+        int64_t eff = (cc->k[i] - 1) * d + 1;
+        wn->k[i] = cc->k[i], wn->s[i] = s, wn->d[i] = d;
+        wn->plo[i] = cc->pads[i], wn->phi[i] = cc->pads[i + cc->nsp];
+        if (cc->auto_pad && !strncmp(cc->auto_pad, "SAME", 4)) {
+            od[i] = ceil_div(cc->in[i], s);
+            int64_t total = (od[i] - 1) * s + eff - cc->in[i];
+            if (total < 0) total = 0;
+            wn->plo[i] = strcmp(cc->auto_pad, "SAME_UPPER") == 0 ? total / 2 : total - total / 2;
+            wn->phi[i] = total - wn->plo[i];
+        } else {
+            if (cc->auto_pad) wn->plo[i] = wn->phi[i] = 0;
+            od[i] = (cc->in[i] + wn->plo[i] + wn->phi[i] - eff) / s + 1;
+        }
+    }
+}
+
+static void set_window_attrs(tb_node *nd, int nsp, const int64_t *s, const int64_t *d,
+                             const int64_t *pads, const char *auto_pad)
+{
+    if (s[0]) tb_attr_ints(nd, "strides", nsp, s);
+    if (d[0]) tb_attr_ints(nd, "dilations", nsp, d);
+    if (auto_pad)
+        tb_attr_string(nd, "auto_pad", auto_pad);
+    else
+        tb_attr_ints(nd, "pads", 2 * nsp, pads);
+}
+
+static void run_conv_case(const conv_case *cc)
+{
+    const int nsp = cc->nsp;
+    int64_t xd[2 + MAXSP] = {cc->n, cc->c}, wd[2 + MAXSP] = {cc->m, cc->c / cc->group}, od[MAXSP];
+    memcpy(xd + 2, cc->in, (size_t)nsp * sizeof *xd);
+    memcpy(wd + 2, cc->k, (size_t)nsp * sizeof *wd);
+    win wn;
+    conv_geometry(cc, &wn, od);
+    float *x = randf(1, rn_prod(xd, 0, nsp + 2)), *w = randf(2, rn_prod(wd, 0, nsp + 2));
+    float *b = randf(3, cc->m);
+    int64_t yd[2 + MAXSP] = {cc->n, cc->m};
+    memcpy(yd + 2, od, (size_t)nsp * sizeof *yd);
+    double *ref = dalloc(rn_prod(yd, 0, nsp + 2));
+    ref_conv(x, xd, w, cc->m, cc->bias ? b : NULL, cc->group, &wn, od, ref);
+
+    harness h;
+    h_init(&h, cc->opset);
+    h_input(&h, "X", nsp + 2, xd, x, 0);
+    h_input(&h, "W", nsp + 2, wd, w, !cc->w_input);
+    if (cc->bias) h_input(&h, "B", 1, (int64_t[]){cc->m}, b, 1);
+    tb_node *nd = tb_node_add(h.b, "Conv", "conv", cc->bias ? 3 : 2,
+                              (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
+    set_window_attrs(nd, nsp, cc->s, cc->d, cc->pads, cc->auto_pad);
+    if (cc->group != 1) tb_attr_int(nd, "group", cc->group);
+    if (cc->kernel_attr) tb_attr_ints(nd, "kernel_shape", nsp, cc->k);
+    if (h_run(&h, cc->threads)) fail_msg("%s", h.e.message);
+    h_expect(&h, nsp + 2, yd, ref);
+    h_free(&h);
+    free(x), free(w), free(b), free(ref);
+}
+
+static void conv_basic(void **state)
+{
+    (void)state;
+    for (int opset = 6; opset <= 21; opset += 5) /* 6, 11, 16, 21 */
+        run_conv_case(&(conv_case){.opset = opset,
+                                   .nsp = 2,
+                                   .n = 1,
+                                   .c = 3,
+                                   .m = 4,
+                                   .group = 1,
+                                   .in = {7, 6},
+                                   .k = {3, 3},
+                                   .pads = {1, 1, 1, 1},
+                                   .bias = 1});
+    /* kernel_shape written out, W bound at run time (unknown while planning) */
+    run_conv_case(&(conv_case){.opset = 13,
+                               .nsp = 2,
+                               .n = 2,
+                               .c = 2,
+                               .m = 3,
+                               .group = 1,
+                               .in = {5, 6},
+                               .k = {2, 3},
+                               .bias = 1,
+                               .w_input = 1,
+                               .kernel_attr = 1});
+}
+
+static void conv_groups(void **state)
+{
+    (void)state;
+    /* two groups, stride 2, asymmetric pads */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 2,
+                               .c = 4,
+                               .m = 6,
+                               .group = 2,
+                               .in = {9, 8},
+                               .k = {3, 2},
+                               .s = {2, 2},
+                               .pads = {0, 1, 2, 1},
+                               .bias = 1});
+    /* four groups of 2 -> 1 channels */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 1,
+                               .c = 8,
+                               .m = 4,
+                               .group = 4,
+                               .in = {6, 6},
+                               .k = {3, 3},
+                               .pads = {1, 1, 1, 1}});
+}
+
+static void conv_depthwise(void **state)
+{
+    (void)state;
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 2,
+                               .c = 5,
+                               .m = 5,
+                               .group = 5,
+                               .in = {8, 7},
+                               .k = {3, 3},
+                               .pads = {1, 1, 1, 1},
+                               .bias = 1});
+    /* channel multiplier 2, dilation 2, stride 2 */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 1,
+                               .c = 3,
+                               .m = 6,
+                               .group = 3,
+                               .in = {11, 9},
+                               .k = {3, 3},
+                               .s = {2, 1},
+                               .d = {2, 2},
+                               .pads = {2, 1, 0, 2},
+                               .bias = 1});
+    /* big enough to run on several threads */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 2,
+                               .c = 32,
+                               .m = 32,
+                               .group = 32,
+                               .in = {30, 31},
+                               .k = {3, 3},
+                               .pads = {1, 1, 1, 1},
+                               .bias = 1,
+                               .threads = 3});
+}
+
+static void conv_dilation_stride(void **state)
+{
+    (void)state;
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 1,
+                               .c = 2,
+                               .m = 3,
+                               .group = 1,
+                               .in = {10, 9},
+                               .k = {3, 2},
+                               .s = {1, 2},
+                               .d = {2, 3},
+                               .bias = 1});
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 1,
+                               .c = 2,
+                               .m = 2,
+                               .group = 1,
+                               .in = {9, 9},
+                               .k = {3, 3},
+                               .s = {3, 2},
+                               .d = {2, 1},
+                               .pads = {2, 0, 1, 3},
+                               .bias = 1});
+}
+
+static void conv_auto_pad(void **state)
+{
+    (void)state;
+    static const char *modes[] = {"SAME_UPPER", "SAME_LOWER", "VALID", "NOTSET"};
+    for (int i = 0; i < 4; i++) {
+        /* stride 2 on odd and even extents: odd total padding on some axes */
+        run_conv_case(&(conv_case){.opset = 11,
+                                   .nsp = 2,
+                                   .n = 1,
+                                   .c = 2,
+                                   .m = 3,
+                                   .group = 1,
+                                   .in = {7, 8},
+                                   .k = {4, 3},
+                                   .s = {2, 2},
+                                   .auto_pad = modes[i],
+                                   .bias = 1});
+        run_conv_case(&(conv_case){.opset = 7,
+                                   .nsp = 2,
+                                   .n = 1,
+                                   .c = 1,
+                                   .m = 2,
+                                   .group = 1,
+                                   .in = {5, 6},
+                                   .k = {2, 3},
+                                   .d = {2, 1},
+                                   .auto_pad = modes[i]});
+    }
+}
+
+static void conv_ranks(void **state)
+{
+    (void)state;
+    /* 1-D */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 1,
+                               .n = 2,
+                               .c = 3,
+                               .m = 4,
+                               .group = 1,
+                               .in = {17},
+                               .k = {5},
+                               .s = {2},
+                               .pads = {2, 1},
+                               .bias = 1});
+    /* 3-D, no bias, groups */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 3,
+                               .n = 1,
+                               .c = 4,
+                               .m = 2,
+                               .group = 2,
+                               .in = {5, 6, 4},
+                               .k = {3, 2, 3},
+                               .s = {1, 2, 1},
+                               .pads = {1, 0, 1, 1, 1, 0}});
+    /* 3-D depthwise */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 3,
+                               .n = 1,
+                               .c = 3,
+                               .m = 3,
+                               .group = 3,
+                               .in = {4, 5, 6},
+                               .k = {2, 2, 2},
+                               .pads = {1, 1, 1, 1, 1, 1},
+                               .bias = 1});
+}
+
+static void conv_pointwise_and_threads(void **state)
+{
+    (void)state;
+    /* 1x1, stride 1, no pads: X is the matrix itself */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 2,
+                               .c = 5,
+                               .m = 7,
+                               .group = 1,
+                               .in = {6, 5},
+                               .k = {1, 1},
+                               .bias = 1});
+    /* 1x1 with stride needs the column copy */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 1,
+                               .c = 4,
+                               .m = 3,
+                               .group = 1,
+                               .in = {7, 6},
+                               .k = {1, 1},
+                               .s = {2, 2}});
+    /* no bias */
+    run_conv_case(&(conv_case){
+        .opset = 11, .nsp = 2, .n = 1, .c = 3, .m = 2, .group = 1, .in = {5, 5}, .k = {3, 3}});
+    /* an empty batch */
+    run_conv_case(&(conv_case){.opset = 11,
+                               .nsp = 2,
+                               .n = 0,
+                               .c = 3,
+                               .m = 2,
+                               .group = 1,
+                               .in = {5, 5},
+                               .k = {3, 3},
+                               .bias = 1});
+    /* large enough for im2col and the bias fill to run in parallel */
+    for (int t = 1; t <= 3; t += 2)
+        run_conv_case(&(conv_case){.opset = 11,
+                                   .nsp = 2,
+                                   .n = 2,
+                                   .c = 8,
+                                   .m = 16,
+                                   .group = 1,
+                                   .in = {33, 30},
+                                   .k = {3, 3},
+                                   .pads = {1, 1, 1, 1},
+                                   .bias = 1,
+                                   .threads = t});
+}
+
+/* ---- Conv errors ----------------------------------------------------------- */
+
+/* A Conv node on X [xd] and W [wd] (4-D unless the ranks say otherwise). */
+static void conv_error_node(harness *h, int xr, const int64_t *xd, int wr, const int64_t *wd,
+                            tb_node **nd)
+{
+    static float data[4096];
+    h_init(h, 11);
+    h_input(h, "X", xr, xd, data, 0);
+    h_input(h, "W", wr, wd, data, 1);
+    *nd = tb_node_add(h->b, "Conv", "bad", 2, (const char *[]){"X", "W"}, 1, (const char *[]){"Y"});
+}
+
+static void conv_errors(void **state)
+{
+    (void)state;
+    harness h;
+    tb_node *nd;
+    const int64_t x4[4] = {1, 4, 6, 6};
+    /* channel mismatch */
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 3, 3, 3}, &nd);
+    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "input channels per group");
+    /* groups not dividing the input channels */
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){3, 1, 3, 3}, &nd);
+    tb_attr_int(nd, "group", 3);
+    expect_fail(&h, 1, ONNORM_ERR_INVALID, "group 3 must be >= 1 and divide");
+    /* ... nor the output channels */
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){3, 2, 3, 3}, &nd);
+    tb_attr_int(nd, "group", 2);
+    expect_fail(&h, 1, ONNORM_ERR_INVALID, "divide both");
+    /* group 0 */
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    tb_attr_int(nd, "group", 0);
+    expect_fail(&h, 1, ONNORM_ERR_INVALID, "group 0");
+    /* kernel rank: kernel_shape with 3 axes for 2 spatial ones */
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    tb_attr_ints(nd, "kernel_shape", 3, (int64_t[]){3, 3, 3});
+    expect_fail(&h, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 3 values, expected 2");
+    /* kernel rank: W of rank 3 for a 4-D X */
+    conv_error_node(&h, 4, x4, 3, (int64_t[]){2, 4, 3}, &nd);
+    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "must have the rank of X");
+    /* kernel_shape disagrees with W */
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    tb_attr_ints(nd, "kernel_shape", 2, (int64_t[]){3, 2});
+    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "disagrees with W");
+    /* X without spatial axes */
+    conv_error_node(&h, 2, (int64_t[]){1, 4}, 2, (int64_t[]){2, 4}, &nd);
+    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "rank >= 3");
+    /* kernel larger than the padded input */
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 8, 3}, &nd);
+    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "exceeds the padded input");
+    /* stride 0, negative pads, unknown auto_pad, pads with auto_pad */
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    tb_attr_ints(nd, "strides", 2, (int64_t[]){1, 0});
+    expect_fail(&h, 1, ONNORM_ERR_INVALID, "'strides'[1] = 0");
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    tb_attr_ints(nd, "pads", 4, (int64_t[]){0, -1, 0, 0});
+    expect_fail(&h, 1, ONNORM_ERR_INVALID, "'pads'[1] = -1");
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    tb_attr_string(nd, "auto_pad", "SAME");
+    expect_fail(&h, 1, ONNORM_ERR_UNSUPPORTED, "auto_pad 'SAME'");
+    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    tb_attr_string(nd, "auto_pad", "SAME_UPPER");
+    tb_attr_ints(nd, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    expect_fail(&h, 1, ONNORM_ERR_INVALID, "cannot be combined with auto_pad");
+    /* bias of the wrong length */
+    static float data[16];
+    h_init(&h, 11);
+    h_input(&h, "X", 4, x4, data, 0);
+    h_input(&h, "W", 4, (int64_t[]){2, 4, 1, 1}, data, 1);
+    h_input(&h, "B", 1, (int64_t[]){3}, data, 1);
+    tb_node_add(h.b, "Conv", "bad", 3, (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "input 'B' has shape [3], expected [2]");
+    /* float64 is not supported */
+    static double dx[144], dw[8];
+    h_init(&h, 11);
+    tb_input(h.b, "X", ONNORM_DOUBLE, 4, x4);
+    tb_init(h.b, "W", ONNORM_DOUBLE, 4, (int64_t[]){2, 4, 1, 1}, dw);
+    tb_node_add(h.b, "Conv", "bad", 2, (const char *[]){"X", "W"}, 1, (const char *[]){"Y"});
+    tb_output(h.b, "Y", ONNORM_DOUBLE);
+    assert_int_equal(tb_load(h.b, &h.m, &h.e), ONNORM_OK);
+    tb_free(h.b);
+    h.b = NULL;
+    assert_int_equal(onnorm_session_create(h.m, NULL, &h.s, &h.e), ONNORM_OK);
+    assert_int_equal(onnorm_session_bind_input(h.s, "X", ONNORM_DOUBLE, x4, 4, dx, &h.e),
+                     ONNORM_OK);
+    assert_int_equal(onnorm_session_run(h.s, &h.e), ONNORM_ERR_DTYPE);
+    assert_non_null(strstr(h.e.message, "supported: float32"));
+    h_free(&h);
+}
+
+/* ---- ConvTranspose cases ----------------------------------------------------- */
+
+typedef struct convt_case {
+    int opset, nsp;
+    int64_t n, c, m, group;
+    int64_t in[MAXSP], k[MAXSP], s[MAXSP], d[MAXSP];
+    int64_t pads[2 * MAXSP], opad[MAXSP], oshape[MAXSP];
+    const char *auto_pad;
+    int bias, threads;
+} convt_case;
+
+/* Output extents and begin pads, from the spec's formulas for each opset. */
+static void convt_geometry(const convt_case *cc, win *wn, int64_t *od)
+{
+    wn->nsp = cc->nsp;
+    const int same = cc->auto_pad && !strncmp(cc->auto_pad, "SAME", 4);
+    const int upper = cc->auto_pad && !strcmp(cc->auto_pad, "SAME_UPPER");
+    for (int i = 0; i < cc->nsp; i++) {
+        int64_t s = cc->s[i] ? cc->s[i] : 1, d = cc->d[i] ? cc->d[i] : 1;
+        int64_t natural = s * (cc->in[i] - 1) + cc->opad[i] + (cc->k[i] - 1) * d + 1;
+        wn->k[i] = cc->k[i], wn->s[i] = s, wn->d[i] = d;
+        if (cc->oshape[0] || same) {
+            od[i] = cc->oshape[0] ? cc->oshape[i] : cc->in[i] * s;
+            int64_t total = natural - od[i];
+            int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2); /* floor */
+            /* opset 11: the odd unit goes to the end for SAME_UPPER, to the
+             * beginning otherwise; opset 1 the other way round */
+            int end = cc->opset >= 11 ? upper : !upper;
+            wn->plo[i] = end ? half : total - half;
+        } else {
+            wn->plo[i] = cc->pads[i];
+            od[i] = natural - cc->pads[i] - cc->pads[i + cc->nsp];
+        }
+    }
+}
+
+static void run_convt_case(const convt_case *cc)
+{
+    const int nsp = cc->nsp;
+    const int64_t mg = cc->m / cc->group;
+    int64_t xd[2 + MAXSP] = {cc->n, cc->c}, wd[2 + MAXSP] = {cc->c, mg}, od[MAXSP];
+    memcpy(xd + 2, cc->in, (size_t)nsp * sizeof *xd);
+    memcpy(wd + 2, cc->k, (size_t)nsp * sizeof *wd);
+    win wn;
+    convt_geometry(cc, &wn, od);
+    float *x = randf(4, rn_prod(xd, 0, nsp + 2)), *w = randf(5, rn_prod(wd, 0, nsp + 2));
+    float *b = randf(6, cc->m);
+    int64_t yd[2 + MAXSP] = {cc->n, cc->m};
+    memcpy(yd + 2, od, (size_t)nsp * sizeof *yd);
+    double *ref = dalloc(rn_prod(yd, 0, nsp + 2));
+    ref_convt(x, xd, w, cc->m, cc->bias ? b : NULL, cc->group, &wn, od, ref);
+
+    harness h;
+    h_init(&h, cc->opset);
+    h_input(&h, "X", nsp + 2, xd, x, 0);
+    h_input(&h, "W", nsp + 2, wd, w, 1);
+    if (cc->bias) h_input(&h, "B", 1, (int64_t[]){cc->m}, b, 1);
+    tb_node *nd = tb_node_add(h.b, "ConvTranspose", "convt", cc->bias ? 3 : 2,
+                              (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
+    set_window_attrs(nd, nsp, cc->s, cc->d, cc->pads, cc->auto_pad);
+    if (cc->group != 1) tb_attr_int(nd, "group", cc->group);
+    if (cc->opad[0] || (nsp > 1 && cc->opad[1])) tb_attr_ints(nd, "output_padding", nsp, cc->opad);
+    if (cc->oshape[0]) tb_attr_ints(nd, "output_shape", nsp, cc->oshape);
+    if (h_run(&h, cc->threads)) fail_msg("%s", h.e.message);
+    h_expect(&h, nsp + 2, yd, ref);
+    h_free(&h);
+    free(x), free(w), free(b), free(ref);
+}
+
+static void convt_stride_pads(void **state)
+{
+    (void)state;
+    for (int opset = 6; opset <= 21; opset += 5)
+        run_convt_case(&(convt_case){.opset = opset,
+                                     .nsp = 2,
+                                     .n = 1,
+                                     .c = 3,
+                                     .m = 2,
+                                     .group = 1,
+                                     .in = {4, 5},
+                                     .k = {3, 3},
+                                     .s = {2, 2},
+                                     .pads = {1, 1, 1, 1},
+                                     .bias = 1});
+    /* asymmetric pads, no bias, batch 2 */
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 2,
+                                 .n = 2,
+                                 .c = 2,
+                                 .m = 3,
+                                 .group = 1,
+                                 .in = {3, 4},
+                                 .k = {3, 2},
+                                 .s = {3, 2},
+                                 .pads = {0, 1, 2, 0}});
+}
+
+static void convt_output_padding(void **state)
+{
+    (void)state;
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 2,
+                                 .n = 1,
+                                 .c = 2,
+                                 .m = 2,
+                                 .group = 1,
+                                 .in = {3, 3},
+                                 .k = {3, 3},
+                                 .s = {2, 3},
+                                 .opad = {1, 2},
+                                 .pads = {1, 0, 0, 1},
+                                 .bias = 1});
+    /* output_padding below the dilation though not the stride */
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 1,
+                                 .n = 1,
+                                 .c = 2,
+                                 .m = 3,
+                                 .group = 1,
+                                 .in = {5},
+                                 .k = {3},
+                                 .s = {1},
+                                 .d = {3},
+                                 .opad = {2},
+                                 .bias = 1});
+}
+
+static void convt_groups_dilations(void **state)
+{
+    (void)state;
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 2,
+                                 .n = 2,
+                                 .c = 4,
+                                 .m = 6,
+                                 .group = 2,
+                                 .in = {4, 3},
+                                 .k = {3, 2},
+                                 .s = {2, 1},
+                                 .d = {2, 2},
+                                 .pads = {1, 0, 0, 1},
+                                 .bias = 1});
+    /* depthwise-like: one channel per group */
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 2,
+                                 .n = 1,
+                                 .c = 3,
+                                 .m = 3,
+                                 .group = 3,
+                                 .in = {4, 4},
+                                 .k = {2, 2},
+                                 .s = {2, 2},
+                                 .bias = 1});
+}
+
+static void convt_output_shape(void **state)
+{
+    (void)state;
+    /* natural extents 11 x 11; 10 x 8 asks for odd and even total pads.
+     * Opsets 7 and 11 split the odd unit differently; also with SAME_UPPER. */
+    const char *modes[] = {NULL, "SAME_UPPER"};
+    for (int i = 0; i < 2; i++)
+        for (int opset = 7; opset <= 11; opset += 4)
+            run_convt_case(&(convt_case){.opset = opset,
+                                         .nsp = 2,
+                                         .n = 1,
+                                         .c = 2,
+                                         .m = 2,
+                                         .group = 1,
+                                         .in = {5, 5},
+                                         .k = {3, 3},
+                                         .s = {2, 2},
+                                         .oshape = {10, 8},
+                                         .auto_pad = modes[i],
+                                         .bias = 1});
+    /* an output larger than natural: borders only hold the bias */
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 2,
+                                 .n = 1,
+                                 .c = 2,
+                                 .m = 2,
+                                 .group = 1,
+                                 .in = {3, 3},
+                                 .k = {2, 2},
+                                 .s = {2, 2},
+                                 .oshape = {9, 8},
+                                 .bias = 1});
+    /* output_padding takes part in the padding when output_shape is given */
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 2,
+                                 .n = 1,
+                                 .c = 1,
+                                 .m = 2,
+                                 .group = 1,
+                                 .in = {4, 4},
+                                 .k = {3, 3},
+                                 .s = {2, 2},
+                                 .opad = {1, 1},
+                                 .oshape = {8, 9},
+                                 .bias = 1});
+}
+
+static void convt_auto_pad(void **state)
+{
+    (void)state;
+    const char *modes[] = {"SAME_UPPER", "SAME_LOWER", "VALID"};
+    for (int i = 0; i < 3; i++)
+        for (int opset = 7; opset <= 11; opset += 4)
+            run_convt_case(&(convt_case){.opset = opset,
+                                         .nsp = 2,
+                                         .n = 1,
+                                         .c = 2,
+                                         .m = 3,
+                                         .group = 1,
+                                         .in = {4, 3},
+                                         .k = {4, 3},
+                                         .s = {2, 3},
+                                         .auto_pad = modes[i],
+                                         .bias = 1});
+}
+
+static void convt_ranks_threads(void **state)
+{
+    (void)state;
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 1,
+                                 .n = 2,
+                                 .c = 3,
+                                 .m = 2,
+                                 .group = 1,
+                                 .in = {7},
+                                 .k = {4},
+                                 .s = {3},
+                                 .pads = {1, 2},
+                                 .bias = 1});
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 1,
+                                 .n = 0,
+                                 .c = 3,
+                                 .m = 2,
+                                 .group = 1,
+                                 .in = {7},
+                                 .k = {4},
+                                 .s = {3},
+                                 .bias = 1});
+    run_convt_case(&(convt_case){.opset = 11,
+                                 .nsp = 3,
+                                 .n = 1,
+                                 .c = 2,
+                                 .m = 4,
+                                 .group = 2,
+                                 .in = {3, 4, 3},
+                                 .k = {2, 3, 2},
+                                 .s = {2, 1, 2},
+                                 .pads = {0, 1, 1, 1, 0, 0}});
+    for (int t = 1; t <= 3; t += 2)
+        run_convt_case(&(convt_case){.opset = 11,
+                                     .nsp = 2,
+                                     .n = 2,
+                                     .c = 16,
+                                     .m = 8,
+                                     .group = 1,
+                                     .in = {20, 22},
+                                     .k = {4, 4},
+                                     .s = {2, 2},
+                                     .pads = {1, 1, 1, 1},
+                                     .bias = 1,
+                                     .threads = t});
+}
+
+static void convt_errors(void **state)
+{
+    (void)state;
+    static float data[4096];
+    harness h;
+    const int64_t x4[4] = {1, 4, 5, 5};
+    struct {
+        int64_t wd[4];
+        int64_t group;
+        int64_t opad;
+        onnorm_status code;
+        const char *msg;
+    } cases[] = {
+        {{3, 2, 3, 3}, 1, 0, ONNORM_ERR_SHAPE, "must have X's 4 channels"},
+        {{4, 2, 3, 3}, 3, 0, ONNORM_ERR_INVALID, "group 3 must be >= 1 and divide"},
+        {{4, 2, 3, 3}, 1, 2, ONNORM_ERR_INVALID, "output_padding[0] = 2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        h_init(&h, 11);
+        h_input(&h, "X", 4, x4, data, 0);
+        h_input(&h, "W", 4, cases[i].wd, data, 1);
+        tb_node *nd = tb_node_add(h.b, "ConvTranspose", "bad", 2, (const char *[]){"X", "W"}, 1,
+                                  (const char *[]){"Y"});
+        tb_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
+        if (cases[i].group != 1) tb_attr_int(nd, "group", cases[i].group);
+        if (cases[i].opad) tb_attr_ints(nd, "output_padding", 2, (int64_t[]){cases[i].opad, 0});
+        expect_fail(&h, 1, cases[i].code, cases[i].msg);
+    }
+    /* kernel rank */
+    h_init(&h, 11);
+    h_input(&h, "X", 4, x4, data, 0);
+    h_input(&h, "W", 4, (int64_t[]){4, 2, 3, 3}, data, 1);
+    tb_node *nd = tb_node_add(h.b, "ConvTranspose", "bad", 2, (const char *[]){"X", "W"}, 1,
+                              (const char *[]){"Y"});
+    tb_attr_ints(nd, "kernel_shape", 1, (int64_t[]){3});
+    expect_fail(&h, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 1 values, expected 2");
+    /* output_shape of the wrong length */
+    h_init(&h, 11);
+    h_input(&h, "X", 4, x4, data, 0);
+    h_input(&h, "W", 4, (int64_t[]){4, 2, 3, 3}, data, 1);
+    nd = tb_node_add(h.b, "ConvTranspose", "bad", 2, (const char *[]){"X", "W"}, 1,
+                     (const char *[]){"Y"});
+    tb_attr_ints(nd, "output_shape", 3, (int64_t[]){9, 9, 9});
+    expect_fail(&h, 1, ONNORM_ERR_INVALID, "output_shape has 3 values");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conv_basic),
+        cmocka_unit_test(conv_groups),
+        cmocka_unit_test(conv_depthwise),
+        cmocka_unit_test(conv_dilation_stride),
+        cmocka_unit_test(conv_auto_pad),
+        cmocka_unit_test(conv_ranks),
+        cmocka_unit_test(conv_pointwise_and_threads),
+        cmocka_unit_test(conv_errors),
+        cmocka_unit_test(convt_stride_pads),
+        cmocka_unit_test(convt_output_padding),
+        cmocka_unit_test(convt_groups_dilations),
+        cmocka_unit_test(convt_output_shape),
+        cmocka_unit_test(convt_auto_pad),
+        cmocka_unit_test(convt_ranks_threads),
+        cmocka_unit_test(convt_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

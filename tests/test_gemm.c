@@ -1,0 +1,455 @@
+/* Gemm and MatMul through the public API against naive triple loops written
+ * here (double accumulation): every transA/transB combination, alpha and
+ * beta, C of shape [N], [1,N], [M,1], [M,N], [1], scalar or absent, the
+ * opset rules for C; MatMul with 1-D operands, batches and broadcast batch
+ * axes, empty operands; 1 and several threads; and the errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder.h"
+#include "refnorm.h"
+
+#define TOL 1e-5
+
+/* ---- harness (as in test_conv.c) ------------------------------------------- */
+
+typedef struct harness {
+    tb_model *b;
+    int n_feeds;
+    const char *names[4];
+    int ranks[4];
+    int64_t dims[4][8];
+    const void *data[4];
+    onnorm_model *m;
+    onnorm_session *s;
+    onnorm_error e;
+} harness;
+
+static void h_init(harness *h, int opset)
+{
+    memset(h, 0, sizeof *h);
+    h->b = tb_new(opset);
+}
+
+static void h_input(harness *h, const char *name, int rank, const int64_t *dims, const float *data,
+                    int constant)
+{
+    if (constant) {
+        tb_init(h->b, name, ONNORM_FLOAT, rank, dims, data);
+        return;
+    }
+    tb_input(h->b, name, ONNORM_FLOAT, rank, dims);
+    int i = h->n_feeds++;
+    h->names[i] = name, h->ranks[i] = rank, h->data[i] = data;
+    memcpy(h->dims[i], dims, (size_t)rank * sizeof *dims);
+}
+
+static onnorm_status h_run(harness *h, int threads)
+{
+    tb_output(h->b, "Y", ONNORM_FLOAT);
+    onnorm_status st = tb_load(h->b, &h->m, &h->e);
+    tb_free(h->b);
+    h->b = NULL;
+    if (st) return st;
+    onnorm_session_options o;
+    onnorm_session_options_init(&o);
+    o.num_threads = threads;
+    if ((st = onnorm_session_create(h->m, &o, &h->s, &h->e))) return st;
+    for (int i = 0; i < h->n_feeds; i++)
+        if ((st = onnorm_session_bind_input(h->s, h->names[i], ONNORM_FLOAT, h->dims[i],
+                                            h->ranks[i], h->data[i], &h->e)))
+            return st;
+    return onnorm_session_run(h->s, &h->e);
+}
+
+static void h_free(harness *h)
+{
+    tb_free(h->b);
+    onnorm_session_free(h->s);
+    onnorm_model_free(h->m);
+    memset(h, 0, sizeof *h);
+}
+
+static void h_expect(harness *h, int rank, const int64_t *dims, const double *ref)
+{
+    onnorm_tensor t;
+    if (onnorm_session_output(h->s, "Y", &t, &h->e)) fail_msg("output: %s", h->e.message);
+    assert_int_equal(t.dtype, ONNORM_FLOAT);
+    assert_int_equal(t.rank, rank);
+    for (int i = 0; i < rank; i++)
+        assert_int_equal(t.dims[i], dims[i]);
+    int64_t n = rn_prod(dims, 0, rank), at;
+    double err = rn_max_err(t.data, 0, ref, n, &at);
+    if (!(err <= TOL))
+        fail_msg("Y[%lld] = %.9g, reference %.9g (error %.3g)", (long long)at,
+                 (double)((float *)t.data)[at], ref[at], err);
+}
+
+static void expect_fail(harness *h, onnorm_status code, const char *needle)
+{
+    onnorm_status st = h_run(h, 1);
+    if (st != code) fail_msg("status %d, expected %d: %s", st, code, h->e.message);
+    if (!strstr(h->e.message, needle)) fail_msg("message '%s' lacks '%s'", h->e.message, needle);
+    h_free(h);
+}
+
+static float *randf(uint64_t seed, int64_t n)
+{
+    rn_rng r;
+    rn_seed(&r, seed);
+    float *p = malloc((size_t)(n ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (float)rn_uniform(&r, -1.0, 1.0);
+    return p;
+}
+
+static double *dalloc(int64_t n)
+{
+    double *p = calloc((size_t)(n ? n : 1), sizeof *p);
+    assert_non_null(p);
+    return p;
+}
+
+/* ---- Gemm ------------------------------------------------------------------ */
+
+typedef struct gemm_case {
+    int opset;
+    int64_t m, k, n;
+    int ta, tb;
+    float alpha, beta; /* 0: attribute absent (default 1) */
+    int c_rank;        /* -1: no C */
+    int64_t c_dims[2];
+    int c_input;   /* C bound at run time */
+    int broadcast; /* opsets 1 and 6: write broadcast = 1 */
+    int threads;
+} gemm_case;
+
+static void run_gemm_case(const gemm_case *g)
+{
+    const int64_t ad[2] = {g->ta ? g->k : g->m, g->ta ? g->m : g->k};
+    const int64_t bd[2] = {g->tb ? g->n : g->k, g->tb ? g->k : g->n};
+    const int64_t cn = g->c_rank >= 0 ? rn_prod(g->c_dims, 0, g->c_rank) : 0;
+    float *a = randf(11, g->m * g->k), *b = randf(12, g->k * g->n), *c = randf(13, cn);
+    const double alpha = g->alpha ? g->alpha : 1.0, beta = g->beta ? g->beta : 1.0;
+    double *ref = dalloc(g->m * g->n);
+    for (int64_t i = 0; i < g->m; i++)
+        for (int64_t j = 0; j < g->n; j++) {
+            double acc = 0;
+            for (int64_t p = 0; p < g->k; p++)
+                acc += (double)a[g->ta ? p * g->m + i : i * g->k + p] *
+                       b[g->tb ? j * g->k + p : p * g->n + j];
+            double cv = 0;
+            if (g->c_rank >= 0) {
+                /* unidirectional broadcast: size-1 (or missing) axes repeat */
+                int64_t ci = g->c_rank == 2 && g->c_dims[0] != 1 ? i : 0;
+                int64_t cj = g->c_rank >= 1 && g->c_dims[g->c_rank - 1] != 1 ? j : 0;
+                int64_t cols = g->c_rank >= 1 ? g->c_dims[g->c_rank - 1] : 1;
+                cv = c[ci * cols + cj];
+            }
+            ref[i * g->n + j] = alpha * acc + beta * cv;
+        }
+    harness h;
+    h_init(&h, g->opset);
+    h_input(&h, "A", 2, ad, a, 0);
+    h_input(&h, "B", 2, bd, b, 1);
+    if (g->c_rank >= 0) h_input(&h, "C", g->c_rank, g->c_dims, c, !g->c_input);
+    tb_node *nd = tb_node_add(h.b, "Gemm", "gemm", g->c_rank >= 0 ? 3 : 2,
+                              (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
+    if (g->ta) tb_attr_int(nd, "transA", 1);
+    if (g->tb) tb_attr_int(nd, "transB", 1);
+    if (g->alpha) tb_attr_float(nd, "alpha", g->alpha);
+    if (g->beta) tb_attr_float(nd, "beta", g->beta);
+    if (g->broadcast) tb_attr_int(nd, "broadcast", 1);
+    if (h_run(&h, g->threads)) fail_msg("%s", h.e.message);
+    h_expect(&h, 2, (int64_t[]){g->m, g->n}, ref);
+    h_free(&h);
+    free(a), free(b), free(c), free(ref);
+}
+
+static void gemm_transposes(void **state)
+{
+    (void)state;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            run_gemm_case(&(gemm_case){.opset = 13,
+                                       .m = 5,
+                                       .k = 7,
+                                       .n = 4,
+                                       .ta = ta,
+                                       .tb = tb,
+                                       .alpha = 0.5f,
+                                       .beta = 2.0f,
+                                       .c_rank = 2,
+                                       .c_dims = {5, 4}});
+            run_gemm_case(&(gemm_case){
+                .opset = 11, .m = 3, .k = 6, .n = 8, .ta = ta, .tb = tb, .c_rank = -1});
+        }
+}
+
+static void gemm_c_broadcast(void **state)
+{
+    (void)state;
+    const struct {
+        int rank;
+        int64_t dims[2];
+    } shapes[] = {{1, {4}}, {2, {1, 4}}, {2, {5, 1}}, {2, {5, 4}}, {0, {0}}, {1, {1}}, {2, {1, 1}}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int opset = 7; opset <= 13; opset += 6) {
+            gemm_case g = {.opset = opset,
+                           .m = 5,
+                           .k = 3,
+                           .n = 4,
+                           .alpha = -1.5f,
+                           .beta = 0.25f,
+                           .c_rank = shapes[i].rank,
+                           .c_dims = {shapes[i].dims[0], shapes[i].dims[1]}};
+            run_gemm_case(&g);
+            g.c_input = 1; /* C known only at run time */
+            g.ta = 1;
+            run_gemm_case(&g);
+        }
+    /* C absent from opset 11 on */
+    for (int opset = 11; opset <= 21; opset += 2)
+        run_gemm_case(
+            &(gemm_case){.opset = opset, .m = 2, .k = 3, .n = 4, .alpha = 3.0f, .c_rank = -1});
+}
+
+static void gemm_legacy_opsets(void **state)
+{
+    (void)state;
+    /* opset 6: C must be [M, N] unless broadcast = 1 */
+    run_gemm_case(&(gemm_case){.opset = 6, .m = 3, .k = 2, .n = 4, .c_rank = 2, .c_dims = {3, 4}});
+    run_gemm_case(&(gemm_case){.opset = 6,
+                               .m = 3,
+                               .k = 2,
+                               .n = 4,
+                               .c_rank = 1,
+                               .c_dims = {4},
+                               .broadcast = 1,
+                               .beta = 0.5f});
+    run_gemm_case(&(gemm_case){.opset = 1,
+                               .m = 3,
+                               .k = 2,
+                               .n = 4,
+                               .c_rank = 2,
+                               .c_dims = {3, 1},
+                               .broadcast = 1,
+                               .tb = 1});
+    harness h;
+    static float data[64];
+    h_init(&h, 6);
+    h_input(&h, "A", 2, (int64_t[]){3, 2}, data, 0);
+    h_input(&h, "B", 2, (int64_t[]){2, 4}, data, 1);
+    h_input(&h, "C", 1, (int64_t[]){4}, data, 1);
+    tb_node_add(h.b, "Gemm", "g", 3, (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_SHAPE, "does not match (broadcast = 0) [3,4]");
+}
+
+static void gemm_threads(void **state)
+{
+    (void)state;
+    /* an empty inner dimension leaves beta * C */
+    run_gemm_case(&(gemm_case){
+        .opset = 13, .m = 3, .k = 0, .n = 4, .beta = 2.0f, .c_rank = 1, .c_dims = {4}});
+    run_gemm_case(&(gemm_case){.opset = 13, .m = 3, .k = 0, .n = 4, .c_rank = -1});
+    for (int t = 1; t <= 3; t += 2)
+        run_gemm_case(&(gemm_case){.opset = 13,
+                                   .m = 190,
+                                   .k = 130,
+                                   .n = 210,
+                                   .ta = t > 1,
+                                   .alpha = 0.75f,
+                                   .beta = -1.0f,
+                                   .c_rank = 1,
+                                   .c_dims = {210},
+                                   .threads = t});
+}
+
+static void gemm_errors(void **state)
+{
+    (void)state;
+    static float data[256];
+    harness h;
+    /* inner dimensions */
+    h_init(&h, 13);
+    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    h_input(&h, "B", 2, (int64_t[]){5, 2}, data, 1);
+    tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_SHAPE, "inner dimensions differ");
+    /* C that does not broadcast */
+    h_init(&h, 13);
+    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    h_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
+    h_input(&h, "C", 2, (int64_t[]){2, 2}, data, 1);
+    tb_node_add(h.b, "Gemm", "g", 3, (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_SHAPE, "C [2,2] does not broadcast to [3,2]");
+    h_init(&h, 13);
+    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    h_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
+    h_input(&h, "C", 3, (int64_t[]){1, 3, 2}, data, 1);
+    tb_node_add(h.b, "Gemm", "g", 3, (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_SHAPE, "does not broadcast");
+    /* 3-D A */
+    h_init(&h, 13);
+    h_input(&h, "A", 3, (int64_t[]){1, 3, 4}, data, 0);
+    h_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
+    tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_SHAPE, "must be 2-D");
+    /* C is required before opset 11 */
+    h_init(&h, 9);
+    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    h_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
+    tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
+    assert_int_not_equal(h_run(&h, 1), ONNORM_OK); /* refused at load */
+    assert_non_null(strstr(h.e.message, "Gemm-7 takes 3 to 3 inputs, got 2"));
+    h_free(&h);
+    /* int32 operands */
+    static int32_t ia[12], ib[8];
+    h_init(&h, 13);
+    tb_init(h.b, "A", ONNORM_INT32, 2, (int64_t[]){3, 4}, ia);
+    tb_init(h.b, "B", ONNORM_INT32, 2, (int64_t[]){4, 2}, ib);
+    tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_DTYPE, "input 'A' has type int32; supported: float32");
+}
+
+/* ---- MatMul ---------------------------------------------------------------- */
+
+/* numpy.matmul in double: shapes ar/ad and br/bd; writes the result shape. */
+static double *ref_matmul(const float *a, int ar, const int64_t *ad, const float *b, int br,
+                          const int64_t *bd, int *yr, int64_t *yd)
+{
+    const int64_t M = ar >= 2 ? ad[ar - 2] : 1, K = ad[ar - 1], N = br >= 2 ? bd[br - 1] : 1;
+    const int abat = ar > 2 ? ar - 2 : 0, bbat = br > 2 ? br - 2 : 0;
+    const int nb = abat > bbat ? abat : bbat;
+    int64_t batch[8], adim[8], bdim[8];
+    for (int i = 0; i < nb; i++) {
+        int ai = i - (nb - abat), bi = i - (nb - bbat);
+        adim[i] = ai >= 0 ? ad[ai] : 1;
+        bdim[i] = bi >= 0 ? bd[bi] : 1;
+        batch[i] = adim[i] == 1 ? bdim[i] : adim[i];
+    }
+    *yr = 0;
+    for (int i = 0; i < nb; i++)
+        yd[(*yr)++] = batch[i];
+    if (ar >= 2) yd[(*yr)++] = M;
+    if (br >= 2) yd[(*yr)++] = N;
+    const int64_t nbatch = rn_prod(batch, 0, nb);
+    double *y = dalloc(nbatch * M * N);
+    for (int64_t t = 0; t < nbatch; t++) {
+        int64_t rem = t, ao = 0, bo = 0, as = 1, bs = 1;
+        for (int i = nb - 1; i >= 0; i--) {
+            int64_t idx = rem % batch[i];
+            rem /= batch[i];
+            ao += (adim[i] == 1 ? 0 : idx) * as;
+            bo += (bdim[i] == 1 ? 0 : idx) * bs;
+            as *= adim[i];
+            bs *= bdim[i];
+        }
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double acc = 0;
+                for (int64_t p = 0; p < K; p++)
+                    acc += (double)a[ao * M * K + i * K + p] * b[bo * K * N + p * N + j];
+                y[(t * M + i) * N + j] = acc;
+            }
+    }
+    return y;
+}
+
+static void run_matmul(int opset, int ar, const int64_t *ad, int br, const int64_t *bd, int threads)
+{
+    float *a = randf(21, rn_prod(ad, 0, ar)), *b = randf(22, rn_prod(bd, 0, br));
+    int yr;
+    int64_t yd[8];
+    double *ref = ref_matmul(a, ar, ad, b, br, bd, &yr, yd);
+    harness h;
+    h_init(&h, opset);
+    h_input(&h, "A", ar, ad, a, 0);
+    h_input(&h, "B", br, bd, b, 0);
+    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
+    if (h_run(&h, threads)) fail_msg("%s", h.e.message);
+    h_expect(&h, yr, yd, ref);
+    h_free(&h);
+    free(a), free(b), free(ref);
+}
+
+static void matmul_vectors(void **state)
+{
+    (void)state;
+    run_matmul(13, 2, (int64_t[]){3, 4}, 2, (int64_t[]){4, 5}, 1);
+    run_matmul(13, 1, (int64_t[]){4}, 2, (int64_t[]){4, 5}, 1);   /* -> [5] */
+    run_matmul(13, 2, (int64_t[]){3, 4}, 1, (int64_t[]){4}, 1);   /* -> [3] */
+    run_matmul(13, 1, (int64_t[]){6}, 1, (int64_t[]){6}, 1);      /* -> [] */
+    run_matmul(9, 1, (int64_t[]){4}, 3, (int64_t[]){2, 4, 3}, 1); /* -> [2,3] */
+    run_matmul(1, 3, (int64_t[]){2, 3, 4}, 1, (int64_t[]){4}, 1); /* -> [2,3] */
+    for (int opset = 7; opset <= 21; opset += 7)
+        run_matmul(opset, 2, (int64_t[]){2, 2}, 2, (int64_t[]){2, 2}, 1);
+}
+
+static void matmul_batches(void **state)
+{
+    (void)state;
+    run_matmul(13, 3, (int64_t[]){3, 4, 5}, 2, (int64_t[]){5, 2}, 1);          /* stacked rows */
+    run_matmul(13, 4, (int64_t[]){2, 3, 4, 5}, 4, (int64_t[]){1, 1, 5, 2}, 1); /* stacked too */
+    run_matmul(13, 3, (int64_t[]){3, 4, 5}, 3, (int64_t[]){3, 5, 2}, 1);
+    run_matmul(13, 4, (int64_t[]){2, 1, 3, 4}, 3, (int64_t[]){3, 4, 5}, 1); /* -> [2,3,3,5] */
+    run_matmul(13, 3, (int64_t[]){1, 4, 5}, 4, (int64_t[]){2, 3, 5, 2}, 1); /* -> [2,3,4,2] */
+    run_matmul(13, 2, (int64_t[]){4, 5}, 3, (int64_t[]){3, 5, 2}, 1);       /* -> [3,4,2] */
+    run_matmul(13, 5, (int64_t[]){2, 1, 2, 3, 4}, 4, (int64_t[]){3, 1, 4, 2}, 1);
+    /* empty operands: no rows, and an empty inner dimension (all zeros) */
+    run_matmul(13, 2, (int64_t[]){0, 3}, 2, (int64_t[]){3, 4}, 1);
+    run_matmul(13, 2, (int64_t[]){2, 0}, 2, (int64_t[]){0, 3}, 1);
+    run_matmul(13, 3, (int64_t[]){0, 2, 3}, 3, (int64_t[]){1, 3, 4}, 1);
+    /* threads */
+    for (int t = 1; t <= 3; t += 2) {
+        run_matmul(13, 3, (int64_t[]){4, 60, 70}, 3, (int64_t[]){4, 70, 50}, t);
+        run_matmul(13, 3, (int64_t[]){4, 60, 70}, 2, (int64_t[]){70, 90}, t);
+    }
+}
+
+static void matmul_errors(void **state)
+{
+    (void)state;
+    static float data[256];
+    harness h;
+    h_init(&h, 13);
+    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    h_input(&h, "B", 2, (int64_t[]){3, 4}, data, 0);
+    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_SHAPE, "inner dimensions of A [3,4] and B [3,4] differ");
+    h_init(&h, 13);
+    h_input(&h, "A", 3, (int64_t[]){2, 3, 4}, data, 0);
+    h_input(&h, "B", 3, (int64_t[]){3, 4, 5}, data, 0);
+    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_SHAPE, "do not broadcast");
+    h_init(&h, 13);
+    h_input(&h, "A", 1, (int64_t[]){3}, data, 0);
+    h_input(&h, "B", 1, (int64_t[]){4}, data, 0);
+    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_SHAPE, "inner dimensions");
+    static double da[4];
+    h_init(&h, 13);
+    tb_init(h.b, "A", ONNORM_DOUBLE, 2, (int64_t[]){2, 2}, da);
+    tb_init(h.b, "B", ONNORM_DOUBLE, 2, (int64_t[]){2, 2}, da);
+    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
+    expect_fail(&h, ONNORM_ERR_DTYPE, "input 'A' has type float64; supported: float32");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gemm_transposes),    cmocka_unit_test(gemm_c_broadcast),
+        cmocka_unit_test(gemm_legacy_opsets), cmocka_unit_test(gemm_threads),
+        cmocka_unit_test(gemm_errors),        cmocka_unit_test(matmul_vectors),
+        cmocka_unit_test(matmul_batches),     cmocka_unit_test(matmul_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
