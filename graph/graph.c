@@ -238,6 +238,8 @@ done:
     return st;
 }
 
+onnorm_status onn_graph_relink(onn_graph *g, onnorm_error *err) { return link_values(g, err); }
+
 onnorm_status onn_graph_finalize(onn_graph *g, bool allow_unsupported, onnorm_error *err)
 {
     onnorm_status st = link_values(g, err);

@@ -328,19 +328,22 @@ static void attr_free(onn_attr *a)
     free(a->tensors);
 }
 
+void onn_node_clear(onn_node *n)
+{
+    free(n->name);
+    free(n->op_type);
+    free(n->domain);
+    free(n->in);
+    free(n->out);
+    for (int k = 0; k < n->n_attr; k++) attr_free(&n->attrs[k]);
+    free(n->attrs);
+    memset(n, 0, sizeof *n);
+}
+
 void onn_graph_free(onn_graph *g)
 {
     if (!g) return;
-    for (int i = 0; i < g->n_nodes; i++) {
-        onn_node *n = &g->nodes[i];
-        free(n->name);
-        free(n->op_type);
-        free(n->domain);
-        free(n->in);
-        free(n->out);
-        for (int k = 0; k < n->n_attr; k++) attr_free(&n->attrs[k]);
-        free(n->attrs);
-    }
+    for (int i = 0; i < g->n_nodes; i++) onn_node_clear(&g->nodes[i]);
     free(g->nodes);
     for (int i = 0; i < g->n_values; i++) {
         free(g->values[i].name);

@@ -138,6 +138,14 @@ int64_t onn_graph_opset(const onn_graph *g, const char *domain);
  * call, and the message lists all of them. */
 onnorm_status onn_graph_finalize(onn_graph *g, bool allow_unsupported, onnorm_error *err);
 
+/* Runs every node whose inputs are all constants once, at load, and drops
+ * constants that nothing reads any more (graph/fold.c). */
+onnorm_status onn_graph_fold_constants(onn_graph *g, onnorm_error *err);
+/* Recomputes value producers after nodes were removed or reordered. */
+onnorm_status onn_graph_relink(onn_graph *g, onnorm_error *err);
+/* Frees what a node owns (not the node itself). */
+void onn_node_clear(onn_node *n);
+
 /* Short label "'name' (OpType)" for messages; uses a static-free buffer. */
 const char *onn_node_label(const onn_node *n, char *buf, size_t len);
 

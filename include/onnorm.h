@@ -98,6 +98,9 @@ void onnorm_tensor_free(onnorm_tensor *t);
 /* Flags for loading. By default a model with any node that no kernel supports
  * is rejected at load time, and the error lists every such node. */
 #define ONNORM_LOAD_ALLOW_UNSUPPORTED 1u /* load anyway, for inspection only */
+/* By default nodes whose inputs are all constants are run once at load and
+ * replaced by their results (e.g. the Transpose exporters put on weights). */
+#define ONNORM_LOAD_NO_FOLDING 2u
 
 onnorm_status onnorm_model_load_file(const char *path, unsigned flags, onnorm_model **out,
                                      onnorm_error *err);
@@ -146,10 +149,12 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err);
 onnorm_status onnorm_session_output(const onnorm_session *s, const char *name, onnorm_tensor *out,
                                     onnorm_error *err);
 /* Bytes the session holds for intermediate values after its last plan: the
- * arena shared by values computed during runs, and values computed once
- * while planning (from constants and input shapes). */
+ * arena shared by values computed during runs, values computed once while
+ * planning (from constants and input shapes), and the largest total of
+ * run-time values alive at one step (the least any arena could be).
+ * Any pointer may be NULL. */
 onnorm_status onnorm_session_memory(const onnorm_session *s, size_t *arena_bytes,
-                                    size_t *static_bytes);
+                                    size_t *static_bytes, size_t *live_peak_bytes);
 void onnorm_session_free(onnorm_session *s);
 
 #ifdef __cplusplus

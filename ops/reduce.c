@@ -215,15 +215,17 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
 #define ACC_MAX(acc, v) ((acc) = ((v) > (acc) || isnan(v)) ? (v) : (acc))
 #define ACC_MIN(acc, v) ((acc) = ((v) < (acc) || isnan(v)) ? (v) : (acc))
 
-/* Output r when the innermost group is reduced: runs of `inner` elements. */
-#define RD_INNER(name, T, ACC)                                                                     \
+/* Output r when the innermost group is reduced: runs of `inner` elements.
+ * SIMD is the loop's vectorization pragma: sums may be split into partial
+ * sums, Max and Min keep one ordered pass for their NaN rule. */
+#define RD_INNER(name, T, ACC, SIMD)                                                               \
     static double name(const void *px, const rd_plan *p, int64_t r, double init)                   \
     {                                                                                              \
         const T *x = (const T *)px + row_offset(p, r);                                             \
         int64_t idx[ONNORM_MAX_RANK] = {0};                                                        \
         double acc = init;                                                                         \
         for (int64_t q = 0; q < p->positions; q++) {                                               \
-            for (int64_t j = 0; j < p->inner; j++) {                                               \
+            SIMD for (int64_t j = 0; j < p->inner; j++) {                                          \
                 const double v = x[j];                                                             \
                 ACC(acc, v);                                                                       \
             }                                                                                      \
@@ -241,7 +243,7 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
         int64_t idx[ONNORM_MAX_RANK] = {0};                                                        \
         for (int64_t j = 0; j < cn; j++) acc[j] = init;                                            \
         for (int64_t q = 0; q < p->positions; q++) {                                               \
-            for (int64_t j = 0; j < cn; j++) {                                                     \
+            ONN_SIMD for (int64_t j = 0; j < cn; j++) {                                            \
                 const double v = x[j];                                                             \
                 ACC(acc[j], v);                                                                    \
             }                                                                                      \
@@ -252,11 +254,14 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
 typedef double (*rd_inner_fn)(const void *, const rd_plan *, int64_t, double);
 typedef void (*rd_rows_fn)(const void *, const rd_plan *, int64_t, int64_t, int64_t, double, double *);
 
+#define SIMD_SUM _Pragma("omp simd reduction(+ : acc)")
+#define SIMD_NONE
+
 #define RD_LOOPS(sfx, T, code, sgn)                                                                \
-    RD_INNER(inner_sum_##sfx, T, ACC_SUM)                                                          \
-    RD_INNER(inner_sumsq_##sfx, T, ACC_SUMSQ)                                                      \
-    RD_INNER(inner_max_##sfx, T, ACC_MAX)                                                          \
-    RD_INNER(inner_min_##sfx, T, ACC_MIN)                                                          \
+    RD_INNER(inner_sum_##sfx, T, ACC_SUM, SIMD_SUM)                                                \
+    RD_INNER(inner_sumsq_##sfx, T, ACC_SUMSQ, SIMD_SUM)                                            \
+    RD_INNER(inner_max_##sfx, T, ACC_MAX, SIMD_NONE)                                               \
+    RD_INNER(inner_min_##sfx, T, ACC_MIN, SIMD_NONE)                                               \
     RD_ROWS(rows_sum_##sfx, T, ACC_SUM)                                                            \
     RD_ROWS(rows_sumsq_##sfx, T, ACC_SUMSQ)                                                        \
     RD_ROWS(rows_max_##sfx, T, ACC_MAX)                                                            \

@@ -61,41 +61,78 @@ static onnorm_status sm_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* Normalizes one contiguous row of n elements (inner == 1). The max needs
+ * no NaN care: a NaN element makes the sum, and so every output, NaN. */
+#define SM_ROW(sfx, T, code, sgn)                                                                  \
+    static void row_##sfx(const T *x, T *y, int64_t n, bool log_out)                               \
+    {                                                                                              \
+        T mx = (T)-INFINITY;                                                                       \
+        _Pragma("omp simd reduction(max : mx)") for (int64_t i = 0; i < n; i++)                    \
+            mx = x[i] > mx ? x[i] : mx;                                                            \
+        double sum = 0.0;                                                                          \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const T e = exp(x[i] - mx);                                                            \
+            if (!log_out) y[i] = e;                                                                \
+            sum += e;                                                                              \
+        }                                                                                          \
+        if (log_out) {                                                                             \
+            const T ls = (T)log(sum);                                                              \
+            ONN_SIMD for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mx) - ls;                      \
+        } else {                                                                                   \
+            const T s = (T)sum;                                                                    \
+            ONN_SIMD for (int64_t i = 0; i < n; i++) y[i] /= s;                                    \
+        }                                                                                          \
+    }
+ONN_FLOAT_TYPES(SM_ROW)
+
 /* Normalizes rows [k0, k0 + kn) (kn <= ONN_SOFTMAX_BLOCK) of one outer
  * slice; x and y point at the slice, row k's element i is at i * inner + k. */
 #define SM_BLOCK(sfx, T, code, sgn)                                                                \
-    static void block_##sfx(const void *px, void *py, const sm_cfg *c, int64_t k0, int64_t kn)     \
+    static void block_##sfx(const T *x, T *y, const sm_cfg *c, int64_t k0, int64_t kn)             \
     {                                                                                              \
-        const T *x = (const T *)px + k0;                                                           \
-        T *y = (T *)py + k0;                                                                       \
+        const int64_t inner = c->inner;                                                            \
         T mx[ONN_SOFTMAX_BLOCK];                                                                   \
         double sum[ONN_SOFTMAX_BLOCK];                                                             \
+        x += k0, y += k0;                                                                          \
         for (int64_t k = 0; k < kn; k++) mx[k] = (T)-INFINITY, sum[k] = 0.0;                       \
         for (int64_t i = 0; i < c->n; i++)                                                         \
-            for (int64_t k = 0; k < kn; k++) {                                                     \
-                const T v = x[i * c->inner + k];                                                   \
+            ONN_SIMD for (int64_t k = 0; k < kn; k++) {                                            \
+                const T v = x[i * inner + k];                                                      \
                 mx[k] = v > mx[k] ? v : mx[k];                                                     \
             }                                                                                      \
         for (int64_t i = 0; i < c->n; i++)                                                         \
             for (int64_t k = 0; k < kn; k++) {                                                     \
-                const T e = exp(x[i * c->inner + k] - mx[k]);                                      \
-                if (!c->log) y[i * c->inner + k] = e;                                              \
+                const T e = exp(x[i * inner + k] - mx[k]);                                         \
+                if (!c->log) y[i * inner + k] = e;                                                 \
                 sum[k] += e;                                                                       \
             }                                                                                      \
-        if (c->log) {                                                                              \
-            T ls[ONN_SOFTMAX_BLOCK];                                                               \
-            for (int64_t k = 0; k < kn; k++) ls[k] = (T)log(sum[k]);                               \
-            for (int64_t i = 0; i < c->n; i++)                                                     \
-                for (int64_t k = 0; k < kn; k++)                                                   \
-                    y[i * c->inner + k] = (x[i * c->inner + k] - mx[k]) - ls[k];                   \
-        } else {                                                                                   \
-            T s[ONN_SOFTMAX_BLOCK];                                                                \
-            for (int64_t k = 0; k < kn; k++) s[k] = (T)sum[k];                                     \
-            for (int64_t i = 0; i < c->n; i++)                                                     \
-                for (int64_t k = 0; k < kn; k++) y[i * c->inner + k] /= s[k];                      \
+        T s[ONN_SOFTMAX_BLOCK];                                                                    \
+        for (int64_t k = 0; k < kn; k++) s[k] = (T)(c->log ? log(sum[k]) : sum[k]);                \
+        for (int64_t i = 0; i < c->n; i++) {                                                       \
+            if (c->log)                                                                            \
+                ONN_SIMD for (int64_t k = 0; k < kn; k++) y[i * inner + k] =                       \
+                    (x[i * inner + k] - mx[k]) - s[k];                                             \
+            else                                                                                   \
+                ONN_SIMD for (int64_t k = 0; k < kn; k++) y[i * inner + k] /= s[k];                \
         }                                                                                          \
     }
 ONN_FLOAT_TYPES(SM_BLOCK)
+
+/* One task: row block `t` of the [outer, n, inner] view. */
+#define SM_TASK(sfx, T, code, sgn)                                                                 \
+    static void task_##sfx(const void *px, void *py, const sm_cfg *c, int64_t t)                   \
+    {                                                                                              \
+        const int64_t blocks = (c->inner + ONN_SOFTMAX_BLOCK - 1) / ONN_SOFTMAX_BLOCK;             \
+        const int64_t o = t / blocks, k0 = (t % blocks) * ONN_SOFTMAX_BLOCK;                       \
+        const int64_t kn = c->inner - k0 < ONN_SOFTMAX_BLOCK ? c->inner - k0 : ONN_SOFTMAX_BLOCK;  \
+        const T *x = (const T *)px + o * c->n * c->inner;                                          \
+        T *y = (T *)py + o * c->n * c->inner;                                                      \
+        if (c->inner == 1)                                                                         \
+            row_##sfx(x, y, c->n, c->log);                                                         \
+        else                                                                                       \
+            block_##sfx(x, y, c, k0, kn);                                                          \
+    }
+ONN_FLOAT_TYPES(SM_TASK)
 
 static onnorm_status sm_run(onn_kctx *ctx)
 {
@@ -104,20 +141,14 @@ static onnorm_status sm_run(onn_kctx *ctx)
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
     onnorm_tensor *y = ctx->out[0];
-    void (*fn)(const void *, void *, const sm_cfg *, int64_t, int64_t) =
-        x->dtype == ONNORM_FLOAT ? block_f32 : block_f64;
-    const size_t esz = onnorm_dtype_size(x->dtype);
+    void (*fn)(const void *, void *, const sm_cfg *, int64_t) =
+        x->dtype == ONNORM_FLOAT ? task_f32 : task_f64;
     const int64_t blocks = (cfg.inner + ONN_SOFTMAX_BLOCK - 1) / ONN_SOFTMAX_BLOCK;
-    const int64_t tasks = cfg.outer * blocks, slice = cfg.n * cfg.inner;
+    const int64_t tasks = cfg.outer * blocks;
     if (cfg.n == 0 || tasks == 0) return ONNORM_OK;
     const int nt = onn_threads_for(ctx, onnorm_tensor_numel(x), tasks);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
-        const int64_t o = t / blocks, k0 = (t % blocks) * ONN_SOFTMAX_BLOCK;
-        const int64_t kn = cfg.inner - k0 < ONN_SOFTMAX_BLOCK ? cfg.inner - k0 : ONN_SOFTMAX_BLOCK;
-        const size_t base = (size_t)(o * slice) * esz;
-        fn((const char *)x->data + base, (char *)y->data + base, &cfg, k0, kn);
-    }
+    for (int64_t t = 0; t < tasks; t++) fn(x->data, y->data, &cfg, t);
     return ONNORM_OK;
 }
 

@@ -15,6 +15,7 @@ onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char
     onnorm_status st = onn_load_model(data, size, name, &g, err);
     if (st) return st;
     st = onn_graph_finalize(g, (flags & ONNORM_LOAD_ALLOW_UNSUPPORTED) != 0, err);
+    if (!st && !(flags & ONNORM_LOAD_NO_FOLDING)) st = onn_graph_fold_constants(g, err);
     onnorm_model *m = st ? NULL : calloc(1, sizeof *m);
     if (!st && !m) st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     if (st) {

@@ -60,6 +60,7 @@ struct onnorm_session {
     bool needs_values;  /* set by kernels during a plan (see onn_kctx) */
     uint8_t *arena;
     size_t arena_size, static_bytes;
+    size_t live_peak; /* largest sum of arena values alive at one step */
     onnorm_tensor **in, **out; /* scratch for kernel calls */
 };
 
@@ -289,6 +290,16 @@ static onnorm_status place_arena(onnorm_session *s, onnorm_error *err)
         }
         order[b + 1] = v;
     }
+    /* The lower bound any placement could reach, reported beside the arena. */
+    s->live_peak = 0;
+    for (int step = 0; step <= g->n_nodes; step++) {
+        size_t live = 0;
+        for (int a = 0; a < count; a++) {
+            const slot *sa = &s->slots[order[a]];
+            if (sa->first <= step && step <= sa->last) live += sa->bytes;
+        }
+        if (live > s->live_peak) s->live_peak = live;
+    }
     size_t total = 0;
     for (int a = 0; a < count; a++) {
         slot *sa = &s->slots[order[a]];
@@ -410,9 +421,10 @@ onnorm_status onnorm_session_output(const onnorm_session *s, const char *name, o
 }
 
 onnorm_status onnorm_session_memory(const onnorm_session *s, size_t *arena_bytes,
-                                    size_t *static_bytes)
+                                    size_t *static_bytes, size_t *live_peak_bytes)
 {
     if (!s) return ONNORM_ERR_INVALID;
+    if (live_peak_bytes) *live_peak_bytes = s->live_peak;
     if (arena_bytes) *arena_bytes = s->arena_size;
     if (static_bytes) *static_bytes = s->static_bytes;
     return ONNORM_OK;

@@ -222,7 +222,7 @@ static void shape_chain_resolves_at_planning_and_replans(void **state)
     assert_int_equal(tgt[1], -1);
     /* The folded chain is kept with the plan rather than recomputed per run. */
     size_t arena, statics;
-    assert_int_equal(onnorm_session_memory(r.s, &arena, &statics), ONNORM_OK);
+    assert_int_equal(onnorm_session_memory(r.s, &arena, &statics, NULL), ONNORM_OK);
     assert_true(statics > 0);
     /* Same session, another shape: the plan (and the chain) is redone. */
     ASSERT_OK(&r, bind_run(&r, ONNORM_FLOAT, 3, (int64_t[]){3, 2, 2}, x));

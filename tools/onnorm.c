@@ -154,14 +154,17 @@ static void print_summary(const onnorm_tensor *t)
 
 static void print_memory(const onnorm_model *m, const onnorm_session *s)
 {
-    size_t arena = 0, statics = 0;
+    size_t arena = 0, statics = 0, live = 0;
     struct rusage ru;
-    onnorm_session_memory(s, &arena, &statics);
+    onnorm_session_memory(s, &arena, &statics, &live);
     getrusage(RUSAGE_SELF, &ru);
-    const double mib = 1024.0 * 1024.0;
-    printf("memory: weights %.2f MiB, activation arena %.2f MiB, planned constants %.2f MiB, "
-           "peak resident %.2f MiB\n",
-           onnorm_model_weight_bytes(m) / mib, arena / mib, statics / mib, ru.ru_maxrss / 1024.0);
+    const double mib = 1024.0 * 1024.0, w = (double)onnorm_model_weight_bytes(m);
+    printf("memory: weights %.3f MiB, activation arena %.3f MiB (largest live set %.3f MiB), "
+           "planned constants %.3f MiB\n",
+           w / mib, arena / mib, live / mib, statics / mib);
+    printf("memory: planned total / (weights + largest live set) = %.2f; process peak resident "
+           "%.1f MiB\n",
+           (w + arena + statics) / (w + live > 0 ? w + live : 1), ru.ru_maxrss / 1024.0);
 }
 
 /* Output names may contain '/' or ':' (exporters love them); keep files flat. */
