@@ -10,13 +10,14 @@
  * Types: float32, float64 and every 8..64-bit integer type for Add, Sub,
  * Mul, Div, Max, Min and Equal (Equal also bool); float32/float64 for Sum
  * and Mean; Where copies elements of any 1/2/4/8-byte type. Pow takes a
- * float32/float64/int32/int64 base with an exponent of any of those types.
+ * float32/float64/int32/int64 base and an exponent of any float or integer
+ * type (from opset 12; before, the base's type).
  *
  * Integer semantics, which ONNX leaves to the platform and C leaves partly
  * undefined, are pinned down here so that no input can crash a run:
  *   - Add, Sub, Mul wrap modulo 2^bits (computed in uint64_t);
- *   - Div truncates toward zero like C (ONNX's reference and onnxruntime
- *     agree); x / 0 gives 0, and INT_MIN / -1 wraps to INT_MIN;
+ *   - Div truncates toward zero, like C and onnxruntime; x / 0 gives 0,
+ *     and INT_MIN / -1 wraps to INT_MIN;
  *   - Pow of integers multiplies exactly (wrapping); a negative exponent
  *     gives the truncated 1 / x^n, i.e. 0 unless |x| == 1, and 0 for x == 0;
  *   - float results stored into an integer base saturate (NaN gives 0).
@@ -27,10 +28,10 @@
  * either has one element or its shape equals a contiguous run of A's dims
  * starting at `axis` (suffix-aligned when axis is absent); a 1 in that run
  * also stretches, which the spec leaves out ("1-dim expansion doesn't work
- * yet") but PyTorch's exported tests rely on. B is then read as
- * an A-ranked view with 1s around that run, and the ordinary broadcast walk
- * does the rest. Opsets 1 and 6 differ only in types and the ignored
- * consumed_inputs attribute, so one entry covers both.
+ * yet") but PyTorch's exported tests rely on. B is then read as an A-ranked
+ * view with 1s around that run, and the ordinary broadcast walk does the
+ * rest. Opsets 1 and 6 differ only in types and the ignored consumed_inputs
+ * attribute, so one entry covers both.
  *
  * Every op is one expression stamped over the type lists of broadcast.h
  * into loops for the three run shapes the broadcast walk produces: both
@@ -57,21 +58,24 @@ typedef void (*bin_loop)(const void *a, const void *b, void *y, int64_t n, int m
         TY *Y = py;                                                                                \
         switch (mode) {                                                                            \
         case BIN_VV:                                                                               \
-            ONN_SIMD for (int64_t i = 0; i < n; i++) {                                             \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++) {                                                      \
                 const TA a = A[i], b = B[i];                                                       \
                 Y[i] = (TY)(EXPR);                                                                 \
             }                                                                                      \
             break;                                                                                 \
         case BIN_VS: {                                                                             \
             const TA b = B[0];                                                                     \
-            ONN_SIMD for (int64_t i = 0; i < n; i++) {                                             \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++) {                                                      \
                 const TA a = A[i];                                                                 \
                 Y[i] = (TY)(EXPR);                                                                 \
             }                                                                                      \
         } break;                                                                                   \
         case BIN_SV: {                                                                             \
             const TA a = A[0];                                                                     \
-            ONN_SIMD for (int64_t i = 0; i < n; i++) {                                             \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++) {                                                      \
                 const TA b = B[i];                                                                 \
                 Y[i] = (TY)(EXPR);                                                                 \
             }                                                                                      \
@@ -79,18 +83,22 @@ typedef void (*bin_loop)(const void *a, const void *b, void *y, int64_t n, int m
         default: {                                                                                 \
             const TA a = A[0], b = B[0];                                                           \
             const TY v = (TY)(EXPR);                                                               \
-            ONN_SIMD for (int64_t i = 0; i < n; i++) Y[i] = v;                                     \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                Y[i] = v;                                                                          \
         }                                                                                          \
         }                                                                                          \
     }
 
+/* clang-format off */
 #define ONN_POW(a, b) _Generic((a), float: powf, default: pow)((a), (b))
 #define ONN_SQRT(a) _Generic((a), float: sqrtf, default: sqrt)(a)
+/* clang-format on */
 
 #define FLOAT_LOOPS(sfx, T, code, sgn)                                                             \
     BIN_LOOP(add_##sfx, T, T, a + b)                                                               \
     BIN_LOOP(sub_##sfx, T, T, a - b)                                                               \
-    BIN_LOOP(mul_##sfx, T, T, a * b)                                                               \
+    BIN_LOOP(mul_##sfx, T, T, (a) * (b))                                                           \
     BIN_LOOP(div_##sfx, T, T, a / b)                                                               \
     BIN_LOOP(max_##sfx, T, T, (a > b || isnan(a)) ? a : b)                                         \
     BIN_LOOP(min_##sfx, T, T, (a < b || isnan(a)) ? a : b)                                         \
@@ -106,7 +114,7 @@ ONN_FLOAT_TYPES(FLOAT_LOOPS)
 #define INT_LOOPS(sfx, T, code, sgn)                                                               \
     BIN_LOOP(add_##sfx, T, T, (uint64_t)a + (uint64_t)b)                                           \
     BIN_LOOP(sub_##sfx, T, T, (uint64_t)a - (uint64_t)b)                                           \
-    BIN_LOOP(mul_##sfx, T, T, (uint64_t)a * (uint64_t)b)                                           \
+    BIN_LOOP(mul_##sfx, T, T, (uint64_t)(a) * (uint64_t)(b))                                       \
     BIN_LOOP(div_##sfx, T, T, INT_DIV(T, sgn, a, b))                                               \
     BIN_LOOP(max_##sfx, T, T, a > b ? a : b)                                                       \
     BIN_LOOP(min_##sfx, T, T, a < b ? a : b)                                                       \
@@ -116,7 +124,17 @@ ONN_INT_TYPES(INT_LOOPS)
 /* Any nonzero byte is true. */
 BIN_LOOP(eq_bool, uint8_t, uint8_t, (a != 0) == (b != 0))
 
-typedef enum bin_op { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MAX, OP_MIN, OP_EQ, OP_POW, OP_COUNT } bin_op;
+typedef enum bin_op {
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_MAX,
+    OP_MIN,
+    OP_EQ,
+    OP_POW,
+    OP_COUNT
+} bin_op;
 
 typedef struct bin_row {
     onnorm_dtype dtype;
@@ -128,10 +146,12 @@ typedef struct bin_row {
 #define INT_ROW(sfx, T, code, sgn)                                                                 \
     {code, {add_##sfx, sub_##sfx, mul_##sfx, div_##sfx, max_##sfx, min_##sfx, eq_##sfx, NULL}},
 
+/* clang-format off */
 static const bin_row bin_rows[] = {
     ONN_FLOAT_TYPES(FLOAT_ROW) ONN_INT_TYPES(INT_ROW)
     {ONNORM_BOOL, {NULL, NULL, NULL, NULL, NULL, NULL, eq_bool, NULL}},
 };
+/* clang-format on */
 
 static bin_loop find_loop(bin_op op, onnorm_dtype t)
 {
@@ -152,10 +172,10 @@ typedef struct bin_desc {
 } bin_desc;
 
 static const bin_desc descs[] = {
-    {"Add", OP_ADD, TS_NUMERIC, false},  {"Sub", OP_SUB, TS_NUMERIC, false},
-    {"Mul", OP_MUL, TS_NUMERIC, false},  {"Div", OP_DIV, TS_NUMERIC, false},
+    {"Add", OP_ADD, TS_NUMERIC, false},       {"Sub", OP_SUB, TS_NUMERIC, false},
+    {"Mul", OP_MUL, TS_NUMERIC, false},       {"Div", OP_DIV, TS_NUMERIC, false},
     {"Equal", OP_EQ, TS_NUMERIC_BOOL, false}, {"Sum", OP_ADD, TS_FLOAT, false},
-    {"Mean", OP_ADD, TS_FLOAT, true},    {"Max", OP_MAX, TS_NUMERIC, false},
+    {"Mean", OP_ADD, TS_FLOAT, true},         {"Max", OP_MAX, TS_NUMERIC, false},
     {"Min", OP_MIN, TS_NUMERIC, false},
 };
 
@@ -188,7 +208,8 @@ static onnorm_status require_inputs(onn_kctx *ctx)
 {
     if (ctx->n_in < 1) return onn_kfail(ctx, ONNORM_ERR_INVALID, "the node has no inputs");
     for (int k = 0; k < ctx->n_in; k++)
-        if (!ctx->in[k]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input %d is missing", k);
+        if (!ctx->in[k])
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input %d is missing", k);
     return ONNORM_OK;
 }
 
@@ -211,11 +232,12 @@ static onnorm_status same_shapes(onn_kctx *ctx)
     for (int k = 1; k < ctx->n_in; k++) {
         const onnorm_tensor *b = ctx->in[k];
         bool same = a->rank == b->rank;
-        for (int d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
+        for (int d = 0; same && d < a->rank; d++)
+            same = a->dims[d] == b->dims[d];
         if (!same)
             return onn_kfail(ctx, ONNORM_ERR_SHAPE,
-                             "input %d has shape %s but input 0 has %s; %s-%d does not broadcast", k,
-                             onn_shape_str(b->dims, b->rank, sb, sizeof sb),
+                             "input %d has shape %s but input 0 has %s; %s-%d does not broadcast",
+                             k, onn_shape_str(b->dims, b->rank, sb, sizeof sb),
                              onn_shape_str(a->dims, a->rank, sa, sizeof sa), ctx->node->op_type,
                              ctx->node->kernel->since_version);
     }
@@ -235,14 +257,18 @@ static onnorm_status legacy_view(onn_kctx *ctx, onnorm_tensor *view)
     int64_t bcast, axis;
     char sa[128], sb[128];
     if (!onn_attr_int(ctx->node, "broadcast", 0, &bcast, ctx->err) ||
-        !onn_attr_int(ctx->node, "axis", b->rank <= a->rank ? a->rank - b->rank : 0, &axis, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+        !onn_attr_int(ctx->node, "axis", b->rank <= a->rank ? a->rank - b->rank : 0, &axis,
+                      ctx->err))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
     *view = *b;
     view->rank = a->rank;
-    for (int d = 0; d < a->rank; d++) view->dims[d] = bcast ? 1 : a->dims[d];
-    bool ok = b->rank <= a->rank;
+    for (int d = 0; d < a->rank; d++)
+        view->dims[d] = bcast ? 1 : a->dims[d];
+    bool ok = bcast ? b->rank <= a->rank : b->rank == a->rank;
     if (!bcast) {
-        for (int d = 0; ok && d < b->rank; d++) ok = b->rank == a->rank && b->dims[d] == a->dims[d];
+        for (int d = 0; ok && d < b->rank; d++)
+            ok = b->dims[d] == a->dims[d];
     } else if (ok && onnorm_tensor_numel(b) != 1) {
         if (axis < 0) axis += a->rank; /* negative axes count from the end, as elsewhere */
         ok = axis >= 0 && axis + b->rank <= a->rank;
@@ -252,7 +278,8 @@ static onnorm_status legacy_view(onn_kctx *ctx, onnorm_tensor *view)
         }
     }
     if (!ok)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "B of shape %s does not fit A of shape %s under "
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "B of shape %s does not fit A of shape %s under "
                          "%s-%d broadcasting (broadcast=%lld, axis=%lld)",
                          onn_shape_str(b->dims, b->rank, sb, sizeof sb),
                          onn_shape_str(a->dims, a->rank, sa, sizeof sa), ctx->node->op_type,
@@ -282,8 +309,8 @@ static onnorm_status set_broadcast_output(onn_kctx *ctx, onnorm_dtype t)
     }
     int rank;
     int64_t dims[ONNORM_MAX_RANK];
-    onnorm_status st = onn_broadcast_shape(ctx, ctx->n_in, (const onnorm_tensor *const *)ctx->in,
-                                           &rank, dims);
+    onnorm_status st =
+        onn_broadcast_shape(ctx, ctx->n_in, (const onnorm_tensor *const *)ctx->in, &rank, dims);
     if (st) return st;
     onn_set_output(ctx, 0, t, rank, dims);
     return ONNORM_OK;
@@ -315,8 +342,13 @@ static onnorm_status apply(onn_kctx *ctx, bin_loop fn, const onnorm_tensor *a,
     const onnorm_tensor *ops[2] = {a, b};
     if (!onn_bcast_plan(&plan, y->rank, y->dims, 2, ops))
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "inputs do not broadcast to the output shape");
-    bin_job job = {fn, a->data, b->data, y->data, onnorm_dtype_size(a->dtype),
-                   onnorm_dtype_size(b->dtype), onnorm_dtype_size(y->dtype)};
+    bin_job job = {fn,
+                   a->data,
+                   b->data,
+                   y->data,
+                   onnorm_dtype_size(a->dtype),
+                   onnorm_dtype_size(b->dtype),
+                   onnorm_dtype_size(y->dtype)};
     onn_bcast_parallel(ctx, &plan, bin_run_cb, &job);
     return ONNORM_OK;
 }
@@ -345,7 +377,9 @@ static onnorm_status bin_infer(onn_kctx *ctx)
     {                                                                                              \
         T *y = py;                                                                                 \
         const T c = (T)count;                                                                      \
-        ONN_SIMD for (int64_t i = 0; i < n; i++) y[i] /= c;                                        \
+        ONN_SIMD                                                                                   \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            y[i] /= c;                                                                             \
     }
 ONN_FLOAT_TYPES(MEAN_LOOP)
 
@@ -382,7 +416,8 @@ static onnorm_status bin_run(onn_kctx *ctx)
     if (st) return st;
     /* Variadic ops fold left into y: y = x0 op x1, then y = y op xk. */
     st = apply(ctx, fn, x0, x1, y);
-    for (int k = 2; !st && k < ctx->n_in; k++) st = apply(ctx, fn, y, ctx->in[k], y);
+    for (int k = 2; !st && k < ctx->n_in; k++)
+        st = apply(ctx, fn, y, ctx->in[k], y);
     if (!st && d->mean) divide_by_count(ctx, y, ctx->n_in);
     return st;
 }
@@ -396,11 +431,17 @@ typedef void (*store_f)(void *p, int64_t i, double v);
 typedef void (*store_i)(void *p, int64_t i, int64_t v);
 
 #define LOAD_F(sfx, T, code, sgn)                                                                  \
-    static double ldf_##sfx(const void *p, int64_t i) { return (double)((const T *)p)[i]; }
+    static double ldf_##sfx(const void *p, int64_t i)                                              \
+    {                                                                                              \
+        return (double)((const T *)p)[i];                                                          \
+    }
 ONN_NUMERIC_TYPES(LOAD_F)
 
 #define LOAD_I(sfx, T, code, sgn)                                                                  \
-    static int64_t ldi_##sfx(const void *p, int64_t i) { return (int64_t)((const T *)p)[i]; }
+    static int64_t ldi_##sfx(const void *p, int64_t i)                                             \
+    {                                                                                              \
+        return (int64_t)((const T *)p)[i];                                                         \
+    }
 ONN_INT_TYPES(LOAD_I)
 
 /* Saturating float -> integer store: out-of-range conversions are undefined
@@ -413,25 +454,35 @@ ONN_INT_TYPES(LOAD_I)
         const T tmax = (T)((sgn) ? ((uint64_t)1 << (bits - 1)) - 1 : ~(uint64_t)0);                \
         T r;                                                                                       \
         v = trunc(v);                                                                              \
-        if (isnan(v)) r = 0;                                                                       \
-        else if (v >= hi) r = tmax;                                                                \
-        else if (v <= lo) r = (T)lo;                                                               \
-        else r = (T)v;                                                                             \
+        if (isnan(v))                                                                              \
+            r = 0;                                                                                 \
+        else if (v >= hi)                                                                          \
+            r = tmax;                                                                              \
+        else if (v <= lo)                                                                          \
+            r = (T)lo;                                                                             \
+        else                                                                                       \
+            r = (T)v;                                                                              \
         ((T *)p)[i] = r;                                                                           \
     }                                                                                              \
-    static void sti_##sfx(void *p, int64_t i, int64_t v) { ((T *)p)[i] = (T)v; }
+    static void sti_##sfx(void *p, int64_t i, int64_t v)                                           \
+    {                                                                                              \
+        ((T *)p)[i] = (T)v;                                                                        \
+    }
 ONN_INT_TYPES(STORE_F_INT)
 
 #define STORE_F_FLOAT(sfx, T, code, sgn)                                                           \
-    static void stf_##sfx(void *p, int64_t i, double v) { ((T *)p)[i] = (T)v; }
+    static void stf_##sfx(void *p, int64_t i, double v)                                            \
+    {                                                                                              \
+        ((T *)p)[i] = (T)v;                                                                        \
+    }
 ONN_FLOAT_TYPES(STORE_F_FLOAT)
 
 typedef struct access_row {
     onnorm_dtype dtype;
     load_f ldf;
-    load_i ldi;      /* integer types only */
+    load_i ldi; /* integer types only */
     store_f stf;
-    store_i sti;     /* integer types only */
+    store_i sti; /* integer types only */
 } access_row;
 
 #define ACCESS_FLOAT(sfx, T, code, sgn) {code, ldf_##sfx, NULL, stf_##sfx, NULL},
@@ -456,15 +507,21 @@ static onnorm_status pow_infer(onn_kctx *ctx)
     if (st) return st;
     onnorm_dtype bt = ctx->in[0]->dtype, et = ctx->in[1]->dtype;
     if (!pow_base_type(bt))
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "base X has type %s; supported: float32, float64, "
-                         "int32, int64", onnorm_dtype_name(bt));
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "base X has type %s; supported: float32, float64, "
+                         "int32, int64",
+                         onnorm_dtype_name(bt));
     if (!access_of(et))
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "exponent Y has type %s; supported: float32, "
-                         "float64, int8-64, uint8-64", onnorm_dtype_name(et));
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "exponent Y has type %s; supported: float32, "
+                         "float64, int8-64, uint8-64",
+                         onnorm_dtype_name(et));
     if (ctx->node->kernel->since_version < 12 && et != bt)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "Pow-%d needs X and Y of one type, got %s and %s "
-                         "(mixed types need opset 12)", ctx->node->kernel->since_version,
-                         onnorm_dtype_name(bt), onnorm_dtype_name(et));
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "Pow-%d needs X and Y of one type, got %s and %s "
+                         "(mixed types need opset 12)",
+                         ctx->node->kernel->since_version, onnorm_dtype_name(bt),
+                         onnorm_dtype_name(et));
     return set_broadcast_output(ctx, bt);
 }
 
@@ -507,13 +564,19 @@ static void pow_mixed_cb(void *arg, const int64_t *off, int64_t out_off, int64_t
     {                                                                                              \
         const T *x = px;                                                                           \
         T *y = py;                                                                                 \
-        if (e == 2.0)                                                                              \
-            ONN_SIMD for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i];                           \
-        else if (e == 1.0)                                                                         \
-            ONN_SIMD for (int64_t i = 0; i < n; i++) y[i] = x[i];                                  \
-        else                                                                                       \
-            ONN_SIMD for (int64_t i = 0; i < n; i++)                                               \
-                y[i] = x[i] == (T)-INFINITY ? (T)INFINITY : (T)(ONN_SQRT(x[i]) + (T)0);                \
+        if (e == 2.0) {                                                                            \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                y[i] = x[i] * x[i];                                                                \
+        } else if (e == 1.0) {                                                                     \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                y[i] = x[i];                                                                       \
+        } else {                                                                                   \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                y[i] = x[i] == (T)-INFINITY ? (T)INFINITY : (T)(ONN_SQRT(x[i]) + (T)0);            \
+        }                                                                                          \
     }
 ONN_FLOAT_TYPES(POW_FAST)
 
@@ -553,8 +616,13 @@ static onnorm_status pow_run(onn_kctx *ctx)
     const onnorm_tensor *ops[2] = {x, e};
     if (!onn_bcast_plan(&plan, y->rank, y->dims, 2, ops))
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "inputs do not broadcast to the output shape");
-    pow_job job = {access_of(x->dtype), access_of(e->dtype), access_of(y->dtype), x->data,
-                   e->data, y->data, false};
+    pow_job job = {access_of(x->dtype),
+                   access_of(e->dtype),
+                   access_of(y->dtype),
+                   x->data,
+                   e->data,
+                   y->data,
+                   false};
     job.integer = !onn_is_float_type(x->dtype) && !onn_is_float_type(e->dtype);
     onn_bcast_parallel(ctx, &plan, pow_mixed_cb, &job);
     return ONNORM_OK;
@@ -588,10 +656,14 @@ typedef void (*where_loop)(const uint8_t *c, const void *x, const void *y, void 
     {                                                                                              \
         const T *x = px, *y = py;                                                                  \
         T *o = po;                                                                                 \
-        if (s[0] && s[1] && s[2])                                                                  \
-            ONN_SIMD for (int64_t i = 0; i < n; i++) o[i] = c[i] ? x[i] : y[i];                    \
-        else                                                                                       \
-            for (int64_t i = 0; i < n; i++) o[i] = c[i * s[0]] ? x[i * s[1]] : y[i * s[2]];        \
+        if (s[0] && s[1] && s[2]) {                                                                \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                o[i] = c[i] ? x[i] : y[i];                                                         \
+        } else {                                                                                   \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                o[i] = c[i * s[0]] ? x[i * s[1]] : y[i * s[2]];                                    \
+        }                                                                                          \
     }
 WHERE_LOOP(uint8_t)
 WHERE_LOOP(uint16_t)
@@ -622,8 +694,10 @@ static onnorm_status where_run(onn_kctx *ctx)
     if (!onn_bcast_plan(&plan, o->rank, o->dims, 3, ops))
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "inputs do not broadcast to the output shape");
     const size_t esz = onnorm_dtype_size(o->dtype);
-    where_loop fn = esz == 1 ? where_uint8_t : esz == 2 ? where_uint16_t
-                    : esz == 4 ? where_uint32_t : where_uint64_t;
+    where_loop fn = esz == 1   ? where_uint8_t
+                    : esz == 2 ? where_uint16_t
+                    : esz == 4 ? where_uint32_t
+                               : where_uint64_t;
     where_job job = {fn, ctx->in[0]->data, ctx->in[1]->data, ctx->in[2]->data, o->data, esz};
     onn_bcast_parallel(ctx, &plan, where_cb, &job);
     return ONNORM_OK;
@@ -631,6 +705,7 @@ static onnorm_status where_run(onn_kctx *ctx)
 
 /* ---- registry ------------------------------------------------------------- */
 
+/* clang-format off */
 #define BIN(op, ver) {ONN_KERNEL("", op, ver, 2, 2, 1, 1, bin_infer, bin_run)}
 /* Each binary op: the legacy form (1) and numpy broadcasting (7). */
 #define BIN_BOTH(op) BIN(op, 1), BIN(op, 7)
@@ -647,3 +722,4 @@ const onn_kernel onn_kernels_binary[] = {
     {ONN_KERNEL("", "Where", 9, 3, 3, 1, 1, where_infer, where_run)},
 };
 const int onn_kernels_binary_count = sizeof onn_kernels_binary / sizeof onn_kernels_binary[0];
+/* clang-format on */

@@ -44,7 +44,8 @@ onnorm_status onn_broadcast_shape(onn_kctx *ctx, int n, const onnorm_tensor *con
         const int64_t *dims[2] = {acc, ts[k]->dims};
         int64_t next[ONNORM_MAX_RANK]; /* not acc: the dims are read while written */
         ok = onn_broadcast_dims(2, ranks, dims, &acc_rank, next);
-        for (int d = 0; ok && d < acc_rank; d++) acc[d] = next[d];
+        for (int d = 0; ok && d < acc_rank; d++)
+            acc[d] = next[d];
     }
     if (!ok) {
         char buf[512], sh[128];
@@ -57,7 +58,8 @@ onnorm_status onn_broadcast_shape(onn_kctx *ctx, int n, const onnorm_tensor *con
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input shapes %s do not broadcast together", buf);
     }
     *rank_out = acc_rank;
-    for (int d = 0; d < acc_rank; d++) dims_out[d] = acc[d];
+    for (int d = 0; d < acc_rank; d++)
+        dims_out[d] = acc[d];
     return ONNORM_OK;
 }
 
@@ -77,9 +79,9 @@ static bool operand_strides(const onnorm_tensor *t, int rank, const int64_t *dim
     return true;
 }
 
-/* True when the inner dim (size `len`, strides in[k]) continues the outer
- * merged dim (strides out[k]) for every operand: then they walk as one. */
-static bool continues(const onn_bcast *p, int outer, const int64_t st[][ONNORM_MAX_RANK], int d,
+/* True when result dim d (size len, operand strides st[k][d]) continues the
+ * merged dim `outer` for every operand, so the two can be walked as one. */
+static bool continues(const onn_bcast *p, int outer, int64_t (*st)[ONNORM_MAX_RANK], int d,
                       int64_t len)
 {
     for (int k = 0; k < p->n_in; k++)
@@ -101,19 +103,22 @@ bool onn_bcast_plan(onn_bcast *p, int rank, const int64_t *dims, int n,
     for (int d = 0; d < rank; d++) {
         if (dims[d] == 1) continue; /* walks nothing; every operand reads index 0 */
         int r = p->rank;
-        if (r > 0 && continues(p, r - 1, (const int64_t(*)[ONNORM_MAX_RANK])st, d, dims[d])) {
+        if (r > 0 && continues(p, r - 1, st, d, dims[d])) {
             p->dims[r - 1] *= dims[d];
-            for (int k = 0; k < n; k++) p->strides[k][r - 1] = st[k][d];
+            for (int k = 0; k < n; k++)
+                p->strides[k][r - 1] = st[k][d];
             continue;
         }
         p->dims[r] = dims[d];
-        for (int k = 0; k < n; k++) p->strides[k][r] = st[k][d];
+        for (int k = 0; k < n; k++)
+            p->strides[k][r] = st[k][d];
         p->rank++;
     }
     if (p->rank == 0) { /* scalar result */
         p->rank = 1;
         p->dims[0] = 1;
-        for (int k = 0; k < n; k++) p->strides[k][0] = 0;
+        for (int k = 0; k < n; k++)
+            p->strides[k][0] = 0;
     }
     return true;
 }
@@ -127,9 +132,11 @@ void onn_bcast_walk(const onn_bcast *p, int64_t begin, int64_t end, onn_bcast_fn
     for (int d = r - 1; d >= 0; d--) {
         idx[d] = rem % p->dims[d];
         rem /= p->dims[d];
-        for (int k = 0; k < n; k++) off[k] += idx[d] * p->strides[k][d];
+        for (int k = 0; k < n; k++)
+            off[k] += idx[d] * p->strides[k][d];
     }
-    for (int k = 0; k < n; k++) step[k] = p->strides[k][r - 1];
+    for (int k = 0; k < n; k++)
+        step[k] = p->strides[k][r - 1];
     const int64_t inner = p->dims[r - 1];
     for (int64_t pos = begin; pos < end;) {
         int64_t len = inner - idx[r - 1];
@@ -137,7 +144,8 @@ void onn_bcast_walk(const onn_bcast *p, int64_t begin, int64_t end, onn_bcast_fn
         fn(arg, off, pos, len, step);
         pos += len;
         idx[r - 1] += len;
-        for (int k = 0; k < n; k++) off[k] += len * step[k];
+        for (int k = 0; k < n; k++)
+            off[k] += len * step[k];
         /* Carry into outer dims, rewinding each operand's offset. */
         for (int d = r - 1; d > 0 && idx[d] == p->dims[d]; d--) {
             idx[d] = 0;

@@ -38,8 +38,8 @@ typedef struct rd_desc {
 } rd_desc;
 
 static const rd_desc descs[] = {
-    {"ReduceSum", RD_SUM, 13},  {"ReduceMean", RD_MEAN, 18}, {"ReduceMax", RD_MAX, 18},
-    {"ReduceMin", RD_MIN, 18},  {"ReduceSumSquare", RD_SUMSQ, 18},
+    {"ReduceSum", RD_SUM, 13}, {"ReduceMean", RD_MEAN, 18},       {"ReduceMax", RD_MAX, 18},
+    {"ReduceMin", RD_MIN, 18}, {"ReduceSumSquare", RD_SUMSQ, 18},
 };
 
 /* The reduction, resolved against the input shape. */
@@ -77,9 +77,12 @@ static onnorm_status axes_list(onn_kctx *ctx, const rd_desc *d, const int64_t **
     if (ctx->n_in < 2 || !ctx->in[1]) return ONNORM_OK;
     const onnorm_tensor *t = ctx->in[1];
     if (t->dtype != ONNORM_INT64 || t->rank > 1)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input 'axes' must be a 1-D int64 tensor, got %s of "
-                         "rank %d", onnorm_dtype_name(t->dtype), t->rank);
-    if (!(*axes = onn_input_values(ctx, 1, "axes"))) return ctx->err ? ctx->err->code : ONNORM_ERR_UNSUPPORTED;
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "input 'axes' must be a 1-D int64 tensor, got %s of "
+                         "rank %d",
+                         onnorm_dtype_name(t->dtype), t->rank);
+    if (!(*axes = onn_input_values(ctx, 1, "axes")))
+        return ctx->err ? ctx->err->code : ONNORM_ERR_UNSUPPORTED;
     *n = onnorm_tensor_numel(t);
     return ONNORM_OK;
 }
@@ -94,13 +97,15 @@ static onnorm_status read_cfg(onn_kctx *ctx, rd_cfg *cfg)
     const bool input_form = ctx->node->kernel->since_version >= cfg->d->axes_input_since;
     if (!onn_attr_int(ctx->node, "keepdims", 1, &keepdims, ctx->err) ||
         (input_form && !onn_attr_int(ctx->node, "noop_with_empty_axes", 0, &noop_empty, ctx->err)))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
     cfg->keepdims = keepdims != 0;
     onnorm_status st = axes_list(ctx, cfg->d, &axes, &n);
     if (st) return st;
     if (n <= 0) { /* no axes: everything, or nothing with noop_with_empty_axes */
         cfg->noop = noop_empty != 0;
-        for (int i = 0; i < x->rank; i++) cfg->reduced[i] = !cfg->noop;
+        for (int i = 0; i < x->rank; i++)
+            cfg->reduced[i] = !cfg->noop;
         return ONNORM_OK;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -109,7 +114,8 @@ static onnorm_status read_cfg(onn_kctx *ctx, rd_cfg *cfg)
             return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
                              (long long)axes[i], x->rank);
         if (cfg->reduced[a])
-            return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is listed twice", (long long)axes[i]);
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is listed twice",
+                             (long long)axes[i]);
         cfg->reduced[a] = true;
     }
     return ONNORM_OK;
@@ -143,11 +149,11 @@ typedef struct rd_plan {
     int nk, nr;
     int64_t ksize[ONNORM_MAX_RANK], kstride[ONNORM_MAX_RANK];
     int64_t rsize[ONNORM_MAX_RANK], rstride[ONNORM_MAX_RANK];
-    int64_t inner;        /* innermost group's size */
+    int64_t inner; /* innermost group's size */
     bool inner_reduced;
-    int64_t rows;         /* prod(ksize) */
-    int64_t positions;    /* prod(rsize) */
-    int64_t count;        /* elements reduced into each output */
+    int64_t rows;      /* prod(ksize) */
+    int64_t positions; /* prod(rsize) */
+    int64_t count;     /* elements reduced into each output */
 } rd_plan;
 
 static void make_plan(const onnorm_tensor *x, const rd_cfg *cfg, rd_plan *p)
@@ -216,16 +222,17 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
 #define ACC_MIN(acc, v) ((acc) = ((v) < (acc) || isnan(v)) ? (v) : (acc))
 
 /* Output r when the innermost group is reduced: runs of `inner` elements.
- * SIMD is the loop's vectorization pragma: sums may be split into partial
+ * LOOP_SIMD is the loop's vectorization pragma: sums may be split into partial
  * sums, Max and Min keep one ordered pass for their NaN rule. */
-#define RD_INNER(name, T, ACC, SIMD)                                                               \
+#define RD_INNER(name, T, ACC, LOOP_SIMD)                                                          \
     static double name(const void *px, const rd_plan *p, int64_t r, double init)                   \
     {                                                                                              \
         const T *x = (const T *)px + row_offset(p, r);                                             \
         int64_t idx[ONNORM_MAX_RANK] = {0};                                                        \
         double acc = init;                                                                         \
         for (int64_t q = 0; q < p->positions; q++) {                                               \
-            SIMD for (int64_t j = 0; j < p->inner; j++) {                                          \
+            LOOP_SIMD                                                                              \
+            for (int64_t j = 0; j < p->inner; j++) {                                               \
                 const double v = x[j];                                                             \
                 ACC(acc, v);                                                                       \
             }                                                                                      \
@@ -241,9 +248,11 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
     {                                                                                              \
         const T *x = (const T *)px + row_offset(p, r) + c0;                                        \
         int64_t idx[ONNORM_MAX_RANK] = {0};                                                        \
-        for (int64_t j = 0; j < cn; j++) acc[j] = init;                                            \
+        for (int64_t j = 0; j < cn; j++)                                                           \
+            acc[j] = init;                                                                         \
         for (int64_t q = 0; q < p->positions; q++) {                                               \
-            ONN_SIMD for (int64_t j = 0; j < cn; j++) {                                            \
+            ONN_SIMD                                                                               \
+            for (int64_t j = 0; j < cn; j++) {                                                     \
                 const double v = x[j];                                                             \
                 ACC(acc[j], v);                                                                    \
             }                                                                                      \
@@ -252,7 +261,8 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
     }
 
 typedef double (*rd_inner_fn)(const void *, const rd_plan *, int64_t, double);
-typedef void (*rd_rows_fn)(const void *, const rd_plan *, int64_t, int64_t, int64_t, double, double *);
+typedef void (*rd_rows_fn)(const void *, const rd_plan *, int64_t, int64_t, int64_t, double,
+                           double *);
 
 #define SIMD_SUM _Pragma("omp simd reduction(+ : acc)")
 #define SIMD_NONE
@@ -266,7 +276,10 @@ typedef void (*rd_rows_fn)(const void *, const rd_plan *, int64_t, int64_t, int6
     RD_ROWS(rows_sumsq_##sfx, T, ACC_SUMSQ)                                                        \
     RD_ROWS(rows_max_##sfx, T, ACC_MAX)                                                            \
     RD_ROWS(rows_min_##sfx, T, ACC_MIN)                                                            \
-    static void store_##sfx(void *py, int64_t i, double v) { ((T *)py)[i] = (T)v; }
+    static void store_##sfx(void *py, int64_t i, double v)                                         \
+    {                                                                                              \
+        ((T *)py)[i] = (T)v;                                                                       \
+    }
 ONN_FLOAT_TYPES(RD_LOOPS)
 
 typedef struct rd_row {
@@ -323,7 +336,8 @@ static onnorm_status rd_run(onn_kctx *ctx)
         return ONNORM_OK;
     }
     rd_rows_fn fn = row->rows[k];
-    const int64_t blocks = (p.inner + ONN_REDUCE_BLOCK - 1) / ONN_REDUCE_BLOCK, tasks = p.rows * blocks;
+    const int64_t blocks = (p.inner + ONN_REDUCE_BLOCK - 1) / ONN_REDUCE_BLOCK,
+                  tasks = p.rows * blocks;
     const int nt = onn_threads_for(ctx, work, tasks);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t t = 0; t < tasks; t++) {
@@ -331,11 +345,13 @@ static onnorm_status rd_run(onn_kctx *ctx)
         const int64_t r = t / blocks, c0 = (t % blocks) * ONN_REDUCE_BLOCK;
         const int64_t cn = p.inner - c0 < ONN_REDUCE_BLOCK ? p.inner - c0 : ONN_REDUCE_BLOCK;
         fn(x->data, &p, r, c0, cn, init, acc);
-        for (int64_t j = 0; j < cn; j++) row->store(y->data, r * p.inner + c0 + j, acc[j] * scale);
+        for (int64_t j = 0; j < cn; j++)
+            row->store(y->data, r * p.inner + c0 + j, acc[j] * scale);
     }
     return ONNORM_OK;
 }
 
+/* clang-format off */
 #define ATTR_FORM(op) {ONN_KERNEL("", op, 1, 1, 1, 1, 1, rd_infer, rd_run)}
 #define INPUT_FORM(op, ver) {ONN_KERNEL("", op, ver, 1, 2, 1, 1, rd_infer, rd_run)}
 
@@ -347,3 +363,4 @@ const onn_kernel onn_kernels_reduce[] = {
     ATTR_FORM("ReduceSumSquare"),  INPUT_FORM("ReduceSumSquare", 18),
 };
 const int onn_kernels_reduce_count = sizeof onn_kernels_reduce / sizeof onn_kernels_reduce[0];
+/* clang-format on */

@@ -35,11 +35,12 @@ static onnorm_status read_cfg(onn_kctx *ctx, sm_cfg *cfg)
     int64_t axis;
     int a;
     if (!onn_attr_int(ctx->node, "axis", along_axis ? -1 : 1, &axis, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
     /* The 2-D coercion also accepts axis == rank (like Flatten): [N, 1]. */
-    bool ok = along_axis ? onn_normalize_axis(axis, x->rank, &a)
-                         : (axis == x->rank ? (a = x->rank, true)
-                                            : onn_normalize_axis(axis, x->rank, &a));
+    bool ok = along_axis
+                  ? onn_normalize_axis(axis, x->rank, &a)
+                  : (axis == x->rank ? (a = x->rank, true) : onn_normalize_axis(axis, x->rank, &a));
     if (!ok)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
                          (long long)axis, x->rank);
@@ -61,13 +62,16 @@ static onnorm_status sm_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+#define ONN_SIMD_MAX_MX _Pragma("omp simd reduction(max : mx)")
+
 /* Normalizes one contiguous row of n elements (inner == 1). The max needs
  * no NaN care: a NaN element makes the sum, and so every output, NaN. */
 #define SM_ROW(sfx, T, code, sgn)                                                                  \
     static void row_##sfx(const T *x, T *y, int64_t n, bool log_out)                               \
     {                                                                                              \
         T mx = (T)-INFINITY;                                                                       \
-        _Pragma("omp simd reduction(max : mx)") for (int64_t i = 0; i < n; i++)                    \
+        ONN_SIMD_MAX_MX                                                                            \
+        for (int64_t i = 0; i < n; i++)                                                            \
             mx = x[i] > mx ? x[i] : mx;                                                            \
         double sum = 0.0;                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                          \
@@ -77,10 +81,14 @@ static onnorm_status sm_infer(onn_kctx *ctx)
         }                                                                                          \
         if (log_out) {                                                                             \
             const T ls = (T)log(sum);                                                              \
-            ONN_SIMD for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mx) - ls;                      \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                y[i] = (x[i] - mx) - ls;                                                           \
         } else {                                                                                   \
             const T s = (T)sum;                                                                    \
-            ONN_SIMD for (int64_t i = 0; i < n; i++) y[i] /= s;                                    \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                y[i] /= s;                                                                         \
         }                                                                                          \
     }
 ONN_FLOAT_TYPES(SM_ROW)
@@ -91,29 +99,39 @@ ONN_FLOAT_TYPES(SM_ROW)
     static void block_##sfx(const T *x, T *y, const sm_cfg *c, int64_t k0, int64_t kn)             \
     {                                                                                              \
         const int64_t inner = c->inner;                                                            \
-        T mx[ONN_SOFTMAX_BLOCK];                                                                   \
+        T mx[ONN_SOFTMAX_BLOCK], s[ONN_SOFTMAX_BLOCK];                                             \
         double sum[ONN_SOFTMAX_BLOCK];                                                             \
-        x += k0, y += k0;                                                                          \
-        for (int64_t k = 0; k < kn; k++) mx[k] = (T)-INFINITY, sum[k] = 0.0;                       \
-        for (int64_t i = 0; i < c->n; i++)                                                         \
-            ONN_SIMD for (int64_t k = 0; k < kn; k++) {                                            \
-                const T v = x[i * inner + k];                                                      \
-                mx[k] = v > mx[k] ? v : mx[k];                                                     \
-            }                                                                                      \
-        for (int64_t i = 0; i < c->n; i++)                                                         \
+        for (int64_t k = 0; k < kn; k++)                                                           \
+            mx[k] = (T)-INFINITY, sum[k] = 0.0;                                                    \
+        for (int64_t i = 0; i < c->n; i++) {                                                       \
+            const T *xr = x + i * inner + k0;                                                      \
+            ONN_SIMD                                                                               \
+            for (int64_t k = 0; k < kn; k++)                                                       \
+                mx[k] = xr[k] > mx[k] ? xr[k] : mx[k];                                             \
+        }                                                                                          \
+        for (int64_t i = 0; i < c->n; i++) {                                                       \
+            const T *xr = x + i * inner + k0;                                                      \
+            T *yr = y + i * inner + k0;                                                            \
             for (int64_t k = 0; k < kn; k++) {                                                     \
-                const T e = exp(x[i * inner + k] - mx[k]);                                         \
-                if (!c->log) y[i * inner + k] = e;                                                 \
+                const T e = exp(xr[k] - mx[k]);                                                    \
+                if (!c->log) yr[k] = e;                                                            \
                 sum[k] += e;                                                                       \
             }                                                                                      \
-        T s[ONN_SOFTMAX_BLOCK];                                                                    \
-        for (int64_t k = 0; k < kn; k++) s[k] = (T)(c->log ? log(sum[k]) : sum[k]);                \
+        }                                                                                          \
+        for (int64_t k = 0; k < kn; k++)                                                           \
+            s[k] = (T)(c->log ? log(sum[k]) : sum[k]);                                             \
         for (int64_t i = 0; i < c->n; i++) {                                                       \
-            if (c->log)                                                                            \
-                ONN_SIMD for (int64_t k = 0; k < kn; k++) y[i * inner + k] =                       \
-                    (x[i * inner + k] - mx[k]) - s[k];                                             \
-            else                                                                                   \
-                ONN_SIMD for (int64_t k = 0; k < kn; k++) y[i * inner + k] /= s[k];                \
+            const T *xr = x + i * inner + k0;                                                      \
+            T *yr = y + i * inner + k0;                                                            \
+            if (c->log) {                                                                          \
+                ONN_SIMD                                                                           \
+                for (int64_t k = 0; k < kn; k++)                                                   \
+                    yr[k] = (xr[k] - mx[k]) - s[k];                                                \
+            } else {                                                                               \
+                ONN_SIMD                                                                           \
+                for (int64_t k = 0; k < kn; k++)                                                   \
+                    yr[k] /= s[k];                                                                 \
+            }                                                                                      \
         }                                                                                          \
     }
 ONN_FLOAT_TYPES(SM_BLOCK)
@@ -148,13 +166,16 @@ static onnorm_status sm_run(onn_kctx *ctx)
     if (cfg.n == 0 || tasks == 0) return ONNORM_OK;
     const int nt = onn_threads_for(ctx, onnorm_tensor_numel(x), tasks);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) fn(x->data, y->data, &cfg, t);
+    for (int64_t t = 0; t < tasks; t++)
+        fn(x->data, y->data, &cfg, t);
     return ONNORM_OK;
 }
 
+/* clang-format off */
 #define SOFTMAX(op, ver) {ONN_KERNEL("", op, ver, 1, 1, 1, 1, sm_infer, sm_run)}
 
 const onn_kernel onn_kernels_softmax[] = {
     SOFTMAX("Softmax", 1), SOFTMAX("Softmax", 13), SOFTMAX("LogSoftmax", 1), SOFTMAX("LogSoftmax", 13),
 };
 const int onn_kernels_softmax_count = sizeof onn_kernels_softmax / sizeof onn_kernels_softmax[0];
+/* clang-format on */

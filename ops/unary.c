@@ -53,20 +53,25 @@ typedef void (*un_loop)(const void *x, void *y, int64_t n, const un_params *p);
         T *Y = py;                                                                                 \
         const T alpha = (T)p->alpha, beta = (T)p->beta;                                            \
         (void)alpha, (void)beta;                                                                   \
-        ONN_SIMD for (int64_t i = 0; i < n; i++) {                                                 \
+        ONN_SIMD                                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                          \
             const T x = X[i];                                                                      \
             Y[i] = (T)(EXPR);                                                                      \
         }                                                                                          \
     }
 
-/* Clip reads its bounds from typed memory, so integer bounds stay exact. */
+/* Clip reads its bounds as elements of X's type, so integer bounds stay
+ * exact; memcpy because the bytes live in untyped slots. */
 #define CLIP_LOOP(sfx, T, code, sgn)                                                               \
     static void clip_##sfx(const void *px, void *py, int64_t n, const un_params *p)                \
     {                                                                                              \
         const T *X = px;                                                                           \
         T *Y = py;                                                                                 \
-        const T lo = *(const T *)p->lo, hi = *(const T *)p->hi;                                    \
-        ONN_SIMD for (int64_t i = 0; i < n; i++) {                                                 \
+        T lo, hi;                                                                                  \
+        memcpy(&lo, p->lo, sizeof lo);                                                             \
+        memcpy(&hi, p->hi, sizeof hi);                                                             \
+        ONN_SIMD                                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                          \
             const T t = X[i] < lo ? lo : X[i];                                                     \
             Y[i] = t > hi ? hi : t;                                                                \
         }                                                                                          \
@@ -93,15 +98,15 @@ ONN_FLOAT_TYPES(SIGMOID_FN)
     UN_LOOP(neg_##sfx, T, -x)                                                                      \
     UN_LOOP(abs_##sfx, T, fabs(x))                                                                 \
     UN_LOOP(relu_##sfx, T, x < (T)0 ? (T)0 : x)                                                    \
-    UN_LOOP(leaky_##sfx, T, x < (T)0 ? alpha * x : x)                                              \
+    UN_LOOP(leaky_##sfx, T, x < (T)0 ? (alpha) * (x) : x)                                          \
     UN_LOOP(sigmoid_##sfx, T, sigmoid1_##sfx(x))                                                   \
     UN_LOOP(tanh_##sfx, T, tanh(x))                                                                \
     UN_LOOP(erf_##sfx, T, erf(x))                                                                  \
     UN_LOOP(exp_##sfx, T, exp(x))                                                                  \
     UN_LOOP(log_##sfx, T, log(x))                                                                  \
-    UN_LOOP(hsig_##sfx, T, CLAMP01(T, alpha * x + beta))                                           \
-    UN_LOOP(hswish_##sfx, T, x * CLAMP01(T, x / (T)6 + (T)0.5))                                    \
-    UN_LOOP(gelu_##sfx, T, (T)0.5 * x * ((T)1 + erf(x * (T)ONN_SQRT1_2)))                         \
+    UN_LOOP(hsig_##sfx, T, CLAMP01(T, (alpha) * (x) + beta))                                       \
+    UN_LOOP(hswish_##sfx, T, CLAMP01(T, x / (T)6 + (T)0.5) * x)                                    \
+    UN_LOOP(gelu_##sfx, T, (T)0.5 * x * ((T)1 + erf(x * (T)ONN_SQRT1_2)))                          \
     UN_LOOP(gelu_tanh_##sfx, T,                                                                    \
             (T)0.5 * x * ((T)1 + tanh((T)ONN_SQRT_2_PI * (x + (T)0.044715 * x * x * x))))
 ONN_FLOAT_TYPES(FLOAT_LOOPS)
@@ -117,8 +122,23 @@ ONN_SIGNED_INT_TYPES(SIGNED_LOOPS)
 ONN_UNSIGNED_INT_TYPES(UNSIGNED_LOOPS)
 
 typedef enum un_op {
-    U_SQRT, U_RECIP, U_NEG, U_ABS, U_RELU, U_LEAKY, U_SIGMOID, U_TANH, U_ERF, U_EXP, U_LOG,
-    U_HSIG, U_HSWISH, U_GELU, U_GELU_TANH, U_CLIP, U_COUNT
+    U_SQRT,
+    U_RECIP,
+    U_NEG,
+    U_ABS,
+    U_RELU,
+    U_LEAKY,
+    U_SIGMOID,
+    U_TANH,
+    U_ERF,
+    U_EXP,
+    U_LOG,
+    U_HSIG,
+    U_HSWISH,
+    U_GELU,
+    U_GELU_TANH,
+    U_CLIP,
+    U_COUNT
 } un_op;
 
 typedef struct un_row {
@@ -126,6 +146,7 @@ typedef struct un_row {
     un_loop fn[U_COUNT];
 } un_row;
 
+/* clang-format off */
 #define FLOAT_ROW(sfx, T, code, sgn)                                                               \
     {code,                                                                                         \
      {sqrt_##sfx, recip_##sfx, neg_##sfx, abs_##sfx, relu_##sfx, leaky_##sfx, sigmoid_##sfx,      \
@@ -138,6 +159,7 @@ typedef struct un_row {
 static const un_row un_rows[] = {
     ONN_FLOAT_TYPES(FLOAT_ROW) ONN_SIGNED_INT_TYPES(SIGNED_ROW) ONN_UNSIGNED_INT_TYPES(UNSIGNED_ROW)
 };
+/* clang-format on */
 
 static un_loop find_loop(un_op op, onnorm_dtype t)
 {
@@ -167,10 +189,10 @@ typedef struct un_desc {
 } un_desc;
 
 static const un_desc descs[] = {
-    {"Sqrt", U_SQRT, 0, 0},       {"Reciprocal", U_RECIP, 0, 0},  {"Neg", U_NEG, 0, 0},
-    {"Abs", U_ABS, 0, 0},         {"Relu", U_RELU, 0, 0},         {"LeakyRelu", U_LEAKY, 0.01, 0},
-    {"Sigmoid", U_SIGMOID, 0, 0}, {"Tanh", U_TANH, 0, 0},         {"Erf", U_ERF, 0, 0},
-    {"Exp", U_EXP, 0, 0},         {"Log", U_LOG, 0, 0},           {"HardSigmoid", U_HSIG, 0.2, 0.5},
+    {"Sqrt", U_SQRT, 0, 0},        {"Reciprocal", U_RECIP, 0, 0}, {"Neg", U_NEG, 0, 0},
+    {"Abs", U_ABS, 0, 0},          {"Relu", U_RELU, 0, 0},        {"LeakyRelu", U_LEAKY, 0.01, 0},
+    {"Sigmoid", U_SIGMOID, 0, 0},  {"Tanh", U_TANH, 0, 0},        {"Erf", U_ERF, 0, 0},
+    {"Exp", U_EXP, 0, 0},          {"Log", U_LOG, 0, 0},          {"HardSigmoid", U_HSIG, 0.2, 0.5},
     {"HardSwish", U_HSWISH, 0, 0}, {"Gelu", U_GELU, 0, 0},        {"Clip", U_CLIP, 0, 0},
 };
 
@@ -190,7 +212,8 @@ static onnorm_status read_params(onn_kctx *ctx, const un_desc *d, un_op *op, un_
     if (d->op == U_LEAKY || d->op == U_HSIG) {
         if (!onn_attr_float(ctx->node, "alpha", (float)d->alpha, &alpha, ctx->err) ||
             !onn_attr_float(ctx->node, "beta", (float)d->beta, &beta, ctx->err))
-            return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                             ctx->err ? ctx->err->message : "bad attribute");
         p->alpha = alpha, p->beta = beta;
     }
     if (d->op == U_GELU) {
@@ -218,8 +241,10 @@ static onnorm_status check_bound_inputs(onn_kctx *ctx)
         const onnorm_tensor *b = ctx->in[i];
         if (!b) continue;
         if (b->dtype != x->dtype)
-            return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected %s like the "
-                             "input", names[i], onnorm_dtype_name(b->dtype), onnorm_dtype_name(x->dtype));
+            return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                             "input '%s' has type %s, expected %s like the "
+                             "input",
+                             names[i], onnorm_dtype_name(b->dtype), onnorm_dtype_name(x->dtype));
         if (onnorm_tensor_numel(b) != 1)
             return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' must be a scalar, got shape %s",
                              names[i], onn_shape_str(b->dims, b->rank, sh, sizeof sh));
@@ -233,16 +258,18 @@ static onnorm_status check_bound_inputs(onn_kctx *ctx)
     {                                                                                              \
         const int bits = (int)(8 * sizeof(T));                                                     \
         const T tmax = (T)((sgn) ? ((uint64_t)1 << (bits - 1)) - 1 : ~(uint64_t)0);                \
-        *(T *)hi = tmax;                                                                           \
-        *(T *)lo = (sgn) ? (T)(-tmax - 1) : (T)0;                                                  \
+        const T tmin = (sgn) ? (T)(-tmax - 1) : (T)0;                                              \
+        memcpy(hi, &tmax, sizeof tmax);                                                            \
+        memcpy(lo, &tmin, sizeof tmin);                                                            \
     }
 ONN_INT_TYPES(TYPE_RANGE)
 
 #define FLOAT_RANGE(sfx, T, code, sgn)                                                             \
     static void range_##sfx(void *lo, void *hi)                                                    \
     {                                                                                              \
-        *(T *)lo = (T)-INFINITY;                                                                   \
-        *(T *)hi = (T)INFINITY;                                                                    \
+        const T tmin = (T)-INFINITY, tmax = (T)INFINITY;                                           \
+        memcpy(lo, &tmin, sizeof tmin);                                                            \
+        memcpy(hi, &tmax, sizeof tmax);                                                            \
     }
 ONN_FLOAT_TYPES(FLOAT_RANGE)
 
@@ -271,7 +298,8 @@ static onnorm_status clip_bounds(onn_kctx *ctx, uint64_t *lo, uint64_t *hi)
         const char *name = i ? "max" : "min";
         if (!onn_attr_find(ctx->node, name)) continue;
         if (!onn_attr_float(ctx->node, name, 0.0f, &v, ctx->err))
-            return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                             ctx->err ? ctx->err->message : "bad attribute");
         if (x->dtype == ONNORM_FLOAT)
             memcpy(i ? (void *)hi : (void *)lo, &v, sizeof v);
         else {
@@ -296,8 +324,8 @@ static onnorm_status un_infer(onn_kctx *ctx)
     onnorm_status st = read_params(ctx, d, &op, &p);
     if (st) return st;
     /* Clip-6's attribute bounds are floats: only float inputs make sense. */
-    bool ok = find_loop(op, x->dtype) &&
-              !(op == U_CLIP && ctx->node->kernel->since_version < 11 && !onn_is_float_type(x->dtype));
+    bool ok = find_loop(op, x->dtype) && !(op == U_CLIP && ctx->node->kernel->since_version < 11 &&
+                                           !onn_is_float_type(x->dtype));
     if (!ok)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input has type %s; supported: %s",
                          onnorm_dtype_name(x->dtype),
@@ -326,7 +354,8 @@ static onnorm_status un_run(onn_kctx *ctx)
     }
     un_loop fn = find_loop(op, x->dtype);
     if (!fn)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported", onnorm_dtype_name(x->dtype));
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
+                         onnorm_dtype_name(x->dtype));
     const int64_t n = onnorm_tensor_numel(x);
     const size_t esz = onnorm_dtype_size(x->dtype);
     const int nt = onn_elementwise_threads(ctx, n);
@@ -339,6 +368,7 @@ static onnorm_status un_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* clang-format off */
 #define UNARY(op, ver) {ONN_KERNEL("", op, ver, 1, 1, 1, 1, un_infer, un_run)}
 
 const onn_kernel onn_kernels_unary[] = {
@@ -349,3 +379,4 @@ const onn_kernel onn_kernels_unary[] = {
     {ONN_KERNEL("", "Clip", 11, 1, 3, 1, 1, un_infer, un_run)},
 };
 const int onn_kernels_unary_count = sizeof onn_kernels_unary / sizeof onn_kernels_unary[0];
+/* clang-format on */

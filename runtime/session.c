@@ -378,6 +378,7 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err)
         if (st && s->needs_values && !s->eager) {
             s->eager = true; /* this model's shapes depend on input values */
             st = plan(s, err);
+            if (!st && err) err->code = ONNORM_OK, err->message[0] = '\0';
         }
         if (st) {
             s->planned = false;

@@ -80,14 +80,15 @@ static void done(run_ctx *r)
 }
 
 /* Runs op and asserts success and the output's type and shape. */
-static void run_ok(run_ctx *r, int64_t opset, const char *op, int n, const targ *in, onnorm_dtype ydt,
-                   int rank, const int64_t *dims, int threads)
+static void run_ok(run_ctx *r, int64_t opset, const char *op, int n, const targ *in,
+                   onnorm_dtype ydt, int rank, const int64_t *dims, int threads)
 {
     onnorm_status st = run(r, model(opset, op, n, in, ydt, NULL), n, in, threads);
     if (st) fail_msg("%s: %s", op, r->e.message);
     assert_int_equal(r->y.dtype, ydt);
     assert_int_equal(r->y.rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(r->y.dims[i], dims[i]);
+    for (int i = 0; i < rank; i++)
+        assert_int_equal(r->y.dims[i], dims[i]);
 }
 
 /* Runs op and asserts it fails with `code`. */
@@ -107,7 +108,8 @@ static void run_fails(int64_t opset, const char *op, int n, const targ *in, onno
 static int64_t numel(int rank, const int64_t *dims)
 {
     int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
     return n;
 }
 
@@ -121,7 +123,8 @@ static int64_t src_index(int64_t flat, int R, const int64_t *out, int rank, cons
         flat /= out[d];
     }
     int64_t off = 0;
-    for (int d = 0; d < rank; d++) off = off * dims[d] + (dims[d] == 1 ? 0 : idx[R - rank + d]);
+    for (int d = 0; d < rank; d++)
+        off = off * dims[d] + (dims[d] == 1 ? 0 : idx[R - rank + d]);
     return off;
 }
 
@@ -147,20 +150,25 @@ static void check_f32(const char *op, int ra, const int64_t *da, int rb, const i
                       const int64_t *dy, bool fold, int threads)
 {
     const int64_t na = numel(ra, da), nb = numel(rb, db), ny = numel(ry, dy);
-    float *a = malloc((size_t)(na ? na : 1) * sizeof *a), *b = malloc((size_t)(nb ? nb : 1) * sizeof *b);
+    float *a = malloc((size_t)(na ? na : 1) * sizeof *a),
+          *b = malloc((size_t)(nb ? nb : 1) * sizeof *b);
     assert_non_null(a);
     assert_non_null(b);
     fill_f32(a, na, 1, false);
     fill_f32(b, nb, 2, true);
     targ in[2] = {{"A", ONNORM_FLOAT, ra, {0}, a, fold}, {"B", ONNORM_FLOAT, rb, {0}, b, fold}};
-    for (int i = 0; i < ra; i++) in[0].dims[i] = da[i];
-    for (int i = 0; i < rb; i++) in[1].dims[i] = db[i];
+    for (int i = 0; i < ra; i++)
+        in[0].dims[i] = da[i];
+    for (int i = 0; i < rb; i++)
+        in[1].dims[i] = db[i];
     run_ctx r;
     run_ok(&r, 14, op, 2, in, ONNORM_FLOAT, ry, dy, threads);
     const float *y = r.y.data;
     for (int64_t i = 0; i < ny; i++) {
-        float want = apply_f32(op, a[src_index(i, ry, dy, ra, da)], b[src_index(i, ry, dy, rb, db)]);
-        if (y[i] != want) fail_msg("%s element %lld: got %g, want %g", op, (long long)i, y[i], want);
+        float want =
+            apply_f32(op, a[src_index(i, ry, dy, ra, da)], b[src_index(i, ry, dy, rb, db)]);
+        if (y[i] != want)
+            fail_msg("%s element %lld: got %g, want %g", op, (long long)i, y[i], want);
     }
     done(&r);
     free(a);
@@ -174,7 +182,10 @@ static void broadcast_shapes(void **state)
     (void)state;
     static const char *ops[] = {"Add", "Sub", "Mul", "Div"};
     const int64_t A[3] = {2, 3, 4};
-    struct { int rank; int64_t dims[3]; } bs[] = {
+    struct {
+        int rank;
+        int64_t dims[3];
+    } bs[] = {
         {1, {4}}, {2, {3, 1}}, {1, {1}}, {3, {2, 1, 4}}, {0, {0}}, {3, {2, 3, 4}}, {3, {1, 1, 1}},
     };
     for (size_t o = 0; o < 4; o++)
@@ -190,7 +201,8 @@ static void broadcast_multidirectional(void **state)
 {
     (void)state;
     /* [2,1,4] with [3,1] -> [2,3,4]; [3,1] with [1,5] -> [3,5]; rank 0 both. */
-    check_f32("Add", 3, (int64_t[]){2, 1, 4}, 2, (int64_t[]){3, 1}, 3, (int64_t[]){2, 3, 4}, false, 1);
+    check_f32("Add", 3, (int64_t[]){2, 1, 4}, 2, (int64_t[]){3, 1}, 3, (int64_t[]){2, 3, 4}, false,
+              1);
     check_f32("Sub", 2, (int64_t[]){3, 1}, 2, (int64_t[]){1, 5}, 2, (int64_t[]){3, 5}, false, 1);
     check_f32("Mul", 0, NULL, 0, NULL, 0, NULL, false, 1);
     check_f32("Div", 0, NULL, 0, NULL, 0, NULL, true, 1);
@@ -262,7 +274,8 @@ static void int32_and_shape_arithmetic_folds(void **state)
     run_ctx r;
     run_ok(&r, 13, "Div", 2, in, ONNORM_INT64, 1, (int64_t[]){4}, 1);
     const int64_t want[4] = {0, 1, 112, 112};
-    for (int i = 0; i < 4; i++) assert_int_equal(((const int64_t *)r.y.data)[i], want[i]);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(((const int64_t *)r.y.data)[i], want[i]);
     size_t arena, stat;
     assert_int_equal(onnorm_session_memory(r.s, &arena, &stat, NULL), ONNORM_OK);
     (void)stat;
@@ -273,11 +286,13 @@ static void int32_and_shape_arithmetic_folds(void **state)
     targ i32[2] = {{"A", ONNORM_INT32, 2, {2, 2}, a, false}, {"B", ONNORM_INT32, 1, {2}, b, false}};
     run_ok(&r, 14, "Div", 2, i32, ONNORM_INT32, 2, (int64_t[]){2, 2}, 1);
     const int32_t wdiv[4] = {-2, -2, INT32_MAX / 4, -25};
-    for (int i = 0; i < 4; i++) assert_int_equal(((const int32_t *)r.y.data)[i], wdiv[i]);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(((const int32_t *)r.y.data)[i], wdiv[i]);
     done(&r);
     run_ok(&r, 14, "Mul", 2, i32, ONNORM_INT32, 2, (int64_t[]){2, 2}, 1);
     const int32_t wmul[4] = {-36, -36, (int32_t)((uint32_t)INT32_MAX * 4u), -400};
-    for (int i = 0; i < 4; i++) assert_int_equal(((const int32_t *)r.y.data)[i], wmul[i]);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(((const int32_t *)r.y.data)[i], wmul[i]);
     done(&r);
 }
 
@@ -318,7 +333,8 @@ static void where_broadcasts_three_ways(void **state)
     run_ctx r;
     run_ok(&r, 16, "Where", 3, in, ONNORM_INT64, 2, (int64_t[]){2, 3}, 1);
     const int64_t want[6] = {10, 20, 30, -1, -1, -1};
-    for (int i = 0; i < 6; i++) assert_int_equal(((const int64_t *)r.y.data)[i], want[i]);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(((const int64_t *)r.y.data)[i], want[i]);
     done(&r);
 
     /* float, same shapes, large enough for threads */
@@ -326,7 +342,8 @@ static void where_broadcasts_three_ways(void **state)
     uint8_t *cc = malloc(N);
     float *xf = malloc(N * sizeof *xf), *yf = malloc(N * sizeof *yf);
     assert_true(cc && xf && yf);
-    for (int i = 0; i < N; i++) cc[i] = (uint8_t)(i % 3 == 0), xf[i] = (float)i, yf[i] = -(float)i;
+    for (int i = 0; i < N; i++)
+        cc[i] = (uint8_t)(i % 3 == 0), xf[i] = (float)i, yf[i] = -(float)i;
     targ inf[3] = {{"C", ONNORM_BOOL, 1, {N}, cc, false},
                    {"X", ONNORM_FLOAT, 1, {N}, xf, false},
                    {"Yv", ONNORM_FLOAT, 1, {N}, yf, false}};
@@ -350,10 +367,14 @@ static void variadic_sum_mean_max_min(void **state)
         run_ok(&r, 13, ops[o], 3, in, ONNORM_FLOAT, 2, (int64_t[]){2, 3}, 1);
         for (int i = 0; i < 6; i++) {
             float x = a[i], y = b[i % 3], z = c[0], want;
-            if (o == 0) want = x + y + z;
-            else if (o == 1) want = (x + y + z) / 3;
-            else if (o == 2) want = fmaxf(fmaxf(x, y), z);
-            else want = fminf(fminf(x, y), z);
+            if (o == 0)
+                want = x + y + z;
+            else if (o == 1)
+                want = (x + y + z) / 3;
+            else if (o == 2)
+                want = fmaxf(fmaxf(x, y), z);
+            else
+                want = fminf(fminf(x, y), z);
             assert_float_equal(((const float *)r.y.data)[i], want, 1e-6);
         }
         done(&r);
@@ -367,7 +388,8 @@ static void variadic_sum_mean_max_min(void **state)
     run_fails(6, "Sum", 3, in, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     run_ok(&r, 6, "Sum", 2, (targ[]){in[0], {"D", ONNORM_FLOAT, 2, {2, 3}, a, false}}, ONNORM_FLOAT,
            2, (int64_t[]){2, 3}, 1);
-    for (int i = 0; i < 6; i++) assert_true(((const float *)r.y.data)[i] == 2 * a[i]);
+    for (int i = 0; i < 6; i++)
+        assert_true(((const float *)r.y.data)[i] == 2 * a[i]);
     done(&r);
 }
 
@@ -379,11 +401,13 @@ static void max_min_ints_and_nan(void **state)
     run_ctx r;
     run_ok(&r, 13, "Max", 2, in, ONNORM_INT64, 1, (int64_t[]){3}, 1);
     const int64_t wmax[3] = {0, INT64_MAX, -3};
-    for (int i = 0; i < 3; i++) assert_int_equal(((const int64_t *)r.y.data)[i], wmax[i]);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(((const int64_t *)r.y.data)[i], wmax[i]);
     done(&r);
     run_ok(&r, 13, "Min", 2, in, ONNORM_INT64, 1, (int64_t[]){3}, 1);
     const int64_t wmin[3] = {INT64_MIN, 5, -4};
-    for (int i = 0; i < 3; i++) assert_int_equal(((const int64_t *)r.y.data)[i], wmin[i]);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(((const int64_t *)r.y.data)[i], wmin[i]);
     done(&r);
     /* NaN wins on either side, like numpy.maximum. */
     const float f[2] = {NAN, 1}, g[2] = {1, NAN};
@@ -401,7 +425,8 @@ static void pow_paths(void **state)
     targ in[2] = {{"X", ONNORM_FLOAT, 1, {5}, x, false}, {"E", ONNORM_FLOAT, 0, {0}, two, true}};
     run_ctx r;
     run_ok(&r, 15, "Pow", 2, in, ONNORM_FLOAT, 1, (int64_t[]){5}, 1);
-    for (int i = 0; i < 5; i++) assert_true(((const float *)r.y.data)[i] == x[i] * x[i]);
+    for (int i = 0; i < 5; i++)
+        assert_true(((const float *)r.y.data)[i] == x[i] * x[i]);
     done(&r);
     in[1].data = half;
     in[1].rank = 2, in[1].dims[0] = 1, in[1].dims[1] = 1; /* [1,1] operand -> [1,5] */
@@ -421,18 +446,22 @@ static void pow_paths(void **state)
     /* float base, int64 exponent (opset 12+), broadcast */
     const int64_t ie[2] = {2, -1};
     const float xb[4] = {1, 2, 3, 4};
-    targ mixed[2] = {{"X", ONNORM_FLOAT, 2, {2, 2}, xb, false}, {"E", ONNORM_INT64, 1, {2}, ie, false}};
+    targ mixed[2] = {{"X", ONNORM_FLOAT, 2, {2, 2}, xb, false},
+                     {"E", ONNORM_INT64, 1, {2}, ie, false}};
     run_ok(&r, 12, "Pow", 2, mixed, ONNORM_FLOAT, 2, (int64_t[]){2, 2}, 1);
     const float wmixed[4] = {1, 0.5f, 9, 0.25f};
-    for (int i = 0; i < 4; i++) assert_float_equal(((const float *)r.y.data)[i], wmixed[i], 1e-7);
+    for (int i = 0; i < 4; i++)
+        assert_float_equal(((const float *)r.y.data)[i], wmixed[i], 1e-7);
     done(&r);
     run_fails(11, "Pow", 2, mixed, ONNORM_FLOAT, ONNORM_ERR_DTYPE);
     /* int64 ^ int64 is exact beyond 2^53 */
     const int64_t ib[3] = {3, -2, 7}, iex[3] = {39, 5, 0};
-    targ ints[2] = {{"X", ONNORM_INT64, 1, {3}, ib, false}, {"E", ONNORM_INT64, 1, {3}, iex, false}};
+    targ ints[2] = {{"X", ONNORM_INT64, 1, {3}, ib, false},
+                    {"E", ONNORM_INT64, 1, {3}, iex, false}};
     run_ok(&r, 15, "Pow", 2, ints, ONNORM_INT64, 1, (int64_t[]){3}, 1);
     const int64_t wints[3] = {4052555153018976267LL, -32, 1};
-    for (int i = 0; i < 3; i++) assert_int_equal(((const int64_t *)r.y.data)[i], wints[i]);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(((const int64_t *)r.y.data)[i], wints[i]);
     done(&r);
 }
 
@@ -441,33 +470,43 @@ static void errors(void **state)
     (void)state;
     const float a[6] = {0}, b[4] = {0};
     const int64_t i[4] = {0};
-    targ bad_shape[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false}, {"B", ONNORM_FLOAT, 1, {4}, b, false}};
+    targ bad_shape[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false},
+                         {"B", ONNORM_FLOAT, 1, {4}, b, false}};
     run_fails(14, "Add", 2, bad_shape, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     run_fails(13, "Equal", 2, bad_shape, ONNORM_BOOL, ONNORM_ERR_SHAPE);
     run_fails(13, "Max", 2, bad_shape, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
-    targ bad_shape2[2] = {{"A", ONNORM_FLOAT, 2, {3, 2}, a, false}, {"B", ONNORM_FLOAT, 2, {2, 2}, b, false}};
+    targ bad_shape2[2] = {{"A", ONNORM_FLOAT, 2, {3, 2}, a, false},
+                          {"B", ONNORM_FLOAT, 2, {2, 2}, b, false}};
     run_fails(14, "Mul", 2, bad_shape2, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
-    targ bad_type[2] = {{"A", ONNORM_FLOAT, 1, {4}, b, false}, {"B", ONNORM_INT64, 1, {4}, i, false}};
+    targ bad_type[2] = {{"A", ONNORM_FLOAT, 1, {4}, b, false},
+                        {"B", ONNORM_INT64, 1, {4}, i, false}};
     run_fails(14, "Add", 2, bad_type, ONNORM_FLOAT, ONNORM_ERR_DTYPE);
     run_fails(13, "Equal", 2, bad_type, ONNORM_BOOL, ONNORM_ERR_DTYPE);
     run_fails(13, "Min", 2, bad_type, ONNORM_FLOAT, ONNORM_ERR_DTYPE);
     targ ints[2] = {{"A", ONNORM_INT64, 1, {4}, i, false}, {"B", ONNORM_INT64, 1, {4}, i, false}};
     run_fails(13, "Sum", 2, ints, ONNORM_INT64, ONNORM_ERR_DTYPE); /* Sum is float-only */
     /* Where: condition must be bool, X and Y one type, shapes compatible. */
-    targ w1[3] = {{"C", ONNORM_FLOAT, 1, {4}, b, false}, {"X", ONNORM_FLOAT, 1, {4}, b, false},
+    targ w1[3] = {{"C", ONNORM_FLOAT, 1, {4}, b, false},
+                  {"X", ONNORM_FLOAT, 1, {4}, b, false},
                   {"Yv", ONNORM_FLOAT, 1, {4}, b, false}};
     run_fails(16, "Where", 3, w1, ONNORM_FLOAT, ONNORM_ERR_DTYPE);
     const uint8_t c[4] = {0};
-    targ w2[3] = {{"C", ONNORM_BOOL, 1, {4}, c, false}, {"X", ONNORM_FLOAT, 1, {4}, b, false},
+    targ w2[3] = {{"C", ONNORM_BOOL, 1, {4}, c, false},
+                  {"X", ONNORM_FLOAT, 1, {4}, b, false},
                   {"Yv", ONNORM_INT64, 1, {4}, i, false}};
     run_fails(16, "Where", 3, w2, ONNORM_FLOAT, ONNORM_ERR_DTYPE);
-    targ w3[3] = {{"C", ONNORM_BOOL, 1, {4}, c, false}, {"X", ONNORM_FLOAT, 2, {2, 3}, a, false},
+    targ w3[3] = {{"C", ONNORM_BOOL, 1, {4}, c, false},
+                  {"X", ONNORM_FLOAT, 2, {2, 3}, a, false},
                   {"Yv", ONNORM_FLOAT, 1, {4}, b, false}};
     run_fails(16, "Where", 3, w3, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     /* Legacy (opset < 7) broadcasting needs broadcast=1 for unequal shapes. */
-    targ suffix[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false}, {"B", ONNORM_FLOAT, 1, {3}, b, false}};
+    targ suffix[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false},
+                      {"B", ONNORM_FLOAT, 1, {3}, b, false}};
     run_fails(6, "Add", 2, suffix, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     run_fails(6, "Sub", 2, bad_shape, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
+    targ scalar[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false},
+                      {"B", ONNORM_FLOAT, 0, {0}, b, false}};
+    run_fails(6, "Mul", 2, scalar, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
 }
 
 /* Runs a legacy (opset 6) op with broadcast / axis attributes (axis < -9:
@@ -480,8 +519,10 @@ static void check_legacy(const char *op, int64_t bcast, int64_t axis, int rb, co
     float a[120], b[120];
     fill_f32(a, 120, 1, false);
     fill_f32(b, numel(rb, db), 2, true);
-    targ in[2] = {{"A", ONNORM_FLOAT, 4, {2, 3, 4, 5}, a, false}, {"B", ONNORM_FLOAT, rb, {0}, b, false}};
-    for (int i = 0; i < rb; i++) in[1].dims[i] = db[i];
+    targ in[2] = {{"A", ONNORM_FLOAT, 4, {2, 3, 4, 5}, a, false},
+                  {"B", ONNORM_FLOAT, rb, {0}, b, false}};
+    for (int i = 0; i < rb; i++)
+        in[1].dims[i] = db[i];
     tb_node *n;
     tb_model *mb = model(6, op, 2, in, ONNORM_FLOAT, &n);
     if (bcast >= 0) tb_attr_int(n, "broadcast", bcast);
@@ -500,9 +541,9 @@ static void legacy_broadcast(void **state)
 {
     (void)state;
     const int64_t full[4] = {2, 3, 4, 5};
-    check_legacy("Add", -1, -99, 4, full, 4, full);               /* equal shapes, no attribute */
-    check_legacy("Sub", 1, -99, 0, NULL, 0, NULL);                /* scalar */
-    check_legacy("Mul", 1, -99, 2, (int64_t[]){1, 1}, 0, NULL);   /* one element */
+    check_legacy("Add", -1, -99, 4, full, 4, full);             /* equal shapes, no attribute */
+    check_legacy("Sub", 1, -99, 0, NULL, 0, NULL);              /* scalar */
+    check_legacy("Mul", 1, -99, 2, (int64_t[]){1, 1}, 0, NULL); /* one element */
     check_legacy("Div", 1, -99, 1, (int64_t[]){5}, 1, (int64_t[]){5});
     check_legacy("Add", 1, -99, 2, (int64_t[]){4, 5}, 2, (int64_t[]){4, 5});
     /* axis aligns B's first dim: (3,4) at axis 1 is numpy's (3,4,1) */

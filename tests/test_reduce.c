@@ -48,7 +48,8 @@ static node_cfg cfg_for(int64_t opset, const char *op, onnorm_dtype dt, int rank
     node_cfg c;
     memset(&c, 0, sizeof c);
     c.opset = opset, c.op = op, c.dt = dt, c.rank = rank, c.x = x;
-    for (int i = 0; i < rank; i++) c.dims[i] = dims[i];
+    for (int i = 0; i < rank; i++)
+        c.dims[i] = dims[i];
     c.n_axes = -1, c.keepdims = -1, c.noop = -1, c.axis = INT64_MIN, c.threads = 1;
     return c;
 }
@@ -83,7 +84,8 @@ static onnorm_status run(run_ctx *r, const node_cfg *c)
     onnorm_session_options_init(&o);
     o.num_threads = c->threads;
     if ((st = onnorm_session_create(r->m, &o, &r->s, &r->e))) return st;
-    if ((st = onnorm_session_bind_input(r->s, "X", c->dt, c->dims, c->rank, c->x, &r->e))) return st;
+    if ((st = onnorm_session_bind_input(r->s, "X", c->dt, c->dims, c->rank, c->x, &r->e)))
+        return st;
     if (c->n_axes >= 0 && !c->axes_attr && c->axes_fed &&
         (st = onnorm_session_bind_input(r->s, "axes", ONNORM_INT64, (int64_t[]){c->n_axes}, 1,
                                         c->axes, &r->e)))
@@ -116,7 +118,8 @@ static double get(const onnorm_tensor *t, int64_t i)
 static int64_t numel(int rank, const int64_t *dims)
 {
     int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
     return n;
 }
 
@@ -146,23 +149,30 @@ static double *naive_reduce(const char *op, const double *x, int rank, const int
     int64_t *cnt = calloc((size_t)(ny ? ny : 1), sizeof *cnt);
     assert_true(y && cnt);
     bool is_max = !strcmp(op, "ReduceMax"), is_min = !strcmp(op, "ReduceMin");
-    for (int64_t i = 0; i < ny; i++) y[i] = is_max ? -INFINITY : is_min ? INFINITY : 0;
+    for (int64_t i = 0; i < ny; i++)
+        y[i] = is_max ? -INFINITY : is_min ? INFINITY : 0;
     for (int64_t i = 0; i < nx; i++) {
         int64_t idx[ONNORM_MAX_RANK], rem = i, o = 0;
-        for (int d = rank - 1; d >= 0; d--) idx[d] = rem % dims[d], rem /= dims[d];
+        for (int d = rank - 1; d >= 0; d--)
+            idx[d] = rem % dims[d], rem /= dims[d];
         for (int d = 0; d < rank; d++) {
             if (red[d] && !keepdims) continue;
             o = o * (red[d] ? 1 : dims[d]) + (red[d] ? 0 : idx[d]);
         }
         double v = x[i];
-        if (is_max) y[o] = fmax(y[o], v);
-        else if (is_min) y[o] = fmin(y[o], v);
-        else if (!strcmp(op, "ReduceSumSquare")) y[o] += v * v;
-        else y[o] += v;
+        if (is_max)
+            y[o] = fmax(y[o], v);
+        else if (is_min)
+            y[o] = fmin(y[o], v);
+        else if (!strcmp(op, "ReduceSumSquare"))
+            y[o] += v * v;
+        else
+            y[o] += v;
         cnt[o]++;
     }
     if (!strcmp(op, "ReduceMean"))
-        for (int64_t i = 0; i < ny; i++) y[i] /= (double)cnt[i];
+        for (int64_t i = 0; i < ny; i++)
+            y[i] /= (double)cnt[i];
     free(cnt);
     return y;
 }
@@ -177,12 +187,13 @@ static void check_reduce(const node_cfg *c, const double *xd, const bool *red, b
     if (run(&r, c)) fail_msg("%s-%lld: %s", c->op, (long long)c->opset, r.e.message);
     assert_int_equal(r.y.dtype, c->dt);
     assert_int_equal(r.y.rank, yrank);
-    for (int d = 0; d < yrank; d++) assert_int_equal(r.y.dims[d], ydims[d]);
+    for (int d = 0; d < yrank; d++)
+        assert_int_equal(r.y.dims[d], ydims[d]);
     const double tol = c->dt == ONNORM_FLOAT ? 2e-6 : 1e-12;
     for (int64_t i = 0; i < numel(yrank, ydims); i++)
         if (fabs(get(&r.y, i) - want[i]) > tol * (1 + fabs(want[i])))
-            fail_msg("%s-%lld [%lld]: got %.9g, want %.9g", c->op, (long long)c->opset, (long long)i,
-                     get(&r.y, i), want[i]);
+            fail_msg("%s-%lld [%lld]: got %.9g, want %.9g", c->op, (long long)c->opset,
+                     (long long)i, get(&r.y, i), want[i]);
     done(&r);
     free(want);
 }
@@ -209,13 +220,15 @@ static void check_both_forms(const char *op, int64_t attr_opset, int64_t input_o
     for (size_t k = 0; k < sizeof axes_cases / sizeof axes_cases[0]; k++)
         for (int keep = 0; keep < 2; keep++)
             for (int form = 0; form < 2; form++) {
-                node_cfg c = cfg_for(form ? input_opset : attr_opset, op, ONNORM_FLOAT, 4, dims, xf);
+                node_cfg c =
+                    cfg_for(form ? input_opset : attr_opset, op, ONNORM_FLOAT, 4, dims, xf);
                 c.n_axes = axes_cases[k].n;
-                memcpy(c.axes, axes_cases[k].axes, sizeof c.axes);
+                memcpy(c.axes, axes_cases[k].axes, sizeof axes_cases[k].axes);
                 c.axes_attr = form == 0;
                 c.keepdims = keep;
                 bool red[4] = {false, false, false, false};
-                for (int i = 0; i < c.n_axes; i++) red[(c.axes[i] + 4) % 4] = true;
+                for (int i = 0; i < c.n_axes; i++)
+                    red[(c.axes[i] + 4) % 4] = true;
                 check_reduce(&c, xd, red, keep);
             }
 }
@@ -293,12 +306,13 @@ static void reduce_large_threads_and_double(void **state)
             node_cfg c = cfg_for(13, "ReduceMean", dbl ? ONNORM_DOUBLE : ONNORM_FLOAT, 3, dims,
                                  dbl ? (const void *)xd : (const void *)xf);
             c.n_axes = cases[k].n;
-            memcpy(c.axes, cases[k].axes, sizeof c.axes);
+            memcpy(c.axes, cases[k].axes, sizeof cases[k].axes);
             c.axes_attr = true;
             c.keepdims = (int)(k & 1);
             c.threads = 4;
             bool red[3] = {false, false, false};
-            for (int i = 0; i < c.n_axes; i++) red[c.axes[i]] = true;
+            for (int i = 0; i < c.n_axes; i++)
+                red[c.axes[i]] = true;
             check_reduce(&c, xd, red, c.keepdims);
         }
     free(xd);
@@ -319,12 +333,15 @@ static void reduce_axes_fed_at_run_time(void **state)
     assert_int_equal(r.y.dims[0], 2);
     assert_true(((const float *)r.y.data)[0] == 6 && ((const float *)r.y.data)[1] == 15);
     const int64_t axis0[1] = {-2};
-    assert_int_equal(onnorm_session_bind_input(r.s, "axes", ONNORM_INT64, (int64_t[]){1}, 1, axis0, &r.e), ONNORM_OK);
+    assert_int_equal(
+        onnorm_session_bind_input(r.s, "axes", ONNORM_INT64, (int64_t[]){1}, 1, axis0, &r.e),
+        ONNORM_OK);
     assert_int_equal(onnorm_session_run(r.s, &r.e), ONNORM_OK);
     assert_int_equal(onnorm_session_output(r.s, "Y", &r.y, &r.e), ONNORM_OK);
     assert_int_equal(r.y.rank, 1);
     assert_int_equal(r.y.dims[0], 3);
-    for (int i = 0; i < 3; i++) assert_true(((const float *)r.y.data)[i] == xf[i] + xf[i + 3]);
+    for (int i = 0; i < 3; i++)
+        assert_true(((const float *)r.y.data)[i] == xf[i] + xf[i + 3]);
     done(&r);
 }
 
@@ -353,13 +370,16 @@ static void reduce_errors(void **state)
 /* ---- softmax ---------------------------------------------------------------------- */
 
 /* Normalizes x viewed as [outer, n, inner] along n, in double. */
-static void naive_softmax(const double *x, double *y, int64_t outer, int64_t n, int64_t inner, bool log_)
+static void naive_softmax(const double *x, double *y, int64_t outer, int64_t n, int64_t inner,
+                          bool log_)
 {
     for (int64_t o = 0; o < outer; o++)
         for (int64_t k = 0; k < inner; k++) {
             double mx = -INFINITY, s = 0;
-            for (int64_t i = 0; i < n; i++) mx = fmax(mx, x[(o * n + i) * inner + k]);
-            for (int64_t i = 0; i < n; i++) s += exp(x[(o * n + i) * inner + k] - mx);
+            for (int64_t i = 0; i < n; i++)
+                mx = fmax(mx, x[(o * n + i) * inner + k]);
+            for (int64_t i = 0; i < n; i++)
+                s += exp(x[(o * n + i) * inner + k] - mx);
             for (int64_t i = 0; i < n; i++) {
                 double v = x[(o * n + i) * inner + k] - mx;
                 y[(o * n + i) * inner + k] = log_ ? v - log(s) : exp(v) / s;
@@ -368,7 +388,8 @@ static void naive_softmax(const double *x, double *y, int64_t outer, int64_t n, 
 }
 
 /* Runs op and compares it with naive_softmax over [outer, n, inner]. */
-static void check_softmax(const node_cfg *c, const double *xd, int64_t outer, int64_t n, int64_t inner)
+static void check_softmax(const node_cfg *c, const double *xd, int64_t outer, int64_t n,
+                          int64_t inner)
 {
     const int64_t total = outer * n * inner;
     double *want = malloc((size_t)total * sizeof *want);
@@ -380,8 +401,8 @@ static void check_softmax(const node_cfg *c, const double *xd, int64_t outer, in
     const double tol = c->dt == ONNORM_FLOAT ? 2e-6 : 1e-13;
     for (int64_t i = 0; i < total; i++)
         if (fabs(get(&r.y, i) - want[i]) > tol * (1 + fabs(want[i])))
-            fail_msg("%s-%lld [%lld]: got %.9g, want %.9g", c->op, (long long)c->opset, (long long)i,
-                     get(&r.y, i), want[i]);
+            fail_msg("%s-%lld [%lld]: got %.9g, want %.9g", c->op, (long long)c->opset,
+                     (long long)i, get(&r.y, i), want[i]);
     done(&r);
     free(want);
 }
@@ -405,7 +426,8 @@ static void softmax_old_and_new_semantics(void **state)
         assert_int_equal(run(&a, &old), ONNORM_OK);
         assert_int_equal(run(&b, &now), ONNORM_OK);
         double diff = 0;
-        for (int i = 0; i < 24; i++) diff = fmax(diff, fabs(get(&a.y, i) - get(&b.y, i)));
+        for (int i = 0; i < 24; i++)
+            diff = fmax(diff, fabs(get(&a.y, i) - get(&b.y, i)));
         assert_true(diff > 1e-2);
         done(&a);
         done(&b);

@@ -82,13 +82,15 @@ static void done(run_ctx *r)
 
 static void expect_status(onnorm_status st, onnorm_status want, const run_ctx *r, const char *what)
 {
-    if (st != want) fail_msg("%s: expected status %d, got %d (%s)", what, (int)want, (int)st, r->e.message);
+    if (st != want)
+        fail_msg("%s: expected status %d, got %d (%s)", what, (int)want, (int)st, r->e.message);
 }
 
 /* ---- float ops against double formulas -------------------------------------- */
 
 typedef double (*ref_fn)(double x, double alpha, double beta);
 
+/* clang-format off */
 static double r_sqrt(double x, double a, double b) { (void)a, (void)b; return sqrt(x); }
 static double r_recip(double x, double a, double b) { (void)a, (void)b; return 1 / x; }
 static double r_neg(double x, double a, double b) { (void)a, (void)b; return -x; }
@@ -112,6 +114,7 @@ static double r_gelu_tanh(double x, double a, double b)
     (void)a, (void)b;
     return 0.5 * x * (1 + tanh(sqrt(2 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
 }
+/* clang-format on */
 
 typedef struct float_case {
     const char *op;
@@ -120,7 +123,7 @@ typedef struct float_case {
     double alpha, beta; /* values the reference uses */
     bool set_alpha;     /* write alpha/beta as attributes (else defaults apply) */
     const char *approximate;
-    double lo, hi;      /* input range */
+    double lo, hi; /* input range */
 } float_case;
 
 static void case_attrs(tb_node *n, const void *arg)
@@ -147,7 +150,8 @@ static void check_case(const float_case *c, int64_t n, int threads)
         onnorm_dtype dt = pass ? ONNORM_DOUBLE : ONNORM_FLOAT;
         targ in = {"X", dt, 2, {1, n}, pass ? (const void *)xd : (const void *)xf, false};
         run_ctx r;
-        onnorm_status st = run(&r, model(c->opset, c->op, 1, &in, dt, case_attrs, c), 1, &in, threads);
+        onnorm_status st =
+            run(&r, model(c->opset, c->op, 1, &in, dt, case_attrs, c), 1, &in, threads);
         if (st) fail_msg("%s: %s", c->op, r.e.message);
         assert_int_equal(r.y.dtype, dt);
         assert_int_equal(r.y.rank, 2);
@@ -191,7 +195,8 @@ static void float_activations(void **state)
         {"Gelu", 20, r_gelu, 0, 0, false, "none", -6, 6},
         {"Gelu", 20, r_gelu_tanh, 0, 0, false, "tanh", -6, 6},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], 1001, 1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_case(&cases[i], 1001, 1);
     /* Parallel chunks over a large tensor. */
     check_case(&cases[8], 100003, 4);
     check_case(&cases[18], 70001, 3);
@@ -204,8 +209,11 @@ static void gelu_tanh_differs_from_exact(void **state)
     targ in = {"X", ONNORM_FLOAT, 1, {3}, x, false};
     float_case tanh_case = {"Gelu", 20, r_gelu_tanh, 0, 0, false, "tanh", 0, 0};
     run_ctx r, e;
-    assert_int_equal(run(&r, model(20, "Gelu", 1, &in, ONNORM_FLOAT, case_attrs, &tanh_case), 1, &in, 1), ONNORM_OK);
-    assert_int_equal(run(&e, model(20, "Gelu", 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1), ONNORM_OK);
+    assert_int_equal(
+        run(&r, model(20, "Gelu", 1, &in, ONNORM_FLOAT, case_attrs, &tanh_case), 1, &in, 1),
+        ONNORM_OK);
+    assert_int_equal(run(&e, model(20, "Gelu", 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1),
+                     ONNORM_OK);
     for (int i = 0; i < 3; i++) {
         float t = ((const float *)r.y.data)[i], g = ((const float *)e.y.data)[i];
         assert_float_equal(t, r_gelu_tanh(x[i], 0, 0), 1e-6);
@@ -223,7 +231,8 @@ static void nan_passes_through(void **state)
     targ in = {"X", ONNORM_FLOAT, 1, {2}, x, false};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         run_ctx r;
-        assert_int_equal(run(&r, model(14, ops[i], 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1), ONNORM_OK);
+        assert_int_equal(run(&r, model(14, ops[i], 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1),
+                         ONNORM_OK);
         assert_true(isnan(((const float *)r.y.data)[0]));
         done(&r);
     }
@@ -234,25 +243,31 @@ static void integer_ops(void **state)
     (void)state;
     const int64_t x[4] = {-5, 0, 7, INT64_MIN};
     targ in = {"X", ONNORM_INT64, 1, {4}, x, false};
-    const int64_t neg[4] = {5, 0, -7, INT64_MIN}, abs_[4] = {5, 0, 7, INT64_MIN}, relu[4] = {0, 0, 7, 0};
+    const int64_t neg[4] = {5, 0, -7, INT64_MIN}, abs_[4] = {5, 0, 7, INT64_MIN},
+                  relu[4] = {0, 0, 7, 0};
     const char *ops[3] = {"Neg", "Abs", "Relu"};
     const int64_t *want[3] = {neg, abs_, relu};
     for (int o = 0; o < 3; o++) {
         run_ctx r;
-        assert_int_equal(run(&r, model(14, ops[o], 1, &in, ONNORM_INT64, NULL, NULL), 1, &in, 1), ONNORM_OK);
-        for (int i = 0; i < 4; i++) assert_int_equal(((const int64_t *)r.y.data)[i], want[o][i]);
+        assert_int_equal(run(&r, model(14, ops[o], 1, &in, ONNORM_INT64, NULL, NULL), 1, &in, 1),
+                         ONNORM_OK);
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(((const int64_t *)r.y.data)[i], want[o][i]);
         done(&r);
     }
     const int32_t x32[3] = {-3, 4, INT32_MIN};
     targ in32 = {"X", ONNORM_INT32, 1, {3}, x32, false};
     run_ctx r;
-    assert_int_equal(run(&r, model(13, "Neg", 1, &in32, ONNORM_INT32, NULL, NULL), 1, &in32, 1), ONNORM_OK);
+    assert_int_equal(run(&r, model(13, "Neg", 1, &in32, ONNORM_INT32, NULL, NULL), 1, &in32, 1),
+                     ONNORM_OK);
     const int32_t w32[3] = {3, -4, INT32_MIN};
-    for (int i = 0; i < 3; i++) assert_int_equal(((const int32_t *)r.y.data)[i], w32[i]);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(((const int32_t *)r.y.data)[i], w32[i]);
     done(&r);
     const uint8_t u[3] = {0, 200, 255};
     targ inu = {"X", ONNORM_UINT8, 1, {3}, u, false};
-    assert_int_equal(run(&r, model(13, "Abs", 1, &inu, ONNORM_UINT8, NULL, NULL), 1, &inu, 1), ONNORM_OK);
+    assert_int_equal(run(&r, model(13, "Abs", 1, &inu, ONNORM_UINT8, NULL, NULL), 1, &inu, 1),
+                     ONNORM_OK);
     assert_memory_equal(r.y.data, u, 3);
     done(&r);
 }
@@ -273,7 +288,10 @@ static void set_clip_attrs(tb_node *n, const void *arg)
 
 static const float clip_x[7] = {-10, -1.5f, -0.5f, 0, 0.5f, 1.5f, 10};
 
-static double clip_ref(double x, double lo, double hi) { return fmin(fmax(x, lo), hi); }
+static double clip_ref(double x, double lo, double hi)
+{
+    return fmin(fmax(x, lo), hi);
+}
 
 static void check_clip_output(const run_ctx *r, double lo, double hi)
 {
@@ -285,17 +303,24 @@ static void clip_attribute_form(void **state)
 {
     (void)state;
     targ in = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
-    const clip_attrs both = {true, true, -1, 1}, only_min = {true, false, -1, 0}, none = {false, false, 0, 0};
+    const clip_attrs both = {true, true, -1, 1}, only_min = {true, false, -1, 0},
+                     none = {false, false, 0, 0};
     run_ctx r;
     for (int opset = 6; opset <= 10; opset += 4) {
-        assert_int_equal(run(&r, model(opset, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &both), 1, &in, 1), ONNORM_OK);
+        assert_int_equal(
+            run(&r, model(opset, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &both), 1, &in, 1),
+            ONNORM_OK);
         check_clip_output(&r, -1, 1);
         done(&r);
     }
-    assert_int_equal(run(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &only_min), 1, &in, 1), ONNORM_OK);
+    assert_int_equal(
+        run(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &only_min), 1, &in, 1),
+        ONNORM_OK);
     check_clip_output(&r, -1, INFINITY);
     done(&r);
-    assert_int_equal(run(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &none), 1, &in, 1), ONNORM_OK);
+    assert_int_equal(
+        run(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &none), 1, &in, 1),
+        ONNORM_OK);
     check_clip_output(&r, -INFINITY, INFINITY);
     done(&r);
     /* Clip-6 has no bound inputs. */
@@ -311,30 +336,41 @@ static void clip_input_form(void **state)
     (void)state;
     const float lo[1] = {-1}, hi[1] = {0.75f};
     targ x = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
-    targ tlo = {"lo", ONNORM_FLOAT, 0, {0}, lo, false}, thi = {"hi", ONNORM_FLOAT, 0, {0}, hi, true};
+    targ tlo = {"lo", ONNORM_FLOAT, 0, {0}, lo, false},
+         thi = {"hi", ONNORM_FLOAT, 0, {0}, hi, true};
     targ omitted = {"", ONNORM_FLOAT, 0, {0}, NULL, false};
     run_ctx r;
     targ both[3] = {x, tlo, thi};
     for (int opset = 11; opset <= 13; opset++) {
-        assert_int_equal(run(&r, model(opset, "Clip", 3, both, ONNORM_FLOAT, NULL, NULL), 3, both, 1), ONNORM_OK);
+        assert_int_equal(
+            run(&r, model(opset, "Clip", 3, both, ONNORM_FLOAT, NULL, NULL), 3, both, 1),
+            ONNORM_OK);
         check_clip_output(&r, -1, 0.75);
         done(&r);
     }
     targ only_min[2] = {x, tlo};
-    assert_int_equal(run(&r, model(13, "Clip", 2, only_min, ONNORM_FLOAT, NULL, NULL), 2, only_min, 1), ONNORM_OK);
+    assert_int_equal(
+        run(&r, model(13, "Clip", 2, only_min, ONNORM_FLOAT, NULL, NULL), 2, only_min, 1),
+        ONNORM_OK);
     check_clip_output(&r, -1, INFINITY);
     done(&r);
     targ only_max[3] = {x, omitted, thi};
-    assert_int_equal(run(&r, model(13, "Clip", 3, only_max, ONNORM_FLOAT, NULL, NULL), 3, only_max, 1), ONNORM_OK);
+    assert_int_equal(
+        run(&r, model(13, "Clip", 3, only_max, ONNORM_FLOAT, NULL, NULL), 3, only_max, 1),
+        ONNORM_OK);
     check_clip_output(&r, -INFINITY, 0.75);
     done(&r);
-    assert_int_equal(run(&r, model(12, "Clip", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1), ONNORM_OK);
+    assert_int_equal(run(&r, model(12, "Clip", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1),
+                     ONNORM_OK);
     check_clip_output(&r, -INFINITY, INFINITY);
     done(&r);
     /* min > max: everything becomes max (spec). */
-    targ crossed[3] = {x, {"lo", ONNORM_FLOAT, 0, {0}, hi, false}, {"hi", ONNORM_FLOAT, 1, {1}, lo, false}};
-    assert_int_equal(run(&r, model(13, "Clip", 3, crossed, ONNORM_FLOAT, NULL, NULL), 3, crossed, 1), ONNORM_OK);
-    for (int i = 0; i < 7; i++) assert_true(((const float *)r.y.data)[i] == -1.0f);
+    targ crossed[3] = {
+        x, {"lo", ONNORM_FLOAT, 0, {0}, hi, false}, {"hi", ONNORM_FLOAT, 1, {1}, lo, false}};
+    assert_int_equal(
+        run(&r, model(13, "Clip", 3, crossed, ONNORM_FLOAT, NULL, NULL), 3, crossed, 1), ONNORM_OK);
+    for (int i = 0; i < 7; i++)
+        assert_true(((const float *)r.y.data)[i] == -1.0f);
     done(&r);
 }
 
@@ -342,17 +378,22 @@ static void clip_integers(void **state)
 {
     (void)state;
     const int64_t x[5] = {INT64_MIN, -3, 0, 3, INT64_MAX}, lo[1] = {-2}, hi[1] = {INT64_MAX - 1};
-    targ in[3] = {{"X", ONNORM_INT64, 1, {5}, x, false}, {"lo", ONNORM_INT64, 0, {0}, lo, true},
+    targ in[3] = {{"X", ONNORM_INT64, 1, {5}, x, false},
+                  {"lo", ONNORM_INT64, 0, {0}, lo, true},
                   {"hi", ONNORM_INT64, 0, {0}, hi, true}};
     run_ctx r;
-    assert_int_equal(run(&r, model(13, "Clip", 3, in, ONNORM_INT64, NULL, NULL), 3, in, 1), ONNORM_OK);
+    assert_int_equal(run(&r, model(13, "Clip", 3, in, ONNORM_INT64, NULL, NULL), 3, in, 1),
+                     ONNORM_OK);
     const int64_t want[5] = {-2, -2, 0, 3, INT64_MAX - 1}; /* exact: not rounded through double */
-    for (int i = 0; i < 5; i++) assert_int_equal(((const int64_t *)r.y.data)[i], want[i]);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(((const int64_t *)r.y.data)[i], want[i]);
     done(&r);
     const int8_t x8[4] = {-128, -5, 5, 127}, hi8[1] = {6};
-    targ in8[3] = {{"X", ONNORM_INT8, 1, {4}, x8, false}, {"", ONNORM_INT8, 0, {0}, NULL, false},
+    targ in8[3] = {{"X", ONNORM_INT8, 1, {4}, x8, false},
+                   {"", ONNORM_INT8, 0, {0}, NULL, false},
                    {"hi", ONNORM_INT8, 0, {0}, hi8, false}};
-    assert_int_equal(run(&r, model(13, "Clip", 3, in8, ONNORM_INT8, NULL, NULL), 3, in8, 1), ONNORM_OK);
+    assert_int_equal(run(&r, model(13, "Clip", 3, in8, ONNORM_INT8, NULL, NULL), 3, in8, 1),
+                     ONNORM_OK);
     const int8_t w8[4] = {-128, -5, 5, 6};
     assert_memory_equal(r.y.data, w8, 4);
     done(&r);
@@ -368,7 +409,8 @@ static void errors(void **state)
     run_ctx r;
     static const char *float_only[] = {"Sqrt", "Exp", "Sigmoid", "LeakyRelu", "HardSwish"};
     for (size_t i = 0; i < sizeof float_only / sizeof float_only[0]; i++) {
-        onnorm_status st = run(&r, model(14, float_only[i], 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
+        onnorm_status st =
+            run(&r, model(14, float_only[i], 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
         expect_status(st, ONNORM_ERR_DTYPE, &r, float_only[i]);
         done(&r);
     }
@@ -401,14 +443,10 @@ static void errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(float_activations),
-        cmocka_unit_test(gelu_tanh_differs_from_exact),
-        cmocka_unit_test(nan_passes_through),
-        cmocka_unit_test(integer_ops),
-        cmocka_unit_test(clip_attribute_form),
-        cmocka_unit_test(clip_input_form),
-        cmocka_unit_test(clip_integers),
-        cmocka_unit_test(errors),
+        cmocka_unit_test(float_activations),   cmocka_unit_test(gelu_tanh_differs_from_exact),
+        cmocka_unit_test(nan_passes_through),  cmocka_unit_test(integer_ops),
+        cmocka_unit_test(clip_attribute_form), cmocka_unit_test(clip_input_form),
+        cmocka_unit_test(clip_integers),       cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
