@@ -11,19 +11,7 @@ ITERS=${1:-20}
 K=${2:-5}
 
 scripts/setup.sh >/dev/null
-need=()
-for p in python3-onnx python3-numpy; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-command -v node >/dev/null && command -v npm >/dev/null || need+=(nodejs npm)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
-if [ ! -d bench/node_modules/onnxruntime-node ]; then
-  (cd bench && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >/dev/null)
-fi
+bench/ensure_ort.sh
 
 MODELS=build/bench-models
 /usr/bin/python3 bench/gen_models.py "$MODELS" "$K" > "$MODELS.cases"

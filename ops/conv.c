@@ -109,7 +109,7 @@ static void im2col_row(const onn_geom *g, const float *x, int64_t k, float *dst)
     const int64_t len = g->line_len;
     onn_lines it;
     for (onn_lines_start(&it, g, k); it.line < g->n_lines; onn_lines_next(&it), dst += len) {
-        int64_t base, lo = it.lo, hi = it.hi, s = it.step;
+        int64_t base = 0, lo = it.lo, hi = it.hi, s = it.step;
         if (!onn_lines_base(&it, &base)) lo = hi = len;
         for (int64_t j = 0; j < lo; j++)
             dst[j] = 0.0f;
@@ -123,11 +123,52 @@ static void im2col_row(const onn_geom *g, const float *x, int64_t k, float *dst)
     }
 }
 
+/* The 2-D case of im2col_row without the general line iterator: most
+ * convolutions are 2-D, and their rows are often short (8 or 16 wide), where
+ * the iterator's bookkeeping outweighed the copying. */
+static void im2col_row_2d(const onn_geom *g, const float *x, int64_t k, float *dst)
+{
+    const int64_t kh = k / g->kernel[1], kw = k % g->kernel[1];
+    const int64_t H = g->sampled[0], W = g->sampled[1], OH = g->grid[0], OW = g->grid[1];
+    const int64_t sh = g->stride[0], sw = g->stride[1];
+    const int64_t ih0 = kh * g->dilation[0] - g->pad_lo[0];
+    const int64_t iw0 = kw * g->dilation[1] - g->pad_lo[1];
+    /* Output columns [lo, hi) read inside the row: 0 <= iw0 + j * sw < W. */
+    int64_t lo = iw0 < 0 ? onn_ceil_div(-iw0, sw) : 0;
+    int64_t hi = iw0 >= W ? 0 : (W - 1 - iw0) / sw + 1;
+    if (hi > OW) hi = OW;
+    if (lo > hi) lo = hi;
+    for (int64_t oh = 0; oh < OH; oh++, dst += OW) {
+        const int64_t ih = ih0 + oh * sh;
+        if (ih < 0 || ih >= H) {
+            memset(dst, 0, (size_t)OW * sizeof *dst);
+            continue;
+        }
+        const float *src = x + ih * W + iw0;
+        for (int64_t j = 0; j < lo; j++) dst[j] = 0.0f;
+        if (sw == 1)
+            for (int64_t j = lo; j < hi; j++) dst[j] = src[j];
+        else
+            for (int64_t j = lo; j < hi; j++) dst[j] = src[j * sw];
+        for (int64_t j = hi; j < OW; j++) dst[j] = 0.0f;
+    }
+}
+
 static void im2col(onn_kctx *ctx, const onn_geom *g, const float *x, int64_t channels, float *col)
 {
+    if (g->nsp == 2) {
+        const int64_t rows = channels * g->kernel_size;
+        const int nt = onn_threads_for(ctx, rows * g->grid_size, rows);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+        for (int64_t r = 0; r < rows; r++)
+            im2col_row_2d(g, x + (r / g->kernel_size) * g->sampled_size, r % g->kernel_size,
+                          col + r * g->grid_size);
+        return;
+    }
     const int64_t rows = channels * g->kernel_size;
     const int nt = onn_threads_for(ctx, rows * g->grid_size, rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
+    /* if(): a tiny conv is not worth waking a team. */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (int64_t r = 0; r < rows; r++)
         im2col_row(g, x + (r / g->kernel_size) * g->sampled_size, r % g->kernel_size,
                    col + r * g->grid_size);

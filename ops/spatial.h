@@ -84,8 +84,6 @@ onnorm_status onn_geom_forward(onn_kctx *ctx, const onn_win_attrs *a, const int6
  * false when a count overflows. */
 bool onn_geom_finish(onn_geom *g);
 
-/* Kernel offset index -> per-axis kernel coordinates. */
-void onn_geom_kpos(const onn_geom *g, int64_t kidx, int64_t *kpos);
 
 /* The grid lines seen at one kernel offset, in order:
  *   onn_lines it;
@@ -102,9 +100,58 @@ typedef struct onn_lines {
     int64_t coord[ONN_MAX_SPATIAL]; /* grid coordinates of the line (outer axes) */
 } onn_lines;
 
-void onn_lines_start(onn_lines *it, const onn_geom *g, int64_t kidx);
+/* The iterator is inline: it runs once per line, and lines can be short. */
+static inline int64_t onn_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* Kernel offset index -> per-axis kernel coordinates. */
+static inline void onn_geom_kpos(const onn_geom *g, int64_t kidx, int64_t *kpos)
+{
+    for (int i = g->nsp - 1; i >= 0; i--) {
+        kpos[i] = kidx % g->kernel[i];
+        kidx /= g->kernel[i];
+    }
+}
+
+static inline void onn_lines_start(onn_lines *it, const onn_geom *g, int64_t kidx)
+{
+    const int last = g->nsp - 1;
+    const int64_t s = g->stride[last], n = g->sampled[last];
+    it->g = g;
+    it->line = 0;
+    onn_geom_kpos(g, kidx, it->kpos);
+    for (int i = 0; i < g->nsp; i++)
+        it->coord[i] = 0;
+    /* Position j samples off + j * s; inside when 0 <= off + j * s < n. */
+    it->off = it->kpos[last] * g->dilation[last] - g->pad_lo[last];
+    it->step = s;
+    int64_t lo = it->off < 0 ? onn_ceil_div(-it->off, s) : 0;
+    int64_t hi = n - 1 - it->off < 0 ? 0 : (n - 1 - it->off) / s + 1;
+    if (hi > g->grid[last]) hi = g->grid[last];
+    it->lo = lo < hi ? lo : hi;
+    it->hi = hi;
+}
+
 /* False when the current line lies in the padding of an outer axis. */
-bool onn_lines_base(const onn_lines *it, int64_t *base);
-void onn_lines_next(onn_lines *it);
+static inline bool onn_lines_base(const onn_lines *it, int64_t *base)
+{
+    const onn_geom *g = it->g;
+    int64_t idx = 0;
+    for (int i = 0; i < g->nsp - 1; i++) {
+        int64_t p = it->coord[i] * g->stride[i] - g->pad_lo[i] + it->kpos[i] * g->dilation[i];
+        if (p < 0 || p >= g->sampled[i]) return false;
+        idx = idx * g->sampled[i] + p;
+    }
+    *base = idx * g->sampled[g->nsp - 1] + it->off;
+    return true;
+}
+
+static inline void onn_lines_next(onn_lines *it)
+{
+    it->line++;
+    for (int i = it->g->nsp - 2; i >= 0; i--) {
+        if (++it->coord[i] < it->g->grid[i]) return;
+        it->coord[i] = 0;
+    }
+}
 
 #endif
