@@ -13,6 +13,9 @@
  * stash_type fixes the element type U of the Mean and InvStdDev outputs
  * (1 = float, 11 = double). Statistics are always accumulated in double
  * (see moments.h), which is at least as exact as any stash type.
+ *
+ * RMSNormalization, opset 23, shares the row view and the Scale handling:
+ * Y = x / sqrt(mean(x^2) + eps) * Scale, no mean subtraction, no bias.
  */
 #include "ops/kernel.h"
 #include "ops/moments.h"
@@ -159,7 +162,41 @@ static onnorm_status ln_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+static onnorm_status rms_infer(onn_kctx *ctx)
+{
+    onnorm_status st = onn_check_float_input(ctx, 0, "X");
+    if (st) return st;
+    ln_cfg cfg;
+    if ((st = read_cfg(ctx, &cfg))) return st;
+    if (!ctx->in[1]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'scale' is missing");
+    if ((st = check_affine(ctx, &cfg, 1, "scale"))) return st;
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status rms_run(onn_kctx *ctx)
+{
+    ln_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    void *gs = NULL;
+    const void *gamma = expand_row(ctx->in[1], x, cfg.axis, cfg.m, &gs);
+    if (!gamma) return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
+    const int64_t rows = cfg.rows, m = cfg.m;
+    const int nt = onn_threads_for(ctx, rows * m, rows);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+        double ms = m ? onn_sum_squares(x->dtype, x->data, r * m, m) / (double)m : 0.0;
+        double inv = 1.0 / sqrt(ms + (double)cfg.epsilon);
+        onn_affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, 0.0, inv, gamma, NULL);
+    }
+    free(gs);
+    return ONNORM_OK;
+}
+
 const onn_kernel onn_kernels_layernorm[] = {
     {ONN_KERNEL("", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run)},
+    {ONN_KERNEL("", "RMSNormalization", 23, 2, 2, 1, 1, rms_infer, rms_run)},
 };
-const int onn_kernels_layernorm_count = 1;
+const int onn_kernels_layernorm_count = 2;

@@ -36,6 +36,23 @@ void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc 
         ONN_ACC_LOOP(double);
 }
 
+#define ONN_SUMSQ_LOOP(T)                                                                        \
+    do {                                                                                         \
+        const T *p = (const T *)x + off;                                                         \
+        _Pragma("omp simd reduction(+ : s)") for (int64_t i = 0; i < n; i++) s +=                \
+            (double)p[i] * (double)p[i];                                                         \
+    } while (0)
+
+double onn_sum_squares(onnorm_dtype t, const void *x, int64_t off, int64_t n)
+{
+    double s = 0.0;
+    if (t == ONNORM_FLOAT)
+        ONN_SUMSQ_LOOP(float);
+    else
+        ONN_SUMSQ_LOOP(double);
+    return s;
+}
+
 void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
                 double scale, double bias)
 {

@@ -50,6 +50,10 @@ static inline void onn_acc_result(const onn_acc *a, double *mean, double *var)
     *var = v > 0.0 ? v : 0.0;
 }
 
+/* Sum of squares of n contiguous elements from `off`, accumulated in double
+ * (RMS normalization needs the raw second moment, not a centred one). */
+double onn_sum_squares(onnorm_dtype t, const void *x, int64_t off, int64_t n);
+
 /* y[i] = (x[i] - mean) * scale + bias for i in [off, off + n). */
 void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
                 double scale, double bias);
