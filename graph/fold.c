@@ -87,7 +87,7 @@ onnorm_status onn_graph_fold_constants(onn_graph *g, onnorm_error *err)
     for (int v = 0; v < g->n_values; v++) {
         onn_value *val = &g->values[v];
         if (val->init && !used[v] && !val->is_output && !val->is_input) {
-            onn_tensor_free(val->init);
+            if (!val->init_borrowed) onn_tensor_free(val->init);
             val->init = NULL;
         }
     }

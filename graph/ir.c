@@ -347,8 +347,9 @@ void onn_graph_free(onn_graph *g)
     free(g->nodes);
     for (int i = 0; i < g->n_values; i++) {
         free(g->values[i].name);
-        onn_tensor_free(g->values[i].init);
+        if (!g->values[i].init_borrowed) onn_tensor_free(g->values[i].init);
     }
+    free(g->shell);
     free(g->values);
     free(g->index);
     for (int i = 0; i < g->n_opsets; i++) free(g->opsets[i].domain);

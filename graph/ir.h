@@ -69,6 +69,7 @@ typedef struct onn_value {
     int producer;        /* node index, -1 for graph inputs and constants */
     bool is_input;
     bool is_output;
+    bool init_borrowed; /* init belongs to the graph this one was cloned from */
 } onn_value;
 
 typedef struct onn_opset {
@@ -93,6 +94,10 @@ typedef struct onn_graph {
     int *outputs;
     int n_feeds;
     int *feeds; /* graph inputs without an initializer: what a caller must bind */
+    /* The file's ModelProto without nodes and initializers (metadata, graph
+     * inputs/outputs, value_info), kept to write the model back out. */
+    uint8_t *shell;
+    size_t shell_len;
 } onn_graph;
 
 /* ---- errors ------------------------------------------------------------- */

@@ -130,10 +130,34 @@ size_t onnorm_model_weight_bytes(const onnorm_model *m);
 void onnorm_model_node(const onnorm_model *m, int i, const char **name, const char **op_type,
                        const char **domain, int *kernel_version);
 
+/* ---- graph optimization -------------------------------------------------- */
+/*
+ * Passes (in order): cleanup, fold-batchnorm, fold-affine, layernorm,
+ * rmsnorm, groupnorm, and cleanup again. Level 0 runs none; level 1 runs all
+ * but those named in `disabled_passes` (comma-separated, may be NULL).
+ */
+typedef struct onnorm_optimize_options {
+    int level;
+    const char *disabled_passes;
+} onnorm_optimize_options;
+
+void onnorm_optimize_options_init(onnorm_optimize_options *o);
+/* Writes an optimized copy of m to *out. The copy shares m's weights, so m
+ * must outlive it. When report is not NULL it receives, per pass, how many
+ * patterns were rewritten and why near-misses were left alone. */
+onnorm_status onnorm_model_optimize(const onnorm_model *m, const onnorm_optimize_options *o,
+                                    onnorm_model **out, char *report, size_t report_len,
+                                    onnorm_error *err);
+/* Writes m as an ONNX file: the loaded file's metadata, doc strings and
+ * graph input/output declarations, with m's nodes and constants; opset
+ * imports raised where an optimization needed a newer operator. */
+onnorm_status onnorm_model_save_file(const onnorm_model *m, const char *path, onnorm_error *err);
+
 /* ---- sessions ----------------------------------------------------------- */
 typedef struct onnorm_session_options {
-    int num_threads;        /* 0 = OpenMP default (all cores) */
-    int optimization_level; /* 0 = no graph rewrites; 1 = default */
+    int num_threads;             /* 0 = OpenMP default (all cores) */
+    int optimization_level;      /* 0 = no graph rewrites; 1 = default */
+    const char *disabled_passes; /* comma-separated pass names, or NULL */
 } onnorm_session_options;
 
 void onnorm_session_options_init(onnorm_session_options *o);

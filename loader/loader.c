@@ -427,6 +427,23 @@ static onnorm_status load_opsets(load_ctx *c, const Onnx__ModelProto *mp)
     return ONNORM_OK;
 }
 
+/* Packs the ModelProto without its nodes, initializers and functions: what
+ * a writer needs to reproduce everything the IR does not hold. */
+static onnorm_status keep_shell(load_ctx *c, Onnx__ModelProto *mp)
+{
+    Onnx__GraphProto *gp = mp->graph;
+    size_t n_node = gp->n_node, n_init = gp->n_initializer, n_fn = mp->n_functions;
+    gp->n_node = gp->n_initializer = mp->n_functions = 0;
+    size_t len = onnx__model_proto__get_packed_size(mp);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (buf) onnx__model_proto__pack(mp, buf);
+    gp->n_node = n_node, gp->n_initializer = n_init, mp->n_functions = n_fn;
+    if (!buf) return nomem(c);
+    c->g->shell = buf;
+    c->g->shell_len = len;
+    return ONNORM_OK;
+}
+
 onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *source, onn_graph **out,
                              onnorm_error *err)
 {
@@ -450,6 +467,7 @@ onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *sourc
         g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
         st = load_opsets(&c, mp);
         if (!st) st = load_graph(&c, mp->graph);
+        if (!st) st = keep_shell(&c, mp);
     }
     if (mp) onnx__model_proto__free_unpacked(mp, NULL);
     if (st) {

@@ -50,7 +50,8 @@ typedef struct slot {
 } slot;
 
 struct onnorm_session {
-    const onnorm_model *model;
+    const onnorm_model *model;  /* what runs: the caller's model or own_model */
+    onnorm_model *own_model;    /* optimized copy (optimization_level > 0) */
     int num_threads;
     int opt_level;
     slot *slots; /* one per graph value */
@@ -69,6 +70,7 @@ void onnorm_session_options_init(onnorm_session_options *o)
     if (!o) return;
     o->num_threads = 0;
     o->optimization_level = 1;
+    o->disabled_passes = NULL;
 }
 
 static const onn_graph *graph_of(const onnorm_session *s) { return s->model->g; }
@@ -92,6 +94,17 @@ onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_
     onnorm_session *s = calloc(1, sizeof *s);
     if (!s) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     s->model = m;
+    if (o.optimization_level > 0) {
+        /* The passes rewrite a private copy; the caller's model stays as loaded. */
+        onnorm_optimize_options oo = {o.optimization_level, o.disabled_passes};
+        onnorm_status st = onnorm_model_optimize(m, &oo, &s->own_model, NULL, 0, err);
+        if (st) {
+            free(s);
+            return st;
+        }
+        s->model = s->own_model;
+        g = s->own_model->g;
+    }
     s->num_threads = o.num_threads ? o.num_threads : omp_get_max_threads();
     s->opt_level = o.optimization_level;
     int max_io = 1;
@@ -130,6 +143,7 @@ void onnorm_session_free(onnorm_session *s)
     free(s->in);
     free(s->out);
     free(s->arena);
+    onnorm_model_free(s->own_model);
     free(s);
 }
 

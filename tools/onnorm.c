@@ -20,7 +20,8 @@ static void usage(FILE *f)
             "                   [--threads N] [--repeat R]\n"
             "  onnorm test DIR... [--rtol R] [--atol A]\n"
             "  onnorm bench MODEL [--threads N] [--iters N] [--opt-level N]\n"
-            "  onnorm info MODEL\n");
+            "  onnorm info MODEL\n"
+            "  onnorm optimize MODEL -o OUT.onnx [--disable PASS,...]\n");
 }
 
 /* IEEE half -> double, exact for every value incl. subnormals, Inf, NaN. */
@@ -380,6 +381,74 @@ done:
     return rc;
 }
 
+/* Node counts by op type, "Op xN, ..." in first-seen order. */
+static void print_op_counts(const char *label, const onnorm_model *m)
+{
+    int nn = onnorm_model_node_count(m);
+    printf("%s: %d nodes:", label, nn);
+    for (int i = 0; i < nn; i++) {
+        const char *op;
+        onnorm_model_node(m, i, NULL, &op, NULL, NULL);
+        bool seen = false;
+        for (int k = 0; k < i && !seen; k++) {
+            const char *op2;
+            onnorm_model_node(m, k, NULL, &op2, NULL, NULL);
+            seen = !strcmp(op, op2);
+        }
+        if (seen) continue;
+        int count = 0;
+        for (int k = i; k < nn; k++) {
+            const char *op2;
+            onnorm_model_node(m, k, NULL, &op2, NULL, NULL);
+            count += !strcmp(op, op2);
+        }
+        printf(" %s x%d", op, count);
+    }
+    printf("\n");
+}
+
+static int cmd_optimize(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL, *disabled = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else if (!strcmp(argv[i], "--disable") && i + 1 < argc)
+            disabled = argv[++i];
+        else if (argv[i][0] != '-' && !in)
+            in = argv[i];
+        else {
+            fprintf(stderr, "onnorm optimize: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!in || !out) {
+        usage(stderr);
+        return 2;
+    }
+    onnorm_error e;
+    onnorm_model *m = NULL, *opt = NULL;
+    static char report[16384];
+    int rc = 1;
+    onnorm_optimize_options o;
+    onnorm_optimize_options_init(&o);
+    o.disabled_passes = disabled;
+    if (onnorm_model_load_file(in, 0, &m, &e) ||
+        onnorm_model_optimize(m, &o, &opt, report, sizeof report, &e) ||
+        onnorm_model_save_file(opt, out, &e)) {
+        fprintf(stderr, "onnorm: %s\n", e.message);
+    } else {
+        fputs(report, stdout);
+        print_op_counts("before", m);
+        print_op_counts("after ", opt);
+        printf("written to %s\n", out);
+        rc = 0;
+    }
+    onnorm_model_free(opt);
+    onnorm_model_free(m);
+    return rc;
+}
+
 static int cmd_info(int argc, char **argv)
 {
     if (argc != 1) {
@@ -456,6 +525,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "test")) return onn_cli_test(argc - 2, argv + 2);
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "optimize")) return cmd_optimize(argc - 2, argv + 2);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return 0;

@@ -1,0 +1,335 @@
+/* Graph editing helpers for the optimization passes; see edit.h. */
+#include "graph/edit.h"
+#include "ops/kernel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static onnorm_tensor *tensor_dup(const onnorm_tensor *t)
+{
+    onnorm_tensor *d = onn_tensor_new(t->dtype, t->rank, t->dims, NULL);
+    if (!d) return NULL;
+    size_t bytes = (size_t)onnorm_tensor_numel(t) * onnorm_dtype_size(t->dtype);
+    if (bytes) memcpy(d->data, t->data, bytes);
+    if (t->name && !(d->name = onn_strdup(t->name))) {
+        onn_tensor_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static void *mem_dup(const void *p, size_t bytes)
+{
+    void *d = malloc(bytes ? bytes : 1);
+    if (d && bytes) memcpy(d, p, bytes);
+    return d;
+}
+
+static bool attr_copy(onn_attr *d, const onn_attr *s)
+{
+    memset(d, 0, sizeof *d);
+    d->type = s->type, d->f = s->f, d->i = s->i, d->n = s->n, d->s_len = s->s_len;
+    if (!(d->name = onn_strdup(s->name))) return false;
+    if (s->s && !(d->s = mem_dup(s->s, s->s_len + 1))) return false;
+    if (s->t && !(d->t = tensor_dup(s->t))) return false;
+    if (s->floats && !(d->floats = mem_dup(s->floats, s->n * sizeof(float)))) return false;
+    if (s->ints && !(d->ints = mem_dup(s->ints, s->n * sizeof(int64_t)))) return false;
+    if (s->strings) {
+        if (!(d->strings = calloc(s->n ? s->n : 1, sizeof(char *)))) return false;
+        for (size_t i = 0; i < s->n; i++)
+            if (!(d->strings[i] = onn_strdup(s->strings[i]))) return false;
+    }
+    if (s->tensors) {
+        if (!(d->tensors = calloc(s->n ? s->n : 1, sizeof(onnorm_tensor *)))) return false;
+        for (size_t i = 0; i < s->n; i++)
+            if (!(d->tensors[i] = tensor_dup(s->tensors[i]))) return false;
+    }
+    return true;
+}
+
+static bool node_copy(onn_node *d, const onn_node *s)
+{
+    memset(d, 0, sizeof *d);
+    d->n_in = s->n_in, d->n_out = s->n_out, d->opset = s->opset, d->kernel = s->kernel;
+    d->name = onn_strdup(s->name);
+    d->op_type = onn_strdup(s->op_type);
+    d->domain = onn_strdup(s->domain);
+    d->in = mem_dup(s->in, (size_t)s->n_in * sizeof(int));
+    d->out = mem_dup(s->out, (size_t)s->n_out * sizeof(int));
+    d->attrs = calloc((size_t)(s->n_attr ? s->n_attr : 1), sizeof *d->attrs);
+    if (!d->name || !d->op_type || !d->domain || !d->in || !d->out || !d->attrs) return false;
+    for (int k = 0; k < s->n_attr; k++) {
+        d->n_attr++;
+        if (!attr_copy(&d->attrs[k], &s->attrs[k])) return false;
+    }
+    return true;
+}
+
+onn_graph *onn_graph_clone(const onn_graph *src, onnorm_error *err)
+{
+    onn_graph *g = calloc(1, sizeof *g);
+    if (!g) goto nomem;
+    g->ir_version = src->ir_version;
+    if (!(g->source = onn_strdup(src->source))) goto nomem;
+    if (!(g->opsets = calloc((size_t)(src->n_opsets ? src->n_opsets : 1), sizeof *g->opsets)))
+        goto nomem;
+    for (int i = 0; i < src->n_opsets; i++, g->n_opsets++) {
+        g->opsets[i].version = src->opsets[i].version;
+        if (!(g->opsets[i].domain = onn_strdup(src->opsets[i].domain))) goto nomem;
+    }
+    for (int v = 0; v < src->n_values; v++) {
+        if (onn_graph_intern_value(g, src->values[v].name) != v) goto nomem;
+        char *name = g->values[v].name;
+        g->values[v] = src->values[v];
+        g->values[v].name = name;
+        g->values[v].init_borrowed = src->values[v].init != NULL;
+    }
+    g->inputs = mem_dup(src->inputs, (size_t)src->n_inputs * sizeof(int));
+    g->outputs = mem_dup(src->outputs, (size_t)src->n_outputs * sizeof(int));
+    g->feeds = mem_dup(src->feeds, (size_t)src->n_feeds * sizeof(int));
+    g->n_inputs = src->n_inputs, g->n_outputs = src->n_outputs, g->n_feeds = src->n_feeds;
+    if (!g->inputs || !g->outputs || !g->feeds) goto nomem;
+    if (src->shell && !(g->shell = mem_dup(src->shell, src->shell_len))) goto nomem;
+    g->shell_len = src->shell_len;
+    g->cap_nodes = src->n_nodes ? src->n_nodes : 1;
+    if (!(g->nodes = calloc((size_t)g->cap_nodes, sizeof *g->nodes))) goto nomem;
+    for (int i = 0; i < src->n_nodes; i++) {
+        g->n_nodes++;
+        if (!node_copy(&g->nodes[i], &src->nodes[i])) goto nomem;
+    }
+    return g;
+nomem:
+    onn_graph_free(g);
+    onn_fail(err, ONNORM_ERR_NOMEM, "out of memory copying the graph");
+    return NULL;
+}
+
+int onn_graph_consumers(const onn_graph *g, int v, int *nodes, int max)
+{
+    int count = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const onn_node *n = &g->nodes[i];
+        if (!n->op_type) continue;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] == v) {
+                if (nodes && count < max) nodes[count] = i;
+                count++;
+                break;
+            }
+    }
+    return count;
+}
+
+const onnorm_tensor *onn_graph_const(const onn_graph *g, int v)
+{
+    if (v < 0 || v >= g->n_values || g->values[v].is_input) return NULL;
+    return g->values[v].init;
+}
+
+bool onn_graph_single_use(const onn_graph *g, int v)
+{
+    if (v < 0 || g->values[v].is_output) return false;
+    int uses = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const onn_node *n = &g->nodes[i];
+        if (!n->op_type) continue;
+        for (int k = 0; k < n->n_in; k++) uses += n->in[k] == v;
+    }
+    return uses == 1;
+}
+
+onn_node *onn_graph_producer(onn_graph *g, int v)
+{
+    if (v < 0) return NULL;
+    for (int i = 0; i < g->n_nodes; i++) {
+        onn_node *n = &g->nodes[i];
+        if (!n->op_type) continue;
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] == v) return n;
+    }
+    return NULL;
+}
+
+int onn_graph_new_value(onn_graph *g, const char *base)
+{
+    char name[512];
+    for (int k = 0;; k++) {
+        snprintf(name, sizeof name, "%s_onnorm%d", base, k);
+        if (onn_graph_find_value(g, name) < 0) break;
+    }
+    return onn_graph_intern_value(g, name);
+}
+
+int onn_graph_new_constant(onn_graph *g, const char *base, onnorm_tensor *t)
+{
+    int v = onn_graph_new_value(g, base);
+    if (v < 0) {
+        onn_tensor_free(t);
+        return -1;
+    }
+    onn_value *val = &g->values[v];
+    val->init = t;
+    val->dtype = t->dtype;
+    val->rank = t->rank;
+    memcpy(val->dims, t->dims, sizeof val->dims);
+    return v;
+}
+
+onn_node *onn_graph_new_node(onn_graph *g, const char *op_type, const char *name, int n_in,
+                             const int *in, int n_out, const int *out)
+{
+    if (g->n_nodes == g->cap_nodes) {
+        int cap = g->cap_nodes ? g->cap_nodes * 2 : 16;
+        onn_node *nn = realloc(g->nodes, (size_t)cap * sizeof *nn);
+        if (!nn) return NULL;
+        g->nodes = nn;
+        g->cap_nodes = cap;
+    }
+    onn_node *n = &g->nodes[g->n_nodes];
+    memset(n, 0, sizeof *n);
+    n->name = onn_strdup(name);
+    n->op_type = onn_strdup(op_type);
+    n->domain = onn_strdup("");
+    n->in = mem_dup(in, (size_t)n_in * sizeof(int));
+    n->out = mem_dup(out, (size_t)n_out * sizeof(int));
+    n->attrs = calloc(4, sizeof *n->attrs);
+    n->n_in = n_in, n->n_out = n_out;
+    if (!n->name || !n->op_type || !n->domain || !n->in || !n->out || !n->attrs) {
+        onn_node_clear(n);
+        return NULL;
+    }
+    g->n_nodes++;
+    return n;
+}
+
+/* Attributes of new nodes: at most 4 (calloc'ed in onn_graph_new_node). */
+static onn_attr *new_attr(onn_node *n, const char *name, onn_attr_type type)
+{
+    if (n->n_attr >= 4) return NULL;
+    onn_attr *a = &n->attrs[n->n_attr];
+    memset(a, 0, sizeof *a);
+    if (!(a->name = onn_strdup(name))) return NULL;
+    a->type = type;
+    n->n_attr++;
+    return a;
+}
+
+bool onn_node_set_float(onn_node *n, const char *name, float v)
+{
+    onn_attr *a = new_attr(n, name, ONN_ATTR_FLOAT);
+    if (a) a->f = v;
+    return a != NULL;
+}
+
+bool onn_node_set_int(onn_node *n, const char *name, int64_t v)
+{
+    onn_attr *a = new_attr(n, name, ONN_ATTR_INT);
+    if (a) a->i = v;
+    return a != NULL;
+}
+
+void onn_graph_redirect(onn_graph *g, int from, int to)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        onn_node *n = &g->nodes[i];
+        if (!n->op_type) continue;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] == from) n->in[k] = to;
+    }
+}
+
+bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t to, char *why,
+                               size_t len)
+{
+    int64_t now = onn_graph_opset(g, domain);
+    if (now >= to) return true;
+    if (to > onn_registry_max_opset(domain)) {
+        snprintf(why, len, "opset %lld is beyond this build", (long long)to);
+        return false;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        const onn_node *n = &g->nodes[i];
+        if (!n->op_type || strcmp(n->domain, domain) != 0) continue;
+        if (onn_registry_find(domain, n->op_type, now) != onn_registry_find(domain, n->op_type, to)) {
+            snprintf(why, len, "raising the opset from %lld to %lld would change %s", (long long)now,
+                     (long long)to, n->op_type);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool onn_graph_raise_opset(onn_graph *g, const char *domain, int64_t to)
+{
+    for (int i = 0; i < g->n_opsets; i++) {
+        const char *d = strcmp(g->opsets[i].domain, "ai.onnx") ? g->opsets[i].domain : "";
+        if (strcmp(d, domain) == 0) {
+            if (g->opsets[i].version < to) g->opsets[i].version = to;
+            return true;
+        }
+    }
+    return false;
+}
+
+onnorm_status onn_graph_rebuild(onn_graph *g, onnorm_error *err)
+{
+    int kept = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op_type) g->nodes[kept++] = g->nodes[i];
+    g->n_nodes = kept;
+    bool *used = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *used);
+    if (!used) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] >= 0) used[g->nodes[i].in[k]] = true;
+    for (int v = 0; v < g->n_values; v++) {
+        onn_value *val = &g->values[v];
+        if (val->init && !used[v] && !val->is_output && !val->is_input) {
+            if (!val->init_borrowed) onn_tensor_free(val->init);
+            val->init = NULL;
+        }
+    }
+    free(used);
+    return onn_graph_finalize(g, false, err);
+}
+
+void onn_graph_infer_shapes(onn_graph *g)
+{
+    onnorm_tensor tin[64], tout[64];
+    onnorm_tensor *in[64], *out[64];
+    for (int i = 0; i < g->n_nodes; i++) {
+        onn_node *n = &g->nodes[i];
+        if (!n->kernel || n->n_in > 64 || n->n_out > 64) continue;
+        bool known = true;
+        for (int k = 0; k < n->n_in && known; k++) {
+            in[k] = NULL;
+            if (n->in[k] < 0) continue;
+            const onn_value *v = &g->values[n->in[k]];
+            if (v->init && !v->is_input) {
+                in[k] = v->init;
+                continue;
+            }
+            known = v->rank >= 0 && v->dtype != ONNORM_UNDEFINED;
+            for (int d = 0; known && d < v->rank; d++) known = v->dims[d] >= 0;
+            if (!known) break;
+            memset(&tin[k], 0, sizeof tin[k]);
+            tin[k].dtype = v->dtype, tin[k].rank = v->rank;
+            memcpy(tin[k].dims, v->dims, sizeof v->dims);
+            in[k] = &tin[k];
+        }
+        if (!known) continue;
+        for (int k = 0; k < n->n_out; k++) {
+            memset(&tout[k], 0, sizeof tout[k]);
+            out[k] = n->out[k] >= 0 ? &tout[k] : NULL;
+        }
+        onn_kctx ctx = {n, n->n_in, n->n_out, in, out, 1, NULL, NULL};
+        if (n->kernel->infer(&ctx) != ONNORM_OK) continue;
+        for (int k = 0; k < n->n_out; k++) {
+            if (!out[k] || tout[k].dtype == ONNORM_UNDEFINED) continue;
+            onn_value *v = &g->values[n->out[k]];
+            v->dtype = tout[k].dtype, v->rank = tout[k].rank;
+            memcpy(v->dims, tout[k].dims, sizeof v->dims);
+        }
+    }
+}

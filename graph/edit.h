@@ -1,0 +1,58 @@
+/*
+ * Graph editing for the optimization passes (graph/passes.c, graph/pass_*.c).
+ *
+ * A pass works on a clone of the loaded graph whose constants are borrowed
+ * from the original: it never changes a tensor in place. To change a weight
+ * it makes a new constant with a new name, so a weight shared with another
+ * node (or another session) is never modified. Nodes are removed by
+ * clearing them (op_type == NULL); onn_graph_rebuild() drops them, relinks
+ * producers, re-sorts and binds kernels again.
+ */
+#ifndef ONN_EDIT_H
+#define ONN_EDIT_H
+
+#include "graph/ir.h"
+
+/* A copy of src that shares src's constant tensors (init_borrowed). */
+onn_graph *onn_graph_clone(const onn_graph *src, onnorm_error *err);
+
+/* Live nodes consuming value v: writes up to max indices to nodes (may be
+ * NULL) and returns the total count. */
+int onn_graph_consumers(const onn_graph *g, int v, int *nodes, int max);
+/* The constant tensor of v, or NULL when v is not a constant (graph inputs
+ * with an initializer are not constants: a caller may override them). */
+const onnorm_tensor *onn_graph_const(const onn_graph *g, int v);
+/* v has exactly one consumer and is not a graph output. */
+bool onn_graph_single_use(const onn_graph *g, int v);
+/* Producer node of v, or NULL. Valid between rebuilds. */
+onn_node *onn_graph_producer(onn_graph *g, int v);
+
+/* A new value named "<base>_onnorm<N>" (unique); -1 on allocation failure. */
+int onn_graph_new_value(onn_graph *g, const char *base);
+/* A new constant value owning t; -1 on failure (t is then freed). */
+int onn_graph_new_constant(onn_graph *g, const char *base, onnorm_tensor *t);
+/* Appends a node; NULL on allocation failure. Its kernel is bound by the
+ * next onn_graph_rebuild(). */
+onn_node *onn_graph_new_node(onn_graph *g, const char *op_type, const char *name, int n_in,
+                             const int *in, int n_out, const int *out);
+bool onn_node_set_float(onn_node *n, const char *name, float v);
+bool onn_node_set_int(onn_node *n, const char *name, int64_t v);
+/* Makes every consumer of `from` read `to` instead. */
+void onn_graph_redirect(onn_graph *g, int from, int to);
+
+/* Raising domain's opset to `to` keeps every current node on the kernel it
+ * has now (no op in the graph changed meaning in between); else false with
+ * the first node that would change in why. */
+bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t to, char *why,
+                               size_t len);
+bool onn_graph_raise_opset(onn_graph *g, const char *domain, int64_t to);
+
+/* Drops cleared nodes and constants nothing reads, relinks, re-sorts and
+ * binds kernels. */
+onnorm_status onn_graph_rebuild(onn_graph *g, onnorm_error *err);
+
+/* Best-effort static shapes: runs every kernel's infer() over values whose
+ * shapes are fully known, filling dtype/rank/dims of node outputs. */
+void onn_graph_infer_shapes(onn_graph *g);
+
+#endif

@@ -1,0 +1,95 @@
+/* The pass pipeline: order, switches, report. See passes.h. */
+#include "graph/passes.h"
+#include "graph/edit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Cleanup runs first (so patterns are not hidden behind Identity/Dropout)
+ * and last (to drop what the fusions left unused). */
+static const onn_pass passes[] = {
+    {"cleanup", "remove Identity, inference Dropout and dead nodes", onn_pass_cleanup},
+    {"fold-batchnorm", "fold BatchNormalization into Conv, ConvTranspose, Gemm, MatMul+Add",
+     onn_pass_fold_batchnorm},
+    {"fold-affine", "fold per-channel Mul/Add by constants into the preceding Conv",
+     onn_pass_fold_affine},
+    {"layernorm", "recognize decomposed LayerNormalization", onn_pass_layernorm},
+    {"rmsnorm", "recognize decomposed RMSNormalization", onn_pass_rmsnorm},
+    {"groupnorm", "recognize Reshape-InstanceNormalization-Reshape-Mul-Add as GroupNormalization",
+     onn_pass_groupnorm},
+    {"cleanup", "remove what the fusions left unused", onn_pass_cleanup},
+};
+
+int onn_pass_count(void) { return (int)(sizeof passes / sizeof passes[0]); }
+
+const onn_pass *onn_pass_get(int i) { return i >= 0 && i < onn_pass_count() ? &passes[i] : NULL; }
+
+void onn_pass_skip(onn_pass_stats *st, const onn_node *n, const char *fmt, ...)
+{
+    char why[512], lbl[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    st->skipped++;
+    if (st->notes_len >= sizeof st->notes - 1) return;
+    int k = snprintf(st->notes + st->notes_len, sizeof st->notes - st->notes_len, "%s: %s\n",
+                     n ? onn_node_label(n, lbl, sizeof lbl) : "graph", why);
+    if (k > 0) st->notes_len += (size_t)k;
+    if (st->notes_len > sizeof st->notes - 1) st->notes_len = sizeof st->notes - 1;
+}
+
+/* True when `name` appears in the comma-separated list. */
+static bool listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0) return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static onnorm_status check_names(const char *list, onnorm_error *err)
+{
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool known = len == 0;
+        for (int i = 0; i < onn_pass_count() && !known; i++)
+            known = strlen(passes[i].name) == len && strncmp(passes[i].name, p, len) == 0;
+        if (!known) {
+            char names[512] = "";
+            size_t used = 0;
+            for (int i = 0; i < onn_pass_count() - 1; i++) /* the last is cleanup again */
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                         passes[i].name);
+            return onn_fail(err, ONNORM_ERR_INVALID, "unknown pass '%.*s' (passes: %s)", (int)len,
+                            p, names);
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return ONNORM_OK;
+}
+
+onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, onn_opt_report *report,
+                           onnorm_error *err)
+{
+    onnorm_status st = check_names(disabled, err);
+    if (st) return st;
+    if (report) memset(report, 0, sizeof *report);
+    if (level <= 0) return ONNORM_OK;
+    for (int i = 0; i < onn_pass_count(); i++) {
+        if (listed(disabled, passes[i].name)) continue;
+        onn_pass_stats local, *ps = report && report->n < 16 ? &report->passes[report->n++] : &local;
+        memset(ps, 0, sizeof *ps);
+        ps->name = passes[i].name;
+        onn_graph_infer_shapes(g);
+        st = passes[i].run(g, ps, err);
+        if (!st && ps->matched) st = onn_graph_rebuild(g, err);
+        if (st) return onn_prefix(err, st, "%s: pass %s: ", g->source, passes[i].name);
+    }
+    return ONNORM_OK;
+}

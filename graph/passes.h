@@ -1,0 +1,55 @@
+/*
+ * The optimization pass pipeline. Each pass rewrites the IR in place and
+ * records how many patterns it rewrote and, for near-misses, why it left a
+ * candidate alone. Passes run in a fixed order, each once; every pass can be
+ * switched off by name, and level 0 runs none.
+ */
+#ifndef ONN_PASSES_H
+#define ONN_PASSES_H
+
+#include "graph/ir.h"
+
+#define ONN_PASS_NOTES 2048
+
+typedef struct onn_pass_stats {
+    const char *name;
+    int matched;
+    int skipped;              /* near-misses left alone */
+    char notes[ONN_PASS_NOTES]; /* one line per near-miss (truncated) */
+    size_t notes_len;
+} onn_pass_stats;
+
+typedef struct onn_pass {
+    const char *name;
+    const char *summary;
+    onnorm_status (*run)(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+} onn_pass;
+
+/* Records a near-miss: "<node label>: <reason>". */
+void onn_pass_skip(onn_pass_stats *st, const onn_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The passes, in pipeline order. */
+int onn_pass_count(void);
+const onn_pass *onn_pass_get(int i);
+
+typedef struct onn_opt_report {
+    int n;
+    onn_pass_stats passes[16];
+} onn_opt_report;
+
+/* Runs the pipeline on g (a clone; see edit.h). `disabled` is a
+ * comma-separated list of pass names (NULL for none); an unknown name is an
+ * error. The graph is rebuilt after every pass that changed it. */
+onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, onn_opt_report *report,
+                           onnorm_error *err);
+
+/* The individual passes (graph/pass_*.c). */
+onnorm_status onn_pass_cleanup(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+onnorm_status onn_pass_fold_batchnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+onnorm_status onn_pass_fold_affine(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+onnorm_status onn_pass_layernorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+onnorm_status onn_pass_rmsnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+
+#endif

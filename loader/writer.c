@@ -1,0 +1,209 @@
+/*
+ * IR -> ModelProto bytes. The model's "shell" (its ModelProto without nodes
+ * and initializers, kept at load) supplies everything the IR does not hold:
+ * metadata, doc strings, producer, graph input and output declarations. The
+ * writer fills in the IR's nodes and constants, the (possibly raised) opsets
+ * and the value_info entries that still name a value, then packs.
+ *
+ * Everything the writer adds points into the IR (no tensor is copied) and
+ * is detached again before the shell is freed.
+ */
+#include "loader/loader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The IR version that first allowed an ai.onnx opset (ONNX Versioning.md). */
+static int64_t ir_for_opset(int64_t opset)
+{
+    if (opset <= 8) return 3;
+    if (opset == 9) return 4;
+    if (opset == 10) return 5;
+    if (opset == 11) return 6;
+    if (opset <= 14) return 7;
+    if (opset <= 18) return 8;
+    if (opset <= 20) return 9;
+    if (opset <= 22) return 10;
+    return 11;
+}
+
+typedef struct writer {
+    Onnx__NodeProto *nodes;
+    Onnx__NodeProto **node_ptrs;
+    Onnx__AttributeProto *attrs;
+    Onnx__AttributeProto **attr_ptrs;
+    Onnx__TensorProto *tensors;
+    Onnx__TensorProto **tensor_ptrs;
+    char **edge_names; /* per node: inputs then outputs */
+} writer;
+
+static void fill_tensor(Onnx__TensorProto *tp, const onnorm_tensor *t, char *name)
+{
+    onnx__tensor_proto__init(tp);
+    tp->name = name;
+    tp->n_dims = (size_t)t->rank;
+    tp->dims = (int64_t *)t->dims;
+    tp->has_data_type = 1;
+    tp->data_type = (int32_t)t->dtype;
+    tp->has_raw_data = 1;
+    tp->raw_data.len = (size_t)onnorm_tensor_numel(t) * onnorm_dtype_size(t->dtype);
+    tp->raw_data.data = t->data;
+}
+
+/* Attribute kinds the IR keeps in full; graph-valued ones it does not. */
+static onnorm_status fill_attr(Onnx__AttributeProto *ap, Onnx__TensorProto *tensor_slot,
+                               const onn_attr *a, onnorm_error *err)
+{
+    onnx__attribute_proto__init(ap);
+    ap->name = a->name;
+    ap->has_type = 1;
+    ap->type = (Onnx__AttributeProto__AttributeType)a->type;
+    switch (a->type) {
+    case ONN_ATTR_FLOAT: ap->has_f = 1, ap->f = a->f; break;
+    case ONN_ATTR_INT: ap->has_i = 1, ap->i = a->i; break;
+    case ONN_ATTR_STRING:
+        ap->has_s = 1, ap->s.len = a->s_len, ap->s.data = (uint8_t *)a->s;
+        break;
+    case ONN_ATTR_TENSOR:
+        fill_tensor(tensor_slot, a->t, a->t->name ? a->t->name : (char *)"");
+        ap->t = tensor_slot;
+        break;
+    case ONN_ATTR_FLOATS: ap->n_floats = a->n, ap->floats = a->floats; break;
+    case ONN_ATTR_INTS: ap->n_ints = a->n, ap->ints = a->ints; break;
+    default:
+        return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
+                        "attribute '%s' (type %d) cannot be written back", a->name, (int)a->type);
+    }
+    return ONNORM_OK;
+}
+
+static void writer_free(writer *w)
+{
+    free(w->nodes), free(w->node_ptrs), free(w->attrs), free(w->attr_ptrs);
+    free(w->tensors), free(w->tensor_ptrs), free(w->edge_names);
+}
+
+static onnorm_status build_nodes(const onn_graph *g, writer *w, onnorm_error *err)
+{
+    size_t n_attr = 0, n_edges = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        n_attr += (size_t)g->nodes[i].n_attr;
+        n_edges += (size_t)(g->nodes[i].n_in + g->nodes[i].n_out);
+    }
+    w->nodes = calloc((size_t)g->n_nodes + 1, sizeof *w->nodes);
+    w->node_ptrs = calloc((size_t)g->n_nodes + 1, sizeof *w->node_ptrs);
+    w->attrs = calloc(n_attr + 1, sizeof *w->attrs);
+    w->attr_ptrs = calloc(n_attr + 1, sizeof *w->attr_ptrs);
+    w->edge_names = calloc(n_edges + 1, sizeof *w->edge_names);
+    /* Tensor attributes and initializers share one pool. */
+    size_t n_tensors = n_attr + (size_t)g->n_values + 1;
+    w->tensors = calloc(n_tensors, sizeof *w->tensors);
+    w->tensor_ptrs = calloc(n_tensors, sizeof *w->tensor_ptrs);
+    if (!w->nodes || !w->node_ptrs || !w->attrs || !w->attr_ptrs || !w->edge_names ||
+        !w->tensors || !w->tensor_ptrs)
+        return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory writing the model");
+    size_t ai = 0, ei = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const onn_node *n = &g->nodes[i];
+        Onnx__NodeProto *np = &w->nodes[i];
+        onnx__node_proto__init(np);
+        np->name = n->name, np->op_type = n->op_type, np->domain = n->domain;
+        np->input = &w->edge_names[ei];
+        np->n_input = (size_t)n->n_in;
+        for (int k = 0; k < n->n_in; k++)
+            w->edge_names[ei++] = n->in[k] >= 0 ? g->values[n->in[k]].name : (char *)"";
+        np->output = &w->edge_names[ei];
+        np->n_output = (size_t)n->n_out;
+        for (int k = 0; k < n->n_out; k++)
+            w->edge_names[ei++] = n->out[k] >= 0 ? g->values[n->out[k]].name : (char *)"";
+        np->attribute = &w->attr_ptrs[ai];
+        np->n_attribute = (size_t)n->n_attr;
+        for (int k = 0; k < n->n_attr; k++, ai++) {
+            onnorm_status st = fill_attr(&w->attrs[ai], &w->tensors[ai], &n->attrs[k], err);
+            if (st) return st;
+            w->attr_ptrs[ai] = &w->attrs[ai];
+        }
+        w->node_ptrs[i] = np;
+    }
+    return ONNORM_OK;
+}
+
+/* Constants that something still reads (or that are graph inputs/outputs). */
+static size_t build_initializers(const onn_graph *g, writer *w, size_t first)
+{
+    size_t count = 0;
+    for (int v = 0; v < g->n_values; v++) {
+        const onn_value *val = &g->values[v];
+        if (!val->init) continue;
+        Onnx__TensorProto *tp = &w->tensors[first + count];
+        fill_tensor(tp, val->init, val->name);
+        w->tensor_ptrs[count++] = tp;
+    }
+    return count;
+}
+
+static void set_opsets(const onn_graph *g, Onnx__ModelProto *mp)
+{
+    for (size_t i = 0; i < mp->n_opset_import; i++) {
+        Onnx__OperatorSetIdProto *op = mp->opset_import[i];
+        int64_t v = onn_graph_opset(g, op->domain ? op->domain : "");
+        if (v > 0 && (!op->has_version || v > op->version)) {
+            op->has_version = 1;
+            op->version = v;
+            if (!op->domain || !op->domain[0] || !strcmp(op->domain, "ai.onnx"))
+                if (mp->ir_version < ir_for_opset(v)) mp->has_ir_version = 1, mp->ir_version = ir_for_opset(v);
+        }
+    }
+}
+
+/* Moves value_info entries that still name a node output to the front and
+ * returns their count; the rest stay behind (and are freed with the shell). */
+static size_t keep_value_info(const onn_graph *g, Onnx__GraphProto *gp)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < gp->n_value_info; i++) {
+        const char *name = gp->value_info[i]->name;
+        int v = name ? onn_graph_find_value(g, name) : -1;
+        if (v < 0 || g->values[v].producer < 0) continue;
+        Onnx__ValueInfoProto *t = gp->value_info[kept];
+        gp->value_info[kept++] = gp->value_info[i];
+        gp->value_info[i] = t;
+    }
+    return kept;
+}
+
+onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, onnorm_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    if (!g->shell) return onn_fail(err, ONNORM_ERR_INVALID, "%s: no model shell to write", g->source);
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, g->shell_len, g->shell);
+    if (!mp || !mp->graph) {
+        if (mp) onnx__model_proto__free_unpacked(mp, NULL);
+        return onn_fail(err, ONNORM_ERR_PARSE, "%s: cannot reread the model shell", g->source);
+    }
+    writer w = {0};
+    onnorm_status st = build_nodes(g, &w, err);
+    if (!st) {
+        size_t n_attr = 0;
+        for (int i = 0; i < g->n_nodes; i++) n_attr += (size_t)g->nodes[i].n_attr;
+        Onnx__GraphProto *gp = mp->graph;
+        size_t n_vi = gp->n_value_info;
+        gp->node = w.node_ptrs, gp->n_node = (size_t)g->n_nodes;
+        gp->initializer = w.tensor_ptrs;
+        gp->n_initializer = build_initializers(g, &w, n_attr);
+        gp->n_value_info = keep_value_info(g, gp);
+        set_opsets(g, mp);
+        *len = onnx__model_proto__get_packed_size(mp);
+        *out = malloc(*len ? *len : 1);
+        if (*out)
+            onnx__model_proto__pack(mp, *out);
+        else
+            st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory writing the model");
+        gp->node = NULL, gp->n_node = 0, gp->initializer = NULL, gp->n_initializer = 0;
+        gp->n_value_info = n_vi;
+    }
+    onnx__model_proto__free_unpacked(mp, NULL);
+    writer_free(&w);
+    return st;
+}
