@@ -89,7 +89,7 @@ static onnorm_status bn_infer(onn_kctx *ctx)
          * 15 also lets scale/B (T1) differ. Pairs must still agree. */
         onnorm_dtype want = x->dtype;
         if ((ver >= 15 && i <= 2) || (ver >= 14 && i >= 3))
-            want = onn_is_float_type(p->dtype) ? ctx->in[i <= 2 ? 1 : 3]->dtype : x->dtype;
+            want = onn_is_norm_type(p->dtype) ? ctx->in[i <= 2 ? 1 : 3]->dtype : x->dtype;
         /* Per-activation parameters (spatial=0) may keep their (C, D...) shape. */
         if (p->rank != 1 && onn_dims_numel(p->dims, 0, p->rank) == cfg.c && cfg.s == 1 &&
             p->dtype == want)

@@ -31,9 +31,9 @@ static onnorm_status read_cfg(onn_kctx *ctx, gn_cfg *cfg)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
     if (!onn_attr_find(nd, "num_groups"))
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "the required attribute num_groups is missing");
-    if (cfg->per_channel && stash != ONNORM_FLOAT && stash != ONNORM_DOUBLE)
+    if (cfg->per_channel && !onn_is_norm_type((onnorm_dtype)stash))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "stash_type %lld is not supported (supported: 1 float, 11 double)",
+                         "stash_type %lld is not a float type (1, 10, 11 or 16)",
                          (long long)stash);
     const onnorm_tensor *x = ctx->in[0];
     if (x->rank < 2)

@@ -66,7 +66,9 @@ onnorm_status onn_kfail(onn_kctx *ctx, onnorm_status code, const char *fmt, ...)
 const void *onn_input_values(onn_kctx *ctx, int i, const char *what);
 
 /* Shared checks used by several kernels. */
-bool onn_is_float_type(onnorm_dtype t);
+bool onn_is_float_type(onnorm_dtype t); /* float32 or float64 */
+/* The types normalization kernels compute: float32, float64, float16, bfloat16. */
+bool onn_is_norm_type(onnorm_dtype t);
 onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what);
 /* Input i must be a rank-1 tensor of `len` elements with X's dtype. */
 onnorm_status onn_check_param(onn_kctx *ctx, int i, const char *what, int64_t len,

@@ -42,9 +42,9 @@ static onnorm_status read_cfg(onn_kctx *ctx, ln_cfg *cfg)
     if (x->rank < 1 || !onn_normalize_axis(axis, x->rank, &cfg->axis))
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
                          (long long)axis, x->rank);
-    if (stash != ONNORM_FLOAT && stash != ONNORM_DOUBLE)
+    if (!onn_is_norm_type((onnorm_dtype)stash))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "stash_type %lld is not supported (supported: 1 float, 11 double)",
+                         "stash_type %lld is not a float type (1, 10, 11 or 16)",
                          (long long)stash);
     cfg->stash = (onnorm_dtype)stash;
     cfg->rows = onn_dims_numel(x->dims, 0, cfg->axis);

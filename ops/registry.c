@@ -92,12 +92,18 @@ const void *onn_input_values(onn_kctx *ctx, int i, const char *what)
 
 bool onn_is_float_type(onnorm_dtype t) { return t == ONNORM_FLOAT || t == ONNORM_DOUBLE; }
 
+bool onn_is_norm_type(onnorm_dtype t)
+{
+    return t == ONNORM_FLOAT || t == ONNORM_DOUBLE || t == ONNORM_FLOAT16 || t == ONNORM_BFLOAT16;
+}
+
 onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what)
 {
     const onnorm_tensor *t = ctx->in[i];
     if (!t) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
-    if (!onn_is_float_type(t->dtype))
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s; supported: float32, float64",
+    if (!onn_is_norm_type(t->dtype))
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "input '%s' has type %s; supported: float32, float64, float16, bfloat16",
                          what, onnorm_dtype_name(t->dtype));
     return ONNORM_OK;
 }
