@@ -170,7 +170,12 @@ static onnorm_status rms_infer(onn_kctx *ctx)
     if ((st = read_cfg(ctx, &cfg))) return st;
     if (!ctx->in[1]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'scale' is missing");
     if ((st = check_affine(ctx, &cfg, 1, "scale"))) return st;
-    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
+    const onnorm_tensor *x = ctx->in[0];
+    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    /* SimplifiedLayerNormalization's optional inv_std_var, shaped like Mean. */
+    int64_t sdims[ONNORM_MAX_RANK];
+    for (int i = 0; i < x->rank; i++) sdims[i] = i < cfg.axis ? x->dims[i] : 1;
+    onn_set_output(ctx, 1, cfg.stash, x->rank, sdims);
     return ONNORM_OK;
 }
 
@@ -183,6 +188,7 @@ static onnorm_status rms_run(onn_kctx *ctx)
     void *gs = NULL;
     const void *gamma = expand_row(ctx->in[1], x, cfg.axis, cfg.m, &gs);
     if (!gamma) return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
+    onnorm_tensor *inv_out = ctx->n_out > 1 ? ctx->out[1] : NULL;
     const int64_t rows = cfg.rows, m = cfg.m;
     const int nt = onn_threads_for(ctx, rows * m, rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -190,13 +196,21 @@ static onnorm_status rms_run(onn_kctx *ctx)
         double ms = m ? onn_sum_squares(x->dtype, x->data, r * m, m) / (double)m : 0.0;
         double inv = 1.0 / sqrt(ms + (double)cfg.epsilon);
         onn_affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, 0.0, inv, gamma, NULL);
+        if (inv_out) onn_store(cfg.stash, inv_out->data, r, inv);
     }
     free(gs);
     return ONNORM_OK;
 }
 
+/* ONNX Runtime's contrib forms: com.microsoft LayerNormalization is the
+ * ai.onnx one; SimplifiedLayerNormalization (ORT's RMSNorm, registered by
+ * ORT in both the default and the com.microsoft domain) is RMSNormalization
+ * plus an optional inv_std_var output. */
 const onn_kernel onn_kernels_layernorm[] = {
     {ONN_KERNEL("", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run)},
     {ONN_KERNEL("", "RMSNormalization", 23, 2, 2, 1, 1, rms_infer, rms_run)},
+    {ONN_KERNEL("", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run)},
+    {ONN_KERNEL("com.microsoft", "LayerNormalization", 1, 2, 3, 1, 3, ln_infer, ln_run)},
+    {ONN_KERNEL("com.microsoft", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run)},
 };
-const int onn_kernels_layernorm_count = 2;
+const int onn_kernels_layernorm_count = sizeof onn_kernels_layernorm / sizeof onn_kernels_layernorm[0];

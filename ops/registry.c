@@ -31,7 +31,8 @@ static const kernel_table tables[] = {
 int64_t onn_registry_max_opset(const char *domain)
 {
     if (domain[0] == '\0') return ONN_MAX_AI_ONNX_OPSET;
-    return 1;
+    if (strcmp(domain, "ai.onnx.ml") == 0) return 5; /* Scaler, Normalizer unchanged since 1 */
+    return 1;                                        /* com.microsoft contrib ops: version 1 */
 }
 
 static bool same_op(const onn_kernel *k, const char *domain, const char *op_type)
