@@ -238,6 +238,33 @@ done:
     return st;
 }
 
+/* Element types known before any data is seen (declared inputs, constants,
+ * value_info), carried through the type-preserving normalization kernels,
+ * are checked against each kernel's type list: a model using a type outside
+ * the table fails at load, naming the node, the op version and the type. */
+static onnorm_status check_types(onn_graph *g, onnorm_error *err)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const onn_node *n = &g->nodes[i];
+        if (!n->kernel || !n->kernel->types || n->n_in < 1 || n->in[0] < 0) continue;
+        onnorm_dtype t = g->values[n->in[0]].dtype;
+        if (t == ONNORM_UNDEFINED) continue;
+        if (!(n->kernel->types & ONN_T(t))) {
+            char lbl[256], types[128];
+            return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
+                            "%s: %s: %s-%d does not support element type %s (supported: %s)",
+                            g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type,
+                            n->kernel->since_version, onnorm_dtype_name(t),
+                            onn_types_str(n->kernel->types, types, sizeof types));
+        }
+        bool preserves = strcmp(n->domain, "ai.onnx.ml") != 0;
+        if (preserves && n->n_out > 0 && n->out[0] >= 0 &&
+            g->values[n->out[0]].dtype == ONNORM_UNDEFINED)
+            g->values[n->out[0]].dtype = t;
+    }
+    return ONNORM_OK;
+}
+
 onnorm_status onn_graph_relink(onn_graph *g, onnorm_error *err) { return link_values(g, err); }
 
 onnorm_status onn_graph_finalize(onn_graph *g, bool allow_unsupported, onnorm_error *err)
@@ -246,5 +273,6 @@ onnorm_status onn_graph_finalize(onn_graph *g, bool allow_unsupported, onnorm_er
     if (!st) st = topo_sort(g, err);
     if (!st) st = link_values(g, err); /* producers now index the sorted array */
     if (!st) st = bind_all(g, allow_unsupported, err);
+    if (!st) st = check_types(g, err);
     return st;
 }

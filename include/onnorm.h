@@ -94,6 +94,14 @@ onnorm_status onnorm_tensor_read_file(const char *path, onnorm_tensor **out, onn
 onnorm_status onnorm_tensor_write_file(const char *path, const onnorm_tensor *t, onnorm_error *err);
 void onnorm_tensor_free(onnorm_tensor *t);
 
+/* ---- the kernel registry ------------------------------------------------- */
+/* Every (domain, op, since_version) kernel this build has. `types` receives
+ * the element types input 0 may have for that version ("" when the kernel
+ * checks types itself). */
+int onnorm_kernel_count(void);
+void onnorm_kernel_info(int i, const char **domain, const char **op_type, int *since_version,
+                        char *types, size_t types_len);
+
 /* ---- models ------------------------------------------------------------- */
 /* Flags for loading. By default a model with any node that no kernel supports
  * is rejected at load time, and the error lists every such node. */

@@ -91,7 +91,7 @@ static onnorm_status gn_run(onn_kctx *ctx)
 }
 
 const onn_kernel onn_kernels_groupnorm[] = {
-    {ONN_KERNEL("", "GroupNormalization", 18, 3, 3, 1, 1, gn_infer, gn_run)},
-    {ONN_KERNEL("", "GroupNormalization", 21, 3, 3, 1, 1, gn_infer, gn_run)},
+    {ONN_KERNEL("", "GroupNormalization", 18, 3, 3, 1, 1, gn_infer, gn_run), .types = ONN_T_ALL_FLOATS},
+    {ONN_KERNEL("", "GroupNormalization", 21, 3, 3, 1, 1, gn_infer, gn_run), .types = ONN_T_ALL_FLOATS},
 };
 const int onn_kernels_groupnorm_count = 2;

@@ -42,7 +42,17 @@ typedef struct onn_kernel {
     /* run() reads only the shapes of its inputs (Shape, Size): the session
      * can evaluate it while planning even when inputs have no data yet. */
     bool shape_only;
+    /* Element types input 0 may have (ONN_T() bits), as the spec allows for
+     * this version; checked at load when the type is known, and at run.
+     * 0 = checked by the kernel alone. */
+    uint32_t types;
 } onn_kernel;
+
+#define ONN_T(t) (1u << (t))
+#define ONN_T_HALF_FLOATS (ONN_T(ONNORM_FLOAT16) | ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE))
+#define ONN_T_ALL_FLOATS (ONN_T_HALF_FLOATS | ONN_T(ONNORM_BFLOAT16))
+/* Formats a types mask as "float16, float32, ..." into buf. */
+const char *onn_types_str(uint32_t mask, char *buf, size_t len);
 
 /* A kernel table entry; shape_only kernels set .shape_only = true after it. */
 #define ONN_KERNEL(dom, op, ver, in_lo, in_hi, out_lo, out_hi, infer_fn, run_fn)                \
@@ -52,6 +62,8 @@ typedef struct onn_kernel {
 
 /* The kernel with the highest since_version <= opset, or NULL. */
 const onn_kernel *onn_registry_find(const char *domain, const char *op_type, int64_t opset);
+/* Kernel i in registry order, or NULL past the end. */
+const onn_kernel *onn_registry_at(int i);
 /* True when some version of the op exists (to tell "unknown op" from "opset"). */
 bool onn_registry_knows(const char *domain, const char *op_type, int *lowest_version);
 /* Highest opset of a domain this build understands. */

@@ -207,10 +207,10 @@ static onnorm_status rms_run(onn_kctx *ctx)
  * ORT in both the default and the com.microsoft domain) is RMSNormalization
  * plus an optional inv_std_var output. */
 const onn_kernel onn_kernels_layernorm[] = {
-    {ONN_KERNEL("", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run)},
-    {ONN_KERNEL("", "RMSNormalization", 23, 2, 2, 1, 1, rms_infer, rms_run)},
-    {ONN_KERNEL("", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run)},
-    {ONN_KERNEL("com.microsoft", "LayerNormalization", 1, 2, 3, 1, 3, ln_infer, ln_run)},
-    {ONN_KERNEL("com.microsoft", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run)},
+    {ONN_KERNEL("", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run), .types = ONN_T_ALL_FLOATS},
+    {ONN_KERNEL("", "RMSNormalization", 23, 2, 2, 1, 1, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS},
+    {ONN_KERNEL("", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS},
+    {ONN_KERNEL("com.microsoft", "LayerNormalization", 1, 2, 3, 1, 3, ln_infer, ln_run), .types = ONN_T_ALL_FLOATS},
+    {ONN_KERNEL("com.microsoft", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS},
 };
 const int onn_kernels_layernorm_count = sizeof onn_kernels_layernorm / sizeof onn_kernels_layernorm[0];

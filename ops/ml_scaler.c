@@ -119,8 +119,11 @@ static onnorm_status normalizer_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+#define ML_TYPES (ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE) | ONN_T(ONNORM_INT64) | ONN_T(ONNORM_INT32))
+
 const onn_kernel onn_kernels_ml_scaler[] = {
-    {ONN_KERNEL("ai.onnx.ml", "Scaler", 1, 1, 1, 1, 1, scaler_infer, scaler_run)},
-    {ONN_KERNEL("ai.onnx.ml", "Normalizer", 1, 1, 1, 1, 1, normalizer_infer, normalizer_run)},
+    {ONN_KERNEL("ai.onnx.ml", "Scaler", 1, 1, 1, 1, 1, scaler_infer, scaler_run), .types = ML_TYPES},
+    {ONN_KERNEL("ai.onnx.ml", "Normalizer", 1, 1, 1, 1, 1, normalizer_infer, normalizer_run),
+     .types = ML_TYPES},
 };
 const int onn_kernels_ml_scaler_count = 2;

@@ -66,6 +66,33 @@ bool onn_registry_knows(const char *domain, const char *op_type, int *lowest_ver
     return found;
 }
 
+const onn_kernel *onn_registry_at(int i)
+{
+    for (size_t t = 0; t < N_TABLES; t++) {
+        if (i < *tables[t].count) return &tables[t].kernels[i];
+        i -= *tables[t].count;
+    }
+    return NULL;
+}
+
+int onnorm_kernel_count(void)
+{
+    int n = 0;
+    for (size_t t = 0; t < N_TABLES; t++) n += *tables[t].count;
+    return n;
+}
+
+void onnorm_kernel_info(int i, const char **domain, const char **op_type, int *since_version,
+                        char *types, size_t types_len)
+{
+    const onn_kernel *k = onn_registry_at(i);
+    if (!k) return;
+    if (domain) *domain = k->domain[0] ? k->domain : "ai.onnx";
+    if (op_type) *op_type = k->op_type;
+    if (since_version) *since_version = k->since_version;
+    if (types && types_len) onn_types_str(k->types, types, types_len);
+}
+
 onnorm_status onn_kfail(onn_kctx *ctx, onnorm_status code, const char *fmt, ...)
 {
     char msg[768], lbl[256];
@@ -102,10 +129,13 @@ onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what)
 {
     const onnorm_tensor *t = ctx->in[i];
     if (!t) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
-    if (!onn_is_norm_type(t->dtype))
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
-                         "input '%s' has type %s; supported: float32, float64, float16, bfloat16",
-                         what, onnorm_dtype_name(t->dtype));
+    uint32_t mask = ctx->node->kernel->types ? ctx->node->kernel->types : ONN_T_ALL_FLOATS;
+    if (!(mask & ONN_T(t->dtype))) {
+        char types[128];
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s; %s-%d supports %s", what,
+                         onnorm_dtype_name(t->dtype), ctx->node->op_type,
+                         ctx->node->kernel->since_version, onn_types_str(mask, types, sizeof types));
+    }
     return ONNORM_OK;
 }
 
@@ -148,4 +178,20 @@ int onn_threads_for(const onn_kctx *ctx, int64_t work, int64_t tasks)
     if (work < ONN_PARALLEL_MIN_WORK || tasks < 2) return 1;
     int nt = ctx->num_threads;
     return tasks < nt ? (int)tasks : nt;
+}
+
+const char *onn_types_str(uint32_t mask, char *buf, size_t len)
+{
+    /* In a fixed reading order: floats by width, then integers. */
+    static const onnorm_dtype order[] = {ONNORM_FLOAT16, ONNORM_BFLOAT16, ONNORM_FLOAT, ONNORM_DOUBLE,
+                                         ONNORM_INT8,    ONNORM_UINT8,    ONNORM_INT16, ONNORM_UINT16,
+                                         ONNORM_INT32,   ONNORM_UINT32,   ONNORM_INT64, ONNORM_UINT64,
+                                         ONNORM_BOOL};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && used < len; i++)
+        if (mask & ONN_T(order[i]))
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                                     onnorm_dtype_name(order[i]));
+    return buf;
 }

@@ -21,6 +21,7 @@ static void usage(FILE *f)
             "  onnorm test DIR... [--rtol R] [--atol A]\n"
             "  onnorm bench MODEL [--threads N] [--iters N] [--opt-level N]\n"
             "  onnorm info MODEL\n"
+            "  onnorm ops [--all]\n"
             "  onnorm optimize MODEL -o OUT.onnx [--disable PASS,...]\n");
 }
 
@@ -449,6 +450,58 @@ static int cmd_optimize(int argc, char **argv)
     return rc;
 }
 
+/* `onnorm ops`: the support table, one row per (domain, op), as Markdown.
+ * Without --all only kernels with a declared type list (the normalization
+ * family) are shown. */
+static int cmd_ops(int argc, char **argv)
+{
+    bool all = argc == 1 && !strcmp(argv[0], "--all");
+    if (argc > 1 || (argc == 1 && !all)) {
+        usage(stderr);
+        return 2;
+    }
+    int n = onnorm_kernel_count();
+    printf("| operator | domain | opset versions | types |\n|---|---|---|---|\n");
+    for (int i = 0; i < n; i++) {
+        const char *dom, *op;
+        int ver;
+        char types[160];
+        onnorm_kernel_info(i, &dom, &op, &ver, types, sizeof types);
+        if (!all && !types[0]) continue;
+        bool seen = false; /* print each (domain, op) once, at its first kernel */
+        for (int k = 0; k < i && !seen; k++) {
+            const char *d2, *o2;
+            onnorm_kernel_info(k, &d2, &o2, NULL, NULL, 0);
+            seen = !strcmp(dom, d2) && !strcmp(op, o2);
+        }
+        if (seen) continue;
+        char versions[256] = "", vtypes[1024] = "";
+        size_t vu = 0, tu = 0;
+        for (int k = i; k < n; k++) {
+            const char *d2, *o2;
+            int v2;
+            char t2[160];
+            onnorm_kernel_info(k, &d2, &o2, &v2, t2, sizeof t2);
+            if (strcmp(dom, d2) || strcmp(op, o2)) continue;
+            vu += (size_t)snprintf(versions + vu, sizeof versions - vu, "%s%d", vu ? ", " : "", v2);
+            if (tu < sizeof vtypes)
+                tu += (size_t)snprintf(vtypes + tu, sizeof vtypes - tu, "%s%s%d: %s",
+                                       tu ? "; " : "", "v", v2, t2[0] ? t2 : "see kernel");
+        }
+        /* One type list for all versions reads better when they agree. */
+        bool same = true;
+        for (int k = i; k < n && same; k++) {
+            const char *d2, *o2;
+            char t2[160];
+            onnorm_kernel_info(k, &d2, &o2, NULL, t2, sizeof t2);
+            if (!strcmp(dom, d2) && !strcmp(op, o2)) same = !strcmp(t2, types);
+        }
+        printf("| %s | %s | %s | %s |\n", op, dom, versions,
+               same ? (types[0] ? types : "see kernel") : vtypes);
+    }
+    return 0;
+}
+
 static int cmd_info(int argc, char **argv)
 {
     if (argc != 1) {
@@ -526,6 +579,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(argv[1], "optimize")) return cmd_optimize(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "ops")) return cmd_ops(argc - 2, argv + 2);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return 0;

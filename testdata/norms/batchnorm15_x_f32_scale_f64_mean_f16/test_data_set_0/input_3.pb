@@ -1,0 +1,4 @@
+
+B
+input_meanJ
+=v#“<

@@ -1,0 +1,1 @@
+B	InvStdDevJW?6‚H?

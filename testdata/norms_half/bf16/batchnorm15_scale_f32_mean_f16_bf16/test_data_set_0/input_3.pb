@@ -1,0 +1,3 @@
+
+B
+input_meanJM<:8%9

@@ -1,0 +1,1 @@
+B	InvStdDevJm§¸>y?z?z?rL3?bõ>

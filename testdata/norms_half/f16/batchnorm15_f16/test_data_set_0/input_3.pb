@@ -1,0 +1,3 @@
+
+B
+input_meanJem:ß8«
