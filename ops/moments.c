@@ -15,6 +15,15 @@
 #include "ops/moments.h"
 #include "ops/half.h"
 
+/* The library builds for the portable x86-64 baseline (SSE2); these loops
+ * carry most of the normalization work, so they are also compiled for AVX2
+ * and AVX-512 and the loader picks the best one for the CPU (ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ONN_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ONN_HOT
+#endif
+
 #define LOAD_F32(v) (v)
 #define LOAD_F64(v) (v)
 #define LOAD_F16(v) onn_f16_to_f32(v)
@@ -51,7 +60,7 @@
         a->n += n;                                                                               \
     } while (0)
 
-void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc *a)
+ONN_HOT void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc *a)
 {
     if (n <= 0) return;
     if (t == ONNORM_DOUBLE)
@@ -70,7 +79,7 @@ void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc 
         }                                                                                        \
     } while (0)
 
-double onn_sum_squares(onnorm_dtype t, const void *x, int64_t off, int64_t n)
+ONN_HOT double onn_sum_squares(onnorm_dtype t, const void *x, int64_t off, int64_t n)
 {
     double s = 0.0;
     if (t == ONNORM_DOUBLE)
@@ -90,7 +99,7 @@ double onn_sum_squares(onnorm_dtype t, const void *x, int64_t off, int64_t n)
             STORE(((LOAD(xp[i]) - hi) - lo) * s + b);                                            \
     } while (0)
 
-void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
+ONN_HOT void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
                 double scale, double bias)
 {
     if (t == ONNORM_DOUBLE) {
@@ -118,7 +127,7 @@ void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, 
         }                                                                                        \
     } while (0)
 
-void onn_affine_vec(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
+ONN_HOT void onn_affine_vec(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
                     double inv, const void *gamma, const void *beta)
 {
     if (t == ONNORM_DOUBLE) {
