@@ -294,31 +294,70 @@ onnorm_status onn_graph_rebuild(onn_graph *g, onnorm_error *err)
     return onn_graph_finalize(g, false, err);
 }
 
+/* Small values computed while inferring (Shape -> Gather -> Concat chains),
+ * so that a Reshape fed by Shape(X) still gets a static output shape. */
+#define ONN_INFER_EVAL_MAX 4096
+
+static bool infer_inputs(onn_graph *g, const onn_node *n, onnorm_tensor **known,
+                         onnorm_tensor *tin, onnorm_tensor **in, bool *all_data)
+{
+    *all_data = true;
+    for (int k = 0; k < n->n_in; k++) {
+        in[k] = NULL;
+        if (n->in[k] < 0) continue;
+        const onn_value *v = &g->values[n->in[k]];
+        if (v->init && !v->is_input) {
+            in[k] = v->init;
+            continue;
+        }
+        if (known[n->in[k]]) {
+            in[k] = known[n->in[k]];
+            continue;
+        }
+        bool ok = v->rank >= 0 && v->dtype != ONNORM_UNDEFINED;
+        for (int d = 0; ok && d < v->rank; d++) ok = v->dims[d] >= 0;
+        if (!ok) return false;
+        memset(&tin[k], 0, sizeof tin[k]);
+        tin[k].dtype = v->dtype, tin[k].rank = v->rank;
+        memcpy(tin[k].dims, v->dims, sizeof v->dims);
+        in[k] = &tin[k];
+        *all_data = false;
+    }
+    return true;
+}
+
+/* Runs a node whose values are all known, keeping small outputs in known[]. */
+static void infer_evaluate(const onn_node *n, onnorm_tensor **in,
+                           onnorm_tensor *tout, onnorm_tensor **known)
+{
+    onnorm_tensor *res[64] = {0};
+    bool ok = true;
+    for (int k = 0; k < n->n_out && ok; k++) {
+        if (n->out[k] < 0) continue;
+        int64_t numel = onnorm_tensor_numel(&tout[k]);
+        ok = numel >= 0 && numel <= ONN_INFER_EVAL_MAX &&
+             (res[k] = onn_tensor_new(tout[k].dtype, tout[k].rank, tout[k].dims, NULL)) != NULL;
+    }
+    onn_kctx ctx = {n, n->n_in, n->n_out, in, res, 1, NULL, NULL};
+    if (ok) ok = n->kernel->run(&ctx) == ONNORM_OK;
+    for (int k = 0; k < n->n_out; k++) {
+        if (!res[k]) continue;
+        if (ok) known[n->out[k]] = res[k];
+        else onn_tensor_free(res[k]);
+    }
+}
+
 void onn_graph_infer_shapes(onn_graph *g)
 {
     onnorm_tensor tin[64], tout[64];
     onnorm_tensor *in[64], *out[64];
+    onnorm_tensor **known = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *known);
+    if (!known) return;
     for (int i = 0; i < g->n_nodes; i++) {
         onn_node *n = &g->nodes[i];
-        if (!n->kernel || n->n_in > 64 || n->n_out > 64) continue;
-        bool known = true;
-        for (int k = 0; k < n->n_in && known; k++) {
-            in[k] = NULL;
-            if (n->in[k] < 0) continue;
-            const onn_value *v = &g->values[n->in[k]];
-            if (v->init && !v->is_input) {
-                in[k] = v->init;
-                continue;
-            }
-            known = v->rank >= 0 && v->dtype != ONNORM_UNDEFINED;
-            for (int d = 0; known && d < v->rank; d++) known = v->dims[d] >= 0;
-            if (!known) break;
-            memset(&tin[k], 0, sizeof tin[k]);
-            tin[k].dtype = v->dtype, tin[k].rank = v->rank;
-            memcpy(tin[k].dims, v->dims, sizeof v->dims);
-            in[k] = &tin[k];
-        }
-        if (!known) continue;
+        if (!n->op_type || !n->kernel || n->n_in > 64 || n->n_out > 64) continue;
+        bool all_data;
+        if (!infer_inputs(g, n, known, tin, in, &all_data)) continue;
         for (int k = 0; k < n->n_out; k++) {
             memset(&tout[k], 0, sizeof tout[k]);
             out[k] = n->out[k] >= 0 ? &tout[k] : NULL;
@@ -331,5 +370,8 @@ void onn_graph_infer_shapes(onn_graph *g)
             v->dtype = tout[k].dtype, v->rank = tout[k].rank;
             memcpy(v->dims, tout[k].dims, sizeof v->dims);
         }
+        if (all_data || n->kernel->shape_only) infer_evaluate(n, in, tout, known);
     }
+    for (int v = 0; v < g->n_values; v++) onn_tensor_free(known[v]);
+    free(known);
 }

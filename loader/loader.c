@@ -427,6 +427,25 @@ static onnorm_status load_opsets(load_ctx *c, const Onnx__ModelProto *mp)
     return ONNORM_OK;
 }
 
+/* Before IR version 4 every initializer had to be listed as a graph input,
+ * so the listing says nothing about overriding; like ONNX Runtime, onnorm
+ * then treats initializers as constants (which lets passes fold them). */
+static onnorm_status constants_before_ir4(load_ctx *c)
+{
+    onn_graph *g = c->g;
+    if (g->ir_version >= 4) return ONNORM_OK;
+    int kept = 0;
+    for (int i = 0; i < g->n_inputs; i++) {
+        onn_value *v = &g->values[g->inputs[i]];
+        if (v->init)
+            v->is_input = false;
+        else
+            g->inputs[kept++] = g->inputs[i];
+    }
+    g->n_inputs = kept;
+    return ONNORM_OK;
+}
+
 /* Packs the ModelProto without its nodes, initializers and functions: what
  * a writer needs to reproduce everything the IR does not hold. */
 static onnorm_status keep_shell(load_ctx *c, Onnx__ModelProto *mp)
@@ -467,6 +486,7 @@ onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *sourc
         g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
         st = load_opsets(&c, mp);
         if (!st) st = load_graph(&c, mp->graph);
+        if (!st) st = constants_before_ir4(&c);
         if (!st) st = keep_shell(&c, mp);
     }
     if (mp) onnx__model_proto__free_unpacked(mp, NULL);

@@ -156,6 +156,37 @@ static void set_opsets(const onn_graph *g, Onnx__ModelProto *mp)
     }
 }
 
+/* Graph inputs that still mean something: a value a caller feeds, or (IR 3)
+ * one backed by a constant that is still written. Moved to the front like
+ * value_info below; returns the count. */
+static size_t keep_inputs(const onn_graph *g, Onnx__GraphProto *gp)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < gp->n_input; i++) {
+        const char *name = gp->input[i]->name;
+        int v = name ? onn_graph_find_value(g, name) : -1;
+        if (v < 0 || (!g->values[v].is_input && !g->values[v].init)) continue;
+        Onnx__ValueInfoProto *t = gp->input[kept];
+        gp->input[kept++] = gp->input[i];
+        gp->input[i] = t;
+    }
+    return kept;
+}
+
+/* True when a written initializer is not declared as a graph input, which
+ * IR versions before 4 do not allow. */
+static bool needs_ir4(const onn_graph *g, const Onnx__GraphProto *gp)
+{
+    for (int v = 0; v < g->n_values; v++) {
+        if (!g->values[v].init) continue;
+        bool listed = false;
+        for (size_t i = 0; i < gp->n_input && !listed; i++)
+            listed = gp->input[i]->name && !strcmp(gp->input[i]->name, g->values[v].name);
+        if (!listed) return true;
+    }
+    return false;
+}
+
 /* Moves value_info entries that still name a node output to the front and
  * returns their count; the rest stay behind (and are freed with the shell). */
 static size_t keep_value_info(const onn_graph *g, Onnx__GraphProto *gp)
@@ -188,12 +219,14 @@ onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, on
         size_t n_attr = 0;
         for (int i = 0; i < g->n_nodes; i++) n_attr += (size_t)g->nodes[i].n_attr;
         Onnx__GraphProto *gp = mp->graph;
-        size_t n_vi = gp->n_value_info;
+        size_t n_vi = gp->n_value_info, n_inputs = gp->n_input;
         gp->node = w.node_ptrs, gp->n_node = (size_t)g->n_nodes;
         gp->initializer = w.tensor_ptrs;
         gp->n_initializer = build_initializers(g, &w, n_attr);
         gp->n_value_info = keep_value_info(g, gp);
+        gp->n_input = keep_inputs(g, gp);
         set_opsets(g, mp);
+        if (mp->ir_version < 4 && needs_ir4(g, gp)) mp->has_ir_version = 1, mp->ir_version = 4;
         *len = onnx__model_proto__get_packed_size(mp);
         *out = malloc(*len ? *len : 1);
         if (*out)
@@ -202,6 +235,7 @@ onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, on
             st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory writing the model");
         gp->node = NULL, gp->n_node = 0, gp->initializer = NULL, gp->n_initializer = 0;
         gp->n_value_info = n_vi;
+        gp->n_input = n_inputs;
     }
     onnx__model_proto__free_unpacked(mp, NULL);
     writer_free(&w);

@@ -170,6 +170,12 @@ onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onn
         return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_session_bind_input: NULL argument");
     const onn_graph *g = graph_of(s);
     int v = find_input(g, name);
+    if (v < 0 && onn_graph_find_value(g, name) >= 0 && g->ir_version < 4 &&
+        g->values[onn_graph_find_value(g, name)].init)
+        return onn_fail(err, ONNORM_ERR_INVALID,
+                        "%s: '%s' is an initializer of an IR version %lld model, which makes it a "
+                        "constant (overriding initializers needs IR version 4 or newer)",
+                        g->source, name, (long long)g->ir_version);
     if (v < 0)
         return onn_fail(err, ONNORM_ERR_NOT_FOUND, "%s: the model has no input '%s'", g->source, name);
     const onn_value *val = &g->values[v];
