@@ -239,6 +239,17 @@ void onn_graph_redirect(onn_graph *g, int from, int to)
     }
 }
 
+/* The kernels an op gets at opsets `now` and `to` agree on every node valid
+ * at `now`: the same kernel, or only versions that widen in between. */
+static bool same_meaning(const char *domain, const char *op, int64_t now, int64_t to)
+{
+    const onn_kernel *old = onn_registry_find(domain, op, now);
+    for (const onn_kernel *k = onn_registry_find(domain, op, to); k != old;
+         k = onn_registry_find(domain, op, k->since_version - 1))
+        if (!k || !k->widens) return false;
+    return true;
+}
+
 bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t to, char *why,
                                size_t len)
 {
@@ -251,7 +262,7 @@ bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t t
     for (int i = 0; i < g->n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
         if (!n->op_type || strcmp(n->domain, domain) != 0) continue;
-        if (onn_registry_find(domain, n->op_type, now) != onn_registry_find(domain, n->op_type, to)) {
+        if (!same_meaning(domain, n->op_type, now, to)) {
             snprintf(why, len, "raising the opset from %lld to %lld would change %s", (long long)now,
                      (long long)to, n->op_type);
             return false;

@@ -174,7 +174,7 @@ static onnorm_status bn_run(onn_kctx *ctx)
 /* bfloat16 arrived with opset 14. */
 #define BN_KERNEL(ver, max_out)                                                                    \
     {ONN_KERNEL("", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, bn_run),                \
-     .types = (ver) >= 14 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS}
+     .types = (ver) >= 14 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 15}
 
 const onn_kernel onn_kernels_batchnorm[] = {
     BN_KERNEL(1, 5), BN_KERNEL(6, 5), BN_KERNEL(7, 5), BN_KERNEL(9, 5), BN_KERNEL(14, 3), BN_KERNEL(15, 3),

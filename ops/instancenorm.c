@@ -54,7 +54,7 @@ static onnorm_status in_run(onn_kctx *ctx)
 /* bfloat16 arrived with opset 22. */
 #define IN_KERNEL(ver)                                                                             \
     {ONN_KERNEL("", "InstanceNormalization", ver, 3, 3, 1, 1, in_infer, in_run),                   \
-     .types = (ver) >= 22 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS}
+     .types = (ver) >= 22 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 22}
 
 const onn_kernel onn_kernels_instancenorm[] = {IN_KERNEL(1), IN_KERNEL(6), IN_KERNEL(22)};
 const int onn_kernels_instancenorm_count =

@@ -46,6 +46,10 @@ typedef struct onn_kernel {
      * this version; checked at load when the type is known, and at run.
      * 0 = checked by the kernel alone. */
     uint32_t types;
+    /* This version only widens the previous one (more types, new optional
+     * attributes or inputs): a node valid under the previous version means
+     * the same under this one, so raising a model's opset past it is safe. */
+    bool widens;
 } onn_kernel;
 
 #define ONN_T(t) (1u << (t))

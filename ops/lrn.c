@@ -78,6 +78,6 @@ static onnorm_status lrn_run(onn_kctx *ctx)
 
 const onn_kernel onn_kernels_lrn[] = {
     {ONN_KERNEL("", "LRN", 1, 1, 1, 1, 1, lrn_infer, lrn_run), .types = ONN_T_HALF_FLOATS},
-    {ONN_KERNEL("", "LRN", 13, 1, 1, 1, 1, lrn_infer, lrn_run), .types = ONN_T_ALL_FLOATS},
+    {ONN_KERNEL("", "LRN", 13, 1, 1, 1, 1, lrn_infer, lrn_run), .types = ONN_T_ALL_FLOATS, .widens = true},
 };
 const int onn_kernels_lrn_count = 2;

@@ -444,7 +444,8 @@ static onnorm_status dropout_run(onn_kctx *ctx)
 
 const onn_kernel onn_kernels_shape_ops[] = {
     {ONN_KERNEL("", "Shape", 1, 1, 1, 1, 1, shape_infer, shape_run), .shape_only = true},
-    {ONN_KERNEL("", "Shape", 15, 1, 1, 1, 1, shape_infer, shape_run), .shape_only = true},
+    {ONN_KERNEL("", "Shape", 15, 1, 1, 1, 1, shape_infer, shape_run), .shape_only = true,
+     .widens = true},
     {ONN_KERNEL("", "Size", 1, 1, 1, 1, 1, size_infer, size_run), .shape_only = true},
     K("Reshape", 1, 1, 1, 1, 1, reshape_infer),
     K("Reshape", 5, 2, 2, 1, 1, reshape_infer),

@@ -271,7 +271,7 @@ const onn_kernel onn_kernels_tile_prelu[] = {
     {ONN_KERNEL("", "PRelu", 6, 2, 2, 1, 1, prelu_infer, prelu_run)},
     {ONN_KERNEL("", "PRelu", 7, 2, 2, 1, 1, prelu_infer, prelu_run)},
     {ONN_KERNEL("", "PRelu", 9, 2, 2, 1, 1, prelu_infer, prelu_run)},
-    {ONN_KERNEL("", "PRelu", 16, 2, 2, 1, 1, prelu_infer, prelu_run)},
+    {ONN_KERNEL("", "PRelu", 16, 2, 2, 1, 1, prelu_infer, prelu_run), .widens = true},
 };
 const int onn_kernels_tile_prelu_count =
     sizeof onn_kernels_tile_prelu / sizeof onn_kernels_tile_prelu[0];
