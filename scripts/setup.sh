@@ -16,8 +16,12 @@ cd "$(dirname "$0")/.."
 #                                 by the conformance tests
 #   libopenblas-openmp-dev        sgemm for Conv, ConvTranspose, Gemm, MatMul;
 #                                 the OpenMP build shares our libgomp threads
+#   python3-onnx, python3-numpy   onnx.checker validates the files that
+#                                 `onnorm optimize` writes; the test-data
+#                                 generators in testdata/ use them too
 PACKAGES=(gcc make cmake pkg-config libprotobuf-c-dev protobuf-c-compiler
-          libonnx-dev libcmocka-dev libonnx-testdata libopenblas-openmp-dev)
+          libonnx-dev libcmocka-dev libonnx-testdata libopenblas-openmp-dev
+          python3-onnx python3-numpy)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
