@@ -4,6 +4,7 @@
 // that onnorm uses, one warm-up run, then the median of --repeat runs.
 // Prints one JSON line per model. The inputs are filled once and shared.
 //   node ort_run.js MODEL... --input NAME:D0xD1x... [...] [--repeat R] [--threads T]
+//                   [--opt disabled|basic|extended|all]
 'use strict';
 const path = require('path');
 const ort = require(path.join(__dirname, 'node_modules', 'onnxruntime-node'));
@@ -22,19 +23,20 @@ function fill(n) {
 
 async function main() {
   const args = process.argv.slice(2);
-  let repeat = 50, threads = 0;
+  let repeat = 50, threads = 0, level = 'all';
   const feeds = {};
   const models = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--repeat') repeat = parseInt(args[++i], 10);
     else if (args[i] === '--threads') threads = parseInt(args[++i], 10);
+    else if (args[i] === '--opt') level = args[++i];
     else if (args[i] === '--input') {
       const [name, shape] = args[++i].split(':');
       const dims = shape.split('x').map(Number);
       feeds[name] = new ort.Tensor('float32', fill(dims.reduce((a, b) => a * b, 1)), dims);
     } else models.push(args[i]);
   }
-  const opts = { graphOptimizationLevel: 'all' };
+  const opts = { graphOptimizationLevel: level };
   if (threads > 0) { opts.intraOpNumThreads = threads; opts.interOpNumThreads = 1; }
   for (const model of models) {
     const session = await ort.InferenceSession.create(model, opts);

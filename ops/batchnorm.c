@@ -24,6 +24,7 @@ typedef struct bn_cfg {
     float epsilon, momentum;
     bool training;
     int64_t n, c, s; /* X viewed as [N, C, S] */
+    onnorm_dtype stats_type; /* of mean/var: what training statistics are written as */
 } bn_cfg;
 
 static int requested_outputs(const onn_kctx *ctx)
@@ -61,6 +62,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, bn_cfg *cfg)
         cfg->training = is_test == 0;
     }
     const onnorm_tensor *x = ctx->in[0];
+    cfg->stats_type = ctx->in[3] ? ctx->in[3]->dtype : x->dtype;
     if (x->rank == 1 && ver >= 9) { /* 1-D X: N elements, C = 1 */
         cfg->n = x->dims[0], cfg->c = 1, cfg->s = 1;
     } else if (x->rank < 2) {
@@ -110,7 +112,10 @@ static void channel_moments(const onnorm_tensor *x, const bn_cfg *cfg, int64_t c
 {
     onn_acc acc;
     onn_acc_init(&acc);
-    for (int64_t n = 0; n < cfg->n; n++) onn_acc_add(x->dtype, x->data, (n * cfg->c + c) * cfg->s, cfg->s, &acc);
+    /* Float statistics suffice unless the running statistics are float64. */
+    const bool fast = cfg->stats_type != ONNORM_DOUBLE;
+    for (int64_t n = 0; n < cfg->n; n++)
+        onn_acc_add_auto(x->dtype, x->data, (n * cfg->c + c) * cfg->s, cfg->s, &acc, fast);
     onn_acc_result(&acc, mean, var);
 }
 
@@ -140,6 +145,7 @@ static onnorm_status bn_run(onn_kctx *ctx)
         }
     }
     const int64_t planes = cfg.n * C;
+    const bool stream = onn_stream_output(y);
     nt = onn_threads_for(ctx, planes * cfg.s, planes);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
@@ -147,7 +153,7 @@ static onnorm_status bn_run(onn_kctx *ctx)
         double inv = 1.0 / sqrt(var[c] + (double)cfg.epsilon);
         double a = onn_load(ctx->in[1]->dtype, ctx->in[1]->data, c) * inv;
         double b = onn_load(ctx->in[2]->dtype, ctx->in[2]->data, c);
-        onn_affine(x->dtype, x->data, y->data, p * cfg.s, cfg.s, mean[c], a, b);
+        onn_affine(x->dtype, x->data, y->data, p * cfg.s, cfg.s, mean[c], a, b, stream ? cfg.s : 0);
     }
     if (cfg.training) {
         const double m = cfg.momentum;
@@ -174,7 +180,8 @@ static onnorm_status bn_run(onn_kctx *ctx)
 /* bfloat16 arrived with opset 14. */
 #define BN_KERNEL(ver, max_out)                                                                    \
     {ONN_KERNEL("", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, bn_run),                \
-     .types = (ver) >= 14 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 15}
+     .types = (ver) >= 14 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 15,   \
+     .inplace = true}
 
 const onn_kernel onn_kernels_batchnorm[] = {
     BN_KERNEL(1, 5), BN_KERNEL(6, 5), BN_KERNEL(7, 5), BN_KERNEL(9, 5), BN_KERNEL(14, 3), BN_KERNEL(15, 3),

@@ -18,6 +18,7 @@ typedef struct gn_cfg {
     float epsilon;
     int64_t groups;
     bool per_channel; /* opset 21 */
+    onnorm_dtype stash;
 } gn_cfg;
 
 static onnorm_status read_cfg(onn_kctx *ctx, gn_cfg *cfg)
@@ -35,6 +36,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, gn_cfg *cfg)
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
                          "stash_type %lld is not a float type (1, 10, 11 or 16)",
                          (long long)stash);
+    cfg->stash = (onnorm_dtype)stash;
     const onnorm_tensor *x = ctx->in[0];
     if (x->rank < 2)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must have rank >= 2, got rank %d", x->rank);
@@ -71,6 +73,7 @@ static onnorm_status gn_run(onn_kctx *ctx)
     const int64_t C = x->dims[1], G = cfg.groups, cpg = C / G;
     const int64_t S = onn_dims_numel(x->dims, 2, x->rank);
     const int64_t slices = x->dims[0] * G;
+    const bool stream = onn_stream_output(ctx->out[0]);
     const int nt = onn_threads_for(ctx, slices * cpg * S, slices);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t sl = 0; sl < slices; sl++) {
@@ -78,20 +81,20 @@ static onnorm_status gn_run(onn_kctx *ctx)
         onn_acc acc;
         double mean, var;
         onn_acc_init(&acc);
-        onn_acc_add(t, x->data, base, cpg * S, &acc);
+        onn_acc_add_auto(t, x->data, base, cpg * S, &acc, cfg.stash != ONNORM_DOUBLE);
         onn_acc_result(&acc, &mean, &var);
         const double inv = 1.0 / sqrt(var + (double)cfg.epsilon);
         for (int64_t k = 0; k < cpg; k++) {
             const int64_t pidx = cfg.per_channel ? g * cpg + k : g;
             const double a = onn_load(t, scale, pidx) * inv, b = onn_load(t, bias, pidx);
-            onn_affine(t, x->data, ctx->out[0]->data, base + k * S, S, mean, a, b);
+            onn_affine(t, x->data, ctx->out[0]->data, base + k * S, S, mean, a, b, stream ? cpg * S : 0);
         }
     }
     return ONNORM_OK;
 }
 
 const onn_kernel onn_kernels_groupnorm[] = {
-    {ONN_KERNEL("", "GroupNormalization", 18, 3, 3, 1, 1, gn_infer, gn_run), .types = ONN_T_ALL_FLOATS},
-    {ONN_KERNEL("", "GroupNormalization", 21, 3, 3, 1, 1, gn_infer, gn_run), .types = ONN_T_ALL_FLOATS},
+    {ONN_KERNEL("", "GroupNormalization", 18, 3, 3, 1, 1, gn_infer, gn_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "GroupNormalization", 21, 3, 3, 1, 1, gn_infer, gn_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
 };
 const int onn_kernels_groupnorm_count = 2;

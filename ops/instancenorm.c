@@ -35,6 +35,7 @@ static onnorm_status in_run(onn_kctx *ctx)
     const int64_t C = x->dims[1];
     const int64_t planes = x->dims[0] * C;
     const int64_t S = onn_dims_numel(x->dims, 2, x->rank);
+    const bool stream = onn_stream_output(ctx->out[0]);
     const int nt = onn_threads_for(ctx, planes * S, planes);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
@@ -42,11 +43,11 @@ static onnorm_status in_run(onn_kctx *ctx)
         onn_acc acc;
         double mean, var;
         onn_acc_init(&acc);
-        onn_acc_add(x->dtype, x->data, p * S, S, &acc);
+        onn_acc_add_auto(x->dtype, x->data, p * S, S, &acc, true);
         onn_acc_result(&acc, &mean, &var);
         double a = onn_load(x->dtype, ctx->in[1]->data, c) / sqrt(var + (double)eps);
         double b = onn_load(x->dtype, ctx->in[2]->data, c);
-        onn_affine(x->dtype, x->data, ctx->out[0]->data, p * S, S, mean, a, b);
+        onn_affine(x->dtype, x->data, ctx->out[0]->data, p * S, S, mean, a, b, stream ? S : 0);
     }
     return ONNORM_OK;
 }
@@ -54,7 +55,8 @@ static onnorm_status in_run(onn_kctx *ctx)
 /* bfloat16 arrived with opset 22. */
 #define IN_KERNEL(ver)                                                                             \
     {ONN_KERNEL("", "InstanceNormalization", ver, 3, 3, 1, 1, in_infer, in_run),                   \
-     .types = (ver) >= 22 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 22}
+     .types = (ver) >= 22 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 22,   \
+     .inplace = true}
 
 const onn_kernel onn_kernels_instancenorm[] = {IN_KERNEL(1), IN_KERNEL(6), IN_KERNEL(22)};
 const int onn_kernels_instancenorm_count =

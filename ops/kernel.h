@@ -50,6 +50,11 @@ typedef struct onn_kernel {
      * attributes or inputs): a node valid under the previous version means
      * the same under this one, so raising a model's opset past it is safe. */
     bool widens;
+    /* Output 0 may share input 0's memory: every element of a slice is read
+     * (statistics) before any element of that slice is written, and slices
+     * do not overlap. The planner then runs the node in place when input 0
+     * dies there, which halves its memory and keeps a chain in cache. */
+    bool inplace;
 } onn_kernel;
 
 #define ONN_T(t) (1u << (t))

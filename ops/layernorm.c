@@ -144,16 +144,18 @@ static onnorm_status ln_run(onn_kctx *ctx)
     onnorm_tensor *mean_out = ctx->n_out > 1 ? ctx->out[1] : NULL;
     onnorm_tensor *inv_out = ctx->n_out > 2 ? ctx->out[2] : NULL;
     const int64_t rows = cfg.rows, m = cfg.m;
+    const bool stream = onn_stream_output(ctx->out[0]);
     const int nt = onn_threads_for(ctx, rows * m, rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t r = 0; r < rows; r++) {
         onn_acc acc;
         double mean, var;
         onn_acc_init(&acc);
-        onn_acc_add(x->dtype, x->data, r * m, m, &acc);
+        onn_acc_add_auto(x->dtype, x->data, r * m, m, &acc, cfg.stash != ONNORM_DOUBLE);
         onn_acc_result(&acc, &mean, &var);
         double inv = 1.0 / sqrt(var + (double)cfg.epsilon);
-        onn_affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, mean, inv, gamma, beta);
+        onn_affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, mean, inv, gamma, beta,
+                       stream ? m : 0);
         if (mean_out) onn_store(cfg.stash, mean_out->data, r, mean);
         if (inv_out) onn_store(cfg.stash, inv_out->data, r, inv);
     }
@@ -190,12 +192,14 @@ static onnorm_status rms_run(onn_kctx *ctx)
     if (!gamma) return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
     onnorm_tensor *inv_out = ctx->n_out > 1 ? ctx->out[1] : NULL;
     const int64_t rows = cfg.rows, m = cfg.m;
+    const bool stream = onn_stream_output(ctx->out[0]);
     const int nt = onn_threads_for(ctx, rows * m, rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t r = 0; r < rows; r++) {
         double ms = m ? onn_sum_squares(x->dtype, x->data, r * m, m) / (double)m : 0.0;
         double inv = 1.0 / sqrt(ms + (double)cfg.epsilon);
-        onn_affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, 0.0, inv, gamma, NULL);
+        onn_affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, 0.0, inv, gamma, NULL,
+                       stream ? m : 0);
         if (inv_out) onn_store(cfg.stash, inv_out->data, r, inv);
     }
     free(gs);
@@ -207,10 +211,10 @@ static onnorm_status rms_run(onn_kctx *ctx)
  * ORT in both the default and the com.microsoft domain) is RMSNormalization
  * plus an optional inv_std_var output. */
 const onn_kernel onn_kernels_layernorm[] = {
-    {ONN_KERNEL("", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run), .types = ONN_T_ALL_FLOATS},
-    {ONN_KERNEL("", "RMSNormalization", 23, 2, 2, 1, 1, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS},
-    {ONN_KERNEL("", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS},
-    {ONN_KERNEL("com.microsoft", "LayerNormalization", 1, 2, 3, 1, 3, ln_infer, ln_run), .types = ONN_T_ALL_FLOATS},
-    {ONN_KERNEL("com.microsoft", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS},
+    {ONN_KERNEL("", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "RMSNormalization", 23, 2, 2, 1, 1, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("com.microsoft", "LayerNormalization", 1, 2, 3, 1, 3, ln_infer, ln_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("com.microsoft", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
 };
 const int onn_kernels_layernorm_count = sizeof onn_kernels_layernorm / sizeof onn_kernels_layernorm[0];

@@ -70,7 +70,7 @@ static onnorm_status lp_run(onn_kctx *ctx)
 }
 
 const onn_kernel onn_kernels_lpnorm[] = {
-    {ONN_KERNEL("", "LpNormalization", 1, 1, 1, 1, 1, lp_infer, lp_run), .types = ONN_T_HALF_FLOATS},
-    {ONN_KERNEL("", "LpNormalization", 22, 1, 1, 1, 1, lp_infer, lp_run), .types = ONN_T_ALL_FLOATS, .widens = true},
+    {ONN_KERNEL("", "LpNormalization", 1, 1, 1, 1, 1, lp_infer, lp_run), .types = ONN_T_HALF_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "LpNormalization", 22, 1, 1, 1, 1, lp_infer, lp_run), .types = ONN_T_ALL_FLOATS, .inplace = true, .widens = true},
 };
 const int onn_kernels_lpnorm_count = 2;

@@ -17,6 +17,7 @@
 
 #include "onnorm.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct onn_acc {
@@ -33,8 +34,21 @@ static inline void onn_acc_init(onn_acc *a)
     a->n = 0;
 }
 
-/* Adds n contiguous elements starting at element `off` of x. */
+/* Adds n contiguous elements starting at element `off` of x, in double. */
 void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc *a);
+/* The same for float32 data, summing in float within short blocks (see
+ * moments.c): for statistics that only feed float32 (or narrower) results. */
+void onn_acc_add_f32_fast(const float *x, int64_t off, int64_t n, onn_acc *a);
+
+/* onn_acc_add, or the float fast path when `fast` and the data is float32. */
+static inline void onn_acc_add_auto(onnorm_dtype t, const void *x, int64_t off, int64_t n,
+                                    onn_acc *a, bool fast)
+{
+    if (fast && t == ONNORM_FLOAT)
+        onn_acc_add_f32_fast((const float *)x, off, n, a);
+    else
+        onn_acc_add(t, x, off, n, a);
+}
 
 /* Population mean and variance of everything added (0, 0 when empty). */
 static inline void onn_acc_result(const onn_acc *a, double *mean, double *var)
@@ -54,14 +68,28 @@ static inline void onn_acc_result(const onn_acc *a, double *mean, double *var)
  * (RMS normalization needs the raw second moment, not a centred one). */
 double onn_sum_squares(onnorm_dtype t, const void *x, int64_t off, int64_t n);
 
-/* y[i] = (x[i] - mean) * scale + bias for i in [off, off + n). */
+/* Outputs larger than this are written with non-temporal (streaming) stores:
+ * they will not stay in cache anyway, and streaming saves the read that a
+ * normal store of an uncached line costs. Smaller outputs stay in cache for
+ * the next node. */
+#define ONN_STREAM_MIN_BYTES ((size_t)32 << 20)
+
+static inline bool onn_stream_output(const onnorm_tensor *y)
+{
+    int64_t n = onnorm_tensor_numel(y);
+    return n > 0 && (size_t)n * onnorm_dtype_size(y->dtype) > ONN_STREAM_MIN_BYTES;
+}
+
+/* y[i] = (x[i] - mean) * scale + bias for i in [off, off + n). With
+ * stream > 0, float32 output uses streaming stores where the CPU has them,
+ * and the input `stream` elements ahead (the next slice) is prefetched. */
 void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
-                double scale, double bias);
+                double scale, double bias, int64_t stream);
 
 /* y[i] = (x[i] - mean) * inv * gamma[i] + beta[i] for i in [0, n), where x and
  * y point at row `off` and gamma/beta (beta may be NULL) hold n elements. */
 void onn_affine_vec(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
-                    double inv, const void *gamma, const void *beta);
+                    double inv, const void *gamma, const void *beta, int64_t stream);
 
 /* Reads / writes element i of a float or double buffer as double. */
 double onn_load(onnorm_dtype t, const void *p, int64_t i);

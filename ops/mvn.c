@@ -77,7 +77,7 @@ static onnorm_status mvn_run(onn_kctx *ctx)
 }
 
 const onn_kernel onn_kernels_mvn[] = {
-    {ONN_KERNEL("", "MeanVarianceNormalization", 9, 1, 1, 1, 1, mvn_infer, mvn_run), .types = ONN_T_HALF_FLOATS},
-    {ONN_KERNEL("", "MeanVarianceNormalization", 13, 1, 1, 1, 1, mvn_infer, mvn_run), .types = ONN_T_ALL_FLOATS, .widens = true},
+    {ONN_KERNEL("", "MeanVarianceNormalization", 9, 1, 1, 1, 1, mvn_infer, mvn_run), .types = ONN_T_HALF_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "MeanVarianceNormalization", 13, 1, 1, 1, 1, mvn_infer, mvn_run), .types = ONN_T_ALL_FLOATS, .inplace = true, .widens = true},
 };
 const int onn_kernels_mvn_count = 2;

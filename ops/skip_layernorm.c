@@ -113,9 +113,9 @@ static onnorm_status skip_run(onn_kctx *ctx)
 
 const onn_kernel onn_kernels_skip_layernorm[] = {
     {ONN_KERNEL("com.microsoft", "SkipLayerNormalization", 1, 3, 5, 1, 4, skip_infer, skip_run),
-     .types = ONN_T_ALL_FLOATS},
+     .types = ONN_T_ALL_FLOATS, .inplace = true},
     {ONN_KERNEL("com.microsoft", "SkipSimplifiedLayerNormalization", 1, 3, 4, 1, 4, skip_infer,
                 skip_run),
-     .types = ONN_T_ALL_FLOATS},
+     .types = ONN_T_ALL_FLOATS, .inplace = true},
 };
 const int onn_kernels_skip_layernorm_count = 2;

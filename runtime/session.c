@@ -47,6 +47,7 @@ typedef struct slot {
     const void *bound; /* SLOT_INPUT: caller data */
     size_t bytes, offset;
     int first, last; /* lifetime in node steps (arena values) */
+    int alias;       /* >= 0: shares this value's memory (an in-place node output) */
 } slot;
 
 struct onnorm_session {
@@ -265,6 +266,7 @@ static onnorm_status plan_node(onnorm_session *s, int i, onnorm_error *err)
         if (s->at_run[i]) {
             sl->kind = SLOT_ARENA;
             sl->first = sl->last = i;
+            sl->alias = -1;
         } else {
             sl->kind = SLOT_STATIC;
             sl->own = malloc(sl->bytes ? sl->bytes : 1);
@@ -279,6 +281,28 @@ static onnorm_status plan_node(onnorm_session *s, int i, onnorm_error *err)
 
 static size_t align_up(size_t x) { return (x + ONN_ARENA_ALIGN - 1) & ~(size_t)(ONN_ARENA_ALIGN - 1); }
 
+/* In-place runs: an inplace kernel's output 0 takes input 0's memory when
+ * input 0 is a run-time value of the same size that no later node reads.
+ * Chains collapse onto one block whose lifetime covers them all. */
+static void plan_inplace(onnorm_session *s)
+{
+    const onn_graph *g = graph_of(s);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const onn_node *n = &g->nodes[i];
+        if (!s->at_run[i] || !n->kernel->inplace || n->n_in < 1 || n->n_out < 1) continue;
+        int u = n->in[0], v = n->out[0];
+        if (u < 0 || v < 0) continue;
+        slot *su = &s->slots[u], *sv = &s->slots[v];
+        if (su->kind != SLOT_ARENA || sv->kind != SLOT_ARENA || su->last != i) continue;
+        bool read_twice = false; /* e.g. Add(x, x): keep it simple and safe */
+        for (int k = 1; k < n->n_in; k++) read_twice |= n->in[k] == u;
+        int root = su->alias >= 0 ? su->alias : u;
+        if (read_twice || sv->bytes != s->slots[root].bytes) continue;
+        sv->alias = root;
+        if (s->slots[root].last < sv->last) s->slots[root].last = sv->last;
+    }
+}
+
 /* Step 3: lifetimes, then greedy placement, largest first, at the lowest
  * offset that does not collide with a placed value alive at the same time. */
 static onnorm_status place_arena(onnorm_session *s, onnorm_error *err)
@@ -292,11 +316,12 @@ static onnorm_status place_arena(onnorm_session *s, onnorm_error *err)
                 s->slots[n->in[k]].last = i;
     }
     for (int o = 0; o < g->n_outputs; o++) s->slots[g->outputs[o]].last = g->n_nodes;
+    plan_inplace(s);
     int count = 0;
     int *order = malloc((size_t)(g->n_values ? g->n_values : 1) * sizeof *order);
     if (!order) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     for (int v = 0; v < g->n_values; v++)
-        if (s->slots[v].kind == SLOT_ARENA) order[count++] = v;
+        if (s->slots[v].kind == SLOT_ARENA && s->slots[v].alias < 0) order[count++] = v;
     /* Insertion sort by size, descending, then by first use: value counts are
      * modest, and placing equal-sized values in execution order lets chains
      * of same-shaped activations alternate between two blocks. */
@@ -349,7 +374,11 @@ static onnorm_status place_arena(onnorm_session *s, onnorm_error *err)
             return onn_fail(err, ONNORM_ERR_NOMEM, "cannot allocate a %zu-byte arena", total);
         }
     }
-    for (int a = 0; a < count; a++) s->slots[order[a]].t.data = s->arena + s->slots[order[a]].offset;
+    for (int v = 0; v < g->n_values; v++) {
+        slot *sl = &s->slots[v];
+        if (sl->kind != SLOT_ARENA) continue;
+        sl->t.data = s->arena + s->slots[sl->alias >= 0 ? sl->alias : v].offset;
+    }
     free(order);
     return ONNORM_OK;
 }
