@@ -193,10 +193,14 @@ static onnorm_status rms_run(onn_kctx *ctx)
     onnorm_tensor *inv_out = ctx->n_out > 1 ? ctx->out[1] : NULL;
     const int64_t rows = cfg.rows, m = cfg.m;
     const bool stream = onn_stream_output(ctx->out[0]);
+    /* Float sums suffice unless the statistics are stashed as float64. */
+    const bool fast = x->dtype == ONNORM_FLOAT && cfg.stash != ONNORM_DOUBLE;
     const int nt = onn_threads_for(ctx, rows * m, rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t r = 0; r < rows; r++) {
-        double ms = m ? onn_sum_squares(x->dtype, x->data, r * m, m) / (double)m : 0.0;
+        double ss = fast ? onn_sum_squares_f32_fast(x->data, r * m, m)
+                         : onn_sum_squares(x->dtype, x->data, r * m, m);
+        double ms = m ? ss / (double)m : 0.0;
         double inv = 1.0 / sqrt(ms + (double)cfg.epsilon);
         onn_affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, 0.0, inv, gamma, NULL,
                        stream ? m : 0);

@@ -107,6 +107,26 @@ ONN_HOT void onn_acc_add_f32_fast(const float *x, int64_t off, int64_t n, onn_ac
     a->n += n;
 }
 
+/* RMS's raw second moment with the same float-in-blocks scheme. */
+ONN_HOT double onn_sum_squares_f32_fast(const float *x, int64_t off, int64_t n)
+{
+    const float *p = x + off;
+    double s = 0.0;
+    for (int64_t b = 0; b < n; b += ONN_ACC_BLOCK) {
+        const float *q0 = p + b;
+        const int64_t len = n - b < ONN_ACC_BLOCK ? n - b : ONN_ACC_BLOCK, q = len / 4;
+        float fa = 0, fb = 0, fc = 0, fd = 0;
+#pragma omp simd reduction(+ : fa, fb, fc, fd)
+        for (int64_t i = 0; i < q; i++) {
+            fa += q0[i] * q0[i], fb += q0[i + q] * q0[i + q];
+            fc += q0[i + 2 * q] * q0[i + 2 * q], fd += q0[i + 3 * q] * q0[i + 3 * q];
+        }
+        for (int64_t i = 4 * q; i < len; i++) fa += q0[i] * q0[i];
+        s += (double)((fa + fb) + (fc + fd));
+    }
+    return s;
+}
+
 ONN_HOT void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc *a)
 {
     if (n <= 0) return;

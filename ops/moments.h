@@ -40,6 +40,8 @@ void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc 
  * moments.c): for statistics that only feed float32 (or narrower) results. */
 void onn_acc_add_f32_fast(const float *x, int64_t off, int64_t n, onn_acc *a);
 
+double onn_sum_squares_f32_fast(const float *x, int64_t off, int64_t n);
+
 /* onn_acc_add, or the float fast path when `fast` and the data is float32. */
 static inline void onn_acc_add_auto(onnorm_dtype t, const void *x, int64_t off, int64_t n,
                                     onn_acc *a, bool fast)
