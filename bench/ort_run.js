@@ -22,6 +22,7 @@ function fill(n) {
 }
 
 async function main() {
+  ort.env.logLevel = 'error'; /* opset-6 models make ORT warn on every load */
   const args = process.argv.slice(2);
   let repeat = 50, threads = 0, level = 'all';
   const feeds = {};
