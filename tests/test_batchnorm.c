@@ -13,104 +13,8 @@
 #include <string.h>
 
 #include "builder.h"
+#include "normrun.h"
 #include "refnorm.h"
-
-/* |got - ref| <= TOL * (1 + |ref|). The brief's bounds were 1e-5 (float32)
- * and 1e-12 (float64); the kernels stay below 2e-7 and 3e-15, so both are
- * tightened with a 10x margin or more. */
-#define TOL32 2e-6
-#define TOL64 1e-13
-
-static double worst32, worst64; /* largest error seen, printed with ONNORM_TEST_VERBOSE */
-
-/* ---- harness -------------------------------------------------------------- */
-
-typedef struct run_ctx {
-    onnorm_model *m;
-    onnorm_session *s;
-    onnorm_error e;
-    int stage; /* where it stopped: 0 load, 1 create, 2 bind, 3 run, 4 done */
-} run_ctx;
-
-/* Loads b (and frees it), creates a session with `threads` threads
- * (0 = default), binds x as input "X" and runs. Returns the first failure. */
-static onnorm_status run_model(run_ctx *r, tb_model *b, int threads, onnorm_dtype dt, int rank,
-                               const int64_t *dims, const void *x)
-{
-    memset(r, 0, sizeof *r);
-    onnorm_status st = tb_load(b, &r->m, &r->e);
-    tb_free(b);
-    if (st) return st;
-    r->stage = 1;
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.num_threads = threads;
-    if ((st = onnorm_session_create(r->m, &o, &r->s, &r->e))) return st;
-    r->stage = 2;
-    if ((st = onnorm_session_bind_input(r->s, "X", dt, dims, rank, x, &r->e))) return st;
-    r->stage = 3;
-    if ((st = onnorm_session_run(r->s, &r->e))) return st;
-    r->stage = 4;
-    return ONNORM_OK;
-}
-
-static void run_free(run_ctx *r)
-{
-    onnorm_session_free(r->s);
-    onnorm_model_free(r->m);
-    r->s = NULL;
-    r->m = NULL;
-}
-
-/* Output `name` after a run; asserts its dtype and shape. */
-static const void *output(run_ctx *r, const char *name, onnorm_dtype dt, int rank,
-                          const int64_t *dims)
-{
-    onnorm_tensor t;
-    if (onnorm_session_output(r->s, name, &t, &r->e) != ONNORM_OK)
-        fail_msg("output '%s': %s", name, r->e.message);
-    assert_int_equal(t.dtype, dt);
-    assert_int_equal(t.rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t.dims[i], dims[i]);
-    assert_non_null(t.data);
-    return t.data;
-}
-
-static void expect_close(const char *label, const char *what, const void *got, onnorm_dtype dt,
-                         const double *ref, int64_t n)
-{
-    const int f64 = dt == ONNORM_DOUBLE;
-    const double tol = f64 ? TOL64 : TOL32;
-    int64_t at;
-    double err = rn_max_err(got, f64, ref, n, &at);
-    if (f64 && err > worst64) worst64 = err;
-    if (!f64 && err > worst32) worst32 = err;
-    if (!(err <= tol))
-        fail_msg("%s: %s[%lld] = %.17g, reference %.17g (error %.3g > %.3g)", label, what,
-                 (long long)at, rn_get(got, f64, at), ref[at], err, tol);
-}
-
-/* A float32 or float64 copy of d. */
-static void *pack(onnorm_dtype dt, const double *d, int64_t n)
-{
-    size_t esz = dt == ONNORM_DOUBLE ? sizeof(double) : sizeof(float);
-    void *p = malloc((size_t)(n ? n : 1) * esz);
-    assert_non_null(p);
-    for (int64_t i = 0; i < n; i++) {
-        if (dt == ONNORM_DOUBLE)
-            ((double *)p)[i] = d[i];
-        else
-            ((float *)p)[i] = (float)d[i];
-    }
-    return p;
-}
-
-static double *dalloc(int64_t n)
-{
-    double *p = malloc((size_t)(n ? n : 1) * sizeof *p);
-    assert_non_null(p);
-    return p;
-}
 
 /* ---- one BatchNormalization node ---------------------------------------- */
 
@@ -167,19 +71,19 @@ static void bn_data_make(const bn_case *c, bn_data *d)
     assert_int_equal(rn_prod(d->pdims, 0, d->prank), d->C);
     rn_rng r;
     rn_seed(&r, c->seed ? c->seed : 12345);
-    d->x = dalloc(d->numel);
-    d->scale = dalloc(d->C), d->bias = dalloc(d->C);
-    d->mean = dalloc(d->C), d->var = dalloc(d->C);
+    d->x = nr_dalloc(d->numel);
+    d->scale = nr_dalloc(d->C), d->bias = nr_dalloc(d->C);
+    d->mean = nr_dalloc(d->C), d->var = nr_dalloc(d->C);
     rn_fill_normal(&r, d->x, d->numel, 0.5, 2.0, !f64);
     rn_fill_uniform(&r, d->scale, d->C, -1.5, 1.5, !f64);
     rn_fill_uniform(&r, d->bias, d->C, -1.0, 1.0, !f64);
     rn_fill_uniform(&r, d->mean, d->C, -1.0, 1.0, !f64);
     rn_fill_uniform(&r, d->var, d->C, 0.25, 2.0, !f64);
-    d->xb = pack(c->dt, d->x, d->numel);
-    d->sb = pack(c->dt, d->scale, d->C);
-    d->bb = pack(c->dt, d->bias, d->C);
-    d->mb = pack(c->dt, d->mean, d->C);
-    d->vb = pack(c->dt, d->var, d->C);
+    d->xb = nr_pack(c->dt, d->x, d->numel);
+    d->sb = nr_pack(c->dt, d->scale, d->C);
+    d->bb = nr_pack(c->dt, d->bias, d->C);
+    d->mb = nr_pack(c->dt, d->mean, d->C);
+    d->vb = nr_pack(c->dt, d->var, d->C);
 }
 
 static void bn_data_free(bn_data *d)
@@ -213,21 +117,21 @@ static tb_model *bn_model(const bn_case *c, const bn_data *d, onnorm_dtype scale
 static void run_bn_case(const bn_case *c)
 {
     char label[160];
-    snprintf(label, sizeof label, "BatchNormalization-%d %s rank %d, %d output(s)%s", c->opset,
+    snprintf(label, sizeof label, "BatchNormalization-%d %s rank %d, %d nr_output(s)%s", c->opset,
              onnorm_dtype_name(c->dt), c->rank, c->n_out,
              bn_is_training(c) ? ", training" : "");
     bn_data d;
     bn_data_make(c, &d);
     tb_model *b = bn_model(c, &d, c->dt, d.sb, d.prank, d.pdims);
-    run_ctx rc;
-    if (run_model(&rc, b, 0, c->dt, c->rank, c->dims, d.xb) != ONNORM_OK)
+    nr_run rc;
+    if (nr_run_model(&rc, b, 0, c->dt, c->rank, c->dims, d.xb) != ONNORM_OK)
         fail_msg("%s: %s", label, rc.e.message);
 
     const double eps = c->set_eps ? (double)c->eps : (double)1e-5f;
     const double momentum = c->set_momentum ? (double)c->momentum : (double)0.9f;
     const int spatial = c->set_spatial ? c->spatial : 1;
-    double *y = dalloc(d.numel);
-    double *rm = dalloc(d.C), *rv = dalloc(d.C), *bm = dalloc(d.C), *bv = dalloc(d.C);
+    double *y = nr_dalloc(d.numel);
+    double *rm = nr_dalloc(d.C), *rv = nr_dalloc(d.C), *bm = nr_dalloc(d.C), *bv = nr_dalloc(d.C);
     const int training = bn_is_training(c);
     if (training)
         ref_bn_train(d.x, c->rank, c->dims, d.scale, d.bias, d.mean, d.var, eps, momentum, y, rm,
@@ -235,20 +139,20 @@ static void run_bn_case(const bn_case *c)
     else
         ref_bn_infer(d.x, c->rank, c->dims, spatial, d.scale, d.bias, d.mean, d.var, eps, y);
 
-    expect_close(label, "Y", output(&rc, "Y", c->dt, c->rank, c->dims), c->dt, y, d.numel);
+    nr_expect_close(label, "Y", nr_output(&rc, "Y", c->dt, c->rank, c->dims), c->dt, y, d.numel);
     if (training && c->n_out >= 3) {
-        expect_close(label, "running_mean", output(&rc, "running_mean", c->dt, d.prank, d.pdims),
+        nr_expect_close(label, "running_mean", nr_output(&rc, "running_mean", c->dt, d.prank, d.pdims),
                      c->dt, rm, d.C);
-        expect_close(label, "running_var", output(&rc, "running_var", c->dt, d.prank, d.pdims),
+        nr_expect_close(label, "running_var", nr_output(&rc, "running_var", c->dt, d.prank, d.pdims),
                      c->dt, rv, d.C);
     }
     if (training && c->n_out == 5) {
-        expect_close(label, "saved_mean", output(&rc, "saved_mean", c->dt, d.prank, d.pdims),
+        nr_expect_close(label, "saved_mean", nr_output(&rc, "saved_mean", c->dt, d.prank, d.pdims),
                      c->dt, bm, d.C);
-        expect_close(label, "saved_var", output(&rc, "saved_var", c->dt, d.prank, d.pdims),
+        nr_expect_close(label, "saved_var", nr_output(&rc, "saved_var", c->dt, d.prank, d.pdims),
                      c->dt, bv, d.C);
     }
-    run_free(&rc);
+    nr_run_free(&rc);
     free(y), free(rm), free(rv), free(bm), free(bv);
     bn_data_free(&d);
 }
@@ -431,15 +335,15 @@ static onnorm_status bn_failure(const bn_case *c, onnorm_dtype scale_dt, int64_t
 {
     bn_data d;
     bn_data_make(c, &d);
-    double *s = dalloc(scale_len);
+    double *s = nr_dalloc(scale_len);
     for (int64_t i = 0; i < scale_len; i++) s[i] = 1.0 + 0.25 * (double)i;
-    void *sb = pack(scale_dt, s, scale_len);
+    void *sb = nr_pack(scale_dt, s, scale_len);
     tb_model *b = bn_model(c, &d, scale_dt, sb, 1, (int64_t[]){scale_len});
-    run_ctx rc;
-    onnorm_status st = run_model(&rc, b, 0, c->dt, c->rank, c->dims, d.xb);
+    nr_run rc;
+    onnorm_status st = nr_run_model(&rc, b, 0, c->dt, c->rank, c->dims, d.xb);
     *stage = rc.stage;
     if (st != ONNORM_OK) assert_true(strlen(rc.e.message) > 0);
-    run_free(&rc);
+    nr_run_free(&rc);
     free(s), free(sb);
     bn_data_free(&d);
     return st;
@@ -498,21 +402,21 @@ static void bn_rerun_with_new_input(void **state)
     bn_data d;
     bn_data_make(&c, &d);
     tb_model *b = bn_model(&c, &d, c.dt, d.sb, d.prank, d.pdims);
-    run_ctx rc;
-    if (run_model(&rc, b, 0, c.dt, c.rank, c.dims, d.xb)) fail_msg("%s", rc.e.message);
+    nr_run rc;
+    if (nr_run_model(&rc, b, 0, c.dt, c.rank, c.dims, d.xb)) fail_msg("%s", rc.e.message);
     rn_rng r;
     rn_seed(&r, 777);
     rn_fill_normal(&r, d.x, d.numel, -3.0, 0.5, 1);
-    float *x2 = pack(ONNORM_FLOAT, d.x, d.numel);
+    float *x2 = nr_pack(ONNORM_FLOAT, d.x, d.numel);
     assert_int_equal(onnorm_session_bind_input(rc.s, "X", c.dt, c.dims, c.rank, x2, &rc.e), ONNORM_OK);
     assert_int_equal(onnorm_session_run(rc.s, &rc.e), ONNORM_OK);
-    double *y = dalloc(d.numel), *rm = dalloc(d.C), *rv = dalloc(d.C);
+    double *y = nr_dalloc(d.numel), *rm = nr_dalloc(d.C), *rv = nr_dalloc(d.C);
     ref_bn_train(d.x, c.rank, c.dims, d.scale, d.bias, d.mean, d.var, (double)1e-5f,
                  (double)0.9f, y, rm, rv, NULL, NULL);
-    expect_close("rerun", "Y", output(&rc, "Y", c.dt, c.rank, c.dims), c.dt, y, d.numel);
-    expect_close("rerun", "running_mean", output(&rc, "running_mean", c.dt, 1, d.pdims), c.dt, rm, d.C);
-    expect_close("rerun", "running_var", output(&rc, "running_var", c.dt, 1, d.pdims), c.dt, rv, d.C);
-    run_free(&rc);
+    nr_expect_close("rerun", "Y", nr_output(&rc, "Y", c.dt, c.rank, c.dims), c.dt, y, d.numel);
+    nr_expect_close("rerun", "running_mean", nr_output(&rc, "running_mean", c.dt, 1, d.pdims), c.dt, rm, d.C);
+    nr_expect_close("rerun", "running_var", nr_output(&rc, "running_var", c.dt, 1, d.pdims), c.dt, rv, d.C);
+    nr_run_free(&rc);
     free(y), free(rm), free(rv), free(x2);
     bn_data_free(&d);
 }
@@ -535,7 +439,6 @@ int main(void)
         cmocka_unit_test(bn_rerun_with_new_input),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    if (getenv("ONNORM_TEST_VERBOSE"))
-        printf("largest error: float32 %.3g, float64 %.3g\n", worst32, worst64);
+    nr_report_worst();
     return rc;
 }

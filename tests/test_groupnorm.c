@@ -14,104 +14,8 @@
 #include <string.h>
 
 #include "builder.h"
+#include "normrun.h"
 #include "refnorm.h"
-
-/* |got - ref| <= TOL * (1 + |ref|). The brief's bounds were 1e-5 (float32)
- * and 1e-12 (float64); the kernels stay below 2e-7 and 3e-15, so both are
- * tightened with a 10x margin or more. */
-#define TOL32 2e-6
-#define TOL64 1e-13
-
-static double worst32, worst64; /* largest error seen, printed with ONNORM_TEST_VERBOSE */
-
-/* ---- harness -------------------------------------------------------------- */
-
-typedef struct run_ctx {
-    onnorm_model *m;
-    onnorm_session *s;
-    onnorm_error e;
-    int stage; /* where it stopped: 0 load, 1 create, 2 bind, 3 run, 4 done */
-} run_ctx;
-
-/* Loads b (and frees it), creates a session with `threads` threads
- * (0 = default), binds x as input "X" and runs. Returns the first failure. */
-static onnorm_status run_model(run_ctx *r, tb_model *b, int threads, onnorm_dtype dt, int rank,
-                               const int64_t *dims, const void *x)
-{
-    memset(r, 0, sizeof *r);
-    onnorm_status st = tb_load(b, &r->m, &r->e);
-    tb_free(b);
-    if (st) return st;
-    r->stage = 1;
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.num_threads = threads;
-    if ((st = onnorm_session_create(r->m, &o, &r->s, &r->e))) return st;
-    r->stage = 2;
-    if ((st = onnorm_session_bind_input(r->s, "X", dt, dims, rank, x, &r->e))) return st;
-    r->stage = 3;
-    if ((st = onnorm_session_run(r->s, &r->e))) return st;
-    r->stage = 4;
-    return ONNORM_OK;
-}
-
-static void run_free(run_ctx *r)
-{
-    onnorm_session_free(r->s);
-    onnorm_model_free(r->m);
-    r->s = NULL;
-    r->m = NULL;
-}
-
-/* Output `name` after a run; asserts its dtype and shape. */
-static const void *output(run_ctx *r, const char *name, onnorm_dtype dt, int rank,
-                          const int64_t *dims)
-{
-    onnorm_tensor t;
-    if (onnorm_session_output(r->s, name, &t, &r->e) != ONNORM_OK)
-        fail_msg("output '%s': %s", name, r->e.message);
-    assert_int_equal(t.dtype, dt);
-    assert_int_equal(t.rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t.dims[i], dims[i]);
-    assert_non_null(t.data);
-    return t.data;
-}
-
-static void expect_close(const char *label, const char *what, const void *got, onnorm_dtype dt,
-                         const double *ref, int64_t n)
-{
-    const int f64 = dt == ONNORM_DOUBLE;
-    const double tol = f64 ? TOL64 : TOL32;
-    int64_t at;
-    double err = rn_max_err(got, f64, ref, n, &at);
-    if (f64 && err > worst64) worst64 = err;
-    if (!f64 && err > worst32) worst32 = err;
-    if (!(err <= tol))
-        fail_msg("%s: %s[%lld] = %.17g, reference %.17g (error %.3g > %.3g)", label, what,
-                 (long long)at, rn_get(got, f64, at), ref[at], err, tol);
-}
-
-/* A float32 or float64 copy of d. */
-static void *pack(onnorm_dtype dt, const double *d, int64_t n)
-{
-    size_t esz = dt == ONNORM_DOUBLE ? sizeof(double) : sizeof(float);
-    void *p = malloc((size_t)(n ? n : 1) * esz);
-    assert_non_null(p);
-    for (int64_t i = 0; i < n; i++) {
-        if (dt == ONNORM_DOUBLE)
-            ((double *)p)[i] = d[i];
-        else
-            ((float *)p)[i] = (float)d[i];
-    }
-    return p;
-}
-
-static double *dalloc(int64_t n)
-{
-    double *p = malloc((size_t)(n ? n : 1) * sizeof *p);
-    assert_non_null(p);
-    return p;
-}
 
 /* ---- one GroupNormalization node ------------------------------------------ */
 
@@ -149,13 +53,13 @@ static void gn_data_make(const gn_case *c, gn_data *d)
     d->plen = gn_param_len(c);
     rn_rng r;
     rn_seed(&r, c->seed ? c->seed : 1818);
-    d->x = dalloc(d->numel), d->scale = dalloc(d->plen), d->bias = dalloc(d->plen);
+    d->x = nr_dalloc(d->numel), d->scale = nr_dalloc(d->plen), d->bias = nr_dalloc(d->plen);
     rn_fill_normal(&r, d->x, d->numel, 2.0, 0.75, !f64);
     rn_fill_uniform(&r, d->scale, d->plen, -2.0, 2.0, !f64);
     rn_fill_uniform(&r, d->bias, d->plen, -1.0, 1.0, !f64);
-    d->xb = pack(c->dt, d->x, d->numel);
-    d->sb = pack(c->dt, d->scale, d->plen);
-    d->bb = pack(c->dt, d->bias, d->plen);
+    d->xb = nr_pack(c->dt, d->x, d->numel);
+    d->sb = nr_pack(c->dt, d->scale, d->plen);
+    d->bb = nr_pack(c->dt, d->bias, d->plen);
 }
 
 static void gn_data_free(gn_data *d)
@@ -187,14 +91,14 @@ static void run_gn_case(const gn_case *c, int exact_bias)
              onnorm_dtype_name(c->dt), c->rank, (long long)c->groups);
     gn_data d;
     gn_data_make(c, &d);
-    run_ctx rc;
-    if (run_model(&rc, gn_model(c, &d), 0, c->dt, c->rank, c->dims, d.xb))
+    nr_run rc;
+    if (nr_run_model(&rc, gn_model(c, &d), 0, c->dt, c->rank, c->dims, d.xb))
         fail_msg("%s: %s", label, rc.e.message);
     const double eps = c->set_eps ? (double)c->eps : (double)1e-5f;
-    double *y = dalloc(d.numel);
+    double *y = nr_dalloc(d.numel);
     ref_groupnorm(d.x, c->rank, c->dims, c->groups, c->opset, d.scale, d.bias, eps, y);
-    const void *got = output(&rc, "Y", c->dt, c->rank, c->dims);
-    expect_close(label, "Y", got, c->dt, y, d.numel);
+    const void *got = nr_output(&rc, "Y", c->dt, c->rank, c->dims);
+    nr_expect_close(label, "Y", got, c->dt, y, d.numel);
     if (exact_bias) {
         const int64_t C = c->dims[1], S = rn_prod(c->dims, 2, c->rank), per = C / c->groups;
         for (int64_t i = 0; i < d.numel; i++) {
@@ -205,7 +109,7 @@ static void run_gn_case(const gn_case *c, int exact_bias)
                          (long long)i, rn_get(got, c->dt == ONNORM_DOUBLE, i), want);
         }
     }
-    run_free(&rc);
+    nr_run_free(&rc);
     free(y);
     gn_data_free(&d);
 }
@@ -214,11 +118,11 @@ static onnorm_status gn_failure(const gn_case *c, int *stage)
 {
     gn_data d;
     gn_data_make(c, &d);
-    run_ctx rc;
-    onnorm_status st = run_model(&rc, gn_model(c, &d), 0, c->dt, c->rank, c->dims, d.xb);
+    nr_run rc;
+    onnorm_status st = nr_run_model(&rc, gn_model(c, &d), 0, c->dt, c->rank, c->dims, d.xb);
     if (st) assert_true(strlen(rc.e.message) > 0);
     *stage = rc.stage;
-    run_free(&rc);
+    nr_run_free(&rc);
     gn_data_free(&d);
     return st;
 }
@@ -381,7 +285,6 @@ int main(void)
         cmocka_unit_test(gn_error_scale_length_for_opset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    if (getenv("ONNORM_TEST_VERBOSE"))
-        printf("largest error: float32 %.3g, float64 %.3g\n", worst32, worst64);
+    nr_report_worst();
     return rc;
 }

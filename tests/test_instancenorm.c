@@ -13,104 +13,8 @@
 #include <string.h>
 
 #include "builder.h"
+#include "normrun.h"
 #include "refnorm.h"
-
-/* |got - ref| <= TOL * (1 + |ref|). The brief's bounds were 1e-5 (float32)
- * and 1e-12 (float64); the kernels stay below 2e-7 and 3e-15, so both are
- * tightened with a 10x margin or more. */
-#define TOL32 2e-6
-#define TOL64 1e-13
-
-static double worst32, worst64; /* largest error seen, printed with ONNORM_TEST_VERBOSE */
-
-/* ---- harness -------------------------------------------------------------- */
-
-typedef struct run_ctx {
-    onnorm_model *m;
-    onnorm_session *s;
-    onnorm_error e;
-    int stage; /* where it stopped: 0 load, 1 create, 2 bind, 3 run, 4 done */
-} run_ctx;
-
-/* Loads b (and frees it), creates a session with `threads` threads
- * (0 = default), binds x as input "X" and runs. Returns the first failure. */
-static onnorm_status run_model(run_ctx *r, tb_model *b, int threads, onnorm_dtype dt, int rank,
-                               const int64_t *dims, const void *x)
-{
-    memset(r, 0, sizeof *r);
-    onnorm_status st = tb_load(b, &r->m, &r->e);
-    tb_free(b);
-    if (st) return st;
-    r->stage = 1;
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.num_threads = threads;
-    if ((st = onnorm_session_create(r->m, &o, &r->s, &r->e))) return st;
-    r->stage = 2;
-    if ((st = onnorm_session_bind_input(r->s, "X", dt, dims, rank, x, &r->e))) return st;
-    r->stage = 3;
-    if ((st = onnorm_session_run(r->s, &r->e))) return st;
-    r->stage = 4;
-    return ONNORM_OK;
-}
-
-static void run_free(run_ctx *r)
-{
-    onnorm_session_free(r->s);
-    onnorm_model_free(r->m);
-    r->s = NULL;
-    r->m = NULL;
-}
-
-/* Output `name` after a run; asserts its dtype and shape. */
-static const void *output(run_ctx *r, const char *name, onnorm_dtype dt, int rank,
-                          const int64_t *dims)
-{
-    onnorm_tensor t;
-    if (onnorm_session_output(r->s, name, &t, &r->e) != ONNORM_OK)
-        fail_msg("output '%s': %s", name, r->e.message);
-    assert_int_equal(t.dtype, dt);
-    assert_int_equal(t.rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t.dims[i], dims[i]);
-    assert_non_null(t.data);
-    return t.data;
-}
-
-static void expect_close(const char *label, const char *what, const void *got, onnorm_dtype dt,
-                         const double *ref, int64_t n)
-{
-    const int f64 = dt == ONNORM_DOUBLE;
-    const double tol = f64 ? TOL64 : TOL32;
-    int64_t at;
-    double err = rn_max_err(got, f64, ref, n, &at);
-    if (f64 && err > worst64) worst64 = err;
-    if (!f64 && err > worst32) worst32 = err;
-    if (!(err <= tol))
-        fail_msg("%s: %s[%lld] = %.17g, reference %.17g (error %.3g > %.3g)", label, what,
-                 (long long)at, rn_get(got, f64, at), ref[at], err, tol);
-}
-
-/* A float32 or float64 copy of d. */
-static void *pack(onnorm_dtype dt, const double *d, int64_t n)
-{
-    size_t esz = dt == ONNORM_DOUBLE ? sizeof(double) : sizeof(float);
-    void *p = malloc((size_t)(n ? n : 1) * esz);
-    assert_non_null(p);
-    for (int64_t i = 0; i < n; i++) {
-        if (dt == ONNORM_DOUBLE)
-            ((double *)p)[i] = d[i];
-        else
-            ((float *)p)[i] = (float)d[i];
-    }
-    return p;
-}
-
-static double *dalloc(int64_t n)
-{
-    double *p = malloc((size_t)(n ? n : 1) * sizeof *p);
-    assert_non_null(p);
-    return p;
-}
 
 /* ---- one InstanceNormalization node ------------------------------------- */
 
@@ -137,13 +41,13 @@ static void in_data_make(const in_case *c, in_data *d)
     d->C = c->dims[1];
     rn_rng r;
     rn_seed(&r, c->seed ? c->seed : 4242);
-    d->x = dalloc(d->numel), d->scale = dalloc(d->C), d->bias = dalloc(d->C);
+    d->x = nr_dalloc(d->numel), d->scale = nr_dalloc(d->C), d->bias = nr_dalloc(d->C);
     rn_fill_normal(&r, d->x, d->numel, -0.75, 1.5, !f64);
     rn_fill_uniform(&r, d->scale, d->C, -2.0, 2.0, !f64);
     rn_fill_uniform(&r, d->bias, d->C, -1.0, 1.0, !f64);
-    d->xb = pack(c->dt, d->x, d->numel);
-    d->sb = pack(c->dt, d->scale, d->C);
-    d->bb = pack(c->dt, d->bias, d->C);
+    d->xb = nr_pack(c->dt, d->x, d->numel);
+    d->sb = nr_pack(c->dt, d->scale, d->C);
+    d->bb = nr_pack(c->dt, d->bias, d->C);
 }
 
 static void in_data_free(in_data *d)
@@ -173,20 +77,20 @@ static double *run_in_case(const in_case *c, int want_y)
              onnorm_dtype_name(c->dt), c->rank);
     in_data d;
     in_data_make(c, &d);
-    run_ctx rc;
-    if (run_model(&rc, in_model(c, d.sb, d.C, d.bb), 0, c->dt, c->rank, c->dims, d.xb))
+    nr_run rc;
+    if (nr_run_model(&rc, in_model(c, d.sb, d.C, d.bb), 0, c->dt, c->rank, c->dims, d.xb))
         fail_msg("%s: %s", label, rc.e.message);
     const double eps = c->set_eps ? (double)c->eps : (double)1e-5f;
-    double *y = dalloc(d.numel);
+    double *y = nr_dalloc(d.numel);
     ref_instancenorm(d.x, c->rank, c->dims, d.scale, d.bias, eps, y);
-    const void *got = output(&rc, "Y", c->dt, c->rank, c->dims);
-    expect_close(label, "Y", got, c->dt, y, d.numel);
+    const void *got = nr_output(&rc, "Y", c->dt, c->rank, c->dims);
+    nr_expect_close(label, "Y", got, c->dt, y, d.numel);
     double *copy = NULL;
     if (want_y) {
-        copy = dalloc(d.numel);
+        copy = nr_dalloc(d.numel);
         for (int64_t i = 0; i < d.numel; i++) copy[i] = rn_get(got, c->dt == ONNORM_DOUBLE, i);
     }
-    run_free(&rc);
+    nr_run_free(&rc);
     free(y);
     in_data_free(&d);
     return copy;
@@ -277,12 +181,12 @@ static void in_error_scale_wrong_length(void **state)
         in_data d;
         in_data_make(&c, &d);
         float s[5] = {1, 2, 3, 4, 5};
-        run_ctx rc;
-        assert_int_equal(run_model(&rc, in_model(&c, s, 5, d.bb), 0, c.dt, c.rank, c.dims, d.xb),
+        nr_run rc;
+        assert_int_equal(nr_run_model(&rc, in_model(&c, s, 5, d.bb), 0, c.dt, c.rank, c.dims, d.xb),
                          ONNORM_ERR_SHAPE);
         assert_int_equal(rc.stage, 3);
         assert_true(strlen(rc.e.message) > 0);
-        run_free(&rc);
+        nr_run_free(&rc);
         in_data_free(&d);
     }
 }
@@ -298,7 +202,6 @@ int main(void)
         cmocka_unit_test(in_error_scale_wrong_length),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    if (getenv("ONNORM_TEST_VERBOSE"))
-        printf("largest error: float32 %.3g, float64 %.3g\n", worst32, worst64);
+    nr_report_worst();
     return rc;
 }

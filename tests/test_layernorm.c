@@ -14,111 +14,8 @@
 #include <string.h>
 
 #include "builder.h"
+#include "normrun.h"
 #include "refnorm.h"
-
-/* |got - ref| <= TOL * (1 + |ref|). The brief's bounds were 1e-5 (float32)
- * and 1e-12 (float64); the kernels stay below 2e-7 and 3e-15, so both are
- * tightened with a 10x margin or more. */
-#define TOL32 2e-6
-#define TOL64 1e-13
-
-static double worst32, worst64; /* largest error seen, printed with ONNORM_TEST_VERBOSE */
-
-/* ---- harness -------------------------------------------------------------- */
-
-typedef struct run_ctx {
-    onnorm_model *m;
-    onnorm_session *s;
-    onnorm_error e;
-    int stage; /* where it stopped: 0 load, 1 create, 2 bind, 3 run, 4 done */
-} run_ctx;
-
-/* Loads b (and frees it), creates a session with `threads` threads
- * (0 = default), binds x as input "X" and runs. Returns the first failure. */
-static onnorm_status run_model(run_ctx *r, tb_model *b, int threads, onnorm_dtype dt, int rank,
-                               const int64_t *dims, const void *x)
-{
-    memset(r, 0, sizeof *r);
-    onnorm_status st = tb_load(b, &r->m, &r->e);
-    tb_free(b);
-    if (st) return st;
-    r->stage = 1;
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.num_threads = threads;
-    if ((st = onnorm_session_create(r->m, &o, &r->s, &r->e))) return st;
-    r->stage = 2;
-    if ((st = onnorm_session_bind_input(r->s, "X", dt, dims, rank, x, &r->e))) return st;
-    r->stage = 3;
-    if ((st = onnorm_session_run(r->s, &r->e))) return st;
-    r->stage = 4;
-    return ONNORM_OK;
-}
-
-static void run_free(run_ctx *r)
-{
-    onnorm_session_free(r->s);
-    onnorm_model_free(r->m);
-    r->s = NULL;
-    r->m = NULL;
-}
-
-/* Output `name` after a run; asserts its dtype and shape. */
-static const void *output(run_ctx *r, const char *name, onnorm_dtype dt, int rank,
-                          const int64_t *dims)
-{
-    onnorm_tensor t;
-    if (onnorm_session_output(r->s, name, &t, &r->e) != ONNORM_OK)
-        fail_msg("output '%s': %s", name, r->e.message);
-    assert_int_equal(t.dtype, dt);
-    assert_int_equal(t.rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t.dims[i], dims[i]);
-    assert_non_null(t.data);
-    return t.data;
-}
-
-/* tol_override 0: TOL32 / TOL64 by the element type of got. */
-static void expect_close_tol(const char *label, const char *what, const void *got, onnorm_dtype dt,
-                             const double *ref, int64_t n, double tol_override)
-{
-    const int f64 = dt == ONNORM_DOUBLE;
-    const double tol = tol_override > 0 ? tol_override : f64 ? TOL64 : TOL32;
-    int64_t at;
-    double err = rn_max_err(got, f64, ref, n, &at);
-    if (tol_override <= 0 && f64 && err > worst64) worst64 = err;
-    if (tol_override <= 0 && !f64 && err > worst32) worst32 = err;
-    if (!(err <= tol))
-        fail_msg("%s: %s[%lld] = %.17g, reference %.17g (error %.3g > %.3g)", label, what,
-                 (long long)at, rn_get(got, f64, at), ref[at], err, tol);
-}
-
-static void expect_close(const char *label, const char *what, const void *got, onnorm_dtype dt,
-                         const double *ref, int64_t n)
-{
-    expect_close_tol(label, what, got, dt, ref, n, 0.0);
-}
-
-/* A float32 or float64 copy of d. */
-static void *pack(onnorm_dtype dt, const double *d, int64_t n)
-{
-    size_t esz = dt == ONNORM_DOUBLE ? sizeof(double) : sizeof(float);
-    void *p = malloc((size_t)(n ? n : 1) * esz);
-    assert_non_null(p);
-    for (int64_t i = 0; i < n; i++) {
-        if (dt == ONNORM_DOUBLE)
-            ((double *)p)[i] = d[i];
-        else
-            ((float *)p)[i] = (float)d[i];
-    }
-    return p;
-}
-
-static double *dalloc(int64_t n)
-{
-    double *p = malloc((size_t)(n ? n : 1) * sizeof *p);
-    assert_non_null(p);
-    return p;
-}
 
 /* ---- one LayerNormalization node ------------------------------------------ */
 
@@ -187,19 +84,19 @@ static void ln_data_make(const ln_case *c, ln_data *d)
     d->blen = rn_prod(d->bdims, 0, d->brank);
     rn_rng r;
     rn_seed(&r, c->seed ? c->seed : 1717);
-    d->x = dalloc(d->numel), d->scale = dalloc(d->slen), d->bias = dalloc(d->blen);
+    d->x = nr_dalloc(d->numel), d->scale = nr_dalloc(d->slen), d->bias = nr_dalloc(d->blen);
     rn_fill_normal(&r, d->x, d->numel, 1.25, 3.0, !f64);
     rn_fill_uniform(&r, d->scale, d->slen, -2.0, 2.0, !f64);
     rn_fill_uniform(&r, d->bias, d->blen, -1.0, 1.0, !f64);
-    d->scale_full = dalloc(d->M), d->bias_full = dalloc(d->M);
+    d->scale_full = nr_dalloc(d->M), d->bias_full = nr_dalloc(d->M);
     /* (error cases use shapes that do not broadcast: no reference then) */
     if (fits(d->srank, d->sdims, d->nrank, nd))
         ref_broadcast(d->scale, d->srank, d->sdims, d->scale_full, d->nrank, nd);
     if (fits(d->brank, d->bdims, d->nrank, nd))
         ref_broadcast(d->bias, d->brank, d->bdims, d->bias_full, d->nrank, nd);
-    d->xb = pack(c->dt, d->x, d->numel);
-    d->sb = pack(c->dt, d->scale, d->slen);
-    d->bb = pack(c->dt, d->bias, d->blen);
+    d->xb = nr_pack(c->dt, d->x, d->numel);
+    d->sb = nr_pack(c->dt, d->scale, d->slen);
+    d->bb = nr_pack(c->dt, d->bias, d->blen);
 }
 
 static void ln_data_free(ln_data *d)
@@ -243,24 +140,24 @@ static void run_ln_case(const ln_case *c)
              c->rank, (long long)(c->set_axis ? c->axis : -1), c->bias ? "" : " (no B)");
     ln_data d;
     ln_data_make(c, &d);
-    run_ctx rc;
-    if (run_model(&rc, ln_model(c, &d), 0, c->dt, c->rank, c->dims, d.xb))
+    nr_run rc;
+    if (nr_run_model(&rc, ln_model(c, &d), 0, c->dt, c->rank, c->dims, d.xb))
         fail_msg("%s: %s", label, rc.e.message);
     const double eps = c->set_eps ? (double)c->eps : (double)1e-5f;
-    double *y = dalloc(d.numel), *mean = dalloc(d.rows), *inv = dalloc(d.rows);
+    double *y = nr_dalloc(d.numel), *mean = nr_dalloc(d.rows), *inv = nr_dalloc(d.rows);
     ref_layernorm(d.x, c->rank, c->dims, c->set_axis ? (int)c->axis : -1, d.scale_full,
                   c->bias == BIAS_GIVEN ? d.bias_full : NULL, eps, y, mean, inv);
-    expect_close(label, "Y", output(&rc, "Y", c->dt, c->rank, c->dims), c->dt, y, d.numel);
+    nr_expect_close(label, "Y", nr_output(&rc, "Y", c->dt, c->rank, c->dims), c->dt, y, d.numel);
     int64_t sdims[6];
     for (int i = 0; i < c->rank; i++) sdims[i] = i < d.axis ? c->dims[i] : 1;
     if (c->want & WANT_MEAN)
-        expect_close_tol(label, "Mean", output(&rc, "Mean", stash_dtype(c), c->rank, sdims),
+        nr_expect_close_tol(label, "Mean", nr_output(&rc, "Mean", stash_dtype(c), c->rank, sdims),
                          stash_dtype(c), mean, d.rows, c->stats_tol);
     if (c->want & WANT_INV)
-        expect_close_tol(label, "InvStdDev",
-                         output(&rc, "InvStdDev", stash_dtype(c), c->rank, sdims), stash_dtype(c),
+        nr_expect_close_tol(label, "InvStdDev",
+                         nr_output(&rc, "InvStdDev", stash_dtype(c), c->rank, sdims), stash_dtype(c),
                          inv, d.rows, c->stats_tol);
-    run_free(&rc);
+    nr_run_free(&rc);
     free(y), free(mean), free(inv);
     ln_data_free(&d);
 }
@@ -272,11 +169,11 @@ static onnorm_status ln_failure(const ln_case *c, int *stage)
     if (ok.set_axis && (ok.axis >= ok.rank || ok.axis < -ok.rank)) ok.axis = -1; /* for the data */
     ln_data d;
     ln_data_make(&ok, &d);
-    run_ctx rc;
-    onnorm_status st = run_model(&rc, ln_model(c, &d), 0, c->dt, c->rank, c->dims, d.xb);
+    nr_run rc;
+    onnorm_status st = nr_run_model(&rc, ln_model(c, &d), 0, c->dt, c->rank, c->dims, d.xb);
     if (st) assert_true(strlen(rc.e.message) > 0);
     *stage = rc.stage;
-    run_free(&rc);
+    nr_run_free(&rc);
     ln_data_free(&d);
     return st;
 }
@@ -364,7 +261,7 @@ static void ln_stash_type(void **state)
     for (int rank = 2; rank <= 4; rank++) {
         ln_case c = shaped(rank, -1, ONNORM_FLOAT);
         c.set_stash = 1, c.stash = 11;
-        c.stats_tol = TOL32;
+        c.stats_tol = NR_TOL32;
         run_ln_case(&c);
         c.want = WANT_INV;
         run_ln_case(&c);
@@ -384,7 +281,7 @@ static void ln_stash_type_double_statistics_precision(void **state)
         for (int64_t axis = 0; axis < rank; axis++) {
             ln_case c = shaped(rank, axis, ONNORM_FLOAT);
             c.set_stash = 1, c.stash = 11;
-            c.stats_tol = TOL64;
+            c.stats_tol = NR_TOL64;
             run_ln_case(&c);
         }
 }
@@ -496,7 +393,7 @@ static void ln_rerun_with_changing_shapes(void **state)
     rn_seed(&r, 4040);
     rn_fill_uniform(&r, scale, M, -2, 2, 1);
     rn_fill_uniform(&r, bias, M, -1, 1, 1);
-    float *sf = pack(ONNORM_FLOAT, scale, M), *bf = pack(ONNORM_FLOAT, bias, M);
+    float *sf = nr_pack(ONNORM_FLOAT, scale, M), *bf = nr_pack(ONNORM_FLOAT, bias, M);
     tb_model *b = tb_new(17);
     tb_input(b, "X", ONNORM_FLOAT, 3, (int64_t[]){-1, 3, 4});
     tb_init(b, "Scale", ONNORM_FLOAT, 2, (int64_t[]){3, 4}, sf);
@@ -507,7 +404,7 @@ static void ln_rerun_with_changing_shapes(void **state)
     tb_output(b, "Y", ONNORM_FLOAT);
     tb_output(b, "Mean", ONNORM_FLOAT);
     tb_output(b, "InvStdDev", ONNORM_FLOAT);
-    run_ctx rc;
+    nr_run rc;
     memset(&rc, 0, sizeof rc);
     assert_int_equal(tb_load(b, &rc.m, &rc.e), ONNORM_OK);
     tb_free(b);
@@ -515,23 +412,23 @@ static void ln_rerun_with_changing_shapes(void **state)
     static const int64_t batches[] = {2, 5, 1, 5, 7, 3};
     for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++) {
         const int64_t dims[3] = {batches[k], 3, 4}, numel = batches[k] * M;
-        double *x = dalloc(numel), *y = dalloc(numel);
-        double *mean = dalloc(batches[k]), *inv = dalloc(batches[k]);
+        double *x = nr_dalloc(numel), *y = nr_dalloc(numel);
+        double *mean = nr_dalloc(batches[k]), *inv = nr_dalloc(batches[k]);
         rn_fill_normal(&r, x, numel, (double)k - 2.0, 1.0 + (double)k, 1);
-        float *xf = pack(ONNORM_FLOAT, x, numel);
+        float *xf = nr_pack(ONNORM_FLOAT, x, numel);
         if (onnorm_session_bind_input(rc.s, "X", ONNORM_FLOAT, dims, 3, xf, &rc.e) ||
             onnorm_session_run(rc.s, &rc.e))
             fail_msg("batch %lld: %s", (long long)batches[k], rc.e.message);
         ref_layernorm(x, 3, dims, 1, scale, bias, (double)1e-5f, y, mean, inv);
         const int64_t sd[3] = {batches[k], 1, 1};
-        expect_close("rerun", "Y", output(&rc, "Y", ONNORM_FLOAT, 3, dims), ONNORM_FLOAT, y, numel);
-        expect_close("rerun", "Mean", output(&rc, "Mean", ONNORM_FLOAT, 3, sd), ONNORM_FLOAT, mean,
+        nr_expect_close("rerun", "Y", nr_output(&rc, "Y", ONNORM_FLOAT, 3, dims), ONNORM_FLOAT, y, numel);
+        nr_expect_close("rerun", "Mean", nr_output(&rc, "Mean", ONNORM_FLOAT, 3, sd), ONNORM_FLOAT, mean,
                      batches[k]);
-        expect_close("rerun", "InvStdDev", output(&rc, "InvStdDev", ONNORM_FLOAT, 3, sd),
+        nr_expect_close("rerun", "InvStdDev", nr_output(&rc, "InvStdDev", ONNORM_FLOAT, 3, sd),
                      ONNORM_FLOAT, inv, batches[k]);
         free(x), free(y), free(mean), free(inv), free(xf);
     }
-    run_free(&rc);
+    nr_run_free(&rc);
     free(sf), free(bf);
 }
 
@@ -553,7 +450,6 @@ int main(void)
         cmocka_unit_test(ln_rerun_with_changing_shapes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    if (getenv("ONNORM_TEST_VERBOSE"))
-        printf("largest error: float32 %.3g, float64 %.3g\n", worst32, worst64);
+    nr_report_worst();
     return rc;
 }

@@ -19,104 +19,8 @@
 #include <string.h>
 
 #include "builder.h"
+#include "normrun.h"
 #include "refnorm.h"
-
-/* |got - ref| <= TOL * (1 + |ref|). The brief's bounds were 1e-5 (float32)
- * and 1e-12 (float64); the kernels stay below 2e-7 and 3e-15, so both are
- * tightened with a 10x margin or more. */
-#define TOL32 2e-6
-#define TOL64 1e-13
-
-static double worst32, worst64; /* largest error seen, printed with ONNORM_TEST_VERBOSE */
-
-/* ---- harness -------------------------------------------------------------- */
-
-typedef struct run_ctx {
-    onnorm_model *m;
-    onnorm_session *s;
-    onnorm_error e;
-    int stage; /* where it stopped: 0 load, 1 create, 2 bind, 3 run, 4 done */
-} run_ctx;
-
-/* Loads b (and frees it), creates a session with `threads` threads
- * (0 = default), binds x as input "X" and runs. Returns the first failure. */
-static onnorm_status run_model(run_ctx *r, tb_model *b, int threads, onnorm_dtype dt, int rank,
-                               const int64_t *dims, const void *x)
-{
-    memset(r, 0, sizeof *r);
-    onnorm_status st = tb_load(b, &r->m, &r->e);
-    tb_free(b);
-    if (st) return st;
-    r->stage = 1;
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.num_threads = threads;
-    if ((st = onnorm_session_create(r->m, &o, &r->s, &r->e))) return st;
-    r->stage = 2;
-    if ((st = onnorm_session_bind_input(r->s, "X", dt, dims, rank, x, &r->e))) return st;
-    r->stage = 3;
-    if ((st = onnorm_session_run(r->s, &r->e))) return st;
-    r->stage = 4;
-    return ONNORM_OK;
-}
-
-static void run_free(run_ctx *r)
-{
-    onnorm_session_free(r->s);
-    onnorm_model_free(r->m);
-    r->s = NULL;
-    r->m = NULL;
-}
-
-/* Output `name` after a run; asserts its dtype and shape. */
-static const void *output(run_ctx *r, const char *name, onnorm_dtype dt, int rank,
-                          const int64_t *dims)
-{
-    onnorm_tensor t;
-    if (onnorm_session_output(r->s, name, &t, &r->e) != ONNORM_OK)
-        fail_msg("output '%s': %s", name, r->e.message);
-    assert_int_equal(t.dtype, dt);
-    assert_int_equal(t.rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t.dims[i], dims[i]);
-    assert_non_null(t.data);
-    return t.data;
-}
-
-static void expect_close(const char *label, const char *what, const void *got, onnorm_dtype dt,
-                         const double *ref, int64_t n)
-{
-    const int f64 = dt == ONNORM_DOUBLE;
-    const double tol = f64 ? TOL64 : TOL32;
-    int64_t at;
-    double err = rn_max_err(got, f64, ref, n, &at);
-    if (f64 && err > worst64) worst64 = err;
-    if (!f64 && err > worst32) worst32 = err;
-    if (!(err <= tol))
-        fail_msg("%s: %s[%lld] = %.17g, reference %.17g (error %.3g > %.3g)", label, what,
-                 (long long)at, rn_get(got, f64, at), ref[at], err, tol);
-}
-
-/* A float32 or float64 copy of d. */
-static void *pack(onnorm_dtype dt, const double *d, int64_t n)
-{
-    size_t esz = dt == ONNORM_DOUBLE ? sizeof(double) : sizeof(float);
-    void *p = malloc((size_t)(n ? n : 1) * esz);
-    assert_non_null(p);
-    for (int64_t i = 0; i < n; i++) {
-        if (dt == ONNORM_DOUBLE)
-            ((double *)p)[i] = d[i];
-        else
-            ((float *)p)[i] = (float)d[i];
-    }
-    return p;
-}
-
-static double *dalloc(int64_t n)
-{
-    double *p = malloc((size_t)(n ? n : 1) * sizeof *p);
-    assert_non_null(p);
-    return p;
-}
 
 /* ---- one float32 node, described by a table -------------------------------- */
 
@@ -156,7 +60,7 @@ static tb_model *spec_model(const node_spec *ns)
         ins[i + 1] = p->name;
         if (!p->name[0]) continue;
         int64_t n = rn_prod(p->dims, 0, p->rank);
-        void *buf = pack(ONNORM_FLOAT, p->data, n);
+        void *buf = nr_pack(ONNORM_FLOAT, p->data, n);
         tb_init(b, p->name, ONNORM_FLOAT, p->rank, p->dims, buf); /* copies */
         free(buf);
     }
@@ -172,9 +76,9 @@ static tb_model *spec_model(const node_spec *ns)
 }
 
 /* Runs the node on x (float32 copy of xd) with `threads` threads. */
-static void run_spec(run_ctx *rc, const node_spec *ns, const float *x, int threads)
+static void run_spec(nr_run *rc, const node_spec *ns, const float *x, int threads)
 {
-    if (run_model(rc, spec_model(ns), threads, ONNORM_FLOAT, ns->rank, ns->dims, x))
+    if (nr_run_model(rc, spec_model(ns), threads, ONNORM_FLOAT, ns->rank, ns->dims, x))
         fail_msg("%s-%d: %s", ns->op, ns->opset, rc->e.message);
 }
 
@@ -182,7 +86,7 @@ static double *normal_data(int64_t n, double mean, double std, uint64_t seed)
 {
     rn_rng r;
     rn_seed(&r, seed);
-    double *d = dalloc(n);
+    double *d = nr_dalloc(n);
     rn_fill_normal(&r, d, n, mean, std, 1);
     return d;
 }
@@ -191,7 +95,7 @@ static double *uniform_data(int64_t n, double lo, double hi, uint64_t seed)
 {
     rn_rng r;
     rn_seed(&r, seed);
-    double *d = dalloc(n);
+    double *d = nr_dalloc(n);
     rn_fill_uniform(&r, d, n, lo, hi, 1);
     return d;
 }
@@ -207,12 +111,12 @@ typedef struct check_opts {
     float *y_out;
 } check_opts;
 
-static void check_y(const char *label, run_ctx *rc, int rank, const int64_t *dims,
+static void check_y(const char *label, nr_run *rc, int rank, const int64_t *dims,
                     const double *ref, const check_opts *o)
 {
     const int64_t n = rn_prod(dims, 0, rank);
-    const float *y = output(rc, "Y", ONNORM_FLOAT, rank, dims);
-    expect_close(label, "Y", y, ONNORM_FLOAT, ref, n);
+    const float *y = nr_output(rc, "Y", ONNORM_FLOAT, rank, dims);
+    nr_expect_close(label, "Y", y, ONNORM_FLOAT, ref, n);
     if (o && o->constant)
         for (int64_t i = 0; i < n; i++)
             if (o->constant[i] && (double)y[i] != o->exact[i])
@@ -238,10 +142,10 @@ static void check_bn(const char *label, int rank, const int64_t *dims, const dou
                     .n_out = training ? 3 : 1,
                     .outs = {"Y", "running_mean", "running_var"}};
     memcpy(ns.dims, dims, (size_t)rank * sizeof *dims);
-    float *xf = pack(ONNORM_FLOAT, x, n);
-    run_ctx rc;
+    float *xf = nr_pack(ONNORM_FLOAT, x, n);
+    nr_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
-    double *y = dalloc(n), *rm = dalloc(C), *rv = dalloc(C), *bm = dalloc(C), *bv = dalloc(C);
+    double *y = nr_dalloc(n), *rm = nr_dalloc(C), *rv = nr_dalloc(C), *bm = nr_dalloc(C), *bv = nr_dalloc(C);
     if (training)
         ref_bn_train(x, rank, dims, scale, bias, mean, var, (double)1e-5f, (double)momentum, y,
                      rm, rv, bm, bv);
@@ -250,19 +154,19 @@ static void check_bn(const char *label, int rank, const int64_t *dims, const dou
     double *exact = NULL;
     check_opts oo = o ? *o : (check_opts){0};
     if (oo.constant) { /* the bias of each element's channel */
-        exact = dalloc(n);
+        exact = nr_dalloc(n);
         const int64_t S = rn_prod(dims, 2, rank);
         for (int64_t i = 0; i < n; i++) exact[i] = bias[(i / S) % C];
         oo.exact = exact;
     }
     check_y(label, &rc, rank, dims, y, &oo);
     if (training) {
-        expect_close(label, "running_mean", output(&rc, "running_mean", ONNORM_FLOAT, 1, &C),
+        nr_expect_close(label, "running_mean", nr_output(&rc, "running_mean", ONNORM_FLOAT, 1, &C),
                      ONNORM_FLOAT, rm, C);
-        expect_close(label, "running_var", output(&rc, "running_var", ONNORM_FLOAT, 1, &C),
+        nr_expect_close(label, "running_var", nr_output(&rc, "running_var", ONNORM_FLOAT, 1, &C),
                      ONNORM_FLOAT, rv, C);
     }
-    run_free(&rc);
+    nr_run_free(&rc);
     free(scale), free(bias), free(mean), free(var), free(xf), free(exact);
     free(y), free(rm), free(rv), free(bm), free(bv);
 }
@@ -276,21 +180,21 @@ static void check_in(const char *label, int rank, const int64_t *dims, const dou
                     .params = {{"scale", 1, {C}, scale}, {"B", 1, {C}, bias}},
                     .n_out = 1, .outs = {"Y"}};
     memcpy(ns.dims, dims, (size_t)rank * sizeof *dims);
-    float *xf = pack(ONNORM_FLOAT, x, n);
-    run_ctx rc;
+    float *xf = nr_pack(ONNORM_FLOAT, x, n);
+    nr_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
-    double *y = dalloc(n);
+    double *y = nr_dalloc(n);
     ref_instancenorm(x, rank, dims, scale, bias, (double)1e-5f, y);
     double *exact = NULL;
     check_opts oo = o ? *o : (check_opts){0};
     if (oo.constant) {
-        exact = dalloc(n);
+        exact = nr_dalloc(n);
         const int64_t S = rn_prod(dims, 2, rank);
         for (int64_t i = 0; i < n; i++) exact[i] = bias[(i / S) % C];
         oo.exact = exact;
     }
     check_y(label, &rc, rank, dims, y, &oo);
-    run_free(&rc);
+    nr_run_free(&rc);
     free(scale), free(bias), free(xf), free(y), free(exact);
 }
 
@@ -309,27 +213,27 @@ static void check_ln(const char *label, int rank, const int64_t *dims, int axis,
     ns.params[1] = (param){"B", rank - a, {0}, bias};
     memcpy(ns.params[0].dims, dims + a, (size_t)(rank - a) * sizeof *dims);
     memcpy(ns.params[1].dims, dims + a, (size_t)(rank - a) * sizeof *dims);
-    float *xf = pack(ONNORM_FLOAT, x, n);
-    run_ctx rc;
+    float *xf = nr_pack(ONNORM_FLOAT, x, n);
+    nr_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
-    double *y = dalloc(n), *mean = dalloc(rows), *inv = dalloc(rows);
+    double *y = nr_dalloc(n), *mean = nr_dalloc(rows), *inv = nr_dalloc(rows);
     ref_layernorm(x, rank, dims, axis, scale, with_bias ? bias : NULL, (double)1e-5f, y, mean,
                   inv);
     double *exact = NULL;
     check_opts oo = o ? *o : (check_opts){0};
     if (oo.constant) {
-        exact = dalloc(n);
+        exact = nr_dalloc(n);
         for (int64_t i = 0; i < n; i++) exact[i] = with_bias ? bias[i % M] : 0.0;
         oo.exact = exact;
     }
     check_y(label, &rc, rank, dims, y, &oo);
     int64_t sd[6];
     for (int i = 0; i < rank; i++) sd[i] = i < a ? dims[i] : 1;
-    expect_close(label, "Mean", output(&rc, "Mean", ONNORM_FLOAT, rank, sd), ONNORM_FLOAT, mean,
+    nr_expect_close(label, "Mean", nr_output(&rc, "Mean", ONNORM_FLOAT, rank, sd), ONNORM_FLOAT, mean,
                  rows);
-    expect_close(label, "InvStdDev", output(&rc, "InvStdDev", ONNORM_FLOAT, rank, sd),
+    nr_expect_close(label, "InvStdDev", nr_output(&rc, "InvStdDev", ONNORM_FLOAT, rank, sd),
                  ONNORM_FLOAT, inv, rows);
-    run_free(&rc);
+    nr_run_free(&rc);
     free(scale), free(bias), free(xf), free(y), free(mean), free(inv), free(exact);
 }
 
@@ -344,15 +248,15 @@ static void check_gn(const char *label, int opset, int rank, const int64_t *dims
                     .n_attrs = 1, .attrs = {{"num_groups", 0, (double)groups}},
                     .n_out = 1, .outs = {"Y"}};
     memcpy(ns.dims, dims, (size_t)rank * sizeof *dims);
-    float *xf = pack(ONNORM_FLOAT, x, n);
-    run_ctx rc;
+    float *xf = nr_pack(ONNORM_FLOAT, x, n);
+    nr_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
-    double *y = dalloc(n);
+    double *y = nr_dalloc(n);
     ref_groupnorm(x, rank, dims, groups, opset, scale, bias, (double)1e-5f, y);
     double *exact = NULL;
     check_opts oo = o ? *o : (check_opts){0};
     if (oo.constant) {
-        exact = dalloc(n);
+        exact = nr_dalloc(n);
         const int64_t S = rn_prod(dims, 2, rank), per = C / groups;
         for (int64_t i = 0; i < n; i++) {
             int64_t c = (i / S) % C;
@@ -361,7 +265,7 @@ static void check_gn(const char *label, int opset, int rank, const int64_t *dims
         oo.exact = exact;
     }
     check_y(label, &rc, rank, dims, y, &oo);
-    run_free(&rc);
+    nr_run_free(&rc);
     free(scale), free(bias), free(xf), free(y), free(exact);
 }
 
@@ -554,7 +458,6 @@ int main(void)
         cmocka_unit_test(parallel_large_tensor),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    if (getenv("ONNORM_TEST_VERBOSE"))
-        printf("largest error: float32 %.3g, float64 %.3g\n", worst32, worst64);
+    nr_report_worst();
     return rc;
 }
