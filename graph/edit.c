@@ -289,20 +289,8 @@ onnorm_status onn_graph_rebuild(onn_graph *g, onnorm_error *err)
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].op_type) g->nodes[kept++] = g->nodes[i];
     g->n_nodes = kept;
-    bool *used = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *used);
-    if (!used) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_in; k++)
-            if (g->nodes[i].in[k] >= 0) used[g->nodes[i].in[k]] = true;
-    for (int v = 0; v < g->n_values; v++) {
-        onn_value *val = &g->values[v];
-        if (val->init && !used[v] && !val->is_output && !val->is_input) {
-            if (!val->init_borrowed) onn_tensor_free(val->init);
-            val->init = NULL;
-        }
-    }
-    free(used);
-    return onn_graph_finalize(g, false, err);
+    onnorm_status st = onn_graph_drop_unused_constants(g, err);
+    return st ? st : onn_graph_finalize(g, false, err);
 }
 
 /* Small values computed while inferring (Shape -> Gather -> Concat chains),

@@ -78,7 +78,12 @@ onnorm_status onn_graph_fold_constants(onn_graph *g, onnorm_error *err)
         }
     }
     g->n_nodes = kept;
-    /* Drop constants nobody reads any more. */
+    onnorm_status st = onn_graph_drop_unused_constants(g, err);
+    return st ? st : onn_graph_relink(g, err);
+}
+
+onnorm_status onn_graph_drop_unused_constants(onn_graph *g, onnorm_error *err)
+{
     bool *used = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *used);
     if (!used) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     for (int i = 0; i < g->n_nodes; i++)
@@ -92,5 +97,5 @@ onnorm_status onn_graph_fold_constants(onn_graph *g, onnorm_error *err)
         }
     }
     free(used);
-    return onn_graph_relink(g, err);
+    return ONNORM_OK;
 }

@@ -146,6 +146,9 @@ onnorm_status onn_graph_finalize(onn_graph *g, bool allow_unsupported, onnorm_er
 /* Runs every node whose inputs are all constants once, at load, and drops
  * constants that nothing reads any more (graph/fold.c). */
 onnorm_status onn_graph_fold_constants(onn_graph *g, onnorm_error *err);
+/* Frees constants that no node reads and that are not graph inputs or
+ * outputs (borrowed ones are only forgotten). */
+onnorm_status onn_graph_drop_unused_constants(onn_graph *g, onnorm_error *err);
 /* Recomputes value producers after nodes were removed or reordered. */
 onnorm_status onn_graph_relink(onn_graph *g, onnorm_error *err);
 /* Frees what a node owns (not the node itself). */

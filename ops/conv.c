@@ -69,12 +69,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, conv_cfg *cfg)
     if ((st = onn_win_read(ctx, x->rank - 2, w->dims + 2, true, &a)) ||
         (st = onn_geom_forward(ctx, &a, x->dims + 2, false, &cfg->g)))
         return st;
-    if (!onn_blas_fits(cfg->cg) || !onn_blas_fits(cfg->g.kernel_size) ||
-        !onn_blas_fits(cfg->cg * cfg->g.kernel_size) || !onn_blas_fits(cfg->mg) ||
-        !onn_blas_fits(cfg->g.grid_size))
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "the per-group matrix product exceeds the BLAS size range");
-    return ONNORM_OK;
+    return onn_check_window_gemm(ctx, cfg->cg, cfg->g.kernel_size, cfg->mg, cfg->g.grid_size);
 }
 
 static onnorm_status conv_infer(onn_kctx *ctx)
@@ -88,19 +83,6 @@ static onnorm_status conv_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-/* Every output plane starts as its channel's bias (or zero). */
-static void fill_bias(onn_kctx *ctx, const conv_cfg *cfg, float *y)
-{
-    const float *b = ctx->n_in > 2 && ctx->in[2] ? ctx->in[2]->data : NULL;
-    const int64_t planes = cfg->n * cfg->m, size = cfg->g.grid_size;
-    const int nt = onn_threads_for(ctx, planes * size, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        float v = b ? b[p % cfg->m] : 0.0f;
-        for (int64_t i = 0; i < size; i++)
-            y[p * size + i] = v;
-    }
-}
 
 /* One row of col: input plane x seen at kernel offset k by every output
  * position, zero where that falls in the padding. */
@@ -253,7 +235,7 @@ static onnorm_status conv_run(onn_kctx *ctx)
     if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
     const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
     float *y = ctx->out[0]->data;
-    fill_bias(ctx, &cfg, y);
+    onn_fill_bias(ctx, cfg.n, cfg.m, cfg.g.grid_size, y);
     if (cfg.cg == 1 && cfg.group > 1) {
         run_depthwise(ctx, &cfg, x, w, y);
         return ONNORM_OK;

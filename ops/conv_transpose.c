@@ -161,12 +161,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, convt_cfg *cfg)
         return st;
     if (ctx->n_in > 2 && ctx->in[2] && (st = onn_check_param(ctx, 2, "B", cfg->m, ONNORM_FLOAT)))
         return st;
-    if (!onn_blas_fits(cfg->mg) || !onn_blas_fits(cfg->g.kernel_size) ||
-        !onn_blas_fits(cfg->mg * cfg->g.kernel_size) || !onn_blas_fits(cfg->cg) ||
-        !onn_blas_fits(cfg->g.grid_size))
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "the per-group matrix product exceeds the BLAS size range");
-    return ONNORM_OK;
+    return onn_check_window_gemm(ctx, cfg->mg, cfg->g.kernel_size, cfg->cg, cfg->g.grid_size);
 }
 
 static onnorm_status convt_infer(onn_kctx *ctx)
@@ -180,18 +175,6 @@ static onnorm_status convt_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-static void fill_bias(onn_kctx *ctx, const convt_cfg *cfg, float *y)
-{
-    const float *b = ctx->n_in > 2 && ctx->in[2] ? ctx->in[2]->data : NULL;
-    const int64_t planes = cfg->n * cfg->m, size = cfg->g.sampled_size;
-    const int nt = onn_threads_for(ctx, planes * size, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        float v = b ? b[p % cfg->m] : 0.0f;
-        for (int64_t i = 0; i < size; i++)
-            y[p * size + i] = v;
-    }
-}
 
 /* Adds the K rows of col that belong to one output channel into its plane. */
 static void col2im_channel(const onn_geom *g, const float *col, float *y)
@@ -219,7 +202,7 @@ static onnorm_status convt_run(onn_kctx *ctx)
     const onn_geom *g = &cfg.g;
     const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
     float *y = ctx->out[0]->data;
-    fill_bias(ctx, &cfg, y);
+    onn_fill_bias(ctx, cfg.n, cfg.m, cfg.g.sampled_size, y);
     const int64_t rows = cfg.mg * g->kernel_size, isz = g->grid_size;
     size_t n_col, bytes;
     if (!onn_mul_size((size_t)rows, (size_t)isz, &n_col) ||

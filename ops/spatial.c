@@ -1,5 +1,6 @@
 /* Sliding-window attributes and geometry (see spatial.h). */
 #include "ops/spatial.h"
+#include "ops/blas.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -196,4 +197,26 @@ bool onn_geom_finish(onn_geom *g)
     g->line_len = g->grid[g->nsp - 1];
     g->n_lines = g->line_len ? g->grid_size / g->line_len : 0;
     return true;
+}
+
+void onn_fill_bias(onn_kctx *ctx, int64_t n, int64_t m, int64_t size, float *y)
+{
+    const float *b = ctx->n_in > 2 && ctx->in[2] ? ctx->in[2]->data : NULL;
+    const int64_t planes = n * m;
+    const int nt = onn_threads_for(ctx, planes * size, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        float v = b ? b[p % m] : 0.0f;
+        for (int64_t i = 0; i < size; i++)
+            y[p * size + i] = v;
+    }
+}
+
+onnorm_status onn_check_window_gemm(onn_kctx *ctx, int64_t a, int64_t k, int64_t b, int64_t grid)
+{
+    if (!onn_blas_fits(a) || !onn_blas_fits(k) || !onn_blas_fits(a * k) || !onn_blas_fits(b) ||
+        !onn_blas_fits(grid))
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                         "the per-group matrix product exceeds the BLAS size range");
+    return ONNORM_OK;
 }

@@ -100,6 +100,14 @@ typedef struct onn_lines {
     int64_t coord[ONN_MAX_SPATIAL]; /* grid coordinates of the line (outer axes) */
 } onn_lines;
 
+/* Y [n, m, size...]: every plane starts as its channel's bias (input 2 of
+ * Conv and ConvTranspose) or 0, so the products accumulate onto it. */
+void onn_fill_bias(onn_kctx *ctx, int64_t n, int64_t m, int64_t size, float *y);
+/* The per-group products of Conv (a = input channels per group, b = output
+ * channels) and ConvTranspose (swapped) fit BLAS's int sizes: a, k, a * k,
+ * b and the grid; else an unsupported error. */
+onnorm_status onn_check_window_gemm(onn_kctx *ctx, int64_t a, int64_t k, int64_t b, int64_t grid);
+
 /* The iterator is inline: it runs once per line, and lines can be short. */
 static inline int64_t onn_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
