@@ -128,8 +128,8 @@ static void im2col_row_2d(const onn_geom *g, const float *x, int64_t k, float *d
         }
         const float *src = x + ih * W + iw0;
         for (int64_t j = 0; j < lo; j++) dst[j] = 0.0f;
-        if (sw == 1)
-            for (int64_t j = lo; j < hi; j++) dst[j] = src[j];
+        if (sw == 1 && hi > lo)
+            memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
         else
             for (int64_t j = lo; j < hi; j++) dst[j] = src[j * sw];
         for (int64_t j = hi; j < OW; j++) dst[j] = 0.0f;
@@ -164,10 +164,79 @@ static bool is_pointwise(const onn_geom *g)
     return true;
 }
 
+/* 2-D, stride 1, dilation 1, a kernel larger than 1x1: im2col's copies
+ * would cost more than the products at the small sizes exported networks
+ * use. Instead X is copied once into a zero-bordered plane Xp [C, Hp, Wp],
+ * and for each kernel offset (kh, kw) the matrix "Xp shifted by kh rows and
+ * kw columns" is a plain strided view of Xp with leading dimension Hp*Wp.
+ * Its product with W's [M, C] slice for that offset accumulates into
+ * Yp [M, OH * Wp]; the columns ow >= OW of every row are junk (they wrap
+ * into the next row) and are dropped when Yp is added onto Y. */
+/* Up to this many output positions the shifted products beat im2col at any
+ * thread count; beyond it they still win on one thread, while im2col's one
+ * large product parallelizes better (measured on 64-channel 3x3 convs). */
+#define ONN_SHIFT_GEMM_MAX_GRID 1024
+
+static bool shift_gemm_fits(const onn_geom *g, int threads)
+{
+    if (g->nsp != 2 || g->stride[0] != 1 || g->stride[1] != 1 || g->dilation[0] != 1 ||
+        g->dilation[1] != 1 || g->kernel_size < 2 || g->pad_lo[0] < 0 || g->pad_lo[1] < 0 ||
+        g->pad_hi[0] < 0 || g->pad_hi[1] < 0)
+        return false;
+    const int64_t wp = g->sampled[1] + g->pad_lo[1] + g->pad_hi[1];
+    const int64_t hp = g->sampled[0] + g->pad_lo[0] + g->pad_hi[0];
+    return (g->grid_size <= ONN_SHIFT_GEMM_MAX_GRID || threads == 1) && onn_blas_fits(hp * wp) &&
+           onn_blas_fits(g->grid[0] * wp);
+}
+
+static onnorm_status run_shift_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x,
+                                    const float *w, float *y)
+{
+    const onn_geom *g = &cfg->g;
+    const int64_t H = g->sampled[0], W = g->sampled[1], OH = g->grid[0], OW = g->grid[1];
+    const int64_t KH = g->kernel[0], KW = g->kernel[1], K = KH * KW;
+    const int64_t Hp = H + g->pad_lo[0] + g->pad_hi[0], Wp = W + g->pad_lo[1] + g->pad_hi[1];
+    const int64_t cg = cfg->cg, mg = cfg->mg, plane = Hp * Wp, ncols = OH * Wp;
+    /* KW - 1 floats of slack: the last channel's junk columns read past it. */
+    size_t n_xp = (size_t)(cg * plane + KW), n_yp = (size_t)(mg * ncols), n_wk = (size_t)(mg * cg);
+    float *xp = calloc(n_xp, sizeof *xp), *yp = malloc(n_yp * sizeof *yp);
+    float *wk = malloc(n_wk * (size_t)K * sizeof *wk);
+    if (!xp || !yp || !wk) {
+        free(xp), free(yp), free(wk);
+        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory for the convolution buffers");
+    }
+    for (int64_t gi = 0; gi < cfg->group; gi++) {
+        /* W [mg, cg, K] of this group as K contiguous [mg, cg] matrices. */
+        const float *wg = w + gi * mg * cg * K;
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t i = 0; i < mg * cg; i++) wk[k * mg * cg + i] = wg[i * K + k];
+        for (int64_t n = 0; n < cfg->n; n++) {
+            const float *xg = x + (n * cfg->c + gi * cg) * g->sampled_size;
+            for (int64_t c = 0; c < cg; c++)
+                for (int64_t h = 0; h < H; h++)
+                    memcpy(xp + c * plane + (h + g->pad_lo[0]) * Wp + g->pad_lo[1],
+                           xg + (c * H + h) * W, (size_t)W * sizeof *xp);
+            for (int64_t k = 0; k < K; k++)
+                onn_sgemm(ctx->num_threads, false, false, mg, ncols, cg, 1.0f, wk + k * mg * cg, cg,
+                          xp + (k / KW) * Wp + k % KW, plane, k ? 1.0f : 0.0f, yp, ncols);
+            float *yg = y + (n * cfg->m + gi * mg) * OH * OW;
+            for (int64_t m = 0; m < mg; m++)
+                for (int64_t oh = 0; oh < OH; oh++) {
+                    float *dst = yg + (m * OH + oh) * OW;
+                    const float *src = yp + m * ncols + oh * Wp;
+                    for (int64_t ow = 0; ow < OW; ow++) dst[ow] += src[ow];
+                }
+        }
+    }
+    free(xp), free(yp), free(wk);
+    return ONNORM_OK;
+}
+
 static onnorm_status run_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w,
                               float *y)
 {
     const onn_geom *g = &cfg->g;
+    if (shift_gemm_fits(g, ctx->num_threads)) return run_shift_gemm(ctx, cfg, x, w, y);
     const int64_t rows = cfg->cg * g->kernel_size, osz = g->grid_size;
     const bool direct = is_pointwise(g);
     size_t n_col = 0, bytes = 0;
