@@ -305,6 +305,42 @@ static void to_column_major(const pool_cfg *cfg, int64_t *idx, int64_t n)
     }
 }
 
+/* The common MaxPool: float32, 2-D, no dilation, no Indices output. One
+ * pass over the output with each window's clipped bounds computed directly:
+ * on the small planes of exported networks the general line walker above
+ * spent more on bookkeeping than on comparisons. NaN propagates (a NaN in
+ * a window makes its maximum NaN), as the general path does. */
+static bool maxpool2d_fits(const pool_cfg *cfg, const onnorm_tensor *x, bool indices)
+{
+    const onn_geom *g = &cfg->g;
+    return cfg->kind == POOL_MAX && !indices && x->dtype == ONNORM_FLOAT && g->nsp == 2 &&
+           g->dilation[0] == 1 && g->dilation[1] == 1;
+}
+
+static void maxpool2d_plane(const onn_geom *g, const float *x, float *y)
+{
+    const int64_t H = g->sampled[0], W = g->sampled[1];
+    for (int64_t oh = 0; oh < g->grid[0]; oh++) {
+        int64_t h0 = oh * g->stride[0] - g->pad_lo[0], h1 = h0 + g->kernel[0];
+        h0 = h0 < 0 ? 0 : h0, h1 = h1 > H ? H : h1;
+        for (int64_t ow = 0; ow < g->grid[1]; ow++) {
+            int64_t w0 = ow * g->stride[1] - g->pad_lo[1], w1 = w0 + g->kernel[1];
+            w0 = w0 < 0 ? 0 : w0, w1 = w1 > W ? W : w1;
+            /* NaN is tracked apart so that the max itself stays a plain
+             * compare-select (maxss), off the NaN test's dependency chain. */
+            float m = -INFINITY;
+            bool nan = false;
+            for (int64_t h = h0; h < h1; h++)
+                for (int64_t w = w0; w < w1; w++) {
+                    float v = x[h * W + w];
+                    m = v > m ? v : m;
+                    nan |= v != v;
+                }
+            y[oh * g->grid[1] + ow] = nan ? NAN : m;
+        }
+    }
+}
+
 static onnorm_status pool_run(onn_kctx *ctx)
 {
     pool_cfg cfg;
@@ -320,6 +356,13 @@ static onnorm_status pool_run(onn_kctx *ctx)
         return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
     const onn_geom *g = &cfg.g;
     const int nt = onn_threads_for(ctx, cfg.planes * g->grid_size * g->kernel_size, cfg.planes);
+    if (maxpool2d_fits(&cfg, x, idx != NULL)) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t p = 0; p < cfg.planes; p++)
+            maxpool2d_plane(g, (const float *)x->data + p * g->sampled_size,
+                            (float *)y + p * g->grid_size);
+        return ONNORM_OK;
+    }
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t p = 0; p < cfg.planes; p++) {
         pool_plane(&cfg, x->data, y, idx, esz, p);
