@@ -1,8 +1,9 @@
 /*
  * Sessions: bind inputs, plan, run.
  *
- * Planning happens on the first run and again whenever a bound input's type
- * or shape changes. It walks the nodes in topological order and
+ * Planning happens when the session is created, if every input is declared
+ * with a fixed shape, and otherwise on the first run; it happens again
+ * whenever a bound input's type or shape changes. It walks the nodes in topological order and
  *   1. infers every output's type and shape;
  *   2. evaluates right away any node whose inputs are all known without the
  *      caller's data (constants, and values computed from constants and input
@@ -66,6 +67,9 @@ struct onnorm_session {
     onnorm_tensor **in, **out; /* scratch for kernel calls */
 };
 
+static onnorm_status plan(onnorm_session *s, onnorm_error *err);
+static void plan_declared(onnorm_session *s);
+
 void onnorm_session_options_init(onnorm_session_options *o)
 {
     if (!o) return;
@@ -121,6 +125,7 @@ onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_
         onnorm_session_free(s);
         return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     }
+    plan_declared(s);
     *out = s;
     return ONNORM_OK;
 }
@@ -133,6 +138,32 @@ static void release_statics(onnorm_session *s)
         s->slots[v].own = NULL;
     }
     s->static_bytes = 0;
+}
+
+/* Plans ahead from the declared input shapes when they are all fixed, so
+ * the first run does not pay for it. A failure here is not reported: the
+ * same plan runs again, with the caller's actual shapes, at the first run. */
+static void plan_declared(onnorm_session *s)
+{
+    const onn_graph *g = graph_of(s);
+    for (int i = 0; i < g->n_feeds; i++) {
+        const onn_value *v = &g->values[g->feeds[i]];
+        if (v->rank < 0 || v->dtype == ONNORM_UNDEFINED) return;
+        for (int d = 0; d < v->rank; d++)
+            if (v->dims[d] < 0) return;
+    }
+    for (int i = 0; i < g->n_feeds; i++) {
+        const onn_value *v = &g->values[g->feeds[i]];
+        slot *sl = &s->slots[g->feeds[i]];
+        sl->kind = SLOT_INPUT;
+        sl->bound = NULL;
+        sl->t.dtype = v->dtype;
+        sl->t.rank = v->rank;
+        for (int d = 0; d < v->rank; d++) sl->t.dims[d] = v->dims[d];
+        sl->t.name = v->name;
+    }
+    s->needs_values = false;
+    if (plan(s, NULL) != ONNORM_OK) s->planned = false;
 }
 
 void onnorm_session_free(onnorm_session *s)
@@ -418,7 +449,7 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err)
     const onn_graph *g = graph_of(s);
     s->has_run = false;
     for (int i = 0; i < g->n_feeds; i++)
-        if (s->slots[g->feeds[i]].kind != SLOT_INPUT)
+        if (s->slots[g->feeds[i]].kind != SLOT_INPUT || !s->slots[g->feeds[i]].bound)
             return onn_fail(err, ONNORM_ERR_INVALID, "%s: input '%s' is not bound", g->source,
                             g->values[g->feeds[i]].name);
     if (!s->planned || s->eager) {
