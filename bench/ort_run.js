@@ -39,22 +39,29 @@ async function main() {
   }
   const opts = { graphOptimizationLevel: level };
   if (threads > 0) { opts.intraOpNumThreads = threads; opts.interOpNumThreads = 1; }
-  for (const model of models) {
-    const session = await ort.InferenceSession.create(model, opts);
-    let out = await session.run(feeds);
-    const times = [];
-    for (let r = 0; r < repeat; r++) {
+  /* All sessions first, then the runs interleaved (one of each model per
+   * round), so that a slow spell on this shared machine hits every model
+   * alike instead of skewing t(K) - t(1). */
+  const sessions = [];
+  for (const model of models) sessions.push(await ort.InferenceSession.create(model, opts));
+  const times = sessions.map(() => []);
+  const outs = [];
+  for (const s of sessions) outs.push(await s.run(feeds));
+  for (let r = 0; r < repeat; r++)
+    for (let i = 0; i < sessions.length; i++) {
       const t0 = process.hrtime.bigint();
-      out = await session.run(feeds);
-      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      outs[i] = await sessions[i].run(feeds);
+      times[i].push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
-    times.sort((a, b) => a - b);
-    const first = out[session.outputNames[0]];
+  for (let i = 0; i < sessions.length; i++) {
+    const t = times[i].sort((a, b) => a - b);
+    const first = outs[i][sessions[i].outputNames[0]];
     let sum = 0;
     for (const v of first.data) sum += v;
-    console.log(JSON.stringify({ model, threads, median_ms: times[times.length >> 1], min_ms: times[0],
-      output: session.outputNames[0], mean: sum / first.data.length, runs: repeat }));
-    await session.release();
+    console.log(JSON.stringify({ model: models[i], threads, median_ms: t[t.length >> 1], min_ms: t[0],
+      output: sessions[i].outputNames[0], mean: sum / first.data.length, runs: repeat }));
+    await sessions[i].release();
   }
 }
+
 main().catch((e) => { console.error(e.message || e); process.exit(1); });

@@ -16,7 +16,7 @@ def main():
             t[key]["floor"] = r["floor_ms"]
             t[key]["bytes"] = r["bytes"]
         else:
-            kk = r.get("k") or (1 if r["model"].endswith("_k1.onnx") else k)
+            kk = 1 if r["model"].endswith("_k1.onnx") else k
             t[key][(r["runtime"], kk)] = r["median_ms"]
     print("| case | threads | onnorm ms/node | GB/s | x copy floor | ORT ms/node | onnorm vs ORT |")
     print("|---|---|---|---|---|---|---|")

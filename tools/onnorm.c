@@ -19,7 +19,7 @@ static void usage(FILE *f)
             "  onnorm run MODEL [--input NAME=FILE.pb ...] [--output-dir DIR]\n"
             "                   [--threads N] [--repeat R]\n"
             "  onnorm test DIR... [--rtol R] [--atol A]\n"
-            "  onnorm bench MODEL [--threads N] [--iters N] [--opt-level N]\n"
+            "  onnorm bench MODEL... [--threads N] [--iters N] [--opt-level N]\n"
             "  onnorm info MODEL\n"
             "  onnorm ops [--all]\n"
             "  onnorm optimize MODEL -o OUT.onnx [--disable PASS,...]\n");
@@ -324,11 +324,53 @@ done:
 }
 
 /* `onnorm bench`: every input filled deterministically, one warm-up run,
- * then --iters timed runs; one JSON line with the median and min. */
+ * then --iters timed runs; one JSON line per model with the median and min.
+ * Several models run interleaved, one run of each per round, so that a slow
+ * spell on a shared machine hits them alike (bench/run.sh subtracts a
+ * one-node model's time from a K-node model's). */
+#define BENCH_MAX_MODELS 16
+
+typedef struct bench_item {
+    const char *path;
+    onnorm_model *m;
+    onnorm_session *s;
+    onnorm_tensor *inputs[64];
+    int n_inputs;
+    double *times;
+} bench_item;
+
+static void bench_item_free(bench_item *b)
+{
+    free(b->times);
+    for (int i = 0; i < b->n_inputs; i++) onnorm_tensor_free(b->inputs[i]);
+    onnorm_session_free(b->s);
+    onnorm_model_free(b->m);
+}
+
+static int bench_prepare(bench_item *b, const onnorm_session_options *o, int iters, onnorm_error *e)
+{
+    if (onnorm_model_load_file(b->path, 0, &b->m, e) || onnorm_session_create(b->m, o, &b->s, e))
+        return -1;
+    for (int i = 0; i < onnorm_model_input_count(b->m) && i < 64; i++) {
+        onnorm_tensor *t = fill_input(b->m, i, e);
+        if (!t) return -1;
+        b->inputs[b->n_inputs++] = t;
+        if (onnorm_session_bind_input(b->s, onnorm_model_input_name(b->m, i), t->dtype, t->dims,
+                                      t->rank, t->data, e))
+            return -1;
+    }
+    if (!(b->times = malloc((size_t)iters * sizeof *b->times))) {
+        snprintf(e->message, sizeof e->message, "out of memory");
+        return -1;
+    }
+    return onnorm_session_run(b->s, e) ? -1 : 0; /* the warm-up run */
+}
+
 static int cmd_bench(int argc, char **argv)
 {
-    const char *model = NULL;
-    int threads = 0, iters = 50, opt = 1;
+    bench_item items[BENCH_MAX_MODELS];
+    int n = 0, threads = 0, iters = 50, opt = 1, rc = 1;
+    memset(items, 0, sizeof items);
     for (int i = 0; i < argc; i++) {
         int *dst = !strcmp(argv[i], "--threads") ? &threads
                    : !strcmp(argv[i], "--iters")   ? &iters
@@ -336,62 +378,48 @@ static int cmd_bench(int argc, char **argv)
                                                      : NULL;
         if (dst && i + 1 < argc) {
             char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 0 || n > 1000000) {
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 0 || v > 1000000) {
                 fprintf(stderr, "onnorm bench: bad number '%s'\n", argv[i]);
                 return 2;
             }
-            *dst = (int)n;
-        } else if (argv[i][0] == '-' || model) {
+            *dst = (int)v;
+        } else if (argv[i][0] == '-' || n == BENCH_MAX_MODELS) {
             fprintf(stderr, "onnorm bench: unexpected argument '%s'\n", argv[i]);
             return 2;
         } else {
-            model = argv[i];
+            items[n++].path = argv[i];
         }
     }
-    if (!model || iters < 1) {
+    if (n == 0 || iters < 1) {
         usage(stderr);
         return 2;
     }
     onnorm_error e;
-    onnorm_model *m = NULL;
-    onnorm_session *s = NULL;
-    onnorm_tensor *owned[64] = {0};
-    int n_owned = 0, rc = 1;
-    double *times = NULL;
     onnorm_session_options o;
     onnorm_session_options_init(&o);
     o.num_threads = threads;
     o.optimization_level = opt;
-    if (onnorm_model_load_file(model, 0, &m, &e) || onnorm_session_create(m, &o, &s, &e)) goto fail;
-    for (int i = 0; i < onnorm_model_input_count(m) && i < 64; i++) {
-        onnorm_tensor *t = fill_input(m, i, &e);
-        if (!t) goto fail;
-        owned[n_owned++] = t;
-        if (onnorm_session_bind_input(s, onnorm_model_input_name(m, i), t->dtype, t->dims, t->rank,
-                                      t->data, &e))
-            goto fail;
+    for (int k = 0; k < n; k++)
+        if (bench_prepare(&items[k], &o, iters, &e)) goto fail;
+    for (int r = 0; r < iters; r++)
+        for (int k = 0; k < n; k++) {
+            double t0 = now_ms();
+            if (onnorm_session_run(items[k].s, &e)) goto fail;
+            items[k].times[r] = now_ms() - t0;
+        }
+    for (int k = 0; k < n; k++) {
+        qsort(items[k].times, (size_t)iters, sizeof(double), cmp_double);
+        printf("{\"model\": \"%s\", \"threads\": %d, \"opt_level\": %d, \"iters\": %d, "
+               "\"median_ms\": %.6f, \"min_ms\": %.6f}\n",
+               items[k].path, threads, opt, iters, items[k].times[iters / 2], items[k].times[0]);
     }
-    if (onnorm_session_run(s, &e)) goto fail;
-    if (!(times = malloc((size_t)iters * sizeof *times))) goto fail;
-    for (int r = 0; r < iters; r++) {
-        double t0 = now_ms();
-        if (onnorm_session_run(s, &e)) goto fail;
-        times[r] = now_ms() - t0;
-    }
-    qsort(times, (size_t)iters, sizeof *times, cmp_double);
-    printf("{\"model\": \"%s\", \"threads\": %d, \"opt_level\": %d, \"iters\": %d, "
-           "\"median_ms\": %.6f, \"min_ms\": %.6f}\n",
-           model, threads, opt, iters, times[iters / 2], times[0]);
     rc = 0;
     goto done;
 fail:
     fprintf(stderr, "onnorm: %s\n", e.message);
 done:
-    free(times);
-    for (int i = 0; i < n_owned; i++) onnorm_tensor_free(owned[i]);
-    onnorm_session_free(s);
-    onnorm_model_free(m);
+    for (int k = 0; k < n; k++) bench_item_free(&items[k]);
     return rc;
 }
 
