@@ -28,6 +28,9 @@ static void scale_rows(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
             c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
 }
 
+/* m * n * k below which a product runs on one thread (about 50 us of work). */
+#define ONN_SGEMM_SERIAL_FLOPS (1 << 21)
+
 bool onn_sgemm(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                float *c, int64_t ldc)
@@ -42,6 +45,10 @@ bool onn_sgemm(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n, in
     }
     /* BLAS insists on leading dimensions >= 1 even where nothing is read. */
     const int ia = (int)(lda ? lda : 1), ib = (int)(ldb ? ldb : 1), ic = (int)(ldc ? ldc : 1);
+    /* A product this small finishes before a second thread would have
+     * started: on the little convolutions of exported networks, two threads
+     * made whole models slower than one. */
+    if ((double)m * (double)n * (double)k < ONN_SGEMM_SERIAL_FLOPS) threads = 1;
     const int saved = omp_get_max_threads();
     omp_set_num_threads(threads > 0 ? threads : 1);
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
