@@ -15,96 +15,13 @@
 #include <string.h>
 
 #include "builder.h"
+#include "f32run.h"
 #include "refnorm.h"
 
 /* |got - ref| <= TOL * (1 + |ref|): float32 sums of a few hundred products. */
 #define TOL 1e-4
 #define MAXSP 3
 
-/* ---- harness: one node, inputs bound or stored as initializers ---------- */
-
-typedef struct harness {
-    tb_model *b;
-    int n_feeds;
-    const char *names[4];
-    int ranks[4];
-    int64_t dims[4][8];
-    const void *data[4];
-    onnorm_model *m;
-    onnorm_session *s;
-    onnorm_error e;
-} harness;
-
-static void h_init(harness *h, int opset)
-{
-    memset(h, 0, sizeof *h);
-    h->b = tb_new(opset);
-}
-
-/* A float32 input: an initializer when `constant`, else bound at run. */
-static void h_input(harness *h, const char *name, int rank, const int64_t *dims, const float *data,
-                    int constant)
-{
-    if (constant) {
-        tb_init(h->b, name, ONNORM_FLOAT, rank, dims, data);
-        return;
-    }
-    tb_input(h->b, name, ONNORM_FLOAT, rank, dims);
-    int i = h->n_feeds++;
-    h->names[i] = name, h->ranks[i] = rank, h->data[i] = data;
-    memcpy(h->dims[i], dims, (size_t)rank * sizeof *dims);
-}
-
-/* Loads, creates a session with `threads`, binds and runs; frees the builder. */
-static onnorm_status h_run(harness *h, int threads)
-{
-    tb_output(h->b, "Y", ONNORM_FLOAT);
-    onnorm_status st = tb_load(h->b, &h->m, &h->e);
-    tb_free(h->b);
-    h->b = NULL;
-    if (st) return st;
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.num_threads = threads;
-    if ((st = onnorm_session_create(h->m, &o, &h->s, &h->e))) return st;
-    for (int i = 0; i < h->n_feeds; i++)
-        if ((st = onnorm_session_bind_input(h->s, h->names[i], ONNORM_FLOAT, h->dims[i],
-                                            h->ranks[i], h->data[i], &h->e)))
-            return st;
-    return onnorm_session_run(h->s, &h->e);
-}
-
-static void h_free(harness *h)
-{
-    tb_free(h->b);
-    onnorm_session_free(h->s);
-    onnorm_model_free(h->m);
-    memset(h, 0, sizeof *h);
-}
-
-/* Asserts output Y's shape and that it matches ref. */
-static void h_expect(harness *h, int rank, const int64_t *dims, const double *ref)
-{
-    onnorm_tensor t;
-    if (onnorm_session_output(h->s, "Y", &t, &h->e)) fail_msg("output: %s", h->e.message);
-    assert_int_equal(t.dtype, ONNORM_FLOAT);
-    assert_int_equal(t.rank, rank);
-    for (int i = 0; i < rank; i++)
-        assert_int_equal(t.dims[i], dims[i]);
-    int64_t n = rn_prod(dims, 0, rank), at;
-    double err = rn_max_err(t.data, 0, ref, n, &at);
-    if (!(err <= TOL))
-        fail_msg("Y[%lld] = %.9g, reference %.9g (error %.3g)", (long long)at,
-                 (double)((float *)t.data)[at], ref[at], err);
-}
-
-static void expect_fail(harness *h, int threads, onnorm_status code, const char *needle)
-{
-    onnorm_status st = h_run(h, threads);
-    if (st != code) fail_msg("status %d, expected %d: %s", st, code, h->e.message);
-    if (!strstr(h->e.message, needle)) fail_msg("message '%s' lacks '%s'", h->e.message, needle);
-    h_free(h);
-}
 
 static float *randf(uint64_t seed, int64_t n)
 {
@@ -270,19 +187,19 @@ static void run_conv_case(const conv_case *cc)
     double *ref = dalloc(rn_prod(yd, 0, nsp + 2));
     ref_conv(x, xd, w, cc->m, cc->bias ? b : NULL, cc->group, &wn, od, ref);
 
-    harness h;
-    h_init(&h, cc->opset);
-    h_input(&h, "X", nsp + 2, xd, x, 0);
-    h_input(&h, "W", nsp + 2, wd, w, !cc->w_input);
-    if (cc->bias) h_input(&h, "B", 1, (int64_t[]){cc->m}, b, 1);
+    fr_harness h;
+    fr_init(&h, cc->opset);
+    fr_input(&h, "X", nsp + 2, xd, x, 0);
+    fr_input(&h, "W", nsp + 2, wd, w, !cc->w_input);
+    if (cc->bias) fr_input(&h, "B", 1, (int64_t[]){cc->m}, b, 1);
     tb_node *nd = tb_node_add(h.b, "Conv", "conv", cc->bias ? 3 : 2,
                               (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
     set_window_attrs(nd, nsp, cc->s, cc->d, cc->pads, cc->auto_pad);
     if (cc->group != 1) tb_attr_int(nd, "group", cc->group);
     if (cc->kernel_attr) tb_attr_ints(nd, "kernel_shape", nsp, cc->k);
-    if (h_run(&h, cc->threads)) fail_msg("%s", h.e.message);
-    h_expect(&h, nsp + 2, yd, ref);
-    h_free(&h);
+    if (fr_run(&h, cc->threads)) fail_msg("%s", h.e.message);
+    fr_expect(&h, nsp + 2, yd, ref, TOL);
+    fr_free(&h);
     free(x), free(w), free(b), free(ref);
 }
 
@@ -532,79 +449,79 @@ static void conv_pointwise_and_threads(void **state)
 /* ---- Conv errors ----------------------------------------------------------- */
 
 /* A Conv node on X [xd] and W [wd] (4-D unless the ranks say otherwise). */
-static void conv_error_node(harness *h, int xr, const int64_t *xd, int wr, const int64_t *wd,
+static void conv_error_node(fr_harness *h, int xr, const int64_t *xd, int wr, const int64_t *wd,
                             tb_node **nd)
 {
     static float data[4096];
-    h_init(h, 11);
-    h_input(h, "X", xr, xd, data, 0);
-    h_input(h, "W", wr, wd, data, 1);
+    fr_init(h, 11);
+    fr_input(h, "X", xr, xd, data, 0);
+    fr_input(h, "W", wr, wd, data, 1);
     *nd = tb_node_add(h->b, "Conv", "bad", 2, (const char *[]){"X", "W"}, 1, (const char *[]){"Y"});
 }
 
 static void conv_errors(void **state)
 {
     (void)state;
-    harness h;
+    fr_harness h;
     tb_node *nd;
     const int64_t x4[4] = {1, 4, 6, 6};
     /* channel mismatch */
     conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 3, 3, 3}, &nd);
-    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "input channels per group");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "input channels per group");
     /* groups not dividing the input channels */
     conv_error_node(&h, 4, x4, 4, (int64_t[]){3, 1, 3, 3}, &nd);
     tb_attr_int(nd, "group", 3);
-    expect_fail(&h, 1, ONNORM_ERR_INVALID, "group 3 must be >= 1 and divide");
+    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "group 3 must be >= 1 and divide");
     /* ... nor the output channels */
     conv_error_node(&h, 4, x4, 4, (int64_t[]){3, 2, 3, 3}, &nd);
     tb_attr_int(nd, "group", 2);
-    expect_fail(&h, 1, ONNORM_ERR_INVALID, "divide both");
+    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "divide both");
     /* group 0 */
     conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_int(nd, "group", 0);
-    expect_fail(&h, 1, ONNORM_ERR_INVALID, "group 0");
+    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "group 0");
     /* kernel rank: kernel_shape with 3 axes for 2 spatial ones */
     conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_ints(nd, "kernel_shape", 3, (int64_t[]){3, 3, 3});
-    expect_fail(&h, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 3 values, expected 2");
+    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 3 values, expected 2");
     /* kernel rank: W of rank 3 for a 4-D X */
     conv_error_node(&h, 4, x4, 3, (int64_t[]){2, 4, 3}, &nd);
-    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "must have the rank of X");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "must have the rank of X");
     /* kernel_shape disagrees with W */
     conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_ints(nd, "kernel_shape", 2, (int64_t[]){3, 2});
-    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "disagrees with W");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "disagrees with W");
     /* X without spatial axes */
     conv_error_node(&h, 2, (int64_t[]){1, 4}, 2, (int64_t[]){2, 4}, &nd);
-    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "rank >= 3");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "rank >= 3");
     /* kernel larger than the padded input */
     conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 8, 3}, &nd);
-    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "exceeds the padded input");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "exceeds the padded input");
     /* stride 0, negative pads, unknown auto_pad, pads with auto_pad */
     conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_ints(nd, "strides", 2, (int64_t[]){1, 0});
-    expect_fail(&h, 1, ONNORM_ERR_INVALID, "'strides'[1] = 0");
+    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "'strides'[1] = 0");
     conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_ints(nd, "pads", 4, (int64_t[]){0, -1, 0, 0});
-    expect_fail(&h, 1, ONNORM_ERR_INVALID, "'pads'[1] = -1");
+    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "'pads'[1] = -1");
     conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_string(nd, "auto_pad", "SAME");
-    expect_fail(&h, 1, ONNORM_ERR_UNSUPPORTED, "auto_pad 'SAME'");
+    fr_expect_fail(&h, 1, ONNORM_ERR_UNSUPPORTED, "auto_pad 'SAME'");
     conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_string(nd, "auto_pad", "SAME_UPPER");
     tb_attr_ints(nd, "pads", 4, (int64_t[]){1, 1, 1, 1});
-    expect_fail(&h, 1, ONNORM_ERR_INVALID, "cannot be combined with auto_pad");
+    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "cannot be combined with auto_pad");
     /* bias of the wrong length */
     static float data[16];
-    h_init(&h, 11);
-    h_input(&h, "X", 4, x4, data, 0);
-    h_input(&h, "W", 4, (int64_t[]){2, 4, 1, 1}, data, 1);
-    h_input(&h, "B", 1, (int64_t[]){3}, data, 1);
+    fr_init(&h, 11);
+    fr_input(&h, "X", 4, x4, data, 0);
+    fr_input(&h, "W", 4, (int64_t[]){2, 4, 1, 1}, data, 1);
+    fr_input(&h, "B", 1, (int64_t[]){3}, data, 1);
     tb_node_add(h.b, "Conv", "bad", 3, (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, 1, ONNORM_ERR_SHAPE, "input 'B' has shape [3], expected [2]");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "input 'B' has shape [3], expected [2]");
     /* float64 is not supported */
     static double dx[144], dw[8];
-    h_init(&h, 11);
+    fr_init(&h, 11);
     tb_input(h.b, "X", ONNORM_DOUBLE, 4, x4);
     tb_init(h.b, "W", ONNORM_DOUBLE, 4, (int64_t[]){2, 4, 1, 1}, dw);
     tb_node_add(h.b, "Conv", "bad", 2, (const char *[]){"X", "W"}, 1, (const char *[]){"Y"});
@@ -617,7 +534,7 @@ static void conv_errors(void **state)
                      ONNORM_OK);
     assert_int_equal(onnorm_session_run(h.s, &h.e), ONNORM_ERR_DTYPE);
     assert_non_null(strstr(h.e.message, "supported: float32"));
-    h_free(&h);
+    fr_free(&h);
 }
 
 /* ---- ConvTranspose cases ----------------------------------------------------- */
@@ -672,20 +589,20 @@ static void run_convt_case(const convt_case *cc)
     double *ref = dalloc(rn_prod(yd, 0, nsp + 2));
     ref_convt(x, xd, w, cc->m, cc->bias ? b : NULL, cc->group, &wn, od, ref);
 
-    harness h;
-    h_init(&h, cc->opset);
-    h_input(&h, "X", nsp + 2, xd, x, 0);
-    h_input(&h, "W", nsp + 2, wd, w, 1);
-    if (cc->bias) h_input(&h, "B", 1, (int64_t[]){cc->m}, b, 1);
+    fr_harness h;
+    fr_init(&h, cc->opset);
+    fr_input(&h, "X", nsp + 2, xd, x, 0);
+    fr_input(&h, "W", nsp + 2, wd, w, 1);
+    if (cc->bias) fr_input(&h, "B", 1, (int64_t[]){cc->m}, b, 1);
     tb_node *nd = tb_node_add(h.b, "ConvTranspose", "convt", cc->bias ? 3 : 2,
                               (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
     set_window_attrs(nd, nsp, cc->s, cc->d, cc->pads, cc->auto_pad);
     if (cc->group != 1) tb_attr_int(nd, "group", cc->group);
     if (cc->opad[0] || (nsp > 1 && cc->opad[1])) tb_attr_ints(nd, "output_padding", nsp, cc->opad);
     if (cc->oshape[0]) tb_attr_ints(nd, "output_shape", nsp, cc->oshape);
-    if (h_run(&h, cc->threads)) fail_msg("%s", h.e.message);
-    h_expect(&h, nsp + 2, yd, ref);
-    h_free(&h);
+    if (fr_run(&h, cc->threads)) fail_msg("%s", h.e.message);
+    fr_expect(&h, nsp + 2, yd, ref, TOL);
+    fr_free(&h);
     free(x), free(w), free(b), free(ref);
 }
 
@@ -894,7 +811,7 @@ static void convt_errors(void **state)
 {
     (void)state;
     static float data[4096];
-    harness h;
+    fr_harness h;
     const int64_t x4[4] = {1, 4, 5, 5};
     struct {
         int64_t wd[4];
@@ -908,32 +825,32 @@ static void convt_errors(void **state)
         {{4, 2, 3, 3}, 1, 2, ONNORM_ERR_INVALID, "output_padding[0] = 2"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        h_init(&h, 11);
-        h_input(&h, "X", 4, x4, data, 0);
-        h_input(&h, "W", 4, cases[i].wd, data, 1);
+        fr_init(&h, 11);
+        fr_input(&h, "X", 4, x4, data, 0);
+        fr_input(&h, "W", 4, cases[i].wd, data, 1);
         tb_node *nd = tb_node_add(h.b, "ConvTranspose", "bad", 2, (const char *[]){"X", "W"}, 1,
                                   (const char *[]){"Y"});
         tb_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
         if (cases[i].group != 1) tb_attr_int(nd, "group", cases[i].group);
         if (cases[i].opad) tb_attr_ints(nd, "output_padding", 2, (int64_t[]){cases[i].opad, 0});
-        expect_fail(&h, 1, cases[i].code, cases[i].msg);
+        fr_expect_fail(&h, 1, cases[i].code, cases[i].msg);
     }
     /* kernel rank */
-    h_init(&h, 11);
-    h_input(&h, "X", 4, x4, data, 0);
-    h_input(&h, "W", 4, (int64_t[]){4, 2, 3, 3}, data, 1);
+    fr_init(&h, 11);
+    fr_input(&h, "X", 4, x4, data, 0);
+    fr_input(&h, "W", 4, (int64_t[]){4, 2, 3, 3}, data, 1);
     tb_node *nd = tb_node_add(h.b, "ConvTranspose", "bad", 2, (const char *[]){"X", "W"}, 1,
                               (const char *[]){"Y"});
     tb_attr_ints(nd, "kernel_shape", 1, (int64_t[]){3});
-    expect_fail(&h, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 1 values, expected 2");
+    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 1 values, expected 2");
     /* output_shape of the wrong length */
-    h_init(&h, 11);
-    h_input(&h, "X", 4, x4, data, 0);
-    h_input(&h, "W", 4, (int64_t[]){4, 2, 3, 3}, data, 1);
+    fr_init(&h, 11);
+    fr_input(&h, "X", 4, x4, data, 0);
+    fr_input(&h, "W", 4, (int64_t[]){4, 2, 3, 3}, data, 1);
     nd = tb_node_add(h.b, "ConvTranspose", "bad", 2, (const char *[]){"X", "W"}, 1,
                      (const char *[]){"Y"});
     tb_attr_ints(nd, "output_shape", 3, (int64_t[]){9, 9, 9});
-    expect_fail(&h, 1, ONNORM_ERR_INVALID, "output_shape has 3 values");
+    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "output_shape has 3 values");
 }
 
 int main(void)

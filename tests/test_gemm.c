@@ -14,91 +14,11 @@
 #include <string.h>
 
 #include "builder.h"
+#include "f32run.h"
 #include "refnorm.h"
 
 #define TOL 1e-5
 
-/* ---- harness (as in test_conv.c) ------------------------------------------- */
-
-typedef struct harness {
-    tb_model *b;
-    int n_feeds;
-    const char *names[4];
-    int ranks[4];
-    int64_t dims[4][8];
-    const void *data[4];
-    onnorm_model *m;
-    onnorm_session *s;
-    onnorm_error e;
-} harness;
-
-static void h_init(harness *h, int opset)
-{
-    memset(h, 0, sizeof *h);
-    h->b = tb_new(opset);
-}
-
-static void h_input(harness *h, const char *name, int rank, const int64_t *dims, const float *data,
-                    int constant)
-{
-    if (constant) {
-        tb_init(h->b, name, ONNORM_FLOAT, rank, dims, data);
-        return;
-    }
-    tb_input(h->b, name, ONNORM_FLOAT, rank, dims);
-    int i = h->n_feeds++;
-    h->names[i] = name, h->ranks[i] = rank, h->data[i] = data;
-    memcpy(h->dims[i], dims, (size_t)rank * sizeof *dims);
-}
-
-static onnorm_status h_run(harness *h, int threads)
-{
-    tb_output(h->b, "Y", ONNORM_FLOAT);
-    onnorm_status st = tb_load(h->b, &h->m, &h->e);
-    tb_free(h->b);
-    h->b = NULL;
-    if (st) return st;
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.num_threads = threads;
-    if ((st = onnorm_session_create(h->m, &o, &h->s, &h->e))) return st;
-    for (int i = 0; i < h->n_feeds; i++)
-        if ((st = onnorm_session_bind_input(h->s, h->names[i], ONNORM_FLOAT, h->dims[i],
-                                            h->ranks[i], h->data[i], &h->e)))
-            return st;
-    return onnorm_session_run(h->s, &h->e);
-}
-
-static void h_free(harness *h)
-{
-    tb_free(h->b);
-    onnorm_session_free(h->s);
-    onnorm_model_free(h->m);
-    memset(h, 0, sizeof *h);
-}
-
-static void h_expect(harness *h, int rank, const int64_t *dims, const double *ref)
-{
-    onnorm_tensor t;
-    if (onnorm_session_output(h->s, "Y", &t, &h->e)) fail_msg("output: %s", h->e.message);
-    assert_int_equal(t.dtype, ONNORM_FLOAT);
-    assert_int_equal(t.rank, rank);
-    for (int i = 0; i < rank; i++)
-        assert_int_equal(t.dims[i], dims[i]);
-    int64_t n = rn_prod(dims, 0, rank), at;
-    double err = rn_max_err(t.data, 0, ref, n, &at);
-    if (!(err <= TOL))
-        fail_msg("Y[%lld] = %.9g, reference %.9g (error %.3g)", (long long)at,
-                 (double)((float *)t.data)[at], ref[at], err);
-}
-
-static void expect_fail(harness *h, onnorm_status code, const char *needle)
-{
-    onnorm_status st = h_run(h, 1);
-    if (st != code) fail_msg("status %d, expected %d: %s", st, code, h->e.message);
-    if (!strstr(h->e.message, needle)) fail_msg("message '%s' lacks '%s'", h->e.message, needle);
-    h_free(h);
-}
 
 static float *randf(uint64_t seed, int64_t n)
 {
@@ -156,11 +76,11 @@ static void run_gemm_case(const gemm_case *g)
             }
             ref[i * g->n + j] = alpha * acc + beta * cv;
         }
-    harness h;
-    h_init(&h, g->opset);
-    h_input(&h, "A", 2, ad, a, 0);
-    h_input(&h, "B", 2, bd, b, 1);
-    if (g->c_rank >= 0) h_input(&h, "C", g->c_rank, g->c_dims, c, !g->c_input);
+    fr_harness h;
+    fr_init(&h, g->opset);
+    fr_input(&h, "A", 2, ad, a, 0);
+    fr_input(&h, "B", 2, bd, b, 1);
+    if (g->c_rank >= 0) fr_input(&h, "C", g->c_rank, g->c_dims, c, !g->c_input);
     tb_node *nd = tb_node_add(h.b, "Gemm", "gemm", g->c_rank >= 0 ? 3 : 2,
                               (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
     if (g->ta) tb_attr_int(nd, "transA", 1);
@@ -168,9 +88,9 @@ static void run_gemm_case(const gemm_case *g)
     if (g->alpha) tb_attr_float(nd, "alpha", g->alpha);
     if (g->beta) tb_attr_float(nd, "beta", g->beta);
     if (g->broadcast) tb_attr_int(nd, "broadcast", 1);
-    if (h_run(&h, g->threads)) fail_msg("%s", h.e.message);
-    h_expect(&h, 2, (int64_t[]){g->m, g->n}, ref);
-    h_free(&h);
+    if (fr_run(&h, g->threads)) fail_msg("%s", h.e.message);
+    fr_expect(&h, 2, (int64_t[]){g->m, g->n}, ref, TOL);
+    fr_free(&h);
     free(a), free(b), free(c), free(ref);
 }
 
@@ -243,14 +163,14 @@ static void gemm_legacy_opsets(void **state)
                                .c_dims = {3, 1},
                                .broadcast = 1,
                                .tb = 1});
-    harness h;
+    fr_harness h;
     static float data[64];
-    h_init(&h, 6);
-    h_input(&h, "A", 2, (int64_t[]){3, 2}, data, 0);
-    h_input(&h, "B", 2, (int64_t[]){2, 4}, data, 1);
-    h_input(&h, "C", 1, (int64_t[]){4}, data, 1);
+    fr_init(&h, 6);
+    fr_input(&h, "A", 2, (int64_t[]){3, 2}, data, 0);
+    fr_input(&h, "B", 2, (int64_t[]){2, 4}, data, 1);
+    fr_input(&h, "C", 1, (int64_t[]){4}, data, 1);
     tb_node_add(h.b, "Gemm", "g", 3, (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_SHAPE, "does not match (broadcast = 0) [3,4]");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "does not match (broadcast = 0) [3,4]");
 }
 
 static void gemm_threads(void **state)
@@ -277,47 +197,47 @@ static void gemm_errors(void **state)
 {
     (void)state;
     static float data[256];
-    harness h;
+    fr_harness h;
     /* inner dimensions */
-    h_init(&h, 13);
-    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    h_input(&h, "B", 2, (int64_t[]){5, 2}, data, 1);
+    fr_init(&h, 13);
+    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    fr_input(&h, "B", 2, (int64_t[]){5, 2}, data, 1);
     tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_SHAPE, "inner dimensions differ");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "inner dimensions differ");
     /* C that does not broadcast */
-    h_init(&h, 13);
-    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    h_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
-    h_input(&h, "C", 2, (int64_t[]){2, 2}, data, 1);
+    fr_init(&h, 13);
+    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    fr_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
+    fr_input(&h, "C", 2, (int64_t[]){2, 2}, data, 1);
     tb_node_add(h.b, "Gemm", "g", 3, (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_SHAPE, "C [2,2] does not broadcast to [3,2]");
-    h_init(&h, 13);
-    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    h_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
-    h_input(&h, "C", 3, (int64_t[]){1, 3, 2}, data, 1);
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "C [2,2] does not broadcast to [3,2]");
+    fr_init(&h, 13);
+    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    fr_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
+    fr_input(&h, "C", 3, (int64_t[]){1, 3, 2}, data, 1);
     tb_node_add(h.b, "Gemm", "g", 3, (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_SHAPE, "does not broadcast");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "does not broadcast");
     /* 3-D A */
-    h_init(&h, 13);
-    h_input(&h, "A", 3, (int64_t[]){1, 3, 4}, data, 0);
-    h_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
+    fr_init(&h, 13);
+    fr_input(&h, "A", 3, (int64_t[]){1, 3, 4}, data, 0);
+    fr_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
     tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_SHAPE, "must be 2-D");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "must be 2-D");
     /* C is required before opset 11 */
-    h_init(&h, 9);
-    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    h_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
+    fr_init(&h, 9);
+    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    fr_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
     tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    assert_int_not_equal(h_run(&h, 1), ONNORM_OK); /* refused at load */
+    assert_int_not_equal(fr_run(&h, 1), ONNORM_OK); /* refused at load */
     assert_non_null(strstr(h.e.message, "Gemm-7 takes 3 to 3 inputs, got 2"));
-    h_free(&h);
+    fr_free(&h);
     /* int32 operands */
     static int32_t ia[12], ib[8];
-    h_init(&h, 13);
+    fr_init(&h, 13);
     tb_init(h.b, "A", ONNORM_INT32, 2, (int64_t[]){3, 4}, ia);
     tb_init(h.b, "B", ONNORM_INT32, 2, (int64_t[]){4, 2}, ib);
     tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_DTYPE, "input 'A' has type int32; supported: float32");
+    fr_expect_fail(&h, 1, ONNORM_ERR_DTYPE, "input 'A' has type int32; supported: float32");
 }
 
 /* ---- MatMul ---------------------------------------------------------------- */
@@ -370,14 +290,14 @@ static void run_matmul(int opset, int ar, const int64_t *ad, int br, const int64
     int yr;
     int64_t yd[8];
     double *ref = ref_matmul(a, ar, ad, b, br, bd, &yr, yd);
-    harness h;
-    h_init(&h, opset);
-    h_input(&h, "A", ar, ad, a, 0);
-    h_input(&h, "B", br, bd, b, 0);
+    fr_harness h;
+    fr_init(&h, opset);
+    fr_input(&h, "A", ar, ad, a, 0);
+    fr_input(&h, "B", br, bd, b, 0);
     tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    if (h_run(&h, threads)) fail_msg("%s", h.e.message);
-    h_expect(&h, yr, yd, ref);
-    h_free(&h);
+    if (fr_run(&h, threads)) fail_msg("%s", h.e.message);
+    fr_expect(&h, yr, yd, ref, TOL);
+    fr_free(&h);
     free(a), free(b), free(ref);
 }
 
@@ -419,28 +339,28 @@ static void matmul_errors(void **state)
 {
     (void)state;
     static float data[256];
-    harness h;
-    h_init(&h, 13);
-    h_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    h_input(&h, "B", 2, (int64_t[]){3, 4}, data, 0);
+    fr_harness h;
+    fr_init(&h, 13);
+    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
+    fr_input(&h, "B", 2, (int64_t[]){3, 4}, data, 0);
     tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_SHAPE, "inner dimensions of A [3,4] and B [3,4] differ");
-    h_init(&h, 13);
-    h_input(&h, "A", 3, (int64_t[]){2, 3, 4}, data, 0);
-    h_input(&h, "B", 3, (int64_t[]){3, 4, 5}, data, 0);
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "inner dimensions of A [3,4] and B [3,4] differ");
+    fr_init(&h, 13);
+    fr_input(&h, "A", 3, (int64_t[]){2, 3, 4}, data, 0);
+    fr_input(&h, "B", 3, (int64_t[]){3, 4, 5}, data, 0);
     tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_SHAPE, "do not broadcast");
-    h_init(&h, 13);
-    h_input(&h, "A", 1, (int64_t[]){3}, data, 0);
-    h_input(&h, "B", 1, (int64_t[]){4}, data, 0);
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "do not broadcast");
+    fr_init(&h, 13);
+    fr_input(&h, "A", 1, (int64_t[]){3}, data, 0);
+    fr_input(&h, "B", 1, (int64_t[]){4}, data, 0);
     tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_SHAPE, "inner dimensions");
+    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "inner dimensions");
     static double da[4];
-    h_init(&h, 13);
+    fr_init(&h, 13);
     tb_init(h.b, "A", ONNORM_DOUBLE, 2, (int64_t[]){2, 2}, da);
     tb_init(h.b, "B", ONNORM_DOUBLE, 2, (int64_t[]){2, 2}, da);
     tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    expect_fail(&h, ONNORM_ERR_DTYPE, "input 'A' has type float64; supported: float32");
+    fr_expect_fail(&h, 1, ONNORM_ERR_DTYPE, "input 'A' has type float64; supported: float32");
 }
 
 int main(void)
