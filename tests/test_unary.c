@@ -16,71 +16,21 @@
 #include <string.h>
 
 #include "builder.h"
+#include "oprun.h"
 
 /* ---- harness ---------------------------------------------------------------- */
 
-typedef struct targ {
-    const char *name; /* "" = omitted optional input */
-    onnorm_dtype dt;
-    int rank;
-    int64_t dims[ONNORM_MAX_RANK];
-    const void *data;
-    bool constant;
-} targ;
-
-typedef struct run_ctx {
-    onnorm_model *m;
-    onnorm_session *s;
-    onnorm_error e;
-    onnorm_tensor y;
-} run_ctx;
-
-/* A one-node model; `attrs` (may be NULL) adds attributes to the node. */
-static tb_model *model(int64_t opset, const char *op, int n, const targ *in, onnorm_dtype ydt,
+/* or_model with an optional callback that adds the node's attributes. */
+static tb_model *model(int64_t opset, const char *op, int n, const or_arg *in, onnorm_dtype ydt,
                        void (*attrs)(tb_node *, const void *), const void *attr_arg)
 {
-    tb_model *b = tb_new(opset);
-    const char *names[8];
-    for (int i = 0; i < n; i++) {
-        names[i] = in[i].name;
-        if (!in[i].name[0]) continue;
-        if (in[i].constant)
-            tb_init(b, in[i].name, in[i].dt, in[i].rank, in[i].dims, in[i].data);
-        else
-            tb_input(b, in[i].name, in[i].dt, in[i].rank, in[i].dims);
-    }
-    tb_node *nd = tb_node_add(b, op, "n", n, names, 1, (const char *[]){"Y"});
+    tb_node *nd;
+    tb_model *b = or_model(opset, op, n, in, ydt, &nd);
     if (attrs) attrs(nd, attr_arg);
-    tb_output(b, "Y", ydt);
     return b;
 }
 
-static onnorm_status run(run_ctx *r, tb_model *b, int n, const targ *in, int threads)
-{
-    memset(r, 0, sizeof *r);
-    onnorm_status st = tb_load(b, &r->m, &r->e);
-    tb_free(b);
-    if (st) return st;
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.num_threads = threads;
-    if ((st = onnorm_session_create(r->m, &o, &r->s, &r->e))) return st;
-    for (int i = 0; i < n; i++)
-        if (in[i].name[0] && !in[i].constant &&
-            (st = onnorm_session_bind_input(r->s, in[i].name, in[i].dt, in[i].dims, in[i].rank,
-                                            in[i].data, &r->e)))
-            return st;
-    if ((st = onnorm_session_run(r->s, &r->e))) return st;
-    return onnorm_session_output(r->s, "Y", &r->y, &r->e);
-}
-
-static void done(run_ctx *r)
-{
-    onnorm_session_free(r->s);
-    onnorm_model_free(r->m);
-}
-
-static void expect_status(onnorm_status st, onnorm_status want, const run_ctx *r, const char *what)
+static void expect_status(onnorm_status st, onnorm_status want, const or_run *r, const char *what)
 {
     if (st != want)
         fail_msg("%s: expected status %d, got %d (%s)", what, (int)want, (int)st, r->e.message);
@@ -148,10 +98,10 @@ static void check_case(const float_case *c, int64_t n, int threads)
     }
     for (int pass = 0; pass < 2; pass++) {
         onnorm_dtype dt = pass ? ONNORM_DOUBLE : ONNORM_FLOAT;
-        targ in = {"X", dt, 2, {1, n}, pass ? (const void *)xd : (const void *)xf, false};
-        run_ctx r;
+        or_arg in = {"X", dt, 2, {1, n}, pass ? (const void *)xd : (const void *)xf, false};
+        or_run r;
         onnorm_status st =
-            run(&r, model(c->opset, c->op, 1, &in, dt, case_attrs, c), 1, &in, threads);
+            or_exec(&r, model(c->opset, c->op, 1, &in, dt, case_attrs, c), 1, &in, threads);
         if (st) fail_msg("%s: %s", c->op, r.e.message);
         assert_int_equal(r.y.dtype, dt);
         assert_int_equal(r.y.rank, 2);
@@ -165,7 +115,7 @@ static void check_case(const float_case *c, int64_t n, int threads)
                 fail_msg("%s %s x=%.9g: got %.17g, want %.17g", c->op, pass ? "f64" : "f32", xd[i],
                          got, want);
         }
-        done(&r);
+        or_done(&r);
     }
     free(xf);
     free(xd);
@@ -206,21 +156,21 @@ static void gelu_tanh_differs_from_exact(void **state)
 {
     (void)state;
     const float x[3] = {-1.5f, 0.5f, 2.0f};
-    targ in = {"X", ONNORM_FLOAT, 1, {3}, x, false};
+    or_arg in = {"X", ONNORM_FLOAT, 1, {3}, x, false};
     float_case tanh_case = {"Gelu", 20, r_gelu_tanh, 0, 0, false, "tanh", 0, 0};
-    run_ctx r, e;
+    or_run r, e;
     assert_int_equal(
-        run(&r, model(20, "Gelu", 1, &in, ONNORM_FLOAT, case_attrs, &tanh_case), 1, &in, 1),
+        or_exec(&r, model(20, "Gelu", 1, &in, ONNORM_FLOAT, case_attrs, &tanh_case), 1, &in, 1),
         ONNORM_OK);
-    assert_int_equal(run(&e, model(20, "Gelu", 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1),
+    assert_int_equal(or_exec(&e, model(20, "Gelu", 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1),
                      ONNORM_OK);
     for (int i = 0; i < 3; i++) {
         float t = ((const float *)r.y.data)[i], g = ((const float *)e.y.data)[i];
         assert_float_equal(t, r_gelu_tanh(x[i], 0, 0), 1e-6);
         assert_true(fabsf(t - g) > 1e-5f); /* the two really differ */
     }
-    done(&r);
-    done(&e);
+    or_done(&r);
+    or_done(&e);
 }
 
 static void nan_passes_through(void **state)
@@ -228,13 +178,13 @@ static void nan_passes_through(void **state)
     (void)state;
     static const char *ops[] = {"Relu", "HardSigmoid", "Sigmoid", "LeakyRelu", "Abs", "Sqrt"};
     const float x[2] = {NAN, 1};
-    targ in = {"X", ONNORM_FLOAT, 1, {2}, x, false};
+    or_arg in = {"X", ONNORM_FLOAT, 1, {2}, x, false};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        run_ctx r;
-        assert_int_equal(run(&r, model(14, ops[i], 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1),
+        or_run r;
+        assert_int_equal(or_exec(&r, model(14, ops[i], 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1),
                          ONNORM_OK);
         assert_true(isnan(((const float *)r.y.data)[0]));
-        done(&r);
+        or_done(&r);
     }
 }
 
@@ -242,34 +192,34 @@ static void integer_ops(void **state)
 {
     (void)state;
     const int64_t x[4] = {-5, 0, 7, INT64_MIN};
-    targ in = {"X", ONNORM_INT64, 1, {4}, x, false};
+    or_arg in = {"X", ONNORM_INT64, 1, {4}, x, false};
     const int64_t neg[4] = {5, 0, -7, INT64_MIN}, abs_[4] = {5, 0, 7, INT64_MIN},
                   relu[4] = {0, 0, 7, 0};
     const char *ops[3] = {"Neg", "Abs", "Relu"};
     const int64_t *want[3] = {neg, abs_, relu};
     for (int o = 0; o < 3; o++) {
-        run_ctx r;
-        assert_int_equal(run(&r, model(14, ops[o], 1, &in, ONNORM_INT64, NULL, NULL), 1, &in, 1),
+        or_run r;
+        assert_int_equal(or_exec(&r, model(14, ops[o], 1, &in, ONNORM_INT64, NULL, NULL), 1, &in, 1),
                          ONNORM_OK);
         for (int i = 0; i < 4; i++)
             assert_int_equal(((const int64_t *)r.y.data)[i], want[o][i]);
-        done(&r);
+        or_done(&r);
     }
     const int32_t x32[3] = {-3, 4, INT32_MIN};
-    targ in32 = {"X", ONNORM_INT32, 1, {3}, x32, false};
-    run_ctx r;
-    assert_int_equal(run(&r, model(13, "Neg", 1, &in32, ONNORM_INT32, NULL, NULL), 1, &in32, 1),
+    or_arg in32 = {"X", ONNORM_INT32, 1, {3}, x32, false};
+    or_run r;
+    assert_int_equal(or_exec(&r, model(13, "Neg", 1, &in32, ONNORM_INT32, NULL, NULL), 1, &in32, 1),
                      ONNORM_OK);
     const int32_t w32[3] = {3, -4, INT32_MIN};
     for (int i = 0; i < 3; i++)
         assert_int_equal(((const int32_t *)r.y.data)[i], w32[i]);
-    done(&r);
+    or_done(&r);
     const uint8_t u[3] = {0, 200, 255};
-    targ inu = {"X", ONNORM_UINT8, 1, {3}, u, false};
-    assert_int_equal(run(&r, model(13, "Abs", 1, &inu, ONNORM_UINT8, NULL, NULL), 1, &inu, 1),
+    or_arg inu = {"X", ONNORM_UINT8, 1, {3}, u, false};
+    assert_int_equal(or_exec(&r, model(13, "Abs", 1, &inu, ONNORM_UINT8, NULL, NULL), 1, &inu, 1),
                      ONNORM_OK);
     assert_memory_equal(r.y.data, u, 3);
-    done(&r);
+    or_done(&r);
 }
 
 /* ---- Clip ------------------------------------------------------------------------ */
@@ -293,7 +243,7 @@ static double clip_ref(double x, double lo, double hi)
     return fmin(fmax(x, lo), hi);
 }
 
-static void check_clip_output(const run_ctx *r, double lo, double hi)
+static void check_clip_output(const or_run *r, double lo, double hi)
 {
     for (int i = 0; i < 7; i++)
         assert_true(((const float *)r->y.data)[i] == (float)clip_ref(clip_x[i], lo, hi));
@@ -302,101 +252,101 @@ static void check_clip_output(const run_ctx *r, double lo, double hi)
 static void clip_attribute_form(void **state)
 {
     (void)state;
-    targ in = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
+    or_arg in = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
     const clip_attrs both = {true, true, -1, 1}, only_min = {true, false, -1, 0},
                      none = {false, false, 0, 0};
-    run_ctx r;
+    or_run r;
     for (int opset = 6; opset <= 10; opset += 4) {
         assert_int_equal(
-            run(&r, model(opset, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &both), 1, &in, 1),
+            or_exec(&r, model(opset, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &both), 1, &in, 1),
             ONNORM_OK);
         check_clip_output(&r, -1, 1);
-        done(&r);
+        or_done(&r);
     }
     assert_int_equal(
-        run(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &only_min), 1, &in, 1),
+        or_exec(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &only_min), 1, &in, 1),
         ONNORM_OK);
     check_clip_output(&r, -1, INFINITY);
-    done(&r);
+    or_done(&r);
     assert_int_equal(
-        run(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &none), 1, &in, 1),
+        or_exec(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &none), 1, &in, 1),
         ONNORM_OK);
     check_clip_output(&r, -INFINITY, INFINITY);
-    done(&r);
+    or_done(&r);
     /* Clip-6 has no bound inputs. */
     const float lo[1] = {0};
-    targ two[2] = {in, {"lo", ONNORM_FLOAT, 0, {0}, lo, true}};
-    onnorm_status st = run(&r, model(6, "Clip", 2, two, ONNORM_FLOAT, NULL, NULL), 2, two, 1);
+    or_arg two[2] = {in, {"lo", ONNORM_FLOAT, 0, {0}, lo, true}};
+    onnorm_status st = or_exec(&r, model(6, "Clip", 2, two, ONNORM_FLOAT, NULL, NULL), 2, two, 1);
     assert_int_not_equal(st, ONNORM_OK);
-    done(&r);
+    or_done(&r);
 }
 
 static void clip_input_form(void **state)
 {
     (void)state;
     const float lo[1] = {-1}, hi[1] = {0.75f};
-    targ x = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
-    targ tlo = {"lo", ONNORM_FLOAT, 0, {0}, lo, false},
+    or_arg x = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
+    or_arg tlo = {"lo", ONNORM_FLOAT, 0, {0}, lo, false},
          thi = {"hi", ONNORM_FLOAT, 0, {0}, hi, true};
-    targ omitted = {"", ONNORM_FLOAT, 0, {0}, NULL, false};
-    run_ctx r;
-    targ both[3] = {x, tlo, thi};
+    or_arg omitted = {"", ONNORM_FLOAT, 0, {0}, NULL, false};
+    or_run r;
+    or_arg both[3] = {x, tlo, thi};
     for (int opset = 11; opset <= 13; opset++) {
         assert_int_equal(
-            run(&r, model(opset, "Clip", 3, both, ONNORM_FLOAT, NULL, NULL), 3, both, 1),
+            or_exec(&r, model(opset, "Clip", 3, both, ONNORM_FLOAT, NULL, NULL), 3, both, 1),
             ONNORM_OK);
         check_clip_output(&r, -1, 0.75);
-        done(&r);
+        or_done(&r);
     }
-    targ only_min[2] = {x, tlo};
+    or_arg only_min[2] = {x, tlo};
     assert_int_equal(
-        run(&r, model(13, "Clip", 2, only_min, ONNORM_FLOAT, NULL, NULL), 2, only_min, 1),
+        or_exec(&r, model(13, "Clip", 2, only_min, ONNORM_FLOAT, NULL, NULL), 2, only_min, 1),
         ONNORM_OK);
     check_clip_output(&r, -1, INFINITY);
-    done(&r);
-    targ only_max[3] = {x, omitted, thi};
+    or_done(&r);
+    or_arg only_max[3] = {x, omitted, thi};
     assert_int_equal(
-        run(&r, model(13, "Clip", 3, only_max, ONNORM_FLOAT, NULL, NULL), 3, only_max, 1),
+        or_exec(&r, model(13, "Clip", 3, only_max, ONNORM_FLOAT, NULL, NULL), 3, only_max, 1),
         ONNORM_OK);
     check_clip_output(&r, -INFINITY, 0.75);
-    done(&r);
-    assert_int_equal(run(&r, model(12, "Clip", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1),
+    or_done(&r);
+    assert_int_equal(or_exec(&r, model(12, "Clip", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1),
                      ONNORM_OK);
     check_clip_output(&r, -INFINITY, INFINITY);
-    done(&r);
+    or_done(&r);
     /* min > max: everything becomes max (spec). */
-    targ crossed[3] = {
+    or_arg crossed[3] = {
         x, {"lo", ONNORM_FLOAT, 0, {0}, hi, false}, {"hi", ONNORM_FLOAT, 1, {1}, lo, false}};
     assert_int_equal(
-        run(&r, model(13, "Clip", 3, crossed, ONNORM_FLOAT, NULL, NULL), 3, crossed, 1), ONNORM_OK);
+        or_exec(&r, model(13, "Clip", 3, crossed, ONNORM_FLOAT, NULL, NULL), 3, crossed, 1), ONNORM_OK);
     for (int i = 0; i < 7; i++)
         assert_true(((const float *)r.y.data)[i] == -1.0f);
-    done(&r);
+    or_done(&r);
 }
 
 static void clip_integers(void **state)
 {
     (void)state;
     const int64_t x[5] = {INT64_MIN, -3, 0, 3, INT64_MAX}, lo[1] = {-2}, hi[1] = {INT64_MAX - 1};
-    targ in[3] = {{"X", ONNORM_INT64, 1, {5}, x, false},
+    or_arg in[3] = {{"X", ONNORM_INT64, 1, {5}, x, false},
                   {"lo", ONNORM_INT64, 0, {0}, lo, true},
                   {"hi", ONNORM_INT64, 0, {0}, hi, true}};
-    run_ctx r;
-    assert_int_equal(run(&r, model(13, "Clip", 3, in, ONNORM_INT64, NULL, NULL), 3, in, 1),
+    or_run r;
+    assert_int_equal(or_exec(&r, model(13, "Clip", 3, in, ONNORM_INT64, NULL, NULL), 3, in, 1),
                      ONNORM_OK);
     const int64_t want[5] = {-2, -2, 0, 3, INT64_MAX - 1}; /* exact: not rounded through double */
     for (int i = 0; i < 5; i++)
         assert_int_equal(((const int64_t *)r.y.data)[i], want[i]);
-    done(&r);
+    or_done(&r);
     const int8_t x8[4] = {-128, -5, 5, 127}, hi8[1] = {6};
-    targ in8[3] = {{"X", ONNORM_INT8, 1, {4}, x8, false},
+    or_arg in8[3] = {{"X", ONNORM_INT8, 1, {4}, x8, false},
                    {"", ONNORM_INT8, 0, {0}, NULL, false},
                    {"hi", ONNORM_INT8, 0, {0}, hi8, false}};
-    assert_int_equal(run(&r, model(13, "Clip", 3, in8, ONNORM_INT8, NULL, NULL), 3, in8, 1),
+    assert_int_equal(or_exec(&r, model(13, "Clip", 3, in8, ONNORM_INT8, NULL, NULL), 3, in8, 1),
                      ONNORM_OK);
     const int8_t w8[4] = {-128, -5, 5, 6};
     assert_memory_equal(r.y.data, w8, 4);
-    done(&r);
+    or_done(&r);
 }
 
 static void errors(void **state)
@@ -405,39 +355,39 @@ static void errors(void **state)
     const int64_t xi[2] = {1, 2};
     const float xf[2] = {1, 2}, b2[2] = {0, 1};
     const double d1[1] = {0};
-    targ ints = {"X", ONNORM_INT64, 1, {2}, xi, false};
-    run_ctx r;
+    or_arg ints = {"X", ONNORM_INT64, 1, {2}, xi, false};
+    or_run r;
     static const char *float_only[] = {"Sqrt", "Exp", "Sigmoid", "LeakyRelu", "HardSwish"};
     for (size_t i = 0; i < sizeof float_only / sizeof float_only[0]; i++) {
         onnorm_status st =
-            run(&r, model(14, float_only[i], 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
+            or_exec(&r, model(14, float_only[i], 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
         expect_status(st, ONNORM_ERR_DTYPE, &r, float_only[i]);
-        done(&r);
+        or_done(&r);
     }
     /* Clip-6's float bounds do not apply to integers. */
-    onnorm_status st = run(&r, model(6, "Clip", 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
+    onnorm_status st = or_exec(&r, model(6, "Clip", 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
     expect_status(st, ONNORM_ERR_DTYPE, &r, "Clip-6 int64");
-    done(&r);
-    targ x = {"X", ONNORM_FLOAT, 1, {2}, xf, false};
-    targ vec_bound[2] = {x, {"lo", ONNORM_FLOAT, 1, {2}, b2, true}};
-    st = run(&r, model(13, "Clip", 2, vec_bound, ONNORM_FLOAT, NULL, NULL), 2, vec_bound, 1);
+    or_done(&r);
+    or_arg x = {"X", ONNORM_FLOAT, 1, {2}, xf, false};
+    or_arg vec_bound[2] = {x, {"lo", ONNORM_FLOAT, 1, {2}, b2, true}};
+    st = or_exec(&r, model(13, "Clip", 2, vec_bound, ONNORM_FLOAT, NULL, NULL), 2, vec_bound, 1);
     expect_status(st, ONNORM_ERR_SHAPE, &r, "Clip vector bound");
-    done(&r);
-    targ typed_bound[2] = {x, {"lo", ONNORM_DOUBLE, 0, {0}, d1, true}};
-    st = run(&r, model(13, "Clip", 2, typed_bound, ONNORM_FLOAT, NULL, NULL), 2, typed_bound, 1);
+    or_done(&r);
+    or_arg typed_bound[2] = {x, {"lo", ONNORM_DOUBLE, 0, {0}, d1, true}};
+    st = or_exec(&r, model(13, "Clip", 2, typed_bound, ONNORM_FLOAT, NULL, NULL), 2, typed_bound, 1);
     expect_status(st, ONNORM_ERR_DTYPE, &r, "Clip bound type");
-    done(&r);
+    or_done(&r);
     float_case bad = {"Gelu", 20, r_gelu, 0, 0, false, "erf", 0, 0};
-    st = run(&r, model(20, "Gelu", 1, &x, ONNORM_FLOAT, case_attrs, &bad), 1, &x, 1);
+    st = or_exec(&r, model(20, "Gelu", 1, &x, ONNORM_FLOAT, case_attrs, &bad), 1, &x, 1);
     expect_status(st, ONNORM_ERR_UNSUPPORTED, &r, "Gelu approximate=erf");
-    done(&r);
+    or_done(&r);
     /* Gelu does not exist before opset 20; HardSwish before 14. */
-    st = run(&r, model(19, "Gelu", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1);
+    st = or_exec(&r, model(19, "Gelu", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1);
     expect_status(st, ONNORM_ERR_UNSUPPORTED, &r, "Gelu-19");
-    done(&r);
-    st = run(&r, model(13, "HardSwish", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1);
+    or_done(&r);
+    st = or_exec(&r, model(13, "HardSwish", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1);
     expect_status(st, ONNORM_ERR_UNSUPPORTED, &r, "HardSwish-13");
-    done(&r);
+    or_done(&r);
 }
 
 int main(void)
