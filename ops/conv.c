@@ -31,14 +31,7 @@ static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
 {
     const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
     char xs[128], ws[128];
-    if (x->rank < 3)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must have rank >= 3 (N, C, spatial...), got %s",
-                         onn_shape_str(x->dims, x->rank, xs, sizeof xs));
-    if (w->rank != x->rank)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "W %s must have the rank of X %s",
-                         onn_shape_str(w->dims, w->rank, ws, sizeof ws),
-                         onn_shape_str(x->dims, x->rank, xs, sizeof xs));
-    onnorm_status st = onn_kattr_int(ctx, "group", 1, &cfg->group);
+    onnorm_status st = onn_window_ranks_group(ctx, &cfg->group);
     if (st) return st;
     cfg->n = x->dims[0], cfg->c = x->dims[1], cfg->m = w->dims[0];
     if (cfg->group < 1 || cfg->c % cfg->group || cfg->m % cfg->group)

@@ -220,3 +220,17 @@ onnorm_status onn_check_window_gemm(onn_kctx *ctx, int64_t a, int64_t k, int64_t
                          "the per-group matrix product exceeds the BLAS size range");
     return ONNORM_OK;
 }
+
+onnorm_status onn_window_ranks_group(onn_kctx *ctx, int64_t *group)
+{
+    const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
+    char xs[128], ws[128];
+    if (x->rank < 3)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must have rank >= 3 (N, C, spatial...), got %s",
+                         onn_shape_str(x->dims, x->rank, xs, sizeof xs));
+    if (w->rank != x->rank)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "W %s must have the rank of X %s",
+                         onn_shape_str(w->dims, w->rank, ws, sizeof ws),
+                         onn_shape_str(x->dims, x->rank, xs, sizeof xs));
+    return onn_kattr_int(ctx, "group", 1, group);
+}

@@ -100,6 +100,9 @@ typedef struct onn_lines {
     int64_t coord[ONN_MAX_SPATIAL]; /* grid coordinates of the line (outer axes) */
 } onn_lines;
 
+/* Conv and ConvTranspose: X of rank >= 3, W of X's rank, and the `group`
+ * attribute (default 1) into *group. */
+onnorm_status onn_window_ranks_group(onn_kctx *ctx, int64_t *group);
 /* Y [n, m, size...]: every plane starts as its channel's bias (input 2 of
  * Conv and ConvTranspose) or 0, so the products accumulate onto it. */
 void onn_fill_bias(onn_kctx *ctx, int64_t n, int64_t m, int64_t size, float *y);
