@@ -49,7 +49,8 @@ int main(int argc, char **argv)
     double *t = malloc((size_t)iters * sizeof *t);
     if (!x || !y || !t) return 1;
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (size_t i = 0; i < n; i++) x[i] = (float)(i % 1000), y[i] = 0; /* first touch per thread */
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(i % 1000), y[i] = 0; /* first touch per thread */
     for (int r = 0; r < iters + 1; r++) {
         double t0 = now_ms();
 #pragma omp parallel num_threads(threads)
@@ -65,7 +66,8 @@ int main(int argc, char **argv)
     for (int r = 0; r < iters + 1; r++) {
         double t0 = now_ms();
 #pragma omp parallel for simd num_threads(threads) schedule(static)
-        for (size_t i = 0; i < n; i++) y[i] = x[i] * a + b;
+        for (size_t i = 0; i < n; i++)
+            y[i] = x[i] * a + b;
         if (r) t[r - 1] = now_ms() - t0;
     }
     double t_loop = median(t, iters);
@@ -73,7 +75,8 @@ int main(int argc, char **argv)
     for (int r = 0; r < iters + 1; r++) {
         double t0 = now_ms();
 #pragma omp parallel for simd num_threads(threads) schedule(static)
-        for (size_t i = 0; i < n; i++) x[i] = x[i] * ((r & 1) ? a2 : a) + ((r & 1) ? b2 : b);
+        for (size_t i = 0; i < n; i++)
+            x[i] = x[i] * ((r & 1) ? a2 : a) + ((r & 1) ? b2 : b);
         if (r) t[r - 1] = now_ms() - t0;
     }
     double t_inplace = median(t, iters);
@@ -81,7 +84,8 @@ int main(int argc, char **argv)
     if (t_inplace < floor_ms) floor_ms = t_inplace;
     printf("{\"bytes\": %zu, \"threads\": %d, \"memcpy_ms\": %.6f, \"loop_ms\": %.6f, "
            "\"inplace_ms\": %.6f, \"floor_ms\": %.6f, \"check\": %g}\n",
-           bytes, threads, t_memcpy, t_loop, t_inplace, floor_ms, (double)y[n / 2] + (double)x[n / 3]);
+           bytes, threads, t_memcpy, t_loop, t_inplace, floor_ms,
+           (double)y[n / 2] + (double)x[n / 3]);
     free(x);
     free(y);
     free(t);

@@ -134,7 +134,8 @@ bool onn_graph_single_use(const onn_graph *g, int v)
     for (int i = 0; i < g->n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
         if (!n->op_type) continue;
-        for (int k = 0; k < n->n_in; k++) uses += n->in[k] == v;
+        for (int k = 0; k < n->n_in; k++)
+            uses += n->in[k] == v;
     }
     return uses == 1;
 }
@@ -263,8 +264,8 @@ bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t t
         const onn_node *n = &g->nodes[i];
         if (!n->op_type || strcmp(n->domain, domain) != 0) continue;
         if (!same_meaning(domain, n->op_type, now, to)) {
-            snprintf(why, len, "raising the opset from %lld to %lld would change %s", (long long)now,
-                     (long long)to, n->op_type);
+            snprintf(why, len, "raising the opset from %lld to %lld would change %s",
+                     (long long)now, (long long)to, n->op_type);
             return false;
         }
     }
@@ -297,8 +298,8 @@ onnorm_status onn_graph_rebuild(onn_graph *g, onnorm_error *err)
  * so that a Reshape fed by Shape(X) still gets a static output shape. */
 #define ONN_INFER_EVAL_MAX 4096
 
-static bool infer_inputs(onn_graph *g, const onn_node *n, onnorm_tensor **known,
-                         onnorm_tensor *tin, onnorm_tensor **in, bool *all_data)
+static bool infer_inputs(onn_graph *g, const onn_node *n, onnorm_tensor **known, onnorm_tensor *tin,
+                         onnorm_tensor **in, bool *all_data)
 {
     *all_data = true;
     for (int k = 0; k < n->n_in; k++) {
@@ -314,7 +315,8 @@ static bool infer_inputs(onn_graph *g, const onn_node *n, onnorm_tensor **known,
             continue;
         }
         bool ok = v->rank >= 0 && v->dtype != ONNORM_UNDEFINED;
-        for (int d = 0; ok && d < v->rank; d++) ok = v->dims[d] >= 0;
+        for (int d = 0; ok && d < v->rank; d++)
+            ok = v->dims[d] >= 0;
         if (!ok) return false;
         memset(&tin[k], 0, sizeof tin[k]);
         tin[k].dtype = v->dtype, tin[k].rank = v->rank;
@@ -326,8 +328,8 @@ static bool infer_inputs(onn_graph *g, const onn_node *n, onnorm_tensor **known,
 }
 
 /* Runs a node whose values are all known, keeping small outputs in known[]. */
-static void infer_evaluate(const onn_node *n, onnorm_tensor **in,
-                           onnorm_tensor *tout, onnorm_tensor **known)
+static void infer_evaluate(const onn_node *n, onnorm_tensor **in, onnorm_tensor *tout,
+                           onnorm_tensor **known)
 {
     onnorm_tensor *res[64] = {0};
     bool ok = true;
@@ -341,8 +343,10 @@ static void infer_evaluate(const onn_node *n, onnorm_tensor **in,
     if (ok) ok = n->kernel->run(&ctx) == ONNORM_OK;
     for (int k = 0; k < n->n_out; k++) {
         if (!res[k]) continue;
-        if (ok) known[n->out[k]] = res[k];
-        else onn_tensor_free(res[k]);
+        if (ok)
+            known[n->out[k]] = res[k];
+        else
+            onn_tensor_free(res[k]);
     }
 }
 
@@ -371,6 +375,7 @@ void onn_graph_infer_shapes(onn_graph *g)
         }
         if (all_data || n->kernel->shape_only) infer_evaluate(n, in, tout, known);
     }
-    for (int v = 0; v < g->n_values; v++) onn_tensor_free(known[v]);
+    for (int v = 0; v < g->n_values; v++)
+        onn_tensor_free(known[v]);
     free(known);
 }

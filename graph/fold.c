@@ -25,7 +25,8 @@ static onnorm_status fold_node(onn_graph *g, onn_node *n, onnorm_error *err)
 {
     onnorm_tensor *in[64] = {0}, *out[64] = {0};
     if (n->n_in > 64 || n->n_out > 64) return ONNORM_OK;
-    for (int k = 0; k < n->n_in; k++) in[k] = n->in[k] >= 0 ? g->values[n->in[k]].init : NULL;
+    for (int k = 0; k < n->n_in; k++)
+        in[k] = n->in[k] >= 0 ? g->values[n->in[k]].init : NULL;
     onnorm_status st = ONNORM_OK;
     for (int k = 0; k < n->n_out && !st; k++)
         if (n->out[k] >= 0 && !(out[k] = calloc(1, sizeof *out[k])))
@@ -46,8 +47,10 @@ static onnorm_status fold_node(onn_graph *g, onn_node *n, onnorm_error *err)
     for (int k = 0; k < n->n_out; k++) {
         if (!out[k]) continue;
         if (st) {
-            if (out[k]->data) onn_tensor_free(out[k]);
-            else free(out[k]);
+            if (out[k]->data)
+                onn_tensor_free(out[k]);
+            else
+                free(out[k]);
             continue;
         }
         onn_value *v = &g->values[n->out[k]];
@@ -66,12 +69,14 @@ onnorm_status onn_graph_fold_constants(onn_graph *g, onnorm_error *err)
     for (int i = 0; i < g->n_nodes; i++) {
         onn_node *n = &g->nodes[i];
         bool foldable = n->kernel != NULL && !n->kernel->shape_only;
-        for (int k = 0; foldable && k < n->n_in; k++) foldable = is_constant(g, n->in[k]);
+        for (int k = 0; foldable && k < n->n_in; k++)
+            foldable = is_constant(g, n->in[k]);
         if (foldable) {
             char lbl[256];
             onnorm_status st = fold_node(g, n, err);
-            if (st) return onn_prefix(err, st, "%s: folding %s: ", g->source,
-                                      onn_node_label(n, lbl, sizeof lbl));
+            if (st)
+                return onn_prefix(err, st, "%s: folding %s: ", g->source,
+                                  onn_node_label(n, lbl, sizeof lbl));
             onn_node_clear(n);
         } else {
             g->nodes[kept++] = *n;

@@ -57,8 +57,10 @@ static onnorm_status check_arity(const onn_graph *g, const onn_node *n, onnorm_e
 {
     char lbl[256];
     int n_in = n->n_in, n_out = n->n_out;
-    while (n_in > 0 && n->in[n_in - 1] < 0) n_in--; /* trailing omitted optionals */
-    while (n_out > 0 && n->out[n_out - 1] < 0) n_out--;
+    while (n_in > 0 && n->in[n_in - 1] < 0)
+        n_in--; /* trailing omitted optionals */
+    while (n_out > 0 && n->out[n_out - 1] < 0)
+        n_out--;
     const onn_kernel *k = n->kernel;
     /* Inputs and outputs below the minimum count are required: an omitted one
      * ("") in that range is as wrong as a missing one. */
@@ -67,13 +69,15 @@ static onnorm_status check_arity(const onn_graph *g, const onn_node *n, onnorm_e
     for (int i = 0; i < n->n_out && i < k->min_outputs; i++)
         if (n->out[i] < 0) n_out = i;
     if (n_in < k->min_inputs || n->n_in > k->max_inputs)
-        return onn_fail(err, ONNORM_ERR_INVALID, "%s: %s: %s-%d takes %d to %d inputs, got %d (or a required one is empty)",
-                        g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type,
-                        k->since_version, k->min_inputs, k->max_inputs, n->n_in);
+        return onn_fail(err, ONNORM_ERR_INVALID,
+                        "%s: %s: %s-%d takes %d to %d inputs, got %d (or a required one is empty)",
+                        g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type, k->since_version,
+                        k->min_inputs, k->max_inputs, n->n_in);
     if (n_out < k->min_outputs || n->n_out > k->max_outputs)
-        return onn_fail(err, ONNORM_ERR_INVALID, "%s: %s: %s-%d has %d to %d outputs, got %d (or a required one is empty)",
-                        g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type,
-                        k->since_version, k->min_outputs, k->max_outputs, n->n_out);
+        return onn_fail(err, ONNORM_ERR_INVALID,
+                        "%s: %s: %s-%d has %d to %d outputs, got %d (or a required one is empty)",
+                        g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type, k->since_version,
+                        k->min_outputs, k->max_outputs, n->n_out);
     return ONNORM_OK;
 }
 
@@ -90,7 +94,8 @@ static onnorm_status bind_all(onn_graph *g, bool allow_unsupported, onnorm_error
             bad++;
             /* Keep room for the closing count so the message never ends mid-line. */
             char line[600];
-            int k = snprintf(line, sizeof line, "\n  %s: %s", onn_node_label(n, lbl, sizeof lbl), why);
+            int k =
+                snprintf(line, sizeof line, "\n  %s: %s", onn_node_label(n, lbl, sizeof lbl), why);
             if (k > 0 && used + (size_t)k < sizeof list - 40)
                 msg_append(list, sizeof list, &used, "%s", line);
             else
@@ -111,7 +116,8 @@ static onnorm_status bind_all(onn_graph *g, bool allow_unsupported, onnorm_error
 static onnorm_status link_values(onn_graph *g, onnorm_error *err)
 {
     char lbl[256];
-    for (int v = 0; v < g->n_values; v++) g->values[v].producer = -1;
+    for (int v = 0; v < g->n_values; v++)
+        g->values[v].producer = -1;
     for (int i = 0; i < g->n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
         for (int k = 0; k < n->n_out; k++) {
@@ -185,7 +191,8 @@ static onnorm_status topo_sort(onn_graph *g, onnorm_error *err)
     if (nn == 0) return ONNORM_OK;
     /* Consumers of each value in CSR form: cons[start[v] .. start[v + 1]). */
     size_t edges = 0;
-    for (int i = 0; i < nn; i++) edges += (size_t)g->nodes[i].n_in;
+    for (int i = 0; i < nn; i++)
+        edges += (size_t)g->nodes[i].n_in;
     int *start = calloc((size_t)nv + 1, sizeof *start);
     int *cons = malloc((edges ? edges : 1) * sizeof *cons);
     int *fill = calloc((size_t)nv + 1, sizeof *fill);
@@ -201,7 +208,8 @@ static onnorm_status topo_sort(onn_graph *g, onnorm_error *err)
     for (int i = 0; i < nn; i++)
         for (int k = 0; k < g->nodes[i].n_in; k++)
             if (g->nodes[i].in[k] >= 0) start[g->nodes[i].in[k] + 1]++;
-    for (int v = 0; v < nv; v++) start[v + 1] += start[v];
+    for (int v = 0; v < nv; v++)
+        start[v + 1] += start[v];
     for (int i = 0; i < nn; i++)
         for (int k = 0; k < g->nodes[i].n_in; k++) {
             int v = g->nodes[i].in[k];
@@ -226,12 +234,14 @@ static onnorm_status topo_sort(onn_graph *g, onnorm_error *err)
     if (count < nn) {
         char lbl[256];
         int i = 0;
-        while (pending[i] == 0) i++;
+        while (pending[i] == 0)
+            i++;
         st = onn_fail(err, ONNORM_ERR_INVALID, "%s: the graph has a cycle through %s", g->source,
                       onn_node_label(&g->nodes[i], lbl, sizeof lbl));
         goto done;
     }
-    for (int i = 0; i < nn; i++) sorted[i] = g->nodes[order[i]];
+    for (int i = 0; i < nn; i++)
+        sorted[i] = g->nodes[order[i]];
     memcpy(g->nodes, sorted, (size_t)nn * sizeof *sorted);
 done:
     free(start), free(cons), free(fill), free(pending), free(order), free(heap.v), free(sorted);
@@ -265,7 +275,10 @@ static onnorm_status check_types(onn_graph *g, onnorm_error *err)
     return ONNORM_OK;
 }
 
-onnorm_status onn_graph_relink(onn_graph *g, onnorm_error *err) { return link_values(g, err); }
+onnorm_status onn_graph_relink(onn_graph *g, onnorm_error *err)
+{
+    return link_values(g, err);
+}
 
 onnorm_status onn_graph_finalize(onn_graph *g, bool allow_unsupported, onnorm_error *err)
 {

@@ -161,7 +161,8 @@ onnorm_tensor *onn_tensor_new(onnorm_dtype dtype, int rank, const int64_t *dims,
     }
     t->dtype = dtype;
     t->rank = rank;
-    for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
+    for (int i = 0; i < rank; i++)
+        t->dims[i] = dims[i];
     t->data = data;
     return t;
 }
@@ -174,7 +175,10 @@ void onn_tensor_free(onnorm_tensor *t)
     free(t);
 }
 
-void onnorm_tensor_free(onnorm_tensor *t) { onn_tensor_free(t); }
+void onnorm_tensor_free(onnorm_tensor *t)
+{
+    onn_tensor_free(t);
+}
 
 const char *onn_shape_str(const int64_t *dims, int rank, char *buf, size_t len)
 {
@@ -242,7 +246,8 @@ const char *onn_node_label(const onn_node *n, char *buf, size_t len)
 static uint32_t name_hash(const char *s)
 {
     uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
     return h;
 }
 
@@ -261,7 +266,8 @@ static void index_put(int *index, int cap, const char *name, int v)
 {
     uint32_t mask = (uint32_t)cap - 1;
     uint32_t i = name_hash(name) & mask;
-    while (index[i] >= 0) i = (i + 1) & mask;
+    while (index[i] >= 0)
+        i = (i + 1) & mask;
     index[i] = v;
 }
 
@@ -270,11 +276,14 @@ static bool index_reserve(onn_graph *g, int n)
 {
     if (g->index && n * 2 <= g->index_cap) return true;
     int cap = g->index_cap ? g->index_cap : 64;
-    while (n * 2 > cap) cap *= 2;
+    while (n * 2 > cap)
+        cap *= 2;
     int *index = malloc((size_t)cap * sizeof *index);
     if (!index) return false;
-    for (int i = 0; i < cap; i++) index[i] = -1;
-    for (int v = 0; v < g->n_values; v++) index_put(index, cap, g->values[v].name, v);
+    for (int i = 0; i < cap; i++)
+        index[i] = -1;
+    for (int v = 0; v < g->n_values; v++)
+        index_put(index, cap, g->values[v].name, v);
     free(g->index);
     g->index = index;
     g->index_cap = cap;
@@ -322,9 +331,11 @@ static void attr_free(onn_attr *a)
     onn_tensor_free(a->t);
     free(a->floats);
     free(a->ints);
-    for (size_t i = 0; a->strings && i < a->n; i++) free(a->strings[i]);
+    for (size_t i = 0; a->strings && i < a->n; i++)
+        free(a->strings[i]);
     free(a->strings);
-    for (size_t i = 0; a->tensors && i < a->n; i++) onn_tensor_free(a->tensors[i]);
+    for (size_t i = 0; a->tensors && i < a->n; i++)
+        onn_tensor_free(a->tensors[i]);
     free(a->tensors);
 }
 
@@ -335,7 +346,8 @@ void onn_node_clear(onn_node *n)
     free(n->domain);
     free(n->in);
     free(n->out);
-    for (int k = 0; k < n->n_attr; k++) attr_free(&n->attrs[k]);
+    for (int k = 0; k < n->n_attr; k++)
+        attr_free(&n->attrs[k]);
     free(n->attrs);
     memset(n, 0, sizeof *n);
 }
@@ -343,7 +355,8 @@ void onn_node_clear(onn_node *n)
 void onn_graph_free(onn_graph *g)
 {
     if (!g) return;
-    for (int i = 0; i < g->n_nodes; i++) onn_node_clear(&g->nodes[i]);
+    for (int i = 0; i < g->n_nodes; i++)
+        onn_node_clear(&g->nodes[i]);
     free(g->nodes);
     for (int i = 0; i < g->n_values; i++) {
         free(g->values[i].name);
@@ -352,7 +365,8 @@ void onn_graph_free(onn_graph *g)
     free(g->shell);
     free(g->values);
     free(g->index);
-    for (int i = 0; i < g->n_opsets; i++) free(g->opsets[i].domain);
+    for (int i = 0; i < g->n_opsets; i++)
+        free(g->opsets[i].domain);
     free(g->opsets);
     free(g->inputs);
     free(g->outputs);

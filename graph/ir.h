@@ -56,17 +56,17 @@ typedef struct onn_node {
     int *out; /* value index, -1 for an omitted optional output */
     int n_attr;
     onn_attr *attrs;
-    int64_t opset;                 /* model's opset for the node's domain */
+    int64_t opset;                   /* model's opset for the node's domain */
     const struct onn_kernel *kernel; /* NULL when unsupported */
 } onn_node;
 
 typedef struct onn_value {
     char *name;
-    onnorm_dtype dtype; /* declared or inferred; UNDEFINED when unknown */
-    int rank;           /* -1 when unknown */
+    onnorm_dtype dtype;            /* declared or inferred; UNDEFINED when unknown */
+    int rank;                      /* -1 when unknown */
     int64_t dims[ONNORM_MAX_RANK]; /* -1 for a symbolic dim */
-    onnorm_tensor *init; /* constant data (initializer / Constant), else NULL */
-    int producer;        /* node index, -1 for graph inputs and constants */
+    onnorm_tensor *init;           /* constant data (initializer / Constant), else NULL */
+    int producer;                  /* node index, -1 for graph inputs and constants */
     bool is_input;
     bool is_output;
     bool init_borrowed; /* init belongs to the graph this one was cloned from */
@@ -84,8 +84,8 @@ typedef struct onn_graph {
     onn_opset *opsets;
     int n_values, cap_values;
     onn_value *values;
-    int *index;      /* open-addressing hash of value names -> value index, -1 empty */
-    int index_cap;   /* a power of two, at least twice n_values */
+    int *index;    /* open-addressing hash of value names -> value index, -1 empty */
+    int index_cap; /* a power of two, at least twice n_values */
     int n_nodes, cap_nodes;
     onn_node *nodes; /* in topological order after onn_graph_finalize() */
     int n_inputs;
@@ -116,8 +116,7 @@ bool onn_mul_size(size_t a, size_t b, size_t *out);
 /* ---- tensors ------------------------------------------------------------ */
 /* Shape helpers on onnorm_tensor; numel over dims [from, to). */
 int64_t onn_dims_numel(const int64_t *dims, int from, int to);
-onnorm_tensor *onn_tensor_new(onnorm_dtype dtype, int rank, const int64_t *dims,
-                              onnorm_error *err);
+onnorm_tensor *onn_tensor_new(onnorm_dtype dtype, int rank, const int64_t *dims, onnorm_error *err);
 void onn_tensor_free(onnorm_tensor *t);
 /* Formats "[2,3,4]" into buf. */
 const char *onn_shape_str(const int64_t *dims, int rank, char *buf, size_t len);
@@ -126,8 +125,7 @@ const char *onn_shape_str(const int64_t *dims, int rank, char *buf, size_t len);
 const onn_attr *onn_attr_find(const onn_node *n, const char *name);
 /* Typed getters: return the default when the attribute is absent.
  * A present attribute of the wrong kind is an error (returns false). */
-bool onn_attr_float(const onn_node *n, const char *name, float dflt, float *out,
-                    onnorm_error *err);
+bool onn_attr_float(const onn_node *n, const char *name, float dflt, float *out, onnorm_error *err);
 bool onn_attr_int(const onn_node *n, const char *name, int64_t dflt, int64_t *out,
                   onnorm_error *err);
 

@@ -59,10 +59,10 @@ typedef struct chan_map {
  * gi * chans + c at index ((gi * rows + r) * chans + c) * inner + i.
  */
 typedef struct target {
-    onn_node *node;   /* holds the weight (input 1) */
-    onn_node *bias_node; /* holds the bias: node itself, or the Add after MatMul */
-    onn_node *last;   /* the node whose output the map reads */
-    int bias_slot;    /* input index of the bias in bias_node */
+    onn_node *node;             /* holds the weight (input 1) */
+    onn_node *bias_node;        /* holds the bias: node itself, or the Add after MatMul */
+    onn_node *last;             /* the node whose output the map reads */
+    int bias_slot;              /* input index of the bias in bias_node */
     const onnorm_tensor *w, *b; /* b NULL when absent */
     int64_t groups, rows, chans, inner;
     int64_t channels; /* groups * chans */
@@ -144,7 +144,8 @@ static bool ensure_input_slot(onn_node *n, int k)
     if (k < n->n_in) return true;
     int *in = realloc(n->in, (size_t)(k + 1) * sizeof *in);
     if (!in) return false;
-    for (int i = n->n_in; i <= k; i++) in[i] = -1;
+    for (int i = n->n_in; i <= k; i++)
+        in[i] = -1;
     n->in = in;
     n->n_in = k + 1;
     return true;
@@ -234,7 +235,8 @@ static bool gemm_target(const onn_graph *g, onn_node *p, target *t, char *why, s
     }
     int64_t trans_b = 0;
     float beta = 1.0f;
-    if (!onn_attr_int(p, "transB", 0, &trans_b, NULL) || !onn_attr_float(p, "beta", 1.0f, &beta, NULL)) {
+    if (!onn_attr_int(p, "transB", 0, &trans_b, NULL) ||
+        !onn_attr_float(p, "beta", 1.0f, &beta, NULL)) {
         snprintf(why, len, "the transB or beta attribute of Gemm '%s' has the wrong type", p->name);
         return false;
     }
@@ -281,8 +283,10 @@ static bool channel_operand(const onn_node *n, int slot, const onnorm_tensor *c,
     if (kernel_version(n) < 7) {
         int64_t bcast = 0;
         if (slot != 1 || !onn_attr_int(n, "broadcast", 0, &bcast, NULL) || !bcast) {
-            snprintf(why, len, "%s '%s' uses legacy broadcasting (opset %d), which does not "
-                     "stretch its constant operand here", n->op_type, n->name, kernel_version(n));
+            snprintf(why, len,
+                     "%s '%s' uses legacy broadcasting (opset %d), which does not "
+                     "stretch its constant operand here",
+                     n->op_type, n->name, kernel_version(n));
             return false;
         }
         if (onnorm_tensor_numel(c) == 1) return true;
@@ -297,9 +301,11 @@ static bool channel_operand(const onn_node *n, int slot, const onnorm_tensor *c,
         ok = c->dims[d] == 1 || (start + d == axis && c->dims[d] == chans);
     if (!ok) {
         char s[128];
-        snprintf(why, len, "the constant operand of %s '%s', shape %s, is not per-channel for "
-                 "%lld channels on axis %d of a rank-%d tensor", n->op_type, n->name,
-                 onn_shape_str(c->dims, c->rank, s, sizeof s), (long long)chans, axis, r);
+        snprintf(why, len,
+                 "the constant operand of %s '%s', shape %s, is not per-channel for "
+                 "%lld channels on axis %d of a rank-%d tensor",
+                 n->op_type, n->name, onn_shape_str(c->dims, c->rank, s, sizeof s),
+                 (long long)chans, axis, r);
     }
     return ok;
 }
@@ -322,8 +328,10 @@ static bool matmul_add_target(onn_graph *g, onn_node *add, target *t, char *why,
         return false;
     int ra = g->values[mm->in[0]].rank, ro = g->values[mm->out[0]].rank;
     if (t->w->rank != 2 || (ra != 2 && ro != 2)) {
-        snprintf(why, len, "the MatMul is not a 2-D input times a 2-D constant (ranks %d and %d), "
-                 "so its columns are not BatchNormalization's channel axis", ra, t->w->rank);
+        snprintf(why, len,
+                 "the MatMul is not a 2-D input times a 2-D constant (ranks %d and %d), "
+                 "so its columns are not BatchNormalization's channel axis",
+                 ra, t->w->rank);
         return false;
     }
     const int64_t n = t->w->dims[1];
@@ -460,7 +468,8 @@ static bool bn_inference(const onn_node *bn, float *eps, char *why, size_t len)
 {
     const int ver = kernel_version(bn);
     int extra = 0;
-    for (int k = 1; k < bn->n_out; k++) extra += bn->out[k] >= 0;
+    for (int k = 1; k < bn->n_out; k++)
+        extra += bn->out[k] >= 0;
     int64_t mode = 0, spatial = 1;
     if (ver >= 14 && (!onn_attr_int(bn, "training_mode", 0, &mode, NULL) || mode != 0)) {
         snprintf(why, len, "training_mode is not 0: it normalizes with batch statistics");
@@ -500,7 +509,8 @@ static bool bn_target(onn_graph *g, const onn_node *bn, target *t, char *why, si
     }
     const onn_value *xv = &g->values[x];
     if (xv->dtype != ONNORM_UNDEFINED && xv->dtype != ONNORM_FLOAT) {
-        snprintf(why, len, "its input is %s; only float32 is folded%s", onnorm_dtype_name(xv->dtype),
+        snprintf(why, len, "its input is %s; only float32 is folded%s",
+                 onnorm_dtype_name(xv->dtype),
                  xv->dtype == ONNORM_DOUBLE ? " (float64 is not supported)" : "");
         return false;
     }
@@ -512,16 +522,18 @@ static bool bn_target(onn_graph *g, const onn_node *bn, target *t, char *why, si
     else if (is_op(p, "Add"))
         ok = matmul_add_target(g, p, t, why, len);
     else {
-        snprintf(why, len, "its input comes from %s, which cannot absorb it (only Conv, "
-                 "ConvTranspose, Gemm and MatMul+Add can)", p->op_type);
+        snprintf(why, len,
+                 "its input comes from %s, which cannot absorb it (only Conv, "
+                 "ConvTranspose, Gemm and MatMul+Add can)",
+                 p->op_type);
         return false;
     }
     return ok && only_feeds_one(g, p, x, why, len);
 }
 
 /* scale / sqrt(var + eps) and B - mean * that, per channel, in double. */
-static bool bn_map(const onn_graph *g, const onn_node *bn, float eps, int64_t channels,
-                   chan_map *m, char *why, size_t len, onnorm_status *st, onnorm_error *err)
+static bool bn_map(const onn_graph *g, const onn_node *bn, float eps, int64_t channels, chan_map *m,
+                   char *why, size_t len, onnorm_status *st, onnorm_error *err)
 {
     static const char *names[] = {"X", "its scale", "its bias B", "its mean", "its variance"};
     const float *p[5] = {NULL};
@@ -544,8 +556,10 @@ static bool bn_map(const onn_graph *g, const onn_node *bn, float eps, int64_t ch
         m->scale[c] = a;
         m->shift[c] = (double)p[2][c] - (double)p[3][c] * a;
         if (!isfinite(a) || !isfinite(m->shift[c])) {
-            snprintf(why, len, "channel %lld has a non-finite factor (variance + epsilon <= 0 or "
-                     "non-finite parameters)", (long long)c);
+            snprintf(why, len,
+                     "channel %lld has a non-finite factor (variance + epsilon <= 0 or "
+                     "non-finite parameters)",
+                     (long long)c);
             map_free(m);
             return false;
         }

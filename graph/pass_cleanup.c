@@ -45,8 +45,9 @@ static bool bypass(onn_graph *g, onn_node *n, onn_pass_stats *st, bool note)
         return true;
     }
     if (note)
-        onn_pass_skip(st, n, "its output is a graph output and its input is not a single-use node "
-                         "output, so removing it would rename a graph output");
+        onn_pass_skip(st, n,
+                      "its output is a graph output and its input is not a single-use node "
+                      "output, so removing it would rename a graph output");
     return false;
 }
 

@@ -27,10 +27,10 @@
 /* The rewrite targets decided once per run, before any rewrite: a new
  * GroupNormalization node would itself block raising the opset. */
 typedef struct gn_forms {
-    bool per_channel;    /* opset 21 is (or can be made) the model's opset */
-    bool per_group;      /* opset 18 is (or can be made) the model's opset */
-    char why21[256];     /* why not per_channel */
-    char why18[256];     /* why not per_group */
+    bool per_channel; /* opset 21 is (or can be made) the model's opset */
+    bool per_group;   /* opset 18 is (or can be made) the model's opset */
+    char why21[256];  /* why not per_channel */
+    char why18[256];  /* why not per_group */
 } gn_forms;
 
 /* One recognized chain. Nodes are kept by index: adding values or nodes may
@@ -135,8 +135,10 @@ static bool check_split(const onn_graph *g, const onn_node *r1, gn_match *m, cha
     char buf[128];
     target_str(s, n, buf, sizeof buf);
     if (n != 3) {
-        snprintf(why, len, "the first Reshape's target %s is not [N, G, -1]: it does not split "
-                           "the channels into groups", buf);
+        snprintf(why, len,
+                 "the first Reshape's target %s is not [N, G, -1]: it does not split "
+                 "the channels into groups",
+                 buf);
         return false;
     }
     const bool zero_copies = !reshape_allowzero(r1);
@@ -146,13 +148,17 @@ static bool check_split(const onn_graph *g, const onn_node *r1, gn_match *m, cha
                     (s[0] == -1 && s[2] > 0 && s[2] == L);
     bool last_ok = (s[2] == -1 && s[0] != -1) || (s[2] > 0 && s[2] == L);
     if (G <= 0 || C % G != 0) {
-        snprintf(why, len, "the first Reshape's target %s makes %lld groups, which do not divide "
-                           "the %lld channels", buf, (long long)G, (long long)C);
+        snprintf(why, len,
+                 "the first Reshape's target %s makes %lld groups, which do not divide "
+                 "the %lld channels",
+                 buf, (long long)G, (long long)C);
         return false;
     }
     if (!batch_ok || !last_ok) {
-        snprintf(why, len, "the first Reshape's target %s is not [N, %lld, -1] for X of rank %d "
-                           "(batch or group size not provably kept)", buf, (long long)G, x->rank);
+        snprintf(why, len,
+                 "the first Reshape's target %s is not [N, %lld, -1] for X of rank %d "
+                 "(batch or group size not provably kept)",
+                 buf, (long long)G, x->rank);
         return false;
     }
     m->G = G;
@@ -178,8 +184,9 @@ static bool check_instnorm(const onn_graph *g, const onn_node *in, gn_match *m, 
         return false;
     }
     if (!all_equal(sc, 1.0f) || !all_equal(b, 0.0f)) {
-        snprintf(why, len, "its scale is not all ones or its B not all zeros, so it is not "
-                           "GroupNorm's plain normalization");
+        snprintf(why, len,
+                 "its scale is not all ones or its B not all zeros, so it is not "
+                 "GroupNorm's plain normalization");
         return false;
     }
     if (!onn_attr_float(in, "epsilon", 1e-5f, &m->epsilon, NULL)) {
@@ -278,9 +285,10 @@ static int affine_step(const onn_graph *g, int v, const char *op, const gn_match
         return -1;
     }
     if (!per_channel_shape(c, m->rank, m->C)) {
-        snprintf(why, len, "the %s after it has a constant of shape %s, which is not per channel "
-                           "for X of rank %d with %lld channels", op,
-                 onn_shape_str(c->dims, c->rank, buf, sizeof buf), m->rank, (long long)m->C);
+        snprintf(why, len,
+                 "the %s after it has a constant of shape %s, which is not per channel "
+                 "for X of rank %d with %lld channels",
+                 op, onn_shape_str(c->dims, c->rank, buf, sizeof buf), m->rank, (long long)m->C);
         return -1;
     }
     *node = idx, *t = c;
@@ -351,7 +359,8 @@ static int param_constant(onn_graph *g, const char *base, const onnorm_tensor *t
     onnorm_tensor *p = onn_tensor_new(ONNORM_FLOAT, 1, &len, err);
     if (!p) return -1;
     float *d = p->data;
-    for (int64_t k = 0; k < len; k++) d[k] = t ? channel_value(t, k * stride) : dflt;
+    for (int64_t k = 0; k < len; k++)
+        d[k] = t ? channel_value(t, k * stride) : dflt;
     int v = onn_graph_new_constant(g, base, p);
     if (v < 0) onn_fail(err, ONNORM_ERR_NOMEM, "out of memory adding a constant");
     return v;
@@ -391,8 +400,10 @@ static bool choose_form(onn_graph *g, const gn_forms *f, const gn_match *m, bool
     if (f->per_channel) {
         *per_channel = true, opset = 21;
     } else if (!group_constant(m->gamma, m->C, m->G) || !group_constant(m->beta, m->C, m->G)) {
-        snprintf(why, len, "gamma/beta vary within a group, which needs GroupNormalization-21, "
-                           "but %.250s", f->why21);
+        snprintf(why, len,
+                 "gamma/beta vary within a group, which needs GroupNormalization-21, "
+                 "but %.250s",
+                 f->why21);
         return false;
     } else if (!f->per_group) {
         snprintf(why, len, "GroupNormalization needs opset 18 or 21: %.150s; %.150s", f->why21,

@@ -20,9 +20,15 @@ static const onn_pass passes[] = {
     {"cleanup", "remove what the fusions left unused", onn_pass_cleanup},
 };
 
-int onn_pass_count(void) { return (int)(sizeof passes / sizeof passes[0]); }
+int onn_pass_count(void)
+{
+    return (int)(sizeof passes / sizeof passes[0]);
+}
 
-const onn_pass *onn_pass_get(int i) { return i >= 0 && i < onn_pass_count() ? &passes[i] : NULL; }
+const onn_pass *onn_pass_get(int i)
+{
+    return i >= 0 && i < onn_pass_count() ? &passes[i] : NULL;
+}
 
 void onn_pass_skip(onn_pass_stats *st, const onn_node *n, const char *fmt, ...)
 {
@@ -83,7 +89,8 @@ onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, onn_op
     if (level <= 0) return ONNORM_OK;
     for (int i = 0; i < onn_pass_count(); i++) {
         if (listed(disabled, passes[i].name)) continue;
-        onn_pass_stats local, *ps = report && report->n < 16 ? &report->passes[report->n++] : &local;
+        onn_pass_stats local,
+            *ps = report && report->n < 16 ? &report->passes[report->n++] : &local;
         memset(ps, 0, sizeof *ps);
         ps->name = passes[i].name;
         onn_graph_infer_shapes(g);

@@ -14,7 +14,7 @@
 typedef struct onn_pass_stats {
     const char *name;
     int matched;
-    int skipped;              /* near-misses left alone */
+    int skipped;                /* near-misses left alone */
     char notes[ONN_PASS_NOTES]; /* one line per near-miss (truncated) */
     size_t notes_len;
 } onn_pass_stats;

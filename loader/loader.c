@@ -91,7 +91,10 @@ static onnorm_status add_constant(load_ctx *c, const char *name, onnorm_tensor *
 }
 
 /* proto2 strings are NULL when absent; messages and lookups want "". */
-static const char *str_or_empty(const char *s) { return s ? s : ""; }
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
 
 static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_attr *a)
 {
@@ -182,7 +185,8 @@ static onnorm_status fold_constant(load_ctx *c, const Onnx__NodeProto *np)
         int64_t n = (int64_t)(isf ? ap->n_floats : ap->n_ints);
         t = onn_tensor_new(isf ? ONNORM_FLOAT : ONNORM_INT64, 1, &n, c->err);
         if (!t) return nomem(c);
-        if (n) memcpy(t->data, isf ? (void *)ap->floats : (void *)ap->ints, (size_t)n * (isf ? 4 : 8));
+        if (n)
+            memcpy(t->data, isf ? (void *)ap->floats : (void *)ap->ints, (size_t)n * (isf ? 4 : 8));
     } else {
         return onn_fail(c->err, ONNORM_ERR_UNSUPPORTED,
                         "%s: Constant node '%s': attribute '%s' is not supported", c->g->source,
@@ -244,13 +248,17 @@ static onnorm_status add_node(load_ctx *c, const Onnx__NodeProto *np)
         st = copy_attr(c, np->attribute[i], &n->attrs[i]);
         if (st) {
             char lbl[256];
-            return onn_prefix(c->err, st, "%s: %s: ", g->source, onn_node_label(n, lbl, sizeof lbl));
+            return onn_prefix(c->err, st, "%s: %s: ", g->source,
+                              onn_node_label(n, lbl, sizeof lbl));
         }
     }
     return ONNORM_OK;
 }
 
-static bool is_default_domain(const char *d) { return !d || !d[0] || !strcmp(d, "ai.onnx"); }
+static bool is_default_domain(const char *d)
+{
+    return !d || !d[0] || !strcmp(d, "ai.onnx");
+}
 
 static bool same_domain(const char *a, const char *b)
 {
@@ -262,7 +270,8 @@ static const Onnx__FunctionProto *find_function(const load_ctx *c, const Onnx__N
     if (!np->op_type) return NULL;
     for (size_t i = 0; i < c->model->n_functions; i++) {
         const Onnx__FunctionProto *f = c->model->functions[i];
-        if (f->name && !strcmp(f->name, np->op_type) && same_domain(str_or_empty(f->domain), np->domain))
+        if (f->name && !strcmp(f->name, np->op_type) &&
+            same_domain(str_or_empty(f->domain), np->domain))
             return f;
     }
     return NULL;
@@ -277,8 +286,7 @@ static char *inline_name(const Onnx__FunctionProto *f, const Onnx__NodeProto *ca
 {
     if (!name || !name[0]) return onn_strdup("");
     for (size_t i = 0; i < f->n_input; i++)
-        if (!strcmp(f->input[i], name))
-            return onn_strdup(i < call->n_input ? call->input[i] : "");
+        if (!strcmp(f->input[i], name)) return onn_strdup(i < call->n_input ? call->input[i] : "");
     for (size_t i = 0; i < f->n_output; i++)
         if (!strcmp(f->output[i], name))
             return onn_strdup(i < call->n_output ? call->output[i] : "");
@@ -290,7 +298,8 @@ static char *inline_name(const Onnx__FunctionProto *f, const Onnx__NodeProto *ca
 
 static void free_names(char **v, size_t n)
 {
-    for (size_t i = 0; v && i < n; i++) free(v[i]);
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
     free(v);
 }
 
@@ -302,7 +311,8 @@ static onnorm_status inline_body_node(load_ctx *c, const Onnx__FunctionProto *f,
                                       int id, int depth)
 {
     Onnx__NodeProto copy = *bn;
-    char **ins = calloc(bn->n_input + 1, sizeof *ins), **outs = calloc(bn->n_output + 1, sizeof *outs);
+    char **ins = calloc(bn->n_input + 1, sizeof *ins),
+         **outs = calloc(bn->n_output + 1, sizeof *outs);
     Onnx__AttributeProto **attrs = calloc(bn->n_attribute + 1, sizeof *attrs);
     Onnx__AttributeProto *resolved = calloc(bn->n_attribute + 1, sizeof *resolved);
     onnorm_status st = ONNORM_OK;

@@ -11,8 +11,8 @@ onnorm_status onn_tensor_from_proto(const Onnx__TensorProto *tp, onnorm_tensor *
 /* Reads a whole file into a malloc'ed buffer. */
 onnorm_status onn_read_file(const char *path, uint8_t **data, size_t *size, onnorm_error *err);
 /* Parses a serialized ModelProto into a graph. `source` names it in messages. */
-onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *source,
-                             onn_graph **out, onnorm_error *err);
+onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *source, onn_graph **out,
+                             onnorm_error *err);
 
 /* Serializes the graph as a ModelProto (see writer.c); *out is malloc'ed. */
 onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, onnorm_error *err);

@@ -70,9 +70,8 @@ static onnorm_status copy_typed_field(const Onnx__TensorProto *tp, onnorm_tensor
     }
     if (have != n)
         return onn_fail(err, ONNORM_ERR_INVALID,
-                        "tensor '%s' holds %zu values for %lld elements of shape %s", name,
-                        have, (long long)numel,
-                        onn_shape_str(t->dims, t->rank, (char[128]){0}, 128));
+                        "tensor '%s' holds %zu values for %lld elements of shape %s", name, have,
+                        (long long)numel, onn_shape_str(t->dims, t->rank, (char[128]){0}, 128));
     return ONNORM_OK;
 }
 
@@ -85,8 +84,7 @@ onnorm_status onn_tensor_from_proto(const Onnx__TensorProto *tp, onnorm_tensor *
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
                         "tensor '%s' keeps its data in an external file, which is not supported",
                         name);
-    if (tp->segment)
-        return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "tensor '%s' is segmented", name);
+    if (tp->segment) return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "tensor '%s' is segmented", name);
     onnorm_dtype dt = (onnorm_dtype)tp->data_type;
     if (onnorm_dtype_size(dt) == 0)
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
@@ -166,7 +164,8 @@ onnorm_status onnorm_tensor_read_file(const char *path, onnorm_tensor **out, onn
     uint8_t *buf;
     size_t len;
     if (out) *out = NULL;
-    if (!out || !path) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_tensor_read_file: NULL argument");
+    if (!out || !path)
+        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_tensor_read_file: NULL argument");
     onnorm_status st = onn_read_file(path, &buf, &len, err);
     if (st) return st;
     Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);

@@ -61,9 +61,7 @@ static onnorm_status fill_attr(Onnx__AttributeProto *ap, Onnx__TensorProto *tens
     switch (a->type) {
     case ONN_ATTR_FLOAT: ap->has_f = 1, ap->f = a->f; break;
     case ONN_ATTR_INT: ap->has_i = 1, ap->i = a->i; break;
-    case ONN_ATTR_STRING:
-        ap->has_s = 1, ap->s.len = a->s_len, ap->s.data = (uint8_t *)a->s;
-        break;
+    case ONN_ATTR_STRING: ap->has_s = 1, ap->s.len = a->s_len, ap->s.data = (uint8_t *)a->s; break;
     case ONN_ATTR_TENSOR:
         fill_tensor(tensor_slot, a->t, a->t->name ? a->t->name : (char *)"");
         ap->t = tensor_slot;
@@ -99,8 +97,8 @@ static onnorm_status build_nodes(const onn_graph *g, writer *w, onnorm_error *er
     size_t n_tensors = n_attr + (size_t)g->n_values + 1;
     w->tensors = calloc(n_tensors, sizeof *w->tensors);
     w->tensor_ptrs = calloc(n_tensors, sizeof *w->tensor_ptrs);
-    if (!w->nodes || !w->node_ptrs || !w->attrs || !w->attr_ptrs || !w->edge_names ||
-        !w->tensors || !w->tensor_ptrs)
+    if (!w->nodes || !w->node_ptrs || !w->attrs || !w->attr_ptrs || !w->edge_names || !w->tensors ||
+        !w->tensor_ptrs)
         return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory writing the model");
     size_t ai = 0, ei = 0;
     for (int i = 0; i < g->n_nodes; i++) {
@@ -151,7 +149,8 @@ static void set_opsets(const onn_graph *g, Onnx__ModelProto *mp)
             op->has_version = 1;
             op->version = v;
             if (!op->domain || !op->domain[0] || !strcmp(op->domain, "ai.onnx"))
-                if (mp->ir_version < ir_for_opset(v)) mp->has_ir_version = 1, mp->ir_version = ir_for_opset(v);
+                if (mp->ir_version < ir_for_opset(v))
+                    mp->has_ir_version = 1, mp->ir_version = ir_for_opset(v);
         }
     }
 }
@@ -207,7 +206,8 @@ onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, on
 {
     *out = NULL;
     *len = 0;
-    if (!g->shell) return onn_fail(err, ONNORM_ERR_INVALID, "%s: no model shell to write", g->source);
+    if (!g->shell)
+        return onn_fail(err, ONNORM_ERR_INVALID, "%s: no model shell to write", g->source);
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, g->shell_len, g->shell);
     if (!mp || !mp->graph) {
         if (mp) onnx__model_proto__free_unpacked(mp, NULL);
@@ -217,7 +217,8 @@ onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, on
     onnorm_status st = build_nodes(g, &w, err);
     if (!st) {
         size_t n_attr = 0;
-        for (int i = 0; i < g->n_nodes; i++) n_attr += (size_t)g->nodes[i].n_attr;
+        for (int i = 0; i < g->n_nodes; i++)
+            n_attr += (size_t)g->nodes[i].n_attr;
         Onnx__GraphProto *gp = mp->graph;
         size_t n_vi = gp->n_value_info, n_inputs = gp->n_input;
         gp->node = w.node_ptrs, gp->n_node = (size_t)g->n_nodes;

@@ -23,7 +23,7 @@
 typedef struct bn_cfg {
     float epsilon, momentum;
     bool training;
-    int64_t n, c, s; /* X viewed as [N, C, S] */
+    int64_t n, c, s;         /* X viewed as [N, C, S] */
     onnorm_dtype stats_type; /* of mean/var: what training statistics are written as */
 } bn_cfg;
 
@@ -45,7 +45,8 @@ static onnorm_status read_cfg(onn_kctx *ctx, bn_cfg *cfg)
         (ver < 7 && !onn_attr_int(nd, "is_test", 0, &is_test, ctx->err)) ||
         (ver < 9 && !onn_attr_int(nd, "spatial", 1, &spatial, ctx->err)) ||
         (ver >= 14 && !onn_attr_int(nd, "training_mode", 0, &training_mode, ctx->err)))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
     int outs = requested_outputs(ctx);
     if (ver >= 14) {
         cfg->training = training_mode != 0;
@@ -86,7 +87,8 @@ static onnorm_status bn_infer(onn_kctx *ctx)
     const int ver = ctx->node->kernel->since_version;
     for (int i = 1; i < 5; i++) {
         const onnorm_tensor *p = ctx->in[i];
-        if (!p) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", names[i]);
+        if (!p)
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", names[i]);
         /* Type parameters: opset 14 lets mean/var (U) differ from X (T); opset
          * 15 also lets scale/B (T1) differ. Pairs must still agree. */
         onnorm_dtype want = x->dtype;
@@ -137,7 +139,8 @@ static onnorm_status bn_run(onn_kctx *ctx)
     int nt = onn_threads_for(ctx, cfg.n * C * cfg.s, C);
     if (cfg.training) {
 #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t c = 0; c < C; c++) channel_moments(x, &cfg, c, &mean[c], &var[c]);
+        for (int64_t c = 0; c < C; c++)
+            channel_moments(x, &cfg, c, &mean[c], &var[c]);
     } else {
         for (int64_t c = 0; c < C; c++) {
             mean[c] = onn_load(pt, ctx->in[3]->data, c);
@@ -179,11 +182,15 @@ static onnorm_status bn_run(onn_kctx *ctx)
 
 /* bfloat16 arrived with opset 14. */
 #define BN_KERNEL(ver, max_out)                                                                    \
-    {ONN_KERNEL("", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, bn_run),                \
-     .types = (ver) >= 14 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 15,   \
-     .inplace = true}
+    {                                                                                              \
+        ONN_KERNEL("", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, bn_run),             \
+            .types = (ver) >= 14 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 15,    \
+            .inplace = true                                                                        \
+    }
 
 const onn_kernel onn_kernels_batchnorm[] = {
-    BN_KERNEL(1, 5), BN_KERNEL(6, 5), BN_KERNEL(7, 5), BN_KERNEL(9, 5), BN_KERNEL(14, 3), BN_KERNEL(15, 3),
+    BN_KERNEL(1, 5), BN_KERNEL(6, 5),  BN_KERNEL(7, 5),
+    BN_KERNEL(9, 5), BN_KERNEL(14, 3), BN_KERNEL(15, 3),
 };
-const int onn_kernels_batchnorm_count = sizeof onn_kernels_batchnorm / sizeof onn_kernels_batchnorm[0];
+const int onn_kernels_batchnorm_count =
+    sizeof onn_kernels_batchnorm / sizeof onn_kernels_batchnorm[0];

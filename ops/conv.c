@@ -76,7 +76,6 @@ static onnorm_status conv_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-
 /* One row of col: input plane x seen at kernel offset k by every output
  * position, zero where that falls in the padding. */
 static void im2col_row(const onn_geom *g, const float *x, int64_t k, float *dst)
@@ -120,12 +119,15 @@ static void im2col_row_2d(const onn_geom *g, const float *x, int64_t k, float *d
             continue;
         }
         const float *src = x + ih * W + iw0;
-        for (int64_t j = 0; j < lo; j++) dst[j] = 0.0f;
+        for (int64_t j = 0; j < lo; j++)
+            dst[j] = 0.0f;
         if (sw == 1 && hi > lo)
             memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
         else
-            for (int64_t j = lo; j < hi; j++) dst[j] = src[j * sw];
-        for (int64_t j = hi; j < OW; j++) dst[j] = 0.0f;
+            for (int64_t j = lo; j < hi; j++)
+                dst[j] = src[j * sw];
+        for (int64_t j = hi; j < OW; j++)
+            dst[j] = 0.0f;
     }
 }
 
@@ -202,7 +204,8 @@ static onnorm_status run_shift_gemm(onn_kctx *ctx, const conv_cfg *cfg, const fl
         /* W [mg, cg, K] of this group as K contiguous [mg, cg] matrices. */
         const float *wg = w + gi * mg * cg * K;
         for (int64_t k = 0; k < K; k++)
-            for (int64_t i = 0; i < mg * cg; i++) wk[k * mg * cg + i] = wg[i * K + k];
+            for (int64_t i = 0; i < mg * cg; i++)
+                wk[k * mg * cg + i] = wg[i * K + k];
         for (int64_t n = 0; n < cfg->n; n++) {
             const float *xg = x + (n * cfg->c + gi * cg) * g->sampled_size;
             for (int64_t c = 0; c < cg; c++)
@@ -217,7 +220,8 @@ static onnorm_status run_shift_gemm(onn_kctx *ctx, const conv_cfg *cfg, const fl
                 for (int64_t oh = 0; oh < OH; oh++) {
                     float *dst = yg + (m * OH + oh) * OW;
                     const float *src = yp + m * ncols + oh * Wp;
-                    for (int64_t ow = 0; ow < OW; ow++) dst[ow] += src[ow];
+                    for (int64_t ow = 0; ow < OW; ow++)
+                        dst[ow] += src[ow];
                 }
         }
     }

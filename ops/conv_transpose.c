@@ -168,7 +168,6 @@ static onnorm_status convt_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-
 /* Adds the K rows of col that belong to one output channel into its plane. */
 static void col2im_channel(const onn_geom *g, const float *col, float *y)
 {

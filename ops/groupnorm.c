@@ -29,13 +29,13 @@ static onnorm_status read_cfg(onn_kctx *ctx, gn_cfg *cfg)
     if (!onn_attr_float(nd, "epsilon", 1e-5f, &cfg->epsilon, ctx->err) ||
         !onn_attr_int(nd, "num_groups", 0, &cfg->groups, ctx->err) ||
         !onn_attr_int(nd, "stash_type", 1, &stash, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
     if (!onn_attr_find(nd, "num_groups"))
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "the required attribute num_groups is missing");
     if (cfg->per_channel && !onn_is_norm_type((onnorm_dtype)stash))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "stash_type %lld is not a float type (1, 10, 11 or 16)",
-                         (long long)stash);
+                         "stash_type %lld is not a float type (1, 10, 11 or 16)", (long long)stash);
     cfg->stash = (onnorm_dtype)stash;
     const onnorm_tensor *x = ctx->in[0];
     if (x->rank < 2)
@@ -87,14 +87,17 @@ static onnorm_status gn_run(onn_kctx *ctx)
         for (int64_t k = 0; k < cpg; k++) {
             const int64_t pidx = cfg.per_channel ? g * cpg + k : g;
             const double a = onn_load(t, scale, pidx) * inv, b = onn_load(t, bias, pidx);
-            onn_affine(t, x->data, ctx->out[0]->data, base + k * S, S, mean, a, b, stream ? cpg * S : 0);
+            onn_affine(t, x->data, ctx->out[0]->data, base + k * S, S, mean, a, b,
+                       stream ? cpg * S : 0);
         }
     }
     return ONNORM_OK;
 }
 
 const onn_kernel onn_kernels_groupnorm[] = {
-    {ONN_KERNEL("", "GroupNormalization", 18, 3, 3, 1, 1, gn_infer, gn_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
-    {ONN_KERNEL("", "GroupNormalization", 21, 3, 3, 1, 1, gn_infer, gn_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "GroupNormalization", 18, 3, 3, 1, 1, gn_infer, gn_run),
+     .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "GroupNormalization", 21, 3, 3, 1, 1, gn_infer, gn_run),
+     .types = ONN_T_ALL_FLOATS, .inplace = true},
 };
 const int onn_kernels_groupnorm_count = 2;

@@ -26,7 +26,10 @@ static inline float onn_bits_f32(uint32_t u)
     return f;
 }
 
-static inline float onn_bf16_to_f32(uint16_t b) { return onn_bits_f32((uint32_t)b << 16); }
+static inline float onn_bf16_to_f32(uint16_t b)
+{
+    return onn_bits_f32((uint32_t)b << 16);
+}
 
 static inline uint16_t onn_f32_to_bf16(float f)
 {
@@ -53,9 +56,9 @@ static inline uint16_t onn_f32_to_f16(float f)
     uint32_t a = u & 0x7FFFFFFFu;
     if (a > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | ((a >> 13) & 0x3FFu)); /* NaN */
     if (a >= 0x477FF000u) return (uint16_t)(sign | 0x7C00u); /* rounds to >= 65520: Inf */
-    if (a >= 0x38800000u) {                                    /* normal half */
-        uint32_t r = a - 0x38000000u;                          /* rebias exponent 127 -> 15 */
-        r += 0xFFFu + ((r >> 13) & 1u);                        /* ties to even */
+    if (a >= 0x38800000u) {                                  /* normal half */
+        uint32_t r = a - 0x38000000u;                        /* rebias exponent 127 -> 15 */
+        r += 0xFFFu + ((r >> 13) & 1u);                      /* ties to even */
         return (uint16_t)(sign | (r >> 13));
     }
     if (a < 0x33000000u) return sign; /* below half the smallest subnormal: zero */

@@ -19,7 +19,8 @@ static onnorm_status in_infer(onn_kctx *ctx)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input must have rank >= 2, got rank %d", x->rank);
     float eps;
     if (!onn_attr_float(ctx->node, "epsilon", 1e-5f, &eps, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad epsilon");
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad epsilon");
     if ((st = onn_check_param(ctx, 1, "scale", x->dims[1], x->dtype)) ||
         (st = onn_check_param(ctx, 2, "B", x->dims[1], x->dtype)))
         return st;
@@ -54,9 +55,11 @@ static onnorm_status in_run(onn_kctx *ctx)
 
 /* bfloat16 arrived with opset 22. */
 #define IN_KERNEL(ver)                                                                             \
-    {ONN_KERNEL("", "InstanceNormalization", ver, 3, 3, 1, 1, in_infer, in_run),                   \
-     .types = (ver) >= 22 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 22,   \
-     .inplace = true}
+    {                                                                                              \
+        ONN_KERNEL("", "InstanceNormalization", ver, 3, 3, 1, 1, in_infer, in_run),                \
+            .types = (ver) >= 22 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 22,    \
+            .inplace = true                                                                        \
+    }
 
 const onn_kernel onn_kernels_instancenorm[] = {IN_KERNEL(1), IN_KERNEL(6), IN_KERNEL(22)};
 const int onn_kernels_instancenorm_count =

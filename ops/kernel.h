@@ -64,9 +64,9 @@ typedef struct onn_kernel {
 const char *onn_types_str(uint32_t mask, char *buf, size_t len);
 
 /* A kernel table entry; shape_only kernels set .shape_only = true after it. */
-#define ONN_KERNEL(dom, op, ver, in_lo, in_hi, out_lo, out_hi, infer_fn, run_fn)                \
-    .domain = (dom), .op_type = (op), .since_version = (ver), .min_inputs = (in_lo),             \
-    .max_inputs = (in_hi), .min_outputs = (out_lo), .max_outputs = (out_hi), .infer = (infer_fn), \
+#define ONN_KERNEL(dom, op, ver, in_lo, in_hi, out_lo, out_hi, infer_fn, run_fn)                   \
+    .domain = (dom), .op_type = (op), .since_version = (ver), .min_inputs = (in_lo),               \
+    .max_inputs = (in_hi), .min_outputs = (out_lo), .max_outputs = (out_hi), .infer = (infer_fn),  \
     .run = (run_fn)
 
 /* The kernel with the highest since_version <= opset, or NULL. */

@@ -38,14 +38,14 @@ static onnorm_status read_cfg(onn_kctx *ctx, ln_cfg *cfg)
     if (!onn_attr_int(ctx->node, "axis", -1, &axis, ctx->err) ||
         !onn_attr_float(ctx->node, "epsilon", 1e-5f, &cfg->epsilon, ctx->err) ||
         !onn_attr_int(ctx->node, "stash_type", 1, &stash, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
     if (x->rank < 1 || !onn_normalize_axis(axis, x->rank, &cfg->axis))
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
                          (long long)axis, x->rank);
     if (!onn_is_norm_type((onnorm_dtype)stash))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "stash_type %lld is not a float type (1, 10, 11 or 16)",
-                         (long long)stash);
+                         "stash_type %lld is not a float type (1, 10, 11 or 16)", (long long)stash);
     cfg->stash = (onnorm_dtype)stash;
     cfg->rows = onn_dims_numel(x->dims, 0, cfg->axis);
     cfg->m = onn_dims_numel(x->dims, cfg->axis, x->rank);
@@ -90,7 +90,8 @@ static onnorm_status ln_infer(onn_kctx *ctx)
     if (ctx->n_in > 2 && ctx->in[2] && (st = check_affine(ctx, &cfg, 2, "B"))) return st;
     const onnorm_tensor *x = ctx->in[0];
     int64_t sdims[ONNORM_MAX_RANK];
-    for (int i = 0; i < x->rank; i++) sdims[i] = i < cfg.axis ? x->dims[i] : 1;
+    for (int i = 0; i < x->rank; i++)
+        sdims[i] = i < cfg.axis ? x->dims[i] : 1;
     onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
     onn_set_output(ctx, 1, cfg.stash, x->rank, sdims);
     onn_set_output(ctx, 2, cfg.stash, x->rank, sdims);
@@ -176,7 +177,8 @@ static onnorm_status rms_infer(onn_kctx *ctx)
     onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
     /* SimplifiedLayerNormalization's optional inv_std_var, shaped like Mean. */
     int64_t sdims[ONNORM_MAX_RANK];
-    for (int i = 0; i < x->rank; i++) sdims[i] = i < cfg.axis ? x->dims[i] : 1;
+    for (int i = 0; i < x->rank; i++)
+        sdims[i] = i < cfg.axis ? x->dims[i] : 1;
     onn_set_output(ctx, 1, cfg.stash, x->rank, sdims);
     return ONNORM_OK;
 }
@@ -215,10 +217,16 @@ static onnorm_status rms_run(onn_kctx *ctx)
  * ORT in both the default and the com.microsoft domain) is RMSNormalization
  * plus an optional inv_std_var output. */
 const onn_kernel onn_kernels_layernorm[] = {
-    {ONN_KERNEL("", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
-    {ONN_KERNEL("", "RMSNormalization", 23, 2, 2, 1, 1, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
-    {ONN_KERNEL("", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
-    {ONN_KERNEL("com.microsoft", "LayerNormalization", 1, 2, 3, 1, 3, ln_infer, ln_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
-    {ONN_KERNEL("com.microsoft", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run), .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "LayerNormalization", 17, 2, 3, 1, 3, ln_infer, ln_run),
+     .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "RMSNormalization", 23, 2, 2, 1, 1, rms_infer, rms_run),
+     .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run),
+     .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("com.microsoft", "LayerNormalization", 1, 2, 3, 1, 3, ln_infer, ln_run),
+     .types = ONN_T_ALL_FLOATS, .inplace = true},
+    {ONN_KERNEL("com.microsoft", "SimplifiedLayerNormalization", 1, 2, 2, 1, 2, rms_infer, rms_run),
+     .types = ONN_T_ALL_FLOATS, .inplace = true},
 };
-const int onn_kernels_layernorm_count = sizeof onn_kernels_layernorm / sizeof onn_kernels_layernorm[0];
+const int onn_kernels_layernorm_count =
+    sizeof onn_kernels_layernorm / sizeof onn_kernels_layernorm[0];

@@ -16,13 +16,14 @@ static onnorm_status read_cfg(onn_kctx *ctx, int *axis, int64_t *p)
     int64_t a;
     if (!onn_attr_int(ctx->node, "axis", -1, &a, ctx->err) ||
         !onn_attr_int(ctx->node, "p", 2, p, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
     if (x->rank < 1 || !onn_normalize_axis(a, x->rank, axis))
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
                          (long long)a, x->rank);
     if (*p != 1 && *p != 2)
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "p = %lld; LpNormalization defines p = 1 or 2",
-                         (long long)*p);
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                         "p = %lld; LpNormalization defines p = 1 or 2", (long long)*p);
     return ONNORM_OK;
 }
 
@@ -70,7 +71,9 @@ static onnorm_status lp_run(onn_kctx *ctx)
 }
 
 const onn_kernel onn_kernels_lpnorm[] = {
-    {ONN_KERNEL("", "LpNormalization", 1, 1, 1, 1, 1, lp_infer, lp_run), .types = ONN_T_HALF_FLOATS, .inplace = true},
-    {ONN_KERNEL("", "LpNormalization", 22, 1, 1, 1, 1, lp_infer, lp_run), .types = ONN_T_ALL_FLOATS, .inplace = true, .widens = true},
+    {ONN_KERNEL("", "LpNormalization", 1, 1, 1, 1, 1, lp_infer, lp_run), .types = ONN_T_HALF_FLOATS,
+     .inplace = true},
+    {ONN_KERNEL("", "LpNormalization", 22, 1, 1, 1, 1, lp_infer, lp_run), .types = ONN_T_ALL_FLOATS,
+     .inplace = true, .widens = true},
 };
 const int onn_kernels_lpnorm_count = 2;

@@ -27,8 +27,11 @@ static onnorm_status read_cfg(onn_kctx *ctx, lrn_cfg *c)
         !onn_attr_float(n, "alpha", 1e-4f, &c->alpha, ctx->err) ||
         !onn_attr_float(n, "beta", 0.75f, &c->beta, ctx->err) ||
         !onn_attr_float(n, "bias", 1.0f, &c->bias, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s", ctx->err ? ctx->err->message : "bad attribute");
-    if (c->size < 1) return onn_kfail(ctx, ONNORM_ERR_INVALID, "size must be >= 1, got %lld", (long long)c->size);
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
+    if (c->size < 1)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "size must be >= 1, got %lld",
+                         (long long)c->size);
     if (ctx->in[0]->rank < 2)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must have rank >= 2 (N, C, ...), got %d",
                          ctx->in[0]->rank);
@@ -70,7 +73,8 @@ static onnorm_status lrn_run(onn_kctx *ctx)
                 sq += v * v;
             }
             int64_t at = pl * S + s;
-            onn_store(t, y->data, at, onn_load(t, x->data, at) / pow((double)c.bias + k * sq, c.beta));
+            onn_store(t, y->data, at,
+                      onn_load(t, x->data, at) / pow((double)c.bias + k * sq, c.beta));
         }
     }
     return ONNORM_OK;
@@ -78,6 +82,7 @@ static onnorm_status lrn_run(onn_kctx *ctx)
 
 const onn_kernel onn_kernels_lrn[] = {
     {ONN_KERNEL("", "LRN", 1, 1, 1, 1, 1, lrn_infer, lrn_run), .types = ONN_T_HALF_FLOATS},
-    {ONN_KERNEL("", "LRN", 13, 1, 1, 1, 1, lrn_infer, lrn_run), .types = ONN_T_ALL_FLOATS, .widens = true},
+    {ONN_KERNEL("", "LRN", 13, 1, 1, 1, 1, lrn_infer, lrn_run), .types = ONN_T_ALL_FLOATS,
+     .widens = true},
 };
 const int onn_kernels_lrn_count = 2;

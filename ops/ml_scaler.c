@@ -29,7 +29,8 @@ static onnorm_status check_input(onn_kctx *ctx)
     const onnorm_tensor *x = ctx->in[0];
     if (x->dtype != ONNORM_FLOAT && x->dtype != ONNORM_DOUBLE && x->dtype != ONNORM_INT64 &&
         x->dtype != ONNORM_INT32)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "X has type %s; supported: float32, float64, int64, int32",
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "X has type %s; supported: float32, float64, int64, int32",
                          onnorm_dtype_name(x->dtype));
     if (x->rank < 1 || x->rank > 2)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must be [N, C] or [C], got rank %d", x->rank);
@@ -82,10 +83,14 @@ static onnorm_status read_norm(onn_kctx *ctx, norm_kind *k)
     const char *s = a && a->type == ONN_ATTR_STRING ? a->s : "MAX";
     if (a && a->type != ONN_ATTR_STRING)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'norm' must be a string");
-    if (!strcmp(s, "MAX")) *k = NORM_MAX;
-    else if (!strcmp(s, "L1")) *k = NORM_L1;
-    else if (!strcmp(s, "L2")) *k = NORM_L2;
-    else return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "norm '%s'; supported: MAX, L1, L2", s);
+    if (!strcmp(s, "MAX"))
+        *k = NORM_MAX;
+    else if (!strcmp(s, "L1"))
+        *k = NORM_L1;
+    else if (!strcmp(s, "L2"))
+        *k = NORM_L2;
+    else
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "norm '%s'; supported: MAX, L1, L2", s);
     return ONNORM_OK;
 }
 
@@ -108,9 +113,12 @@ static onnorm_status normalizer_run(onn_kctx *ctx)
         double d = k == NORM_MAX ? -INFINITY : 0.0;
         for (int64_t j = 0; j < c; j++) {
             double v = load_any(x, r * c + j);
-            if (k == NORM_MAX) d = v > d ? v : d;
-            else if (k == NORM_L1) d += fabs(v);
-            else d += v * v;
+            if (k == NORM_MAX)
+                d = v > d ? v : d;
+            else if (k == NORM_L1)
+                d += fabs(v);
+            else
+                d += v * v;
         }
         if (k == NORM_L2) d = sqrt(d);
         for (int64_t j = 0; j < c; j++)
@@ -119,10 +127,12 @@ static onnorm_status normalizer_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-#define ML_TYPES (ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE) | ONN_T(ONNORM_INT64) | ONN_T(ONNORM_INT32))
+#define ML_TYPES                                                                                   \
+    (ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE) | ONN_T(ONNORM_INT64) | ONN_T(ONNORM_INT32))
 
 const onn_kernel onn_kernels_ml_scaler[] = {
-    {ONN_KERNEL("ai.onnx.ml", "Scaler", 1, 1, 1, 1, 1, scaler_infer, scaler_run), .types = ML_TYPES},
+    {ONN_KERNEL("ai.onnx.ml", "Scaler", 1, 1, 1, 1, 1, scaler_infer, scaler_run),
+     .types = ML_TYPES},
     {ONN_KERNEL("ai.onnx.ml", "Normalizer", 1, 1, 1, 1, 1, normalizer_infer, normalizer_run),
      .types = ML_TYPES},
 };

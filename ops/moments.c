@@ -33,40 +33,42 @@
 #define STORE_BF16(v) onn_f32_to_bf16(v)
 
 /* Calls M(storage type, load, store) for the element type t. */
-#define ONN_DISPATCH_FLOAT(t, M)                                                                 \
-    do {                                                                                         \
-        switch (t) {                                                                             \
-        case ONNORM_FLOAT: M(float, LOAD_F32, STORE_F32); break;                                 \
-        case ONNORM_FLOAT16: M(uint16_t, LOAD_F16, STORE_F16); break;                            \
-        case ONNORM_BFLOAT16: M(uint16_t, LOAD_BF16, STORE_BF16); break;                         \
-        default: break;                                                                          \
-        }                                                                                        \
+#define ONN_DISPATCH_FLOAT(t, M)                                                                   \
+    do {                                                                                           \
+        switch (t) {                                                                               \
+        case ONNORM_FLOAT: M(float, LOAD_F32, STORE_F32); break;                                   \
+        case ONNORM_FLOAT16: M(uint16_t, LOAD_F16, STORE_F16); break;                              \
+        case ONNORM_BFLOAT16: M(uint16_t, LOAD_BF16, STORE_BF16); break;                           \
+        default: break;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* Four interleaved quarter-streams, each with its own pair of vector
  * accumulators: a single pair would serialize on the add latency, which
  * made the statistics pass slower than the memory it reads. */
-#define ACC_LOOP(T, LOAD, STORE)                                                                 \
-    do {                                                                                         \
-        const T *p = (const T *)x + off;                                                         \
-        if (a->n == 0) a->shift = (double)LOAD(p[0]);                                            \
-        const double sh = a->shift;                                                              \
-        const int64_t q = n / 4;                                                                 \
-        double s1a = 0, s1b = 0, s1c = 0, s1d = 0, s2a = 0, s2b = 0, s2c = 0, s2d = 0;           \
-        _Pragma("omp simd reduction(+ : s1a, s1b, s1c, s1d, s2a, s2b, s2c, s2d)")                \
-        for (int64_t i = 0; i < q; i++) {                                                        \
-            double da = (double)LOAD(p[i]) - sh, db = (double)LOAD(p[i + q]) - sh;               \
-            double dc = (double)LOAD(p[i + 2 * q]) - sh, dd = (double)LOAD(p[i + 3 * q]) - sh;   \
-            s1a += da, s1b += db, s1c += dc, s1d += dd;                                          \
-            s2a += da * da, s2b += db * db, s2c += dc * dc, s2d += dd * dd;                      \
-        }                                                                                        \
-        for (int64_t i = 4 * q; i < n; i++) {                                                    \
-            double d = (double)LOAD(p[i]) - sh;                                                  \
-            s1a += d, s2a += d * d;                                                              \
-        }                                                                                        \
-        a->s1 += (s1a + s1b) + (s1c + s1d);                                                      \
-        a->s2 += (s2a + s2b) + (s2c + s2d);                                                      \
-        a->n += n;                                                                               \
+#define ACC_LOOP(T, LOAD, STORE)                                                                   \
+    do {                                                                                           \
+        const T *p = (const T *)x + off;                                                           \
+        if (a->n == 0) a->shift = (double)LOAD(p[0]);                                              \
+        const double sh = a->shift;                                                                \
+        const int64_t q = n / 4;                                                                   \
+        double s1a = 0, s1b = 0, s1c = 0, s1d = 0, s2a = 0, s2b = 0, s2c = 0, s2d = 0;             \
+        _Pragma("omp simd reduction(+ : s1a, s1b, s1c, s1d, s2a, s2b, s2c, s2d)") for (int64_t i = \
+                                                                                           0;      \
+                                                                                       i < q; i++) \
+        {                                                                                          \
+            double da = (double)LOAD(p[i]) - sh, db = (double)LOAD(p[i + q]) - sh;                 \
+            double dc = (double)LOAD(p[i + 2 * q]) - sh, dd = (double)LOAD(p[i + 3 * q]) - sh;     \
+            s1a += da, s1b += db, s1c += dc, s1d += dd;                                            \
+            s2a += da * da, s2b += db * db, s2c += dc * dc, s2d += dd * dd;                        \
+        }                                                                                          \
+        for (int64_t i = 4 * q; i < n; i++) {                                                      \
+            double d = (double)LOAD(p[i]) - sh;                                                    \
+            s1a += d, s2a += d * d;                                                                \
+        }                                                                                          \
+        a->s1 += (s1a + s1b) + (s1c + s1d);                                                        \
+        a->s2 += (s2a + s2b) + (s2c + s2d);                                                        \
+        a->n += n;                                                                                 \
     } while (0)
 
 /* Float statistics for float32 data whose results feed float outputs:
@@ -91,7 +93,8 @@ ONN_HOT void onn_acc_add_f32_fast(const float *x, int64_t off, int64_t n, onn_ac
         float f1a = 0, f1b = 0, f1c = 0, f1d = 0, f2a = 0, f2b = 0, f2c = 0, f2d = 0;
 #pragma omp simd reduction(+ : f1a, f1b, f1c, f1d, f2a, f2b, f2c, f2d)
         for (int64_t i = 0; i < q; i++) {
-            float da = q0[i] - sh, db = q0[i + q] - sh, dc = q0[i + 2 * q] - sh, dd = q0[i + 3 * q] - sh;
+            float da = q0[i] - sh, db = q0[i + q] - sh, dc = q0[i + 2 * q] - sh,
+                  dd = q0[i + 3 * q] - sh;
             f1a += da, f1b += db, f1c += dc, f1d += dd;
             f2a += da * da, f2b += db * db, f2c += dc * dc, f2d += dd * dd;
         }
@@ -121,7 +124,8 @@ ONN_HOT double onn_sum_squares_f32_fast(const float *x, int64_t off, int64_t n)
             fa += q0[i] * q0[i], fb += q0[i + q] * q0[i + q];
             fc += q0[i + 2 * q] * q0[i + 2 * q], fd += q0[i + 3 * q] * q0[i + 3 * q];
         }
-        for (int64_t i = 4 * q; i < len; i++) fa += q0[i] * q0[i];
+        for (int64_t i = 4 * q; i < len; i++)
+            fa += q0[i] * q0[i];
         s += (double)((fa + fb) + (fc + fd));
     }
     return s;
@@ -136,14 +140,14 @@ ONN_HOT void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, 
         ONN_DISPATCH_FLOAT(t, ACC_LOOP);
 }
 
-#define SUMSQ_LOOP(T, LOAD, STORE)                                                               \
-    do {                                                                                         \
-        const T *p = (const T *)x + off;                                                         \
-        _Pragma("omp simd reduction(+ : s)") for (int64_t i = 0; i < n; i++)                     \
-        {                                                                                        \
-            double v = (double)LOAD(p[i]);                                                       \
-            s += v * v;                                                                          \
-        }                                                                                        \
+#define SUMSQ_LOOP(T, LOAD, STORE)                                                                 \
+    do {                                                                                           \
+        const T *p = (const T *)x + off;                                                           \
+        _Pragma("omp simd reduction(+ : s)") for (int64_t i = 0; i < n; i++)                       \
+        {                                                                                          \
+            double v = (double)LOAD(p[i]);                                                         \
+            s += v * v;                                                                            \
+        }                                                                                          \
     } while (0)
 
 ONN_HOT double onn_sum_squares(onnorm_dtype t, const void *x, int64_t off, int64_t n)
@@ -156,14 +160,14 @@ ONN_HOT double onn_sum_squares(onnorm_dtype t, const void *x, int64_t off, int64
     return s;
 }
 
-#define AFFINE_LOOP(T, LOAD, STORE)                                                              \
-    do {                                                                                         \
-        const T *xp = (const T *)x + off;                                                        \
-        T *yp = (T *)y + off;                                                                    \
-        const float hi = (float)mean, lo = (float)(mean - (double)hi);                           \
-        const float s = (float)scale, b = (float)bias;                                           \
-        _Pragma("omp simd") for (int64_t i = 0; i < n; i++) yp[i] =                              \
-            STORE(((LOAD(xp[i]) - hi) - lo) * s + b);                                            \
+#define AFFINE_LOOP(T, LOAD, STORE)                                                                \
+    do {                                                                                           \
+        const T *xp = (const T *)x + off;                                                          \
+        T *yp = (T *)y + off;                                                                      \
+        const float hi = (float)mean, lo = (float)(mean - (double)hi);                             \
+        const float s = (float)scale, b = (float)bias;                                             \
+        _Pragma("omp simd") for (int64_t i = 0; i < n; i++) yp[i] =                                \
+            STORE(((LOAD(xp[i]) - hi) - lo) * s + b);                                              \
     } while (0)
 
 /*
@@ -258,7 +262,7 @@ static bool affine_stream(const float *x, float *y, int64_t n, double mean, doub
 #endif
 
 ONN_HOT void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
-                double scale, double bias, int64_t stream)
+                        double scale, double bias, int64_t stream)
 {
 #ifdef ONN_HAVE_STREAM
     if (stream > 0 && t == ONNORM_FLOAT &&
@@ -272,29 +276,31 @@ ONN_HOT void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int
         const double *xp = (const double *)x + off;
         double *yp = (double *)y + off;
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) yp[i] = (xp[i] - mean) * scale + bias;
+        for (int64_t i = 0; i < n; i++)
+            yp[i] = (xp[i] - mean) * scale + bias;
         return;
     }
     ONN_DISPATCH_FLOAT(t, AFFINE_LOOP);
 }
 
-#define AFFINE_VEC_LOOP(T, LOAD, STORE)                                                          \
-    do {                                                                                         \
-        const T *xp = (const T *)x + off;                                                        \
-        T *yp = (T *)y + off;                                                                    \
-        const T *g = (const T *)gamma, *b = (const T *)beta;                                     \
-        const float hi = (float)mean, lo = (float)(mean - (double)hi), iv = (float)inv;          \
-        if (b) {                                                                                 \
-            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) yp[i] =                          \
-                STORE(((LOAD(xp[i]) - hi) - lo) * iv * LOAD(g[i]) + LOAD(b[i]));                 \
-        } else {                                                                                 \
-            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) yp[i] =                          \
-                STORE(((LOAD(xp[i]) - hi) - lo) * iv * LOAD(g[i]));                              \
-        }                                                                                        \
+#define AFFINE_VEC_LOOP(T, LOAD, STORE)                                                            \
+    do {                                                                                           \
+        const T *xp = (const T *)x + off;                                                          \
+        T *yp = (T *)y + off;                                                                      \
+        const T *g = (const T *)gamma, *b = (const T *)beta;                                       \
+        const float hi = (float)mean, lo = (float)(mean - (double)hi), iv = (float)inv;            \
+        if (b) {                                                                                   \
+            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) yp[i] =                            \
+                STORE(((LOAD(xp[i]) - hi) - lo) * iv * LOAD(g[i]) + LOAD(b[i]));                   \
+        } else {                                                                                   \
+            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) yp[i] =                            \
+                STORE(((LOAD(xp[i]) - hi) - lo) * iv * LOAD(g[i]));                                \
+        }                                                                                          \
     } while (0)
 
-ONN_HOT void onn_affine_vec(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
-                    double inv, const void *gamma, const void *beta, int64_t stream)
+ONN_HOT void onn_affine_vec(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n,
+                            double mean, double inv, const void *gamma, const void *beta,
+                            int64_t stream)
 {
 #ifdef ONN_HAVE_STREAM
     if (stream > 0 && t == ONNORM_FLOAT &&
@@ -309,10 +315,12 @@ ONN_HOT void onn_affine_vec(onnorm_dtype t, const void *x, void *y, int64_t off,
         double *yp = (double *)y + off;
         if (b) {
 #pragma omp simd
-            for (int64_t i = 0; i < n; i++) yp[i] = (xp[i] - mean) * inv * g[i] + b[i];
+            for (int64_t i = 0; i < n; i++)
+                yp[i] = (xp[i] - mean) * inv * g[i] + b[i];
         } else {
 #pragma omp simd
-            for (int64_t i = 0; i < n; i++) yp[i] = (xp[i] - mean) * inv * g[i];
+            for (int64_t i = 0; i < n; i++)
+                yp[i] = (xp[i] - mean) * inv * g[i];
         }
         return;
     }

@@ -23,7 +23,8 @@ static onnorm_status read_axes(onn_kctx *ctx, bool *reduced)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'axes' must be a list of ints");
     const int64_t *axes = a ? a->ints : dflt;
     size_t n = a ? a->n : 3;
-    for (int i = 0; i < x->rank; i++) reduced[i] = false;
+    for (int i = 0; i < x->rank; i++)
+        reduced[i] = false;
     for (size_t k = 0; k < n; k++) {
         int ax;
         if (!onn_normalize_axis(axes[k], x->rank, &ax))
@@ -77,7 +78,9 @@ static onnorm_status mvn_run(onn_kctx *ctx)
 }
 
 const onn_kernel onn_kernels_mvn[] = {
-    {ONN_KERNEL("", "MeanVarianceNormalization", 9, 1, 1, 1, 1, mvn_infer, mvn_run), .types = ONN_T_HALF_FLOATS, .inplace = true},
-    {ONN_KERNEL("", "MeanVarianceNormalization", 13, 1, 1, 1, 1, mvn_infer, mvn_run), .types = ONN_T_ALL_FLOATS, .inplace = true, .widens = true},
+    {ONN_KERNEL("", "MeanVarianceNormalization", 9, 1, 1, 1, 1, mvn_infer, mvn_run),
+     .types = ONN_T_HALF_FLOATS, .inplace = true},
+    {ONN_KERNEL("", "MeanVarianceNormalization", 13, 1, 1, 1, 1, mvn_infer, mvn_run),
+     .types = ONN_T_ALL_FLOATS, .inplace = true, .widens = true},
 };
 const int onn_kernels_mvn_count = 2;

@@ -78,7 +78,8 @@ const onn_kernel *onn_registry_at(int i)
 int onnorm_kernel_count(void)
 {
     int n = 0;
-    for (size_t t = 0; t < N_TABLES; t++) n += *tables[t].count;
+    for (size_t t = 0; t < N_TABLES; t++)
+        n += *tables[t].count;
     return n;
 }
 
@@ -118,7 +119,10 @@ const void *onn_input_values(onn_kctx *ctx, int i, const char *what)
     return ctx->in[i]->data;
 }
 
-bool onn_is_float_type(onnorm_dtype t) { return t == ONNORM_FLOAT || t == ONNORM_DOUBLE; }
+bool onn_is_float_type(onnorm_dtype t)
+{
+    return t == ONNORM_FLOAT || t == ONNORM_DOUBLE;
+}
 
 bool onn_is_norm_type(onnorm_dtype t)
 {
@@ -134,7 +138,8 @@ onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what)
         char types[128];
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s; %s-%d supports %s", what,
                          onnorm_dtype_name(t->dtype), ctx->node->op_type,
-                         ctx->node->kernel->since_version, onn_types_str(mask, types, sizeof types));
+                         ctx->node->kernel->since_version,
+                         onn_types_str(mask, types, sizeof types));
     }
     return ONNORM_OK;
 }
@@ -160,7 +165,8 @@ void onn_set_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int rank, const in
     onnorm_tensor *o = ctx->out[i];
     o->dtype = dtype;
     o->rank = rank;
-    for (int k = 0; k < rank; k++) o->dims[k] = dims[k];
+    for (int k = 0; k < rank; k++)
+        o->dims[k] = dims[k];
 }
 
 bool onn_normalize_axis(int64_t axis, int rank, int *out)
@@ -183,10 +189,10 @@ int onn_threads_for(const onn_kctx *ctx, int64_t work, int64_t tasks)
 const char *onn_types_str(uint32_t mask, char *buf, size_t len)
 {
     /* In a fixed reading order: floats by width, then integers. */
-    static const onnorm_dtype order[] = {ONNORM_FLOAT16, ONNORM_BFLOAT16, ONNORM_FLOAT, ONNORM_DOUBLE,
-                                         ONNORM_INT8,    ONNORM_UINT8,    ONNORM_INT16, ONNORM_UINT16,
-                                         ONNORM_INT32,   ONNORM_UINT32,   ONNORM_INT64, ONNORM_UINT64,
-                                         ONNORM_BOOL};
+    static const onnorm_dtype order[] = {
+        ONNORM_FLOAT16, ONNORM_BFLOAT16, ONNORM_FLOAT,  ONNORM_DOUBLE, ONNORM_INT8,
+        ONNORM_UINT8,   ONNORM_INT16,    ONNORM_UINT16, ONNORM_INT32,  ONNORM_UINT32,
+        ONNORM_INT64,   ONNORM_UINT64,   ONNORM_BOOL};
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof order / sizeof order[0] && used < len; i++)

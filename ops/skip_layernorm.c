@@ -19,11 +19,17 @@
 #include <omp.h>
 #include <stdlib.h>
 
-static bool is_simplified(const onn_kctx *ctx) { return ctx->node->op_type[4] == 'S'; }
+static bool is_simplified(const onn_kctx *ctx)
+{
+    return ctx->node->op_type[4] == 'S';
+}
 
 /* Input index of the optional bias: after beta for Skip, after gamma for
  * SkipSimplified (which has no beta). */
-static int bias_index(const onn_kctx *ctx) { return is_simplified(ctx) ? 3 : 4; }
+static int bias_index(const onn_kctx *ctx)
+{
+    return is_simplified(ctx) ? 3 : 4;
+}
 
 static const onnorm_tensor *opt_in(const onn_kctx *ctx, int i)
 {
@@ -46,19 +52,23 @@ static onnorm_status skip_infer(onn_kctx *ctx)
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0], *skip = ctx->in[1];
     if (x->rank < 2 || x->rank > 3)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input must be [batch, seq, hidden] or [tokens, hidden]");
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "input must be [batch, seq, hidden] or [tokens, hidden]");
     const int64_t h = x->dims[x->rank - 1];
-    int64_t nx = onn_dims_numel(x->dims, 0, x->rank), ns = skip ? onn_dims_numel(skip->dims, 0, skip->rank) : 0;
+    int64_t nx = onn_dims_numel(x->dims, 0, x->rank),
+            ns = skip ? onn_dims_numel(skip->dims, 0, skip->rank) : 0;
     if (!skip || skip->dtype != x->dtype || skip->dims[skip->rank - 1] != h || ns == 0 || nx % ns)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
                          "skip must have the input's type and hidden size and a size that divides "
                          "the input's");
     if (!ctx->in[2]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'gamma' is missing");
-    if ((st = check_vec(ctx, 2, "gamma", h)) || (!is_simplified(ctx) && (st = check_vec(ctx, 3, "beta", h))) ||
+    if ((st = check_vec(ctx, 2, "gamma", h)) ||
+        (!is_simplified(ctx) && (st = check_vec(ctx, 3, "beta", h))) ||
         (st = check_vec(ctx, bias_index(ctx), "bias", h)))
         return st;
     int64_t sdims[ONNORM_MAX_RANK];
-    for (int i = 0; i < x->rank; i++) sdims[i] = i < x->rank - 1 ? x->dims[i] : 1;
+    for (int i = 0; i < x->rank; i++)
+        sdims[i] = i < x->rank - 1 ? x->dims[i] : 1;
     onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
     onn_set_output(ctx, 1, ONNORM_FLOAT, x->rank, sdims);
     onn_set_output(ctx, 2, ONNORM_FLOAT, x->rank, sdims);
@@ -70,12 +80,14 @@ static onnorm_status skip_run(onn_kctx *ctx)
 {
     const onnorm_tensor *x = ctx->in[0], *skip = ctx->in[1];
     const onnorm_dtype t = x->dtype;
-    const int64_t h = x->dims[x->rank - 1], rows = onn_dims_numel(x->dims, 0, x->rank) / (h ? h : 1);
+    const int64_t h = x->dims[x->rank - 1],
+                  rows = onn_dims_numel(x->dims, 0, x->rank) / (h ? h : 1);
     const int64_t ns = onn_dims_numel(skip->dims, 0, skip->rank);
     float eps;
     onn_attr_float(ctx->node, "epsilon", 1e-12f, &eps, NULL);
     const bool simple = is_simplified(ctx);
-    const onnorm_tensor *beta = simple ? NULL : opt_in(ctx, 3), *bias = opt_in(ctx, bias_index(ctx));
+    const onnorm_tensor *beta = simple ? NULL : opt_in(ctx, 3),
+                        *bias = opt_in(ctx, bias_index(ctx));
     onnorm_tensor *mean_out = ctx->n_out > 1 ? ctx->out[1] : NULL;
     onnorm_tensor *inv_out = ctx->n_out > 2 ? ctx->out[2] : NULL;
     onnorm_tensor *sum_out = ctx->n_out > 3 ? ctx->out[3] : NULL;

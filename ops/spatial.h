@@ -84,7 +84,6 @@ onnorm_status onn_geom_forward(onn_kctx *ctx, const onn_win_attrs *a, const int6
  * false when a count overflows. */
 bool onn_geom_finish(onn_geom *g);
 
-
 /* The grid lines seen at one kernel offset, in order:
  *   onn_lines it;
  *   for (onn_lines_start(&it, g, k); it.line < g->n_lines; onn_lines_next(&it))
@@ -112,7 +111,10 @@ void onn_fill_bias(onn_kctx *ctx, int64_t n, int64_t m, int64_t size, float *y);
 onnorm_status onn_check_window_gemm(onn_kctx *ctx, int64_t a, int64_t k, int64_t b, int64_t grid);
 
 /* The iterator is inline: it runs once per line, and lines can be short. */
-static inline int64_t onn_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static inline int64_t onn_ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
 
 /* Kernel offset index -> per-axis kernel coordinates. */
 static inline void onn_geom_kpos(const onn_geom *g, int64_t kidx, int64_t *kpos)

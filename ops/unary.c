@@ -86,7 +86,7 @@ ONN_NUMERIC_TYPES(CLIP_LOOP)
  * exponent bits. Below -87.3 (where e^v is subnormal) it returns 0. */
 static inline float expf_nonpositive(float v)
 {
-    const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    const float shifter = 12582912.0f;     /* 1.5 * 2^23: adding it rounds to an integer */
     v = v < -87.3f || v != v ? -87.3f : v; /* NaN too: the caller restores it */
     float t = v * 1.44269504088896341f + shifter;
     float n = t - shifter;

@@ -37,7 +37,8 @@ onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char
 onnorm_status onnorm_model_load_file(const char *path, unsigned flags, onnorm_model **out,
                                      onnorm_error *err)
 {
-    if (!path || !out) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_file: NULL argument");
+    if (!path || !out)
+        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_file: NULL argument");
     uint8_t *buf;
     size_t len;
     onnorm_status st = onn_read_file(path, &buf, &len, err);
@@ -54,7 +55,10 @@ void onnorm_model_free(onnorm_model *m)
     free(m);
 }
 
-int onnorm_model_input_count(const onnorm_model *m) { return m ? m->g->n_feeds : 0; }
+int onnorm_model_input_count(const onnorm_model *m)
+{
+    return m ? m->g->n_feeds : 0;
+}
 
 const char *onnorm_model_input_name(const onnorm_model *m, int i)
 {
@@ -68,13 +72,17 @@ onnorm_status onnorm_model_input_info(const onnorm_model *m, int i, onnorm_tenso
     const onn_value *v = &m->g->values[m->g->feeds[i]];
     info->dtype = v->dtype;
     info->rank = v->rank;
-    for (int k = 0; k < v->rank; k++) info->dims[k] = v->dims[k];
+    for (int k = 0; k < v->rank; k++)
+        info->dims[k] = v->dims[k];
     info->data = NULL;
     info->name = v->name;
     return ONNORM_OK;
 }
 
-int onnorm_model_output_count(const onnorm_model *m) { return m ? m->g->n_outputs : 0; }
+int onnorm_model_output_count(const onnorm_model *m)
+{
+    return m ? m->g->n_outputs : 0;
+}
 
 const char *onnorm_model_output_name(const onnorm_model *m, int i)
 {
@@ -82,9 +90,15 @@ const char *onnorm_model_output_name(const onnorm_model *m, int i)
     return m->g->values[m->g->outputs[i]].name;
 }
 
-int64_t onnorm_model_ir_version(const onnorm_model *m) { return m ? m->g->ir_version : 0; }
+int64_t onnorm_model_ir_version(const onnorm_model *m)
+{
+    return m ? m->g->ir_version : 0;
+}
 
-int onnorm_model_opset_count(const onnorm_model *m) { return m ? m->g->n_opsets : 0; }
+int onnorm_model_opset_count(const onnorm_model *m)
+{
+    return m ? m->g->n_opsets : 0;
+}
 
 void onnorm_model_opset(const onnorm_model *m, int i, const char **domain, int64_t *version)
 {
@@ -93,7 +107,10 @@ void onnorm_model_opset(const onnorm_model *m, int i, const char **domain, int64
     if (version) *version = m->g->opsets[i].version;
 }
 
-int onnorm_model_node_count(const onnorm_model *m) { return m ? m->g->n_nodes : 0; }
+int onnorm_model_node_count(const onnorm_model *m)
+{
+    return m ? m->g->n_nodes : 0;
+}
 
 size_t onnorm_model_weight_bytes(const onnorm_model *m)
 {
@@ -149,7 +166,8 @@ onnorm_status onnorm_model_optimize(const onnorm_model *m, const onnorm_optimize
                                     onnorm_model **out, char *report, size_t report_len,
                                     onnorm_error *err)
 {
-    if (!m || !out) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_optimize: NULL argument");
+    if (!m || !out)
+        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_optimize: NULL argument");
     *out = NULL;
     if (m->unsupported)
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
@@ -175,7 +193,8 @@ onnorm_status onnorm_model_optimize(const onnorm_model *m, const onnorm_optimize
 
 onnorm_status onnorm_model_save_file(const onnorm_model *m, const char *path, onnorm_error *err)
 {
-    if (!m || !path) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_save_file: NULL argument");
+    if (!m || !path)
+        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_save_file: NULL argument");
     uint8_t *buf;
     size_t len;
     onnorm_status st = onn_graph_write(m->g, &buf, &len, err);

@@ -7,7 +7,7 @@
 struct onnorm_model {
     onn_graph *g;
     const onnorm_model *base; /* an optimized copy borrows base's weights */
-    int unsupported; /* nodes without a kernel (only with ONNORM_LOAD_ALLOW_UNSUPPORTED) */
+    int unsupported;          /* nodes without a kernel (only with ONNORM_LOAD_ALLOW_UNSUPPORTED) */
 };
 
 #endif

@@ -52,18 +52,18 @@ typedef struct slot {
 } slot;
 
 struct onnorm_session {
-    const onnorm_model *model;  /* what runs: the caller's model or own_model */
-    onnorm_model *own_model;    /* optimized copy (optimization_level > 0) */
+    const onnorm_model *model; /* what runs: the caller's model or own_model */
+    onnorm_model *own_model;   /* optimized copy (optimization_level > 0) */
     int num_threads;
     int opt_level;
-    slot *slots; /* one per graph value */
+    slot *slots;  /* one per graph value */
     bool *at_run; /* per node: executes during runs (not folded at planning) */
     bool planned, has_run;
-    bool eager;         /* shapes depend on input values: plan on every run */
-    bool needs_values;  /* set by kernels during a plan (see onn_kctx) */
+    bool eager;        /* shapes depend on input values: plan on every run */
+    bool needs_values; /* set by kernels during a plan (see onn_kctx) */
     uint8_t *arena;
     size_t arena_size, static_bytes;
-    size_t live_peak; /* largest sum of arena values alive at one step */
+    size_t live_peak;          /* largest sum of arena values alive at one step */
     onnorm_tensor **in, **out; /* scratch for kernel calls */
 };
 
@@ -78,12 +78,16 @@ void onnorm_session_options_init(onnorm_session_options *o)
     o->disabled_passes = NULL;
 }
 
-static const onn_graph *graph_of(const onnorm_session *s) { return s->model->g; }
+static const onn_graph *graph_of(const onnorm_session *s)
+{
+    return s->model->g;
+}
 
 onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_options *opts,
                                     onnorm_session **out, onnorm_error *err)
 {
-    if (!m || !out) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_session_create: NULL argument");
+    if (!m || !out)
+        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_session_create: NULL argument");
     *out = NULL;
     const onn_graph *g = m->g;
     if (m->unsupported)
@@ -159,7 +163,8 @@ static void plan_declared(onnorm_session *s)
         sl->bound = NULL;
         sl->t.dtype = v->dtype;
         sl->t.rank = v->rank;
-        for (int d = 0; d < v->rank; d++) sl->t.dims[d] = v->dims[d];
+        for (int d = 0; d < v->rank; d++)
+            sl->t.dims[d] = v->dims[d];
         sl->t.name = v->name;
     }
     s->needs_values = false;
@@ -209,11 +214,13 @@ onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onn
                         "constant (overriding initializers needs IR version 4 or newer)",
                         g->source, name, (long long)g->ir_version);
     if (v < 0)
-        return onn_fail(err, ONNORM_ERR_NOT_FOUND, "%s: the model has no input '%s'", g->source, name);
+        return onn_fail(err, ONNORM_ERR_NOT_FOUND, "%s: the model has no input '%s'", g->source,
+                        name);
     const onn_value *val = &g->values[v];
     char got[128], want[128];
     if (rank < 0 || rank > ONNORM_MAX_RANK)
-        return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "input '%s': rank %d is not supported", name, rank);
+        return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "input '%s': rank %d is not supported", name,
+                        rank);
     if (onnorm_dtype_size(dtype) == 0)
         return onn_fail(err, ONNORM_ERR_DTYPE, "input '%s': element type %d is not supported", name,
                         (int)dtype);
@@ -225,7 +232,8 @@ onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onn
                         onnorm_dtype_name(val->dtype), onnorm_dtype_name(dtype));
     if (val->rank >= 0) {
         bool ok = val->rank == rank;
-        for (int i = 0; ok && i < rank; i++) ok = val->dims[i] < 0 || val->dims[i] == dims[i];
+        for (int i = 0; ok && i < rank; i++)
+            ok = val->dims[i] < 0 || val->dims[i] == dims[i];
         if (!ok)
             return onn_fail(err, ONNORM_ERR_SHAPE, "input '%s' is declared with shape %s, got %s",
                             name, onn_shape_str(val->dims, val->rank, want, sizeof want),
@@ -237,7 +245,8 @@ onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onn
     sl->kind = SLOT_INPUT;
     sl->t.dtype = dtype;
     sl->t.rank = rank;
-    for (int i = 0; i < rank; i++) sl->t.dims[i] = dims[i];
+    for (int i = 0; i < rank; i++)
+        sl->t.dims[i] = dims[i];
     sl->t.name = val->name;
     sl->bound = data;
     s->has_run = false;
@@ -248,8 +257,10 @@ onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onn
 static onn_kctx node_ctx(onnorm_session *s, const onn_node *n, onnorm_error *err)
 {
     onn_kctx ctx = {n, n->n_in, n->n_out, s->in, s->out, s->num_threads, err, &s->needs_values};
-    for (int k = 0; k < n->n_in; k++) s->in[k] = n->in[k] >= 0 ? &s->slots[n->in[k]].t : NULL;
-    for (int k = 0; k < n->n_out; k++) s->out[k] = n->out[k] >= 0 ? &s->slots[n->out[k]].t : NULL;
+    for (int k = 0; k < n->n_in; k++)
+        s->in[k] = n->in[k] >= 0 ? &s->slots[n->in[k]].t : NULL;
+    for (int k = 0; k < n->n_out; k++)
+        s->out[k] = n->out[k] >= 0 ? &s->slots[n->out[k]].t : NULL;
     return ctx;
 }
 
@@ -285,7 +296,8 @@ static onnorm_status plan_node(onnorm_session *s, int i, onnorm_error *err)
         slot *sl = &s->slots[n->out[k]];
         char lbl[256];
         if (sl->t.dtype == ONNORM_UNDEFINED)
-            return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "%s: output %d is not produced by this kernel",
+            return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
+                            "%s: output %d is not produced by this kernel",
                             onn_node_label(n, lbl, sizeof lbl), k);
         if ((st = tensor_bytes(&sl->t, &sl->bytes, err))) return st;
         out_bytes += sl->bytes;
@@ -310,7 +322,10 @@ static onnorm_status plan_node(onnorm_session *s, int i, onnorm_error *err)
     return ONNORM_OK;
 }
 
-static size_t align_up(size_t x) { return (x + ONN_ARENA_ALIGN - 1) & ~(size_t)(ONN_ARENA_ALIGN - 1); }
+static size_t align_up(size_t x)
+{
+    return (x + ONN_ARENA_ALIGN - 1) & ~(size_t)(ONN_ARENA_ALIGN - 1);
+}
 
 /* In-place runs: an inplace kernel's output 0 takes input 0's memory when
  * input 0 is a run-time value of the same size that no later node reads.
@@ -326,7 +341,8 @@ static void plan_inplace(onnorm_session *s)
         slot *su = &s->slots[u], *sv = &s->slots[v];
         if (su->kind != SLOT_ARENA || sv->kind != SLOT_ARENA || su->last != i) continue;
         bool read_twice = false; /* e.g. Add(x, x): keep it simple and safe */
-        for (int k = 1; k < n->n_in; k++) read_twice |= n->in[k] == u;
+        for (int k = 1; k < n->n_in; k++)
+            read_twice |= n->in[k] == u;
         int root = su->alias >= 0 ? su->alias : u;
         if (read_twice || sv->bytes != s->slots[root].bytes) continue;
         sv->alias = root;
@@ -343,10 +359,12 @@ static onnorm_status place_arena(onnorm_session *s, onnorm_error *err)
         if (!s->at_run[i]) continue;
         const onn_node *n = &g->nodes[i];
         for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] >= 0 && s->slots[n->in[k]].kind == SLOT_ARENA && s->slots[n->in[k]].last < i)
+            if (n->in[k] >= 0 && s->slots[n->in[k]].kind == SLOT_ARENA &&
+                s->slots[n->in[k]].last < i)
                 s->slots[n->in[k]].last = i;
     }
-    for (int o = 0; o < g->n_outputs; o++) s->slots[g->outputs[o]].last = g->n_nodes;
+    for (int o = 0; o < g->n_outputs; o++)
+        s->slots[g->outputs[o]].last = g->n_nodes;
     plan_inplace(s);
     int count = 0;
     int *order = malloc((size_t)(g->n_values ? g->n_values : 1) * sizeof *order);
@@ -477,8 +495,9 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err)
         const onn_value *v = &g->values[g->outputs[i]];
         const onnorm_tensor *t = &s->slots[g->outputs[i]].t;
         if (v->dtype != ONNORM_UNDEFINED && t->dtype != v->dtype)
-            return onn_fail(err, ONNORM_ERR_DTYPE, "%s: output '%s' is declared %s but computed as %s",
-                            g->source, v->name, onnorm_dtype_name(v->dtype), onnorm_dtype_name(t->dtype));
+            return onn_fail(err, ONNORM_ERR_DTYPE,
+                            "%s: output '%s' is declared %s but computed as %s", g->source, v->name,
+                            onnorm_dtype_name(v->dtype), onnorm_dtype_name(t->dtype));
     }
     s->has_run = true;
     return ONNORM_OK;

@@ -63,7 +63,10 @@ void tb_opset(tb_model *b, const char *domain, int64_t version)
     b->opsets[b->model.n_opset_import++] = o;
 }
 
-void tb_ir_version(tb_model *b, int64_t v) { b->model.ir_version = v; }
+void tb_ir_version(tb_model *b, int64_t v)
+{
+    b->model.ir_version = v;
+}
 
 static Onnx__ValueInfoProto *value_info(const char *name, onnorm_dtype dt, int rank,
                                         const int64_t *dims)
@@ -142,8 +145,10 @@ tb_node *tb_node_add(tb_model *b, const char *op_type, const char *name, int n_i
     n->proto.op_type = dup(op_type);
     n->proto.name = dup(name ? name : "");
     n->proto.domain = dup("");
-    for (int i = 0; i < n_in; i++) n->in[i] = dup(inputs[i]);
-    for (int i = 0; i < n_out; i++) n->out[i] = dup(outputs[i]);
+    for (int i = 0; i < n_in; i++)
+        n->in[i] = dup(inputs[i]);
+    for (int i = 0; i < n_out; i++)
+        n->out[i] = dup(outputs[i]);
     n->proto.n_input = (size_t)n_in;
     n->proto.input = n->in;
     n->proto.n_output = (size_t)n_out;
@@ -230,8 +235,10 @@ void tb_free(tb_model *b)
         free(n->proto.op_type);
         free(n->proto.name);
         free(n->proto.domain);
-        for (size_t k = 0; k < n->proto.n_input; k++) free(n->in[k]);
-        for (size_t k = 0; k < n->proto.n_output; k++) free(n->out[k]);
+        for (size_t k = 0; k < n->proto.n_input; k++)
+            free(n->in[k]);
+        for (size_t k = 0; k < n->proto.n_output; k++)
+            free(n->out[k]);
         for (size_t k = 0; k < n->proto.n_attribute; k++)
             onnx__attribute_proto__free_unpacked(n->attrs[k], NULL);
         free(n);
@@ -263,7 +270,8 @@ static Onnx__TensorProto *new_tensor(const char *name, onnorm_dtype dt, int rank
     t->data_type = (int32_t)dt;
     t->n_dims = (size_t)rank;
     t->dims = calloc((size_t)(rank ? rank : 1), sizeof *t->dims);
-    for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
+    for (int i = 0; i < rank; i++)
+        t->dims[i] = dims[i];
     return t;
 }
 
@@ -329,8 +337,8 @@ void tb_init_typed_uint64(tb_model *b, const char *name, onnorm_dtype dt, int ra
     b->inits[b->graph.n_initializer++] = t;
 }
 
-void tb_init_external(tb_model *b, const char *name, onnorm_dtype dt, int rank,
-                      const int64_t *dims, const char *location)
+void tb_init_external(tb_model *b, const char *name, onnorm_dtype dt, int rank, const int64_t *dims,
+                      const char *location)
 {
     Onnx__TensorProto *t = new_tensor(name, dt, rank, dims);
     Onnx__StringStringEntryProto *e = calloc(1, sizeof *e);
@@ -350,7 +358,8 @@ static Onnx__TensorProto *raw_tensor(const char *name, onnorm_dtype dt, int rank
 {
     Onnx__TensorProto *t = new_tensor(name, dt, rank, dims);
     size_t n = 1;
-    for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+    for (int i = 0; i < rank; i++)
+        n *= (size_t)dims[i];
     t->has_raw_data = 1;
     t->raw_data.len = n * onnorm_dtype_size(dt);
     t->raw_data.data = copy_bytes(data, t->raw_data.len);
@@ -394,7 +403,8 @@ onnorm_status tb_load_flags(tb_model *b, unsigned flags, onnorm_model **m, onnor
 static char **dup_list(int n, const char *const *v)
 {
     char **out = calloc((size_t)(n ? n : 1), sizeof *out);
-    for (int i = 0; i < n; i++) out[i] = dup(v[i]);
+    for (int i = 0; i < n; i++)
+        out[i] = dup(v[i]);
     return out;
 }
 

@@ -68,8 +68,8 @@ void tb_init_typed_int32(tb_model *b, const char *name, onnorm_dtype dt, int ran
 void tb_init_typed_uint64(tb_model *b, const char *name, onnorm_dtype dt, int rank,
                           const int64_t *dims, size_t n, const uint64_t *v);
 /* Initializer whose data lives in an external file (data_location EXTERNAL). */
-void tb_init_external(tb_model *b, const char *name, onnorm_dtype dt, int rank,
-                      const int64_t *dims, const char *location);
+void tb_init_external(tb_model *b, const char *name, onnorm_dtype dt, int rank, const int64_t *dims,
+                      const char *location);
 /* Tensor-valued attribute (raw_data, like tb_init). */
 void tb_attr_tensor(tb_node *n, const char *name, onnorm_dtype dt, int rank, const int64_t *dims,
                     const void *data);

@@ -49,7 +49,8 @@ const void *nr_output(nr_run *r, const char *name, onnorm_dtype dt, int rank, co
         fail_msg("output '%s': %s", name, r->e.message);
     assert_int_equal(t.dtype, dt);
     assert_int_equal(t.rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t.dims[i], dims[i]);
+    for (int i = 0; i < rank; i++)
+        assert_int_equal(t.dims[i], dims[i]);
     assert_non_null(t.data);
     return t.data;
 }

@@ -27,8 +27,7 @@ onnorm_status nr_run_model(nr_run *r, tb_model *b, int threads, onnorm_dtype dt,
                            const int64_t *dims, const void *x);
 void nr_run_free(nr_run *r);
 /* Output `name` after a run; asserts its dtype and shape. */
-const void *nr_output(nr_run *r, const char *name, onnorm_dtype dt, int rank,
-                      const int64_t *dims);
+const void *nr_output(nr_run *r, const char *name, onnorm_dtype dt, int rank, const int64_t *dims);
 /* tol_override 0: NR_TOL32 / NR_TOL64 by the element type of got. */
 void nr_expect_close_tol(const char *label, const char *what, const void *got, onnorm_dtype dt,
                          const double *ref, int64_t n, double tol_override);

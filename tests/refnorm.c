@@ -37,7 +37,8 @@ double rn_normal(rn_rng *r)
         return r->spare;
     }
     double u1, u2;
-    do u1 = rn_uniform(r, 0.0, 1.0);
+    do
+        u1 = rn_uniform(r, 0.0, 1.0);
     while (u1 <= 0.0);
     u2 = rn_uniform(r, 0.0, 1.0);
     const double two_pi = 6.283185307179586476925286766559;
@@ -66,7 +67,8 @@ void rn_fill_uniform(rn_rng *r, double *d, int64_t n, double lo, double hi, int 
 int64_t rn_prod(const int64_t *dims, int from, int to)
 {
     int64_t p = 1;
-    for (int i = from; i < to; i++) p *= dims[i];
+    for (int i = from; i < to; i++)
+        p *= dims[i];
     return p;
 }
 
@@ -103,7 +105,8 @@ static void two_pass(const double *x, int64_t base, int64_t count, int64_t strid
                      double *var)
 {
     double sum = 0.0;
-    for (int64_t k = 0; k < count; k++) sum += x[base + k * stride];
+    for (int64_t k = 0; k < count; k++)
+        sum += x[base + k * stride];
     double mu = sum / (double)count;
     double sq = 0.0;
     for (int64_t k = 0; k < count; k++) {
@@ -116,8 +119,7 @@ static void two_pass(const double *x, int64_t base, int64_t count, int64_t strid
 
 /* ---- BatchNormalization -------------------------------------------------- */
 
-static void bn_view(int rank, const int64_t *dims, int spatial, int64_t *n, int64_t *c,
-                    int64_t *s)
+static void bn_view(int rank, const int64_t *dims, int spatial, int64_t *n, int64_t *c, int64_t *s)
 {
     *n = dims[0];
     if (rank == 1) {
@@ -132,9 +134,8 @@ static void bn_view(int rank, const int64_t *dims, int spatial, int64_t *n, int6
     }
 }
 
-void ref_bn_infer(const double *x, int rank, const int64_t *dims, int spatial,
-                  const double *scale, const double *bias, const double *mean,
-                  const double *var, double eps, double *y)
+void ref_bn_infer(const double *x, int rank, const int64_t *dims, int spatial, const double *scale,
+                  const double *bias, const double *mean, const double *var, double eps, double *y)
 {
     int64_t N, C, S;
     bn_view(rank, dims, spatial, &N, &C, &S);
@@ -147,9 +148,9 @@ void ref_bn_infer(const double *x, int rank, const int64_t *dims, int spatial,
 }
 
 void ref_bn_train(const double *x, int rank, const int64_t *dims, const double *scale,
-                  const double *bias, const double *input_mean, const double *input_var,
-                  double eps, double momentum, double *y, double *running_mean,
-                  double *running_var, double *batch_mean, double *batch_var)
+                  const double *bias, const double *input_mean, const double *input_var, double eps,
+                  double momentum, double *y, double *running_mean, double *running_var,
+                  double *batch_mean, double *batch_var)
 {
     int64_t N, C, S;
     bn_view(rank, dims, 1, &N, &C, &S);
@@ -157,7 +158,8 @@ void ref_bn_train(const double *x, int rank, const int64_t *dims, const double *
     for (int64_t c = 0; c < C; c++) {
         double sum = 0.0;
         for (int64_t n = 0; n < N; n++)
-            for (int64_t s = 0; s < S; s++) sum += x[(n * C + c) * S + s];
+            for (int64_t s = 0; s < S; s++)
+                sum += x[(n * C + c) * S + s];
         double mu = sum / count;
         double sq = 0.0;
         for (int64_t n = 0; n < N; n++)

@@ -21,9 +21,9 @@ typedef struct rn_rng {
 } rn_rng;
 
 void rn_seed(rn_rng *r, uint64_t seed);
-uint64_t rn_next(rn_rng *r);           /* splitmix64 */
+uint64_t rn_next(rn_rng *r);                        /* splitmix64 */
 double rn_uniform(rn_rng *r, double lo, double hi); /* in [lo, hi) */
-double rn_normal(rn_rng *r);           /* N(0, 1), Box-Muller */
+double rn_normal(rn_rng *r);                        /* N(0, 1), Box-Muller */
 
 /* d[i] = mean + std * N(0,1). With as_float the values are rounded to
  * float32, so the reference sees exactly what a float32 kernel reads. */
@@ -47,9 +47,8 @@ double rn_get(const void *got, int got_is_f64, int64_t i);
  * X (rank >= 1) is viewed as [N, C, S]: N = dims[0]; with spatial != 0,
  * C = dims[1] (1 for a 1-D X) and S = prod(dims[2:]); with spatial == 0 the
  * parameters are per activation, C = prod(dims[1:]) and S = 1. */
-void ref_bn_infer(const double *x, int rank, const int64_t *dims, int spatial,
-                  const double *scale, const double *bias, const double *mean,
-                  const double *var, double eps, double *y);
+void ref_bn_infer(const double *x, int rank, const int64_t *dims, int spatial, const double *scale,
+                  const double *bias, const double *mean, const double *var, double eps, double *y);
 
 /* BatchNormalization, training (spatial): batch mean and population
  * variance of each channel over every axis but 1; y is normalized with the
@@ -58,9 +57,9 @@ void ref_bn_infer(const double *x, int rank, const int64_t *dims, int spatial,
  *   running_var  = input_var  * momentum + batch_var  * (1 - momentum).
  * Any of the last four outputs may be NULL. */
 void ref_bn_train(const double *x, int rank, const int64_t *dims, const double *scale,
-                  const double *bias, const double *input_mean, const double *input_var,
-                  double eps, double momentum, double *y, double *running_mean,
-                  double *running_var, double *batch_mean, double *batch_var);
+                  const double *bias, const double *input_mean, const double *input_var, double eps,
+                  double momentum, double *y, double *running_mean, double *running_var,
+                  double *batch_mean, double *batch_var);
 
 /* InstanceNormalization: per (n, c), statistics over the axes 2..rank-1,
  * y = scale[c] * (x - mean) / sqrt(var + eps) + bias[c]. rank >= 2. */

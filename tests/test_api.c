@@ -19,16 +19,16 @@
 
 #include "builder.h"
 
-#define assert_msg_has(e, needle)                                                              \
-    do {                                                                                       \
-        if (!strstr((e).message, (needle)))                                                    \
-            fail_msg("message \"%s\" does not mention \"%s\"", (e).message, (needle));          \
+#define assert_msg_has(e, needle)                                                                  \
+    do {                                                                                           \
+        if (!strstr((e).message, (needle)))                                                        \
+            fail_msg("message \"%s\" does not mention \"%s\"", (e).message, (needle));             \
     } while (0)
 
-#define assert_ok(call)                                                                        \
-    do {                                                                                       \
-        onnorm_status st_ = (call);                                                            \
-        if (st_ != ONNORM_OK) fail_msg("%s -> %s", #call, onnorm_status_str(st_));              \
+#define assert_ok(call)                                                                            \
+    do {                                                                                           \
+        onnorm_status st_ = (call);                                                                \
+        if (st_ != ONNORM_OK) fail_msg("%s -> %s", #call, onnorm_status_str(st_));                 \
     } while (0)
 
 static onnorm_model *load_or_fail(tb_model *b)
@@ -70,9 +70,11 @@ static void ref_ln_rows(const float *x, int rows, const float *scale, const floa
 {
     for (int r = 0; r < rows; r++) {
         double mean = 0, var = 0;
-        for (int i = 0; i < 4; i++) mean += x[4 * r + i];
+        for (int i = 0; i < 4; i++)
+            mean += x[4 * r + i];
         mean /= 4;
-        for (int i = 0; i < 4; i++) var += (x[4 * r + i] - mean) * (x[4 * r + i] - mean) / 4;
+        for (int i = 0; i < 4; i++)
+            var += (x[4 * r + i] - mean) * (x[4 * r + i] - mean) / 4;
         double inv = 1 / sqrt(var + (double)1e-5f);
         for (int i = 0; i < 4; i++)
             y[4 * r + i] = (float)((x[4 * r + i] - mean) * inv * scale[i] + bias[i]);
@@ -180,8 +182,9 @@ static void bind_input_errors(void **state)
     float x[4 * 7] = {0};
     double xd[8] = {0};
 
-    assert_int_equal(onnorm_session_bind_input(s, "nope", ONNORM_FLOAT, (int64_t[]){1, 4}, 2, x, &e),
-                     ONNORM_ERR_NOT_FOUND);
+    assert_int_equal(
+        onnorm_session_bind_input(s, "nope", ONNORM_FLOAT, (int64_t[]){1, 4}, 2, x, &e),
+        ONNORM_ERR_NOT_FOUND);
     assert_int_equal(e.code, ONNORM_ERR_NOT_FOUND);
     assert_msg_has(e, "nope");
     /* Outputs and intermediate values are not inputs. */
@@ -205,19 +208,21 @@ static void bind_input_errors(void **state)
                      ONNORM_ERR_SHAPE);
     assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){8}, 1, x, &e),
                      ONNORM_ERR_SHAPE);
-    assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 4}, 3, x, &e),
-                     ONNORM_ERR_SHAPE);
+    assert_int_equal(
+        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 4}, 3, x, &e),
+        ONNORM_ERR_SHAPE);
     assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){-2, 4}, 2, x, &e),
                      ONNORM_ERR_SHAPE);
-    assert_int_not_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){2, 4}, 9, x, &e),
-                         ONNORM_OK);
-    assert_int_not_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){2, 4}, -1, x, &e),
-                         ONNORM_OK);
+    assert_int_not_equal(
+        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){2, 4}, 9, x, &e), ONNORM_OK);
+    assert_int_not_equal(
+        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){2, 4}, -1, x, &e), ONNORM_OK);
 
     /* The symbolic dim takes any size, including 0. */
     for (int64_t n = 0; n <= 7; n++)
-        assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){n, 4}, 2, x, &e),
-                         ONNORM_OK);
+        assert_int_equal(
+            onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){n, 4}, 2, x, &e),
+            ONNORM_OK);
     onnorm_session_free(s);
     onnorm_model_free(m);
     tb_free(b);
@@ -235,7 +240,8 @@ static void run_requires_every_input(void **state)
     assert_msg_has(e, "'x'");
     float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     assert_ok(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){2, 4}, 2, x, &e));
-    assert_ok(onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, &e));
+    assert_ok(
+        onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, &e));
     /* "ids" feeds nothing but is still a declared input. */
     assert_int_equal(onnorm_session_run(s, &e), ONNORM_ERR_INVALID);
     assert_msg_has(e, "ids");
@@ -259,7 +265,8 @@ static void output_rules(void **state)
     assert_msg_has(e, "y");
     float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     assert_ok(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){2, 4}, 2, x, &e));
-    assert_ok(onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, &e));
+    assert_ok(
+        onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, &e));
     assert_ok(onnorm_session_bind_input(s, "ids", ONNORM_INT64, (int64_t[]){3}, 1, api_ids, &e));
     /* A failed run leaves no outputs. */
     assert_int_not_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
@@ -286,7 +293,8 @@ static void rerun_with_other_shapes(void **state)
     onnorm_session *s;
     onnorm_error e;
     assert_ok(onnorm_session_create(m, NULL, &s, &e));
-    assert_ok(onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, &e));
+    assert_ok(
+        onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, &e));
     assert_ok(onnorm_session_bind_input(s, "ids", ONNORM_INT64, (int64_t[]){3}, 1, api_ids, &e));
     const int64_t rows[] = {2, 9, 1, 33, 0, 5, 5};
     for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
@@ -294,7 +302,8 @@ static void rerun_with_other_shapes(void **state)
         float *x = malloc((size_t)(4 * n + 1) * sizeof *x);
         float *want = malloc((size_t)(4 * n + 1) * sizeof *want);
         float *mean = malloc((size_t)(n + 1) * sizeof *mean);
-        for (int i = 0; i < 4 * n; i++) x[i] = (float)((i * 37 + (int)k * 11) % 23) - 11.0f;
+        for (int i = 0; i < 4 * n; i++)
+            x[i] = (float)((i * 37 + (int)k * 11) % 23) - 11.0f;
         ref_ln_rows(x, n, api_scale, api_bias, want, mean);
         assert_ok(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){n, 4}, 2, x, &e));
         if (onnorm_session_run(s, &e)) fail_msg("rows %d: %s", n, e.message);
@@ -304,12 +313,14 @@ static void rerun_with_other_shapes(void **state)
         assert_int_equal(y.rank, 2);
         assert_int_equal(y.dims[0], n);
         assert_int_equal(y.dims[1], 4);
-        for (int i = 0; i < 4 * n; i++) assert_float_equal(((float *)y.data)[i], want[i], 1e-5);
+        for (int i = 0; i < 4 * n; i++)
+            assert_float_equal(((float *)y.data)[i], want[i], 1e-5);
         assert_ok(onnorm_session_output(s, "mean", &mo, &e));
         assert_int_equal(mo.rank, 2);
         assert_int_equal(mo.dims[0], n);
         assert_int_equal(mo.dims[1], 1);
-        for (int r = 0; r < n; r++) assert_float_equal(((float *)mo.data)[r], mean[r], 1e-5);
+        for (int r = 0; r < n; r++)
+            assert_float_equal(((float *)mo.data)[r], mean[r], 1e-5);
         size_t arena = 0, statics = 0;
         assert_ok(onnorm_session_memory(s, &arena, &statics, NULL));
         /* y and mean are graph outputs: both live in the arena. */
@@ -394,13 +405,14 @@ static void null_arguments_are_errors(void **state)
     assert_int_not_equal(onnorm_session_create(NULL, NULL, &s, &e), ONNORM_OK);
     assert_int_not_equal(onnorm_session_create(m, NULL, NULL, &e), ONNORM_OK);
     assert_ok(onnorm_session_create(m, NULL, &s, &e));
-    assert_int_not_equal(onnorm_session_bind_input(NULL, "x", ONNORM_FLOAT, (int64_t[]){1, 4}, 2, x, &e),
+    assert_int_not_equal(
+        onnorm_session_bind_input(NULL, "x", ONNORM_FLOAT, (int64_t[]){1, 4}, 2, x, &e), ONNORM_OK);
+    assert_int_not_equal(
+        onnorm_session_bind_input(s, NULL, ONNORM_FLOAT, (int64_t[]){1, 4}, 2, x, &e), ONNORM_OK);
+    assert_int_not_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, NULL, 2, x, &e),
                          ONNORM_OK);
-    assert_int_not_equal(onnorm_session_bind_input(s, NULL, ONNORM_FLOAT, (int64_t[]){1, 4}, 2, x, &e),
-                         ONNORM_OK);
-    assert_int_not_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, NULL, 2, x, &e), ONNORM_OK);
-    assert_int_not_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 4}, 2, NULL, &e),
-                         ONNORM_OK);
+    assert_int_not_equal(
+        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 4}, 2, NULL, &e), ONNORM_OK);
     assert_int_not_equal(onnorm_session_run(NULL, &e), ONNORM_OK);
     assert_int_not_equal(onnorm_session_output(NULL, "y", &t, &e), ONNORM_OK);
     assert_int_not_equal(onnorm_session_output(s, NULL, &t, &e), ONNORM_OK);
@@ -472,15 +484,18 @@ static void null_err_everywhere(void **state)
     assert_int_not_equal(onnorm_session_output(s, "y", &t, NULL), ONNORM_OK);
     float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     double xd[8] = {0};
-    assert_int_equal(onnorm_session_bind_input(s, "zz", ONNORM_FLOAT, (int64_t[]){2, 4}, 2, x, NULL),
-                     ONNORM_ERR_NOT_FOUND);
-    assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_DOUBLE, (int64_t[]){2, 4}, 2, xd, NULL),
-                     ONNORM_ERR_DTYPE);
+    assert_int_equal(
+        onnorm_session_bind_input(s, "zz", ONNORM_FLOAT, (int64_t[]){2, 4}, 2, x, NULL),
+        ONNORM_ERR_NOT_FOUND);
+    assert_int_equal(
+        onnorm_session_bind_input(s, "x", ONNORM_DOUBLE, (int64_t[]){2, 4}, 2, xd, NULL),
+        ONNORM_ERR_DTYPE);
     assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){2, 3}, 2, x, NULL),
                      ONNORM_ERR_SHAPE);
     assert_ok(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){2, 4}, 2, x, NULL));
     assert_ok(onnorm_session_bind_input(s, "ids", ONNORM_INT64, (int64_t[]){3}, 1, api_ids, NULL));
-    assert_ok(onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, NULL));
+    assert_ok(
+        onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, NULL));
     assert_ok(onnorm_session_run(s, NULL));
     assert_ok(onnorm_session_output(s, "y", &t, NULL));
     assert_int_equal(onnorm_session_output(s, "zz", &t, NULL), ONNORM_ERR_NOT_FOUND);
@@ -546,8 +561,10 @@ static void tensor_file_round_trip(void **state)
         {"e.pb", "empty", ONNORM_FLOAT, 2, {0, 7}, f},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        onnorm_tensor t = {.dtype = cases[k].dt, .rank = cases[k].rank,
-                           .data = (void *)cases[k].data, .name = (char *)cases[k].name};
+        onnorm_tensor t = {.dtype = cases[k].dt,
+                           .rank = cases[k].rank,
+                           .data = (void *)cases[k].data,
+                           .name = (char *)cases[k].name};
         memcpy(t.dims, cases[k].dims, sizeof t.dims);
         snprintf(path, sizeof path, "%s/%s", dir, cases[k].file);
         if (onnorm_tensor_write_file(path, &t, &e)) fail_msg("%s", e.message);
@@ -555,7 +572,8 @@ static void tensor_file_round_trip(void **state)
         if (onnorm_tensor_read_file(path, &r, &e)) fail_msg("%s", e.message);
         assert_int_equal(r->dtype, t.dtype);
         assert_int_equal(r->rank, t.rank);
-        for (int i = 0; i < t.rank; i++) assert_int_equal(r->dims[i], t.dims[i]);
+        for (int i = 0; i < t.rank; i++)
+            assert_int_equal(r->dims[i], t.dims[i]);
         int64_t n = onnorm_tensor_numel(&t);
         assert_int_equal(onnorm_tensor_numel(r), n);
         if (n) assert_memory_equal(r->data, t.data, (size_t)n * onnorm_dtype_size(t.dtype));
@@ -615,9 +633,11 @@ static void session_output_writes_and_reads_back(void **state)
     onnorm_error e;
     assert_ok(onnorm_session_create(m, NULL, &s, &e));
     float x[12];
-    for (int i = 0; i < 12; i++) x[i] = (float)(i * i % 7) - 3.0f;
+    for (int i = 0; i < 12; i++)
+        x[i] = (float)(i * i % 7) - 3.0f;
     assert_ok(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){3, 4}, 2, x, &e));
-    assert_ok(onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, &e));
+    assert_ok(
+        onnorm_session_bind_input(s, "scale", ONNORM_FLOAT, (int64_t[]){4}, 1, api_scale, &e));
     assert_ok(onnorm_session_bind_input(s, "ids", ONNORM_INT64, (int64_t[]){3}, 1, api_ids, &e));
     assert_ok(onnorm_session_run(s, &e));
     onnorm_tensor y;
@@ -664,8 +684,10 @@ static tb_model *chain_model(void)
         mean[i] = 0.1f * (float)i;
         var[i] = 1.0f + 0.5f * (float)i;
     }
-    for (int i = 0; i < 32; i++) w32[i] = 1.0f + (float)(i % 5) * 0.1f, b32[i] = (float)(i % 3);
-    for (int i = 0; i < 4; i++) g4[i] = 2.0f - 0.3f * (float)i, gb4[i] = 0.5f * (float)i;
+    for (int i = 0; i < 32; i++)
+        w32[i] = 1.0f + (float)(i % 5) * 0.1f, b32[i] = (float)(i % 3);
+    for (int i = 0; i < 4; i++)
+        g4[i] = 2.0f - 0.3f * (float)i, gb4[i] = 0.5f * (float)i;
     tb_init(b, "bn_s", ONNORM_FLOAT, 1, (int64_t[]){CC_C}, c8a);
     tb_init(b, "bn_b", ONNORM_FLOAT, 1, (int64_t[]){CC_C}, c8b);
     tb_init(b, "bn_m", ONNORM_FLOAT, 1, (int64_t[]){CC_C}, mean);
@@ -680,8 +702,8 @@ static tb_model *chain_model(void)
                 (const char *[]){"t2"});
     tb_node_add(b, "LayerNormalization", "ln", 3, (const char *[]){"t2", "ln_s", "ln_b"}, 1,
                 (const char *[]){"t3"});
-    tb_node *g = tb_node_add(b, "GroupNormalization", "gn", 3, (const char *[]){"t3", "gn_s", "gn_b"},
-                             1, (const char *[]){"y"});
+    tb_node *g = tb_node_add(b, "GroupNormalization", "gn", 3,
+                             (const char *[]){"t3", "gn_s", "gn_b"}, 1, (const char *[]){"y"});
     tb_attr_int(g, "num_groups", 4);
     tb_output(b, "y", ONNORM_FLOAT);
     return b;
@@ -718,8 +740,8 @@ static void *worker_main(void *arg)
     }
     for (int it = 0; it < w->iterations; it++) {
         onnorm_tensor y;
-        if (onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){CC_N, CC_C, 32, 32}, 4, w->x,
-                                      &e) ||
+        if (onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){CC_N, CC_C, 32, 32}, 4,
+                                      w->x, &e) ||
             onnorm_session_run(s, &e) || onnorm_session_output(s, "y", &y, &e)) {
             w->errors++;
             snprintf(w->msg, sizeof w->msg, "%s", e.message);
@@ -737,7 +759,8 @@ static void reference_run(const onnorm_model *m, const float *x, float *y_out)
     onnorm_error e;
     onnorm_tensor y;
     if (onnorm_session_create(m, NULL, &s, &e) ||
-        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){CC_N, CC_C, 32, 32}, 4, x, &e) ||
+        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){CC_N, CC_C, 32, 32}, 4, x,
+                                  &e) ||
         onnorm_session_run(s, &e) || onnorm_session_output(s, "y", &y, &e))
         fail_msg("reference run: %s", e.message);
     assert_int_equal(onnorm_tensor_numel(&y), CC_NUMEL);
@@ -757,7 +780,8 @@ static void concurrent_sessions_match_serial(void **state)
         want[k] = malloc(CC_NUMEL * sizeof(float));
         fill_input(x[k], (unsigned)k + 1);
         reference_run(m, x[k], want[k]);
-        for (int i = 0; i < CC_NUMEL; i++) assert_true(isfinite(want[k][i]));
+        for (int i = 0; i < CC_NUMEL; i++)
+            assert_true(isfinite(want[k][i]));
     }
     assert_true(memcmp(want[0], want[1], CC_NUMEL * sizeof(float)) != 0);
     worker w[NW];
@@ -766,7 +790,8 @@ static void concurrent_sessions_match_serial(void **state)
         w[k] = (worker){.m = m, .x = x[k], .want = want[k], .iterations = 300};
         assert_int_equal(pthread_create(&th[k], NULL, worker_main, &w[k]), 0);
     }
-    for (int k = 0; k < NW; k++) assert_int_equal(pthread_join(th[k], NULL), 0);
+    for (int k = 0; k < NW; k++)
+        assert_int_equal(pthread_join(th[k], NULL), 0);
     for (int k = 0; k < NW; k++) {
         if (w[k].errors) fail_msg("worker %d: %s", k, w[k].msg);
         assert_int_equal(w[k].mismatches, 0);

@@ -102,15 +102,16 @@ static tb_model *bn_model(const bn_case *c, const bn_data *d, onnorm_dtype scale
     tb_init(b, "B", c->dt, d->prank, d->pdims, d->bb);
     tb_init(b, "mean", c->dt, d->prank, d->pdims, d->mb);
     tb_init(b, "var", c->dt, d->prank, d->pdims, d->vb);
-    tb_node *n = tb_node_add(b, "BatchNormalization", "bn", 5,
-                             (const char *[]){"X", "scale", "B", "mean", "var"}, c->n_out,
-                             bn_outputs);
+    tb_node *n =
+        tb_node_add(b, "BatchNormalization", "bn", 5,
+                    (const char *[]){"X", "scale", "B", "mean", "var"}, c->n_out, bn_outputs);
     if (c->set_is_test) tb_attr_int(n, "is_test", c->is_test);
     if (c->set_spatial) tb_attr_int(n, "spatial", c->spatial);
     if (c->set_training_mode) tb_attr_int(n, "training_mode", c->training_mode);
     if (c->set_eps) tb_attr_float(n, "epsilon", c->eps);
     if (c->set_momentum) tb_attr_float(n, "momentum", c->momentum);
-    for (int i = 0; i < c->n_out; i++) tb_output(b, bn_outputs[i], c->dt);
+    for (int i = 0; i < c->n_out; i++)
+        tb_output(b, bn_outputs[i], c->dt);
     return b;
 }
 
@@ -118,8 +119,7 @@ static void run_bn_case(const bn_case *c)
 {
     char label[160];
     snprintf(label, sizeof label, "BatchNormalization-%d %s rank %d, %d nr_output(s)%s", c->opset,
-             onnorm_dtype_name(c->dt), c->rank, c->n_out,
-             bn_is_training(c) ? ", training" : "");
+             onnorm_dtype_name(c->dt), c->rank, c->n_out, bn_is_training(c) ? ", training" : "");
     bn_data d;
     bn_data_make(c, &d);
     tb_model *b = bn_model(c, &d, c->dt, d.sb, d.prank, d.pdims);
@@ -141,16 +141,16 @@ static void run_bn_case(const bn_case *c)
 
     nr_expect_close(label, "Y", nr_output(&rc, "Y", c->dt, c->rank, c->dims), c->dt, y, d.numel);
     if (training && c->n_out >= 3) {
-        nr_expect_close(label, "running_mean", nr_output(&rc, "running_mean", c->dt, d.prank, d.pdims),
-                     c->dt, rm, d.C);
-        nr_expect_close(label, "running_var", nr_output(&rc, "running_var", c->dt, d.prank, d.pdims),
-                     c->dt, rv, d.C);
+        nr_expect_close(label, "running_mean",
+                        nr_output(&rc, "running_mean", c->dt, d.prank, d.pdims), c->dt, rm, d.C);
+        nr_expect_close(label, "running_var",
+                        nr_output(&rc, "running_var", c->dt, d.prank, d.pdims), c->dt, rv, d.C);
     }
     if (training && c->n_out == 5) {
         nr_expect_close(label, "saved_mean", nr_output(&rc, "saved_mean", c->dt, d.prank, d.pdims),
-                     c->dt, bm, d.C);
+                        c->dt, bm, d.C);
         nr_expect_close(label, "saved_var", nr_output(&rc, "saved_var", c->dt, d.prank, d.pdims),
-                     c->dt, bv, d.C);
+                        c->dt, bv, d.C);
     }
     nr_run_free(&rc);
     free(y), free(rm), free(rv), free(bm), free(bv);
@@ -221,12 +221,18 @@ static void bn_one_dimensional_input(void **state)
     (void)state;
     static const int opsets[] = {9, 14, 15};
     for (size_t k = 0; k < 3; k++) {
-        bn_case c = {.opset = opsets[k], .dt = ONNORM_FLOAT, .rank = 1, .dims = {7}, .n_out = 1,
-                     .seed = 91};
+        bn_case c = {
+            .opset = opsets[k], .dt = ONNORM_FLOAT, .rank = 1, .dims = {7}, .n_out = 1, .seed = 91};
         run_bn_case(&c);
     }
-    bn_case t = {.opset = 15, .dt = ONNORM_FLOAT, .rank = 1, .dims = {9}, .n_out = 3,
-                 .set_training_mode = 1, .training_mode = 1, .seed = 92};
+    bn_case t = {.opset = 15,
+                 .dt = ONNORM_FLOAT,
+                 .rank = 1,
+                 .dims = {9},
+                 .n_out = 3,
+                 .set_training_mode = 1,
+                 .training_mode = 1,
+                 .seed = 92};
     run_bn_case(&t);
     bn_case t9 = {.opset = 9, .dt = ONNORM_FLOAT, .rank = 1, .dims = {6}, .n_out = 5, .seed = 93};
     run_bn_case(&t9);
@@ -308,17 +314,43 @@ static void bn_spatial_zero_per_activation(void **state)
 {
     (void)state;
     for (int opset = 6; opset <= 7; opset++) {
-        bn_case c3 = {.opset = opset, .dt = ONNORM_FLOAT, .rank = 3, .dims = {4, 3, 5}, .n_out = 1,
-                      .set_spatial = 1, .spatial = 0, .param_rank = 2, .param_dims = {3, 5},
+        bn_case c3 = {.opset = opset,
+                      .dt = ONNORM_FLOAT,
+                      .rank = 3,
+                      .dims = {4, 3, 5},
+                      .n_out = 1,
+                      .set_spatial = 1,
+                      .spatial = 0,
+                      .param_rank = 2,
+                      .param_dims = {3, 5},
                       .seed = 71};
-        bn_case c4 = {.opset = opset, .dt = ONNORM_FLOAT, .rank = 4, .dims = {3, 2, 3, 4},
-                      .n_out = 1, .set_spatial = 1, .spatial = 0, .param_rank = 3,
-                      .param_dims = {2, 3, 4}, .seed = 72};
-        bn_case c2 = {.opset = opset, .dt = ONNORM_FLOAT, .rank = 2, .dims = {6, 5}, .n_out = 1,
-                      .set_spatial = 1, .spatial = 0, .seed = 73};
+        bn_case c4 = {.opset = opset,
+                      .dt = ONNORM_FLOAT,
+                      .rank = 4,
+                      .dims = {3, 2, 3, 4},
+                      .n_out = 1,
+                      .set_spatial = 1,
+                      .spatial = 0,
+                      .param_rank = 3,
+                      .param_dims = {2, 3, 4},
+                      .seed = 72};
+        bn_case c2 = {.opset = opset,
+                      .dt = ONNORM_FLOAT,
+                      .rank = 2,
+                      .dims = {6, 5},
+                      .n_out = 1,
+                      .set_spatial = 1,
+                      .spatial = 0,
+                      .seed = 73};
         /* flattened (C*D1*...) parameters are the same per-activation layout */
-        bn_case cf = {.opset = opset, .dt = ONNORM_FLOAT, .rank = 4, .dims = {3, 2, 3, 4},
-                      .n_out = 1, .set_spatial = 1, .spatial = 0, .seed = 74};
+        bn_case cf = {.opset = opset,
+                      .dt = ONNORM_FLOAT,
+                      .rank = 4,
+                      .dims = {3, 2, 3, 4},
+                      .n_out = 1,
+                      .set_spatial = 1,
+                      .spatial = 0,
+                      .seed = 74};
         bn_case *all[] = {&c3, &c4, &c2, &cf};
         for (int k = 0; k < 4; k++) {
             if (opset == 6) all[k]->set_is_test = 1, all[k]->is_test = 1;
@@ -336,7 +368,8 @@ static onnorm_status bn_failure(const bn_case *c, onnorm_dtype scale_dt, int64_t
     bn_data d;
     bn_data_make(c, &d);
     double *s = nr_dalloc(scale_len);
-    for (int64_t i = 0; i < scale_len; i++) s[i] = 1.0 + 0.25 * (double)i;
+    for (int64_t i = 0; i < scale_len; i++)
+        s[i] = 1.0 + 0.25 * (double)i;
     void *sb = nr_pack(scale_dt, s, scale_len);
     tb_model *b = bn_model(c, &d, scale_dt, sb, 1, (int64_t[]){scale_len});
     nr_run rc;
@@ -408,14 +441,17 @@ static void bn_rerun_with_new_input(void **state)
     rn_seed(&r, 777);
     rn_fill_normal(&r, d.x, d.numel, -3.0, 0.5, 1);
     float *x2 = nr_pack(ONNORM_FLOAT, d.x, d.numel);
-    assert_int_equal(onnorm_session_bind_input(rc.s, "X", c.dt, c.dims, c.rank, x2, &rc.e), ONNORM_OK);
+    assert_int_equal(onnorm_session_bind_input(rc.s, "X", c.dt, c.dims, c.rank, x2, &rc.e),
+                     ONNORM_OK);
     assert_int_equal(onnorm_session_run(rc.s, &rc.e), ONNORM_OK);
     double *y = nr_dalloc(d.numel), *rm = nr_dalloc(d.C), *rv = nr_dalloc(d.C);
-    ref_bn_train(d.x, c.rank, c.dims, d.scale, d.bias, d.mean, d.var, (double)1e-5f,
-                 (double)0.9f, y, rm, rv, NULL, NULL);
+    ref_bn_train(d.x, c.rank, c.dims, d.scale, d.bias, d.mean, d.var, (double)1e-5f, (double)0.9f,
+                 y, rm, rv, NULL, NULL);
     nr_expect_close("rerun", "Y", nr_output(&rc, "Y", c.dt, c.rank, c.dims), c.dt, y, d.numel);
-    nr_expect_close("rerun", "running_mean", nr_output(&rc, "running_mean", c.dt, 1, d.pdims), c.dt, rm, d.C);
-    nr_expect_close("rerun", "running_var", nr_output(&rc, "running_var", c.dt, 1, d.pdims), c.dt, rv, d.C);
+    nr_expect_close("rerun", "running_mean", nr_output(&rc, "running_mean", c.dt, 1, d.pdims), c.dt,
+                    rm, d.C);
+    nr_expect_close("rerun", "running_var", nr_output(&rc, "running_var", c.dt, 1, d.pdims), c.dt,
+                    rv, d.C);
     nr_run_free(&rc);
     free(y), free(rm), free(rv), free(x2);
     bn_data_free(&d);

@@ -18,7 +18,6 @@
 
 /* ---- harness ---------------------------------------------------------------- */
 
-
 /* Runs op and asserts success and the output's type and shape. */
 static void run_ok(or_run *r, int64_t opset, const char *op, int n, const or_arg *in,
                    onnorm_dtype ydt, int rank, const int64_t *dims, int threads)
@@ -210,7 +209,8 @@ static void int32_and_shape_arithmetic_folds(void **state)
     (void)state;
     /* Shape arithmetic on constants: folded at load, so no run-time buffer. */
     const int64_t shape[4] = {1, 3, 224, 224}, two[1] = {2};
-    or_arg in[2] = {{"S", ONNORM_INT64, 1, {4}, shape, true}, {"K", ONNORM_INT64, 0, {0}, two, true}};
+    or_arg in[2] = {{"S", ONNORM_INT64, 1, {4}, shape, true},
+                    {"K", ONNORM_INT64, 0, {0}, two, true}};
     or_run r;
     run_ok(&r, 13, "Div", 2, in, ONNORM_INT64, 1, (int64_t[]){4}, 1);
     const int64_t want[4] = {0, 1, 112, 112};
@@ -223,7 +223,8 @@ static void int32_and_shape_arithmetic_folds(void **state)
     or_done(&r);
 
     const int32_t a[4] = {-9, 9, INT32_MAX, 100}, b[2] = {4, -4};
-    or_arg i32[2] = {{"A", ONNORM_INT32, 2, {2, 2}, a, false}, {"B", ONNORM_INT32, 1, {2}, b, false}};
+    or_arg i32[2] = {{"A", ONNORM_INT32, 2, {2, 2}, a, false},
+                     {"B", ONNORM_INT32, 1, {2}, b, false}};
     run_ok(&r, 14, "Div", 2, i32, ONNORM_INT32, 2, (int64_t[]){2, 2}, 1);
     const int32_t wdiv[4] = {-2, -2, INT32_MAX / 4, -25};
     for (int i = 0; i < 4; i++)
@@ -240,7 +241,8 @@ static void equal_outputs_bool(void **state)
 {
     (void)state;
     const float a[6] = {1, 2, 3, 4, NAN, 6}, b[3] = {1, 5, 6};
-    or_arg in[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false}, {"B", ONNORM_FLOAT, 1, {3}, b, false}};
+    or_arg in[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false},
+                    {"B", ONNORM_FLOAT, 1, {3}, b, false}};
     or_run r;
     run_ok(&r, 13, "Equal", 2, in, ONNORM_BOOL, 2, (int64_t[]){2, 3}, 1);
     const uint8_t want[6] = {1, 0, 0, 0, 0, 1};
@@ -268,8 +270,8 @@ static void where_broadcasts_three_ways(void **state)
     const uint8_t c[2] = {1, 0};
     const int64_t x[3] = {10, 20, 30}, y[1] = {-1};
     or_arg in[3] = {{"C", ONNORM_BOOL, 2, {2, 1}, c, false},
-                  {"X", ONNORM_INT64, 2, {1, 3}, x, false},
-                  {"Yv", ONNORM_INT64, 0, {0}, y, false}};
+                    {"X", ONNORM_INT64, 2, {1, 3}, x, false},
+                    {"Yv", ONNORM_INT64, 0, {0}, y, false}};
     or_run r;
     run_ok(&r, 16, "Where", 3, in, ONNORM_INT64, 2, (int64_t[]){2, 3}, 1);
     const int64_t want[6] = {10, 20, 30, -1, -1, -1};
@@ -285,8 +287,8 @@ static void where_broadcasts_three_ways(void **state)
     for (int i = 0; i < N; i++)
         cc[i] = (uint8_t)(i % 3 == 0), xf[i] = (float)i, yf[i] = -(float)i;
     or_arg inf[3] = {{"C", ONNORM_BOOL, 1, {N}, cc, false},
-                   {"X", ONNORM_FLOAT, 1, {N}, xf, false},
-                   {"Yv", ONNORM_FLOAT, 1, {N}, yf, false}};
+                     {"X", ONNORM_FLOAT, 1, {N}, xf, false},
+                     {"Yv", ONNORM_FLOAT, 1, {N}, yf, false}};
     run_ok(&r, 9, "Where", 3, inf, ONNORM_FLOAT, 1, (int64_t[]){N}, 4);
     for (int i = 0; i < N; i++)
         assert_true(((const float *)r.y.data)[i] == (i % 3 == 0 ? xf[i] : yf[i]));
@@ -299,8 +301,8 @@ static void variadic_sum_mean_max_min(void **state)
     (void)state;
     const float a[6] = {1, -2, 3, 4, 5, -6}, b[3] = {0.5f, 10, -1}, c[1] = {2};
     or_arg in[3] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false},
-                  {"B", ONNORM_FLOAT, 1, {3}, b, false},
-                  {"C", ONNORM_FLOAT, 0, {0}, c, false}};
+                    {"B", ONNORM_FLOAT, 1, {3}, b, false},
+                    {"C", ONNORM_FLOAT, 0, {0}, c, false}};
     static const char *ops[] = {"Sum", "Mean", "Max", "Min"};
     for (int o = 0; o < 4; o++) {
         or_run r;
@@ -326,8 +328,8 @@ static void variadic_sum_mean_max_min(void **state)
     or_done(&r);
     /* Opset 6 predates broadcasting. */
     run_fails(6, "Sum", 3, in, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
-    run_ok(&r, 6, "Sum", 2, (or_arg[]){in[0], {"D", ONNORM_FLOAT, 2, {2, 3}, a, false}}, ONNORM_FLOAT,
-           2, (int64_t[]){2, 3}, 1);
+    run_ok(&r, 6, "Sum", 2, (or_arg[]){in[0], {"D", ONNORM_FLOAT, 2, {2, 3}, a, false}},
+           ONNORM_FLOAT, 2, (int64_t[]){2, 3}, 1);
     for (int i = 0; i < 6; i++)
         assert_true(((const float *)r.y.data)[i] == 2 * a[i]);
     or_done(&r);
@@ -387,7 +389,7 @@ static void pow_paths(void **state)
     const int64_t ie[2] = {2, -1};
     const float xb[4] = {1, 2, 3, 4};
     or_arg mixed[2] = {{"X", ONNORM_FLOAT, 2, {2, 2}, xb, false},
-                     {"E", ONNORM_INT64, 1, {2}, ie, false}};
+                       {"E", ONNORM_INT64, 1, {2}, ie, false}};
     run_ok(&r, 12, "Pow", 2, mixed, ONNORM_FLOAT, 2, (int64_t[]){2, 2}, 1);
     const float wmixed[4] = {1, 0.5f, 9, 0.25f};
     for (int i = 0; i < 4; i++)
@@ -397,7 +399,7 @@ static void pow_paths(void **state)
     /* int64 ^ int64 is exact beyond 2^53 */
     const int64_t ib[3] = {3, -2, 7}, iex[3] = {39, 5, 0};
     or_arg ints[2] = {{"X", ONNORM_INT64, 1, {3}, ib, false},
-                    {"E", ONNORM_INT64, 1, {3}, iex, false}};
+                      {"E", ONNORM_INT64, 1, {3}, iex, false}};
     run_ok(&r, 15, "Pow", 2, ints, ONNORM_INT64, 1, (int64_t[]){3}, 1);
     const int64_t wints[3] = {4052555153018976267LL, -32, 1};
     for (int i = 0; i < 3; i++)
@@ -411,15 +413,15 @@ static void errors(void **state)
     const float a[6] = {0}, b[4] = {0};
     const int64_t i[4] = {0};
     or_arg bad_shape[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false},
-                         {"B", ONNORM_FLOAT, 1, {4}, b, false}};
+                           {"B", ONNORM_FLOAT, 1, {4}, b, false}};
     run_fails(14, "Add", 2, bad_shape, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     run_fails(13, "Equal", 2, bad_shape, ONNORM_BOOL, ONNORM_ERR_SHAPE);
     run_fails(13, "Max", 2, bad_shape, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     or_arg bad_shape2[2] = {{"A", ONNORM_FLOAT, 2, {3, 2}, a, false},
-                          {"B", ONNORM_FLOAT, 2, {2, 2}, b, false}};
+                            {"B", ONNORM_FLOAT, 2, {2, 2}, b, false}};
     run_fails(14, "Mul", 2, bad_shape2, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     or_arg bad_type[2] = {{"A", ONNORM_FLOAT, 1, {4}, b, false},
-                        {"B", ONNORM_INT64, 1, {4}, i, false}};
+                          {"B", ONNORM_INT64, 1, {4}, i, false}};
     run_fails(14, "Add", 2, bad_type, ONNORM_FLOAT, ONNORM_ERR_DTYPE);
     run_fails(13, "Equal", 2, bad_type, ONNORM_BOOL, ONNORM_ERR_DTYPE);
     run_fails(13, "Min", 2, bad_type, ONNORM_FLOAT, ONNORM_ERR_DTYPE);
@@ -427,25 +429,25 @@ static void errors(void **state)
     run_fails(13, "Sum", 2, ints, ONNORM_INT64, ONNORM_ERR_DTYPE); /* Sum is float-only */
     /* Where: condition must be bool, X and Y one type, shapes compatible. */
     or_arg w1[3] = {{"C", ONNORM_FLOAT, 1, {4}, b, false},
-                  {"X", ONNORM_FLOAT, 1, {4}, b, false},
-                  {"Yv", ONNORM_FLOAT, 1, {4}, b, false}};
+                    {"X", ONNORM_FLOAT, 1, {4}, b, false},
+                    {"Yv", ONNORM_FLOAT, 1, {4}, b, false}};
     run_fails(16, "Where", 3, w1, ONNORM_FLOAT, ONNORM_ERR_DTYPE);
     const uint8_t c[4] = {0};
     or_arg w2[3] = {{"C", ONNORM_BOOL, 1, {4}, c, false},
-                  {"X", ONNORM_FLOAT, 1, {4}, b, false},
-                  {"Yv", ONNORM_INT64, 1, {4}, i, false}};
+                    {"X", ONNORM_FLOAT, 1, {4}, b, false},
+                    {"Yv", ONNORM_INT64, 1, {4}, i, false}};
     run_fails(16, "Where", 3, w2, ONNORM_FLOAT, ONNORM_ERR_DTYPE);
     or_arg w3[3] = {{"C", ONNORM_BOOL, 1, {4}, c, false},
-                  {"X", ONNORM_FLOAT, 2, {2, 3}, a, false},
-                  {"Yv", ONNORM_FLOAT, 1, {4}, b, false}};
+                    {"X", ONNORM_FLOAT, 2, {2, 3}, a, false},
+                    {"Yv", ONNORM_FLOAT, 1, {4}, b, false}};
     run_fails(16, "Where", 3, w3, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     /* Legacy (opset < 7) broadcasting needs broadcast=1 for unequal shapes. */
     or_arg suffix[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false},
-                      {"B", ONNORM_FLOAT, 1, {3}, b, false}};
+                        {"B", ONNORM_FLOAT, 1, {3}, b, false}};
     run_fails(6, "Add", 2, suffix, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     run_fails(6, "Sub", 2, bad_shape, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
     or_arg scalar[2] = {{"A", ONNORM_FLOAT, 2, {2, 3}, a, false},
-                      {"B", ONNORM_FLOAT, 0, {0}, b, false}};
+                        {"B", ONNORM_FLOAT, 0, {0}, b, false}};
     run_fails(6, "Mul", 2, scalar, ONNORM_FLOAT, ONNORM_ERR_SHAPE);
 }
 
@@ -460,7 +462,7 @@ static void check_legacy(const char *op, int64_t bcast, int64_t axis, int rb, co
     fill_f32(a, 120, 1, false);
     fill_f32(b, numel(rb, db), 2, true);
     or_arg in[2] = {{"A", ONNORM_FLOAT, 4, {2, 3, 4, 5}, a, false},
-                  {"B", ONNORM_FLOAT, rb, {0}, b, false}};
+                    {"B", ONNORM_FLOAT, rb, {0}, b, false}};
     for (int i = 0; i < rb; i++)
         in[1].dims[i] = db[i];
     tb_node *n;

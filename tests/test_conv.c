@@ -22,7 +22,6 @@
 #define TOL 1e-4
 #define MAXSP 3
 
-
 static float *randf(uint64_t seed, int64_t n)
 {
     rn_rng r;

@@ -37,15 +37,16 @@ static void run_and_check(onnorm_model *m, const float *w_override, const float 
     assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2}, 2, x, &e),
                      ONNORM_OK);
     if (w_override)
-        assert_int_equal(onnorm_session_bind_input(s, "w", ONNORM_FLOAT, (int64_t[]){3, 2}, 2,
-                                                   w_override, &e),
-                         ONNORM_OK);
+        assert_int_equal(
+            onnorm_session_bind_input(s, "w", ONNORM_FLOAT, (int64_t[]){3, 2}, 2, w_override, &e),
+            ONNORM_OK);
     assert_int_equal(onnorm_session_run(s, &e), ONNORM_OK);
     onnorm_tensor y;
     assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
     assert_int_equal(y.rank, 2);
     assert_int_equal(y.dims[1], 3);
-    for (int i = 0; i < 3; i++) assert_float_equal(((float *)y.data)[i], want[i], 1e-6);
+    for (int i = 0; i < 3; i++)
+        assert_float_equal(((float *)y.data)[i], want[i], 1e-6);
     onnorm_session_free(s);
 }
 
@@ -56,7 +57,7 @@ static void transpose_of_weight_is_folded(void **state)
     onnorm_model *m;
     onnorm_error e;
     assert_int_equal(tb_load(b, &m, &e), ONNORM_OK);
-    assert_int_equal(onnorm_model_node_count(m), 1); /* only MatMul is left */
+    assert_int_equal(onnorm_model_node_count(m), 1);                   /* only MatMul is left */
     assert_int_equal(onnorm_model_weight_bytes(m), 6 * sizeof(float)); /* stored once */
     run_and_check(m, NULL, (const float[]){21, 43, 65});
     onnorm_model_free(m);

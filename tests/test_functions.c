@@ -131,8 +131,8 @@ static void function_calls_are_inlined_with_their_attributes(void **state)
     onnorm_session *s;
     assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
     const float x[2] = {-1.0f, 1.0f}; /* mean 0, variance 1 */
-    assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 1, 2}, 3, x, &e),
-                     ONNORM_OK);
+    assert_int_equal(
+        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 1, 2}, 3, x, &e), ONNORM_OK);
     assert_int_equal(onnorm_session_run(s, &e), ONNORM_OK);
     onnorm_tensor y1, y2;
     assert_int_equal(onnorm_session_output(s, "y1", &y1, &e), ONNORM_OK);

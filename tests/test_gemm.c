@@ -19,7 +19,6 @@
 
 #define TOL 1e-5
 
-
 static float *randf(uint64_t seed, int64_t n)
 {
     rn_rng r;

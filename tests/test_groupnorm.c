@@ -183,11 +183,19 @@ static void gn_one_element_per_group(void **state)
         for (int k = 0; k < 2; k++) {
             gn_case c2 = shaped(opset, 2, 6, dts[k]);
             run_gn_case(&c2, 1);
-            gn_case c4 = {.opset = opset, .dt = dts[k], .rank = 4, .dims = {2, 5, 1, 1},
-                          .groups = 5, .seed = 44};
+            gn_case c4 = {.opset = opset,
+                          .dt = dts[k],
+                          .rank = 4,
+                          .dims = {2, 5, 1, 1},
+                          .groups = 5,
+                          .seed = 44};
             run_gn_case(&c4, 1);
-            gn_case c5 = {.opset = opset, .dt = dts[k], .rank = 5, .dims = {3, 4, 1, 1, 1},
-                          .groups = 4, .seed = 45};
+            gn_case c5 = {.opset = opset,
+                          .dt = dts[k],
+                          .rank = 5,
+                          .dims = {3, 4, 1, 1, 1},
+                          .groups = 4,
+                          .seed = 45};
             run_gn_case(&c5, 1);
         }
 }

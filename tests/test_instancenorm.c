@@ -88,7 +88,8 @@ static double *run_in_case(const in_case *c, int want_y)
     double *copy = NULL;
     if (want_y) {
         copy = nr_dalloc(d.numel);
-        for (int64_t i = 0; i < d.numel; i++) copy[i] = rn_get(got, c->dt == ONNORM_DOUBLE, i);
+        for (int64_t i = 0; i < d.numel; i++)
+            copy[i] = rn_get(got, c->dt == ONNORM_DOUBLE, i);
     }
     nr_run_free(&rc);
     free(y);
@@ -130,7 +131,8 @@ static void in_rank2_output_is_bias(void **state)
             in_data d;
             in_data_make(&c, &d);
             double *y = run_in_case(&c, 1);
-            for (int64_t i = 0; i < d.numel; i++) assert_true(y[i] == d.bias[i % d.C]);
+            for (int64_t i = 0; i < d.numel; i++)
+                assert_true(y[i] == d.bias[i % d.C]);
             free(y);
             in_data_free(&d);
         }
@@ -168,7 +170,8 @@ static void in_unit_spatial_axes(void **state)
     in_data d;
     in_data_make(&c, &d);
     double *y = run_in_case(&c, 1);
-    for (int64_t i = 0; i < d.numel; i++) assert_true(y[i] == d.bias[i % d.C]);
+    for (int64_t i = 0; i < d.numel; i++)
+        assert_true(y[i] == d.bias[i % d.C]);
     free(y);
     in_data_free(&d);
 }

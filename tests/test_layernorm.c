@@ -53,7 +53,7 @@ typedef struct ln_data {
     int64_t numel, rows, M, slen, blen;
     int64_t sdims[6], bdims[6];
     int srank, brank;
-    double *x, *scale, *bias;      /* scale / bias as given to the node */
+    double *x, *scale, *bias;       /* scale / bias as given to the node */
     double *scale_full, *bias_full; /* broadcast to the normalized shape */
     void *xb, *sb, *bb;
 } ln_data;
@@ -119,9 +119,9 @@ static tb_model *ln_model(const ln_case *c, const ln_data *d)
     const char *outs[3] = {"Y", c->want & WANT_MEAN ? "Mean" : "", "InvStdDev"};
     int n_out = c->want & WANT_INV ? 3 : c->want & WANT_MEAN ? 2 : 1;
     int n_in = c->bias == BIAS_NONE ? 2 : 3;
-    tb_node *n = tb_node_add(b, "LayerNormalization", "ln", n_in,
-                             (const char *[]){"X", "Scale", c->bias == BIAS_GIVEN ? "B" : ""},
-                             n_out, outs);
+    tb_node *n =
+        tb_node_add(b, "LayerNormalization", "ln", n_in,
+                    (const char *[]){"X", "Scale", c->bias == BIAS_GIVEN ? "B" : ""}, n_out, outs);
     if (c->set_axis) tb_attr_int(n, "axis", c->axis);
     if (c->set_eps) tb_attr_float(n, "epsilon", c->eps);
     if (c->set_stash) tb_attr_int(n, "stash_type", c->stash);
@@ -136,8 +136,9 @@ static tb_model *ln_model(const ln_case *c, const ln_data *d)
 static void run_ln_case(const ln_case *c)
 {
     char label[160];
-    snprintf(label, sizeof label, "LayerNormalization %s rank %d axis %lld%s", onnorm_dtype_name(c->dt),
-             c->rank, (long long)(c->set_axis ? c->axis : -1), c->bias ? "" : " (no B)");
+    snprintf(label, sizeof label, "LayerNormalization %s rank %d axis %lld%s",
+             onnorm_dtype_name(c->dt), c->rank, (long long)(c->set_axis ? c->axis : -1),
+             c->bias ? "" : " (no B)");
     ln_data d;
     ln_data_make(c, &d);
     nr_run rc;
@@ -149,14 +150,15 @@ static void run_ln_case(const ln_case *c)
                   c->bias == BIAS_GIVEN ? d.bias_full : NULL, eps, y, mean, inv);
     nr_expect_close(label, "Y", nr_output(&rc, "Y", c->dt, c->rank, c->dims), c->dt, y, d.numel);
     int64_t sdims[6];
-    for (int i = 0; i < c->rank; i++) sdims[i] = i < d.axis ? c->dims[i] : 1;
+    for (int i = 0; i < c->rank; i++)
+        sdims[i] = i < d.axis ? c->dims[i] : 1;
     if (c->want & WANT_MEAN)
         nr_expect_close_tol(label, "Mean", nr_output(&rc, "Mean", stash_dtype(c), c->rank, sdims),
-                         stash_dtype(c), mean, d.rows, c->stats_tol);
+                            stash_dtype(c), mean, d.rows, c->stats_tol);
     if (c->want & WANT_INV)
         nr_expect_close_tol(label, "InvStdDev",
-                         nr_output(&rc, "InvStdDev", stash_dtype(c), c->rank, sdims), stash_dtype(c),
-                         inv, d.rows, c->stats_tol);
+                            nr_output(&rc, "InvStdDev", stash_dtype(c), c->rank, sdims),
+                            stash_dtype(c), inv, d.rows, c->stats_tol);
     nr_run_free(&rc);
     free(y), free(mean), free(inv);
     ln_data_free(&d);
@@ -182,7 +184,11 @@ static const int64_t shapes[5][5] = {{10}, {6, 7}, {3, 4, 5}, {2, 3, 4, 5}, {2, 
 
 static ln_case shaped(int rank, int64_t axis, onnorm_dtype dt)
 {
-    ln_case c = {.dt = dt, .rank = rank, .set_axis = 1, .axis = axis, .bias = BIAS_GIVEN,
+    ln_case c = {.dt = dt,
+                 .rank = rank,
+                 .set_axis = 1,
+                 .axis = axis,
+                 .bias = BIAS_GIVEN,
                  .want = WANT_MEAN | WANT_INV};
     memcpy(c.dims, shapes[rank - 1], (size_t)rank * sizeof c.dims[0]);
     c.seed = (uint64_t)(rank * 100 + axis + 50) * 3u + (dt == ONNORM_DOUBLE);
@@ -299,21 +305,27 @@ static void ln_scale_bias_broadcast(void **state)
         int brank;
         int64_t bdims[3];
     } cases[] = {
-        {3, {2, 3, 4}, 1, 1, {4}, 0, {0}},          /* [4] -> [3,4] */
-        {3, {2, 3, 4}, 1, 1, {1}, 1, {1}},          /* [1] -> [3,4] */
-        {3, {2, 3, 4}, 1, 2, {3, 1}, 1, {4}},       /* [3,1] -> [3,4] */
-        {3, {2, 3, 4}, 1, 2, {1, 4}, 2, {3, 1}},    /* [1,4] -> [3,4] */
-        {3, {2, 3, 4}, 0, 1, {4}, 2, {1, 4}},       /* [4] -> [2,3,4] */
-        {3, {2, 3, 4}, -1, 1, {1}, 1, {1}},         /* [1] -> [4] */
-        {4, {2, 3, 4, 5}, 1, 1, {5}, 2, {4, 5}},    /* [5] -> [3,4,5] */
+        {3, {2, 3, 4}, 1, 1, {4}, 0, {0}},       /* [4] -> [3,4] */
+        {3, {2, 3, 4}, 1, 1, {1}, 1, {1}},       /* [1] -> [3,4] */
+        {3, {2, 3, 4}, 1, 2, {3, 1}, 1, {4}},    /* [3,1] -> [3,4] */
+        {3, {2, 3, 4}, 1, 2, {1, 4}, 2, {3, 1}}, /* [1,4] -> [3,4] */
+        {3, {2, 3, 4}, 0, 1, {4}, 2, {1, 4}},    /* [4] -> [2,3,4] */
+        {3, {2, 3, 4}, -1, 1, {1}, 1, {1}},      /* [1] -> [4] */
+        {4, {2, 3, 4, 5}, 1, 1, {5}, 2, {4, 5}}, /* [5] -> [3,4,5] */
         {4, {2, 3, 4, 5}, 1, 3, {3, 1, 5}, 2, {4, 1}},
         {4, {2, 3, 4, 5}, 2, 2, {1, 5}, 1, {1}},
         {4, {2, 3, 4, 5}, -3, 1, {1}, 3, {1, 1, 5}},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        ln_case c = {.dt = ONNORM_FLOAT, .rank = cases[k].rank, .set_axis = 1,
-                     .axis = cases[k].axis, .bias = BIAS_GIVEN, .want = WANT_MEAN | WANT_INV,
-                     .srank = cases[k].srank, .brank = cases[k].brank, .seed = 900 + k};
+        ln_case c = {.dt = ONNORM_FLOAT,
+                     .rank = cases[k].rank,
+                     .set_axis = 1,
+                     .axis = cases[k].axis,
+                     .bias = BIAS_GIVEN,
+                     .want = WANT_MEAN | WANT_INV,
+                     .srank = cases[k].srank,
+                     .brank = cases[k].brank,
+                     .seed = 900 + k};
         memcpy(c.dims, cases[k].dims, sizeof cases[k].dims);
         memcpy(c.sdims, cases[k].sdims, sizeof cases[k].sdims);
         memcpy(c.bdims, cases[k].bdims, sizeof cases[k].bdims);
@@ -370,8 +382,14 @@ static void ln_error_stash_type_unsupported(void **state)
 static void ln_error_scale_shape(void **state)
 {
     (void)state;
-    ln_case c = {.dt = ONNORM_FLOAT, .rank = 3, .dims = {2, 3, 4}, .set_axis = 1, .axis = 1,
-                 .bias = BIAS_NONE, .srank = 1, .sdims = {3}};
+    ln_case c = {.dt = ONNORM_FLOAT,
+                 .rank = 3,
+                 .dims = {2, 3, 4},
+                 .set_axis = 1,
+                 .axis = 1,
+                 .bias = BIAS_NONE,
+                 .srank = 1,
+                 .sdims = {3}};
     int stage;
     assert_int_equal(ln_failure(&c, &stage), ONNORM_ERR_SHAPE);
     assert_int_equal(stage, 3);
@@ -421,11 +439,12 @@ static void ln_rerun_with_changing_shapes(void **state)
             fail_msg("batch %lld: %s", (long long)batches[k], rc.e.message);
         ref_layernorm(x, 3, dims, 1, scale, bias, (double)1e-5f, y, mean, inv);
         const int64_t sd[3] = {batches[k], 1, 1};
-        nr_expect_close("rerun", "Y", nr_output(&rc, "Y", ONNORM_FLOAT, 3, dims), ONNORM_FLOAT, y, numel);
-        nr_expect_close("rerun", "Mean", nr_output(&rc, "Mean", ONNORM_FLOAT, 3, sd), ONNORM_FLOAT, mean,
-                     batches[k]);
+        nr_expect_close("rerun", "Y", nr_output(&rc, "Y", ONNORM_FLOAT, 3, dims), ONNORM_FLOAT, y,
+                        numel);
+        nr_expect_close("rerun", "Mean", nr_output(&rc, "Mean", ONNORM_FLOAT, 3, sd), ONNORM_FLOAT,
+                        mean, batches[k]);
         nr_expect_close("rerun", "InvStdDev", nr_output(&rc, "InvStdDev", ONNORM_FLOAT, 3, sd),
-                     ONNORM_FLOAT, inv, batches[k]);
+                        ONNORM_FLOAT, inv, batches[k]);
         free(x), free(y), free(mean), free(inv), free(xf);
     }
     nr_run_free(&rc);

@@ -22,10 +22,10 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-#define assert_msg_has(e, needle)                                                              \
-    do {                                                                                       \
-        if (!strstr((e).message, (needle)))                                                    \
-            fail_msg("message \"%s\" does not mention \"%s\"", (e).message, (needle));          \
+#define assert_msg_has(e, needle)                                                                  \
+    do {                                                                                           \
+        if (!strstr((e).message, (needle)))                                                        \
+            fail_msg("message \"%s\" does not mention \"%s\"", (e).message, (needle));             \
     } while (0)
 
 /* Expects loading b to fail with `code`; returns with e holding the message. */
@@ -35,8 +35,8 @@ static void expect_load_fails(tb_model *b, onnorm_status code, onnorm_error *e)
     memset(e, 0, sizeof *e);
     onnorm_status st = tb_load(b, &m, e);
     if (st != code)
-        fail_msg("expected status %s, got %s: %s", onnorm_status_str(code),
-                 onnorm_status_str(st), e->message);
+        fail_msg("expected status %s, got %s: %s", onnorm_status_str(code), onnorm_status_str(st),
+                 e->message);
     assert_null(m);
     assert_int_equal(e->code, code);
     assert_true(e->message[0] != '\0');
@@ -74,9 +74,11 @@ static void ref_ln(const float *x, int rows, int m, const float *scale, const fl
 {
     for (int r = 0; r < rows; r++) {
         double mean = 0, var = 0;
-        for (int i = 0; i < m; i++) mean += x[r * m + i];
+        for (int i = 0; i < m; i++)
+            mean += x[r * m + i];
         mean /= m;
-        for (int i = 0; i < m; i++) var += (x[r * m + i] - mean) * (x[r * m + i] - mean);
+        for (int i = 0; i < m; i++)
+            var += (x[r * m + i] - mean) * (x[r * m + i] - mean);
         var /= m;
         double inv = 1.0 / sqrt(var + eps);
         for (int i = 0; i < m; i++)
@@ -183,7 +185,8 @@ static void random_bytes_never_crash(void **state)
     int ok = 0;
     for (int iter = 0; iter < 400; iter++) {
         size_t len = 1 + rng_next(&seed) % sizeof buf;
-        for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)rng_next(&seed);
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (uint8_t)rng_next(&seed);
         if (load_any(buf, len) == ONNORM_OK) ok++;
     }
     /* Random bytes practically never hold a graph with nodes and outputs. */
@@ -336,9 +339,9 @@ static tb_model *bn_model(int64_t opset)
     tb_init(b, "bb", ONNORM_FLOAT, 1, (int64_t[]){2}, bias);
     tb_init(b, "mean", ONNORM_FLOAT, 1, (int64_t[]){2}, mean);
     tb_init(b, "var", ONNORM_FLOAT, 1, (int64_t[]){2}, var);
-    tb_node *n = tb_node_add(b, "BatchNormalization", "bn", 5,
-                             (const char *[]){"x", "s", "bb", "mean", "var"}, 1,
-                             (const char *[]){"y"});
+    tb_node *n =
+        tb_node_add(b, "BatchNormalization", "bn", 5,
+                    (const char *[]){"x", "s", "bb", "mean", "var"}, 1, (const char *[]){"y"});
     if (opset < 7) tb_attr_int(n, "is_test", 1);
     tb_output(b, "y", ONNORM_FLOAT);
     return b;
@@ -404,8 +407,8 @@ static tb_model *gn_model(int64_t opset)
     const float s[2] = {1, 2}, bias[2] = {0, 1};
     tb_init(b, "s", ONNORM_FLOAT, 1, (int64_t[]){2}, s);
     tb_init(b, "bb", ONNORM_FLOAT, 1, (int64_t[]){2}, bias);
-    tb_node *n = tb_node_add(b, "GroupNormalization", "gn", 3, (const char *[]){"x", "s", "bb"},
-                             1, (const char *[]){"y"});
+    tb_node *n = tb_node_add(b, "GroupNormalization", "gn", 3, (const char *[]){"x", "s", "bb"}, 1,
+                             (const char *[]){"y"});
     tb_attr_int(n, "num_groups", 2);
     tb_output(b, "y", ONNORM_FLOAT);
     return b;
@@ -516,7 +519,8 @@ static void explicit_ai_onnx_domain_works(void **state)
         fail_msg("%s", e.message);
     ref_ln(x, 2, 3, s, NULL, 1e-5f, t1);
     ref_ln(t1, 2, 3, s, NULL, 1e-5f, want);
-    for (int i = 0; i < 6; i++) assert_float_equal(got[i], want[i], 1e-5);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(got[i], want[i], 1e-5);
     onnorm_model_free(m);
     tb_free(b);
 }
@@ -675,7 +679,8 @@ static void check_omitted_output(int which)
     tb_input(b, "x", ONNORM_FLOAT, 2, (int64_t[]){2, 2});
     const float ones[2] = {1, 1};
     const char *names[] = {"s", "bb", "mm", "vv"};
-    for (int i = 0; i < 4; i++) tb_init(b, names[i], ONNORM_FLOAT, 1, (int64_t[]){2}, ones);
+    for (int i = 0; i < 4; i++)
+        tb_init(b, names[i], ONNORM_FLOAT, 1, (int64_t[]){2}, ones);
     if (which == 0) {
         tb_node *n = tb_node_add(b, "BatchNormalization", "bn", 5,
                                  (const char *[]){"x", "s", "bb", "mm", "vv"}, 3,
@@ -698,8 +703,7 @@ static void check_omitted_output(int which)
             ONNORM_OK);
         if (onnorm_session_run(s, &e) == ONNORM_OK) {
             onnorm_tensor t;
-            assert_int_equal(onnorm_session_output(s, which ? "mean" : "rm", &t, &e),
-                             ONNORM_OK);
+            assert_int_equal(onnorm_session_output(s, which ? "mean" : "rm", &t, &e), ONNORM_OK);
             assert_int_equal(onnorm_tensor_numel(&t), 2);
         } else {
             assert_true(e.message[0] != '\0');
@@ -760,8 +764,8 @@ static void add_negative_dim(tb_model *b)
 }
 static void add_int64_overflow(tb_model *b)
 {
-    tb_init_raw(b, "huge_dims", ONNORM_FLOAT, 3,
-                (int64_t[]){INT64_C(1) << 40, INT64_C(1) << 40, 2}, NULL, 0);
+    tb_init_raw(b, "huge_dims", ONNORM_FLOAT, 3, (int64_t[]){INT64_C(1) << 40, INT64_C(1) << 40, 2},
+                NULL, 0);
 }
 static void add_int64_max_dims(tb_model *b)
 {
@@ -882,7 +886,8 @@ static void float_data_initializer_matches_raw(void **state)
     }
     assert_memory_equal(out[0], out[1], sizeof out[0]);
     const float want[6] = {-1.22474f, 0, 1.22474f, -0.8371f, 1, 2.8371f};
-    for (int i = 0; i < 6; i++) assert_float_equal(out[1][i], want[i], 1e-4);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(out[1][i], want[i], 1e-4);
 }
 
 static void double_data_initializer_runs(void **state)
@@ -911,7 +916,8 @@ static void double_data_initializer_runs(void **state)
     assert_int_equal(y.dtype, ONNORM_DOUBLE);
     for (int r = 0; r < 2; r++) {
         double mean = (x[3 * r] + x[3 * r + 1] + x[3 * r + 2]) / 3, var = 0;
-        for (int i = 0; i < 3; i++) var += (x[3 * r + i] - mean) * (x[3 * r + i] - mean) / 3;
+        for (int i = 0; i < 3; i++)
+            var += (x[3 * r + i] - mean) * (x[3 * r + i] - mean) / 3;
         for (int i = 0; i < 3; i++) {
             double want = (x[3 * r + i] - mean) / sqrt(var + (double)1e-5f) * sc[i] + bias[i];
             assert_float_equal(((double *)y.data)[3 * r + i], want, 1e-12);
@@ -949,10 +955,11 @@ static void integer_typed_fields_read_back(void **state)
     tb_init_typed_uint64(b, "u32", ONNORM_UINT32, 1, (int64_t[]){2}, 2, u32);
     tb_init_typed_uint64(b, "u64", ONNORM_UINT64, 1, (int64_t[]){2}, 2, u64);
     const char *names[] = {"i64", "i32", "i8", "u8", "bools", "i16", "u16", "u32", "u64"};
-    const onnorm_dtype types[] = {ONNORM_INT64, ONNORM_INT32,  ONNORM_INT8,
-                                  ONNORM_UINT8, ONNORM_BOOL,   ONNORM_INT16,
+    const onnorm_dtype types[] = {ONNORM_INT64,  ONNORM_INT32,  ONNORM_INT8,
+                                  ONNORM_UINT8,  ONNORM_BOOL,   ONNORM_INT16,
                                   ONNORM_UINT16, ONNORM_UINT32, ONNORM_UINT64};
-    for (int i = 0; i < 9; i++) tb_output(b, names[i], types[i]);
+    for (int i = 0; i < 9; i++)
+        tb_output(b, names[i], types[i]);
     onnorm_model *m = expect_load_ok(b);
     assert_int_equal(onnorm_model_input_count(m), 0);
     assert_int_equal(onnorm_model_output_count(m), 9);
@@ -1009,10 +1016,12 @@ static void float16_bits_in_int32_data(void **state)
     assert_int_equal(t.dtype, ONNORM_FLOAT16);
     assert_int_equal(t.rank, 1);
     assert_int_equal(t.dims[0], 7);
-    for (int i = 0; i < 7; i++) assert_int_equal(buf[i], (uint16_t)f16[i]);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(buf[i], (uint16_t)f16[i]);
     load_run_const(b, "bh", &t, buf, sizeof buf);
     assert_int_equal(t.dtype, ONNORM_BFLOAT16);
-    for (int i = 0; i < 3; i++) assert_int_equal(buf[i], (uint16_t)bf16[i]);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(buf[i], (uint16_t)bf16[i]);
     tb_free(b);
 }
 
@@ -1065,7 +1074,8 @@ static void constant_tensor_feeds_a_norm(void **state)
     if (run_copy(m, "x", 4, (int64_t[]){1, 2, 1, 3}, x, "y", &t, got, sizeof got, &e))
         fail_msg("%s", e.message);
     const float want[6] = {-1.22474f, 0, 1.22474f, -0.8371f, 1, 2.8371f};
-    for (int i = 0; i < 6; i++) assert_float_equal(got[i], want[i], 1e-4);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(got[i], want[i], 1e-4);
     onnorm_model_free(m);
     tb_free(b);
 }
@@ -1094,7 +1104,8 @@ static void constant_value_float_forms(void **state)
     if (run_copy(m, "x", 2, (int64_t[]){2, 3}, x, "y", &t, got, sizeof got, &e))
         fail_msg("%s", e.message);
     ref_ln(x, 2, 3, sc, bias3, 1e-5f, want);
-    for (int i = 0; i < 6; i++) assert_float_equal(got[i], want[i], 1e-5);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(got[i], want[i], 1e-5);
     if (run_copy(m, "x", 2, (int64_t[]){2, 3}, x, "bb", &t, got, sizeof got, &e))
         fail_msg("%s", e.message);
     assert_int_equal(t.dtype, ONNORM_FLOAT);
@@ -1200,16 +1211,15 @@ static tb_model *function_bomb(int fanout, int depth)
     for (int i = 0; i < depth; i++) {
         snprintf(name, sizeof name, "F%d", i);
         snprintf(next, sizeof next, "F%d", i + 1);
-        tb_function *f = tb_function_add(b, name, "custom", 1, (const char *[]){"x"}, 1,
-                                         (const char *[]){"y"});
+        tb_function *f =
+            tb_function_add(b, name, "custom", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
         if (i == depth - 1) {
             tb_function_node(f, "FooBar", "", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
             continue;
         }
         for (int k = 0; k < fanout; k++) {
             snprintf(out, sizeof out, k == fanout - 1 ? "y" : "t%d", k);
-            tb_function_node(f, next, "custom", 1, (const char *[]){"x"}, 1,
-                             (const char *[]){out});
+            tb_function_node(f, next, "custom", 1, (const char *[]){"x"}, 1, (const char *[]){out});
         }
     }
     return b;
@@ -1272,7 +1282,8 @@ static void function_bomb_is_rejected_quickly(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     if (WIFSIGNALED(status))
         fail_msg("loading a 4^15-node function expansion was killed by signal %d (%s)",
-                 WTERMSIG(status), WTERMSIG(status) == SIGALRM ? "did not finish in 10 s" : "crash");
+                 WTERMSIG(status),
+                 WTERMSIG(status) == SIGALRM ? "did not finish in 10 s" : "crash");
     assert_true(WIFEXITED(status));
     if (WEXITSTATUS(status) != 0) fail_msg("the function bomb loaded successfully");
 }
@@ -1315,11 +1326,13 @@ static void ir3_initializer_inputs_are_optional(void **state)
     onnorm_error e;
     onnorm_tensor y;
     assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
-    assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 1, 3}, 4, x, &e),
-                     ONNORM_OK);
+    assert_int_equal(
+        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 1, 3}, 4, x, &e),
+        ONNORM_OK);
     if (onnorm_session_run(s, &e)) fail_msg("%s", e.message);
     assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
-    for (int i = 0; i < 6; i++) assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
 
     /* Before IR 4 initializers are constants (as in ONNX Runtime): binding
      * one is refused with a reason, and the run keeps the initializer. */
@@ -1329,16 +1342,19 @@ static void ir3_initializer_inputs_are_optional(void **state)
     assert_non_null(strstr(e.message, "IR version 3"));
     if (onnorm_session_run(s, &e)) fail_msg("%s", e.message);
     assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
-    for (int i = 0; i < 6; i++) assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
     onnorm_session_free(s);
 
     /* A fresh session sees the model's initializer again. */
     assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
-    assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 1, 3}, 4, x, &e),
-                     ONNORM_OK);
+    assert_int_equal(
+        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 1, 3}, 4, x, &e),
+        ONNORM_OK);
     if (onnorm_session_run(s, &e)) fail_msg("%s", e.message);
     assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
-    for (int i = 0; i < 6; i++) assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
     onnorm_session_free(s);
     onnorm_model_free(m);
     tb_free(b);

@@ -71,7 +71,8 @@ static tb_model *spec_model(const node_spec *ns)
         else
             tb_attr_int(n, ns->attrs[i].name, (int64_t)ns->attrs[i].v);
     }
-    for (int i = 0; i < ns->n_out; i++) tb_output(b, ns->outs[i], ONNORM_FLOAT);
+    for (int i = 0; i < ns->n_out; i++)
+        tb_output(b, ns->outs[i], ONNORM_FLOAT);
     return b;
 }
 
@@ -111,8 +112,8 @@ typedef struct check_opts {
     float *y_out;
 } check_opts;
 
-static void check_y(const char *label, nr_run *rc, int rank, const int64_t *dims,
-                    const double *ref, const check_opts *o)
+static void check_y(const char *label, nr_run *rc, int rank, const int64_t *dims, const double *ref,
+                    const check_opts *o)
 {
     const int64_t n = rn_prod(dims, 0, rank);
     const float *y = nr_output(rc, "Y", ONNORM_FLOAT, rank, dims);
@@ -127,16 +128,21 @@ static void check_y(const char *label, nr_run *rc, int rank, const int64_t *dims
 
 /* BatchNormalization-15 training (Y, running_mean, running_var), or
  * inference when `training` is 0. */
-static void check_bn(const char *label, int rank, const int64_t *dims, const double *x, int training,
-                     uint64_t seed, const check_opts *o)
+static void check_bn(const char *label, int rank, const int64_t *dims, const double *x,
+                     int training, uint64_t seed, const check_opts *o)
 {
     const int64_t C = dims[1], n = rn_prod(dims, 0, rank);
     double *scale = uniform_data(C, -2, 2, seed), *bias = uniform_data(C, -1, 1, seed + 1);
     double *mean = uniform_data(C, -1, 1, seed + 2), *var = uniform_data(C, 0.5, 2, seed + 3);
     const float momentum = 0.3f;
-    node_spec ns = {.opset = 15, .op = "BatchNormalization", .rank = rank, .n_params = 4,
-                    .params = {{"scale", 1, {C}, scale}, {"B", 1, {C}, bias},
-                               {"mean", 1, {C}, mean}, {"var", 1, {C}, var}},
+    node_spec ns = {.opset = 15,
+                    .op = "BatchNormalization",
+                    .rank = rank,
+                    .n_params = 4,
+                    .params = {{"scale", 1, {C}, scale},
+                               {"B", 1, {C}, bias},
+                               {"mean", 1, {C}, mean},
+                               {"var", 1, {C}, var}},
                     .n_attrs = 2,
                     .attrs = {{"training_mode", 0, training}, {"momentum", 1, momentum}},
                     .n_out = training ? 3 : 1,
@@ -145,10 +151,11 @@ static void check_bn(const char *label, int rank, const int64_t *dims, const dou
     float *xf = nr_pack(ONNORM_FLOAT, x, n);
     nr_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
-    double *y = nr_dalloc(n), *rm = nr_dalloc(C), *rv = nr_dalloc(C), *bm = nr_dalloc(C), *bv = nr_dalloc(C);
+    double *y = nr_dalloc(n), *rm = nr_dalloc(C), *rv = nr_dalloc(C), *bm = nr_dalloc(C),
+           *bv = nr_dalloc(C);
     if (training)
-        ref_bn_train(x, rank, dims, scale, bias, mean, var, (double)1e-5f, (double)momentum, y,
-                     rm, rv, bm, bv);
+        ref_bn_train(x, rank, dims, scale, bias, mean, var, (double)1e-5f, (double)momentum, y, rm,
+                     rv, bm, bv);
     else
         ref_bn_infer(x, rank, dims, 1, scale, bias, mean, var, (double)1e-5f, y);
     double *exact = NULL;
@@ -156,15 +163,16 @@ static void check_bn(const char *label, int rank, const int64_t *dims, const dou
     if (oo.constant) { /* the bias of each element's channel */
         exact = nr_dalloc(n);
         const int64_t S = rn_prod(dims, 2, rank);
-        for (int64_t i = 0; i < n; i++) exact[i] = bias[(i / S) % C];
+        for (int64_t i = 0; i < n; i++)
+            exact[i] = bias[(i / S) % C];
         oo.exact = exact;
     }
     check_y(label, &rc, rank, dims, y, &oo);
     if (training) {
         nr_expect_close(label, "running_mean", nr_output(&rc, "running_mean", ONNORM_FLOAT, 1, &C),
-                     ONNORM_FLOAT, rm, C);
+                        ONNORM_FLOAT, rm, C);
         nr_expect_close(label, "running_var", nr_output(&rc, "running_var", ONNORM_FLOAT, 1, &C),
-                     ONNORM_FLOAT, rv, C);
+                        ONNORM_FLOAT, rv, C);
     }
     nr_run_free(&rc);
     free(scale), free(bias), free(mean), free(var), free(xf), free(exact);
@@ -176,9 +184,13 @@ static void check_in(const char *label, int rank, const int64_t *dims, const dou
 {
     const int64_t C = dims[1], n = rn_prod(dims, 0, rank);
     double *scale = uniform_data(C, -2, 2, seed), *bias = uniform_data(C, -1, 1, seed + 1);
-    node_spec ns = {.opset = 22, .op = "InstanceNormalization", .rank = rank, .n_params = 2,
+    node_spec ns = {.opset = 22,
+                    .op = "InstanceNormalization",
+                    .rank = rank,
+                    .n_params = 2,
                     .params = {{"scale", 1, {C}, scale}, {"B", 1, {C}, bias}},
-                    .n_out = 1, .outs = {"Y"}};
+                    .n_out = 1,
+                    .outs = {"Y"}};
     memcpy(ns.dims, dims, (size_t)rank * sizeof *dims);
     float *xf = nr_pack(ONNORM_FLOAT, x, n);
     nr_run rc;
@@ -190,7 +202,8 @@ static void check_in(const char *label, int rank, const int64_t *dims, const dou
     if (oo.constant) {
         exact = nr_dalloc(n);
         const int64_t S = rn_prod(dims, 2, rank);
-        for (int64_t i = 0; i < n; i++) exact[i] = bias[(i / S) % C];
+        for (int64_t i = 0; i < n; i++)
+            exact[i] = bias[(i / S) % C];
         oo.exact = exact;
     }
     check_y(label, &rc, rank, dims, y, &oo);
@@ -205,9 +218,14 @@ static void check_ln(const char *label, int rank, const int64_t *dims, int axis,
     const int a = axis < 0 ? axis + rank : axis;
     const int64_t n = rn_prod(dims, 0, rank), rows = rn_prod(dims, 0, a), M = n / rows;
     double *scale = uniform_data(M, -2, 2, seed), *bias = uniform_data(M, -1, 1, seed + 1);
-    node_spec ns = {.opset = 17, .op = "LayerNormalization", .rank = rank,
-                    .n_params = with_bias ? 2 : 1, .n_attrs = 1, .attrs = {{"axis", 0, axis}},
-                    .n_out = 3, .outs = {"Y", "Mean", "InvStdDev"}};
+    node_spec ns = {.opset = 17,
+                    .op = "LayerNormalization",
+                    .rank = rank,
+                    .n_params = with_bias ? 2 : 1,
+                    .n_attrs = 1,
+                    .attrs = {{"axis", 0, axis}},
+                    .n_out = 3,
+                    .outs = {"Y", "Mean", "InvStdDev"}};
     memcpy(ns.dims, dims, (size_t)rank * sizeof *dims);
     ns.params[0] = (param){"Scale", rank - a, {0}, scale};
     ns.params[1] = (param){"B", rank - a, {0}, bias};
@@ -217,22 +235,23 @@ static void check_ln(const char *label, int rank, const int64_t *dims, int axis,
     nr_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
     double *y = nr_dalloc(n), *mean = nr_dalloc(rows), *inv = nr_dalloc(rows);
-    ref_layernorm(x, rank, dims, axis, scale, with_bias ? bias : NULL, (double)1e-5f, y, mean,
-                  inv);
+    ref_layernorm(x, rank, dims, axis, scale, with_bias ? bias : NULL, (double)1e-5f, y, mean, inv);
     double *exact = NULL;
     check_opts oo = o ? *o : (check_opts){0};
     if (oo.constant) {
         exact = nr_dalloc(n);
-        for (int64_t i = 0; i < n; i++) exact[i] = with_bias ? bias[i % M] : 0.0;
+        for (int64_t i = 0; i < n; i++)
+            exact[i] = with_bias ? bias[i % M] : 0.0;
         oo.exact = exact;
     }
     check_y(label, &rc, rank, dims, y, &oo);
     int64_t sd[6];
-    for (int i = 0; i < rank; i++) sd[i] = i < a ? dims[i] : 1;
-    nr_expect_close(label, "Mean", nr_output(&rc, "Mean", ONNORM_FLOAT, rank, sd), ONNORM_FLOAT, mean,
-                 rows);
+    for (int i = 0; i < rank; i++)
+        sd[i] = i < a ? dims[i] : 1;
+    nr_expect_close(label, "Mean", nr_output(&rc, "Mean", ONNORM_FLOAT, rank, sd), ONNORM_FLOAT,
+                    mean, rows);
     nr_expect_close(label, "InvStdDev", nr_output(&rc, "InvStdDev", ONNORM_FLOAT, rank, sd),
-                 ONNORM_FLOAT, inv, rows);
+                    ONNORM_FLOAT, inv, rows);
     nr_run_free(&rc);
     free(scale), free(bias), free(xf), free(y), free(mean), free(inv), free(exact);
 }
@@ -243,10 +262,15 @@ static void check_gn(const char *label, int opset, int rank, const int64_t *dims
     const int64_t C = dims[1], n = rn_prod(dims, 0, rank);
     const int64_t plen = opset >= 21 ? C : groups;
     double *scale = uniform_data(plen, -2, 2, seed), *bias = uniform_data(plen, -1, 1, seed + 1);
-    node_spec ns = {.opset = opset, .op = "GroupNormalization", .rank = rank, .n_params = 2,
+    node_spec ns = {.opset = opset,
+                    .op = "GroupNormalization",
+                    .rank = rank,
+                    .n_params = 2,
                     .params = {{"scale", 1, {plen}, scale}, {"bias", 1, {plen}, bias}},
-                    .n_attrs = 1, .attrs = {{"num_groups", 0, (double)groups}},
-                    .n_out = 1, .outs = {"Y"}};
+                    .n_attrs = 1,
+                    .attrs = {{"num_groups", 0, (double)groups}},
+                    .n_out = 1,
+                    .outs = {"Y"}};
     memcpy(ns.dims, dims, (size_t)rank * sizeof *dims);
     float *xf = nr_pack(ONNORM_FLOAT, x, n);
     nr_run rc;
@@ -333,7 +357,8 @@ static void offset_groupnorm(void **state)
 /* Fills the `len` elements at x + off with v and marks them in mask. */
 static void make_constant(double *x, unsigned char *mask, int64_t off, int64_t len, double v)
 {
-    for (int64_t i = 0; i < len; i++) x[off + i] = v, mask[off + i] = 1;
+    for (int64_t i = 0; i < len; i++)
+        x[off + i] = v, mask[off + i] = 1;
 }
 
 static void constant_slices_instancenorm(void **state)
@@ -342,9 +367,9 @@ static void constant_slices_instancenorm(void **state)
     const int64_t dims[] = {2, 3, 4, 5}, S = 20, n = 120;
     double *x = normal_data(n, 0.5, 2.0, 500);
     unsigned char *mask = calloc((size_t)n, 1);
-    make_constant(x, mask, 1 * S, S, 3.25);     /* (n=0, c=1) */
-    make_constant(x, mask, 5 * S, S, 1e4);      /* (n=1, c=2) */
-    make_constant(x, mask, 3 * S, S, -0.1f);    /* (n=1, c=0), not a short binary fraction */
+    make_constant(x, mask, 1 * S, S, 3.25);  /* (n=0, c=1) */
+    make_constant(x, mask, 5 * S, S, 1e4);   /* (n=1, c=2) */
+    make_constant(x, mask, 3 * S, S, -0.1f); /* (n=1, c=0), not a short binary fraction */
     check_opts o = {.constant = mask};
     check_in("IN constant planes", 4, dims, x, 50, &o);
     free(x), free(mask);
@@ -383,8 +408,8 @@ static void constant_slices_groupnorm(void **state)
         make_constant(x, mask, 2 * S, 2 * S, 3.25);
         make_constant(x, mask, (6 + 0) * S, 2 * S, 1e4); /* (n=1, g=0) */
         check_opts o = {.constant = mask};
-        check_gn(opset == 18 ? "GN-18 constant groups" : "GN-21 constant groups", opset, 4, dims,
-                 3, x, 70, &o);
+        check_gn(opset == 18 ? "GN-18 constant groups" : "GN-21 constant groups", opset, 4, dims, 3,
+                 x, 70, &o);
         free(x), free(mask);
     }
 }
@@ -419,12 +444,12 @@ static void parallel_large_tensor(void **state)
     assert_non_null(y2);
     assert_non_null(y1);
     check_opts o2 = {.threads = 2, .y_out = y2}, o1 = {.threads = 1, .y_out = y1};
-#define BOTH(call2, call1, what)                                                   \
-    do {                                                                           \
-        call2;                                                                     \
-        call1;                                                                     \
-        if (memcmp(y1, y2, (size_t)n * sizeof *y1) != 0)                           \
-            fail_msg("%s: 1 and 2 threads give different results", what);         \
+#define BOTH(call2, call1, what)                                                                   \
+    do {                                                                                           \
+        call2;                                                                                     \
+        call1;                                                                                     \
+        if (memcmp(y1, y2, (size_t)n * sizeof *y1) != 0)                                           \
+            fail_msg("%s: 1 and 2 threads give different results", what);                          \
     } while (0)
     BOTH(check_bn("BN training, 2 threads", 4, dims, x, 1, 90, &o2),
          check_bn("BN training, 1 thread", 4, dims, x, 1, 90, &o1), "BN training");

@@ -39,7 +39,8 @@ static float rnd(float lo, float hi)
 static int64_t numel(int rank, const int64_t *dims)
 {
     int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
     return n;
 }
 
@@ -50,7 +51,8 @@ static void init_rnd(tb_model *b, const char *name, int rank, const int64_t *dim
     int64_t n = numel(rank, dims);
     float *v = malloc((size_t)(n ? n : 1) * sizeof *v);
     assert_non_null(v);
-    for (int64_t i = 0; i < n; i++) v[i] = rnd(lo, hi);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = rnd(lo, hi);
     tb_init(b, name, ONNORM_FLOAT, rank, dims, v);
     free(v);
 }
@@ -89,7 +91,8 @@ typedef struct outputs {
 
 static void outputs_free(outputs *o)
 {
-    for (int i = 0; i < o->n; i++) free(o->names[i]), free(o->data[i]);
+    for (int i = 0; i < o->n; i++)
+        free(o->names[i]), free(o->data[i]);
     o->n = 0;
 }
 
@@ -111,13 +114,15 @@ static void inputs_make(const onnorm_model *m, inputs *in)
         assert_true(n > 0);
         in->data[i] = malloc((size_t)n * sizeof(float));
         assert_non_null(in->data[i]);
-        for (int64_t k = 0; k < n; k++) in->data[i][k] = rnd(-1.0f, 1.0f);
+        for (int64_t k = 0; k < n; k++)
+            in->data[i][k] = rnd(-1.0f, 1.0f);
     }
 }
 
 static void inputs_free(inputs *in)
 {
-    for (int i = 0; i < in->n; i++) free(in->data[i]);
+    for (int i = 0; i < in->n; i++)
+        free(in->data[i]);
 }
 
 /* Runs m without graph rewrites and copies every output. */
@@ -163,8 +168,8 @@ static void compare(const outputs *want, const outputs *got, bool exact)
             const bool ok = exact ? memcmp(&want->data[i][k], &got->data[i][k], sizeof(float)) == 0
                                   : fabs(g - w) <= ATOL + RTOL * fabs(w);
             if (!ok)
-                fail_msg("output '%s'[%lld]: got %.9g, want %.9g", want->names[i], (long long)k,
-                         g, w);
+                fail_msg("output '%s'[%lld]: got %.9g, want %.9g", want->names[i], (long long)k, g,
+                         w);
         }
     }
 }
@@ -182,10 +187,10 @@ static void pass_counts(const char *report, const char *pass, int *rewritten, in
 }
 
 typedef struct expect {
-    int before, after;   /* node counts */
-    int bn_folds, bn_left; /* fold-batchnorm counts */
+    int before, after;       /* node counts */
+    int bn_folds, bn_left;   /* fold-batchnorm counts */
     int aff_folds, aff_left; /* fold-affine counts */
-    const char *note;    /* a substring the report must hold, or NULL */
+    const char *note;        /* a substring the report must hold, or NULL */
 } expect;
 
 /* Loads b (and frees it), optimizes, checks x and compares the runs. */
@@ -232,12 +237,12 @@ static void check(tb_model *b, const expect *x)
 
 typedef struct conv_spec {
     int64_t opset;
-    int nsp;          /* spatial axes: 1, 2 or 3 */
-    int64_t n, c, m;  /* batch, input and output channels */
+    int nsp;         /* spatial axes: 1, 2 or 3 */
+    int64_t n, c, m; /* batch, input and output channels */
     int64_t group;
-    int64_t size, k;  /* spatial extent and kernel size on every axis */
+    int64_t size, k; /* spatial extent and kernel size on every axis */
     bool bias;
-    bool transposed;  /* ConvTranspose: W is [C, M/group, k...] */
+    bool transposed; /* ConvTranspose: W is [C, M/group, k...] */
 } conv_spec;
 
 /* X -> Conv/ConvTranspose "conv" -> "c" (W "w", bias "b"). */

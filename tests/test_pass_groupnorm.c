@@ -24,27 +24,27 @@
 enum { N = 2 };
 
 typedef enum gamma_kind {
-    GAMMA_UNSQUEEZE,    /* Unsqueeze([C], axes) as PyTorch emits (folded at load) */
-    GAMMA_C11,          /* [C, 1, ...] */
-    GAMMA_1C11,         /* [1, C, 1, ...] */
-    GAMMA_GROUP_CONST,  /* [C, 1, ...], equal within each group */
-    GAMMA_PER_POSITION  /* [C, D...]: not per channel */
+    GAMMA_UNSQUEEZE,   /* Unsqueeze([C], axes) as PyTorch emits (folded at load) */
+    GAMMA_C11,         /* [C, 1, ...] */
+    GAMMA_1C11,        /* [1, C, 1, ...] */
+    GAMMA_GROUP_CONST, /* [C, 1, ...], equal within each group */
+    GAMMA_PER_POSITION /* [C, D...]: not per channel */
 } gamma_kind;
 
 typedef struct spec {
     int64_t opset; /* 0: 17 */
     int rank;      /* X's rank: 3 or 4 */
     int64_t C, G;
-    bool affine;              /* Mul + Add follow */
-    bool shape_const;         /* second Reshape's target is a constant, not Shape(X) */
-    const int64_t *split;     /* first Reshape's target; NULL: [0, G, -1] */
+    bool affine;          /* Mul + Add follow */
+    bool shape_const;     /* second Reshape's target is a constant, not Shape(X) */
+    const int64_t *split; /* first Reshape's target; NULL: [0, G, -1] */
     int split_len;
-    float in_scale;           /* InstanceNormalization's scale (1 in the pattern) */
+    float in_scale; /* InstanceNormalization's scale (1 in the pattern) */
     gamma_kind gamma;
-    bool gamma_first;         /* Mul(gamma, .) and Add(beta, .) */
-    bool in_out_exposed;      /* InstanceNormalization's output is a graph output too */
-    bool in_out_twice;        /* ... or is also read by a Sigmoid */
-    bool extra_gn18;          /* a GroupNormalization-18 node elsewhere pins opset 18 */
+    bool gamma_first;    /* Mul(gamma, .) and Add(beta, .) */
+    bool in_out_exposed; /* InstanceNormalization's output is a graph output too */
+    bool in_out_twice;   /* ... or is also read by a Sigmoid */
+    bool extra_gn18;     /* a GroupNormalization-18 node elsewhere pins opset 18 */
 } spec;
 
 static void x_dims(const spec *s, int64_t *d)
@@ -55,7 +55,8 @@ static void x_dims(const spec *s, int64_t *d)
 static int64_t numel(const int64_t *d, int rank)
 {
     int64_t p = 1;
-    for (int k = 0; k < rank; k++) p *= d[k];
+    for (int k = 0; k < rank; k++)
+        p *= d[k];
     return p;
 }
 
@@ -75,13 +76,15 @@ static void per_channel_init(tb_model *b, const spec *s, const char *name, float
     x_dims(s, d);
     float v[256];
     int rank = s->rank - 1;
-    for (int k = 0; k < 4; k++) dims[k] = 1;
+    for (int k = 0; k < 4; k++)
+        dims[k] = 1;
     switch (s->gamma) {
     case GAMMA_UNSQUEEZE: {
         char raw[64], axes_name[64];
         snprintf(raw, sizeof raw, "%s_raw", name);
         snprintf(axes_name, sizeof axes_name, "%s_axes", name);
-        for (int64_t c = 0; c < s->C; c++) v[c] = base + step * (float)c;
+        for (int64_t c = 0; c < s->C; c++)
+            v[c] = base + step * (float)c;
         tb_init(b, raw, ONNORM_FLOAT, 1, (int64_t[]){s->C}, v);
         const int64_t axes[2] = {1, 2};
         tb_init(b, axes_name, ONNORM_INT64, 1, (int64_t[]){rank - 1}, axes);
@@ -94,13 +97,14 @@ static void per_channel_init(tb_model *b, const spec *s, const char *name, float
     case GAMMA_1C11: rank = s->rank, dims[1] = s->C; break;
     case GAMMA_PER_POSITION:
         dims[0] = s->C;
-        for (int k = 1; k < rank; k++) dims[k] = d[k + 1];
+        for (int k = 1; k < rank; k++)
+            dims[k] = d[k + 1];
         break;
     }
     int64_t n = numel(dims, rank), cpg = s->C / s->G;
     for (int64_t i = 0; i < n; i++)
-        v[i] = s->gamma == GAMMA_GROUP_CONST ? base + step * (float)(i / cpg)
-                                             : base + step * (float)i;
+        v[i] =
+            s->gamma == GAMMA_GROUP_CONST ? base + step * (float)(i / cpg) : base + step * (float)i;
     tb_init(b, name, ONNORM_FLOAT, rank, dims, v);
 }
 
@@ -119,19 +123,19 @@ static tb_model *build(const spec *s)
 
     int64_t ch = split_channels(s, split, split_len);
     float ones[512], zeros[512];
-    for (int k = 0; k < 512; k++) ones[k] = s->in_scale, zeros[k] = 0;
+    for (int k = 0; k < 512; k++)
+        ones[k] = s->in_scale, zeros[k] = 0;
     tb_init(b, "in_scale", ONNORM_FLOAT, 1, (int64_t[]){ch}, ones);
     tb_init(b, "in_bias", ONNORM_FLOAT, 1, (int64_t[]){ch}, zeros);
-    tb_node *in = tb_node_add(b, "InstanceNormalization", "in", 3,
-                              (const char *[]){"R1", "in_scale", "in_bias"}, 1,
-                              (const char *[]){"I"});
+    tb_node *in =
+        tb_node_add(b, "InstanceNormalization", "in", 3,
+                    (const char *[]){"R1", "in_scale", "in_bias"}, 1, (const char *[]){"I"});
     tb_attr_float(in, "epsilon", 1e-3f); /* not the default: it must be carried over */
 
     if (s->shape_const) {
         tb_init(b, "restore", ONNORM_INT64, 1, (int64_t[]){s->rank}, d);
     } else {
-        tb_node_add(b, "Shape", "shape", 1, (const char *[]){"X"}, 1,
-                    (const char *[]){"restore"});
+        tb_node_add(b, "Shape", "shape", 1, (const char *[]){"X"}, 1, (const char *[]){"restore"});
     }
     const char *r2_out = s->affine ? "R2" : "Y";
     tb_node_add(b, "Reshape", "r2", 2, (const char *[]){"I", "restore"}, 1,
@@ -140,7 +144,8 @@ static tb_model *build(const spec *s)
         per_channel_init(b, s, "gamma", 0.5f, 0.1f);
         per_channel_init(b, s, "beta", -0.3f, 0.2f);
         tb_node_add(b, "Mul", "mul", 2,
-                    s->gamma_first ? (const char *[]){"gamma", "R2"} : (const char *[]){"R2", "gamma"},
+                    s->gamma_first ? (const char *[]){"gamma", "R2"}
+                                   : (const char *[]){"R2", "gamma"},
                     1, (const char *[]){"M"});
         tb_node_add(b, "Add", "add", 2,
                     s->gamma_first ? (const char *[]){"beta", "M"} : (const char *[]){"M", "beta"},
@@ -156,9 +161,9 @@ static tb_model *build(const spec *s)
         tb_input(b, "X2", ONNORM_FLOAT, 3, (int64_t[]){N, s->C, 4});
         tb_init(b, "gn_scale", ONNORM_FLOAT, 1, (int64_t[]){s->G}, ones);
         tb_init(b, "gn_bias", ONNORM_FLOAT, 1, (int64_t[]){s->G}, zeros);
-        tb_node *gn = tb_node_add(b, "GroupNormalization", "gn18", 3,
-                                  (const char *[]){"X2", "gn_scale", "gn_bias"}, 1,
-                                  (const char *[]){"Y2"});
+        tb_node *gn =
+            tb_node_add(b, "GroupNormalization", "gn18", 3,
+                        (const char *[]){"X2", "gn_scale", "gn_bias"}, 1, (const char *[]){"Y2"});
         tb_attr_int(gn, "num_groups", s->G);
         tb_output(b, "Y2", ONNORM_FLOAT);
     }
@@ -203,7 +208,8 @@ static void run(const onnorm_model *m, const spec *s, float out[][512], int64_t 
     x_dims(s, d);
     float x[512], x2[512];
     fill(x, numel(d, s->rank), 1);
-    assert_int_equal(onnorm_session_bind_input(ss, "X", ONNORM_FLOAT, d, s->rank, x, &e), ONNORM_OK);
+    assert_int_equal(onnorm_session_bind_input(ss, "X", ONNORM_FLOAT, d, s->rank, x, &e),
+                     ONNORM_OK);
     if (s->extra_gn18) {
         const int64_t d2[3] = {N, s->C, 4};
         fill(x2, numel(d2, 3), 2);
@@ -291,7 +297,8 @@ static void expect_unchanged(const spec *s, const char *reason)
     assert_int_equal(op_count(opt, "GroupNormalization", NULL),
                      op_count(orig, "GroupNormalization", NULL));
     assert_int_equal(op_count(opt, "InstanceNormalization", NULL), 1);
-    if (!strstr(report, "pass groupnorm       0 rewritten, 1 left alone") || !strstr(report, reason))
+    if (!strstr(report, "pass groupnorm       0 rewritten, 1 left alone") ||
+        !strstr(report, reason))
         fail_msg("expected a note containing '%s'; report:\n%s", reason, report);
     onnorm_model_free(opt);
     onnorm_model_free(orig);
@@ -309,7 +316,12 @@ static void rank4_pytorch_export(void **state)
 static void rank3_constant_restore_shape(void **state)
 {
     (void)state;
-    spec s = {.rank = 3, .C = 4, .G = 2, .affine = true, .shape_const = true, .in_scale = 1,
+    spec s = {.rank = 3,
+              .C = 4,
+              .G = 2,
+              .affine = true,
+              .shape_const = true,
+              .in_scale = 1,
               .gamma = GAMMA_C11};
     expect_fused(&s, 21);
 }
@@ -331,7 +343,12 @@ static void groups_equal_channels(void **state)
 static void one_group(void **state)
 {
     (void)state;
-    spec s = {.rank = 4, .C = 5, .G = 1, .affine = true, .shape_const = true, .in_scale = 1,
+    spec s = {.rank = 4,
+              .C = 5,
+              .G = 1,
+              .affine = true,
+              .shape_const = true,
+              .in_scale = 1,
               .gamma = GAMMA_C11};
     expect_fused(&s, 21);
 }
@@ -349,15 +366,27 @@ static void explicit_batch_and_swapped_operands(void **state)
 {
     (void)state;
     const int64_t split[3] = {N, 2, -1};
-    spec s = {.rank = 4, .C = 4, .G = 2, .affine = true, .split = split, .split_len = 3,
-              .in_scale = 1, .gamma = GAMMA_C11, .gamma_first = true};
+    spec s = {.rank = 4,
+              .C = 4,
+              .G = 2,
+              .affine = true,
+              .split = split,
+              .split_len = 3,
+              .in_scale = 1,
+              .gamma = GAMMA_C11,
+              .gamma_first = true};
     expect_fused(&s, 21);
 }
 
 static void model_already_at_opset21(void **state)
 {
     (void)state;
-    spec s = {.opset = 21, .rank = 4, .C = 6, .G = 3, .affine = true, .in_scale = 1,
+    spec s = {.opset = 21,
+              .rank = 4,
+              .C = 6,
+              .G = 3,
+              .affine = true,
+              .in_scale = 1,
               .gamma = GAMMA_UNSQUEEZE};
     expect_fused(&s, 21);
 }
@@ -367,8 +396,14 @@ static void model_already_at_opset21(void **state)
 static void opset18_fallback(void **state)
 {
     (void)state;
-    spec s = {.opset = 18, .rank = 4, .C = 6, .G = 3, .affine = true, .in_scale = 1,
-              .gamma = GAMMA_GROUP_CONST, .extra_gn18 = true};
+    spec s = {.opset = 18,
+              .rank = 4,
+              .C = 6,
+              .G = 3,
+              .affine = true,
+              .in_scale = 1,
+              .gamma = GAMMA_GROUP_CONST,
+              .extra_gn18 = true};
     expect_fused(&s, 18);
     onnorm_model *orig, *opt;
     char report[4096];
@@ -396,8 +431,14 @@ static void first_reshape_does_not_split_channels(void **state)
 {
     (void)state;
     const int64_t flat[2] = {0, -1};
-    spec s = {.rank = 4, .C = 4, .G = 2, .affine = true, .split = flat, .split_len = 2,
-              .in_scale = 1, .gamma = GAMMA_C11};
+    spec s = {.rank = 4,
+              .C = 4,
+              .G = 2,
+              .affine = true,
+              .split = flat,
+              .split_len = 2,
+              .in_scale = 1,
+              .gamma = GAMMA_C11};
     expect_unchanged(&s, "does not split the channels");
     const int64_t twelve[3] = {0, 12, -1}; /* 12 "groups" of 4 channels */
     s.split = twelve, s.split_len = 3;
@@ -407,15 +448,20 @@ static void first_reshape_does_not_split_channels(void **state)
 static void gamma_not_per_channel(void **state)
 {
     (void)state;
-    spec s = {.rank = 4, .C = 4, .G = 2, .affine = true, .in_scale = 1,
-              .gamma = GAMMA_PER_POSITION};
+    spec s = {
+        .rank = 4, .C = 4, .G = 2, .affine = true, .in_scale = 1, .gamma = GAMMA_PER_POSITION};
     expect_unchanged(&s, "not per channel");
 }
 
 static void intermediate_read_twice(void **state)
 {
     (void)state;
-    spec s = {.rank = 4, .C = 4, .G = 2, .affine = true, .in_scale = 1, .gamma = GAMMA_C11,
+    spec s = {.rank = 4,
+              .C = 4,
+              .G = 2,
+              .affine = true,
+              .in_scale = 1,
+              .gamma = GAMMA_C11,
               .in_out_twice = true};
     expect_unchanged(&s, "has other readers");
 }
@@ -423,7 +469,12 @@ static void intermediate_read_twice(void **state)
 static void graph_output_in_the_middle(void **state)
 {
     (void)state;
-    spec s = {.rank = 4, .C = 4, .G = 2, .affine = true, .in_scale = 1, .gamma = GAMMA_C11,
+    spec s = {.rank = 4,
+              .C = 4,
+              .G = 2,
+              .affine = true,
+              .in_scale = 1,
+              .gamma = GAMMA_C11,
               .in_out_exposed = true};
     expect_unchanged(&s, "is a graph output");
 }
@@ -432,8 +483,14 @@ static void graph_output_in_the_middle(void **state)
 static void no_form_available(void **state)
 {
     (void)state;
-    spec s = {.opset = 18, .rank = 4, .C = 6, .G = 3, .affine = true, .in_scale = 1,
-              .gamma = GAMMA_C11, .extra_gn18 = true};
+    spec s = {.opset = 18,
+              .rank = 4,
+              .C = 6,
+              .G = 3,
+              .affine = true,
+              .in_scale = 1,
+              .gamma = GAMMA_C11,
+              .extra_gn18 = true};
     expect_unchanged(&s, "vary within a group");
 }
 

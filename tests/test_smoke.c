@@ -23,13 +23,16 @@ static void builds_and_runs_instancenorm(void **state)
     onnorm_session *ses;
     assert_int_equal(onnorm_session_create(m, NULL, &ses, &e), ONNORM_OK);
     float x[6] = {-1, 0, 1, 2, 3, 4};
-    assert_int_equal(onnorm_session_bind_input(ses, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 1, 3}, 4, x, &e), ONNORM_OK);
+    assert_int_equal(
+        onnorm_session_bind_input(ses, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 1, 3}, 4, x, &e),
+        ONNORM_OK);
     assert_int_equal(onnorm_session_run(ses, &e), ONNORM_OK);
     onnorm_tensor y;
     assert_int_equal(onnorm_session_output(ses, "y", &y, &e), ONNORM_OK);
     /* Expected values from ONNX's test_instancenorm_example. */
     const float want[6] = {-1.22474f, 0, 1.22474f, -0.8371f, 1, 2.8371f};
-    for (int i = 0; i < 6; i++) assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
     onnorm_session_free(ses);
     onnorm_model_free(m);
     tb_free(b);

@@ -51,8 +51,9 @@ static void type_inside_the_version_runs(void **state)
     assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
     /* bfloat16 -1, 0, 1, 2 in channel 0 and 5, 5, 5, 5 in channel 1 */
     const uint16_t x[8] = {0xBF80, 0x0000, 0x3F80, 0x4000, 0x40A0, 0x40A0, 0x40A0, 0x40A0};
-    assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_BFLOAT16, (int64_t[]){1, 2, 4}, 3, x, &e),
-                     ONNORM_OK);
+    assert_int_equal(
+        onnorm_session_bind_input(s, "x", ONNORM_BFLOAT16, (int64_t[]){1, 2, 4}, 3, x, &e),
+        ONNORM_OK);
     assert_int_equal(onnorm_session_run(s, &e), ONNORM_OK);
     onnorm_tensor y;
     assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
@@ -62,7 +63,8 @@ static void type_inside_the_version_runs(void **state)
      * bfloat16 to -1.3438 (0xBFAC), -0.4473 (0xBEE5), 0.4473 (0x3EE5),
      * 1.3438 (0x3FAC); channel 1 is constant, so exactly the bias 0. */
     const uint16_t want[8] = {0xBFAC, 0xBEE5, 0x3EE5, 0x3FAC, 0, 0, 0, 0};
-    for (int i = 0; i < 8; i++) assert_int_equal(yv[i], want[i]);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(yv[i], want[i]);
     onnorm_session_free(s);
     onnorm_model_free(m);
 }

@@ -181,8 +181,8 @@ static void nan_passes_through(void **state)
     or_arg in = {"X", ONNORM_FLOAT, 1, {2}, x, false};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         or_run r;
-        assert_int_equal(or_exec(&r, model(14, ops[i], 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1),
-                         ONNORM_OK);
+        assert_int_equal(
+            or_exec(&r, model(14, ops[i], 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1), ONNORM_OK);
         assert_true(isnan(((const float *)r.y.data)[0]));
         or_done(&r);
     }
@@ -199,8 +199,8 @@ static void integer_ops(void **state)
     const int64_t *want[3] = {neg, abs_, relu};
     for (int o = 0; o < 3; o++) {
         or_run r;
-        assert_int_equal(or_exec(&r, model(14, ops[o], 1, &in, ONNORM_INT64, NULL, NULL), 1, &in, 1),
-                         ONNORM_OK);
+        assert_int_equal(
+            or_exec(&r, model(14, ops[o], 1, &in, ONNORM_INT64, NULL, NULL), 1, &in, 1), ONNORM_OK);
         for (int i = 0; i < 4; i++)
             assert_int_equal(((const int64_t *)r.y.data)[i], want[o][i]);
         or_done(&r);
@@ -257,9 +257,10 @@ static void clip_attribute_form(void **state)
                      none = {false, false, 0, 0};
     or_run r;
     for (int opset = 6; opset <= 10; opset += 4) {
-        assert_int_equal(
-            or_exec(&r, model(opset, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &both), 1, &in, 1),
-            ONNORM_OK);
+        assert_int_equal(or_exec(&r,
+                                 model(opset, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &both),
+                                 1, &in, 1),
+                         ONNORM_OK);
         check_clip_output(&r, -1, 1);
         or_done(&r);
     }
@@ -287,7 +288,7 @@ static void clip_input_form(void **state)
     const float lo[1] = {-1}, hi[1] = {0.75f};
     or_arg x = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
     or_arg tlo = {"lo", ONNORM_FLOAT, 0, {0}, lo, false},
-         thi = {"hi", ONNORM_FLOAT, 0, {0}, hi, true};
+           thi = {"hi", ONNORM_FLOAT, 0, {0}, hi, true};
     or_arg omitted = {"", ONNORM_FLOAT, 0, {0}, NULL, false};
     or_run r;
     or_arg both[3] = {x, tlo, thi};
@@ -318,7 +319,8 @@ static void clip_input_form(void **state)
     or_arg crossed[3] = {
         x, {"lo", ONNORM_FLOAT, 0, {0}, hi, false}, {"hi", ONNORM_FLOAT, 1, {1}, lo, false}};
     assert_int_equal(
-        or_exec(&r, model(13, "Clip", 3, crossed, ONNORM_FLOAT, NULL, NULL), 3, crossed, 1), ONNORM_OK);
+        or_exec(&r, model(13, "Clip", 3, crossed, ONNORM_FLOAT, NULL, NULL), 3, crossed, 1),
+        ONNORM_OK);
     for (int i = 0; i < 7; i++)
         assert_true(((const float *)r.y.data)[i] == -1.0f);
     or_done(&r);
@@ -329,8 +331,8 @@ static void clip_integers(void **state)
     (void)state;
     const int64_t x[5] = {INT64_MIN, -3, 0, 3, INT64_MAX}, lo[1] = {-2}, hi[1] = {INT64_MAX - 1};
     or_arg in[3] = {{"X", ONNORM_INT64, 1, {5}, x, false},
-                  {"lo", ONNORM_INT64, 0, {0}, lo, true},
-                  {"hi", ONNORM_INT64, 0, {0}, hi, true}};
+                    {"lo", ONNORM_INT64, 0, {0}, lo, true},
+                    {"hi", ONNORM_INT64, 0, {0}, hi, true}};
     or_run r;
     assert_int_equal(or_exec(&r, model(13, "Clip", 3, in, ONNORM_INT64, NULL, NULL), 3, in, 1),
                      ONNORM_OK);
@@ -340,8 +342,8 @@ static void clip_integers(void **state)
     or_done(&r);
     const int8_t x8[4] = {-128, -5, 5, 127}, hi8[1] = {6};
     or_arg in8[3] = {{"X", ONNORM_INT8, 1, {4}, x8, false},
-                   {"", ONNORM_INT8, 0, {0}, NULL, false},
-                   {"hi", ONNORM_INT8, 0, {0}, hi8, false}};
+                     {"", ONNORM_INT8, 0, {0}, NULL, false},
+                     {"hi", ONNORM_INT8, 0, {0}, hi8, false}};
     assert_int_equal(or_exec(&r, model(13, "Clip", 3, in8, ONNORM_INT8, NULL, NULL), 3, in8, 1),
                      ONNORM_OK);
     const int8_t w8[4] = {-128, -5, 5, 6};
@@ -365,7 +367,8 @@ static void errors(void **state)
         or_done(&r);
     }
     /* Clip-6's float bounds do not apply to integers. */
-    onnorm_status st = or_exec(&r, model(6, "Clip", 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
+    onnorm_status st =
+        or_exec(&r, model(6, "Clip", 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
     expect_status(st, ONNORM_ERR_DTYPE, &r, "Clip-6 int64");
     or_done(&r);
     or_arg x = {"X", ONNORM_FLOAT, 1, {2}, xf, false};
@@ -374,7 +377,8 @@ static void errors(void **state)
     expect_status(st, ONNORM_ERR_SHAPE, &r, "Clip vector bound");
     or_done(&r);
     or_arg typed_bound[2] = {x, {"lo", ONNORM_DOUBLE, 0, {0}, d1, true}};
-    st = or_exec(&r, model(13, "Clip", 2, typed_bound, ONNORM_FLOAT, NULL, NULL), 2, typed_bound, 1);
+    st =
+        or_exec(&r, model(13, "Clip", 2, typed_bound, ONNORM_FLOAT, NULL, NULL), 2, typed_bound, 1);
     expect_status(st, ONNORM_ERR_DTYPE, &r, "Clip bound type");
     or_done(&r);
     float_case bad = {"Gelu", 20, r_gelu, 0, 0, false, "erf", 0, 0};

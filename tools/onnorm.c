@@ -13,16 +13,15 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "onnorm " ONNORM_VERSION " - ONNX normalization runtime\n"
-            "usage:\n"
-            "  onnorm run MODEL [--input NAME=FILE.pb ...] [--output-dir DIR]\n"
-            "                   [--threads N] [--repeat R]\n"
-            "  onnorm test DIR... [--rtol R] [--atol A]\n"
-            "  onnorm bench MODEL... [--threads N] [--iters N] [--opt-level N]\n"
-            "  onnorm info MODEL\n"
-            "  onnorm ops [--all]\n"
-            "  onnorm optimize MODEL -o OUT.onnx [--disable PASS,...]\n");
+    fprintf(f, "onnorm " ONNORM_VERSION " - ONNX normalization runtime\n"
+               "usage:\n"
+               "  onnorm run MODEL [--input NAME=FILE.pb ...] [--output-dir DIR]\n"
+               "                   [--threads N] [--repeat R]\n"
+               "  onnorm test DIR... [--rtol R] [--atol A]\n"
+               "  onnorm bench MODEL... [--threads N] [--iters N] [--opt-level N]\n"
+               "  onnorm info MODEL\n"
+               "  onnorm ops [--all]\n"
+               "  onnorm optimize MODEL -o OUT.onnx [--disable PASS,...]\n");
 }
 
 /* IEEE half -> double, exact for every value incl. subnormals, Inf, NaN. */
@@ -150,7 +149,8 @@ static void print_summary(const onnorm_tensor *t)
     printf("  %s: %s %s", t->name, onnorm_dtype_name(t->dtype), onn_cli_shape(t, sh, sizeof sh));
     if (n > 0) printf(" min=%.6g max=%.6g mean=%.6g", mn, mx, sum / (double)n);
     printf("\n    first values:");
-    for (int64_t k = 0; k < n && k < 6; k++) printf(" %.6g", onn_cli_value(t, k));
+    for (int64_t k = 0; k < n && k < 6; k++)
+        printf(" %.6g", onn_cli_value(t, k));
     printf("%s\n", n > 6 ? " ..." : "");
 }
 
@@ -272,7 +272,8 @@ static int cmd_run(int argc, char **argv)
     for (int i = 0; i < onnorm_model_input_count(m); i++) {
         const char *name = onnorm_model_input_name(m, i);
         bool given = false;
-        for (int k = 0; k < a.n_inputs; k++) given |= !strcmp(a.in_names[k], name);
+        for (int k = 0; k < a.n_inputs; k++)
+            given |= !strcmp(a.in_names[k], name);
         if (given) {
             printf("input %s: from file\n", name);
             continue;
@@ -317,7 +318,8 @@ static int cmd_run(int argc, char **argv)
 fail:
     fprintf(stderr, "onnorm: %s\n", e.message);
 done:
-    for (int i = 0; i < n_owned; i++) onnorm_tensor_free(owned[i]);
+    for (int i = 0; i < n_owned; i++)
+        onnorm_tensor_free(owned[i]);
     onnorm_session_free(s);
     onnorm_model_free(m);
     return rc;
@@ -342,7 +344,8 @@ typedef struct bench_item {
 static void bench_item_free(bench_item *b)
 {
     free(b->times);
-    for (int i = 0; i < b->n_inputs; i++) onnorm_tensor_free(b->inputs[i]);
+    for (int i = 0; i < b->n_inputs; i++)
+        onnorm_tensor_free(b->inputs[i]);
     onnorm_session_free(b->s);
     onnorm_model_free(b->m);
 }
@@ -372,8 +375,8 @@ static int cmd_bench(int argc, char **argv)
     int n = 0, threads = 0, iters = 50, opt = 1, rc = 1;
     memset(items, 0, sizeof items);
     for (int i = 0; i < argc; i++) {
-        int *dst = !strcmp(argv[i], "--threads") ? &threads
-                   : !strcmp(argv[i], "--iters")   ? &iters
+        int *dst = !strcmp(argv[i], "--threads")     ? &threads
+                   : !strcmp(argv[i], "--iters")     ? &iters
                    : !strcmp(argv[i], "--opt-level") ? &opt
                                                      : NULL;
         if (dst && i + 1 < argc) {
@@ -419,7 +422,8 @@ static int cmd_bench(int argc, char **argv)
 fail:
     fprintf(stderr, "onnorm: %s\n", e.message);
 done:
-    for (int k = 0; k < n; k++) bench_item_free(&items[k]);
+    for (int k = 0; k < n; k++)
+        bench_item_free(&items[k]);
     return rc;
 }
 
@@ -555,7 +559,8 @@ static int cmd_info(int argc, char **argv)
         fprintf(stderr, "onnorm: %s\n", e.message);
         return 1;
     }
-    printf("model %s\n  ir_version %lld\n  opsets:", argv[0], (long long)onnorm_model_ir_version(m));
+    printf("model %s\n  ir_version %lld\n  opsets:", argv[0],
+           (long long)onnorm_model_ir_version(m));
     for (int i = 0; i < onnorm_model_opset_count(m); i++) {
         const char *d;
         int64_t v;
@@ -571,7 +576,8 @@ static int cmd_info(int argc, char **argv)
         printf(" %s:%s%s", t.name, onnorm_dtype_name(t.dtype), sh);
     }
     printf("\n  outputs:");
-    for (int i = 0; i < onnorm_model_output_count(m); i++) printf(" %s", onnorm_model_output_name(m, i));
+    for (int i = 0; i < onnorm_model_output_count(m); i++)
+        printf(" %s", onnorm_model_output_name(m, i));
     int nn = onnorm_model_node_count(m), unsupported = 0;
     printf("\n  nodes: %d\n", nn);
     /* Group by (domain, op type) in first-seen order. */

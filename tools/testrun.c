@@ -42,7 +42,8 @@ static int push_name(name_list *l, const char *s)
 
 static void free_names(name_list *l)
 {
-    for (int i = 0; i < l->n; i++) free(l->v[i]);
+    for (int i = 0; i < l->n; i++)
+        free(l->v[i]);
     free(l->v);
 }
 
@@ -95,7 +96,8 @@ static int load_numbered(const char *set, const char *prefix, onnorm_tensor ***o
         onnorm_error e;
         if (onnorm_tensor_read_file(path, &v[n], &e)) {
             snprintf(why, len, "%s", e.message);
-            for (int i = 0; i < n; i++) onnorm_tensor_free(v[i]);
+            for (int i = 0; i < n; i++)
+                onnorm_tensor_free(v[i]);
             free(v);
             return -1;
         }
@@ -106,7 +108,8 @@ static int load_numbered(const char *set, const char *prefix, onnorm_tensor ***o
 
 static void free_tensors(onnorm_tensor **v, int n)
 {
-    for (int i = 0; i < n; i++) onnorm_tensor_free(v[i]);
+    for (int i = 0; i < n; i++)
+        onnorm_tensor_free(v[i]);
     free(v);
 }
 
@@ -205,7 +208,8 @@ static bool run_set(onnorm_model *m, const char *set, const test_opts *o, cmp_re
         bool before = r->ok;
         compare(&got, outs[i], o, r);
         if (before && !r->ok)
-            snprintf(why, len, "output '%s' differs beyond rtol %g, atol %g", name, o->rtol, o->atol);
+            snprintf(why, len, "output '%s' differs beyond rtol %g, atol %g", name, o->rtol,
+                     o->atol);
     }
     ok = r->ok;
 done:
@@ -314,7 +318,8 @@ int onn_cli_test(int argc, char **argv)
     }
     for (int i = 0; i < dirs.n; i++) {
         size_t len = strlen(dirs.v[i]);
-        while (len > 1 && dirs.v[i][len - 1] == '/') dirs.v[i][--len] = '\0';
+        while (len > 1 && dirs.v[i][len - 1] == '/')
+            dirs.v[i][--len] = '\0';
         walk(dirs.v[i], &o, 0);
     }
     free_names(&dirs);
