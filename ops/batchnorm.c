@@ -121,13 +121,68 @@ static void channel_moments(const onnorm_tensor *x, const bn_cfg *cfg, int64_t c
     onn_acc_result(&acc, mean, var);
 }
 
+/* y = (x - mean[c]) * scale[c] + shift[c], plane by plane ([N, C, S]). */
+static void apply_planes(onn_kctx *ctx, const bn_cfg *cfg, const double *mean,
+                         const double *scale, const double *shift)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    const int64_t C = cfg->c, planes = cfg->n * C;
+    const bool stream = onn_stream_output(y);
+    const int nt = onn_threads_for(ctx, planes * cfg->s, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        const int64_t c = p % C;
+        onn_affine(x->dtype, x->data, y->data, p * cfg->s, cfg->s, mean[c], scale[c], shift[c],
+                   stream ? cfg->s : 0);
+    }
+}
+
+/* The same for S = 1 ([N, C], BatchNorm1d): each row holds one value per
+ * channel, so the loop runs along rows instead of making one call per
+ * element. */
+static void apply_rows(onn_kctx *ctx, const bn_cfg *cfg, const double *mean, const double *scale,
+                       const double *shift)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    const onnorm_dtype t = x->dtype;
+    const int64_t C = cfg->c;
+    const int nt = onn_threads_for(ctx, cfg->n * C, cfg->n);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t n = 0; n < cfg->n; n++)
+        for (int64_t c = 0; c < C; c++) {
+            const int64_t i = n * C + c;
+            onn_store(t, y->data, i, (onn_load(t, x->data, i) - mean[c]) * scale[c] + shift[c]);
+        }
+}
+
+/* Outputs 1..4: running statistics after the update (training), or the
+ * inputs passed through (opsets 1 and 6 in test mode may list them). */
+static void write_statistics(onn_kctx *ctx, const bn_cfg *cfg, const double *mean,
+                             const double *var)
+{
+    const onnorm_dtype pt = ctx->in[3]->dtype;
+    const double m = cfg->momentum;
+    for (int64_t c = 0; c < cfg->c; c++) {
+        double rm = mean[c], rv = var[c];
+        if (cfg->training) {
+            rm = onn_load(pt, ctx->in[3]->data, c) * m + mean[c] * (1.0 - m);
+            rv = onn_load(pt, ctx->in[4]->data, c) * m + var[c] * (1.0 - m);
+        }
+        if (ctx->n_out > 1 && ctx->out[1]) onn_store(pt, ctx->out[1]->data, c, rm);
+        if (ctx->n_out > 2 && ctx->out[2]) onn_store(pt, ctx->out[2]->data, c, rv);
+        if (ctx->n_out > 3 && ctx->out[3]) onn_store(pt, ctx->out[3]->data, c, mean[c]);
+        if (ctx->n_out > 4 && ctx->out[4]) onn_store(pt, ctx->out[4]->data, c, var[c]);
+    }
+}
+
 static onnorm_status bn_run(onn_kctx *ctx)
 {
     bn_cfg cfg;
     onnorm_status st = read_cfg(ctx, &cfg);
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0];
     const onnorm_dtype pt = ctx->in[3]->dtype;
     const int64_t C = cfg.c;
     double *mean = malloc((size_t)(C ? C : 1) * sizeof *mean);
@@ -147,36 +202,23 @@ static onnorm_status bn_run(onn_kctx *ctx)
             var[c] = onn_load(pt, ctx->in[4]->data, c);
         }
     }
-    const int64_t planes = cfg.n * C;
-    const bool stream = onn_stream_output(y);
-    nt = onn_threads_for(ctx, planes * cfg.s, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        int64_t c = p % C;
-        double inv = 1.0 / sqrt(var[c] + (double)cfg.epsilon);
-        double a = onn_load(ctx->in[1]->dtype, ctx->in[1]->data, c) * inv;
-        double b = onn_load(ctx->in[2]->dtype, ctx->in[2]->data, c);
-        onn_affine(x->dtype, x->data, y->data, p * cfg.s, cfg.s, mean[c], a, b, stream ? cfg.s : 0);
+    double *scale = malloc((size_t)(C ? C : 1) * sizeof *scale);
+    double *shift = malloc((size_t)(C ? C : 1) * sizeof *shift);
+    if (!scale || !shift) {
+        free(mean), free(var), free(scale), free(shift);
+        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
     }
-    if (cfg.training) {
-        const double m = cfg.momentum;
-        for (int64_t c = 0; c < C; c++) {
-            double rm = onn_load(pt, ctx->in[3]->data, c) * m + mean[c] * (1.0 - m);
-            double rv = onn_load(pt, ctx->in[4]->data, c) * m + var[c] * (1.0 - m);
-            if (ctx->n_out > 1 && ctx->out[1]) onn_store(pt, ctx->out[1]->data, c, rm);
-            if (ctx->n_out > 2 && ctx->out[2]) onn_store(pt, ctx->out[2]->data, c, rv);
-            if (ctx->n_out > 3 && ctx->out[3]) onn_store(pt, ctx->out[3]->data, c, mean[c]);
-            if (ctx->n_out > 4 && ctx->out[4]) onn_store(pt, ctx->out[4]->data, c, var[c]);
-        }
-    } else {
-        /* Opsets 1 and 6 in test mode may still list the pass-through outputs. */
-        for (int i = 1; i < ctx->n_out && i < 5; i++)
-            if (ctx->out[i])
-                for (int64_t c = 0; c < C; c++)
-                    onn_store(pt, ctx->out[i]->data, c, i == 1 || i == 3 ? mean[c] : var[c]);
+    for (int64_t c = 0; c < C; c++) {
+        scale[c] = onn_load(ctx->in[1]->dtype, ctx->in[1]->data, c) /
+                   sqrt(var[c] + (double)cfg.epsilon);
+        shift[c] = onn_load(ctx->in[2]->dtype, ctx->in[2]->data, c);
     }
-    free(mean);
-    free(var);
+    if (cfg.s == 1)
+        apply_rows(ctx, &cfg, mean, scale, shift);
+    else
+        apply_planes(ctx, &cfg, mean, scale, shift);
+    write_statistics(ctx, &cfg, mean, var);
+    free(mean), free(var), free(scale), free(shift);
     return ONNORM_OK;
 }
 
