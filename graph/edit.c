@@ -339,7 +339,7 @@ static void infer_evaluate(const onn_node *n, onnorm_tensor **in, onnorm_tensor 
         ok = numel >= 0 && numel <= ONN_INFER_EVAL_MAX &&
              (res[k] = onn_tensor_new(tout[k].dtype, tout[k].rank, tout[k].dims, NULL)) != NULL;
     }
-    onn_kctx ctx = {n, n->n_in, n->n_out, in, res, 1, NULL, NULL};
+    onn_kctx ctx = {n, n->n_in, n->n_out, in, res, 1, NULL, NULL, NULL};
     if (ok) ok = n->kernel->run(&ctx) == ONNORM_OK;
     for (int k = 0; k < n->n_out; k++) {
         if (!res[k]) continue;
@@ -365,7 +365,7 @@ void onn_graph_infer_shapes(onn_graph *g)
             memset(&tout[k], 0, sizeof tout[k]);
             out[k] = n->out[k] >= 0 ? &tout[k] : NULL;
         }
-        onn_kctx ctx = {n, n->n_in, n->n_out, in, out, 1, NULL, NULL};
+        onn_kctx ctx = {n, n->n_in, n->n_out, in, out, 1, NULL, NULL, NULL};
         if (n->kernel->infer(&ctx) != ONNORM_OK) continue;
         for (int k = 0; k < n->n_out; k++) {
             if (!out[k] || tout[k].dtype == ONNORM_UNDEFINED) continue;

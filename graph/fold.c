@@ -31,7 +31,7 @@ static onnorm_status fold_node(onn_graph *g, onn_node *n, onnorm_error *err)
     for (int k = 0; k < n->n_out && !st; k++)
         if (n->out[k] >= 0 && !(out[k] = calloc(1, sizeof *out[k])))
             st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-    onn_kctx ctx = {n, n->n_in, n->n_out, in, out, omp_get_max_threads(), err, NULL};
+    onn_kctx ctx = {n, n->n_in, n->n_out, in, out, omp_get_max_threads(), err, NULL, NULL};
     if (!st) st = n->kernel->infer(&ctx);
     for (int k = 0; k < n->n_out && !st; k++) {
         if (!out[k]) continue;

@@ -192,14 +192,14 @@ static onnorm_status run_shift_gemm(onn_kctx *ctx, const conv_cfg *cfg, const fl
     const int64_t KH = g->kernel[0], KW = g->kernel[1], K = KH * KW;
     const int64_t Hp = H + g->pad_lo[0] + g->pad_hi[0], Wp = W + g->pad_lo[1] + g->pad_hi[1];
     const int64_t cg = cfg->cg, mg = cfg->mg, plane = Hp * Wp, ncols = OH * Wp;
-    /* KW - 1 floats of slack: the last channel's junk columns read past it. */
+    /* KW - 1 floats of slack: the last channel's junk columns read past it.
+     * The three buffers share one scratch block (sizes are small here). */
     size_t n_xp = (size_t)(cg * plane + KW), n_yp = (size_t)(mg * ncols), n_wk = (size_t)(mg * cg);
-    float *xp = calloc(n_xp, sizeof *xp), *yp = malloc(n_yp * sizeof *yp);
-    float *wk = malloc(n_wk * (size_t)K * sizeof *wk);
-    if (!xp || !yp || !wk) {
-        free(xp), free(yp), free(wk);
-        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory for the convolution buffers");
-    }
+    void *own;
+    float *xp = onn_kscratch(ctx, (n_xp + n_yp + n_wk * (size_t)K) * sizeof(float), &own);
+    if (!xp) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    float *yp = xp + n_xp, *wk = yp + n_yp;
+    memset(xp, 0, n_xp * sizeof *xp); /* the zero border */
     for (int64_t gi = 0; gi < cfg->group; gi++) {
         /* W [mg, cg, K] of this group as K contiguous [mg, cg] matrices. */
         const float *wg = w + gi * mg * cg * K;
@@ -225,7 +225,7 @@ static onnorm_status run_shift_gemm(onn_kctx *ctx, const conv_cfg *cfg, const fl
                 }
         }
     }
-    free(xp), free(yp), free(wk);
+    free(own);
     return ONNORM_OK;
 }
 
@@ -240,9 +240,9 @@ static onnorm_status run_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x
     if (!direct && (!onn_mul_size((size_t)rows, (size_t)osz, &n_col) ||
                     !onn_mul_size(n_col, sizeof(float), &bytes)))
         return onn_kfail(ctx, ONNORM_ERR_NOMEM, "the im2col buffer size overflows");
-    float *col = direct ? NULL : malloc(bytes ? bytes : 1);
-    if (!direct && !col)
-        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "cannot allocate %zu bytes for im2col", bytes);
+    void *own = NULL;
+    float *col = direct ? NULL : onn_kscratch(ctx, bytes, &own);
+    if (!direct && !col) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
     for (int64_t n = 0; n < cfg->n; n++)
         for (int64_t gi = 0; gi < cfg->group; gi++) {
             const float *xg = x + (n * cfg->c + gi * cfg->cg) * g->sampled_size;
@@ -252,7 +252,7 @@ static onnorm_status run_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x
                       w + gi * cfg->mg * rows, rows, direct ? xg : col, osz, 1.0f,
                       y + (n * cfg->m + gi * cfg->mg) * osz, osz);
         }
-    free(col);
+    free(own);
     return ONNORM_OK;
 }
 

@@ -19,6 +19,14 @@
 
 #include "graph/ir.h"
 
+/* A growable buffer that outlives one kernel call, so kernels that need
+ * temporary space (im2col columns) do not map and fault in fresh pages on
+ * every run. */
+typedef struct onn_scratch {
+    void *data;
+    size_t cap;
+} onn_scratch;
+
 typedef struct onn_kctx {
     const onn_node *node;
     int n_in, n_out;
@@ -29,6 +37,9 @@ typedef struct onn_kctx {
     /* Set by onn_input_values() when infer needed values that planning does
      * not have; the session then runs the model eagerly (see session.c). */
     bool *needs_values;
+    /* Scratch memory kept by the caller across nodes and runs (see
+     * onn_kscratch); NULL where the caller keeps none. */
+    onn_scratch *scratch;
 } onn_kctx;
 
 typedef struct onn_kernel {
@@ -85,6 +96,11 @@ onnorm_status onn_kfail(onn_kctx *ctx, onnorm_status code, const char *fmt, ...)
  * value must be known at planning time (computed from constants and input
  * shapes only). */
 const void *onn_input_values(onn_kctx *ctx, int i, const char *what);
+
+/* At least `bytes` of scratch memory valid until the kernel returns: the
+ * caller's reusable buffer when it keeps one, else *own (which the kernel
+ * frees). NULL (after reporting) when memory runs out. */
+void *onn_kscratch(onn_kctx *ctx, size_t bytes, void **own);
 
 /* Shared checks used by several kernels. */
 bool onn_is_float_type(onnorm_dtype t); /* float32 or float64 */

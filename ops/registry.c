@@ -8,6 +8,7 @@
 
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct kernel_table {
@@ -117,6 +118,28 @@ const void *onn_input_values(onn_kctx *ctx, int i, const char *what)
                   "depends on runtime data",
                   what);
     return ctx->in[i]->data;
+}
+
+void *onn_kscratch(onn_kctx *ctx, size_t bytes, void **own)
+{
+    *own = NULL;
+    if (!bytes) bytes = 1;
+    if (!ctx->scratch) {
+        if (!(*own = malloc(bytes)))
+            onn_kfail(ctx, ONNORM_ERR_NOMEM, "cannot allocate %zu bytes of scratch", bytes);
+        return *own;
+    }
+    onn_scratch *s = ctx->scratch;
+    if (s->cap < bytes) {
+        void *p = realloc(s->data, bytes);
+        if (!p) {
+            onn_kfail(ctx, ONNORM_ERR_NOMEM, "cannot allocate %zu bytes of scratch", bytes);
+            return NULL;
+        }
+        s->data = p;
+        s->cap = bytes;
+    }
+    return s->data;
 }
 
 bool onn_is_float_type(onnorm_dtype t)

@@ -65,6 +65,7 @@ struct onnorm_session {
     size_t arena_size, static_bytes;
     size_t live_peak;          /* largest sum of arena values alive at one step */
     onnorm_tensor **in, **out; /* scratch for kernel calls */
+    onn_scratch scratch;       /* kernels' temporary memory, reused across runs */
 };
 
 static onnorm_status plan(onnorm_session *s, onnorm_error *err);
@@ -180,6 +181,7 @@ void onnorm_session_free(onnorm_session *s)
     free(s->in);
     free(s->out);
     free(s->arena);
+    free(s->scratch.data);
     onnorm_model_free(s->own_model);
     free(s);
 }
@@ -256,7 +258,8 @@ onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onn
 /* Points the kernel-call scratch arrays at node n's slots. */
 static onn_kctx node_ctx(onnorm_session *s, const onn_node *n, onnorm_error *err)
 {
-    onn_kctx ctx = {n, n->n_in, n->n_out, s->in, s->out, s->num_threads, err, &s->needs_values};
+    onn_kctx ctx = {n,   n->n_in,          n->n_out,   s->in, s->out, s->num_threads,
+                    err, &s->needs_values, &s->scratch};
     for (int k = 0; k < n->n_in; k++)
         s->in[k] = n->in[k] >= 0 ? &s->slots[n->in[k]].t : NULL;
     for (int k = 0; k < n->n_out; k++)
