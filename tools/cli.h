@@ -5,9 +5,21 @@
 #include "onnorm.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
-/* `onnorm test DIR... [--rtol R] [--atol A]` */
+/* The subcommands; each returns the process exit status. */
 int onn_cli_test(int argc, char **argv);
+int onn_cli_run(int argc, char **argv);
+int onn_cli_bench(int argc, char **argv);
+int onn_cli_info(int argc, char **argv);
+int onn_cli_ops(int argc, char **argv);
+int onn_cli_optimize(int argc, char **argv);
+
+void onn_cli_usage(FILE *f);
+double onn_cli_now_ms(void);
+int onn_cli_cmp_double(const void *a, const void *b);
+/* Fills a missing float input with a fixed pseudo-random sequence. */
+onnorm_tensor *onn_cli_fill_input(const onnorm_model *m, int i, onnorm_error *err);
 
 /* Reads element i of a numeric tensor as double (NaN for unsupported types). */
 double onn_cli_value(const onnorm_tensor *t, int64_t i);
