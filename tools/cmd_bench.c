@@ -1,7 +1,6 @@
 /* `onnorm bench`: medians of repeated runs, several models interleaved. */
 #include "cli.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,6 @@
  * rewriting models. */
 #include "cli.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
