@@ -3,7 +3,8 @@
  *
  * Planning happens when the session is created, if every input is declared
  * with a fixed shape, and otherwise on the first run; it happens again
- * whenever a bound input's type or shape changes. It walks the nodes in topological order and
+ * whenever a bound input's type or shape changes. It walks the nodes in
+ * topological order and
  *   1. infers every output's type and shape;
  *   2. evaluates right away any node whose inputs are all known without the
  *      caller's data (constants, and values computed from constants and input
@@ -11,7 +12,8 @@
  *      when its outputs are small: their results are kept for every run;
  *   3. gives every other node output an offset in one arena, reusing memory
  *      between values whose lifetimes (producer .. last consumer) do not
- *      overlap. Graph outputs live to the end of the run.
+ *      overlap; a kernel marked inplace whose input dies at the node writes
+ *      over that input. Graph outputs live to the end of the run.
  * A run then only points the inputs at the caller's data and executes the
  * remaining nodes. Sessions share nothing mutable with the model, so several
  * may run at once.
