@@ -169,6 +169,8 @@ typedef struct onnorm_session_options {
 } onnorm_session_options;
 
 void onnorm_session_options_init(onnorm_session_options *o);
+/* A session reads m (and, optimized, shares its weights): m must outlive
+ * it. opts may be NULL for the defaults. */
 onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_options *opts,
                                     onnorm_session **out, onnorm_error *err);
 /* Binds input `name` to caller memory. The data is read during run and must
