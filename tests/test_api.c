@@ -334,6 +334,51 @@ static void rerun_with_other_shapes(void **state)
     tb_free(b);
 }
 
+/* With every input's shape fixed in the model, the session plans when it is
+ * created: the arena is sized before any run, and the first run keeps it. */
+static void session_plans_at_creation(void **state)
+{
+    (void)state;
+    tb_model *b = tb_new(17);
+    tb_input(b, "x", ONNORM_FLOAT, 2, (int64_t[]){3, 4});
+    const float scale[4] = {1, 1, 1, 1};
+    tb_init(b, "s", ONNORM_FLOAT, 1, (int64_t[]){4}, scale);
+    tb_node_add(b, "LayerNormalization", "ln1", 2, (const char *[]){"x", "s"}, 1,
+                (const char *[]){"t"});
+    tb_node_add(b, "LayerNormalization", "ln2", 2, (const char *[]){"t", "s"}, 1,
+                (const char *[]){"y"});
+    tb_output(b, "y", ONNORM_FLOAT);
+    onnorm_model *m = load_or_fail(b);
+    onnorm_session *s;
+    onnorm_error e;
+    assert_ok(onnorm_session_create(m, NULL, &s, &e));
+    size_t arena = 0;
+    assert_ok(onnorm_session_memory(s, &arena, NULL, NULL));
+    assert_true(arena >= 3 * 4 * sizeof(float)); /* planned already */
+    /* Running without binding x is still an error, not a run on nothing. */
+    assert_int_equal(onnorm_session_run(s, &e), ONNORM_ERR_INVALID);
+    assert_non_null(strstr(e.message, "'x' is not bound"));
+    const float x[12] = {1, 2, 3, 4, -1, 0, 1, 2, 5, 5, 5, 5};
+    assert_ok(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){3, 4}, 2, x, &e));
+    assert_ok(onnorm_session_run(s, &e));
+    size_t after = 0;
+    assert_ok(onnorm_session_memory(s, &after, NULL, NULL));
+    assert_int_equal(after, arena);
+    onnorm_tensor y;
+    assert_ok(onnorm_session_output(s, "y", &y, &e));
+    /* Row 3 is constant: LayerNormalization twice gives exactly 0 (no bias). */
+    for (int i = 8; i < 12; i++)
+        assert_true(((float *)y.data)[i] == 0.0f);
+    /* Row 1 normalized twice stays normalized: mean 0. */
+    double sum = 0;
+    for (int i = 0; i < 4; i++)
+        sum += ((float *)y.data)[i];
+    assert_true(fabs(sum) < 1e-5);
+    onnorm_session_free(s);
+    onnorm_model_free(m);
+    tb_free(b);
+}
+
 static void session_options(void **state)
 {
     (void)state;
@@ -818,6 +863,7 @@ int main(void)
         cmocka_unit_test(tensor_file_round_trip),
         cmocka_unit_test(session_output_writes_and_reads_back),
         cmocka_unit_test(concurrent_sessions_match_serial),
+        cmocka_unit_test(session_plans_at_creation),
     };
     /* Opt-in selection for manual runs (valgrind, debugging); ctest sets
      * neither variable, so every test runs there. */
