@@ -32,17 +32,21 @@ const onn_pass *onn_pass_get(int i)
 
 void onn_pass_skip(onn_pass_stats *st, const onn_node *n, const char *fmt, ...)
 {
-    char why[512], lbl[256];
+    char why[512], lbl[256], line[800];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     st->skipped++;
-    if (st->notes_len >= sizeof st->notes - 1) return;
-    int k = snprintf(st->notes + st->notes_len, sizeof st->notes - st->notes_len, "%s: %s\n",
+    int k = snprintf(line, sizeof line, "%s: %s\n",
                      n ? onn_node_label(n, lbl, sizeof lbl) : "graph", why);
-    if (k > 0) st->notes_len += (size_t)k;
-    if (st->notes_len > sizeof st->notes - 1) st->notes_len = sizeof st->notes - 1;
+    /* Whole lines only; what does not fit is counted for the report. */
+    if (k < 0 || st->notes_len + (size_t)k >= sizeof st->notes) {
+        st->notes_dropped++;
+        return;
+    }
+    memcpy(st->notes + st->notes_len, line, (size_t)k + 1);
+    st->notes_len += (size_t)k;
 }
 
 /* True when `name` appears in the comma-separated list. */

@@ -9,14 +9,15 @@
 
 #include "graph/ir.h"
 
-#define ONN_PASS_NOTES 2048
+#define ONN_PASS_NOTES 8192
 
 typedef struct onn_pass_stats {
     const char *name;
     int matched;
     int skipped;                /* near-misses left alone */
-    char notes[ONN_PASS_NOTES]; /* one line per near-miss (truncated) */
+    char notes[ONN_PASS_NOTES]; /* one line per near-miss */
     size_t notes_len;
+    int notes_dropped; /* near-misses whose line did not fit */
 } onn_pass_stats;
 
 typedef struct onn_pass {

@@ -159,6 +159,10 @@ static void format_report(const onn_opt_report *r, char *out, size_t len)
             used += (size_t)k;
             line = end ? end + 1 : line + n;
         }
+        if (p->notes_dropped && used < len) {
+            k = snprintf(out + used, len - used, "    ... and %d more\n", p->notes_dropped);
+            if (k > 0) used += (size_t)k;
+        }
     }
 }
 

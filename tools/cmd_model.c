@@ -54,7 +54,7 @@ int onn_cli_optimize(int argc, char **argv)
     }
     onnorm_error e;
     onnorm_model *m = NULL, *opt = NULL;
-    static char report[16384];
+    static char report[1 << 17];
     int rc = 1;
     onnorm_optimize_options o;
     onnorm_optimize_options_init(&o);
