@@ -20,11 +20,26 @@
  * Float math runs in the element's own precision (<tgmath.h> picks expf for
  * float, exp for double), as ONNX's numpy reference does. Integer Neg/Abs
  * wrap (-INT_MIN == INT_MIN) instead of overflowing. NaN inputs give NaN
- * for every float op; in particular Relu, HardSigmoid and Clip let NaN
+ * for every float op but Shrink (below); in particular Relu, HardSigmoid and Clip let NaN
  * through instead of clamping it.
  *
  * Clip applies max(x, min) and then min(., max), so min > max yields max
  * everywhere, as the spec says. An omitted bound does not clip.
+ *
+ *   Elu (alpha 1), Selu (alpha, gamma)          opset 6      float32/64
+ *   Softplus, Softsign                          opset 1      float32/64
+ *   Shrink (lambd 0.5, bias 0)                  opset 9      float32/64
+ *   Sign                                        opset 9      float32/64, ints
+ *
+ * Selu's default alpha and gamma are the spec's values as float32, the
+ * type the attribute is stored in. Elu and Selu use expm1, which keeps
+ * alpha * (e^x - 1) accurate near 0. Softplus is evaluated as
+ * max(x, 0) + log1p(e^-|x|): ln(1 + e^x) itself overflows for x above ~88
+ * (float32) although the result is ~x. Shrink is the exception to "NaN
+ * stays NaN": its formula sends every x that is neither < -lambd nor
+ * > lambd to 0, NaN included (as ONNX's reference does). Softsign(+-inf) is
+ * inf/inf, so it gives NaN there, as in the reference. Sign gives -1, 0 or 1
+ * (a float zero keeps its sign bit).
  */
 #include "ops/broadcast.h"
 
@@ -140,17 +155,27 @@ static inline double sigmoid1_f64(double x)
     UN_LOOP(hswish_##sfx, T, CLAMP01(T, x / (T)6 + (T)0.5) * x)                                    \
     UN_LOOP(gelu_##sfx, T, (T)0.5 * x * ((T)1 + erf(x * (T)ONN_SQRT1_2)))                          \
     UN_LOOP(gelu_tanh_##sfx, T,                                                                    \
-            (T)0.5 * x * ((T)1 + tanh((T)ONN_SQRT_2_PI * (x + (T)0.044715 * x * x * x))))
+            (T)0.5 * x * ((T)1 + tanh((T)ONN_SQRT_2_PI * (x + (T)0.044715 * x * x * x))))          \
+    UN_LOOP(elu_##sfx, T, x < (T)0 ? alpha * expm1(x) : x)                                         \
+    UN_LOOP(selu_##sfx, T, x > (T)0 ? beta * x : beta * alpha * expm1(x))                          \
+    UN_LOOP(softplus_##sfx, T, (x > (T)0 ? x : (T)0) + log1p(exp(-fabs(x))))                       \
+    UN_LOOP(softsign_##sfx, T, x / ((T)1 + fabs(x)))                                               \
+    UN_LOOP(shrink_##sfx, T, (x < -alpha) ? x + beta : (x > alpha) ? x - beta : (T)0)              \
+    UN_LOOP(sign_##sfx, T, x > (T)0 ? (T)1 : x < (T)0 ? (T)-1 : x)
 ONN_FLOAT_TYPES(FLOAT_LOOPS)
 
 /* Integer negation through uint64_t wraps instead of overflowing. */
 #define SIGNED_LOOPS(sfx, T, code, sgn)                                                            \
     UN_LOOP(neg_##sfx, T, 0 - (uint64_t)x)                                                         \
     UN_LOOP(abs_##sfx, T, x < 0 ? 0 - (uint64_t)x : (uint64_t)x)                                   \
-    UN_LOOP(relu_##sfx, T, x < 0 ? 0 : x)
+    UN_LOOP(relu_##sfx, T, x < 0 ? 0 : x)                                                          \
+    UN_LOOP(sign_##sfx, T, (x > 0) - (x < 0))
 ONN_SIGNED_INT_TYPES(SIGNED_LOOPS)
 
-#define UNSIGNED_LOOPS(sfx, T, code, sgn) UN_LOOP(abs_##sfx, T, x)
+/* No `x < 0` test for Sign: it is always false for unsigned types (and warns). */
+#define UNSIGNED_LOOPS(sfx, T, code, sgn)                                                          \
+    UN_LOOP(abs_##sfx, T, x)                                                                       \
+    UN_LOOP(sign_##sfx, T, x != 0)
 ONN_UNSIGNED_INT_TYPES(UNSIGNED_LOOPS)
 
 typedef enum un_op {
@@ -170,6 +195,12 @@ typedef enum un_op {
     U_GELU,
     U_GELU_TANH,
     U_CLIP,
+    U_ELU,
+    U_SELU,
+    U_SOFTPLUS,
+    U_SOFTSIGN,
+    U_SHRINK,
+    U_SIGN,
     U_COUNT
 } un_op;
 
@@ -183,10 +214,13 @@ typedef struct un_row {
     {code,                                                                                         \
      {sqrt_##sfx, recip_##sfx, neg_##sfx, abs_##sfx, relu_##sfx, leaky_##sfx, sigmoid_##sfx,      \
       tanh_##sfx, erf_##sfx, exp_##sfx, log_##sfx, hsig_##sfx, hswish_##sfx, gelu_##sfx,          \
-      gelu_tanh_##sfx, clip_##sfx}},
+      gelu_tanh_##sfx, clip_##sfx, elu_##sfx, selu_##sfx, softplus_##sfx, softsign_##sfx,        \
+      shrink_##sfx, sign_##sfx}},
 #define SIGNED_ROW(sfx, T, code, sgn)                                                              \
-    {code, {[U_NEG] = neg_##sfx, [U_ABS] = abs_##sfx, [U_RELU] = relu_##sfx, [U_CLIP] = clip_##sfx}},
-#define UNSIGNED_ROW(sfx, T, code, sgn) {code, {[U_ABS] = abs_##sfx, [U_CLIP] = clip_##sfx}},
+    {code, {[U_NEG] = neg_##sfx, [U_ABS] = abs_##sfx, [U_RELU] = relu_##sfx, [U_CLIP] = clip_##sfx, \
+            [U_SIGN] = sign_##sfx}},
+#define UNSIGNED_ROW(sfx, T, code, sgn)                                                            \
+    {code, {[U_ABS] = abs_##sfx, [U_CLIP] = clip_##sfx, [U_SIGN] = sign_##sfx}},
 
 static const un_row un_rows[] = {
     ONN_FLOAT_TYPES(FLOAT_ROW) ONN_SIGNED_INT_TYPES(SIGNED_ROW) ONN_UNSIGNED_INT_TYPES(UNSIGNED_ROW)
@@ -214,18 +248,37 @@ static const char *supported_types(un_op op, char *buf, size_t len)
 
 /* ---- op descriptions ------------------------------------------------------ */
 
+/* The two float parameters a loop may read, as the attributes that set them
+ * (NULL when the op has none) and their defaults. */
 typedef struct un_desc {
     const char *name;
     un_op op;
-    double alpha, beta; /* attribute defaults, where the op has them */
+    const char *alpha_attr, *beta_attr;
+    float alpha, beta;
 } un_desc;
 
 static const un_desc descs[] = {
-    {"Sqrt", U_SQRT, 0, 0},        {"Reciprocal", U_RECIP, 0, 0}, {"Neg", U_NEG, 0, 0},
-    {"Abs", U_ABS, 0, 0},          {"Relu", U_RELU, 0, 0},        {"LeakyRelu", U_LEAKY, 0.01, 0},
-    {"Sigmoid", U_SIGMOID, 0, 0},  {"Tanh", U_TANH, 0, 0},        {"Erf", U_ERF, 0, 0},
-    {"Exp", U_EXP, 0, 0},          {"Log", U_LOG, 0, 0},          {"HardSigmoid", U_HSIG, 0.2, 0.5},
-    {"HardSwish", U_HSWISH, 0, 0}, {"Gelu", U_GELU, 0, 0},        {"Clip", U_CLIP, 0, 0},
+    {"Sqrt", U_SQRT, NULL, NULL, 0, 0},
+    {"Reciprocal", U_RECIP, NULL, NULL, 0, 0},
+    {"Neg", U_NEG, NULL, NULL, 0, 0},
+    {"Abs", U_ABS, NULL, NULL, 0, 0},
+    {"Relu", U_RELU, NULL, NULL, 0, 0},
+    {"LeakyRelu", U_LEAKY, "alpha", NULL, 0.01f, 0},
+    {"Sigmoid", U_SIGMOID, NULL, NULL, 0, 0},
+    {"Tanh", U_TANH, NULL, NULL, 0, 0},
+    {"Erf", U_ERF, NULL, NULL, 0, 0},
+    {"Exp", U_EXP, NULL, NULL, 0, 0},
+    {"Log", U_LOG, NULL, NULL, 0, 0},
+    {"HardSigmoid", U_HSIG, "alpha", "beta", 0.2f, 0.5f},
+    {"HardSwish", U_HSWISH, NULL, NULL, 0, 0},
+    {"Gelu", U_GELU, NULL, NULL, 0, 0},
+    {"Clip", U_CLIP, NULL, NULL, 0, 0},
+    {"Elu", U_ELU, "alpha", NULL, 1.0f, 0},
+    {"Selu", U_SELU, "alpha", "gamma", 1.67326319217681884765625f, 1.05070102214813232421875f},
+    {"Softplus", U_SOFTPLUS, NULL, NULL, 0, 0},
+    {"Softsign", U_SOFTSIGN, NULL, NULL, 0, 0},
+    {"Shrink", U_SHRINK, "lambd", "bias", 0.5f, 0},
+    {"Sign", U_SIGN, NULL, NULL, 0, 0},
 };
 
 static const un_desc *desc_of(const onn_kctx *ctx)
@@ -238,16 +291,14 @@ static const un_desc *desc_of(const onn_kctx *ctx)
 /* Resolves the op (Gelu's variant) and reads alpha / beta. */
 static onnorm_status read_params(onn_kctx *ctx, const un_desc *d, un_op *op, un_params *p)
 {
-    float alpha, beta;
+    float alpha = d->alpha, beta = d->beta;
     *op = d->op;
     memset(p, 0, sizeof *p);
-    if (d->op == U_LEAKY || d->op == U_HSIG) {
-        if (!onn_attr_float(ctx->node, "alpha", (float)d->alpha, &alpha, ctx->err) ||
-            !onn_attr_float(ctx->node, "beta", (float)d->beta, &beta, ctx->err))
-            return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                             ctx->err ? ctx->err->message : "bad attribute");
-        p->alpha = alpha, p->beta = beta;
-    }
+    if ((d->alpha_attr && !onn_attr_float(ctx->node, d->alpha_attr, d->alpha, &alpha, ctx->err)) ||
+        (d->beta_attr && !onn_attr_float(ctx->node, d->beta_attr, d->beta, &beta, ctx->err)))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
+    p->alpha = alpha, p->beta = beta;
     if (d->op == U_GELU) {
         const onn_attr *a = onn_attr_find(ctx->node, "approximate");
         if (a && a->type != ONN_ATTR_STRING)
@@ -408,6 +459,8 @@ const onn_kernel onn_kernels_unary[] = {
     UNARY("Relu", 6),        UNARY("LeakyRelu", 6),  UNARY("Sigmoid", 6), UNARY("Tanh", 6),
     UNARY("Erf", 9),         UNARY("Exp", 6),        UNARY("Log", 6),     UNARY("HardSigmoid", 6),
     UNARY("HardSwish", 14),  UNARY("Gelu", 20),      UNARY("Clip", 6),
+    UNARY("Elu", 6),         UNARY("Selu", 6),       UNARY("Softplus", 1), UNARY("Softsign", 1),
+    UNARY("Shrink", 9),      UNARY("Sign", 9),
     {ONN_KERNEL("", "Clip", 11, 1, 3, 1, 1, un_infer, un_run)},
 };
 const int onn_kernels_unary_count = sizeof onn_kernels_unary / sizeof onn_kernels_unary[0];
