@@ -21,6 +21,7 @@
  * round twice; float16 overflows long before, bfloat16 is off by at most one
  * unit in such cases.
  */
+#include "ops/half.h"
 #include "ops/kernel.h"
 
 #include <math.h>
@@ -62,20 +63,6 @@ static bool cast_supported(onnorm_dtype t)
 }
 
 /* ---- narrow floating formats ------------------------------------------- */
-
-static double decode_narrow(uint32_t bits, int man, int ebits)
-{
-    const uint32_t emax = (1u << ebits) - 1, e = (bits >> man) & emax, f = bits & ((1u << man) - 1);
-    const int bias = (1 << (ebits - 1)) - 1;
-    double v;
-    if (e == emax)
-        v = f ? NAN : INFINITY;
-    else if (e == 0)
-        v = ldexp((double)f, 1 - bias - man); /* subnormal */
-    else
-        v = ldexp((double)(f | 1u << man), (int)e - bias - man);
-    return (bits >> (man + ebits)) & 1 ? -v : v;
-}
 
 /* x >= 0 rounded to an integer, ties to even. Exact: x < 2^53 here. */
 static double round_half_even(double x)
@@ -142,9 +129,9 @@ static cast_val load_elem(onnorm_dtype t, const char *p)
     case ONNORM_FLOAT: memcpy(&f, p, 4); return float_val(f);
     case ONNORM_DOUBLE: memcpy(&d, p, 8); return float_val(d);
     case ONNORM_FLOAT16:
-        return float_val(decode_narrow((uint32_t)read_bits(p, 2), F16_MAN, F16_EXP));
+        return float_val(onn_f16_to_f32((uint16_t)read_bits(p, 2))); /* widening is exact */
     case ONNORM_BFLOAT16:
-        return float_val(decode_narrow((uint32_t)read_bits(p, 2), BF16_MAN, BF16_EXP));
+        return float_val(onn_bf16_to_f32((uint16_t)read_bits(p, 2)));
     case ONNORM_BOOL: v.u = *(const uint8_t *)p != 0; return v;
     case ONNORM_UINT8:
     case ONNORM_UINT16:
