@@ -27,7 +27,7 @@ onnorm_status nr_run_model(nr_run *r, tb_model *b, int threads, onnorm_dtype dt,
     o.num_threads = threads;
     if ((st = onnorm_session_create(r->m, &o, &r->s, &r->e))) return st;
     r->stage = 2;
-    if ((st = onnorm_session_bind_input(r->s, "X", dt, dims, rank, x, &r->e))) return st;
+    if (x && (st = onnorm_session_bind_input(r->s, "X", dt, dims, rank, x, &r->e))) return st;
     r->stage = 3;
     if ((st = onnorm_session_run(r->s, &r->e))) return st;
     r->stage = 4;

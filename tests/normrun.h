@@ -1,5 +1,5 @@
 /*
- * The harness shared by the normalization kernel tests: build a model with
+ * The harness shared by the kernel tests: build a model with
  * builder.h, run it with one input "X", read outputs with their dtype and
  * shape asserted, and compare against the float64 reference (refnorm.c)
  * within |got - ref| <= tol * (1 + |ref|).
@@ -22,7 +22,8 @@ typedef struct nr_run {
 } nr_run;
 
 /* Loads b (and frees it), creates a session with `threads` threads
- * (0 = default), binds x as input "X" and runs. Returns the first failure. */
+ * (0 = default), binds x as input "X" (unless x is NULL: a model without
+ * inputs) and runs. Returns the first failure. */
 onnorm_status nr_run_model(nr_run *r, tb_model *b, int threads, onnorm_dtype dt, int rank,
                            const int64_t *dims, const void *x);
 void nr_run_free(nr_run *r);
