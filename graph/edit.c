@@ -251,8 +251,8 @@ static bool same_meaning(const char *domain, const char *op, int64_t now, int64_
     return true;
 }
 
-bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t to, char *why,
-                               size_t len)
+bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t to,
+                               const bool *ignore, char *why, size_t len)
 {
     int64_t now = onn_graph_opset(g, domain);
     if (now >= to) return true;
@@ -262,7 +262,7 @@ bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t t
     }
     for (int i = 0; i < g->n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
-        if (!n->op_type || strcmp(n->domain, domain) != 0) continue;
+        if (!n->op_type || (ignore && ignore[i]) || strcmp(n->domain, domain) != 0) continue;
         if (!same_meaning(domain, n->op_type, now, to)) {
             snprintf(why, len, "raising the opset from %lld to %lld would change %s",
                      (long long)now, (long long)to, n->op_type);

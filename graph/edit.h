@@ -41,10 +41,12 @@ bool onn_node_set_int(onn_node *n, const char *name, int64_t v);
 void onn_graph_redirect(onn_graph *g, int from, int to);
 
 /* Raising domain's opset to `to` keeps every current node on the kernel it
- * has now (no op in the graph changed meaning in between); else false with
- * the first node that would change in why. */
-bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t to, char *why,
-                               size_t len);
+ * has now, or on one that only widens it (no op in the graph changed
+ * meaning in between); else false with the first node that would change in
+ * why. Nodes with ignore[i] set (ignore may be NULL) are not asked: a pass
+ * passes the nodes it is about to replace. */
+bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t to,
+                               const bool *ignore, char *why, size_t len);
 bool onn_graph_raise_opset(onn_graph *g, const char *domain, int64_t to);
 
 /* Drops cleared nodes and constants nothing reads, relinks, re-sorts and

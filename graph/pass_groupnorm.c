@@ -419,11 +419,10 @@ static bool choose_form(onn_graph *g, const gn_forms *f, const gn_match *m, bool
     return true;
 }
 
-/* The fused output has X's shape. onn_graph_infer_shapes() cannot see
- * through Reshape(., Shape(X)) (a Shape node's output has no data at
- * inference), so everything after an unfused chain has unknown shapes; once
- * the chain is one node, recording its output shape and inferring again
- * makes the next chains (whose X depends on this one) matchable. */
+/* The fused output has X's shape. The new node gets its kernel only at the
+ * rebuild after the pass, so inference cannot pass through it yet; recording
+ * its output shape and inferring again makes the next chains (whose X
+ * depends on this one) matchable within the same pass. */
 static void refresh_shapes(onn_graph *g, const gn_match *m)
 {
     const onn_value *x = &g->values[m->x];
@@ -436,8 +435,8 @@ static void refresh_shapes(onn_graph *g, const gn_match *m)
 onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err)
 {
     gn_forms f = {0};
-    f.per_channel = onn_graph_can_raise_opset(g, "", 21, f.why21, sizeof f.why21);
-    f.per_group = onn_graph_can_raise_opset(g, "", 18, f.why18, sizeof f.why18);
+    f.per_channel = onn_graph_can_raise_opset(g, "", 21, NULL, f.why21, sizeof f.why21);
+    f.per_group = onn_graph_can_raise_opset(g, "", 18, NULL, f.why18, sizeof f.why18);
     const int n_nodes = g->n_nodes; /* the nodes this pass adds are not candidates */
     for (int i = 0; i < n_nodes; i++) {
         const onn_node *n = &g->nodes[i];

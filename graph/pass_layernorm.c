@@ -572,40 +572,19 @@ static onnorm_status rewrite(onn_graph *g, const ln_match *m, bool layernorm, on
     return ONNORM_OK;
 }
 
-/*
- * A node that keeps its meaning under a newer opset although the registry
- * binds another kernel entry. onn_graph_can_raise_opset() compares kernel
- * entries, so Shape-1 -> Shape-15 (which only added the optional start/end
- * attributes) blocks every raise past 14 in each exported transformer.
- * Local workaround; the general fix belongs in onn_graph_can_raise_opset().
- */
-static bool keeps_meaning(const onn_node *n)
-{
-    return is_op(n, "Shape") && !onn_attr_find(n, "start") && !onn_attr_find(n, "end");
-}
-
-/* Whether the opset can go to `need` once every matched node is gone. The
- * matched nodes (and those keeps_meaning() accepts) are hidden (op_type
- * NULL) while the graph is asked, then restored, because
- * onn_graph_can_raise_opset() looks at every live node. */
+/* Whether the opset can go to `need` once every matched node is gone. */
 static bool can_raise(onn_graph *g, const ln_match *ms, int n, int64_t need, char *why, size_t len)
 {
-    char **saved = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *saved);
-    if (!saved) {
+    bool *matched = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *matched);
+    if (!matched) {
         snprintf(why, len, "out of memory checking the opset");
         return false;
     }
     for (int i = 0; i < n; i++)
         for (int j = 0; j < ms[i].n_nodes; j++)
-            saved[ms[i].nodes[j]] = g->nodes[ms[i].nodes[j]].op_type;
-    for (int i = 0; i < g->n_nodes; i++)
-        if (g->nodes[i].op_type && keeps_meaning(&g->nodes[i])) saved[i] = g->nodes[i].op_type;
-    for (int i = 0; i < g->n_nodes; i++)
-        if (saved[i]) g->nodes[i].op_type = NULL;
-    bool ok = onn_graph_can_raise_opset(g, "", need, why, len);
-    for (int i = 0; i < g->n_nodes; i++)
-        if (saved[i]) g->nodes[i].op_type = saved[i];
-    free(saved);
+            matched[ms[i].nodes[j]] = true;
+    bool ok = onn_graph_can_raise_opset(g, "", need, matched, why, len);
+    free(matched);
     return ok;
 }
 
