@@ -13,6 +13,14 @@
 
 #include "graph/ir.h"
 
+#include <string.h>
+
+/* n is a live ai.onnx node of type op (n may be NULL). */
+static inline bool onn_node_is(const onn_node *n, const char *op)
+{
+    return n && n->op_type && n->domain[0] == '\0' && strcmp(n->op_type, op) == 0;
+}
+
 /* A copy of src that shares src's constant tensors (init_borrowed). */
 onn_graph *onn_graph_clone(const onn_graph *src, onnorm_error *err);
 

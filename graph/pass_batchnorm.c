@@ -76,11 +76,6 @@ typedef struct target {
 
 /* ---- small checks ------------------------------------------------------- */
 
-static bool is_op(const onn_node *n, const char *op)
-{
-    return n && n->op_type && !n->domain[0] && !strcmp(n->op_type, op);
-}
-
 static int kernel_version(const onn_node *n)
 {
     return n->kernel ? n->kernel->since_version : (int)n->opset;
@@ -173,7 +168,7 @@ static bool map_alloc(chan_map *m, int64_t n)
 /* Conv or ConvTranspose p with constant float32 W (and bias if present). */
 static bool conv_target(const onn_graph *g, onn_node *p, target *t, char *why, size_t len)
 {
-    bool transposed = is_op(p, "ConvTranspose");
+    bool transposed = onn_node_is(p, "ConvTranspose");
     char what[128];
     memset(t, 0, sizeof *t);
     t->node = t->bias_node = t->last = p;
@@ -316,7 +311,7 @@ static bool matmul_add_target(onn_graph *g, onn_node *add, target *t, char *why,
     memset(t, 0, sizeof *t);
     int k = -1;
     for (int i = 0; i < 2 && add->n_in == 2 && k < 0; i++)
-        if (is_op(onn_graph_producer(g, add->in[i]), "MatMul")) k = i;
+        if (onn_node_is(onn_graph_producer(g, add->in[i]), "MatMul")) k = i;
     if (k < 0) {
         snprintf(why, len, "its input comes from an Add that does not follow a MatMul");
         return false;
@@ -515,11 +510,11 @@ static bool bn_target(onn_graph *g, const onn_node *bn, target *t, char *why, si
         return false;
     }
     bool ok;
-    if (is_op(p, "Conv") || is_op(p, "ConvTranspose"))
+    if (onn_node_is(p, "Conv") || onn_node_is(p, "ConvTranspose"))
         ok = conv_target(g, p, t, why, len);
-    else if (is_op(p, "Gemm"))
+    else if (onn_node_is(p, "Gemm"))
         ok = gemm_target(g, p, t, why, len);
-    else if (is_op(p, "Add"))
+    else if (onn_node_is(p, "Add"))
         ok = matmul_add_target(g, p, t, why, len);
     else {
         snprintf(why, len,
@@ -597,7 +592,7 @@ onnorm_status onn_pass_fold_batchnorm(onn_graph *g, onn_pass_stats *st, onnorm_e
     /* Nodes are in topological order, so a chain folds in one sweep: each
      * rewrite only moves an output to an earlier node. */
     for (int i = 0; i < g->n_nodes; i++) {
-        if (!is_op(&g->nodes[i], "BatchNormalization")) continue;
+        if (!onn_node_is(&g->nodes[i], "BatchNormalization")) continue;
         onnorm_status s = fold_bn(g, &g->nodes[i], st, err);
         if (s) return s;
     }
@@ -611,7 +606,7 @@ static int conv_operand(onn_graph *g, const onn_node *n)
 {
     for (int k = 0; k < 2 && n->n_in == 2; k++) {
         const onn_node *p = onn_graph_producer(g, n->in[k]);
-        if (is_op(p, "Conv") || is_op(p, "ConvTranspose")) return k;
+        if (onn_node_is(p, "Conv") || onn_node_is(p, "ConvTranspose")) return k;
     }
     return -1;
 }
@@ -620,7 +615,7 @@ static int conv_operand(onn_graph *g, const onn_node *n)
 static bool affine_map(const onn_node *n, const onnorm_tensor *c, int64_t channels, chan_map *m,
                        onnorm_status *st, onnorm_error *err, char *why, size_t len)
 {
-    const bool mul = is_op(n, "Mul");
+    const bool mul = onn_node_is(n, "Mul");
     const float *v = c->data;
     const bool per_channel = onnorm_tensor_numel(c) != 1;
     if (!map_alloc(m, channels)) {
@@ -659,7 +654,8 @@ static onnorm_status fold_affine_node(onn_graph *g, onn_node *n, bool note, onn_
                                       bool *done, onnorm_error *err)
 {
     *done = false;
-    if ((!is_op(n, "Mul") && !is_op(n, "Add")) || n->n_out < 1 || n->out[0] < 0) return ONNORM_OK;
+    if ((!onn_node_is(n, "Mul") && !onn_node_is(n, "Add")) || n->n_out < 1 || n->out[0] < 0)
+        return ONNORM_OK;
     const int k = conv_operand(g, n);
     if (k < 0) return ONNORM_OK;
     /* A computed second operand (a residual Add, a gate) is no near-miss. */

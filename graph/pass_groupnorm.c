@@ -44,11 +44,6 @@ typedef struct gn_match {
     const onnorm_tensor *gamma, *beta; /* per-channel constants or NULL */
 } gn_match;
 
-static bool is_op(const onn_node *n, const char *op)
-{
-    return n && n->op_type && n->domain[0] == '\0' && strcmp(n->op_type, op) == 0;
-}
-
 /* The only consumer of v (by node index), or -1 when v has other readers or
  * is a graph output. */
 static int sole_consumer(const onn_graph *g, int v)
@@ -199,7 +194,7 @@ static bool check_instnorm(const onn_graph *g, const onn_node *in, gn_match *m, 
 /* Shape(X) over all of X's axes (Shape-15's start/end left at defaults). */
 static bool is_full_shape_of(const onn_node *p, int x, int rank)
 {
-    if (!is_op(p, "Shape") || p->n_in < 1 || p->in[0] != x) return false;
+    if (!onn_node_is(p, "Shape") || p->n_in < 1 || p->in[0] != x) return false;
     const onn_attr *a = onn_attr_find(p, "start"), *b = onn_attr_find(p, "end");
     bool start_ok = !a || (a->type == ONN_ATTR_INT && (a->i == 0 || a->i <= -rank));
     bool end_ok = !b || (b->type == ONN_ATTR_INT && b->i >= rank);
@@ -274,7 +269,7 @@ static int affine_step(const onn_graph *g, int v, const char *op, const gn_match
     int idx = sole_consumer(g, v);
     if (idx < 0) return 0;
     const onn_node *n = &g->nodes[idx];
-    if (!is_op(n, op) || n->n_in != 2 || n->out[0] < 0) return 0;
+    if (!onn_node_is(n, op) || n->n_in != 2 || n->out[0] < 0) return 0;
     int other = n->in[0] == v ? n->in[1] : n->in[0];
     const onnorm_tensor *c = other == v ? NULL : onn_graph_const(g, other);
     if (!c) return 0; /* a runtime operand (e.g. a residual): not GroupNorm's affine */
@@ -324,7 +319,7 @@ static bool match_chain(onn_graph *g, int i, gn_match *m, char *why, size_t len)
     if (!check_split(g, r1, m, why, len) || !check_instnorm(g, in, m, why, len)) return false;
     use = use_problem(g, in->out[0], ubuf, sizeof ubuf);
     int r2 = sole_consumer(g, in->out[0]);
-    if (r2 < 0 || !is_op(&g->nodes[r2], "Reshape") || g->nodes[r2].in[0] != in->out[0]) {
+    if (r2 < 0 || !onn_node_is(&g->nodes[r2], "Reshape") || g->nodes[r2].in[0] != in->out[0]) {
         snprintf(why, len, "its output %s", use[0] ? use : "is not reshaped back by a Reshape");
         return false;
     }
@@ -440,10 +435,11 @@ onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error 
     const int n_nodes = g->n_nodes; /* the nodes this pass adds are not candidates */
     for (int i = 0; i < n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
-        if (!is_op(n, "InstanceNormalization") || n->n_in < 1 || n->in[0] < 0 || n->out[0] < 0)
+        if (!onn_node_is(n, "InstanceNormalization") || n->n_in < 1 || n->in[0] < 0 ||
+            n->out[0] < 0)
             continue;
         const onn_node *r1 = onn_graph_producer(g, n->in[0]);
-        if (!is_op(r1, "Reshape") || r1->in[0] < 0) continue; /* a plain InstanceNorm */
+        if (!onn_node_is(r1, "Reshape") || r1->in[0] < 0) continue; /* a plain InstanceNorm */
         gn_match m;
         char why[400];
         bool per_channel;

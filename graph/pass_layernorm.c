@@ -48,11 +48,6 @@ static bool shape_of(const onn_graph *g, int v, int *rank, int64_t *dims)
 
 /* ---- graph queries ------------------------------------------------------- */
 
-static bool is_op(const onn_node *n, const char *op)
-{
-    return n->op_type && n->domain[0] == '\0' && strcmp(n->op_type, op) == 0;
-}
-
 /* The one node reading v when v is read by exactly one node and is no graph
  * output, else -1: the condition for an intermediate to be absorbed. */
 static int sole_reader(const onn_graph *g, int v)
@@ -127,7 +122,7 @@ static bool match_square(const onn_graph *g, ln_match *m, int first, int base, i
     const onn_node *n = &g->nodes[first];
     int a = base;
     onnorm_dtype in_type = ONNORM_FLOAT;
-    if (is_op(n, "Cast")) {
+    if (onn_node_is(n, "Cast")) {
         in_type = cast_to(n);
         if (in_type != ONNORM_FLOAT && in_type != ONNORM_DOUBLE) {
             snprintf(why, len, "the value squared is cast to %s, not float or double",
@@ -145,7 +140,7 @@ static bool match_square(const onn_graph *g, ln_match *m, int first, int base, i
         n = &g->nodes[next], first = next;
     }
     double e;
-    if (is_op(n, "Pow") && n->n_in == 2 && n->in[0] == a) {
+    if (onn_node_is(n, "Pow") && n->n_in == 2 && n->in[0] == a) {
         if (!scalar_value(onn_graph_const(g, n->in[1]), &e)) {
             snprintf(why, len, "the exponent of %s is not a constant scalar", n->name);
             return false;
@@ -155,14 +150,14 @@ static bool match_square(const onn_graph *g, ln_match *m, int first, int base, i
             return false;
         }
         m->exp_v = n->in[1];
-    } else if (!(is_op(n, "Mul") && n->n_in == 2 && n->in[0] == a && n->in[1] == a)) {
+    } else if (!(onn_node_is(n, "Mul") && n->n_in == 2 && n->in[0] == a && n->in[1] == a)) {
         snprintf(why, len, "'%s' is not squared by Pow(., 2) or Mul(x, x)", g->values[a].name);
         return false;
     }
     add_node(m, first);
     int sq = n->out[0], next = sole_reader(g, sq);
     onnorm_dtype sq_type = in_type;
-    if (next >= 0 && is_op(&g->nodes[next], "Cast")) {
+    if (next >= 0 && onn_node_is(&g->nodes[next], "Cast")) {
         sq_type = cast_to(&g->nodes[next]);
         add_node(m, next);
         sq = g->nodes[next].out[0];
@@ -184,29 +179,29 @@ static bool match_tail(const onn_graph *g, ln_match *m, int r, int num, char *wh
 {
     const onn_node *n;
     int v = g->nodes[r].out[0], i = sole_reader(g, v);
-    if (i < 0 || !is_op(n = &g->nodes[i], "Add") || (m->eps_v = other_input(n, v)) < 0) {
+    if (i < 0 || !onn_node_is(n = &g->nodes[i], "Add") || (m->eps_v = other_input(n, v)) < 0) {
         snprintf(why, len, "the mean of squares '%s' does not feed only an Add of epsilon",
                  g->values[v].name);
         return false;
     }
     add_node(m, i);
     v = n->out[0];
-    if ((i = sole_reader(g, v)) < 0 || !is_op(n = &g->nodes[i], "Sqrt")) {
+    if ((i = sole_reader(g, v)) < 0 || !onn_node_is(n = &g->nodes[i], "Sqrt")) {
         snprintf(why, len, "'%s' does not feed only a Sqrt", g->values[v].name);
         return false;
     }
     add_node(m, i);
     v = n->out[0];
-    if ((i = sole_reader(g, v)) >= 0 && is_op(&g->nodes[i], "Reciprocal")) {
+    if ((i = sole_reader(g, v)) >= 0 && onn_node_is(&g->nodes[i], "Reciprocal")) {
         add_node(m, i);
         v = g->nodes[i].out[0];
-        if ((i = sole_reader(g, v)) < 0 || !is_op(n = &g->nodes[i], "Mul") ||
+        if ((i = sole_reader(g, v)) < 0 || !onn_node_is(n = &g->nodes[i], "Mul") ||
             other_input(n, v) != num) {
             snprintf(why, len, "the reciprocal '%s' does not feed only a Mul with '%s'",
                      g->values[v].name, g->values[num].name);
             return false;
         }
-    } else if (i < 0 || !is_op(n = &g->nodes[i], "Div") || n->n_in != 2 || n->in[0] != num ||
+    } else if (i < 0 || !onn_node_is(n = &g->nodes[i], "Div") || n->n_in != 2 || n->in[0] != num ||
                n->in[1] != v) {
         snprintf(why, len, "the root '%s' does not feed only a Div of '%s' by it",
                  g->values[v].name, g->values[num].name);
@@ -221,7 +216,7 @@ static bool match_tail(const onn_graph *g, ln_match *m, int r, int num, char *wh
 static bool take_affine(const onn_graph *g, ln_match *m, const char *op, int *param)
 {
     int i = sole_reader(g, m->out), c;
-    if (i < 0 || !is_op(&g->nodes[i], op) || (c = other_input(&g->nodes[i], m->out)) < 0 ||
+    if (i < 0 || !onn_node_is(&g->nodes[i], op) || (c = other_input(&g->nodes[i], m->out)) < 0 ||
         c == m->out || !onn_graph_const(g, c))
         return false;
     *param = c;
@@ -404,8 +399,8 @@ static int square_start(const onn_graph *g, int d, const int *readers, int n)
 {
     for (int k = 0; k < n; k++) {
         const onn_node *c = &g->nodes[readers[k]];
-        if (is_op(c, "Cast") || (is_op(c, "Pow") && c->in[0] == d) ||
-            (is_op(c, "Mul") && c->n_in == 2 && c->in[0] == d && c->in[1] == d))
+        if (onn_node_is(c, "Cast") || (onn_node_is(c, "Pow") && c->in[0] == d) ||
+            (onn_node_is(c, "Mul") && c->n_in == 2 && c->in[0] == d && c->in[1] == d))
             return readers[k];
     }
     return -1;
@@ -416,13 +411,14 @@ static int square_start(const onn_graph *g, int d, const int *readers, int n)
 static int match_layernorm(onn_graph *g, int r1, ln_match *m, char *why, size_t len)
 {
     const onn_node *n = &g->nodes[r1];
-    if (!is_op(n, "ReduceMean") || n->n_in < 1 || n->in[0] < 0) return 0;
+    if (!onn_node_is(n, "ReduceMean") || n->n_in < 1 || n->in[0] < 0) return 0;
     match_init(m, r1);
     int x = m->x = n->in[0], mu = n->out[0], readers[4], sub = -1;
     int nr = onn_graph_consumers(g, mu, readers, 4);
     for (int k = 0; k < nr && k < 4; k++) {
         const onn_node *c = &g->nodes[readers[k]];
-        if (is_op(c, "Sub") && c->n_in == 2 && c->in[0] == x && c->in[1] == mu) sub = readers[k];
+        if (onn_node_is(c, "Sub") && c->n_in == 2 && c->in[0] == x && c->in[1] == mu)
+            sub = readers[k];
     }
     if (sub < 0) return 0;
     int d = g->nodes[sub].out[0];
@@ -446,7 +442,7 @@ static int match_layernorm(onn_graph *g, int r1, ln_match *m, char *why, size_t 
     add_node(m, sub);
     int sq, r2;
     if (!match_square(g, m, sq0, d, &sq, why, len)) return -1;
-    if ((r2 = sole_reader(g, sq)) < 0 || !is_op(&g->nodes[r2], "ReduceMean") ||
+    if ((r2 = sole_reader(g, sq)) < 0 || !onn_node_is(&g->nodes[r2], "ReduceMean") ||
         g->nodes[r2].in[0] != sq) {
         snprintf(why, len, "the squares '%s' do not feed only a ReduceMean", g->values[sq].name);
         return -1;
@@ -463,8 +459,8 @@ static int match_layernorm(onn_graph *g, int r1, ln_match *m, char *why, size_t 
 static bool mean_centred(onn_graph *g, int x)
 {
     const onn_node *sub = onn_graph_producer(g, x), *mean;
-    return sub && is_op(sub, "Sub") && sub->n_in == 2 &&
-           (mean = onn_graph_producer(g, sub->in[1])) && is_op(mean, "ReduceMean") &&
+    return sub && onn_node_is(sub, "Sub") && sub->n_in == 2 &&
+           (mean = onn_graph_producer(g, sub->in[1])) && onn_node_is(mean, "ReduceMean") &&
            mean->in[0] == sub->in[0];
 }
 
@@ -472,17 +468,17 @@ static bool mean_centred(onn_graph *g, int x)
 static int match_rmsnorm(onn_graph *g, int r, ln_match *m, char *why, size_t len)
 {
     const onn_node *n = &g->nodes[r], *p;
-    if (!is_op(n, "ReduceMean") || n->n_in < 1 || n->in[0] < 0) return 0;
+    if (!onn_node_is(n, "ReduceMean") || n->n_in < 1 || n->in[0] < 0) return 0;
     match_init(m, r);
     /* Walk back over [Cast] square [Cast] to X; match_square re-checks forward. */
     int v = n->in[0], first;
-    if ((p = onn_graph_producer(g, v)) && is_op(p, "Cast")) v = p->in[0];
-    if (!(p = onn_graph_producer(g, v)) || !(is_op(p, "Pow") || is_op(p, "Mul")) || p->n_in != 2 ||
-        (is_op(p, "Mul") && p->in[0] != p->in[1]))
+    if ((p = onn_graph_producer(g, v)) && onn_node_is(p, "Cast")) v = p->in[0];
+    if (!(p = onn_graph_producer(g, v)) || !(onn_node_is(p, "Pow") || onn_node_is(p, "Mul")) ||
+        p->n_in != 2 || (onn_node_is(p, "Mul") && p->in[0] != p->in[1]))
         return 0;
     first = (int)(p - g->nodes);
     v = p->in[0];
-    if ((p = onn_graph_producer(g, v)) && is_op(p, "Cast") && sole_reader(g, v) == first) {
+    if ((p = onn_graph_producer(g, v)) && onn_node_is(p, "Cast") && sole_reader(g, v) == first) {
         first = (int)(p - g->nodes);
         v = p->in[0];
     }
@@ -597,7 +593,7 @@ static onnorm_status run_pass(onn_graph *g, onn_pass_stats *st, onnorm_error *er
     const char *op = layernorm ? "LayerNormalization" : "RMSNormalization";
     int n_means = 0;
     for (int i = 0; i < g->n_nodes; i++)
-        n_means += is_op(&g->nodes[i], "ReduceMean");
+        n_means += onn_node_is(&g->nodes[i], "ReduceMean");
     if (!n_means) return ONNORM_OK;
     ln_match *ms = calloc((size_t)n_means, sizeof *ms);
     if (!ms) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
