@@ -1,6 +1,5 @@
 /* Graph editing helpers for the optimization passes; see edit.h. */
 #include "graph/edit.h"
-#include "ops/kernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +50,7 @@ static bool attr_copy(onn_attr *d, const onn_attr *s)
 static bool node_copy(onn_node *d, const onn_node *s)
 {
     memset(d, 0, sizeof *d);
-    d->n_in = s->n_in, d->n_out = s->n_out, d->opset = s->opset, d->kernel = s->kernel;
+    d->n_in = s->n_in, d->n_out = s->n_out, d->opset = s->opset;
     d->name = onn_strdup(s->name);
     d->op_type = onn_strdup(s->op_type);
     d->domain = onn_strdup(s->domain);
@@ -196,6 +195,7 @@ onn_node *onn_graph_new_node(onn_graph *g, const char *op_type, const char *name
     n->out = mem_dup(out, (size_t)n_out * sizeof(int));
     n->attrs = calloc(4, sizeof *n->attrs);
     n->n_in = n_in, n->n_out = n_out;
+    n->opset = onn_graph_opset(g, "");
     if (!n->name || !n->op_type || !n->domain || !n->in || !n->out || !n->attrs) {
         onn_node_clear(n);
         return NULL;
@@ -240,26 +240,12 @@ void onn_graph_redirect(onn_graph *g, int from, int to)
     }
 }
 
-/* The kernels an op gets at opsets `now` and `to` agree on every node valid
- * at `now`: the same kernel, or only versions that widen in between. */
-static bool same_meaning(const char *domain, const char *op, int64_t now, int64_t to)
-{
-    const onn_kernel *old = onn_registry_find(domain, op, now);
-    for (const onn_kernel *k = onn_registry_find(domain, op, to); k != old;
-         k = onn_registry_find(domain, op, k->since_version - 1))
-        if (!k || !k->widens) return false;
-    return true;
-}
-
-bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t to,
-                               const bool *ignore, char *why, size_t len)
+bool onn_graph_can_raise_opset(const onn_graph *g, onn_same_meaning_fn same_meaning,
+                               const char *domain, int64_t to, const bool *ignore, char *why,
+                               size_t len)
 {
     int64_t now = onn_graph_opset(g, domain);
     if (now >= to) return true;
-    if (to > onn_registry_max_opset(domain)) {
-        snprintf(why, len, "opset %lld is beyond this build", (long long)to);
-        return false;
-    }
     for (int i = 0; i < g->n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
         if (!n->op_type || (ignore && ignore[i]) || strcmp(n->domain, domain) != 0) continue;
@@ -291,91 +277,5 @@ onnorm_status onn_graph_rebuild(onn_graph *g, onnorm_error *err)
         if (g->nodes[i].op_type) g->nodes[kept++] = g->nodes[i];
     g->n_nodes = kept;
     onnorm_status st = onn_graph_drop_unused_constants(g, err);
-    return st ? st : onn_graph_finalize(g, false, err);
-}
-
-/* Small values computed while inferring (Shape -> Gather -> Concat chains),
- * so that a Reshape fed by Shape(X) still gets a static output shape. */
-#define ONN_INFER_EVAL_MAX 4096
-
-static bool infer_inputs(onn_graph *g, const onn_node *n, onnorm_tensor **known, onnorm_tensor *tin,
-                         onnorm_tensor **in, bool *all_data)
-{
-    *all_data = true;
-    for (int k = 0; k < n->n_in; k++) {
-        in[k] = NULL;
-        if (n->in[k] < 0) continue;
-        const onn_value *v = &g->values[n->in[k]];
-        if (v->init && !v->is_input) {
-            in[k] = v->init;
-            continue;
-        }
-        if (known[n->in[k]]) {
-            in[k] = known[n->in[k]];
-            continue;
-        }
-        bool ok = v->rank >= 0 && v->dtype != ONNORM_UNDEFINED;
-        for (int d = 0; ok && d < v->rank; d++)
-            ok = v->dims[d] >= 0;
-        if (!ok) return false;
-        memset(&tin[k], 0, sizeof tin[k]);
-        tin[k].dtype = v->dtype, tin[k].rank = v->rank;
-        memcpy(tin[k].dims, v->dims, sizeof v->dims);
-        in[k] = &tin[k];
-        *all_data = false;
-    }
-    return true;
-}
-
-/* Runs a node whose values are all known, keeping small outputs in known[]. */
-static void infer_evaluate(const onn_node *n, onnorm_tensor **in, onnorm_tensor *tout,
-                           onnorm_tensor **known)
-{
-    onnorm_tensor *res[64] = {0};
-    bool ok = true;
-    for (int k = 0; k < n->n_out && ok; k++) {
-        if (n->out[k] < 0) continue;
-        int64_t numel = onnorm_tensor_numel(&tout[k]);
-        ok = numel >= 0 && numel <= ONN_INFER_EVAL_MAX &&
-             (res[k] = onn_tensor_new(tout[k].dtype, tout[k].rank, tout[k].dims, NULL)) != NULL;
-    }
-    onn_kctx ctx = {n, n->n_in, n->n_out, in, res, 1, NULL, NULL, NULL};
-    if (ok) ok = n->kernel->run(&ctx) == ONNORM_OK;
-    for (int k = 0; k < n->n_out; k++) {
-        if (!res[k]) continue;
-        if (ok)
-            known[n->out[k]] = res[k];
-        else
-            onn_tensor_free(res[k]);
-    }
-}
-
-void onn_graph_infer_shapes(onn_graph *g)
-{
-    onnorm_tensor tin[64], tout[64];
-    onnorm_tensor *in[64], *out[64];
-    onnorm_tensor **known = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *known);
-    if (!known) return;
-    for (int i = 0; i < g->n_nodes; i++) {
-        onn_node *n = &g->nodes[i];
-        if (!n->op_type || !n->kernel || n->n_in > 64 || n->n_out > 64) continue;
-        bool all_data;
-        if (!infer_inputs(g, n, known, tin, in, &all_data)) continue;
-        for (int k = 0; k < n->n_out; k++) {
-            memset(&tout[k], 0, sizeof tout[k]);
-            out[k] = n->out[k] >= 0 ? &tout[k] : NULL;
-        }
-        onn_kctx ctx = {n, n->n_in, n->n_out, in, out, 1, NULL, NULL, NULL};
-        if (n->kernel->infer(&ctx) != ONNORM_OK) continue;
-        for (int k = 0; k < n->n_out; k++) {
-            if (!out[k] || tout[k].dtype == ONNORM_UNDEFINED) continue;
-            onn_value *v = &g->values[n->out[k]];
-            v->dtype = tout[k].dtype, v->rank = tout[k].rank;
-            memcpy(v->dims, tout[k].dims, sizeof v->dims);
-        }
-        if (all_data || n->kernel->shape_only) infer_evaluate(n, in, tout, known);
-    }
-    for (int v = 0; v < g->n_values; v++)
-        onn_tensor_free(known[v]);
-    free(known);
+    return st ? st : onn_graph_finalize(g, err);
 }

@@ -48,21 +48,22 @@ bool onn_node_set_int(onn_node *n, const char *name, int64_t v);
 /* Makes every consumer of `from` read `to` instead. */
 void onn_graph_redirect(onn_graph *g, int from, int to);
 
-/* Raising domain's opset to `to` keeps every current node on the kernel it
- * has now, or on one that only widens it (no op in the graph changed
- * meaning in between); else false with the first node that would change in
- * why. Nodes with ignore[i] set (ignore may be NULL) are not asked: a pass
- * passes the nodes it is about to replace. */
-bool onn_graph_can_raise_opset(const onn_graph *g, const char *domain, int64_t to,
-                               const bool *ignore, char *why, size_t len);
+/* Whether every node of op (domain) valid at opset `from` means the same at
+ * `to`. The graph does not know operator versions; the runtime does and
+ * supplies this (runtime/bind.h, onn_bind_same_meaning). It must also
+ * answer false when `to` is beyond what the build knows. */
+typedef bool (*onn_same_meaning_fn)(const char *domain, const char *op, int64_t from, int64_t to);
+
+/* Raising domain's opset to `to` changes the meaning of no current node
+ * (same_meaning holds for each op); else false with the first node that
+ * would change in why. Nodes with ignore[i] set (ignore may be NULL) are not
+ * asked: a pass passes the nodes it is about to replace. */
+bool onn_graph_can_raise_opset(const onn_graph *g, onn_same_meaning_fn same_meaning,
+                               const char *domain, int64_t to, const bool *ignore, char *why,
+                               size_t len);
 bool onn_graph_raise_opset(onn_graph *g, const char *domain, int64_t to);
 
-/* Drops cleared nodes and constants nothing reads, relinks, re-sorts and
- * binds kernels. */
+/* Drops cleared nodes and constants nothing reads, relinks and re-sorts. */
 onnorm_status onn_graph_rebuild(onn_graph *g, onnorm_error *err);
-
-/* Best-effort static shapes: runs every kernel's infer() over values whose
- * shapes are fully known, filling dtype/rank/dims of node outputs. */
-void onn_graph_infer_shapes(onn_graph *g);
 
 #endif

@@ -1,116 +1,12 @@
 /*
  * Graph validation: every edge has a source, no value has two producers,
- * the nodes are put in topological order, and every node is bound to the
- * kernel the registry chooses for the model's opset.
+ * and the nodes are put in topological order.
  */
 #include "graph/ir.h"
-#include "ops/kernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Appends a line to a bounded message buffer. */
-static void msg_append(char *buf, size_t cap, size_t *used, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void msg_append(char *buf, size_t cap, size_t *used, const char *fmt, ...)
-{
-    if (*used >= cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(buf + *used, cap - *used, fmt, ap);
-    va_end(ap);
-    if (k > 0) *used += (size_t)k;
-    if (*used >= cap) *used = cap;
-}
-
-/* Explains why node n has no kernel, or returns false if it has one. */
-static bool bind_kernel(const onn_graph *g, onn_node *n, char *why, size_t len)
-{
-    const char *dom = n->domain;
-    n->opset = onn_graph_opset(g, dom);
-    if (n->opset < 0) {
-        snprintf(why, len, "the model imports no opset for domain '%s'", dom[0] ? dom : "ai.onnx");
-        return false;
-    }
-    int64_t maxv = onn_registry_max_opset(dom);
-    int lowest = 0;
-    if (!onn_registry_knows(dom, n->op_type, &lowest)) {
-        snprintf(why, len, "unknown op %s%s%s", dom[0] ? dom : "", dom[0] ? "." : "", n->op_type);
-        return false;
-    }
-    if (n->opset > maxv) {
-        snprintf(why, len, "opset %lld of domain '%s' is newer than the newest supported (%lld)",
-                 (long long)n->opset, dom[0] ? dom : "ai.onnx", (long long)maxv);
-        return false;
-    }
-    n->kernel = onn_registry_find(dom, n->op_type, n->opset);
-    if (!n->kernel) {
-        snprintf(why, len, "%s is supported from opset %d, the model uses opset %lld", n->op_type,
-                 lowest, (long long)n->opset);
-        return false;
-    }
-    return true;
-}
-
-static onnorm_status check_arity(const onn_graph *g, const onn_node *n, onnorm_error *err)
-{
-    char lbl[256];
-    int n_in = n->n_in, n_out = n->n_out;
-    while (n_in > 0 && n->in[n_in - 1] < 0)
-        n_in--; /* trailing omitted optionals */
-    while (n_out > 0 && n->out[n_out - 1] < 0)
-        n_out--;
-    const onn_kernel *k = n->kernel;
-    /* Inputs and outputs below the minimum count are required: an omitted one
-     * ("") in that range is as wrong as a missing one. */
-    for (int i = 0; i < n->n_in && i < k->min_inputs; i++)
-        if (n->in[i] < 0) n_in = i;
-    for (int i = 0; i < n->n_out && i < k->min_outputs; i++)
-        if (n->out[i] < 0) n_out = i;
-    if (n_in < k->min_inputs || n->n_in > k->max_inputs)
-        return onn_fail(err, ONNORM_ERR_INVALID,
-                        "%s: %s: %s-%d takes %d to %d inputs, got %d (or a required one is empty)",
-                        g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type, k->since_version,
-                        k->min_inputs, k->max_inputs, n->n_in);
-    if (n_out < k->min_outputs || n->n_out > k->max_outputs)
-        return onn_fail(err, ONNORM_ERR_INVALID,
-                        "%s: %s: %s-%d has %d to %d outputs, got %d (or a required one is empty)",
-                        g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type, k->since_version,
-                        k->min_outputs, k->max_outputs, n->n_out);
-    return ONNORM_OK;
-}
-
-static onnorm_status bind_all(onn_graph *g, bool allow_unsupported, onnorm_error *err)
-{
-    char list[900];
-    size_t used = 0;
-    int bad = 0, unlisted = 0;
-    list[0] = '\0';
-    for (int i = 0; i < g->n_nodes; i++) {
-        onn_node *n = &g->nodes[i];
-        char why[256], lbl[256];
-        if (!bind_kernel(g, n, why, sizeof why)) {
-            bad++;
-            /* Keep room for the closing count so the message never ends mid-line. */
-            char line[600];
-            int k =
-                snprintf(line, sizeof line, "\n  %s: %s", onn_node_label(n, lbl, sizeof lbl), why);
-            if (k > 0 && used + (size_t)k < sizeof list - 40)
-                msg_append(list, sizeof list, &used, "%s", line);
-            else
-                unlisted++;
-            continue;
-        }
-        onnorm_status st = check_arity(g, n, err);
-        if (st) return st;
-    }
-    if (unlisted) msg_append(list, sizeof list, &used, "\n  ... and %d more", unlisted);
-    if (bad && !allow_unsupported)
-        return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "%s: %d unsupported node%s:%s", g->source, bad,
-                        bad == 1 ? "" : "s", list);
-    return ONNORM_OK;
-}
 
 /* Records producers and checks that every consumed value has a source. */
 static onnorm_status link_values(onn_graph *g, onnorm_error *err)
@@ -248,44 +144,35 @@ done:
     return st;
 }
 
-/* Element types known before any data is seen (declared inputs, constants,
- * value_info), carried through the type-preserving normalization kernels,
- * are checked against each kernel's type list: a model using a type outside
- * the table fails at load, naming the node, the op version and the type. */
-static onnorm_status check_types(onn_graph *g, onnorm_error *err)
-{
-    for (int i = 0; i < g->n_nodes; i++) {
-        const onn_node *n = &g->nodes[i];
-        if (!n->kernel || !n->kernel->types || n->n_in < 1 || n->in[0] < 0) continue;
-        onnorm_dtype t = g->values[n->in[0]].dtype;
-        if (t == ONNORM_UNDEFINED) continue;
-        if (!(n->kernel->types & ONN_T(t))) {
-            char lbl[256], types[128];
-            return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
-                            "%s: %s: %s-%d does not support element type %s (supported: %s)",
-                            g->source, onn_node_label(n, lbl, sizeof lbl), n->op_type,
-                            n->kernel->since_version, onnorm_dtype_name(t),
-                            onn_types_str(n->kernel->types, types, sizeof types));
-        }
-        bool preserves = strcmp(n->domain, "ai.onnx.ml") != 0;
-        if (preserves && n->n_out > 0 && n->out[0] >= 0 &&
-            g->values[n->out[0]].dtype == ONNORM_UNDEFINED)
-            g->values[n->out[0]].dtype = t;
-    }
-    return ONNORM_OK;
-}
-
 onnorm_status onn_graph_relink(onn_graph *g, onnorm_error *err)
 {
     return link_values(g, err);
 }
 
-onnorm_status onn_graph_finalize(onn_graph *g, bool allow_unsupported, onnorm_error *err)
+onnorm_status onn_graph_finalize(onn_graph *g, onnorm_error *err)
 {
     onnorm_status st = link_values(g, err);
     if (!st) st = topo_sort(g, err);
     if (!st) st = link_values(g, err); /* producers now index the sorted array */
-    if (!st) st = bind_all(g, allow_unsupported, err);
-    if (!st) st = check_types(g, err);
+    for (int i = 0; !st && i < g->n_nodes; i++)
+        g->nodes[i].opset = onn_graph_opset(g, g->nodes[i].domain);
     return st;
+}
+
+onnorm_status onn_graph_drop_unused_constants(onn_graph *g, onnorm_error *err)
+{
+    bool *used = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *used);
+    if (!used) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] >= 0) used[g->nodes[i].in[k]] = true;
+    for (int v = 0; v < g->n_values; v++) {
+        onn_value *val = &g->values[v];
+        if (val->init && !used[v] && !val->is_output && !val->is_input) {
+            if (!val->init_borrowed) onn_tensor_free(val->init);
+            val->init = NULL;
+        }
+    }
+    free(used);
+    return ONNORM_OK;
 }

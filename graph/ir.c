@@ -38,64 +38,6 @@ onnorm_status onn_prefix(onnorm_error *err, onnorm_status code, const char *fmt,
     return code;
 }
 
-const char *onnorm_status_str(onnorm_status s)
-{
-    switch (s) {
-    case ONNORM_OK: return "ok";
-    case ONNORM_ERR_IO: return "I/O error";
-    case ONNORM_ERR_PARSE: return "parse error";
-    case ONNORM_ERR_INVALID: return "invalid model or argument";
-    case ONNORM_ERR_UNSUPPORTED: return "unsupported";
-    case ONNORM_ERR_SHAPE: return "shape mismatch";
-    case ONNORM_ERR_DTYPE: return "dtype mismatch";
-    case ONNORM_ERR_NOMEM: return "out of memory";
-    case ONNORM_ERR_NOT_FOUND: return "not found";
-    }
-    return "unknown status";
-}
-
-const char *onnorm_dtype_name(onnorm_dtype t)
-{
-    switch (t) {
-    case ONNORM_FLOAT: return "float32";
-    case ONNORM_UINT8: return "uint8";
-    case ONNORM_INT8: return "int8";
-    case ONNORM_UINT16: return "uint16";
-    case ONNORM_INT16: return "int16";
-    case ONNORM_INT32: return "int32";
-    case ONNORM_INT64: return "int64";
-    case ONNORM_STRING: return "string";
-    case ONNORM_BOOL: return "bool";
-    case ONNORM_FLOAT16: return "float16";
-    case ONNORM_DOUBLE: return "float64";
-    case ONNORM_UINT32: return "uint32";
-    case ONNORM_UINT64: return "uint64";
-    case ONNORM_BFLOAT16: return "bfloat16";
-    case ONNORM_UNDEFINED: break;
-    }
-    return "undefined";
-}
-
-size_t onnorm_dtype_size(onnorm_dtype t)
-{
-    switch (t) {
-    case ONNORM_UINT8:
-    case ONNORM_INT8:
-    case ONNORM_BOOL: return 1;
-    case ONNORM_UINT16:
-    case ONNORM_INT16:
-    case ONNORM_FLOAT16:
-    case ONNORM_BFLOAT16: return 2;
-    case ONNORM_FLOAT:
-    case ONNORM_INT32:
-    case ONNORM_UINT32: return 4;
-    case ONNORM_DOUBLE:
-    case ONNORM_INT64:
-    case ONNORM_UINT64: return 8;
-    default: return 0;
-    }
-}
-
 char *onn_strdup(const char *s)
 {
     if (!s) s = "";
@@ -123,12 +65,6 @@ int64_t onn_dims_numel(const int64_t *dims, int from, int to)
         n *= dims[i];
     }
     return n;
-}
-
-int64_t onnorm_tensor_numel(const onnorm_tensor *t)
-{
-    if (!t || t->rank < 0 || t->rank > ONNORM_MAX_RANK) return -1;
-    return onn_dims_numel(t->dims, 0, t->rank);
 }
 
 onnorm_tensor *onn_tensor_new(onnorm_dtype dtype, int rank, const int64_t *dims, onnorm_error *err)
@@ -173,11 +109,6 @@ void onn_tensor_free(onnorm_tensor *t)
     free(t->data);
     free(t->name);
     free(t);
-}
-
-void onnorm_tensor_free(onnorm_tensor *t)
-{
-    onn_tensor_free(t);
 }
 
 const char *onn_shape_str(const int64_t *dims, int rank, char *buf, size_t len)
@@ -373,4 +304,11 @@ void onn_graph_free(onn_graph *g)
     free(g->feeds);
     free(g->source);
     free(g);
+}
+
+bool onn_normalize_axis(int64_t axis, int rank, int *out)
+{
+    if (axis < -(int64_t)rank || axis >= rank) return false;
+    *out = (int)(axis < 0 ? axis + rank : axis);
+    return true;
 }

@@ -45,8 +45,6 @@ typedef struct onn_attr {
     onnorm_tensor **tensors;
 } onn_attr;
 
-struct onn_kernel;
-
 typedef struct onn_node {
     char *name;
     char *op_type;
@@ -56,8 +54,7 @@ typedef struct onn_node {
     int *out; /* value index, -1 for an omitted optional output */
     int n_attr;
     onn_attr *attrs;
-    int64_t opset;                   /* model's opset for the node's domain */
-    const struct onn_kernel *kernel; /* NULL when unsupported */
+    int64_t opset; /* model's opset for the node's domain (set by finalize), -1 if none */
 } onn_node;
 
 typedef struct onn_value {
@@ -121,6 +118,9 @@ void onn_tensor_free(onnorm_tensor *t);
 /* Formats "[2,3,4]" into buf. */
 const char *onn_shape_str(const int64_t *dims, int rank, char *buf, size_t len);
 
+/* Resolves a possibly negative axis against rank r into [0, r). */
+bool onn_normalize_axis(int64_t axis, int rank, int *out);
+
 /* ---- attributes --------------------------------------------------------- */
 const onn_attr *onn_attr_find(const onn_node *n, const char *name);
 /* Typed getters: return the default when the attribute is absent.
@@ -136,14 +136,11 @@ int onn_graph_find_value(const onn_graph *g, const char *name);
 /* Adds (or finds) a value by name; returns its index or -1 on allocation failure. */
 int onn_graph_intern_value(onn_graph *g, const char *name);
 int64_t onn_graph_opset(const onn_graph *g, const char *domain);
-/* Validates edges, orders nodes topologically and binds a kernel to every
- * node. With allow_unsupported false, any node without a kernel fails the
- * call, and the message lists all of them. */
-onnorm_status onn_graph_finalize(onn_graph *g, bool allow_unsupported, onnorm_error *err);
+/* Validates edges, orders nodes topologically and records every node's
+ * opset. Which kernel runs a node is decided later, by the runtime
+ * (runtime/bind.h). */
+onnorm_status onn_graph_finalize(onn_graph *g, onnorm_error *err);
 
-/* Runs every node whose inputs are all constants once, at load, and drops
- * constants that nothing reads any more (graph/fold.c). */
-onnorm_status onn_graph_fold_constants(onn_graph *g, onnorm_error *err);
 /* Frees constants that no node reads and that are not graph inputs or
  * outputs (borrowed ones are only forgotten). */
 onnorm_status onn_graph_drop_unused_constants(onn_graph *g, onnorm_error *err);

@@ -38,7 +38,6 @@
  */
 #include "graph/edit.h"
 #include "graph/passes.h"
-#include "ops/kernel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -76,9 +75,12 @@ typedef struct target {
 
 /* ---- small checks ------------------------------------------------------- */
 
-static int kernel_version(const onn_node *n)
+/* The opset the node is read at. The version boundaries this pass tests (7
+ * and 14) are ones where BatchNormalization and the binary ops all have a
+ * version, so the opset decides as the kernel's since_version would. */
+static int op_version(const onn_node *n)
 {
-    return n->kernel ? n->kernel->since_version : (int)n->opset;
+    return (int)n->opset;
 }
 
 /* Why v is not a constant, for the notes. */
@@ -275,13 +277,13 @@ static bool channel_operand(const onn_node *n, int slot, const onnorm_tensor *c,
                             int64_t chans, char *why, size_t len)
 {
     int64_t start = r - c->rank;
-    if (kernel_version(n) < 7) {
+    if (op_version(n) < 7) {
         int64_t bcast = 0;
         if (slot != 1 || !onn_attr_int(n, "broadcast", 0, &bcast, NULL) || !bcast) {
             snprintf(why, len,
                      "%s '%s' uses legacy broadcasting (opset %d), which does not "
                      "stretch its constant operand here",
-                     n->op_type, n->name, kernel_version(n));
+                     n->op_type, n->name, op_version(n));
             return false;
         }
         if (onnorm_tensor_numel(c) == 1) return true;
@@ -461,7 +463,7 @@ static onnorm_status apply_map(onn_graph *g, const target *t, const chan_map *m,
 /* BN computes y = (x - mean) / sqrt(var + eps) * scale + B (inference). */
 static bool bn_inference(const onn_node *bn, float *eps, char *why, size_t len)
 {
-    const int ver = kernel_version(bn);
+    const int ver = op_version(bn);
     int extra = 0;
     for (int k = 1; k < bn->n_out; k++)
         extra += bn->out[k] >= 0;

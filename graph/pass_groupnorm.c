@@ -414,24 +414,23 @@ static bool choose_form(onn_graph *g, const gn_forms *f, const gn_match *m, bool
     return true;
 }
 
-/* The fused output has X's shape. The new node gets its kernel only at the
- * rebuild after the pass, so inference cannot pass through it yet; recording
- * its output shape and inferring again makes the next chains (whose X
- * depends on this one) matchable within the same pass. */
-static void refresh_shapes(onn_graph *g, const gn_match *m)
+/* The fused output has X's shape. Recording it and inferring again makes
+ * the next chains (whose X depends on this one) matchable within the same
+ * pass. */
+static void refresh_shapes(onn_graph *g, const onn_pass_stats *st, const gn_match *m)
 {
     const onn_value *x = &g->values[m->x];
     onn_value *y = &g->values[m->y];
     y->dtype = ONNORM_FLOAT, y->rank = x->rank;
     memcpy(y->dims, x->dims, sizeof y->dims);
-    onn_graph_infer_shapes(g);
+    st->env->infer_shapes(g);
 }
 
 onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err)
 {
     gn_forms f = {0};
-    f.per_channel = onn_graph_can_raise_opset(g, "", 21, NULL, f.why21, sizeof f.why21);
-    f.per_group = onn_graph_can_raise_opset(g, "", 18, NULL, f.why18, sizeof f.why18);
+    f.per_channel = onn_graph_can_raise_opset(g, st->env->same_meaning, "", 21, NULL, f.why21, sizeof f.why21);
+    f.per_group = onn_graph_can_raise_opset(g, st->env->same_meaning, "", 18, NULL, f.why18, sizeof f.why18);
     const int n_nodes = g->n_nodes; /* the nodes this pass adds are not candidates */
     for (int i = 0; i < n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
@@ -451,7 +450,7 @@ onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error 
         onnorm_status s = rewrite(g, &m, per_channel, err);
         if (s) return s;
         st->matched++;
-        refresh_shapes(g, &m);
+        refresh_shapes(g, st, &m);
     }
     return ONNORM_OK;
 }

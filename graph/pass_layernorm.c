@@ -28,7 +28,6 @@
  */
 #include "graph/edit.h"
 #include "graph/passes.h"
-#include "ops/kernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,7 @@
 #define LN_MAX_NODES 12
 #define LN_WHY 256
 
-/* X's rank and dims as onn_graph_infer_shapes() left them (dims may be -1). */
+/* X's rank and dims as the shape inference before the pass left them (dims may be -1). */
 static bool shape_of(const onn_graph *g, int v, int *rank, int64_t *dims)
 {
     if (g->values[v].rank < 0) return false;
@@ -569,7 +568,8 @@ static onnorm_status rewrite(onn_graph *g, const ln_match *m, bool layernorm, on
 }
 
 /* Whether the opset can go to `need` once every matched node is gone. */
-static bool can_raise(onn_graph *g, const ln_match *ms, int n, int64_t need, char *why, size_t len)
+static bool can_raise(onn_graph *g, onn_same_meaning_fn same_meaning, const ln_match *ms, int n,
+                      int64_t need, char *why, size_t len)
 {
     bool *matched = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *matched);
     if (!matched) {
@@ -579,7 +579,7 @@ static bool can_raise(onn_graph *g, const ln_match *ms, int n, int64_t need, cha
     for (int i = 0; i < n; i++)
         for (int j = 0; j < ms[i].n_nodes; j++)
             matched[ms[i].nodes[j]] = true;
-    bool ok = onn_graph_can_raise_opset(g, "", need, matched, why, len);
+    bool ok = onn_graph_can_raise_opset(g, same_meaning, "", need, matched, why, len);
     free(matched);
     return ok;
 }
@@ -606,7 +606,7 @@ static onnorm_status run_pass(onn_graph *g, onn_pass_stats *st, onnorm_error *er
     }
     onnorm_status status = ONNORM_OK;
     if (n && onn_graph_opset(g, "") < need) {
-        bool ok = can_raise(g, ms, n, need, why, sizeof why);
+        bool ok = can_raise(g, st->env->same_meaning, ms, n, need, why, sizeof why);
         if (ok && !onn_graph_raise_opset(g, "", need))
             ok = false, snprintf(why, sizeof why, "the model imports no ai.onnx opset");
         for (int i = 0; i < n && !ok; i++)

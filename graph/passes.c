@@ -84,8 +84,8 @@ static onnorm_status check_names(const char *list, onnorm_error *err)
     return ONNORM_OK;
 }
 
-onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, onn_opt_report *report,
-                           onnorm_error *err)
+onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, const onn_pass_env *env,
+                           onn_opt_report *report, onnorm_error *err)
 {
     onnorm_status st = check_names(disabled, err);
     if (st) return st;
@@ -97,7 +97,8 @@ onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, onn_op
             *ps = report && report->n < 16 ? &report->passes[report->n++] : &local;
         memset(ps, 0, sizeof *ps);
         ps->name = passes[i].name;
-        onn_graph_infer_shapes(g);
+        ps->env = env;
+        env->infer_shapes(g);
         st = passes[i].run(g, ps, err);
         if (!st && ps->matched) st = onn_graph_rebuild(g, err);
         if (st) return onn_prefix(err, st, "%s: pass %s: ", g->source, passes[i].name);

@@ -7,9 +7,18 @@
 #ifndef ONN_PASSES_H
 #define ONN_PASSES_H
 
-#include "graph/ir.h"
+#include "graph/edit.h"
 
 #define ONN_PASS_NOTES 8192
+
+/* What the passes need to know about operators, which the graph does not:
+ * the runtime supplies it (runtime/optimize.c). */
+typedef struct onn_pass_env {
+    /* Fills value dtypes and shapes as far as they follow from the graph's
+     * inputs and constants; run before every pass. */
+    void (*infer_shapes)(onn_graph *g);
+    onn_same_meaning_fn same_meaning; /* see onn_graph_can_raise_opset */
+} onn_pass_env;
 
 typedef struct onn_pass_stats {
     const char *name;
@@ -18,6 +27,7 @@ typedef struct onn_pass_stats {
     char notes[ONN_PASS_NOTES]; /* one line per near-miss */
     size_t notes_len;
     int notes_dropped; /* near-misses whose line did not fit */
+    const onn_pass_env *env;
 } onn_pass_stats;
 
 typedef struct onn_pass {
@@ -42,8 +52,8 @@ typedef struct onn_opt_report {
 /* Runs the pipeline on g (a clone; see edit.h). `disabled` is a
  * comma-separated list of pass names (NULL for none); an unknown name is an
  * error. The graph is rebuilt after every pass that changed it. */
-onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, onn_opt_report *report,
-                           onnorm_error *err);
+onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, const onn_pass_env *env,
+                           onn_opt_report *report, onnorm_error *err);
 
 /* The individual passes (graph/pass_*.c). */
 onnorm_status onn_pass_cleanup(onn_graph *g, onn_pass_stats *st, onnorm_error *err);

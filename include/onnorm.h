@@ -133,6 +133,10 @@ void onnorm_model_opset(const onnorm_model *m, int i, const char **domain, int64
 int onnorm_model_node_count(const onnorm_model *m);
 /* Bytes held by the model's constants (initializers and Constant nodes). */
 size_t onnorm_model_weight_bytes(const onnorm_model *m);
+/* What load-time folding left in the graph and why (a node whose results
+ * would exceed the size policy for values computed ahead of a run), one
+ * line per node; "" when nothing. */
+const char *onnorm_model_notes(const onnorm_model *m);
 /* Describes node i (in execution order); `kernel_version` is the since_version
  * of the kernel chosen for it, or 0 when unsupported. */
 void onnorm_model_node(const onnorm_model *m, int i, const char **name, const char **op_type,

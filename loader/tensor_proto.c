@@ -159,7 +159,7 @@ onnorm_status onn_read_file(const char *path, uint8_t **data, size_t *size, onno
     return ONNORM_OK;
 }
 
-onnorm_status onnorm_tensor_read_file(const char *path, onnorm_tensor **out, onnorm_error *err)
+onnorm_status onn_tensor_read_file(const char *path, onnorm_tensor **out, onnorm_error *err)
 {
     uint8_t *buf;
     size_t len;
@@ -177,7 +177,7 @@ onnorm_status onnorm_tensor_read_file(const char *path, onnorm_tensor **out, onn
     return ONNORM_OK;
 }
 
-onnorm_status onnorm_tensor_write_file(const char *path, const onnorm_tensor *t, onnorm_error *err)
+onnorm_status onn_tensor_write_file(const char *path, const onnorm_tensor *t, onnorm_error *err)
 {
     int64_t numel = onnorm_tensor_numel(t);
     size_t esz = t ? onnorm_dtype_size(t->dtype) : 0;

@@ -1,57 +1,94 @@
 /*
- * The kernel interface and the versioned registry.
+ * What a kernel is, and everything a kernel file needs.
  *
- * Every kernel provides two functions:
- *   infer: checks attributes, input dtypes and shapes, and fills in the
- *          dtype and shape of every produced output. It runs while the
- *          session plans memory, when only constants and values computed
- *          from constants and input shapes have data: other inputs have
- *          data == NULL. An op whose output shape depends on an input's
- *          values (Reshape's shape, Slice's starts...) reads it with
- *          onn_input_values(), which fails clearly when it is not known.
- *   run:   computes the outputs, whose buffers the session has allocated
- *          from the shapes infer produced.
- * Both report problems through ctx->err with onn_kfail(), which prefixes the
- * node's name and op type.
+ * A kernel is one entry of a family's table (one op, one since_version) with
+ * three functions, called in this order by the node evaluator
+ * (runtime/eval.c), the only code that calls kernels:
+ *
+ *   infer(ctx)    Shapes and types. Checks the attributes, the input dtypes
+ *                 and shapes, and fills in the dtype and shape of every
+ *                 requested output. It runs whenever a caller needs shapes
+ *                 (load-time folding, the passes' shape inference, session
+ *                 planning), with data present only for constants and values
+ *                 computed from them: other inputs have data == NULL. An op
+ *                 whose output shape depends on input values (Reshape's
+ *                 shape) reads them with onn_input_values().
+ *   prepare(ctx)  Once per node per plan, right after infer, with the same
+ *                 inputs. Parses the attributes into the kernel's typed state
+ *                 (ctx->state: state_size zeroed bytes), chooses the code
+ *                 path, may transform constant inputs once (pack weights)
+ *                 into memory from onn_kalloc(), and declares the scratch
+ *                 memory run will need with onn_kscratch_need(). May be NULL
+ *                 for kernels with nothing to prepare.
+ *   run(ctx)      Computes the outputs into buffers the caller allocated from
+ *                 the shapes infer produced. It reads the prepared state and
+ *                 the tensors: no attribute lookup, no op-name comparison, no
+ *                 allocation. Temporary memory is ctx->scratch.
+ *
+ * A kernel usually has one function that reads and checks its attributes
+ * into its state struct; infer calls it on a local struct, prepare on
+ * ctx->state. Files that register several ops tell them apart by the
+ * table entry's data pointer (ctx->kernel->data), never by name.
+ *
+ * All three report problems through ctx->err with onn_kfail(), which
+ * prefixes the node's name and op type.
  */
 #ifndef ONN_KERNEL_H
 #define ONN_KERNEL_H
 
 #include "graph/ir.h"
 
-/* A growable buffer that outlives one kernel call, so kernels that need
- * temporary space (im2col columns) do not map and fault in fresh pages on
- * every run. */
-typedef struct onn_scratch {
-    void *data;
-    size_t cap;
-} onn_scratch;
+#include <limits.h>
+#include <string.h>
+
+struct onn_kernel;
+
+/* Memory a prepared node owns (onn_kalloc), freed with its plan. */
+typedef struct onn_kblock {
+    struct onn_kblock *next;
+    /* the allocation follows, aligned to ONN_KALIGN */
+} onn_kblock;
+
+/* A node prepared for runs: what prepare produced. The evaluator owns it. */
+typedef struct onn_prepared {
+    void *state;          /* the kernel's state_size bytes (NULL when 0) */
+    size_t scratch_bytes; /* what run needs in ctx->scratch */
+    onn_kblock *blocks;   /* onn_kalloc() memory */
+} onn_prepared;
 
 typedef struct onn_kctx {
-    const onn_node *node;
+    const onn_node *node;            /* for messages; attributes in infer and prepare */
+    const struct onn_kernel *kernel; /* the table entry: since_version, data */
     int n_in, n_out;
     onnorm_tensor **in;  /* NULL entries for omitted optional inputs */
     onnorm_tensor **out; /* NULL entries for omitted optional outputs */
     int num_threads;     /* >= 1 */
-    onnorm_error *err;
+    onnorm_error *err;   /* may be NULL */
     /* Set by onn_input_values() when infer needed values that planning does
      * not have; the session then runs the model eagerly (see session.c). */
     bool *needs_values;
-    /* Scratch memory kept by the caller across nodes and runs (see
-     * onn_kscratch); NULL where the caller keeps none. */
-    onn_scratch *scratch;
+    void *state;         /* prepare fills it, run reads it */
+    onn_prepared *prep;  /* prepare only: scratch requests and owned memory */
+    void *scratch;       /* run only: at least prep->scratch_bytes, 64-byte aligned */
 } onn_kctx;
+
+typedef onnorm_status (*onn_kernel_fn)(onn_kctx *ctx);
 
 typedef struct onn_kernel {
     const char *domain; /* "" for ai.onnx */
     const char *op_type;
     int since_version;
-    int min_inputs, max_inputs;
+    int min_inputs, max_inputs; /* INT_MAX: variadic */
     int min_outputs, max_outputs;
-    onnorm_status (*infer)(onn_kctx *ctx);
-    onnorm_status (*run)(onn_kctx *ctx);
-    /* run() reads only the shapes of its inputs (Shape, Size): the session
-     * can evaluate it while planning even when inputs have no data yet. */
+    onn_kernel_fn infer;
+    onn_kernel_fn prepare; /* may be NULL */
+    onn_kernel_fn run;
+    size_t state_size; /* bytes of ctx->state prepare fills */
+    /* The entry's own constant data: which op of a multi-op family this is
+     * (a loop table, an enum value), read by all three functions. */
+    const void *data;
+    /* run() reads only the shapes of its inputs (Shape, Size): callers can
+     * evaluate it while planning even when inputs have no data yet. */
     bool shape_only;
     /* Element types input 0 may have (ONN_T() bits), as the spec allows for
      * this version; checked at load when the type is known, and at run.
@@ -68,60 +105,152 @@ typedef struct onn_kernel {
     bool inplace;
 } onn_kernel;
 
-#define ONN_T(t) (1u << (t))
+/* A table entry's identity, arities and functions; flags follow it:
+ *   {ONN_KERNEL("", "Relu", 14, 1, 1, 1, 1, infer, prepare, run), .inplace = true}
+ * A family's table is one ONN_KERNEL_TABLE, which also counts its entries. */
+#define ONN_KERNEL(dom, op, ver, in_lo, in_hi, out_lo, out_hi, infer_fn, prepare_fn, run_fn)       \
+    .domain = (dom), .op_type = (op), .since_version = (ver), .min_inputs = (in_lo),               \
+    .max_inputs = (in_hi), .min_outputs = (out_lo), .max_outputs = (out_hi), .infer = (infer_fn),  \
+    .prepare = (prepare_fn), .run = (run_fn)
+
+#define ONN_KERNEL_TABLE(family, ...)                                                              \
+    const onn_kernel onn_kernels_##family[] = {__VA_ARGS__};                                       \
+    const int onn_kernels_##family##_count =                                                       \
+        (int)(sizeof onn_kernels_##family / sizeof onn_kernels_##family[0])
+
+/* ---- element types -------------------------------------------------------- */
+
+/* The bit of element type t in a types mask (0 for codes a mask cannot
+ * hold, so a hostile type code never shifts out of range). */
+#define ONN_T(t) ((unsigned)(t) < 32u ? 1u << (unsigned)(t) : 0u)
 #define ONN_T_HALF_FLOATS (ONN_T(ONNORM_FLOAT16) | ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE))
 #define ONN_T_ALL_FLOATS (ONN_T_HALF_FLOATS | ONN_T(ONNORM_BFLOAT16))
 /* Formats a types mask as "float16, float32, ..." into buf. */
 const char *onn_types_str(uint32_t mask, char *buf, size_t len);
 
-/* A kernel table entry; shape_only kernels set .shape_only = true after it. */
-#define ONN_KERNEL(dom, op, ver, in_lo, in_hi, out_lo, out_hi, infer_fn, run_fn)                   \
-    .domain = (dom), .op_type = (op), .since_version = (ver), .min_inputs = (in_lo),               \
-    .max_inputs = (in_hi), .min_outputs = (out_lo), .max_outputs = (out_hi), .infer = (infer_fn),  \
-    .run = (run_fn)
+/*
+ * Element types, as X-macro lists: X(suffix, C type, dtype code, is_signed).
+ * Kernels stamp one loop per entry from a single expression, so adding a
+ * type to a list adds it to every kernel that uses the list.
+ */
+#define ONN_FLOAT_TYPES(X)                                                                         \
+    X(f32, float, ONNORM_FLOAT, 1)                                                                 \
+    X(f64, double, ONNORM_DOUBLE, 1)
 
-/* The kernel with the highest since_version <= opset, or NULL. */
-const onn_kernel *onn_registry_find(const char *domain, const char *op_type, int64_t opset);
-/* Kernel i in registry order, or NULL past the end. */
-const onn_kernel *onn_registry_at(int i);
-/* True when some version of the op exists (to tell "unknown op" from "opset"). */
-bool onn_registry_knows(const char *domain, const char *op_type, int *lowest_version);
-/* Highest opset of a domain this build understands. */
-int64_t onn_registry_max_opset(const char *domain);
+#define ONN_SIGNED_INT_TYPES(X)                                                                    \
+    X(i8, int8_t, ONNORM_INT8, 1)                                                                  \
+    X(i16, int16_t, ONNORM_INT16, 1)                                                               \
+    X(i32, int32_t, ONNORM_INT32, 1)                                                               \
+    X(i64, int64_t, ONNORM_INT64, 1)
+
+#define ONN_UNSIGNED_INT_TYPES(X)                                                                  \
+    X(u8, uint8_t, ONNORM_UINT8, 0)                                                                \
+    X(u16, uint16_t, ONNORM_UINT16, 0)                                                             \
+    X(u32, uint32_t, ONNORM_UINT32, 0)                                                             \
+    X(u64, uint64_t, ONNORM_UINT64, 0)
+
+#define ONN_INT_TYPES(X) ONN_SIGNED_INT_TYPES(X) ONN_UNSIGNED_INT_TYPES(X)
+#define ONN_NUMERIC_TYPES(X) ONN_FLOAT_TYPES(X) ONN_INT_TYPES(X)
+
+bool onn_is_float_type(onnorm_dtype t); /* float32 or float64 */
+/* The types normalization kernels compute: float32, float64, float16, bfloat16. */
+bool onn_is_norm_type(onnorm_dtype t);
+
+/* ---- reporting ------------------------------------------------------------ */
 
 onnorm_status onn_kfail(onn_kctx *ctx, onnorm_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* ---- the node ------------------------------------------------------------- */
+
+/* The since_version of the kernel running the node. */
+static inline int onn_kversion(const onn_kctx *ctx)
+{
+    return ctx->kernel->since_version;
+}
+
+/* Input i is listed and not omitted. */
+static inline bool onn_has_input(const onn_kctx *ctx, int i)
+{
+    return i < ctx->n_in && ctx->in[i] != NULL;
+}
+
+/* Input i, or NULL when omitted or beyond the node's inputs. */
+static inline const onnorm_tensor *onn_opt_input(const onn_kctx *ctx, int i)
+{
+    return i < ctx->n_in ? ctx->in[i] : NULL;
+}
+
+/* Output i, or NULL when not requested. */
+static inline onnorm_tensor *onn_opt_output(const onn_kctx *ctx, int i)
+{
+    return i < ctx->n_out ? ctx->out[i] : NULL;
+}
+
+/* ---- attributes (infer and prepare only) ------------------------------------
+ * Each reads one attribute of the node, gives the default when it is absent
+ * and fails through onn_kfail when it has the wrong kind or value. */
+
+bool onn_kattr_has(const onn_kctx *ctx, const char *name);
+/* Fails when the attribute is absent. */
+onnorm_status onn_kattr_require(onn_kctx *ctx, const char *name);
+onnorm_status onn_kattr_int(onn_kctx *ctx, const char *name, int64_t dflt, int64_t *out);
+onnorm_status onn_kattr_float(onn_kctx *ctx, const char *name, float dflt, float *out);
+/* An INTS attribute with exactly `n` entries into out, or *present = false
+ * when absent. */
+onnorm_status onn_kattr_ints(onn_kctx *ctx, const char *name, int n, int64_t *out, bool *present);
+/* An INTS attribute of at most `max` entries into out; *n = -1 when absent. */
+onnorm_status onn_kattr_ints_upto(onn_kctx *ctx, const char *name, int max, int64_t *out, int *n);
+/* A STRING attribute that must be one of names[0..count): its index, or
+ * dflt when absent. */
+onnorm_status onn_kattr_enum(onn_kctx *ctx, const char *name, const char *const *names,
+                             int count, int dflt, int *out);
+
+/* ---- checks shared by many kernels ------------------------------------------ */
+
+/* Input i must be present with a type the kernel's `types` mask allows
+ * (every float type when the mask is 0). */
+onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what);
+/* Input i must be a rank-1 tensor of `len` elements of type dtype. */
+onnorm_status onn_check_param(onn_kctx *ctx, int i, const char *what, int64_t len,
+                              onnorm_dtype dtype);
+/* Sets output i to the given dtype and shape (if the output is requested). */
+void onn_set_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int rank, const int64_t *dims);
+/* Shape p (rank pr) broadcasts unidirectionally to dims (rank r): aligned at
+ * the last axis, each of p's dims equal or 1. */
+bool onn_dims_broadcast_to(const int64_t *p, int pr, const int64_t *dims, int r);
 
 /* The data of input i for use in infer(), or NULL after reporting that the
  * value must be known at planning time (computed from constants and input
  * shapes only). */
 const void *onn_input_values(onn_kctx *ctx, int i, const char *what);
 
-/* At least `bytes` of scratch memory valid until the kernel returns: the
- * caller's reusable buffer when it keeps one, else *own (which the kernel
- * frees). NULL (after reporting) when memory runs out. */
+/* ---- memory (prepare only) ----------------------------------------------- */
+
+#define ONN_KALIGN 64
+/* `bytes` of memory (64-byte aligned) owned by the prepared node, alive as
+ * long as its state; NULL after reporting when memory runs out. */
+void *onn_kalloc(onn_kctx *ctx, size_t bytes);
+/* Run will need `bytes` of ctx->scratch (the largest request counts). */
+void onn_kscratch_need(onn_kctx *ctx, size_t bytes);
+/* a * b * c bytes with overflow reported: 0 and a failure on overflow. */
+onnorm_status onn_kbytes(onn_kctx *ctx, size_t a, size_t b, size_t c, size_t *out);
+
+/* LEGACY until every kernel declares scratch at prepare: malloc'ed scratch
+ * the caller frees through *own. */
 void *onn_kscratch(onn_kctx *ctx, size_t bytes, void **own);
 
-/* Shared checks used by several kernels. */
-bool onn_is_float_type(onnorm_dtype t); /* float32 or float64 */
-/* The types normalization kernels compute: float32, float64, float16, bfloat16. */
-bool onn_is_norm_type(onnorm_dtype t);
-onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what);
-/* Input i must be a rank-1 tensor of `len` elements with X's dtype. */
-onnorm_status onn_check_param(onn_kctx *ctx, int i, const char *what, int64_t len,
-                              onnorm_dtype dtype);
-/* Sets output i to the given dtype and shape (if the output is requested). */
-void onn_set_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int rank, const int64_t *dims);
-/* Resolves a possibly negative axis against rank r into [0, r). */
-bool onn_normalize_axis(int64_t axis, int rank, int *out);
-/* The number of OpenMP threads worth using for `work` elements of work. */
+/* ---- threads ------------------------------------------------------------- */
+
+/* The number of OpenMP threads worth using for `work` elements of work split
+ * into `tasks` independent pieces. */
 int onn_threads_for(const onn_kctx *ctx, int64_t work, int64_t tasks);
 
-/* Kernel tables, one per op family (see families.h). */
-#define ONN_FAMILY(name)                                                                           \
-    extern const onn_kernel onn_kernels_##name[];                                                  \
-    extern const int onn_kernels_##name##_count;
-#include "ops/families.h"
-#undef ONN_FAMILY
+/* ---- data movement ------------------------------------------------------- */
+
+/* dst[i] = src[i * stride] for n elements of esz bytes (1, 2, 4, 8 or any). */
+void onn_copy_strided(void *dst, const void *src, int64_t n, int64_t stride, size_t esz);
+/* n copies of the esz-byte element at value into dst. */
+void onn_fill(void *dst, int64_t n, const void *value, size_t esz);
 
 #endif

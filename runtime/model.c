@@ -1,9 +1,12 @@
-/* The public model object: a loaded, validated, immutable graph. */
+/*
+ * The public model API (include/onnorm.h, "models"): loading, validation,
+ * kernel binding and load-time folding, and introspection. A model is
+ * immutable once loaded.
+ */
 #include "runtime/runtime.h"
 #include "loader/loader.h"
-#include "graph/edit.h"
-#include "graph/passes.h"
-#include "ops/kernel.h"
+#include "runtime/bind.h"
+#include "runtime/fold.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,20 +18,19 @@ onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char
     if (!out || (!data && size))
         return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_buffer: invalid arguments");
     *out = NULL;
-    onn_graph *g;
-    onnorm_status st = onn_load_model(data, size, name, &g, err);
-    if (st) return st;
-    st = onn_graph_finalize(g, (flags & ONNORM_LOAD_ALLOW_UNSUPPORTED) != 0, err);
-    if (!st && !(flags & ONNORM_LOAD_NO_FOLDING)) st = onn_graph_fold_constants(g, err);
-    onnorm_model *m = st ? NULL : calloc(1, sizeof *m);
-    if (!st && !m) st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    onnorm_model *m = calloc(1, sizeof *m);
+    if (!m) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    onnorm_status st = onn_load_model(data, size, name, &m->g, err);
+    if (!st) st = onn_graph_finalize(m->g, err);
+    if (!st)
+        st = onn_bind_graph(m->g, (flags & ONNORM_LOAD_ALLOW_UNSUPPORTED) != 0, &m->kernels,
+                            &m->unsupported, err);
+    if (!st && !(flags & ONNORM_LOAD_NO_FOLDING))
+        st = onn_fold_constants(m->g, m->kernels, m->notes, sizeof m->notes, err);
     if (st) {
-        onn_graph_free(g);
+        onnorm_model_free(m);
         return st;
     }
-    m->g = g;
-    for (int i = 0; i < g->n_nodes; i++)
-        if (!g->nodes[i].kernel) m->unsupported++;
     *out = m;
     if (err) err->code = ONNORM_OK, err->message[0] = '\0';
     return ONNORM_OK;
@@ -52,6 +54,7 @@ void onnorm_model_free(onnorm_model *m)
 {
     if (!m) return;
     onn_graph_free(m->g);
+    free(m->kernels);
     free(m);
 }
 
@@ -130,83 +133,10 @@ void onnorm_model_node(const onnorm_model *m, int i, const char **name, const ch
     if (name) *name = n->name;
     if (op_type) *op_type = n->op_type;
     if (domain) *domain = n->domain;
-    if (kernel_version) *kernel_version = n->kernel ? n->kernel->since_version : 0;
+    if (kernel_version) *kernel_version = m->kernels[i] ? m->kernels[i]->since_version : 0;
 }
 
-void onnorm_optimize_options_init(onnorm_optimize_options *o)
+const char *onnorm_model_notes(const onnorm_model *m)
 {
-    if (!o) return;
-    o->level = 1;
-    o->disabled_passes = NULL;
-}
-
-static void format_report(const onn_opt_report *r, char *out, size_t len)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < r->n && used < len; i++) {
-        const onn_pass_stats *p = &r->passes[i];
-        int k = snprintf(out + used, len - used, "pass %-15s %d rewritten, %d left alone\n",
-                         p->name, p->matched, p->skipped);
-        if (k < 0) break;
-        used += (size_t)k;
-        const char *line = p->notes;
-        while (*line && used < len) {
-            const char *end = strchr(line, '\n');
-            int n = end ? (int)(end - line) : (int)strlen(line);
-            k = snprintf(out + used, len - used, "    %.*s\n", n, line);
-            if (k < 0) break;
-            used += (size_t)k;
-            line = end ? end + 1 : line + n;
-        }
-        if (p->notes_dropped && used < len) {
-            k = snprintf(out + used, len - used, "    ... and %d more\n", p->notes_dropped);
-            if (k > 0) used += (size_t)k;
-        }
-    }
-}
-
-onnorm_status onnorm_model_optimize(const onnorm_model *m, const onnorm_optimize_options *o,
-                                    onnorm_model **out, char *report, size_t report_len,
-                                    onnorm_error *err)
-{
-    if (!m || !out)
-        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_optimize: NULL argument");
-    *out = NULL;
-    if (m->unsupported)
-        return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
-                        "%s: a model with unsupported nodes cannot be optimized", m->g->source);
-    onnorm_optimize_options opts;
-    onnorm_optimize_options_init(&opts);
-    if (o) opts = *o;
-    onn_opt_report *rep = calloc(1, sizeof *rep);
-    onnorm_model *copy = calloc(1, sizeof *copy);
-    onnorm_status st = rep && copy ? ONNORM_OK : onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-    if (!st && !(copy->g = onn_graph_clone(m->g, err))) st = err ? err->code : ONNORM_ERR_NOMEM;
-    if (!st) st = onn_optimize(copy->g, opts.level, opts.disabled_passes, rep, err);
-    if (!st && report && report_len) format_report(rep, report, report_len);
-    free(rep);
-    if (st) {
-        onnorm_model_free(copy);
-        return st;
-    }
-    copy->base = m;
-    *out = copy;
-    return ONNORM_OK;
-}
-
-onnorm_status onnorm_model_save_file(const onnorm_model *m, const char *path, onnorm_error *err)
-{
-    if (!m || !path)
-        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_save_file: NULL argument");
-    uint8_t *buf;
-    size_t len;
-    onnorm_status st = onn_graph_write(m->g, &buf, &len, err);
-    if (st) return st;
-    FILE *f = fopen(path, "wb");
-    bool ok = f && fwrite(buf, 1, len, f) == len;
-    if (f && fclose(f) != 0) ok = false;
-    free(buf);
-    if (!ok) return onn_fail(err, ONNORM_ERR_IO, "%s: cannot write file", path);
-    return ONNORM_OK;
+    return m ? m->notes : "";
 }

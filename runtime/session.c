@@ -1,6 +1,10 @@
 /*
  * Sessions: bind inputs, plan, run.
  *
+ * The public session API (include/onnorm.h, "sessions") and the planner
+ * behind it. Every kernel call goes through the node evaluator
+ * (runtime/eval.h).
+ *
  * Planning happens when the session is created, if every input is declared
  * with a fixed shape, and otherwise on the first run; it happens again
  * whenever a bound input's type or shape changes. It walks the nodes in
@@ -9,14 +13,18 @@
  *   2. evaluates right away any node whose inputs are all known without the
  *      caller's data (constants, and values computed from constants and input
  *      shapes, such as Shape -> Gather -> Concat chains feeding a Reshape),
- *      when its outputs are small: their results are kept for every run;
- *   3. gives every other node output an offset in one arena, reusing memory
+ *      within the evaluator's size policy: their results are kept for every
+ *      run;
+ *   3. prepares every other node (its kernel's prepare: attributes parsed,
+ *      code path chosen, scratch declared), and reserves the largest scratch
+ *      any of them declared;
+ *   4. gives every other node output an offset in one arena, reusing memory
  *      between values whose lifetimes (producer .. last consumer) do not
  *      overlap; a kernel marked inplace whose input dies at the node writes
  *      over that input. Graph outputs live to the end of the run.
- * A run then only points the inputs at the caller's data and executes the
- * remaining nodes. Sessions share nothing mutable with the model, so several
- * may run at once.
+ * A run then only points the inputs at the caller's data and runs the
+ * prepared nodes: no allocation, no attribute parsing. Sessions share
+ * nothing mutable with the model, so several may run at once.
  *
  * Some models make a shape depend on the values of a graph input (a Reshape
  * whose target shape is fed by the caller, as ONNX's own Reshape tests do).
@@ -25,14 +33,11 @@
  * evaluates every node while planning. Correct, without arena reuse.
  */
 #include "runtime/runtime.h"
-#include "ops/kernel.h"
+#include "runtime/eval.h"
 
 #include <omp.h>
 #include <stdlib.h>
-#include <string.h>
 
-/* Outputs up to this size are evaluated while planning when they can be. */
-#define ONN_FOLD_MAX_BYTES (1u << 20)
 #define ONN_ARENA_ALIGN 64
 
 typedef enum slot_kind {
@@ -58,16 +63,16 @@ struct onnorm_session {
     onnorm_model *own_model;   /* optimized copy (optimization_level > 0) */
     int num_threads;
     int opt_level;
-    slot *slots;  /* one per graph value */
-    bool *at_run; /* per node: executes during runs (not folded at planning) */
+    const onn_kernel *const *kernels; /* the model's, per node */
+    slot *slots;                      /* one per graph value */
+    bool *at_run;       /* per node: executes during runs (not evaluated at planning) */
+    onn_prepared *prep; /* per node: its kernel's prepared state (at_run nodes) */
     bool planned, has_run;
     bool eager;        /* shapes depend on input values: plan on every run */
-    bool needs_values; /* set by kernels during a plan (see onn_kctx) */
     uint8_t *arena;
     size_t arena_size, static_bytes;
-    size_t live_peak;          /* largest sum of arena values alive at one step */
-    onnorm_tensor **in, **out; /* scratch for kernel calls */
-    onn_scratch scratch;       /* kernels' temporary memory, reused across runs */
+    size_t live_peak; /* largest sum of arena values alive at one step */
+    onn_eval ev;      /* kernel calls: arguments and the scratch memory */
 };
 
 static onnorm_status plan(onnorm_session *s, onnorm_error *err);
@@ -119,16 +124,12 @@ onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_
     }
     s->num_threads = o.num_threads ? o.num_threads : omp_get_max_threads();
     s->opt_level = o.optimization_level;
-    int max_io = 1;
-    for (int i = 0; i < g->n_nodes; i++) {
-        if (g->nodes[i].n_in > max_io) max_io = g->nodes[i].n_in;
-        if (g->nodes[i].n_out > max_io) max_io = g->nodes[i].n_out;
-    }
+    s->kernels = s->model->kernels;
+    onn_eval_init(&s->ev, s->num_threads, NULL);
     s->slots = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *s->slots);
     s->at_run = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->at_run);
-    s->in = calloc((size_t)max_io, sizeof *s->in);
-    s->out = calloc((size_t)max_io, sizeof *s->out);
-    if (!s->slots || !s->at_run || !s->in || !s->out) {
+    s->prep = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->prep);
+    if (!s->slots || !s->at_run || !s->prep) {
         onnorm_session_free(s);
         return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     }
@@ -137,13 +138,16 @@ onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_
     return ONNORM_OK;
 }
 
-static void release_statics(onnorm_session *s)
+/* Frees what a plan computed and prepared. */
+static void release_plan(onnorm_session *s)
 {
     const onn_graph *g = graph_of(s);
     for (int v = 0; v < g->n_values; v++) {
         free(s->slots[v].own);
         s->slots[v].own = NULL;
     }
+    for (int i = 0; i < g->n_nodes; i++)
+        onn_prepared_free(&s->prep[i]);
     s->static_bytes = 0;
 }
 
@@ -170,20 +174,19 @@ static void plan_declared(onnorm_session *s)
             sl->t.dims[d] = v->dims[d];
         sl->t.name = v->name;
     }
-    s->needs_values = false;
+    s->ev.needs_values = false;
     if (plan(s, NULL) != ONNORM_OK) s->planned = false;
 }
 
 void onnorm_session_free(onnorm_session *s)
 {
     if (!s) return;
-    if (s->slots) release_statics(s);
+    if (s->slots && s->prep) release_plan(s);
     free(s->slots);
     free(s->at_run);
-    free(s->in);
-    free(s->out);
+    free(s->prep);
     free(s->arena);
-    free(s->scratch.data);
+    onn_eval_free(&s->ev);
     onnorm_model_free(s->own_model);
     free(s);
 }
@@ -257,74 +260,54 @@ onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onn
     return ONNORM_OK;
 }
 
-/* Points the kernel-call scratch arrays at node n's slots. */
-static onn_kctx node_ctx(onnorm_session *s, const onn_node *n, onnorm_error *err)
+/* Points the evaluator's arguments at node n's slots. */
+static onnorm_status set_args(onnorm_session *s, const onn_node *n)
 {
-    onn_kctx ctx = {n,   n->n_in,          n->n_out,   s->in, s->out, s->num_threads,
-                    err, &s->needs_values, &s->scratch};
+    onnorm_status st = onn_eval_args(&s->ev, n);
+    if (st) return st;
     for (int k = 0; k < n->n_in; k++)
-        s->in[k] = n->in[k] >= 0 ? &s->slots[n->in[k]].t : NULL;
+        s->ev.in[k] = n->in[k] >= 0 ? &s->slots[n->in[k]].t : NULL;
     for (int k = 0; k < n->n_out; k++)
-        s->out[k] = n->out[k] >= 0 ? &s->slots[n->out[k]].t : NULL;
-    return ctx;
-}
-
-static onnorm_status tensor_bytes(const onnorm_tensor *t, size_t *bytes, onnorm_error *err)
-{
-    int64_t numel = onnorm_tensor_numel(t);
-    size_t esz = onnorm_dtype_size(t->dtype);
-    if (numel < 0 || esz == 0 || !onn_mul_size((size_t)numel, esz, bytes))
-        return onn_fail(err, ONNORM_ERR_NOMEM, "value '%s': invalid size", t->name);
+        s->ev.out[k] = n->out[k] >= 0 ? &s->slots[n->out[k]].t : NULL;
     return ONNORM_OK;
 }
 
-/* Step 1 and 2 of planning for one node. */
-static onnorm_status plan_node(onnorm_session *s, int i, onnorm_error *err)
+/* Steps 1 to 3 of planning for one node. */
+static onnorm_status plan_node(onnorm_session *s, int i)
 {
     const onn_graph *g = graph_of(s);
     const onn_node *n = &g->nodes[i];
-    onn_kctx ctx = node_ctx(s, n, err);
-    for (int k = 0; k < n->n_out; k++)
-        if (s->out[k]) {
-            s->out[k]->dtype = ONNORM_UNDEFINED;
-            s->out[k]->data = NULL;
-            s->out[k]->name = g->values[n->out[k]].name;
-        }
-    onnorm_status st = n->kernel->infer(&ctx);
+    const onn_kernel *k = s->kernels[i];
+    onnorm_status st = set_args(s, n);
+    for (int j = 0; !st && j < n->n_out; j++)
+        if (s->ev.out[j]) s->ev.out[j]->name = g->values[n->out[j]].name;
+    if (!st) st = onn_eval_infer(&s->ev, n, k);
     if (st) return st;
-    bool foldable = true;
-    size_t out_bytes = 0;
-    for (int k = 0; k < n->n_in; k++)
-        if (s->in[k] && !s->in[k]->data && !n->kernel->shape_only) foldable = false;
-    for (int k = 0; k < n->n_out; k++) {
-        if (!s->out[k]) continue;
-        slot *sl = &s->slots[n->out[k]];
-        char lbl[256];
-        if (sl->t.dtype == ONNORM_UNDEFINED)
-            return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
-                            "%s: output %d is not produced by this kernel",
-                            onn_node_label(n, lbl, sizeof lbl), k);
-        if ((st = tensor_bytes(&sl->t, &sl->bytes, err))) return st;
-        out_bytes += sl->bytes;
-    }
-    s->at_run[i] = !(foldable && (s->eager || out_bytes <= ONN_FOLD_MAX_BYTES));
-    for (int k = 0; k < n->n_out; k++) {
-        if (!s->out[k]) continue;
-        slot *sl = &s->slots[n->out[k]];
+    bool known = true; /* every input is there without the caller's data */
+    for (int j = 0; j < n->n_in; j++)
+        if (s->ev.in[j] && !s->ev.in[j]->data && !k->shape_only) known = false;
+    bool done = false;
+    char why[300];
+    if (known && (st = onn_eval_now(&s->ev, n, k, !s->eager, &done, why, sizeof why))) return st;
+    s->at_run[i] = !done;
+    for (int j = 0; j < n->n_out; j++) {
+        if (!s->ev.out[j]) continue;
+        slot *sl = &s->slots[n->out[j]];
+        if (!onn_tensor_bytes(&sl->t, &sl->bytes))
+            return onn_fail(s->ev.err, ONNORM_ERR_NOMEM, "value '%s': invalid size", sl->t.name);
         if (s->at_run[i]) {
             sl->kind = SLOT_ARENA;
             sl->first = sl->last = i;
             sl->alias = -1;
         } else {
             sl->kind = SLOT_STATIC;
-            sl->own = malloc(sl->bytes ? sl->bytes : 1);
-            if (!sl->own) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-            sl->t.data = sl->own;
+            sl->own = sl->t.data;
             s->static_bytes += sl->bytes;
         }
     }
-    if (!s->at_run[i]) return n->kernel->run(&ctx);
-    return ONNORM_OK;
+    if (!s->at_run[i]) return ONNORM_OK;
+    if ((st = onn_eval_prepare(&s->ev, n, k, &s->prep[i]))) return st;
+    return onn_eval_reserve(&s->ev, s->prep[i].scratch_bytes);
 }
 
 static size_t align_up(size_t x)
@@ -340,7 +323,7 @@ static void plan_inplace(onnorm_session *s)
     const onn_graph *g = graph_of(s);
     for (int i = 0; i < g->n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
-        if (!s->at_run[i] || !n->kernel->inplace || n->n_in < 1 || n->n_out < 1) continue;
+        if (!s->at_run[i] || !s->kernels[i]->inplace || n->n_in < 1 || n->n_out < 1) continue;
         int u = n->in[0], v = n->out[0];
         if (u < 0 || v < 0) continue;
         slot *su = &s->slots[u], *sv = &s->slots[v];
@@ -440,7 +423,8 @@ static onnorm_status place_arena(onnorm_session *s, onnorm_error *err)
 static onnorm_status plan(onnorm_session *s, onnorm_error *err)
 {
     const onn_graph *g = graph_of(s);
-    release_statics(s);
+    s->ev.err = err;
+    release_plan(s);
     for (int v = 0; v < g->n_values; v++) {
         slot *sl = &s->slots[v];
         const onn_value *val = &g->values[v];
@@ -457,7 +441,7 @@ static onnorm_status plan(onnorm_session *s, onnorm_error *err)
         }
     }
     for (int i = 0; i < g->n_nodes; i++) {
-        onnorm_status st = plan_node(s, i, err);
+        onnorm_status st = plan_node(s, i);
         if (st) return onn_prefix(err, st, "%s: ", g->source);
     }
     onnorm_status st = place_arena(s, err);
@@ -476,9 +460,9 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err)
             return onn_fail(err, ONNORM_ERR_INVALID, "%s: input '%s' is not bound", g->source,
                             g->values[g->feeds[i]].name);
     if (!s->planned || s->eager) {
-        s->needs_values = false;
+        s->ev.needs_values = false;
         onnorm_status st = plan(s, err);
-        if (st && s->needs_values && !s->eager) {
+        if (st && s->ev.needs_values && !s->eager) {
             s->eager = true; /* this model's shapes depend on input values */
             st = plan(s, err);
             if (!st && err) err->code = ONNORM_OK, err->message[0] = '\0';
@@ -490,10 +474,12 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err)
     }
     for (int v = 0; v < g->n_values; v++)
         if (s->slots[v].kind == SLOT_INPUT) s->slots[v].t.data = (void *)s->slots[v].bound;
+    s->ev.err = err;
     for (int i = 0; i < g->n_nodes; i++) {
         if (!s->at_run[i]) continue;
-        onn_kctx ctx = node_ctx(s, &g->nodes[i], err);
-        onnorm_status st = g->nodes[i].kernel->run(&ctx);
+        const onn_node *n = &g->nodes[i];
+        onnorm_status st = set_args(s, n);
+        if (!st) st = onn_eval_run(&s->ev, n, s->kernels[i], &s->prep[i]);
         if (st) return onn_prefix(err, st, "%s: ", g->source);
     }
     for (int i = 0; i < g->n_outputs; i++) {

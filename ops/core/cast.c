@@ -1,0 +1,304 @@
+/*
+ * Cast (1: 'to' is a type name string; 6: 'to' is a TensorProto code; 9, 13,
+ * 19 and 21 only add types; 19's 'saturate' concerns float8 alone).
+ *
+ * Supported both ways: float32, float64, float16, bfloat16, bool, int8,
+ * int16, int32, int64, uint8, uint16, uint32, uint64 (not strings or
+ * float8/int4).
+ *
+ * Each element is loaded into a cast_val that holds it exactly (a double
+ * for the floating types, a 64-bit integer otherwise) and stored into the
+ * target type with a single rounding where the spec and numpy round:
+ *   - to float16 / bfloat16: round to nearest, ties to even; overflow
+ *     gives infinity, NaN stays NaN (computed bit by bit below, so it does
+ *     not depend on the FPU's rounding mode or half-precision support);
+ *   - floating to integer: truncation toward zero. Values out of the
+ *     target's range are undefined in ONNX; here NaN gives 0 and other
+ *     values wrap modulo 2^bits after saturating to 64 bits, which avoids C's
+ *     undefined behaviour and matches numpy for small negatives to unsigned;
+ *   - to bool: any nonzero value (NaN included) is true.
+ * Integers beyond 2^53 reach float16/bfloat16 through a double, so they may
+ * round twice; float16 overflows long before, bfloat16 is off by at most one
+ * unit in such cases.
+ */
+#include "ops/half.h"
+#include "ops/kernel.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef enum cast_kind { CAST_FLOAT, CAST_SIGNED, CAST_UNSIGNED } cast_kind;
+
+typedef struct cast_val {
+    cast_kind kind;
+    double d;   /* CAST_FLOAT */
+    int64_t i;  /* CAST_SIGNED */
+    uint64_t u; /* CAST_UNSIGNED (and bool) */
+} cast_val;
+
+/* IEEE binary formats narrower than float32: fraction and exponent bits. */
+#define F16_MAN 10
+#define F16_EXP 5
+#define BF16_MAN 7
+#define BF16_EXP 8
+
+static bool cast_supported(onnorm_dtype t)
+{
+    switch (t) {
+    case ONNORM_FLOAT:
+    case ONNORM_DOUBLE:
+    case ONNORM_FLOAT16:
+    case ONNORM_BFLOAT16:
+    case ONNORM_BOOL:
+    case ONNORM_INT8:
+    case ONNORM_INT16:
+    case ONNORM_INT32:
+    case ONNORM_INT64:
+    case ONNORM_UINT8:
+    case ONNORM_UINT16:
+    case ONNORM_UINT32:
+    case ONNORM_UINT64: return true;
+    default: return false;
+    }
+}
+
+/* ---- narrow floating formats ------------------------------------------- */
+
+/* x >= 0 rounded to an integer, ties to even. Exact: x < 2^53 here. */
+static double round_half_even(double x)
+{
+    double fl = floor(x), diff = x - fl;
+    if (diff > 0.5 || (diff == 0.5 && fmod(fl, 2.0) != 0.0)) fl += 1.0;
+    return fl;
+}
+
+/* d in the binary format with `man` fraction and `ebits` exponent bits. */
+static uint32_t encode_narrow(double d, int man, int ebits)
+{
+    const uint32_t emax = (1u << ebits) - 1, sign = signbit(d) ? 1u << (man + ebits) : 0;
+    const int bias = (1 << (ebits - 1)) - 1;
+    if (isnan(d)) return sign | emax << man | 1u << (man - 1); /* quiet NaN */
+    d = fabs(d);
+    if (isinf(d)) return sign | emax << man;
+    if (d == 0) return sign;
+    int e;
+    frexp(d, &e);
+    int exp = e - 1;                    /* d = 1.f * 2^exp */
+    if (exp < 1 - bias) exp = 1 - bias; /* subnormal range: fixed quantum */
+    /* The significand in units of the target's last place; scaling by a
+     * power of two is exact, so only round_half_even rounds. */
+    uint64_t m = (uint64_t)round_half_even(ldexp(d, man - exp));
+    if (m >> (man + 1)) { /* rounding carried into the next binade */
+        m >>= 1;
+        exp++;
+    }
+    if (!(m >> man)) return sign | (uint32_t)m;             /* subnormal (or rounded to 0) */
+    if (exp + bias >= (int)emax) return sign | emax << man; /* overflow */
+    return sign | (uint32_t)(exp + bias) << man | ((uint32_t)m & ((1u << man) - 1));
+}
+
+/* ---- element load / store ---------------------------------------------- */
+
+/* The `size`-byte unsigned integer at p, zero-extended. */
+static uint64_t read_bits(const char *p, size_t size)
+{
+    uint8_t b8;
+    uint16_t b16;
+    uint32_t b32;
+    uint64_t b64;
+    switch (size) {
+    case 1: memcpy(&b8, p, 1); return b8;
+    case 2: memcpy(&b16, p, 2); return b16;
+    case 4: memcpy(&b32, p, 4); return b32;
+    default: memcpy(&b64, p, 8); return b64;
+    }
+}
+
+static cast_val float_val(double d)
+{
+    cast_val v = {CAST_FLOAT, d, 0, 0};
+    return v;
+}
+
+static cast_val load_elem(onnorm_dtype t, const char *p)
+{
+    cast_val v = {CAST_UNSIGNED, 0, 0, 0};
+    float f;
+    double d;
+    switch (t) {
+    case ONNORM_FLOAT: memcpy(&f, p, 4); return float_val(f);
+    case ONNORM_DOUBLE: memcpy(&d, p, 8); return float_val(d);
+    case ONNORM_FLOAT16:
+        return float_val(onn_f16_to_f32((uint16_t)read_bits(p, 2))); /* widening is exact */
+    case ONNORM_BFLOAT16:
+        return float_val(onn_bf16_to_f32((uint16_t)read_bits(p, 2)));
+    case ONNORM_BOOL: v.u = *(const uint8_t *)p != 0; return v;
+    case ONNORM_UINT8:
+    case ONNORM_UINT16:
+    case ONNORM_UINT32:
+    case ONNORM_UINT64: v.u = read_bits(p, onnorm_dtype_size(t)); return v;
+    default: break;
+    }
+    /* Signed integers: sign-extend to 64 bits; memcpy reinterprets the
+     * two's complement pattern without implementation-defined conversions. */
+    size_t size = onnorm_dtype_size(t);
+    uint64_t u = read_bits(p, size);
+    if (size < 8 && (u >> (8 * size - 1)) & 1) u |= ~(uint64_t)0 << (8 * size);
+    v.kind = CAST_SIGNED;
+    memcpy(&v.i, &u, 8);
+    return v;
+}
+
+/* A floating value truncated toward zero as a 64-bit two's complement
+ * pattern (see the file comment for out-of-range values). */
+static uint64_t trunc_bits(double d)
+{
+    if (isnan(d)) return 0;
+    if (d >= 18446744073709551616.0) return UINT64_MAX;
+    if (d >= 0) return (uint64_t)d;
+    if (d <= -9223372036854775808.0) return (uint64_t)INT64_MIN;
+    return (uint64_t)(int64_t)d;
+}
+
+static uint64_t int_bits(cast_val v)
+{
+    switch (v.kind) {
+    case CAST_FLOAT: return trunc_bits(v.d);
+    case CAST_SIGNED: return (uint64_t)v.i;
+    default: return v.u;
+    }
+}
+
+static double as_double(cast_val v)
+{
+    return v.kind == CAST_FLOAT ? v.d : v.kind == CAST_SIGNED ? (double)v.i : (double)v.u;
+}
+
+/* Converting integers straight to float rounds once (a detour through
+ * double could round twice). */
+static float as_float(cast_val v)
+{
+    return v.kind == CAST_FLOAT ? (float)v.d : v.kind == CAST_SIGNED ? (float)v.i : (float)v.u;
+}
+
+static bool is_nonzero(cast_val v)
+{
+    return v.kind == CAST_FLOAT ? v.d != 0 : v.kind == CAST_SIGNED ? v.i != 0 : v.u != 0;
+}
+
+/* Stores the low `size` bytes of b at p. */
+static void write_bits(char *p, size_t size, uint64_t b)
+{
+    uint8_t b8 = (uint8_t)b;
+    uint16_t b16 = (uint16_t)b;
+    uint32_t b32 = (uint32_t)b;
+    switch (size) {
+    case 1: memcpy(p, &b8, 1); break;
+    case 2: memcpy(p, &b16, 2); break;
+    case 4: memcpy(p, &b32, 4); break;
+    default: memcpy(p, &b, 8); break;
+    }
+}
+
+static void store_elem(onnorm_dtype t, char *p, cast_val v)
+{
+    float f;
+    double d;
+    switch (t) {
+    case ONNORM_FLOAT:
+        f = as_float(v);
+        memcpy(p, &f, 4);
+        return;
+    case ONNORM_DOUBLE:
+        d = as_double(v);
+        memcpy(p, &d, 8);
+        return;
+    case ONNORM_FLOAT16: write_bits(p, 2, encode_narrow(as_double(v), F16_MAN, F16_EXP)); return;
+    case ONNORM_BFLOAT16: write_bits(p, 2, encode_narrow(as_double(v), BF16_MAN, BF16_EXP)); return;
+    case ONNORM_BOOL: write_bits(p, 1, is_nonzero(v)); return;
+    default: write_bits(p, onnorm_dtype_size(t), int_bits(v)); /* modulo 2^bits */
+    }
+}
+
+/* ---- the kernel ---------------------------------------------------------- */
+
+/* Opset 1 names the target type with a DataType enum name. */
+static onnorm_dtype type_from_name(const char *s)
+{
+    static const struct {
+        const char *name;
+        onnorm_dtype t;
+    } names[] = {
+        {"FLOAT", ONNORM_FLOAT},       {"DOUBLE", ONNORM_DOUBLE}, {"FLOAT16", ONNORM_FLOAT16},
+        {"BFLOAT16", ONNORM_BFLOAT16}, {"BOOL", ONNORM_BOOL},     {"INT8", ONNORM_INT8},
+        {"INT16", ONNORM_INT16},       {"INT32", ONNORM_INT32},   {"INT64", ONNORM_INT64},
+        {"UINT8", ONNORM_UINT8},       {"UINT16", ONNORM_UINT16}, {"UINT32", ONNORM_UINT32},
+        {"UINT64", ONNORM_UINT64},     {"STRING", ONNORM_STRING},
+    };
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strcmp(s, names[k].name) == 0) return names[k].t;
+    return ONNORM_UNDEFINED;
+}
+
+static onnorm_status target_type(onn_kctx *ctx, onnorm_dtype *to)
+{
+    const onn_attr *a = onn_attr_find(ctx->node, "to");
+    bool v1 = ctx->kernel->since_version < 6;
+    if (!a) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required attribute 'to' is missing");
+    if (v1 && a->type == ONN_ATTR_STRING) {
+        *to = type_from_name(a->s ? a->s : "");
+    } else if (!v1 && a->type == ONN_ATTR_INT) {
+        *to = a->i > 0 && a->i < 64 ? (onnorm_dtype)a->i : ONNORM_UNDEFINED;
+    } else {
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'to' must be %s",
+                         v1 ? "a type name" : "an int");
+    }
+    if (!cast_supported(*to)) {
+        if (v1)
+            return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast to '%s'", a->s ? a->s : "");
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast to type %lld (%s)",
+                         (long long)a->i, onnorm_dtype_name((onnorm_dtype)a->i));
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status cast_infer(onn_kctx *ctx)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_dtype to = ONNORM_UNDEFINED;
+    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'input' is missing");
+    if (!cast_supported(x->dtype))
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast from type %s",
+                         onnorm_dtype_name(x->dtype));
+    onnorm_status st = target_type(ctx, &to);
+    if (st) return st;
+    onn_set_output(ctx, 0, to, x->rank, x->dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status cast_run(onn_kctx *ctx)
+{
+    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    const int64_t n = onnorm_tensor_numel(x);
+    const onnorm_dtype from = x->dtype, to = y->dtype;
+    const size_t in_sz = onnorm_dtype_size(from), out_sz = onnorm_dtype_size(to);
+    if (from == to) { /* bit-exact, NaN payloads included */
+        memcpy(y->data, x->data, (size_t)n * in_sz);
+        return ONNORM_OK;
+    }
+    const char *src = x->data;
+    char *dst = y->data;
+    const int nt = onn_threads_for(ctx, n, n);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        store_elem(to, dst + (size_t)i * out_sz, load_elem(from, src + (size_t)i * in_sz));
+    return ONNORM_OK;
+}
+
+const onn_kernel onn_kernels_cast[] = {
+    {ONN_KERNEL("", "Cast", 1, 1, 1, 1, 1, cast_infer, NULL, cast_run)},
+    {ONN_KERNEL("", "Cast", 6, 1, 1, 1, 1, cast_infer, NULL, cast_run)},
+};
+const int onn_kernels_cast_count = sizeof onn_kernels_cast / sizeof onn_kernels_cast[0];

@@ -1,0 +1,315 @@
+/*
+ * Conv, opset 1 on (float32), 1-D to 6-D spatial.
+ *
+ *   X [N, C, D1..Dn], W [M, C/group, k1..kn], optional B [M] -> Y [N, M, O1..On]
+ *
+ * Conv-11 and -22 compute what Conv-1 does (11 restated the auto_pad and
+ * default texts, 22 added types), so one entry serves every opset.
+ *
+ * Per image and group, Y_g[M/g, O] = W_g[M/g, C/g*K] * col[C/g*K, O], where
+ * col (im2col) holds for each input channel and kernel offset the input
+ * values every output position sees there (zeros in the padding); the
+ * product is one sgemm. A 1x1, stride-1, unpadded convolution needs no col:
+ * X itself is that matrix. Depthwise convolutions (one input channel per
+ * group) would make per-group products too thin for BLAS, so they run as a
+ * direct loop: each output plane accumulates weight * shifted input line by
+ * line. Y starts as the bias so the products accumulate onto it.
+ */
+#include "ops/core/blas.h"
+#include "ops/core/spatial.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct conv_cfg {
+    int64_t n, c, m, group;
+    int64_t cg, mg; /* input and output channels per group */
+    onn_geom g;     /* sampled = X's spatial extents, grid = Y's */
+} conv_cfg;
+
+static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
+{
+    const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
+    char xs[128], ws[128];
+    onnorm_status st = onn_window_ranks_group(ctx, &cfg->group);
+    if (st) return st;
+    cfg->n = x->dims[0], cfg->c = x->dims[1], cfg->m = w->dims[0];
+    if (cfg->group < 1 || cfg->c % cfg->group || cfg->m % cfg->group)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                         "group %lld must be >= 1 and divide both the %lld input and the %lld "
+                         "output channels",
+                         (long long)cfg->group, (long long)cfg->c, (long long)cfg->m);
+    cfg->cg = cfg->c / cfg->group, cfg->mg = cfg->m / cfg->group;
+    if (w->dims[1] != cfg->cg)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "W %s has %lld input channels per group; X %s with group %lld needs %lld",
+                         onn_shape_str(w->dims, w->rank, ws, sizeof ws), (long long)w->dims[1],
+                         onn_shape_str(x->dims, x->rank, xs, sizeof xs), (long long)cfg->group,
+                         (long long)cfg->cg);
+    return ONNORM_OK;
+}
+
+static onnorm_status read_cfg(onn_kctx *ctx, conv_cfg *cfg)
+{
+    onnorm_status st;
+    if ((st = onn_check_f32(ctx, 0, "X")) || (st = onn_check_f32(ctx, 1, "W")) ||
+        (st = check_channels(ctx, cfg)))
+        return st;
+    const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
+    if (ctx->n_in > 2 && ctx->in[2] && (st = onn_check_param(ctx, 2, "B", cfg->m, ONNORM_FLOAT)))
+        return st;
+    onn_win_attrs a;
+    if ((st = onn_win_read(ctx, x->rank - 2, w->dims + 2, true, &a)) ||
+        (st = onn_geom_forward(ctx, &a, x->dims + 2, false, &cfg->g)))
+        return st;
+    return onn_check_window_gemm(ctx, cfg->cg, cfg->g.kernel_size, cfg->mg, cfg->g.grid_size);
+}
+
+static onnorm_status conv_infer(onn_kctx *ctx)
+{
+    conv_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
+    if (st) return st;
+    int64_t dims[ONNORM_MAX_RANK] = {cfg.n, cfg.m};
+    memcpy(dims + 2, cfg.g.grid, (size_t)cfg.g.nsp * sizeof *dims);
+    onn_set_output(ctx, 0, ONNORM_FLOAT, cfg.g.nsp + 2, dims);
+    return ONNORM_OK;
+}
+
+/* One row of col: input plane x seen at kernel offset k by every output
+ * position, zero where that falls in the padding. */
+static void im2col_row(const onn_geom *g, const float *x, int64_t k, float *dst)
+{
+    const int64_t len = g->line_len;
+    onn_lines it;
+    for (onn_lines_start(&it, g, k); it.line < g->n_lines; onn_lines_next(&it), dst += len) {
+        int64_t base = 0, lo = it.lo, hi = it.hi, s = it.step;
+        if (!onn_lines_base(&it, &base)) lo = hi = len;
+        for (int64_t j = 0; j < lo; j++)
+            dst[j] = 0.0f;
+        if (s == 1 && hi > lo)
+            memcpy(dst + lo, x + base + lo, (size_t)(hi - lo) * sizeof *dst);
+        else
+            for (int64_t j = lo; j < hi; j++)
+                dst[j] = x[base + j * s];
+        for (int64_t j = hi; j < len; j++)
+            dst[j] = 0.0f;
+    }
+}
+
+/* The 2-D case of im2col_row without the general line iterator: most
+ * convolutions are 2-D, and their rows are often short (8 or 16 wide), where
+ * the iterator's bookkeeping outweighed the copying. */
+static void im2col_row_2d(const onn_geom *g, const float *x, int64_t k, float *dst)
+{
+    const int64_t kh = k / g->kernel[1], kw = k % g->kernel[1];
+    const int64_t H = g->sampled[0], W = g->sampled[1], OH = g->grid[0], OW = g->grid[1];
+    const int64_t sh = g->stride[0], sw = g->stride[1];
+    const int64_t ih0 = kh * g->dilation[0] - g->pad_lo[0];
+    const int64_t iw0 = kw * g->dilation[1] - g->pad_lo[1];
+    /* Output columns [lo, hi) read inside the row: 0 <= iw0 + j * sw < W. */
+    int64_t lo = iw0 < 0 ? onn_ceil_div(-iw0, sw) : 0;
+    int64_t hi = iw0 >= W ? 0 : (W - 1 - iw0) / sw + 1;
+    if (hi > OW) hi = OW;
+    if (lo > hi) lo = hi;
+    for (int64_t oh = 0; oh < OH; oh++, dst += OW) {
+        const int64_t ih = ih0 + oh * sh;
+        if (ih < 0 || ih >= H) {
+            memset(dst, 0, (size_t)OW * sizeof *dst);
+            continue;
+        }
+        const float *src = x + ih * W + iw0;
+        for (int64_t j = 0; j < lo; j++)
+            dst[j] = 0.0f;
+        if (sw == 1 && hi > lo)
+            memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
+        else
+            for (int64_t j = lo; j < hi; j++)
+                dst[j] = src[j * sw];
+        for (int64_t j = hi; j < OW; j++)
+            dst[j] = 0.0f;
+    }
+}
+
+static void im2col(onn_kctx *ctx, const onn_geom *g, const float *x, int64_t channels, float *col)
+{
+    if (g->nsp == 2) {
+        const int64_t rows = channels * g->kernel_size;
+        const int nt = onn_threads_for(ctx, rows * g->grid_size, rows);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+        for (int64_t r = 0; r < rows; r++)
+            im2col_row_2d(g, x + (r / g->kernel_size) * g->sampled_size, r % g->kernel_size,
+                          col + r * g->grid_size);
+        return;
+    }
+    const int64_t rows = channels * g->kernel_size;
+    const int nt = onn_threads_for(ctx, rows * g->grid_size, rows);
+    /* if(): a tiny conv is not worth waking a team. */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int64_t r = 0; r < rows; r++)
+        im2col_row(g, x + (r / g->kernel_size) * g->sampled_size, r % g->kernel_size,
+                   col + r * g->grid_size);
+}
+
+/* True when X's planes already are the col matrix. */
+static bool is_pointwise(const onn_geom *g)
+{
+    for (int i = 0; i < g->nsp; i++)
+        if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad_lo[i] || g->pad_hi[i]) return false;
+    return true;
+}
+
+/* 2-D, stride 1, dilation 1, a kernel larger than 1x1: im2col's copies
+ * would cost more than the products at the small sizes exported networks
+ * use. Instead X is copied once into a zero-bordered plane Xp [C, Hp, Wp],
+ * and for each kernel offset (kh, kw) the matrix "Xp shifted by kh rows and
+ * kw columns" is a plain strided view of Xp with leading dimension Hp*Wp.
+ * Its product with W's [M, C] slice for that offset accumulates into
+ * Yp [M, OH * Wp]; the columns ow >= OW of every row are junk (they wrap
+ * into the next row) and are dropped when Yp is added onto Y. */
+/* Up to this many output positions the shifted products beat im2col at any
+ * thread count; beyond it they still win on one thread, while im2col's one
+ * large product parallelizes better (measured on 64-channel 3x3 convs). */
+#define ONN_SHIFT_GEMM_MAX_GRID 1024
+
+static bool shift_gemm_fits(const onn_geom *g, int threads)
+{
+    if (g->nsp != 2 || g->stride[0] != 1 || g->stride[1] != 1 || g->dilation[0] != 1 ||
+        g->dilation[1] != 1 || g->kernel_size < 2 || g->pad_lo[0] < 0 || g->pad_lo[1] < 0 ||
+        g->pad_hi[0] < 0 || g->pad_hi[1] < 0)
+        return false;
+    const int64_t wp = g->sampled[1] + g->pad_lo[1] + g->pad_hi[1];
+    const int64_t hp = g->sampled[0] + g->pad_lo[0] + g->pad_hi[0];
+    return (g->grid_size <= ONN_SHIFT_GEMM_MAX_GRID || threads == 1) && onn_blas_fits(hp * wp) &&
+           onn_blas_fits(g->grid[0] * wp);
+}
+
+static onnorm_status run_shift_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x,
+                                    const float *w, float *y)
+{
+    const onn_geom *g = &cfg->g;
+    const int64_t H = g->sampled[0], W = g->sampled[1], OH = g->grid[0], OW = g->grid[1];
+    const int64_t KH = g->kernel[0], KW = g->kernel[1], K = KH * KW;
+    const int64_t Hp = H + g->pad_lo[0] + g->pad_hi[0], Wp = W + g->pad_lo[1] + g->pad_hi[1];
+    const int64_t cg = cfg->cg, mg = cfg->mg, plane = Hp * Wp, ncols = OH * Wp;
+    /* KW - 1 floats of slack: the last channel's junk columns read past it.
+     * The three buffers share one scratch block (sizes are small here). */
+    size_t n_xp = (size_t)(cg * plane + KW), n_yp = (size_t)(mg * ncols), n_wk = (size_t)(mg * cg);
+    void *own;
+    float *xp = onn_kscratch(ctx, (n_xp + n_yp + n_wk * (size_t)K) * sizeof(float), &own);
+    if (!xp) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    float *yp = xp + n_xp, *wk = yp + n_yp;
+    memset(xp, 0, n_xp * sizeof *xp); /* the zero border */
+    for (int64_t gi = 0; gi < cfg->group; gi++) {
+        /* W [mg, cg, K] of this group as K contiguous [mg, cg] matrices. */
+        const float *wg = w + gi * mg * cg * K;
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t i = 0; i < mg * cg; i++)
+                wk[k * mg * cg + i] = wg[i * K + k];
+        for (int64_t n = 0; n < cfg->n; n++) {
+            const float *xg = x + (n * cfg->c + gi * cg) * g->sampled_size;
+            for (int64_t c = 0; c < cg; c++)
+                for (int64_t h = 0; h < H; h++)
+                    memcpy(xp + c * plane + (h + g->pad_lo[0]) * Wp + g->pad_lo[1],
+                           xg + (c * H + h) * W, (size_t)W * sizeof *xp);
+            for (int64_t k = 0; k < K; k++)
+                onn_sgemm(ctx->num_threads, false, false, mg, ncols, cg, 1.0f, wk + k * mg * cg, cg,
+                          xp + (k / KW) * Wp + k % KW, plane, k ? 1.0f : 0.0f, yp, ncols);
+            float *yg = y + (n * cfg->m + gi * mg) * OH * OW;
+            for (int64_t m = 0; m < mg; m++)
+                for (int64_t oh = 0; oh < OH; oh++) {
+                    float *dst = yg + (m * OH + oh) * OW;
+                    const float *src = yp + m * ncols + oh * Wp;
+                    for (int64_t ow = 0; ow < OW; ow++)
+                        dst[ow] += src[ow];
+                }
+        }
+    }
+    free(own);
+    return ONNORM_OK;
+}
+
+static onnorm_status run_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w,
+                              float *y)
+{
+    const onn_geom *g = &cfg->g;
+    if (shift_gemm_fits(g, ctx->num_threads)) return run_shift_gemm(ctx, cfg, x, w, y);
+    const int64_t rows = cfg->cg * g->kernel_size, osz = g->grid_size;
+    const bool direct = is_pointwise(g);
+    size_t n_col = 0, bytes = 0;
+    if (!direct && (!onn_mul_size((size_t)rows, (size_t)osz, &n_col) ||
+                    !onn_mul_size(n_col, sizeof(float), &bytes)))
+        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "the im2col buffer size overflows");
+    void *own = NULL;
+    float *col = direct ? NULL : onn_kscratch(ctx, bytes, &own);
+    if (!direct && !col) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    for (int64_t n = 0; n < cfg->n; n++)
+        for (int64_t gi = 0; gi < cfg->group; gi++) {
+            const float *xg = x + (n * cfg->c + gi * cfg->cg) * g->sampled_size;
+            if (!direct) im2col(ctx, g, xg, cfg->cg, col);
+            /* Sizes were checked against the BLAS range while planning. */
+            onn_sgemm(ctx->num_threads, false, false, cfg->mg, osz, rows, 1.0f,
+                      w + gi * cfg->mg * rows, rows, direct ? xg : col, osz, 1.0f,
+                      y + (n * cfg->m + gi * cfg->mg) * osz, osz);
+        }
+    free(own);
+    return ONNORM_OK;
+}
+
+/* Output plane p (of N*M) of a convolution with one input channel per group. */
+static void depthwise_plane(const conv_cfg *cfg, const float *x, const float *w, float *y,
+                            int64_t p)
+{
+    const onn_geom *g = &cfg->g;
+    const int64_t m = p % cfg->m, n = p / cfg->m, len = g->line_len;
+    const float *xp = x + (n * cfg->c + m / cfg->mg) * g->sampled_size;
+    float *yp = y + p * g->grid_size;
+    for (int64_t k = 0; k < g->kernel_size; k++) {
+        const float wv = w[m * g->kernel_size + k];
+        onn_lines it;
+        for (onn_lines_start(&it, g, k); it.line < g->n_lines; onn_lines_next(&it)) {
+            int64_t base;
+            if (!onn_lines_base(&it, &base)) continue;
+            float *yl = yp + it.line * len;
+            if (it.step == 1) { /* the common case; -O2 vectorizes only when told */
+#pragma omp simd
+                for (int64_t j = it.lo; j < it.hi; j++)
+                    yl[j] += wv * xp[base + j];
+            } else {
+                for (int64_t j = it.lo; j < it.hi; j++)
+                    yl[j] += wv * xp[base + j * it.step];
+            }
+        }
+    }
+}
+
+static void run_depthwise(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w,
+                          float *y)
+{
+    const int64_t planes = cfg->n * cfg->m;
+    const int nt = onn_threads_for(ctx, planes * cfg->g.grid_size * cfg->g.kernel_size, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++)
+        depthwise_plane(cfg, x, w, y, p);
+}
+
+static onnorm_status conv_run(onn_kctx *ctx)
+{
+    conv_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
+    if (st) return st;
+    if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
+    const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
+    float *y = ctx->out[0]->data;
+    onn_fill_bias(ctx, cfg.n, cfg.m, cfg.g.grid_size, y);
+    if (cfg.cg == 1 && cfg.group > 1) {
+        run_depthwise(ctx, &cfg, x, w, y);
+        return ONNORM_OK;
+    }
+    return run_gemm(ctx, &cfg, x, w, y);
+}
+
+const onn_kernel onn_kernels_conv[] = {
+    {ONN_KERNEL("", "Conv", 1, 2, 3, 1, 1, conv_infer, NULL, conv_run)},
+};
+const int onn_kernels_conv_count = sizeof onn_kernels_conv / sizeof onn_kernels_conv[0];

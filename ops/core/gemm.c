@@ -1,0 +1,240 @@
+/*
+ * Gemm (opsets 1, 7, 11) and MatMul (opset 1 on), float32, on sgemm.
+ *
+ * Gemm: Y[M,N] = alpha * A' * B' + beta * C, A' = A^T if transA, B' = B^T if
+ * transB. By opset:
+ *   1, 6:  C is required and must be [M, N] unless broadcast = 1, which lets
+ *          it broadcast like later opsets (6 only changed types);
+ *   7, 9:  C is required and broadcasts unidirectionally to [M, N];
+ *   11, 13: C is optional (9 and 13 only added types).
+ * Y starts as beta * C (broadcast) and the product accumulates onto it.
+ *
+ * MatMul follows numpy.matmul: a 1-D A is a row [1, K] and a 1-D B a column
+ * [K, 1], and the added axis is dropped from the result; leading (batch)
+ * axes broadcast. When B has no batch (or only 1s), A's batches stack into
+ * one tall [batch * M, K] product; otherwise each batch is one sgemm.
+ */
+#include "ops/core/blas.h"
+#include "ops/core/spatial.h"
+
+#include <string.h>
+
+/* ---- Gemm ---------------------------------------------------------------- */
+
+typedef struct gemm_cfg {
+    int64_t m, n, k;
+    int64_t trans_a, trans_b;
+    float alpha, beta;
+    const onnorm_tensor *c; /* NULL when absent */
+} gemm_cfg;
+
+/* C must broadcast unidirectionally to [M, N]; before opset 7 only with
+ * broadcast = 1, else it must be exactly [M, N]. */
+static onnorm_status check_c(onn_kctx *ctx, const gemm_cfg *cfg)
+{
+    const onnorm_tensor *c = cfg->c;
+    char cs[128];
+    int64_t bcast = 1;
+    onnorm_status st;
+    if ((st = onn_check_f32(ctx, 2, "C"))) return st;
+    if (ctx->kernel->since_version < 7 && (st = onn_kattr_int(ctx, "broadcast", 0, &bcast)))
+        return st;
+    bool ok = c->rank <= 2;
+    if (bcast == 0)
+        ok = c->rank == 2 && c->dims[0] == cfg->m && c->dims[1] == cfg->n;
+    else if (ok && c->rank >= 1)
+        ok = (c->dims[c->rank - 1] == 1 || c->dims[c->rank - 1] == cfg->n) &&
+             (c->rank < 2 || c->dims[0] == 1 || c->dims[0] == cfg->m);
+    if (!ok)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "C %s does not %s [%lld,%lld]",
+                         onn_shape_str(c->dims, c->rank, cs, sizeof cs),
+                         bcast ? "broadcast to" : "match (broadcast = 0)", (long long)cfg->m,
+                         (long long)cfg->n);
+    return ONNORM_OK;
+}
+
+static onnorm_status gemm_read(onn_kctx *ctx, gemm_cfg *cfg)
+{
+    onnorm_status st;
+    if ((st = onn_check_f32(ctx, 0, "A")) || (st = onn_check_f32(ctx, 1, "B")) ||
+        (st = onn_kattr_int(ctx, "transA", 0, &cfg->trans_a)) ||
+        (st = onn_kattr_int(ctx, "transB", 0, &cfg->trans_b)) ||
+        (st = onn_kattr_float(ctx, "alpha", 1.0f, &cfg->alpha)) ||
+        (st = onn_kattr_float(ctx, "beta", 1.0f, &cfg->beta)))
+        return st;
+    const onnorm_tensor *a = ctx->in[0], *b = ctx->in[1];
+    char as[128], bs[128];
+    if (a->rank != 2 || b->rank != 2)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "A %s and B %s must be 2-D",
+                         onn_shape_str(a->dims, a->rank, as, sizeof as),
+                         onn_shape_str(b->dims, b->rank, bs, sizeof bs));
+    cfg->m = a->dims[cfg->trans_a ? 1 : 0], cfg->k = a->dims[cfg->trans_a ? 0 : 1];
+    cfg->n = b->dims[cfg->trans_b ? 0 : 1];
+    if (b->dims[cfg->trans_b ? 1 : 0] != cfg->k)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "inner dimensions differ: A %s (transA %lld), B %s (transB %lld)",
+                         onn_shape_str(a->dims, a->rank, as, sizeof as), (long long)cfg->trans_a,
+                         onn_shape_str(b->dims, b->rank, bs, sizeof bs), (long long)cfg->trans_b);
+    if (!onn_blas_fits(cfg->m) || !onn_blas_fits(cfg->n) || !onn_blas_fits(cfg->k))
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "the product exceeds the BLAS size range");
+    cfg->c = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    if (!cfg->c && ctx->kernel->since_version < 11)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "input 'C' is required before opset 11");
+    return cfg->c ? check_c(ctx, cfg) : ONNORM_OK;
+}
+
+static onnorm_status gemm_infer(onn_kctx *ctx)
+{
+    gemm_cfg cfg;
+    onnorm_status st = gemm_read(ctx, &cfg);
+    if (st) return st;
+    onn_set_output(ctx, 0, ONNORM_FLOAT, 2, (int64_t[]){cfg.m, cfg.n});
+    return ONNORM_OK;
+}
+
+/* y = beta * C broadcast to [M, N]. */
+static void fill_c(onn_kctx *ctx, const gemm_cfg *cfg, float *y)
+{
+    const onnorm_tensor *c = cfg->c;
+    const float *cd = c->data;
+    const int64_t col_step = c->rank >= 1 && c->dims[c->rank - 1] != 1 ? 1 : 0;
+    const int64_t row_step = c->rank == 2 && c->dims[0] != 1 ? c->dims[1] : 0;
+    const int64_t m = cfg->m, n = cfg->n;
+    const int nt = onn_threads_for(ctx, m * n, m);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++)
+            y[i * n + j] = cfg->beta * cd[i * row_step + j * col_step];
+}
+
+static onnorm_status gemm_run(onn_kctx *ctx)
+{
+    gemm_cfg cfg;
+    onnorm_status st = gemm_read(ctx, &cfg);
+    if (st) return st;
+    if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
+    float *y = ctx->out[0]->data;
+    if (cfg.c) fill_c(ctx, &cfg, y);
+    onn_sgemm(ctx->num_threads, cfg.trans_a != 0, cfg.trans_b != 0, cfg.m, cfg.n, cfg.k, cfg.alpha,
+              ctx->in[0]->data, ctx->in[0]->dims[1], ctx->in[1]->data, ctx->in[1]->dims[1],
+              cfg.c ? 1.0f : 0.0f, y, cfg.n);
+    return ONNORM_OK;
+}
+
+/* ---- MatMul -------------------------------------------------------------- */
+
+typedef struct matmul_cfg {
+    int64_t m, k, n;
+    int nb; /* batch axes of the output */
+    int64_t batch[ONNORM_MAX_RANK], a_step[ONNORM_MAX_RANK], b_step[ONNORM_MAX_RANK];
+    int64_t n_batch;
+    bool b_unbatched; /* B has one matrix: A's batches stack into rows */
+} matmul_cfg;
+
+/* Batch axes of t (rank >= 3: all but the last two), right-aligned to nb
+ * axes, with element steps between consecutive matrices (0 when broadcast). */
+static void batch_steps(const onnorm_tensor *t, int nb, int64_t matrix, int64_t *dims,
+                        int64_t *step)
+{
+    const int tb = t->rank > 2 ? t->rank - 2 : 0;
+    int64_t s = matrix;
+    for (int i = nb - 1; i >= 0; i--) {
+        int ti = i - (nb - tb);
+        dims[i] = ti >= 0 ? t->dims[ti] : 1;
+        step[i] = dims[i] == 1 ? 0 : s;
+        s *= dims[i];
+    }
+}
+
+static onnorm_status matmul_batches(onn_kctx *ctx, matmul_cfg *cfg)
+{
+    const onnorm_tensor *a = ctx->in[0], *b = ctx->in[1];
+    int64_t ad[ONNORM_MAX_RANK], bd[ONNORM_MAX_RANK];
+    int ra = a->rank > 2 ? a->rank - 2 : 0, rb = b->rank > 2 ? b->rank - 2 : 0;
+    cfg->nb = ra > rb ? ra : rb;
+    batch_steps(a, cfg->nb, cfg->m * cfg->k, ad, cfg->a_step);
+    batch_steps(b, cfg->nb, cfg->k * cfg->n, bd, cfg->b_step);
+    cfg->n_batch = 1;
+    cfg->b_unbatched = true;
+    for (int i = 0; i < cfg->nb; i++) {
+        char as[128], bs[128];
+        if (ad[i] != bd[i] && ad[i] != 1 && bd[i] != 1)
+            return onn_kfail(ctx, ONNORM_ERR_SHAPE, "batch axes of A %s and B %s do not broadcast",
+                             onn_shape_str(a->dims, a->rank, as, sizeof as),
+                             onn_shape_str(b->dims, b->rank, bs, sizeof bs));
+        cfg->batch[i] = ad[i] == 1 ? bd[i] : ad[i];
+        cfg->n_batch *= cfg->batch[i]; /* the output's element count bounds it */
+        if (bd[i] != 1) cfg->b_unbatched = false;
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status matmul_read(onn_kctx *ctx, matmul_cfg *cfg)
+{
+    onnorm_status st;
+    if ((st = onn_check_f32(ctx, 0, "A")) || (st = onn_check_f32(ctx, 1, "B"))) return st;
+    const onnorm_tensor *a = ctx->in[0], *b = ctx->in[1];
+    char as[128], bs[128];
+    if (a->rank < 1 || b->rank < 1)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "A and B must have rank >= 1");
+    cfg->m = a->rank >= 2 ? a->dims[a->rank - 2] : 1;
+    cfg->k = a->dims[a->rank - 1];
+    cfg->n = b->rank >= 2 ? b->dims[b->rank - 1] : 1;
+    if (b->dims[b->rank >= 2 ? b->rank - 2 : 0] != cfg->k)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "inner dimensions of A %s and B %s differ",
+                         onn_shape_str(a->dims, a->rank, as, sizeof as),
+                         onn_shape_str(b->dims, b->rank, bs, sizeof bs));
+    if (!onn_blas_fits(cfg->m) || !onn_blas_fits(cfg->n) || !onn_blas_fits(cfg->k))
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "the product exceeds the BLAS size range");
+    return matmul_batches(ctx, cfg);
+}
+
+static onnorm_status matmul_infer(onn_kctx *ctx)
+{
+    matmul_cfg cfg;
+    onnorm_status st = matmul_read(ctx, &cfg);
+    if (st) return st;
+    int64_t dims[ONNORM_MAX_RANK + 2];
+    int r = cfg.nb;
+    memcpy(dims, cfg.batch, (size_t)r * sizeof *dims);
+    if (ctx->in[0]->rank >= 2) dims[r++] = cfg.m;
+    if (ctx->in[1]->rank >= 2) dims[r++] = cfg.n;
+    onn_set_output(ctx, 0, ONNORM_FLOAT, r, dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status matmul_run(onn_kctx *ctx)
+{
+    matmul_cfg cfg;
+    onnorm_status st = matmul_read(ctx, &cfg);
+    if (st) return st;
+    if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
+    const float *a = ctx->in[0]->data, *b = ctx->in[1]->data;
+    float *y = ctx->out[0]->data;
+    const int nt = ctx->num_threads;
+    if (cfg.b_unbatched && onn_blas_fits(cfg.n_batch * cfg.m)) {
+        onn_sgemm(nt, false, false, cfg.n_batch * cfg.m, cfg.n, cfg.k, 1.0f, a, cfg.k, b, cfg.n,
+                  0.0f, y, cfg.n);
+        return ONNORM_OK;
+    }
+    for (int64_t t = 0; t < cfg.n_batch; t++) {
+        int64_t rem = t, ao = 0, bo = 0;
+        for (int i = cfg.nb - 1; i >= 0; i--) {
+            int64_t idx = rem % cfg.batch[i];
+            rem /= cfg.batch[i];
+            ao += idx * cfg.a_step[i];
+            bo += idx * cfg.b_step[i];
+        }
+        onn_sgemm(nt, false, false, cfg.m, cfg.n, cfg.k, 1.0f, a + ao, cfg.k, b + bo, cfg.n, 0.0f,
+                  y + t * cfg.m * cfg.n, cfg.n);
+    }
+    return ONNORM_OK;
+}
+
+const onn_kernel onn_kernels_gemm[] = {
+    {ONN_KERNEL("", "Gemm", 1, 3, 3, 1, 1, gemm_infer, NULL, gemm_run)},
+    {ONN_KERNEL("", "Gemm", 7, 3, 3, 1, 1, gemm_infer, NULL, gemm_run)},
+    {ONN_KERNEL("", "Gemm", 11, 2, 3, 1, 1, gemm_infer, NULL, gemm_run)},
+    {ONN_KERNEL("", "MatMul", 1, 2, 2, 1, 1, matmul_infer, NULL, matmul_run)},
+};
+const int onn_kernels_gemm_count = sizeof onn_kernels_gemm / sizeof onn_kernels_gemm[0];

@@ -1,0 +1,376 @@
+/*
+ * Pad:
+ *   opset 2   `pads` (ints) and `value` (float) attributes; float32/64
+ *   opset 11  `pads` (int64) and optional `constant_value` inputs; any type
+ *             with a fixed element size (13 only adds bfloat16)
+ *   opset 18  optional `axes` input: `pads` then covers only those axes
+ *   opset 19  mode "wrap"
+ * Modes: constant (default), reflect, edge, and from 19 wrap.
+ *
+ * pads is [x1_begin, x2_begin, ..., x1_end, x2_end, ...]. A negative count
+ * removes that many elements from its end of the axis. Removing happens
+ * first and padding second, so reflect, edge and wrap read the kept
+ * (cropped) part of the axis: reflecting the edge that is actually there.
+ *
+ * Limits the spec leaves to numpy.pad, pinned down here:
+ *   - reflect mirrors as numpy does: the padded axis is periodic with period
+ *     2 * (kept - 1), and an axis of one element repeats it. The spec's own
+ *     example pads 2 elements onto an axis of 2, so pads up to the kept
+ *     length are accepted; longer ones are rejected (numpy would go on
+ *     reflecting, but PyTorch never exports them and a model asking for
+ *     them is more likely wrong than meant);
+ *   - edge, reflect and wrap cannot pad an axis that keeps no elements;
+ *   - wrap accepts any count: the output is periodic in the kept length.
+ *
+ * The pads (and axes) fix the output shape, so they must be known while
+ * planning; constant_value is read only when running. The copy moves
+ * element bytes, so every element type is handled by the same code.
+ */
+#include "ops/kernel.h"
+
+#include <string.h>
+
+typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP } pad_mode;
+
+/* How one output axis reads its input axis. */
+typedef struct pad_axis {
+    int64_t before;  /* elements added before the kept part (>= 0) */
+    int64_t kept;    /* input elements kept after cropping */
+    int64_t first;   /* input index of the first kept element */
+    int64_t out_len; /* before + kept + elements added after */
+} pad_axis;
+
+typedef struct pad_cfg {
+    pad_mode mode;
+    int rank;
+    pad_axis ax[ONNORM_MAX_RANK];
+} pad_cfg;
+
+static int kernel_version(const onn_kctx *ctx)
+{
+    return ctx->kernel->since_version;
+}
+
+static const char *mode_name(pad_mode m)
+{
+    static const char *names[] = {"constant", "reflect", "edge", "wrap"};
+    return names[m];
+}
+
+static onnorm_status read_mode(onn_kctx *ctx, pad_mode *mode)
+{
+    const onn_attr *a = onn_attr_find(ctx->node, "mode");
+    *mode = PAD_CONSTANT;
+    if (!a) return ONNORM_OK;
+    if (a->type != ONN_ATTR_STRING)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'mode' must be a string");
+    const int modes = kernel_version(ctx) >= 19 ? 4 : 3;
+    for (int m = 0; m < modes; m++)
+        if (strcmp(a->s, mode_name((pad_mode)m)) == 0) {
+            *mode = (pad_mode)m;
+            return ONNORM_OK;
+        }
+    return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                     "mode '%s' is not supported by Pad-%d (supported: constant, reflect, edge%s)",
+                     a->s, kernel_version(ctx), modes == 4 ? ", wrap" : "");
+}
+
+/* ---- pads and axes ------------------------------------------------------- */
+
+/* Opset 2: the `pads` attribute, 2 * rank entries. */
+static onnorm_status pads_from_attr(onn_kctx *ctx, int64_t *pads, int *n)
+{
+    const onn_attr *a = onn_attr_find(ctx->node, "pads");
+    if (!a) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required attribute 'pads' is missing");
+    if (a->type != ONN_ATTR_INTS)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'pads' must be a list of ints");
+    if (a->n > 2 * ONNORM_MAX_RANK)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'pads' has %zu entries, too many",
+                         a->n);
+    *n = (int)a->n;
+    if (*n) memcpy(pads, a->ints, (size_t)*n * sizeof *pads);
+    return ONNORM_OK;
+}
+
+/* A 1-D integer input of at most `max` entries, known at planning. int32 is
+ * accepted only where the spec allows it (axes). */
+static onnorm_status int_list(onn_kctx *ctx, int i, const char *what, bool allow_i32, int max,
+                              int64_t *out, int *n)
+{
+    const onnorm_tensor *t = ctx->in[i];
+    if (t->dtype != ONNORM_INT64 && !(allow_i32 && t->dtype == ONNORM_INT32))
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected int64%s", what,
+                         onnorm_dtype_name(t->dtype), allow_i32 ? " or int32" : "");
+    if (t->rank != 1)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' must be 1-D, got rank %d", what,
+                         t->rank);
+    if (t->dims[0] > max)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "input '%s' has %lld entries, at most %d fit",
+                         what, (long long)t->dims[0], max);
+    *n = (int)t->dims[0];
+    if (*n == 0) return ONNORM_OK;
+    const void *v = onn_input_values(ctx, i, what);
+    if (!v) return ONNORM_ERR_UNSUPPORTED;
+    for (int k = 0; k < *n; k++)
+        out[k] = t->dtype == ONNORM_INT64 ? ((const int64_t *)v)[k] : ((const int32_t *)v)[k];
+    return ONNORM_OK;
+}
+
+static bool has_input(const onn_kctx *ctx, int i)
+{
+    return i < ctx->n_in && ctx->in[i];
+}
+
+/* The axes pads applies to: input 3 (opset 18+) or every axis in order. */
+static onnorm_status read_axes(onn_kctx *ctx, int rank, int *axes, int *n)
+{
+    int64_t raw[ONNORM_MAX_RANK];
+    bool seen[ONNORM_MAX_RANK] = {false};
+    if (!(kernel_version(ctx) >= 18 && has_input(ctx, 3))) {
+        for (int k = 0; k < rank; k++)
+            axes[k] = k;
+        *n = rank;
+        return ONNORM_OK;
+    }
+    onnorm_status st = int_list(ctx, 3, "axes", true, ONNORM_MAX_RANK, raw, n);
+    if (st) return st;
+    for (int k = 0; k < *n; k++) {
+        if (!onn_normalize_axis(raw[k], rank, &axes[k]))
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
+                             (long long)raw[k], rank);
+        if (seen[axes[k]])
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is listed twice",
+                             (long long)raw[k]);
+        seen[axes[k]] = true;
+    }
+    return ONNORM_OK;
+}
+
+/* Resolves one axis of length dim padded by (b, e); see the file comment. */
+static onnorm_status resolve_axis(onn_kctx *ctx, const pad_cfg *c, int k, int64_t dim, int64_t b,
+                                  int64_t e, pad_axis *a)
+{
+    if (b == INT64_MIN || e == INT64_MIN)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "pads of axis %d are out of range", k);
+    const int64_t cut_lo = b < 0 ? -b : 0, cut_hi = e < 0 ? -e : 0;
+    const int64_t add_lo = b > 0 ? b : 0, add_hi = e > 0 ? e : 0;
+    if (cut_lo > dim || cut_hi > dim - cut_lo)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "pads (%lld, %lld) remove more than the %lld elements of axis %d",
+                         (long long)b, (long long)e, (long long)dim, k);
+    a->first = cut_lo;
+    a->kept = dim - cut_lo - cut_hi;
+    a->before = add_lo;
+    if (add_lo > INT64_MAX - a->kept || add_hi > INT64_MAX - a->kept - add_lo)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "padded length of axis %d overflows", k);
+    a->out_len = a->kept + add_lo + add_hi;
+    if ((add_lo || add_hi) && c->mode != PAD_CONSTANT && a->kept == 0)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "%s mode cannot pad axis %d, which keeps no elements", mode_name(c->mode),
+                         k);
+    if (c->mode == PAD_REFLECT && (add_lo > a->kept || add_hi > a->kept))
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "reflect pads (%lld, %lld) of axis %d exceed its %lld kept elements",
+                         (long long)b, (long long)e, k, (long long)a->kept);
+    return ONNORM_OK;
+}
+
+static onnorm_status read_cfg(onn_kctx *ctx, pad_cfg *c)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    int64_t pads[2 * ONNORM_MAX_RANK];
+    int axes[ONNORM_MAX_RANK], n_pads, n_axes;
+    onnorm_status st = read_mode(ctx, &c->mode);
+    if (st) return st;
+    c->rank = x->rank;
+    if (kernel_version(ctx) < 11)
+        st = pads_from_attr(ctx, pads, &n_pads);
+    else if (!has_input(ctx, 1))
+        st = onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'pads' is missing");
+    else
+        st = int_list(ctx, 1, "pads", false, 2 * ONNORM_MAX_RANK, pads, &n_pads);
+    if (st || (st = read_axes(ctx, x->rank, axes, &n_axes))) return st;
+    if (n_pads != 2 * n_axes)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                         "pads has %d entries; expected %d (two per padded axis, rank %d)", n_pads,
+                         2 * n_axes, x->rank);
+    int64_t b[ONNORM_MAX_RANK] = {0}, e[ONNORM_MAX_RANK] = {0};
+    for (int k = 0; k < n_axes; k++)
+        b[axes[k]] = pads[k], e[axes[k]] = pads[n_axes + k];
+    for (int k = 0; k < x->rank; k++)
+        if ((st = resolve_axis(ctx, c, k, x->dims[k], b[k], e[k], &c->ax[k]))) return st;
+    return ONNORM_OK;
+}
+
+/* ---- infer ------------------------------------------------------------------ */
+
+static onnorm_status check_types(onn_kctx *ctx)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'data' is missing");
+    if (kernel_version(ctx) < 11) /* the float `value` attribute fills float data only */
+        return onn_check_float_input(ctx, 0, "data");
+    if (onnorm_dtype_size(x->dtype) == 0)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input 'data' has unsupported type %s",
+                         onnorm_dtype_name(x->dtype));
+    if (!has_input(ctx, 2)) return ONNORM_OK;
+    const onnorm_tensor *v = ctx->in[2];
+    if (v->dtype != x->dtype)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "input 'constant_value' has type %s, expected %s like the data",
+                         onnorm_dtype_name(v->dtype), onnorm_dtype_name(x->dtype));
+    if (onnorm_tensor_numel(v) != 1)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "input 'constant_value' must hold one element, it holds %lld",
+                         (long long)onnorm_tensor_numel(v));
+    return ONNORM_OK;
+}
+
+static onnorm_status pad_infer(onn_kctx *ctx)
+{
+    pad_cfg c;
+    int64_t dims[ONNORM_MAX_RANK];
+    onnorm_status st = check_types(ctx);
+    if (st || (st = read_cfg(ctx, &c))) return st;
+    for (int k = 0; k < c.rank; k++)
+        dims[k] = c.ax[k].out_len;
+    if (onn_dims_numel(dims, 0, c.rank) < 0)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "the padded tensor's element count overflows");
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, c.rank, dims);
+    return ONNORM_OK;
+}
+
+/* ---- run ----------------------------------------------------------------------- */
+
+/* j taken into [0, n) by mirroring at both ends (numpy's "reflect"). */
+static int64_t reflect(int64_t j, int64_t n)
+{
+    if (n == 1) return 0;
+    const int64_t period = 2 * (n - 1);
+    j = (j % period + period) % period;
+    return j < n ? j : period - j;
+}
+
+/* The input index output index i of axis a reads, or -1 for the constant. */
+static int64_t source_index(const pad_axis *a, pad_mode mode, int64_t i)
+{
+    int64_t j = i - a->before; /* position relative to the kept part */
+    if (j < 0 || j >= a->kept) {
+        switch (mode) {
+        case PAD_CONSTANT: return -1;
+        case PAD_EDGE: j = j < 0 ? 0 : a->kept - 1; break;
+        case PAD_REFLECT: j = reflect(j, a->kept); break;
+        case PAD_WRAP: j = (j % a->kept + a->kept) % a->kept; break;
+        }
+    }
+    return a->first + j;
+}
+
+/* The fill element's bytes: the `value` attribute (opset 2), the
+ * constant_value input, or zero. */
+static onnorm_status fill_bytes(onn_kctx *ctx, unsigned char *fill, size_t esz)
+{
+    memset(fill, 0, esz);
+    if (kernel_version(ctx) >= 11) {
+        if (has_input(ctx, 2)) memcpy(fill, ctx->in[2]->data, esz);
+        return ONNORM_OK;
+    }
+    float v;
+    if (!onn_attr_float(ctx->node, "value", 0.0f, &v, ctx->err))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
+    if (ctx->in[0]->dtype == ONNORM_FLOAT) {
+        memcpy(fill, &v, sizeof v);
+    } else {
+        const double d = v;
+        memcpy(fill, &d, sizeof d);
+    }
+    return ONNORM_OK;
+}
+
+typedef struct pad_job {
+    const pad_cfg *c;
+    const char *src;
+    char *dst;
+    const unsigned char *fill;
+    size_t esz;
+    int64_t in_stride[ONNORM_MAX_RANK]; /* in elements */
+} pad_job;
+
+/* Writes output row `row` (all axes but the last fixed). */
+static void pad_row(const pad_job *j, int64_t row)
+{
+    const pad_cfg *c = j->c;
+    const int last = c->rank - 1;
+    const pad_axis *inner = &c->ax[last];
+    const int64_t len = inner->out_len;
+    const size_t esz = j->esz;
+    char *d = j->dst + (size_t)(row * len) * esz;
+    int64_t off = 0, rem = row;
+    for (int k = last - 1; k >= 0; k--) {
+        const int64_t s = source_index(&c->ax[k], c->mode, rem % c->ax[k].out_len);
+        rem /= c->ax[k].out_len;
+        if (s < 0) { /* the row lies in a constant border of an outer axis */
+            for (int64_t i = 0; i < len; i++)
+                memcpy(d + (size_t)i * esz, j->fill, esz);
+            return;
+        }
+        off += s * j->in_stride[k];
+    }
+    const char *src = j->src + (size_t)off * esz;
+    for (int64_t i = 0; i < len;) {
+        const int64_t s = source_index(inner, c->mode, i);
+        if (s < 0) {
+            memcpy(d + (size_t)i * esz, j->fill, esz);
+            i++;
+        } else if (i == inner->before) { /* the kept run, in one piece */
+            memcpy(d + (size_t)i * esz, src + (size_t)s * esz, (size_t)inner->kept * esz);
+            i += inner->kept;
+        } else {
+            memcpy(d + (size_t)i * esz, src + (size_t)s * esz, esz);
+            i++;
+        }
+    }
+}
+
+static onnorm_status pad_run(onn_kctx *ctx)
+{
+    if (!ctx->out[0]) return ONNORM_OK;
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    const size_t esz = onnorm_dtype_size(x->dtype);
+    unsigned char fill[16];
+    pad_cfg c;
+    if (esz > sizeof fill)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
+                         onnorm_dtype_name(x->dtype));
+    onnorm_status st = read_cfg(ctx, &c);
+    if (st || (st = fill_bytes(ctx, fill, esz))) return st;
+    const int64_t numel = onnorm_tensor_numel(y);
+    if (numel == 0) return ONNORM_OK;
+    if (c.rank == 0) { /* nothing to pad: a copy */
+        memcpy(y->data, x->data, esz);
+        return ONNORM_OK;
+    }
+    pad_job j = {&c, x->data, y->data, fill, esz, {0}};
+    int64_t s = 1;
+    for (int k = c.rank - 1; k >= 0; k--) {
+        j.in_stride[k] = s;
+        s *= x->dims[k];
+    }
+    const int64_t rows = numel / c.ax[c.rank - 1].out_len;
+    const int nt = onn_threads_for(ctx, numel, rows);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t r = 0; r < rows; r++)
+        pad_row(&j, r);
+    return ONNORM_OK;
+}
+
+const onn_kernel onn_kernels_pad[] = {
+    {ONN_KERNEL("", "Pad", 2, 1, 1, 1, 1, pad_infer, NULL, pad_run)},
+    {ONN_KERNEL("", "Pad", 11, 2, 3, 1, 1, pad_infer, NULL, pad_run)},
+    {ONN_KERNEL("", "Pad", 13, 2, 3, 1, 1, pad_infer, NULL, pad_run)},
+    {ONN_KERNEL("", "Pad", 18, 2, 4, 1, 1, pad_infer, NULL, pad_run)},
+    {ONN_KERNEL("", "Pad", 19, 2, 4, 1, 1, pad_infer, NULL, pad_run)},
+};
+const int onn_kernels_pad_count = sizeof onn_kernels_pad / sizeof onn_kernels_pad[0];

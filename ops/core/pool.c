@@ -1,0 +1,435 @@
+/*
+ * MaxPool (opsets 1, 8, 10, 12), AveragePool (1, 7, 10, 19) and
+ * GlobalAveragePool (1), 1-D to 6-D spatial.
+ *
+ * What each opset adds (later ones such as MaxPool-11, AveragePool-11 and the
+ * -22 versions only restate texts or add types, and resolve to these):
+ *   MaxPool-8:      the Indices output and storage_order;
+ *   MaxPool-10:     ceil_mode and dilations;
+ *   MaxPool-12:     int8 and uint8 inputs;
+ *   AveragePool-7:  count_include_pad;
+ *   AveragePool-10: ceil_mode;
+ *   AveragePool-19: dilations.
+ * An attribute an opset does not define must be absent or hold its default:
+ * a model that relies on it is refused rather than silently misread.
+ *
+ * Each output plane is computed one kernel offset at a time: for every line
+ * of the plane, the positions whose window sample at that offset falls in
+ * the input (a contiguous range, see spatial.h) fold the sample into their
+ * running max or sum. An average then divides by its window's count: the
+ * samples inside the input, or with count_include_pad those inside the
+ * padded extent (never the part a ceil_mode window reaches beyond the end
+ * padding). The count depends on the position only, so it is computed once
+ * per run for all planes.
+ *
+ * Indices are flat positions in X (row-major over N, C and the spatial axes;
+ * with storage_order = 1 the spatial part is column-major), as the spec
+ * defines them. Float elements are compared with >, so the first maximum of
+ * a window wins; NaN samples are skipped.
+ */
+#include "ops/core/spatial.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- per-type inner loops --------------------------------------------- */
+
+typedef struct pool_type_ops {
+    void (*fill_lowest)(void *y, int64_t n);
+    /* y[j] = max(y[j], x[base + j*s]) for j in [lo, hi); idx (may be NULL)
+     * records idx0 + base + j*s where the max changes or is first set. */
+    void (*max_line)(const void *x, void *y, int64_t *idx, int64_t idx0, int64_t base, int64_t lo,
+                     int64_t hi, int64_t s);
+    void (*sum_line)(const void *x, void *y, int64_t base, int64_t lo, int64_t hi, int64_t s);
+    void (*div_line)(void *y, const double *count, int64_t n);
+    double (*sum_plane)(const void *x, int64_t n);
+} pool_type_ops;
+
+/* Stamped once per element type; kept out of clang-format, which cannot lay
+ * out a _Pragma inside a macro. */
+// clang-format off
+#define POOL_TYPE_OPS(T, LOWEST)                                                                   \
+    static void fill_lowest_##T(void *yv, int64_t n)                                               \
+    {                                                                                              \
+        T *y = yv;                                                                                 \
+        for (int64_t i = 0; i < n; i++) y[i] = LOWEST;                                             \
+    }                                                                                              \
+    static void max_line_##T(const void *xv, void *yv, int64_t *idx, int64_t idx0, int64_t base,   \
+                             int64_t lo, int64_t hi, int64_t s)                                    \
+    {                                                                                              \
+        const T *x = xv;                                                                           \
+        T *y = yv;                                                                                 \
+        if (!idx && s == 1) { /* -O2 vectorizes only when told */                                  \
+            _Pragma("omp simd")                                                                    \
+            for (int64_t j = lo; j < hi; j++) y[j] = x[base + j] > y[j] ? x[base + j] : y[j];      \
+            return;                                                                                \
+        }                                                                                          \
+        if (!idx) {                                                                                \
+            for (int64_t j = lo; j < hi; j++)                                                      \
+                if (x[base + j * s] > y[j]) y[j] = x[base + j * s];                                \
+            return;                                                                                \
+        }                                                                                          \
+        for (int64_t j = lo; j < hi; j++)                                                          \
+            if (x[base + j * s] > y[j] || idx[j] < 0) {                                            \
+                y[j] = x[base + j * s];                                                            \
+                idx[j] = idx0 + base + j * s;                                                      \
+            }                                                                                      \
+    }                                                                                              \
+    static void sum_line_##T(const void *xv, void *yv, int64_t base, int64_t lo, int64_t hi,       \
+                             int64_t s)                                                            \
+    {                                                                                              \
+        const T *x = xv;                                                                           \
+        T *y = yv;                                                                                 \
+        if (s == 1) { /* -O2 vectorizes only when told */                                          \
+            _Pragma("omp simd")                                                                    \
+            for (int64_t j = lo; j < hi; j++) y[j] += x[base + j];                                 \
+        } else {                                                                                   \
+            for (int64_t j = lo; j < hi; j++) y[j] += x[base + j * s];                             \
+        }                                                                                          \
+    }                                                                                              \
+    static void div_line_##T(void *yv, const double *count, int64_t n)                             \
+    {                                                                                              \
+        T *y = yv;                                                                                 \
+        for (int64_t i = 0; i < n; i++) y[i] = (T)(y[i] / count[i]);                               \
+    }                                                                                              \
+    static double sum_plane_##T(const void *xv, int64_t n)                                         \
+    {                                                                                              \
+        const T *x = xv;                                                                           \
+        double acc = 0.0;                                                                          \
+        for (int64_t i = 0; i < n; i++) acc += (double)x[i];                                       \
+        return acc;                                                                                \
+    }                                                                                              \
+    static const pool_type_ops ops_##T = {fill_lowest_##T, max_line_##T, sum_line_##T,             \
+                                          div_line_##T, sum_plane_##T};
+// clang-format on
+
+POOL_TYPE_OPS(float, -INFINITY)
+POOL_TYPE_OPS(double, -INFINITY)
+POOL_TYPE_OPS(int8_t, INT8_MIN)
+POOL_TYPE_OPS(uint8_t, 0)
+
+static const pool_type_ops *type_ops(onnorm_dtype t)
+{
+    switch (t) {
+    case ONNORM_FLOAT: return &ops_float;
+    case ONNORM_DOUBLE: return &ops_double;
+    case ONNORM_INT8: return &ops_int8_t;
+    case ONNORM_UINT8: return &ops_uint8_t;
+    default: return NULL;
+    }
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+typedef enum pool_kind { POOL_MAX, POOL_AVG } pool_kind;
+
+typedef struct pool_cfg {
+    pool_kind kind;
+    int64_t planes; /* N * C */
+    int64_t storage_order, count_include_pad;
+    onn_geom g; /* sampled = X's spatial extents, grid = Y's */
+    const pool_type_ops *ops;
+} pool_cfg;
+
+static bool op_is_max(const onn_kctx *ctx)
+{
+    return strcmp(ctx->node->op_type, "MaxPool") == 0;
+}
+
+static onnorm_status check_x(onn_kctx *ctx, bool small_ints)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    char xs[128];
+    bool ok = x->dtype == ONNORM_FLOAT || x->dtype == ONNORM_DOUBLE ||
+              (small_ints && (x->dtype == ONNORM_INT8 || x->dtype == ONNORM_UINT8));
+    if (!ok)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "input 'X' has type %s; supported: float32, float64%s",
+                         onnorm_dtype_name(x->dtype), small_ints ? ", int8, uint8" : "");
+    if (x->rank < 3)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must have rank >= 3 (N, C, spatial...), got %s",
+                         onn_shape_str(x->dims, x->rank, xs, sizeof xs));
+    return ONNORM_OK;
+}
+
+/* Reads int attribute `name` (default 0) when the opset defines it
+ * (`defined`); otherwise it must be absent or 0. */
+static onnorm_status flag_attr(onn_kctx *ctx, const char *name, bool defined, int64_t *out)
+{
+    onnorm_status st = onn_kattr_int(ctx, name, 0, out);
+    if (st || defined || *out == 0) return st;
+    return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                     "attribute '%s' is not defined for %s at opset %lld", name, ctx->node->op_type,
+                     (long long)ctx->node->opset);
+}
+
+/* Attributes by opset (see the top of the file). */
+static onnorm_status read_flags(onn_kctx *ctx, pool_cfg *cfg, int64_t *ceil_mode, bool *dilations)
+{
+    const int ver = ctx->kernel->since_version;
+    const bool max = cfg->kind == POOL_MAX;
+    onnorm_status st;
+    int64_t unused;
+    *dilations = ver >= (max ? 10 : 19);
+    if ((st = flag_attr(ctx, "ceil_mode", ver >= 10, ceil_mode)) ||
+        (st = flag_attr(ctx, "storage_order", max && ver >= 8,
+                        max ? &cfg->storage_order : &unused)) ||
+        (st = flag_attr(ctx, "count_include_pad", !max && ver >= 7,
+                        max ? &unused : &cfg->count_include_pad)))
+        return st;
+    if (max)
+        cfg->count_include_pad = 0;
+    else
+        cfg->storage_order = 0;
+    if (cfg->storage_order != 0 && cfg->storage_order != 1)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "storage_order must be 0 or 1, got %lld",
+                         (long long)cfg->storage_order);
+    return ONNORM_OK;
+}
+
+static onnorm_status read_cfg(onn_kctx *ctx, pool_cfg *cfg)
+{
+    cfg->kind = op_is_max(ctx) ? POOL_MAX : POOL_AVG;
+    const bool small_ints = cfg->kind == POOL_MAX && ctx->kernel->since_version >= 12;
+    onnorm_status st = check_x(ctx, small_ints);
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    int64_t ceil_mode;
+    bool dilations;
+    onn_win_attrs a;
+    if ((st = read_flags(ctx, cfg, &ceil_mode, &dilations)) ||
+        (st = onn_win_read(ctx, x->rank - 2, NULL, dilations, &a)) ||
+        (st = onn_geom_forward(ctx, &a, x->dims + 2, ceil_mode != 0, &cfg->g)))
+        return st;
+    cfg->planes = x->dims[0] * x->dims[1];
+    cfg->ops = type_ops(x->dtype);
+    return ONNORM_OK;
+}
+
+static onnorm_status pool_infer(onn_kctx *ctx)
+{
+    pool_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    int64_t dims[ONNORM_MAX_RANK] = {x->dims[0], x->dims[1]};
+    memcpy(dims + 2, cfg.g.grid, (size_t)cfg.g.nsp * sizeof *dims);
+    onn_set_output(ctx, 0, x->dtype, x->rank, dims);
+    onn_set_output(ctx, 1, ONNORM_INT64, x->rank, dims);
+    return ONNORM_OK;
+}
+
+/* ---- MaxPool / AveragePool ---------------------------------------------- */
+
+/* Plane p of the output: running max (with indices when idx != NULL) or sum. */
+static void pool_plane(const pool_cfg *cfg, const char *x, char *y, int64_t *idx, size_t esz,
+                       int64_t p)
+{
+    const onn_geom *g = &cfg->g;
+    const int64_t len = g->line_len;
+    const char *xp = x + (size_t)(p * g->sampled_size) * esz;
+    char *yp = y + (size_t)(p * g->grid_size) * esz;
+    int64_t *ip = idx ? idx + p * g->grid_size : NULL;
+    if (cfg->kind == POOL_MAX)
+        cfg->ops->fill_lowest(yp, g->grid_size);
+    else
+        memset(yp, 0, (size_t)g->grid_size * esz);
+    for (int64_t i = 0; ip && i < g->grid_size; i++)
+        ip[i] = -1;
+    for (int64_t k = 0; k < g->kernel_size; k++) {
+        onn_lines it;
+        for (onn_lines_start(&it, g, k); it.line < g->n_lines; onn_lines_next(&it)) {
+            int64_t base;
+            if (!onn_lines_base(&it, &base)) continue;
+            char *yl = yp + (size_t)(it.line * len) * esz;
+            if (cfg->kind == POOL_MAX)
+                cfg->ops->max_line(xp, yl, ip ? ip + it.line * len : NULL, p * g->sampled_size,
+                                   base, it.lo, it.hi, it.step);
+            else
+                cfg->ops->sum_line(xp, yl, base, it.lo, it.hi, it.step);
+        }
+    }
+}
+
+/* Samples of grid position o's window along axis i that fall in [from, to). */
+static int64_t axis_count(const onn_geom *g, int i, int64_t o, int64_t from, int64_t to)
+{
+    int64_t c = 0;
+    for (int64_t k = 0; k < g->kernel[i]; k++) {
+        int64_t p = o * g->stride[i] - g->pad_lo[i] + k * g->dilation[i];
+        c += p >= from && p < to;
+    }
+    return c;
+}
+
+/* The divisor of every output position of an average. NULL when out of memory. */
+static double *window_counts(const pool_cfg *cfg)
+{
+    const onn_geom *g = &cfg->g;
+    double *cnt = malloc((size_t)(g->grid_size ? g->grid_size : 1) * sizeof *cnt);
+    if (!cnt) return NULL;
+    for (int64_t pos = 0; pos < g->grid_size; pos++) {
+        int64_t rem = pos, c = 1;
+        for (int i = g->nsp - 1; i >= 0; i--) {
+            int64_t o = rem % g->grid[i];
+            rem /= g->grid[i];
+            c *= cfg->count_include_pad
+                     ? axis_count(g, i, o, -g->pad_lo[i], g->sampled[i] + g->pad_hi[i])
+                     : axis_count(g, i, o, 0, g->sampled[i]);
+        }
+        /* A window with no sample at all (possible only with pads at least as
+         * large as the window) averages nothing: its sum 0 stays 0. */
+        cnt[pos] = c > 0 ? (double)c : 1.0;
+    }
+    return cnt;
+}
+
+/* Row-major spatial positions of the index output -> column-major. */
+static void to_column_major(const pool_cfg *cfg, int64_t *idx, int64_t n)
+{
+    const onn_geom *g = &cfg->g;
+    for (int64_t i = 0; i < n; i++) {
+        if (idx[i] < 0) continue;
+        int64_t plane = idx[i] / g->sampled_size, rem = idx[i] % g->sampled_size, cm = 0, scale = 1;
+        int64_t coord[ONN_MAX_SPATIAL];
+        for (int d = g->nsp - 1; d >= 0; d--) {
+            coord[d] = rem % g->sampled[d];
+            rem /= g->sampled[d];
+        }
+        for (int d = 0; d < g->nsp; d++) {
+            cm += coord[d] * scale;
+            scale *= g->sampled[d];
+        }
+        idx[i] = plane * g->sampled_size + cm;
+    }
+}
+
+/* The common MaxPool: float32, 2-D, no dilation, no Indices output. One
+ * pass over the output with each window's clipped bounds computed directly:
+ * on the small planes of exported networks the general line walker above
+ * spent more on bookkeeping than on comparisons. NaN propagates (a NaN in
+ * a window makes its maximum NaN), as the general path does. */
+static bool maxpool2d_fits(const pool_cfg *cfg, const onnorm_tensor *x, bool indices)
+{
+    const onn_geom *g = &cfg->g;
+    return cfg->kind == POOL_MAX && !indices && x->dtype == ONNORM_FLOAT && g->nsp == 2 &&
+           g->dilation[0] == 1 && g->dilation[1] == 1;
+}
+
+static void maxpool2d_plane(const onn_geom *g, const float *x, float *y)
+{
+    const int64_t H = g->sampled[0], W = g->sampled[1];
+    for (int64_t oh = 0; oh < g->grid[0]; oh++) {
+        int64_t h0 = oh * g->stride[0] - g->pad_lo[0], h1 = h0 + g->kernel[0];
+        h0 = h0 < 0 ? 0 : h0, h1 = h1 > H ? H : h1;
+        for (int64_t ow = 0; ow < g->grid[1]; ow++) {
+            int64_t w0 = ow * g->stride[1] - g->pad_lo[1], w1 = w0 + g->kernel[1];
+            w0 = w0 < 0 ? 0 : w0, w1 = w1 > W ? W : w1;
+            /* NaN is tracked apart so that the max itself stays a plain
+             * compare-select (maxss), off the NaN test's dependency chain. */
+            float m = -INFINITY;
+            bool nan = false;
+            for (int64_t h = h0; h < h1; h++)
+                for (int64_t w = w0; w < w1; w++) {
+                    float v = x[h * W + w];
+                    m = v > m ? v : m;
+                    nan |= v != v;
+                }
+            y[oh * g->grid[1] + ow] = nan ? NAN : m;
+        }
+    }
+}
+
+static onnorm_status pool_run(onn_kctx *ctx)
+{
+    pool_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
+    if (st) return st;
+    if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
+    const onnorm_tensor *x = ctx->in[0];
+    const size_t esz = onnorm_dtype_size(x->dtype);
+    char *y = ctx->out[0]->data;
+    int64_t *idx = ctx->n_out > 1 && ctx->out[1] ? ctx->out[1]->data : NULL;
+    double *cnt = NULL;
+    if (cfg.kind == POOL_AVG && !(cnt = window_counts(&cfg)))
+        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
+    const onn_geom *g = &cfg.g;
+    const int nt = onn_threads_for(ctx, cfg.planes * g->grid_size * g->kernel_size, cfg.planes);
+    if (maxpool2d_fits(&cfg, x, idx != NULL)) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t p = 0; p < cfg.planes; p++)
+            maxpool2d_plane(g, (const float *)x->data + p * g->sampled_size,
+                            (float *)y + p * g->grid_size);
+        return ONNORM_OK;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < cfg.planes; p++) {
+        pool_plane(&cfg, x->data, y, idx, esz, p);
+        if (cnt) cfg.ops->div_line(y + (size_t)(p * g->grid_size) * esz, cnt, g->grid_size);
+    }
+    if (idx && cfg.storage_order == 1) to_column_major(&cfg, idx, cfg.planes * g->grid_size);
+    free(cnt);
+    return ONNORM_OK;
+}
+
+/* ---- GlobalAveragePool ---------------------------------------------------- */
+
+static onnorm_status gap_infer(onn_kctx *ctx)
+{
+    onnorm_status st = check_x(ctx, false);
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    int64_t dims[ONNORM_MAX_RANK] = {x->dims[0], x->dims[1]};
+    for (int i = 2; i < x->rank; i++)
+        dims[i] = 1;
+    onn_set_output(ctx, 0, x->dtype, x->rank, dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status gap_run(onn_kctx *ctx)
+{
+    onnorm_status st = check_x(ctx, false);
+    if (st) return st;
+    if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
+    const onnorm_tensor *x = ctx->in[0];
+    const pool_type_ops *ops = type_ops(x->dtype);
+    const size_t esz = onnorm_dtype_size(x->dtype);
+    const int64_t planes = x->dims[0] * x->dims[1], size = onn_dims_numel(x->dims, 2, x->rank);
+    /* Sums are kept in double: a plane holds thousands of terms. The mean of
+     * an empty plane is NaN (0 / 0), as numpy gives. */
+    const double n = (double)size;
+    char *y = ctx->out[0]->data;
+    const int nt = onn_threads_for(ctx, planes * size, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        double mean = ops->sum_plane((const char *)x->data + (size_t)(p * size) * esz, size) / n;
+        if (x->dtype == ONNORM_FLOAT)
+            ((float *)y)[p] = (float)mean;
+        else
+            ((double *)y)[p] = mean;
+    }
+    return ONNORM_OK;
+}
+
+#define MAXPOOL(ver, outs)                                                                         \
+    {                                                                                              \
+        ONN_KERNEL("", "MaxPool", ver, 1, 1, 1, outs, pool_infer, NULL, pool_run)                        \
+    }
+#define AVGPOOL(ver)                                                                               \
+    {                                                                                              \
+        ONN_KERNEL("", "AveragePool", ver, 1, 1, 1, 1, pool_infer, NULL, pool_run)                       \
+    }
+
+const onn_kernel onn_kernels_pool[] = {
+    MAXPOOL(1, 1),
+    MAXPOOL(8, 2),
+    MAXPOOL(10, 2),
+    MAXPOOL(12, 2),
+    AVGPOOL(1),
+    AVGPOOL(7),
+    AVGPOOL(10),
+    AVGPOOL(19),
+    {ONN_KERNEL("", "GlobalAveragePool", 1, 1, 1, 1, 1, gap_infer, NULL, gap_run)},
+};
+const int onn_kernels_pool_count = sizeof onn_kernels_pool / sizeof onn_kernels_pool[0];

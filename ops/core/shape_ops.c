@@ -1,0 +1,465 @@
+/*
+ * Ops that change only a tensor's shape, or read only its shape:
+ *   Shape (1; start/end at 15), Size (1), Reshape (1: shape attribute;
+ *   5: shape input; 14: allowzero), Flatten (1), Squeeze and Unsqueeze
+ *   (1: axes attribute; 13: axes input), Identity (1) and Dropout in
+ *   inference mode (1, 6: is_test attribute; 7: mask of type T; 10: bool
+ *   mask; 12: ratio and training_mode inputs).
+ *
+ * The element order never changes, so every run() is one byte copy: all
+ * element types are handled alike. Negative axes, formally allowed from
+ * opset 11, are accepted at every opset: they only extend what is valid.
+ * Shape-determining inputs (Reshape's shape, Squeeze/Unsqueeze axes at 13)
+ * must be known while planning, which onn_input_values() checks.
+ */
+#include "ops/kernel.h"
+
+#include <string.h>
+
+/* Large copies are split into chunks of this many bytes across threads. */
+#define COPY_CHUNK ((size_t)1 << 18)
+
+static int kernel_version(const onn_kctx *ctx)
+{
+    return ctx->kernel->since_version;
+}
+
+static bool has_input(const onn_kctx *ctx, int i)
+{
+    return i < ctx->n_in && ctx->in[i];
+}
+
+static onnorm_status attr_int(onn_kctx *ctx, const char *name, int64_t dflt, int64_t *out)
+{
+    const onn_attr *a = onn_attr_find(ctx->node, name);
+    if (!a) {
+        *out = dflt;
+        return ONNORM_OK;
+    }
+    if (a->type != ONN_ATTR_INT)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be an int", name);
+    *out = a->i;
+    return ONNORM_OK;
+}
+
+/* An INTS attribute of at most `max` values; *n = -1 when it is absent. */
+static onnorm_status attr_ints(onn_kctx *ctx, const char *name, int max, int64_t *out, int *n)
+{
+    const onn_attr *a = onn_attr_find(ctx->node, name);
+    *n = -1;
+    if (!a) return ONNORM_OK;
+    if (a->type != ONN_ATTR_INTS)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be a list of ints", name);
+    if (a->n > (size_t)max)
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                         "attribute '%s' has %zu values; at most %d are supported", name, a->n,
+                         max);
+    for (size_t k = 0; k < a->n; k++)
+        out[k] = a->ints[k];
+    *n = (int)a->n;
+    return ONNORM_OK;
+}
+
+/* The values of a 1-D int64 (or int32) input that must be known while
+ * planning, at most `max` of them. */
+static onnorm_status input_ints(onn_kctx *ctx, int i, const char *what, int max, int64_t *out,
+                                int *n)
+{
+    const onnorm_tensor *t = ctx->in[i];
+    char sh[128];
+    if (t->dtype != ONNORM_INT64 && t->dtype != ONNORM_INT32)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected int64", what,
+                         onnorm_dtype_name(t->dtype));
+    if (t->rank > 1)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' must be 1-D, got shape %s", what,
+                         onn_shape_str(t->dims, t->rank, sh, sizeof sh));
+    int64_t len = t->rank == 1 ? t->dims[0] : 1;
+    if (len > max)
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                         "input '%s' has %lld values; at most %d are supported", what,
+                         (long long)len, max);
+    *n = (int)len;
+    if (len == 0) return ONNORM_OK; /* nothing to read, even without data */
+    const void *v = onn_input_values(ctx, i, what);
+    if (!v) return ONNORM_ERR_UNSUPPORTED;
+    for (int64_t k = 0; k < len; k++)
+        out[k] = t->dtype == ONNORM_INT64 ? ((const int64_t *)v)[k] : ((const int32_t *)v)[k];
+    return ONNORM_OK;
+}
+
+static onnorm_status check_storable(onn_kctx *ctx, int i, const char *what)
+{
+    const onnorm_tensor *t = ctx->in[i];
+    if (!t) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
+    if (onnorm_dtype_size(t->dtype) == 0)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has unsupported type %s", what,
+                         onnorm_dtype_name(t->dtype));
+    return ONNORM_OK;
+}
+
+/* Output 0 := input 0's bytes (the shapes differ, the element order does not). */
+static onnorm_status copy_run(onn_kctx *ctx)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    if (!ctx->out[0]) return ONNORM_OK;
+    size_t bytes = (size_t)onnorm_tensor_numel(x) * onnorm_dtype_size(x->dtype);
+    const char *src = x->data;
+    char *dst = ctx->out[0]->data;
+    int64_t tasks = (int64_t)((bytes + COPY_CHUNK - 1) / COPY_CHUNK);
+    int nt = onn_threads_for(ctx, (int64_t)bytes, tasks);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+        size_t off = (size_t)t * COPY_CHUNK;
+        memcpy(dst + off, src + off, bytes - off < COPY_CHUNK ? bytes - off : COPY_CHUNK);
+    }
+    return ONNORM_OK;
+}
+
+/* ---- Shape, Size ---------------------------------------------------------- */
+
+/* Shape-15's [start, end) of axes: negative counts from the back, then both
+ * are clamped into [0, rank]. */
+static onnorm_status shape_range(onn_kctx *ctx, int *start, int *end)
+{
+    int r = ctx->in[0]->rank;
+    int64_t s = 0, e = r;
+    onnorm_status st;
+    if (kernel_version(ctx) >= 15 &&
+        ((st = attr_int(ctx, "start", 0, &s)) || (st = attr_int(ctx, "end", r, &e))))
+        return st;
+    if (s < 0) s += r;
+    if (e < 0) e += r;
+    *start = (int)(s < 0 ? 0 : s > r ? r : s);
+    *end = (int)(e < 0 ? 0 : e > r ? r : e);
+    if (*end < *start) *end = *start;
+    return ONNORM_OK;
+}
+
+static onnorm_status shape_infer(onn_kctx *ctx)
+{
+    onnorm_status st = check_storable(ctx, 0, "data");
+    int start, end;
+    if (st || (st = shape_range(ctx, &start, &end))) return st;
+    int64_t len = end - start;
+    onn_set_output(ctx, 0, ONNORM_INT64, 1, &len);
+    return ONNORM_OK;
+}
+
+static onnorm_status shape_run(onn_kctx *ctx)
+{
+    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
+    int start, end;
+    onnorm_status st = shape_range(ctx, &start, &end);
+    if (st) return st;
+    int64_t *out = ctx->out[0]->data;
+    for (int k = start; k < end; k++)
+        out[k - start] = ctx->in[0]->dims[k];
+    return ONNORM_OK;
+}
+
+static onnorm_status size_infer(onn_kctx *ctx)
+{
+    onnorm_status st = check_storable(ctx, 0, "data");
+    if (st) return st;
+    onn_set_output(ctx, 0, ONNORM_INT64, 0, NULL);
+    return ONNORM_OK;
+}
+
+static onnorm_status size_run(onn_kctx *ctx)
+{
+    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
+    *(int64_t *)ctx->out[0]->data = onnorm_tensor_numel(ctx->in[0]);
+    return ONNORM_OK;
+}
+
+/* ---- Reshape ------------------------------------------------------------- */
+
+/* Resolves the requested shape: 0 copies the input's dim (unless allowzero),
+ * one -1 takes whatever element count is left. */
+static onnorm_status resolve_shape(onn_kctx *ctx, const int64_t *req, int n, bool allowzero,
+                                   int64_t *out)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    int64_t total = onnorm_tensor_numel(x), known = 1;
+    int infer_at = -1;
+    bool has_zero = false;
+    for (int i = 0; i < n; i++) {
+        int64_t d = req[i];
+        if (d == -1) {
+            if (infer_at >= 0)
+                return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                                 "shape has more than one -1 (at %d and %d)", infer_at, i);
+            infer_at = i;
+            continue;
+        }
+        if (d < -1)
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "shape[%d] = %lld is invalid", i,
+                             (long long)d);
+        if (d == 0 && !allowzero) {
+            if (i >= x->rank)
+                return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                                 "shape[%d] = 0 copies input dim %d, but the input has rank %d", i,
+                                 i, x->rank);
+            d = x->dims[i];
+        }
+        has_zero |= d == 0;
+        if (d != 0 && known > INT64_MAX / d)
+            return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                             "the requested shape's element count overflows");
+        out[i] = d;
+        known *= d;
+    }
+    if (infer_at >= 0) {
+        if (allowzero && has_zero)
+            return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                             "with allowzero=1 the shape may not hold both 0 and -1");
+        if (known == 0 || total % known != 0)
+            return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                             "cannot infer the -1 dim: %lld elements do not divide by %lld",
+                             (long long)total, (long long)known);
+        out[infer_at] = total / known;
+    } else if (known != total) {
+        char sh[128];
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "shape %s holds %lld elements, the input has %lld",
+                         onn_shape_str(out, n, sh, sizeof sh), (long long)known, (long long)total);
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status reshape_infer(onn_kctx *ctx)
+{
+    int ver = kernel_version(ctx), n;
+    int64_t req[ONNORM_MAX_RANK], out[ONNORM_MAX_RANK], allowzero = 0;
+    onnorm_status st = check_storable(ctx, 0, "data");
+    if (st) return st;
+    if (ver < 5) {
+        if ((st = attr_ints(ctx, "shape", ONNORM_MAX_RANK, req, &n))) return st;
+        if (n < 0)
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "required attribute 'shape' is missing");
+    } else {
+        if (!has_input(ctx, 1))
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'shape' is missing");
+        if ((st = input_ints(ctx, 1, "shape", ONNORM_MAX_RANK, req, &n))) return st;
+    }
+    if (ver >= 14 && (st = attr_int(ctx, "allowzero", 0, &allowzero))) return st;
+    if ((st = resolve_shape(ctx, req, n, allowzero != 0, out))) return st;
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, n, out);
+    return ONNORM_OK;
+}
+
+/* ---- Flatten ------------------------------------------------------------- */
+
+static onnorm_status flatten_infer(onn_kctx *ctx)
+{
+    onnorm_status st = check_storable(ctx, 0, "input");
+    int64_t axis = 1;
+    if (st || (st = attr_int(ctx, "axis", 1, &axis))) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    if (axis < -(int64_t)x->rank || axis > x->rank)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
+                         (long long)axis, x->rank);
+    int a = (int)(axis < 0 ? axis + x->rank : axis);
+    int64_t dims[2] = {onn_dims_numel(x->dims, 0, a), onn_dims_numel(x->dims, a, x->rank)};
+    onn_set_output(ctx, 0, x->dtype, 2, dims);
+    return ONNORM_OK;
+}
+
+/* ---- Squeeze, Unsqueeze ------------------------------------------------- */
+
+/* The axes list: an attribute before opset 13, an input from 13 on.
+ * *n = -1 when none is given. */
+static onnorm_status read_axes(onn_kctx *ctx, int64_t *axes, int *n)
+{
+    if (kernel_version(ctx) < 13) return attr_ints(ctx, "axes", ONNORM_MAX_RANK, axes, n);
+    *n = -1;
+    if (!has_input(ctx, 1)) return ONNORM_OK;
+    return input_ints(ctx, 1, "axes", ONNORM_MAX_RANK, axes, n);
+}
+
+/* Marks the listed axes (normalized against rank r) in `hit`; repeats fail. */
+static onnorm_status mark_axes(onn_kctx *ctx, const int64_t *axes, int n, int r, bool *hit)
+{
+    for (int k = 0; k < r; k++)
+        hit[k] = false;
+    for (int k = 0; k < n; k++) {
+        int a;
+        if (!onn_normalize_axis(axes[k], r, &a))
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
+                             (long long)axes[k], r);
+        if (hit[a]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %d is listed twice", a);
+        hit[a] = true;
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status squeeze_infer(onn_kctx *ctx)
+{
+    int64_t axes[ONNORM_MAX_RANK], dims[ONNORM_MAX_RANK];
+    bool hit[ONNORM_MAX_RANK];
+    int n, r = 0;
+    onnorm_status st = check_storable(ctx, 0, "data");
+    if (st || (st = read_axes(ctx, axes, &n))) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    /* No axes, or an empty list (as onnxruntime reads it): every 1 goes. */
+    if (n <= 0)
+        for (int k = 0; k < x->rank; k++)
+            hit[k] = x->dims[k] == 1;
+    else if ((st = mark_axes(ctx, axes, n, x->rank, hit)))
+        return st;
+    for (int k = 0; k < x->rank; k++) {
+        if (!hit[k]) {
+            dims[r++] = x->dims[k];
+        } else if (x->dims[k] != 1) {
+            return onn_kfail(ctx, ONNORM_ERR_SHAPE, "cannot squeeze axis %d of size %lld", k,
+                             (long long)x->dims[k]);
+        }
+    }
+    onn_set_output(ctx, 0, x->dtype, r, dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status unsqueeze_infer(onn_kctx *ctx)
+{
+    int64_t axes[ONNORM_MAX_RANK], dims[ONNORM_MAX_RANK];
+    bool hit[ONNORM_MAX_RANK];
+    int n;
+    onnorm_status st = check_storable(ctx, 0, "data");
+    if (st || (st = read_axes(ctx, axes, &n))) return st;
+    if (n < 0)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "required %s 'axes' is missing",
+                         kernel_version(ctx) < 13 ? "attribute" : "input");
+    const onnorm_tensor *x = ctx->in[0];
+    int r = x->rank + n;
+    if (r > ONNORM_MAX_RANK)
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                         "output rank %d exceeds the supported maximum %d", r, ONNORM_MAX_RANK);
+    if ((st = mark_axes(ctx, axes, n, r, hit))) return st;
+    for (int k = 0, src = 0; k < r; k++)
+        dims[k] = hit[k] ? 1 : x->dims[src++];
+    onn_set_output(ctx, 0, x->dtype, r, dims);
+    return ONNORM_OK;
+}
+
+/* ---- Identity ------------------------------------------------------------ */
+
+static onnorm_status identity_infer(onn_kctx *ctx)
+{
+    onnorm_status st = check_storable(ctx, 0, "input");
+    if (st) return st;
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
+    return ONNORM_OK;
+}
+
+/* ---- Dropout (inference only) ------------------------------------------- */
+
+static bool is_floating(onnorm_dtype t)
+{
+    return t == ONNORM_FLOAT || t == ONNORM_DOUBLE || t == ONNORM_FLOAT16 || t == ONNORM_BFLOAT16;
+}
+
+/* Opset 12 on: training_mode, when given, must be false. Its value may only
+ * be known at run time, so infer() checks it only when it already can. */
+static onnorm_status check_training_mode(onn_kctx *ctx, bool at_run)
+{
+    if (!has_input(ctx, 2)) return ONNORM_OK;
+    const onnorm_tensor *t = ctx->in[2];
+    if (t->dtype != ONNORM_BOOL || onnorm_tensor_numel(t) != 1)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "input 'training_mode' must be a bool scalar");
+    if (!t->data) {
+        if (at_run) return onn_kfail(ctx, ONNORM_ERR_INVALID, "input 'training_mode' has no data");
+        return ONNORM_OK;
+    }
+    if (*(const uint8_t *)t->data)
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                         "training_mode=true (random dropout) is not supported; only inference");
+    return ONNORM_OK;
+}
+
+static onnorm_status dropout_infer(onn_kctx *ctx)
+{
+    int ver = kernel_version(ctx);
+    onnorm_status st = check_storable(ctx, 0, "data");
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    if (!is_floating(x->dtype))
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "input 'data' has type %s; Dropout takes floating types",
+                         onnorm_dtype_name(x->dtype));
+    if (ver < 7) {
+        int64_t is_test = 0;
+        if ((st = attr_int(ctx, "is_test", 0, &is_test))) return st;
+        if (!is_test)
+            return onn_kfail(
+                ctx, ONNORM_ERR_UNSUPPORTED,
+                "is_test=0 asks for training-mode (random) dropout; only inference is supported");
+    }
+    if (ver >= 12) {
+        if (has_input(ctx, 1) &&
+            (!is_floating(ctx->in[1]->dtype) || onnorm_tensor_numel(ctx->in[1]) != 1))
+            return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                             "input 'ratio' must be a floating-point scalar");
+        if ((st = check_training_mode(ctx, false))) return st;
+    }
+    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    /* The mask is bool from opset 10 on, before that of the data's type. */
+    onn_set_output(ctx, 1, ver >= 10 ? ONNORM_BOOL : x->dtype, x->rank, x->dims);
+    return ONNORM_OK;
+}
+
+/* Stores 1 (true) in one element of a floating or bool type. */
+static void store_one(onnorm_dtype t, void *p)
+{
+    switch (t) {
+    case ONNORM_FLOAT: *(float *)p = 1.0f; break;
+    case ONNORM_DOUBLE: *(double *)p = 1.0; break;
+    case ONNORM_FLOAT16: *(uint16_t *)p = 0x3C00; break;
+    case ONNORM_BFLOAT16: *(uint16_t *)p = 0x3F80; break;
+    default: *(uint8_t *)p = 1; break; /* bool */
+    }
+}
+
+static onnorm_status dropout_run(onn_kctx *ctx)
+{
+    onnorm_status st;
+    if (kernel_version(ctx) >= 12 && (st = check_training_mode(ctx, true))) return st;
+    copy_run(ctx);
+    onnorm_tensor *mask = ctx->n_out > 1 ? ctx->out[1] : NULL;
+    if (!mask) return ONNORM_OK;
+    /* Nothing is dropped in inference: every mask entry is "kept". */
+    size_t esz = onnorm_dtype_size(mask->dtype);
+    int64_t n = onnorm_tensor_numel(mask);
+    char *m = mask->data;
+    if (n > 0) store_one(mask->dtype, m);
+    for (int64_t i = 1; i < n; i++)
+        memcpy(m + (size_t)i * esz, m, esz);
+    return ONNORM_OK;
+}
+
+/* ---- table --------------------------------------------------------------- */
+
+#define K(op, ver, in_lo, in_hi, out_lo, out_hi, infer)                                            \
+    {                                                                                              \
+        ONN_KERNEL("", op, ver, in_lo, in_hi, out_lo, out_hi, infer, NULL, copy_run)                     \
+    }
+
+const onn_kernel onn_kernels_shape_ops[] = {
+    {ONN_KERNEL("", "Shape", 1, 1, 1, 1, 1, shape_infer, NULL, shape_run), .shape_only = true},
+    {ONN_KERNEL("", "Shape", 15, 1, 1, 1, 1, shape_infer, NULL, shape_run), .shape_only = true,
+     .widens = true},
+    {ONN_KERNEL("", "Size", 1, 1, 1, 1, 1, size_infer, NULL, size_run), .shape_only = true},
+    K("Reshape", 1, 1, 1, 1, 1, reshape_infer),
+    K("Reshape", 5, 2, 2, 1, 1, reshape_infer),
+    K("Reshape", 14, 2, 2, 1, 1, reshape_infer),
+    K("Flatten", 1, 1, 1, 1, 1, flatten_infer),
+    K("Squeeze", 1, 1, 1, 1, 1, squeeze_infer),
+    K("Squeeze", 13, 1, 2, 1, 1, squeeze_infer),
+    K("Unsqueeze", 1, 1, 1, 1, 1, unsqueeze_infer),
+    K("Unsqueeze", 13, 2, 2, 1, 1, unsqueeze_infer),
+    K("Identity", 1, 1, 1, 1, 1, identity_infer),
+    {ONN_KERNEL("", "Dropout", 1, 1, 1, 1, 2, dropout_infer, NULL, dropout_run)},
+    {ONN_KERNEL("", "Dropout", 7, 1, 1, 1, 2, dropout_infer, NULL, dropout_run)},
+    {ONN_KERNEL("", "Dropout", 10, 1, 1, 1, 2, dropout_infer, NULL, dropout_run)},
+    {ONN_KERNEL("", "Dropout", 12, 1, 3, 1, 2, dropout_infer, NULL, dropout_run)},
+};
+const int onn_kernels_shape_ops_count =
+    sizeof onn_kernels_shape_ops / sizeof onn_kernels_shape_ops[0];

@@ -1,0 +1,181 @@
+/*
+ * Softmax and LogSoftmax, float32 / float64.
+ *
+ *   opset 1, 11: the input is coerced to 2-D [prod(dims[:axis]),
+ *                prod(dims[axis:])] (axis defaults to 1) and each row is
+ *                normalized: the whole trailing block, not one axis;
+ *   opset 13:    normalized along `axis` alone (default -1).
+ *
+ * Both views are [outer, n, inner] with the reduction over n (the old one
+ * has inner = 1), so one routine serves both. Each row subtracts its
+ * maximum before exp, so large inputs do not overflow; LogSoftmax returns
+ * (x - max) - log(sum) rather than log(softmax), which keeps tiny
+ * probabilities finite. Sums are accumulated in double.
+ *
+ * With inner > 1 the n elements of a row are `inner` apart. Work is done in
+ * blocks of up to ONN_SOFTMAX_BLOCK neighbouring rows, so each pass reads
+ * contiguous memory, and (outer, block) pairs are spread over threads.
+ */
+#include "ops/core/broadcast.h"
+
+#include <string.h>
+#include <tgmath.h>
+
+#define ONN_SOFTMAX_BLOCK 64
+
+typedef struct sm_cfg {
+    int64_t outer, n, inner;
+    bool log;
+} sm_cfg;
+
+static onnorm_status read_cfg(onn_kctx *ctx, sm_cfg *cfg)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    const bool along_axis = ctx->kernel->since_version >= 13;
+    int64_t axis;
+    int a;
+    if (!onn_attr_int(ctx->node, "axis", along_axis ? -1 : 1, &axis, ctx->err))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
+    /* The 2-D coercion also accepts axis == rank (like Flatten): [N, 1]. */
+    bool ok = along_axis
+                  ? onn_normalize_axis(axis, x->rank, &a)
+                  : (axis == x->rank ? (a = x->rank, true) : onn_normalize_axis(axis, x->rank, &a));
+    if (!ok)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
+                         (long long)axis, x->rank);
+    cfg->outer = onn_dims_numel(x->dims, 0, a);
+    cfg->n = along_axis ? x->dims[a] : onn_dims_numel(x->dims, a, x->rank);
+    cfg->inner = along_axis ? onn_dims_numel(x->dims, a + 1, x->rank) : 1;
+    cfg->log = strcmp(ctx->node->op_type, "LogSoftmax") == 0;
+    return ONNORM_OK;
+}
+
+static onnorm_status sm_infer(onn_kctx *ctx)
+{
+    onnorm_status st = onn_check_float_input(ctx, 0, "input");
+    if (st) return st;
+    sm_cfg cfg;
+    if ((st = read_cfg(ctx, &cfg))) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    return ONNORM_OK;
+}
+
+#define ONN_SIMD_MAX_MX _Pragma("omp simd reduction(max : mx)")
+
+/* Normalizes one contiguous row of n elements (inner == 1). The max needs
+ * no NaN care: a NaN element makes the sum, and so every output, NaN. */
+#define SM_ROW(sfx, T, code, sgn)                                                                  \
+    static void row_##sfx(const T *x, T *y, int64_t n, bool log_out)                               \
+    {                                                                                              \
+        T mx = (T)-INFINITY;                                                                       \
+        ONN_SIMD_MAX_MX                                                                            \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            mx = x[i] > mx ? x[i] : mx;                                                            \
+        double sum = 0.0;                                                                          \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const T e = exp(x[i] - mx);                                                            \
+            if (!log_out) y[i] = e;                                                                \
+            sum += e;                                                                              \
+        }                                                                                          \
+        if (log_out) {                                                                             \
+            const T ls = (T)log(sum);                                                              \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                y[i] = (x[i] - mx) - ls;                                                           \
+        } else {                                                                                   \
+            const T s = (T)sum;                                                                    \
+            ONN_SIMD                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                y[i] /= s;                                                                         \
+        }                                                                                          \
+    }
+ONN_FLOAT_TYPES(SM_ROW)
+
+/* Normalizes rows [k0, k0 + kn) (kn <= ONN_SOFTMAX_BLOCK) of one outer
+ * slice; x and y point at the slice, row k's element i is at i * inner + k. */
+#define SM_BLOCK(sfx, T, code, sgn)                                                                \
+    static void block_##sfx(const T *x, T *y, const sm_cfg *c, int64_t k0, int64_t kn)             \
+    {                                                                                              \
+        const int64_t inner = c->inner;                                                            \
+        T mx[ONN_SOFTMAX_BLOCK], s[ONN_SOFTMAX_BLOCK];                                             \
+        double sum[ONN_SOFTMAX_BLOCK];                                                             \
+        for (int64_t k = 0; k < kn; k++)                                                           \
+            mx[k] = (T)-INFINITY, sum[k] = 0.0;                                                    \
+        for (int64_t i = 0; i < c->n; i++) {                                                       \
+            const T *xr = x + i * inner + k0;                                                      \
+            ONN_SIMD                                                                               \
+            for (int64_t k = 0; k < kn; k++)                                                       \
+                mx[k] = xr[k] > mx[k] ? xr[k] : mx[k];                                             \
+        }                                                                                          \
+        for (int64_t i = 0; i < c->n; i++) {                                                       \
+            const T *xr = x + i * inner + k0;                                                      \
+            T *yr = y + i * inner + k0;                                                            \
+            for (int64_t k = 0; k < kn; k++) {                                                     \
+                const T e = exp(xr[k] - mx[k]);                                                    \
+                if (!c->log) yr[k] = e;                                                            \
+                sum[k] += e;                                                                       \
+            }                                                                                      \
+        }                                                                                          \
+        for (int64_t k = 0; k < kn; k++)                                                           \
+            s[k] = (T)(c->log ? log(sum[k]) : sum[k]);                                             \
+        for (int64_t i = 0; i < c->n; i++) {                                                       \
+            const T *xr = x + i * inner + k0;                                                      \
+            T *yr = y + i * inner + k0;                                                            \
+            if (c->log) {                                                                          \
+                ONN_SIMD                                                                           \
+                for (int64_t k = 0; k < kn; k++)                                                   \
+                    yr[k] = (xr[k] - mx[k]) - s[k];                                                \
+            } else {                                                                               \
+                ONN_SIMD                                                                           \
+                for (int64_t k = 0; k < kn; k++)                                                   \
+                    yr[k] /= s[k];                                                                 \
+            }                                                                                      \
+        }                                                                                          \
+    }
+ONN_FLOAT_TYPES(SM_BLOCK)
+
+/* One task: row block `t` of the [outer, n, inner] view. */
+#define SM_TASK(sfx, T, code, sgn)                                                                 \
+    static void task_##sfx(const void *px, void *py, const sm_cfg *c, int64_t t)                   \
+    {                                                                                              \
+        const int64_t blocks = (c->inner + ONN_SOFTMAX_BLOCK - 1) / ONN_SOFTMAX_BLOCK;             \
+        const int64_t o = t / blocks, k0 = (t % blocks) * ONN_SOFTMAX_BLOCK;                       \
+        const int64_t kn = c->inner - k0 < ONN_SOFTMAX_BLOCK ? c->inner - k0 : ONN_SOFTMAX_BLOCK;  \
+        const T *x = (const T *)px + o * c->n * c->inner;                                          \
+        T *y = (T *)py + o * c->n * c->inner;                                                      \
+        if (c->inner == 1)                                                                         \
+            row_##sfx(x, y, c->n, c->log);                                                         \
+        else                                                                                       \
+            block_##sfx(x, y, c, k0, kn);                                                          \
+    }
+ONN_FLOAT_TYPES(SM_TASK)
+
+static onnorm_status sm_run(onn_kctx *ctx)
+{
+    sm_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    void (*fn)(const void *, void *, const sm_cfg *, int64_t) =
+        x->dtype == ONNORM_FLOAT ? task_f32 : task_f64;
+    const int64_t blocks = (cfg.inner + ONN_SOFTMAX_BLOCK - 1) / ONN_SOFTMAX_BLOCK;
+    const int64_t tasks = cfg.outer * blocks;
+    if (cfg.n == 0 || tasks == 0) return ONNORM_OK;
+    const int nt = onn_threads_for(ctx, onnorm_tensor_numel(x), tasks);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t t = 0; t < tasks; t++)
+        fn(x->data, y->data, &cfg, t);
+    return ONNORM_OK;
+}
+
+/* clang-format off */
+#define SOFTMAX(op, ver) {ONN_KERNEL("", op, ver, 1, 1, 1, 1, sm_infer, NULL, sm_run)}
+
+const onn_kernel onn_kernels_softmax[] = {
+    SOFTMAX("Softmax", 1), SOFTMAX("Softmax", 13), SOFTMAX("LogSoftmax", 1), SOFTMAX("LogSoftmax", 13),
+};
+const int onn_kernels_softmax_count = sizeof onn_kernels_softmax / sizeof onn_kernels_softmax[0];
+/* clang-format on */

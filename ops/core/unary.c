@@ -1,0 +1,467 @@
+/*
+ * Elementwise unary ops and activations (output = input's type and shape):
+ *
+ *   Sqrt, Reciprocal, Exp, Log, Sigmoid, Tanh   opset 6      float32/64
+ *   Erf                                         opset 9      float32/64
+ *   Neg, Abs                                    opset 6      float32/64, ints
+ *                                                            (Neg: signed only)
+ *   Relu                                        opset 6      float32/64, signed
+ *                                                            ints (opset 14's)
+ *   LeakyRelu (alpha 0.01)                      opset 6      float32/64
+ *   HardSigmoid (alpha 0.2, beta 0.5)           opset 6      float32/64
+ *   HardSwish                                   opset 14     float32/64
+ *   Gelu (approximate "none" | "tanh")          opset 20     float32/64
+ *   Clip                                        opset 6:  min/max attributes,
+ *                                                         float32/64;
+ *                                               opset 11: optional min/max
+ *                                                         scalar inputs,
+ *                                                         float32/64 and ints
+ *
+ * Float math runs in the element's own precision (<tgmath.h> picks expf for
+ * float, exp for double), as ONNX's numpy reference does. Integer Neg/Abs
+ * wrap (-INT_MIN == INT_MIN) instead of overflowing. NaN inputs give NaN
+ * for every float op but Shrink (below); in particular Relu, HardSigmoid and Clip let NaN
+ * through instead of clamping it.
+ *
+ * Clip applies max(x, min) and then min(., max), so min > max yields max
+ * everywhere, as the spec says. An omitted bound does not clip.
+ *
+ *   Elu (alpha 1), Selu (alpha, gamma)          opset 6      float32/64
+ *   Softplus, Softsign                          opset 1      float32/64
+ *   Shrink (lambd 0.5, bias 0)                  opset 9      float32/64
+ *   Sign                                        opset 9      float32/64, ints
+ *
+ * Selu's default alpha and gamma are the spec's values as float32, the
+ * type the attribute is stored in. Elu and Selu use expm1, which keeps
+ * alpha * (e^x - 1) accurate near 0. Softplus is evaluated as
+ * max(x, 0) + log1p(e^-|x|): ln(1 + e^x) itself overflows for x above ~88
+ * (float32) although the result is ~x. Shrink is the exception to "NaN
+ * stays NaN": its formula sends every x that is neither < -lambd nor
+ * > lambd to 0, NaN included (as ONNX's reference does). Softsign(+-inf) is
+ * inf/inf, so it gives NaN there, as in the reference. Sign gives -1, 0 or 1
+ * (a float zero keeps its sign bit).
+ */
+#include "ops/core/broadcast.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <tgmath.h>
+
+/* Not in C11's <math.h>. */
+#define ONN_SQRT1_2 0.70710678118654752440   /* 1 / sqrt(2) */
+#define ONN_SQRT_2_PI 0.79788456080286535588 /* sqrt(2 / pi) */
+
+typedef struct un_params {
+    double alpha, beta;
+    const void *lo, *hi; /* Clip bounds, one element of X's type */
+} un_params;
+
+typedef void (*un_loop)(const void *x, void *y, int64_t n, const un_params *p);
+
+/* One loop per (op, type). The prelude binds the parameters the expression
+ * may use to locals of the element type, so the loop body does not reload
+ * them through p. */
+#define UN_LOOP(name, T, EXPR)                                                                     \
+    static void name(const void *px, void *py, int64_t n, const un_params *p)                      \
+    {                                                                                              \
+        const T *X = px;                                                                           \
+        T *Y = py;                                                                                 \
+        const T alpha = (T)p->alpha, beta = (T)p->beta;                                            \
+        (void)alpha, (void)beta;                                                                   \
+        ONN_SIMD                                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const T x = X[i];                                                                      \
+            Y[i] = (T)(EXPR);                                                                      \
+        }                                                                                          \
+    }
+
+/* Clip reads its bounds as elements of X's type, so integer bounds stay
+ * exact; memcpy because the bytes live in untyped slots. */
+#define CLIP_LOOP(sfx, T, code, sgn)                                                               \
+    static void clip_##sfx(const void *px, void *py, int64_t n, const un_params *p)                \
+    {                                                                                              \
+        const T *X = px;                                                                           \
+        T *Y = py;                                                                                 \
+        T lo, hi;                                                                                  \
+        memcpy(&lo, p->lo, sizeof lo);                                                             \
+        memcpy(&hi, p->hi, sizeof hi);                                                             \
+        ONN_SIMD                                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const T t = X[i] < lo ? lo : X[i];                                                     \
+            Y[i] = t > hi ? hi : t;                                                                \
+        }                                                                                          \
+    }
+ONN_NUMERIC_TYPES(CLIP_LOOP)
+
+/* e^v for v <= 0 in float, branch-free so that loops over it vectorize
+ * (libm's expf is a call per element, which made Sigmoid, and so SiLU, the
+ * slowest op in convolutional models). Range reduction v = n ln2 + r with
+ * |r| <= ln2 / 2 (ln2 split in two parts), a degree-6 polynomial for e^r
+ * (the classic Cephes coefficients, within about 1 ulp), and 2^n from the
+ * exponent bits. Below -87.3 (where e^v is subnormal) it returns 0. */
+static inline float expf_nonpositive(float v)
+{
+    const float shifter = 12582912.0f;     /* 1.5 * 2^23: adding it rounds to an integer */
+    v = v < -87.3f || v != v ? -87.3f : v; /* NaN too: the caller restores it */
+    float t = v * 1.44269504088896341f + shifter;
+    float n = t - shifter;
+    float r = v - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return v <= -87.3f ? 0.0f : p * scale;
+}
+
+/* 1 / (1 + e^-x) from e = e^-|x| <= 1, which cannot overflow: r = 1 / (1 + e)
+ * for x >= 0, and e * r = e^x / (1 + e^x) for x < 0. One exp and a select
+ * instead of a branch on the sign, which random inputs mispredict. float32
+ * uses expf_nonpositive; NaN stays NaN through the final select. */
+static inline float sigmoid1_f32(float x)
+{
+    const float e = expf_nonpositive(-fabs(x)), r = 1.0f / (1.0f + e);
+    return x != x ? x : x >= 0.0f ? r : e * r;
+}
+
+static inline double sigmoid1_f64(double x)
+{
+    const double e = exp(-fabs(x)), r = 1.0 / (1.0 + e);
+    return x >= 0.0 ? r : e * r;
+}
+
+/* clamp01(v) that keeps NaN. */
+#define CLAMP01(T, v) ((v) < (T)0 ? (T)0 : (v) > (T)1 ? (T)1 : (v))
+
+#define FLOAT_LOOPS(sfx, T, code, sgn)                                                             \
+    UN_LOOP(sqrt_##sfx, T, sqrt(x))                                                                \
+    UN_LOOP(recip_##sfx, T, (T)1 / x)                                                              \
+    UN_LOOP(neg_##sfx, T, -x)                                                                      \
+    UN_LOOP(abs_##sfx, T, fabs(x))                                                                 \
+    UN_LOOP(relu_##sfx, T, x < (T)0 ? (T)0 : x)                                                    \
+    UN_LOOP(leaky_##sfx, T, x < (T)0 ? (alpha) * (x) : x)                                          \
+    UN_LOOP(sigmoid_##sfx, T, sigmoid1_##sfx(x))                                                   \
+    UN_LOOP(tanh_##sfx, T, tanh(x))                                                                \
+    UN_LOOP(erf_##sfx, T, erf(x))                                                                  \
+    UN_LOOP(exp_##sfx, T, exp(x))                                                                  \
+    UN_LOOP(log_##sfx, T, log(x))                                                                  \
+    UN_LOOP(hsig_##sfx, T, CLAMP01(T, (alpha) * (x) + beta))                                       \
+    UN_LOOP(hswish_##sfx, T, CLAMP01(T, x / (T)6 + (T)0.5) * x)                                    \
+    UN_LOOP(gelu_##sfx, T, (T)0.5 * x * ((T)1 + erf(x * (T)ONN_SQRT1_2)))                          \
+    UN_LOOP(gelu_tanh_##sfx, T,                                                                    \
+            (T)0.5 * x * ((T)1 + tanh((T)ONN_SQRT_2_PI * (x + (T)0.044715 * x * x * x))))          \
+    UN_LOOP(elu_##sfx, T, x < (T)0 ? alpha * expm1(x) : x)                                         \
+    UN_LOOP(selu_##sfx, T, x > (T)0 ? beta * x : beta * alpha * expm1(x))                          \
+    UN_LOOP(softplus_##sfx, T, (x > (T)0 ? x : (T)0) + log1p(exp(-fabs(x))))                       \
+    UN_LOOP(softsign_##sfx, T, x / ((T)1 + fabs(x)))                                               \
+    UN_LOOP(shrink_##sfx, T, (x < -alpha) ? x + beta : (x > alpha) ? x - beta : (T)0)              \
+    UN_LOOP(sign_##sfx, T, x > (T)0 ? (T)1 : x < (T)0 ? (T)-1 : x)
+ONN_FLOAT_TYPES(FLOAT_LOOPS)
+
+/* Integer negation through uint64_t wraps instead of overflowing. */
+#define SIGNED_LOOPS(sfx, T, code, sgn)                                                            \
+    UN_LOOP(neg_##sfx, T, 0 - (uint64_t)x)                                                         \
+    UN_LOOP(abs_##sfx, T, x < 0 ? 0 - (uint64_t)x : (uint64_t)x)                                   \
+    UN_LOOP(relu_##sfx, T, x < 0 ? 0 : x)                                                          \
+    UN_LOOP(sign_##sfx, T, (x > 0) - (x < 0))
+ONN_SIGNED_INT_TYPES(SIGNED_LOOPS)
+
+/* No `x < 0` test for Sign: it is always false for unsigned types (and warns). */
+#define UNSIGNED_LOOPS(sfx, T, code, sgn)                                                          \
+    UN_LOOP(abs_##sfx, T, x)                                                                       \
+    UN_LOOP(sign_##sfx, T, x != 0)
+ONN_UNSIGNED_INT_TYPES(UNSIGNED_LOOPS)
+
+typedef enum un_op {
+    U_SQRT,
+    U_RECIP,
+    U_NEG,
+    U_ABS,
+    U_RELU,
+    U_LEAKY,
+    U_SIGMOID,
+    U_TANH,
+    U_ERF,
+    U_EXP,
+    U_LOG,
+    U_HSIG,
+    U_HSWISH,
+    U_GELU,
+    U_GELU_TANH,
+    U_CLIP,
+    U_ELU,
+    U_SELU,
+    U_SOFTPLUS,
+    U_SOFTSIGN,
+    U_SHRINK,
+    U_SIGN,
+    U_COUNT
+} un_op;
+
+typedef struct un_row {
+    onnorm_dtype dtype;
+    un_loop fn[U_COUNT];
+} un_row;
+
+/* clang-format off */
+#define FLOAT_ROW(sfx, T, code, sgn)                                                               \
+    {code,                                                                                         \
+     {sqrt_##sfx, recip_##sfx, neg_##sfx, abs_##sfx, relu_##sfx, leaky_##sfx, sigmoid_##sfx,      \
+      tanh_##sfx, erf_##sfx, exp_##sfx, log_##sfx, hsig_##sfx, hswish_##sfx, gelu_##sfx,          \
+      gelu_tanh_##sfx, clip_##sfx, elu_##sfx, selu_##sfx, softplus_##sfx, softsign_##sfx,        \
+      shrink_##sfx, sign_##sfx}},
+#define SIGNED_ROW(sfx, T, code, sgn)                                                              \
+    {code, {[U_NEG] = neg_##sfx, [U_ABS] = abs_##sfx, [U_RELU] = relu_##sfx, [U_CLIP] = clip_##sfx, \
+            [U_SIGN] = sign_##sfx}},
+#define UNSIGNED_ROW(sfx, T, code, sgn)                                                            \
+    {code, {[U_ABS] = abs_##sfx, [U_CLIP] = clip_##sfx, [U_SIGN] = sign_##sfx}},
+
+static const un_row un_rows[] = {
+    ONN_FLOAT_TYPES(FLOAT_ROW) ONN_SIGNED_INT_TYPES(SIGNED_ROW) ONN_UNSIGNED_INT_TYPES(UNSIGNED_ROW)
+};
+/* clang-format on */
+
+static un_loop find_loop(un_op op, onnorm_dtype t)
+{
+    for (size_t i = 0; i < sizeof un_rows / sizeof un_rows[0]; i++)
+        if (un_rows[i].dtype == t) return un_rows[i].fn[op];
+    return NULL;
+}
+
+/* Lists the types op supports into buf, for error messages. */
+static const char *supported_types(un_op op, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof un_rows / sizeof un_rows[0] && used < len; i++)
+        if (un_rows[i].fn[op])
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                                     onnorm_dtype_name(un_rows[i].dtype));
+    return buf;
+}
+
+/* ---- op descriptions ------------------------------------------------------ */
+
+/* The two float parameters a loop may read, as the attributes that set them
+ * (NULL when the op has none) and their defaults. */
+typedef struct un_desc {
+    const char *name;
+    un_op op;
+    const char *alpha_attr, *beta_attr;
+    float alpha, beta;
+} un_desc;
+
+static const un_desc descs[] = {
+    {"Sqrt", U_SQRT, NULL, NULL, 0, 0},
+    {"Reciprocal", U_RECIP, NULL, NULL, 0, 0},
+    {"Neg", U_NEG, NULL, NULL, 0, 0},
+    {"Abs", U_ABS, NULL, NULL, 0, 0},
+    {"Relu", U_RELU, NULL, NULL, 0, 0},
+    {"LeakyRelu", U_LEAKY, "alpha", NULL, 0.01f, 0},
+    {"Sigmoid", U_SIGMOID, NULL, NULL, 0, 0},
+    {"Tanh", U_TANH, NULL, NULL, 0, 0},
+    {"Erf", U_ERF, NULL, NULL, 0, 0},
+    {"Exp", U_EXP, NULL, NULL, 0, 0},
+    {"Log", U_LOG, NULL, NULL, 0, 0},
+    {"HardSigmoid", U_HSIG, "alpha", "beta", 0.2f, 0.5f},
+    {"HardSwish", U_HSWISH, NULL, NULL, 0, 0},
+    {"Gelu", U_GELU, NULL, NULL, 0, 0},
+    {"Clip", U_CLIP, NULL, NULL, 0, 0},
+    {"Elu", U_ELU, "alpha", NULL, 1.0f, 0},
+    {"Selu", U_SELU, "alpha", "gamma", 1.67326319217681884765625f, 1.05070102214813232421875f},
+    {"Softplus", U_SOFTPLUS, NULL, NULL, 0, 0},
+    {"Softsign", U_SOFTSIGN, NULL, NULL, 0, 0},
+    {"Shrink", U_SHRINK, "lambd", "bias", 0.5f, 0},
+    {"Sign", U_SIGN, NULL, NULL, 0, 0},
+};
+
+static const un_desc *desc_of(const onn_kctx *ctx)
+{
+    for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
+        if (strcmp(descs[i].name, ctx->node->op_type) == 0) return &descs[i];
+    return NULL;
+}
+
+/* Resolves the op (Gelu's variant) and reads alpha / beta. */
+static onnorm_status read_params(onn_kctx *ctx, const un_desc *d, un_op *op, un_params *p)
+{
+    float alpha = d->alpha, beta = d->beta;
+    *op = d->op;
+    memset(p, 0, sizeof *p);
+    if ((d->alpha_attr && !onn_attr_float(ctx->node, d->alpha_attr, d->alpha, &alpha, ctx->err)) ||
+        (d->beta_attr && !onn_attr_float(ctx->node, d->beta_attr, d->beta, &beta, ctx->err)))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
+    p->alpha = alpha, p->beta = beta;
+    if (d->op == U_GELU) {
+        const onn_attr *a = onn_attr_find(ctx->node, "approximate");
+        if (a && a->type != ONN_ATTR_STRING)
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'approximate' must be a string");
+        if (a && strcmp(a->s, "tanh") == 0)
+            *op = U_GELU_TANH;
+        else if (a && strcmp(a->s, "none") != 0)
+            return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                             "approximate='%s' is not supported (supported: none, tanh)", a->s);
+    }
+    return ONNORM_OK;
+}
+
+/* ---- Clip bounds ------------------------------------------------------------ */
+
+/* Opset 11+: optional inputs 1 (min) and 2 (max), one element of X's type. */
+static onnorm_status check_bound_inputs(onn_kctx *ctx)
+{
+    static const char *names[] = {"input", "min", "max"};
+    const onnorm_tensor *x = ctx->in[0];
+    char sh[128];
+    for (int i = 1; i < ctx->n_in && i < 3; i++) {
+        const onnorm_tensor *b = ctx->in[i];
+        if (!b) continue;
+        if (b->dtype != x->dtype)
+            return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                             "input '%s' has type %s, expected %s like the "
+                             "input",
+                             names[i], onnorm_dtype_name(b->dtype), onnorm_dtype_name(x->dtype));
+        if (onnorm_tensor_numel(b) != 1)
+            return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' must be a scalar, got shape %s",
+                             names[i], onn_shape_str(b->dims, b->rank, sh, sizeof sh));
+    }
+    return ONNORM_OK;
+}
+
+/* The widest range of each type: an omitted bound clips nothing. */
+#define TYPE_RANGE(sfx, T, code, sgn)                                                              \
+    static void range_##sfx(void *lo, void *hi)                                                    \
+    {                                                                                              \
+        const int bits = (int)(8 * sizeof(T));                                                     \
+        const T tmax = (T)((sgn) ? ((uint64_t)1 << (bits - 1)) - 1 : ~(uint64_t)0);                \
+        const T tmin = (sgn) ? (T)(-tmax - 1) : (T)0;                                              \
+        memcpy(hi, &tmax, sizeof tmax);                                                            \
+        memcpy(lo, &tmin, sizeof tmin);                                                            \
+    }
+ONN_INT_TYPES(TYPE_RANGE)
+
+#define FLOAT_RANGE(sfx, T, code, sgn)                                                             \
+    static void range_##sfx(void *lo, void *hi)                                                    \
+    {                                                                                              \
+        const T tmin = (T)-INFINITY, tmax = (T)INFINITY;                                           \
+        memcpy(lo, &tmin, sizeof tmin);                                                            \
+        memcpy(hi, &tmax, sizeof tmax);                                                            \
+    }
+ONN_FLOAT_TYPES(FLOAT_RANGE)
+
+typedef struct range_row {
+    onnorm_dtype dtype;
+    void (*fn)(void *lo, void *hi);
+} range_row;
+
+#define RANGE_ROW(sfx, T, code, sgn) {code, range_##sfx},
+static const range_row range_rows[] = {ONN_NUMERIC_TYPES(RANGE_ROW)};
+
+/* Fills lo/hi (8-byte slots) with X's type's bounds for this node. */
+static onnorm_status clip_bounds(onn_kctx *ctx, uint64_t *lo, uint64_t *hi)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    for (size_t i = 0; i < sizeof range_rows / sizeof range_rows[0]; i++)
+        if (range_rows[i].dtype == x->dtype) range_rows[i].fn(lo, hi);
+    const size_t esz = onnorm_dtype_size(x->dtype);
+    if (ctx->kernel->since_version >= 11) {
+        if (ctx->n_in > 1 && ctx->in[1]) memcpy(lo, ctx->in[1]->data, esz);
+        if (ctx->n_in > 2 && ctx->in[2]) memcpy(hi, ctx->in[2]->data, esz);
+        return ONNORM_OK;
+    }
+    float v;
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "max" : "min";
+        if (!onn_attr_find(ctx->node, name)) continue;
+        if (!onn_attr_float(ctx->node, name, 0.0f, &v, ctx->err))
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                             ctx->err ? ctx->err->message : "bad attribute");
+        if (x->dtype == ONNORM_FLOAT)
+            memcpy(i ? (void *)hi : (void *)lo, &v, sizeof v);
+        else {
+            double dv = v;
+            memcpy(i ? (void *)hi : (void *)lo, &dv, sizeof dv);
+        }
+    }
+    return ONNORM_OK;
+}
+
+/* ---- kernel ------------------------------------------------------------------- */
+
+static onnorm_status un_infer(onn_kctx *ctx)
+{
+    const un_desc *d = desc_of(ctx);
+    const onnorm_tensor *x = ctx->in[0];
+    un_op op;
+    un_params p;
+    char types[256];
+    if (!d) return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "not an elementwise unary op");
+    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'X' is missing");
+    onnorm_status st = read_params(ctx, d, &op, &p);
+    if (st) return st;
+    /* Clip-6's attribute bounds are floats: only float inputs make sense. */
+    bool ok = find_loop(op, x->dtype) && !(op == U_CLIP && ctx->kernel->since_version < 11 &&
+                                           !onn_is_float_type(x->dtype));
+    if (!ok)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input has type %s; supported: %s",
+                         onnorm_dtype_name(x->dtype),
+                         op == U_CLIP && ctx->kernel->since_version < 11
+                             ? "float32, float64"
+                             : supported_types(op, types, sizeof types));
+    if (op == U_CLIP && ctx->kernel->since_version >= 11 && (st = check_bound_inputs(ctx)))
+        return st;
+    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status un_run(onn_kctx *ctx)
+{
+    const un_desc *d = desc_of(ctx);
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    un_op op;
+    un_params p;
+    uint64_t lo = 0, hi = 0; /* 8-byte slots hold any element type */
+    onnorm_status st = read_params(ctx, d, &op, &p);
+    if (st) return st;
+    if (op == U_CLIP) {
+        if ((st = clip_bounds(ctx, &lo, &hi))) return st;
+        p.lo = &lo, p.hi = &hi;
+    }
+    un_loop fn = find_loop(op, x->dtype);
+    if (!fn)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
+                         onnorm_dtype_name(x->dtype));
+    const int64_t n = onnorm_tensor_numel(x);
+    const size_t esz = onnorm_dtype_size(x->dtype);
+    const int nt = onn_elementwise_threads(ctx, n);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t c = 0; c < nt; c++) {
+        int64_t b, e;
+        onn_chunk(n, nt, c, &b, &e);
+        fn((const char *)x->data + (size_t)b * esz, (char *)y->data + (size_t)b * esz, e - b, &p);
+    }
+    return ONNORM_OK;
+}
+
+/* clang-format off */
+#define UNARY(op, ver) {ONN_KERNEL("", op, ver, 1, 1, 1, 1, un_infer, NULL, un_run)}
+
+const onn_kernel onn_kernels_unary[] = {
+    UNARY("Sqrt", 6),        UNARY("Reciprocal", 6), UNARY("Neg", 6),     UNARY("Abs", 6),
+    UNARY("Relu", 6),        UNARY("LeakyRelu", 6),  UNARY("Sigmoid", 6), UNARY("Tanh", 6),
+    UNARY("Erf", 9),         UNARY("Exp", 6),        UNARY("Log", 6),     UNARY("HardSigmoid", 6),
+    UNARY("HardSwish", 14),  UNARY("Gelu", 20),      UNARY("Clip", 6),
+    UNARY("Elu", 6),         UNARY("Selu", 6),       UNARY("Softplus", 1), UNARY("Softsign", 1),
+    UNARY("Shrink", 9),      UNARY("Sign", 9),
+    {ONN_KERNEL("", "Clip", 11, 1, 3, 1, 1, un_infer, NULL, un_run)},
+};
+const int onn_kernels_unary_count = sizeof onn_kernels_unary / sizeof onn_kernels_unary[0];
+/* clang-format on */

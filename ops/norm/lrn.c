@@ -1,0 +1,88 @@
+/*
+ * LRN (local response normalization across channels), opsets 1 and 13.
+ *
+ * For X (N, C, D...): the window of channel c is
+ *   [max(0, c - floor((size - 1) / 2)), min(C - 1, c + ceil((size - 1) / 2))]
+ * (an even size reaches further forward), and
+ *   y = x / (bias + alpha / size * sum over the window of x^2) ^ beta,
+ * with alpha divided by the nominal size even where the window is clipped.
+ */
+#include "ops/kernel.h"
+#include "ops/norm/moments.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct lrn_cfg {
+    int64_t size;
+    float alpha, beta, bias;
+} lrn_cfg;
+
+static onnorm_status read_cfg(onn_kctx *ctx, lrn_cfg *c)
+{
+    const onn_node *n = ctx->node;
+    if (!onn_attr_find(n, "size"))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "the required attribute size is missing");
+    if (!onn_attr_int(n, "size", 1, &c->size, ctx->err) ||
+        !onn_attr_float(n, "alpha", 1e-4f, &c->alpha, ctx->err) ||
+        !onn_attr_float(n, "beta", 0.75f, &c->beta, ctx->err) ||
+        !onn_attr_float(n, "bias", 1.0f, &c->bias, ctx->err))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
+                         ctx->err ? ctx->err->message : "bad attribute");
+    if (c->size < 1)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "size must be >= 1, got %lld",
+                         (long long)c->size);
+    if (ctx->in[0]->rank < 2)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must have rank >= 2 (N, C, ...), got %d",
+                         ctx->in[0]->rank);
+    return ONNORM_OK;
+}
+
+static onnorm_status lrn_infer(onn_kctx *ctx)
+{
+    onnorm_status st = onn_check_float_input(ctx, 0, "X");
+    if (st) return st;
+    lrn_cfg c;
+    if ((st = read_cfg(ctx, &c))) return st;
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status lrn_run(onn_kctx *ctx)
+{
+    lrn_cfg c;
+    onnorm_status st = read_cfg(ctx, &c);
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    const onnorm_dtype t = x->dtype;
+    const int64_t N = x->dims[0], C = x->dims[1], S = onn_dims_numel(x->dims, 2, x->rank);
+    const int64_t before = (c.size - 1) / 2, after = c.size - 1 - before;
+    const double k = (double)c.alpha / (double)c.size;
+    const int64_t planes = N * C;
+    const int nt = onn_threads_for(ctx, planes * S * c.size, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t pl = 0; pl < planes; pl++) {
+        const int64_t n = pl / C, ch = pl % C;
+        const int64_t lo = ch - before < 0 ? 0 : ch - before;
+        const int64_t hi = ch + after > C - 1 ? C - 1 : ch + after;
+        for (int64_t s = 0; s < S; s++) {
+            double sq = 0.0;
+            for (int64_t i = lo; i <= hi; i++) {
+                double v = onn_load(t, x->data, (n * C + i) * S + s);
+                sq += v * v;
+            }
+            int64_t at = pl * S + s;
+            onn_store(t, y->data, at,
+                      onn_load(t, x->data, at) / pow((double)c.bias + k * sq, c.beta));
+        }
+    }
+    return ONNORM_OK;
+}
+
+const onn_kernel onn_kernels_lrn[] = {
+    {ONN_KERNEL("", "LRN", 1, 1, 1, 1, 1, lrn_infer, NULL, lrn_run), .types = ONN_T_HALF_FLOATS},
+    {ONN_KERNEL("", "LRN", 13, 1, 1, 1, 1, lrn_infer, NULL, lrn_run), .types = ONN_T_ALL_FLOATS,
+     .widens = true},
+};
+const int onn_kernels_lrn_count = 2;
