@@ -18,8 +18,11 @@
  *                 (ctx->state: state_size zeroed bytes), chooses the code
  *                 path, may transform constant inputs once (pack weights)
  *                 into memory from onn_kalloc(), and declares the scratch
- *                 memory run will need with onn_kscratch_need(). May be NULL
- *                 for kernels with nothing to prepare.
+ *                 memory run will need with onn_kscratch_need(). An input
+ *                 that carries data here keeps that data for every run of
+ *                 the plan (a constant, or a value computed while planning),
+ *                 so prepare may derive state from it. May be NULL for
+ *                 kernels with nothing to prepare.
  *   run(ctx)      Computes the outputs into buffers the caller allocated from
  *                 the shapes infer produced. It reads the prepared state and
  *                 the tensors: no attribute lookup, no op-name comparison, no

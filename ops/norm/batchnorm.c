@@ -6,7 +6,7 @@
  *              every axis but 1, and running statistics
  *              running = input * momentum + batch * (1 - momentum).
  *
- * How the mode is chosen per opset (ONNX-NORMS.md, section 1):
+ * How the mode is chosen per opset:
  *   1, 6:   is_test = 0 (the default) means training;
  *   7 - 13: training exactly when more than the Y output is requested;
  *   14, 15: training_mode attribute; outputs 1 and 3 only.
@@ -18,13 +18,16 @@
 #include "ops/norm/moments.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 typedef struct bn_cfg {
     float epsilon, momentum;
     bool training;
     int64_t n, c, s;         /* X viewed as [N, C, S] */
     onnorm_dtype stats_type; /* of mean/var: what training statistics are written as */
+    const onn_moments *mo;   /* the statistics and affine loops for this CPU */
+    /* Inference with constant parameters: the per-channel affine, computed
+     * once at prepare; else NULL and run computes it into scratch. */
+    const double *mean, *var, *scale, *shift;
 } bn_cfg;
 
 static int requested_outputs(const onn_kctx *ctx)
@@ -37,16 +40,15 @@ static int requested_outputs(const onn_kctx *ctx)
 
 static onnorm_status read_cfg(onn_kctx *ctx, bn_cfg *cfg)
 {
-    const onn_node *nd = ctx->node;
-    int ver = ctx->kernel->since_version;
+    const int ver = onn_kversion(ctx);
     int64_t is_test = 0, spatial = 1, training_mode = 0;
-    if (!onn_attr_float(nd, "epsilon", 1e-5f, &cfg->epsilon, ctx->err) ||
-        !onn_attr_float(nd, "momentum", 0.9f, &cfg->momentum, ctx->err) ||
-        (ver < 7 && !onn_attr_int(nd, "is_test", 0, &is_test, ctx->err)) ||
-        (ver < 9 && !onn_attr_int(nd, "spatial", 1, &spatial, ctx->err)) ||
-        (ver >= 14 && !onn_attr_int(nd, "training_mode", 0, &training_mode, ctx->err)))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                         ctx->err ? ctx->err->message : "bad attribute");
+    onnorm_status st;
+    if ((st = onn_kattr_float(ctx, "epsilon", 1e-5f, &cfg->epsilon)) ||
+        (st = onn_kattr_float(ctx, "momentum", 0.9f, &cfg->momentum)) ||
+        (ver < 7 && (st = onn_kattr_int(ctx, "is_test", 0, &is_test))) ||
+        (ver < 9 && (st = onn_kattr_int(ctx, "spatial", 1, &spatial))) ||
+        (ver >= 14 && (st = onn_kattr_int(ctx, "training_mode", 0, &training_mode))))
+        return st;
     int outs = requested_outputs(ctx);
     if (ver >= 14) {
         cfg->training = training_mode != 0;
@@ -84,7 +86,7 @@ static onnorm_status bn_infer(onn_kctx *ctx)
     if ((st = read_cfg(ctx, &cfg))) return st;
     static const char *names[] = {"X", "scale", "B", "mean", "var"};
     const onnorm_tensor *x = ctx->in[0];
-    const int ver = ctx->kernel->since_version;
+    const int ver = onn_kversion(ctx);
     for (int i = 1; i < 5; i++) {
         const onnorm_tensor *p = ctx->in[i];
         if (!p)
@@ -108,6 +110,53 @@ static onnorm_status bn_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* scale[c] = gamma[c] / sqrt(var[c] + eps), shift[c] = B[c], in double. */
+static void channel_affine(const onn_kctx *ctx, const bn_cfg *cfg, const double *var,
+                           double *scale, double *shift)
+{
+    const onnorm_tensor *g = ctx->in[1], *b = ctx->in[2];
+    for (int64_t c = 0; c < cfg->c; c++) {
+        scale[c] = onn_load(g->dtype, g->data, c) / sqrt(var[c] + (double)cfg->epsilon);
+        shift[c] = onn_load(b->dtype, b->data, c);
+    }
+}
+
+static void load_statistics(const onn_kctx *ctx, const bn_cfg *cfg, double *mean, double *var)
+{
+    const onnorm_tensor *m = ctx->in[3], *v = ctx->in[4];
+    for (int64_t c = 0; c < cfg->c; c++) {
+        mean[c] = onn_load(m->dtype, m->data, c);
+        var[c] = onn_load(v->dtype, v->data, c);
+    }
+}
+
+/* Inference with every parameter constant computes the affine here, once;
+ * otherwise run needs four per-channel arrays of scratch. */
+static onnorm_status bn_prepare(onn_kctx *ctx)
+{
+    bn_cfg *cfg = ctx->state;
+    onnorm_status st = read_cfg(ctx, cfg);
+    if (st) return st;
+    cfg->mo = onn_moments_get(onn_isa_active());
+    const size_t C = (size_t)(cfg->c ? cfg->c : 1);
+    bool constant = !cfg->training;
+    for (int i = 1; i < 5; i++)
+        constant = constant && ctx->in[i]->data;
+    size_t bytes;
+    if ((st = onn_kbytes(ctx, C, 4 * sizeof(double), 1, &bytes))) return st;
+    if (!constant) {
+        onn_kscratch_need(ctx, bytes);
+        return ONNORM_OK;
+    }
+    double *mem = onn_kalloc(ctx, bytes);
+    if (!mem) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    double *mean = mem, *var = mem + C, *scale = mem + 2 * C, *shift = mem + 3 * C;
+    load_statistics(ctx, cfg, mean, var);
+    channel_affine(ctx, cfg, var, scale, shift);
+    cfg->mean = mean, cfg->var = var, cfg->scale = scale, cfg->shift = shift;
+    return ONNORM_OK;
+}
+
 /* Batch statistics of channel c over all N planes. */
 static void channel_moments(const onnorm_tensor *x, const bn_cfg *cfg, int64_t c, double *mean,
                             double *var)
@@ -117,7 +166,7 @@ static void channel_moments(const onnorm_tensor *x, const bn_cfg *cfg, int64_t c
     /* Float statistics suffice unless the running statistics are float64. */
     const bool fast = cfg->stats_type != ONNORM_DOUBLE;
     for (int64_t n = 0; n < cfg->n; n++)
-        onn_acc_add_auto(x->dtype, x->data, (n * cfg->c + c) * cfg->s, cfg->s, &acc, fast);
+        cfg->mo->acc_add(x->dtype, x->data, (n * cfg->c + c) * cfg->s, cfg->s, &acc, fast);
     onn_acc_result(&acc, mean, var);
 }
 
@@ -133,8 +182,8 @@ static void apply_planes(onn_kctx *ctx, const bn_cfg *cfg, const double *mean,
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         const int64_t c = p % C;
-        onn_affine(x->dtype, x->data, y->data, p * cfg->s, cfg->s, mean[c], scale[c], shift[c],
-                   stream ? cfg->s : 0);
+        cfg->mo->affine(x->dtype, x->data, y->data, p * cfg->s, cfg->s, mean[c], scale[c],
+                        shift[c], stream ? cfg->s : 0);
     }
 }
 
@@ -164,75 +213,57 @@ static void write_statistics(onn_kctx *ctx, const bn_cfg *cfg, const double *mea
 {
     const onnorm_dtype pt = ctx->in[3]->dtype;
     const double m = cfg->momentum;
+    onnorm_tensor *o1 = onn_opt_output(ctx, 1), *o2 = onn_opt_output(ctx, 2),
+                  *o3 = onn_opt_output(ctx, 3), *o4 = onn_opt_output(ctx, 4);
+    if (!o1 && !o2 && !o3 && !o4) return;
     for (int64_t c = 0; c < cfg->c; c++) {
         double rm = mean[c], rv = var[c];
         if (cfg->training) {
             rm = onn_load(pt, ctx->in[3]->data, c) * m + mean[c] * (1.0 - m);
             rv = onn_load(pt, ctx->in[4]->data, c) * m + var[c] * (1.0 - m);
         }
-        if (ctx->n_out > 1 && ctx->out[1]) onn_store(pt, ctx->out[1]->data, c, rm);
-        if (ctx->n_out > 2 && ctx->out[2]) onn_store(pt, ctx->out[2]->data, c, rv);
-        if (ctx->n_out > 3 && ctx->out[3]) onn_store(pt, ctx->out[3]->data, c, mean[c]);
-        if (ctx->n_out > 4 && ctx->out[4]) onn_store(pt, ctx->out[4]->data, c, var[c]);
+        if (o1) onn_store(pt, o1->data, c, rm);
+        if (o2) onn_store(pt, o2->data, c, rv);
+        if (o3) onn_store(pt, o3->data, c, mean[c]);
+        if (o4) onn_store(pt, o4->data, c, var[c]);
     }
 }
 
 static onnorm_status bn_run(onn_kctx *ctx)
 {
-    bn_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
+    const bn_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    const onnorm_dtype pt = ctx->in[3]->dtype;
-    const int64_t C = cfg.c;
-    double *mean = malloc((size_t)(C ? C : 1) * sizeof *mean);
-    double *var = malloc((size_t)(C ? C : 1) * sizeof *var);
-    if (!mean || !var) {
-        free(mean), free(var);
-        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
-    }
-    int nt = onn_threads_for(ctx, cfg.n * C * cfg.s, C);
-    if (cfg.training) {
+    const double *mean = cfg->mean, *var = cfg->var, *scale = cfg->scale, *shift = cfg->shift;
+    if (!mean) {
+        const size_t C = (size_t)(cfg->c ? cfg->c : 1);
+        double *m = ctx->scratch, *v = m + C, *sc = m + 2 * C, *sh = m + 3 * C;
+        if (cfg->training) {
+            const int nt = onn_threads_for(ctx, cfg->n * cfg->c * cfg->s, cfg->c);
 #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t c = 0; c < C; c++)
-            channel_moments(x, &cfg, c, &mean[c], &var[c]);
-    } else {
-        for (int64_t c = 0; c < C; c++) {
-            mean[c] = onn_load(pt, ctx->in[3]->data, c);
-            var[c] = onn_load(pt, ctx->in[4]->data, c);
+            for (int64_t c = 0; c < cfg->c; c++)
+                channel_moments(x, cfg, c, &m[c], &v[c]);
+        } else {
+            load_statistics(ctx, cfg, m, v);
         }
+        channel_affine(ctx, cfg, v, sc, sh);
+        mean = m, var = v, scale = sc, shift = sh;
     }
-    double *scale = malloc((size_t)(C ? C : 1) * sizeof *scale);
-    double *shift = malloc((size_t)(C ? C : 1) * sizeof *shift);
-    if (!scale || !shift) {
-        free(mean), free(var), free(scale), free(shift);
-        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
-    }
-    for (int64_t c = 0; c < C; c++) {
-        scale[c] = onn_load(ctx->in[1]->dtype, ctx->in[1]->data, c) /
-                   sqrt(var[c] + (double)cfg.epsilon);
-        shift[c] = onn_load(ctx->in[2]->dtype, ctx->in[2]->data, c);
-    }
-    if (cfg.s == 1)
-        apply_rows(ctx, &cfg, mean, scale, shift);
+    write_statistics(ctx, cfg, mean, var);
+    if (cfg->s == 1)
+        apply_rows(ctx, cfg, mean, scale, shift);
     else
-        apply_planes(ctx, &cfg, mean, scale, shift);
-    write_statistics(ctx, &cfg, mean, var);
-    free(mean), free(var), free(scale), free(shift);
+        apply_planes(ctx, cfg, mean, scale, shift);
     return ONNORM_OK;
 }
 
 /* bfloat16 arrived with opset 14. */
 #define BN_KERNEL(ver, max_out)                                                                    \
     {                                                                                              \
-        ONN_KERNEL("", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, NULL, bn_run),             \
+        ONN_KERNEL("", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, bn_prepare, bn_run), \
+            .state_size = sizeof(bn_cfg),                                                          \
             .types = (ver) >= 14 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 15,    \
             .inplace = true                                                                        \
     }
 
-const onn_kernel onn_kernels_batchnorm[] = {
-    BN_KERNEL(1, 5), BN_KERNEL(6, 5),  BN_KERNEL(7, 5),
-    BN_KERNEL(9, 5), BN_KERNEL(14, 3), BN_KERNEL(15, 3),
-};
-const int onn_kernels_batchnorm_count =
-    sizeof onn_kernels_batchnorm / sizeof onn_kernels_batchnorm[0];
+ONN_KERNEL_TABLE(batchnorm, BN_KERNEL(1, 5), BN_KERNEL(6, 5), BN_KERNEL(7, 5), BN_KERNEL(9, 5),
+                 BN_KERNEL(14, 3), BN_KERNEL(15, 3));

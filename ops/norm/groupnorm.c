@@ -7,7 +7,8 @@
  *   opset 18: y = scale[g] * (x - mean) / sqrt(var + eps) + bias[g]
  *   opset 21: y = scale[c] * (x - mean) / sqrt(var + eps) + bias[c]
  * Opset 21's stash_type (1 float, 11 double) names the statistics'
- * precision; onnorm accumulates in double for both (see moments.h).
+ * precision: float32 data sums in float blocks for a float stash and in
+ * double for a double one (see moments.h).
  */
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
@@ -19,20 +20,19 @@ typedef struct gn_cfg {
     int64_t groups;
     bool per_channel; /* opset 21 */
     onnorm_dtype stash;
+    const onn_moments *mo;
 } gn_cfg;
 
 static onnorm_status read_cfg(onn_kctx *ctx, gn_cfg *cfg)
 {
-    const onn_node *nd = ctx->node;
     int64_t stash = 1;
+    onnorm_status st;
     cfg->per_channel = onn_kversion(ctx) >= 21;
-    if (!onn_attr_float(nd, "epsilon", 1e-5f, &cfg->epsilon, ctx->err) ||
-        !onn_attr_int(nd, "num_groups", 0, &cfg->groups, ctx->err) ||
-        !onn_attr_int(nd, "stash_type", 1, &stash, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                         ctx->err ? ctx->err->message : "bad attribute");
-    if (!onn_attr_find(nd, "num_groups"))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "the required attribute num_groups is missing");
+    if ((st = onn_kattr_require(ctx, "num_groups")) ||
+        (st = onn_kattr_float(ctx, "epsilon", 1e-5f, &cfg->epsilon)) ||
+        (st = onn_kattr_int(ctx, "num_groups", 0, &cfg->groups)) ||
+        (st = onn_kattr_int(ctx, "stash_type", 1, &stash)))
+        return st;
     if (cfg->per_channel && !onn_is_norm_type((onnorm_dtype)stash))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
                          "stash_type %lld is not a float type (1, 10, 11 or 16)", (long long)stash);
@@ -50,9 +50,8 @@ static onnorm_status read_cfg(onn_kctx *ctx, gn_cfg *cfg)
 static onnorm_status gn_infer(onn_kctx *ctx)
 {
     onnorm_status st = onn_check_float_input(ctx, 0, "X");
-    if (st) return st;
     gn_cfg cfg;
-    if ((st = read_cfg(ctx, &cfg))) return st;
+    if (st || (st = read_cfg(ctx, &cfg))) return st;
     const onnorm_tensor *x = ctx->in[0];
     int64_t len = cfg.per_channel ? x->dims[1] : cfg.groups;
     if ((st = onn_check_param(ctx, 1, "scale", len, x->dtype)) ||
@@ -62,15 +61,20 @@ static onnorm_status gn_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+static onnorm_status gn_prepare(onn_kctx *ctx)
+{
+    gn_cfg *cfg = ctx->state;
+    cfg->mo = onn_moments_get(onn_isa_active());
+    return read_cfg(ctx, cfg);
+}
+
 static onnorm_status gn_run(onn_kctx *ctx)
 {
-    gn_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
+    const gn_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     const onnorm_dtype t = x->dtype;
     const void *scale = ctx->in[1]->data, *bias = ctx->in[2]->data;
-    const int64_t C = x->dims[1], G = cfg.groups, cpg = C / G;
+    const int64_t C = x->dims[1], G = cfg->groups, cpg = C / G;
     const int64_t S = onn_dims_numel(x->dims, 2, x->rank);
     const int64_t slices = x->dims[0] * G;
     const bool stream = onn_stream_output(ctx->out[0]);
@@ -81,23 +85,23 @@ static onnorm_status gn_run(onn_kctx *ctx)
         onn_acc acc;
         double mean, var;
         onn_acc_init(&acc);
-        onn_acc_add_auto(t, x->data, base, cpg * S, &acc, cfg.stash != ONNORM_DOUBLE);
+        cfg->mo->acc_add(t, x->data, base, cpg * S, &acc, cfg->stash != ONNORM_DOUBLE);
         onn_acc_result(&acc, &mean, &var);
-        const double inv = 1.0 / sqrt(var + (double)cfg.epsilon);
+        const double inv = 1.0 / sqrt(var + (double)cfg->epsilon);
         for (int64_t k = 0; k < cpg; k++) {
-            const int64_t pidx = cfg.per_channel ? g * cpg + k : g;
+            const int64_t pidx = cfg->per_channel ? g * cpg + k : g;
             const double a = onn_load(t, scale, pidx) * inv, b = onn_load(t, bias, pidx);
-            onn_affine(t, x->data, ctx->out[0]->data, base + k * S, S, mean, a, b,
-                       stream ? cpg * S : 0);
+            cfg->mo->affine(t, x->data, ctx->out[0]->data, base + k * S, S, mean, a, b,
+                            stream ? cpg * S : 0);
         }
     }
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_groupnorm[] = {
-    {ONN_KERNEL("", "GroupNormalization", 18, 3, 3, 1, 1, gn_infer, NULL, gn_run),
-     .types = ONN_T_ALL_FLOATS, .inplace = true},
-    {ONN_KERNEL("", "GroupNormalization", 21, 3, 3, 1, 1, gn_infer, NULL, gn_run),
-     .types = ONN_T_ALL_FLOATS, .inplace = true},
-};
-const int onn_kernels_groupnorm_count = 2;
+#define GN_KERNEL(ver)                                                                             \
+    {                                                                                              \
+        ONN_KERNEL("", "GroupNormalization", ver, 3, 3, 1, 1, gn_infer, gn_prepare, gn_run),       \
+            .state_size = sizeof(gn_cfg), .types = ONN_T_ALL_FLOATS, .inplace = true               \
+    }
+
+ONN_KERNEL_TABLE(groupnorm, GN_KERNEL(18), GN_KERNEL(21));

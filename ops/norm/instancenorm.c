@@ -10,45 +10,62 @@
 
 #include <math.h>
 
-static onnorm_status in_infer(onn_kctx *ctx)
+typedef struct in_cfg {
+    float epsilon;
+    int64_t c, planes, s; /* X viewed as [planes = N * C, S] */
+    const onn_moments *mo;
+} in_cfg;
+
+static onnorm_status read_cfg(onn_kctx *ctx, in_cfg *cfg)
 {
-    onnorm_status st = onn_check_float_input(ctx, 0, "input");
-    if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
     if (x->rank < 2)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input must have rank >= 2, got rank %d", x->rank);
-    float eps;
-    if (!onn_attr_float(ctx->node, "epsilon", 1e-5f, &eps, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                         ctx->err ? ctx->err->message : "bad epsilon");
-    if ((st = onn_check_param(ctx, 1, "scale", x->dims[1], x->dtype)) ||
-        (st = onn_check_param(ctx, 2, "B", x->dims[1], x->dtype)))
+    cfg->c = x->dims[1];
+    cfg->planes = x->dims[0] * cfg->c;
+    cfg->s = onn_dims_numel(x->dims, 2, x->rank);
+    return onn_kattr_float(ctx, "epsilon", 1e-5f, &cfg->epsilon);
+}
+
+static onnorm_status in_infer(onn_kctx *ctx)
+{
+    onnorm_status st = onn_check_float_input(ctx, 0, "input");
+    in_cfg cfg;
+    if (st || (st = read_cfg(ctx, &cfg))) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    if ((st = onn_check_param(ctx, 1, "scale", cfg.c, x->dtype)) ||
+        (st = onn_check_param(ctx, 2, "B", cfg.c, x->dtype)))
         return st;
     onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
     return ONNORM_OK;
 }
 
+static onnorm_status in_prepare(onn_kctx *ctx)
+{
+    in_cfg *cfg = ctx->state;
+    cfg->mo = onn_moments_get(onn_isa_active());
+    return read_cfg(ctx, cfg);
+}
+
 static onnorm_status in_run(onn_kctx *ctx)
 {
+    const in_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    float eps;
-    onn_attr_float(ctx->node, "epsilon", 1e-5f, &eps, NULL);
-    const int64_t C = x->dims[1];
-    const int64_t planes = x->dims[0] * C;
-    const int64_t S = onn_dims_numel(x->dims, 2, x->rank);
+    const onnorm_dtype t = x->dtype;
+    const int64_t C = cfg->c, S = cfg->s;
     const bool stream = onn_stream_output(ctx->out[0]);
-    const int nt = onn_threads_for(ctx, planes * S, planes);
+    const int nt = onn_threads_for(ctx, cfg->planes * S, cfg->planes);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
+    for (int64_t p = 0; p < cfg->planes; p++) {
         const int64_t c = p % C;
         onn_acc acc;
         double mean, var;
         onn_acc_init(&acc);
-        onn_acc_add_auto(x->dtype, x->data, p * S, S, &acc, true);
+        cfg->mo->acc_add(t, x->data, p * S, S, &acc, true);
         onn_acc_result(&acc, &mean, &var);
-        double a = onn_load(x->dtype, ctx->in[1]->data, c) / sqrt(var + (double)eps);
-        double b = onn_load(x->dtype, ctx->in[2]->data, c);
-        onn_affine(x->dtype, x->data, ctx->out[0]->data, p * S, S, mean, a, b, stream ? S : 0);
+        double a = onn_load(t, ctx->in[1]->data, c) / sqrt(var + (double)cfg->epsilon);
+        double b = onn_load(t, ctx->in[2]->data, c);
+        cfg->mo->affine(t, x->data, ctx->out[0]->data, p * S, S, mean, a, b, stream ? S : 0);
     }
     return ONNORM_OK;
 }
@@ -56,11 +73,10 @@ static onnorm_status in_run(onn_kctx *ctx)
 /* bfloat16 arrived with opset 22. */
 #define IN_KERNEL(ver)                                                                             \
     {                                                                                              \
-        ONN_KERNEL("", "InstanceNormalization", ver, 3, 3, 1, 1, in_infer, NULL, in_run),                \
+        ONN_KERNEL("", "InstanceNormalization", ver, 3, 3, 1, 1, in_infer, in_prepare, in_run),    \
+            .state_size = sizeof(in_cfg),                                                          \
             .types = (ver) >= 22 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 22,    \
             .inplace = true                                                                        \
     }
 
-const onn_kernel onn_kernels_instancenorm[] = {IN_KERNEL(1), IN_KERNEL(6), IN_KERNEL(22)};
-const int onn_kernels_instancenorm_count =
-    sizeof onn_kernels_instancenorm / sizeof onn_kernels_instancenorm[0];
+ONN_KERNEL_TABLE(instancenorm, IN_KERNEL(1), IN_KERNEL(6), IN_KERNEL(22));

@@ -6,12 +6,15 @@
  * (an even size reaches further forward), and
  *   y = x / (bias + alpha / size * sum over the window of x^2) ^ beta,
  * with alpha divided by the nominal size even where the window is clipped.
+ *
+ * The sums run across channels at one spatial position (stride S) over a
+ * window that slides with the channel, so they are not slices the shared
+ * statistics core (moments.h) could read; LRN keeps its own loop.
  */
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 typedef struct lrn_cfg {
     int64_t size;
@@ -20,15 +23,12 @@ typedef struct lrn_cfg {
 
 static onnorm_status read_cfg(onn_kctx *ctx, lrn_cfg *c)
 {
-    const onn_node *n = ctx->node;
-    if (!onn_attr_find(n, "size"))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "the required attribute size is missing");
-    if (!onn_attr_int(n, "size", 1, &c->size, ctx->err) ||
-        !onn_attr_float(n, "alpha", 1e-4f, &c->alpha, ctx->err) ||
-        !onn_attr_float(n, "beta", 0.75f, &c->beta, ctx->err) ||
-        !onn_attr_float(n, "bias", 1.0f, &c->bias, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                         ctx->err ? ctx->err->message : "bad attribute");
+    onnorm_status st;
+    if ((st = onn_kattr_require(ctx, "size")) || (st = onn_kattr_int(ctx, "size", 1, &c->size)) ||
+        (st = onn_kattr_float(ctx, "alpha", 1e-4f, &c->alpha)) ||
+        (st = onn_kattr_float(ctx, "beta", 0.75f, &c->beta)) ||
+        (st = onn_kattr_float(ctx, "bias", 1.0f, &c->bias)))
+        return st;
     if (c->size < 1)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "size must be >= 1, got %lld",
                          (long long)c->size);
@@ -48,11 +48,14 @@ static onnorm_status lrn_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+static onnorm_status lrn_prepare(onn_kctx *ctx)
+{
+    return read_cfg(ctx, ctx->state);
+}
+
 static onnorm_status lrn_run(onn_kctx *ctx)
 {
-    lrn_cfg c;
-    onnorm_status st = read_cfg(ctx, &c);
-    if (st) return st;
+    const lrn_cfg c = *(const lrn_cfg *)ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     onnorm_tensor *y = ctx->out[0];
     const onnorm_dtype t = x->dtype;
@@ -80,9 +83,10 @@ static onnorm_status lrn_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_lrn[] = {
-    {ONN_KERNEL("", "LRN", 1, 1, 1, 1, 1, lrn_infer, NULL, lrn_run), .types = ONN_T_HALF_FLOATS},
-    {ONN_KERNEL("", "LRN", 13, 1, 1, 1, 1, lrn_infer, NULL, lrn_run), .types = ONN_T_ALL_FLOATS,
-     .widens = true},
-};
-const int onn_kernels_lrn_count = 2;
+#define LRN_KERNEL(ver, mask)                                                                      \
+    {                                                                                              \
+        ONN_KERNEL("", "LRN", ver, 1, 1, 1, 1, lrn_infer, lrn_prepare, lrn_run),                   \
+            .state_size = sizeof(lrn_cfg), .types = (mask), .widens = (ver) == 13                  \
+    }
+
+ONN_KERNEL_TABLE(lrn, LRN_KERNEL(1, ONN_T_HALF_FLOATS), LRN_KERNEL(13, ONN_T_ALL_FLOATS));

@@ -12,7 +12,6 @@
 #include "ops/kernel.h"
 
 #include <math.h>
-#include <string.h>
 
 static double load_any(const onnorm_tensor *x, int64_t i)
 {
@@ -38,38 +37,57 @@ static onnorm_status check_input(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-/* A FLOATS attribute of 1 or C values; NULL (with an error) otherwise. */
-static const onn_attr *per_column(onn_kctx *ctx, const char *name, int64_t c, onnorm_status *st)
+/* Scaler's offset and scale: 1 or C floats each (absent: 0 and 1). */
+typedef struct scaler_cfg {
+    const float *offset, *scale;
+    size_t n_offset, n_scale;
+} scaler_cfg;
+
+/* A FLOATS attribute of 1 or C values into *vals / *n (left alone when
+ * absent). The node's attributes live as long as the model, so the state
+ * keeps pointers to them. */
+static onnorm_status per_column(onn_kctx *ctx, const char *name, int64_t c, const float **vals,
+                                size_t *n)
 {
     const onn_attr *a = onn_attr_find(ctx->node, name);
-    *st = ONNORM_OK;
-    if (!a) return NULL;
+    if (!a) return ONNORM_OK;
     if (a->type != ONN_ATTR_FLOATS || (a->n != 1 && (int64_t)a->n != c))
-        *st = onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must hold 1 or %lld floats", name,
-                        (long long)c);
-    return a;
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must hold 1 or %lld floats",
+                         name, (long long)c);
+    *vals = a->floats, *n = a->n;
+    return ONNORM_OK;
+}
+
+static onnorm_status scaler_read(onn_kctx *ctx, scaler_cfg *cfg)
+{
+    onnorm_status st = check_input(ctx);
+    const int64_t c = ctx->in[0]->dims[ctx->in[0]->rank - 1];
+    if (!st) st = per_column(ctx, "offset", c, &cfg->offset, &cfg->n_offset);
+    if (!st) st = per_column(ctx, "scale", c, &cfg->scale, &cfg->n_scale);
+    return st;
 }
 
 static onnorm_status scaler_infer(onn_kctx *ctx)
 {
-    onnorm_status st = check_input(ctx);
-    const int64_t c = ctx->in[0]->dims[ctx->in[0]->rank - 1];
-    if (!st) per_column(ctx, "offset", c, &st);
-    if (!st) per_column(ctx, "scale", c, &st);
-    return st;
+    scaler_cfg cfg = {0};
+    return scaler_read(ctx, &cfg);
+}
+
+static onnorm_status scaler_prepare(onn_kctx *ctx)
+{
+    return scaler_read(ctx, ctx->state);
 }
 
 static onnorm_status scaler_run(onn_kctx *ctx)
 {
+    const scaler_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     const int64_t c = x->dims[x->rank - 1], n = onnorm_tensor_numel(x);
-    onnorm_status st;
-    const onn_attr *off = per_column(ctx, "offset", c, &st), *sc = per_column(ctx, "scale", c, &st);
     float *y = ctx->out[0]->data;
     for (int64_t i = 0; i < n; i++) {
         int64_t j = c ? i % c : 0;
-        double o = off ? off->floats[off->n == 1 ? 0 : j] : 0.0;
-        double s = sc ? sc->floats[sc->n == 1 ? 0 : j] : 1.0;
+        double o = cfg->offset ? cfg->offset[cfg->n_offset == 1 ? 0 : j] : 0.0;
+        double s = cfg->scale ? cfg->scale[cfg->n_scale == 1 ? 0 : j] : 1.0;
         y[i] = (float)((load_any(x, i) - o) * s);
     }
     return ONNORM_OK;
@@ -79,34 +97,29 @@ typedef enum norm_kind { NORM_MAX, NORM_L1, NORM_L2 } norm_kind;
 
 static onnorm_status read_norm(onn_kctx *ctx, norm_kind *k)
 {
-    const onn_attr *a = onn_attr_find(ctx->node, "norm");
-    const char *s = a && a->type == ONN_ATTR_STRING ? a->s : "MAX";
-    if (a && a->type != ONN_ATTR_STRING)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'norm' must be a string");
-    if (!strcmp(s, "MAX"))
-        *k = NORM_MAX;
-    else if (!strcmp(s, "L1"))
-        *k = NORM_L1;
-    else if (!strcmp(s, "L2"))
-        *k = NORM_L2;
-    else
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "norm '%s'; supported: MAX, L1, L2", s);
-    return ONNORM_OK;
+    static const char *const names[] = {"MAX", "L1", "L2"};
+    int v;
+    onnorm_status st = check_input(ctx);
+    if (!st) st = onn_kattr_enum(ctx, "norm", names, 3, NORM_MAX, &v);
+    *k = (norm_kind)v;
+    return st;
 }
 
 static onnorm_status normalizer_infer(onn_kctx *ctx)
 {
     norm_kind k;
-    onnorm_status st = check_input(ctx);
-    return st ? st : read_norm(ctx, &k);
+    return read_norm(ctx, &k);
+}
+
+static onnorm_status normalizer_prepare(onn_kctx *ctx)
+{
+    return read_norm(ctx, ctx->state);
 }
 
 static onnorm_status normalizer_run(onn_kctx *ctx)
 {
     const onnorm_tensor *x = ctx->in[0];
-    norm_kind k;
-    onnorm_status st = read_norm(ctx, &k);
-    if (st) return st;
+    const norm_kind k = *(const norm_kind *)ctx->state;
     const int64_t c = x->dims[x->rank - 1], rows = c ? onnorm_tensor_numel(x) / c : 0;
     float *y = ctx->out[0]->data;
     for (int64_t r = 0; r < rows; r++) {
@@ -130,10 +143,10 @@ static onnorm_status normalizer_run(onn_kctx *ctx)
 #define ML_TYPES                                                                                   \
     (ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE) | ONN_T(ONNORM_INT64) | ONN_T(ONNORM_INT32))
 
-const onn_kernel onn_kernels_ml_scaler[] = {
-    {ONN_KERNEL("ai.onnx.ml", "Scaler", 1, 1, 1, 1, 1, scaler_infer, NULL, scaler_run),
-     .types = ML_TYPES},
-    {ONN_KERNEL("ai.onnx.ml", "Normalizer", 1, 1, 1, 1, 1, normalizer_infer, NULL, normalizer_run),
-     .types = ML_TYPES},
-};
-const int onn_kernels_ml_scaler_count = 2;
+ONN_KERNEL_TABLE(ml_scaler,
+                 {ONN_KERNEL("ai.onnx.ml", "Scaler", 1, 1, 1, 1, 1, scaler_infer, scaler_prepare,
+                             scaler_run),
+                  .state_size = sizeof(scaler_cfg), .types = ML_TYPES},
+                 {ONN_KERNEL("ai.onnx.ml", "Normalizer", 1, 1, 1, 1, 1, normalizer_infer,
+                             normalizer_prepare, normalizer_run),
+                  .state_size = sizeof(norm_kind), .types = ML_TYPES});

@@ -2,15 +2,20 @@
  * The numeric core shared by every normalization kernel: slice statistics
  * and the affine step that applies them.
  *
- * Statistics use shifted sums accumulated in double: every element is
- * reduced as d = x - shift, where shift is the slice's first element, and
- * sum(d), sum(d*d) are kept in double. Shifting removes a large common
- * offset before it can cancel catastrophically (inputs whose mean is 1e4
- * times their spread stay exact), and one pass reads the slice once.
- * A constant slice gives exactly mean = x and var = 0.
+ * Statistics use shifted sums: every element is reduced as d = x - shift,
+ * where shift is the slice's first element, and sum(d), sum(d*d) are kept
+ * in double (or, for float32 data whose statistics only feed float32
+ * results, in float within blocks of 1024 and in double across blocks; see
+ * moments.c). Shifting removes a large common offset before it can cancel
+ * catastrophically (inputs whose mean is 1e4 times their spread stay
+ * exact), and one pass reads the slice once. A constant slice gives
+ * exactly mean = x and var = 0.
  *
  * Kernels are written once against these typed-by-tag primitives; only the
- * inner loops are stamped out per element type (see moments.c).
+ * inner loops are stamped out per element type and per instruction set.
+ * The loops come in one table per instruction set (onn_moments), compiled
+ * from one template (moments_loops.h): a kernel's prepare picks the table
+ * for the CPU once, and the tests run every table the CPU can execute.
  */
 #ifndef ONN_MOMENTS_H
 #define ONN_MOMENTS_H
@@ -34,24 +39,6 @@ static inline void onn_acc_init(onn_acc *a)
     a->n = 0;
 }
 
-/* Adds n contiguous elements starting at element `off` of x, in double. */
-void onn_acc_add(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc *a);
-/* The same for float32 data, summing in float within short blocks (see
- * moments.c): for statistics that only feed float32 (or narrower) results. */
-void onn_acc_add_f32_fast(const float *x, int64_t off, int64_t n, onn_acc *a);
-
-double onn_sum_squares_f32_fast(const float *x, int64_t off, int64_t n);
-
-/* onn_acc_add, or the float fast path when `fast` and the data is float32. */
-static inline void onn_acc_add_auto(onnorm_dtype t, const void *x, int64_t off, int64_t n,
-                                    onn_acc *a, bool fast)
-{
-    if (fast && t == ONNORM_FLOAT)
-        onn_acc_add_f32_fast((const float *)x, off, n, a);
-    else
-        onn_acc_add(t, x, off, n, a);
-}
-
 /* Population mean and variance of everything added (0, 0 when empty). */
 static inline void onn_acc_result(const onn_acc *a, double *mean, double *var)
 {
@@ -66,9 +53,49 @@ static inline void onn_acc_result(const onn_acc *a, double *mean, double *var)
     *var = v > 0.0 ? v : 0.0;
 }
 
-/* Sum of squares of n contiguous elements from `off`, accumulated in double
- * (RMS normalization needs the raw second moment, not a centred one). */
-double onn_sum_squares(onnorm_dtype t, const void *x, int64_t off, int64_t n);
+typedef enum onn_isa {
+    ONN_ISA_SCALAR, /* portable C for the build's baseline target */
+    ONN_ISA_AVX2,   /* x86-64 AVX2 + FMA */
+    ONN_ISA_AVX512, /* x86-64 AVX-512F */
+    ONN_ISA_COUNT
+} onn_isa;
+
+const char *onn_isa_name(onn_isa isa);
+/* This build has the variant and this CPU can run it. */
+bool onn_isa_supported(onn_isa isa);
+/* The variant kernels use: the best supported one, or the one named by the
+ * environment variable ONNORM_ISA ("scalar", "avx2", "avx512") when it is
+ * supported, so that a whole test run can be pinned to one variant. */
+onn_isa onn_isa_active(void);
+
+/* The statistics and affine loops of one instruction set. */
+typedef struct onn_moments {
+    onn_isa isa;
+    /* Adds n contiguous elements starting at element `off` of x. With `fast`
+     * and float32 data, sums in float within blocks (statistics that only
+     * feed float32 or narrower results); else in double. */
+    void (*acc_add)(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc *a, bool fast);
+    /* Sum of squares (RMS needs the raw second moment), and sum of absolute
+     * values (L1 norms), of n contiguous elements from `off`; `fast` as for
+     * acc_add. */
+    double (*sum_squares)(onnorm_dtype t, const void *x, int64_t off, int64_t n, bool fast);
+    double (*sum_abs)(onnorm_dtype t, const void *x, int64_t off, int64_t n);
+    /* y[i] = (x[i] - mean) * scale + bias for i in [off, off + n). With
+     * stream > 0, float32 output uses streaming stores where the variant has
+     * them, and the input `stream` elements ahead (the next slice) is
+     * prefetched. */
+    void (*affine)(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
+                   double scale, double bias, int64_t stream);
+    /* y[i] = (x[i] - mean) * inv * gamma[i] + beta[i] for i in [0, n), where x
+     * and y point at row `off` and gamma/beta (beta may be NULL) hold n
+     * elements. */
+    void (*affine_vec)(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n,
+                       double mean, double inv, const void *gamma, const void *beta,
+                       int64_t stream);
+} onn_moments;
+
+/* The table of one variant, or NULL when not supported here. */
+const onn_moments *onn_moments_get(onn_isa isa);
 
 /* Outputs larger than this are written with non-temporal (streaming) stores:
  * they will not stay in cache anyway, and streaming saves the read that a
@@ -81,17 +108,6 @@ static inline bool onn_stream_output(const onnorm_tensor *y)
     int64_t n = onnorm_tensor_numel(y);
     return n > 0 && (size_t)n * onnorm_dtype_size(y->dtype) > ONN_STREAM_MIN_BYTES;
 }
-
-/* y[i] = (x[i] - mean) * scale + bias for i in [off, off + n). With
- * stream > 0, float32 output uses streaming stores where the CPU has them,
- * and the input `stream` elements ahead (the next slice) is prefetched. */
-void onn_affine(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
-                double scale, double bias, int64_t stream);
-
-/* y[i] = (x[i] - mean) * inv * gamma[i] + beta[i] for i in [0, n), where x and
- * y point at row `off` and gamma/beta (beta may be NULL) hold n elements. */
-void onn_affine_vec(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
-                    double inv, const void *gamma, const void *beta, int64_t stream);
 
 /* Reads / writes element i of a float or double buffer as double. */
 double onn_load(onnorm_dtype t, const void *p, int64_t i);

@@ -4,34 +4,41 @@
  * Over the axes named by `axes` (default [0, 2, 3]), as the ONNX function
  * body defines it: Y = (X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9).
  * The 1e-9 is added to the standard deviation, not to the variance, and
- * there is no epsilon attribute. The variance here comes from shifted sums
- * in double (clamped at 0), which equals E[X^2] - E[X]^2 without its
- * cancellation; a constant slice gives exactly 0.
+ * there is no epsilon attribute. The variance comes from the statistics
+ * core's shifted sums (clamped at 0), which equals E[X^2] - E[X]^2 without
+ * its cancellation; a constant slice gives exactly 0.
  */
 #include "ops/norm/moments.h"
 #include "ops/norm/rview.h"
 
 #include <math.h>
-#include <stdlib.h>
 
-static onnorm_status read_axes(onn_kctx *ctx, bool *reduced)
+typedef struct mvn_cfg {
+    bool reduced[ONNORM_MAX_RANK];
+    onn_rview v;
+    const onn_moments *mo;
+} mvn_cfg;
+
+static onnorm_status read_axes(onn_kctx *ctx, mvn_cfg *cfg)
 {
     const onnorm_tensor *x = ctx->in[0];
     static const int64_t dflt[] = {0, 2, 3};
-    const onn_attr *a = onn_attr_find(ctx->node, "axes");
-    if (a && a->type != ONN_ATTR_INTS)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'axes' must be a list of ints");
-    const int64_t *axes = a ? a->ints : dflt;
-    size_t n = a ? a->n : 3;
+    int64_t axes[ONNORM_MAX_RANK];
+    int n;
+    onnorm_status st = onn_kattr_ints_upto(ctx, "axes", ONNORM_MAX_RANK, axes, &n);
+    if (st) return st;
+    if (n < 0) memcpy(axes, dflt, sizeof dflt), n = 3;
     for (int i = 0; i < x->rank; i++)
-        reduced[i] = false;
-    for (size_t k = 0; k < n; k++) {
+        cfg->reduced[i] = false;
+    for (int k = 0; k < n; k++) {
         int ax;
         if (!onn_normalize_axis(axes[k], x->rank, &ax))
             return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d%s",
                              (long long)axes[k], x->rank,
-                             a ? "" : " (the default axes [0, 2, 3] need rank >= 4)");
-        reduced[ax] = true;
+                             onn_kattr_has(ctx, "axes")
+                                 ? ""
+                                 : " (the default axes [0, 2, 3] need rank >= 4)");
+        cfg->reduced[ax] = true;
     }
     return ONNORM_OK;
 }
@@ -39,48 +46,51 @@ static onnorm_status read_axes(onn_kctx *ctx, bool *reduced)
 static onnorm_status mvn_infer(onn_kctx *ctx)
 {
     onnorm_status st = onn_check_float_input(ctx, 0, "X");
-    if (st) return st;
-    bool reduced[ONNORM_MAX_RANK];
-    if ((st = read_axes(ctx, reduced))) return st;
+    mvn_cfg cfg;
+    if (st || (st = read_axes(ctx, &cfg))) return st;
     onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
     return ONNORM_OK;
 }
 
+static onnorm_status mvn_prepare(onn_kctx *ctx)
+{
+    mvn_cfg *cfg = ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_status st = read_axes(ctx, cfg);
+    if (st) return st;
+    cfg->mo = onn_moments_get(onn_isa_active());
+    return onn_rview_init(ctx, &cfg->v, x->dims, x->rank, cfg->reduced);
+}
+
 static onnorm_status mvn_run(onn_kctx *ctx)
 {
+    const mvn_cfg *cfg = ctx->state;
+    const onn_rview *v = &cfg->v;
     const onnorm_tensor *x = ctx->in[0];
     onnorm_tensor *y = ctx->out[0];
-    bool reduced[ONNORM_MAX_RANK];
-    onnorm_status st = read_axes(ctx, reduced);
-    if (st) return st;
-    onn_rview v;
-    if (!onn_rview_init(&v, x->dims, x->rank, reduced))
-        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
     const onnorm_dtype t = x->dtype;
-    const int nt = onn_threads_for(ctx, v.K * v.R, v.K);
+    const int nt = onn_threads_for(ctx, v->K * v->R, v->K);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t k = 0; k < v.K; k++) {
-        const int64_t base = v.koff[k];
-        double shift = v.R ? onn_load(t, x->data, base + v.roff[0]) : 0.0, s1 = 0, s2 = 0;
-        for (int64_t r = 0; r < v.R; r++) {
-            double d = onn_load(t, x->data, base + v.roff[r]) - shift;
-            s1 += d, s2 += d * d;
-        }
-        double m = v.R ? s1 / (double)v.R : 0.0, var = v.R ? s2 / (double)v.R - m * m : 0.0;
-        double mean = shift + m, denom = sqrt(var > 0 ? var : 0) + 1e-9;
-        for (int64_t r = 0; r < v.R; r++) {
-            int64_t i = base + v.roff[r];
-            onn_store(t, y->data, i, (onn_load(t, x->data, i) - mean) / denom);
-        }
+    for (int64_t k = 0; k < v->K; k++) {
+        const int64_t base = v->koff[k];
+        onn_acc acc;
+        double mean, var;
+        onn_acc_init(&acc);
+        for (int64_t j = 0; j < v->runs; j++)
+            cfg->mo->acc_add(t, x->data, base + v->roff[j], v->L, &acc, true);
+        onn_acc_result(&acc, &mean, &var);
+        const double inv = 1.0 / (sqrt(var) + 1e-9);
+        for (int64_t j = 0; j < v->runs; j++)
+            cfg->mo->affine(t, x->data, y->data, base + v->roff[j], v->L, mean, inv, 0.0, 0);
     }
-    onn_rview_free(&v);
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_mvn[] = {
-    {ONN_KERNEL("", "MeanVarianceNormalization", 9, 1, 1, 1, 1, mvn_infer, NULL, mvn_run),
-     .types = ONN_T_HALF_FLOATS, .inplace = true},
-    {ONN_KERNEL("", "MeanVarianceNormalization", 13, 1, 1, 1, 1, mvn_infer, NULL, mvn_run),
-     .types = ONN_T_ALL_FLOATS, .inplace = true, .widens = true},
-};
-const int onn_kernels_mvn_count = 2;
+#define MVN_KERNEL(ver, mask)                                                                      \
+    {                                                                                              \
+        ONN_KERNEL("", "MeanVarianceNormalization", ver, 1, 1, 1, 1, mvn_infer, mvn_prepare,       \
+                   mvn_run),                                                                       \
+            .state_size = sizeof(mvn_cfg), .types = (mask), .inplace = true, .widens = (ver) == 13 \
+    }
+
+ONN_KERNEL_TABLE(mvn, MVN_KERNEL(9, ONN_T_HALF_FLOATS), MVN_KERNEL(13, ONN_T_ALL_FLOATS));

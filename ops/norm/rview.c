@@ -1,34 +1,33 @@
 /* Offset tables for onn_rview (see rview.h). */
 #include "ops/norm/rview.h"
 
-#include <stdlib.h>
-
-/* Offsets of every index combination over the axes where want[i] == pick,
- * in row-major order of those axes. */
-static int64_t *offsets(const int64_t *dims, const int64_t *strides, int rank, const bool *want,
-                        bool pick, int64_t count)
+/* Offsets of every index combination over the axes i < upto where
+ * want[i] == pick, in row-major order of those axes. */
+static void offsets(const int64_t *dims, const int64_t *strides, int upto, const bool *want,
+                    bool pick, int64_t count, int64_t *off)
 {
-    int64_t *off = malloc((size_t)(count ? count : 1) * sizeof *off);
-    if (!off) return NULL;
     int64_t idx[ONNORM_MAX_RANK] = {0};
     for (int64_t n = 0; n < count; n++) {
         int64_t o = 0;
-        for (int i = 0; i < rank; i++)
+        for (int i = 0; i < upto; i++)
             if (want[i] == pick) o += idx[i] * strides[i];
         off[n] = o;
-        for (int i = rank - 1; i >= 0; i--) {
+        for (int i = upto - 1; i >= 0; i--) {
             if (want[i] != pick) continue;
             if (++idx[i] < dims[i]) break;
             idx[i] = 0;
         }
     }
-    return off;
 }
 
-bool onn_rview_init(onn_rview *v, const int64_t *dims, int rank, const bool *reduced)
+onnorm_status onn_rview_init(onn_kctx *ctx, onn_rview *v, const int64_t *dims, int rank,
+                             const bool *reduced)
 {
     int64_t strides[ONNORM_MAX_RANK], s = 1;
-    v->K = v->R = 1;
+    v->K = v->R = v->L = 1;
+    int tail = rank; /* axes [tail, rank) are reduced and contiguous: the runs */
+    while (tail > 0 && reduced[tail - 1])
+        tail--;
     for (int i = rank - 1; i >= 0; i--) {
         strides[i] = s;
         s *= dims[i];
@@ -36,19 +35,18 @@ bool onn_rview_init(onn_rview *v, const int64_t *dims, int rank, const bool *red
             v->R *= dims[i];
         else
             v->K *= dims[i];
+        if (i >= tail) v->L *= dims[i];
     }
-    v->koff = offsets(dims, strides, rank, reduced, false, v->K);
-    v->roff = offsets(dims, strides, rank, reduced, true, v->R);
-    if (!v->koff || !v->roff) {
-        onn_rview_free(v);
-        return false;
-    }
-    return true;
-}
-
-void onn_rview_free(onn_rview *v)
-{
-    free(v->koff);
-    free(v->roff);
-    v->koff = v->roff = NULL;
+    v->runs = v->L ? v->R / v->L : 0;
+    size_t kb, rb;
+    onnorm_status st;
+    if ((st = onn_kbytes(ctx, (size_t)(v->K ? v->K : 1), sizeof(int64_t), 1, &kb)) ||
+        (st = onn_kbytes(ctx, (size_t)(v->runs ? v->runs : 1), sizeof(int64_t), 1, &rb)))
+        return st;
+    int64_t *koff = onn_kalloc(ctx, kb), *roff = koff ? onn_kalloc(ctx, rb) : NULL;
+    if (!roff) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    offsets(dims, strides, rank, reduced, false, v->K, koff);
+    offsets(dims, strides, tail, reduced, true, v->runs, roff);
+    v->koff = koff, v->roff = roff;
+    return ONNORM_OK;
 }

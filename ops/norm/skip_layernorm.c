@@ -10,35 +10,33 @@
  * may be smaller than `input` and is then repeated (ORT indexes it at
  * offset mod numel(skip)), as when a [1, S, H] skip serves every batch.
  * Mean and inv_std_var (optional outputs 1 and 2) are float32 of shape
- * input.shape[:-1] + [1]. Statistics are accumulated in double.
+ * input.shape[:-1] + [1].
+ *
+ * The sum s is formed in double in a per-thread scratch row; its statistics
+ * come from the shared core (moments.h) reading that row as float64 data.
+ * The affine step stays here: it reads the double row and writes the input's
+ * type, which the core's same-type affine loops do not do.
  */
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
 #include <math.h>
 #include <omp.h>
-#include <stdlib.h>
 
-static bool is_simplified(const onn_kctx *ctx)
-{
-    return ctx->node->op_type[4] == 'S';
-}
+typedef struct skip_cfg {
+    bool simple;  /* SkipSimplified: no mean, no beta */
+    int bias_in;  /* input index of the optional bias */
+    float epsilon;
+    int64_t h, rows, ns; /* hidden size, rows, elements of skip */
+    const onn_moments *mo;
+} skip_cfg;
 
-/* Input index of the optional bias: after beta for Skip, after gamma for
- * SkipSimplified (which has no beta). */
-static int bias_index(const onn_kctx *ctx)
-{
-    return is_simplified(ctx) ? 3 : 4;
-}
-
-static const onnorm_tensor *opt_in(const onn_kctx *ctx, int i)
-{
-    return i < ctx->n_in ? ctx->in[i] : NULL;
-}
+/* The table entries' data: which of the two ops. */
+static const bool skip_full = false, skip_simplified = true;
 
 static onnorm_status check_vec(onn_kctx *ctx, int i, const char *what, int64_t h)
 {
-    const onnorm_tensor *p = opt_in(ctx, i);
+    const onnorm_tensor *p = onn_opt_input(ctx, i);
     if (!p) return ONNORM_OK;
     if (p->dtype != ctx->in[0]->dtype || onn_dims_numel(p->dims, 0, p->rank) != h)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "%s must hold %lld elements of the input's type",
@@ -46,26 +44,39 @@ static onnorm_status check_vec(onn_kctx *ctx, int i, const char *what, int64_t h
     return ONNORM_OK;
 }
 
-static onnorm_status skip_infer(onn_kctx *ctx)
+static onnorm_status read_cfg(onn_kctx *ctx, skip_cfg *cfg)
 {
-    onnorm_status st = onn_check_float_input(ctx, 0, "input");
-    if (st) return st;
     const onnorm_tensor *x = ctx->in[0], *skip = ctx->in[1];
+    cfg->simple = *(const bool *)ctx->kernel->data;
+    /* The bias follows beta for Skip, gamma for SkipSimplified (no beta). */
+    cfg->bias_in = cfg->simple ? 3 : 4;
     if (x->rank < 2 || x->rank > 3)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
                          "input must be [batch, seq, hidden] or [tokens, hidden]");
-    const int64_t h = x->dims[x->rank - 1];
-    int64_t nx = onn_dims_numel(x->dims, 0, x->rank),
-            ns = skip ? onn_dims_numel(skip->dims, 0, skip->rank) : 0;
-    if (!skip || skip->dtype != x->dtype || skip->dims[skip->rank - 1] != h || ns == 0 || nx % ns)
+    cfg->h = x->dims[x->rank - 1];
+    int64_t nx = onn_dims_numel(x->dims, 0, x->rank);
+    cfg->rows = nx / (cfg->h ? cfg->h : 1);
+    cfg->ns = skip ? onn_dims_numel(skip->dims, 0, skip->rank) : 0;
+    if (!skip || skip->dtype != x->dtype || skip->dims[skip->rank - 1] != cfg->h || cfg->ns == 0 ||
+        nx % cfg->ns)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
                          "skip must have the input's type and hidden size and a size that divides "
                          "the input's");
+    onnorm_status st;
     if (!ctx->in[2]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'gamma' is missing");
-    if ((st = check_vec(ctx, 2, "gamma", h)) ||
-        (!is_simplified(ctx) && (st = check_vec(ctx, 3, "beta", h))) ||
-        (st = check_vec(ctx, bias_index(ctx), "bias", h)))
+    if ((st = check_vec(ctx, 2, "gamma", cfg->h)) ||
+        (!cfg->simple && (st = check_vec(ctx, 3, "beta", cfg->h))) ||
+        (st = check_vec(ctx, cfg->bias_in, "bias", cfg->h)))
         return st;
+    return onn_kattr_float(ctx, "epsilon", 1e-12f, &cfg->epsilon);
+}
+
+static onnorm_status skip_infer(onn_kctx *ctx)
+{
+    onnorm_status st = onn_check_float_input(ctx, 0, "input");
+    skip_cfg cfg;
+    if (st || (st = read_cfg(ctx, &cfg))) return st;
+    const onnorm_tensor *x = ctx->in[0];
     int64_t sdims[ONNORM_MAX_RANK];
     for (int i = 0; i < x->rank; i++)
         sdims[i] = i < x->rank - 1 ? x->dims[i] : 1;
@@ -76,58 +87,67 @@ static onnorm_status skip_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+static onnorm_status skip_prepare(onn_kctx *ctx)
+{
+    skip_cfg *cfg = ctx->state;
+    onnorm_status st = read_cfg(ctx, cfg);
+    size_t bytes;
+    if (st || (st = onn_kbytes(ctx, (size_t)(cfg->h ? cfg->h : 1), sizeof(double),
+                               (size_t)ctx->num_threads, &bytes)))
+        return st;
+    onn_kscratch_need(ctx, bytes); /* one double row per thread */
+    cfg->mo = onn_moments_get(onn_isa_active());
+    return ONNORM_OK;
+}
+
 static onnorm_status skip_run(onn_kctx *ctx)
 {
-    const onnorm_tensor *x = ctx->in[0], *skip = ctx->in[1];
+    const skip_cfg *cfg = ctx->state;
+    const onnorm_tensor *x = ctx->in[0], *skip = ctx->in[1], *gamma = ctx->in[2];
     const onnorm_dtype t = x->dtype;
-    const int64_t h = x->dims[x->rank - 1],
-                  rows = onn_dims_numel(x->dims, 0, x->rank) / (h ? h : 1);
-    const int64_t ns = onn_dims_numel(skip->dims, 0, skip->rank);
-    float eps;
-    onn_attr_float(ctx->node, "epsilon", 1e-12f, &eps, NULL);
-    const bool simple = is_simplified(ctx);
-    const onnorm_tensor *beta = simple ? NULL : opt_in(ctx, 3),
-                        *bias = opt_in(ctx, bias_index(ctx));
-    onnorm_tensor *mean_out = ctx->n_out > 1 ? ctx->out[1] : NULL;
-    onnorm_tensor *inv_out = ctx->n_out > 2 ? ctx->out[2] : NULL;
-    onnorm_tensor *sum_out = ctx->n_out > 3 ? ctx->out[3] : NULL;
-    double *srow_all = malloc((size_t)(h ? h : 1) * sizeof(double) * (size_t)ctx->num_threads);
-    if (!srow_all) return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
-    const int nt = onn_threads_for(ctx, rows * h, rows);
+    const int64_t h = cfg->h, ns = cfg->ns;
+    const onnorm_tensor *beta = cfg->simple ? NULL : onn_opt_input(ctx, 3),
+                        *bias = onn_opt_input(ctx, cfg->bias_in);
+    onnorm_tensor *mean_out = onn_opt_output(ctx, 1), *inv_out = onn_opt_output(ctx, 2),
+                  *sum_out = onn_opt_output(ctx, 3);
+    double *rows = ctx->scratch;
+    const int nt = onn_threads_for(ctx, cfg->rows * h, cfg->rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        double *s = srow_all + (size_t)h * (size_t)omp_get_thread_num();
-        double sum = 0.0, sq = 0.0;
+    for (int64_t r = 0; r < cfg->rows; r++) {
+        double *s = rows + (size_t)h * (size_t)omp_get_thread_num();
         for (int64_t j = 0; j < h; j++) {
             int64_t i = r * h + j;
             s[j] = onn_load(t, x->data, i) + onn_load(t, skip->data, i % ns) +
                    (bias ? onn_load(t, bias->data, j) : 0.0);
             if (sum_out) onn_store(t, sum_out->data, i, s[j]);
-            sum += s[j];
         }
-        const double mean = h ? sum / (double)h : 0.0;
-        for (int64_t j = 0; j < h; j++) {
-            double d = simple ? s[j] : s[j] - mean;
-            sq += d * d;
+        double mean = 0.0, var;
+        if (cfg->simple) {
+            var = h ? cfg->mo->sum_squares(ONNORM_DOUBLE, s, 0, h, false) / (double)h : 0.0;
+        } else {
+            onn_acc acc;
+            onn_acc_init(&acc);
+            cfg->mo->acc_add(ONNORM_DOUBLE, s, 0, h, &acc, false);
+            onn_acc_result(&acc, &mean, &var);
         }
-        const double inv = 1.0 / sqrt((h ? sq / (double)h : 0.0) + (double)eps);
+        const double inv = 1.0 / sqrt(var + (double)cfg->epsilon);
         for (int64_t j = 0; j < h; j++) {
-            double v = (simple ? s[j] : s[j] - mean) * inv * onn_load(t, ctx->in[2]->data, j);
+            double v = (s[j] - mean) * inv * onn_load(t, gamma->data, j);
             if (beta) v += onn_load(t, beta->data, j);
             onn_store(t, ctx->out[0]->data, r * h + j, v);
         }
         if (mean_out) onn_store(ONNORM_FLOAT, mean_out->data, r, mean);
         if (inv_out) onn_store(ONNORM_FLOAT, inv_out->data, r, inv);
     }
-    free(srow_all);
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_skip_layernorm[] = {
-    {ONN_KERNEL("com.microsoft", "SkipLayerNormalization", 1, 3, 5, 1, 4, skip_infer, NULL, skip_run),
-     .types = ONN_T_ALL_FLOATS, .inplace = true},
-    {ONN_KERNEL("com.microsoft", "SkipSimplifiedLayerNormalization", 1, 3, 4, 1, 4, skip_infer, NULL,
-                skip_run),
-     .types = ONN_T_ALL_FLOATS, .inplace = true},
-};
-const int onn_kernels_skip_layernorm_count = 2;
+#define SKIP_KERNEL(op, in_hi, which)                                                              \
+    {                                                                                              \
+        ONN_KERNEL("com.microsoft", op, 1, 3, in_hi, 1, 4, skip_infer, skip_prepare, skip_run),    \
+            .state_size = sizeof(skip_cfg), .data = &(which), .types = ONN_T_ALL_FLOATS,           \
+            .inplace = true                                                                        \
+    }
+
+ONN_KERNEL_TABLE(skip_layernorm, SKIP_KERNEL("SkipLayerNormalization", 5, skip_full),
+                 SKIP_KERNEL("SkipSimplifiedLayerNormalization", 4, skip_simplified));
