@@ -17,7 +17,7 @@ the node's present inputs in order (input_K.pb is graph input K, named after
 it) and its graph outputs the node's present outputs in order.
 
 Expected outputs come from NumPy references written from the operator specs
-(the ONNX 1.12 schema docs and /work/shared/ONNX-NORMS.md), NOT from any
+(the ONNX operator documentation up to opset 23), NOT from any
 runtime. Inputs are drawn from numpy.random.default_rng(crc32(case name)),
 rounded to their tensor type; the reference then runs in float64 on those
 rounded values and its results are rounded once to the output type

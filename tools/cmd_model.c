@@ -191,6 +191,8 @@ int onn_cli_info(int argc, char **argv)
     } else {
         printf("  all nodes supported\n");
     }
+    const char *notes = onnorm_model_notes(m);
+    if (notes[0]) printf("  left unfolded at load:\n%s", notes);
     onnorm_model_free(m);
     return 0;
 }
