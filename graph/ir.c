@@ -133,35 +133,32 @@ const onn_attr *onn_attr_find(const onn_node *n, const char *name)
     return NULL;
 }
 
-bool onn_attr_float(const onn_node *n, const char *name, float dflt, float *out, onnorm_error *err)
+/* The attribute called name when it has the given type; *bad is set when
+ * it exists with another (the message says what it must be). */
+static const onn_attr *typed_attr(const onn_node *n, const char *name, onn_attr_type type,
+                                  const char *what, bool *bad, onnorm_error *err)
 {
     const onn_attr *a = onn_attr_find(n, name);
-    if (!a) {
-        *out = dflt;
-        return true;
-    }
-    if (a->type != ONN_ATTR_FLOAT) {
-        onn_fail(err, ONNORM_ERR_INVALID, "attribute '%s' must be a float", name);
-        return false;
-    }
-    *out = a->f;
-    return true;
+    *bad = a && a->type != type;
+    if (*bad) onn_fail(err, ONNORM_ERR_INVALID, "attribute '%s' must be %s", name, what);
+    return *bad ? NULL : a;
+}
+
+bool onn_attr_float(const onn_node *n, const char *name, float dflt, float *out, onnorm_error *err)
+{
+    bool bad;
+    const onn_attr *a = typed_attr(n, name, ONN_ATTR_FLOAT, "a float", &bad, err);
+    *out = a ? a->f : dflt;
+    return !bad;
 }
 
 bool onn_attr_int(const onn_node *n, const char *name, int64_t dflt, int64_t *out,
                   onnorm_error *err)
 {
-    const onn_attr *a = onn_attr_find(n, name);
-    if (!a) {
-        *out = dflt;
-        return true;
-    }
-    if (a->type != ONN_ATTR_INT) {
-        onn_fail(err, ONNORM_ERR_INVALID, "attribute '%s' must be an int", name);
-        return false;
-    }
-    *out = a->i;
-    return true;
+    bool bad;
+    const onn_attr *a = typed_attr(n, name, ONN_ATTR_INT, "an int", &bad, err);
+    *out = a ? a->i : dflt;
+    return !bad;
 }
 
 const char *onn_node_label(const onn_node *n, char *buf, size_t len)

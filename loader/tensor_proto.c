@@ -201,10 +201,16 @@ onnorm_status onn_tensor_write_file(const char *path, const onnorm_tensor *t, on
     uint8_t *pb = malloc(plen ? plen : 1);
     if (!pb) return onn_fail(err, ONNORM_ERR_NOMEM, "%s: out of memory", path);
     onnx__tensor_proto__pack(&tp, pb);
-    FILE *f = fopen(path, "wb");
-    bool ok = f && fwrite(pb, 1, plen, f) == plen;
-    if (f && fclose(f) != 0) ok = false;
+    onnorm_status st = onn_write_file(path, pb, plen, err);
     free(pb);
+    return st;
+}
+
+onnorm_status onn_write_file(const char *path, const void *data, size_t len, onnorm_error *err)
+{
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(data, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = false;
     if (!ok) return onn_fail(err, ONNORM_ERR_IO, "%s: cannot write file", path);
     return ONNORM_OK;
 }

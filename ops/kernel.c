@@ -128,24 +128,14 @@ onnorm_status onn_kattr_require(onn_kctx *ctx, const char *name)
 
 onnorm_status onn_kattr_int(onn_kctx *ctx, const char *name, int64_t dflt, int64_t *out)
 {
-    const onn_attr *a = onn_attr_find(ctx->node, name);
-    *out = dflt;
-    if (!a) return ONNORM_OK;
-    if (a->type != ONN_ATTR_INT)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be an int", name);
-    *out = a->i;
-    return ONNORM_OK;
+    if (onn_attr_int(ctx->node, name, dflt, out, NULL)) return ONNORM_OK;
+    return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be an int", name);
 }
 
 onnorm_status onn_kattr_float(onn_kctx *ctx, const char *name, float dflt, float *out)
 {
-    const onn_attr *a = onn_attr_find(ctx->node, name);
-    *out = dflt;
-    if (!a) return ONNORM_OK;
-    if (a->type != ONN_ATTR_FLOAT)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be a float", name);
-    *out = a->f;
-    return ONNORM_OK;
+    if (onn_attr_float(ctx->node, name, dflt, out, NULL)) return ONNORM_OK;
+    return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be a float", name);
 }
 
 onnorm_status onn_kattr_ints(onn_kctx *ctx, const char *name, int n, int64_t *out, bool *present)

@@ -86,10 +86,7 @@ onnorm_status onnorm_model_save_file(const onnorm_model *m, const char *path, on
     size_t len;
     onnorm_status st = onn_graph_write(m->g, &buf, &len, err);
     if (st) return st;
-    FILE *f = fopen(path, "wb");
-    bool ok = f && fwrite(buf, 1, len, f) == len;
-    if (f && fclose(f) != 0) ok = false;
+    st = onn_write_file(path, buf, len, err);
     free(buf);
-    if (!ok) return onn_fail(err, ONNORM_ERR_IO, "%s: cannot write file", path);
-    return ONNORM_OK;
+    return st;
 }
