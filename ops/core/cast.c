@@ -130,8 +130,7 @@ static cast_val load_elem(onnorm_dtype t, const char *p)
     case ONNORM_DOUBLE: memcpy(&d, p, 8); return float_val(d);
     case ONNORM_FLOAT16:
         return float_val(onn_f16_to_f32((uint16_t)read_bits(p, 2))); /* widening is exact */
-    case ONNORM_BFLOAT16:
-        return float_val(onn_bf16_to_f32((uint16_t)read_bits(p, 2)));
+    case ONNORM_BFLOAT16: return float_val(onn_bf16_to_f32((uint16_t)read_bits(p, 2)));
     case ONNORM_BOOL: v.u = *(const uint8_t *)p != 0; return v;
     case ONNORM_UINT8:
     case ONNORM_UINT16:
@@ -222,83 +221,98 @@ static void store_elem(onnorm_dtype t, char *p, cast_val v)
 
 /* ---- the kernel ---------------------------------------------------------- */
 
-/* Opset 1 names the target type with a DataType enum name. */
-static onnorm_dtype type_from_name(const char *s)
-{
-    static const struct {
-        const char *name;
-        onnorm_dtype t;
-    } names[] = {
-        {"FLOAT", ONNORM_FLOAT},       {"DOUBLE", ONNORM_DOUBLE}, {"FLOAT16", ONNORM_FLOAT16},
-        {"BFLOAT16", ONNORM_BFLOAT16}, {"BOOL", ONNORM_BOOL},     {"INT8", ONNORM_INT8},
-        {"INT16", ONNORM_INT16},       {"INT32", ONNORM_INT32},   {"INT64", ONNORM_INT64},
-        {"UINT8", ONNORM_UINT8},       {"UINT16", ONNORM_UINT16}, {"UINT32", ONNORM_UINT32},
-        {"UINT64", ONNORM_UINT64},     {"STRING", ONNORM_STRING},
-    };
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-        if (strcmp(s, names[k].name) == 0) return names[k].t;
-    return ONNORM_UNDEFINED;
-}
+/* What prepare settles: both element types, and whether the cast is a
+ * plain copy. */
+typedef struct cast_cfg {
+    onnorm_dtype from, to;
+    bool copy;
+} cast_cfg;
 
+/* Opset 1 names the target type with a DataType enum name; the names of
+ * the supported types, and their codes at the same index. */
+static const char *const type_names[] = {
+    "FLOAT", "DOUBLE", "FLOAT16", "BFLOAT16", "BOOL",   "INT8",   "INT16",
+    "INT32", "INT64",  "UINT8",   "UINT16",   "UINT32", "UINT64",
+};
+static const onnorm_dtype type_codes[] = {
+    ONNORM_FLOAT,  ONNORM_DOUBLE, ONNORM_FLOAT16, ONNORM_BFLOAT16, ONNORM_BOOL,
+    ONNORM_INT8,   ONNORM_INT16,  ONNORM_INT32,   ONNORM_INT64,    ONNORM_UINT8,
+    ONNORM_UINT16, ONNORM_UINT32, ONNORM_UINT64,
+};
+
+/* The 'to' attribute: a type name (opset 1) or a TensorProto code. */
 static onnorm_status target_type(onn_kctx *ctx, onnorm_dtype *to)
 {
-    const onn_attr *a = onn_attr_find(ctx->node, "to");
-    bool v1 = ctx->kernel->since_version < 6;
-    if (!a) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required attribute 'to' is missing");
-    if (v1 && a->type == ONN_ATTR_STRING) {
-        *to = type_from_name(a->s ? a->s : "");
-    } else if (!v1 && a->type == ONN_ATTR_INT) {
-        *to = a->i > 0 && a->i < 64 ? (onnorm_dtype)a->i : ONNORM_UNDEFINED;
-    } else {
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'to' must be %s",
-                         v1 ? "a type name" : "an int");
+    onnorm_status st = onn_kattr_require(ctx, "to");
+    if (st) return st;
+    if (onn_kversion(ctx) < 6) {
+        int k;
+        st = onn_kattr_enum(ctx, "to", type_names, (int)(sizeof type_names / sizeof type_names[0]),
+                            0, &k);
+        *to = type_codes[k];
+        return st;
     }
-    if (!cast_supported(*to)) {
-        if (v1)
-            return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast to '%s'", a->s ? a->s : "");
+    int64_t code;
+    if ((st = onn_kattr_int(ctx, "to", 0, &code))) return st;
+    *to = code > 0 && code < 64 ? (onnorm_dtype)code : ONNORM_UNDEFINED;
+    if (!cast_supported(*to))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast to type %lld (%s)",
-                         (long long)a->i, onnorm_dtype_name((onnorm_dtype)a->i));
-    }
+                         (long long)code, onnorm_dtype_name((onnorm_dtype)code));
     return ONNORM_OK;
 }
 
-static onnorm_status cast_infer(onn_kctx *ctx)
+static onnorm_status read_cfg(onn_kctx *ctx, cast_cfg *cfg)
 {
     const onnorm_tensor *x = ctx->in[0];
-    onnorm_dtype to = ONNORM_UNDEFINED;
     if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'input' is missing");
     if (!cast_supported(x->dtype))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast from type %s",
                          onnorm_dtype_name(x->dtype));
-    onnorm_status st = target_type(ctx, &to);
+    cfg->from = x->dtype;
+    onnorm_status st = target_type(ctx, &cfg->to);
+    cfg->copy = !st && cfg->from == cfg->to;
+    return st;
+}
+
+static onnorm_status cast_infer(onn_kctx *ctx)
+{
+    cast_cfg cfg;
+    onnorm_status st = read_cfg(ctx, &cfg);
     if (st) return st;
-    onn_set_output(ctx, 0, to, x->rank, x->dims);
+    onn_set_output(ctx, 0, cfg.to, ctx->in[0]->rank, ctx->in[0]->dims);
     return ONNORM_OK;
+}
+
+static onnorm_status cast_prepare(onn_kctx *ctx)
+{
+    return read_cfg(ctx, ctx->state);
 }
 
 static onnorm_status cast_run(onn_kctx *ctx)
 {
     if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
+    const cast_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0];
     const int64_t n = onnorm_tensor_numel(x);
-    const onnorm_dtype from = x->dtype, to = y->dtype;
-    const size_t in_sz = onnorm_dtype_size(from), out_sz = onnorm_dtype_size(to);
-    if (from == to) { /* bit-exact, NaN payloads included */
-        memcpy(y->data, x->data, (size_t)n * in_sz);
+    const size_t in_sz = onnorm_dtype_size(cfg->from), out_sz = onnorm_dtype_size(cfg->to);
+    if (cfg->copy) { /* bit-exact, NaN payloads included */
+        memcpy(ctx->out[0]->data, x->data, (size_t)n * in_sz);
         return ONNORM_OK;
     }
     const char *src = x->data;
-    char *dst = y->data;
+    char *dst = ctx->out[0]->data;
     const int nt = onn_threads_for(ctx, n, n);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t i = 0; i < n; i++)
-        store_elem(to, dst + (size_t)i * out_sz, load_elem(from, src + (size_t)i * in_sz));
+        store_elem(cfg->to, dst + (size_t)i * out_sz,
+                   load_elem(cfg->from, src + (size_t)i * in_sz));
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_cast[] = {
-    {ONN_KERNEL("", "Cast", 1, 1, 1, 1, 1, cast_infer, NULL, cast_run)},
-    {ONN_KERNEL("", "Cast", 6, 1, 1, 1, 1, cast_infer, NULL, cast_run)},
-};
-const int onn_kernels_cast_count = sizeof onn_kernels_cast / sizeof onn_kernels_cast[0];
+#define CAST_KERNEL(ver)                                                                           \
+    {                                                                                              \
+        ONN_KERNEL("", "Cast", ver, 1, 1, 1, 1, cast_infer, cast_prepare, cast_run),               \
+            .state_size = sizeof(cast_cfg)                                                         \
+    }
+
+ONN_KERNEL_TABLE(cast, CAST_KERNEL(1), CAST_KERNEL(6));

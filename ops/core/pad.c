@@ -1,6 +1,7 @@
 /*
  * Pad:
- *   opset 2   `pads` (ints) and `value` (float) attributes; float32/64
+ *   opset 2   `pads` (ints) and `value` (float) attributes; floating types,
+ *             the value converted to the data's type
  *   opset 11  `pads` (int64) and optional `constant_value` inputs; any type
  *             with a fixed element size (13 only adds bfloat16)
  *   opset 18  optional `axes` input: `pads` then covers only those axes
@@ -23,9 +24,11 @@
  *   - wrap accepts any count: the output is periodic in the kept length.
  *
  * The pads (and axes) fix the output shape, so they must be known while
- * planning; constant_value is read only when running. The copy moves
+ * planning: prepare resolves every axis and the fill element once. A
+ * constant_value fed only at run time is read by run. The copy moves
  * element bytes, so every element type is handled by the same code.
  */
+#include "ops/half.h"
 #include "ops/kernel.h"
 
 #include <string.h>
@@ -44,52 +47,27 @@ typedef struct pad_cfg {
     pad_mode mode;
     int rank;
     pad_axis ax[ONNORM_MAX_RANK];
+    /* Set by prepare for run: */
+    size_t esz;
+    int64_t in_stride[ONNORM_MAX_RANK]; /* in elements */
+    int64_t numel, rows;                /* output elements; rows along the last axis */
+    bool fill_at_run;                   /* constant_value has data only at run */
+    unsigned char fill[8];              /* the fill element otherwise (the widest type) */
 } pad_cfg;
 
-static int kernel_version(const onn_kctx *ctx)
-{
-    return ctx->kernel->since_version;
-}
-
-static const char *mode_name(pad_mode m)
-{
-    static const char *names[] = {"constant", "reflect", "edge", "wrap"};
-    return names[m];
-}
-
-static onnorm_status read_mode(onn_kctx *ctx, pad_mode *mode)
-{
-    const onn_attr *a = onn_attr_find(ctx->node, "mode");
-    *mode = PAD_CONSTANT;
-    if (!a) return ONNORM_OK;
-    if (a->type != ONN_ATTR_STRING)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'mode' must be a string");
-    const int modes = kernel_version(ctx) >= 19 ? 4 : 3;
-    for (int m = 0; m < modes; m++)
-        if (strcmp(a->s, mode_name((pad_mode)m)) == 0) {
-            *mode = (pad_mode)m;
-            return ONNORM_OK;
-        }
-    return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                     "mode '%s' is not supported by Pad-%d (supported: constant, reflect, edge%s)",
-                     a->s, kernel_version(ctx), modes == 4 ? ", wrap" : "");
-}
+static const char *const mode_names[] = {"constant", "reflect", "edge", "wrap"};
 
 /* ---- pads and axes ------------------------------------------------------- */
 
-/* Opset 2: the `pads` attribute, 2 * rank entries. */
-static onnorm_status pads_from_attr(onn_kctx *ctx, int64_t *pads, int *n)
+/* Opset 2: the `pads` attribute, 2 * rank entries (an empty list is
+ * accepted here and reported by the count check unless rank is 0). */
+static onnorm_status pads_from_attr(onn_kctx *ctx, int rank, int64_t *pads, int *n)
 {
-    const onn_attr *a = onn_attr_find(ctx->node, "pads");
-    if (!a) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required attribute 'pads' is missing");
-    if (a->type != ONN_ATTR_INTS)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'pads' must be a list of ints");
-    if (a->n > 2 * ONNORM_MAX_RANK)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'pads' has %zu entries, too many",
-                         a->n);
-    *n = (int)a->n;
-    if (*n) memcpy(pads, a->ints, (size_t)*n * sizeof *pads);
-    return ONNORM_OK;
+    bool present = false;
+    onnorm_status st = onn_kattr_require(ctx, "pads");
+    if (!st) st = onn_kattr_ints(ctx, "pads", 2 * rank, pads, &present);
+    *n = present ? 2 * rank : 0;
+    return st;
 }
 
 /* A 1-D integer input of at most `max` entries, known at planning. int32 is
@@ -116,17 +94,12 @@ static onnorm_status int_list(onn_kctx *ctx, int i, const char *what, bool allow
     return ONNORM_OK;
 }
 
-static bool has_input(const onn_kctx *ctx, int i)
-{
-    return i < ctx->n_in && ctx->in[i];
-}
-
 /* The axes pads applies to: input 3 (opset 18+) or every axis in order. */
 static onnorm_status read_axes(onn_kctx *ctx, int rank, int *axes, int *n)
 {
     int64_t raw[ONNORM_MAX_RANK];
     bool seen[ONNORM_MAX_RANK] = {false};
-    if (!(kernel_version(ctx) >= 18 && has_input(ctx, 3))) {
+    if (!(onn_kversion(ctx) >= 18 && onn_has_input(ctx, 3))) {
         for (int k = 0; k < rank; k++)
             axes[k] = k;
         *n = rank;
@@ -166,7 +139,7 @@ static onnorm_status resolve_axis(onn_kctx *ctx, const pad_cfg *c, int k, int64_
     a->out_len = a->kept + add_lo + add_hi;
     if ((add_lo || add_hi) && c->mode != PAD_CONSTANT && a->kept == 0)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
-                         "%s mode cannot pad axis %d, which keeps no elements", mode_name(c->mode),
+                         "%s mode cannot pad axis %d, which keeps no elements", mode_names[c->mode],
                          k);
     if (c->mode == PAD_REFLECT && (add_lo > a->kept || add_hi > a->kept))
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
@@ -179,13 +152,16 @@ static onnorm_status read_cfg(onn_kctx *ctx, pad_cfg *c)
 {
     const onnorm_tensor *x = ctx->in[0];
     int64_t pads[2 * ONNORM_MAX_RANK];
-    int axes[ONNORM_MAX_RANK], n_pads, n_axes;
-    onnorm_status st = read_mode(ctx, &c->mode);
+    int axes[ONNORM_MAX_RANK], n_pads, n_axes, mode;
+    /* wrap arrived with opset 19 */
+    onnorm_status st = onn_kattr_enum(ctx, "mode", mode_names, onn_kversion(ctx) >= 19 ? 4 : 3,
+                                      PAD_CONSTANT, &mode);
     if (st) return st;
+    c->mode = (pad_mode)mode;
     c->rank = x->rank;
-    if (kernel_version(ctx) < 11)
-        st = pads_from_attr(ctx, pads, &n_pads);
-    else if (!has_input(ctx, 1))
+    if (onn_kversion(ctx) < 11)
+        st = pads_from_attr(ctx, x->rank, pads, &n_pads);
+    else if (!onn_has_input(ctx, 1))
         st = onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'pads' is missing");
     else
         st = int_list(ctx, 1, "pads", false, 2 * ONNORM_MAX_RANK, pads, &n_pads);
@@ -208,12 +184,12 @@ static onnorm_status check_types(onn_kctx *ctx)
 {
     const onnorm_tensor *x = ctx->in[0];
     if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'data' is missing");
-    if (kernel_version(ctx) < 11) /* the float `value` attribute fills float data only */
+    if (onn_kversion(ctx) < 11) /* the float `value` attribute fills float data only */
         return onn_check_float_input(ctx, 0, "data");
     if (onnorm_dtype_size(x->dtype) == 0)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input 'data' has unsupported type %s",
                          onnorm_dtype_name(x->dtype));
-    if (!has_input(ctx, 2)) return ONNORM_OK;
+    if (!onn_has_input(ctx, 2)) return ONNORM_OK;
     const onnorm_tensor *v = ctx->in[2];
     if (v->dtype != x->dtype)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
@@ -226,17 +202,71 @@ static onnorm_status check_types(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The output's dims into dims; its element count (< 0 on overflow). */
+static int64_t out_dims(const pad_cfg *c, int64_t *dims)
+{
+    for (int k = 0; k < c->rank; k++)
+        dims[k] = c->ax[k].out_len;
+    return onn_dims_numel(dims, 0, c->rank);
+}
+
 static onnorm_status pad_infer(onn_kctx *ctx)
 {
     pad_cfg c;
     int64_t dims[ONNORM_MAX_RANK];
     onnorm_status st = check_types(ctx);
     if (st || (st = read_cfg(ctx, &c))) return st;
-    for (int k = 0; k < c.rank; k++)
-        dims[k] = c.ax[k].out_len;
-    if (onn_dims_numel(dims, 0, c.rank) < 0)
+    if (out_dims(&c, dims) < 0)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "the padded tensor's element count overflows");
     onn_set_output(ctx, 0, ctx->in[0]->dtype, c.rank, dims);
+    return ONNORM_OK;
+}
+
+/* ---- prepare ------------------------------------------------------------------- */
+
+/* The fill element: the `value` attribute (opset 2) in the data's type, the
+ * constant_value input when it has data now, or zero. */
+static onnorm_status read_fill(onn_kctx *ctx, pad_cfg *c)
+{
+    if (onn_kversion(ctx) >= 11) {
+        const onnorm_tensor *v = onn_opt_input(ctx, 2);
+        if (v && v->data) memcpy(c->fill, v->data, c->esz);
+        c->fill_at_run = v && !v->data;
+        return ONNORM_OK;
+    }
+    float v;
+    onnorm_status st = onn_kattr_float(ctx, "value", 0.0f, &v);
+    if (st) return st;
+    const double d = v;
+    uint16_t h;
+    switch (ctx->in[0]->dtype) {
+    case ONNORM_FLOAT: memcpy(c->fill, &v, sizeof v); break;
+    case ONNORM_DOUBLE: memcpy(c->fill, &d, sizeof d); break;
+    case ONNORM_FLOAT16: h = onn_f32_to_f16(v), memcpy(c->fill, &h, sizeof h); break;
+    default: h = onn_f32_to_bf16(v), memcpy(c->fill, &h, sizeof h); break; /* bfloat16 */
+    }
+    return ONNORM_OK;
+}
+
+static onnorm_status pad_prepare(onn_kctx *ctx)
+{
+    pad_cfg *c = ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
+    int64_t dims[ONNORM_MAX_RANK];
+    onnorm_status st = read_cfg(ctx, c);
+    if (st) return st;
+    c->esz = onnorm_dtype_size(x->dtype);
+    if (c->esz > sizeof c->fill)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
+                         onnorm_dtype_name(x->dtype));
+    if ((st = read_fill(ctx, c))) return st;
+    int64_t s = 1;
+    for (int k = c->rank - 1; k >= 0; k--) {
+        c->in_stride[k] = s;
+        s *= x->dims[k];
+    }
+    c->numel = out_dims(c, dims);
+    c->rows = c->numel > 0 && c->rank > 0 ? c->numel / dims[c->rank - 1] : 0;
     return ONNORM_OK;
 }
 
@@ -266,62 +296,29 @@ static int64_t source_index(const pad_axis *a, pad_mode mode, int64_t i)
     return a->first + j;
 }
 
-/* The fill element's bytes: the `value` attribute (opset 2), the
- * constant_value input, or zero. */
-static onnorm_status fill_bytes(onn_kctx *ctx, unsigned char *fill, size_t esz)
-{
-    memset(fill, 0, esz);
-    if (kernel_version(ctx) >= 11) {
-        if (has_input(ctx, 2)) memcpy(fill, ctx->in[2]->data, esz);
-        return ONNORM_OK;
-    }
-    float v;
-    if (!onn_attr_float(ctx->node, "value", 0.0f, &v, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                         ctx->err ? ctx->err->message : "bad attribute");
-    if (ctx->in[0]->dtype == ONNORM_FLOAT) {
-        memcpy(fill, &v, sizeof v);
-    } else {
-        const double d = v;
-        memcpy(fill, &d, sizeof d);
-    }
-    return ONNORM_OK;
-}
-
-typedef struct pad_job {
-    const pad_cfg *c;
-    const char *src;
-    char *dst;
-    const unsigned char *fill;
-    size_t esz;
-    int64_t in_stride[ONNORM_MAX_RANK]; /* in elements */
-} pad_job;
-
 /* Writes output row `row` (all axes but the last fixed). */
-static void pad_row(const pad_job *j, int64_t row)
+static void pad_row(const pad_cfg *c, const char *src, char *dst, const void *fill, int64_t row)
 {
-    const pad_cfg *c = j->c;
     const int last = c->rank - 1;
     const pad_axis *inner = &c->ax[last];
     const int64_t len = inner->out_len;
-    const size_t esz = j->esz;
-    char *d = j->dst + (size_t)(row * len) * esz;
+    const size_t esz = c->esz;
+    char *d = dst + (size_t)(row * len) * esz;
     int64_t off = 0, rem = row;
     for (int k = last - 1; k >= 0; k--) {
         const int64_t s = source_index(&c->ax[k], c->mode, rem % c->ax[k].out_len);
         rem /= c->ax[k].out_len;
         if (s < 0) { /* the row lies in a constant border of an outer axis */
-            for (int64_t i = 0; i < len; i++)
-                memcpy(d + (size_t)i * esz, j->fill, esz);
+            onn_fill(d, len, fill, esz);
             return;
         }
-        off += s * j->in_stride[k];
+        off += s * c->in_stride[k];
     }
-    const char *src = j->src + (size_t)off * esz;
+    src += (size_t)off * esz;
     for (int64_t i = 0; i < len;) {
         const int64_t s = source_index(inner, c->mode, i);
         if (s < 0) {
-            memcpy(d + (size_t)i * esz, j->fill, esz);
+            memcpy(d + (size_t)i * esz, fill, esz);
             i++;
         } else if (i == inner->before) { /* the kept run, in one piece */
             memcpy(d + (size_t)i * esz, src + (size_t)s * esz, (size_t)inner->kept * esz);
@@ -335,42 +332,27 @@ static void pad_row(const pad_job *j, int64_t row)
 
 static onnorm_status pad_run(onn_kctx *ctx)
 {
-    if (!ctx->out[0]) return ONNORM_OK;
-    const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0];
-    const size_t esz = onnorm_dtype_size(x->dtype);
-    unsigned char fill[16];
-    pad_cfg c;
-    if (esz > sizeof fill)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
-                         onnorm_dtype_name(x->dtype));
-    onnorm_status st = read_cfg(ctx, &c);
-    if (st || (st = fill_bytes(ctx, fill, esz))) return st;
-    const int64_t numel = onnorm_tensor_numel(y);
-    if (numel == 0) return ONNORM_OK;
-    if (c.rank == 0) { /* nothing to pad: a copy */
-        memcpy(y->data, x->data, esz);
+    const pad_cfg *c = ctx->state;
+    if (!ctx->out[0] || c->numel == 0) return ONNORM_OK;
+    const char *src = ctx->in[0]->data;
+    char *dst = ctx->out[0]->data;
+    if (c->rank == 0) { /* nothing to pad: a copy */
+        memcpy(dst, src, c->esz);
         return ONNORM_OK;
     }
-    pad_job j = {&c, x->data, y->data, fill, esz, {0}};
-    int64_t s = 1;
-    for (int k = c.rank - 1; k >= 0; k--) {
-        j.in_stride[k] = s;
-        s *= x->dims[k];
-    }
-    const int64_t rows = numel / c.ax[c.rank - 1].out_len;
-    const int nt = onn_threads_for(ctx, numel, rows);
+    const void *fill = c->fill_at_run ? ctx->in[2]->data : c->fill;
+    const int nt = onn_threads_for(ctx, c->numel, c->rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < rows; r++)
-        pad_row(&j, r);
+    for (int64_t r = 0; r < c->rows; r++)
+        pad_row(c, src, dst, fill, r);
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_pad[] = {
-    {ONN_KERNEL("", "Pad", 2, 1, 1, 1, 1, pad_infer, NULL, pad_run)},
-    {ONN_KERNEL("", "Pad", 11, 2, 3, 1, 1, pad_infer, NULL, pad_run)},
-    {ONN_KERNEL("", "Pad", 13, 2, 3, 1, 1, pad_infer, NULL, pad_run)},
-    {ONN_KERNEL("", "Pad", 18, 2, 4, 1, 1, pad_infer, NULL, pad_run)},
-    {ONN_KERNEL("", "Pad", 19, 2, 4, 1, 1, pad_infer, NULL, pad_run)},
-};
-const int onn_kernels_pad_count = sizeof onn_kernels_pad / sizeof onn_kernels_pad[0];
+#define PAD_KERNEL(ver, in_lo, in_hi)                                                              \
+    {                                                                                              \
+        ONN_KERNEL("", "Pad", ver, in_lo, in_hi, 1, 1, pad_infer, pad_prepare, pad_run),           \
+            .state_size = sizeof(pad_cfg)                                                          \
+    }
+
+ONN_KERNEL_TABLE(pad, PAD_KERNEL(2, 1, 1), PAD_KERNEL(11, 2, 3), PAD_KERNEL(13, 2, 3),
+                 PAD_KERNEL(18, 2, 4), PAD_KERNEL(19, 2, 4));

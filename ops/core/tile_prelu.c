@@ -21,11 +21,6 @@
 
 #include <string.h>
 
-static int kernel_version(const onn_kctx *ctx)
-{
-    return ctx->kernel->since_version;
-}
-
 /* ---- Tile ------------------------------------------------------------------- */
 
 static onnorm_status read_repeats(onn_kctx *ctx, int64_t *reps)
@@ -174,20 +169,9 @@ static const prelu_row prelu_rows[] = {
 static prelu_loop find_prelu(const onn_kctx *ctx, onnorm_dtype t)
 {
     for (size_t i = 0; i < sizeof prelu_rows / sizeof prelu_rows[0]; i++)
-        if (prelu_rows[i].dtype == t && kernel_version(ctx) >= prelu_rows[i].since)
+        if (prelu_rows[i].dtype == t && onn_kversion(ctx) >= prelu_rows[i].since)
             return prelu_rows[i].fn;
     return NULL;
-}
-
-/* True when s broadcasts unidirectionally to x (numpy rules). */
-static bool broadcasts_to(const onnorm_tensor *s, const onnorm_tensor *x)
-{
-    if (s->rank > x->rank) return false;
-    for (int k = 0; k < s->rank; k++) {
-        const int64_t sd = s->dims[s->rank - 1 - k], xd = x->dims[x->rank - 1 - k];
-        if (sd != xd && sd != 1) return false;
-    }
-    return true;
 }
 
 /* The slope as the kernel reads it: itself, or for opset 6's per-channel
@@ -197,14 +181,14 @@ static onnorm_status slope_view(onn_kctx *ctx, onnorm_tensor *view)
     const onnorm_tensor *x = ctx->in[0], *s = ctx->in[1];
     char xs[128], ss[128];
     *view = *s;
-    if (kernel_version(ctx) < 7 && onnorm_tensor_numel(s) != 1 && s->rank == 1 && x->rank >= 2 &&
+    if (onn_kversion(ctx) < 7 && onnorm_tensor_numel(s) != 1 && s->rank == 1 && x->rank >= 2 &&
         s->dims[0] == x->dims[1]) {
         view->rank = x->rank;
         for (int k = 0; k < x->rank; k++)
             view->dims[k] = k == 1 ? s->dims[0] : 1;
         return ONNORM_OK;
     }
-    if (!broadcasts_to(s, x))
+    if (!onn_dims_broadcast_to(s->dims, s->rank, x->dims, x->rank))
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
                          "slope of shape %s does not broadcast to X of shape %s",
                          onn_shape_str(s->dims, s->rank, ss, sizeof ss),
@@ -212,22 +196,47 @@ static onnorm_status slope_view(onn_kctx *ctx, onnorm_tensor *view)
     return ONNORM_OK;
 }
 
-static onnorm_status prelu_infer(onn_kctx *ctx)
+/* What prepare settles: the loop for X's type and how X and the slope are
+ * read while walking the output (X's shape). */
+typedef struct prelu_cfg {
+    prelu_loop fn;
+    size_t esz;
+    onn_bcast plan;
+} prelu_cfg;
+
+static onnorm_status read_cfg(onn_kctx *ctx, prelu_cfg *c)
 {
     const onnorm_tensor *x = ctx->in[0], *s = ctx->in[1];
     onnorm_tensor view;
     if (!x || !s) return onn_kfail(ctx, ONNORM_ERR_INVALID, "inputs 'X' and 'slope' are required");
-    if (!find_prelu(ctx, x->dtype))
+    if (!(c->fn = find_prelu(ctx, x->dtype)))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "X has type %s; supported: float32, float64%s",
                          onnorm_dtype_name(x->dtype),
-                         kernel_version(ctx) >= 9 ? ", int32, int64" : "");
+                         onn_kversion(ctx) >= 9 ? ", int32, int64" : "");
     if (s->dtype != x->dtype)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "slope has type %s, expected %s like X",
                          onnorm_dtype_name(s->dtype), onnorm_dtype_name(x->dtype));
+    c->esz = onnorm_dtype_size(x->dtype);
     onnorm_status st = slope_view(ctx, &view);
     if (st) return st;
-    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    const onnorm_tensor *ops[2] = {x, &view};
+    if (!onn_bcast_plan(&c->plan, x->rank, x->dims, 2, ops))
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X and slope do not fit the output shape");
     return ONNORM_OK;
+}
+
+static onnorm_status prelu_infer(onn_kctx *ctx)
+{
+    prelu_cfg c;
+    onnorm_status st = read_cfg(ctx, &c);
+    if (st) return st;
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status prelu_prepare(onn_kctx *ctx)
+{
+    return read_cfg(ctx, ctx->state);
 }
 
 typedef struct prelu_job {
@@ -247,31 +256,19 @@ static void prelu_cb(void *arg, const int64_t *off, int64_t out_off, int64_t len
 
 static onnorm_status prelu_run(onn_kctx *ctx)
 {
-    if (!ctx->out[0]) return ONNORM_OK;
-    const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0], view;
-    onnorm_status st = slope_view(ctx, &view);
-    if (st) return st;
-    const onnorm_tensor *ops[2] = {x, &view};
-    onn_bcast plan;
-    if (!onn_bcast_plan(&plan, y->rank, y->dims, 2, ops))
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X and slope do not fit the output shape");
-    if (plan.numel == 0) return ONNORM_OK;
-    prelu_job j = {find_prelu(ctx, x->dtype), x->data, view.data, y->data,
-                   onnorm_dtype_size(x->dtype)};
-    if (!j.fn)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
-                         onnorm_dtype_name(x->dtype));
-    onn_bcast_parallel(ctx, &plan, prelu_cb, &j);
+    const prelu_cfg *c = ctx->state;
+    if (!ctx->out[0] || c->plan.numel == 0) return ONNORM_OK;
+    /* The opset-6 per-channel view only reshapes the slope: same data. */
+    prelu_job j = {c->fn, ctx->in[0]->data, ctx->in[1]->data, ctx->out[0]->data, c->esz};
+    onn_bcast_parallel(ctx, &c->plan, prelu_cb, &j);
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_tile_prelu[] = {
-    {ONN_KERNEL("", "Tile", 6, 2, 2, 1, 1, tile_infer, NULL, tile_run)},
-    {ONN_KERNEL("", "PRelu", 6, 2, 2, 1, 1, prelu_infer, NULL, prelu_run)},
-    {ONN_KERNEL("", "PRelu", 7, 2, 2, 1, 1, prelu_infer, NULL, prelu_run)},
-    {ONN_KERNEL("", "PRelu", 9, 2, 2, 1, 1, prelu_infer, NULL, prelu_run)},
-    {ONN_KERNEL("", "PRelu", 16, 2, 2, 1, 1, prelu_infer, NULL, prelu_run), .widens = true},
-};
-const int onn_kernels_tile_prelu_count =
-    sizeof onn_kernels_tile_prelu / sizeof onn_kernels_tile_prelu[0];
+#define PRELU_KERNEL(ver)                                                                          \
+    {                                                                                              \
+        ONN_KERNEL("", "PRelu", ver, 2, 2, 1, 1, prelu_infer, prelu_prepare, prelu_run),           \
+            .state_size = sizeof(prelu_cfg), .widens = (ver) == 16                                 \
+    }
+
+ONN_KERNEL_TABLE(tile_prelu, {ONN_KERNEL("", "Tile", 6, 2, 2, 1, 1, tile_infer, NULL, tile_run)},
+                 PRELU_KERNEL(6), PRELU_KERNEL(7), PRELU_KERNEL(9), PRELU_KERNEL(16));
