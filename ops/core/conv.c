@@ -14,17 +14,29 @@
  * group) would make per-group products too thin for BLAS, so they run as a
  * direct loop: each output plane accumulates weight * shifted input line by
  * line. Y starts as the bias so the products accumulate onto it.
+ *
+ * prepare picks one of four paths from the geometry and the thread count
+ * (depthwise, shifted products, pointwise, im2col; see conv_prepare) and
+ * declares the scratch the chosen path needs.
  */
 #include "ops/core/blas.h"
 #include "ops/core/spatial.h"
 
-#include <stdlib.h>
 #include <string.h>
+
+typedef enum conv_path {
+    CONV_IM2COL,    /* one product per image and group over the col matrix (scratch) */
+    CONV_POINTWISE, /* the same, X's planes being the col matrix */
+    CONV_SHIFTED,   /* one product per kernel offset over a padded copy of X (scratch) */
+    CONV_DEPTHWISE  /* direct loop, one input channel per group */
+} conv_path;
 
 typedef struct conv_cfg {
     int64_t n, c, m, group;
     int64_t cg, mg; /* input and output channels per group */
     onn_geom g;     /* sampled = X's spatial extents, grid = Y's */
+    conv_path path;
+    size_t n_xp, n_yp; /* CONV_SHIFTED: floats of the padded X and of Yp in scratch */
 } conv_cfg;
 
 static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
@@ -56,7 +68,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, conv_cfg *cfg)
         (st = check_channels(ctx, cfg)))
         return st;
     const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
-    if (ctx->n_in > 2 && ctx->in[2] && (st = onn_check_param(ctx, 2, "B", cfg->m, ONNORM_FLOAT)))
+    if (onn_has_input(ctx, 2) && (st = onn_check_param(ctx, 2, "B", cfg->m, ONNORM_FLOAT)))
         return st;
     onn_win_attrs a;
     if ((st = onn_win_read(ctx, x->rank - 2, w->dims + 2, true, &a)) ||
@@ -70,9 +82,7 @@ static onnorm_status conv_infer(onn_kctx *ctx)
     conv_cfg cfg;
     onnorm_status st = read_cfg(ctx, &cfg);
     if (st) return st;
-    int64_t dims[ONNORM_MAX_RANK] = {cfg.n, cfg.m};
-    memcpy(dims + 2, cfg.g.grid, (size_t)cfg.g.nsp * sizeof *dims);
-    onn_set_output(ctx, 0, ONNORM_FLOAT, cfg.g.nsp + 2, dims);
+    onn_set_window_output(ctx, 0, ONNORM_FLOAT, cfg.n, cfg.m, cfg.g.nsp, cfg.g.grid);
     return ONNORM_OK;
 }
 
@@ -133,22 +143,17 @@ static void im2col_row_2d(const onn_geom *g, const float *x, int64_t k, float *d
 
 static void im2col(onn_kctx *ctx, const onn_geom *g, const float *x, int64_t channels, float *col)
 {
-    if (g->nsp == 2) {
-        const int64_t rows = channels * g->kernel_size;
-        const int nt = onn_threads_for(ctx, rows * g->grid_size, rows);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-        for (int64_t r = 0; r < rows; r++)
-            im2col_row_2d(g, x + (r / g->kernel_size) * g->sampled_size, r % g->kernel_size,
-                          col + r * g->grid_size);
-        return;
-    }
     const int64_t rows = channels * g->kernel_size;
     const int nt = onn_threads_for(ctx, rows * g->grid_size, rows);
     /* if(): a tiny conv is not worth waking a team. */
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (int64_t r = 0; r < rows; r++)
-        im2col_row(g, x + (r / g->kernel_size) * g->sampled_size, r % g->kernel_size,
-                   col + r * g->grid_size);
+    for (int64_t r = 0; r < rows; r++) {
+        const float *plane = x + (r / g->kernel_size) * g->sampled_size;
+        if (g->nsp == 2)
+            im2col_row_2d(g, plane, r % g->kernel_size, col + r * g->grid_size);
+        else
+            im2col_row(g, plane, r % g->kernel_size, col + r * g->grid_size);
+    }
 }
 
 /* True when X's planes already are the col matrix. */
@@ -184,22 +189,36 @@ static bool shift_gemm_fits(const onn_geom *g, int threads)
            onn_blas_fits(g->grid[0] * wp);
 }
 
-static onnorm_status run_shift_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x,
-                                    const float *w, float *y)
+/* The shifted products' scratch holds three buffers: the padded X
+ * [cg, Hp, Wp] with KW floats of slack (the last channel's junk columns read
+ * up to KW - 1 past it), Yp [mg, OH * Wp] and W regrouped as K matrices
+ * [mg, cg]. */
+static onnorm_status shift_gemm_scratch(onn_kctx *ctx, conv_cfg *cfg)
+{
+    const onn_geom *g = &cfg->g;
+    const int64_t Hp = g->sampled[0] + g->pad_lo[0] + g->pad_hi[0];
+    const int64_t Wp = g->sampled[1] + g->pad_lo[1] + g->pad_hi[1];
+    /* Each product has two factors below 2^31 (shift_gemm_fits and
+     * onn_check_window_gemm), so the float counts and their sum fit. */
+    cfg->n_xp = (size_t)(cfg->cg * (Hp * Wp) + g->kernel[1]);
+    cfg->n_yp = (size_t)(cfg->mg * (g->grid[0] * Wp));
+    const size_t n_wk = (size_t)cfg->mg * (size_t)(cfg->cg * g->kernel_size);
+    size_t bytes;
+    onnorm_status st = onn_kbytes(ctx, cfg->n_xp + cfg->n_yp + n_wk, sizeof(float), 1, &bytes);
+    if (!st) onn_kscratch_need(ctx, bytes);
+    return st;
+}
+
+static void run_shift_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w,
+                           float *y)
 {
     const onn_geom *g = &cfg->g;
     const int64_t H = g->sampled[0], W = g->sampled[1], OH = g->grid[0], OW = g->grid[1];
     const int64_t KH = g->kernel[0], KW = g->kernel[1], K = KH * KW;
     const int64_t Hp = H + g->pad_lo[0] + g->pad_hi[0], Wp = W + g->pad_lo[1] + g->pad_hi[1];
     const int64_t cg = cfg->cg, mg = cfg->mg, plane = Hp * Wp, ncols = OH * Wp;
-    /* KW - 1 floats of slack: the last channel's junk columns read past it.
-     * The three buffers share one scratch block (sizes are small here). */
-    size_t n_xp = (size_t)(cg * plane + KW), n_yp = (size_t)(mg * ncols), n_wk = (size_t)(mg * cg);
-    void *own;
-    float *xp = onn_kscratch(ctx, (n_xp + n_yp + n_wk * (size_t)K) * sizeof(float), &own);
-    if (!xp) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
-    float *yp = xp + n_xp, *wk = yp + n_yp;
-    memset(xp, 0, n_xp * sizeof *xp); /* the zero border */
+    float *xp = ctx->scratch, *yp = xp + cfg->n_xp, *wk = yp + cfg->n_yp;
+    memset(xp, 0, cfg->n_xp * sizeof *xp); /* the zero border */
     for (int64_t gi = 0; gi < cfg->group; gi++) {
         /* W [mg, cg, K] of this group as K contiguous [mg, cg] matrices. */
         const float *wg = w + gi * mg * cg * K;
@@ -225,24 +244,15 @@ static onnorm_status run_shift_gemm(onn_kctx *ctx, const conv_cfg *cfg, const fl
                 }
         }
     }
-    free(own);
-    return ONNORM_OK;
 }
 
-static onnorm_status run_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w,
-                              float *y)
+/* CONV_IM2COL, and CONV_POINTWISE with X's planes in place of col. */
+static void run_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w, float *y)
 {
     const onn_geom *g = &cfg->g;
-    if (shift_gemm_fits(g, ctx->num_threads)) return run_shift_gemm(ctx, cfg, x, w, y);
     const int64_t rows = cfg->cg * g->kernel_size, osz = g->grid_size;
-    const bool direct = is_pointwise(g);
-    size_t n_col = 0, bytes = 0;
-    if (!direct && (!onn_mul_size((size_t)rows, (size_t)osz, &n_col) ||
-                    !onn_mul_size(n_col, sizeof(float), &bytes)))
-        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "the im2col buffer size overflows");
-    void *own = NULL;
-    float *col = direct ? NULL : onn_kscratch(ctx, bytes, &own);
-    if (!direct && !col) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    const bool direct = cfg->path == CONV_POINTWISE;
+    float *col = ctx->scratch;
     for (int64_t n = 0; n < cfg->n; n++)
         for (int64_t gi = 0; gi < cfg->group; gi++) {
             const float *xg = x + (n * cfg->c + gi * cfg->cg) * g->sampled_size;
@@ -252,8 +262,6 @@ static onnorm_status run_gemm(onn_kctx *ctx, const conv_cfg *cfg, const float *x
                       w + gi * cfg->mg * rows, rows, direct ? xg : col, osz, 1.0f,
                       y + (n * cfg->m + gi * cfg->mg) * osz, osz);
         }
-    free(own);
-    return ONNORM_OK;
 }
 
 /* Output plane p (of N*M) of a convolution with one input channel per group. */
@@ -293,23 +301,43 @@ static void run_depthwise(onn_kctx *ctx, const conv_cfg *cfg, const float *x, co
         depthwise_plane(cfg, x, w, y, p);
 }
 
+/* The path, first match: depthwise (one input channel per group, more than
+ * one group), shifted products, pointwise, im2col. */
+static onnorm_status conv_prepare(onn_kctx *ctx)
+{
+    conv_cfg *cfg = ctx->state;
+    onnorm_status st = read_cfg(ctx, cfg);
+    if (st) return st;
+    const onn_geom *g = &cfg->g;
+    if (cfg->cg == 1 && cfg->group > 1) {
+        cfg->path = CONV_DEPTHWISE;
+    } else if (shift_gemm_fits(g, ctx->num_threads)) {
+        cfg->path = CONV_SHIFTED;
+        return shift_gemm_scratch(ctx, cfg);
+    } else if (is_pointwise(g)) {
+        cfg->path = CONV_POINTWISE;
+    } else {
+        cfg->path = CONV_IM2COL;
+        return onn_window_col_scratch(ctx, cfg->cg * g->kernel_size, g->grid_size, "im2col");
+    }
+    return ONNORM_OK;
+}
+
 static onnorm_status conv_run(onn_kctx *ctx)
 {
-    conv_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
+    const conv_cfg *cfg = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
     const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
     float *y = ctx->out[0]->data;
-    onn_fill_bias(ctx, cfg.n, cfg.m, cfg.g.grid_size, y);
-    if (cfg.cg == 1 && cfg.group > 1) {
-        run_depthwise(ctx, &cfg, x, w, y);
-        return ONNORM_OK;
+    onn_fill_bias(ctx, cfg->n, cfg->m, cfg->g.grid_size, y);
+    switch (cfg->path) {
+    case CONV_DEPTHWISE: run_depthwise(ctx, cfg, x, w, y); break;
+    case CONV_SHIFTED: run_shift_gemm(ctx, cfg, x, w, y); break;
+    case CONV_POINTWISE:
+    case CONV_IM2COL: run_gemm(ctx, cfg, x, w, y); break;
     }
-    return run_gemm(ctx, &cfg, x, w, y);
+    return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_conv[] = {
-    {ONN_KERNEL("", "Conv", 1, 2, 3, 1, 1, conv_infer, NULL, conv_run)},
-};
-const int onn_kernels_conv_count = sizeof onn_kernels_conv / sizeof onn_kernels_conv[0];
+ONN_KERNEL_TABLE(conv, {ONN_KERNEL("", "Conv", 1, 2, 3, 1, 1, conv_infer, conv_prepare, conv_run),
+                        .state_size = sizeof(conv_cfg)});

@@ -9,7 +9,8 @@
  * Per image and group, col[M/g*K, I] = W_g^T * X_g is one sgemm (W_g is
  * stored [C/g, M/g*K]), and col2im scatters col into Y, which starts as the
  * bias. Each output channel owns its K rows of col, so col2im runs parallel
- * over channels without write conflicts.
+ * over channels without write conflicts. col lives in scratch, whose size
+ * prepare declares from the geometry.
  *
  * Output extent per axis: natural = stride * (in - 1) + output_padding +
  * (k - 1) * dilation + 1. Explicit pads give natural - pads; output_shape
@@ -23,7 +24,6 @@
 #include "ops/core/blas.h"
 #include "ops/core/spatial.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct convt_cfg {
@@ -104,9 +104,8 @@ static onnorm_status output_axis(onn_kctx *ctx, const onn_win_attrs *a, int i, i
     if (oshape || same) {
         out = oshape ? oshape[i] : in * a->stride[i];
         const int64_t total = natural - out, half = floor_div2(total);
-        bool extra_at_end = ctx->kernel->since_version >= 11
-                                ? a->auto_pad == ONN_PAD_SAME_UPPER
-                                : a->auto_pad != ONN_PAD_SAME_UPPER;
+        bool extra_at_end = onn_kversion(ctx) >= 11 ? a->auto_pad == ONN_PAD_SAME_UPPER
+                                                    : a->auto_pad != ONN_PAD_SAME_UPPER;
         lo = extra_at_end ? half : total - half;
     } else if (a->auto_pad == ONN_PAD_VALID) {
         out = natural, lo = 0;
@@ -152,7 +151,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, convt_cfg *cfg)
     if ((st = onn_check_f32(ctx, 0, "X")) || (st = onn_check_f32(ctx, 1, "W")) ||
         (st = check_channels(ctx, cfg)) || (st = read_geometry(ctx, cfg)))
         return st;
-    if (ctx->n_in > 2 && ctx->in[2] && (st = onn_check_param(ctx, 2, "B", cfg->m, ONNORM_FLOAT)))
+    if (onn_has_input(ctx, 2) && (st = onn_check_param(ctx, 2, "B", cfg->m, ONNORM_FLOAT)))
         return st;
     return onn_check_window_gemm(ctx, cfg->mg, cfg->g.kernel_size, cfg->cg, cfg->g.grid_size);
 }
@@ -162,9 +161,7 @@ static onnorm_status convt_infer(onn_kctx *ctx)
     convt_cfg cfg;
     onnorm_status st = read_cfg(ctx, &cfg);
     if (st) return st;
-    int64_t dims[ONNORM_MAX_RANK] = {cfg.n, cfg.m};
-    memcpy(dims + 2, cfg.g.sampled, (size_t)cfg.g.nsp * sizeof *dims);
-    onn_set_output(ctx, 0, ONNORM_FLOAT, cfg.g.nsp + 2, dims);
+    onn_set_window_output(ctx, 0, ONNORM_FLOAT, cfg.n, cfg.m, cfg.g.nsp, cfg.g.sampled);
     return ONNORM_OK;
 }
 
@@ -185,43 +182,43 @@ static void col2im_channel(const onn_geom *g, const float *col, float *y)
     }
 }
 
+/* Scratch: col [M/g * K, I] for one image and group at a time. */
+static onnorm_status convt_prepare(onn_kctx *ctx)
+{
+    convt_cfg *cfg = ctx->state;
+    onnorm_status st = read_cfg(ctx, cfg);
+    if (st) return st;
+    return onn_window_col_scratch(ctx, cfg->mg * cfg->g.kernel_size, cfg->g.grid_size, "column");
+}
+
 static onnorm_status convt_run(onn_kctx *ctx)
 {
-    convt_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
+    const convt_cfg *cfg = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
-    const onn_geom *g = &cfg.g;
+    const onn_geom *g = &cfg->g;
     const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
-    float *y = ctx->out[0]->data;
-    onn_fill_bias(ctx, cfg.n, cfg.m, cfg.g.sampled_size, y);
-    const int64_t rows = cfg.mg * g->kernel_size, isz = g->grid_size;
-    size_t n_col, bytes;
-    if (!onn_mul_size((size_t)rows, (size_t)isz, &n_col) ||
-        !onn_mul_size(n_col, sizeof(float), &bytes))
-        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "the column buffer size overflows");
-    float *col = malloc(bytes ? bytes : 1);
-    if (!col)
-        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "cannot allocate %zu bytes for columns", bytes);
-    const int nt = onn_threads_for(ctx, rows * isz, cfg.mg);
-    for (int64_t n = 0; n < cfg.n; n++)
-        for (int64_t gi = 0; gi < cfg.group; gi++) {
+    float *y = ctx->out[0]->data, *col = ctx->scratch;
+    onn_fill_bias(ctx, cfg->n, cfg->m, g->sampled_size, y);
+    const int64_t rows = cfg->mg * g->kernel_size, isz = g->grid_size;
+    const int nt = onn_threads_for(ctx, rows * isz, cfg->mg);
+    for (int64_t n = 0; n < cfg->n; n++)
+        for (int64_t gi = 0; gi < cfg->group; gi++) {
             /* Sizes were checked against the BLAS range while planning. */
-            onn_sgemm(ctx->num_threads, true, false, rows, isz, cfg.cg, 1.0f,
-                      w + gi * cfg.cg * rows, rows, x + (n * cfg.c + gi * cfg.cg) * isz, isz, 0.0f,
-                      col, isz);
-            float *yg = y + (n * cfg.m + gi * cfg.mg) * g->sampled_size;
+            onn_sgemm(ctx->num_threads, true, false, rows, isz, cfg->cg, 1.0f,
+                      w + gi * cfg->cg * rows, rows, x + (n * cfg->c + gi * cfg->cg) * isz, isz,
+                      0.0f, col, isz);
+            float *yg = y + (n * cfg->m + gi * cfg->mg) * g->sampled_size;
 #pragma omp parallel for num_threads(nt) schedule(static)
-            for (int64_t m = 0; m < cfg.mg; m++)
+            for (int64_t m = 0; m < cfg->mg; m++)
                 col2im_channel(g, col + m * g->kernel_size * isz, yg + m * g->sampled_size);
         }
-    free(col);
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_conv_transpose[] = {
-    {ONN_KERNEL("", "ConvTranspose", 1, 2, 3, 1, 1, convt_infer, NULL, convt_run)},
-    {ONN_KERNEL("", "ConvTranspose", 11, 2, 3, 1, 1, convt_infer, NULL, convt_run)},
-};
-const int onn_kernels_conv_transpose_count =
-    sizeof onn_kernels_conv_transpose / sizeof onn_kernels_conv_transpose[0];
+#define CONVT_KERNEL(ver)                                                                          \
+    {                                                                                              \
+        ONN_KERNEL("", "ConvTranspose", ver, 2, 3, 1, 1, convt_infer, convt_prepare, convt_run),   \
+            .state_size = sizeof(convt_cfg)                                                        \
+    }
+
+ONN_KERNEL_TABLE(conv_transpose, CONVT_KERNEL(1), CONVT_KERNEL(11));

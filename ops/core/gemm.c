@@ -13,9 +13,11 @@
  * [K, 1], and the added axis is dropped from the result; leading (batch)
  * axes broadcast. When B has no batch (or only 1s), A's batches stack into
  * one tall [batch * M, K] product; otherwise each batch is one sgemm.
+ *
+ * Both read and check their attributes and shapes once, at prepare, into
+ * their state; run only multiplies.
  */
 #include "ops/core/blas.h"
-#include "ops/core/spatial.h"
 
 #include <string.h>
 
@@ -23,24 +25,26 @@
 
 typedef struct gemm_cfg {
     int64_t m, n, k;
-    int64_t trans_a, trans_b;
+    int64_t lda, ldb; /* A's and B's stored row lengths */
+    int64_t trans_a, trans_b, broadcast;
     float alpha, beta;
-    const onnorm_tensor *c; /* NULL when absent */
+    bool has_c;
+    int64_t c_row_step, c_col_step; /* C's element steps along Y's rows and columns */
 } gemm_cfg;
 
 /* C must broadcast unidirectionally to [M, N]; before opset 7 only with
  * broadcast = 1, else it must be exactly [M, N]. */
-static onnorm_status check_c(onn_kctx *ctx, const gemm_cfg *cfg)
+static onnorm_status check_c(onn_kctx *ctx, gemm_cfg *cfg)
 {
-    const onnorm_tensor *c = cfg->c;
+    const onnorm_tensor *c = ctx->in[2];
     char cs[128];
-    int64_t bcast = 1;
     onnorm_status st;
+    cfg->broadcast = 1;
     if ((st = onn_check_f32(ctx, 2, "C"))) return st;
-    if (ctx->kernel->since_version < 7 && (st = onn_kattr_int(ctx, "broadcast", 0, &bcast)))
+    if (onn_kversion(ctx) < 7 && (st = onn_kattr_int(ctx, "broadcast", 0, &cfg->broadcast)))
         return st;
     bool ok = c->rank <= 2;
-    if (bcast == 0)
+    if (cfg->broadcast == 0)
         ok = c->rank == 2 && c->dims[0] == cfg->m && c->dims[1] == cfg->n;
     else if (ok && c->rank >= 1)
         ok = (c->dims[c->rank - 1] == 1 || c->dims[c->rank - 1] == cfg->n) &&
@@ -48,8 +52,11 @@ static onnorm_status check_c(onn_kctx *ctx, const gemm_cfg *cfg)
     if (!ok)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "C %s does not %s [%lld,%lld]",
                          onn_shape_str(c->dims, c->rank, cs, sizeof cs),
-                         bcast ? "broadcast to" : "match (broadcast = 0)", (long long)cfg->m,
-                         (long long)cfg->n);
+                         cfg->broadcast ? "broadcast to" : "match (broadcast = 0)",
+                         (long long)cfg->m, (long long)cfg->n);
+    /* A step of 0 repeats C along an axis it broadcasts over. */
+    cfg->c_col_step = c->rank >= 1 && c->dims[c->rank - 1] != 1 ? 1 : 0;
+    cfg->c_row_step = c->rank == 2 && c->dims[0] != 1 ? c->dims[1] : 0;
     return ONNORM_OK;
 }
 
@@ -70,6 +77,7 @@ static onnorm_status gemm_read(onn_kctx *ctx, gemm_cfg *cfg)
                          onn_shape_str(b->dims, b->rank, bs, sizeof bs));
     cfg->m = a->dims[cfg->trans_a ? 1 : 0], cfg->k = a->dims[cfg->trans_a ? 0 : 1];
     cfg->n = b->dims[cfg->trans_b ? 0 : 1];
+    cfg->lda = a->dims[1], cfg->ldb = b->dims[1];
     if (b->dims[cfg->trans_b ? 1 : 0] != cfg->k)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
                          "inner dimensions differ: A %s (transA %lld), B %s (transB %lld)",
@@ -77,10 +85,10 @@ static onnorm_status gemm_read(onn_kctx *ctx, gemm_cfg *cfg)
                          onn_shape_str(b->dims, b->rank, bs, sizeof bs), (long long)cfg->trans_b);
     if (!onn_blas_fits(cfg->m) || !onn_blas_fits(cfg->n) || !onn_blas_fits(cfg->k))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "the product exceeds the BLAS size range");
-    cfg->c = ctx->n_in > 2 ? ctx->in[2] : NULL;
-    if (!cfg->c && ctx->kernel->since_version < 11)
+    cfg->has_c = onn_has_input(ctx, 2);
+    if (!cfg->has_c && onn_kversion(ctx) < 11)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "input 'C' is required before opset 11");
-    return cfg->c ? check_c(ctx, cfg) : ONNORM_OK;
+    return cfg->has_c ? check_c(ctx, cfg) : ONNORM_OK;
 }
 
 static onnorm_status gemm_infer(onn_kctx *ctx)
@@ -92,13 +100,15 @@ static onnorm_status gemm_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-/* y = beta * C broadcast to [M, N]. */
-static void fill_c(onn_kctx *ctx, const gemm_cfg *cfg, float *y)
+static onnorm_status gemm_prepare(onn_kctx *ctx)
 {
-    const onnorm_tensor *c = cfg->c;
-    const float *cd = c->data;
-    const int64_t col_step = c->rank >= 1 && c->dims[c->rank - 1] != 1 ? 1 : 0;
-    const int64_t row_step = c->rank == 2 && c->dims[0] != 1 ? c->dims[1] : 0;
+    return gemm_read(ctx, ctx->state);
+}
+
+/* y = beta * C broadcast to [M, N]. */
+static void fill_c(onn_kctx *ctx, const gemm_cfg *cfg, const float *cd, float *y)
+{
+    const int64_t col_step = cfg->c_col_step, row_step = cfg->c_row_step;
     const int64_t m = cfg->m, n = cfg->n;
     const int nt = onn_threads_for(ctx, m * n, m);
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -109,15 +119,13 @@ static void fill_c(onn_kctx *ctx, const gemm_cfg *cfg, float *y)
 
 static onnorm_status gemm_run(onn_kctx *ctx)
 {
-    gemm_cfg cfg;
-    onnorm_status st = gemm_read(ctx, &cfg);
-    if (st) return st;
+    const gemm_cfg *cfg = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
     float *y = ctx->out[0]->data;
-    if (cfg.c) fill_c(ctx, &cfg, y);
-    onn_sgemm(ctx->num_threads, cfg.trans_a != 0, cfg.trans_b != 0, cfg.m, cfg.n, cfg.k, cfg.alpha,
-              ctx->in[0]->data, ctx->in[0]->dims[1], ctx->in[1]->data, ctx->in[1]->dims[1],
-              cfg.c ? 1.0f : 0.0f, y, cfg.n);
+    if (cfg->has_c) fill_c(ctx, cfg, ctx->in[2]->data, y);
+    onn_sgemm(ctx->num_threads, cfg->trans_a != 0, cfg->trans_b != 0, cfg->m, cfg->n, cfg->k,
+              cfg->alpha, ctx->in[0]->data, cfg->lda, ctx->in[1]->data, cfg->ldb,
+              cfg->has_c ? 1.0f : 0.0f, y, cfg->n);
     return ONNORM_OK;
 }
 
@@ -128,7 +136,8 @@ typedef struct matmul_cfg {
     int nb; /* batch axes of the output */
     int64_t batch[ONNORM_MAX_RANK], a_step[ONNORM_MAX_RANK], b_step[ONNORM_MAX_RANK];
     int64_t n_batch;
-    bool b_unbatched; /* B has one matrix: A's batches stack into rows */
+    bool b_unbatched; /* B has one matrix */
+    bool stacked;     /* ... and A's batches stack into one product's rows */
 } matmul_cfg;
 
 /* Batch axes of t (rank >= 3: all but the last two), right-aligned to nb
@@ -203,38 +212,47 @@ static onnorm_status matmul_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+static onnorm_status matmul_prepare(onn_kctx *ctx)
+{
+    matmul_cfg *cfg = ctx->state;
+    onnorm_status st = matmul_read(ctx, cfg);
+    if (st) return st;
+    cfg->stacked = cfg->b_unbatched && onn_blas_fits(cfg->n_batch * cfg->m);
+    return ONNORM_OK;
+}
+
 static onnorm_status matmul_run(onn_kctx *ctx)
 {
-    matmul_cfg cfg;
-    onnorm_status st = matmul_read(ctx, &cfg);
-    if (st) return st;
+    const matmul_cfg *cfg = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
     const float *a = ctx->in[0]->data, *b = ctx->in[1]->data;
     float *y = ctx->out[0]->data;
     const int nt = ctx->num_threads;
-    if (cfg.b_unbatched && onn_blas_fits(cfg.n_batch * cfg.m)) {
-        onn_sgemm(nt, false, false, cfg.n_batch * cfg.m, cfg.n, cfg.k, 1.0f, a, cfg.k, b, cfg.n,
-                  0.0f, y, cfg.n);
+    if (cfg->stacked) {
+        onn_sgemm(nt, false, false, cfg->n_batch * cfg->m, cfg->n, cfg->k, 1.0f, a, cfg->k, b,
+                  cfg->n, 0.0f, y, cfg->n);
         return ONNORM_OK;
     }
-    for (int64_t t = 0; t < cfg.n_batch; t++) {
+    for (int64_t t = 0; t < cfg->n_batch; t++) {
         int64_t rem = t, ao = 0, bo = 0;
-        for (int i = cfg.nb - 1; i >= 0; i--) {
-            int64_t idx = rem % cfg.batch[i];
-            rem /= cfg.batch[i];
-            ao += idx * cfg.a_step[i];
-            bo += idx * cfg.b_step[i];
+        for (int i = cfg->nb - 1; i >= 0; i--) {
+            int64_t idx = rem % cfg->batch[i];
+            rem /= cfg->batch[i];
+            ao += idx * cfg->a_step[i];
+            bo += idx * cfg->b_step[i];
         }
-        onn_sgemm(nt, false, false, cfg.m, cfg.n, cfg.k, 1.0f, a + ao, cfg.k, b + bo, cfg.n, 0.0f,
-                  y + t * cfg.m * cfg.n, cfg.n);
+        onn_sgemm(nt, false, false, cfg->m, cfg->n, cfg->k, 1.0f, a + ao, cfg->k, b + bo, cfg->n,
+                  0.0f, y + t * cfg->m * cfg->n, cfg->n);
     }
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_gemm[] = {
-    {ONN_KERNEL("", "Gemm", 1, 3, 3, 1, 1, gemm_infer, NULL, gemm_run)},
-    {ONN_KERNEL("", "Gemm", 7, 3, 3, 1, 1, gemm_infer, NULL, gemm_run)},
-    {ONN_KERNEL("", "Gemm", 11, 2, 3, 1, 1, gemm_infer, NULL, gemm_run)},
-    {ONN_KERNEL("", "MatMul", 1, 2, 2, 1, 1, matmul_infer, NULL, matmul_run)},
-};
-const int onn_kernels_gemm_count = sizeof onn_kernels_gemm / sizeof onn_kernels_gemm[0];
+#define GEMM_KERNEL(ver, in_lo)                                                                    \
+    {                                                                                              \
+        ONN_KERNEL("", "Gemm", ver, in_lo, 3, 1, 1, gemm_infer, gemm_prepare, gemm_run),           \
+            .state_size = sizeof(gemm_cfg)                                                         \
+    }
+
+ONN_KERNEL_TABLE(gemm, GEMM_KERNEL(1, 3), GEMM_KERNEL(7, 3), GEMM_KERNEL(11, 2),
+                 {ONN_KERNEL("", "MatMul", 1, 2, 2, 1, 1, matmul_infer, matmul_prepare, matmul_run),
+                  .state_size = sizeof(matmul_cfg)});

@@ -19,8 +19,8 @@
  * running max or sum. An average then divides by its window's count: the
  * samples inside the input, or with count_include_pad those inside the
  * padded extent (never the part a ceil_mode window reaches beyond the end
- * padding). The count depends on the position only, so it is computed once
- * per run for all planes.
+ * padding). The count depends on the position only, so prepare computes it
+ * once for all planes and runs.
  *
  * Indices are flat positions in X (row-major over N, C and the spatial axes;
  * with storage_order = 1 the spatial part is column-major), as the spec
@@ -30,7 +30,6 @@
 #include "ops/core/spatial.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* ---- per-type inner loops --------------------------------------------- */
@@ -122,7 +121,9 @@ static const pool_type_ops *type_ops(onnorm_dtype t)
 
 /* ---- configuration ------------------------------------------------------ */
 
+/* The table entries' data: which of the two windowed pools. */
 typedef enum pool_kind { POOL_MAX, POOL_AVG } pool_kind;
+static const pool_kind pool_max = POOL_MAX, pool_avg = POOL_AVG;
 
 typedef struct pool_cfg {
     pool_kind kind;
@@ -130,12 +131,9 @@ typedef struct pool_cfg {
     int64_t storage_order, count_include_pad;
     onn_geom g; /* sampled = X's spatial extents, grid = Y's */
     const pool_type_ops *ops;
+    bool max2d;          /* MaxPool through maxpool2d_plane */
+    const double *count; /* AveragePool: each output position's divisor */
 } pool_cfg;
-
-static bool op_is_max(const onn_kctx *ctx)
-{
-    return strcmp(ctx->node->op_type, "MaxPool") == 0;
-}
 
 static onnorm_status check_x(onn_kctx *ctx, bool small_ints)
 {
@@ -167,7 +165,7 @@ static onnorm_status flag_attr(onn_kctx *ctx, const char *name, bool defined, in
 /* Attributes by opset (see the top of the file). */
 static onnorm_status read_flags(onn_kctx *ctx, pool_cfg *cfg, int64_t *ceil_mode, bool *dilations)
 {
-    const int ver = ctx->kernel->since_version;
+    const int ver = onn_kversion(ctx);
     const bool max = cfg->kind == POOL_MAX;
     onnorm_status st;
     int64_t unused;
@@ -190,8 +188,8 @@ static onnorm_status read_flags(onn_kctx *ctx, pool_cfg *cfg, int64_t *ceil_mode
 
 static onnorm_status read_cfg(onn_kctx *ctx, pool_cfg *cfg)
 {
-    cfg->kind = op_is_max(ctx) ? POOL_MAX : POOL_AVG;
-    const bool small_ints = cfg->kind == POOL_MAX && ctx->kernel->since_version >= 12;
+    cfg->kind = *(const pool_kind *)ctx->kernel->data;
+    const bool small_ints = cfg->kind == POOL_MAX && onn_kversion(ctx) >= 12;
     onnorm_status st = check_x(ctx, small_ints);
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
@@ -213,10 +211,8 @@ static onnorm_status pool_infer(onn_kctx *ctx)
     onnorm_status st = read_cfg(ctx, &cfg);
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
-    int64_t dims[ONNORM_MAX_RANK] = {x->dims[0], x->dims[1]};
-    memcpy(dims + 2, cfg.g.grid, (size_t)cfg.g.nsp * sizeof *dims);
-    onn_set_output(ctx, 0, x->dtype, x->rank, dims);
-    onn_set_output(ctx, 1, ONNORM_INT64, x->rank, dims);
+    onn_set_window_output(ctx, 0, x->dtype, x->dims[0], x->dims[1], cfg.g.nsp, cfg.g.grid);
+    onn_set_window_output(ctx, 1, ONNORM_INT64, x->dims[0], x->dims[1], cfg.g.nsp, cfg.g.grid);
     return ONNORM_OK;
 }
 
@@ -263,12 +259,10 @@ static int64_t axis_count(const onn_geom *g, int i, int64_t o, int64_t from, int
     return c;
 }
 
-/* The divisor of every output position of an average. NULL when out of memory. */
-static double *window_counts(const pool_cfg *cfg)
+/* The divisor of every output position of an average into cnt. */
+static void window_counts(const pool_cfg *cfg, double *cnt)
 {
     const onn_geom *g = &cfg->g;
-    double *cnt = malloc((size_t)(g->grid_size ? g->grid_size : 1) * sizeof *cnt);
-    if (!cnt) return NULL;
     for (int64_t pos = 0; pos < g->grid_size; pos++) {
         int64_t rem = pos, c = 1;
         for (int i = g->nsp - 1; i >= 0; i--) {
@@ -282,7 +276,6 @@ static double *window_counts(const pool_cfg *cfg)
          * large as the window) averages nothing: its sum 0 stays 0. */
         cnt[pos] = c > 0 ? (double)c : 1.0;
     }
-    return cnt;
 }
 
 /* Row-major spatial positions of the index output -> column-major. */
@@ -310,10 +303,10 @@ static void to_column_major(const pool_cfg *cfg, int64_t *idx, int64_t n)
  * on the small planes of exported networks the general line walker above
  * spent more on bookkeeping than on comparisons. NaN propagates (a NaN in
  * a window makes its maximum NaN), as the general path does. */
-static bool maxpool2d_fits(const pool_cfg *cfg, const onnorm_tensor *x, bool indices)
+static bool maxpool2d_fits(const pool_cfg *cfg, onnorm_dtype t, bool indices)
 {
     const onn_geom *g = &cfg->g;
-    return cfg->kind == POOL_MAX && !indices && x->dtype == ONNORM_FLOAT && g->nsp == 2 &&
+    return cfg->kind == POOL_MAX && !indices && t == ONNORM_FLOAT && g->nsp == 2 &&
            g->dilation[0] == 1 && g->dilation[1] == 1;
 }
 
@@ -341,43 +334,73 @@ static void maxpool2d_plane(const onn_geom *g, const float *x, float *y)
     }
 }
 
+/* The path (maxpool2d_plane or the general walker) and, for an average,
+ * the window counts, which outlive the run in memory the node owns. */
+static onnorm_status pool_prepare(onn_kctx *ctx)
+{
+    pool_cfg *cfg = ctx->state;
+    onnorm_status st = read_cfg(ctx, cfg);
+    if (st) return st;
+    cfg->max2d = maxpool2d_fits(cfg, ctx->in[0]->dtype, onn_opt_output(ctx, 1) != NULL);
+    if (cfg->kind != POOL_AVG) return ONNORM_OK;
+    size_t bytes;
+    if ((st = onn_kbytes(ctx, (size_t)cfg->g.grid_size, sizeof(double), 1, &bytes))) return st;
+    double *cnt = onn_kalloc(ctx, bytes);
+    if (!cnt) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    window_counts(cfg, cnt);
+    cfg->count = cnt;
+    return ONNORM_OK;
+}
+
 static onnorm_status pool_run(onn_kctx *ctx)
 {
-    pool_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
+    const pool_cfg *cfg = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
-    const onnorm_tensor *x = ctx->in[0];
+    const onnorm_tensor *x = ctx->in[0], *indices = onn_opt_output(ctx, 1);
     const size_t esz = onnorm_dtype_size(x->dtype);
     char *y = ctx->out[0]->data;
-    int64_t *idx = ctx->n_out > 1 && ctx->out[1] ? ctx->out[1]->data : NULL;
-    double *cnt = NULL;
-    if (cfg.kind == POOL_AVG && !(cnt = window_counts(&cfg)))
-        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
-    const onn_geom *g = &cfg.g;
-    const int nt = onn_threads_for(ctx, cfg.planes * g->grid_size * g->kernel_size, cfg.planes);
-    if (maxpool2d_fits(&cfg, x, idx != NULL)) {
+    int64_t *idx = indices ? indices->data : NULL;
+    const onn_geom *g = &cfg->g;
+    const int nt = onn_threads_for(ctx, cfg->planes * g->grid_size * g->kernel_size, cfg->planes);
+    if (cfg->max2d) {
 #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t p = 0; p < cfg.planes; p++)
+        for (int64_t p = 0; p < cfg->planes; p++)
             maxpool2d_plane(g, (const float *)x->data + p * g->sampled_size,
                             (float *)y + p * g->grid_size);
         return ONNORM_OK;
     }
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < cfg.planes; p++) {
-        pool_plane(&cfg, x->data, y, idx, esz, p);
-        if (cnt) cfg.ops->div_line(y + (size_t)(p * g->grid_size) * esz, cnt, g->grid_size);
+    for (int64_t p = 0; p < cfg->planes; p++) {
+        pool_plane(cfg, x->data, y, idx, esz, p);
+        if (cfg->count)
+            cfg->ops->div_line(y + (size_t)(p * g->grid_size) * esz, cfg->count, g->grid_size);
     }
-    if (idx && cfg.storage_order == 1) to_column_major(&cfg, idx, cfg.planes * g->grid_size);
-    free(cnt);
+    if (idx && cfg->storage_order == 1) to_column_major(cfg, idx, cfg->planes * g->grid_size);
     return ONNORM_OK;
 }
 
 /* ---- GlobalAveragePool ---------------------------------------------------- */
 
-static onnorm_status gap_infer(onn_kctx *ctx)
+typedef struct gap_cfg {
+    int64_t planes, size; /* N * C planes of `size` elements */
+    const pool_type_ops *ops;
+} gap_cfg;
+
+static onnorm_status gap_read(onn_kctx *ctx, gap_cfg *cfg)
 {
     onnorm_status st = check_x(ctx, false);
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    cfg->planes = x->dims[0] * x->dims[1];
+    cfg->size = onn_dims_numel(x->dims, 2, x->rank);
+    cfg->ops = type_ops(x->dtype);
+    return ONNORM_OK;
+}
+
+static onnorm_status gap_infer(onn_kctx *ctx)
+{
+    gap_cfg cfg;
+    onnorm_status st = gap_read(ctx, &cfg);
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
     int64_t dims[ONNORM_MAX_RANK] = {x->dims[0], x->dims[1]};
@@ -387,15 +410,18 @@ static onnorm_status gap_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+static onnorm_status gap_prepare(onn_kctx *ctx)
+{
+    return gap_read(ctx, ctx->state);
+}
+
 static onnorm_status gap_run(onn_kctx *ctx)
 {
-    onnorm_status st = check_x(ctx, false);
-    if (st) return st;
+    const gap_cfg *cfg = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
     const onnorm_tensor *x = ctx->in[0];
-    const pool_type_ops *ops = type_ops(x->dtype);
     const size_t esz = onnorm_dtype_size(x->dtype);
-    const int64_t planes = x->dims[0] * x->dims[1], size = onn_dims_numel(x->dims, 2, x->rank);
+    const int64_t planes = cfg->planes, size = cfg->size;
     /* Sums are kept in double: a plane holds thousands of terms. The mean of
      * an empty plane is NaN (0 / 0), as numpy gives. */
     const double n = (double)size;
@@ -403,7 +429,8 @@ static onnorm_status gap_run(onn_kctx *ctx)
     const int nt = onn_threads_for(ctx, planes * size, planes);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
-        double mean = ops->sum_plane((const char *)x->data + (size_t)(p * size) * esz, size) / n;
+        double mean =
+            cfg->ops->sum_plane((const char *)x->data + (size_t)(p * size) * esz, size) / n;
         if (x->dtype == ONNORM_FLOAT)
             ((float *)y)[p] = (float)mean;
         else
@@ -412,24 +439,16 @@ static onnorm_status gap_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-#define MAXPOOL(ver, outs)                                                                         \
+#define POOL_KERNEL(op, ver, outs, kind)                                                           \
     {                                                                                              \
-        ONN_KERNEL("", "MaxPool", ver, 1, 1, 1, outs, pool_infer, NULL, pool_run)                        \
+        ONN_KERNEL("", op, ver, 1, 1, 1, outs, pool_infer, pool_prepare, pool_run),                \
+            .state_size = sizeof(pool_cfg), .data = &(kind)                                        \
     }
-#define AVGPOOL(ver)                                                                               \
-    {                                                                                              \
-        ONN_KERNEL("", "AveragePool", ver, 1, 1, 1, 1, pool_infer, NULL, pool_run)                       \
-    }
+#define MAXPOOL(ver, outs) POOL_KERNEL("MaxPool", ver, outs, pool_max)
+#define AVGPOOL(ver) POOL_KERNEL("AveragePool", ver, 1, pool_avg)
 
-const onn_kernel onn_kernels_pool[] = {
-    MAXPOOL(1, 1),
-    MAXPOOL(8, 2),
-    MAXPOOL(10, 2),
-    MAXPOOL(12, 2),
-    AVGPOOL(1),
-    AVGPOOL(7),
-    AVGPOOL(10),
-    AVGPOOL(19),
-    {ONN_KERNEL("", "GlobalAveragePool", 1, 1, 1, 1, 1, gap_infer, NULL, gap_run)},
-};
-const int onn_kernels_pool_count = sizeof onn_kernels_pool / sizeof onn_kernels_pool[0];
+ONN_KERNEL_TABLE(pool, MAXPOOL(1, 1), MAXPOOL(8, 2), MAXPOOL(10, 2), MAXPOOL(12, 2), AVGPOOL(1),
+                 AVGPOOL(7), AVGPOOL(10), AVGPOOL(19),
+                 {ONN_KERNEL("", "GlobalAveragePool", 1, 1, 1, 1, 1, gap_infer, gap_prepare,
+                             gap_run),
+                  .state_size = sizeof(gap_cfg)});

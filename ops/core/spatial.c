@@ -76,17 +76,13 @@ onnorm_status onn_win_read(onn_kctx *ctx, int nsp, const int64_t *wkernel, bool 
         (st = read_ints(ctx, "strides", nsp, 1, 1, a->stride)) ||
         (st = read_ints(ctx, "pads", 2 * nsp, 0, 0, a->pads)))
         return st;
-    if (allow_dilations) {
-        if ((st = read_ints(ctx, "dilations", nsp, 1, 1, a->dilation))) return st;
-    } else {
-        /* Not defined at this opset: only the neutral value is accepted. */
-        if ((st = read_ints(ctx, "dilations", nsp, 1, 1, a->dilation))) return st;
-        for (int i = 0; i < nsp; i++)
-            if (a->dilation[i] != 1)
-                return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                                 "attribute 'dilations' is not defined for %s at opset %lld",
-                                 ctx->node->op_type, (long long)ctx->node->opset);
-    }
+    if ((st = read_ints(ctx, "dilations", nsp, 1, 1, a->dilation))) return st;
+    /* Where the opset does not define dilations only the neutral value is accepted. */
+    for (int i = 0; i < nsp && !allow_dilations; i++)
+        if (a->dilation[i] != 1)
+            return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                             "attribute 'dilations' is not defined for %s at opset %lld",
+                             ctx->node->op_type, (long long)ctx->node->opset);
     if (a->auto_pad != ONN_PAD_NOTSET)
         for (int i = 0; i < 2 * nsp; i++)
             if (a->pads[i] != 0)
@@ -172,7 +168,8 @@ bool onn_geom_finish(onn_geom *g)
 
 void onn_fill_bias(onn_kctx *ctx, int64_t n, int64_t m, int64_t size, float *y)
 {
-    const float *b = ctx->n_in > 2 && ctx->in[2] ? ctx->in[2]->data : NULL;
+    const onnorm_tensor *bias = onn_opt_input(ctx, 2);
+    const float *b = bias ? bias->data : NULL;
     const int64_t planes = n * m;
     const int nt = onn_threads_for(ctx, planes * size, planes);
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -192,6 +189,15 @@ onnorm_status onn_check_window_gemm(onn_kctx *ctx, int64_t a, int64_t k, int64_t
     return ONNORM_OK;
 }
 
+onnorm_status onn_window_col_scratch(onn_kctx *ctx, int64_t rows, int64_t cols, const char *what)
+{
+    size_t n, bytes;
+    if (!onn_mul_size((size_t)rows, (size_t)cols, &n) || !onn_mul_size(n, sizeof(float), &bytes))
+        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "the %s buffer size overflows", what);
+    onn_kscratch_need(ctx, bytes);
+    return ONNORM_OK;
+}
+
 onnorm_status onn_window_ranks_group(onn_kctx *ctx, int64_t *group)
 {
     const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
@@ -204,4 +210,12 @@ onnorm_status onn_window_ranks_group(onn_kctx *ctx, int64_t *group)
                          onn_shape_str(w->dims, w->rank, ws, sizeof ws),
                          onn_shape_str(x->dims, x->rank, xs, sizeof xs));
     return onn_kattr_int(ctx, "group", 1, group);
+}
+
+void onn_set_window_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int64_t n, int64_t c, int nsp,
+                           const int64_t *extents)
+{
+    int64_t dims[ONNORM_MAX_RANK] = {n, c};
+    memcpy(dims + 2, extents, (size_t)nsp * sizeof *dims);
+    onn_set_output(ctx, i, dtype, nsp + 2, dims);
 }

@@ -16,6 +16,11 @@
  * bounds checks. That range is the same for every line of one kernel offset
  * and the iterator steps through lines without divisions, which matters for
  * short lines (a 3x3 kernel over a 56x56 plane visits 504 lines).
+ *
+ * The attribute readers (onn_win_read, onn_window_ranks_group) and the
+ * geometry builders serve infer and prepare: prepare keeps the onn_geom in
+ * its state, and run needs only the geometry, onn_fill_bias and the
+ * iterator.
  */
 #ifndef ONN_SPATIAL_H
 #define ONN_SPATIAL_H
@@ -96,6 +101,9 @@ typedef struct onn_lines {
 /* Conv and ConvTranspose: X of rank >= 3, W of X's rank, and the `group`
  * attribute (default 1) into *group. */
 onnorm_status onn_window_ranks_group(onn_kctx *ctx, int64_t *group);
+/* Sets output i of a window op to dtype and shape [n, c, extents[0..nsp)]. */
+void onn_set_window_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int64_t n, int64_t c, int nsp,
+                           const int64_t *extents);
 /* Y [n, m, size...]: every plane starts as its channel's bias (input 2 of
  * Conv and ConvTranspose) or 0, so the products accumulate onto it. */
 void onn_fill_bias(onn_kctx *ctx, int64_t n, int64_t m, int64_t size, float *y);
@@ -103,6 +111,9 @@ void onn_fill_bias(onn_kctx *ctx, int64_t n, int64_t m, int64_t size, float *y);
  * channels) and ConvTranspose (swapped) fit BLAS's int sizes: a, k, a * k,
  * b and the grid; else an unsupported error. */
 onnorm_status onn_check_window_gemm(onn_kctx *ctx, int64_t a, int64_t k, int64_t b, int64_t grid);
+/* prepare: run needs a [rows, cols] float matrix in scratch (Conv's im2col,
+ * ConvTranspose's columns, named by `what` when the size overflows). */
+onnorm_status onn_window_col_scratch(onn_kctx *ctx, int64_t rows, int64_t cols, const char *what);
 
 /* The iterator is inline: it runs once per line, and lines can be short. */
 static inline int64_t onn_ceil_div(int64_t a, int64_t b)
