@@ -252,10 +252,3 @@ void onn_fill(void *dst, int64_t n, const void *value, size_t esz)
 {
     onn_copy_strided(dst, value, n, 0, esz);
 }
-
-void *onn_kscratch(onn_kctx *ctx, size_t bytes, void **own)
-{
-    if (!(*own = malloc(bytes ? bytes : 1)))
-        onn_kfail(ctx, ONNORM_ERR_NOMEM, "cannot allocate %zu bytes of scratch", bytes);
-    return *own;
-}

@@ -239,10 +239,6 @@ void onn_kscratch_need(onn_kctx *ctx, size_t bytes);
 /* a * b * c bytes with overflow reported: 0 and a failure on overflow. */
 onnorm_status onn_kbytes(onn_kctx *ctx, size_t a, size_t b, size_t c, size_t *out);
 
-/* LEGACY until every kernel declares scratch at prepare: malloc'ed scratch
- * the caller frees through *own. */
-void *onn_kscratch(onn_kctx *ctx, size_t bytes, void **own);
-
 /* ---- threads ------------------------------------------------------------- */
 
 /* The number of OpenMP threads worth using for `work` elements of work split
