@@ -248,7 +248,20 @@ void onn_copy_strided(void *dst, const void *src, int64_t n, int64_t stride, siz
 #undef ONN_COPY_STRIDED
 }
 
+void onn_repeat(void *dst, size_t bytes, int64_t count)
+{
+    char *d = dst;
+    size_t done = 1, total = count > 0 ? (size_t)count : 0;
+    while (done < total) {
+        size_t chunk = done < total - done ? done : total - done;
+        memcpy(d + done * bytes, d, chunk * bytes);
+        done += chunk;
+    }
+}
+
 void onn_fill(void *dst, int64_t n, const void *value, size_t esz)
 {
-    onn_copy_strided(dst, value, n, 0, esz);
+    if (n <= 0) return;
+    memcpy(dst, value, esz);
+    onn_repeat(dst, esz, n);
 }

@@ -249,6 +249,9 @@ int onn_threads_for(const onn_kctx *ctx, int64_t work, int64_t tasks);
 
 /* dst[i] = src[i * stride] for n elements of esz bytes (1, 2, 4, 8 or any). */
 void onn_copy_strided(void *dst, const void *src, int64_t n, int64_t stride, size_t esz);
+/* dst already holds one block of `bytes`; makes it `count` blocks in a row.
+ * Copies double in size, so a long fill costs a few large memcpy calls. */
+void onn_repeat(void *dst, size_t bytes, int64_t count);
 /* n copies of the esz-byte element at value into dst. */
 void onn_fill(void *dst, int64_t n, const void *value, size_t esz);
 

@@ -42,21 +42,6 @@ static onnorm_status read_shape(onn_kctx *ctx, int i, int64_t *dims, int *n)
     return ONNORM_OK;
 }
 
-/* Writes n copies of the esz-byte element at elem to dst, doubling the
- * filled prefix with memcpy: several times faster than onn_fill's copy per
- * element for long rows. */
-static void fill_repeat(char *dst, const void *elem, int64_t n, size_t esz)
-{
-    if (n <= 0) return;
-    memcpy(dst, elem, esz);
-    size_t done = 1, total = (size_t)n;
-    while (done < total) {
-        size_t chunk = done < total - done ? done : total - done;
-        memcpy(dst + done * esz, dst, chunk * esz);
-        done += chunk;
-    }
-}
-
 /* ---- Expand -------------------------------------------------------------- */
 
 static onnorm_status expand_infer(onn_kctx *ctx)
@@ -115,7 +100,7 @@ static onnorm_status expand_run(onn_kctx *ctx)
         }
         char *d = dst + (size_t)(row * inner) * esz;
         if (stride[r - 1] == 0)
-            fill_repeat(d, src + (size_t)off * esz, inner, esz);
+            onn_fill(d, inner, src + (size_t)off * esz, esz);
         else
             memcpy(d, src + (size_t)off * esz, (size_t)inner * esz);
     }
@@ -177,7 +162,7 @@ static onnorm_status cos_run(onn_kctx *ctx)
 {
     if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
     const cos_cfg *c = ctx->state;
-    fill_repeat(ctx->out[0]->data, c->value, onnorm_tensor_numel(ctx->out[0]), c->esz);
+    onn_fill(ctx->out[0]->data, onnorm_tensor_numel(ctx->out[0]), c->value, c->esz);
     return ONNORM_OK;
 }
 

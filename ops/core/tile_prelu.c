@@ -67,18 +67,6 @@ static onnorm_status tile_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-/* dst already holds one block of `bytes`; repeats it until `count` blocks
- * are there, doubling the copied prefix each step. */
-static void repeat_block(char *dst, size_t bytes, int64_t count)
-{
-    size_t done = 1, total = (size_t)count;
-    while (done < total) {
-        size_t chunk = done < total - done ? done : total - done;
-        memcpy(dst + done * bytes, dst, chunk * bytes);
-        done += chunk;
-    }
-}
-
 static onnorm_status tile_run(onn_kctx *ctx)
 {
     if (!ctx->out[0]) return ONNORM_OK;
@@ -109,7 +97,7 @@ static onnorm_status tile_run(onn_kctx *ctx)
         }
         char *d = dst + (size_t)(row * out_len) * esz;
         memcpy(d, src + (size_t)off * esz, (size_t)in_len * esz);
-        repeat_block(d, (size_t)in_len * esz, out_len / in_len);
+        onn_repeat(d, (size_t)in_len * esz, out_len / in_len);
     }
     return ONNORM_OK;
 }
