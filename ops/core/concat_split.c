@@ -11,44 +11,39 @@
 #include "ops/kernel.h"
 
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 
-static int kernel_version(const onn_kctx *ctx)
+/* The axis attribute, normalized against rank. */
+static onnorm_status read_axis(onn_kctx *ctx, int64_t dflt, bool required, int rank, int *axis)
 {
-    return ctx->kernel->since_version;
-}
-
-static bool has_input(const onn_kctx *ctx, int i)
-{
-    return i < ctx->n_in && ctx->in[i];
-}
-
-static onnorm_status attr_int(onn_kctx *ctx, const char *name, int64_t dflt, bool required,
-                              int64_t *out)
-{
-    const onn_attr *a = onn_attr_find(ctx->node, name);
-    if (!a) {
-        if (required)
-            return onn_kfail(ctx, ONNORM_ERR_INVALID, "required attribute '%s' is missing", name);
-        *out = dflt;
-        return ONNORM_OK;
-    }
-    if (a->type != ONN_ATTR_INT)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be an int", name);
-    *out = a->i;
-    return ONNORM_OK;
-}
-
-static onnorm_status get_axis(onn_kctx *ctx, int64_t dflt, bool required, int rank, int *axis)
-{
-    int64_t a = 0;
-    onnorm_status st = attr_int(ctx, "axis", dflt, required, &a);
-    if (st) return st;
+    int64_t a;
+    onnorm_status st;
+    if ((required && (st = onn_kattr_require(ctx, "axis"))) ||
+        (st = onn_kattr_int(ctx, "axis", dflt, &a)))
+        return st;
     if (!onn_normalize_axis(a, rank, axis))
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
                          (long long)a, rank);
     return ONNORM_OK;
+}
+
+/* Both ops view the tensors as [outer, axis, inner]. */
+typedef struct cs_cfg {
+    int axis;
+    int64_t outer, work; /* work: elements moved, for the thread count */
+    size_t inner;        /* bytes of one step along the axis */
+    size_t row;          /* bytes of one whole [axis x inner] block of the concatenated side */
+    int64_t *sizes;      /* Split: each output's size along the axis (onn_kalloc) */
+} cs_cfg;
+
+/* The view of x split or concatenated along `axis` to `total` steps. */
+static void set_view(cs_cfg *c, const onnorm_tensor *x, int axis, int64_t total)
+{
+    c->axis = axis;
+    c->outer = onn_dims_numel(x->dims, 0, axis);
+    c->inner = (size_t)onn_dims_numel(x->dims, axis + 1, x->rank) * onnorm_dtype_size(x->dtype);
+    c->row = (size_t)total * c->inner;
+    c->work = c->outer * total * onn_dims_numel(x->dims, axis + 1, x->rank);
 }
 
 /* ---- Concat -------------------------------------------------------------- */
@@ -58,8 +53,7 @@ static onnorm_status concat_axis(onn_kctx *ctx, int *axis)
     const onnorm_tensor *x = ctx->in[0];
     if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "input 0 is missing");
     if (x->rank < 1) return onn_kfail(ctx, ONNORM_ERR_SHAPE, "cannot concatenate scalars");
-    bool v1 = kernel_version(ctx) < 4;
-    return get_axis(ctx, 1, !v1, x->rank, axis);
+    return read_axis(ctx, 1, onn_kversion(ctx) >= 4, x->rank, axis);
 }
 
 /* Input i must match input 0 in type, rank and every dim but the axis. */
@@ -103,24 +97,29 @@ static onnorm_status concat_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-static onnorm_status concat_run(onn_kctx *ctx)
+static onnorm_status concat_prepare(onn_kctx *ctx)
 {
-    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
     int axis;
     onnorm_status st = concat_axis(ctx, &axis);
     if (st) return st;
-    const onnorm_tensor *y = ctx->out[0];
-    const size_t esz = onnorm_dtype_size(y->dtype);
-    const int64_t outer = onn_dims_numel(y->dims, 0, axis);
-    /* Bytes of one [axis x inner] block of the output. */
-    const size_t row = (size_t)onn_dims_numel(y->dims, axis, y->rank) * esz;
-    const int nt = onn_threads_for(ctx, onnorm_tensor_numel(y), outer);
+    int64_t total = 0;
+    for (int i = 0; i < ctx->n_in; i++)
+        total += ctx->in[i]->dims[axis];
+    set_view(ctx->state, ctx->in[0], axis, total);
+    return ONNORM_OK;
+}
+
+static onnorm_status concat_run(onn_kctx *ctx)
+{
+    const cs_cfg *c = ctx->state;
+    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
+    const int nt = onn_threads_for(ctx, c->work, c->outer);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t o = 0; o < outer; o++) {
-        char *dst = (char *)y->data + (size_t)o * row;
+    for (int64_t o = 0; o < c->outer; o++) {
+        char *dst = (char *)ctx->out[0]->data + (size_t)o * c->row;
         for (int i = 0; i < ctx->n_in; i++) {
             const onnorm_tensor *t = ctx->in[i];
-            size_t block = (size_t)onn_dims_numel(t->dims, axis, t->rank) * esz;
+            const size_t block = (size_t)t->dims[c->axis] * c->inner;
             memcpy(dst, (const char *)t->data + (size_t)o * block, block);
             dst += block;
         }
@@ -130,8 +129,22 @@ static onnorm_status concat_run(onn_kctx *ctx)
 
 /* ---- Split --------------------------------------------------------------- */
 
-/* Sizes from the 'split' input: one int64 per output, known at planning. */
-static onnorm_status split_from_input(onn_kctx *ctx, int64_t *sizes)
+/* Where the output sizes come from: a list (the 'split' input, int64 or
+ * int32, or attribute), else `chunk` for every output but the last, which
+ * gets `last`. */
+typedef struct split_src {
+    const int64_t *i64;
+    const int32_t *i32;
+    int64_t chunk, last;
+} split_src;
+
+static int64_t src_size(const split_src *s, int k, int n)
+{
+    return s->i64 ? s->i64[k] : s->i32 ? s->i32[k] : k == n - 1 ? s->last : s->chunk;
+}
+
+/* Sizes from the 'split' input: one per output, known at planning. */
+static onnorm_status split_from_input(onn_kctx *ctx, split_src *src)
 {
     const onnorm_tensor *t = ctx->in[1];
     if (t->dtype != ONNORM_INT64 && t->dtype != ONNORM_INT32)
@@ -142,156 +155,158 @@ static onnorm_status split_from_input(onn_kctx *ctx, int64_t *sizes)
                          ctx->n_out);
     const void *v = onn_input_values(ctx, 1, "split");
     if (!v) return ONNORM_ERR_UNSUPPORTED;
-    for (int k = 0; k < ctx->n_out; k++)
-        sizes[k] = t->dtype == ONNORM_INT64 ? ((const int64_t *)v)[k] : ((const int32_t *)v)[k];
+    if (t->dtype == ONNORM_INT64)
+        src->i64 = v;
+    else
+        src->i32 = v;
     return ONNORM_OK;
 }
 
-static onnorm_status split_from_attr(onn_kctx *ctx, const onn_attr *a, int64_t *sizes)
+/* Sizes from the 'split' attribute, read in place rather than copied by
+ * onn_kattr_ints: its length is the node's output count, which no fixed
+ * buffer bounds, and an empty list is a wrong count here, not "absent". */
+static onnorm_status split_from_attr(onn_kctx *ctx, split_src *src)
 {
+    const onn_attr *a = onn_attr_find(ctx->node, "split");
     if (a->type != ONN_ATTR_INTS)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'split' must be a list of ints");
     if (a->n != (size_t)ctx->n_out)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'split' has %zu sizes for %d outputs",
                          a->n, ctx->n_out);
-    memcpy(sizes, a->ints, a->n * sizeof *sizes);
+    src->i64 = a->ints;
     return ONNORM_OK;
 }
 
 /* Split-18's num_outputs: chunks of ceil(dim / n), the last one smaller. */
-static onnorm_status split_by_count(onn_kctx *ctx, int64_t n, int64_t dim, int64_t *sizes)
+static onnorm_status split_by_count(onn_kctx *ctx, int64_t dim, split_src *src)
 {
+    int64_t n;
+    onnorm_status st = onn_kattr_int(ctx, "num_outputs", 0, &n);
+    if (st) return st;
     if (n != ctx->n_out)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "num_outputs is %lld but the node has %d outputs",
                          (long long)n, ctx->n_out);
-    int64_t chunk = dim / n + (dim % n != 0);
-    for (int k = 0; k < n; k++)
-        sizes[k] = chunk;
-    sizes[n - 1] = dim - chunk * (n - 1);
-    if (sizes[n - 1] < 0)
+    src->chunk = dim / n + (dim % n != 0);
+    src->last = dim - src->chunk * (n - 1);
+    if (src->last < 0)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
                          "an axis of size %lld cannot be split into %lld chunks of %lld",
-                         (long long)dim, (long long)n, (long long)chunk);
+                         (long long)dim, (long long)n, (long long)src->chunk);
     return ONNORM_OK;
 }
 
-static onnorm_status split_equal(onn_kctx *ctx, int64_t dim, int64_t *sizes)
+static onnorm_status split_equal(onn_kctx *ctx, int64_t dim, split_src *src)
 {
     if (dim % ctx->n_out != 0)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
                          "an axis of size %lld does not split into %d equal parts", (long long)dim,
                          ctx->n_out);
-    for (int k = 0; k < ctx->n_out; k++)
-        sizes[k] = dim / ctx->n_out;
+    src->chunk = src->last = dim / ctx->n_out;
     return ONNORM_OK;
 }
 
 /* Where the sizes come from depends on the opset (see the file comment). */
-static onnorm_status split_choose(onn_kctx *ctx, int64_t dim, int64_t *sizes)
+static onnorm_status split_choose(onn_kctx *ctx, int64_t dim, split_src *src)
 {
-    int ver = kernel_version(ctx);
-    const onn_attr *attr = onn_attr_find(ctx->node, "split");
-    bool input = has_input(ctx, 1) && (ver == 1 || ver >= 13);
-    if (input) return split_from_input(ctx, sizes);
-    if (attr && ver < 13) return split_from_attr(ctx, attr, sizes);
-    if (ver >= 18 && onn_attr_find(ctx->node, "num_outputs")) {
-        int64_t n = 0;
-        onnorm_status st = attr_int(ctx, "num_outputs", 0, true, &n);
-        return st ? st : split_by_count(ctx, n, dim, sizes);
-    }
-    return split_equal(ctx, dim, sizes);
+    const int ver = onn_kversion(ctx);
+    if (onn_has_input(ctx, 1) && (ver == 1 || ver >= 13)) return split_from_input(ctx, src);
+    if (ver < 13 && onn_kattr_has(ctx, "split")) return split_from_attr(ctx, src);
+    if (ver >= 18 && onn_kattr_has(ctx, "num_outputs")) return split_by_count(ctx, dim, src);
+    return split_equal(ctx, dim, src);
 }
 
-/* The size of every output along the axis, validated; *sizes is malloc'ed. */
-static onnorm_status split_sizes(onn_kctx *ctx, int *axis, int64_t **sizes)
+/* The axis and the source of every output's size, validated. */
+static onnorm_status split_read(onn_kctx *ctx, int *axis, split_src *src)
 {
     const onnorm_tensor *x = ctx->in[0];
-    *sizes = NULL;
     if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'input' is missing");
     if (onnorm_dtype_size(x->dtype) == 0)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "unsupported type %s", onnorm_dtype_name(x->dtype));
-    if (kernel_version(ctx) >= 18 && has_input(ctx, 1) && onn_attr_find(ctx->node, "num_outputs"))
+    if (onn_kversion(ctx) >= 18 && onn_has_input(ctx, 1) && onn_kattr_has(ctx, "num_outputs"))
         return onn_kfail(ctx, ONNORM_ERR_INVALID,
                          "give either the 'split' input or num_outputs, not both");
-    onnorm_status st = get_axis(ctx, 0, false, x->rank, axis);
+    onnorm_status st = read_axis(ctx, 0, false, x->rank, axis);
     if (st) return st;
-    int64_t *s = malloc((size_t)ctx->n_out * sizeof *s);
-    if (!s) return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
     const int64_t dim = x->dims[*axis];
+    *src = (split_src){0};
+    if ((st = split_choose(ctx, dim, src))) return st;
     int64_t sum = 0;
-    st = split_choose(ctx, dim, s);
-    for (int k = 0; !st && k < ctx->n_out; k++) {
-        if (s[k] < 0 || s[k] > dim - sum)
-            st = onn_kfail(ctx, ONNORM_ERR_SHAPE,
-                           "split sizes must be >= 0 and add up to the axis size %lld",
-                           (long long)dim);
-        else
-            sum += s[k];
+    for (int k = 0; k < ctx->n_out; k++) {
+        const int64_t s = src_size(src, k, ctx->n_out);
+        if (s < 0 || s > dim - sum)
+            return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                             "split sizes must be >= 0 and add up to the axis size %lld",
+                             (long long)dim);
+        sum += s;
     }
-    if (!st && sum != dim)
-        st = onn_kfail(ctx, ONNORM_ERR_SHAPE, "split sizes add up to %lld, the axis has size %lld",
-                       (long long)sum, (long long)dim);
-    if (st) {
-        free(s);
-        return st;
-    }
-    *sizes = s;
+    if (sum != dim)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "split sizes add up to %lld, the axis has size %lld", (long long)sum,
+                         (long long)dim);
     return ONNORM_OK;
 }
 
 static onnorm_status split_infer(onn_kctx *ctx)
 {
     int axis;
-    int64_t *sizes;
-    onnorm_status st = split_sizes(ctx, &axis, &sizes);
+    split_src src;
+    onnorm_status st = split_read(ctx, &axis, &src);
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
     int64_t dims[ONNORM_MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
     for (int k = 0; k < ctx->n_out; k++) {
-        dims[axis] = sizes[k];
+        dims[axis] = src_size(&src, k, ctx->n_out);
         onn_set_output(ctx, k, x->dtype, x->rank, dims);
     }
-    free(sizes);
+    return ONNORM_OK;
+}
+
+/* The sizes are copied out of the source: an omitted output still moves
+ * the offset of the ones after it. */
+static onnorm_status split_prepare(onn_kctx *ctx)
+{
+    cs_cfg *c = ctx->state;
+    int axis;
+    split_src src;
+    onnorm_status st = split_read(ctx, &axis, &src);
+    if (st) return st;
+    set_view(c, ctx->in[0], axis, ctx->in[0]->dims[axis]);
+    if (!(c->sizes = onn_kalloc(ctx, (size_t)ctx->n_out * sizeof *c->sizes)))
+        return ONNORM_ERR_NOMEM;
+    for (int k = 0; k < ctx->n_out; k++)
+        c->sizes[k] = src_size(&src, k, ctx->n_out);
     return ONNORM_OK;
 }
 
 static onnorm_status split_run(onn_kctx *ctx)
 {
-    int axis;
-    int64_t *sizes;
-    onnorm_status st = split_sizes(ctx, &axis, &sizes);
-    if (st) return st;
-    const onnorm_tensor *x = ctx->in[0];
-    const size_t esz = onnorm_dtype_size(x->dtype);
-    const int64_t outer = onn_dims_numel(x->dims, 0, axis);
-    const size_t inner = (size_t)onn_dims_numel(x->dims, axis + 1, x->rank) * esz;
-    const size_t row = (size_t)x->dims[axis] * inner;
-    const int nt = onn_threads_for(ctx, onnorm_tensor_numel(x), outer);
-    size_t offset = 0;
+    const cs_cfg *c = ctx->state;
+    const int nt = onn_threads_for(ctx, c->work, c->outer);
+    const char *src = ctx->in[0]->data;
     for (int k = 0; k < ctx->n_out; k++) {
-        const size_t block = (size_t)sizes[k] * inner;
-        onnorm_tensor *y = ctx->out[k];
-        if (y) {
-            const char *src = (const char *)x->data + offset;
-            char *dst = y->data;
+        const size_t block = (size_t)c->sizes[k] * c->inner;
+        if (ctx->out[k]) {
+            char *dst = ctx->out[k]->data;
 #pragma omp parallel for num_threads(nt) schedule(static)
-            for (int64_t o = 0; o < outer; o++)
-                memcpy(dst + (size_t)o * block, src + (size_t)o * row, block);
+            for (int64_t o = 0; o < c->outer; o++)
+                memcpy(dst + (size_t)o * block, src + (size_t)o * c->row, block);
         }
-        offset += block;
+        src += block;
     }
-    free(sizes);
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_concat_split[] = {
-    {ONN_KERNEL("", "Concat", 1, 1, INT_MAX, 1, 1, concat_infer, NULL, concat_run)},
-    {ONN_KERNEL("", "Concat", 4, 1, INT_MAX, 1, 1, concat_infer, NULL, concat_run)},
-    {ONN_KERNEL("", "Split", 1, 1, 2, 1, INT_MAX, split_infer, NULL, split_run)},
-    {ONN_KERNEL("", "Split", 2, 1, 1, 1, INT_MAX, split_infer, NULL, split_run)},
-    {ONN_KERNEL("", "Split", 13, 1, 2, 1, INT_MAX, split_infer, NULL, split_run)},
-    {ONN_KERNEL("", "Split", 18, 1, 2, 1, INT_MAX, split_infer, NULL, split_run)},
-};
-const int onn_kernels_concat_split_count =
-    sizeof onn_kernels_concat_split / sizeof onn_kernels_concat_split[0];
+#define CS_KERNEL(op, ver, in_lo, in_hi, out_hi, name)                                             \
+    {                                                                                              \
+        ONN_KERNEL("", op, ver, in_lo, in_hi, 1, out_hi, name##_infer, name##_prepare,             \
+                   name##_run),                                                                    \
+            .state_size = sizeof(cs_cfg)                                                           \
+    }
+
+ONN_KERNEL_TABLE(concat_split, CS_KERNEL("Concat", 1, 1, INT_MAX, 1, concat),
+                 CS_KERNEL("Concat", 4, 1, INT_MAX, 1, concat),
+                 CS_KERNEL("Split", 1, 1, 2, INT_MAX, split),
+                 CS_KERNEL("Split", 2, 1, 1, INT_MAX, split),
+                 CS_KERNEL("Split", 13, 1, 2, INT_MAX, split),
+                 CS_KERNEL("Split", 18, 1, 2, INT_MAX, split));

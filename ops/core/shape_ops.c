@@ -6,11 +6,14 @@
  *   inference mode (1, 6: is_test attribute; 7: mask of type T; 10: bool
  *   mask; 12: ratio and training_mode inputs).
  *
- * The element order never changes, so every run() is one byte copy: all
- * element types are handled alike. Negative axes, formally allowed from
- * opset 11, are accepted at every opset: they only extend what is valid.
- * Shape-determining inputs (Reshape's shape, Squeeze/Unsqueeze axes at 13)
- * must be known while planning, which onn_input_values() checks.
+ * The element order never changes, so every output holding the input's
+ * elements is one byte copy: all element types are handled alike, and only
+ * Shape (its axis range) and Dropout (its mask value) prepare any state.
+ * Negative axes, formally allowed from opset 11, are accepted at every
+ * opset: they only extend what is valid. Shape-determining inputs
+ * (Reshape's shape, Squeeze/Unsqueeze axes at 13) must be known while
+ * planning, which onn_input_values() checks; infer alone reads them, since
+ * the copy does not depend on them.
  */
 #include "ops/kernel.h"
 
@@ -18,47 +21,6 @@
 
 /* Large copies are split into chunks of this many bytes across threads. */
 #define COPY_CHUNK ((size_t)1 << 18)
-
-static int kernel_version(const onn_kctx *ctx)
-{
-    return ctx->kernel->since_version;
-}
-
-static bool has_input(const onn_kctx *ctx, int i)
-{
-    return i < ctx->n_in && ctx->in[i];
-}
-
-static onnorm_status attr_int(onn_kctx *ctx, const char *name, int64_t dflt, int64_t *out)
-{
-    const onn_attr *a = onn_attr_find(ctx->node, name);
-    if (!a) {
-        *out = dflt;
-        return ONNORM_OK;
-    }
-    if (a->type != ONN_ATTR_INT)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be an int", name);
-    *out = a->i;
-    return ONNORM_OK;
-}
-
-/* An INTS attribute of at most `max` values; *n = -1 when it is absent. */
-static onnorm_status attr_ints(onn_kctx *ctx, const char *name, int max, int64_t *out, int *n)
-{
-    const onn_attr *a = onn_attr_find(ctx->node, name);
-    *n = -1;
-    if (!a) return ONNORM_OK;
-    if (a->type != ONN_ATTR_INTS)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be a list of ints", name);
-    if (a->n > (size_t)max)
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "attribute '%s' has %zu values; at most %d are supported", name, a->n,
-                         max);
-    for (size_t k = 0; k < a->n; k++)
-        out[k] = a->ints[k];
-    *n = (int)a->n;
-    return ONNORM_OK;
-}
 
 /* The values of a 1-D int64 (or int32) input that must be known while
  * planning, at most `max` of them. */
@@ -119,41 +81,48 @@ static onnorm_status copy_run(onn_kctx *ctx)
 
 /* Shape-15's [start, end) of axes: negative counts from the back, then both
  * are clamped into [0, rank]. */
-static onnorm_status shape_range(onn_kctx *ctx, int *start, int *end)
+typedef struct shape_cfg {
+    int start, end;
+} shape_cfg;
+
+static onnorm_status shape_range(onn_kctx *ctx, shape_cfg *c)
 {
     int r = ctx->in[0]->rank;
     int64_t s = 0, e = r;
     onnorm_status st;
-    if (kernel_version(ctx) >= 15 &&
-        ((st = attr_int(ctx, "start", 0, &s)) || (st = attr_int(ctx, "end", r, &e))))
+    if (onn_kversion(ctx) >= 15 &&
+        ((st = onn_kattr_int(ctx, "start", 0, &s)) || (st = onn_kattr_int(ctx, "end", r, &e))))
         return st;
     if (s < 0) s += r;
     if (e < 0) e += r;
-    *start = (int)(s < 0 ? 0 : s > r ? r : s);
-    *end = (int)(e < 0 ? 0 : e > r ? r : e);
-    if (*end < *start) *end = *start;
+    c->start = (int)(s < 0 ? 0 : s > r ? r : s);
+    c->end = (int)(e < 0 ? 0 : e > r ? r : e);
+    if (c->end < c->start) c->end = c->start;
     return ONNORM_OK;
 }
 
 static onnorm_status shape_infer(onn_kctx *ctx)
 {
     onnorm_status st = check_storable(ctx, 0, "data");
-    int start, end;
-    if (st || (st = shape_range(ctx, &start, &end))) return st;
-    int64_t len = end - start;
+    shape_cfg c;
+    if (st || (st = shape_range(ctx, &c))) return st;
+    int64_t len = c.end - c.start;
     onn_set_output(ctx, 0, ONNORM_INT64, 1, &len);
     return ONNORM_OK;
 }
 
+static onnorm_status shape_prepare(onn_kctx *ctx)
+{
+    return shape_range(ctx, ctx->state);
+}
+
 static onnorm_status shape_run(onn_kctx *ctx)
 {
+    const shape_cfg *c = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
-    int start, end;
-    onnorm_status st = shape_range(ctx, &start, &end);
-    if (st) return st;
     int64_t *out = ctx->out[0]->data;
-    for (int k = start; k < end; k++)
-        out[k - start] = ctx->in[0]->dims[k];
+    for (int k = c->start; k < c->end; k++)
+        out[k - c->start] = ctx->in[0]->dims[k];
     return ONNORM_OK;
 }
 
@@ -228,20 +197,20 @@ static onnorm_status resolve_shape(onn_kctx *ctx, const int64_t *req, int n, boo
 
 static onnorm_status reshape_infer(onn_kctx *ctx)
 {
-    int ver = kernel_version(ctx), n;
+    int ver = onn_kversion(ctx), n;
     int64_t req[ONNORM_MAX_RANK], out[ONNORM_MAX_RANK], allowzero = 0;
     onnorm_status st = check_storable(ctx, 0, "data");
     if (st) return st;
     if (ver < 5) {
-        if ((st = attr_ints(ctx, "shape", ONNORM_MAX_RANK, req, &n))) return st;
-        if (n < 0)
-            return onn_kfail(ctx, ONNORM_ERR_INVALID, "required attribute 'shape' is missing");
+        if ((st = onn_kattr_require(ctx, "shape")) ||
+            (st = onn_kattr_ints_upto(ctx, "shape", ONNORM_MAX_RANK, req, &n)))
+            return st;
     } else {
-        if (!has_input(ctx, 1))
+        if (!onn_has_input(ctx, 1))
             return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'shape' is missing");
         if ((st = input_ints(ctx, 1, "shape", ONNORM_MAX_RANK, req, &n))) return st;
     }
-    if (ver >= 14 && (st = attr_int(ctx, "allowzero", 0, &allowzero))) return st;
+    if (ver >= 14 && (st = onn_kattr_int(ctx, "allowzero", 0, &allowzero))) return st;
     if ((st = resolve_shape(ctx, req, n, allowzero != 0, out))) return st;
     onn_set_output(ctx, 0, ctx->in[0]->dtype, n, out);
     return ONNORM_OK;
@@ -253,7 +222,7 @@ static onnorm_status flatten_infer(onn_kctx *ctx)
 {
     onnorm_status st = check_storable(ctx, 0, "input");
     int64_t axis = 1;
-    if (st || (st = attr_int(ctx, "axis", 1, &axis))) return st;
+    if (st || (st = onn_kattr_int(ctx, "axis", 1, &axis))) return st;
     const onnorm_tensor *x = ctx->in[0];
     if (axis < -(int64_t)x->rank || axis > x->rank)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
@@ -270,9 +239,9 @@ static onnorm_status flatten_infer(onn_kctx *ctx)
  * *n = -1 when none is given. */
 static onnorm_status read_axes(onn_kctx *ctx, int64_t *axes, int *n)
 {
-    if (kernel_version(ctx) < 13) return attr_ints(ctx, "axes", ONNORM_MAX_RANK, axes, n);
+    if (onn_kversion(ctx) < 13) return onn_kattr_ints_upto(ctx, "axes", ONNORM_MAX_RANK, axes, n);
     *n = -1;
-    if (!has_input(ctx, 1)) return ONNORM_OK;
+    if (!onn_has_input(ctx, 1)) return ONNORM_OK;
     return input_ints(ctx, 1, "axes", ONNORM_MAX_RANK, axes, n);
 }
 
@@ -327,7 +296,7 @@ static onnorm_status unsqueeze_infer(onn_kctx *ctx)
     if (st || (st = read_axes(ctx, axes, &n))) return st;
     if (n < 0)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "required %s 'axes' is missing",
-                         kernel_version(ctx) < 13 ? "attribute" : "input");
+                         onn_kversion(ctx) < 13 ? "attribute" : "input");
     const onnorm_tensor *x = ctx->in[0];
     int r = x->rank + n;
     if (r > ONNORM_MAX_RANK)
@@ -352,16 +321,12 @@ static onnorm_status identity_infer(onn_kctx *ctx)
 
 /* ---- Dropout (inference only) ------------------------------------------- */
 
-static bool is_floating(onnorm_dtype t)
-{
-    return t == ONNORM_FLOAT || t == ONNORM_DOUBLE || t == ONNORM_FLOAT16 || t == ONNORM_BFLOAT16;
-}
-
 /* Opset 12 on: training_mode, when given, must be false. Its value may only
- * be known at run time, so infer() checks it only when it already can. */
+ * be known at run time, so infer() checks it only when it already can and
+ * run() checks it when infer could not. */
 static onnorm_status check_training_mode(onn_kctx *ctx, bool at_run)
 {
-    if (!has_input(ctx, 2)) return ONNORM_OK;
+    if (!onn_has_input(ctx, 2)) return ONNORM_OK;
     const onnorm_tensor *t = ctx->in[2];
     if (t->dtype != ONNORM_BOOL || onnorm_tensor_numel(t) != 1)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "input 'training_mode' must be a bool scalar");
@@ -377,25 +342,25 @@ static onnorm_status check_training_mode(onn_kctx *ctx, bool at_run)
 
 static onnorm_status dropout_infer(onn_kctx *ctx)
 {
-    int ver = kernel_version(ctx);
+    int ver = onn_kversion(ctx);
     onnorm_status st = check_storable(ctx, 0, "data");
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
-    if (!is_floating(x->dtype))
+    if (!onn_is_norm_type(x->dtype))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
                          "input 'data' has type %s; Dropout takes floating types",
                          onnorm_dtype_name(x->dtype));
     if (ver < 7) {
         int64_t is_test = 0;
-        if ((st = attr_int(ctx, "is_test", 0, &is_test))) return st;
+        if ((st = onn_kattr_int(ctx, "is_test", 0, &is_test))) return st;
         if (!is_test)
             return onn_kfail(
                 ctx, ONNORM_ERR_UNSUPPORTED,
                 "is_test=0 asks for training-mode (random) dropout; only inference is supported");
     }
     if (ver >= 12) {
-        if (has_input(ctx, 1) &&
-            (!is_floating(ctx->in[1]->dtype) || onnorm_tensor_numel(ctx->in[1]) != 1))
+        if (onn_has_input(ctx, 1) &&
+            (!onn_is_norm_type(ctx->in[1]->dtype) || onnorm_tensor_numel(ctx->in[1]) != 1))
             return onn_kfail(ctx, ONNORM_ERR_INVALID,
                              "input 'ratio' must be a floating-point scalar");
         if ((st = check_training_mode(ctx, false))) return st;
@@ -406,60 +371,69 @@ static onnorm_status dropout_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-/* Stores 1 (true) in one element of a floating or bool type. */
-static void store_one(onnorm_dtype t, void *p)
+/* Opset 12 on, a training_mode without a value while planning (a graph
+ * input) is checked by run when the value arrives; infer checked any other.
+ * `one` is the mask's "kept" value in the mask's type. */
+typedef struct dropout_cfg {
+    bool check_mode;
+    size_t mask_esz;
+    unsigned char one[8];
+} dropout_cfg;
+
+static onnorm_status dropout_prepare(onn_kctx *ctx)
 {
-    switch (t) {
-    case ONNORM_FLOAT: *(float *)p = 1.0f; break;
-    case ONNORM_DOUBLE: *(double *)p = 1.0; break;
-    case ONNORM_FLOAT16: *(uint16_t *)p = 0x3C00; break;
-    case ONNORM_BFLOAT16: *(uint16_t *)p = 0x3F80; break;
-    default: *(uint8_t *)p = 1; break; /* bool */
+    dropout_cfg *c = ctx->state;
+    const onnorm_tensor *mask = onn_opt_output(ctx, 1);
+    c->check_mode = onn_kversion(ctx) >= 12 && onn_has_input(ctx, 2) && !ctx->in[2]->data;
+    if (!mask) return ONNORM_OK;
+    c->mask_esz = onnorm_dtype_size(mask->dtype);
+    switch (mask->dtype) {
+    case ONNORM_FLOAT: memcpy(c->one, &(float){1.0f}, sizeof(float)); break;
+    case ONNORM_DOUBLE: memcpy(c->one, &(double){1.0}, sizeof(double)); break;
+    case ONNORM_FLOAT16: memcpy(c->one, &(uint16_t){0x3C00}, 2); break;
+    case ONNORM_BFLOAT16: memcpy(c->one, &(uint16_t){0x3F80}, 2); break;
+    default: c->one[0] = 1; break; /* bool */
     }
+    return ONNORM_OK;
 }
 
 static onnorm_status dropout_run(onn_kctx *ctx)
 {
+    const dropout_cfg *c = ctx->state;
     onnorm_status st;
-    if (kernel_version(ctx) >= 12 && (st = check_training_mode(ctx, true))) return st;
+    if (c->check_mode && (st = check_training_mode(ctx, true))) return st;
     copy_run(ctx);
-    onnorm_tensor *mask = ctx->n_out > 1 ? ctx->out[1] : NULL;
-    if (!mask) return ONNORM_OK;
+    onnorm_tensor *mask = onn_opt_output(ctx, 1);
     /* Nothing is dropped in inference: every mask entry is "kept". */
-    size_t esz = onnorm_dtype_size(mask->dtype);
-    int64_t n = onnorm_tensor_numel(mask);
-    char *m = mask->data;
-    if (n > 0) store_one(mask->dtype, m);
-    for (int64_t i = 1; i < n; i++)
-        memcpy(m + (size_t)i * esz, m, esz);
+    if (mask) onn_fill(mask->data, onnorm_tensor_numel(mask), c->one, c->mask_esz);
     return ONNORM_OK;
 }
 
 /* ---- table --------------------------------------------------------------- */
 
-#define K(op, ver, in_lo, in_hi, out_lo, out_hi, infer)                                            \
+/* The ops whose run is copy_run: nothing to prepare. */
+#define COPY_KERNEL(op, ver, in_lo, in_hi, infer)                                                  \
     {                                                                                              \
-        ONN_KERNEL("", op, ver, in_lo, in_hi, out_lo, out_hi, infer, NULL, copy_run)                     \
+        ONN_KERNEL("", op, ver, in_lo, in_hi, 1, 1, infer, NULL, copy_run)                         \
+    }
+#define DROPOUT_KERNEL(ver, in_hi)                                                                 \
+    {                                                                                              \
+        ONN_KERNEL("", "Dropout", ver, 1, in_hi, 1, 2, dropout_infer, dropout_prepare,             \
+                   dropout_run),                                                                   \
+            .state_size = sizeof(dropout_cfg)                                                      \
     }
 
-const onn_kernel onn_kernels_shape_ops[] = {
-    {ONN_KERNEL("", "Shape", 1, 1, 1, 1, 1, shape_infer, NULL, shape_run), .shape_only = true},
-    {ONN_KERNEL("", "Shape", 15, 1, 1, 1, 1, shape_infer, NULL, shape_run), .shape_only = true,
-     .widens = true},
+ONN_KERNEL_TABLE(
+    shape_ops,
+    {ONN_KERNEL("", "Shape", 1, 1, 1, 1, 1, shape_infer, shape_prepare, shape_run),
+     .state_size = sizeof(shape_cfg), .shape_only = true},
+    {ONN_KERNEL("", "Shape", 15, 1, 1, 1, 1, shape_infer, shape_prepare, shape_run),
+     .state_size = sizeof(shape_cfg), .shape_only = true, .widens = true},
     {ONN_KERNEL("", "Size", 1, 1, 1, 1, 1, size_infer, NULL, size_run), .shape_only = true},
-    K("Reshape", 1, 1, 1, 1, 1, reshape_infer),
-    K("Reshape", 5, 2, 2, 1, 1, reshape_infer),
-    K("Reshape", 14, 2, 2, 1, 1, reshape_infer),
-    K("Flatten", 1, 1, 1, 1, 1, flatten_infer),
-    K("Squeeze", 1, 1, 1, 1, 1, squeeze_infer),
-    K("Squeeze", 13, 1, 2, 1, 1, squeeze_infer),
-    K("Unsqueeze", 1, 1, 1, 1, 1, unsqueeze_infer),
-    K("Unsqueeze", 13, 2, 2, 1, 1, unsqueeze_infer),
-    K("Identity", 1, 1, 1, 1, 1, identity_infer),
-    {ONN_KERNEL("", "Dropout", 1, 1, 1, 1, 2, dropout_infer, NULL, dropout_run)},
-    {ONN_KERNEL("", "Dropout", 7, 1, 1, 1, 2, dropout_infer, NULL, dropout_run)},
-    {ONN_KERNEL("", "Dropout", 10, 1, 1, 1, 2, dropout_infer, NULL, dropout_run)},
-    {ONN_KERNEL("", "Dropout", 12, 1, 3, 1, 2, dropout_infer, NULL, dropout_run)},
-};
-const int onn_kernels_shape_ops_count =
-    sizeof onn_kernels_shape_ops / sizeof onn_kernels_shape_ops[0];
+    COPY_KERNEL("Reshape", 1, 1, 1, reshape_infer), COPY_KERNEL("Reshape", 5, 2, 2, reshape_infer),
+    COPY_KERNEL("Reshape", 14, 2, 2, reshape_infer), COPY_KERNEL("Flatten", 1, 1, 1, flatten_infer),
+    COPY_KERNEL("Squeeze", 1, 1, 1, squeeze_infer), COPY_KERNEL("Squeeze", 13, 1, 2, squeeze_infer),
+    COPY_KERNEL("Unsqueeze", 1, 1, 1, unsqueeze_infer),
+    COPY_KERNEL("Unsqueeze", 13, 2, 2, unsqueeze_infer),
+    COPY_KERNEL("Identity", 1, 1, 1, identity_infer), DROPOUT_KERNEL(1, 1), DROPOUT_KERNEL(7, 1),
+    DROPOUT_KERNEL(10, 1), DROPOUT_KERNEL(12, 3));

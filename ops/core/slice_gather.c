@@ -17,16 +17,6 @@
 
 #include <string.h>
 
-static int kernel_version(const onn_kctx *ctx)
-{
-    return ctx->kernel->since_version;
-}
-
-static bool has_input(const onn_kctx *ctx, int i)
-{
-    return i < ctx->n_in && ctx->in[i];
-}
-
 static onnorm_status check_data(onn_kctx *ctx)
 {
     const onnorm_tensor *x = ctx->in[0];
@@ -37,30 +27,17 @@ static onnorm_status check_data(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-/* dst[i] = src[i * stride] for n elements of esz bytes. Fixed-size memcpy
- * compiles to one load and store per element. */
-static void copy_strided(char *dst, const char *src, int64_t n, int64_t stride, size_t esz)
-{
-#define SG_COPY(W)                                                                                 \
-    for (int64_t i = 0; i < n; i++)                                                                \
-    memcpy(dst + i * (W), src + i * stride * (W), W)
-    switch (esz) {
-    case 1: SG_COPY(1); break;
-    case 2: SG_COPY(2); break;
-    case 4: SG_COPY(4); break;
-    case 8: SG_COPY(8); break;
-    default:
-        for (int64_t i = 0; i < n; i++)
-            memcpy(dst + i * (ptrdiff_t)esz, src + i * stride * (ptrdiff_t)esz, esz);
-    }
-#undef SG_COPY
-}
-
 /* ---- Slice --------------------------------------------------------------- */
 
-typedef struct sl_plan {
-    int64_t start[ONNORM_MAX_RANK], step[ONNORM_MAX_RANK], count[ONNORM_MAX_RANK];
-} sl_plan;
+/* What is copied: per axis the first index, step and count, and the input's
+ * strides; the rows of the innermost axis, their length and element size. */
+typedef struct sl_cfg {
+    int rank;
+    int64_t start[ONNORM_MAX_RANK], step[ONNORM_MAX_RANK], count[ONNORM_MAX_RANK],
+        stride[ONNORM_MAX_RANK];
+    int64_t rows, inner;
+    size_t esz;
+} sl_cfg;
 
 /* The parameter lists; *n = -1 for an absent optional one. */
 typedef struct sl_args {
@@ -69,26 +46,10 @@ typedef struct sl_args {
     int n_starts, n_ends, n_axes, n_steps;
 } sl_args;
 
-static onnorm_status attr_list(onn_kctx *ctx, const char *name, int64_t *out, int *n)
-{
-    const onn_attr *a = onn_attr_find(ctx->node, name);
-    *n = -1;
-    if (!a) return ONNORM_OK;
-    if (a->type != ONN_ATTR_INTS)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must be a list of ints", name);
-    if (a->n > ONNORM_MAX_RANK)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID,
-                         "attribute '%s' has more entries (%zu) than the data has axes", name,
-                         a->n);
-    memcpy(out, a->ints, a->n * sizeof *out);
-    *n = (int)a->n;
-    return ONNORM_OK;
-}
-
 static onnorm_status input_list(onn_kctx *ctx, int i, const char *what, int64_t *out, int *n)
 {
     *n = -1;
-    if (!has_input(ctx, i)) return ONNORM_OK;
+    if (!onn_has_input(ctx, i)) return ONNORM_OK;
     const onnorm_tensor *t = ctx->in[i];
     if (t->dtype != ONNORM_INT64 && t->dtype != ONNORM_INT32)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected int32 or int64",
@@ -113,10 +74,10 @@ static onnorm_status read_slice_args(onn_kctx *ctx, sl_args *a)
 {
     onnorm_status st;
     a->n_steps = -1;
-    if (kernel_version(ctx) < 10) {
-        if ((st = attr_list(ctx, "starts", a->starts, &a->n_starts)) ||
-            (st = attr_list(ctx, "ends", a->ends, &a->n_ends)) ||
-            (st = attr_list(ctx, "axes", a->axes, &a->n_axes)))
+    if (onn_kversion(ctx) < 10) {
+        if ((st = onn_kattr_ints_upto(ctx, "starts", ONNORM_MAX_RANK, a->starts, &a->n_starts)) ||
+            (st = onn_kattr_ints_upto(ctx, "ends", ONNORM_MAX_RANK, a->ends, &a->n_ends)) ||
+            (st = onn_kattr_ints_upto(ctx, "axes", ONNORM_MAX_RANK, a->axes, &a->n_axes)))
             return st;
     } else if ((st = input_list(ctx, 1, "starts", a->starts, &a->n_starts)) ||
                (st = input_list(ctx, 2, "ends", a->ends, &a->n_ends)) ||
@@ -165,7 +126,7 @@ static void slice_axis(int64_t dim, int64_t start, int64_t end, int64_t step, in
     *first = start;
 }
 
-static onnorm_status slice_plan(onn_kctx *ctx, sl_plan *p)
+static onnorm_status slice_plan(onn_kctx *ctx, sl_cfg *p)
 {
     sl_args a;
     onnorm_status st = read_slice_args(ctx, &a);
@@ -190,42 +151,54 @@ static onnorm_status slice_plan(onn_kctx *ctx, sl_plan *p)
 
 static onnorm_status slice_infer(onn_kctx *ctx)
 {
-    sl_plan p;
+    sl_cfg p;
     onnorm_status st = check_data(ctx);
     if (st || (st = slice_plan(ctx, &p))) return st;
     onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, p.count);
     return ONNORM_OK;
 }
 
+/* The parameters come from attributes or from inputs that had their values
+ * while planning, so the copy is fixed here. */
+static onnorm_status slice_prepare(onn_kctx *ctx)
+{
+    sl_cfg *p = ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_status st = slice_plan(ctx, p);
+    if (st) return st;
+    p->rank = x->rank;
+    int64_t s = 1;
+    for (int k = x->rank - 1; k >= 0; k--)
+        p->stride[k] = s, s *= x->dims[k];
+    if (p->rank == 0) { /* a scalar is copied as a one-element vector */
+        p->rank = 1;
+        p->start[0] = 0, p->step[0] = 1, p->count[0] = 1, p->stride[0] = 1;
+    }
+    p->inner = p->count[p->rank - 1];
+    p->rows = p->inner ? onn_dims_numel(p->count, 0, p->rank - 1) : 0;
+    p->esz = onnorm_dtype_size(x->dtype);
+    return ONNORM_OK;
+}
+
 static onnorm_status slice_run(onn_kctx *ctx)
 {
+    const sl_cfg *p = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
-    sl_plan p;
-    onnorm_status st = slice_plan(ctx, &p);
-    if (st) return st;
-    const onnorm_tensor *x = ctx->in[0];
-    const size_t esz = onnorm_dtype_size(x->dtype);
+    const char *src = ctx->in[0]->data;
     char *dst = ctx->out[0]->data;
-    const int r = x->rank;
-    if (r == 0) {
-        memcpy(dst, x->data, esz);
-        return ONNORM_OK;
-    }
-    int64_t stride[ONNORM_MAX_RANK], s = 1;
-    for (int k = r - 1; k >= 0; k--)
-        stride[k] = s, s *= x->dims[k];
-    const int64_t inner = p.count[r - 1], rows = onn_dims_numel(p.count, 0, r - 1);
-    if (inner == 0 || rows == 0) return ONNORM_OK;
+    const size_t esz = p->esz;
+    const int r = p->rank;
+    const int64_t inner = p->inner, rows = p->rows;
     const int nt = onn_threads_for(ctx, rows * inner, rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t row = 0; row < rows; row++) {
-        int64_t rem = row, off = p.start[r - 1];
+        int64_t rem = row, off = p->start[r - 1];
         for (int k = r - 2; k >= 0; k--) {
-            off += (p.start[k] + rem % p.count[k] * p.step[k]) * stride[k];
-            rem /= p.count[k];
+            off += (p->start[k] + rem % p->count[k] * p->step[k]) * p->stride[k];
+            rem /= p->count[k];
         }
-        copy_strided(dst + (size_t)(row * inner) * esz, (const char *)x->data + (size_t)off * esz,
-                     inner, p.step[r - 1], esz);
+        onn_copy_strided(dst + (size_t)(row * inner) * esz, src + (size_t)off * esz, inner,
+                         p->step[r - 1], esz);
     }
     return ONNORM_OK;
 }
@@ -240,10 +213,9 @@ static int64_t index_at(const onnorm_tensor *t, int64_t i)
 static onnorm_status gather_axis(onn_kctx *ctx, int *axis)
 {
     const onnorm_tensor *x = ctx->in[0];
-    const onn_attr *a = onn_attr_find(ctx->node, "axis");
-    if (a && a->type != ONN_ATTR_INT)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'axis' must be an int");
-    int64_t v = a ? a->i : 0;
+    int64_t v;
+    onnorm_status st = onn_kattr_int(ctx, "axis", 0, &v);
+    if (st) return st;
     if (x->rank < 1) return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input 'data' must have rank >= 1");
     if (!onn_normalize_axis(v, x->rank, axis))
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
@@ -293,24 +265,42 @@ static onnorm_status check_indices(onn_kctx *ctx, int64_t s)
     return ONNORM_OK;
 }
 
-static onnorm_status gather_run(onn_kctx *ctx)
+/* Data viewed as [outer, s, block bytes]: output block t is input block
+ * (t / n, indices[t % n]) for the n indices. */
+typedef struct ga_cfg {
+    int64_t s, n, tasks, work;
+    size_t block;
+} ga_cfg;
+
+static onnorm_status gather_prepare(onn_kctx *ctx)
 {
-    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
+    ga_cfg *c = ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
     int axis;
     onnorm_status st = gather_axis(ctx, &axis);
     if (st) return st;
-    const onnorm_tensor *x = ctx->in[0], *idx = ctx->in[1];
-    const int64_t s = x->dims[axis];
-    if ((st = check_indices(ctx, s))) return st;
-    const size_t esz = onnorm_dtype_size(x->dtype);
-    const int64_t outer = onn_dims_numel(x->dims, 0, axis), n = onnorm_tensor_numel(idx);
-    const size_t block = (size_t)onn_dims_numel(x->dims, axis + 1, x->rank) * esz;
-    const int64_t tasks = outer * n;
-    const char *src = x->data;
+    c->s = x->dims[axis];
+    c->n = onnorm_tensor_numel(ctx->in[1]);
+    c->tasks = onn_dims_numel(x->dims, 0, axis) * c->n;
+    c->block = (size_t)onn_dims_numel(x->dims, axis + 1, x->rank) * onnorm_dtype_size(x->dtype);
+    c->work = ctx->out[0] ? onnorm_tensor_numel(ctx->out[0]) : 0;
+    return ONNORM_OK;
+}
+
+static onnorm_status gather_run(onn_kctx *ctx)
+{
+    const ga_cfg *c = ctx->state;
+    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
+    const onnorm_tensor *idx = ctx->in[1];
+    const int64_t s = c->s, n = c->n;
+    const size_t block = c->block;
+    onnorm_status st = check_indices(ctx, s);
+    if (st) return st;
+    const char *src = ctx->in[0]->data;
     char *dst = ctx->out[0]->data;
-    const int nt = onn_threads_for(ctx, onnorm_tensor_numel(ctx->out[0]), tasks);
+    const int nt = onn_threads_for(ctx, c->work, c->tasks);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
+    for (int64_t t = 0; t < c->tasks; t++) {
         int64_t o = t / n, v = index_at(idx, t % n);
         if (v < 0) v += s;
         memcpy(dst + (size_t)t * block, src + (size_t)(o * s + v) * block, block);
@@ -318,10 +308,12 @@ static onnorm_status gather_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_slice_gather[] = {
-    {ONN_KERNEL("", "Slice", 1, 1, 1, 1, 1, slice_infer, NULL, slice_run)},
-    {ONN_KERNEL("", "Slice", 10, 3, 5, 1, 1, slice_infer, NULL, slice_run)},
-    {ONN_KERNEL("", "Gather", 1, 2, 2, 1, 1, gather_infer, NULL, gather_run)},
-};
-const int onn_kernels_slice_gather_count =
-    sizeof onn_kernels_slice_gather / sizeof onn_kernels_slice_gather[0];
+#define SLICE_GATHER_KERNEL(op, ver, in_lo, in_hi, name, cfg)                                      \
+    {                                                                                              \
+        ONN_KERNEL("", op, ver, in_lo, in_hi, 1, 1, name##_infer, name##_prepare, name##_run),     \
+            .state_size = sizeof(cfg)                                                              \
+    }
+
+ONN_KERNEL_TABLE(slice_gather, SLICE_GATHER_KERNEL("Slice", 1, 1, 1, slice, sl_cfg),
+                 SLICE_GATHER_KERNEL("Slice", 10, 3, 5, slice, sl_cfg),
+                 SLICE_GATHER_KERNEL("Gather", 1, 2, 2, gather, ga_cfg));

@@ -2,53 +2,53 @@
  * Transpose (opset 1; 13 and 21 only add types): output axis j is input
  * axis perm[j]; perm defaults to the reversed axes.
  *
- * The copy works on element bytes, so every type is handled alike. Before
- * copying, the view is simplified: size-1 axes are dropped and output axes
- * that are also adjacent, in order, in the input are merged. A typical NCHW
- * <-> NHWC permutation then becomes a 3-D copy and an identity permutation
- * a plain memcpy. The output is walked in rows of its innermost axis, rows
- * spread across threads.
+ * The copy works on element bytes, so every type is handled alike. Prepare
+ * simplifies the view once for the input's shape: size-1 axes are dropped
+ * and output axes that are also adjacent, in order, in the input are merged.
+ * A typical NCHW <-> NHWC permutation then becomes a 3-D copy and an
+ * identity permutation a plain memcpy. Run walks the output in rows of its
+ * innermost axis, rows spread across threads.
  */
 #include "ops/kernel.h"
 
 #include <string.h>
 
-typedef struct tp_view {
+/* The simplified copy view (see the file comment). */
+typedef struct tp_cfg {
     int rank;
     int64_t dims[ONNORM_MAX_RANK];   /* output-ordered */
     int64_t stride[ONNORM_MAX_RANK]; /* input stride of each output axis, in elements */
-} tp_view;
+    int64_t rows, inner;             /* rows of the innermost axis (0 when empty), their length */
+    size_t esz;
+} tp_cfg;
 
 /* Reads and validates perm; fills the default when absent. */
 static onnorm_status read_perm(onn_kctx *ctx, int *perm)
 {
     const int r = ctx->in[0]->rank;
-    const onn_attr *a = onn_attr_find(ctx->node, "perm");
-    bool seen[ONNORM_MAX_RANK] = {false};
-    if (!a) {
-        for (int k = 0; k < r; k++)
-            perm[k] = r - 1 - k;
-        return ONNORM_OK;
-    }
-    if (a->type != ONN_ATTR_INTS)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'perm' must be a list of ints");
-    if (a->n != (size_t)r)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "perm has %zu entries, the input has rank %d",
-                         a->n, r);
-    for (int k = 0; k < r; k++) {
-        int64_t p = a->ints[k];
-        if (p < 0 || p >= r || seen[p])
+    int64_t p[ONNORM_MAX_RANK];
+    bool present, seen[ONNORM_MAX_RANK] = {false};
+    onnorm_status st = onn_kattr_ints(ctx, "perm", r, p, &present);
+    if (st) return st;
+    /* onn_kattr_ints reads an empty list as absent; it permutes no axes, so
+     * it is only valid for a scalar. */
+    if (!present && r > 0 && onn_kattr_has(ctx, "perm"))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "perm has 0 entries, the input has rank %d", r);
+    for (int k = 0; !present && k < r; k++)
+        perm[k] = r - 1 - k;
+    for (int k = 0; present && k < r; k++) {
+        if (p[k] < 0 || p[k] >= r || seen[p[k]])
             return onn_kfail(ctx, ONNORM_ERR_INVALID,
                              "perm is not a permutation of 0..%d (entry %d is %lld)", r - 1, k,
-                             (long long)p);
-        seen[p] = true;
-        perm[k] = (int)p;
+                             (long long)p[k]);
+        seen[p[k]] = true;
+        perm[k] = (int)p[k];
     }
     return ONNORM_OK;
 }
 
-/* The simplified copy view (see the file comment). */
-static void make_view(const onnorm_tensor *x, const int *perm, tp_view *v)
+/* The view for x's shape, fixed for the plan. */
+static void make_view(const onnorm_tensor *x, const int *perm, tp_cfg *v)
 {
     int64_t in_stride[ONNORM_MAX_RANK];
     int64_t s = 1;
@@ -74,6 +74,10 @@ static void make_view(const onnorm_tensor *x, const int *perm, tp_view *v)
         v->stride[0] = 1;
         v->rank = 1;
     }
+    v->inner = v->dims[v->rank - 1];
+    /* An empty tensor has nothing to copy (and its strides mean nothing). */
+    v->rows = onnorm_tensor_numel(x) == 0 ? 0 : onn_dims_numel(v->dims, 0, v->rank - 1);
+    v->esz = onnorm_dtype_size(x->dtype);
 }
 
 static onnorm_status transpose_infer(onn_kctx *ctx)
@@ -93,58 +97,40 @@ static onnorm_status transpose_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-/* dst[i] = src[i * stride] for n elements of esz bytes. Fixed-size memcpy
- * compiles to one load and store per element. */
-static void copy_strided(char *dst, const char *src, int64_t n, int64_t stride, size_t esz)
+static onnorm_status transpose_prepare(onn_kctx *ctx)
 {
-#define TP_COPY(W)                                                                                 \
-    for (int64_t i = 0; i < n; i++)                                                                \
-    memcpy(dst + i * (W), src + i * stride * (W), W)
-    switch (esz) {
-    case 1: TP_COPY(1); break;
-    case 2: TP_COPY(2); break;
-    case 4: TP_COPY(4); break;
-    case 8: TP_COPY(8); break;
-    default:
-        for (int64_t i = 0; i < n; i++)
-            memcpy(dst + i * (ptrdiff_t)esz, src + i * stride * (ptrdiff_t)esz, esz);
-    }
-#undef TP_COPY
+    int perm[ONNORM_MAX_RANK];
+    onnorm_status st = read_perm(ctx, perm);
+    if (!st) make_view(ctx->in[0], perm, ctx->state);
+    return st;
 }
 
 static onnorm_status transpose_run(onn_kctx *ctx)
 {
+    const tp_cfg *v = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
-    const onnorm_tensor *x = ctx->in[0];
-    int perm[ONNORM_MAX_RANK];
-    onnorm_status st = read_perm(ctx, perm);
-    if (st) return st;
-    if (onnorm_tensor_numel(x) == 0) return ONNORM_OK;
-    tp_view v;
-    make_view(x, perm, &v);
-    const size_t esz = onnorm_dtype_size(x->dtype);
-    const int r = v.rank;
-    const int64_t inner = v.dims[r - 1], rows = onn_dims_numel(v.dims, 0, r - 1);
-    const char *src = x->data;
+    const size_t esz = v->esz;
+    const int r = v->rank;
+    const int64_t inner = v->inner, rows = v->rows;
+    const char *src = ctx->in[0]->data;
     char *dst = ctx->out[0]->data;
     const int nt = onn_threads_for(ctx, rows * inner, rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t row = 0; row < rows; row++) {
         int64_t rem = row, off = 0;
         for (int k = r - 2; k >= 0; k--) {
-            off += rem % v.dims[k] * v.stride[k];
-            rem /= v.dims[k];
+            off += rem % v->dims[k] * v->stride[k];
+            rem /= v->dims[k];
         }
         char *d = dst + (size_t)(row * inner) * esz;
-        if (v.stride[r - 1] == 1)
+        if (v->stride[r - 1] == 1)
             memcpy(d, src + (size_t)off * esz, (size_t)inner * esz);
         else
-            copy_strided(d, src + (size_t)off * esz, inner, v.stride[r - 1], esz);
+            onn_copy_strided(d, src + (size_t)off * esz, inner, v->stride[r - 1], esz);
     }
     return ONNORM_OK;
 }
 
-const onn_kernel onn_kernels_transpose[] = {
-    {ONN_KERNEL("", "Transpose", 1, 1, 1, 1, 1, transpose_infer, NULL, transpose_run)},
-};
-const int onn_kernels_transpose_count = 1;
+ONN_KERNEL_TABLE(transpose, {ONN_KERNEL("", "Transpose", 1, 1, 1, 1, 1, transpose_infer,
+                                        transpose_prepare, transpose_run),
+                             .state_size = sizeof(tp_cfg)});
