@@ -45,106 +45,16 @@
 /* ---- the portable variant --------------------------------------------------- */
 #define SFX scalar
 #define ISA ONN_ISA_SCALAR
-#define STREAM_FN(...) false
 #include "ops/norm/moments_loops.h"
 #undef SFX
 #undef ISA
-#undef STREAM_FN
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ONN_HAVE_X86_VARIANTS 1
 #include <immintrin.h>
 
-/*
- * Streaming float32 lines. y advances to a vector boundary with scalar
- * stores, the body uses non-temporal stores, and an sfence at the end
- * orders them before whatever reads y next (possibly another thread).
- * Each affine line computes ((x - hi) - lo) * s (* g) + b, with the same
- * roundings as the portable loops up to the final fused multiply-add.
- *
- * Kernels call these slice by slice: statistics read a slice, then the
- * affine pass rewrites it from cache. Left alone, memory would then sit idle
- * for reads while the slice is written; so each vector written also
- * prefetches the matching line `ahead` elements further on, where the
- * kernel's next slice starts (one slice further for BN/IN/LN, one group for
- * GN). Prefetching past the end of a buffer is harmless.
- */
-
-__attribute__((target("avx512f"))) static void affine_stream_512(const float *x, float *y,
-                                                                 int64_t n, float hi, float lo,
-                                                                 float s, float b, const float *g,
-                                                                 const float *bv, int64_t ahead)
-{
-    int64_t i = 0;
-    for (; i < n && ((uintptr_t)(y + i) & 63); i++) {
-        float v = ((x[i] - hi) - lo) * s;
-        y[i] = g ? v * g[i] + (bv ? bv[i] : 0.0f) : v + b;
-    }
-    const __m512 vh = _mm512_set1_ps(hi), vl = _mm512_set1_ps(lo), vs = _mm512_set1_ps(s),
-                 vb = _mm512_set1_ps(b);
-    for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vh), vl), vs);
-        if (g)
-            v = bv ? _mm512_fmadd_ps(v, _mm512_loadu_ps(g + i), _mm512_loadu_ps(bv + i))
-                   : _mm512_mul_ps(v, _mm512_loadu_ps(g + i));
-        else
-            v = _mm512_add_ps(v, vb);
-        _mm512_stream_ps(y + i, v);
-        _mm_prefetch((const char *)(x + ahead + i), _MM_HINT_T0);
-    }
-    for (; i < n; i++) {
-        float v = ((x[i] - hi) - lo) * s;
-        y[i] = g ? v * g[i] + (bv ? bv[i] : 0.0f) : v + b;
-    }
-    _mm_sfence();
-}
-
-__attribute__((target("avx2,fma"))) static void affine_stream_256(const float *x, float *y,
-                                                                  int64_t n, float hi, float lo,
-                                                                  float s, float b, const float *g,
-                                                                  const float *bv, int64_t ahead)
-{
-    int64_t i = 0;
-    for (; i < n && ((uintptr_t)(y + i) & 31); i++) {
-        float v = ((x[i] - hi) - lo) * s;
-        y[i] = g ? v * g[i] + (bv ? bv[i] : 0.0f) : v + b;
-    }
-    const __m256 vh = _mm256_set1_ps(hi), vl = _mm256_set1_ps(lo), vs = _mm256_set1_ps(s),
-                 vb = _mm256_set1_ps(b);
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vh), vl), vs);
-        if (g)
-            v = bv ? _mm256_fmadd_ps(v, _mm256_loadu_ps(g + i), _mm256_loadu_ps(bv + i))
-                   : _mm256_mul_ps(v, _mm256_loadu_ps(g + i));
-        else
-            v = _mm256_add_ps(v, vb);
-        _mm256_stream_ps(y + i, v);
-        if ((i & 15) == 0) _mm_prefetch((const char *)(x + ahead + i), _MM_HINT_T0);
-    }
-    for (; i < n; i++) {
-        float v = ((x[i] - hi) - lo) * s;
-        y[i] = g ? v * g[i] + (bv ? bv[i] : 0.0f) : v + b;
-    }
-    _mm_sfence();
-}
-
-/* The streaming line of each variant; true when it ran. */
-static bool stream_512(const float *x, float *y, int64_t n, double mean, double s, double b,
-                       const float *g, const float *bv, int64_t ahead)
-{
-    const float hi = (float)mean, lo = (float)(mean - (double)hi);
-    affine_stream_512(x, y, n, hi, lo, (float)s, (float)b, g, bv, ahead);
-    return true;
-}
-
-static bool stream_256(const float *x, float *y, int64_t n, double mean, double s, double b,
-                       const float *g, const float *bv, int64_t ahead)
-{
-    const float hi = (float)mean, lo = (float)(mean - (double)hi);
-    affine_stream_256(x, y, n, hi, lo, (float)s, (float)b, g, bv, ahead);
-    return true;
-}
-
+/* The x86 variants also get the template's streaming line, written with
+ * these vector macros (VF the vector type, VL its float lanes). */
 
 /* ---- AVX2 + FMA ---------------------------------------------------------------- */
 #if defined(__clang__)
@@ -155,11 +65,17 @@ static bool stream_256(const float *x, float *y, int64_t n, double mean, double 
 #endif
 #define SFX avx2
 #define ISA ONN_ISA_AVX2
-#define STREAM_FN stream_256
+#define VF __m256
+#define VL 8
+#define V_SET1 _mm256_set1_ps
+#define V_LOADU _mm256_loadu_ps
+#define V_SUB _mm256_sub_ps
+#define V_MUL _mm256_mul_ps
+#define V_ADD _mm256_add_ps
+#define V_FMADD _mm256_fmadd_ps
+#define V_STREAM _mm256_stream_ps
 #include "ops/norm/moments_loops.h"
-#undef SFX
-#undef ISA
-#undef STREAM_FN
+#include "ops/norm/moments_vec_undef.h"
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
@@ -175,11 +91,17 @@ static bool stream_256(const float *x, float *y, int64_t n, double mean, double 
 #endif
 #define SFX avx512
 #define ISA ONN_ISA_AVX512
-#define STREAM_FN stream_512
+#define VF __m512
+#define VL 16
+#define V_SET1 _mm512_set1_ps
+#define V_LOADU _mm512_loadu_ps
+#define V_SUB _mm512_sub_ps
+#define V_MUL _mm512_mul_ps
+#define V_ADD _mm512_add_ps
+#define V_FMADD _mm512_fmadd_ps
+#define V_STREAM _mm512_stream_ps
 #include "ops/norm/moments_loops.h"
-#undef SFX
-#undef ISA
-#undef STREAM_FN
+#include "ops/norm/moments_vec_undef.h"
 #if defined(__clang__)
 #pragma clang attribute pop
 #else

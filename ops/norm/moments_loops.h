@@ -148,6 +148,54 @@ static double V(sum_abs)(onnorm_dtype t, const void *x, int64_t off, int64_t n)
     return s;
 }
 
+#ifdef VF
+/*
+ * The streaming float32 line: y advances to a vector boundary with scalar
+ * stores, the body uses non-temporal stores, and an sfence at the end
+ * orders them before whatever reads y next (possibly another thread). It
+ * computes ((x - hi) - lo) * s (* g) + b with the same roundings as the
+ * portable loops up to the final fused multiply-add.
+ *
+ * Kernels call it slice by slice: statistics read a slice, then the affine
+ * pass rewrites it from cache. Left alone, memory would then sit idle for
+ * reads while the slice is written; so every 64 bytes written also prefetch
+ * the matching line `ahead` elements further on, where the kernel's next
+ * slice starts (one slice further for BN/IN/LN, one group for GN).
+ * Prefetching past the end of a buffer is harmless.
+ */
+static bool V(stream)(const float *x, float *y, int64_t n, double mean, double scale, double bias,
+                      const float *g, const float *bv, int64_t ahead)
+{
+    const float hi = (float)mean, lo = (float)(mean - (double)hi), s = (float)scale,
+                b = (float)bias;
+    int64_t i = 0;
+    for (; i < n && ((uintptr_t)(y + i) & (VL * sizeof(float) - 1)); i++) {
+        float v = ((x[i] - hi) - lo) * s;
+        y[i] = g ? v * g[i] + (bv ? bv[i] : 0.0f) : v + b;
+    }
+    const VF vh = V_SET1(hi), vl = V_SET1(lo), vs = V_SET1(s), vb = V_SET1(b);
+    for (int64_t k = 0; i + VL <= n; i += VL, k++) {
+        VF v = V_MUL(V_SUB(V_SUB(V_LOADU(x + i), vh), vl), vs);
+        if (g)
+            v = bv ? V_FMADD(v, V_LOADU(g + i), V_LOADU(bv + i)) : V_MUL(v, V_LOADU(g + i));
+        else
+            v = V_ADD(v, vb);
+        V_STREAM(y + i, v);
+        if (k % (64 / (VL * sizeof(float))) == 0)
+            _mm_prefetch((const char *)(x + ahead + i), _MM_HINT_T0);
+    }
+    for (; i < n; i++) {
+        float v = ((x[i] - hi) - lo) * s;
+        y[i] = g ? v * g[i] + (bv ? bv[i] : 0.0f) : v + b;
+    }
+    _mm_sfence();
+    return true;
+}
+#define STREAM_FN V(stream)
+#else
+#define STREAM_FN(...) false
+#endif
+
 #define AFFINE_LOOP(T, LOAD, STORE)                                                                \
     do {                                                                                           \
         const T *xp = (const T *)x + off;                                                          \
@@ -224,6 +272,7 @@ static const onn_moments V(moments) = {ISA,           V(acc_add),    V(sum_squar
 #undef SUMABS_LOOP
 #undef AFFINE_LOOP
 #undef AFFINE_VEC_LOOP
+#undef STREAM_FN
 #undef V
 #undef CAT
 #undef CAT_
