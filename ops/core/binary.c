@@ -35,7 +35,10 @@
  *
  * Every op is one expression stamped over the type lists of broadcast.h
  * into loops for the three run shapes the broadcast walk produces: both
- * operands contiguous, either one a repeated element.
+ * operands contiguous, either one a repeated element. Prepare picks the loop
+ * for the node's types and plans every broadcast walk (one per input a
+ * variadic op folds in, in memory the prepared node owns, so any number of
+ * inputs works); run only walks the plans.
  */
 #include "ops/core/broadcast.h"
 
@@ -164,27 +167,22 @@ static bin_loop find_loop(bin_op op, onnorm_dtype t)
 
 typedef enum type_set { TS_FLOAT, TS_NUMERIC, TS_NUMERIC_BOOL } type_set;
 
+/* A table entry's data: the loop the op applies and the types it takes. */
 typedef struct bin_desc {
-    const char *name;
     bin_op op;
     type_set types;
     bool mean; /* Mean: Sum, then divide by the input count */
 } bin_desc;
 
-static const bin_desc descs[] = {
-    {"Add", OP_ADD, TS_NUMERIC, false},       {"Sub", OP_SUB, TS_NUMERIC, false},
-    {"Mul", OP_MUL, TS_NUMERIC, false},       {"Div", OP_DIV, TS_NUMERIC, false},
-    {"Equal", OP_EQ, TS_NUMERIC_BOOL, false}, {"Sum", OP_ADD, TS_FLOAT, false},
-    {"Mean", OP_ADD, TS_FLOAT, true},         {"Max", OP_MAX, TS_NUMERIC, false},
-    {"Min", OP_MIN, TS_NUMERIC, false},
-};
+enum { D_ADD, D_SUB, D_MUL, D_DIV, D_EQUAL, D_SUM, D_MEAN, D_MAX, D_MIN };
 
-static const bin_desc *desc_of(const onn_kctx *ctx)
-{
-    for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
-        if (strcmp(descs[i].name, ctx->node->op_type) == 0) return &descs[i];
-    return NULL;
-}
+static const bin_desc descs[] = {
+    [D_ADD] = {OP_ADD, TS_NUMERIC, false},       [D_SUB] = {OP_SUB, TS_NUMERIC, false},
+    [D_MUL] = {OP_MUL, TS_NUMERIC, false},       [D_DIV] = {OP_DIV, TS_NUMERIC, false},
+    [D_EQUAL] = {OP_EQ, TS_NUMERIC_BOOL, false}, [D_SUM] = {OP_ADD, TS_FLOAT, false},
+    [D_MEAN] = {OP_ADD, TS_FLOAT, true},         [D_MAX] = {OP_MAX, TS_NUMERIC, false},
+    [D_MIN] = {OP_MIN, TS_NUMERIC, false},
+};
 
 static const char *type_set_str(type_set s)
 {
@@ -239,7 +237,7 @@ static onnorm_status same_shapes(onn_kctx *ctx)
                              "input %d has shape %s but input 0 has %s; %s-%d does not broadcast",
                              k, onn_shape_str(b->dims, b->rank, sb, sizeof sb),
                              onn_shape_str(a->dims, a->rank, sa, sizeof sa), ctx->node->op_type,
-                             ctx->kernel->since_version);
+                             onn_kversion(ctx));
     }
     return ONNORM_OK;
 }
@@ -247,7 +245,7 @@ static onnorm_status same_shapes(onn_kctx *ctx)
 /* True for the two-input ops' pre-7 entries, whose broadcasting differs. */
 static bool legacy_binary(const onn_kctx *ctx)
 {
-    return ctx->kernel->since_version < 7 && ctx->kernel->max_inputs == 2;
+    return onn_kversion(ctx) < 7 && ctx->kernel->max_inputs == 2;
 }
 
 /* B read as an A-ranked tensor under the legacy rules (see the file comment). */
@@ -256,11 +254,10 @@ static onnorm_status legacy_view(onn_kctx *ctx, onnorm_tensor *view)
     const onnorm_tensor *a = ctx->in[0], *b = ctx->in[1];
     int64_t bcast, axis;
     char sa[128], sb[128];
-    if (!onn_attr_int(ctx->node, "broadcast", 0, &bcast, ctx->err) ||
-        !onn_attr_int(ctx->node, "axis", b->rank <= a->rank ? a->rank - b->rank : 0, &axis,
-                      ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                         ctx->err ? ctx->err->message : "bad attribute");
+    onnorm_status st;
+    if ((st = onn_kattr_int(ctx, "broadcast", 0, &bcast)) ||
+        (st = onn_kattr_int(ctx, "axis", b->rank <= a->rank ? a->rank - b->rank : 0, &axis)))
+        return st;
     *view = *b;
     view->rank = a->rank;
     for (int d = 0; d < a->rank; d++)
@@ -283,7 +280,7 @@ static onnorm_status legacy_view(onn_kctx *ctx, onnorm_tensor *view)
                          "%s-%d broadcasting (broadcast=%lld, axis=%lld)",
                          onn_shape_str(b->dims, b->rank, sb, sizeof sb),
                          onn_shape_str(a->dims, a->rank, sa, sizeof sa), ctx->node->op_type,
-                         ctx->kernel->since_version, (long long)bcast, (long long)axis);
+                         onn_kversion(ctx), (long long)bcast, (long long)axis);
     return ONNORM_OK;
 }
 
@@ -316,14 +313,34 @@ static onnorm_status set_broadcast_output(onn_kctx *ctx, onnorm_dtype t)
     return ONNORM_OK;
 }
 
-/* ---- applying a loop over a broadcast ------------------------------------- */
+/* ---- walking a broadcast ---------------------------------------------------- */
 
+/* Plans walking output 0's shape while reading the n operands. */
+static onnorm_status plan_walk(onn_kctx *ctx, onn_bcast *plan, int n,
+                               const onnorm_tensor *const *ops)
+{
+    const onnorm_tensor *y = ctx->out[0];
+    if (!onn_bcast_plan(plan, y->rank, y->dims, n, ops))
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "inputs do not broadcast to the output shape");
+    return ONNORM_OK;
+}
+
+/* A binary loop over a planned walk: prepare fills fn and the element
+ * sizes, run the pointers. */
 typedef struct bin_job {
     bin_loop fn;
     const char *a, *b;
     char *y;
     size_t asz, bsz, ysz;
 } bin_job;
+
+/* Both operands have the inputs' type: a variadic op's later steps read the
+ * output as a, and its type is theirs. */
+static bin_job bin_job_for(bin_loop fn, onnorm_dtype in, onnorm_dtype out)
+{
+    const size_t isz = onnorm_dtype_size(in);
+    return (bin_job){.fn = fn, .asz = isz, .bsz = isz, .ysz = onnorm_dtype_size(out)};
+}
 
 static void bin_run_cb(void *arg, const int64_t *off, int64_t out_off, int64_t len,
                        const int64_t *step)
@@ -334,92 +351,103 @@ static void bin_run_cb(void *arg, const int64_t *off, int64_t out_off, int64_t l
           j->y + (size_t)out_off * j->ysz, len, mode);
 }
 
-/* y = fn(a, b), with a and b broadcast to y's shape. y may be a itself. */
-static onnorm_status apply(onn_kctx *ctx, bin_loop fn, const onnorm_tensor *a,
-                           const onnorm_tensor *b, onnorm_tensor *y)
+/* y = j.fn(a, b) along the plan. y may be a itself. */
+static void apply(const onn_kctx *ctx, const onn_bcast *plan, bin_job j, const void *a,
+                  const void *b, void *y)
 {
-    onn_bcast plan;
-    const onnorm_tensor *ops[2] = {a, b};
-    if (!onn_bcast_plan(&plan, y->rank, y->dims, 2, ops))
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "inputs do not broadcast to the output shape");
-    bin_job job = {fn,
-                   a->data,
-                   b->data,
-                   y->data,
-                   onnorm_dtype_size(a->dtype),
-                   onnorm_dtype_size(b->dtype),
-                   onnorm_dtype_size(y->dtype)};
-    onn_bcast_parallel(ctx, &plan, bin_run_cb, &job);
-    return ONNORM_OK;
+    j.a = a, j.b = b, j.y = y;
+    onn_bcast_parallel(ctx, plan, bin_run_cb, &j);
+}
+
+/* y[i] = fn(x[i], *v) over y: Mean's division and Pow's cheap exponents. */
+static void run_span(const onn_kctx *ctx, onn_span_fn fn, const void *x, onnorm_tensor *y,
+                     const double *v)
+{
+    onn_span_parallel(ctx, fn, x, y->data, onnorm_tensor_numel(y), onnorm_dtype_size(y->dtype), v);
 }
 
 /* ---- Add, Sub, Mul, Div, Equal, Sum, Mean, Max, Min ------------------------- */
 
+typedef struct bin_cfg {
+    bin_job job;            /* fn NULL: one input, copied (the mean of one value) */
+    const onn_bcast *plans; /* plans[k - 1] folds input k into the output */
+    onn_span_fn mean;       /* Mean: divides by count */
+    double count;
+} bin_cfg;
+
 static onnorm_status bin_infer(onn_kctx *ctx)
 {
-    const bin_desc *d = desc_of(ctx);
+    const bin_desc *d = ctx->kernel->data;
     onnorm_status st;
-    if (!d) return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "not an elementwise binary op");
     if ((st = require_inputs(ctx)) || (st = same_types(ctx, 0))) return st;
     onnorm_dtype t = ctx->in[0]->dtype;
     if (!in_type_set(d->types, t))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "inputs have type %s; supported: %s",
                          onnorm_dtype_name(t), type_set_str(d->types));
     /* Opset-6 Sum, Mean, Max, Min predate broadcasting. */
-    if (ctx->kernel->since_version < 7 && !legacy_binary(ctx) && (st = same_shapes(ctx)))
-        return st;
+    if (onn_kversion(ctx) < 7 && !legacy_binary(ctx) && (st = same_shapes(ctx))) return st;
     return set_broadcast_output(ctx, d->op == OP_EQ ? ONNORM_BOOL : t);
 }
 
-/* y /= count, for Mean (float types only). */
+/* y = x / *count, for Mean (float types only); x is y, in place. */
 #define MEAN_LOOP(sfx, T, code, sgn)                                                               \
-    static void mean_##sfx(void *py, int64_t n, int64_t count)                                     \
+    static void mean_##sfx(const void *px, void *py, int64_t n, const void *count)                 \
     {                                                                                              \
+        const T *x = px;                                                                           \
         T *y = py;                                                                                 \
-        const T c = (T)count;                                                                      \
+        const double cd = *(const double *)count;                                                  \
+        const T c = (T)cd;                                                                         \
         ONN_SIMD                                                                                   \
         for (int64_t i = 0; i < n; i++)                                                            \
-            y[i] /= c;                                                                             \
+            y[i] = x[i] / c;                                                                       \
     }
 ONN_FLOAT_TYPES(MEAN_LOOP)
 
-static void divide_by_count(onn_kctx *ctx, onnorm_tensor *y, int64_t count)
+static onnorm_status bin_prepare(onn_kctx *ctx)
 {
-    const int64_t n = onnorm_tensor_numel(y);
-    const int nt = onn_elementwise_threads(ctx, n);
-    void (*fn)(void *, int64_t, int64_t) = y->dtype == ONNORM_FLOAT ? mean_f32 : mean_f64;
-    const size_t esz = onnorm_dtype_size(y->dtype);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t c = 0; c < nt; c++) {
-        int64_t b, e;
-        onn_chunk(n, nt, c, &b, &e);
-        fn((char *)y->data + (size_t)b * esz, e - b, count);
+    const bin_desc *d = ctx->kernel->data;
+    bin_cfg *cfg = ctx->state;
+    const onnorm_tensor *x0 = ctx->in[0], *x1;
+    const onnorm_tensor *y = ctx->out[0];
+    if (ctx->n_in == 1) return ONNORM_OK; /* job.fn stays NULL: run copies */
+    cfg->job = bin_job_for(find_loop(d->op, x0->dtype), x0->dtype, y->dtype);
+    if (!cfg->job.fn)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
+                         onnorm_dtype_name(x0->dtype));
+    size_t bytes;
+    onnorm_status st = onn_kbytes(ctx, (size_t)ctx->n_in - 1, sizeof(onn_bcast), 1, &bytes);
+    onn_bcast *plans = st ? NULL : onn_kalloc(ctx, bytes);
+    if (!plans) return st ? st : ONNORM_ERR_NOMEM;
+    cfg->plans = plans;
+    /* Variadic ops fold left into y: y = x0 op x1, then y = y op xk. */
+    onnorm_tensor view;
+    if ((st = operand_b(ctx, &view, &x1)) ||
+        (st = plan_walk(ctx, &plans[0], 2, (const onnorm_tensor *[]){x0, x1})))
+        return st;
+    for (int k = 2; k < ctx->n_in; k++)
+        if ((st = plan_walk(ctx, &plans[k - 1], 2, (const onnorm_tensor *[]){y, ctx->in[k]})))
+            return st;
+    if (d->mean) {
+        cfg->mean = y->dtype == ONNORM_FLOAT ? mean_f32 : mean_f64;
+        cfg->count = ctx->n_in;
     }
+    return ONNORM_OK;
 }
 
 static onnorm_status bin_run(onn_kctx *ctx)
 {
-    const bin_desc *d = desc_of(ctx);
+    const bin_cfg *cfg = ctx->state;
     onnorm_tensor *y = ctx->out[0];
     const onnorm_tensor *x0 = ctx->in[0];
-    if (ctx->n_in == 1) { /* variadic op of one input: a copy (the mean of one value) */
+    if (!cfg->job.fn) {
         memcpy(y->data, x0->data, (size_t)onnorm_tensor_numel(x0) * onnorm_dtype_size(x0->dtype));
         return ONNORM_OK;
     }
-    bin_loop fn = find_loop(d->op, x0->dtype);
-    if (!fn)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
-                         onnorm_dtype_name(x0->dtype));
-    onnorm_tensor view;
-    const onnorm_tensor *x1;
-    onnorm_status st = operand_b(ctx, &view, &x1);
-    if (st) return st;
-    /* Variadic ops fold left into y: y = x0 op x1, then y = y op xk. */
-    st = apply(ctx, fn, x0, x1, y);
-    for (int k = 2; !st && k < ctx->n_in; k++)
-        st = apply(ctx, fn, y, ctx->in[k], y);
-    if (!st && d->mean) divide_by_count(ctx, y, ctx->n_in);
-    return st;
+    apply(ctx, &cfg->plans[0], cfg->job, x0->data, ctx->in[1]->data, y->data);
+    for (int k = 2; k < ctx->n_in; k++)
+        apply(ctx, &cfg->plans[k - 1], cfg->job, y->data, ctx->in[k]->data, y->data);
+    if (cfg->mean) run_span(ctx, cfg->mean, y->data, y, &cfg->count);
+    return ONNORM_OK;
 }
 
 /* ---- Pow -------------------------------------------------------------------- */
@@ -516,12 +544,11 @@ static onnorm_status pow_infer(onn_kctx *ctx)
                          "exponent Y has type %s; supported: float32, "
                          "float64, int8-64, uint8-64",
                          onnorm_dtype_name(et));
-    if (ctx->kernel->since_version < 12 && et != bt)
+    if (onn_kversion(ctx) < 12 && et != bt)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
                          "Pow-%d needs X and Y of one type, got %s and %s "
                          "(mixed types need opset 12)",
-                         ctx->kernel->since_version, onnorm_dtype_name(bt),
-                         onnorm_dtype_name(et));
+                         onn_kversion(ctx), onnorm_dtype_name(bt), onnorm_dtype_name(et));
     return set_broadcast_output(ctx, bt);
 }
 
@@ -537,6 +564,7 @@ static int64_t ipow(int64_t x, int64_t e)
     return (int64_t)r;
 }
 
+/* Pow's mixed-type path: prepare fills the access rows, run the pointers. */
 typedef struct pow_job {
     const access_row *ba, *ea, *ya;
     const char *x, *e;
@@ -557,13 +585,14 @@ static void pow_mixed_cb(void *arg, const int64_t *off, int64_t out_off, int64_t
     }
 }
 
-/* Exponents that have an exact cheaper form: x^2 = x*x, x^1 = x, and
+/* Exponents *pe that have an exact cheaper form: x^2 = x*x, x^1 = x, and
  * x^0.5 = sqrt(x), with pow's answers for -0 (+0) and -inf (+inf). */
 #define POW_FAST(sfx, T, code, sgn)                                                                \
-    static void pow_fast_##sfx(const void *px, void *py, int64_t n, double e)                      \
+    static void pow_fast_##sfx(const void *px, void *py, int64_t n, const void *pe)                \
     {                                                                                              \
         const T *x = px;                                                                           \
         T *y = py;                                                                                 \
+        const double e = *(const double *)pe;                                                      \
         if (e == 2.0) {                                                                            \
             ONN_SIMD                                                                               \
             for (int64_t i = 0; i < n; i++)                                                        \
@@ -580,51 +609,59 @@ static void pow_mixed_cb(void *arg, const int64_t *off, int64_t out_off, int64_t
     }
 ONN_FLOAT_TYPES(POW_FAST)
 
-/* Pow(x, e) with a single float exponent element of 2, 1 or 0.5: y has x's
- * elements in x's order (a one-element operand only adds leading 1s). */
-static bool pow_fast_path(onn_kctx *ctx)
+typedef struct pow_cfg {
+    onn_bcast plan;
+    /* Float base and a single exponent element: run tries x^2, x^1, x^0.5
+     * (the exponent's value may be known only at run). */
+    onn_span_fn fast;
+    const access_row *ea; /* reads that exponent */
+    bin_job same;         /* base and exponent of one float type: fn set */
+    pow_job mixed;        /* otherwise */
+} pow_cfg;
+
+static onnorm_status pow_prepare(onn_kctx *ctx)
 {
-    const onnorm_tensor *x = ctx->in[0], *e = ctx->in[1];
-    onnorm_tensor *y = ctx->out[0];
-    if (!onn_is_float_type(x->dtype) || onnorm_tensor_numel(e) != 1) return false;
-    const double ev = access_of(e->dtype)->ldf(e->data, 0);
-    if (ev != 2.0 && ev != 1.0 && ev != 0.5) return false;
-    const int64_t n = onnorm_tensor_numel(y);
-    const size_t esz = onnorm_dtype_size(x->dtype);
-    void (*fn)(const void *, void *, int64_t, double) =
-        x->dtype == ONNORM_FLOAT ? pow_fast_f32 : pow_fast_f64;
-    const int nt = onn_elementwise_threads(ctx, n);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t c = 0; c < nt; c++) {
-        int64_t b, end;
-        onn_chunk(n, nt, c, &b, &end);
-        fn((const char *)x->data + (size_t)b * esz, (char *)y->data + (size_t)b * esz, end - b, ev);
+    pow_cfg *cfg = ctx->state;
+    const onnorm_tensor *x = ctx->in[0], *e, *y = ctx->out[0];
+    onnorm_tensor view;
+    onnorm_status st = operand_b(ctx, &view, &e);
+    if (st || (st = plan_walk(ctx, &cfg->plan, 2, (const onnorm_tensor *[]){x, e}))) return st;
+    const bool float_base = onn_is_float_type(x->dtype);
+    cfg->ea = access_of(e->dtype);
+    /* y then has x's elements in x's order (a one-element operand only adds
+     * leading 1s). */
+    if (float_base && onnorm_tensor_numel(e) == 1)
+        cfg->fast = x->dtype == ONNORM_FLOAT ? pow_fast_f32 : pow_fast_f64;
+    if (float_base && x->dtype == e->dtype) {
+        cfg->same = bin_job_for(find_loop(OP_POW, x->dtype), x->dtype, y->dtype);
+        return ONNORM_OK;
     }
-    return true;
+    cfg->mixed = (pow_job){.ba = access_of(x->dtype),
+                           .ea = cfg->ea,
+                           .ya = access_of(y->dtype),
+                           .integer = !float_base && !onn_is_float_type(e->dtype)};
+    return ONNORM_OK;
 }
 
 static onnorm_status pow_run(onn_kctx *ctx)
 {
-    const onnorm_tensor *x = ctx->in[0], *e;
-    onnorm_tensor *y = ctx->out[0], view;
-    onnorm_status st = operand_b(ctx, &view, &e);
-    if (st) return st;
-    if (pow_fast_path(ctx)) return ONNORM_OK;
-    if (x->dtype == e->dtype && onn_is_float_type(x->dtype))
-        return apply(ctx, find_loop(OP_POW, x->dtype), x, e, y);
-    onn_bcast plan;
-    const onnorm_tensor *ops[2] = {x, e};
-    if (!onn_bcast_plan(&plan, y->rank, y->dims, 2, ops))
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "inputs do not broadcast to the output shape");
-    pow_job job = {access_of(x->dtype),
-                   access_of(e->dtype),
-                   access_of(y->dtype),
-                   x->data,
-                   e->data,
-                   y->data,
-                   false};
-    job.integer = !onn_is_float_type(x->dtype) && !onn_is_float_type(e->dtype);
-    onn_bcast_parallel(ctx, &plan, pow_mixed_cb, &job);
+    const pow_cfg *cfg = ctx->state;
+    const onnorm_tensor *x = ctx->in[0], *e = ctx->in[1];
+    onnorm_tensor *y = ctx->out[0];
+    if (cfg->fast) {
+        const double ev = cfg->ea->ldf(e->data, 0);
+        if (ev == 2.0 || ev == 1.0 || ev == 0.5) {
+            run_span(ctx, cfg->fast, x->data, y, &ev);
+            return ONNORM_OK;
+        }
+    }
+    if (cfg->same.fn) {
+        apply(ctx, &cfg->plan, cfg->same, x->data, e->data, y->data);
+        return ONNORM_OK;
+    }
+    pow_job job = cfg->mixed;
+    job.x = x->data, job.e = e->data, job.y = y->data;
+    onn_bcast_parallel(ctx, &cfg->plan, pow_mixed_cb, &job);
     return ONNORM_OK;
 }
 
@@ -686,40 +723,53 @@ static void where_cb(void *arg, const int64_t *off, int64_t out_off, int64_t len
           j->o + (size_t)out_off * j->esz, len, step);
 }
 
+typedef struct where_cfg {
+    onn_bcast plan;
+    where_loop fn;
+    size_t esz;
+} where_cfg;
+
+static onnorm_status where_prepare(onn_kctx *ctx)
+{
+    where_cfg *cfg = ctx->state;
+    const size_t esz = onnorm_dtype_size(ctx->out[0]->dtype);
+    cfg->esz = esz;
+    cfg->fn = esz == 1   ? where_uint8_t
+              : esz == 2 ? where_uint16_t
+              : esz == 4 ? where_uint32_t
+                         : where_uint64_t;
+    return plan_walk(ctx, &cfg->plan, 3, (const onnorm_tensor *const *)ctx->in);
+}
+
 static onnorm_status where_run(onn_kctx *ctx)
 {
-    onnorm_tensor *o = ctx->out[0];
-    onn_bcast plan;
-    const onnorm_tensor *ops[3] = {ctx->in[0], ctx->in[1], ctx->in[2]};
-    if (!onn_bcast_plan(&plan, o->rank, o->dims, 3, ops))
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "inputs do not broadcast to the output shape");
-    const size_t esz = onnorm_dtype_size(o->dtype);
-    where_loop fn = esz == 1   ? where_uint8_t
-                    : esz == 2 ? where_uint16_t
-                    : esz == 4 ? where_uint32_t
-                               : where_uint64_t;
-    where_job job = {fn, ctx->in[0]->data, ctx->in[1]->data, ctx->in[2]->data, o->data, esz};
-    onn_bcast_parallel(ctx, &plan, where_cb, &job);
+    const where_cfg *cfg = ctx->state;
+    where_job job = {cfg->fn,          ctx->in[0]->data,  ctx->in[1]->data,
+                     ctx->in[2]->data, ctx->out[0]->data, cfg->esz};
+    onn_bcast_parallel(ctx, &cfg->plan, where_cb, &job);
     return ONNORM_OK;
 }
 
 /* ---- registry ------------------------------------------------------------- */
 
-/* clang-format off */
-#define BIN(op, ver) {ONN_KERNEL("", op, ver, 2, 2, 1, 1, bin_infer, NULL, bin_run)}
+#define ELEM(op, ver, in_lo, in_hi, d)                                                             \
+    {                                                                                              \
+        ONN_KERNEL("", op, ver, in_lo, in_hi, 1, 1, bin_infer, bin_prepare, bin_run),              \
+            .state_size = sizeof(bin_cfg), .data = &descs[d]                                       \
+    }
 /* Each binary op: the legacy form (1) and numpy broadcasting (7). */
-#define BIN_BOTH(op) BIN(op, 1), BIN(op, 7)
-#define VARIADIC(op, ver) {ONN_KERNEL("", op, ver, 1, INT_MAX, 1, 1, bin_infer, NULL, bin_run)}
+#define BIN_BOTH(op, d) ELEM(op, 1, 2, 2, d), ELEM(op, 7, 2, 2, d)
+/* Each variadic op: same shapes (6) and numpy broadcasting (8). */
+#define VARIADIC(op, d) ELEM(op, 6, 1, INT_MAX, d), ELEM(op, 8, 1, INT_MAX, d)
+#define POW(ver)                                                                                   \
+    {                                                                                              \
+        ONN_KERNEL("", "Pow", ver, 2, 2, 1, 1, pow_infer, pow_prepare, pow_run),                   \
+            .state_size = sizeof(pow_cfg)                                                          \
+    }
 
-const onn_kernel onn_kernels_binary[] = {
-    BIN_BOTH("Add"),      BIN_BOTH("Sub"),     BIN_BOTH("Mul"),     BIN_BOTH("Div"),
-    BIN_BOTH("Equal"),    VARIADIC("Sum", 6),  VARIADIC("Sum", 8),  VARIADIC("Mean", 6),
-    VARIADIC("Mean", 8),  VARIADIC("Max", 6),  VARIADIC("Max", 8),  VARIADIC("Min", 6),
-    VARIADIC("Min", 8),
-    {ONN_KERNEL("", "Pow", 1, 2, 2, 1, 1, pow_infer, NULL, pow_run)},
-    {ONN_KERNEL("", "Pow", 7, 2, 2, 1, 1, pow_infer, NULL, pow_run)},
-    {ONN_KERNEL("", "Pow", 12, 2, 2, 1, 1, pow_infer, NULL, pow_run)},
-    {ONN_KERNEL("", "Where", 9, 3, 3, 1, 1, where_infer, NULL, where_run)},
-};
-const int onn_kernels_binary_count = sizeof onn_kernels_binary / sizeof onn_kernels_binary[0];
-/* clang-format on */
+ONN_KERNEL_TABLE(binary, BIN_BOTH("Add", D_ADD), BIN_BOTH("Sub", D_SUB), BIN_BOTH("Mul", D_MUL),
+                 BIN_BOTH("Div", D_DIV), BIN_BOTH("Equal", D_EQUAL), VARIADIC("Sum", D_SUM),
+                 VARIADIC("Mean", D_MEAN), VARIADIC("Max", D_MAX), VARIADIC("Min", D_MIN), POW(1),
+                 POW(7), POW(12),
+                 {ONN_KERNEL("", "Where", 9, 3, 3, 1, 1, where_infer, where_prepare, where_run),
+                  .state_size = sizeof(where_cfg)});

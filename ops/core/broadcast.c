@@ -168,18 +168,58 @@ int onn_elementwise_threads(const onn_kctx *ctx, int64_t n)
     return onn_threads_for(ctx, n, n / ONN_ELEMENTS_PER_TASK);
 }
 
-void onn_bcast_parallel(const onn_kctx *ctx, const onn_bcast *p, onn_bcast_fn fn, void *arg)
+/* Calls fn(arg, begin, end) once per chunk of [0, n). */
+static void range_parallel(const onn_kctx *ctx, int64_t n, void (*fn)(void *, int64_t, int64_t),
+                           void *arg)
 {
-    const int64_t n = p->numel;
     const int nt = onn_elementwise_threads(ctx, n);
     if (nt <= 1) {
-        onn_bcast_walk(p, 0, n, fn, arg);
+        fn(arg, 0, n);
         return;
     }
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t c = 0; c < nt; c++) {
         int64_t b, e;
         onn_chunk(n, nt, c, &b, &e);
-        onn_bcast_walk(p, b, e, fn, arg);
+        fn(arg, b, e);
     }
+}
+
+typedef struct span_job {
+    onn_span_fn fn;
+    const char *x;
+    char *y;
+    size_t esz;
+    const void *param;
+} span_job;
+
+static void span_chunk(void *arg, int64_t begin, int64_t end)
+{
+    const span_job *j = arg;
+    j->fn(j->x + (size_t)begin * j->esz, j->y + (size_t)begin * j->esz, end - begin, j->param);
+}
+
+void onn_span_parallel(const onn_kctx *ctx, onn_span_fn fn, const void *x, void *y, int64_t n,
+                       size_t esz, const void *param)
+{
+    span_job j = {fn, x, y, esz, param};
+    range_parallel(ctx, n, span_chunk, &j);
+}
+
+typedef struct walk_job {
+    const onn_bcast *p;
+    onn_bcast_fn fn;
+    void *arg;
+} walk_job;
+
+static void walk_chunk(void *arg, int64_t begin, int64_t end)
+{
+    const walk_job *j = arg;
+    onn_bcast_walk(j->p, begin, end, j->fn, j->arg);
+}
+
+void onn_bcast_parallel(const onn_kctx *ctx, const onn_bcast *p, onn_bcast_fn fn, void *arg)
+{
+    walk_job j = {p, fn, arg};
+    range_parallel(ctx, p->numel, walk_chunk, &j);
 }

@@ -14,8 +14,12 @@
  *     for those two cases, and the walk hands it the longest such runs.
  *
  * onn_bcast_parallel() splits the result into chunks over OpenMP threads and
- * calls back once per run. Nothing here knows element types: offsets are in
- * elements, and the callback scales them.
+ * calls back once per run; onn_span_parallel() does the same for a plain
+ * contiguous pass, given the element size. Nothing here knows element
+ * types: offsets are in elements, and the callback scales them.
+ *
+ * A plan depends on shapes only, so kernels make it in prepare (onn_bcast
+ * holds no pointers: the state may keep it) and walk it at every run.
  */
 #ifndef ONN_BROADCAST_H
 #define ONN_BROADCAST_H
@@ -31,7 +35,8 @@
  * element), so asking explicitly is safe. */
 #define ONN_SIMD _Pragma("omp simd")
 
-/* Most operands one plan reads (Where has three). Variadic ops fold pairwise. */
+/* Most operands one plan reads (Where has three). Variadic ops fold their
+ * inputs in pairwise, one plan per input, so they have no limit. */
 #define ONN_BCAST_MAX_IN 4
 
 typedef struct onn_bcast {
@@ -71,6 +76,14 @@ void onn_bcast_walk(const onn_bcast *p, int64_t begin, int64_t end, onn_bcast_fn
 /* Walks the whole result with ctx's thread budget. fn must only write result
  * elements it is given (runs never overlap). */
 void onn_bcast_parallel(const onn_kctx *ctx, const onn_bcast *p, onn_bcast_fn fn, void *arg);
+
+/* A contiguous pass over n elements of esz bytes in x and in y (y may be
+ * x): fn(x + begin, y + begin, end - begin, param) once per chunk, the
+ * chunks split over ctx's thread budget (one chunk when n is too small to be
+ * worth threads). */
+typedef void (*onn_span_fn)(const void *x, void *y, int64_t n, const void *param);
+void onn_span_parallel(const onn_kctx *ctx, onn_span_fn fn, const void *x, void *y, int64_t n,
+                       size_t esz, const void *param);
 
 /* Bounds of part i when n items are split into `parts` near-equal parts. */
 void onn_chunk(int64_t n, int64_t parts, int64_t i, int64_t *begin, int64_t *end);

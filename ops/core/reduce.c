@@ -20,7 +20,8 @@
  * group is reduced, each output is a sum of contiguous runs. When it is
  * kept, outputs come in contiguous rows that accumulate whole input rows at
  * once, in blocks of ONN_REDUCE_BLOCK columns, so memory is read in order
- * either way.
+ * either way. Prepare resolves the axes (the input form's axes are known
+ * then: infer needed them) and lays out the groups; run only walks them.
  */
 #include "ops/core/broadcast.h"
 
@@ -31,16 +32,23 @@
 
 typedef enum rd_kind { RD_SUM, RD_MEAN, RD_MAX, RD_MIN, RD_SUMSQ } rd_kind;
 
+/* Each reduction: op, kind, opset from which axes is an input. */
+#define RD_OPS(X)                                                                                  \
+    X("ReduceSum", RD_SUM, 13)                                                                     \
+    X("ReduceMean", RD_MEAN, 18)                                                                   \
+    X("ReduceMax", RD_MAX, 18)                                                                     \
+    X("ReduceMin", RD_MIN, 18)                                                                     \
+    X("ReduceSumSquare", RD_SUMSQ, 18)
+
+/* A table entry's data. */
 typedef struct rd_desc {
     const char *name;
     rd_kind kind;
-    int axes_input_since; /* opset from which axes is an input */
+    int axes_input_since;
 } rd_desc;
 
-static const rd_desc descs[] = {
-    {"ReduceSum", RD_SUM, 13}, {"ReduceMean", RD_MEAN, 18},       {"ReduceMax", RD_MAX, 18},
-    {"ReduceMin", RD_MIN, 18}, {"ReduceSumSquare", RD_SUMSQ, 18},
-};
+#define RD_DESC(op, k, since) [k] = {op, k, since},
+static const rd_desc descs[] = {RD_OPS(RD_DESC)};
 
 /* The reduction, resolved against the input shape. */
 typedef struct rd_cfg {
@@ -50,20 +58,15 @@ typedef struct rd_cfg {
     bool keepdims;
 } rd_cfg;
 
-static const rd_desc *desc_of(const onn_kctx *ctx)
-{
-    for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
-        if (strcmp(descs[i].name, ctx->node->op_type) == 0) return &descs[i];
-    return NULL;
-}
-
-/* The axes list, from the attribute or input 1; *n = -1 when none given. */
+/* The axes list, from the attribute or input 1; *n = -1 when none given.
+ * The attribute is read in place: a list of any length is checked axis by
+ * axis, as the input form is. */
 static onnorm_status axes_list(onn_kctx *ctx, const rd_desc *d, const int64_t **axes, int64_t *n)
 {
     const onn_attr *a = onn_attr_find(ctx->node, "axes");
     *axes = NULL;
     *n = -1;
-    if (ctx->kernel->since_version < d->axes_input_since) {
+    if (onn_kversion(ctx) < d->axes_input_since) {
         if (!a) return ONNORM_OK;
         if (a->type != ONN_ATTR_INTS)
             return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'axes' must be a list of ints");
@@ -73,8 +76,8 @@ static onnorm_status axes_list(onn_kctx *ctx, const rd_desc *d, const int64_t **
     }
     if (a)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s-%d takes axes as an input, not an attribute",
-                         d->name, ctx->kernel->since_version);
-    if (ctx->n_in < 2 || !ctx->in[1]) return ONNORM_OK;
+                         d->name, onn_kversion(ctx));
+    if (!onn_has_input(ctx, 1)) return ONNORM_OK;
     const onnorm_tensor *t = ctx->in[1];
     if (t->dtype != ONNORM_INT64 || t->rank > 1)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
@@ -92,16 +95,15 @@ static onnorm_status read_cfg(onn_kctx *ctx, rd_cfg *cfg)
     const onnorm_tensor *x = ctx->in[0];
     int64_t keepdims, noop_empty = 0, n;
     const int64_t *axes;
+    onnorm_status st;
     memset(cfg, 0, sizeof *cfg);
-    if (!(cfg->d = desc_of(ctx))) return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "not a reduction");
-    const bool input_form = ctx->kernel->since_version >= cfg->d->axes_input_since;
-    if (!onn_attr_int(ctx->node, "keepdims", 1, &keepdims, ctx->err) ||
-        (input_form && !onn_attr_int(ctx->node, "noop_with_empty_axes", 0, &noop_empty, ctx->err)))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                         ctx->err ? ctx->err->message : "bad attribute");
+    cfg->d = ctx->kernel->data;
+    const bool input_form = onn_kversion(ctx) >= cfg->d->axes_input_since;
+    if ((st = onn_kattr_int(ctx, "keepdims", 1, &keepdims)) ||
+        (input_form && (st = onn_kattr_int(ctx, "noop_with_empty_axes", 0, &noop_empty))) ||
+        (st = axes_list(ctx, cfg->d, &axes, &n)))
+        return st;
     cfg->keepdims = keepdims != 0;
-    onnorm_status st = axes_list(ctx, cfg->d, &axes, &n);
-    if (st) return st;
     if (n <= 0) { /* no axes: everything, or nothing with noop_with_empty_axes */
         cfg->noop = noop_empty != 0;
         for (int i = 0; i < x->rank; i++)
@@ -124,9 +126,8 @@ static onnorm_status read_cfg(onn_kctx *ctx, rd_cfg *cfg)
 static onnorm_status rd_infer(onn_kctx *ctx)
 {
     onnorm_status st = onn_check_float_input(ctx, 0, "data");
-    if (st) return st;
     rd_cfg cfg;
-    if ((st = read_cfg(ctx, &cfg))) return st;
+    if (st || (st = read_cfg(ctx, &cfg))) return st;
     const onnorm_tensor *x = ctx->in[0];
     int64_t dims[ONNORM_MAX_RANK];
     int r = 0;
@@ -301,66 +302,76 @@ static double identity_of(rd_kind k)
     return k == RD_MAX ? -INFINITY : k == RD_MIN ? INFINITY : 0.0;
 }
 
-/* ---- run -------------------------------------------------------------------- */
+/* ---- prepare and run ---------------------------------------------------------- */
+
+typedef struct rd_state {
+    rd_cfg cfg;
+    rd_plan plan;
+    const rd_row *row; /* for the input's type */
+} rd_state;
+
+static onnorm_status rd_prepare(onn_kctx *ctx)
+{
+    rd_state *s = ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_status st = read_cfg(ctx, &s->cfg);
+    if (st) return st;
+    make_plan(x, &s->cfg, &s->plan);
+    s->row = &rd_rows[x->dtype == ONNORM_FLOAT ? 0 : 1];
+    return ONNORM_OK;
+}
 
 static onnorm_status rd_run(onn_kctx *ctx)
 {
-    rd_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
+    const rd_state *s = ctx->state;
+    const rd_plan *p = &s->plan;
+    const rd_row *row = s->row;
     const onnorm_tensor *x = ctx->in[0];
     onnorm_tensor *y = ctx->out[0];
     const int64_t n_out = onnorm_tensor_numel(y);
-    if (cfg.noop) {
+    if (s->cfg.noop) {
         memcpy(y->data, x->data, (size_t)n_out * onnorm_dtype_size(x->dtype));
         return ONNORM_OK;
     }
-    const rd_row *row = &rd_rows[x->dtype == ONNORM_FLOAT ? 0 : 1];
-    const rd_kind k = cfg.d->kind;
+    const rd_kind k = s->cfg.d->kind;
     const double init = identity_of(k);
-    rd_plan p;
-    make_plan(x, &cfg, &p);
     if (n_out == 0) return ONNORM_OK;
     /* With an empty reduced dim no input is read: every output is init. */
     const bool empty = onnorm_tensor_numel(x) == 0;
-    const double scale = k == RD_MEAN ? 1.0 / (double)p.count : 1.0;
+    const double scale = k == RD_MEAN ? 1.0 / (double)p->count : 1.0;
     const int64_t work = onnorm_tensor_numel(x) > n_out ? onnorm_tensor_numel(x) : n_out;
-    if (p.inner_reduced || empty) {
+    if (p->inner_reduced || empty) {
         rd_inner_fn fn = row->inner[k];
         const int nt = onn_threads_for(ctx, work, n_out);
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int64_t r = 0; r < n_out; r++) {
-            double v = empty ? init : fn(x->data, &p, r, init);
+            double v = empty ? init : fn(x->data, p, r, init);
             row->store(y->data, r, k == RD_MEAN ? (empty ? NAN : v * scale) : v);
         }
         return ONNORM_OK;
     }
     rd_rows_fn fn = row->rows[k];
-    const int64_t blocks = (p.inner + ONN_REDUCE_BLOCK - 1) / ONN_REDUCE_BLOCK,
-                  tasks = p.rows * blocks;
+    const int64_t blocks = (p->inner + ONN_REDUCE_BLOCK - 1) / ONN_REDUCE_BLOCK,
+                  tasks = p->rows * blocks;
     const int nt = onn_threads_for(ctx, work, tasks);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t t = 0; t < tasks; t++) {
         double acc[ONN_REDUCE_BLOCK];
         const int64_t r = t / blocks, c0 = (t % blocks) * ONN_REDUCE_BLOCK;
-        const int64_t cn = p.inner - c0 < ONN_REDUCE_BLOCK ? p.inner - c0 : ONN_REDUCE_BLOCK;
-        fn(x->data, &p, r, c0, cn, init, acc);
+        const int64_t cn = p->inner - c0 < ONN_REDUCE_BLOCK ? p->inner - c0 : ONN_REDUCE_BLOCK;
+        fn(x->data, p, r, c0, cn, init, acc);
         for (int64_t j = 0; j < cn; j++)
-            row->store(y->data, r * p.inner + c0 + j, acc[j] * scale);
+            row->store(y->data, r * p->inner + c0 + j, acc[j] * scale);
     }
     return ONNORM_OK;
 }
 
-/* clang-format off */
-#define ATTR_FORM(op) {ONN_KERNEL("", op, 1, 1, 1, 1, 1, rd_infer, NULL, rd_run)}
-#define INPUT_FORM(op, ver) {ONN_KERNEL("", op, ver, 1, 2, 1, 1, rd_infer, NULL, rd_run)}
+#define RD_KERNEL(op, ver, in_hi, k)                                                               \
+    {                                                                                              \
+        ONN_KERNEL("", op, ver, 1, in_hi, 1, 1, rd_infer, rd_prepare, rd_run),                     \
+            .state_size = sizeof(rd_state), .data = &descs[k]                                      \
+    }
+/* Each reduction: axes as an attribute (1), then as an input. */
+#define RD_ENTRIES(op, k, since) RD_KERNEL(op, 1, 1, k), RD_KERNEL(op, since, 2, k),
 
-const onn_kernel onn_kernels_reduce[] = {
-    ATTR_FORM("ReduceSum"),        INPUT_FORM("ReduceSum", 13),
-    ATTR_FORM("ReduceMean"),       INPUT_FORM("ReduceMean", 18),
-    ATTR_FORM("ReduceMax"),        INPUT_FORM("ReduceMax", 18),
-    ATTR_FORM("ReduceMin"),        INPUT_FORM("ReduceMin", 18),
-    ATTR_FORM("ReduceSumSquare"),  INPUT_FORM("ReduceSumSquare", 18),
-};
-const int onn_kernels_reduce_count = sizeof onn_kernels_reduce / sizeof onn_kernels_reduce[0];
-/* clang-format on */
+ONN_KERNEL_TABLE(reduce, RD_OPS(RD_ENTRIES));

@@ -15,28 +15,35 @@
  * With inner > 1 the n elements of a row are `inner` apart. Work is done in
  * blocks of up to ONN_SOFTMAX_BLOCK neighbouring rows, so each pass reads
  * contiguous memory, and (outer, block) pairs are spread over threads.
+ * Prepare resolves the axis into that view and picks the typed task.
  */
 #include "ops/core/broadcast.h"
 
-#include <string.h>
 #include <tgmath.h>
 
 #define ONN_SOFTMAX_BLOCK 64
 
-typedef struct sm_cfg {
+typedef struct sm_cfg sm_cfg;
+/* Normalizes row block t of the [outer, n, inner] view. */
+typedef void (*sm_task)(const void *x, void *y, const sm_cfg *c, int64_t t);
+
+struct sm_cfg {
     int64_t outer, n, inner;
     bool log;
-} sm_cfg;
+    sm_task task; /* for the input's type */
+};
+
+/* The table entries' data: LogSoftmax or not. */
+static const bool sm_plain = false, sm_log = true;
 
 static onnorm_status read_cfg(onn_kctx *ctx, sm_cfg *cfg)
 {
     const onnorm_tensor *x = ctx->in[0];
-    const bool along_axis = ctx->kernel->since_version >= 13;
+    const bool along_axis = onn_kversion(ctx) >= 13;
     int64_t axis;
     int a;
-    if (!onn_attr_int(ctx->node, "axis", along_axis ? -1 : 1, &axis, ctx->err))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                         ctx->err ? ctx->err->message : "bad attribute");
+    onnorm_status st = onn_kattr_int(ctx, "axis", along_axis ? -1 : 1, &axis);
+    if (st) return st;
     /* The 2-D coercion also accepts axis == rank (like Flatten): [N, 1]. */
     bool ok = along_axis
                   ? onn_normalize_axis(axis, x->rank, &a)
@@ -47,16 +54,15 @@ static onnorm_status read_cfg(onn_kctx *ctx, sm_cfg *cfg)
     cfg->outer = onn_dims_numel(x->dims, 0, a);
     cfg->n = along_axis ? x->dims[a] : onn_dims_numel(x->dims, a, x->rank);
     cfg->inner = along_axis ? onn_dims_numel(x->dims, a + 1, x->rank) : 1;
-    cfg->log = strcmp(ctx->node->op_type, "LogSoftmax") == 0;
+    cfg->log = *(const bool *)ctx->kernel->data;
     return ONNORM_OK;
 }
 
 static onnorm_status sm_infer(onn_kctx *ctx)
 {
     onnorm_status st = onn_check_float_input(ctx, 0, "input");
-    if (st) return st;
     sm_cfg cfg;
-    if ((st = read_cfg(ctx, &cfg))) return st;
+    if (st || (st = read_cfg(ctx, &cfg))) return st;
     const onnorm_tensor *x = ctx->in[0];
     onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
     return ONNORM_OK;
@@ -152,30 +158,33 @@ ONN_FLOAT_TYPES(SM_BLOCK)
     }
 ONN_FLOAT_TYPES(SM_TASK)
 
+static onnorm_status sm_prepare(onn_kctx *ctx)
+{
+    sm_cfg *cfg = ctx->state;
+    cfg->task = ctx->in[0]->dtype == ONNORM_FLOAT ? task_f32 : task_f64;
+    return read_cfg(ctx, cfg);
+}
+
 static onnorm_status sm_run(onn_kctx *ctx)
 {
-    sm_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
+    const sm_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     onnorm_tensor *y = ctx->out[0];
-    void (*fn)(const void *, void *, const sm_cfg *, int64_t) =
-        x->dtype == ONNORM_FLOAT ? task_f32 : task_f64;
-    const int64_t blocks = (cfg.inner + ONN_SOFTMAX_BLOCK - 1) / ONN_SOFTMAX_BLOCK;
-    const int64_t tasks = cfg.outer * blocks;
-    if (cfg.n == 0 || tasks == 0) return ONNORM_OK;
+    const int64_t blocks = (cfg->inner + ONN_SOFTMAX_BLOCK - 1) / ONN_SOFTMAX_BLOCK;
+    const int64_t tasks = cfg->outer * blocks;
+    if (cfg->n == 0 || tasks == 0) return ONNORM_OK;
     const int nt = onn_threads_for(ctx, onnorm_tensor_numel(x), tasks);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t t = 0; t < tasks; t++)
-        fn(x->data, y->data, &cfg, t);
+        cfg->task(x->data, y->data, cfg, t);
     return ONNORM_OK;
 }
 
-/* clang-format off */
-#define SOFTMAX(op, ver) {ONN_KERNEL("", op, ver, 1, 1, 1, 1, sm_infer, NULL, sm_run)}
+#define SOFTMAX(op, ver, which)                                                                    \
+    {                                                                                              \
+        ONN_KERNEL("", op, ver, 1, 1, 1, 1, sm_infer, sm_prepare, sm_run),                         \
+            .state_size = sizeof(sm_cfg), .data = &(which)                                         \
+    }
 
-const onn_kernel onn_kernels_softmax[] = {
-    SOFTMAX("Softmax", 1), SOFTMAX("Softmax", 13), SOFTMAX("LogSoftmax", 1), SOFTMAX("LogSoftmax", 13),
-};
-const int onn_kernels_softmax_count = sizeof onn_kernels_softmax / sizeof onn_kernels_softmax[0];
-/* clang-format on */
+ONN_KERNEL_TABLE(softmax, SOFTMAX("Softmax", 1, sm_plain), SOFTMAX("Softmax", 13, sm_plain),
+                 SOFTMAX("LogSoftmax", 1, sm_log), SOFTMAX("LogSoftmax", 13, sm_log));

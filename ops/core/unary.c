@@ -24,7 +24,9 @@
  * through instead of clamping it.
  *
  * Clip applies max(x, min) and then min(., max), so min > max yields max
- * everywhere, as the spec says. An omitted bound does not clip.
+ * everywhere, as the spec says. An omitted bound does not clip. Prepare
+ * reads every attribute (Clip-6's bounds included) into the node's state;
+ * Clip-11's bound inputs are values, read at run.
  *
  *   Elu (alpha 1), Selu (alpha, gamma)          opset 6      float32/64
  *   Softplus, Softsign                          opset 1      float32/64
@@ -56,14 +58,16 @@ typedef struct un_params {
     const void *lo, *hi; /* Clip bounds, one element of X's type */
 } un_params;
 
-typedef void (*un_loop)(const void *x, void *y, int64_t n, const un_params *p);
+/* A loop is an onn_span_fn whose param is the un_params. */
+typedef onn_span_fn un_loop;
 
 /* One loop per (op, type). The prelude binds the parameters the expression
  * may use to locals of the element type, so the loop body does not reload
  * them through p. */
 #define UN_LOOP(name, T, EXPR)                                                                     \
-    static void name(const void *px, void *py, int64_t n, const un_params *p)                      \
+    static void name(const void *px, void *py, int64_t n, const void *pp)                          \
     {                                                                                              \
+        const un_params *p = pp;                                                                   \
         const T *X = px;                                                                           \
         T *Y = py;                                                                                 \
         const T alpha = (T)p->alpha, beta = (T)p->beta;                                            \
@@ -78,8 +82,9 @@ typedef void (*un_loop)(const void *x, void *y, int64_t n, const un_params *p);
 /* Clip reads its bounds as elements of X's type, so integer bounds stay
  * exact; memcpy because the bytes live in untyped slots. */
 #define CLIP_LOOP(sfx, T, code, sgn)                                                               \
-    static void clip_##sfx(const void *px, void *py, int64_t n, const un_params *p)                \
+    static void clip_##sfx(const void *px, void *py, int64_t n, const void *pp)                    \
     {                                                                                              \
+        const un_params *p = pp;                                                                   \
         const T *X = px;                                                                           \
         T *Y = py;                                                                                 \
         T lo, hi;                                                                                  \
@@ -248,68 +253,56 @@ static const char *supported_types(un_op op, char *buf, size_t len)
 
 /* ---- op descriptions ------------------------------------------------------ */
 
-/* The two float parameters a loop may read, as the attributes that set them
- * (NULL when the op has none) and their defaults. */
+/* A table entry's data: the op's loop and the two float parameters a loop
+ * may read, as the attributes that set them (NULL when the op has none) and
+ * their defaults. */
 typedef struct un_desc {
-    const char *name;
     un_op op;
     const char *alpha_attr, *beta_attr;
     float alpha, beta;
 } un_desc;
 
 static const un_desc descs[] = {
-    {"Sqrt", U_SQRT, NULL, NULL, 0, 0},
-    {"Reciprocal", U_RECIP, NULL, NULL, 0, 0},
-    {"Neg", U_NEG, NULL, NULL, 0, 0},
-    {"Abs", U_ABS, NULL, NULL, 0, 0},
-    {"Relu", U_RELU, NULL, NULL, 0, 0},
-    {"LeakyRelu", U_LEAKY, "alpha", NULL, 0.01f, 0},
-    {"Sigmoid", U_SIGMOID, NULL, NULL, 0, 0},
-    {"Tanh", U_TANH, NULL, NULL, 0, 0},
-    {"Erf", U_ERF, NULL, NULL, 0, 0},
-    {"Exp", U_EXP, NULL, NULL, 0, 0},
-    {"Log", U_LOG, NULL, NULL, 0, 0},
-    {"HardSigmoid", U_HSIG, "alpha", "beta", 0.2f, 0.5f},
-    {"HardSwish", U_HSWISH, NULL, NULL, 0, 0},
-    {"Gelu", U_GELU, NULL, NULL, 0, 0},
-    {"Clip", U_CLIP, NULL, NULL, 0, 0},
-    {"Elu", U_ELU, "alpha", NULL, 1.0f, 0},
-    {"Selu", U_SELU, "alpha", "gamma", 1.67326319217681884765625f, 1.05070102214813232421875f},
-    {"Softplus", U_SOFTPLUS, NULL, NULL, 0, 0},
-    {"Softsign", U_SOFTSIGN, NULL, NULL, 0, 0},
-    {"Shrink", U_SHRINK, "lambd", "bias", 0.5f, 0},
-    {"Sign", U_SIGN, NULL, NULL, 0, 0},
+    [U_SQRT] = {U_SQRT},
+    [U_RECIP] = {U_RECIP},
+    [U_NEG] = {U_NEG},
+    [U_ABS] = {U_ABS},
+    [U_RELU] = {U_RELU},
+    [U_LEAKY] = {U_LEAKY, "alpha", NULL, 0.01f, 0},
+    [U_SIGMOID] = {U_SIGMOID},
+    [U_TANH] = {U_TANH},
+    [U_ERF] = {U_ERF},
+    [U_EXP] = {U_EXP},
+    [U_LOG] = {U_LOG},
+    [U_HSIG] = {U_HSIG, "alpha", "beta", 0.2f, 0.5f},
+    [U_HSWISH] = {U_HSWISH},
+    [U_GELU] = {U_GELU}, /* approximate="tanh" selects U_GELU_TANH */
+    [U_CLIP] = {U_CLIP},
+    [U_ELU] = {U_ELU, "alpha", NULL, 1.0f, 0},
+    [U_SELU] = {U_SELU, "alpha", "gamma", 1.67326319217681884765625f, 1.05070102214813232421875f},
+    [U_SOFTPLUS] = {U_SOFTPLUS},
+    [U_SOFTSIGN] = {U_SOFTSIGN},
+    [U_SHRINK] = {U_SHRINK, "lambd", "bias", 0.5f, 0},
+    [U_SIGN] = {U_SIGN},
 };
 
-static const un_desc *desc_of(const onn_kctx *ctx)
-{
-    for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
-        if (strcmp(descs[i].name, ctx->node->op_type) == 0) return &descs[i];
-    return NULL;
-}
+/* What run needs: the loop and its parameters. */
+typedef struct un_cfg {
+    un_loop fn;
+    double alpha, beta;
+    /* Clip: the bounds as X's type (8-byte slots hold any type), or the
+     * input that holds a bound (Clip-11), read at run. */
+    uint64_t lo, hi;
+    bool lo_input, hi_input;
+} un_cfg;
 
-/* Resolves the op (Gelu's variant) and reads alpha / beta. */
-static onnorm_status read_params(onn_kctx *ctx, const un_desc *d, un_op *op, un_params *p)
+/* The float attribute `name` (none when NULL) or its default. */
+static onnorm_status param_attr(onn_kctx *ctx, const char *name, float dflt, double *out)
 {
-    float alpha = d->alpha, beta = d->beta;
-    *op = d->op;
-    memset(p, 0, sizeof *p);
-    if ((d->alpha_attr && !onn_attr_float(ctx->node, d->alpha_attr, d->alpha, &alpha, ctx->err)) ||
-        (d->beta_attr && !onn_attr_float(ctx->node, d->beta_attr, d->beta, &beta, ctx->err)))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                         ctx->err ? ctx->err->message : "bad attribute");
-    p->alpha = alpha, p->beta = beta;
-    if (d->op == U_GELU) {
-        const onn_attr *a = onn_attr_find(ctx->node, "approximate");
-        if (a && a->type != ONN_ATTR_STRING)
-            return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute 'approximate' must be a string");
-        if (a && strcmp(a->s, "tanh") == 0)
-            *op = U_GELU_TANH;
-        else if (a && strcmp(a->s, "none") != 0)
-            return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                             "approximate='%s' is not supported (supported: none, tanh)", a->s);
-    }
-    return ONNORM_OK;
+    float v = dflt;
+    onnorm_status st = name ? onn_kattr_float(ctx, name, dflt, &v) : ONNORM_OK;
+    *out = v;
+    return st;
 }
 
 /* ---- Clip bounds ------------------------------------------------------------ */
@@ -364,30 +357,30 @@ typedef struct range_row {
 #define RANGE_ROW(sfx, T, code, sgn) {code, range_##sfx},
 static const range_row range_rows[] = {ONN_NUMERIC_TYPES(RANGE_ROW)};
 
-/* Fills lo/hi (8-byte slots) with X's type's bounds for this node. */
-static onnorm_status clip_bounds(onn_kctx *ctx, uint64_t *lo, uint64_t *hi)
+/* Clip's bounds: X's type's range where no bound is given; Clip-6's
+ * attributes (float inputs only) or Clip-11's scalar inputs otherwise. */
+static onnorm_status clip_bounds(onn_kctx *ctx, un_cfg *cfg)
 {
     const onnorm_tensor *x = ctx->in[0];
     for (size_t i = 0; i < sizeof range_rows / sizeof range_rows[0]; i++)
-        if (range_rows[i].dtype == x->dtype) range_rows[i].fn(lo, hi);
-    const size_t esz = onnorm_dtype_size(x->dtype);
-    if (ctx->kernel->since_version >= 11) {
-        if (ctx->n_in > 1 && ctx->in[1]) memcpy(lo, ctx->in[1]->data, esz);
-        if (ctx->n_in > 2 && ctx->in[2]) memcpy(hi, ctx->in[2]->data, esz);
-        return ONNORM_OK;
+        if (range_rows[i].dtype == x->dtype) range_rows[i].fn(&cfg->lo, &cfg->hi);
+    if (onn_kversion(ctx) >= 11) {
+        cfg->lo_input = onn_has_input(ctx, 1);
+        cfg->hi_input = onn_has_input(ctx, 2);
+        return check_bound_inputs(ctx);
     }
-    float v;
     for (int i = 0; i < 2; i++) {
         const char *name = i ? "max" : "min";
-        if (!onn_attr_find(ctx->node, name)) continue;
-        if (!onn_attr_float(ctx->node, name, 0.0f, &v, ctx->err))
-            return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s",
-                             ctx->err ? ctx->err->message : "bad attribute");
-        if (x->dtype == ONNORM_FLOAT)
-            memcpy(i ? (void *)hi : (void *)lo, &v, sizeof v);
-        else {
+        void *slot = i ? (void *)&cfg->hi : (void *)&cfg->lo;
+        float v;
+        if (!onn_kattr_has(ctx, name)) continue;
+        onnorm_status st = onn_kattr_float(ctx, name, 0.0f, &v);
+        if (st) return st;
+        if (x->dtype == ONNORM_FLOAT) {
+            memcpy(slot, &v, sizeof v);
+        } else {
             double dv = v;
-            memcpy(i ? (void *)hi : (void *)lo, &dv, sizeof dv);
+            memcpy(slot, &dv, sizeof dv);
         }
     }
     return ONNORM_OK;
@@ -395,73 +388,72 @@ static onnorm_status clip_bounds(onn_kctx *ctx, uint64_t *lo, uint64_t *hi)
 
 /* ---- kernel ------------------------------------------------------------------- */
 
+static onnorm_status read_cfg(onn_kctx *ctx, un_cfg *cfg)
+{
+    static const char *const approximations[] = {"none", "tanh"};
+    const un_desc *d = ctx->kernel->data;
+    const onnorm_tensor *x = ctx->in[0];
+    un_op op = d->op;
+    char types[256];
+    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'X' is missing");
+    onnorm_status st;
+    if ((st = param_attr(ctx, d->alpha_attr, d->alpha, &cfg->alpha)) ||
+        (st = param_attr(ctx, d->beta_attr, d->beta, &cfg->beta)))
+        return st;
+    if (op == U_GELU) {
+        int tanh_form;
+        if ((st = onn_kattr_enum(ctx, "approximate", approximations, 2, 0, &tanh_form))) return st;
+        if (tanh_form) op = U_GELU_TANH;
+    }
+    /* Clip-6's attribute bounds are floats: only float inputs make sense. */
+    const bool float_clip = op == U_CLIP && onn_kversion(ctx) < 11;
+    cfg->fn = find_loop(op, x->dtype);
+    if (!cfg->fn || (float_clip && !onn_is_float_type(x->dtype)))
+        return onn_kfail(
+            ctx, ONNORM_ERR_DTYPE, "input has type %s; supported: %s", onnorm_dtype_name(x->dtype),
+            float_clip ? "float32, float64" : supported_types(op, types, sizeof types));
+    return op == U_CLIP ? clip_bounds(ctx, cfg) : ONNORM_OK;
+}
+
 static onnorm_status un_infer(onn_kctx *ctx)
 {
-    const un_desc *d = desc_of(ctx);
-    const onnorm_tensor *x = ctx->in[0];
-    un_op op;
-    un_params p;
-    char types[256];
-    if (!d) return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "not an elementwise unary op");
-    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'X' is missing");
-    onnorm_status st = read_params(ctx, d, &op, &p);
+    un_cfg cfg = {0};
+    onnorm_status st = read_cfg(ctx, &cfg);
     if (st) return st;
-    /* Clip-6's attribute bounds are floats: only float inputs make sense. */
-    bool ok = find_loop(op, x->dtype) && !(op == U_CLIP && ctx->kernel->since_version < 11 &&
-                                           !onn_is_float_type(x->dtype));
-    if (!ok)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input has type %s; supported: %s",
-                         onnorm_dtype_name(x->dtype),
-                         op == U_CLIP && ctx->kernel->since_version < 11
-                             ? "float32, float64"
-                             : supported_types(op, types, sizeof types));
-    if (op == U_CLIP && ctx->kernel->since_version >= 11 && (st = check_bound_inputs(ctx)))
-        return st;
-    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
     return ONNORM_OK;
+}
+
+static onnorm_status un_prepare(onn_kctx *ctx)
+{
+    return read_cfg(ctx, ctx->state);
 }
 
 static onnorm_status un_run(onn_kctx *ctx)
 {
-    const un_desc *d = desc_of(ctx);
+    const un_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0];
-    un_op op;
-    un_params p;
-    uint64_t lo = 0, hi = 0; /* 8-byte slots hold any element type */
-    onnorm_status st = read_params(ctx, d, &op, &p);
-    if (st) return st;
-    if (op == U_CLIP) {
-        if ((st = clip_bounds(ctx, &lo, &hi))) return st;
-        p.lo = &lo, p.hi = &hi;
-    }
-    un_loop fn = find_loop(op, x->dtype);
-    if (!fn)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
-                         onnorm_dtype_name(x->dtype));
-    const int64_t n = onnorm_tensor_numel(x);
-    const size_t esz = onnorm_dtype_size(x->dtype);
-    const int nt = onn_elementwise_threads(ctx, n);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t c = 0; c < nt; c++) {
-        int64_t b, e;
-        onn_chunk(n, nt, c, &b, &e);
-        fn((const char *)x->data + (size_t)b * esz, (char *)y->data + (size_t)b * esz, e - b, &p);
-    }
+    const un_params p = {cfg->alpha, cfg->beta, cfg->lo_input ? ctx->in[1]->data : &cfg->lo,
+                         cfg->hi_input ? ctx->in[2]->data : &cfg->hi};
+    onn_span_parallel(ctx, cfg->fn, x->data, ctx->out[0]->data, onnorm_tensor_numel(x),
+                      onnorm_dtype_size(x->dtype), &p);
     return ONNORM_OK;
 }
 
-/* clang-format off */
-#define UNARY(op, ver) {ONN_KERNEL("", op, ver, 1, 1, 1, 1, un_infer, NULL, un_run)}
+#define UNARY_V(op, ver, in_hi, d)                                                                 \
+    {                                                                                              \
+        ONN_KERNEL("", op, ver, 1, in_hi, 1, 1, un_infer, un_prepare, un_run),                     \
+            .state_size = sizeof(un_cfg), .data = &descs[d]                                        \
+    }
+#define UNARY(op, ver, d) UNARY_V(op, ver, 1, d)
 
-const onn_kernel onn_kernels_unary[] = {
-    UNARY("Sqrt", 6),        UNARY("Reciprocal", 6), UNARY("Neg", 6),     UNARY("Abs", 6),
-    UNARY("Relu", 6),        UNARY("LeakyRelu", 6),  UNARY("Sigmoid", 6), UNARY("Tanh", 6),
-    UNARY("Erf", 9),         UNARY("Exp", 6),        UNARY("Log", 6),     UNARY("HardSigmoid", 6),
-    UNARY("HardSwish", 14),  UNARY("Gelu", 20),      UNARY("Clip", 6),
-    UNARY("Elu", 6),         UNARY("Selu", 6),       UNARY("Softplus", 1), UNARY("Softsign", 1),
-    UNARY("Shrink", 9),      UNARY("Sign", 9),
-    {ONN_KERNEL("", "Clip", 11, 1, 3, 1, 1, un_infer, NULL, un_run)},
-};
-const int onn_kernels_unary_count = sizeof onn_kernels_unary / sizeof onn_kernels_unary[0];
-/* clang-format on */
+ONN_KERNEL_TABLE(unary, UNARY("Sqrt", 6, U_SQRT), UNARY("Reciprocal", 6, U_RECIP),
+                 UNARY("Neg", 6, U_NEG), UNARY("Abs", 6, U_ABS), UNARY("Relu", 6, U_RELU),
+                 UNARY("LeakyRelu", 6, U_LEAKY), UNARY("Sigmoid", 6, U_SIGMOID),
+                 UNARY("Tanh", 6, U_TANH), UNARY("Erf", 9, U_ERF), UNARY("Exp", 6, U_EXP),
+                 UNARY("Log", 6, U_LOG), UNARY("HardSigmoid", 6, U_HSIG),
+                 UNARY("HardSwish", 14, U_HSWISH), UNARY("Gelu", 20, U_GELU),
+                 UNARY("Clip", 6, U_CLIP), UNARY("Elu", 6, U_ELU), UNARY("Selu", 6, U_SELU),
+                 UNARY("Softplus", 1, U_SOFTPLUS), UNARY("Softsign", 1, U_SOFTSIGN),
+                 UNARY("Shrink", 9, U_SHRINK), UNARY("Sign", 9, U_SIGN),
+                 UNARY_V("Clip", 11, 3, U_CLIP));
