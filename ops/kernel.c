@@ -68,6 +68,25 @@ onnorm_status onn_check_param(onn_kctx *ctx, int i, const char *what, int64_t le
     return ONNORM_OK;
 }
 
+onnorm_status onn_infer_like_input(onn_kctx *ctx, const char *what)
+{
+    onnorm_status st = onn_check_float_input(ctx, 0, what);
+    if (st) return st;
+    const onnorm_tensor *x = ctx->in[0];
+    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    return ONNORM_OK;
+}
+
+onnorm_status onn_infer_norm(onn_kctx *ctx, const char *what, int64_t len, const char *p1,
+                             const char *p2)
+{
+    onnorm_status st = onn_infer_like_input(ctx, what);
+    if (st) return st;
+    const onnorm_dtype t = ctx->in[0]->dtype;
+    if ((st = onn_check_param(ctx, 1, p1, len, t))) return st;
+    return onn_check_param(ctx, 2, p2, len, t);
+}
+
 void onn_set_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int rank, const int64_t *dims)
 {
     if (i >= ctx->n_out || !ctx->out[i]) return;
@@ -77,7 +96,6 @@ void onn_set_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int rank, const in
     for (int k = 0; k < rank; k++)
         o->dims[k] = dims[k];
 }
-
 
 /* Below this many elements a parallel region costs more than it saves. */
 #define ONN_PARALLEL_MIN_WORK 32768
@@ -168,8 +186,8 @@ onnorm_status onn_kattr_ints_upto(onn_kctx *ctx, const char *name, int max, int6
     return ONNORM_OK;
 }
 
-onnorm_status onn_kattr_enum(onn_kctx *ctx, const char *name, const char *const *names,
-                             int count, int dflt, int *out)
+onnorm_status onn_kattr_enum(onn_kctx *ctx, const char *name, const char *const *names, int count,
+                             int dflt, int *out)
 {
     const onn_attr *a = onn_attr_find(ctx->node, name);
     *out = dflt;

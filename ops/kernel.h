@@ -2,36 +2,40 @@
  * What a kernel is, and everything a kernel file needs.
  *
  * A kernel is one entry of a family's table (one op, one since_version) with
- * three functions, called in this order by the node evaluator
+ * up to four functions, called in this order by the node evaluator
  * (runtime/eval.c), the only code that calls kernels:
  *
- *   infer(ctx)    Shapes and types. Checks the attributes, the input dtypes
- *                 and shapes, and fills in the dtype and shape of every
- *                 requested output. It runs whenever a caller needs shapes
+ *   config(ctx)   Reads and checks the node's attributes (and what they mean
+ *                 for these input shapes) into the kernel's typed state,
+ *                 ctx->state (state_size zeroed bytes). The evaluator calls it
+ *                 right before infer, on a state that lives for that call,
+ *                 and right before prepare, on the node's state, so neither
+ *                 repeats the parsing. It allocates nothing. May be NULL.
+ *   infer(ctx)    Shapes and types. Checks the input dtypes and shapes
+ *                 against the configuration in ctx->state, and fills in the
+ *                 dtype and shape of every requested output. It runs whenever
+ *                 a caller needs shapes
  *                 (load-time folding, the passes' shape inference, session
  *                 planning), with data present only for constants and values
  *                 computed from them: other inputs have data == NULL. An op
  *                 whose output shape depends on input values (Reshape's
  *                 shape) reads them with onn_input_values().
- *   prepare(ctx)  Once per node per plan, right after infer, with the same
- *                 inputs. Parses the attributes into the kernel's typed state
- *                 (ctx->state: state_size zeroed bytes), chooses the code
- *                 path, may transform constant inputs once (pack weights)
- *                 into memory from onn_kalloc(), and declares the scratch
- *                 memory run will need with onn_kscratch_need(). An input
- *                 that carries data here keeps that data for every run of
- *                 the plan (a constant, or a value computed while planning),
- *                 so prepare may derive state from it. May be NULL for
- *                 kernels with nothing to prepare.
+ *   prepare(ctx)  Once per node per plan, after infer and config, with the
+ *                 same inputs and the configured state. Chooses the code path
+ *                 and the instruction-set variant, may transform constant
+ *                 inputs once (pack weights) into memory from onn_kalloc(),
+ *                 and declares the scratch memory run will need with
+ *                 onn_kscratch_need(). An input that carries data here keeps
+ *                 that data for every run of the plan (a constant, or a value
+ *                 computed while planning), so prepare may derive state from
+ *                 it. May be NULL when config is all a kernel needs.
  *   run(ctx)      Computes the outputs into buffers the caller allocated from
  *                 the shapes infer produced. It reads the prepared state and
  *                 the tensors: no attribute lookup, no op-name comparison, no
  *                 allocation. Temporary memory is ctx->scratch.
  *
- * A kernel usually has one function that reads and checks its attributes
- * into its state struct; infer calls it on a local struct, prepare on
- * ctx->state. Files that register several ops tell them apart by the
- * table entry's data pointer (ctx->kernel->data), never by name.
+ * Files that register several ops tell them apart by the table entry's data
+ * pointer (ctx->kernel->data), never by name.
  *
  * All three report problems through ctx->err with onn_kfail(), which
  * prefixes the node's name and op type.
@@ -70,7 +74,7 @@ typedef struct onn_kctx {
     /* Set by onn_input_values() when infer needed values that planning does
      * not have; the session then runs the model eagerly (see session.c). */
     bool *needs_values;
-    void *state;         /* prepare fills it, run reads it */
+    void *state;         /* config and prepare fill it; infer and run read it */
     onn_prepared *prep;  /* prepare only: scratch requests and owned memory */
     void *scratch;       /* run only: at least prep->scratch_bytes, 64-byte aligned */
 } onn_kctx;
@@ -83,10 +87,11 @@ typedef struct onn_kernel {
     int since_version;
     int min_inputs, max_inputs; /* INT_MAX: variadic */
     int min_outputs, max_outputs;
+    onn_kernel_fn config;  /* may be NULL */
     onn_kernel_fn infer;
     onn_kernel_fn prepare; /* may be NULL */
     onn_kernel_fn run;
-    size_t state_size; /* bytes of ctx->state prepare fills */
+    size_t state_size; /* bytes of ctx->state config and prepare fill */
     /* The entry's own constant data: which op of a multi-op family this is
      * (a loop table, an enum value), read by all three functions. */
     const void *data;
@@ -108,7 +113,8 @@ typedef struct onn_kernel {
     bool inplace;
 } onn_kernel;
 
-/* A table entry's identity, arities and functions; flags follow it:
+/* A table entry's identity, arities and functions; config, state_size and
+ * flags follow it:
  *   {ONN_KERNEL("", "Relu", 14, 1, 1, 1, 1, infer, prepare, run), .inplace = true}
  * A family's table is one ONN_KERNEL_TABLE, which also counts its entries. */
 #define ONN_KERNEL(dom, op, ver, in_lo, in_hi, out_lo, out_hi, infer_fn, prepare_fn, run_fn)       \
@@ -190,7 +196,7 @@ static inline onnorm_tensor *onn_opt_output(const onn_kctx *ctx, int i)
     return i < ctx->n_out ? ctx->out[i] : NULL;
 }
 
-/* ---- attributes (infer and prepare only) ------------------------------------
+/* ---- attributes (config, infer and prepare only) ------------------------------------
  * Each reads one attribute of the node, gives the default when it is absent
  * and fails through onn_kfail when it has the wrong kind or value. */
 
@@ -217,6 +223,13 @@ onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what);
 /* Input i must be a rank-1 tensor of `len` elements of type dtype. */
 onnorm_status onn_check_param(onn_kctx *ctx, int i, const char *what, int64_t len,
                               onnorm_dtype dtype);
+/* The infer of an op whose output 0 has input 0's type and shape: checks
+ * input 0 (named `what`) with onn_check_float_input and sets output 0. */
+onnorm_status onn_infer_like_input(onn_kctx *ctx, const char *what);
+/* The same for a norm with per-channel parameters: inputs 1 and 2 (named
+ * p1, p2) must be rank-1 tensors of `len` elements of input 0's type. */
+onnorm_status onn_infer_norm(onn_kctx *ctx, const char *what, int64_t len, const char *p1,
+                             const char *p2);
 /* Sets output i to the given dtype and shape (if the output is requested). */
 void onn_set_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int rank, const int64_t *dims);
 /* Shape p (rank pr) broadcasts unidirectionally to dims (rank r): aligned at

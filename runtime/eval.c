@@ -16,6 +16,7 @@ void onn_eval_free(onn_eval *ev)
     free(ev->in);
     free(ev->out);
     free(ev->scratch);
+    free(ev->tmp);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -61,7 +62,20 @@ onnorm_status onn_eval_infer(onn_eval *ev, const onn_node *n, const onn_kernel *
             ev->out[i]->data = NULL;
         }
     onn_kctx ctx = make_ctx(ev, n, k);
-    onnorm_status st = k->infer(&ctx);
+    onnorm_status st = ONNORM_OK;
+    if (k->config) {
+        /* infer sees the configuration in a state that lives for the call. */
+        if (k->state_size > ev->tmp_cap) {
+            void *p = realloc(ev->tmp, k->state_size);
+            if (!p) return onn_fail(ev->err, ONNORM_ERR_NOMEM, "out of memory");
+            ev->tmp = p;
+            ev->tmp_cap = k->state_size;
+        }
+        memset(ev->tmp, 0, k->state_size);
+        ctx.state = k->state_size ? ev->tmp : NULL;
+        st = k->config(&ctx);
+    }
+    if (!st) st = k->infer(&ctx);
     if (st) return st;
     for (int i = 0; i < n->n_out; i++)
         if (ev->out[i] && ev->out[i]->dtype == ONNORM_UNDEFINED) {
@@ -90,11 +104,11 @@ onnorm_status onn_eval_prepare(onn_eval *ev, const onn_node *n, const onn_kernel
     memset(p, 0, sizeof *p);
     if (k->state_size && !(p->state = calloc(1, k->state_size)))
         return onn_fail(ev->err, ONNORM_ERR_NOMEM, "out of memory");
-    if (!k->prepare) return ONNORM_OK;
     onn_kctx ctx = make_ctx(ev, n, k);
     ctx.state = p->state;
+    onnorm_status st = k->config ? k->config(&ctx) : ONNORM_OK;
     ctx.prep = p;
-    onnorm_status st = k->prepare(&ctx);
+    if (!st && k->prepare) st = k->prepare(&ctx);
     if (st) onn_prepared_free(p);
     return st;
 }

@@ -39,6 +39,8 @@ typedef struct onn_eval {
     int cap;        /* entries in in[] and out[] */
     void *scratch;  /* ONN_KALIGN-aligned, scratch_cap bytes */
     size_t scratch_cap;
+    void *tmp;      /* the state infer sees (config's result), tmp_cap bytes */
+    size_t tmp_cap;
 } onn_eval;
 
 void onn_eval_init(onn_eval *ev, int num_threads, onnorm_error *err);
@@ -47,10 +49,11 @@ void onn_eval_free(onn_eval *ev);
 /* Makes ev->in and ev->out hold n->n_in and n->n_out entries, all NULL. */
 onnorm_status onn_eval_args(onn_eval *ev, const onn_node *n);
 
-/* infer() on ev->in / ev->out: every requested output is reset first and
- * must come back with a dtype. */
+/* config() into a temporary state, then infer(), on ev->in / ev->out: every
+ * requested output is reset first and must come back with a dtype. */
 onnorm_status onn_eval_infer(onn_eval *ev, const onn_node *n, const onn_kernel *k);
-/* prepare() into p (which the caller later frees with onn_prepared_free). */
+/* config() and prepare() into p (which the caller later frees with
+ * onn_prepared_free). */
 onnorm_status onn_eval_prepare(onn_eval *ev, const onn_node *n, const onn_kernel *k,
                                onn_prepared *p);
 /* Grows the scratch memory to at least `bytes` (at plan time, so that runs

@@ -38,8 +38,9 @@ static int requested_outputs(const onn_kctx *ctx)
     return k;
 }
 
-static onnorm_status read_cfg(onn_kctx *ctx, bn_cfg *cfg)
+static onnorm_status bn_config(onn_kctx *ctx)
 {
+    bn_cfg *cfg = ctx->state;
     const int ver = onn_kversion(ctx);
     int64_t is_test = 0, spatial = 1, training_mode = 0;
     onnorm_status st;
@@ -82,8 +83,7 @@ static onnorm_status bn_infer(onn_kctx *ctx)
 {
     onnorm_status st = onn_check_float_input(ctx, 0, "X");
     if (st) return st;
-    bn_cfg cfg;
-    if ((st = read_cfg(ctx, &cfg))) return st;
+    const bn_cfg *cfg = ctx->state;
     static const char *names[] = {"X", "scale", "B", "mean", "var"};
     const onnorm_tensor *x = ctx->in[0];
     const int ver = onn_kversion(ctx);
@@ -97,10 +97,10 @@ static onnorm_status bn_infer(onn_kctx *ctx)
         if ((ver >= 15 && i <= 2) || (ver >= 14 && i >= 3))
             want = onn_is_norm_type(p->dtype) ? ctx->in[i <= 2 ? 1 : 3]->dtype : x->dtype;
         /* Per-activation parameters (spatial=0) may keep their (C, D...) shape. */
-        if (p->rank != 1 && onn_dims_numel(p->dims, 0, p->rank) == cfg.c && cfg.s == 1 &&
+        if (p->rank != 1 && onn_dims_numel(p->dims, 0, p->rank) == cfg->c && cfg->s == 1 &&
             p->dtype == want)
             continue;
-        if ((st = onn_check_param(ctx, i, names[i], cfg.c, want))) return st;
+        if ((st = onn_check_param(ctx, i, names[i], cfg->c, want))) return st;
     }
     onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
     for (int i = 1; i < ctx->n_out; i++) {
@@ -111,8 +111,8 @@ static onnorm_status bn_infer(onn_kctx *ctx)
 }
 
 /* scale[c] = gamma[c] / sqrt(var[c] + eps), shift[c] = B[c], in double. */
-static void channel_affine(const onn_kctx *ctx, const bn_cfg *cfg, const double *var,
-                           double *scale, double *shift)
+static void channel_affine(const onn_kctx *ctx, const bn_cfg *cfg, const double *var, double *scale,
+                           double *shift)
 {
     const onnorm_tensor *g = ctx->in[1], *b = ctx->in[2];
     for (int64_t c = 0; c < cfg->c; c++) {
@@ -135,8 +135,7 @@ static void load_statistics(const onn_kctx *ctx, const bn_cfg *cfg, double *mean
 static onnorm_status bn_prepare(onn_kctx *ctx)
 {
     bn_cfg *cfg = ctx->state;
-    onnorm_status st = read_cfg(ctx, cfg);
-    if (st) return st;
+    onnorm_status st;
     cfg->mo = onn_moments_get(onn_isa_active());
     const size_t C = (size_t)(cfg->c ? cfg->c : 1);
     bool constant = !cfg->training;
@@ -171,8 +170,8 @@ static void channel_moments(const onnorm_tensor *x, const bn_cfg *cfg, int64_t c
 }
 
 /* y = (x - mean[c]) * scale[c] + shift[c], plane by plane ([N, C, S]). */
-static void apply_planes(onn_kctx *ctx, const bn_cfg *cfg, const double *mean,
-                         const double *scale, const double *shift)
+static void apply_planes(onn_kctx *ctx, const bn_cfg *cfg, const double *mean, const double *scale,
+                         const double *shift)
 {
     const onnorm_tensor *x = ctx->in[0];
     onnorm_tensor *y = ctx->out[0];
@@ -182,8 +181,8 @@ static void apply_planes(onn_kctx *ctx, const bn_cfg *cfg, const double *mean,
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         const int64_t c = p % C;
-        cfg->mo->affine(x->dtype, x->data, y->data, p * cfg->s, cfg->s, mean[c], scale[c],
-                        shift[c], stream ? cfg->s : 0);
+        cfg->mo->affine(x->dtype, x->data, y->data, p * cfg->s, cfg->s, mean[c], scale[c], shift[c],
+                        stream ? cfg->s : 0);
     }
 }
 
@@ -260,7 +259,7 @@ static onnorm_status bn_run(onn_kctx *ctx)
 #define BN_KERNEL(ver, max_out)                                                                    \
     {                                                                                              \
         ONN_KERNEL("", "BatchNormalization", ver, 5, 5, 1, max_out, bn_infer, bn_prepare, bn_run), \
-            .state_size = sizeof(bn_cfg),                                                          \
+            .config = bn_config, .state_size = sizeof(bn_cfg),                                     \
             .types = (ver) >= 14 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 15,    \
             .inplace = true                                                                        \
     }

@@ -23,8 +23,9 @@ typedef struct gn_cfg {
     const onn_moments *mo;
 } gn_cfg;
 
-static onnorm_status read_cfg(onn_kctx *ctx, gn_cfg *cfg)
+static onnorm_status gn_config(onn_kctx *ctx)
 {
+    gn_cfg *cfg = ctx->state;
     int64_t stash = 1;
     onnorm_status st;
     cfg->per_channel = onn_kversion(ctx) >= 21;
@@ -37,6 +38,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, gn_cfg *cfg)
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
                          "stash_type %lld is not a float type (1, 10, 11 or 16)", (long long)stash);
     cfg->stash = (onnorm_dtype)stash;
+    cfg->mo = onn_moments_get(onn_isa_active());
     const onnorm_tensor *x = ctx->in[0];
     if (x->rank < 2)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must have rank >= 2, got rank %d", x->rank);
@@ -49,23 +51,9 @@ static onnorm_status read_cfg(onn_kctx *ctx, gn_cfg *cfg)
 
 static onnorm_status gn_infer(onn_kctx *ctx)
 {
-    onnorm_status st = onn_check_float_input(ctx, 0, "X");
-    gn_cfg cfg;
-    if (st || (st = read_cfg(ctx, &cfg))) return st;
-    const onnorm_tensor *x = ctx->in[0];
-    int64_t len = cfg.per_channel ? x->dims[1] : cfg.groups;
-    if ((st = onn_check_param(ctx, 1, "scale", len, x->dtype)) ||
-        (st = onn_check_param(ctx, 2, "bias", len, x->dtype)))
-        return st;
-    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
-    return ONNORM_OK;
-}
-
-static onnorm_status gn_prepare(onn_kctx *ctx)
-{
-    gn_cfg *cfg = ctx->state;
-    cfg->mo = onn_moments_get(onn_isa_active());
-    return read_cfg(ctx, cfg);
+    const gn_cfg *cfg = ctx->state;
+    return onn_infer_norm(ctx, "X", cfg->per_channel ? ctx->in[0]->dims[1] : cfg->groups, "scale",
+                          "bias");
 }
 
 static onnorm_status gn_run(onn_kctx *ctx)
@@ -100,8 +88,9 @@ static onnorm_status gn_run(onn_kctx *ctx)
 
 #define GN_KERNEL(ver)                                                                             \
     {                                                                                              \
-        ONN_KERNEL("", "GroupNormalization", ver, 3, 3, 1, 1, gn_infer, gn_prepare, gn_run),       \
-            .state_size = sizeof(gn_cfg), .types = ONN_T_ALL_FLOATS, .inplace = true               \
+        ONN_KERNEL("", "GroupNormalization", ver, 3, 3, 1, 1, gn_infer, NULL, gn_run),             \
+            .config = gn_config, .state_size = sizeof(gn_cfg), .types = ONN_T_ALL_FLOATS,          \
+            .inplace = true                                                                        \
     }
 
 ONN_KERNEL_TABLE(groupnorm, GN_KERNEL(18), GN_KERNEL(21));

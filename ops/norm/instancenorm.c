@@ -16,35 +16,23 @@ typedef struct in_cfg {
     const onn_moments *mo;
 } in_cfg;
 
-static onnorm_status read_cfg(onn_kctx *ctx, in_cfg *cfg)
+static onnorm_status in_config(onn_kctx *ctx)
 {
+    in_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     if (x->rank < 2)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input must have rank >= 2, got rank %d", x->rank);
     cfg->c = x->dims[1];
     cfg->planes = x->dims[0] * cfg->c;
     cfg->s = onn_dims_numel(x->dims, 2, x->rank);
+    cfg->mo = onn_moments_get(onn_isa_active());
     return onn_kattr_float(ctx, "epsilon", 1e-5f, &cfg->epsilon);
 }
 
 static onnorm_status in_infer(onn_kctx *ctx)
 {
-    onnorm_status st = onn_check_float_input(ctx, 0, "input");
-    in_cfg cfg;
-    if (st || (st = read_cfg(ctx, &cfg))) return st;
-    const onnorm_tensor *x = ctx->in[0];
-    if ((st = onn_check_param(ctx, 1, "scale", cfg.c, x->dtype)) ||
-        (st = onn_check_param(ctx, 2, "B", cfg.c, x->dtype)))
-        return st;
-    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
-    return ONNORM_OK;
-}
-
-static onnorm_status in_prepare(onn_kctx *ctx)
-{
-    in_cfg *cfg = ctx->state;
-    cfg->mo = onn_moments_get(onn_isa_active());
-    return read_cfg(ctx, cfg);
+    const in_cfg *cfg = ctx->state;
+    return onn_infer_norm(ctx, "input", cfg->c, "scale", "B");
 }
 
 static onnorm_status in_run(onn_kctx *ctx)
@@ -73,8 +61,8 @@ static onnorm_status in_run(onn_kctx *ctx)
 /* bfloat16 arrived with opset 22. */
 #define IN_KERNEL(ver)                                                                             \
     {                                                                                              \
-        ONN_KERNEL("", "InstanceNormalization", ver, 3, 3, 1, 1, in_infer, in_prepare, in_run),    \
-            .state_size = sizeof(in_cfg),                                                          \
+        ONN_KERNEL("", "InstanceNormalization", ver, 3, 3, 1, 1, in_infer, NULL, in_run),          \
+            .config = in_config, .state_size = sizeof(in_cfg),                                     \
             .types = (ver) >= 22 ? ONN_T_ALL_FLOATS : ONN_T_HALF_FLOATS, .widens = (ver) == 22,    \
             .inplace = true                                                                        \
     }

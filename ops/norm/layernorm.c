@@ -34,8 +34,9 @@ typedef struct ln_cfg {
     const void *gamma, *beta;
 } ln_cfg;
 
-static onnorm_status read_cfg(onn_kctx *ctx, ln_cfg *cfg)
+static onnorm_status ln_config(onn_kctx *ctx)
 {
+    ln_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     int64_t axis, stash;
     onnorm_status st;
@@ -52,6 +53,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, ln_cfg *cfg)
     cfg->stash = (onnorm_dtype)stash;
     cfg->rows = onn_dims_numel(x->dims, 0, cfg->axis);
     cfg->m = onn_dims_numel(x->dims, cfg->axis, x->rank);
+    cfg->mo = onn_moments_get(onn_isa_active());
     return ONNORM_OK;
 }
 
@@ -86,22 +88,22 @@ static void set_outputs(onn_kctx *ctx, const ln_cfg *cfg, int n_stats)
 
 static onnorm_status ln_infer(onn_kctx *ctx)
 {
+    const ln_cfg *cfg = ctx->state;
     onnorm_status st = onn_check_float_input(ctx, 0, "X");
-    ln_cfg cfg;
-    if (st || (st = read_cfg(ctx, &cfg)) || (st = check_affine(ctx, &cfg, 1, "Scale")) ||
-        (onn_has_input(ctx, 2) && (st = check_affine(ctx, &cfg, 2, "B"))))
+    if (st || (st = check_affine(ctx, cfg, 1, "Scale")) ||
+        (onn_has_input(ctx, 2) && (st = check_affine(ctx, cfg, 2, "B"))))
         return st;
-    set_outputs(ctx, &cfg, 2);
+    set_outputs(ctx, cfg, 2);
     return ONNORM_OK;
 }
 
 static onnorm_status rms_infer(onn_kctx *ctx)
 {
+    const ln_cfg *cfg = ctx->state;
     onnorm_status st = onn_check_float_input(ctx, 0, "X");
-    ln_cfg cfg;
-    if (st || (st = read_cfg(ctx, &cfg)) || (st = check_affine(ctx, &cfg, 1, "scale"))) return st;
+    if (st || (st = check_affine(ctx, cfg, 1, "scale"))) return st;
     /* SimplifiedLayerNormalization's optional inv_std_var, shaped like Mean. */
-    set_outputs(ctx, &cfg, 1);
+    set_outputs(ctx, cfg, 1);
     return ONNORM_OK;
 }
 
@@ -159,11 +161,10 @@ static onnorm_status ln_prepare(onn_kctx *ctx)
 {
     ln_cfg *cfg = ctx->state;
     size_t scratch = 0;
-    onnorm_status st = read_cfg(ctx, cfg);
-    if (st || (st = full_row(ctx, cfg, 1, &cfg->gamma, &scratch)) ||
+    onnorm_status st;
+    if ((st = full_row(ctx, cfg, 1, &cfg->gamma, &scratch)) ||
         (st = full_row(ctx, cfg, 2, &cfg->beta, &scratch)))
         return st;
-    cfg->mo = onn_moments_get(onn_isa_active());
     onn_kscratch_need(ctx, scratch);
     return ONNORM_OK;
 }
@@ -207,8 +208,8 @@ static onnorm_status ln_run(onn_kctx *ctx)
         cfg->mo->acc_add(x->dtype, x->data, r * m, m, &acc, cfg->stash != ONNORM_DOUBLE);
         onn_acc_result(&acc, &mean, &var);
         double inv = 1.0 / sqrt(var + (double)cfg->epsilon);
-        cfg->mo->affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, mean, inv, gamma,
-                            beta, stream ? m : 0);
+        cfg->mo->affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, mean, inv, gamma, beta,
+                            stream ? m : 0);
         if (mean_out) onn_store(cfg->stash, mean_out->data, r, mean);
         if (inv_out) onn_store(cfg->stash, inv_out->data, r, inv);
     }
@@ -243,10 +244,11 @@ static onnorm_status rms_run(onn_kctx *ctx)
  * ai.onnx one; SimplifiedLayerNormalization (ORT's RMSNorm, registered by
  * ORT in both the default and the com.microsoft domain) is RMSNormalization
  * plus an optional inv_std_var output. */
-#define LN_KERNEL(dom, op, ver, in_hi, out_hi, infer, run)                                        \
+#define LN_KERNEL(dom, op, ver, in_hi, out_hi, infer, run)                                         \
     {                                                                                              \
         ONN_KERNEL(dom, op, ver, 2, in_hi, 1, out_hi, infer, ln_prepare, run),                     \
-            .state_size = sizeof(ln_cfg), .types = ONN_T_ALL_FLOATS, .inplace = true               \
+            .config = ln_config, .state_size = sizeof(ln_cfg), .types = ONN_T_ALL_FLOATS,          \
+            .inplace = true                                                                        \
     }
 
 ONN_KERNEL_TABLE(layernorm, LN_KERNEL("", "LayerNormalization", 17, 3, 3, ln_infer, ln_run),

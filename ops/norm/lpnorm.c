@@ -19,8 +19,9 @@ typedef struct lp_cfg {
     const onn_moments *mo;
 } lp_cfg;
 
-static onnorm_status read_cfg(onn_kctx *ctx, lp_cfg *cfg)
+static onnorm_status lp_config(onn_kctx *ctx)
 {
+    lp_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     int64_t a;
     onnorm_status st;
@@ -37,23 +38,15 @@ static onnorm_status read_cfg(onn_kctx *ctx, lp_cfg *cfg)
 
 static onnorm_status lp_infer(onn_kctx *ctx)
 {
-    onnorm_status st = onn_check_float_input(ctx, 0, "input");
-    lp_cfg cfg;
-    if (st || (st = read_cfg(ctx, &cfg))) return st;
-    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
-    return ONNORM_OK;
+    return onn_infer_like_input(ctx, "input");
 }
 
 static onnorm_status lp_prepare(onn_kctx *ctx)
 {
     lp_cfg *cfg = ctx->state;
-    const onnorm_tensor *x = ctx->in[0];
-    onnorm_status st = read_cfg(ctx, cfg);
-    if (st) return st;
     bool reduced[ONNORM_MAX_RANK] = {false};
     reduced[cfg->axis] = true;
-    cfg->mo = onn_moments_get(onn_isa_active());
-    return onn_rview_init(ctx, &cfg->v, x->dims, x->rank, reduced);
+    return onn_rview_prepare(ctx, &cfg->v, reduced, &cfg->mo);
 }
 
 static onnorm_status lp_run(onn_kctx *ctx)
@@ -82,7 +75,8 @@ static onnorm_status lp_run(onn_kctx *ctx)
 #define LP_KERNEL(ver, mask)                                                                       \
     {                                                                                              \
         ONN_KERNEL("", "LpNormalization", ver, 1, 1, 1, 1, lp_infer, lp_prepare, lp_run),          \
-            .state_size = sizeof(lp_cfg), .types = (mask), .inplace = true, .widens = (ver) == 22  \
+            .config = lp_config, .state_size = sizeof(lp_cfg), .types = (mask), .inplace = true,   \
+            .widens = (ver) == 22                                                                  \
     }
 
 ONN_KERNEL_TABLE(lpnorm, LP_KERNEL(1, ONN_T_HALF_FLOATS), LP_KERNEL(22, ONN_T_ALL_FLOATS));

@@ -21,8 +21,9 @@ typedef struct lrn_cfg {
     float alpha, beta, bias;
 } lrn_cfg;
 
-static onnorm_status read_cfg(onn_kctx *ctx, lrn_cfg *c)
+static onnorm_status lrn_config(onn_kctx *ctx)
 {
+    lrn_cfg *c = ctx->state;
     onnorm_status st;
     if ((st = onn_kattr_require(ctx, "size")) || (st = onn_kattr_int(ctx, "size", 1, &c->size)) ||
         (st = onn_kattr_float(ctx, "alpha", 1e-4f, &c->alpha)) ||
@@ -40,17 +41,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, lrn_cfg *c)
 
 static onnorm_status lrn_infer(onn_kctx *ctx)
 {
-    onnorm_status st = onn_check_float_input(ctx, 0, "X");
-    if (st) return st;
-    lrn_cfg c;
-    if ((st = read_cfg(ctx, &c))) return st;
-    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
-    return ONNORM_OK;
-}
-
-static onnorm_status lrn_prepare(onn_kctx *ctx)
-{
-    return read_cfg(ctx, ctx->state);
+    return onn_infer_like_input(ctx, "X");
 }
 
 static onnorm_status lrn_run(onn_kctx *ctx)
@@ -85,8 +76,9 @@ static onnorm_status lrn_run(onn_kctx *ctx)
 
 #define LRN_KERNEL(ver, mask)                                                                      \
     {                                                                                              \
-        ONN_KERNEL("", "LRN", ver, 1, 1, 1, 1, lrn_infer, lrn_prepare, lrn_run),                   \
-            .state_size = sizeof(lrn_cfg), .types = (mask), .widens = (ver) == 13                  \
+        ONN_KERNEL("", "LRN", ver, 1, 1, 1, 1, lrn_infer, NULL, lrn_run),                          \
+            .config = lrn_config, .state_size = sizeof(lrn_cfg), .types = (mask),                  \
+            .widens = (ver) == 13                                                                  \
     }
 
 ONN_KERNEL_TABLE(lrn, LRN_KERNEL(1, ONN_T_HALF_FLOATS), LRN_KERNEL(13, ONN_T_ALL_FLOATS));

@@ -23,6 +23,7 @@ static double load_any(const onnorm_tensor *x, int64_t i)
     }
 }
 
+/* Both ops' configuration starts by checking X, on which it depends. */
 static onnorm_status check_input(onn_kctx *ctx)
 {
     const onnorm_tensor *x = ctx->in[0];
@@ -33,6 +34,13 @@ static onnorm_status check_input(onn_kctx *ctx)
                          onnorm_dtype_name(x->dtype));
     if (x->rank < 1 || x->rank > 2)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "X must be [N, C] or [C], got rank %d", x->rank);
+    return ONNORM_OK;
+}
+
+/* Y is float32 of X's shape. */
+static onnorm_status ml_infer(onn_kctx *ctx)
+{
+    const onnorm_tensor *x = ctx->in[0];
     onn_set_output(ctx, 0, ONNORM_FLOAT, x->rank, x->dims);
     return ONNORM_OK;
 }
@@ -52,30 +60,21 @@ static onnorm_status per_column(onn_kctx *ctx, const char *name, int64_t c, cons
     const onn_attr *a = onn_attr_find(ctx->node, name);
     if (!a) return ONNORM_OK;
     if (a->type != ONN_ATTR_FLOATS || (a->n != 1 && (int64_t)a->n != c))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must hold 1 or %lld floats",
-                         name, (long long)c);
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "attribute '%s' must hold 1 or %lld floats", name,
+                         (long long)c);
     *vals = a->floats, *n = a->n;
     return ONNORM_OK;
 }
 
-static onnorm_status scaler_read(onn_kctx *ctx, scaler_cfg *cfg)
+static onnorm_status scaler_config(onn_kctx *ctx)
 {
+    scaler_cfg *cfg = ctx->state;
     onnorm_status st = check_input(ctx);
+    if (st) return st;
     const int64_t c = ctx->in[0]->dims[ctx->in[0]->rank - 1];
-    if (!st) st = per_column(ctx, "offset", c, &cfg->offset, &cfg->n_offset);
-    if (!st) st = per_column(ctx, "scale", c, &cfg->scale, &cfg->n_scale);
+    if (!(st = per_column(ctx, "offset", c, &cfg->offset, &cfg->n_offset)))
+        st = per_column(ctx, "scale", c, &cfg->scale, &cfg->n_scale);
     return st;
-}
-
-static onnorm_status scaler_infer(onn_kctx *ctx)
-{
-    scaler_cfg cfg = {0};
-    return scaler_read(ctx, &cfg);
-}
-
-static onnorm_status scaler_prepare(onn_kctx *ctx)
-{
-    return scaler_read(ctx, ctx->state);
 }
 
 static onnorm_status scaler_run(onn_kctx *ctx)
@@ -95,25 +94,14 @@ static onnorm_status scaler_run(onn_kctx *ctx)
 
 typedef enum norm_kind { NORM_MAX, NORM_L1, NORM_L2 } norm_kind;
 
-static onnorm_status read_norm(onn_kctx *ctx, norm_kind *k)
+static onnorm_status normalizer_config(onn_kctx *ctx)
 {
     static const char *const names[] = {"MAX", "L1", "L2"};
-    int v;
+    int v = NORM_MAX;
     onnorm_status st = check_input(ctx);
     if (!st) st = onn_kattr_enum(ctx, "norm", names, 3, NORM_MAX, &v);
-    *k = (norm_kind)v;
+    *(norm_kind *)ctx->state = (norm_kind)v;
     return st;
-}
-
-static onnorm_status normalizer_infer(onn_kctx *ctx)
-{
-    norm_kind k;
-    return read_norm(ctx, &k);
-}
-
-static onnorm_status normalizer_prepare(onn_kctx *ctx)
-{
-    return read_norm(ctx, ctx->state);
 }
 
 static onnorm_status normalizer_run(onn_kctx *ctx)
@@ -144,9 +132,8 @@ static onnorm_status normalizer_run(onn_kctx *ctx)
     (ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE) | ONN_T(ONNORM_INT64) | ONN_T(ONNORM_INT32))
 
 ONN_KERNEL_TABLE(ml_scaler,
-                 {ONN_KERNEL("ai.onnx.ml", "Scaler", 1, 1, 1, 1, 1, scaler_infer, scaler_prepare,
-                             scaler_run),
-                  .state_size = sizeof(scaler_cfg), .types = ML_TYPES},
-                 {ONN_KERNEL("ai.onnx.ml", "Normalizer", 1, 1, 1, 1, 1, normalizer_infer,
-                             normalizer_prepare, normalizer_run),
-                  .state_size = sizeof(norm_kind), .types = ML_TYPES});
+                 {ONN_KERNEL("ai.onnx.ml", "Scaler", 1, 1, 1, 1, 1, ml_infer, NULL, scaler_run),
+                  .config = scaler_config, .state_size = sizeof(scaler_cfg), .types = ML_TYPES},
+                 {ONN_KERNEL("ai.onnx.ml", "Normalizer", 1, 1, 1, 1, 1, ml_infer, NULL,
+                             normalizer_run),
+                  .config = normalizer_config, .state_size = sizeof(norm_kind), .types = ML_TYPES});

@@ -89,9 +89,8 @@ typedef struct onn_moments {
     /* y[i] = (x[i] - mean) * inv * gamma[i] + beta[i] for i in [0, n), where x
      * and y point at row `off` and gamma/beta (beta may be NULL) hold n
      * elements. */
-    void (*affine_vec)(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n,
-                       double mean, double inv, const void *gamma, const void *beta,
-                       int64_t stream);
+    void (*affine_vec)(onnorm_dtype t, const void *x, void *y, int64_t off, int64_t n, double mean,
+                       double inv, const void *gamma, const void *beta, int64_t stream);
 } onn_moments;
 
 /* The table of one variant, or NULL when not supported here. */

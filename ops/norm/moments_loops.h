@@ -22,8 +22,10 @@
         const double sh = a->shift;                                                                \
         const int64_t q = n / 4;                                                                   \
         double s1a = 0, s1b = 0, s1c = 0, s1d = 0, s2a = 0, s2b = 0, s2c = 0, s2d = 0;             \
-        _Pragma("omp simd reduction(+ : s1a, s1b, s1c, s1d, s2a, s2b, s2c, s2d)")                  \
-        for (int64_t i = 0; i < q; i++) {                                                          \
+        _Pragma("omp simd reduction(+ : s1a, s1b, s1c, s1d, s2a, s2b, s2c, s2d)") for (int64_t i = \
+                                                                                           0;      \
+                                                                                       i < q; i++) \
+        {                                                                                          \
             double da = (double)LOAD(p[i]) - sh, db = (double)LOAD(p[i + q]) - sh;                 \
             double dc = (double)LOAD(p[i + 2 * q]) - sh, dd = (double)LOAD(p[i + 3 * q]) - sh;     \
             s1a += da, s1b += db, s1c += dc, s1d += dd;                                            \
@@ -75,8 +77,7 @@ static void V(acc_add_f32_fast)(const float *x, int64_t off, int64_t n, onn_acc 
     a->n += n;
 }
 
-static void V(acc_add)(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc *a,
-                       bool fast)
+static void V(acc_add)(onnorm_dtype t, const void *x, int64_t off, int64_t n, onn_acc *a, bool fast)
 {
     if (n <= 0) return;
     if (fast && t == ONNORM_FLOAT)
@@ -244,8 +245,7 @@ static void V(affine_vec)(onnorm_dtype t, const void *x, void *y, int64_t off, i
                           int64_t stream)
 {
     if (stream > 0 && t == ONNORM_FLOAT &&
-        STREAM_FN((const float *)x + off, (float *)y + off, n, mean, inv, 0.0, gamma, beta,
-                  stream))
+        STREAM_FN((const float *)x + off, (float *)y + off, n, mean, inv, 0.0, gamma, beta, stream))
         return;
     if (t == ONNORM_DOUBLE) {
         const double *xp = (const double *)x + off, *g = gamma, *b = beta;
@@ -264,8 +264,8 @@ static void V(affine_vec)(onnorm_dtype t, const void *x, void *y, int64_t off, i
     ONN_DISPATCH_FLOAT(t, AFFINE_VEC_LOOP);
 }
 
-static const onn_moments V(moments) = {ISA,           V(acc_add),    V(sum_squares),
-                                       V(sum_abs),    V(affine),     V(affine_vec)};
+static const onn_moments V(moments) = {ISA,        V(acc_add), V(sum_squares),
+                                       V(sum_abs), V(affine),  V(affine_vec)};
 
 #undef ACC_LOOP
 #undef SUMSQ_LOOP

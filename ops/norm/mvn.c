@@ -19,8 +19,9 @@ typedef struct mvn_cfg {
     const onn_moments *mo;
 } mvn_cfg;
 
-static onnorm_status read_axes(onn_kctx *ctx, mvn_cfg *cfg)
+static onnorm_status mvn_config(onn_kctx *ctx)
 {
+    mvn_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     static const int64_t dflt[] = {0, 2, 3};
     int64_t axes[ONNORM_MAX_RANK];
@@ -33,11 +34,10 @@ static onnorm_status read_axes(onn_kctx *ctx, mvn_cfg *cfg)
     for (int k = 0; k < n; k++) {
         int ax;
         if (!onn_normalize_axis(axes[k], x->rank, &ax))
-            return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d%s",
-                             (long long)axes[k], x->rank,
-                             onn_kattr_has(ctx, "axes")
-                                 ? ""
-                                 : " (the default axes [0, 2, 3] need rank >= 4)");
+            return onn_kfail(
+                ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d%s",
+                (long long)axes[k], x->rank,
+                onn_kattr_has(ctx, "axes") ? "" : " (the default axes [0, 2, 3] need rank >= 4)");
         cfg->reduced[ax] = true;
     }
     return ONNORM_OK;
@@ -45,21 +45,13 @@ static onnorm_status read_axes(onn_kctx *ctx, mvn_cfg *cfg)
 
 static onnorm_status mvn_infer(onn_kctx *ctx)
 {
-    onnorm_status st = onn_check_float_input(ctx, 0, "X");
-    mvn_cfg cfg;
-    if (st || (st = read_axes(ctx, &cfg))) return st;
-    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
-    return ONNORM_OK;
+    return onn_infer_like_input(ctx, "X");
 }
 
 static onnorm_status mvn_prepare(onn_kctx *ctx)
 {
     mvn_cfg *cfg = ctx->state;
-    const onnorm_tensor *x = ctx->in[0];
-    onnorm_status st = read_axes(ctx, cfg);
-    if (st) return st;
-    cfg->mo = onn_moments_get(onn_isa_active());
-    return onn_rview_init(ctx, &cfg->v, x->dims, x->rank, cfg->reduced);
+    return onn_rview_prepare(ctx, &cfg->v, cfg->reduced, &cfg->mo);
 }
 
 static onnorm_status mvn_run(onn_kctx *ctx)
@@ -90,7 +82,8 @@ static onnorm_status mvn_run(onn_kctx *ctx)
     {                                                                                              \
         ONN_KERNEL("", "MeanVarianceNormalization", ver, 1, 1, 1, 1, mvn_infer, mvn_prepare,       \
                    mvn_run),                                                                       \
-            .state_size = sizeof(mvn_cfg), .types = (mask), .inplace = true, .widens = (ver) == 13 \
+            .config = mvn_config, .state_size = sizeof(mvn_cfg), .types = (mask), .inplace = true, \
+            .widens = (ver) == 13                                                                  \
     }
 
 ONN_KERNEL_TABLE(mvn, MVN_KERNEL(9, ONN_T_HALF_FLOATS), MVN_KERNEL(13, ONN_T_ALL_FLOATS));

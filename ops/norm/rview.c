@@ -20,9 +20,12 @@ static void offsets(const int64_t *dims, const int64_t *strides, int upto, const
     }
 }
 
-onnorm_status onn_rview_init(onn_kctx *ctx, onn_rview *v, const int64_t *dims, int rank,
-                             const bool *reduced)
+onnorm_status onn_rview_prepare(onn_kctx *ctx, onn_rview *v, const bool *reduced,
+                                const onn_moments **mo)
 {
+    const int64_t *dims = ctx->in[0]->dims;
+    const int rank = ctx->in[0]->rank;
+    *mo = onn_moments_get(onn_isa_active());
     int64_t strides[ONNORM_MAX_RANK], s = 1;
     v->K = v->R = v->L = 1;
     int tail = rank; /* axes [tail, rank) are reduced and contiguous: the runs */

@@ -11,15 +11,17 @@
 #define ONN_RVIEW_H
 
 #include "ops/kernel.h"
+#include "ops/norm/moments.h"
 
 typedef struct onn_rview {
     int64_t K, R, L, runs; /* runs = R / L */
     const int64_t *koff, *roff;
 } onn_rview;
 
-/* reduced[i] marks axis i as reduced. The offset tables live in the
- * prepared node's memory (onn_kalloc); fails after reporting. */
-onnorm_status onn_rview_init(onn_kctx *ctx, onn_rview *v, const int64_t *dims, int rank,
-                             const bool *reduced);
+/* The view of input 0 with the axes where reduced[i] is set reduced, made
+ * at prepare (the offset tables live in the prepared node's memory), and
+ * the statistics loops for this CPU in *mo. Fails after reporting. */
+onnorm_status onn_rview_prepare(onn_kctx *ctx, onn_rview *v, const bool *reduced,
+                                const onn_moments **mo);
 
 #endif

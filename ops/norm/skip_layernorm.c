@@ -24,8 +24,8 @@
 #include <omp.h>
 
 typedef struct skip_cfg {
-    bool simple;  /* SkipSimplified: no mean, no beta */
-    int bias_in;  /* input index of the optional bias */
+    bool simple; /* SkipSimplified: no mean, no beta */
+    int bias_in; /* input index of the optional bias */
     float epsilon;
     int64_t h, rows, ns; /* hidden size, rows, elements of skip */
     const onn_moments *mo;
@@ -44,8 +44,9 @@ static onnorm_status check_vec(onn_kctx *ctx, int i, const char *what, int64_t h
     return ONNORM_OK;
 }
 
-static onnorm_status read_cfg(onn_kctx *ctx, skip_cfg *cfg)
+static onnorm_status skip_config(onn_kctx *ctx)
 {
+    skip_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0], *skip = ctx->in[1];
     cfg->simple = *(const bool *)ctx->kernel->data;
     /* The bias follows beta for Skip, gamma for SkipSimplified (no beta). */
@@ -74,8 +75,7 @@ static onnorm_status read_cfg(onn_kctx *ctx, skip_cfg *cfg)
 static onnorm_status skip_infer(onn_kctx *ctx)
 {
     onnorm_status st = onn_check_float_input(ctx, 0, "input");
-    skip_cfg cfg;
-    if (st || (st = read_cfg(ctx, &cfg))) return st;
+    if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
     int64_t sdims[ONNORM_MAX_RANK];
     for (int i = 0; i < x->rank; i++)
@@ -90,11 +90,10 @@ static onnorm_status skip_infer(onn_kctx *ctx)
 static onnorm_status skip_prepare(onn_kctx *ctx)
 {
     skip_cfg *cfg = ctx->state;
-    onnorm_status st = read_cfg(ctx, cfg);
     size_t bytes;
-    if (st || (st = onn_kbytes(ctx, (size_t)(cfg->h ? cfg->h : 1), sizeof(double),
-                               (size_t)ctx->num_threads, &bytes)))
-        return st;
+    onnorm_status st = onn_kbytes(ctx, (size_t)(cfg->h ? cfg->h : 1), sizeof(double),
+                                  (size_t)ctx->num_threads, &bytes);
+    if (st) return st;
     onn_kscratch_need(ctx, bytes); /* one double row per thread */
     cfg->mo = onn_moments_get(onn_isa_active());
     return ONNORM_OK;
@@ -145,8 +144,8 @@ static onnorm_status skip_run(onn_kctx *ctx)
 #define SKIP_KERNEL(op, in_hi, which)                                                              \
     {                                                                                              \
         ONN_KERNEL("com.microsoft", op, 1, 3, in_hi, 1, 4, skip_infer, skip_prepare, skip_run),    \
-            .state_size = sizeof(skip_cfg), .data = &(which), .types = ONN_T_ALL_FLOATS,           \
-            .inplace = true                                                                        \
+            .config = skip_config, .state_size = sizeof(skip_cfg), .data = &(which),               \
+            .types = ONN_T_ALL_FLOATS, .inplace = true                                             \
     }
 
 ONN_KERNEL_TABLE(skip_layernorm, SKIP_KERNEL("SkipLayerNormalization", 5, skip_full),
