@@ -88,6 +88,9 @@ const char *onnorm_dtype_name(onnorm_dtype t);
 size_t onnorm_dtype_size(onnorm_dtype t); /* 0 for unsupported types */
 /* Element count of a tensor; -1 if the dims are invalid or overflow. */
 int64_t onnorm_tensor_numel(const onnorm_tensor *t);
+/* Formats a shape as "[2,3,?]" (a negative dim is unknown) into buf and
+ * returns buf. */
+const char *onnorm_shape_str(const int64_t *dims, int rank, char *buf, size_t len);
 
 /* Read / write a serialized ONNX TensorProto (the *.pb files of test folders). */
 onnorm_status onnorm_tensor_read_file(const char *path, onnorm_tensor **out, onnorm_error *err);

@@ -6,6 +6,7 @@
 #include "loader/loader.h"
 #include "ops/registry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 const char *onnorm_status_str(onnorm_status s)
@@ -70,6 +71,16 @@ int64_t onnorm_tensor_numel(const onnorm_tensor *t)
 {
     if (!t || t->rank < 0 || t->rank > ONNORM_MAX_RANK) return -1;
     return onn_dims_numel(t->dims, 0, t->rank);
+}
+
+const char *onnorm_shape_str(const int64_t *dims, int rank, char *buf, size_t len)
+{
+    if (!buf || !len) return buf;
+    if (!dims || rank < 0 || rank > ONNORM_MAX_RANK) {
+        snprintf(buf, len, "[invalid rank %d]", rank);
+        return buf;
+    }
+    return onn_shape_str(dims, rank, buf, len);
 }
 
 void onnorm_tensor_free(onnorm_tensor *t)

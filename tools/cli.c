@@ -58,23 +58,9 @@ double onn_cli_value(const onnorm_tensor *t, int64_t i)
     }
 }
 
-const char *onn_cli_shape_dims(const int64_t *dims, int rank, char *buf, size_t len)
-{
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && used < len; i++) {
-        if (dims[i] < 0)
-            used += (size_t)snprintf(buf + used, len - used, "%s?", i ? "," : "");
-        else
-            used += (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "",
-                                     (long long)dims[i]);
-    }
-    if (used < len) snprintf(buf + used, len - used, "]");
-    return buf;
-}
-
 const char *onn_cli_shape(const onnorm_tensor *t, char *buf, size_t len)
 {
-    return onn_cli_shape_dims(t->dims, t->rank, buf, len);
+    return onnorm_shape_str(t->dims, t->rank, buf, len);
 }
 
 double onn_cli_now_ms(void)

@@ -25,6 +25,5 @@ onnorm_tensor *onn_cli_fill_input(const onnorm_model *m, int i, onnorm_error *er
 double onn_cli_value(const onnorm_tensor *t, int64_t i);
 /* Formats a shape like "[2,3,4]". */
 const char *onn_cli_shape(const onnorm_tensor *t, char *buf, size_t len);
-const char *onn_cli_shape_dims(const int64_t *dims, int rank, char *buf, size_t len);
 
 #endif

@@ -152,7 +152,7 @@ int onn_cli_info(int argc, char **argv)
         onnorm_tensor t;
         char sh[128] = "[?]";
         onnorm_model_input_info(m, i, &t);
-        if (t.rank >= 0) onn_cli_shape_dims(t.dims, t.rank, sh, sizeof sh);
+        if (t.rank >= 0) onnorm_shape_str(t.dims, t.rank, sh, sizeof sh);
         printf(" %s:%s%s", t.name, onnorm_dtype_name(t.dtype), sh);
     }
     printf("\n  outputs:");
