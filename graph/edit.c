@@ -18,22 +18,15 @@ static onnorm_tensor *tensor_dup(const onnorm_tensor *t)
     return d;
 }
 
-static void *mem_dup(const void *p, size_t bytes)
-{
-    void *d = malloc(bytes ? bytes : 1);
-    if (d && bytes) memcpy(d, p, bytes);
-    return d;
-}
-
 static bool attr_copy(onn_attr *d, const onn_attr *s)
 {
     memset(d, 0, sizeof *d);
     d->type = s->type, d->f = s->f, d->i = s->i, d->n = s->n, d->s_len = s->s_len;
     if (!(d->name = onn_strdup(s->name))) return false;
-    if (s->s && !(d->s = mem_dup(s->s, s->s_len + 1))) return false;
+    if (s->s && !(d->s = onn_memdup(s->s, s->s_len + 1))) return false;
     if (s->t && !(d->t = tensor_dup(s->t))) return false;
-    if (s->floats && !(d->floats = mem_dup(s->floats, s->n * sizeof(float)))) return false;
-    if (s->ints && !(d->ints = mem_dup(s->ints, s->n * sizeof(int64_t)))) return false;
+    if (s->floats && !(d->floats = onn_memdup(s->floats, s->n * sizeof(float)))) return false;
+    if (s->ints && !(d->ints = onn_memdup(s->ints, s->n * sizeof(int64_t)))) return false;
     if (s->strings) {
         if (!(d->strings = calloc(s->n ? s->n : 1, sizeof(char *)))) return false;
         for (size_t i = 0; i < s->n; i++)
@@ -54,8 +47,8 @@ static bool node_copy(onn_node *d, const onn_node *s)
     d->name = onn_strdup(s->name);
     d->op_type = onn_strdup(s->op_type);
     d->domain = onn_strdup(s->domain);
-    d->in = mem_dup(s->in, (size_t)s->n_in * sizeof(int));
-    d->out = mem_dup(s->out, (size_t)s->n_out * sizeof(int));
+    d->in = onn_memdup(s->in, (size_t)s->n_in * sizeof(int));
+    d->out = onn_memdup(s->out, (size_t)s->n_out * sizeof(int));
     d->attrs = calloc((size_t)(s->n_attr ? s->n_attr : 1), sizeof *d->attrs);
     if (!d->name || !d->op_type || !d->domain || !d->in || !d->out || !d->attrs) return false;
     for (int k = 0; k < s->n_attr; k++) {
@@ -84,12 +77,12 @@ onn_graph *onn_graph_clone(const onn_graph *src, onnorm_error *err)
         g->values[v].name = name;
         g->values[v].init_borrowed = src->values[v].init != NULL;
     }
-    g->inputs = mem_dup(src->inputs, (size_t)src->n_inputs * sizeof(int));
-    g->outputs = mem_dup(src->outputs, (size_t)src->n_outputs * sizeof(int));
-    g->feeds = mem_dup(src->feeds, (size_t)src->n_feeds * sizeof(int));
+    g->inputs = onn_memdup(src->inputs, (size_t)src->n_inputs * sizeof(int));
+    g->outputs = onn_memdup(src->outputs, (size_t)src->n_outputs * sizeof(int));
+    g->feeds = onn_memdup(src->feeds, (size_t)src->n_feeds * sizeof(int));
     g->n_inputs = src->n_inputs, g->n_outputs = src->n_outputs, g->n_feeds = src->n_feeds;
     if (!g->inputs || !g->outputs || !g->feeds) goto nomem;
-    if (src->shell && !(g->shell = mem_dup(src->shell, src->shell_len))) goto nomem;
+    if (src->shell && !(g->shell = onn_memdup(src->shell, src->shell_len))) goto nomem;
     g->shell_len = src->shell_len;
     g->cap_nodes = src->n_nodes ? src->n_nodes : 1;
     if (!(g->nodes = calloc((size_t)g->cap_nodes, sizeof *g->nodes))) goto nomem;
@@ -191,8 +184,8 @@ onn_node *onn_graph_new_node(onn_graph *g, const char *op_type, const char *name
     n->name = onn_strdup(name);
     n->op_type = onn_strdup(op_type);
     n->domain = onn_strdup("");
-    n->in = mem_dup(in, (size_t)n_in * sizeof(int));
-    n->out = mem_dup(out, (size_t)n_out * sizeof(int));
+    n->in = onn_memdup(in, (size_t)n_in * sizeof(int));
+    n->out = onn_memdup(out, (size_t)n_out * sizeof(int));
     n->attrs = calloc(4, sizeof *n->attrs);
     n->n_in = n_in, n->n_out = n_out;
     n->opset = onn_graph_opset(g, "");

@@ -47,6 +47,13 @@ char *onn_strdup(const char *s)
     return p;
 }
 
+void *onn_memdup(const void *p, size_t bytes)
+{
+    void *d = malloc(bytes ? bytes : 1);
+    if (d && bytes) memcpy(d, p, bytes);
+    return d;
+}
+
 bool onn_mul_size(size_t a, size_t b, size_t *out)
 {
     if (a != 0 && b > SIZE_MAX / a) return false;

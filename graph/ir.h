@@ -107,6 +107,8 @@ onnorm_status onn_prefix(onnorm_error *err, onnorm_status code, const char *fmt,
 
 /* ---- memory helpers ----------------------------------------------------- */
 char *onn_strdup(const char *s);
+/* A malloc'ed copy of `bytes` bytes (at least one byte is allocated). */
+void *onn_memdup(const void *p, size_t bytes);
 /* a * b with overflow detection; returns false on overflow. */
 bool onn_mul_size(size_t a, size_t b, size_t *out);
 

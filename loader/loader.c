@@ -121,15 +121,11 @@ static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
         a->n = ap->n_floats;
-        a->floats = malloc((a->n ? a->n : 1) * sizeof(float));
-        if (!a->floats) return nomem(c);
-        if (a->n) memcpy(a->floats, ap->floats, a->n * sizeof(float));
+        if (!(a->floats = onn_memdup(ap->floats, a->n * sizeof(float)))) return nomem(c);
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
         a->n = ap->n_ints;
-        a->ints = malloc((a->n ? a->n : 1) * sizeof(int64_t));
-        if (!a->ints) return nomem(c);
-        if (a->n) memcpy(a->ints, ap->ints, a->n * sizeof(int64_t));
+        if (!(a->ints = onn_memdup(ap->ints, a->n * sizeof(int64_t)))) return nomem(c);
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
         a->strings = calloc(ap->n_strings ? ap->n_strings : 1, sizeof(char *));

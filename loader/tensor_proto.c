@@ -20,53 +20,38 @@ static onnorm_status copy_typed_field(const Onnx__TensorProto *tp, onnorm_tensor
                                       onnorm_error *err)
 {
     const char *name = tp->name ? tp->name : "";
-    size_t n = (size_t)numel;
+    const size_t n = (size_t)numel;
     size_t have = 0;
+    const void *same = NULL;    /* a field with the tensor's own layout */
+    const int32_t *i32 = NULL;  /* int32_data narrowed to 16 or 8 bits */
+    const uint64_t *u64 = NULL; /* uint64_data narrowed to 32 bits */
     switch (t->dtype) {
-    case ONNORM_FLOAT:
-        have = tp->n_float_data;
-        if (have == n) memcpy(t->data, tp->float_data, n * sizeof(float));
-        break;
-    case ONNORM_DOUBLE:
-        have = tp->n_double_data;
-        if (have == n) memcpy(t->data, tp->double_data, n * sizeof(double));
-        break;
-    case ONNORM_INT64:
-        have = tp->n_int64_data;
-        if (have == n) memcpy(t->data, tp->int64_data, n * sizeof(int64_t));
-        break;
-    case ONNORM_INT32:
-        have = tp->n_int32_data;
-        if (have == n) memcpy(t->data, tp->int32_data, n * sizeof(int32_t));
-        break;
+    case ONNORM_FLOAT: have = tp->n_float_data, same = tp->float_data; break;
+    case ONNORM_DOUBLE: have = tp->n_double_data, same = tp->double_data; break;
+    case ONNORM_INT64: have = tp->n_int64_data, same = tp->int64_data; break;
+    case ONNORM_INT32: have = tp->n_int32_data, same = tp->int32_data; break;
+    case ONNORM_UINT64: have = tp->n_uint64_data, same = tp->uint64_data; break;
+    case ONNORM_UINT32: have = tp->n_uint64_data, u64 = tp->uint64_data; break;
     case ONNORM_INT16:
     case ONNORM_UINT16:
     case ONNORM_FLOAT16:
     case ONNORM_BFLOAT16:
-        have = tp->n_int32_data;
-        if (have == n)
-            for (size_t i = 0; i < n; i++)
-                ((uint16_t *)t->data)[i] = (uint16_t)(tp->int32_data[i] & 0xFFFF);
-        break;
     case ONNORM_INT8:
     case ONNORM_UINT8:
-    case ONNORM_BOOL:
-        have = tp->n_int32_data;
-        if (have == n)
-            for (size_t i = 0; i < n; i++)
-                ((uint8_t *)t->data)[i] = (uint8_t)(tp->int32_data[i] & 0xFF);
-        break;
-    case ONNORM_UINT32:
-        have = tp->n_uint64_data;
-        if (have == n)
-            for (size_t i = 0; i < n; i++)
-                ((uint32_t *)t->data)[i] = (uint32_t)tp->uint64_data[i];
-        break;
-    case ONNORM_UINT64:
-        have = tp->n_uint64_data;
-        if (have == n) memcpy(t->data, tp->uint64_data, n * sizeof(uint64_t));
-        break;
+    case ONNORM_BOOL: have = tp->n_int32_data, i32 = tp->int32_data; break;
     default: break;
+    }
+    if (have == n) {
+        const size_t esz = onnorm_dtype_size(t->dtype);
+        if (same && n) memcpy(t->data, same, n * esz);
+        for (size_t i = 0; u64 && i < n; i++)
+            ((uint32_t *)t->data)[i] = (uint32_t)u64[i];
+        for (size_t i = 0; i32 && i < n; i++) {
+            if (esz == 2)
+                ((uint16_t *)t->data)[i] = (uint16_t)(i32[i] & 0xFFFF);
+            else
+                ((uint8_t *)t->data)[i] = (uint8_t)(i32[i] & 0xFF);
+        }
     }
     if (have != n)
         return onn_fail(err, ONNORM_ERR_INVALID,
