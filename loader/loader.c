@@ -14,13 +14,20 @@ typedef struct load_ctx {
     onnorm_error *err;
     const Onnx__ModelProto *model; /* for model-local functions */
     int inlined;                   /* counter that keeps inlined names unique */
+    int max_nodes;                 /* what the graph may expand to (see below) */
 } load_ctx;
 
 /* Functions may call functions; this bounds the depth (and catches recursion)
  * and the number of nodes a model may expand to, so a small file cannot make
- * the loader build an exponentially large graph. */
+ * the loader build an exponentially large graph: at most ONN_MAX_NODES, and
+ * at most ONN_EXPANSION times the nodes the file writes (in its graph and
+ * all its functions) or ONN_MIN_NODE_BUDGET, whichever is larger. Real
+ * exports inline a few small functions many times; a file whose functions
+ * call each other in a fan-out is refused after a fraction of a second. */
 #define ONN_MAX_INLINE_DEPTH 16
 #define ONN_MAX_NODES (1 << 20)
+#define ONN_MIN_NODE_BUDGET (1 << 16)
+#define ONN_EXPANSION 256
 
 static onnorm_status nomem(load_ctx *c)
 {
@@ -212,10 +219,10 @@ static onnorm_status map_edges(load_ctx *c, char **names, size_t n, int **ids)
 static onnorm_status add_node(load_ctx *c, const Onnx__NodeProto *np)
 {
     onn_graph *g = c->g;
-    if (g->n_nodes >= ONN_MAX_NODES)
+    if (g->n_nodes >= c->max_nodes)
         return onn_fail(c->err, ONNORM_ERR_UNSUPPORTED,
                         "%s: the model has (or its functions expand to) more than %d nodes",
-                        g->source, ONN_MAX_NODES);
+                        g->source, c->max_nodes);
     if (g->n_nodes == g->cap_nodes) {
         int cap = g->cap_nodes ? g->cap_nodes * 2 : 16;
         onn_node *nn = realloc(g->nodes, (size_t)cap * sizeof *nn);
@@ -452,6 +459,17 @@ static onnorm_status constants_before_ir4(load_ctx *c)
     return ONNORM_OK;
 }
 
+/* The node budget for a file (see ONN_MAX_NODES). */
+static int node_budget(const Onnx__ModelProto *mp)
+{
+    size_t written = mp->graph->n_node;
+    for (size_t i = 0; i < mp->n_functions; i++)
+        written += mp->functions[i]->n_node;
+    size_t budget =
+        written < ONN_MAX_NODES / ONN_EXPANSION ? written * ONN_EXPANSION : ONN_MAX_NODES;
+    return budget < ONN_MIN_NODE_BUDGET ? ONN_MIN_NODE_BUDGET : (int)budget;
+}
+
 /* Packs the ModelProto without its nodes, initializers and functions: what
  * a writer needs to reproduce everything the IR does not hold. */
 static onnorm_status keep_shell(load_ctx *c, Onnx__ModelProto *mp)
@@ -478,7 +496,7 @@ onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *sourc
         free(g);
         return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     }
-    load_ctx c = {g, err, NULL, 0};
+    load_ctx c = {g, err, NULL, 0, 0};
     onnorm_status st = ONNORM_OK;
     Onnx__ModelProto *mp = size ? onnx__model_proto__unpack(NULL, size, data) : NULL;
     if (!mp) {
@@ -489,6 +507,7 @@ onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *sourc
         st = onn_fail(err, ONNORM_ERR_PARSE, "%s: not an ONNX model (no graph)", g->source);
     } else {
         c.model = mp;
+        c.max_nodes = node_budget(mp);
         g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
         st = load_opsets(&c, mp);
         if (!st) st = load_graph(&c, mp->graph);
