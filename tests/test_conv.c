@@ -15,30 +15,12 @@
 #include <string.h>
 
 #include "builder.h"
-#include "f32run.h"
+#include "harness.h"
 #include "refnorm.h"
 
 /* |got - ref| <= TOL * (1 + |ref|): float32 sums of a few hundred products. */
 #define TOL 1e-4
 #define MAXSP 3
-
-static float *randf(uint64_t seed, int64_t n)
-{
-    rn_rng r;
-    rn_seed(&r, seed);
-    float *p = malloc((size_t)(n ? n : 1) * sizeof *p);
-    assert_non_null(p);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = (float)rn_uniform(&r, -1.0, 1.0);
-    return p;
-}
-
-static double *dalloc(int64_t n)
-{
-    double *p = calloc((size_t)(n ? n : 1), sizeof *p);
-    assert_non_null(p);
-    return p;
-}
 
 /* ---- references -------------------------------------------------------- */
 
@@ -179,26 +161,26 @@ static void run_conv_case(const conv_case *cc)
     memcpy(wd + 2, cc->k, (size_t)nsp * sizeof *wd);
     win wn;
     conv_geometry(cc, &wn, od);
-    float *x = randf(1, rn_prod(xd, 0, nsp + 2)), *w = randf(2, rn_prod(wd, 0, nsp + 2));
-    float *b = randf(3, cc->m);
+    float *x = th_randf(1, rn_prod(xd, 0, nsp + 2)), *w = th_randf(2, rn_prod(wd, 0, nsp + 2));
+    float *b = th_randf(3, cc->m);
     int64_t yd[2 + MAXSP] = {cc->n, cc->m};
     memcpy(yd + 2, od, (size_t)nsp * sizeof *yd);
-    double *ref = dalloc(rn_prod(yd, 0, nsp + 2));
+    double *ref = th_dalloc(rn_prod(yd, 0, nsp + 2));
     ref_conv(x, xd, w, cc->m, cc->bias ? b : NULL, cc->group, &wn, od, ref);
 
-    fr_harness h;
-    fr_init(&h, cc->opset);
-    fr_input(&h, "X", nsp + 2, xd, x, 0);
-    fr_input(&h, "W", nsp + 2, wd, w, !cc->w_input);
-    if (cc->bias) fr_input(&h, "B", 1, (int64_t[]){cc->m}, b, 1);
-    tb_node *nd = tb_node_add(h.b, "Conv", "conv", cc->bias ? 3 : 2,
-                              (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
+    th_run r;
+    th_tensor in[3] = {th_in("X", ONNORM_FLOAT, nsp + 2, xd, x),
+                       th_const("W", ONNORM_FLOAT, nsp + 2, wd, w),
+                       th_const("B", ONNORM_FLOAT, 1, (int64_t[]){cc->m}, b)};
+    in[1].constant = !cc->w_input;
+    tb_node *nd;
+    tb_model *mb = th_node_model(&r, cc->opset, "Conv", cc->bias ? 3 : 2, in, ONNORM_FLOAT, &nd);
     set_window_attrs(nd, nsp, cc->s, cc->d, cc->pads, cc->auto_pad);
     if (cc->group != 1) tb_attr_int(nd, "group", cc->group);
     if (cc->kernel_attr) tb_attr_ints(nd, "kernel_shape", nsp, cc->k);
-    if (fr_run(&h, cc->threads)) fail_msg("%s", h.e.message);
-    fr_expect(&h, nsp + 2, yd, ref, TOL);
-    fr_free(&h);
+    th_ok(&r, th_go(&r, mb, cc->threads), "Conv");
+    th_expect_output(&r, "Conv", "Y", ONNORM_FLOAT, nsp + 2, yd, ref, TOL);
+    th_free(&r);
     free(x), free(w), free(b), free(ref);
 }
 
@@ -447,93 +429,81 @@ static void conv_pointwise_and_threads(void **state)
 
 /* ---- Conv errors ----------------------------------------------------------- */
 
-/* A Conv node on X [xd] and W [wd] (4-D unless the ranks say otherwise). */
-static void conv_error_node(fr_harness *h, int xr, const int64_t *xd, int wr, const int64_t *wd,
-                            tb_node **nd)
+/* A Conv node on X [xd] (fed) and W [wd]; the node goes to *nd. */
+static tb_model *conv_error_node(th_run *r, int xr, const int64_t *xd, int wr, const int64_t *wd,
+                                 tb_node **nd)
 {
     static float data[4096];
-    fr_init(h, 11);
-    fr_input(h, "X", xr, xd, data, 0);
-    fr_input(h, "W", wr, wd, data, 1);
-    *nd = tb_node_add(h->b, "Conv", "bad", 2, (const char *[]){"X", "W"}, 1, (const char *[]){"Y"});
+    const th_tensor in[2] = {th_in("X", ONNORM_FLOAT, xr, xd, data),
+                             th_const("W", ONNORM_FLOAT, wr, wd, data)};
+    return th_node_model(r, 11, "Conv", 2, in, ONNORM_FLOAT, nd);
 }
 
 static void conv_errors(void **state)
 {
     (void)state;
-    fr_harness h;
+    th_run r;
     tb_node *nd;
     const int64_t x4[4] = {1, 4, 6, 6};
     /* channel mismatch */
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 3, 3, 3}, &nd);
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "input channels per group");
+    tb_model *b = conv_error_node(&r, 4, x4, 4, (int64_t[]){2, 3, 3, 3}, &nd);
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "input channels per group");
     /* groups not dividing the input channels */
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){3, 1, 3, 3}, &nd);
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){3, 1, 3, 3}, &nd);
     tb_attr_int(nd, "group", 3);
-    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "group 3 must be >= 1 and divide");
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "group 3 must be >= 1 and divide");
     /* ... nor the output channels */
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){3, 2, 3, 3}, &nd);
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){3, 2, 3, 3}, &nd);
     tb_attr_int(nd, "group", 2);
-    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "divide both");
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "divide both");
     /* group 0 */
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_int(nd, "group", 0);
-    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "group 0");
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "group 0");
     /* kernel rank: kernel_shape with 3 axes for 2 spatial ones */
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_ints(nd, "kernel_shape", 3, (int64_t[]){3, 3, 3});
-    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 3 values, expected 2");
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 3 values, expected 2");
     /* kernel rank: W of rank 3 for a 4-D X */
-    conv_error_node(&h, 4, x4, 3, (int64_t[]){2, 4, 3}, &nd);
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "must have the rank of X");
+    b = conv_error_node(&r, 4, x4, 3, (int64_t[]){2, 4, 3}, &nd);
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "must have the rank of X");
     /* kernel_shape disagrees with W */
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_ints(nd, "kernel_shape", 2, (int64_t[]){3, 2});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "disagrees with W");
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "disagrees with W");
     /* X without spatial axes */
-    conv_error_node(&h, 2, (int64_t[]){1, 4}, 2, (int64_t[]){2, 4}, &nd);
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "rank >= 3");
+    b = conv_error_node(&r, 2, (int64_t[]){1, 4}, 2, (int64_t[]){2, 4}, &nd);
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "rank >= 3");
     /* kernel larger than the padded input */
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 8, 3}, &nd);
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "exceeds the padded input");
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){2, 4, 8, 3}, &nd);
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "exceeds the padded input");
     /* stride 0, negative pads, unknown auto_pad, pads with auto_pad */
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_ints(nd, "strides", 2, (int64_t[]){1, 0});
-    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "'strides'[1] = 0");
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "'strides'[1] = 0");
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_ints(nd, "pads", 4, (int64_t[]){0, -1, 0, 0});
-    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "'pads'[1] = -1");
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "'pads'[1] = -1");
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_string(nd, "auto_pad", "SAME");
-    fr_expect_fail(&h, 1, ONNORM_ERR_UNSUPPORTED, "auto_pad 'SAME'");
-    conv_error_node(&h, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
+    th_go_fails(&r, b, 1, ONNORM_ERR_UNSUPPORTED, "auto_pad 'SAME'");
+    b = conv_error_node(&r, 4, x4, 4, (int64_t[]){2, 4, 3, 3}, &nd);
     tb_attr_string(nd, "auto_pad", "SAME_UPPER");
     tb_attr_ints(nd, "pads", 4, (int64_t[]){1, 1, 1, 1});
-    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "cannot be combined with auto_pad");
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "cannot be combined with auto_pad");
     /* bias of the wrong length */
-    static float data[16];
-    fr_init(&h, 11);
-    fr_input(&h, "X", 4, x4, data, 0);
-    fr_input(&h, "W", 4, (int64_t[]){2, 4, 1, 1}, data, 1);
-    fr_input(&h, "B", 1, (int64_t[]){3}, data, 1);
-    tb_node_add(h.b, "Conv", "bad", 3, (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "input 'B' has shape [3], expected [2]");
-    /* float64 is not supported */
+    static float data[144];
+    const th_tensor biased[3] = {th_in("X", ONNORM_FLOAT, 4, x4, data),
+                                 th_const("W", ONNORM_FLOAT, 4, (int64_t[]){2, 4, 1, 1}, data),
+                                 th_const("B", ONNORM_FLOAT, 1, (int64_t[]){3}, data)};
+    b = th_node_model(&r, 11, "Conv", 3, biased, ONNORM_FLOAT, NULL);
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "input 'B' has shape [3], expected [2]");
+    /* float64 is not supported: the model loads, the run refuses it */
     static double dx[144], dw[8];
-    fr_init(&h, 11);
-    tb_input(h.b, "X", ONNORM_DOUBLE, 4, x4);
-    tb_init(h.b, "W", ONNORM_DOUBLE, 4, (int64_t[]){2, 4, 1, 1}, dw);
-    tb_node_add(h.b, "Conv", "bad", 2, (const char *[]){"X", "W"}, 1, (const char *[]){"Y"});
-    tb_output(h.b, "Y", ONNORM_DOUBLE);
-    assert_int_equal(tb_load(h.b, &h.m, &h.e), ONNORM_OK);
-    tb_free(h.b);
-    h.b = NULL;
-    assert_int_equal(onnorm_session_create(h.m, NULL, &h.s, &h.e), ONNORM_OK);
-    assert_int_equal(onnorm_session_bind_input(h.s, "X", ONNORM_DOUBLE, x4, 4, dx, &h.e),
-                     ONNORM_OK);
-    assert_int_equal(onnorm_session_run(h.s, &h.e), ONNORM_ERR_DTYPE);
-    assert_non_null(strstr(h.e.message, "supported: float32"));
-    fr_free(&h);
+    const th_tensor f64[2] = {th_in("X", ONNORM_DOUBLE, 4, x4, dx),
+                              th_const("W", ONNORM_DOUBLE, 4, (int64_t[]){2, 4, 1, 1}, dw)};
+    b = th_node_model(&r, 11, "Conv", 2, f64, ONNORM_DOUBLE, NULL);
+    assert_int_equal(th_go_fails(&r, b, 0, ONNORM_ERR_DTYPE, "supported: float32"), TH_RUN);
 }
 
 /* ---- ConvTranspose cases ----------------------------------------------------- */
@@ -581,27 +551,27 @@ static void run_convt_case(const convt_case *cc)
     memcpy(wd + 2, cc->k, (size_t)nsp * sizeof *wd);
     win wn;
     convt_geometry(cc, &wn, od);
-    float *x = randf(4, rn_prod(xd, 0, nsp + 2)), *w = randf(5, rn_prod(wd, 0, nsp + 2));
-    float *b = randf(6, cc->m);
+    float *x = th_randf(4, rn_prod(xd, 0, nsp + 2)), *w = th_randf(5, rn_prod(wd, 0, nsp + 2));
+    float *b = th_randf(6, cc->m);
     int64_t yd[2 + MAXSP] = {cc->n, cc->m};
     memcpy(yd + 2, od, (size_t)nsp * sizeof *yd);
-    double *ref = dalloc(rn_prod(yd, 0, nsp + 2));
+    double *ref = th_dalloc(rn_prod(yd, 0, nsp + 2));
     ref_convt(x, xd, w, cc->m, cc->bias ? b : NULL, cc->group, &wn, od, ref);
 
-    fr_harness h;
-    fr_init(&h, cc->opset);
-    fr_input(&h, "X", nsp + 2, xd, x, 0);
-    fr_input(&h, "W", nsp + 2, wd, w, 1);
-    if (cc->bias) fr_input(&h, "B", 1, (int64_t[]){cc->m}, b, 1);
-    tb_node *nd = tb_node_add(h.b, "ConvTranspose", "convt", cc->bias ? 3 : 2,
-                              (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
+    th_run r;
+    const th_tensor in[3] = {th_in("X", ONNORM_FLOAT, nsp + 2, xd, x),
+                             th_const("W", ONNORM_FLOAT, nsp + 2, wd, w),
+                             th_const("B", ONNORM_FLOAT, 1, (int64_t[]){cc->m}, b)};
+    tb_node *nd;
+    tb_model *mb =
+        th_node_model(&r, cc->opset, "ConvTranspose", cc->bias ? 3 : 2, in, ONNORM_FLOAT, &nd);
     set_window_attrs(nd, nsp, cc->s, cc->d, cc->pads, cc->auto_pad);
     if (cc->group != 1) tb_attr_int(nd, "group", cc->group);
     if (cc->opad[0] || (nsp > 1 && cc->opad[1])) tb_attr_ints(nd, "output_padding", nsp, cc->opad);
     if (cc->oshape[0]) tb_attr_ints(nd, "output_shape", nsp, cc->oshape);
-    if (fr_run(&h, cc->threads)) fail_msg("%s", h.e.message);
-    fr_expect(&h, nsp + 2, yd, ref, TOL);
-    fr_free(&h);
+    th_ok(&r, th_go(&r, mb, cc->threads), "ConvTranspose");
+    th_expect_output(&r, "ConvTranspose", "Y", ONNORM_FLOAT, nsp + 2, yd, ref, TOL);
+    th_free(&r);
     free(x), free(w), free(b), free(ref);
 }
 
@@ -806,12 +776,20 @@ static void convt_ranks_threads(void **state)
                                      .threads = t});
 }
 
+/* A ConvTranspose node on X [1, 4, 5, 5] (fed) and W [wd]; the node goes to *nd. */
+static tb_model *convt_error_node(th_run *r, const int64_t *wd, tb_node **nd)
+{
+    static float data[4096];
+    const th_tensor in[2] = {th_in("X", ONNORM_FLOAT, 4, (int64_t[]){1, 4, 5, 5}, data),
+                             th_const("W", ONNORM_FLOAT, 4, wd, data)};
+    return th_node_model(r, 11, "ConvTranspose", 2, in, ONNORM_FLOAT, nd);
+}
+
 static void convt_errors(void **state)
 {
     (void)state;
-    static float data[4096];
-    fr_harness h;
-    const int64_t x4[4] = {1, 4, 5, 5};
+    th_run r;
+    tb_node *nd;
     struct {
         int64_t wd[4];
         int64_t group;
@@ -824,32 +802,20 @@ static void convt_errors(void **state)
         {{4, 2, 3, 3}, 1, 2, ONNORM_ERR_INVALID, "output_padding[0] = 2"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        fr_init(&h, 11);
-        fr_input(&h, "X", 4, x4, data, 0);
-        fr_input(&h, "W", 4, cases[i].wd, data, 1);
-        tb_node *nd = tb_node_add(h.b, "ConvTranspose", "bad", 2, (const char *[]){"X", "W"}, 1,
-                                  (const char *[]){"Y"});
+        tb_model *b = convt_error_node(&r, cases[i].wd, &nd);
         tb_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
         if (cases[i].group != 1) tb_attr_int(nd, "group", cases[i].group);
         if (cases[i].opad) tb_attr_ints(nd, "output_padding", 2, (int64_t[]){cases[i].opad, 0});
-        fr_expect_fail(&h, 1, cases[i].code, cases[i].msg);
+        th_go_fails(&r, b, 1, cases[i].code, cases[i].msg);
     }
     /* kernel rank */
-    fr_init(&h, 11);
-    fr_input(&h, "X", 4, x4, data, 0);
-    fr_input(&h, "W", 4, (int64_t[]){4, 2, 3, 3}, data, 1);
-    tb_node *nd = tb_node_add(h.b, "ConvTranspose", "bad", 2, (const char *[]){"X", "W"}, 1,
-                              (const char *[]){"Y"});
+    tb_model *b = convt_error_node(&r, (int64_t[]){4, 2, 3, 3}, &nd);
     tb_attr_ints(nd, "kernel_shape", 1, (int64_t[]){3});
-    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 1 values, expected 2");
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "'kernel_shape' has 1 values, expected 2");
     /* output_shape of the wrong length */
-    fr_init(&h, 11);
-    fr_input(&h, "X", 4, x4, data, 0);
-    fr_input(&h, "W", 4, (int64_t[]){4, 2, 3, 3}, data, 1);
-    nd = tb_node_add(h.b, "ConvTranspose", "bad", 2, (const char *[]){"X", "W"}, 1,
-                     (const char *[]){"Y"});
+    b = convt_error_node(&r, (int64_t[]){4, 2, 3, 3}, &nd);
     tb_attr_ints(nd, "output_shape", 3, (int64_t[]){9, 9, 9});
-    fr_expect_fail(&h, 1, ONNORM_ERR_INVALID, "output_shape has 3 values");
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "output_shape has 3 values");
 }
 
 int main(void)

@@ -14,28 +14,10 @@
 #include <string.h>
 
 #include "builder.h"
-#include "f32run.h"
+#include "harness.h"
 #include "refnorm.h"
 
 #define TOL 1e-5
-
-static float *randf(uint64_t seed, int64_t n)
-{
-    rn_rng r;
-    rn_seed(&r, seed);
-    float *p = malloc((size_t)(n ? n : 1) * sizeof *p);
-    assert_non_null(p);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = (float)rn_uniform(&r, -1.0, 1.0);
-    return p;
-}
-
-static double *dalloc(int64_t n)
-{
-    double *p = calloc((size_t)(n ? n : 1), sizeof *p);
-    assert_non_null(p);
-    return p;
-}
 
 /* ---- Gemm ------------------------------------------------------------------ */
 
@@ -56,9 +38,9 @@ static void run_gemm_case(const gemm_case *g)
     const int64_t ad[2] = {g->ta ? g->k : g->m, g->ta ? g->m : g->k};
     const int64_t bd[2] = {g->tb ? g->n : g->k, g->tb ? g->k : g->n};
     const int64_t cn = g->c_rank >= 0 ? rn_prod(g->c_dims, 0, g->c_rank) : 0;
-    float *a = randf(11, g->m * g->k), *b = randf(12, g->k * g->n), *c = randf(13, cn);
+    float *a = th_randf(11, g->m * g->k), *b = th_randf(12, g->k * g->n), *c = th_randf(13, cn);
     const double alpha = g->alpha ? g->alpha : 1.0, beta = g->beta ? g->beta : 1.0;
-    double *ref = dalloc(g->m * g->n);
+    double *ref = th_dalloc(g->m * g->n);
     for (int64_t i = 0; i < g->m; i++)
         for (int64_t j = 0; j < g->n; j++) {
             double acc = 0;
@@ -75,22 +57,33 @@ static void run_gemm_case(const gemm_case *g)
             }
             ref[i * g->n + j] = alpha * acc + beta * cv;
         }
-    fr_harness h;
-    fr_init(&h, g->opset);
-    fr_input(&h, "A", 2, ad, a, 0);
-    fr_input(&h, "B", 2, bd, b, 1);
-    if (g->c_rank >= 0) fr_input(&h, "C", g->c_rank, g->c_dims, c, !g->c_input);
-    tb_node *nd = tb_node_add(h.b, "Gemm", "gemm", g->c_rank >= 0 ? 3 : 2,
-                              (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
+    th_run r;
+    th_tensor in[3] = {th_in("A", ONNORM_FLOAT, 2, ad, a), th_const("B", ONNORM_FLOAT, 2, bd, b),
+                       th_const("C", ONNORM_FLOAT, g->c_rank, g->c_dims, c)};
+    in[2].constant = !g->c_input;
+    tb_node *nd;
+    tb_model *mb =
+        th_node_model(&r, g->opset, "Gemm", g->c_rank >= 0 ? 3 : 2, in, ONNORM_FLOAT, &nd);
     if (g->ta) tb_attr_int(nd, "transA", 1);
     if (g->tb) tb_attr_int(nd, "transB", 1);
     if (g->alpha) tb_attr_float(nd, "alpha", g->alpha);
     if (g->beta) tb_attr_float(nd, "beta", g->beta);
     if (g->broadcast) tb_attr_int(nd, "broadcast", 1);
-    if (fr_run(&h, g->threads)) fail_msg("%s", h.e.message);
-    fr_expect(&h, 2, (int64_t[]){g->m, g->n}, ref, TOL);
-    fr_free(&h);
+    th_ok(&r, th_go(&r, mb, g->threads), "Gemm");
+    th_expect_output(&r, "Gemm", "Y", ONNORM_FLOAT, 2, (int64_t[]){g->m, g->n}, ref, TOL);
+    th_free(&r);
     free(a), free(b), free(c), free(ref);
+}
+
+/* Gemm on a fed float32 A and constant B and C (c_rank < 0: no C). */
+static tb_model *gemm_error_model(th_run *r, int opset, int ar, const int64_t *ad, int br,
+                                  const int64_t *bd, int c_rank, const int64_t *cd)
+{
+    static float data[256];
+    const th_tensor in[3] = {th_in("A", ONNORM_FLOAT, ar, ad, data),
+                             th_const("B", ONNORM_FLOAT, br, bd, data),
+                             th_const("C", ONNORM_FLOAT, c_rank < 0 ? 0 : c_rank, cd, data)};
+    return th_node_model(r, opset, "Gemm", c_rank < 0 ? 2 : 3, in, ONNORM_FLOAT, NULL);
 }
 
 static void gemm_transposes(void **state)
@@ -162,14 +155,10 @@ static void gemm_legacy_opsets(void **state)
                                .c_dims = {3, 1},
                                .broadcast = 1,
                                .tb = 1});
-    fr_harness h;
-    static float data[64];
-    fr_init(&h, 6);
-    fr_input(&h, "A", 2, (int64_t[]){3, 2}, data, 0);
-    fr_input(&h, "B", 2, (int64_t[]){2, 4}, data, 1);
-    fr_input(&h, "C", 1, (int64_t[]){4}, data, 1);
-    tb_node_add(h.b, "Gemm", "g", 3, (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "does not match (broadcast = 0) [3,4]");
+    th_run r;
+    tb_model *b =
+        gemm_error_model(&r, 6, 2, (int64_t[]){3, 2}, 2, (int64_t[]){2, 4}, 1, (int64_t[]){4});
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "does not match (broadcast = 0) [3,4]");
 }
 
 static void gemm_threads(void **state)
@@ -195,48 +184,29 @@ static void gemm_threads(void **state)
 static void gemm_errors(void **state)
 {
     (void)state;
-    static float data[256];
-    fr_harness h;
+    th_run r;
     /* inner dimensions */
-    fr_init(&h, 13);
-    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    fr_input(&h, "B", 2, (int64_t[]){5, 2}, data, 1);
-    tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "inner dimensions differ");
+    tb_model *b = gemm_error_model(&r, 13, 2, (int64_t[]){3, 4}, 2, (int64_t[]){5, 2}, -1, NULL);
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "inner dimensions differ");
     /* C that does not broadcast */
-    fr_init(&h, 13);
-    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    fr_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
-    fr_input(&h, "C", 2, (int64_t[]){2, 2}, data, 1);
-    tb_node_add(h.b, "Gemm", "g", 3, (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "C [2,2] does not broadcast to [3,2]");
-    fr_init(&h, 13);
-    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    fr_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
-    fr_input(&h, "C", 3, (int64_t[]){1, 3, 2}, data, 1);
-    tb_node_add(h.b, "Gemm", "g", 3, (const char *[]){"A", "B", "C"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "does not broadcast");
+    b = gemm_error_model(&r, 13, 2, (int64_t[]){3, 4}, 2, (int64_t[]){4, 2}, 2, (int64_t[]){2, 2});
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "C [2,2] does not broadcast to [3,2]");
+    b = gemm_error_model(&r, 13, 2, (int64_t[]){3, 4}, 2, (int64_t[]){4, 2}, 3,
+                         (int64_t[]){1, 3, 2});
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "does not broadcast");
     /* 3-D A */
-    fr_init(&h, 13);
-    fr_input(&h, "A", 3, (int64_t[]){1, 3, 4}, data, 0);
-    fr_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
-    tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "must be 2-D");
-    /* C is required before opset 11 */
-    fr_init(&h, 9);
-    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    fr_input(&h, "B", 2, (int64_t[]){4, 2}, data, 1);
-    tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    assert_int_not_equal(fr_run(&h, 1), ONNORM_OK); /* refused at load */
-    assert_non_null(strstr(h.e.message, "Gemm-7 takes 3 to 3 inputs, got 2"));
-    fr_free(&h);
+    b = gemm_error_model(&r, 13, 3, (int64_t[]){1, 3, 4}, 2, (int64_t[]){4, 2}, -1, NULL);
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "must be 2-D");
+    /* C is required before opset 11: refused at load */
+    b = gemm_error_model(&r, 9, 2, (int64_t[]){3, 4}, 2, (int64_t[]){4, 2}, -1, NULL);
+    assert_int_equal(th_go_fails(&r, b, 1, TH_ANY_ERROR, "Gemm-7 takes 3 to 3 inputs, got 2"),
+                     TH_LOAD);
     /* int32 operands */
     static int32_t ia[12], ib[8];
-    fr_init(&h, 13);
-    tb_init(h.b, "A", ONNORM_INT32, 2, (int64_t[]){3, 4}, ia);
-    tb_init(h.b, "B", ONNORM_INT32, 2, (int64_t[]){4, 2}, ib);
-    tb_node_add(h.b, "Gemm", "g", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_DTYPE, "input 'A' has type int32; supported: float32");
+    const th_tensor ints[2] = {th_const("A", ONNORM_INT32, 2, (int64_t[]){3, 4}, ia),
+                               th_const("B", ONNORM_INT32, 2, (int64_t[]){4, 2}, ib)};
+    b = th_node_model(&r, 13, "Gemm", 2, ints, ONNORM_FLOAT, NULL);
+    th_go_fails(&r, b, 1, ONNORM_ERR_DTYPE, "input 'A' has type int32; supported: float32");
 }
 
 /* ---- MatMul ---------------------------------------------------------------- */
@@ -261,7 +231,7 @@ static double *ref_matmul(const float *a, int ar, const int64_t *ad, const float
     if (ar >= 2) yd[(*yr)++] = M;
     if (br >= 2) yd[(*yr)++] = N;
     const int64_t nbatch = rn_prod(batch, 0, nb);
-    double *y = dalloc(nbatch * M * N);
+    double *y = th_dalloc(nbatch * M * N);
     for (int64_t t = 0; t < nbatch; t++) {
         int64_t rem = t, ao = 0, bo = 0, as = 1, bs = 1;
         for (int i = nb - 1; i >= 0; i--) {
@@ -285,18 +255,17 @@ static double *ref_matmul(const float *a, int ar, const int64_t *ad, const float
 
 static void run_matmul(int opset, int ar, const int64_t *ad, int br, const int64_t *bd, int threads)
 {
-    float *a = randf(21, rn_prod(ad, 0, ar)), *b = randf(22, rn_prod(bd, 0, br));
+    float *a = th_randf(21, rn_prod(ad, 0, ar)), *b = th_randf(22, rn_prod(bd, 0, br));
     int yr;
     int64_t yd[8];
     double *ref = ref_matmul(a, ar, ad, b, br, bd, &yr, yd);
-    fr_harness h;
-    fr_init(&h, opset);
-    fr_input(&h, "A", ar, ad, a, 0);
-    fr_input(&h, "B", br, bd, b, 0);
-    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    if (fr_run(&h, threads)) fail_msg("%s", h.e.message);
-    fr_expect(&h, yr, yd, ref, TOL);
-    fr_free(&h);
+    th_run r;
+    const th_tensor in[2] = {th_in("A", ONNORM_FLOAT, ar, ad, a),
+                             th_in("B", ONNORM_FLOAT, br, bd, b)};
+    th_ok(&r, th_go(&r, th_node_model(&r, opset, "MatMul", 2, in, ONNORM_FLOAT, NULL), threads),
+          "MatMul");
+    th_expect_output(&r, "MatMul", "Y", ONNORM_FLOAT, yr, yd, ref, TOL);
+    th_free(&r);
     free(a), free(b), free(ref);
 }
 
@@ -334,32 +303,31 @@ static void matmul_batches(void **state)
     }
 }
 
+/* MatMul of fed float32 A and B; fails with `code` and `needle`. */
+static void matmul_fails(int ar, const int64_t *ad, int br, const int64_t *bd, onnorm_status code,
+                         const char *needle)
+{
+    static float data[256];
+    th_run r;
+    const th_tensor in[2] = {th_in("A", ONNORM_FLOAT, ar, ad, data),
+                             th_in("B", ONNORM_FLOAT, br, bd, data)};
+    th_go_fails(&r, th_node_model(&r, 13, "MatMul", 2, in, ONNORM_FLOAT, NULL), 1, code, needle);
+}
+
 static void matmul_errors(void **state)
 {
     (void)state;
-    static float data[256];
-    fr_harness h;
-    fr_init(&h, 13);
-    fr_input(&h, "A", 2, (int64_t[]){3, 4}, data, 0);
-    fr_input(&h, "B", 2, (int64_t[]){3, 4}, data, 0);
-    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "inner dimensions of A [3,4] and B [3,4] differ");
-    fr_init(&h, 13);
-    fr_input(&h, "A", 3, (int64_t[]){2, 3, 4}, data, 0);
-    fr_input(&h, "B", 3, (int64_t[]){3, 4, 5}, data, 0);
-    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "do not broadcast");
-    fr_init(&h, 13);
-    fr_input(&h, "A", 1, (int64_t[]){3}, data, 0);
-    fr_input(&h, "B", 1, (int64_t[]){4}, data, 0);
-    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_SHAPE, "inner dimensions");
+    matmul_fails(2, (int64_t[]){3, 4}, 2, (int64_t[]){3, 4}, ONNORM_ERR_SHAPE,
+                 "inner dimensions of A [3,4] and B [3,4] differ");
+    matmul_fails(3, (int64_t[]){2, 3, 4}, 3, (int64_t[]){3, 4, 5}, ONNORM_ERR_SHAPE,
+                 "do not broadcast");
+    matmul_fails(1, (int64_t[]){3}, 1, (int64_t[]){4}, ONNORM_ERR_SHAPE, "inner dimensions");
     static double da[4];
-    fr_init(&h, 13);
-    tb_init(h.b, "A", ONNORM_DOUBLE, 2, (int64_t[]){2, 2}, da);
-    tb_init(h.b, "B", ONNORM_DOUBLE, 2, (int64_t[]){2, 2}, da);
-    tb_node_add(h.b, "MatMul", "mm", 2, (const char *[]){"A", "B"}, 1, (const char *[]){"Y"});
-    fr_expect_fail(&h, 1, ONNORM_ERR_DTYPE, "input 'A' has type float64; supported: float32");
+    th_run r;
+    const th_tensor f64[2] = {th_const("A", ONNORM_DOUBLE, 2, (int64_t[]){2, 2}, da),
+                              th_const("B", ONNORM_DOUBLE, 2, (int64_t[]){2, 2}, da)};
+    th_go_fails(&r, th_node_model(&r, 13, "MatMul", 2, f64, ONNORM_FLOAT, NULL), 1,
+                ONNORM_ERR_DTYPE, "input 'A' has type float64; supported: float32");
 }
 
 int main(void)

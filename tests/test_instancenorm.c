@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "builder.h"
-#include "normrun.h"
+#include "harness.h"
 #include "refnorm.h"
 
 /* ---- one InstanceNormalization node ------------------------------------- */
@@ -41,13 +41,13 @@ static void in_data_make(const in_case *c, in_data *d)
     d->C = c->dims[1];
     rn_rng r;
     rn_seed(&r, c->seed ? c->seed : 4242);
-    d->x = nr_dalloc(d->numel), d->scale = nr_dalloc(d->C), d->bias = nr_dalloc(d->C);
+    d->x = th_dalloc(d->numel), d->scale = th_dalloc(d->C), d->bias = th_dalloc(d->C);
     rn_fill_normal(&r, d->x, d->numel, -0.75, 1.5, !f64);
     rn_fill_uniform(&r, d->scale, d->C, -2.0, 2.0, !f64);
     rn_fill_uniform(&r, d->bias, d->C, -1.0, 1.0, !f64);
-    d->xb = nr_pack(c->dt, d->x, d->numel);
-    d->sb = nr_pack(c->dt, d->scale, d->C);
-    d->bb = nr_pack(c->dt, d->bias, d->C);
+    d->xb = th_pack(c->dt, d->x, d->numel);
+    d->sb = th_pack(c->dt, d->scale, d->C);
+    d->bb = th_pack(c->dt, d->bias, d->C);
 }
 
 static void in_data_free(in_data *d)
@@ -77,21 +77,21 @@ static double *run_in_case(const in_case *c, int want_y)
              onnorm_dtype_name(c->dt), c->rank);
     in_data d;
     in_data_make(c, &d);
-    nr_run rc;
-    if (nr_run_model(&rc, in_model(c, d.sb, d.C, d.bb), 0, c->dt, c->rank, c->dims, d.xb))
-        fail_msg("%s: %s", label, rc.e.message);
+    th_run rc;
+    th_ok(&rc, th_run_x(&rc, in_model(c, d.sb, d.C, d.bb), 0, c->dt, c->rank, c->dims, d.xb),
+          label);
     const double eps = c->set_eps ? (double)c->eps : (double)1e-5f;
-    double *y = nr_dalloc(d.numel);
+    double *y = th_dalloc(d.numel);
     ref_instancenorm(d.x, c->rank, c->dims, d.scale, d.bias, eps, y);
-    const void *got = nr_output(&rc, "Y", c->dt, c->rank, c->dims);
-    nr_expect_close(label, "Y", got, c->dt, y, d.numel);
+    const void *got = th_output(&rc, "Y", c->dt, c->rank, c->dims);
+    th_expect_close(label, "Y", got, c->dt, y, d.numel, 0);
     double *copy = NULL;
     if (want_y) {
-        copy = nr_dalloc(d.numel);
+        copy = th_dalloc(d.numel);
         for (int64_t i = 0; i < d.numel; i++)
-            copy[i] = rn_get(got, c->dt == ONNORM_DOUBLE, i);
+            copy[i] = th_value(c->dt, got, i);
     }
-    nr_run_free(&rc);
+    th_free(&rc);
     free(y);
     in_data_free(&d);
     return copy;
@@ -184,12 +184,12 @@ static void in_error_scale_wrong_length(void **state)
         in_data d;
         in_data_make(&c, &d);
         float s[5] = {1, 2, 3, 4, 5};
-        nr_run rc;
-        assert_int_equal(nr_run_model(&rc, in_model(&c, s, 5, d.bb), 0, c.dt, c.rank, c.dims, d.xb),
-                         ONNORM_ERR_SHAPE);
-        assert_int_equal(rc.stage, 3);
-        assert_true(strlen(rc.e.message) > 0);
-        nr_run_free(&rc);
+        th_run rc;
+        th_expect_status(&rc,
+                         th_run_x(&rc, in_model(&c, s, 5, d.bb), 0, c.dt, c.rank, c.dims, d.xb),
+                         ONNORM_ERR_SHAPE, NULL);
+        assert_int_equal(rc.stage, TH_RUN);
+        th_free(&rc);
         in_data_free(&d);
     }
 }
@@ -205,6 +205,6 @@ int main(void)
         cmocka_unit_test(in_error_scale_wrong_length),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    nr_report_worst();
+    th_report_worst();
     return rc;
 }

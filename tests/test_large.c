@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 #include "builder.h"
-#include "normrun.h"
+#include "harness.h"
 #include "refnorm.h"
 
 #define ROWS 4096
@@ -29,21 +29,20 @@ static const int64_t dims[2] = {ROWS, COLS};
 static void run_chain(tb_model *b, const double *xd, const double *ref)
 {
     const int64_t n = (int64_t)ROWS * COLS;
-    float *x = nr_pack(ONNORM_FLOAT, xd, n);
-    nr_run r;
-    onnorm_status st = nr_run_model(&r, b, 2, ONNORM_FLOAT, 2, dims, x);
-    if (st) fail_msg("stage %d: %s", r.stage, r.e.message);
-    const void *y = nr_output(&r, "Y", ONNORM_FLOAT, 2, dims);
+    float *x = th_pack(ONNORM_FLOAT, xd, n);
+    th_run r;
+    th_ok(&r, th_run_x(&r, b, 2, ONNORM_FLOAT, 2, dims, x), "chain");
+    const void *y = th_output(&r, "Y", ONNORM_FLOAT, 2, dims);
     /* Three nodes each round to float32 and amplify what the previous one
      * rounded (by up to 1/std of its input), so the chain gets 1e-5. */
-    nr_expect_close_tol("chain", "Y", y, ONNORM_FLOAT, ref, n, 1e-5);
+    th_expect_close("chain", "Y", y, ONNORM_FLOAT, ref, n, 1e-5);
     size_t arena = 0, live = 0;
     assert_int_equal(onnorm_session_memory(r.s, &arena, NULL, &live), ONNORM_OK);
     /* Node 1 writes a fresh buffer (its input is the caller's); nodes 2 and
      * 3 run in place in it, so one tensor is all the arena holds. */
     assert_true(arena >= (size_t)n * sizeof(float));
     assert_true(arena < 2 * (size_t)n * sizeof(float));
-    nr_run_free(&r);
+    th_free(&r);
     free(x);
 }
 
@@ -53,7 +52,7 @@ static void layernorm_chain_streams_in_place(void **state)
     const int64_t n = (int64_t)ROWS * COLS;
     rn_rng rng;
     rn_seed(&rng, 7);
-    double *x = nr_dalloc(n), *a = nr_dalloc(n), *bb = nr_dalloc(n);
+    double *x = th_dalloc(n), *a = th_dalloc(n), *bb = th_dalloc(n);
     double scale[CHAIN][COLS], bias[CHAIN][COLS];
     rn_fill_normal(&rng, x, n, 3.0, 2.0, 1);
     tb_model *b = tb_new(17);
@@ -63,7 +62,8 @@ static void layernorm_chain_streams_in_place(void **state)
         rn_fill_uniform(&rng, scale[k], COLS, 0.5, 1.5, 1);
         rn_fill_normal(&rng, bias[k], COLS, 0.0, 1.0, 1);
         float s32[COLS], b32[COLS];
-        for (int i = 0; i < COLS; i++) s32[i] = (float)scale[k][i], b32[i] = (float)bias[k][i];
+        for (int i = 0; i < COLS; i++)
+            s32[i] = (float)scale[k][i], b32[i] = (float)bias[k][i];
         char sn[8], bn[8];
         snprintf(sn, sizeof sn, "s%d", k);
         snprintf(bn, sizeof bn, "b%d", k);
@@ -78,7 +78,8 @@ static void layernorm_chain_streams_in_place(void **state)
     double *bufs[2] = {a, bb};
     for (int k = 0; k < CHAIN; k++) {
         ref_layernorm(src, 2, dims, -1, scale[k], bias[k], 1e-5, bufs[k & 1], NULL, NULL);
-        for (int64_t i = 0; i < n; i++) bufs[k & 1][i] = (float)bufs[k & 1][i];
+        for (int64_t i = 0; i < n; i++)
+            bufs[k & 1][i] = (float)bufs[k & 1][i];
         src = bufs[k & 1];
     }
     run_chain(b, x, src);
@@ -92,7 +93,7 @@ static void batchnorm_chain_in_place(void **state)
     const int64_t n = (int64_t)ROWS * COLS;
     rn_rng rng;
     rn_seed(&rng, 11);
-    double *x = nr_dalloc(n), *a = nr_dalloc(n), *bb = nr_dalloc(n);
+    double *x = th_dalloc(n), *a = th_dalloc(n), *bb = th_dalloc(n);
     static double p[CHAIN][4][COLS];
     rn_fill_normal(&rng, x, n, 0.0, 1.0, 1);
     tb_model *b = tb_new(15);
@@ -107,7 +108,8 @@ static void batchnorm_chain_in_place(void **state)
             else
                 rn_fill_normal(&rng, p[k][j], COLS, j == 0 ? 1.0 : 0.0, 0.5, 1);
             float v[COLS];
-            for (int i = 0; i < COLS; i++) v[i] = (float)p[k][j][i];
+            for (int i = 0; i < COLS; i++)
+                v[i] = (float)p[k][j][i];
             snprintf(names[j], sizeof names[j], "%s%d", pname[j], k);
             tb_init(b, names[j], ONNORM_FLOAT, 1, (int64_t[]){COLS}, v);
         }
@@ -120,7 +122,8 @@ static void batchnorm_chain_in_place(void **state)
     double *bufs[2] = {a, bb};
     for (int k = 0; k < CHAIN; k++) {
         ref_bn_infer(src, 2, dims, 1, p[k][0], p[k][1], p[k][2], p[k][3], 1e-5, bufs[k & 1]);
-        for (int64_t i = 0; i < n; i++) bufs[k & 1][i] = (float)bufs[k & 1][i];
+        for (int64_t i = 0; i < n; i++)
+            bufs[k & 1][i] = (float)bufs[k & 1][i];
         src = bufs[k & 1];
     }
     run_chain(b, x, src);
@@ -134,6 +137,6 @@ int main(void)
         cmocka_unit_test(batchnorm_chain_in_place),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    nr_report_worst();
+    th_report_worst();
     return rc;
 }

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "builder.h"
-#include "normrun.h"
+#include "harness.h"
 #include "refnorm.h"
 
 /* ---- one float32 node, described by a table -------------------------------- */
@@ -60,7 +60,7 @@ static tb_model *spec_model(const node_spec *ns)
         ins[i + 1] = p->name;
         if (!p->name[0]) continue;
         int64_t n = rn_prod(p->dims, 0, p->rank);
-        void *buf = nr_pack(ONNORM_FLOAT, p->data, n);
+        void *buf = th_pack(ONNORM_FLOAT, p->data, n);
         tb_init(b, p->name, ONNORM_FLOAT, p->rank, p->dims, buf); /* copies */
         free(buf);
     }
@@ -77,17 +77,16 @@ static tb_model *spec_model(const node_spec *ns)
 }
 
 /* Runs the node on x (float32 copy of xd) with `threads` threads. */
-static void run_spec(nr_run *rc, const node_spec *ns, const float *x, int threads)
+static void run_spec(th_run *rc, const node_spec *ns, const float *x, int threads)
 {
-    if (nr_run_model(rc, spec_model(ns), threads, ONNORM_FLOAT, ns->rank, ns->dims, x))
-        fail_msg("%s-%d: %s", ns->op, ns->opset, rc->e.message);
+    th_ok(rc, th_run_x(rc, spec_model(ns), threads, ONNORM_FLOAT, ns->rank, ns->dims, x), ns->op);
 }
 
 static double *normal_data(int64_t n, double mean, double std, uint64_t seed)
 {
     rn_rng r;
     rn_seed(&r, seed);
-    double *d = nr_dalloc(n);
+    double *d = th_dalloc(n);
     rn_fill_normal(&r, d, n, mean, std, 1);
     return d;
 }
@@ -96,7 +95,7 @@ static double *uniform_data(int64_t n, double lo, double hi, uint64_t seed)
 {
     rn_rng r;
     rn_seed(&r, seed);
-    double *d = nr_dalloc(n);
+    double *d = th_dalloc(n);
     rn_fill_uniform(&r, d, n, lo, hi, 1);
     return d;
 }
@@ -112,12 +111,12 @@ typedef struct check_opts {
     float *y_out;
 } check_opts;
 
-static void check_y(const char *label, nr_run *rc, int rank, const int64_t *dims, const double *ref,
+static void check_y(const char *label, th_run *rc, int rank, const int64_t *dims, const double *ref,
                     const check_opts *o)
 {
     const int64_t n = rn_prod(dims, 0, rank);
-    const float *y = nr_output(rc, "Y", ONNORM_FLOAT, rank, dims);
-    nr_expect_close(label, "Y", y, ONNORM_FLOAT, ref, n);
+    const float *y = th_output(rc, "Y", ONNORM_FLOAT, rank, dims);
+    th_expect_close(label, "Y", y, ONNORM_FLOAT, ref, n, 0);
     if (o && o->constant)
         for (int64_t i = 0; i < n; i++)
             if (o->constant[i] && (double)y[i] != o->exact[i])
@@ -148,11 +147,11 @@ static void check_bn(const char *label, int rank, const int64_t *dims, const dou
                     .n_out = training ? 3 : 1,
                     .outs = {"Y", "running_mean", "running_var"}};
     memcpy(ns.dims, dims, (size_t)rank * sizeof *dims);
-    float *xf = nr_pack(ONNORM_FLOAT, x, n);
-    nr_run rc;
+    float *xf = th_pack(ONNORM_FLOAT, x, n);
+    th_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
-    double *y = nr_dalloc(n), *rm = nr_dalloc(C), *rv = nr_dalloc(C), *bm = nr_dalloc(C),
-           *bv = nr_dalloc(C);
+    double *y = th_dalloc(n), *rm = th_dalloc(C), *rv = th_dalloc(C), *bm = th_dalloc(C),
+           *bv = th_dalloc(C);
     if (training)
         ref_bn_train(x, rank, dims, scale, bias, mean, var, (double)1e-5f, (double)momentum, y, rm,
                      rv, bm, bv);
@@ -161,7 +160,7 @@ static void check_bn(const char *label, int rank, const int64_t *dims, const dou
     double *exact = NULL;
     check_opts oo = o ? *o : (check_opts){0};
     if (oo.constant) { /* the bias of each element's channel */
-        exact = nr_dalloc(n);
+        exact = th_dalloc(n);
         const int64_t S = rn_prod(dims, 2, rank);
         for (int64_t i = 0; i < n; i++)
             exact[i] = bias[(i / S) % C];
@@ -169,12 +168,10 @@ static void check_bn(const char *label, int rank, const int64_t *dims, const dou
     }
     check_y(label, &rc, rank, dims, y, &oo);
     if (training) {
-        nr_expect_close(label, "running_mean", nr_output(&rc, "running_mean", ONNORM_FLOAT, 1, &C),
-                        ONNORM_FLOAT, rm, C);
-        nr_expect_close(label, "running_var", nr_output(&rc, "running_var", ONNORM_FLOAT, 1, &C),
-                        ONNORM_FLOAT, rv, C);
+        th_expect_output(&rc, label, "running_mean", ONNORM_FLOAT, 1, &C, rm, 0);
+        th_expect_output(&rc, label, "running_var", ONNORM_FLOAT, 1, &C, rv, 0);
     }
-    nr_run_free(&rc);
+    th_free(&rc);
     free(scale), free(bias), free(mean), free(var), free(xf), free(exact);
     free(y), free(rm), free(rv), free(bm), free(bv);
 }
@@ -192,22 +189,22 @@ static void check_in(const char *label, int rank, const int64_t *dims, const dou
                     .n_out = 1,
                     .outs = {"Y"}};
     memcpy(ns.dims, dims, (size_t)rank * sizeof *dims);
-    float *xf = nr_pack(ONNORM_FLOAT, x, n);
-    nr_run rc;
+    float *xf = th_pack(ONNORM_FLOAT, x, n);
+    th_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
-    double *y = nr_dalloc(n);
+    double *y = th_dalloc(n);
     ref_instancenorm(x, rank, dims, scale, bias, (double)1e-5f, y);
     double *exact = NULL;
     check_opts oo = o ? *o : (check_opts){0};
     if (oo.constant) {
-        exact = nr_dalloc(n);
+        exact = th_dalloc(n);
         const int64_t S = rn_prod(dims, 2, rank);
         for (int64_t i = 0; i < n; i++)
             exact[i] = bias[(i / S) % C];
         oo.exact = exact;
     }
     check_y(label, &rc, rank, dims, y, &oo);
-    nr_run_free(&rc);
+    th_free(&rc);
     free(scale), free(bias), free(xf), free(y), free(exact);
 }
 
@@ -231,15 +228,15 @@ static void check_ln(const char *label, int rank, const int64_t *dims, int axis,
     ns.params[1] = (param){"B", rank - a, {0}, bias};
     memcpy(ns.params[0].dims, dims + a, (size_t)(rank - a) * sizeof *dims);
     memcpy(ns.params[1].dims, dims + a, (size_t)(rank - a) * sizeof *dims);
-    float *xf = nr_pack(ONNORM_FLOAT, x, n);
-    nr_run rc;
+    float *xf = th_pack(ONNORM_FLOAT, x, n);
+    th_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
-    double *y = nr_dalloc(n), *mean = nr_dalloc(rows), *inv = nr_dalloc(rows);
+    double *y = th_dalloc(n), *mean = th_dalloc(rows), *inv = th_dalloc(rows);
     ref_layernorm(x, rank, dims, axis, scale, with_bias ? bias : NULL, (double)1e-5f, y, mean, inv);
     double *exact = NULL;
     check_opts oo = o ? *o : (check_opts){0};
     if (oo.constant) {
-        exact = nr_dalloc(n);
+        exact = th_dalloc(n);
         for (int64_t i = 0; i < n; i++)
             exact[i] = with_bias ? bias[i % M] : 0.0;
         oo.exact = exact;
@@ -248,11 +245,9 @@ static void check_ln(const char *label, int rank, const int64_t *dims, int axis,
     int64_t sd[6];
     for (int i = 0; i < rank; i++)
         sd[i] = i < a ? dims[i] : 1;
-    nr_expect_close(label, "Mean", nr_output(&rc, "Mean", ONNORM_FLOAT, rank, sd), ONNORM_FLOAT,
-                    mean, rows);
-    nr_expect_close(label, "InvStdDev", nr_output(&rc, "InvStdDev", ONNORM_FLOAT, rank, sd),
-                    ONNORM_FLOAT, inv, rows);
-    nr_run_free(&rc);
+    th_expect_output(&rc, label, "Mean", ONNORM_FLOAT, rank, sd, mean, 0);
+    th_expect_output(&rc, label, "InvStdDev", ONNORM_FLOAT, rank, sd, inv, 0);
+    th_free(&rc);
     free(scale), free(bias), free(xf), free(y), free(mean), free(inv), free(exact);
 }
 
@@ -272,15 +267,15 @@ static void check_gn(const char *label, int opset, int rank, const int64_t *dims
                     .n_out = 1,
                     .outs = {"Y"}};
     memcpy(ns.dims, dims, (size_t)rank * sizeof *dims);
-    float *xf = nr_pack(ONNORM_FLOAT, x, n);
-    nr_run rc;
+    float *xf = th_pack(ONNORM_FLOAT, x, n);
+    th_run rc;
     run_spec(&rc, &ns, xf, o ? o->threads : 0);
-    double *y = nr_dalloc(n);
+    double *y = th_dalloc(n);
     ref_groupnorm(x, rank, dims, groups, opset, scale, bias, (double)1e-5f, y);
     double *exact = NULL;
     check_opts oo = o ? *o : (check_opts){0};
     if (oo.constant) {
-        exact = nr_dalloc(n);
+        exact = th_dalloc(n);
         const int64_t S = rn_prod(dims, 2, rank), per = C / groups;
         for (int64_t i = 0; i < n; i++) {
             int64_t c = (i / S) % C;
@@ -289,7 +284,7 @@ static void check_gn(const char *label, int opset, int rank, const int64_t *dims
         oo.exact = exact;
     }
     check_y(label, &rc, rank, dims, y, &oo);
-    nr_run_free(&rc);
+    th_free(&rc);
     free(scale), free(bias), free(xf), free(y), free(exact);
 }
 
@@ -483,6 +478,6 @@ int main(void)
         cmocka_unit_test(parallel_large_tensor),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    nr_report_worst();
+    th_report_worst();
     return rc;
 }

@@ -16,24 +16,19 @@
 #include <string.h>
 
 #include "builder.h"
-#include "oprun.h"
+#include "harness.h"
 
-/* ---- harness ---------------------------------------------------------------- */
+/* ---- helpers ---------------------------------------------------------------- */
 
-/* or_model with an optional callback that adds the node's attributes. */
-static tb_model *model(int64_t opset, const char *op, int n, const or_arg *in, onnorm_dtype ydt,
-                       void (*attrs)(tb_node *, const void *), const void *attr_arg)
+/* th_node_model with an optional callback that adds the node's attributes. */
+static tb_model *model(th_run *r, int64_t opset, const char *op, int n, const th_tensor *in,
+                       onnorm_dtype ydt, void (*attrs)(tb_node *, const void *),
+                       const void *attr_arg)
 {
     tb_node *nd;
-    tb_model *b = or_model(opset, op, n, in, ydt, &nd);
+    tb_model *b = th_node_model(r, opset, op, n, in, ydt, &nd);
     if (attrs) attrs(nd, attr_arg);
     return b;
-}
-
-static void expect_status(onnorm_status st, onnorm_status want, const or_run *r, const char *what)
-{
-    if (st != want)
-        fail_msg("%s: expected status %d, got %d (%s)", what, (int)want, (int)st, r->e.message);
 }
 
 /* ---- float ops against double formulas -------------------------------------- */
@@ -96,27 +91,19 @@ static void check_case(const float_case *c, int64_t n, int threads)
         xf[i] = (float)(c->lo + (c->hi - c->lo) * (double)i / (double)(n > 1 ? n - 1 : 1));
         xd[i] = xf[i];
     }
+    /* Attributes are float32 in ONNX: the kernel sees alpha rounded. */
+    double *want = th_dalloc(n);
+    for (int64_t i = 0; i < n; i++)
+        want[i] = c->ref(xd[i], (float)c->alpha, (float)c->beta);
     for (int pass = 0; pass < 2; pass++) {
         onnorm_dtype dt = pass ? ONNORM_DOUBLE : ONNORM_FLOAT;
-        or_arg in = {"X", dt, 2, {1, n}, pass ? (const void *)xd : (const void *)xf, false};
-        or_run r;
-        onnorm_status st =
-            or_exec(&r, model(c->opset, c->op, 1, &in, dt, case_attrs, c), 1, &in, threads);
-        if (st) fail_msg("%s: %s", c->op, r.e.message);
-        assert_int_equal(r.y.dtype, dt);
-        assert_int_equal(r.y.rank, 2);
-        assert_int_equal(r.y.dims[1], n);
-        const double tol = pass ? 1e-14 : 2e-6;
-        for (int64_t i = 0; i < n; i++) {
-            /* Attributes are float32 in ONNX: the kernel sees alpha rounded. */
-            double want = c->ref(xd[i], (float)c->alpha, (float)c->beta);
-            double got = pass ? ((const double *)r.y.data)[i] : ((const float *)r.y.data)[i];
-            if (isnan(want) ? !isnan(got) : fabs(got - want) > tol * (1 + fabs(want)))
-                fail_msg("%s %s x=%.9g: got %.17g, want %.17g", c->op, pass ? "f64" : "f32", xd[i],
-                         got, want);
-        }
-        or_done(&r);
+        th_tensor in = {"X", dt, 2, {1, n}, pass ? (const void *)xd : (const void *)xf, false};
+        th_run r;
+        th_ok(&r, th_go(&r, model(&r, c->opset, c->op, 1, &in, dt, case_attrs, c), threads), c->op);
+        th_expect_output(&r, c->op, "Y", dt, 2, (int64_t[]){1, n}, want, pass ? 1e-14 : 2e-6);
+        th_free(&r);
     }
+    free(want);
     free(xf);
     free(xd);
 }
@@ -152,25 +139,30 @@ static void float_activations(void **state)
     check_case(&cases[18], 70001, 3);
 }
 
+/* Runs the node on one thread, asserting success; returns Y. */
+static const void *run_y(th_run *r, int64_t opset, const char *op, int n, const th_tensor *in,
+                         onnorm_dtype ydt, void (*attrs)(tb_node *, const void *),
+                         const void *attr_arg)
+{
+    th_ok(r, th_go(r, model(r, opset, op, n, in, ydt, attrs, attr_arg), 1), op);
+    return th_output(r, "Y", ydt, in[0].rank, in[0].dims);
+}
+
 static void gelu_tanh_differs_from_exact(void **state)
 {
     (void)state;
     const float x[3] = {-1.5f, 0.5f, 2.0f};
-    or_arg in = {"X", ONNORM_FLOAT, 1, {3}, x, false};
+    th_tensor in = {"X", ONNORM_FLOAT, 1, {3}, x, false};
     float_case tanh_case = {"Gelu", 20, r_gelu_tanh, 0, 0, false, "tanh", 0, 0};
-    or_run r, e;
-    assert_int_equal(
-        or_exec(&r, model(20, "Gelu", 1, &in, ONNORM_FLOAT, case_attrs, &tanh_case), 1, &in, 1),
-        ONNORM_OK);
-    assert_int_equal(or_exec(&e, model(20, "Gelu", 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1),
-                     ONNORM_OK);
+    th_run r, e;
+    const float *yt = run_y(&r, 20, "Gelu", 1, &in, ONNORM_FLOAT, case_attrs, &tanh_case);
+    const float *ye = run_y(&e, 20, "Gelu", 1, &in, ONNORM_FLOAT, NULL, NULL);
     for (int i = 0; i < 3; i++) {
-        float t = ((const float *)r.y.data)[i], g = ((const float *)e.y.data)[i];
-        assert_float_equal(t, r_gelu_tanh(x[i], 0, 0), 1e-6);
-        assert_true(fabsf(t - g) > 1e-5f); /* the two really differ */
+        assert_float_equal(yt[i], r_gelu_tanh(x[i], 0, 0), 1e-6);
+        assert_true(fabsf(yt[i] - ye[i]) > 1e-5f); /* the two really differ */
     }
-    or_done(&r);
-    or_done(&e);
+    th_free(&r);
+    th_free(&e);
 }
 
 static void nan_passes_through(void **state)
@@ -178,13 +170,12 @@ static void nan_passes_through(void **state)
     (void)state;
     static const char *ops[] = {"Relu", "HardSigmoid", "Sigmoid", "LeakyRelu", "Abs", "Sqrt"};
     const float x[2] = {NAN, 1};
-    or_arg in = {"X", ONNORM_FLOAT, 1, {2}, x, false};
+    th_tensor in = {"X", ONNORM_FLOAT, 1, {2}, x, false};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        or_run r;
-        assert_int_equal(
-            or_exec(&r, model(14, ops[i], 1, &in, ONNORM_FLOAT, NULL, NULL), 1, &in, 1), ONNORM_OK);
-        assert_true(isnan(((const float *)r.y.data)[0]));
-        or_done(&r);
+        th_run r;
+        const float *y = run_y(&r, 14, ops[i], 1, &in, ONNORM_FLOAT, NULL, NULL);
+        assert_true(isnan(y[0]));
+        th_free(&r);
     }
 }
 
@@ -192,34 +183,30 @@ static void integer_ops(void **state)
 {
     (void)state;
     const int64_t x[4] = {-5, 0, 7, INT64_MIN};
-    or_arg in = {"X", ONNORM_INT64, 1, {4}, x, false};
+    th_tensor in = {"X", ONNORM_INT64, 1, {4}, x, false};
     const int64_t neg[4] = {5, 0, -7, INT64_MIN}, abs_[4] = {5, 0, 7, INT64_MIN},
                   relu[4] = {0, 0, 7, 0};
     const char *ops[3] = {"Neg", "Abs", "Relu"};
     const int64_t *want[3] = {neg, abs_, relu};
     for (int o = 0; o < 3; o++) {
-        or_run r;
-        assert_int_equal(
-            or_exec(&r, model(14, ops[o], 1, &in, ONNORM_INT64, NULL, NULL), 1, &in, 1), ONNORM_OK);
+        th_run r;
+        const int64_t *y = run_y(&r, 14, ops[o], 1, &in, ONNORM_INT64, NULL, NULL);
         for (int i = 0; i < 4; i++)
-            assert_int_equal(((const int64_t *)r.y.data)[i], want[o][i]);
-        or_done(&r);
+            assert_int_equal(y[i], want[o][i]);
+        th_free(&r);
     }
     const int32_t x32[3] = {-3, 4, INT32_MIN};
-    or_arg in32 = {"X", ONNORM_INT32, 1, {3}, x32, false};
-    or_run r;
-    assert_int_equal(or_exec(&r, model(13, "Neg", 1, &in32, ONNORM_INT32, NULL, NULL), 1, &in32, 1),
-                     ONNORM_OK);
+    th_tensor in32 = {"X", ONNORM_INT32, 1, {3}, x32, false};
+    th_run r;
+    const int32_t *y32 = run_y(&r, 13, "Neg", 1, &in32, ONNORM_INT32, NULL, NULL);
     const int32_t w32[3] = {3, -4, INT32_MIN};
     for (int i = 0; i < 3; i++)
-        assert_int_equal(((const int32_t *)r.y.data)[i], w32[i]);
-    or_done(&r);
+        assert_int_equal(y32[i], w32[i]);
+    th_free(&r);
     const uint8_t u[3] = {0, 200, 255};
-    or_arg inu = {"X", ONNORM_UINT8, 1, {3}, u, false};
-    assert_int_equal(or_exec(&r, model(13, "Abs", 1, &inu, ONNORM_UINT8, NULL, NULL), 1, &inu, 1),
-                     ONNORM_OK);
-    assert_memory_equal(r.y.data, u, 3);
-    or_done(&r);
+    th_tensor inu = {"X", ONNORM_UINT8, 1, {3}, u, false};
+    assert_memory_equal(run_y(&r, 13, "Abs", 1, &inu, ONNORM_UINT8, NULL, NULL), u, 3);
+    th_free(&r);
 }
 
 /* ---- Clip ------------------------------------------------------------------------ */
@@ -243,112 +230,88 @@ static double clip_ref(double x, double lo, double hi)
     return fmin(fmax(x, lo), hi);
 }
 
-static void check_clip_output(const or_run *r, double lo, double hi)
+/* Runs Clip on clip_x and checks Y against clip_ref(x, lo, hi). */
+static void check_clip(int64_t opset, int n, const th_tensor *in, const clip_attrs *attrs,
+                       double lo, double hi)
 {
+    th_run r;
+    const float *y =
+        run_y(&r, opset, "Clip", n, in, ONNORM_FLOAT, attrs ? set_clip_attrs : NULL, attrs);
     for (int i = 0; i < 7; i++)
-        assert_true(((const float *)r->y.data)[i] == (float)clip_ref(clip_x[i], lo, hi));
+        assert_true(y[i] == (float)clip_ref(clip_x[i], lo, hi));
+    th_free(&r);
 }
 
 static void clip_attribute_form(void **state)
 {
     (void)state;
-    or_arg in = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
+    th_tensor in = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
     const clip_attrs both = {true, true, -1, 1}, only_min = {true, false, -1, 0},
                      none = {false, false, 0, 0};
-    or_run r;
-    for (int opset = 6; opset <= 10; opset += 4) {
-        assert_int_equal(or_exec(&r,
-                                 model(opset, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &both),
-                                 1, &in, 1),
-                         ONNORM_OK);
-        check_clip_output(&r, -1, 1);
-        or_done(&r);
-    }
-    assert_int_equal(
-        or_exec(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &only_min), 1, &in, 1),
-        ONNORM_OK);
-    check_clip_output(&r, -1, INFINITY);
-    or_done(&r);
-    assert_int_equal(
-        or_exec(&r, model(6, "Clip", 1, &in, ONNORM_FLOAT, set_clip_attrs, &none), 1, &in, 1),
-        ONNORM_OK);
-    check_clip_output(&r, -INFINITY, INFINITY);
-    or_done(&r);
+    for (int opset = 6; opset <= 10; opset += 4)
+        check_clip(opset, 1, &in, &both, -1, 1);
+    check_clip(6, 1, &in, &only_min, -1, INFINITY);
+    check_clip(6, 1, &in, &none, -INFINITY, INFINITY);
     /* Clip-6 has no bound inputs. */
     const float lo[1] = {0};
-    or_arg two[2] = {in, {"lo", ONNORM_FLOAT, 0, {0}, lo, true}};
-    onnorm_status st = or_exec(&r, model(6, "Clip", 2, two, ONNORM_FLOAT, NULL, NULL), 2, two, 1);
-    assert_int_not_equal(st, ONNORM_OK);
-    or_done(&r);
+    th_tensor two[2] = {in, {"lo", ONNORM_FLOAT, 0, {0}, lo, true}};
+    th_run r;
+    th_go_fails(&r, model(&r, 6, "Clip", 2, two, ONNORM_FLOAT, NULL, NULL), 1, TH_ANY_ERROR, NULL);
 }
 
 static void clip_input_form(void **state)
 {
     (void)state;
     const float lo[1] = {-1}, hi[1] = {0.75f};
-    or_arg x = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
-    or_arg tlo = {"lo", ONNORM_FLOAT, 0, {0}, lo, false},
-           thi = {"hi", ONNORM_FLOAT, 0, {0}, hi, true};
-    or_arg omitted = {"", ONNORM_FLOAT, 0, {0}, NULL, false};
-    or_run r;
-    or_arg both[3] = {x, tlo, thi};
-    for (int opset = 11; opset <= 13; opset++) {
-        assert_int_equal(
-            or_exec(&r, model(opset, "Clip", 3, both, ONNORM_FLOAT, NULL, NULL), 3, both, 1),
-            ONNORM_OK);
-        check_clip_output(&r, -1, 0.75);
-        or_done(&r);
-    }
-    or_arg only_min[2] = {x, tlo};
-    assert_int_equal(
-        or_exec(&r, model(13, "Clip", 2, only_min, ONNORM_FLOAT, NULL, NULL), 2, only_min, 1),
-        ONNORM_OK);
-    check_clip_output(&r, -1, INFINITY);
-    or_done(&r);
-    or_arg only_max[3] = {x, omitted, thi};
-    assert_int_equal(
-        or_exec(&r, model(13, "Clip", 3, only_max, ONNORM_FLOAT, NULL, NULL), 3, only_max, 1),
-        ONNORM_OK);
-    check_clip_output(&r, -INFINITY, 0.75);
-    or_done(&r);
-    assert_int_equal(or_exec(&r, model(12, "Clip", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1),
-                     ONNORM_OK);
-    check_clip_output(&r, -INFINITY, INFINITY);
-    or_done(&r);
+    th_tensor x = {"X", ONNORM_FLOAT, 1, {7}, clip_x, false};
+    th_tensor tlo = {"lo", ONNORM_FLOAT, 0, {0}, lo, false},
+              thi = {"hi", ONNORM_FLOAT, 0, {0}, hi, true};
+    th_tensor omitted = {"", ONNORM_FLOAT, 0, {0}, NULL, false};
+    th_tensor both[3] = {x, tlo, thi};
+    for (int opset = 11; opset <= 13; opset++)
+        check_clip(opset, 3, both, NULL, -1, 0.75);
+    check_clip(13, 2, (th_tensor[]){x, tlo}, NULL, -1, INFINITY);
+    check_clip(13, 3, (th_tensor[]){x, omitted, thi}, NULL, -INFINITY, 0.75);
+    check_clip(12, 1, &x, NULL, -INFINITY, INFINITY);
     /* min > max: everything becomes max (spec). */
-    or_arg crossed[3] = {
+    th_tensor crossed[3] = {
         x, {"lo", ONNORM_FLOAT, 0, {0}, hi, false}, {"hi", ONNORM_FLOAT, 1, {1}, lo, false}};
-    assert_int_equal(
-        or_exec(&r, model(13, "Clip", 3, crossed, ONNORM_FLOAT, NULL, NULL), 3, crossed, 1),
-        ONNORM_OK);
+    th_run r;
+    const float *y = run_y(&r, 13, "Clip", 3, crossed, ONNORM_FLOAT, NULL, NULL);
     for (int i = 0; i < 7; i++)
-        assert_true(((const float *)r.y.data)[i] == -1.0f);
-    or_done(&r);
+        assert_true(y[i] == -1.0f);
+    th_free(&r);
 }
 
 static void clip_integers(void **state)
 {
     (void)state;
     const int64_t x[5] = {INT64_MIN, -3, 0, 3, INT64_MAX}, lo[1] = {-2}, hi[1] = {INT64_MAX - 1};
-    or_arg in[3] = {{"X", ONNORM_INT64, 1, {5}, x, false},
-                    {"lo", ONNORM_INT64, 0, {0}, lo, true},
-                    {"hi", ONNORM_INT64, 0, {0}, hi, true}};
-    or_run r;
-    assert_int_equal(or_exec(&r, model(13, "Clip", 3, in, ONNORM_INT64, NULL, NULL), 3, in, 1),
-                     ONNORM_OK);
+    th_tensor in[3] = {{"X", ONNORM_INT64, 1, {5}, x, false},
+                       {"lo", ONNORM_INT64, 0, {0}, lo, true},
+                       {"hi", ONNORM_INT64, 0, {0}, hi, true}};
+    th_run r;
+    const int64_t *y = run_y(&r, 13, "Clip", 3, in, ONNORM_INT64, NULL, NULL);
     const int64_t want[5] = {-2, -2, 0, 3, INT64_MAX - 1}; /* exact: not rounded through double */
     for (int i = 0; i < 5; i++)
-        assert_int_equal(((const int64_t *)r.y.data)[i], want[i]);
-    or_done(&r);
+        assert_int_equal(y[i], want[i]);
+    th_free(&r);
     const int8_t x8[4] = {-128, -5, 5, 127}, hi8[1] = {6};
-    or_arg in8[3] = {{"X", ONNORM_INT8, 1, {4}, x8, false},
-                     {"", ONNORM_INT8, 0, {0}, NULL, false},
-                     {"hi", ONNORM_INT8, 0, {0}, hi8, false}};
-    assert_int_equal(or_exec(&r, model(13, "Clip", 3, in8, ONNORM_INT8, NULL, NULL), 3, in8, 1),
-                     ONNORM_OK);
+    th_tensor in8[3] = {{"X", ONNORM_INT8, 1, {4}, x8, false},
+                        {"", ONNORM_INT8, 0, {0}, NULL, false},
+                        {"hi", ONNORM_INT8, 0, {0}, hi8, false}};
     const int8_t w8[4] = {-128, -5, 5, 6};
-    assert_memory_equal(r.y.data, w8, 4);
-    or_done(&r);
+    assert_memory_equal(run_y(&r, 13, "Clip", 3, in8, ONNORM_INT8, NULL, NULL), w8, 4);
+    th_free(&r);
+}
+
+/* Builds the node and expects its run to fail with `code`. */
+static void node_fails(int64_t opset, const char *op, int n, const th_tensor *in, onnorm_dtype ydt,
+                       const void *attr_arg, onnorm_status code)
+{
+    th_run r;
+    th_go_fails(&r, model(&r, opset, op, n, in, ydt, attr_arg ? case_attrs : NULL, attr_arg), 1,
+                code, NULL);
 }
 
 static void errors(void **state)
@@ -357,41 +320,22 @@ static void errors(void **state)
     const int64_t xi[2] = {1, 2};
     const float xf[2] = {1, 2}, b2[2] = {0, 1};
     const double d1[1] = {0};
-    or_arg ints = {"X", ONNORM_INT64, 1, {2}, xi, false};
-    or_run r;
+    th_tensor ints = {"X", ONNORM_INT64, 1, {2}, xi, false};
     static const char *float_only[] = {"Sqrt", "Exp", "Sigmoid", "LeakyRelu", "HardSwish"};
-    for (size_t i = 0; i < sizeof float_only / sizeof float_only[0]; i++) {
-        onnorm_status st =
-            or_exec(&r, model(14, float_only[i], 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
-        expect_status(st, ONNORM_ERR_DTYPE, &r, float_only[i]);
-        or_done(&r);
-    }
+    for (size_t i = 0; i < sizeof float_only / sizeof float_only[0]; i++)
+        node_fails(14, float_only[i], 1, &ints, ONNORM_INT64, NULL, ONNORM_ERR_DTYPE);
     /* Clip-6's float bounds do not apply to integers. */
-    onnorm_status st =
-        or_exec(&r, model(6, "Clip", 1, &ints, ONNORM_INT64, NULL, NULL), 1, &ints, 1);
-    expect_status(st, ONNORM_ERR_DTYPE, &r, "Clip-6 int64");
-    or_done(&r);
-    or_arg x = {"X", ONNORM_FLOAT, 1, {2}, xf, false};
-    or_arg vec_bound[2] = {x, {"lo", ONNORM_FLOAT, 1, {2}, b2, true}};
-    st = or_exec(&r, model(13, "Clip", 2, vec_bound, ONNORM_FLOAT, NULL, NULL), 2, vec_bound, 1);
-    expect_status(st, ONNORM_ERR_SHAPE, &r, "Clip vector bound");
-    or_done(&r);
-    or_arg typed_bound[2] = {x, {"lo", ONNORM_DOUBLE, 0, {0}, d1, true}};
-    st =
-        or_exec(&r, model(13, "Clip", 2, typed_bound, ONNORM_FLOAT, NULL, NULL), 2, typed_bound, 1);
-    expect_status(st, ONNORM_ERR_DTYPE, &r, "Clip bound type");
-    or_done(&r);
+    node_fails(6, "Clip", 1, &ints, ONNORM_INT64, NULL, ONNORM_ERR_DTYPE);
+    th_tensor x = {"X", ONNORM_FLOAT, 1, {2}, xf, false};
+    th_tensor vec_bound[2] = {x, {"lo", ONNORM_FLOAT, 1, {2}, b2, true}};
+    node_fails(13, "Clip", 2, vec_bound, ONNORM_FLOAT, NULL, ONNORM_ERR_SHAPE);
+    th_tensor typed_bound[2] = {x, {"lo", ONNORM_DOUBLE, 0, {0}, d1, true}};
+    node_fails(13, "Clip", 2, typed_bound, ONNORM_FLOAT, NULL, ONNORM_ERR_DTYPE);
     float_case bad = {"Gelu", 20, r_gelu, 0, 0, false, "erf", 0, 0};
-    st = or_exec(&r, model(20, "Gelu", 1, &x, ONNORM_FLOAT, case_attrs, &bad), 1, &x, 1);
-    expect_status(st, ONNORM_ERR_UNSUPPORTED, &r, "Gelu approximate=erf");
-    or_done(&r);
+    node_fails(20, "Gelu", 1, &x, ONNORM_FLOAT, &bad, ONNORM_ERR_UNSUPPORTED);
     /* Gelu does not exist before opset 20; HardSwish before 14. */
-    st = or_exec(&r, model(19, "Gelu", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1);
-    expect_status(st, ONNORM_ERR_UNSUPPORTED, &r, "Gelu-19");
-    or_done(&r);
-    st = or_exec(&r, model(13, "HardSwish", 1, &x, ONNORM_FLOAT, NULL, NULL), 1, &x, 1);
-    expect_status(st, ONNORM_ERR_UNSUPPORTED, &r, "HardSwish-13");
-    or_done(&r);
+    node_fails(19, "Gelu", 1, &x, ONNORM_FLOAT, NULL, ONNORM_ERR_UNSUPPORTED);
+    node_fails(13, "HardSwish", 1, &x, ONNORM_FLOAT, NULL, ONNORM_ERR_UNSUPPORTED);
 }
 
 int main(void)
