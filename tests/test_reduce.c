@@ -15,8 +15,9 @@
 #include <string.h>
 
 #include "builder.h"
+#include "harness.h"
 
-/* ---- harness ---------------------------------------------------------------- */
+/* ---- helpers ---------------------------------------------------------------- */
 
 typedef struct node_cfg {
     int64_t opset;
@@ -35,13 +36,6 @@ typedef struct node_cfg {
     int threads;
 } node_cfg;
 
-typedef struct run_ctx {
-    onnorm_model *m;
-    onnorm_session *s;
-    onnorm_error e;
-    onnorm_tensor y;
-} run_ctx;
-
 static node_cfg cfg_for(int64_t opset, const char *op, onnorm_dtype dt, int rank,
                         const int64_t *dims, const void *x)
 {
@@ -54,15 +48,17 @@ static node_cfg cfg_for(int64_t opset, const char *op, onnorm_dtype dt, int rank
     return c;
 }
 
-static tb_model *model(const node_cfg *c)
+/* The one-node model of c on r: X fed; axes an attribute, a constant or fed. */
+static tb_model *model(th_run *r, const node_cfg *c)
 {
-    tb_model *b = tb_new(c->opset);
-    tb_input(b, "X", c->dt, c->rank, c->dims);
+    tb_model *b = th_new(r, c->opset);
+    th_add(r, b, th_in("X", c->dt, c->rank, c->dims, c->x));
     bool axes_in = c->n_axes >= 0 && !c->axes_attr;
-    if (axes_in && c->axes_fed)
-        tb_input(b, "axes", ONNORM_INT64, 1, (int64_t[]){c->n_axes});
-    else if (axes_in)
-        tb_init(b, "axes", ONNORM_INT64, 1, (int64_t[]){c->n_axes}, c->axes);
+    if (axes_in) {
+        th_tensor axes = th_in("axes", ONNORM_INT64, 1, (int64_t[]){c->n_axes}, c->axes);
+        axes.constant = !c->axes_fed;
+        th_add(r, b, axes);
+    }
     tb_node *n = tb_node_add(b, c->op, "n", axes_in ? 2 : 1, (const char *[]){"X", "axes"}, 1,
                              (const char *[]){"Y"});
     if (c->n_axes >= 0 && c->axes_attr) tb_attr_ints(n, "axes", c->n_axes, c->axes);
@@ -73,46 +69,16 @@ static tb_model *model(const node_cfg *c)
     return b;
 }
 
-static onnorm_status run(run_ctx *r, const node_cfg *c)
+/* Runs c, asserting success. */
+static void run(th_run *r, const node_cfg *c)
 {
-    memset(r, 0, sizeof *r);
-    tb_model *b = model(c);
-    onnorm_status st = tb_load(b, &r->m, &r->e);
-    tb_free(b);
-    if (st) return st;
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.num_threads = c->threads;
-    if ((st = onnorm_session_create(r->m, &o, &r->s, &r->e))) return st;
-    if ((st = onnorm_session_bind_input(r->s, "X", c->dt, c->dims, c->rank, c->x, &r->e)))
-        return st;
-    if (c->n_axes >= 0 && !c->axes_attr && c->axes_fed &&
-        (st = onnorm_session_bind_input(r->s, "axes", ONNORM_INT64, (int64_t[]){c->n_axes}, 1,
-                                        c->axes, &r->e)))
-        return st;
-    if ((st = onnorm_session_run(r->s, &r->e))) return st;
-    return onnorm_session_output(r->s, "Y", &r->y, &r->e);
-}
-
-static void done(run_ctx *r)
-{
-    onnorm_session_free(r->s);
-    onnorm_model_free(r->m);
+    th_ok(r, th_go(r, model(r, c), c->threads), c->op);
 }
 
 static void expect_fail(const node_cfg *c, onnorm_status code)
 {
-    run_ctx r;
-    onnorm_status st = run(&r, c);
-    if (st != code)
-        fail_msg("%s-%lld: expected status %d, got %d (%s)", c->op, (long long)c->opset, (int)code,
-                 (int)st, r.e.message);
-    done(&r);
-}
-
-static double get(const onnorm_tensor *t, int64_t i)
-{
-    return t->dtype == ONNORM_FLOAT ? ((const float *)t->data)[i] : ((const double *)t->data)[i];
+    th_run r;
+    th_go_fails(&r, model(&r, c), c->threads, code, NULL);
 }
 
 static int64_t numel(int rank, const int64_t *dims)
@@ -183,18 +149,11 @@ static void check_reduce(const node_cfg *c, const double *xd, const bool *red, b
     int yrank;
     int64_t ydims[ONNORM_MAX_RANK];
     double *want = naive_reduce(c->op, xd, c->rank, c->dims, red, keepdims, &yrank, ydims);
-    run_ctx r;
-    if (run(&r, c)) fail_msg("%s-%lld: %s", c->op, (long long)c->opset, r.e.message);
-    assert_int_equal(r.y.dtype, c->dt);
-    assert_int_equal(r.y.rank, yrank);
-    for (int d = 0; d < yrank; d++)
-        assert_int_equal(r.y.dims[d], ydims[d]);
-    const double tol = c->dt == ONNORM_FLOAT ? 2e-6 : 1e-12;
-    for (int64_t i = 0; i < numel(yrank, ydims); i++)
-        if (fabs(get(&r.y, i) - want[i]) > tol * (1 + fabs(want[i])))
-            fail_msg("%s-%lld [%lld]: got %.9g, want %.9g", c->op, (long long)c->opset,
-                     (long long)i, get(&r.y, i), want[i]);
-    done(&r);
+    th_run r;
+    run(&r, c);
+    th_expect_output(&r, c->op, "Y", c->dt, yrank, ydims, want,
+                     c->dt == ONNORM_FLOAT ? 2e-6 : 1e-12);
+    th_free(&r);
     free(want);
 }
 
@@ -327,22 +286,17 @@ static void reduce_axes_fed_at_run_time(void **state)
     const float xf[6] = {1, 2, 3, 4, 5, 6};
     node_cfg c = cfg_for(13, "ReduceSum", ONNORM_FLOAT, 2, dims, xf);
     c.n_axes = 1, c.axes[0] = 1, c.axes_fed = true, c.keepdims = 0;
-    run_ctx r;
-    if (run(&r, &c)) fail_msg("%s", r.e.message);
-    assert_int_equal(r.y.rank, 1);
-    assert_int_equal(r.y.dims[0], 2);
-    assert_true(((const float *)r.y.data)[0] == 6 && ((const float *)r.y.data)[1] == 15);
+    th_run r;
+    run(&r, &c);
+    const float *y = th_output(&r, "Y", ONNORM_FLOAT, 1, (int64_t[]){2});
+    assert_true(y[0] == 6 && y[1] == 15);
     const int64_t axis0[1] = {-2};
-    assert_int_equal(
-        onnorm_session_bind_input(r.s, "axes", ONNORM_INT64, (int64_t[]){1}, 1, axis0, &r.e),
-        ONNORM_OK);
-    assert_int_equal(onnorm_session_run(r.s, &r.e), ONNORM_OK);
-    assert_int_equal(onnorm_session_output(r.s, "Y", &r.y, &r.e), ONNORM_OK);
-    assert_int_equal(r.y.rank, 1);
-    assert_int_equal(r.y.dims[0], 3);
+    TH_OK(&r,
+          th_rerun(&r, 1, (th_tensor[]){th_in("axes", ONNORM_INT64, 1, (int64_t[]){1}, axis0)}));
+    y = th_output(&r, "Y", ONNORM_FLOAT, 1, (int64_t[]){3});
     for (int i = 0; i < 3; i++)
-        assert_true(((const float *)r.y.data)[i] == xf[i] + xf[i + 3]);
-    done(&r);
+        assert_true(y[i] == xf[i] + xf[i + 3]);
+    th_free(&r);
 }
 
 static void reduce_errors(void **state)
@@ -395,15 +349,11 @@ static void check_softmax(const node_cfg *c, const double *xd, int64_t outer, in
     double *want = malloc((size_t)total * sizeof *want);
     assert_non_null(want);
     naive_softmax(xd, want, outer, n, inner, !strcmp(c->op, "LogSoftmax"));
-    run_ctx r;
-    if (run(&r, c)) fail_msg("%s-%lld: %s", c->op, (long long)c->opset, r.e.message);
-    assert_int_equal(r.y.rank, c->rank);
-    const double tol = c->dt == ONNORM_FLOAT ? 2e-6 : 1e-13;
-    for (int64_t i = 0; i < total; i++)
-        if (fabs(get(&r.y, i) - want[i]) > tol * (1 + fabs(want[i])))
-            fail_msg("%s-%lld [%lld]: got %.9g, want %.9g", c->op, (long long)c->opset,
-                     (long long)i, get(&r.y, i), want[i]);
-    done(&r);
+    th_run r;
+    run(&r, c);
+    th_expect_output(&r, c->op, "Y", c->dt, c->rank, c->dims, want,
+                     c->dt == ONNORM_FLOAT ? 2e-6 : 1e-13);
+    th_free(&r);
     free(want);
 }
 
@@ -422,15 +372,17 @@ static void softmax_old_and_new_semantics(void **state)
         node_cfg now = cfg_for(13, ops[o], ONNORM_FLOAT, 3, dims, xf);
         check_softmax(&now, xd, 6, 4, 1);
         /* The same input really gives different results. */
-        run_ctx a, b;
-        assert_int_equal(run(&a, &old), ONNORM_OK);
-        assert_int_equal(run(&b, &now), ONNORM_OK);
+        th_run a, b;
+        run(&a, &old);
+        run(&b, &now);
+        const float *ya = th_output(&a, "Y", ONNORM_FLOAT, 3, dims);
+        const float *yb = th_output(&b, "Y", ONNORM_FLOAT, 3, dims);
         double diff = 0;
         for (int i = 0; i < 24; i++)
-            diff = fmax(diff, fabs(get(&a.y, i) - get(&b.y, i)));
+            diff = fmax(diff, fabs((double)ya[i] - yb[i]));
         assert_true(diff > 1e-2);
-        done(&a);
-        done(&b);
+        th_free(&a);
+        th_free(&b);
         /* Same explicit axis 1: coerced [2, 12] versus along axis 1 only. */
         old.axis = 1, now.axis = 1;
         check_softmax(&old, xd, 2, 12, 1);
