@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "harness.h"
 
 #define assert_msg_has(e, needle)                                                                  \
     do {                                                                                           \
@@ -798,19 +799,15 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* One run of m on x in this thread; y_out receives a copy of y. */
 static void reference_run(const onnorm_model *m, const float *x, float *y_out)
 {
-    onnorm_session *s;
-    onnorm_error e;
-    onnorm_tensor y;
-    if (onnorm_session_create(m, NULL, &s, &e) ||
-        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){CC_N, CC_C, 32, 32}, 4, x,
-                                  &e) ||
-        onnorm_session_run(s, &e) || onnorm_session_output(s, "y", &y, &e))
-        fail_msg("reference run: %s", e.message);
-    assert_int_equal(onnorm_tensor_numel(&y), CC_NUMEL);
-    memcpy(y_out, y.data, CC_NUMEL * sizeof(float));
-    onnorm_session_free(s);
+    const int64_t dims[4] = {CC_N, CC_C, 32, 32};
+    th_run r;
+    th_ok(&r, th_run_loaded(&r, m, NULL, 1, (th_tensor[]){th_in("x", ONNORM_FLOAT, 4, dims, x)}),
+          "reference run");
+    memcpy(y_out, th_output(&r, "y", ONNORM_FLOAT, 4, dims), CC_NUMEL * sizeof(float));
+    th_free(&r);
 }
 
 static void concurrent_sessions_match_serial(void **state)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "builder.h"
+#include "harness.h"
 
 /* y = X @ Transpose(W), W = [[1, 2], [3, 4], [5, 6]] (3x2), X is 1x2. */
 static tb_model *transpose_matmul(bool weight_is_input)
@@ -28,26 +29,18 @@ static tb_model *transpose_matmul(bool weight_is_input)
     return b;
 }
 
-static void run_and_check(onnorm_model *m, const float *w_override, const float want[3])
+/* Runs m on x = [1, 10] (and W = w_override unless NULL); y must be want. */
+static void run_and_check(const onnorm_model *m, const float *w_override, const float want[3])
 {
-    onnorm_session *s;
-    onnorm_error e;
-    assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
     const float x[2] = {1, 10};
-    assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2}, 2, x, &e),
-                     ONNORM_OK);
-    if (w_override)
-        assert_int_equal(
-            onnorm_session_bind_input(s, "w", ONNORM_FLOAT, (int64_t[]){3, 2}, 2, w_override, &e),
-            ONNORM_OK);
-    assert_int_equal(onnorm_session_run(s, &e), ONNORM_OK);
-    onnorm_tensor y;
-    assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
-    assert_int_equal(y.rank, 2);
-    assert_int_equal(y.dims[1], 3);
+    const th_tensor in[2] = {th_in("x", ONNORM_FLOAT, 2, (int64_t[]){1, 2}, x),
+                             th_in("w", ONNORM_FLOAT, 2, (int64_t[]){3, 2}, w_override)};
+    th_run r;
+    TH_OK(&r, th_run_loaded(&r, m, NULL, w_override ? 2 : 1, in));
+    const float *y = th_output(&r, "y", ONNORM_FLOAT, 2, (int64_t[]){1, 3});
     for (int i = 0; i < 3; i++)
-        assert_float_equal(((float *)y.data)[i], want[i], 1e-6);
-    onnorm_session_free(s);
+        assert_float_equal(y[i], want[i], 1e-6);
+    th_free(&r);
 }
 
 static void transpose_of_weight_is_folded(void **state)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "builder.h"
+#include "harness.h"
 #include "onnx.pb-c.h"
 
 static char *s_dup(const char *s)
@@ -128,21 +129,18 @@ static void function_calls_are_inlined_with_their_attributes(void **state)
     onnorm_model_node(m, 0, NULL, &op, NULL, NULL);
     assert_string_equal(op, "InstanceNormalization");
 
-    onnorm_session *s;
-    assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
+    const int64_t dims[3] = {1, 1, 2};
     const float x[2] = {-1.0f, 1.0f}; /* mean 0, variance 1 */
-    assert_int_equal(
-        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 1, 2}, 3, x, &e), ONNORM_OK);
-    assert_int_equal(onnorm_session_run(s, &e), ONNORM_OK);
-    onnorm_tensor y1, y2;
-    assert_int_equal(onnorm_session_output(s, "y1", &y1, &e), ONNORM_OK);
-    assert_int_equal(onnorm_session_output(s, "y2", &y2, &e), ONNORM_OK);
+    th_run r;
+    TH_OK(&r, th_run_loaded(&r, m, NULL, 1, (th_tensor[]){th_in("x", ONNORM_FLOAT, 3, dims, x)}));
+    const float *y1 = th_output(&r, "y1", ONNORM_FLOAT, 3, dims);
+    const float *y2 = th_output(&r, "y2", ONNORM_FLOAT, 3, dims);
     /* eps 0: x / 1; eps 3: x / sqrt(1 + 3) = x / 2. */
-    assert_float_equal(((float *)y1.data)[0], -1.0f, 1e-6);
-    assert_float_equal(((float *)y1.data)[1], 1.0f, 1e-6);
-    assert_float_equal(((float *)y2.data)[0], -0.5f, 1e-6);
-    assert_float_equal(((float *)y2.data)[1], 0.5f, 1e-6);
-    onnorm_session_free(s);
+    assert_float_equal(y1[0], -1.0f, 1e-6);
+    assert_float_equal(y1[1], 1.0f, 1e-6);
+    assert_float_equal(y2[0], -0.5f, 1e-6);
+    assert_float_equal(y2[1], 0.5f, 1e-6);
+    th_free(&r);
     onnorm_model_free(m);
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "builder.h"
+#include "harness.h"
 
 #define RTOL 1e-5
 #define ATOL 1e-5
@@ -82,24 +83,10 @@ static tb_node *bn_node(tb_model *b, const char *p, const char *x, const char *y
 
 /* ---- running and comparing ----------------------------------------------- */
 
-typedef struct outputs {
-    int n;
-    char *names[MAX_IO];
-    float *data[MAX_IO];
-    int64_t count[MAX_IO];
-} outputs;
-
-static void outputs_free(outputs *o)
-{
-    for (int i = 0; i < o->n; i++)
-        free(o->names[i]), free(o->data[i]);
-    o->n = 0;
-}
-
 /* Random data for every input the model needs, fixed by a seed. */
 typedef struct inputs {
     int n;
-    onnorm_tensor info[MAX_IO];
+    th_tensor t[MAX_IO];
     float *data[MAX_IO];
 } inputs;
 
@@ -108,14 +95,17 @@ static void inputs_make(const onnorm_model *m, inputs *in)
     in->n = onnorm_model_input_count(m);
     assert_true(in->n <= MAX_IO);
     for (int i = 0; i < in->n; i++) {
-        assert_int_equal(onnorm_model_input_info(m, i, &in->info[i]), ONNORM_OK);
-        assert_int_equal(in->info[i].dtype, ONNORM_FLOAT);
-        int64_t n = numel(in->info[i].rank, in->info[i].dims);
+        onnorm_tensor info;
+        assert_int_equal(onnorm_model_input_info(m, i, &info), ONNORM_OK);
+        assert_int_equal(info.dtype, ONNORM_FLOAT);
+        int64_t n = numel(info.rank, info.dims);
         assert_true(n > 0);
         in->data[i] = malloc((size_t)n * sizeof(float));
         assert_non_null(in->data[i]);
         for (int64_t k = 0; k < n; k++)
             in->data[i][k] = rnd(-1.0f, 1.0f);
+        in->t[i] =
+            th_in(onnorm_model_input_name(m, i), ONNORM_FLOAT, info.rank, info.dims, in->data[i]);
     }
 }
 
@@ -125,53 +115,13 @@ static void inputs_free(inputs *in)
         free(in->data[i]);
 }
 
-/* Runs m without graph rewrites and copies every output. */
-static void run(const onnorm_model *m, const inputs *in, outputs *out)
+/* Runs m without graph rewrites; every output is float32. */
+static void run(th_run *r, const onnorm_model *m, const inputs *in)
 {
-    onnorm_session_options so;
-    onnorm_session_options_init(&so);
-    so.optimization_level = 0;
-    onnorm_session *s;
-    onnorm_error e;
-    if (onnorm_session_create(m, &so, &s, &e)) fail_msg("session: %s", e.message);
-    for (int i = 0; i < in->n; i++)
-        if (onnorm_session_bind_input(s, onnorm_model_input_name(m, i), ONNORM_FLOAT,
-                                      in->info[i].dims, in->info[i].rank, in->data[i], &e))
-            fail_msg("bind: %s", e.message);
-    if (onnorm_session_run(s, &e)) fail_msg("run: %s", e.message);
-    memset(out, 0, sizeof *out);
-    out->n = onnorm_model_output_count(m);
-    for (int i = 0; i < out->n; i++) {
-        onnorm_tensor t;
-        const char *name = onnorm_model_output_name(m, i);
-        assert_int_equal(onnorm_session_output(s, name, &t, &e), ONNORM_OK);
-        assert_int_equal(t.dtype, ONNORM_FLOAT);
-        out->count[i] = onnorm_tensor_numel(&t);
-        out->names[i] = malloc(strlen(name) + 1);
-        if (out->names[i]) strcpy(out->names[i], name);
-        out->data[i] = malloc((size_t)(out->count[i] ? out->count[i] : 1) * sizeof(float));
-        assert_non_null(out->names[i]);
-        assert_non_null(out->data[i]);
-        memcpy(out->data[i], t.data, (size_t)out->count[i] * sizeof(float));
-    }
-    onnorm_session_free(s);
-}
-
-static void compare(const outputs *want, const outputs *got, bool exact)
-{
-    assert_int_equal(want->n, got->n);
-    for (int i = 0; i < want->n; i++) {
-        assert_string_equal(want->names[i], got->names[i]);
-        assert_int_equal(want->count[i], got->count[i]);
-        for (int64_t k = 0; k < want->count[i]; k++) {
-            const double w = want->data[i][k], g = got->data[i][k];
-            const bool ok = exact ? memcmp(&want->data[i][k], &got->data[i][k], sizeof(float)) == 0
-                                  : fabs(g - w) <= ATOL + RTOL * fabs(w);
-            if (!ok)
-                fail_msg("output '%s'[%lld]: got %.9g, want %.9g", want->names[i], (long long)k, g,
-                         w);
-        }
-    }
+    const onnorm_session_options o = th_options(0, 0);
+    th_ok(r, th_run_loaded(r, m, &o, in->n, in->t), "run");
+    for (int i = 0; i < onnorm_model_output_count(m); i++)
+        assert_int_equal(th_out(r, onnorm_model_output_name(m, i)).dtype, ONNORM_FLOAT);
 }
 
 /* "pass <name>  N rewritten, K left alone" of the first such line. */
@@ -202,9 +152,9 @@ static void check(tb_model *b, const expect *x)
     tb_free(b);
     assert_int_equal(onnorm_model_node_count(m), x->before);
     inputs in;
-    outputs ref, again, got;
+    th_run ref, again, got;
     inputs_make(m, &in);
-    run(m, &in, &ref);
+    run(&ref, m, &in);
     char report[8192];
     onnorm_optimize_options oo;
     onnorm_optimize_options_init(&oo);
@@ -223,11 +173,11 @@ static void check(tb_model *b, const expect *x)
     if (x->note && !strstr(report, x->note))
         fail_msg("the report lacks \"%s\":\n%s", x->note, report);
     assert_int_equal(onnorm_model_node_count(opt), x->after);
-    run(opt, &in, &got);
-    compare(&ref, &got, false);
-    run(m, &in, &again); /* the original's weights are untouched */
-    compare(&ref, &again, true);
-    outputs_free(&ref), outputs_free(&again), outputs_free(&got);
+    run(&got, opt, &in);
+    th_expect_same_outputs(&ref, &got, ATOL, RTOL, 0);
+    run(&again, m, &in); /* the original's weights are untouched */
+    th_expect_same_outputs(&ref, &again, 0, 0, TH_BITWISE);
+    th_free(&ref), th_free(&again), th_free(&got);
     inputs_free(&in);
     onnorm_model_free(opt);
     onnorm_model_free(m);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "builder.h"
+#include "harness.h"
 
 enum { N = 2 };
 
@@ -195,54 +196,30 @@ static void fill(float *x, int64_t n, unsigned seed)
     }
 }
 
-/* Runs m (without further optimization) and copies every output. */
-static void run(const onnorm_model *m, const spec *s, float out[][512], int64_t *counts)
+/* Runs m without further optimization on fixed inputs. */
+static void run(th_run *r, const onnorm_model *m, const spec *s)
 {
-    onnorm_session_options o;
-    onnorm_session_options_init(&o);
-    o.optimization_level = 0;
-    onnorm_session *ss;
-    onnorm_error e;
-    assert_int_equal(onnorm_session_create(m, &o, &ss, &e), ONNORM_OK);
     int64_t d[4];
+    const int64_t d2[3] = {N, s->C, 4};
     x_dims(s, d);
     float x[512], x2[512];
     fill(x, numel(d, s->rank), 1);
-    assert_int_equal(onnorm_session_bind_input(ss, "X", ONNORM_FLOAT, d, s->rank, x, &e),
-                     ONNORM_OK);
-    if (s->extra_gn18) {
-        const int64_t d2[3] = {N, s->C, 4};
-        fill(x2, numel(d2, 3), 2);
-        assert_int_equal(onnorm_session_bind_input(ss, "X2", ONNORM_FLOAT, d2, 3, x2, &e),
-                         ONNORM_OK);
-    }
-    if (onnorm_session_run(ss, &e) != ONNORM_OK) fail_msg("run: %s", e.message);
-    for (int k = 0; k < onnorm_model_output_count(m); k++) {
-        onnorm_tensor t;
-        assert_int_equal(onnorm_session_output(ss, onnorm_model_output_name(m, k), &t, &e),
-                         ONNORM_OK);
-        counts[k] = onnorm_tensor_numel(&t);
-        assert_true(counts[k] <= 512);
-        memcpy(out[k], t.data, (size_t)counts[k] * sizeof(float));
-    }
-    onnorm_session_free(ss);
+    fill(x2, numel(d2, 3), 2);
+    const th_tensor in[2] = {th_in("X", ONNORM_FLOAT, s->rank, d, x),
+                             th_in("X2", ONNORM_FLOAT, 3, d2, x2)};
+    const onnorm_session_options o = th_options(0, 0);
+    th_ok(r, th_run_loaded(r, m, &o, s->extra_gn18 ? 2 : 1, in), "run");
 }
 
+/* The optimized model gives the original's outputs. */
 static void compare_outputs(const onnorm_model *a, const onnorm_model *b, const spec *s)
 {
-    static float ya[4][512], yb[4][512];
-    int64_t na[4], nb[4];
-    assert_int_equal(onnorm_model_output_count(a), onnorm_model_output_count(b));
-    run(a, s, ya, na);
-    run(b, s, yb, nb);
-    for (int k = 0; k < onnorm_model_output_count(a); k++) {
-        assert_string_equal(onnorm_model_output_name(a, k), onnorm_model_output_name(b, k));
-        assert_int_equal(na[k], nb[k]);
-        for (int64_t i = 0; i < na[k]; i++)
-            if (fabsf(ya[k][i] - yb[k][i]) > 1e-6f + 1e-5f * fabsf(ya[k][i]))
-                fail_msg("output %d element %lld: %.8g (original) vs %.8g (optimized)", k,
-                         (long long)i, ya[k][i], yb[k][i]);
-    }
+    th_run ra, rb;
+    run(&ra, a, s);
+    run(&rb, b, s);
+    th_expect_same_outputs(&ra, &rb, 1e-6, 1e-5, 0);
+    th_free(&ra);
+    th_free(&rb);
 }
 
 /* Loads the model of s, optimizes it and checks the outputs agree. The

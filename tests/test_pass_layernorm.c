@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "builder.h"
+#include "harness.h"
 
 typedef struct spec {
     int64_t opset;
@@ -192,45 +193,31 @@ static int64_t input_numel(const spec *s)
     return n;
 }
 
-/* Runs m on a fixed input and returns a copy of output `name` (numel in *n). */
-static float *run(const onnorm_model *m, const spec *s, const char *name, int64_t *n)
+/* Runs m without further optimization on a fixed input. */
+static void run(th_run *r, const onnorm_model *m, const spec *s)
 {
-    onnorm_session_options so;
-    onnorm_session_options_init(&so);
-    so.optimization_level = 0;
-    onnorm_session *sess;
-    onnorm_error e;
-    if (onnorm_session_create(m, &so, &sess, &e)) fail_msg("session: %s", e.message);
     int64_t len = input_numel(s);
     float *x = malloc((size_t)len * sizeof *x);
     assert_non_null(x);
     for (int64_t i = 0; i < len; i++)
         x[i] = 2.0f * sinf(0.37f * (float)i) + 0.25f * (float)(i % 7) - 0.5f;
-    if (onnorm_session_bind_input(sess, "x", ONNORM_FLOAT, s->dims, s->rank, x, &e) ||
-        onnorm_session_run(sess, &e))
-        fail_msg("run: %s", e.message);
-    onnorm_tensor y;
-    if (onnorm_session_output(sess, name, &y, &e)) fail_msg("output: %s", e.message);
-    *n = onnorm_tensor_numel(&y);
-    float *copy = malloc((size_t)*n * sizeof *copy);
-    assert_non_null(copy);
-    memcpy(copy, y.data, (size_t)*n * sizeof *copy);
-    onnorm_session_free(sess);
+    const onnorm_session_options o = th_options(0, 0);
+    th_ok(r,
+          th_run_loaded(r, m, &o, 1, (th_tensor[]){th_in("x", ONNORM_FLOAT, s->rank, s->dims, x)}),
+          "run");
     free(x);
-    return copy;
 }
 
+/* Output `name` of the optimized model is the original's (NaN where the
+ * original gives NaN: the cube's mean may be negative). */
 static void compare(const onnorm_model *a, const onnorm_model *b, const spec *s, const char *name)
 {
-    int64_t na, nb;
-    float *ya = run(a, s, name, &na), *yb = run(b, s, name, &nb);
-    assert_int_equal(na, nb);
-    for (int64_t i = 0; i < na; i++)
-        if (!(isnan(ya[i]) && isnan(yb[i])) && /* the cube's mean may be negative */
-            !(fabsf(ya[i] - yb[i]) <= 1e-6f + 1e-5f * fabsf(ya[i])))
-            fail_msg("%s[%lld]: original %.9g, optimized %.9g", name, (long long)i, ya[i], yb[i]);
-    free(ya);
-    free(yb);
+    th_run ra, rb;
+    run(&ra, a, s);
+    run(&rb, b, s);
+    th_expect_same_output(&ra, &rb, name, 1e-6, 1e-5, TH_NAN_EQUAL);
+    th_free(&ra);
+    th_free(&rb);
 }
 
 static int count_op(const onnorm_model *m, const char *op)

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "builder.h"
+#include "harness.h"
 
 static void builds_and_runs_instancenorm(void **state)
 {
@@ -17,25 +18,16 @@ static void builds_and_runs_instancenorm(void **state)
     tb_node_add(b, "InstanceNormalization", "in", 3, (const char *[]){"x", "s", "b"}, 1,
                 (const char *[]){"y"});
     tb_output(b, "y", ONNORM_FLOAT);
-    onnorm_model *m;
-    onnorm_error e;
-    assert_int_equal(tb_load(b, &m, &e), ONNORM_OK);
-    onnorm_session *ses;
-    assert_int_equal(onnorm_session_create(m, NULL, &ses, &e), ONNORM_OK);
+    const int64_t dims[4] = {1, 2, 1, 3};
     float x[6] = {-1, 0, 1, 2, 3, 4};
-    assert_int_equal(
-        onnorm_session_bind_input(ses, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 1, 3}, 4, x, &e),
-        ONNORM_OK);
-    assert_int_equal(onnorm_session_run(ses, &e), ONNORM_OK);
-    onnorm_tensor y;
-    assert_int_equal(onnorm_session_output(ses, "y", &y, &e), ONNORM_OK);
+    th_run r;
+    TH_OK(&r, th_run_model(&r, b, 0, 1, (th_tensor[]){th_in("x", ONNORM_FLOAT, 4, dims, x)}));
+    const float *y = th_output(&r, "y", ONNORM_FLOAT, 4, dims);
     /* Expected values from ONNX's test_instancenorm_example. */
     const float want[6] = {-1.22474f, 0, 1.22474f, -0.8371f, 1, 2.8371f};
     for (int i = 0; i < 6; i++)
-        assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
-    onnorm_session_free(ses);
-    onnorm_model_free(m);
-    tb_free(b);
+        assert_float_equal(y[i], want[i], 1e-4);
+    th_free(&r);
 }
 
 int main(void)
