@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "harness.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -86,37 +87,13 @@ static void ref_ln(const float *x, int rows, int m, const float *scale, const fl
     }
 }
 
-/* Runs a loaded model binding at most one float input (name may be NULL)
- * and copies output `out` into t/buf (cap bytes). Returns the run status. */
-static onnorm_status run_copy(onnorm_model *m, const char *in, int rank, const int64_t *dims,
-                              const float *x, const char *out, onnorm_tensor *t, void *buf,
-                              size_t cap, onnorm_error *e)
+/* Runs a loaded model, binding float input `in` (unless NULL), and
+ * asserts success. */
+static void run_loaded(th_run *r, const onnorm_model *m, const char *in, int rank,
+                       const int64_t *dims, const float *x)
 {
-    onnorm_session *s;
-    onnorm_status st = onnorm_session_create(m, NULL, &s, e);
-    if (st) return st;
-    if (in) st = onnorm_session_bind_input(s, in, ONNORM_FLOAT, dims, rank, x, e);
-    if (!st) st = onnorm_session_run(s, e);
-    if (!st) st = onnorm_session_output(s, out, t, e);
-    if (!st) {
-        size_t bytes = (size_t)onnorm_tensor_numel(t) * onnorm_dtype_size(t->dtype);
-        assert_true(bytes <= cap);
-        memcpy(buf, t->data, bytes);
-        t->data = buf;
-        t->name = NULL;
-    }
-    onnorm_session_free(s);
-    return st;
-}
-
-/* Loads b, runs it with no inputs and copies graph output `out`. */
-static void load_run_const(tb_model *b, const char *out, onnorm_tensor *t, void *buf, size_t cap)
-{
-    onnorm_model *m = expect_load_ok(b);
-    onnorm_error e;
-    onnorm_status st = run_copy(m, NULL, 0, NULL, NULL, out, t, buf, cap, &e);
-    if (st) fail_msg("run failed (%s): %s", onnorm_status_str(st), e.message);
-    onnorm_model_free(m);
+    const th_tensor t = th_in(in ? in : "", ONNORM_FLOAT, rank, dims, x);
+    th_ok(r, th_run_loaded(r, m, NULL, in ? 1 : 0, &t), "run");
 }
 
 static uint64_t rng_next(uint64_t *s)
@@ -367,16 +344,15 @@ static void bn_opset5_binds_version_1(void **state)
     assert_int_equal(kv, 1);
     /* Test mode: y = (x - mean) / sqrt(var + eps) * s + bb. */
     const float x[6] = {-1, 0, 1, 2, 3, 4};
-    float buf[6];
-    onnorm_tensor t;
-    onnorm_error e;
-    if (run_copy(m, "x", 4, (int64_t[]){1, 2, 1, 3}, x, "y", &t, buf, sizeof buf, &e))
-        fail_msg("%s", e.message);
+    th_run r;
+    run_loaded(&r, m, "x", 4, (int64_t[]){1, 2, 1, 3}, x);
+    const float *buf = th_output(&r, "y", ONNORM_FLOAT, 4, (int64_t[]){1, 2, 1, 3});
     for (int i = 0; i < 6; i++) {
         int c = i / 3;
         double mean = c ? 3 : 0, var = c ? 1.5 : 1, sc = c ? 1.5 : 1, bi = c ? 1 : 0;
         assert_float_equal(buf[i], (x[i] - mean) / sqrt(var + 1e-5) * sc + bi, 1e-5);
     }
+    th_free(&r);
     onnorm_model_free(m);
     tb_free(b);
 }
@@ -512,15 +488,15 @@ static void explicit_ai_onnx_domain_works(void **state)
         assert_int_equal(kv, 17);
     }
     const float x[6] = {1, 2, 3, 4, 6, 8};
-    float got[6], t1[6], want[6];
-    onnorm_tensor t;
-    onnorm_error e;
-    if (run_copy(m, "x", 2, (int64_t[]){2, 3}, x, "y", &t, got, sizeof got, &e))
-        fail_msg("%s", e.message);
+    float t1[6], want[6];
+    th_run r;
+    run_loaded(&r, m, "x", 2, (int64_t[]){2, 3}, x);
+    const float *got = th_output(&r, "y", ONNORM_FLOAT, 2, (int64_t[]){2, 3});
     ref_ln(x, 2, 3, s, NULL, 1e-5f, t1);
     ref_ln(t1, 2, 3, s, NULL, 1e-5f, want);
     for (int i = 0; i < 6; i++)
         assert_float_equal(got[i], want[i], 1e-5);
+    th_free(&r);
     onnorm_model_free(m);
     tb_free(b);
 }
@@ -692,29 +668,19 @@ static void check_omitted_output(int which)
                     (const char *[]){"", "mean"});
         tb_output(b, "mean", ONNORM_FLOAT);
     }
-    onnorm_model *m = NULL;
-    onnorm_error e;
-    if (tb_load(b, &m, &e) == ONNORM_OK) {
-        onnorm_session *s;
-        assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
-        const float x[4] = {1, 2, 3, 5};
-        assert_int_equal(
-            onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){2, 2}, 2, x, &e),
-            ONNORM_OK);
-        if (onnorm_session_run(s, &e) == ONNORM_OK) {
-            onnorm_tensor t;
-            assert_int_equal(onnorm_session_output(s, which ? "mean" : "rm", &t, &e), ONNORM_OK);
-            assert_int_equal(onnorm_tensor_numel(&t), 2);
-        } else {
-            assert_true(e.message[0] != '\0');
-        }
-        onnorm_session_free(s);
-        onnorm_model_free(m);
+    th_run r;
+    const float x[4] = {1, 2, 3, 5};
+    onnorm_status st = th_run_x(&r, b, 0, ONNORM_FLOAT, 2, (int64_t[]){2, 2}, x);
+    if (st == ONNORM_OK) {
+        onnorm_tensor t = th_out(&r, which ? "mean" : "rm");
+        assert_int_equal(onnorm_tensor_numel(&t), 2);
     } else {
-        assert_null(m);
-        assert_true(e.message[0] != '\0');
+        /* creating the session and binding x are no place to fail */
+        assert_true(r.stage == TH_LOAD || r.stage == TH_RUN);
+        if (r.stage == TH_LOAD) assert_null(r.m);
+        th_expect_status(&r, st, TH_ANY_ERROR, NULL);
     }
-    tb_free(b);
+    th_free(&r);
 }
 
 static void omitted_bn_output_does_not_crash(void **state)
@@ -862,7 +828,9 @@ static void float_data_initializer_matches_raw(void **state)
     /* The same InstanceNormalization with scale/B as raw_data and as float_data. */
     const float sc[2] = {1, 1.5f}, bias[2] = {0, 1};
     const float x[6] = {-1, 0, 1, 2, 3, 4};
-    float out[2][6];
+    const int64_t dims[4] = {1, 2, 1, 3};
+    onnorm_model *m[2];
+    th_run r[2];
     for (int typed = 0; typed < 2; typed++) {
         tb_model *b = tb_new(6);
         tb_input(b, "x", ONNORM_FLOAT, 4, (int64_t[]){1, 2, 1, 3});
@@ -876,18 +844,19 @@ static void float_data_initializer_matches_raw(void **state)
         tb_node_add(b, "InstanceNormalization", "in", 3, (const char *[]){"x", "s", "b"}, 1,
                     (const char *[]){"y"});
         tb_output(b, "y", ONNORM_FLOAT);
-        onnorm_model *m = expect_load_ok(b);
-        onnorm_tensor t;
-        onnorm_error e;
-        if (run_copy(m, "x", 4, (int64_t[]){1, 2, 1, 3}, x, "y", &t, out[typed], sizeof out[0], &e))
-            fail_msg("%s", e.message);
-        onnorm_model_free(m);
+        m[typed] = expect_load_ok(b);
+        run_loaded(&r[typed], m[typed], "x", 4, dims, x);
         tb_free(b);
     }
-    assert_memory_equal(out[0], out[1], sizeof out[0]);
+    th_expect_same_output(&r[0], &r[1], "y", 0, 0, TH_BITWISE);
+    const float *y = th_output(&r[1], "y", ONNORM_FLOAT, 4, dims);
     const float want[6] = {-1.22474f, 0, 1.22474f, -0.8371f, 1, 2.8371f};
     for (int i = 0; i < 6; i++)
-        assert_float_equal(out[1][i], want[i], 1e-4);
+        assert_float_equal(y[i], want[i], 1e-4);
+    for (int typed = 0; typed < 2; typed++) {
+        th_free(&r[typed]);
+        onnorm_model_free(m[typed]);
+    }
 }
 
 static void double_data_initializer_runs(void **state)
@@ -904,30 +873,22 @@ static void double_data_initializer_runs(void **state)
     tb_output(b, "y", ONNORM_DOUBLE);
     tb_output(b, "s", ONNORM_DOUBLE); /* an initializer as a graph output */
     onnorm_model *m = expect_load_ok(b);
-    onnorm_session *s;
-    onnorm_error e;
-    assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
     const double x[6] = {1, 2, 4, -3, 0, 3};
-    assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_DOUBLE, (int64_t[]){2, 3}, 2, x, &e),
-                     ONNORM_OK);
-    if (onnorm_session_run(s, &e)) fail_msg("%s", e.message);
-    onnorm_tensor y, st;
-    assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
-    assert_int_equal(y.dtype, ONNORM_DOUBLE);
+    th_run run;
+    TH_OK(&run, th_run_loaded(&run, m, NULL, 1,
+                              (th_tensor[]){th_in("x", ONNORM_DOUBLE, 2, (int64_t[]){2, 3}, x)}));
+    const double *y = th_output(&run, "y", ONNORM_DOUBLE, 2, (int64_t[]){2, 3});
     for (int r = 0; r < 2; r++) {
         double mean = (x[3 * r] + x[3 * r + 1] + x[3 * r + 2]) / 3, var = 0;
         for (int i = 0; i < 3; i++)
             var += (x[3 * r + i] - mean) * (x[3 * r + i] - mean) / 3;
         for (int i = 0; i < 3; i++) {
             double want = (x[3 * r + i] - mean) / sqrt(var + (double)1e-5f) * sc[i] + bias[i];
-            assert_float_equal(((double *)y.data)[3 * r + i], want, 1e-12);
+            assert_float_equal(y[3 * r + i], want, 1e-12);
         }
     }
-    assert_int_equal(onnorm_session_output(s, "s", &st, &e), ONNORM_OK);
-    assert_int_equal(st.dtype, ONNORM_DOUBLE);
-    assert_int_equal(st.rank, 1);
-    assert_memory_equal(st.data, sc, sizeof sc);
-    onnorm_session_free(s);
+    assert_memory_equal(th_output(&run, "s", ONNORM_DOUBLE, 1, (int64_t[]){3}), sc, sizeof sc);
+    th_free(&run);
     onnorm_model_free(m);
     tb_free(b);
 }
@@ -963,37 +924,35 @@ static void integer_typed_fields_read_back(void **state)
     onnorm_model *m = expect_load_ok(b);
     assert_int_equal(onnorm_model_input_count(m), 0);
     assert_int_equal(onnorm_model_output_count(m), 9);
-    onnorm_session *s;
-    onnorm_error e;
-    assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
-    if (onnorm_session_run(s, &e)) fail_msg("%s", e.message);
+    th_run r;
+    TH_OK(&r, th_run_loaded(&r, m, NULL, 0, NULL));
     onnorm_tensor t;
     for (int i = 0; i < 9; i++) {
-        assert_int_equal(onnorm_session_output(s, names[i], &t, &e), ONNORM_OK);
+        t = th_out(&r, names[i]);
         assert_int_equal(t.dtype, types[i]);
         assert_string_equal(t.name, names[i]);
     }
-    onnorm_session_output(s, "i64", &t, &e);
+    t = th_out(&r, "i64");
     assert_int_equal(t.rank, 2);
     assert_int_equal(t.dims[0], 2);
     assert_memory_equal(t.data, i64, sizeof i64);
-    onnorm_session_output(s, "i32", &t, &e);
+    t = th_out(&r, "i32");
     assert_memory_equal(t.data, i32, sizeof i32);
-    onnorm_session_output(s, "i8", &t, &e);
+    t = th_out(&r, "i8");
     assert_memory_equal(t.data, ((const int8_t[]){-128, -5, 0, 127}), 4);
-    onnorm_session_output(s, "u8", &t, &e);
+    t = th_out(&r, "u8");
     assert_memory_equal(t.data, ((const uint8_t[]){0, 200, 255}), 3);
-    onnorm_session_output(s, "bools", &t, &e);
+    t = th_out(&r, "bools");
     assert_memory_equal(t.data, ((const uint8_t[]){1, 0, 1}), 3);
-    onnorm_session_output(s, "i16", &t, &e);
+    t = th_out(&r, "i16");
     assert_memory_equal(t.data, ((const int16_t[]){-32768, -2, 32767}), 6);
-    onnorm_session_output(s, "u16", &t, &e);
+    t = th_out(&r, "u16");
     assert_memory_equal(t.data, ((const uint16_t[]){0, 65535}), 4);
-    onnorm_session_output(s, "u32", &t, &e);
+    t = th_out(&r, "u32");
     assert_memory_equal(t.data, ((const uint32_t[]){0, 4294967295u}), 8);
-    onnorm_session_output(s, "u64", &t, &e);
+    t = th_out(&r, "u64");
     assert_memory_equal(t.data, u64, sizeof u64);
-    onnorm_session_free(s);
+    th_free(&r);
     onnorm_model_free(m);
     tb_free(b);
 }
@@ -1010,19 +969,21 @@ static void float16_bits_in_int32_data(void **state)
     tb_init_typed_int32(b, "bh", ONNORM_BFLOAT16, 1, (int64_t[]){3}, 3, bf16);
     tb_output(b, "h", ONNORM_FLOAT16);
     tb_output(b, "bh", ONNORM_BFLOAT16);
-    onnorm_tensor t;
-    uint16_t buf[8];
-    load_run_const(b, "h", &t, buf, sizeof buf);
+    th_run r;
+    TH_OK(&r, th_run_model(&r, b, 0, 0, NULL));
+    onnorm_tensor t = th_out(&r, "h");
+    const uint16_t *buf = t.data;
     assert_int_equal(t.dtype, ONNORM_FLOAT16);
     assert_int_equal(t.rank, 1);
     assert_int_equal(t.dims[0], 7);
     for (int i = 0; i < 7; i++)
         assert_int_equal(buf[i], (uint16_t)f16[i]);
-    load_run_const(b, "bh", &t, buf, sizeof buf);
+    t = th_out(&r, "bh");
+    buf = t.data;
     assert_int_equal(t.dtype, ONNORM_BFLOAT16);
     for (int i = 0; i < 3; i++)
         assert_int_equal(buf[i], (uint16_t)bf16[i]);
-    tb_free(b);
+    th_free(&r);
 }
 
 static void scalar_and_empty_initializers(void **state)
@@ -1035,18 +996,21 @@ static void scalar_and_empty_initializers(void **state)
     tb_output(b, "scalar", ONNORM_FLOAT);
     tb_output(b, "empty", ONNORM_FLOAT);
     tb_output(b, "empty_raw", ONNORM_FLOAT);
-    onnorm_tensor t;
-    float buf[4];
-    load_run_const(b, "scalar", &t, buf, sizeof buf);
+    th_run r;
+    TH_OK(&r, th_run_model(&r, b, 0, 0, NULL));
+    onnorm_tensor t = th_out(&r, "scalar");
+    const float *buf = t.data;
     assert_int_equal(t.rank, 0);
     assert_int_equal(onnorm_tensor_numel(&t), 1);
     assert_true(buf[0] == 2.5f);
-    load_run_const(b, "empty", &t, buf, sizeof buf);
+    t = th_out(&r, "empty");
+    buf = t.data;
     assert_int_equal(t.rank, 2);
     assert_int_equal(onnorm_tensor_numel(&t), 0);
-    load_run_const(b, "empty_raw", &t, buf, sizeof buf);
+    t = th_out(&r, "empty_raw");
+    buf = t.data;
     assert_int_equal(onnorm_tensor_numel(&t), 0);
-    tb_free(b);
+    th_free(&r);
 }
 
 /* ---- Constant nodes ------------------------------------------------------- */
@@ -1068,14 +1032,13 @@ static void constant_tensor_feeds_a_norm(void **state)
     assert_int_equal(onnorm_model_node_count(m), 1);
     assert_int_equal(onnorm_model_input_count(m), 1);
     const float x[6] = {-1, 0, 1, 2, 3, 4};
-    float got[6];
-    onnorm_tensor t;
-    onnorm_error e;
-    if (run_copy(m, "x", 4, (int64_t[]){1, 2, 1, 3}, x, "y", &t, got, sizeof got, &e))
-        fail_msg("%s", e.message);
+    th_run r;
+    run_loaded(&r, m, "x", 4, (int64_t[]){1, 2, 1, 3}, x);
+    const float *got = th_output(&r, "y", ONNORM_FLOAT, 4, (int64_t[]){1, 2, 1, 3});
     const float want[6] = {-1.22474f, 0, 1.22474f, -0.8371f, 1, 2.8371f};
     for (int i = 0; i < 6; i++)
         assert_float_equal(got[i], want[i], 1e-4);
+    th_free(&r);
     onnorm_model_free(m);
     tb_free(b);
 }
@@ -1098,19 +1061,16 @@ static void constant_value_float_forms(void **state)
     tb_output(b, "bb", ONNORM_FLOAT);
     onnorm_model *m = expect_load_ok(b);
     const float x[6] = {1, 2, 3, 10, 0, -10};
-    float got[6], want[6], bias3[3] = {0.75f, 0.75f, 0.75f};
-    onnorm_tensor t;
-    onnorm_error e;
-    if (run_copy(m, "x", 2, (int64_t[]){2, 3}, x, "y", &t, got, sizeof got, &e))
-        fail_msg("%s", e.message);
+    float want[6], bias3[3] = {0.75f, 0.75f, 0.75f};
+    th_run r;
+    run_loaded(&r, m, "x", 2, (int64_t[]){2, 3}, x);
+    const float *got = th_output(&r, "y", ONNORM_FLOAT, 2, (int64_t[]){2, 3});
     ref_ln(x, 2, 3, sc, bias3, 1e-5f, want);
     for (int i = 0; i < 6; i++)
         assert_float_equal(got[i], want[i], 1e-5);
-    if (run_copy(m, "x", 2, (int64_t[]){2, 3}, x, "bb", &t, got, sizeof got, &e))
-        fail_msg("%s", e.message);
-    assert_int_equal(t.dtype, ONNORM_FLOAT);
-    assert_int_equal(t.rank, 0);
+    got = th_output(&r, "bb", ONNORM_FLOAT, 0, NULL);
     assert_true(got[0] == 0.75f);
+    th_free(&r);
     onnorm_model_free(m);
     tb_free(b);
 }
@@ -1127,17 +1087,19 @@ static void constant_value_ints_read_back(void **state)
     tb_node_domain(c2, "ai.onnx");
     tb_output(b, "ints", ONNORM_INT64);
     tb_output(b, "one", ONNORM_INT64);
-    onnorm_tensor t;
-    int64_t buf[4];
-    load_run_const(b, "ints", &t, buf, sizeof buf);
+    th_run r;
+    TH_OK(&r, th_run_model(&r, b, 0, 0, NULL));
+    onnorm_tensor t = th_out(&r, "ints");
+    const int64_t *buf = t.data;
     assert_int_equal(t.dtype, ONNORM_INT64);
     assert_int_equal(t.rank, 1);
     assert_int_equal(t.dims[0], 3);
     assert_memory_equal(buf, v, sizeof v);
-    load_run_const(b, "one", &t, buf, sizeof buf);
+    t = th_out(&r, "one");
+    buf = t.data;
     assert_int_equal(t.rank, 0);
     assert_int_equal(buf[0], 42);
-    tb_free(b);
+    th_free(&r);
 }
 
 static void bad_constant_nodes_fail(void **state)
@@ -1322,40 +1284,33 @@ static void ir3_initializer_inputs_are_optional(void **state)
 
     const float x[6] = {-1, 0, 1, 2, 3, 4};
     const float want[6] = {-1.22474f, 0, 1.22474f, -0.8371f, 1, 2.8371f};
-    onnorm_session *s;
-    onnorm_error e;
-    onnorm_tensor y;
-    assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
-    assert_int_equal(
-        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 1, 3}, 4, x, &e),
-        ONNORM_OK);
-    if (onnorm_session_run(s, &e)) fail_msg("%s", e.message);
-    assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
+    const int64_t dims[4] = {1, 2, 1, 3};
+    th_run r;
+    run_loaded(&r, m, "x", 4, dims, x);
+    const float *y = th_output(&r, "y", ONNORM_FLOAT, 4, dims);
     for (int i = 0; i < 6; i++)
-        assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
+        assert_float_equal(y[i], want[i], 1e-4);
 
     /* Before IR 4 initializers are constants (as in ONNX Runtime): binding
      * one is refused with a reason, and the run keeps the initializer. */
     const float bias2[2] = {10, -10};
-    assert_int_equal(onnorm_session_bind_input(s, "b", ONNORM_FLOAT, (int64_t[]){2}, 1, bias2, &e),
-                     ONNORM_ERR_INVALID);
+    onnorm_error e;
+    assert_int_equal(
+        onnorm_session_bind_input(r.s, "b", ONNORM_FLOAT, (int64_t[]){2}, 1, bias2, &e),
+        ONNORM_ERR_INVALID);
     assert_non_null(strstr(e.message, "IR version 3"));
-    if (onnorm_session_run(s, &e)) fail_msg("%s", e.message);
-    assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
+    TH_OK(&r, th_rerun(&r, 0, NULL));
+    y = th_output(&r, "y", ONNORM_FLOAT, 4, dims);
     for (int i = 0; i < 6; i++)
-        assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
-    onnorm_session_free(s);
+        assert_float_equal(y[i], want[i], 1e-4);
+    th_free(&r);
 
     /* A fresh session sees the model's initializer again. */
-    assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
-    assert_int_equal(
-        onnorm_session_bind_input(s, "x", ONNORM_FLOAT, (int64_t[]){1, 2, 1, 3}, 4, x, &e),
-        ONNORM_OK);
-    if (onnorm_session_run(s, &e)) fail_msg("%s", e.message);
-    assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
+    run_loaded(&r, m, "x", 4, dims, x);
+    y = th_output(&r, "y", ONNORM_FLOAT, 4, dims);
     for (int i = 0; i < 6; i++)
-        assert_float_equal(((float *)y.data)[i], want[i], 1e-4);
-    onnorm_session_free(s);
+        assert_float_equal(y[i], want[i], 1e-4);
+    th_free(&r);
     onnorm_model_free(m);
     tb_free(b);
 }
