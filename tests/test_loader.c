@@ -325,12 +325,11 @@ static tb_model *bn_model(int64_t opset)
 }
 
 /*
- * NOTE for the lead: the brief asked for "BatchNormalization at opset 5 ->
- * unsupported". ONNX defines BatchNormalization-1 (changed at 6, 7, 9, 14,
- * 15), so a model importing opset 5 legitimately uses BatchNormalization-1,
- * which the registry provides. The test checks that behaviour, and checks
- * the "op newer than the model's opset" message with LayerNormalization
- * (since 17) at opset 16 and GroupNormalization (since 18) at opset 17.
+ * ONNX defines BatchNormalization-1 (changed at 6, 7, 9, 14, 15), so a
+ * model importing opset 5 uses BatchNormalization-1, which the registry
+ * provides. (An op newer than the model's opset is checked below with
+ * LayerNormalization, since 17, at opset 16 and GroupNormalization, since
+ * 18, at opset 17.)
  */
 static void bn_opset5_binds_version_1(void **state)
 {
@@ -642,12 +641,10 @@ static void wrong_arity_and_empty_op_are_invalid(void **state)
 }
 
 /*
- * BUG (graph/graph.c check_arity + ops/layernorm.c ln_run, ops/batchnorm.c
- * bn_run): a required first output given as "" (omitted) is accepted at
- * load time because only trailing omitted outputs are trimmed; the kernels
- * then write through ctx->out[0] == NULL and the run crashes (SIGSEGV).
- * Either rejecting the node at load time or a run-time error is fine; a
- * crash is not.
+ * A required first output given as "" (omitted) while later outputs are
+ * listed: the model must be refused with a message, at load or by the run,
+ * or run and produce the listed outputs; a kernel must never write through
+ * the missing output.
  */
 static void check_omitted_output(int which)
 {
@@ -1138,8 +1135,7 @@ static void bad_constant_nodes_fail(void **state)
 }
 
 /* protobuf-c leaves an absent optional string NULL: a Constant whose only
- * attribute has no name must fail cleanly (it crashed in strcmp before the
- * loader learned to treat NULL strings as empty). */
+ * attribute has no name must fail cleanly, the NULL name read as empty. */
 static void constant_attribute_without_name_fails(void **state)
 {
     (void)state;
