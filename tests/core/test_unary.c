@@ -1,4 +1,4 @@
-/* Elementwise unary ops and activations (ops/unary.c) through the public
+/* Elementwise unary ops and activations (ops/core/unary.c) through the public
  * API, against formulas evaluated here in double precision from the ONNX
  * spec text: Sqrt, Reciprocal, Neg, Abs, Relu, LeakyRelu, Sigmoid, Tanh,
  * Erf, Exp, Log, HardSigmoid, HardSwish, Gelu (both approximations) and

@@ -1,7 +1,7 @@
-/* Broadcasting binary and variadic ops (ops/binary.c) through the public
+/* Broadcasting binary and variadic ops (ops/core/binary.c) through the public
  * API: Add, Sub, Mul, Div, Pow, Equal, Where, Sum, Mean, Max, Min.
  * Expected values come from naive loops over the result's multi-index,
- * written here independently of ops/broadcast.c. */
+ * written here independently of ops/core/broadcast.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Elu, Selu, Softplus, Softsign, Shrink and Sign (ops/unary.c) through
+/* Elu, Selu, Softplus, Softsign, Shrink and Sign (ops/core/unary.c) through
  * the public API, against the spec's formulas evaluated here in double
  * precision exactly as written (alpha * (exp(x) - 1), ln(exp(x) + 1), ...),
  * and literal values for Sign, Shrink and the edge cases. */

@@ -1,4 +1,4 @@
-/* Reductions (ops/reduce.c) and Softmax / LogSoftmax (ops/softmax.c)
+/* Reductions (ops/core/reduce.c) and Softmax / LogSoftmax (ops/core/softmax.c)
  * through the public API, against naive double loops written here:
  * axes as attribute (ReduceSum < 13, others < 18) and as input, keepdims,
  * negative axes, noop_with_empty_axes, and Softmax's opset-13 change from

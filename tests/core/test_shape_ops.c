@@ -1,6 +1,6 @@
 /*
  * Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Identity and Dropout
- * (ops/shape_ops.c), built as one-node models and run through the public
+ * (ops/core/shape_ops.c), built as one-node models and run through the public
  * API, plus a Shape -> Gather -> Unsqueeze -> Concat -> Reshape chain whose
  * Reshape target is computed from the runtime input's shape while planning.
  * Expected values are literals or come from the input directly (these ops

@@ -1,9 +1,9 @@
 /*
- * Pad (ops/pad.c), Tile and PRelu (ops/tile_prelu.c) as one-node models run
- * through the public API. Expected values are literals worked out by hand
- * from the spec's examples, or come from naive per-element loops written
- * here (a padded coordinate is mirrored / clamped / wrapped one step at a
- * time, a tiled one is taken modulo the input dims).
+ * Pad (ops/core/pad.c), Tile and PRelu (ops/core/tile_prelu.c) as one-node
+ * models run through the public API. Expected values are literals worked
+ * out by hand from the spec's examples, or come from naive per-element
+ * loops written here (a padded coordinate is mirrored / clamped / wrapped
+ * one step at a time, a tiled one is taken modulo the input dims).
  */
 #include <setjmp.h>
 #include <stdarg.h>

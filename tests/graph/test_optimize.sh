@@ -3,7 +3,7 @@
 # (1) contain what the passes promise, (2) give the same outputs as the
 # original (rtol 1e-4, atol 1e-5) and (3) pass onnx.checker where ONNX 1.12
 # knows the opset (up to 17).
-#   tests/test_optimize.sh ONNORM_BIN SOURCE_DIR
+#   tests/graph/test_optimize.sh ONNORM_BIN SOURCE_DIR
 set -euo pipefail
 ONNORM=$1
 SRC=$2
