@@ -78,6 +78,44 @@ tb_model *th_node_model(th_run *r, int64_t opset, const char *op, int n, const t
     return b;
 }
 
+/* ---- loading and optimizing ---------------------------------------------------- */
+
+onnorm_model *th_load(tb_model *b)
+{
+    onnorm_model *m = NULL;
+    onnorm_error e;
+    onnorm_status st = tb_load(b, &m, &e);
+    tb_free(b);
+    CHECK(st == ONNORM_OK, "load: %s\n", e.message);
+    return m;
+}
+
+onnorm_model *th_optimize(const onnorm_model *m, char *report, size_t len)
+{
+    onnorm_optimize_options o;
+    onnorm_optimize_options_init(&o);
+    onnorm_model *opt = NULL;
+    onnorm_error e;
+    onnorm_status st = onnorm_model_optimize(m, &o, &opt, report, len, &e);
+    CHECK(st == ONNORM_OK, "optimize: %s\n", e.message);
+    return opt;
+}
+
+int th_count_op(const onnorm_model *m, const char *op, int *kernel_version)
+{
+    int count = 0;
+    for (int i = 0; i < onnorm_model_node_count(m); i++) {
+        const char *type;
+        int kv;
+        onnorm_model_node(m, i, NULL, &type, NULL, &kv);
+        if (strcmp(type, op) == 0) {
+            count++;
+            if (kernel_version) *kernel_version = kv;
+        }
+    }
+    return count;
+}
+
 /* ---- running ------------------------------------------------------------------- */
 
 onnorm_session_options th_options(int threads, int optimization_level)

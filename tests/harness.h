@@ -22,6 +22,7 @@
 #include "builder.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Default tolerances of th_expect_close: |got - ref| <= tol * (1 + |ref|).
@@ -73,6 +74,17 @@ void th_add(th_run *r, tb_model *b, th_tensor t);
  * and writing "Y" of type ydt; the node goes to *node (may be NULL). */
 tb_model *th_node_model(th_run *r, int64_t opset, const char *op, int n, const th_tensor *in,
                         onnorm_dtype ydt, tb_node **node);
+
+/* ---- loading and optimizing ------------------------------------------------- */
+
+/* Loads b (and frees it); fails the test unless that succeeds. */
+onnorm_model *th_load(tb_model *b);
+/* m optimized with the default options (the caller frees it); the pass
+ * report goes to report[0..len). Fails the test unless that succeeds. */
+onnorm_model *th_optimize(const onnorm_model *m, char *report, size_t len);
+/* How many nodes of m run `op`; *kernel_version (may be NULL) receives
+ * the kernel version of the last one. */
+int th_count_op(const onnorm_model *m, const char *op, int *kernel_version);
 
 /* ---- running --------------------------------------------------------------- */
 

@@ -146,20 +146,14 @@ typedef struct expect {
 /* Loads b (and frees it), optimizes, checks x and compares the runs. */
 static void check(tb_model *b, const expect *x)
 {
-    onnorm_model *m, *opt;
-    onnorm_error e;
-    if (tb_load(b, &m, &e)) fail_msg("load: %s", e.message);
-    tb_free(b);
+    onnorm_model *m = th_load(b);
     assert_int_equal(onnorm_model_node_count(m), x->before);
     inputs in;
     th_run ref, again, got;
     inputs_make(m, &in);
     run(&ref, m, &in);
     char report[8192];
-    onnorm_optimize_options oo;
-    onnorm_optimize_options_init(&oo);
-    if (onnorm_model_optimize(m, &oo, &opt, report, sizeof report, &e))
-        fail_msg("optimize: %s", e.message);
+    onnorm_model *opt = th_optimize(m, report, sizeof report);
     if (getenv("ONNORM_TEST_VERBOSE")) printf("%s", report);
     int folds, left;
     pass_counts(report, "fold-batchnorm", &folds, &left);

@@ -171,21 +171,6 @@ static tb_model *build(const spec *s)
     return b;
 }
 
-static int op_count(const onnorm_model *m, const char *op, int *kernel_version)
-{
-    int count = 0;
-    for (int i = 0; i < onnorm_model_node_count(m); i++) {
-        const char *t;
-        int kv;
-        onnorm_model_node(m, i, NULL, &t, NULL, &kv);
-        if (strcmp(t, op) == 0) {
-            count++;
-            if (kernel_version) *kernel_version = kv;
-        }
-    }
-    return count;
-}
-
 /* Deterministic input whose groups have different means and spreads. */
 static void fill(float *x, int64_t n, unsigned seed)
 {
@@ -227,14 +212,8 @@ static void compare_outputs(const onnorm_model *a, const onnorm_model *b, const 
 static void optimize(const spec *s, onnorm_model **orig, onnorm_model **opt, char *report,
                      size_t len)
 {
-    tb_model *b = build(s);
-    onnorm_error e;
-    if (tb_load(b, orig, &e) != ONNORM_OK) fail_msg("load: %s", e.message);
-    tb_free(b);
-    onnorm_optimize_options o;
-    onnorm_optimize_options_init(&o);
-    if (onnorm_model_optimize(*orig, &o, opt, report, len, &e) != ONNORM_OK)
-        fail_msg("optimize: %s", e.message);
+    *orig = th_load(build(s));
+    *opt = th_optimize(*orig, report, len);
     compare_outputs(*orig, *opt, s);
 }
 
@@ -246,14 +225,14 @@ static void expect_fused(const spec *s, int version)
     char report[4096];
     optimize(s, &orig, &opt, report, sizeof report);
     int kv = 0;
-    if (op_count(opt, "GroupNormalization", &kv) != 1 + (s->extra_gn18 ? 1 : 0))
+    if (th_count_op(opt, "GroupNormalization", &kv) != 1 + (s->extra_gn18 ? 1 : 0))
         fail_msg("expected the chain fused; report:\n%s", report);
     if (!s->extra_gn18) assert_int_equal(kv, version);
-    assert_int_equal(op_count(opt, "InstanceNormalization", NULL), 0);
-    assert_int_equal(op_count(opt, "Reshape", NULL), 0);
-    assert_int_equal(op_count(opt, "Shape", NULL), 0);
-    assert_int_equal(op_count(opt, "Mul", NULL), 0);
-    assert_int_equal(op_count(opt, "Add", NULL), 0);
+    assert_int_equal(th_count_op(opt, "InstanceNormalization", NULL), 0);
+    assert_int_equal(th_count_op(opt, "Reshape", NULL), 0);
+    assert_int_equal(th_count_op(opt, "Shape", NULL), 0);
+    assert_int_equal(th_count_op(opt, "Mul", NULL), 0);
+    assert_int_equal(th_count_op(opt, "Add", NULL), 0);
     assert_non_null(strstr(report, "pass groupnorm       1 rewritten"));
     /* The opset the new node needs was imported. */
     const char *dom;
@@ -271,9 +250,9 @@ static void expect_unchanged(const spec *s, const char *reason)
     char report[4096];
     optimize(s, &orig, &opt, report, sizeof report);
     assert_int_equal(onnorm_model_node_count(opt), onnorm_model_node_count(orig));
-    assert_int_equal(op_count(opt, "GroupNormalization", NULL),
-                     op_count(orig, "GroupNormalization", NULL));
-    assert_int_equal(op_count(opt, "InstanceNormalization", NULL), 1);
+    assert_int_equal(th_count_op(opt, "GroupNormalization", NULL),
+                     th_count_op(orig, "GroupNormalization", NULL));
+    assert_int_equal(th_count_op(opt, "InstanceNormalization", NULL), 1);
     if (!strstr(report, "pass groupnorm       0 rewritten, 1 left alone") ||
         !strstr(report, reason))
         fail_msg("expected a note containing '%s'; report:\n%s", reason, report);
