@@ -1207,7 +1207,8 @@ static void small_function_tree_is_inlined(void **state)
 }
 
 /* AddressSanitizer reserves terabytes of address space for its shadow
- * memory, so a process under it cannot run with RLIMIT_AS lowered. */
+ * memory, so a process under it cannot run with RLIMIT_AS lowered; and it
+ * makes the loader several times slower. */
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
@@ -1223,10 +1224,14 @@ static void small_function_tree_is_inlined(void **state)
  * Fan-out 4 over 16 levels of model-local functions is a ~1 KB model that
  * would expand to 4^15 (about 10^9) nodes when inlined. A model file must
  * not be able to stall the loader or exhaust memory that way: loading must
- * fail, within 10 seconds (an alarm), in a child process limited to 2 GiB
- * of address space. Under AddressSanitizer only the address-space limit is
- * left off; the alarm and the expected failure stay.
+ * fail within 10 seconds (an alarm), in a child process limited to 2 GiB
+ * of address space. Under AddressSanitizer the address-space limit is left
+ * off and the alarm allows 60 seconds (a Debug build with ASan and UBSan
+ * takes about 22 s to reach the loader's node limit, a release build 4 s;
+ * the full expansion would take hours either way).
  */
+#define BOMB_SECONDS (UNDER_ASAN ? 60 : 10)
+
 static void function_bomb_is_rejected_quickly(void **state)
 {
     (void)state;
@@ -1241,7 +1246,7 @@ static void function_bomb_is_rejected_quickly(void **state)
     if (pid == 0) {
         struct rlimit lim = {(rlim_t)2 << 30, (rlim_t)2 << 30}; /* 2 GiB of address space */
         if (!UNDER_ASAN) setrlimit(RLIMIT_AS, &lim);
-        alarm(10);
+        alarm(BOMB_SECONDS);
         onnorm_model *m = NULL;
         onnorm_error e;
         onnorm_status st = onnorm_model_load_buffer(buf, len, "bomb", 0, &m, &e);
@@ -1253,7 +1258,7 @@ static void function_bomb_is_rejected_quickly(void **state)
     if (WIFSIGNALED(status))
         fail_msg("loading a 4^15-node function expansion was killed by signal %d (%s)",
                  WTERMSIG(status),
-                 WTERMSIG(status) == SIGALRM ? "did not finish in 10 s" : "crash");
+                 WTERMSIG(status) == SIGALRM ? "no result within the alarm's time" : "crash");
     assert_true(WIFEXITED(status));
     if (WEXITSTATUS(status) != 0) fail_msg("the function bomb loaded successfully");
 }
