@@ -72,31 +72,6 @@ int64_t rn_prod(const int64_t *dims, int from, int to)
     return p;
 }
 
-double rn_get(const void *got, int got_is_f64, int64_t i)
-{
-    return got_is_f64 ? ((const double *)got)[i] : (double)((const float *)got)[i];
-}
-
-double rn_max_err(const void *got, int got_is_f64, const double *ref, int64_t n, int64_t *where)
-{
-    double worst = 0.0;
-    int64_t at = n > 0 ? 0 : -1;
-    for (int64_t i = 0; i < n; i++) {
-        double g = rn_get(got, got_is_f64, i);
-        double e;
-        if (!isfinite(g) || !isfinite(ref[i]))
-            e = (isnan(g) || isnan(ref[i]) || g != ref[i]) ? INFINITY : 0.0;
-        else
-            e = fabs(g - ref[i]) / (1.0 + fabs(ref[i]));
-        if (e > worst || (isinf(e) && !isinf(worst))) {
-            worst = e;
-            at = i;
-        }
-    }
-    if (where) *where = at;
-    return worst;
-}
-
 /* ---- helpers ------------------------------------------------------------ */
 
 /* Mean and population variance (two passes) of the elements

@@ -5,8 +5,8 @@
  * plain double arrays with an explicit shape (rank, dims), computes the
  * mean first and then the population variance as the mean of (x - mean)^2,
  * and applies epsilon inside the square root, exactly as the spec writes
- * the formulas. The file also holds the deterministic data generator and
- * the error measure the tests share.
+ * the formulas. The file also holds the deterministic data generator the
+ * tests share.
  */
 #ifndef ONNORM_TEST_REFNORM_H
 #define ONNORM_TEST_REFNORM_H
@@ -32,13 +32,6 @@ void rn_fill_uniform(rn_rng *r, double *d, int64_t n, double lo, double hi, int 
 
 /* prod(dims[from:to]); 1 for an empty range. */
 int64_t rn_prod(const int64_t *dims, int from, int to);
-
-/* max_i |got[i] - ref[i]| / (1 + |ref[i]|), where got holds float32
- * (got_is_f64 = 0) or float64 values; INFINITY if any got[i] is not finite
- * while ref[i] is. *where (if not NULL) receives the worst index. */
-double rn_max_err(const void *got, int got_is_f64, const double *ref, int64_t n, int64_t *where);
-/* got[i] (float32 or float64) as double. */
-double rn_get(const void *got, int got_is_f64, int64_t i);
 
 /* ---- reference operators ------------------------------------------------ */
 
