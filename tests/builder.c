@@ -3,10 +3,21 @@
 #include "builder.h"
 #include "onnx.pb-c.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TB_MAX 64
+/* Capacity of every list a model or node holds (nodes, initializers, graph
+ * inputs and outputs, a node's inputs, outputs and attributes); adding more
+ * aborts the test program with a message. */
+#define TB_MAX 512
+#define TB_ROOM(count)                                                                             \
+    do {                                                                                           \
+        if ((size_t)(count) >= TB_MAX) {                                                           \
+            fprintf(stderr, "builder.c:%d: more than %d entries\n", __LINE__, TB_MAX);           \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
 
 struct tb_node {
     Onnx__NodeProto proto;
@@ -107,11 +118,13 @@ static Onnx__ValueInfoProto *value_info(const char *name, onnorm_dtype dt, int r
 
 void tb_input(tb_model *b, const char *name, onnorm_dtype dt, int rank, const int64_t *dims)
 {
+    TB_ROOM(b->graph.n_input);
     b->inputs[b->graph.n_input++] = value_info(name, dt, rank, dims);
 }
 
 void tb_output(tb_model *b, const char *name, onnorm_dtype dt)
 {
+    TB_ROOM(b->graph.n_output);
     b->outputs[b->graph.n_output++] = value_info(name, dt, -1, NULL);
 }
 
@@ -134,12 +147,16 @@ void tb_init(tb_model *b, const char *name, onnorm_dtype dt, int rank, const int
     t->raw_data.len = n * onnorm_dtype_size(dt);
     t->raw_data.data = malloc(t->raw_data.len ? t->raw_data.len : 1);
     if (t->raw_data.len) memcpy(t->raw_data.data, data, t->raw_data.len);
+    TB_ROOM(b->graph.n_initializer);
     b->inits[b->graph.n_initializer++] = t;
 }
 
 tb_node *tb_node_add(tb_model *b, const char *op_type, const char *name, int n_in,
                      const char *const *inputs, int n_out, const char *const *outputs)
 {
+    TB_ROOM(b->graph.n_node);
+    TB_ROOM(n_in);
+    TB_ROOM(n_out);
     tb_node *n = calloc(1, sizeof *n);
     onnx__node_proto__init(&n->proto);
     n->proto.op_type = dup(op_type);
@@ -173,6 +190,7 @@ static Onnx__AttributeProto *new_attr(tb_node *n, const char *name,
     a->name = dup(name);
     a->has_type = 1;
     a->type = type;
+    TB_ROOM(n->proto.n_attribute);
     n->attrs[n->proto.n_attribute++] = a;
     return a;
 }
@@ -289,6 +307,7 @@ void tb_init_raw(tb_model *b, const char *name, onnorm_dtype dt, int rank, const
     t->has_raw_data = 1;
     t->raw_data.len = nbytes;
     t->raw_data.data = copy_bytes(data, nbytes);
+    TB_ROOM(b->graph.n_initializer);
     b->inits[b->graph.n_initializer++] = t;
 }
 
@@ -298,6 +317,7 @@ void tb_init_typed_float(tb_model *b, const char *name, int rank, const int64_t 
     Onnx__TensorProto *t = new_tensor(name, ONNORM_FLOAT, rank, dims);
     t->n_float_data = n;
     t->float_data = copy_bytes(v, n * sizeof *v);
+    TB_ROOM(b->graph.n_initializer);
     b->inits[b->graph.n_initializer++] = t;
 }
 
@@ -307,6 +327,7 @@ void tb_init_typed_double(tb_model *b, const char *name, int rank, const int64_t
     Onnx__TensorProto *t = new_tensor(name, ONNORM_DOUBLE, rank, dims);
     t->n_double_data = n;
     t->double_data = copy_bytes(v, n * sizeof *v);
+    TB_ROOM(b->graph.n_initializer);
     b->inits[b->graph.n_initializer++] = t;
 }
 
@@ -316,6 +337,7 @@ void tb_init_typed_int64(tb_model *b, const char *name, int rank, const int64_t 
     Onnx__TensorProto *t = new_tensor(name, ONNORM_INT64, rank, dims);
     t->n_int64_data = n;
     t->int64_data = copy_bytes(v, n * sizeof *v);
+    TB_ROOM(b->graph.n_initializer);
     b->inits[b->graph.n_initializer++] = t;
 }
 
@@ -325,6 +347,7 @@ void tb_init_typed_int32(tb_model *b, const char *name, onnorm_dtype dt, int ran
     Onnx__TensorProto *t = new_tensor(name, dt, rank, dims);
     t->n_int32_data = n;
     t->int32_data = copy_bytes(v, n * sizeof *v);
+    TB_ROOM(b->graph.n_initializer);
     b->inits[b->graph.n_initializer++] = t;
 }
 
@@ -334,6 +357,7 @@ void tb_init_typed_uint64(tb_model *b, const char *name, onnorm_dtype dt, int ra
     Onnx__TensorProto *t = new_tensor(name, dt, rank, dims);
     t->n_uint64_data = n;
     t->uint64_data = copy_bytes(v, n * sizeof *v);
+    TB_ROOM(b->graph.n_initializer);
     b->inits[b->graph.n_initializer++] = t;
 }
 
@@ -350,6 +374,7 @@ void tb_init_external(tb_model *b, const char *name, onnorm_dtype dt, int rank, 
     t->external_data[0] = e;
     t->has_data_location = 1;
     t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    TB_ROOM(b->graph.n_initializer);
     b->inits[b->graph.n_initializer++] = t;
 }
 
@@ -423,6 +448,7 @@ tb_function *tb_function_add(tb_model *b, const char *name, const char *domain, 
     f->input = dup_list(n_in, inputs);
     f->n_output = (size_t)n_out;
     f->output = dup_list(n_out, outputs);
+    TB_ROOM(b->model.n_functions);
     b->functions[b->model.n_functions++] = f;
     return (tb_function *)f;
 }
