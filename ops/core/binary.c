@@ -30,8 +30,9 @@
  * also stretches, which the spec leaves out ("1-dim expansion doesn't work
  * yet") but PyTorch's exported tests rely on. B is then read as an A-ranked
  * view with 1s around that run, and the ordinary broadcast walk does the
- * rest. Opsets 1 and 6 differ only in types and the ignored consumed_inputs
- * attribute, so one entry covers both.
+ * rest. Config works that view out once, from the attributes and the
+ * shapes. Opsets 1 and 6 differ only in types and the ignored
+ * consumed_inputs attribute, so one entry covers both.
  *
  * Every op is one expression stamped over the type lists of broadcast.h
  * into loops for the three run shapes the broadcast walk produces: both
@@ -248,7 +249,8 @@ static bool legacy_binary(const onn_kctx *ctx)
     return onn_kversion(ctx) < 7 && ctx->kernel->max_inputs == 2;
 }
 
-/* B read as an A-ranked tensor under the legacy rules (see the file comment). */
+/* B's shape read as an A-ranked tensor under the legacy rules (see the file
+ * comment), for the walk: the view has no data. */
 static onnorm_status legacy_view(onn_kctx *ctx, onnorm_tensor *view)
 {
     const onnorm_tensor *a = ctx->in[0], *b = ctx->in[1];
@@ -258,8 +260,7 @@ static onnorm_status legacy_view(onn_kctx *ctx, onnorm_tensor *view)
     if ((st = onn_kattr_int(ctx, "broadcast", 0, &bcast)) ||
         (st = onn_kattr_int(ctx, "axis", b->rank <= a->rank ? a->rank - b->rank : 0, &axis)))
         return st;
-    *view = *b;
-    view->rank = a->rank;
+    *view = (onnorm_tensor){.dtype = b->dtype, .rank = a->rank};
     for (int d = 0; d < a->rank; d++)
         view->dims[d] = bcast ? 1 : a->dims[d];
     bool ok = bcast ? b->rank <= a->rank : b->rank == a->rank;
@@ -284,23 +285,21 @@ static onnorm_status legacy_view(onn_kctx *ctx, onnorm_tensor *view)
     return ONNORM_OK;
 }
 
-/* Input 1 as the kernel reads it: itself, or its legacy view in *view. */
-static onnorm_status operand_b(onn_kctx *ctx, onnorm_tensor *view, const onnorm_tensor **b)
+/* The config of the ops that may be legacy binary ones: B's legacy view. */
+static onnorm_status legacy_config(onn_kctx *ctx, onnorm_tensor *view)
 {
-    *b = ctx->in[1];
-    if (!legacy_binary(ctx)) return ONNORM_OK;
-    onnorm_status st = legacy_view(ctx, view);
-    if (!st) *b = view;
-    return st;
+    return legacy_binary(ctx) ? legacy_view(ctx, view) : ONNORM_OK;
+}
+
+/* Input 1 as the walk reads it: itself, or the legacy view config made. */
+static const onnorm_tensor *operand_b(const onn_kctx *ctx, const onnorm_tensor *view)
+{
+    return legacy_binary(ctx) ? view : ctx->in[1];
 }
 
 static onnorm_status set_broadcast_output(onn_kctx *ctx, onnorm_dtype t)
 {
-    if (legacy_binary(ctx)) { /* the result has A's shape */
-        onnorm_tensor view;
-        const onnorm_tensor *b;
-        onnorm_status st = operand_b(ctx, &view, &b);
-        if (st) return st;
+    if (legacy_binary(ctx)) { /* the result has A's shape (config fitted B to it) */
         onn_set_output(ctx, 0, t, ctx->in[0]->rank, ctx->in[0]->dims);
         return ONNORM_OK;
     }
@@ -369,11 +368,18 @@ static void run_span(const onn_kctx *ctx, onn_span_fn fn, const void *x, onnorm_
 /* ---- Add, Sub, Mul, Div, Equal, Sum, Mean, Max, Min ------------------------- */
 
 typedef struct bin_cfg {
+    onnorm_tensor b_view;   /* config: B's legacy view (before opset 7) */
     bin_job job;            /* fn NULL: one input, copied (the mean of one value) */
     const onn_bcast *plans; /* plans[k - 1] folds input k into the output */
     onn_span_fn mean;       /* Mean: divides by count */
     double count;
 } bin_cfg;
+
+static onnorm_status bin_config(onn_kctx *ctx)
+{
+    bin_cfg *cfg = ctx->state;
+    return legacy_config(ctx, &cfg->b_view);
+}
 
 static onnorm_status bin_infer(onn_kctx *ctx)
 {
@@ -407,9 +413,9 @@ static onnorm_status bin_prepare(onn_kctx *ctx)
 {
     const bin_desc *d = ctx->kernel->data;
     bin_cfg *cfg = ctx->state;
-    const onnorm_tensor *x0 = ctx->in[0], *x1;
-    const onnorm_tensor *y = ctx->out[0];
+    const onnorm_tensor *x0 = ctx->in[0], *y = ctx->out[0];
     if (ctx->n_in == 1) return ONNORM_OK; /* job.fn stays NULL: run copies */
+    const onnorm_tensor *x1 = operand_b(ctx, &cfg->b_view);
     cfg->job = bin_job_for(find_loop(d->op, x0->dtype), x0->dtype, y->dtype);
     if (!cfg->job.fn)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
@@ -420,10 +426,7 @@ static onnorm_status bin_prepare(onn_kctx *ctx)
     if (!plans) return st ? st : ONNORM_ERR_NOMEM;
     cfg->plans = plans;
     /* Variadic ops fold left into y: y = x0 op x1, then y = y op xk. */
-    onnorm_tensor view;
-    if ((st = operand_b(ctx, &view, &x1)) ||
-        (st = plan_walk(ctx, &plans[0], 2, (const onnorm_tensor *[]){x0, x1})))
-        return st;
+    if ((st = plan_walk(ctx, &plans[0], 2, (const onnorm_tensor *[]){x0, x1}))) return st;
     for (int k = 2; k < ctx->n_in; k++)
         if ((st = plan_walk(ctx, &plans[k - 1], 2, (const onnorm_tensor *[]){y, ctx->in[k]})))
             return st;
@@ -610,6 +613,7 @@ static void pow_mixed_cb(void *arg, const int64_t *off, int64_t out_off, int64_t
 ONN_FLOAT_TYPES(POW_FAST)
 
 typedef struct pow_cfg {
+    onnorm_tensor b_view; /* config: the exponent's legacy view (Pow-1) */
     onn_bcast plan;
     /* Float base and a single exponent element: run tries x^2, x^1, x^0.5
      * (the exponent's value may be known only at run). */
@@ -619,13 +623,18 @@ typedef struct pow_cfg {
     pow_job mixed;        /* otherwise */
 } pow_cfg;
 
+static onnorm_status pow_config(onn_kctx *ctx)
+{
+    pow_cfg *cfg = ctx->state;
+    return legacy_config(ctx, &cfg->b_view);
+}
+
 static onnorm_status pow_prepare(onn_kctx *ctx)
 {
     pow_cfg *cfg = ctx->state;
-    const onnorm_tensor *x = ctx->in[0], *e, *y = ctx->out[0];
-    onnorm_tensor view;
-    onnorm_status st = operand_b(ctx, &view, &e);
-    if (st || (st = plan_walk(ctx, &cfg->plan, 2, (const onnorm_tensor *[]){x, e}))) return st;
+    const onnorm_tensor *x = ctx->in[0], *e = operand_b(ctx, &cfg->b_view), *y = ctx->out[0];
+    onnorm_status st = plan_walk(ctx, &cfg->plan, 2, (const onnorm_tensor *[]){x, e});
+    if (st) return st;
     const bool float_base = onn_is_float_type(x->dtype);
     cfg->ea = access_of(e->dtype);
     /* y then has x's elements in x's order (a one-element operand only adds
@@ -755,7 +764,7 @@ static onnorm_status where_run(onn_kctx *ctx)
 #define ELEM(op, ver, in_lo, in_hi, d)                                                             \
     {                                                                                              \
         ONN_KERNEL("", op, ver, in_lo, in_hi, 1, 1, bin_infer, bin_prepare, bin_run),              \
-            .state_size = sizeof(bin_cfg), .data = &descs[d]                                       \
+            .config = bin_config, .state_size = sizeof(bin_cfg), .data = &descs[d]                 \
     }
 /* Each binary op: the legacy form (1) and numpy broadcasting (7). */
 #define BIN_BOTH(op, d) ELEM(op, 1, 2, 2, d), ELEM(op, 7, 2, 2, d)
@@ -764,7 +773,7 @@ static onnorm_status where_run(onn_kctx *ctx)
 #define POW(ver)                                                                                   \
     {                                                                                              \
         ONN_KERNEL("", "Pow", ver, 2, 2, 1, 1, pow_infer, pow_prepare, pow_run),                   \
-            .state_size = sizeof(pow_cfg)                                                          \
+            .config = pow_config, .state_size = sizeof(pow_cfg)                                    \
     }
 
 ONN_KERNEL_TABLE(binary, BIN_BOTH("Add", D_ADD), BIN_BOTH("Sub", D_SUB), BIN_BOTH("Mul", D_MUL),

@@ -221,7 +221,7 @@ static void store_elem(onnorm_dtype t, char *p, cast_val v)
 
 /* ---- the kernel ---------------------------------------------------------- */
 
-/* What prepare settles: both element types, and whether the cast is a
+/* What config settles: both element types, and whether the cast is a
  * plain copy. */
 typedef struct cast_cfg {
     onnorm_dtype from, to;
@@ -261,10 +261,10 @@ static onnorm_status target_type(onn_kctx *ctx, onnorm_dtype *to)
     return ONNORM_OK;
 }
 
-static onnorm_status read_cfg(onn_kctx *ctx, cast_cfg *cfg)
+static onnorm_status cast_config(onn_kctx *ctx)
 {
+    cast_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'input' is missing");
     if (!cast_supported(x->dtype))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast from type %s",
                          onnorm_dtype_name(x->dtype));
@@ -276,16 +276,9 @@ static onnorm_status read_cfg(onn_kctx *ctx, cast_cfg *cfg)
 
 static onnorm_status cast_infer(onn_kctx *ctx)
 {
-    cast_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
-    onn_set_output(ctx, 0, cfg.to, ctx->in[0]->rank, ctx->in[0]->dims);
+    const cast_cfg *cfg = ctx->state;
+    onn_set_output(ctx, 0, cfg->to, ctx->in[0]->rank, ctx->in[0]->dims);
     return ONNORM_OK;
-}
-
-static onnorm_status cast_prepare(onn_kctx *ctx)
-{
-    return read_cfg(ctx, ctx->state);
 }
 
 static onnorm_status cast_run(onn_kctx *ctx)
@@ -311,8 +304,8 @@ static onnorm_status cast_run(onn_kctx *ctx)
 
 #define CAST_KERNEL(ver)                                                                           \
     {                                                                                              \
-        ONN_KERNEL("", "Cast", ver, 1, 1, 1, 1, cast_infer, cast_prepare, cast_run),               \
-            .state_size = sizeof(cast_cfg)                                                         \
+        ONN_KERNEL("", "Cast", ver, 1, 1, 1, 1, cast_infer, NULL, cast_run),                       \
+            .config = cast_config, .state_size = sizeof(cast_cfg)                                  \
     }
 
 ONN_KERNEL_TABLE(cast, CAST_KERNEL(1), CAST_KERNEL(6));

@@ -117,8 +117,9 @@ typedef struct cos_cfg {
 } cos_cfg;
 
 /* The fill value: the one-element 'value' tensor, or float32 0. */
-static onnorm_status read_value(onn_kctx *ctx, cos_cfg *c)
+static onnorm_status cos_config(onn_kctx *ctx)
 {
+    cos_cfg *c = ctx->state;
     const onn_attr *a = onn_attr_find(ctx->node, "value");
     const float zero = 0.0f;
     c->dtype = ONNORM_FLOAT;
@@ -142,20 +143,15 @@ static onnorm_status read_value(onn_kctx *ctx, cos_cfg *c)
 
 static onnorm_status cos_infer(onn_kctx *ctx)
 {
-    cos_cfg c;
+    const cos_cfg *c = ctx->state;
     int64_t dims[ONNORM_MAX_RANK];
     int n;
-    onnorm_status st = read_value(ctx, &c);
-    if (st || (st = read_shape(ctx, 0, dims, &n))) return st;
+    onnorm_status st = read_shape(ctx, 0, dims, &n);
+    if (st) return st;
     if (onn_dims_numel(dims, 0, n) < 0)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "the requested shape's element count overflows");
-    onn_set_output(ctx, 0, c.dtype, n, dims);
+    onn_set_output(ctx, 0, c->dtype, n, dims);
     return ONNORM_OK;
-}
-
-static onnorm_status cos_prepare(onn_kctx *ctx)
-{
-    return read_value(ctx, ctx->state);
 }
 
 static onnorm_status cos_run(onn_kctx *ctx)
@@ -167,5 +163,5 @@ static onnorm_status cos_run(onn_kctx *ctx)
 }
 
 ONN_KERNEL_TABLE(expand, {ONN_KERNEL("", "Expand", 8, 2, 2, 1, 1, expand_infer, NULL, expand_run)},
-                 {ONN_KERNEL("", "ConstantOfShape", 9, 1, 1, 1, 1, cos_infer, cos_prepare, cos_run),
-                  .state_size = sizeof(cos_cfg)});
+                 {ONN_KERNEL("", "ConstantOfShape", 9, 1, 1, 1, 1, cos_infer, NULL, cos_run),
+                  .config = cos_config, .state_size = sizeof(cos_cfg)});

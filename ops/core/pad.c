@@ -24,7 +24,7 @@
  *   - wrap accepts any count: the output is periodic in the kept length.
  *
  * The pads (and axes) fix the output shape, so they must be known while
- * planning: prepare resolves every axis and the fill element once. A
+ * planning: config resolves every axis, prepare the fill element, once. A
  * constant_value fed only at run time is read by run. The copy moves
  * element bytes, so every element type is handled by the same code.
  */
@@ -47,6 +47,7 @@ typedef struct pad_cfg {
     pad_mode mode;
     int rank;
     pad_axis ax[ONNORM_MAX_RANK];
+    float value; /* opset 2's `value` attribute */
     /* Set by prepare for run: */
     size_t esz;
     int64_t in_stride[ONNORM_MAX_RANK]; /* in elements */
@@ -148,14 +149,16 @@ static onnorm_status resolve_axis(onn_kctx *ctx, const pad_cfg *c, int k, int64_
     return ONNORM_OK;
 }
 
-static onnorm_status read_cfg(onn_kctx *ctx, pad_cfg *c)
+static onnorm_status pad_config(onn_kctx *ctx)
 {
+    pad_cfg *c = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     int64_t pads[2 * ONNORM_MAX_RANK];
     int axes[ONNORM_MAX_RANK], n_pads, n_axes, mode;
     /* wrap arrived with opset 19 */
     onnorm_status st = onn_kattr_enum(ctx, "mode", mode_names, onn_kversion(ctx) >= 19 ? 4 : 3,
                                       PAD_CONSTANT, &mode);
+    if (!st && onn_kversion(ctx) < 11) st = onn_kattr_float(ctx, "value", 0.0f, &c->value);
     if (st) return st;
     c->mode = (pad_mode)mode;
     c->rank = x->rank;
@@ -183,7 +186,6 @@ static onnorm_status read_cfg(onn_kctx *ctx, pad_cfg *c)
 static onnorm_status check_types(onn_kctx *ctx)
 {
     const onnorm_tensor *x = ctx->in[0];
-    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'data' is missing");
     if (onn_kversion(ctx) < 11) /* the float `value` attribute fills float data only */
         return onn_check_float_input(ctx, 0, "data");
     if (onnorm_dtype_size(x->dtype) == 0)
@@ -212,13 +214,13 @@ static int64_t out_dims(const pad_cfg *c, int64_t *dims)
 
 static onnorm_status pad_infer(onn_kctx *ctx)
 {
-    pad_cfg c;
+    const pad_cfg *c = ctx->state;
     int64_t dims[ONNORM_MAX_RANK];
     onnorm_status st = check_types(ctx);
-    if (st || (st = read_cfg(ctx, &c))) return st;
-    if (out_dims(&c, dims) < 0)
+    if (st) return st;
+    if (out_dims(c, dims) < 0)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "the padded tensor's element count overflows");
-    onn_set_output(ctx, 0, ctx->in[0]->dtype, c.rank, dims);
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, c->rank, dims);
     return ONNORM_OK;
 }
 
@@ -226,17 +228,15 @@ static onnorm_status pad_infer(onn_kctx *ctx)
 
 /* The fill element: the `value` attribute (opset 2) in the data's type, the
  * constant_value input when it has data now, or zero. */
-static onnorm_status read_fill(onn_kctx *ctx, pad_cfg *c)
+static void set_fill(const onn_kctx *ctx, pad_cfg *c)
 {
     if (onn_kversion(ctx) >= 11) {
         const onnorm_tensor *v = onn_opt_input(ctx, 2);
         if (v && v->data) memcpy(c->fill, v->data, c->esz);
         c->fill_at_run = v && !v->data;
-        return ONNORM_OK;
+        return;
     }
-    float v;
-    onnorm_status st = onn_kattr_float(ctx, "value", 0.0f, &v);
-    if (st) return st;
+    const float v = c->value;
     const double d = v;
     uint16_t h;
     switch (ctx->in[0]->dtype) {
@@ -245,7 +245,6 @@ static onnorm_status read_fill(onn_kctx *ctx, pad_cfg *c)
     case ONNORM_FLOAT16: h = onn_f32_to_f16(v), memcpy(c->fill, &h, sizeof h); break;
     default: h = onn_f32_to_bf16(v), memcpy(c->fill, &h, sizeof h); break; /* bfloat16 */
     }
-    return ONNORM_OK;
 }
 
 static onnorm_status pad_prepare(onn_kctx *ctx)
@@ -253,13 +252,11 @@ static onnorm_status pad_prepare(onn_kctx *ctx)
     pad_cfg *c = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     int64_t dims[ONNORM_MAX_RANK];
-    onnorm_status st = read_cfg(ctx, c);
-    if (st) return st;
     c->esz = onnorm_dtype_size(x->dtype);
     if (c->esz > sizeof c->fill)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
                          onnorm_dtype_name(x->dtype));
-    if ((st = read_fill(ctx, c))) return st;
+    set_fill(ctx, c);
     int64_t s = 1;
     for (int k = c->rank - 1; k >= 0; k--) {
         c->in_stride[k] = s;
@@ -351,7 +348,7 @@ static onnorm_status pad_run(onn_kctx *ctx)
 #define PAD_KERNEL(ver, in_lo, in_hi)                                                              \
     {                                                                                              \
         ONN_KERNEL("", "Pad", ver, in_lo, in_hi, 1, 1, pad_infer, pad_prepare, pad_run),           \
-            .state_size = sizeof(pad_cfg)                                                          \
+            .config = pad_config, .state_size = sizeof(pad_cfg)                                    \
     }
 
 ONN_KERNEL_TABLE(pad, PAD_KERNEL(2, 1, 1), PAD_KERNEL(11, 2, 3), PAD_KERNEL(13, 2, 3),

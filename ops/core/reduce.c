@@ -20,8 +20,9 @@
  * group is reduced, each output is a sum of contiguous runs. When it is
  * kept, outputs come in contiguous rows that accumulate whole input rows at
  * once, in blocks of ONN_REDUCE_BLOCK columns, so memory is read in order
- * either way. Prepare resolves the axes (the input form's axes are known
- * then: infer needed them) and lays out the groups; run only walks them.
+ * either way. Config resolves the axes (the input form's axes are known
+ * by prepare: infer needed them), prepare lays out the groups, and run only
+ * walks them.
  */
 #include "ops/core/broadcast.h"
 
@@ -58,6 +59,26 @@ typedef struct rd_cfg {
     bool keepdims;
 } rd_cfg;
 
+/* Kept groups (outer to inner, without the innermost group) give an output
+ * row's input offset; reduced groups (also without the innermost) are walked
+ * for each row; the innermost group is contiguous. */
+typedef struct rd_plan {
+    int nk, nr;
+    int64_t ksize[ONNORM_MAX_RANK], kstride[ONNORM_MAX_RANK];
+    int64_t rsize[ONNORM_MAX_RANK], rstride[ONNORM_MAX_RANK];
+    int64_t inner; /* innermost group's size */
+    bool inner_reduced;
+    int64_t rows;      /* prod(ksize) */
+    int64_t positions; /* prod(rsize) */
+    int64_t count;     /* elements reduced into each output */
+} rd_plan;
+
+typedef struct rd_state {
+    rd_cfg cfg;
+    rd_plan plan;
+    const struct rd_row *row; /* for the input's type */
+} rd_state;
+
 /* The axes list, from the attribute or input 1; *n = -1 when none given.
  * The attribute is read in place: a list of any length is checked axis by
  * axis, as the input form is. */
@@ -90,13 +111,13 @@ static onnorm_status axes_list(onn_kctx *ctx, const rd_desc *d, const int64_t **
     return ONNORM_OK;
 }
 
-static onnorm_status read_cfg(onn_kctx *ctx, rd_cfg *cfg)
+static onnorm_status rd_config(onn_kctx *ctx)
 {
+    rd_cfg *cfg = &((rd_state *)ctx->state)->cfg;
     const onnorm_tensor *x = ctx->in[0];
     int64_t keepdims, noop_empty = 0, n;
     const int64_t *axes;
     onnorm_status st;
-    memset(cfg, 0, sizeof *cfg);
     cfg->d = ctx->kernel->data;
     const bool input_form = onn_kversion(ctx) >= cfg->d->axes_input_since;
     if ((st = onn_kattr_int(ctx, "keepdims", 1, &keepdims)) ||
@@ -125,16 +146,16 @@ static onnorm_status read_cfg(onn_kctx *ctx, rd_cfg *cfg)
 
 static onnorm_status rd_infer(onn_kctx *ctx)
 {
+    const rd_cfg *cfg = &((const rd_state *)ctx->state)->cfg;
     onnorm_status st = onn_check_float_input(ctx, 0, "data");
-    rd_cfg cfg;
-    if (st || (st = read_cfg(ctx, &cfg))) return st;
+    if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
     int64_t dims[ONNORM_MAX_RANK];
     int r = 0;
     for (int i = 0; i < x->rank; i++) {
-        if (!cfg.reduced[i])
+        if (!cfg->reduced[i])
             dims[r++] = x->dims[i];
-        else if (cfg.keepdims)
+        else if (cfg->keepdims)
             dims[r++] = 1;
     }
     onn_set_output(ctx, 0, x->dtype, r, dims);
@@ -142,20 +163,6 @@ static onnorm_status rd_infer(onn_kctx *ctx)
 }
 
 /* ---- layout ----------------------------------------------------------------- */
-
-/* Kept groups (outer to inner, without the innermost group) give an output
- * row's input offset; reduced groups (also without the innermost) are walked
- * for each row; the innermost group is contiguous. */
-typedef struct rd_plan {
-    int nk, nr;
-    int64_t ksize[ONNORM_MAX_RANK], kstride[ONNORM_MAX_RANK];
-    int64_t rsize[ONNORM_MAX_RANK], rstride[ONNORM_MAX_RANK];
-    int64_t inner; /* innermost group's size */
-    bool inner_reduced;
-    int64_t rows;      /* prod(ksize) */
-    int64_t positions; /* prod(rsize) */
-    int64_t count;     /* elements reduced into each output */
-} rd_plan;
 
 static void make_plan(const onnorm_tensor *x, const rd_cfg *cfg, rd_plan *p)
 {
@@ -304,18 +311,10 @@ static double identity_of(rd_kind k)
 
 /* ---- prepare and run ---------------------------------------------------------- */
 
-typedef struct rd_state {
-    rd_cfg cfg;
-    rd_plan plan;
-    const rd_row *row; /* for the input's type */
-} rd_state;
-
 static onnorm_status rd_prepare(onn_kctx *ctx)
 {
     rd_state *s = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    onnorm_status st = read_cfg(ctx, &s->cfg);
-    if (st) return st;
     make_plan(x, &s->cfg, &s->plan);
     s->row = &rd_rows[x->dtype == ONNORM_FLOAT ? 0 : 1];
     return ONNORM_OK;
@@ -369,7 +368,7 @@ static onnorm_status rd_run(onn_kctx *ctx)
 #define RD_KERNEL(op, ver, in_hi, k)                                                               \
     {                                                                                              \
         ONN_KERNEL("", op, ver, 1, in_hi, 1, 1, rd_infer, rd_prepare, rd_run),                     \
-            .state_size = sizeof(rd_state), .data = &descs[k]                                      \
+            .config = rd_config, .state_size = sizeof(rd_state), .data = &descs[k]                 \
     }
 /* Each reduction: axes as an attribute (1), then as an input. */
 #define RD_ENTRIES(op, k, since) RD_KERNEL(op, 1, 1, k), RD_KERNEL(op, since, 2, k),

@@ -15,7 +15,7 @@
  * With inner > 1 the n elements of a row are `inner` apart. Work is done in
  * blocks of up to ONN_SOFTMAX_BLOCK neighbouring rows, so each pass reads
  * contiguous memory, and (outer, block) pairs are spread over threads.
- * Prepare resolves the axis into that view and picks the typed task.
+ * Config resolves the axis into that view and picks the typed task.
  */
 #include "ops/core/broadcast.h"
 
@@ -35,38 +35,6 @@ struct sm_cfg {
 
 /* The table entries' data: LogSoftmax or not. */
 static const bool sm_plain = false, sm_log = true;
-
-static onnorm_status read_cfg(onn_kctx *ctx, sm_cfg *cfg)
-{
-    const onnorm_tensor *x = ctx->in[0];
-    const bool along_axis = onn_kversion(ctx) >= 13;
-    int64_t axis;
-    int a;
-    onnorm_status st = onn_kattr_int(ctx, "axis", along_axis ? -1 : 1, &axis);
-    if (st) return st;
-    /* The 2-D coercion also accepts axis == rank (like Flatten): [N, 1]. */
-    bool ok = along_axis
-                  ? onn_normalize_axis(axis, x->rank, &a)
-                  : (axis == x->rank ? (a = x->rank, true) : onn_normalize_axis(axis, x->rank, &a));
-    if (!ok)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
-                         (long long)axis, x->rank);
-    cfg->outer = onn_dims_numel(x->dims, 0, a);
-    cfg->n = along_axis ? x->dims[a] : onn_dims_numel(x->dims, a, x->rank);
-    cfg->inner = along_axis ? onn_dims_numel(x->dims, a + 1, x->rank) : 1;
-    cfg->log = *(const bool *)ctx->kernel->data;
-    return ONNORM_OK;
-}
-
-static onnorm_status sm_infer(onn_kctx *ctx)
-{
-    onnorm_status st = onn_check_float_input(ctx, 0, "input");
-    sm_cfg cfg;
-    if (st || (st = read_cfg(ctx, &cfg))) return st;
-    const onnorm_tensor *x = ctx->in[0];
-    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
-    return ONNORM_OK;
-}
 
 #define ONN_SIMD_MAX_MX _Pragma("omp simd reduction(max : mx)")
 
@@ -158,11 +126,35 @@ ONN_FLOAT_TYPES(SM_BLOCK)
     }
 ONN_FLOAT_TYPES(SM_TASK)
 
-static onnorm_status sm_prepare(onn_kctx *ctx)
+/* The axis resolved into the [outer, n, inner] view, and the task for X's type
+ * (which infer checks). */
+static onnorm_status sm_config(onn_kctx *ctx)
 {
     sm_cfg *cfg = ctx->state;
-    cfg->task = ctx->in[0]->dtype == ONNORM_FLOAT ? task_f32 : task_f64;
-    return read_cfg(ctx, cfg);
+    const onnorm_tensor *x = ctx->in[0];
+    const bool along_axis = onn_kversion(ctx) >= 13;
+    int64_t axis;
+    int a;
+    onnorm_status st = onn_kattr_int(ctx, "axis", along_axis ? -1 : 1, &axis);
+    if (st) return st;
+    /* The 2-D coercion also accepts axis == rank (like Flatten): [N, 1]. */
+    bool ok = along_axis
+                  ? onn_normalize_axis(axis, x->rank, &a)
+                  : (axis == x->rank ? (a = x->rank, true) : onn_normalize_axis(axis, x->rank, &a));
+    if (!ok)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
+                         (long long)axis, x->rank);
+    cfg->outer = onn_dims_numel(x->dims, 0, a);
+    cfg->n = along_axis ? x->dims[a] : onn_dims_numel(x->dims, a, x->rank);
+    cfg->inner = along_axis ? onn_dims_numel(x->dims, a + 1, x->rank) : 1;
+    cfg->log = *(const bool *)ctx->kernel->data;
+    cfg->task = x->dtype == ONNORM_FLOAT ? task_f32 : task_f64;
+    return ONNORM_OK;
+}
+
+static onnorm_status sm_infer(onn_kctx *ctx)
+{
+    return onn_infer_like_input(ctx, "input");
 }
 
 static onnorm_status sm_run(onn_kctx *ctx)
@@ -182,8 +174,8 @@ static onnorm_status sm_run(onn_kctx *ctx)
 
 #define SOFTMAX(op, ver, which)                                                                    \
     {                                                                                              \
-        ONN_KERNEL("", op, ver, 1, 1, 1, 1, sm_infer, sm_prepare, sm_run),                         \
-            .state_size = sizeof(sm_cfg), .data = &(which)                                         \
+        ONN_KERNEL("", op, ver, 1, 1, 1, 1, sm_infer, NULL, sm_run),                               \
+            .config = sm_config, .state_size = sizeof(sm_cfg), .data = &(which)                    \
     }
 
 ONN_KERNEL_TABLE(softmax, SOFTMAX("Softmax", 1, sm_plain), SOFTMAX("Softmax", 13, sm_plain),

@@ -184,7 +184,7 @@ static onnorm_status slope_view(onn_kctx *ctx, onnorm_tensor *view)
     return ONNORM_OK;
 }
 
-/* What prepare settles: the loop for X's type and how X and the slope are
+/* What config settles: the loop for X's type and how X and the slope are
  * read while walking the output (X's shape). */
 typedef struct prelu_cfg {
     prelu_loop fn;
@@ -192,11 +192,11 @@ typedef struct prelu_cfg {
     onn_bcast plan;
 } prelu_cfg;
 
-static onnorm_status read_cfg(onn_kctx *ctx, prelu_cfg *c)
+static onnorm_status prelu_config(onn_kctx *ctx)
 {
+    prelu_cfg *c = ctx->state;
     const onnorm_tensor *x = ctx->in[0], *s = ctx->in[1];
     onnorm_tensor view;
-    if (!x || !s) return onn_kfail(ctx, ONNORM_ERR_INVALID, "inputs 'X' and 'slope' are required");
     if (!(c->fn = find_prelu(ctx, x->dtype)))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "X has type %s; supported: float32, float64%s",
                          onnorm_dtype_name(x->dtype),
@@ -213,18 +213,11 @@ static onnorm_status read_cfg(onn_kctx *ctx, prelu_cfg *c)
     return ONNORM_OK;
 }
 
+/* config checked X and the slope: Y is X's type and shape. */
 static onnorm_status prelu_infer(onn_kctx *ctx)
 {
-    prelu_cfg c;
-    onnorm_status st = read_cfg(ctx, &c);
-    if (st) return st;
     onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
     return ONNORM_OK;
-}
-
-static onnorm_status prelu_prepare(onn_kctx *ctx)
-{
-    return read_cfg(ctx, ctx->state);
 }
 
 typedef struct prelu_job {
@@ -254,8 +247,8 @@ static onnorm_status prelu_run(onn_kctx *ctx)
 
 #define PRELU_KERNEL(ver)                                                                          \
     {                                                                                              \
-        ONN_KERNEL("", "PRelu", ver, 2, 2, 1, 1, prelu_infer, prelu_prepare, prelu_run),           \
-            .state_size = sizeof(prelu_cfg), .widens = (ver) == 16                                 \
+        ONN_KERNEL("", "PRelu", ver, 2, 2, 1, 1, prelu_infer, NULL, prelu_run),                    \
+            .config = prelu_config, .state_size = sizeof(prelu_cfg), .widens = (ver) == 16         \
     }
 
 ONN_KERNEL_TABLE(tile_prelu, {ONN_KERNEL("", "Tile", 6, 2, 2, 1, 1, tile_infer, NULL, tile_run)},

@@ -24,7 +24,7 @@
  * through instead of clamping it.
  *
  * Clip applies max(x, min) and then min(., max), so min > max yields max
- * everywhere, as the spec says. An omitted bound does not clip. Prepare
+ * everywhere, as the spec says. An omitted bound does not clip. Config
  * reads every attribute (Clip-6's bounds included) into the node's state;
  * Clip-11's bound inputs are values, read at run.
  *
@@ -388,14 +388,14 @@ static onnorm_status clip_bounds(onn_kctx *ctx, un_cfg *cfg)
 
 /* ---- kernel ------------------------------------------------------------------- */
 
-static onnorm_status read_cfg(onn_kctx *ctx, un_cfg *cfg)
+static onnorm_status un_config(onn_kctx *ctx)
 {
     static const char *const approximations[] = {"none", "tanh"};
+    un_cfg *cfg = ctx->state;
     const un_desc *d = ctx->kernel->data;
     const onnorm_tensor *x = ctx->in[0];
     un_op op = d->op;
     char types[256];
-    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'X' is missing");
     onnorm_status st;
     if ((st = param_attr(ctx, d->alpha_attr, d->alpha, &cfg->alpha)) ||
         (st = param_attr(ctx, d->beta_attr, d->beta, &cfg->beta)))
@@ -415,18 +415,11 @@ static onnorm_status read_cfg(onn_kctx *ctx, un_cfg *cfg)
     return op == U_CLIP ? clip_bounds(ctx, cfg) : ONNORM_OK;
 }
 
+/* config checked X's type: Y is X's type and shape. */
 static onnorm_status un_infer(onn_kctx *ctx)
 {
-    un_cfg cfg = {0};
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
     onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
     return ONNORM_OK;
-}
-
-static onnorm_status un_prepare(onn_kctx *ctx)
-{
-    return read_cfg(ctx, ctx->state);
 }
 
 static onnorm_status un_run(onn_kctx *ctx)
@@ -442,8 +435,8 @@ static onnorm_status un_run(onn_kctx *ctx)
 
 #define UNARY_V(op, ver, in_hi, d)                                                                 \
     {                                                                                              \
-        ONN_KERNEL("", op, ver, 1, in_hi, 1, 1, un_infer, un_prepare, un_run),                     \
-            .state_size = sizeof(un_cfg), .data = &descs[d]                                        \
+        ONN_KERNEL("", op, ver, 1, in_hi, 1, 1, un_infer, NULL, un_run),                           \
+            .config = un_config, .state_size = sizeof(un_cfg), .data = &descs[d]                   \
     }
 #define UNARY(op, ver, d) UNARY_V(op, ver, 1, d)
 
