@@ -43,7 +43,9 @@ onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what)
 {
     const onnorm_tensor *t = ctx->in[i];
     if (!t) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
-    uint32_t mask = ctx->kernel->types ? ctx->kernel->types : ONN_T_ALL_FLOATS;
+    /* A kernel without a declared list computes float32 and float64 only. */
+    uint32_t mask = ctx->kernel->types ? ctx->kernel->types
+                                       : ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE);
     if (!(mask & ONN_T(t->dtype))) {
         char types[128];
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s; %s-%d supports %s", what,

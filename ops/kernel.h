@@ -218,7 +218,7 @@ onnorm_status onn_kattr_enum(onn_kctx *ctx, const char *name, const char *const 
 /* ---- checks shared by many kernels ------------------------------------------ */
 
 /* Input i must be present with a type the kernel's `types` mask allows
- * (every float type when the mask is 0). */
+ * (float32 or float64 when the mask is 0). */
 onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what);
 /* Input i must be a rank-1 tensor of `len` elements of type dtype. */
 onnorm_status onn_check_param(onn_kctx *ctx, int i, const char *what, int64_t len,

@@ -186,8 +186,11 @@ static onnorm_status pad_config(onn_kctx *ctx)
 static onnorm_status check_types(onn_kctx *ctx)
 {
     const onnorm_tensor *x = ctx->in[0];
-    if (onn_kversion(ctx) < 11) /* the float `value` attribute fills float data only */
-        return onn_check_float_input(ctx, 0, "data");
+    if (onn_kversion(ctx) < 11 && !onn_is_norm_type(x->dtype))
+        /* the float `value` attribute fills float data only */
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "input 'data' has type %s; Pad-%d takes float types",
+                         onnorm_dtype_name(x->dtype), onn_kversion(ctx));
     if (onnorm_dtype_size(x->dtype) == 0)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input 'data' has unsupported type %s",
                          onnorm_dtype_name(x->dtype));

@@ -439,6 +439,25 @@ static void softmax_errors(void **state)
     expect_fail(&i, ONNORM_ERR_DTYPE);
 }
 
+/* Softmax and the reductions compute float32 and float64; a half-precision
+ * input is refused with a type error when the session is created or run,
+ * never read as a wider type. */
+static void half_inputs_are_refused(void **state)
+{
+    (void)state;
+    const int64_t dims[2] = {2, 3};
+    const uint16_t x[6] = {0x3C00, 0x4000, 0x4200, 0x3C00, 0x4000, 0x4200};
+    const onnorm_dtype half[2] = {ONNORM_FLOAT16, ONNORM_BFLOAT16};
+    const char *ops[3] = {"Softmax", "ReduceSum", "ReduceMean"};
+    for (int t = 0; t < 2; t++)
+        for (int o = 0; o < 3; o++) {
+            th_run r;
+            const th_tensor in = th_in("X", half[t], 2, dims, x);
+            th_go_fails(&r, th_node_model(&r, 13, ops[o], 1, &in, half[t], NULL), 1,
+                        ONNORM_ERR_DTYPE, "float32, float64");
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +471,7 @@ int main(void)
         cmocka_unit_test(softmax_old_and_new_semantics),
         cmocka_unit_test(softmax_large_inputs_and_threads),
         cmocka_unit_test(softmax_errors),
+        cmocka_unit_test(half_inputs_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
