@@ -6,7 +6,9 @@
  * Both view tensors as [outer, axis, inner] and move whole [axis-part x
  * inner] blocks with memcpy, so every element type is handled alike.
  * Negative axes are accepted at every opset. The split sizes must be known
- * while planning: they fix the output shapes.
+ * while planning: they fix the output shapes. config reads the axis and the
+ * extents along it; prepare lays out the view once planning has checked the
+ * output sizes.
  */
 #include "ops/kernel.h"
 
@@ -27,23 +29,45 @@ static onnorm_status read_axis(onn_kctx *ctx, int64_t dflt, bool required, int r
     return ONNORM_OK;
 }
 
+/* Where Split's output sizes come from: a list (the 'split' input, int64 or
+ * int32, or attribute), else `chunk` for every output but the last, which
+ * gets `last`. The list is the node's or the input's, alive while planning. */
+typedef struct split_src {
+    const int64_t *i64;
+    const int32_t *i32;
+    int64_t chunk, last;
+} split_src;
+
 /* Both ops view the tensors as [outer, axis, inner]. */
 typedef struct cs_cfg {
     int axis;
+    int64_t total;       /* the concatenated side's extent along the axis */
+    split_src src;       /* Split: each output's size along the axis */
     int64_t outer, work; /* work: elements moved, for the thread count */
     size_t inner;        /* bytes of one step along the axis */
     size_t row;          /* bytes of one whole [axis x inner] block of the concatenated side */
-    int64_t *sizes;      /* Split: each output's size along the axis (onn_kalloc) */
+    int64_t *sizes;      /* Split: src copied out (onn_kalloc) */
 } cs_cfg;
 
-/* The view of x split or concatenated along `axis` to `total` steps. */
-static void set_view(cs_cfg *c, const onnorm_tensor *x, int axis, int64_t total)
+/* The view of x split or concatenated along c->axis to c->total steps. */
+static void set_view(cs_cfg *c, const onnorm_tensor *x)
 {
-    c->axis = axis;
+    const int axis = c->axis;
     c->outer = onn_dims_numel(x->dims, 0, axis);
     c->inner = (size_t)onn_dims_numel(x->dims, axis + 1, x->rank) * onnorm_dtype_size(x->dtype);
-    c->row = (size_t)total * c->inner;
-    c->work = c->outer * total * onn_dims_numel(x->dims, axis + 1, x->rank);
+    c->row = (size_t)c->total * c->inner;
+    c->work = c->outer * c->total * onn_dims_numel(x->dims, axis + 1, x->rank);
+}
+
+/* Sets output k to input 0's type and shape but for `extent` along the axis. */
+static void set_output_along(onn_kctx *ctx, int k, int64_t extent)
+{
+    const cs_cfg *c = ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
+    int64_t dims[ONNORM_MAX_RANK];
+    memcpy(dims, x->dims, sizeof dims);
+    dims[c->axis] = extent;
+    onn_set_output(ctx, k, x->dtype, x->rank, dims);
 }
 
 /* ---- Concat -------------------------------------------------------------- */
@@ -76,36 +100,32 @@ static onnorm_status check_concat_input(onn_kctx *ctx, int i, int axis)
     return ONNORM_OK;
 }
 
-static onnorm_status concat_infer(onn_kctx *ctx)
+static onnorm_status concat_config(onn_kctx *ctx)
 {
-    int axis;
-    onnorm_status st = concat_axis(ctx, &axis);
+    cs_cfg *c = ctx->state;
+    onnorm_status st = concat_axis(ctx, &c->axis);
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
     if (onnorm_dtype_size(x->dtype) == 0)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "unsupported type %s", onnorm_dtype_name(x->dtype));
-    int64_t dims[ONNORM_MAX_RANK], total = 0;
     for (int i = 0; i < ctx->n_in; i++) {
-        if ((st = check_concat_input(ctx, i, axis))) return st;
-        if (ctx->in[i]->dims[axis] > INT64_MAX - total)
+        if ((st = check_concat_input(ctx, i, c->axis))) return st;
+        if (ctx->in[i]->dims[c->axis] > INT64_MAX - c->total)
             return onn_kfail(ctx, ONNORM_ERR_SHAPE, "the concatenated axis overflows");
-        total += ctx->in[i]->dims[axis];
+        c->total += ctx->in[i]->dims[c->axis];
     }
-    memcpy(dims, x->dims, sizeof dims);
-    dims[axis] = total;
-    onn_set_output(ctx, 0, x->dtype, x->rank, dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status concat_infer(onn_kctx *ctx)
+{
+    set_output_along(ctx, 0, ((const cs_cfg *)ctx->state)->total);
     return ONNORM_OK;
 }
 
 static onnorm_status concat_prepare(onn_kctx *ctx)
 {
-    int axis;
-    onnorm_status st = concat_axis(ctx, &axis);
-    if (st) return st;
-    int64_t total = 0;
-    for (int i = 0; i < ctx->n_in; i++)
-        total += ctx->in[i]->dims[axis];
-    set_view(ctx->state, ctx->in[0], axis, total);
+    set_view(ctx->state, ctx->in[0]);
     return ONNORM_OK;
 }
 
@@ -128,15 +148,6 @@ static onnorm_status concat_run(onn_kctx *ctx)
 }
 
 /* ---- Split --------------------------------------------------------------- */
-
-/* Where the output sizes come from: a list (the 'split' input, int64 or
- * int32, or attribute), else `chunk` for every output but the last, which
- * gets `last`. */
-typedef struct split_src {
-    const int64_t *i64;
-    const int32_t *i32;
-    int64_t chunk, last;
-} split_src;
 
 static int64_t src_size(const split_src *s, int k, int n)
 {
@@ -216,8 +227,9 @@ static onnorm_status split_choose(onn_kctx *ctx, int64_t dim, split_src *src)
 }
 
 /* The axis and the source of every output's size, validated. */
-static onnorm_status split_read(onn_kctx *ctx, int *axis, split_src *src)
+static onnorm_status split_config(onn_kctx *ctx)
 {
+    cs_cfg *c = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'input' is missing");
     if (onnorm_dtype_size(x->dtype) == 0)
@@ -225,14 +237,13 @@ static onnorm_status split_read(onn_kctx *ctx, int *axis, split_src *src)
     if (onn_kversion(ctx) >= 18 && onn_has_input(ctx, 1) && onn_kattr_has(ctx, "num_outputs"))
         return onn_kfail(ctx, ONNORM_ERR_INVALID,
                          "give either the 'split' input or num_outputs, not both");
-    onnorm_status st = read_axis(ctx, 0, false, x->rank, axis);
+    onnorm_status st = read_axis(ctx, 0, false, x->rank, &c->axis);
     if (st) return st;
-    const int64_t dim = x->dims[*axis];
-    *src = (split_src){0};
-    if ((st = split_choose(ctx, dim, src))) return st;
+    const int64_t dim = c->total = x->dims[c->axis];
+    if ((st = split_choose(ctx, dim, &c->src))) return st;
     int64_t sum = 0;
     for (int k = 0; k < ctx->n_out; k++) {
-        const int64_t s = src_size(src, k, ctx->n_out);
+        const int64_t s = src_size(&c->src, k, ctx->n_out);
         if (s < 0 || s > dim - sum)
             return onn_kfail(ctx, ONNORM_ERR_SHAPE,
                              "split sizes must be >= 0 and add up to the axis size %lld",
@@ -248,17 +259,9 @@ static onnorm_status split_read(onn_kctx *ctx, int *axis, split_src *src)
 
 static onnorm_status split_infer(onn_kctx *ctx)
 {
-    int axis;
-    split_src src;
-    onnorm_status st = split_read(ctx, &axis, &src);
-    if (st) return st;
-    const onnorm_tensor *x = ctx->in[0];
-    int64_t dims[ONNORM_MAX_RANK];
-    memcpy(dims, x->dims, sizeof dims);
-    for (int k = 0; k < ctx->n_out; k++) {
-        dims[axis] = src_size(&src, k, ctx->n_out);
-        onn_set_output(ctx, k, x->dtype, x->rank, dims);
-    }
+    const cs_cfg *c = ctx->state;
+    for (int k = 0; k < ctx->n_out; k++)
+        set_output_along(ctx, k, src_size(&c->src, k, ctx->n_out));
     return ONNORM_OK;
 }
 
@@ -267,15 +270,11 @@ static onnorm_status split_infer(onn_kctx *ctx)
 static onnorm_status split_prepare(onn_kctx *ctx)
 {
     cs_cfg *c = ctx->state;
-    int axis;
-    split_src src;
-    onnorm_status st = split_read(ctx, &axis, &src);
-    if (st) return st;
-    set_view(c, ctx->in[0], axis, ctx->in[0]->dims[axis]);
+    set_view(c, ctx->in[0]);
     if (!(c->sizes = onn_kalloc(ctx, (size_t)ctx->n_out * sizeof *c->sizes)))
         return ONNORM_ERR_NOMEM;
     for (int k = 0; k < ctx->n_out; k++)
-        c->sizes[k] = src_size(&src, k, ctx->n_out);
+        c->sizes[k] = src_size(&c->src, k, ctx->n_out);
     return ONNORM_OK;
 }
 
@@ -301,7 +300,7 @@ static onnorm_status split_run(onn_kctx *ctx)
     {                                                                                              \
         ONN_KERNEL("", op, ver, in_lo, in_hi, 1, out_hi, name##_infer, name##_prepare,             \
                    name##_run),                                                                    \
-            .state_size = sizeof(cs_cfg)                                                           \
+            .config = name##_config, .state_size = sizeof(cs_cfg)                                  \
     }
 
 ONN_KERNEL_TABLE(concat_split, CS_KERNEL("Concat", 1, 1, INT_MAX, 1, concat),

@@ -15,9 +15,10 @@
  * direct loop: each output plane accumulates weight * shifted input line by
  * line. Y starts as the bias so the products accumulate onto it.
  *
- * prepare picks one of four paths from the geometry and the thread count
- * (depthwise, shifted products, pointwise, im2col; see conv_prepare) and
- * declares the scratch the chosen path needs.
+ * config reads the attributes and shapes into the state (channels and the
+ * geometry); prepare picks one of four paths from the geometry and the
+ * thread count (depthwise, shifted products, pointwise, im2col; see
+ * conv_prepare) and declares the scratch the chosen path needs.
  */
 #include "ops/core/blas.h"
 #include "ops/core/spatial.h"
@@ -43,7 +44,7 @@ static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
 {
     const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
     char xs[128], ws[128];
-    onnorm_status st = onn_window_ranks_group(ctx, &cfg->group);
+    onnorm_status st = onn_window_inputs(ctx, &cfg->group);
     if (st) return st;
     cfg->n = x->dims[0], cfg->c = x->dims[1], cfg->m = w->dims[0];
     if (cfg->group < 1 || cfg->c % cfg->group || cfg->m % cfg->group)
@@ -61,15 +62,12 @@ static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
     return ONNORM_OK;
 }
 
-static onnorm_status read_cfg(onn_kctx *ctx, conv_cfg *cfg)
+static onnorm_status conv_config(onn_kctx *ctx)
 {
+    conv_cfg *cfg = ctx->state;
     onnorm_status st;
-    if ((st = onn_check_f32(ctx, 0, "X")) || (st = onn_check_f32(ctx, 1, "W")) ||
-        (st = check_channels(ctx, cfg)))
-        return st;
+    if ((st = check_channels(ctx, cfg)) || (st = onn_check_window_bias(ctx, cfg->m))) return st;
     const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
-    if (onn_has_input(ctx, 2) && (st = onn_check_param(ctx, 2, "B", cfg->m, ONNORM_FLOAT)))
-        return st;
     onn_win_attrs a;
     if ((st = onn_win_read(ctx, x->rank - 2, w->dims + 2, true, &a)) ||
         (st = onn_geom_forward(ctx, &a, x->dims + 2, false, &cfg->g)))
@@ -79,10 +77,8 @@ static onnorm_status read_cfg(onn_kctx *ctx, conv_cfg *cfg)
 
 static onnorm_status conv_infer(onn_kctx *ctx)
 {
-    conv_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
-    onn_set_window_output(ctx, 0, ONNORM_FLOAT, cfg.n, cfg.m, cfg.g.nsp, cfg.g.grid);
+    const conv_cfg *cfg = ctx->state;
+    onn_set_window_output(ctx, 0, ONNORM_FLOAT, cfg->n, cfg->m, cfg->g.nsp, cfg->g.grid);
     return ONNORM_OK;
 }
 
@@ -306,8 +302,6 @@ static void run_depthwise(onn_kctx *ctx, const conv_cfg *cfg, const float *x, co
 static onnorm_status conv_prepare(onn_kctx *ctx)
 {
     conv_cfg *cfg = ctx->state;
-    onnorm_status st = read_cfg(ctx, cfg);
-    if (st) return st;
     const onn_geom *g = &cfg->g;
     if (cfg->cg == 1 && cfg->group > 1) {
         cfg->path = CONV_DEPTHWISE;
@@ -340,4 +334,4 @@ static onnorm_status conv_run(onn_kctx *ctx)
 }
 
 ONN_KERNEL_TABLE(conv, {ONN_KERNEL("", "Conv", 1, 2, 3, 1, 1, conv_infer, conv_prepare, conv_run),
-                        .state_size = sizeof(conv_cfg)});
+                        .config = conv_config, .state_size = sizeof(conv_cfg)});

@@ -9,8 +9,9 @@
  * Per image and group, col[M/g*K, I] = W_g^T * X_g is one sgemm (W_g is
  * stored [C/g, M/g*K]), and col2im scatters col into Y, which starts as the
  * bias. Each output channel owns its K rows of col, so col2im runs parallel
- * over channels without write conflicts. col lives in scratch, whose size
- * prepare declares from the geometry.
+ * over channels without write conflicts. config reads the channels and the
+ * geometry into the state; col lives in scratch, whose size prepare declares
+ * from that geometry.
  *
  * Output extent per axis: natural = stride * (in - 1) + output_padding +
  * (k - 1) * dilation + 1. Explicit pads give natural - pads; output_shape
@@ -36,7 +37,7 @@ static onnorm_status check_channels(onn_kctx *ctx, convt_cfg *cfg)
 {
     const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
     char ws[128];
-    onnorm_status st = onn_window_ranks_group(ctx, &cfg->group);
+    onnorm_status st = onn_window_inputs(ctx, &cfg->group);
     if (st) return st;
     cfg->n = x->dims[0], cfg->c = x->dims[1];
     if (cfg->group < 1 || cfg->group > INT32_MAX || cfg->c % cfg->group)
@@ -145,23 +146,20 @@ static onnorm_status read_geometry(onn_kctx *ctx, convt_cfg *cfg)
     return ONNORM_OK;
 }
 
-static onnorm_status read_cfg(onn_kctx *ctx, convt_cfg *cfg)
+static onnorm_status convt_config(onn_kctx *ctx)
 {
+    convt_cfg *cfg = ctx->state;
     onnorm_status st;
-    if ((st = onn_check_f32(ctx, 0, "X")) || (st = onn_check_f32(ctx, 1, "W")) ||
-        (st = check_channels(ctx, cfg)) || (st = read_geometry(ctx, cfg)))
-        return st;
-    if (onn_has_input(ctx, 2) && (st = onn_check_param(ctx, 2, "B", cfg->m, ONNORM_FLOAT)))
+    if ((st = check_channels(ctx, cfg)) || (st = read_geometry(ctx, cfg)) ||
+        (st = onn_check_window_bias(ctx, cfg->m)))
         return st;
     return onn_check_window_gemm(ctx, cfg->mg, cfg->g.kernel_size, cfg->cg, cfg->g.grid_size);
 }
 
 static onnorm_status convt_infer(onn_kctx *ctx)
 {
-    convt_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
-    onn_set_window_output(ctx, 0, ONNORM_FLOAT, cfg.n, cfg.m, cfg.g.nsp, cfg.g.sampled);
+    const convt_cfg *cfg = ctx->state;
+    onn_set_window_output(ctx, 0, ONNORM_FLOAT, cfg->n, cfg->m, cfg->g.nsp, cfg->g.sampled);
     return ONNORM_OK;
 }
 
@@ -185,9 +183,7 @@ static void col2im_channel(const onn_geom *g, const float *col, float *y)
 /* Scratch: col [M/g * K, I] for one image and group at a time. */
 static onnorm_status convt_prepare(onn_kctx *ctx)
 {
-    convt_cfg *cfg = ctx->state;
-    onnorm_status st = read_cfg(ctx, cfg);
-    if (st) return st;
+    const convt_cfg *cfg = ctx->state;
     return onn_window_col_scratch(ctx, cfg->mg * cfg->g.kernel_size, cfg->g.grid_size, "column");
 }
 
@@ -218,7 +214,7 @@ static onnorm_status convt_run(onn_kctx *ctx)
 #define CONVT_KERNEL(ver)                                                                          \
     {                                                                                              \
         ONN_KERNEL("", "ConvTranspose", ver, 2, 3, 1, 1, convt_infer, convt_prepare, convt_run),   \
-            .state_size = sizeof(convt_cfg)                                                        \
+            .config = convt_config, .state_size = sizeof(convt_cfg)                                \
     }
 
 ONN_KERNEL_TABLE(conv_transpose, CONVT_KERNEL(1), CONVT_KERNEL(11));

@@ -14,8 +14,8 @@
  * axes broadcast. When B has no batch (or only 1s), A's batches stack into
  * one tall [batch * M, K] product; otherwise each batch is one sgemm.
  *
- * Both read and check their attributes and shapes once, at prepare, into
- * their state; run only multiplies.
+ * Both read and check their attributes and shapes in their config step, into
+ * the state infer and run read; run only multiplies.
  */
 #include "ops/core/blas.h"
 
@@ -60,8 +60,9 @@ static onnorm_status check_c(onn_kctx *ctx, gemm_cfg *cfg)
     return ONNORM_OK;
 }
 
-static onnorm_status gemm_read(onn_kctx *ctx, gemm_cfg *cfg)
+static onnorm_status gemm_config(onn_kctx *ctx)
 {
+    gemm_cfg *cfg = ctx->state;
     onnorm_status st;
     if ((st = onn_check_f32(ctx, 0, "A")) || (st = onn_check_f32(ctx, 1, "B")) ||
         (st = onn_kattr_int(ctx, "transA", 0, &cfg->trans_a)) ||
@@ -93,16 +94,9 @@ static onnorm_status gemm_read(onn_kctx *ctx, gemm_cfg *cfg)
 
 static onnorm_status gemm_infer(onn_kctx *ctx)
 {
-    gemm_cfg cfg;
-    onnorm_status st = gemm_read(ctx, &cfg);
-    if (st) return st;
-    onn_set_output(ctx, 0, ONNORM_FLOAT, 2, (int64_t[]){cfg.m, cfg.n});
+    const gemm_cfg *cfg = ctx->state;
+    onn_set_output(ctx, 0, ONNORM_FLOAT, 2, (int64_t[]){cfg->m, cfg->n});
     return ONNORM_OK;
-}
-
-static onnorm_status gemm_prepare(onn_kctx *ctx)
-{
-    return gemm_read(ctx, ctx->state);
 }
 
 /* y = beta * C broadcast to [M, N]. */
@@ -178,8 +172,9 @@ static onnorm_status matmul_batches(onn_kctx *ctx, matmul_cfg *cfg)
     return ONNORM_OK;
 }
 
-static onnorm_status matmul_read(onn_kctx *ctx, matmul_cfg *cfg)
+static onnorm_status matmul_config(onn_kctx *ctx)
 {
+    matmul_cfg *cfg = ctx->state;
     onnorm_status st;
     if ((st = onn_check_f32(ctx, 0, "A")) || (st = onn_check_f32(ctx, 1, "B"))) return st;
     const onnorm_tensor *a = ctx->in[0], *b = ctx->in[1];
@@ -195,29 +190,23 @@ static onnorm_status matmul_read(onn_kctx *ctx, matmul_cfg *cfg)
                          onn_shape_str(b->dims, b->rank, bs, sizeof bs));
     if (!onn_blas_fits(cfg->m) || !onn_blas_fits(cfg->n) || !onn_blas_fits(cfg->k))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "the product exceeds the BLAS size range");
-    return matmul_batches(ctx, cfg);
+    if ((st = matmul_batches(ctx, cfg))) return st;
+    /* Config runs before the output's size is checked: the guard keeps the
+     * product from overflowing where that size would be refused. */
+    cfg->stacked = cfg->b_unbatched && (cfg->m == 0 || cfg->n_batch <= INT64_MAX / cfg->m) &&
+                   onn_blas_fits(cfg->n_batch * cfg->m);
+    return ONNORM_OK;
 }
 
 static onnorm_status matmul_infer(onn_kctx *ctx)
 {
-    matmul_cfg cfg;
-    onnorm_status st = matmul_read(ctx, &cfg);
-    if (st) return st;
+    const matmul_cfg *cfg = ctx->state;
     int64_t dims[ONNORM_MAX_RANK + 2];
-    int r = cfg.nb;
-    memcpy(dims, cfg.batch, (size_t)r * sizeof *dims);
-    if (ctx->in[0]->rank >= 2) dims[r++] = cfg.m;
-    if (ctx->in[1]->rank >= 2) dims[r++] = cfg.n;
+    int r = cfg->nb;
+    memcpy(dims, cfg->batch, (size_t)r * sizeof *dims);
+    if (ctx->in[0]->rank >= 2) dims[r++] = cfg->m;
+    if (ctx->in[1]->rank >= 2) dims[r++] = cfg->n;
     onn_set_output(ctx, 0, ONNORM_FLOAT, r, dims);
-    return ONNORM_OK;
-}
-
-static onnorm_status matmul_prepare(onn_kctx *ctx)
-{
-    matmul_cfg *cfg = ctx->state;
-    onnorm_status st = matmul_read(ctx, cfg);
-    if (st) return st;
-    cfg->stacked = cfg->b_unbatched && onn_blas_fits(cfg->n_batch * cfg->m);
     return ONNORM_OK;
 }
 
@@ -249,10 +238,10 @@ static onnorm_status matmul_run(onn_kctx *ctx)
 
 #define GEMM_KERNEL(ver, in_lo)                                                                    \
     {                                                                                              \
-        ONN_KERNEL("", "Gemm", ver, in_lo, 3, 1, 1, gemm_infer, gemm_prepare, gemm_run),           \
-            .state_size = sizeof(gemm_cfg)                                                         \
+        ONN_KERNEL("", "Gemm", ver, in_lo, 3, 1, 1, gemm_infer, NULL, gemm_run),                   \
+            .config = gemm_config, .state_size = sizeof(gemm_cfg)                                  \
     }
 
 ONN_KERNEL_TABLE(gemm, GEMM_KERNEL(1, 3), GEMM_KERNEL(7, 3), GEMM_KERNEL(11, 2),
-                 {ONN_KERNEL("", "MatMul", 1, 2, 2, 1, 1, matmul_infer, matmul_prepare, matmul_run),
-                  .state_size = sizeof(matmul_cfg)});
+                 {ONN_KERNEL("", "MatMul", 1, 2, 2, 1, 1, matmul_infer, NULL, matmul_run),
+                  .config = matmul_config, .state_size = sizeof(matmul_cfg)});

@@ -19,8 +19,9 @@
  * running max or sum. An average then divides by its window's count: the
  * samples inside the input, or with count_include_pad those inside the
  * padded extent (never the part a ceil_mode window reaches beyond the end
- * padding). The count depends on the position only, so prepare computes it
- * once for all planes and runs.
+ * padding). The count depends on the position only, so AveragePool's
+ * prepare computes it once for all planes and runs; config reads everything
+ * else (attributes, geometry, the loop) into the state.
  *
  * Indices are flat positions in X (row-major over N, C and the spatial axes;
  * with storage_order = 1 the spatial part is column-major), as the spec
@@ -186,8 +187,18 @@ static onnorm_status read_flags(onn_kctx *ctx, pool_cfg *cfg, int64_t *ceil_mode
     return ONNORM_OK;
 }
 
-static onnorm_status read_cfg(onn_kctx *ctx, pool_cfg *cfg)
+/* MaxPool through maxpool2d_plane: float32, 2-D, no dilation, no Indices
+ * output. */
+static bool maxpool2d_fits(const pool_cfg *cfg, onnorm_dtype t, bool indices)
 {
+    const onn_geom *g = &cfg->g;
+    return cfg->kind == POOL_MAX && !indices && t == ONNORM_FLOAT && g->nsp == 2 &&
+           g->dilation[0] == 1 && g->dilation[1] == 1;
+}
+
+static onnorm_status pool_config(onn_kctx *ctx)
+{
+    pool_cfg *cfg = ctx->state;
     cfg->kind = *(const pool_kind *)ctx->kernel->data;
     const bool small_ints = cfg->kind == POOL_MAX && onn_kversion(ctx) >= 12;
     onnorm_status st = check_x(ctx, small_ints);
@@ -202,17 +213,16 @@ static onnorm_status read_cfg(onn_kctx *ctx, pool_cfg *cfg)
         return st;
     cfg->planes = x->dims[0] * x->dims[1];
     cfg->ops = type_ops(x->dtype);
+    cfg->max2d = maxpool2d_fits(cfg, x->dtype, onn_opt_output(ctx, 1) != NULL);
     return ONNORM_OK;
 }
 
 static onnorm_status pool_infer(onn_kctx *ctx)
 {
-    pool_cfg cfg;
-    onnorm_status st = read_cfg(ctx, &cfg);
-    if (st) return st;
+    const pool_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    onn_set_window_output(ctx, 0, x->dtype, x->dims[0], x->dims[1], cfg.g.nsp, cfg.g.grid);
-    onn_set_window_output(ctx, 1, ONNORM_INT64, x->dims[0], x->dims[1], cfg.g.nsp, cfg.g.grid);
+    onn_set_window_output(ctx, 0, x->dtype, x->dims[0], x->dims[1], cfg->g.nsp, cfg->g.grid);
+    onn_set_window_output(ctx, 1, ONNORM_INT64, x->dims[0], x->dims[1], cfg->g.nsp, cfg->g.grid);
     return ONNORM_OK;
 }
 
@@ -298,18 +308,11 @@ static void to_column_major(const pool_cfg *cfg, int64_t *idx, int64_t n)
     }
 }
 
-/* The common MaxPool: float32, 2-D, no dilation, no Indices output. One
- * pass over the output with each window's clipped bounds computed directly:
- * on the small planes of exported networks the general line walker above
- * spent more on bookkeeping than on comparisons. NaN propagates (a NaN in
- * a window makes its maximum NaN), as the general path does. */
-static bool maxpool2d_fits(const pool_cfg *cfg, onnorm_dtype t, bool indices)
-{
-    const onn_geom *g = &cfg->g;
-    return cfg->kind == POOL_MAX && !indices && t == ONNORM_FLOAT && g->nsp == 2 &&
-           g->dilation[0] == 1 && g->dilation[1] == 1;
-}
-
+/* The common MaxPool (see maxpool2d_fits). One pass over the output with
+ * each window's clipped bounds computed directly: on the small planes of
+ * exported networks the general line walker above spent more on bookkeeping
+ * than on comparisons. NaN propagates (a NaN in a window makes its maximum
+ * NaN), as the general path does. */
 static void maxpool2d_plane(const onn_geom *g, const float *x, float *y)
 {
     const int64_t H = g->sampled[0], W = g->sampled[1];
@@ -334,17 +337,14 @@ static void maxpool2d_plane(const onn_geom *g, const float *x, float *y)
     }
 }
 
-/* The path (maxpool2d_plane or the general walker) and, for an average,
- * the window counts, which outlive the run in memory the node owns. */
-static onnorm_status pool_prepare(onn_kctx *ctx)
+/* AveragePool: the window counts, which outlive the run in memory the node
+ * owns. */
+static onnorm_status avgpool_prepare(onn_kctx *ctx)
 {
     pool_cfg *cfg = ctx->state;
-    onnorm_status st = read_cfg(ctx, cfg);
-    if (st) return st;
-    cfg->max2d = maxpool2d_fits(cfg, ctx->in[0]->dtype, onn_opt_output(ctx, 1) != NULL);
-    if (cfg->kind != POOL_AVG) return ONNORM_OK;
     size_t bytes;
-    if ((st = onn_kbytes(ctx, (size_t)cfg->g.grid_size, sizeof(double), 1, &bytes))) return st;
+    onnorm_status st = onn_kbytes(ctx, (size_t)cfg->g.grid_size, sizeof(double), 1, &bytes);
+    if (st) return st;
     double *cnt = onn_kalloc(ctx, bytes);
     if (!cnt) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
     window_counts(cfg, cnt);
@@ -386,8 +386,9 @@ typedef struct gap_cfg {
     const pool_type_ops *ops;
 } gap_cfg;
 
-static onnorm_status gap_read(onn_kctx *ctx, gap_cfg *cfg)
+static onnorm_status gap_config(onn_kctx *ctx)
 {
+    gap_cfg *cfg = ctx->state;
     onnorm_status st = check_x(ctx, false);
     if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
@@ -399,20 +400,12 @@ static onnorm_status gap_read(onn_kctx *ctx, gap_cfg *cfg)
 
 static onnorm_status gap_infer(onn_kctx *ctx)
 {
-    gap_cfg cfg;
-    onnorm_status st = gap_read(ctx, &cfg);
-    if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
     int64_t dims[ONNORM_MAX_RANK] = {x->dims[0], x->dims[1]};
     for (int i = 2; i < x->rank; i++)
         dims[i] = 1;
     onn_set_output(ctx, 0, x->dtype, x->rank, dims);
     return ONNORM_OK;
-}
-
-static onnorm_status gap_prepare(onn_kctx *ctx)
-{
-    return gap_read(ctx, ctx->state);
 }
 
 static onnorm_status gap_run(onn_kctx *ctx)
@@ -439,16 +432,15 @@ static onnorm_status gap_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-#define POOL_KERNEL(op, ver, outs, kind)                                                           \
+#define POOL_KERNEL(op, ver, outs, kind, prepare)                                                  \
     {                                                                                              \
-        ONN_KERNEL("", op, ver, 1, 1, 1, outs, pool_infer, pool_prepare, pool_run),                \
-            .state_size = sizeof(pool_cfg), .data = &(kind)                                        \
+        ONN_KERNEL("", op, ver, 1, 1, 1, outs, pool_infer, prepare, pool_run),                     \
+            .config = pool_config, .state_size = sizeof(pool_cfg), .data = &(kind)                 \
     }
-#define MAXPOOL(ver, outs) POOL_KERNEL("MaxPool", ver, outs, pool_max)
-#define AVGPOOL(ver) POOL_KERNEL("AveragePool", ver, 1, pool_avg)
+#define MAXPOOL(ver, outs) POOL_KERNEL("MaxPool", ver, outs, pool_max, NULL)
+#define AVGPOOL(ver) POOL_KERNEL("AveragePool", ver, 1, pool_avg, avgpool_prepare)
 
 ONN_KERNEL_TABLE(pool, MAXPOOL(1, 1), MAXPOOL(8, 2), MAXPOOL(10, 2), MAXPOOL(12, 2), AVGPOOL(1),
                  AVGPOOL(7), AVGPOOL(10), AVGPOOL(19),
-                 {ONN_KERNEL("", "GlobalAveragePool", 1, 1, 1, 1, 1, gap_infer, gap_prepare,
-                             gap_run),
-                  .state_size = sizeof(gap_cfg)});
+                 {ONN_KERNEL("", "GlobalAveragePool", 1, 1, 1, 1, 1, gap_infer, NULL, gap_run),
+                  .config = gap_config, .state_size = sizeof(gap_cfg)});

@@ -7,13 +7,13 @@
  *   mask; 12: ratio and training_mode inputs).
  *
  * The element order never changes, so every output holding the input's
- * elements is one byte copy: all element types are handled alike, and only
- * Shape (its axis range) and Dropout (its mask value) prepare any state.
- * Negative axes, formally allowed from opset 11, are accepted at every
- * opset: they only extend what is valid. Shape-determining inputs
- * (Reshape's shape, Squeeze/Unsqueeze axes at 13) must be known while
- * planning, which onn_input_values() checks; infer alone reads them, since
- * the copy does not depend on them.
+ * elements is one byte copy: all element types are handled alike. The
+ * config steps read the attributes into the state: the copy ops' output
+ * shape (which copy_infer sets), Shape's axis range and Dropout's mask
+ * value; nothing needs a prepare. Negative axes, formally allowed
+ * from opset 11, are accepted at every opset: they only extend what is
+ * valid. Shape-determining inputs (Reshape's shape, Squeeze/Unsqueeze axes
+ * at 13) must be known while planning, which onn_input_values() checks.
  */
 #include "ops/kernel.h"
 
@@ -59,6 +59,19 @@ static onnorm_status check_storable(onn_kctx *ctx, int i, const char *what)
     return ONNORM_OK;
 }
 
+/* The copy ops' configuration: output 0's shape (its type is input 0's). */
+typedef struct copy_cfg {
+    int rank;
+    int64_t dims[ONNORM_MAX_RANK];
+} copy_cfg;
+
+static onnorm_status copy_infer(onn_kctx *ctx)
+{
+    const copy_cfg *c = ctx->state;
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, c->rank, c->dims);
+    return ONNORM_OK;
+}
+
 /* Output 0 := input 0's bytes (the shapes differ, the element order does not). */
 static onnorm_status copy_run(onn_kctx *ctx)
 {
@@ -85,11 +98,13 @@ typedef struct shape_cfg {
     int start, end;
 } shape_cfg;
 
-static onnorm_status shape_range(onn_kctx *ctx, shape_cfg *c)
+static onnorm_status shape_config(onn_kctx *ctx)
 {
+    shape_cfg *c = ctx->state;
+    onnorm_status st = check_storable(ctx, 0, "data");
+    if (st) return st;
     int r = ctx->in[0]->rank;
     int64_t s = 0, e = r;
-    onnorm_status st;
     if (onn_kversion(ctx) >= 15 &&
         ((st = onn_kattr_int(ctx, "start", 0, &s)) || (st = onn_kattr_int(ctx, "end", r, &e))))
         return st;
@@ -103,17 +118,10 @@ static onnorm_status shape_range(onn_kctx *ctx, shape_cfg *c)
 
 static onnorm_status shape_infer(onn_kctx *ctx)
 {
-    onnorm_status st = check_storable(ctx, 0, "data");
-    shape_cfg c;
-    if (st || (st = shape_range(ctx, &c))) return st;
-    int64_t len = c.end - c.start;
+    const shape_cfg *c = ctx->state;
+    int64_t len = c->end - c->start;
     onn_set_output(ctx, 0, ONNORM_INT64, 1, &len);
     return ONNORM_OK;
-}
-
-static onnorm_status shape_prepare(onn_kctx *ctx)
-{
-    return shape_range(ctx, ctx->state);
 }
 
 static onnorm_status shape_run(onn_kctx *ctx)
@@ -195,31 +203,31 @@ static onnorm_status resolve_shape(onn_kctx *ctx, const int64_t *req, int n, boo
     return ONNORM_OK;
 }
 
-static onnorm_status reshape_infer(onn_kctx *ctx)
+static onnorm_status reshape_config(onn_kctx *ctx)
 {
-    int ver = onn_kversion(ctx), n;
-    int64_t req[ONNORM_MAX_RANK], out[ONNORM_MAX_RANK], allowzero = 0;
+    copy_cfg *c = ctx->state;
+    int ver = onn_kversion(ctx);
+    int64_t req[ONNORM_MAX_RANK], allowzero = 0;
     onnorm_status st = check_storable(ctx, 0, "data");
     if (st) return st;
     if (ver < 5) {
         if ((st = onn_kattr_require(ctx, "shape")) ||
-            (st = onn_kattr_ints_upto(ctx, "shape", ONNORM_MAX_RANK, req, &n)))
+            (st = onn_kattr_ints_upto(ctx, "shape", ONNORM_MAX_RANK, req, &c->rank)))
             return st;
     } else {
         if (!onn_has_input(ctx, 1))
             return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'shape' is missing");
-        if ((st = input_ints(ctx, 1, "shape", ONNORM_MAX_RANK, req, &n))) return st;
+        if ((st = input_ints(ctx, 1, "shape", ONNORM_MAX_RANK, req, &c->rank))) return st;
     }
     if (ver >= 14 && (st = onn_kattr_int(ctx, "allowzero", 0, &allowzero))) return st;
-    if ((st = resolve_shape(ctx, req, n, allowzero != 0, out))) return st;
-    onn_set_output(ctx, 0, ctx->in[0]->dtype, n, out);
-    return ONNORM_OK;
+    return resolve_shape(ctx, req, c->rank, allowzero != 0, c->dims);
 }
 
 /* ---- Flatten ------------------------------------------------------------- */
 
-static onnorm_status flatten_infer(onn_kctx *ctx)
+static onnorm_status flatten_config(onn_kctx *ctx)
 {
+    copy_cfg *c = ctx->state;
     onnorm_status st = check_storable(ctx, 0, "input");
     int64_t axis = 1;
     if (st || (st = onn_kattr_int(ctx, "axis", 1, &axis))) return st;
@@ -228,102 +236,113 @@ static onnorm_status flatten_infer(onn_kctx *ctx)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
                          (long long)axis, x->rank);
     int a = (int)(axis < 0 ? axis + x->rank : axis);
-    int64_t dims[2] = {onn_dims_numel(x->dims, 0, a), onn_dims_numel(x->dims, a, x->rank)};
-    onn_set_output(ctx, 0, x->dtype, 2, dims);
+    c->rank = 2;
+    c->dims[0] = onn_dims_numel(x->dims, 0, a);
+    c->dims[1] = onn_dims_numel(x->dims, a, x->rank);
     return ONNORM_OK;
 }
 
 /* ---- Squeeze, Unsqueeze ------------------------------------------------- */
 
-/* The axes list: an attribute before opset 13, an input from 13 on.
- * *n = -1 when none is given. */
-static onnorm_status read_axes(onn_kctx *ctx, int64_t *axes, int *n)
+/* Squeeze's and Unsqueeze's axes: the list (n = -1 when none is given) and,
+ * once marked, which axes of the result it names. */
+typedef struct axes_arg {
+    int64_t list[ONNORM_MAX_RANK];
+    int n;
+    bool hit[ONNORM_MAX_RANK];
+} axes_arg;
+
+/* Squeeze's and Unsqueeze's data, then the axes list: an attribute before
+ * opset 13, an input from 13 on. */
+static onnorm_status read_axes(onn_kctx *ctx, axes_arg *a)
 {
-    if (onn_kversion(ctx) < 13) return onn_kattr_ints_upto(ctx, "axes", ONNORM_MAX_RANK, axes, n);
-    *n = -1;
+    onnorm_status st = check_storable(ctx, 0, "data");
+    if (st) return st;
+    if (onn_kversion(ctx) < 13)
+        return onn_kattr_ints_upto(ctx, "axes", ONNORM_MAX_RANK, a->list, &a->n);
+    a->n = -1;
     if (!onn_has_input(ctx, 1)) return ONNORM_OK;
-    return input_ints(ctx, 1, "axes", ONNORM_MAX_RANK, axes, n);
+    return input_ints(ctx, 1, "axes", ONNORM_MAX_RANK, a->list, &a->n);
 }
 
-/* Marks the listed axes (normalized against rank r) in `hit`; repeats fail. */
-static onnorm_status mark_axes(onn_kctx *ctx, const int64_t *axes, int n, int r, bool *hit)
+/* Marks the listed axes (normalized against rank r) in a->hit; repeats fail. */
+static onnorm_status mark_axes(onn_kctx *ctx, axes_arg *a, int r)
 {
     for (int k = 0; k < r; k++)
-        hit[k] = false;
-    for (int k = 0; k < n; k++) {
-        int a;
-        if (!onn_normalize_axis(axes[k], r, &a))
+        a->hit[k] = false;
+    for (int k = 0; k < a->n; k++) {
+        int ax;
+        if (!onn_normalize_axis(a->list[k], r, &ax))
             return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %lld is out of range for rank %d",
-                             (long long)axes[k], r);
-        if (hit[a]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %d is listed twice", a);
-        hit[a] = true;
+                             (long long)a->list[k], r);
+        if (a->hit[ax]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "axis %d is listed twice", ax);
+        a->hit[ax] = true;
     }
     return ONNORM_OK;
 }
 
-static onnorm_status squeeze_infer(onn_kctx *ctx)
+static onnorm_status squeeze_config(onn_kctx *ctx)
 {
-    int64_t axes[ONNORM_MAX_RANK], dims[ONNORM_MAX_RANK];
-    bool hit[ONNORM_MAX_RANK];
-    int n, r = 0;
-    onnorm_status st = check_storable(ctx, 0, "data");
-    if (st || (st = read_axes(ctx, axes, &n))) return st;
+    copy_cfg *c = ctx->state;
+    axes_arg a;
+    onnorm_status st = read_axes(ctx, &a);
+    if (st) return st;
     const onnorm_tensor *x = ctx->in[0];
     /* No axes, or an empty list (as onnxruntime reads it): every 1 goes. */
-    if (n <= 0)
+    if (a.n <= 0)
         for (int k = 0; k < x->rank; k++)
-            hit[k] = x->dims[k] == 1;
-    else if ((st = mark_axes(ctx, axes, n, x->rank, hit)))
+            a.hit[k] = x->dims[k] == 1;
+    else if ((st = mark_axes(ctx, &a, x->rank)))
         return st;
     for (int k = 0; k < x->rank; k++) {
-        if (!hit[k]) {
-            dims[r++] = x->dims[k];
+        if (!a.hit[k]) {
+            c->dims[c->rank++] = x->dims[k];
         } else if (x->dims[k] != 1) {
             return onn_kfail(ctx, ONNORM_ERR_SHAPE, "cannot squeeze axis %d of size %lld", k,
                              (long long)x->dims[k]);
         }
     }
-    onn_set_output(ctx, 0, x->dtype, r, dims);
     return ONNORM_OK;
 }
 
-static onnorm_status unsqueeze_infer(onn_kctx *ctx)
+static onnorm_status unsqueeze_config(onn_kctx *ctx)
 {
-    int64_t axes[ONNORM_MAX_RANK], dims[ONNORM_MAX_RANK];
-    bool hit[ONNORM_MAX_RANK];
-    int n;
-    onnorm_status st = check_storable(ctx, 0, "data");
-    if (st || (st = read_axes(ctx, axes, &n))) return st;
-    if (n < 0)
+    copy_cfg *c = ctx->state;
+    axes_arg a;
+    onnorm_status st = read_axes(ctx, &a);
+    if (st) return st;
+    if (a.n < 0)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "required %s 'axes' is missing",
                          onn_kversion(ctx) < 13 ? "attribute" : "input");
     const onnorm_tensor *x = ctx->in[0];
-    int r = x->rank + n;
+    int r = x->rank + a.n;
     if (r > ONNORM_MAX_RANK)
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
                          "output rank %d exceeds the supported maximum %d", r, ONNORM_MAX_RANK);
-    if ((st = mark_axes(ctx, axes, n, r, hit))) return st;
+    if ((st = mark_axes(ctx, &a, r))) return st;
     for (int k = 0, src = 0; k < r; k++)
-        dims[k] = hit[k] ? 1 : x->dims[src++];
-    onn_set_output(ctx, 0, x->dtype, r, dims);
+        c->dims[k] = a.hit[k] ? 1 : x->dims[src++];
+    c->rank = r;
     return ONNORM_OK;
 }
 
 /* ---- Identity ------------------------------------------------------------ */
 
-static onnorm_status identity_infer(onn_kctx *ctx)
+static onnorm_status identity_config(onn_kctx *ctx)
 {
+    copy_cfg *c = ctx->state;
     onnorm_status st = check_storable(ctx, 0, "input");
     if (st) return st;
-    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
+    c->rank = ctx->in[0]->rank;
+    memcpy(c->dims, ctx->in[0]->dims, sizeof c->dims);
     return ONNORM_OK;
 }
 
 /* ---- Dropout (inference only) ------------------------------------------- */
 
 /* Opset 12 on: training_mode, when given, must be false. Its value may only
- * be known at run time, so infer() checks it only when it already can and
- * run() checks it when infer could not. */
+ * be known at run time, so config checks it only when it already can and
+ * run() checks it when config could not. */
 static onnorm_status check_training_mode(onn_kctx *ctx, bool at_run)
 {
     if (!onn_has_input(ctx, 2)) return ONNORM_OK;
@@ -340,8 +359,20 @@ static onnorm_status check_training_mode(onn_kctx *ctx, bool at_run)
     return ONNORM_OK;
 }
 
-static onnorm_status dropout_infer(onn_kctx *ctx)
+/* Opset 12 on, a training_mode without a value while planning (a graph
+ * input) is checked by run when the value arrives; config checked any
+ * other. The mask has the data's type before opset 10, bool from 10 on;
+ * `one` is its "kept" value. */
+typedef struct dropout_cfg {
+    bool check_mode;
+    onnorm_dtype mask;
+    size_t mask_esz;
+    unsigned char one[8];
+} dropout_cfg;
+
+static onnorm_status dropout_config(onn_kctx *ctx)
 {
+    dropout_cfg *c = ctx->state;
     int ver = onn_kversion(ctx);
     onnorm_status st = check_storable(ctx, 0, "data");
     if (st) return st;
@@ -365,35 +396,25 @@ static onnorm_status dropout_infer(onn_kctx *ctx)
                              "input 'ratio' must be a floating-point scalar");
         if ((st = check_training_mode(ctx, false))) return st;
     }
-    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
-    /* The mask is bool from opset 10 on, before that of the data's type. */
-    onn_set_output(ctx, 1, ver >= 10 ? ONNORM_BOOL : x->dtype, x->rank, x->dims);
-    return ONNORM_OK;
-}
-
-/* Opset 12 on, a training_mode without a value while planning (a graph
- * input) is checked by run when the value arrives; infer checked any other.
- * `one` is the mask's "kept" value in the mask's type. */
-typedef struct dropout_cfg {
-    bool check_mode;
-    size_t mask_esz;
-    unsigned char one[8];
-} dropout_cfg;
-
-static onnorm_status dropout_prepare(onn_kctx *ctx)
-{
-    dropout_cfg *c = ctx->state;
-    const onnorm_tensor *mask = onn_opt_output(ctx, 1);
-    c->check_mode = onn_kversion(ctx) >= 12 && onn_has_input(ctx, 2) && !ctx->in[2]->data;
-    if (!mask) return ONNORM_OK;
-    c->mask_esz = onnorm_dtype_size(mask->dtype);
-    switch (mask->dtype) {
+    c->check_mode = ver >= 12 && onn_has_input(ctx, 2) && !ctx->in[2]->data;
+    c->mask = ver >= 10 ? ONNORM_BOOL : x->dtype;
+    c->mask_esz = onnorm_dtype_size(c->mask);
+    switch (c->mask) {
     case ONNORM_FLOAT: memcpy(c->one, &(float){1.0f}, sizeof(float)); break;
     case ONNORM_DOUBLE: memcpy(c->one, &(double){1.0}, sizeof(double)); break;
     case ONNORM_FLOAT16: memcpy(c->one, &(uint16_t){0x3C00}, 2); break;
     case ONNORM_BFLOAT16: memcpy(c->one, &(uint16_t){0x3F80}, 2); break;
     default: c->one[0] = 1; break; /* bool */
     }
+    return ONNORM_OK;
+}
+
+static onnorm_status dropout_infer(onn_kctx *ctx)
+{
+    const dropout_cfg *c = ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
+    onn_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+    onn_set_output(ctx, 1, c->mask, x->rank, x->dims);
     return ONNORM_OK;
 }
 
@@ -411,29 +432,31 @@ static onnorm_status dropout_run(onn_kctx *ctx)
 
 /* ---- table --------------------------------------------------------------- */
 
-/* The ops whose run is copy_run: nothing to prepare. */
-#define COPY_KERNEL(op, ver, in_lo, in_hi, infer)                                                  \
+/* The ops whose run is copy_run: config gives the output's shape, nothing
+ * to prepare. */
+#define COPY_KERNEL(op, ver, in_lo, in_hi, name)                                                   \
     {                                                                                              \
-        ONN_KERNEL("", op, ver, in_lo, in_hi, 1, 1, infer, NULL, copy_run)                         \
+        ONN_KERNEL("", op, ver, in_lo, in_hi, 1, 1, copy_infer, NULL, copy_run),                   \
+            .config = name##_config, .state_size = sizeof(copy_cfg)                                \
     }
 #define DROPOUT_KERNEL(ver, in_hi)                                                                 \
     {                                                                                              \
-        ONN_KERNEL("", "Dropout", ver, 1, in_hi, 1, 2, dropout_infer, dropout_prepare,             \
-                   dropout_run),                                                                   \
-            .state_size = sizeof(dropout_cfg)                                                      \
+        ONN_KERNEL("", "Dropout", ver, 1, in_hi, 1, 2, dropout_infer, NULL, dropout_run),          \
+            .config = dropout_config, .state_size = sizeof(dropout_cfg)                            \
+    }
+#define SHAPE_KERNEL(ver)                                                                          \
+    {                                                                                              \
+        ONN_KERNEL("", "Shape", ver, 1, 1, 1, 1, shape_infer, NULL, shape_run),                    \
+            .config = shape_config, .state_size = sizeof(shape_cfg), .shape_only = true,           \
+            .widens = (ver) == 15                                                                  \
     }
 
 ONN_KERNEL_TABLE(
-    shape_ops,
-    {ONN_KERNEL("", "Shape", 1, 1, 1, 1, 1, shape_infer, shape_prepare, shape_run),
-     .state_size = sizeof(shape_cfg), .shape_only = true},
-    {ONN_KERNEL("", "Shape", 15, 1, 1, 1, 1, shape_infer, shape_prepare, shape_run),
-     .state_size = sizeof(shape_cfg), .shape_only = true, .widens = true},
+    shape_ops, SHAPE_KERNEL(1), SHAPE_KERNEL(15),
     {ONN_KERNEL("", "Size", 1, 1, 1, 1, 1, size_infer, NULL, size_run), .shape_only = true},
-    COPY_KERNEL("Reshape", 1, 1, 1, reshape_infer), COPY_KERNEL("Reshape", 5, 2, 2, reshape_infer),
-    COPY_KERNEL("Reshape", 14, 2, 2, reshape_infer), COPY_KERNEL("Flatten", 1, 1, 1, flatten_infer),
-    COPY_KERNEL("Squeeze", 1, 1, 1, squeeze_infer), COPY_KERNEL("Squeeze", 13, 1, 2, squeeze_infer),
-    COPY_KERNEL("Unsqueeze", 1, 1, 1, unsqueeze_infer),
-    COPY_KERNEL("Unsqueeze", 13, 2, 2, unsqueeze_infer),
-    COPY_KERNEL("Identity", 1, 1, 1, identity_infer), DROPOUT_KERNEL(1, 1), DROPOUT_KERNEL(7, 1),
+    COPY_KERNEL("Reshape", 1, 1, 1, reshape), COPY_KERNEL("Reshape", 5, 2, 2, reshape),
+    COPY_KERNEL("Reshape", 14, 2, 2, reshape), COPY_KERNEL("Flatten", 1, 1, 1, flatten),
+    COPY_KERNEL("Squeeze", 1, 1, 1, squeeze), COPY_KERNEL("Squeeze", 13, 1, 2, squeeze),
+    COPY_KERNEL("Unsqueeze", 1, 1, 1, unsqueeze), COPY_KERNEL("Unsqueeze", 13, 2, 2, unsqueeze),
+    COPY_KERNEL("Identity", 1, 1, 1, identity), DROPOUT_KERNEL(1, 1), DROPOUT_KERNEL(7, 1),
     DROPOUT_KERNEL(10, 1), DROPOUT_KERNEL(12, 3));

@@ -6,7 +6,8 @@
  * count from the back, then starts clamp to [0, dim] ([0, dim-1] when
  * stepping backwards) and ends to [0, dim] ([-1, dim-1] backwards), so
  * INT64_MAX / INT64_MIN mean "to the end". Its parameters fix the output
- * shape and must be known while planning.
+ * shape and must be known while planning: config reads them (attributes or
+ * input values) into the state, from which prepare lays out the copy.
  *
  * Gather accepts negative indices at every opset (opset 11 wrote down what
  * runtimes already did); an index outside [-s, s-1] fails the run.
@@ -29,8 +30,9 @@ static onnorm_status check_data(onn_kctx *ctx)
 
 /* ---- Slice --------------------------------------------------------------- */
 
-/* What is copied: per axis the first index, step and count, and the input's
- * strides; the rows of the innermost axis, their length and element size. */
+/* What is copied: per axis the first index, step and count (config), and
+ * the input's strides; the rows of the innermost axis, their length and
+ * element size (prepare). */
 typedef struct sl_cfg {
     int rank;
     int64_t start[ONNORM_MAX_RANK], step[ONNORM_MAX_RANK], count[ONNORM_MAX_RANK],
@@ -126,11 +128,12 @@ static void slice_axis(int64_t dim, int64_t start, int64_t end, int64_t step, in
     *first = start;
 }
 
-static onnorm_status slice_plan(onn_kctx *ctx, sl_cfg *p)
+static onnorm_status slice_config(onn_kctx *ctx)
 {
+    sl_cfg *p = ctx->state;
     sl_args a;
-    onnorm_status st = read_slice_args(ctx, &a);
-    if (st) return st;
+    onnorm_status st;
+    if ((st = check_data(ctx)) || (st = read_slice_args(ctx, &a))) return st;
     const onnorm_tensor *x = ctx->in[0];
     bool seen[ONNORM_MAX_RANK] = {false};
     for (int k = 0; k < x->rank; k++)
@@ -151,10 +154,8 @@ static onnorm_status slice_plan(onn_kctx *ctx, sl_cfg *p)
 
 static onnorm_status slice_infer(onn_kctx *ctx)
 {
-    sl_cfg p;
-    onnorm_status st = check_data(ctx);
-    if (st || (st = slice_plan(ctx, &p))) return st;
-    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, p.count);
+    const sl_cfg *p = ctx->state;
+    onn_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, p->count);
     return ONNORM_OK;
 }
 
@@ -164,8 +165,6 @@ static onnorm_status slice_prepare(onn_kctx *ctx)
 {
     sl_cfg *p = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    onnorm_status st = slice_plan(ctx, p);
-    if (st) return st;
     p->rank = x->rank;
     int64_t s = 1;
     for (int k = x->rank - 1; k >= 0; k--)
@@ -210,6 +209,15 @@ static int64_t index_at(const onnorm_tensor *t, int64_t i)
     return t->dtype == ONNORM_INT64 ? ((const int64_t *)t->data)[i] : ((const int32_t *)t->data)[i];
 }
 
+/* Data viewed as [outer, s, block bytes]: output block t is input block
+ * (t / n, indices[t % n]) for the n indices. config reads the axis, prepare
+ * the rest. */
+typedef struct ga_cfg {
+    int axis;
+    int64_t s, n, tasks, work;
+    size_t block;
+} ga_cfg;
+
 static onnorm_status gather_axis(onn_kctx *ctx, int *axis)
 {
     const onnorm_tensor *x = ctx->in[0];
@@ -223,29 +231,37 @@ static onnorm_status gather_axis(onn_kctx *ctx, int *axis)
     return ONNORM_OK;
 }
 
-static onnorm_status gather_infer(onn_kctx *ctx)
+static onnorm_status gather_config(onn_kctx *ctx)
 {
-    int axis;
+    ga_cfg *c = ctx->state;
     onnorm_status st = check_data(ctx);
-    if (st || (st = gather_axis(ctx, &axis))) return st;
+    if (st || (st = gather_axis(ctx, &c->axis))) return st;
     const onnorm_tensor *x = ctx->in[0], *idx = ctx->in[1];
     if (!idx) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'indices' is missing");
     if (idx->dtype != ONNORM_INT64 && idx->dtype != ONNORM_INT32)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
                          "input 'indices' has type %s, expected int32 or int64",
                          onnorm_dtype_name(idx->dtype));
-    int r = x->rank - 1 + idx->rank, k = 0;
+    int r = x->rank - 1 + idx->rank;
     if (r > ONNORM_MAX_RANK)
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
                          "output rank %d exceeds the supported maximum %d", r, ONNORM_MAX_RANK);
+    return ONNORM_OK;
+}
+
+static onnorm_status gather_infer(onn_kctx *ctx)
+{
+    const int axis = ((const ga_cfg *)ctx->state)->axis;
+    const onnorm_tensor *x = ctx->in[0], *idx = ctx->in[1];
     int64_t dims[ONNORM_MAX_RANK];
+    int k = 0;
     for (int i = 0; i < axis; i++)
         dims[k++] = x->dims[i];
     for (int i = 0; i < idx->rank; i++)
         dims[k++] = idx->dims[i];
     for (int i = axis + 1; i < x->rank; i++)
         dims[k++] = x->dims[i];
-    onn_set_output(ctx, 0, x->dtype, r, dims);
+    onn_set_output(ctx, 0, x->dtype, k, dims);
     return ONNORM_OK;
 }
 
@@ -265,20 +281,13 @@ static onnorm_status check_indices(onn_kctx *ctx, int64_t s)
     return ONNORM_OK;
 }
 
-/* Data viewed as [outer, s, block bytes]: output block t is input block
- * (t / n, indices[t % n]) for the n indices. */
-typedef struct ga_cfg {
-    int64_t s, n, tasks, work;
-    size_t block;
-} ga_cfg;
-
+/* The layout needs the output's element count to fit, which planning has
+ * checked by now. */
 static onnorm_status gather_prepare(onn_kctx *ctx)
 {
     ga_cfg *c = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    int axis;
-    onnorm_status st = gather_axis(ctx, &axis);
-    if (st) return st;
+    const int axis = c->axis;
     c->s = x->dims[axis];
     c->n = onnorm_tensor_numel(ctx->in[1]);
     c->tasks = onn_dims_numel(x->dims, 0, axis) * c->n;
@@ -311,7 +320,7 @@ static onnorm_status gather_run(onn_kctx *ctx)
 #define SLICE_GATHER_KERNEL(op, ver, in_lo, in_hi, name, cfg)                                      \
     {                                                                                              \
         ONN_KERNEL("", op, ver, in_lo, in_hi, 1, 1, name##_infer, name##_prepare, name##_run),     \
-            .state_size = sizeof(cfg)                                                              \
+            .config = name##_config, .state_size = sizeof(cfg)                                     \
     }
 
 ONN_KERNEL_TABLE(slice_gather, SLICE_GATHER_KERNEL("Slice", 1, 1, 1, slice, sl_cfg),

@@ -198,8 +198,10 @@ onnorm_status onn_window_col_scratch(onn_kctx *ctx, int64_t rows, int64_t cols, 
     return ONNORM_OK;
 }
 
-onnorm_status onn_window_ranks_group(onn_kctx *ctx, int64_t *group)
+onnorm_status onn_window_inputs(onn_kctx *ctx, int64_t *group)
 {
+    onnorm_status st;
+    if ((st = onn_check_f32(ctx, 0, "X")) || (st = onn_check_f32(ctx, 1, "W"))) return st;
     const onnorm_tensor *x = ctx->in[0], *w = ctx->in[1];
     char xs[128], ws[128];
     if (x->rank < 3)
@@ -210,6 +212,11 @@ onnorm_status onn_window_ranks_group(onn_kctx *ctx, int64_t *group)
                          onn_shape_str(w->dims, w->rank, ws, sizeof ws),
                          onn_shape_str(x->dims, x->rank, xs, sizeof xs));
     return onn_kattr_int(ctx, "group", 1, group);
+}
+
+onnorm_status onn_check_window_bias(onn_kctx *ctx, int64_t m)
+{
+    return onn_has_input(ctx, 2) ? onn_check_param(ctx, 2, "B", m, ONNORM_FLOAT) : ONNORM_OK;
 }
 
 void onn_set_window_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int64_t n, int64_t c, int nsp,

@@ -17,10 +17,10 @@
  * and the iterator steps through lines without divisions, which matters for
  * short lines (a 3x3 kernel over a 56x56 plane visits 504 lines).
  *
- * The attribute readers (onn_win_read, onn_window_ranks_group) and the
- * geometry builders serve infer and prepare: prepare keeps the onn_geom in
- * its state, and run needs only the geometry, onn_fill_bias and the
- * iterator.
+ * The attribute readers (onn_win_read, onn_window_inputs) and the geometry
+ * builders serve the kernels' config step, which keeps the onn_geom in the
+ * state that infer, prepare and run read; run needs only the geometry,
+ * onn_fill_bias and the iterator.
  */
 #ifndef ONN_SPATIAL_H
 #define ONN_SPATIAL_H
@@ -98,9 +98,12 @@ typedef struct onn_lines {
     int64_t coord[ONN_MAX_SPATIAL]; /* grid coordinates of the line (outer axes) */
 } onn_lines;
 
-/* Conv and ConvTranspose: X of rank >= 3, W of X's rank, and the `group`
- * attribute (default 1) into *group. */
-onnorm_status onn_window_ranks_group(onn_kctx *ctx, int64_t *group);
+/* Conv and ConvTranspose: X and W float32, X of rank >= 3, W of X's rank,
+ * and the `group` attribute (default 1) into *group. */
+onnorm_status onn_window_inputs(onn_kctx *ctx, int64_t *group);
+/* Conv and ConvTranspose: the optional bias B (input 2), if given, is a
+ * float32 vector of the m output channels. */
+onnorm_status onn_check_window_bias(onn_kctx *ctx, int64_t m);
 /* Sets output i of a window op to dtype and shape [n, c, extents[0..nsp)]. */
 void onn_set_window_output(onn_kctx *ctx, int i, onnorm_dtype dtype, int64_t n, int64_t c, int nsp,
                            const int64_t *extents);

@@ -2,9 +2,10 @@
  * Transpose (opset 1; 13 and 21 only add types): output axis j is input
  * axis perm[j]; perm defaults to the reversed axes.
  *
- * The copy works on element bytes, so every type is handled alike. Prepare
- * simplifies the view once for the input's shape: size-1 axes are dropped
- * and output axes that are also adjacent, in order, in the input are merged.
+ * The copy works on element bytes, so every type is handled alike. Config
+ * reads perm; prepare simplifies the view once for the input's shape:
+ * size-1 axes are dropped and output axes that are also adjacent, in order,
+ * in the input are merged.
  * A typical NCHW <-> NHWC permutation then becomes a 3-D copy and an
  * identity permutation a plain memcpy. Run walks the output in rows of its
  * innermost axis, rows spread across threads.
@@ -13,8 +14,9 @@
 
 #include <string.h>
 
-/* The simplified copy view (see the file comment). */
+/* perm and the simplified copy view (see the file comment). */
 typedef struct tp_cfg {
+    int perm[ONNORM_MAX_RANK];
     int rank;
     int64_t dims[ONNORM_MAX_RANK];   /* output-ordered */
     int64_t stride[ONNORM_MAX_RANK]; /* input stride of each output axis, in elements */
@@ -47,9 +49,10 @@ static onnorm_status read_perm(onn_kctx *ctx, int *perm)
     return ONNORM_OK;
 }
 
-/* The view for x's shape, fixed for the plan. */
-static void make_view(const onnorm_tensor *x, const int *perm, tp_cfg *v)
+/* The view for x's shape and v->perm, fixed for the plan. */
+static void make_view(const onnorm_tensor *x, tp_cfg *v)
 {
+    const int *perm = v->perm;
     int64_t in_stride[ONNORM_MAX_RANK];
     int64_t s = 1;
     for (int k = x->rank - 1; k >= 0; k--) {
@@ -80,29 +83,33 @@ static void make_view(const onnorm_tensor *x, const int *perm, tp_cfg *v)
     v->esz = onnorm_dtype_size(x->dtype);
 }
 
-static onnorm_status transpose_infer(onn_kctx *ctx)
+static onnorm_status transpose_config(onn_kctx *ctx)
 {
+    tp_cfg *v = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    int perm[ONNORM_MAX_RANK];
     if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'data' is missing");
     if (onnorm_dtype_size(x->dtype) == 0)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input 'data' has unsupported type %s",
                          onnorm_dtype_name(x->dtype));
-    onnorm_status st = read_perm(ctx, perm);
-    if (st) return st;
+    return read_perm(ctx, v->perm);
+}
+
+static onnorm_status transpose_infer(onn_kctx *ctx)
+{
+    const tp_cfg *v = ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
     int64_t dims[ONNORM_MAX_RANK];
     for (int k = 0; k < x->rank; k++)
-        dims[k] = x->dims[perm[k]];
+        dims[k] = x->dims[v->perm[k]];
     onn_set_output(ctx, 0, x->dtype, x->rank, dims);
     return ONNORM_OK;
 }
 
+/* The view needs x's element count to fit, which planning has checked by now. */
 static onnorm_status transpose_prepare(onn_kctx *ctx)
 {
-    int perm[ONNORM_MAX_RANK];
-    onnorm_status st = read_perm(ctx, perm);
-    if (!st) make_view(ctx->in[0], perm, ctx->state);
-    return st;
+    make_view(ctx->in[0], ctx->state);
+    return ONNORM_OK;
 }
 
 static onnorm_status transpose_run(onn_kctx *ctx)
@@ -133,4 +140,4 @@ static onnorm_status transpose_run(onn_kctx *ctx)
 
 ONN_KERNEL_TABLE(transpose, {ONN_KERNEL("", "Transpose", 1, 1, 1, 1, 1, transpose_infer,
                                         transpose_prepare, transpose_run),
-                             .state_size = sizeof(tp_cfg)});
+                             .config = transpose_config, .state_size = sizeof(tp_cfg)});
