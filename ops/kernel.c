@@ -44,8 +44,8 @@ onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what)
     const onnorm_tensor *t = ctx->in[i];
     if (!t) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
     /* A kernel without a declared list computes float32 and float64 only. */
-    uint32_t mask = ctx->kernel->types ? ctx->kernel->types
-                                       : ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE);
+    uint32_t mask =
+        ctx->kernel->types ? ctx->kernel->types : ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE);
     if (!(mask & ONN_T(t->dtype))) {
         char types[128];
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s; %s-%d supports %s", what,
@@ -131,6 +131,35 @@ bool onn_dims_broadcast_to(const int64_t *p, int pr, const int64_t *dims, int r)
     for (int i = 1; i <= pr; i++)
         if (p[pr - i] != dims[r - i] && p[pr - i] != 1) return false;
     return true;
+}
+
+onnorm_status onn_input_ints(onn_kctx *ctx, int i, const char *what, unsigned flags, int max,
+                             int64_t *out, int *n)
+{
+    *n = -1;
+    if (!onn_has_input(ctx, i)) {
+        if (flags & ONN_INTS_OPTIONAL) return ONNORM_OK;
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
+    }
+    const onnorm_tensor *t = ctx->in[i];
+    const bool i32_ok = !(flags & ONN_INTS_INT64);
+    if (t->dtype != ONNORM_INT64 && !(i32_ok && t->dtype == ONNORM_INT32))
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected int64%s", what,
+                         onnorm_dtype_name(t->dtype), i32_ok ? " or int32" : "");
+    if (t->rank != 1 && !(t->rank == 0 && (flags & ONN_INTS_SCALAR)))
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' must be 1-D, got rank %d", what,
+                         t->rank);
+    const int64_t len = t->rank == 1 ? t->dims[0] : 1;
+    if (len > max)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "input '%s' has %lld values, at most %d fit",
+                         what, (long long)len, max);
+    *n = (int)len;
+    if (len == 0) return ONNORM_OK; /* nothing to read, even without data */
+    const void *v = onn_input_values(ctx, i, what);
+    if (!v) return ctx->err ? ctx->err->code : ONNORM_ERR_UNSUPPORTED;
+    for (int64_t k = 0; k < len; k++)
+        out[k] = t->dtype == ONNORM_INT64 ? ((const int64_t *)v)[k] : ((const int32_t *)v)[k];
+    return ONNORM_OK;
 }
 
 /* ---- attributes ------------------------------------------------------------ */

@@ -241,6 +241,17 @@ bool onn_dims_broadcast_to(const int64_t *p, int pr, const int64_t *dims, int r)
  * shapes only). */
 const void *onn_input_values(onn_kctx *ctx, int i, const char *what);
 
+/* Flags of onn_input_ints. */
+enum {
+    ONN_INTS_SCALAR = 1,   /* a rank-0 tensor is a list of one value */
+    ONN_INTS_INT64 = 2,    /* int32 is refused (where the spec says int64 only) */
+    ONN_INTS_OPTIONAL = 4, /* an omitted input gives *n = -1 */
+};
+/* A 1-D int64 (or int32) input of at most `max` values, which must be known
+ * while planning (onn_input_values), into out[0..*n). */
+onnorm_status onn_input_ints(onn_kctx *ctx, int i, const char *what, unsigned flags, int max,
+                             int64_t *out, int *n);
+
 /* ---- memory (prepare only) ----------------------------------------------- */
 
 #define ONN_KALIGN 64

@@ -71,30 +71,6 @@ static onnorm_status pads_from_attr(onn_kctx *ctx, int rank, int64_t *pads, int 
     return st;
 }
 
-/* A 1-D integer input of at most `max` entries, known at planning. int32 is
- * accepted only where the spec allows it (axes). */
-static onnorm_status int_list(onn_kctx *ctx, int i, const char *what, bool allow_i32, int max,
-                              int64_t *out, int *n)
-{
-    const onnorm_tensor *t = ctx->in[i];
-    if (t->dtype != ONNORM_INT64 && !(allow_i32 && t->dtype == ONNORM_INT32))
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected int64%s", what,
-                         onnorm_dtype_name(t->dtype), allow_i32 ? " or int32" : "");
-    if (t->rank != 1)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' must be 1-D, got rank %d", what,
-                         t->rank);
-    if (t->dims[0] > max)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "input '%s' has %lld entries, at most %d fit",
-                         what, (long long)t->dims[0], max);
-    *n = (int)t->dims[0];
-    if (*n == 0) return ONNORM_OK;
-    const void *v = onn_input_values(ctx, i, what);
-    if (!v) return ONNORM_ERR_UNSUPPORTED;
-    for (int k = 0; k < *n; k++)
-        out[k] = t->dtype == ONNORM_INT64 ? ((const int64_t *)v)[k] : ((const int32_t *)v)[k];
-    return ONNORM_OK;
-}
-
 /* The axes pads applies to: input 3 (opset 18+) or every axis in order. */
 static onnorm_status read_axes(onn_kctx *ctx, int rank, int *axes, int *n)
 {
@@ -106,7 +82,7 @@ static onnorm_status read_axes(onn_kctx *ctx, int rank, int *axes, int *n)
         *n = rank;
         return ONNORM_OK;
     }
-    onnorm_status st = int_list(ctx, 3, "axes", true, ONNORM_MAX_RANK, raw, n);
+    onnorm_status st = onn_input_ints(ctx, 3, "axes", 0, ONNORM_MAX_RANK, raw, n);
     if (st) return st;
     for (int k = 0; k < *n; k++) {
         if (!onn_normalize_axis(raw[k], rank, &axes[k]))
@@ -167,7 +143,7 @@ static onnorm_status pad_config(onn_kctx *ctx)
     else if (!onn_has_input(ctx, 1))
         st = onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'pads' is missing");
     else
-        st = int_list(ctx, 1, "pads", false, 2 * ONNORM_MAX_RANK, pads, &n_pads);
+        st = onn_input_ints(ctx, 1, "pads", ONN_INTS_INT64, 2 * ONNORM_MAX_RANK, pads, &n_pads);
     if (st || (st = read_axes(ctx, x->rank, axes, &n_axes))) return st;
     if (n_pads != 2 * n_axes)
         return onn_kfail(ctx, ONNORM_ERR_INVALID,

@@ -22,33 +22,6 @@
 /* Large copies are split into chunks of this many bytes across threads. */
 #define COPY_CHUNK ((size_t)1 << 18)
 
-/* The values of a 1-D int64 (or int32) input that must be known while
- * planning, at most `max` of them. */
-static onnorm_status input_ints(onn_kctx *ctx, int i, const char *what, int max, int64_t *out,
-                                int *n)
-{
-    const onnorm_tensor *t = ctx->in[i];
-    char sh[128];
-    if (t->dtype != ONNORM_INT64 && t->dtype != ONNORM_INT32)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected int64", what,
-                         onnorm_dtype_name(t->dtype));
-    if (t->rank > 1)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' must be 1-D, got shape %s", what,
-                         onn_shape_str(t->dims, t->rank, sh, sizeof sh));
-    int64_t len = t->rank == 1 ? t->dims[0] : 1;
-    if (len > max)
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "input '%s' has %lld values; at most %d are supported", what,
-                         (long long)len, max);
-    *n = (int)len;
-    if (len == 0) return ONNORM_OK; /* nothing to read, even without data */
-    const void *v = onn_input_values(ctx, i, what);
-    if (!v) return ONNORM_ERR_UNSUPPORTED;
-    for (int64_t k = 0; k < len; k++)
-        out[k] = t->dtype == ONNORM_INT64 ? ((const int64_t *)v)[k] : ((const int32_t *)v)[k];
-    return ONNORM_OK;
-}
-
 static onnorm_status check_storable(onn_kctx *ctx, int i, const char *what)
 {
     const onnorm_tensor *t = ctx->in[i];
@@ -217,7 +190,8 @@ static onnorm_status reshape_config(onn_kctx *ctx)
     } else {
         if (!onn_has_input(ctx, 1))
             return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'shape' is missing");
-        if ((st = input_ints(ctx, 1, "shape", ONNORM_MAX_RANK, req, &c->rank))) return st;
+        if ((st = onn_input_ints(ctx, 1, "shape", ONN_INTS_SCALAR, ONNORM_MAX_RANK, req, &c->rank)))
+            return st;
     }
     if (ver >= 14 && (st = onn_kattr_int(ctx, "allowzero", 0, &allowzero))) return st;
     return resolve_shape(ctx, req, c->rank, allowzero != 0, c->dims);
@@ -262,7 +236,7 @@ static onnorm_status read_axes(onn_kctx *ctx, axes_arg *a)
         return onn_kattr_ints_upto(ctx, "axes", ONNORM_MAX_RANK, a->list, &a->n);
     a->n = -1;
     if (!onn_has_input(ctx, 1)) return ONNORM_OK;
-    return input_ints(ctx, 1, "axes", ONNORM_MAX_RANK, a->list, &a->n);
+    return onn_input_ints(ctx, 1, "axes", ONN_INTS_SCALAR, ONNORM_MAX_RANK, a->list, &a->n);
 }
 
 /* Marks the listed axes (normalized against rank r) in a->hit; repeats fail. */

@@ -48,30 +48,6 @@ typedef struct sl_args {
     int n_starts, n_ends, n_axes, n_steps;
 } sl_args;
 
-static onnorm_status input_list(onn_kctx *ctx, int i, const char *what, int64_t *out, int *n)
-{
-    *n = -1;
-    if (!onn_has_input(ctx, i)) return ONNORM_OK;
-    const onnorm_tensor *t = ctx->in[i];
-    if (t->dtype != ONNORM_INT64 && t->dtype != ONNORM_INT32)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected int32 or int64",
-                         what, onnorm_dtype_name(t->dtype));
-    if (t->rank != 1)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' must be 1-D, got rank %d", what,
-                         t->rank);
-    if (t->dims[0] > ONNORM_MAX_RANK)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID,
-                         "input '%s' has more entries (%lld) than the data has axes", what,
-                         (long long)t->dims[0]);
-    *n = (int)t->dims[0];
-    if (*n == 0) return ONNORM_OK;
-    const void *v = onn_input_values(ctx, i, what);
-    if (!v) return ONNORM_ERR_UNSUPPORTED;
-    for (int k = 0; k < *n; k++)
-        out[k] = t->dtype == ONNORM_INT64 ? ((const int64_t *)v)[k] : ((const int32_t *)v)[k];
-    return ONNORM_OK;
-}
-
 static onnorm_status read_slice_args(onn_kctx *ctx, sl_args *a)
 {
     onnorm_status st;
@@ -81,10 +57,14 @@ static onnorm_status read_slice_args(onn_kctx *ctx, sl_args *a)
             (st = onn_kattr_ints_upto(ctx, "ends", ONNORM_MAX_RANK, a->ends, &a->n_ends)) ||
             (st = onn_kattr_ints_upto(ctx, "axes", ONNORM_MAX_RANK, a->axes, &a->n_axes)))
             return st;
-    } else if ((st = input_list(ctx, 1, "starts", a->starts, &a->n_starts)) ||
-               (st = input_list(ctx, 2, "ends", a->ends, &a->n_ends)) ||
-               (st = input_list(ctx, 3, "axes", a->axes, &a->n_axes)) ||
-               (st = input_list(ctx, 4, "steps", a->steps, &a->n_steps))) {
+    } else if ((st = onn_input_ints(ctx, 1, "starts", ONN_INTS_OPTIONAL, ONNORM_MAX_RANK, a->starts,
+                                    &a->n_starts)) ||
+               (st = onn_input_ints(ctx, 2, "ends", ONN_INTS_OPTIONAL, ONNORM_MAX_RANK, a->ends,
+                                    &a->n_ends)) ||
+               (st = onn_input_ints(ctx, 3, "axes", ONN_INTS_OPTIONAL, ONNORM_MAX_RANK, a->axes,
+                                    &a->n_axes)) ||
+               (st = onn_input_ints(ctx, 4, "steps", ONN_INTS_OPTIONAL, ONNORM_MAX_RANK, a->steps,
+                                    &a->n_steps))) {
         return st;
     }
     if (a->n_starts < 0 || a->n_ends < 0)
