@@ -49,26 +49,24 @@ static onnorm_status lp_prepare(onn_kctx *ctx)
     return onn_rview_prepare(ctx, &cfg->v, reduced, &cfg->mo);
 }
 
+/* No mean; 1 / ||x||_p, or 0 for a zero vector. */
+static void lp_stats(const void *arg, const onn_rview *v, onnorm_dtype t, const void *x,
+                     int64_t base, double *mean, double *scale)
+{
+    const lp_cfg *cfg = arg;
+    double norm = 0.0;
+    for (int64_t j = 0; j < v->runs; j++)
+        norm += cfg->p == 1 ? cfg->mo->sum_abs(t, x, base + v->roff[j], v->L)
+                            : cfg->mo->sum_squares(t, x, base + v->roff[j], v->L, false);
+    if (cfg->p == 2) norm = sqrt(norm);
+    *mean = 0.0;
+    *scale = norm != 0.0 ? 1.0 / norm : 0.0;
+}
+
 static onnorm_status lp_run(onn_kctx *ctx)
 {
     const lp_cfg *cfg = ctx->state;
-    const onn_rview *v = &cfg->v;
-    const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0];
-    const onnorm_dtype t = x->dtype;
-    const int nt = onn_threads_for(ctx, v->K * v->R, v->K);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t k = 0; k < v->K; k++) {
-        const int64_t base = v->koff[k];
-        double norm = 0.0;
-        for (int64_t j = 0; j < v->runs; j++)
-            norm += cfg->p == 1 ? cfg->mo->sum_abs(t, x->data, base + v->roff[j], v->L)
-                                : cfg->mo->sum_squares(t, x->data, base + v->roff[j], v->L, false);
-        if (cfg->p == 2) norm = sqrt(norm);
-        const double inv = norm != 0.0 ? 1.0 / norm : 0.0;
-        for (int64_t j = 0; j < v->runs; j++)
-            cfg->mo->affine(t, x->data, y->data, base + v->roff[j], v->L, 0.0, inv, 0.0, 0);
-    }
+    onn_rview_normalize(ctx, &cfg->v, cfg->mo, lp_stats, cfg);
     return ONNORM_OK;
 }
 

@@ -54,27 +54,24 @@ static onnorm_status mvn_prepare(onn_kctx *ctx)
     return onn_rview_prepare(ctx, &cfg->v, cfg->reduced, &cfg->mo);
 }
 
+/* Mean and 1 / (std + 1e-9) over the slice's runs. */
+static void mvn_stats(const void *arg, const onn_rview *v, onnorm_dtype t, const void *x,
+                      int64_t base, double *mean, double *scale)
+{
+    const mvn_cfg *cfg = arg;
+    onn_acc acc;
+    double var;
+    onn_acc_init(&acc);
+    for (int64_t j = 0; j < v->runs; j++)
+        cfg->mo->acc_add(t, x, base + v->roff[j], v->L, &acc, true);
+    onn_acc_result(&acc, mean, &var);
+    *scale = 1.0 / (sqrt(var) + 1e-9);
+}
+
 static onnorm_status mvn_run(onn_kctx *ctx)
 {
     const mvn_cfg *cfg = ctx->state;
-    const onn_rview *v = &cfg->v;
-    const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0];
-    const onnorm_dtype t = x->dtype;
-    const int nt = onn_threads_for(ctx, v->K * v->R, v->K);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t k = 0; k < v->K; k++) {
-        const int64_t base = v->koff[k];
-        onn_acc acc;
-        double mean, var;
-        onn_acc_init(&acc);
-        for (int64_t j = 0; j < v->runs; j++)
-            cfg->mo->acc_add(t, x->data, base + v->roff[j], v->L, &acc, true);
-        onn_acc_result(&acc, &mean, &var);
-        const double inv = 1.0 / (sqrt(var) + 1e-9);
-        for (int64_t j = 0; j < v->runs; j++)
-            cfg->mo->affine(t, x->data, y->data, base + v->roff[j], v->L, mean, inv, 0.0, 0);
-    }
+    onn_rview_normalize(ctx, &cfg->v, cfg->mo, mvn_stats, cfg);
     return ONNORM_OK;
 }
 

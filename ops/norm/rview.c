@@ -53,3 +53,19 @@ onnorm_status onn_rview_prepare(onn_kctx *ctx, onn_rview *v, const bool *reduced
     v->koff = koff, v->roff = roff;
     return ONNORM_OK;
 }
+
+void onn_rview_normalize(const onn_kctx *ctx, const onn_rview *v, const onn_moments *mo,
+                         onn_rview_stats stats, const void *arg)
+{
+    const onnorm_tensor *x = ctx->in[0];
+    onnorm_tensor *y = ctx->out[0];
+    const int nt = onn_threads_for(ctx, v->K * v->R, v->K);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t k = 0; k < v->K; k++) {
+        double mean, scale;
+        stats(arg, v, x->dtype, x->data, v->koff[k], &mean, &scale);
+        for (int64_t j = 0; j < v->runs; j++)
+            mo->affine(x->dtype, x->data, y->data, v->koff[k] + v->roff[j], v->L, mean, scale, 0.0,
+                       0);
+    }
+}

@@ -24,4 +24,15 @@ typedef struct onn_rview {
 onnorm_status onn_rview_prepare(onn_kctx *ctx, onn_rview *v, const bool *reduced,
                                 const onn_moments **mo);
 
+/* A slice's statistics: the mean to subtract and the scale to apply, from
+ * the slice starting at element `base` (its runs at base + roff[j]). */
+typedef void (*onn_rview_stats)(const void *arg, const onn_rview *v, onnorm_dtype t, const void *x,
+                                int64_t base, double *mean, double *scale);
+
+/* y = (x - mean) * scale slice by slice, input 0 into output 0, with each
+ * slice's mean and scale from stats(arg, ...), the slices shared among
+ * ctx's threads. */
+void onn_rview_normalize(const onn_kctx *ctx, const onn_rview *v, const onn_moments *mo,
+                         onn_rview_stats stats, const void *arg);
+
 #endif
