@@ -429,8 +429,10 @@ static void refresh_shapes(onn_graph *g, const onn_pass_stats *st, const gn_matc
 onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err)
 {
     gn_forms f = {0};
-    f.per_channel = onn_graph_can_raise_opset(g, st->env->same_meaning, "", 21, NULL, f.why21, sizeof f.why21);
-    f.per_group = onn_graph_can_raise_opset(g, st->env->same_meaning, "", 18, NULL, f.why18, sizeof f.why18);
+    f.per_channel =
+        onn_graph_can_raise_opset(g, st->env->same_meaning, "", 21, NULL, f.why21, sizeof f.why21);
+    f.per_group =
+        onn_graph_can_raise_opset(g, st->env->same_meaning, "", 18, NULL, f.why18, sizeof f.why18);
     const int n_nodes = g->n_nodes; /* the nodes this pass adds are not candidates */
     for (int i = 0; i < n_nodes; i++) {
         const onn_node *n = &g->nodes[i];

@@ -74,9 +74,9 @@ typedef struct onn_kctx {
     /* Set by onn_input_values() when infer needed values that planning does
      * not have; the session then runs the model eagerly (see session.c). */
     bool *needs_values;
-    void *state;         /* config and prepare fill it; infer and run read it */
-    onn_prepared *prep;  /* prepare only: scratch requests and owned memory */
-    void *scratch;       /* run only: at least prep->scratch_bytes, 64-byte aligned */
+    void *state;        /* config and prepare fill it; infer and run read it */
+    onn_prepared *prep; /* prepare only: scratch requests and owned memory */
+    void *scratch;      /* run only: at least prep->scratch_bytes, 64-byte aligned */
 } onn_kctx;
 
 typedef onnorm_status (*onn_kernel_fn)(onn_kctx *ctx);
@@ -87,7 +87,7 @@ typedef struct onn_kernel {
     int since_version;
     int min_inputs, max_inputs; /* INT_MAX: variadic */
     int min_outputs, max_outputs;
-    onn_kernel_fn config;  /* may be NULL */
+    onn_kernel_fn config; /* may be NULL */
     onn_kernel_fn infer;
     onn_kernel_fn prepare; /* may be NULL */
     onn_kernel_fn run;
@@ -212,8 +212,8 @@ onnorm_status onn_kattr_ints(onn_kctx *ctx, const char *name, int n, int64_t *ou
 onnorm_status onn_kattr_ints_upto(onn_kctx *ctx, const char *name, int max, int64_t *out, int *n);
 /* A STRING attribute that must be one of names[0..count): its index, or
  * dflt when absent. */
-onnorm_status onn_kattr_enum(onn_kctx *ctx, const char *name, const char *const *names,
-                             int count, int dflt, int *out);
+onnorm_status onn_kattr_enum(onn_kctx *ctx, const char *name, const char *const *names, int count,
+                             int dflt, int *out);
 
 /* ---- checks shared by many kernels ------------------------------------------ */
 

@@ -36,10 +36,10 @@ typedef struct onn_eval {
     onnorm_error *err; /* may be NULL: failures are then only returned */
     bool needs_values; /* an infer() needed values planning does not have */
     onnorm_tensor **in, **out;
-    int cap;        /* entries in in[] and out[] */
-    void *scratch;  /* ONN_KALIGN-aligned, scratch_cap bytes */
+    int cap;       /* entries in in[] and out[] */
+    void *scratch; /* ONN_KALIGN-aligned, scratch_cap bytes */
     size_t scratch_cap;
-    void *tmp;      /* the state infer sees (config's result), tmp_cap bytes */
+    void *tmp; /* the state infer sees (config's result), tmp_cap bytes */
     size_t tmp_cap;
 } onn_eval;
 

@@ -119,7 +119,7 @@ onnorm_status onn_fold_constants(onn_graph *g, const onn_kernel **kernels, char 
 typedef struct infer_state {
     onn_graph *g;
     onn_eval ev;
-    onnorm_tensor **known; /* per value: computed ahead (owned), or NULL */
+    onnorm_tensor **known;     /* per value: computed ahead (owned), or NULL */
     onnorm_tensor *tin, *tout; /* shape-only inputs and inferred outputs */
     int cap;
 } infer_state;

@@ -68,7 +68,7 @@ struct onnorm_session {
     bool *at_run;       /* per node: executes during runs (not evaluated at planning) */
     onn_prepared *prep; /* per node: its kernel's prepared state (at_run nodes) */
     bool planned, has_run;
-    bool eager;        /* shapes depend on input values: plan on every run */
+    bool eager; /* shapes depend on input values: plan on every run */
     uint8_t *arena;
     size_t arena_size, static_bytes;
     size_t live_peak; /* largest sum of arena values alive at one step */

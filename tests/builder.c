@@ -14,7 +14,7 @@
 #define TB_ROOM(count)                                                                             \
     do {                                                                                           \
         if ((size_t)(count) >= TB_MAX) {                                                           \
-            fprintf(stderr, "builder.c:%d: more than %d entries\n", __LINE__, TB_MAX);           \
+            fprintf(stderr, "builder.c:%d: more than %d entries\n", __LINE__, TB_MAX);             \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
