@@ -423,7 +423,7 @@ static void refresh_shapes(onn_graph *g, const onn_pass_stats *st, const gn_matc
     onn_value *y = &g->values[m->y];
     y->dtype = ONNORM_FLOAT, y->rank = x->rank;
     memcpy(y->dims, x->dims, sizeof y->dims);
-    st->env->infer_shapes(g);
+    st->env->infer_shapes(g, NULL, 0);
 }
 
 onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err)

@@ -98,7 +98,8 @@ onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, const 
         memset(ps, 0, sizeof *ps);
         ps->name = passes[i].name;
         ps->env = env;
-        env->infer_shapes(g);
+        env->infer_shapes(g, report ? report->infer_notes : NULL,
+                          report ? sizeof report->infer_notes : 0);
         st = passes[i].run(g, ps, err);
         if (!st && ps->matched) st = onn_graph_rebuild(g, err);
         if (st) return onn_prefix(err, st, "%s: pass %s: ", g->source, passes[i].name);

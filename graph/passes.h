@@ -15,8 +15,10 @@
  * the runtime supplies it (runtime/optimize.c). */
 typedef struct onn_pass_env {
     /* Fills value dtypes and shapes as far as they follow from the graph's
-     * inputs and constants; run before every pass. */
-    void (*infer_shapes)(onn_graph *g);
+     * inputs and constants; run before every pass. Nodes whose values it
+     * declined to compute (the size policy) are listed in notes, one line
+     * each (notes may be NULL). */
+    void (*infer_shapes)(onn_graph *g, char *notes, size_t len);
     onn_same_meaning_fn same_meaning; /* see onn_graph_can_raise_opset */
 } onn_pass_env;
 
@@ -47,6 +49,7 @@ const onn_pass *onn_pass_get(int i);
 typedef struct onn_opt_report {
     int n;
     onn_pass_stats passes[16];
+    char infer_notes[2048]; /* what the last shape inference left uncomputed */
 } onn_opt_report;
 
 /* Runs the pipeline on g (a clone; see edit.h). `disabled` is a

@@ -19,14 +19,14 @@ static bool is_constant(const onn_graph *g, int v)
     return v < 0 || (g->values[v].init && !g->values[v].is_input);
 }
 
-/* Appends "<node>: not folded: <why>\n" to notes, whole lines only. */
-static void note(char *notes, size_t len, const onn_node *n, const char *why)
+/* Appends "<node>: <what>: <why>\n" to notes, whole lines only. */
+static void note(char *notes, size_t len, const onn_node *n, const char *what, const char *why)
 {
     if (!notes || !len) return;
     char lbl[256], line[600];
     size_t used = strlen(notes);
-    int k = snprintf(line, sizeof line, "%s: not folded: %s\n", onn_node_label(n, lbl, sizeof lbl),
-                     why);
+    int k =
+        snprintf(line, sizeof line, "%s: %s: %s\n", onn_node_label(n, lbl, sizeof lbl), what, why);
     if (k > 0 && used + (size_t)k < len) memcpy(notes + used, line, (size_t)k + 1);
 }
 
@@ -98,7 +98,7 @@ onnorm_status onn_fold_constants(onn_graph *g, const onn_kernel **kernels, char 
                 st = onn_prefix(err, st, "%s: folding %s: ", g->source,
                                 onn_node_label(n, lbl, sizeof lbl));
             else if (!folded)
-                note(notes, notes_len, n, why);
+                note(notes, notes_len, n, "not folded", why);
         }
         if (folded) {
             onn_node_clear(n);
@@ -118,6 +118,8 @@ onnorm_status onn_fold_constants(onn_graph *g, const onn_kernel **kernels, char 
 
 typedef struct infer_state {
     onn_graph *g;
+    char *notes;
+    size_t notes_len;
     onn_eval ev;
     onnorm_tensor **known;     /* per value: computed ahead (owned), or NULL */
     onnorm_tensor *tin, *tout; /* shape-only inputs and inferred outputs */
@@ -205,14 +207,19 @@ static void infer_node(infer_state *s, const onn_node *n)
         memcpy(v->dims, s->tout[j].dims, sizeof v->dims);
     }
     bool done = false;
-    if ((all_data || k->shape_only) &&
-        onn_eval_now(&s->ev, n, k, true, &done, why, sizeof why) == ONNORM_OK && done)
+    if (!(all_data || k->shape_only) ||
+        onn_eval_now(&s->ev, n, k, true, &done, why, sizeof why) != ONNORM_OK)
+        return;
+    if (done)
         keep_outputs(s, n);
+    else
+        note(s->notes, s->notes_len, n, "not computed ahead", why);
 }
 
-void onn_infer_shapes(onn_graph *g)
+void onn_infer_shapes(onn_graph *g, char *notes, size_t len)
 {
-    infer_state s = {.g = g};
+    infer_state s = {.g = g, .notes = notes, .notes_len = len};
+    if (notes && len) notes[0] = '\0';
     onn_eval_init(&s.ev, 1, NULL);
     s.known = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *s.known);
     for (int i = 0; s.known && i < g->n_nodes; i++)

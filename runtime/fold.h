@@ -21,10 +21,10 @@ onnorm_status onn_fold_constants(onn_graph *g, const onn_kernel **kernels, char 
 
 /* Best-effort static shapes for the optimization passes: runs every node's
  * infer() over values whose shapes are fully known, filling dtype, rank and
- * dims of node outputs, and evaluates small values computed from constants
- * and shapes (Shape -> Gather -> Concat chains), so a Reshape fed by
- * Shape(X) still gets a static output shape. Nodes bind by op and the
- * graph's current opset, so nodes a pass just added take part. */
-void onn_infer_shapes(onn_graph *g);
+ * dims of node outputs, and evaluates values computed from constants and
+ * shapes (Shape -> Gather -> Concat chains) within the size policy, so a
+ * Reshape fed by Shape(X) still gets a static output shape. Nodes the
+ * policy declined are listed in notes (reset first; may be NULL). */
+void onn_infer_shapes(onn_graph *g, char *notes, size_t len);
 
 #endif

@@ -46,6 +46,8 @@ static void format_report(const onn_opt_report *r, char *out, size_t len)
             if (k > 0) used += (size_t)k;
         }
     }
+    if (r->infer_notes[0] && used < len)
+        snprintf(out + used, len - used, "shape inference:\n%s", r->infer_notes);
 }
 
 onnorm_status onnorm_model_optimize(const onnorm_model *m, const onnorm_optimize_options *o,
