@@ -14,12 +14,12 @@
  *   infer(ctx)    Shapes and types. Checks the input dtypes and shapes
  *                 against the configuration in ctx->state, and fills in the
  *                 dtype and shape of every requested output. It runs whenever
- *                 a caller needs shapes
- *                 (load-time folding, the passes' shape inference, session
- *                 planning), with data present only for constants and values
- *                 computed from them: other inputs have data == NULL. An op
- *                 whose output shape depends on input values (Reshape's
- *                 shape) reads them with onn_input_values().
+ *                 a caller needs shapes (load-time folding, the passes' shape
+ *                 inference, session planning), with data present only for
+ *                 constants and values computed from them: other inputs have
+ *                 data == NULL. An op whose output shape depends on input
+ *                 values (Reshape's shape) reads them, in config or infer,
+ *                 with onn_input_values().
  *   prepare(ctx)  Once per node per plan, after infer and config, with the
  *                 same inputs and the configured state. Chooses the code path
  *                 and the instruction-set variant, may transform constant
@@ -37,7 +37,7 @@
  * Files that register several ops tell them apart by the table entry's data
  * pointer (ctx->kernel->data), never by name.
  *
- * All three report problems through ctx->err with onn_kfail(), which
+ * All four report problems through ctx->err with onn_kfail(), which
  * prefixes the node's name and op type.
  */
 #ifndef ONN_KERNEL_H

@@ -7,13 +7,15 @@
  *     onn_infer_shapes);
  *   - sessions, which infer, prepare and run every node of a plan
  *     (runtime/session.c).
+ * It is also the one place that builds a kernel context (onn_kctx).
  *
  * A caller keeps one onn_eval (thread count, error sink, argument arrays and
  * scratch memory), points ev->in / ev->out at the tensors of the node at
  * hand (onn_eval_args makes room for any number of them), then calls
- * onn_eval_infer, onn_eval_prepare and onn_eval_run (see ops/kernel.h for
- * what each kernel function may do), or onn_eval_now for all three at once
- * on inputs that all carry data.
+ * onn_eval_infer, onn_eval_prepare and onn_eval_run (each runs the kernel's
+ * config first where it needs the configured state; see ops/kernel.h for
+ * what each kernel function may do), or onn_eval_now for all of them at
+ * once on inputs that all carry data.
  *
  * The size policy. Values computed ahead of a run (folded at load,
  * evaluated while planning, or evaluated during the passes' shape
