@@ -49,20 +49,14 @@
 #undef SFX
 #undef ISA
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ONN_HAVE_X86_VARIANTS 1
+#ifdef ONN_HAVE_X86_VARIANTS
 #include <immintrin.h>
 
 /* The x86 variants also get the template's streaming line, written with
  * these vector macros (VF the vector type, VL its float lanes). */
 
 /* ---- AVX2 + FMA ---------------------------------------------------------------- */
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
+ONN_TARGET_AVX2_BEGIN
 #define SFX avx2
 #define ISA ONN_ISA_AVX2
 #define VF __m256
@@ -76,19 +70,10 @@
 #define V_STREAM _mm256_stream_ps
 #include "ops/norm/moments_loops.h"
 #include "ops/norm/moments_vec_undef.h"
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+ONN_TARGET_END
 
 /* ---- AVX-512F -------------------------------------------------------------------- */
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f")
-#endif
+ONN_TARGET_AVX512_BEGIN
 #define SFX avx512
 #define ISA ONN_ISA_AVX512
 #define VF __m512
@@ -102,43 +87,8 @@
 #define V_STREAM _mm512_stream_ps
 #include "ops/norm/moments_loops.h"
 #include "ops/norm/moments_vec_undef.h"
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+ONN_TARGET_END
 #endif /* x86-64 */
-
-/* ---- choosing a variant ------------------------------------------------------- */
-
-static const char *const isa_names[ONN_ISA_COUNT] = {"scalar", "avx2", "avx512"};
-
-const char *onn_isa_name(onn_isa isa)
-{
-    return isa >= 0 && isa < ONN_ISA_COUNT ? isa_names[isa] : "unknown";
-}
-
-bool onn_isa_supported(onn_isa isa)
-{
-    switch (isa) {
-    case ONN_ISA_SCALAR: return true;
-#ifdef ONN_HAVE_X86_VARIANTS
-    case ONN_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case ONN_ISA_AVX512: return __builtin_cpu_supports("avx512f");
-#endif
-    default: return false;
-    }
-}
-
-onn_isa onn_isa_active(void)
-{
-    const char *want = getenv("ONNORM_ISA");
-    for (int i = 0; want && i < ONN_ISA_COUNT; i++)
-        if (strcmp(want, isa_names[i]) == 0 && onn_isa_supported((onn_isa)i)) return (onn_isa)i;
-    for (int i = ONN_ISA_COUNT - 1; i > 0; i--)
-        if (onn_isa_supported((onn_isa)i)) return (onn_isa)i;
-    return ONN_ISA_SCALAR;
-}
 
 const onn_moments *onn_moments_get(onn_isa isa)
 {

@@ -21,6 +21,7 @@
 #define ONN_MOMENTS_H
 
 #include "onnorm.h"
+#include "ops/isa.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,21 +53,6 @@ static inline void onn_acc_result(const onn_acc *a, double *mean, double *var)
     *mean = a->shift + m;
     *var = v > 0.0 ? v : 0.0;
 }
-
-typedef enum onn_isa {
-    ONN_ISA_SCALAR, /* portable C for the build's baseline target */
-    ONN_ISA_AVX2,   /* x86-64 AVX2 + FMA */
-    ONN_ISA_AVX512, /* x86-64 AVX-512F */
-    ONN_ISA_COUNT
-} onn_isa;
-
-const char *onn_isa_name(onn_isa isa);
-/* This build has the variant and this CPU can run it. */
-bool onn_isa_supported(onn_isa isa);
-/* The variant kernels use: the best supported one, or the one named by the
- * environment variable ONNORM_ISA ("scalar", "avx2", "avx512") when it is
- * supported, so that a whole test run can be pinned to one variant. */
-onn_isa onn_isa_active(void);
 
 /* The statistics and affine loops of one instruction set. */
 typedef struct onn_moments {
