@@ -180,6 +180,8 @@ void onnorm_session_options_init(onnorm_session_options *o);
  * it. opts may be NULL for the defaults. */
 onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_options *opts,
                                     onnorm_session **out, onnorm_error *err);
+/* The number of threads the session's kernels use. */
+int onnorm_session_threads(const onnorm_session *s);
 /* Binds input `name` to caller memory. The data is read during run and must
  * stay valid until then; it is not copied. */
 onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onnorm_dtype dtype,
@@ -197,6 +199,29 @@ onnorm_status onnorm_session_output(const onnorm_session *s, const char *name, o
 onnorm_status onnorm_session_memory(const onnorm_session *s, size_t *arena_bytes,
                                     size_t *static_bytes, size_t *live_peak_bytes);
 void onnorm_session_free(onnorm_session *s);
+
+/* ---- profiling ------------------------------------------------------------ */
+/* With profiling on, every run times each node it runs (a clock read before
+ * and after each node); off by default. Turning it on or off resets the
+ * timings, and so does planning again. */
+onnorm_status onnorm_session_set_profiling(onnorm_session *s, int enable, onnorm_error *err);
+
+typedef struct onnorm_node_profile {
+    const char *name, *op_type, *domain;
+    int64_t runs;         /* runs timed since profiling was turned on (or the last plan) */
+    double total_ms;      /* this node's time over those runs */
+    double last_start_ms; /* in the last run: when the node started, from the run's start */
+    double last_ms;       /* and how long it took */
+    double flops;         /* per run: floating-point operations of Conv, ConvTranspose, Gemm
+                             and MatMul (a multiply-add counts 2), else 0 */
+    double bytes;         /* per run: bytes of the node's inputs and outputs */
+} onnorm_node_profile;
+
+/* The nodes a run executes, in execution order (nodes computed once while
+ * planning are not among them); 0 before the session has planned. */
+int onnorm_session_profile_count(const onnorm_session *s);
+/* Node i of those. ONNORM_ERR_NOT_FOUND past the end. */
+onnorm_status onnorm_session_profile(const onnorm_session *s, int i, onnorm_node_profile *out);
 
 #ifdef __cplusplus
 }

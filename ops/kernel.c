@@ -265,6 +265,11 @@ void onn_kscratch_need(onn_kctx *ctx, size_t bytes)
     if (ctx->prep && ctx->prep->scratch_bytes < bytes) ctx->prep->scratch_bytes = bytes;
 }
 
+void onn_kflops(onn_kctx *ctx, double flops)
+{
+    if (ctx->prep) ctx->prep->flops = flops;
+}
+
 onnorm_status onn_kbytes(onn_kctx *ctx, size_t a, size_t b, size_t c, size_t *out)
 {
     size_t ab;

@@ -61,6 +61,7 @@ typedef struct onn_prepared {
     void *state;          /* the kernel's state_size bytes (NULL when 0) */
     size_t scratch_bytes; /* what run needs in ctx->scratch */
     onn_kblock *blocks;   /* onn_kalloc() memory */
+    double flops;         /* floating-point operations per run, where counted */
 } onn_prepared;
 
 typedef struct onn_kctx {
@@ -260,6 +261,9 @@ onnorm_status onn_input_ints(onn_kctx *ctx, int i, const char *what, unsigned fl
 void *onn_kalloc(onn_kctx *ctx, size_t bytes);
 /* Run will need `bytes` of ctx->scratch (the largest request counts). */
 void onn_kscratch_need(onn_kctx *ctx, size_t bytes);
+/* The node's floating-point operations per run (products count 2 per
+ * multiply-add), for the profiler; config or prepare may report them. */
+void onn_kflops(onn_kctx *ctx, double flops);
 /* a * b * c bytes with overflow reported: 0 and a failure on overflow. */
 onnorm_status onn_kbytes(onn_kctx *ctx, size_t a, size_t b, size_t c, size_t *out);
 

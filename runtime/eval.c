@@ -106,8 +106,8 @@ onnorm_status onn_eval_prepare(onn_eval *ev, const onn_node *n, const onn_kernel
         return onn_fail(ev->err, ONNORM_ERR_NOMEM, "out of memory");
     onn_kctx ctx = make_ctx(ev, n, k);
     ctx.state = p->state;
+    ctx.prep = p; /* config allocates nothing, but may report flops */
     onnorm_status st = k->config ? k->config(&ctx) : ONNORM_OK;
-    ctx.prep = p;
     if (!st && k->prepare) st = k->prepare(&ctx);
     if (st) onn_prepared_free(p);
     return st;

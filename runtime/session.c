@@ -48,6 +48,12 @@ typedef enum slot_kind {
     SLOT_ARENA   /* computed during runs, lives in the arena */
 } slot_kind;
 
+/* A node's timings while profiling (see onnorm_session_profile). */
+typedef struct node_time {
+    int64_t runs;
+    double total_ms, last_start_ms, last_ms;
+} node_time;
+
 typedef struct slot {
     onnorm_tensor t;
     slot_kind kind;
@@ -73,6 +79,8 @@ struct onnorm_session {
     size_t arena_size, static_bytes;
     size_t live_peak; /* largest sum of arena values alive at one step */
     onn_eval ev;      /* kernel calls: arguments and the scratch memory */
+    bool profiling;   /* time every node of every run */
+    node_time *times; /* per node, while profiling */
 };
 
 static onnorm_status plan(onnorm_session *s, onnorm_error *err);
@@ -185,10 +193,16 @@ void onnorm_session_free(onnorm_session *s)
     free(s->slots);
     free(s->at_run);
     free(s->prep);
+    free(s->times);
     free(s->arena);
     onn_eval_free(&s->ev);
     onnorm_model_free(s->own_model);
     free(s);
+}
+
+int onnorm_session_threads(const onnorm_session *s)
+{
+    return s ? s->num_threads : 0;
 }
 
 static int find_input(const onn_graph *g, const char *name)
@@ -447,6 +461,7 @@ static onnorm_status plan(onnorm_session *s, onnorm_error *err)
     onnorm_status st = place_arena(s, err);
     if (st) return st;
     s->planned = true;
+    if (s->times) memset(s->times, 0, (size_t)g->n_nodes * sizeof *s->times);
     return ONNORM_OK;
 }
 
@@ -475,12 +490,21 @@ onnorm_status onnorm_session_run(onnorm_session *s, onnorm_error *err)
     for (int v = 0; v < g->n_values; v++)
         if (s->slots[v].kind == SLOT_INPUT) s->slots[v].t.data = (void *)s->slots[v].bound;
     s->ev.err = err;
+    const double run_start = s->profiling ? omp_get_wtime() : 0.0;
     for (int i = 0; i < g->n_nodes; i++) {
         if (!s->at_run[i]) continue;
         const onn_node *n = &g->nodes[i];
+        const double t0 = s->profiling ? omp_get_wtime() : 0.0;
         onnorm_status st = set_args(s, n);
         if (!st) st = onn_eval_run(&s->ev, n, s->kernels[i], &s->prep[i]);
         if (st) return onn_prefix(err, st, "%s: ", g->source);
+        if (s->profiling) {
+            node_time *nt = &s->times[i];
+            nt->last_start_ms = (t0 - run_start) * 1e3;
+            nt->last_ms = (omp_get_wtime() - t0) * 1e3;
+            nt->total_ms += nt->last_ms;
+            nt->runs++;
+        }
     }
     for (int i = 0; i < g->n_outputs; i++) {
         const onn_value *v = &g->values[g->outputs[i]];
@@ -519,4 +543,60 @@ onnorm_status onnorm_session_memory(const onnorm_session *s, size_t *arena_bytes
     if (arena_bytes) *arena_bytes = s->arena_size;
     if (static_bytes) *static_bytes = s->static_bytes;
     return ONNORM_OK;
+}
+
+/* ---- profiling ------------------------------------------------------------- */
+
+onnorm_status onnorm_session_set_profiling(onnorm_session *s, int enable, onnorm_error *err)
+{
+    if (!s) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_session_set_profiling: NULL session");
+    const onn_graph *g = graph_of(s);
+    if (enable && !s->times &&
+        !(s->times = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->times)))
+        return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    if (s->times) memset(s->times, 0, (size_t)g->n_nodes * sizeof *s->times);
+    s->profiling = enable != 0;
+    return ONNORM_OK;
+}
+
+int onnorm_session_profile_count(const onnorm_session *s)
+{
+    int n = 0;
+    for (int i = 0; s && s->planned && i < graph_of(s)->n_nodes; i++)
+        n += s->at_run[i];
+    return n;
+}
+
+/* Bytes of a node's inputs and outputs, as the run sees them. */
+static double node_bytes(const onnorm_session *s, const onn_node *n)
+{
+    double total = 0.0;
+    size_t b;
+    for (int k = 0; k < n->n_in; k++)
+        if (n->in[k] >= 0 && onn_tensor_bytes(&s->slots[n->in[k]].t, &b)) total += (double)b;
+    for (int k = 0; k < n->n_out; k++)
+        if (n->out[k] >= 0 && onn_tensor_bytes(&s->slots[n->out[k]].t, &b)) total += (double)b;
+    return total;
+}
+
+onnorm_status onnorm_session_profile(const onnorm_session *s, int i, onnorm_node_profile *out)
+{
+    if (!s || !out) return ONNORM_ERR_INVALID;
+    const onn_graph *g = graph_of(s);
+    for (int k = 0; s->planned && k < g->n_nodes; k++) {
+        if (!s->at_run[k] || i-- > 0) continue;
+        const onn_node *n = &g->nodes[k];
+        const node_time *t = s->times ? &s->times[k] : NULL;
+        out->name = n->name;
+        out->op_type = n->op_type;
+        out->domain = n->domain;
+        out->runs = t ? t->runs : 0;
+        out->total_ms = t ? t->total_ms : 0.0;
+        out->last_start_ms = t ? t->last_start_ms : 0.0;
+        out->last_ms = t ? t->last_ms : 0.0;
+        out->flops = s->prep[k].flops;
+        out->bytes = node_bytes(s, n);
+        return ONNORM_OK;
+    }
+    return ONNORM_ERR_NOT_FOUND;
 }

@@ -105,6 +105,41 @@ else
     pass "run without --input fills deterministically"
 fi
 
+# ---- the profiler ------------------------------------------------------------------
+run prof run "$DEFAULT/model.onnx" --repeat 3 --threads 1 --profile --trace "$TMP/trace.json"
+if [ $rc -ne 0 ]; then
+    fail "onnorm run --profile exited $rc"; show prof
+elif ! grep -q "on 1 thread," "$TMP/prof.out"; then
+    fail "onnorm run does not print the thread count it used"; show prof
+elif ! grep -Eq "^  BatchNormalization +2 " "$TMP/prof.out" ||
+     ! grep -Eq "^  LayerNormalization +1 " "$TMP/prof.out"; then
+    fail "onnorm run --profile does not list the op types with their node counts"; show prof
+elif ! python3 - "$TMP/trace.json" <<'PY'
+import json, sys
+events = json.load(open(sys.argv[1]))
+assert len(events) == 3 * 4, len(events)  # 3 runs of 4 nodes
+assert all(e["ph"] == "X" and e["dur"] >= 0 and e["cat"] == "Node" for e in events)
+assert {e["args"]["op_name"] for e in events} == {
+    "BatchNormalization", "InstanceNormalization", "LayerNormalization"}
+PY
+then
+    fail "the Chrome trace written by --trace is not 12 complete events of the 4 nodes"
+else
+    pass "run --profile and --trace: op types, thread count, a Chrome trace of 3 x 4 events"
+fi
+run bprof bench "$DEFAULT/model.onnx" --iters 5 --threads 1 --profile
+if [ $rc -ne 0 ] || ! python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+assert d["threads"] == 1 and set(d["profile"]) == {
+    "BatchNormalization", "InstanceNormalization", "LayerNormalization"}
+assert abs(sum(v["share"] for v in d["profile"].values()) - 1) < 1e-3
+' "$TMP/bprof.out"; then
+    fail "onnorm bench --profile did not print a JSON line with the profile by op type"; show bprof
+else
+    pass "bench --profile: the JSON line holds the thread count and the shares by op type"
+fi
+
 # ---- onnorm test on the GroupNormalization folders ------------------------------
 run gn test "$GN"
 last=$(tail -n 1 "$TMP/gn.out")

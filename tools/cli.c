@@ -13,9 +13,10 @@ void onn_cli_usage(FILE *f)
     fprintf(f, "onnorm " ONNORM_VERSION " - ONNX normalization runtime\n"
                "usage:\n"
                "  onnorm run MODEL [--input NAME=FILE.pb ...] [--output-dir DIR]\n"
-               "                   [--threads N] [--repeat R]\n"
-               "  onnorm test DIR... [--rtol R] [--atol A]\n"
+               "                   [--threads N] [--repeat R] [--profile] [--trace FILE.json]\n"
+               "  onnorm test DIR... [--rtol R] [--atol A] [--threads N]\n"
                "  onnorm bench MODEL... [--threads N] [--iters N] [--opt-level N]\n"
+               "                   [--profile] [--trace FILE.json]\n"
                "  onnorm info MODEL\n"
                "  onnorm ops [--all]\n"
                "  onnorm optimize MODEL -o OUT.onnx [--disable PASS,...]\n");

@@ -53,7 +53,10 @@ static int bench_prepare(bench_item *b, const onnorm_session_options *o, int ite
 int onn_cli_bench(int argc, char **argv)
 {
     bench_item items[BENCH_MAX_MODELS];
-    int n = 0, threads = 0, iters = 50, opt = 1, rc = 1;
+    int n = 0, threads = 0, iters = 50, opt = 1, rc = 1, events = 0;
+    bool profile = false;
+    const char *trace_path = NULL;
+    FILE *trace = NULL;
     memset(items, 0, sizeof items);
     for (int i = 0; i < argc; i++) {
         int *dst = !strcmp(argv[i], "--threads")     ? &threads
@@ -68,6 +71,10 @@ int onn_cli_bench(int argc, char **argv)
                 return 2;
             }
             *dst = (int)v;
+        } else if (!strcmp(argv[i], "--profile")) {
+            profile = true;
+        } else if (!strcmp(argv[i], "--trace") && i + 1 < argc) {
+            trace_path = argv[++i];
         } else if (argv[i][0] == '-' || n == BENCH_MAX_MODELS) {
             fprintf(stderr, "onnorm bench: unexpected argument '%s'\n", argv[i]);
             return 2;
@@ -85,24 +92,47 @@ int onn_cli_bench(int argc, char **argv)
     o.num_threads = threads;
     o.optimization_level = opt;
     for (int k = 0; k < n; k++)
-        if (bench_prepare(&items[k], &o, iters, &e)) goto fail;
+        if (bench_prepare(&items[k], &o, iters, &e) ||
+            ((profile || trace_path) && onnorm_session_set_profiling(items[k].s, 1, &e)))
+            goto fail;
+    if (trace_path && !(trace = onn_cli_trace_open(trace_path))) {
+        snprintf(e.message, sizeof e.message, "%s: cannot write the trace", trace_path);
+        goto fail;
+    }
+    const double t_first = onn_cli_now_ms();
     for (int r = 0; r < iters; r++)
         for (int k = 0; k < n; k++) {
             double t0 = onn_cli_now_ms();
             if (onnorm_session_run(items[k].s, &e)) goto fail;
             items[k].times[r] = onn_cli_now_ms() - t0;
+            onn_cli_trace_run(trace, items[k].s, k, (t0 - t_first) * 1e3, &events);
         }
     for (int k = 0; k < n; k++) {
         qsort(items[k].times, (size_t)iters, sizeof(double), onn_cli_cmp_double);
         printf("{\"model\": \"%s\", \"threads\": %d, \"opt_level\": %d, \"iters\": %d, "
-               "\"median_ms\": %.6f, \"min_ms\": %.6f}\n",
-               items[k].path, threads, opt, iters, items[k].times[iters / 2], items[k].times[0]);
+               "\"median_ms\": %.6f, \"min_ms\": %.6f",
+               items[k].path, onnorm_session_threads(items[k].s), opt, iters,
+               items[k].times[iters / 2], items[k].times[0]);
+        if (profile) {
+            printf(", ");
+            onn_cli_profile_json(items[k].s, stdout);
+        }
+        printf("}\n");
+    }
+    if (trace) {
+        bool ok = onn_cli_trace_close(trace);
+        trace = NULL;
+        if (!ok) {
+            snprintf(e.message, sizeof e.message, "%s: cannot write the trace", trace_path);
+            goto fail;
+        }
     }
     rc = 0;
     goto done;
 fail:
     fprintf(stderr, "onnorm: %s\n", e.message);
 done:
+    if (trace) onn_cli_trace_close(trace);
     for (int k = 0; k < n; k++)
         bench_item_free(&items[k]);
     return rc;

@@ -66,9 +66,10 @@ static void safe_name(const char *in, char *out, size_t len)
 }
 
 typedef struct run_args {
-    const char *model, *out_dir;
+    const char *model, *out_dir, *trace;
     const char *in_names[64], *in_files[64];
     int n_inputs, threads, repeat;
+    bool profile;
 } run_args;
 
 static int parse_run(int argc, char **argv, run_args *a)
@@ -88,6 +89,10 @@ static int parse_run(int argc, char **argv, run_args *a)
             a->in_files[a->n_inputs++] = eq + 1;
         } else if (!strcmp(argv[i], "--output-dir") && v) {
             a->out_dir = argv[++i];
+        } else if (!strcmp(argv[i], "--trace") && v) {
+            a->trace = argv[++i];
+        } else if (!strcmp(argv[i], "--profile")) {
+            a->profile = true;
         } else if ((!strcmp(argv[i], "--threads") || !strcmp(argv[i], "--repeat")) && v) {
             char *end;
             long n = strtol(argv[++i], &end, 10);
@@ -119,6 +124,7 @@ int onn_cli_run(int argc, char **argv)
     onnorm_model *m = NULL;
     onnorm_session *s = NULL;
     onnorm_tensor *owned[64] = {0};
+    FILE *trace = NULL;
     int n_owned = 0, rc = 1;
     double t0 = onn_cli_now_ms();
     if (onnorm_model_load_file(a.model, 0, &m, &e)) goto fail;
@@ -158,8 +164,15 @@ int onn_cli_run(int argc, char **argv)
                onnorm_dtype_name(t->dtype), onn_cli_shape(t, sh, sizeof sh));
         if (onnorm_session_bind_input(s, name, t->dtype, t->dims, t->rank, t->data, &e)) goto fail;
     }
+    if ((a.profile || a.trace) && onnorm_session_set_profiling(s, 1, &e)) goto fail;
+    if (a.trace && !(trace = onn_cli_trace_open(a.trace))) {
+        snprintf(e.message, sizeof e.message, "%s: cannot write the trace", a.trace);
+        goto fail;
+    }
     double *times = malloc((size_t)a.repeat * sizeof *times);
     if (!times) goto fail;
+    const double t_first = onn_cli_now_ms();
+    int events = 0;
     for (int r = 0; r < a.repeat; r++) {
         double t1 = onn_cli_now_ms();
         if (onnorm_session_run(s, &e)) {
@@ -167,11 +180,23 @@ int onn_cli_run(int argc, char **argv)
             goto fail;
         }
         times[r] = onn_cli_now_ms() - t1;
+        onn_cli_trace_run(trace, s, 0, (t1 - t_first) * 1e3, &events);
     }
     qsort(times, (size_t)a.repeat, sizeof *times, onn_cli_cmp_double);
-    printf("run: %d time%s, median %.3f ms, min %.3f ms\n", a.repeat, a.repeat == 1 ? "" : "s",
-           times[a.repeat / 2], times[0]);
+    printf("run: %d time%s on %d thread%s, median %.3f ms, min %.3f ms\n", a.repeat,
+           a.repeat == 1 ? "" : "s", onnorm_session_threads(s),
+           onnorm_session_threads(s) == 1 ? "" : "s", times[a.repeat / 2], times[0]);
     free(times);
+    if (a.profile) onn_cli_profile_print(s, stdout);
+    if (trace) {
+        bool ok = onn_cli_trace_close(trace);
+        trace = NULL;
+        if (!ok) {
+            snprintf(e.message, sizeof e.message, "%s: cannot write the trace", a.trace);
+            goto fail;
+        }
+        printf("trace: %d node events written to %s\n", events, a.trace);
+    }
     print_memory(m, s, rss_loaded);
     printf("outputs:\n");
     for (int i = 0; i < onnorm_model_output_count(m); i++) {
@@ -191,6 +216,7 @@ int onn_cli_run(int argc, char **argv)
 fail:
     fprintf(stderr, "onnorm: %s\n", e.message);
 done:
+    if (trace) onn_cli_trace_close(trace);
     for (int i = 0; i < n_owned; i++)
         onnorm_tensor_free(owned[i]);
     onnorm_session_free(s);

@@ -19,6 +19,8 @@
 typedef struct test_opts {
     double rtol, atol;
     int passed, failed;
+    int threads; /* 0: the library's default */
+    int threads_used;
 } test_opts;
 
 typedef struct name_list {
@@ -148,7 +150,7 @@ static void compare(const onnorm_tensor *got, const onnorm_tensor *exp, const te
 }
 
 /* Runs one data set; returns true on pass, else writes the reason. */
-static bool run_set(onnorm_model *m, const char *set, const test_opts *o, cmp_result *r, char *why,
+static bool run_set(onnorm_model *m, const char *set, test_opts *o, cmp_result *r, char *why,
                     size_t len)
 {
     onnorm_tensor **ins = NULL, **outs = NULL;
@@ -172,10 +174,14 @@ static bool run_set(onnorm_model *m, const char *set, const test_opts *o, cmp_re
         snprintf(why, len, "the data set has %d inputs, the model takes %d", n_in, feeds);
         goto done;
     }
-    if (onnorm_session_create(m, NULL, &s, &e)) {
+    onnorm_session_options so;
+    onnorm_session_options_init(&so);
+    so.num_threads = o->threads;
+    if (onnorm_session_create(m, &so, &s, &e)) {
         snprintf(why, len, "%s", e.message);
         goto done;
     }
+    o->threads_used = onnorm_session_threads(s);
     for (int i = 0; i < n_in; i++) {
         const char *name = onnorm_model_input_name(m, i);
         if (onnorm_session_bind_input(s, name, ins[i]->dtype, ins[i]->dims, ins[i]->rank,
@@ -291,7 +297,7 @@ static void walk(const char *dir, test_opts *o, int depth)
 
 int onn_cli_test(int argc, char **argv)
 {
-    test_opts o = {1e-3, 1e-7, 0, 0};
+    test_opts o = {1e-3, 1e-7, 0, 0, 0, 0};
     name_list dirs = {0};
     for (int i = 0; i < argc; i++) {
         if ((!strcmp(argv[i], "--rtol") || !strcmp(argv[i], "--atol")) && i + 1 < argc) {
@@ -304,6 +310,16 @@ int onn_cli_test(int argc, char **argv)
             }
             *(argv[i][2] == 'r' ? &o.rtol : &o.atol) = v;
             i++;
+        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[i + 1], &end, 10);
+            if (*end || v < 0 || v > 4096) {
+                fprintf(stderr, "onnorm test: bad value '%s' for --threads\n", argv[i + 1]);
+                free_names(&dirs);
+                return 2;
+            }
+            o.threads = (int)v;
+            i++;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "onnorm test: unknown option '%s'\n", argv[i]);
             free_names(&dirs);
@@ -313,7 +329,7 @@ int onn_cli_test(int argc, char **argv)
         }
     }
     if (dirs.n == 0) {
-        fprintf(stderr, "usage: onnorm test DIR... [--rtol R] [--atol A]\n");
+        fprintf(stderr, "usage: onnorm test DIR... [--rtol R] [--atol A] [--threads N]\n");
         return 2;
     }
     for (int i = 0; i < dirs.n; i++) {
@@ -323,6 +339,7 @@ int onn_cli_test(int argc, char **argv)
         walk(dirs.v[i], &o, 0);
     }
     free_names(&dirs);
+    if (o.threads_used) printf("threads: %d\n", o.threads_used);
     printf("%d passed, %d failed\n", o.passed, o.failed);
     return o.failed ? 1 : 0;
 }

@@ -72,6 +72,8 @@ static onnorm_status conv_config(onn_kctx *ctx)
     if ((st = onn_win_read(ctx, x->rank - 2, w->dims + 2, true, &a)) ||
         (st = onn_geom_forward(ctx, &a, x->dims + 2, false, &cfg->g)))
         return st;
+    onn_kflops(ctx, 2.0 * (double)cfg->n * (double)cfg->m * (double)cfg->g.grid_size *
+                        (double)cfg->cg * (double)cfg->g.kernel_size);
     return onn_check_window_gemm(ctx, cfg->cg, cfg->g.kernel_size, cfg->mg, cfg->g.grid_size);
 }
 

@@ -153,6 +153,8 @@ static onnorm_status convt_config(onn_kctx *ctx)
     if ((st = check_channels(ctx, cfg)) || (st = read_geometry(ctx, cfg)) ||
         (st = onn_check_window_bias(ctx, cfg->m)))
         return st;
+    onn_kflops(ctx, 2.0 * (double)cfg->n * (double)cfg->m * (double)cfg->g.grid_size *
+                        (double)cfg->cg * (double)cfg->g.kernel_size);
     return onn_check_window_gemm(ctx, cfg->mg, cfg->g.kernel_size, cfg->cg, cfg->g.grid_size);
 }
 

@@ -86,6 +86,7 @@ static onnorm_status gemm_config(onn_kctx *ctx)
                          onn_shape_str(b->dims, b->rank, bs, sizeof bs), (long long)cfg->trans_b);
     if (!onn_blas_fits(cfg->m) || !onn_blas_fits(cfg->n) || !onn_blas_fits(cfg->k))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "the product exceeds the BLAS size range");
+    onn_kflops(ctx, 2.0 * (double)cfg->m * (double)cfg->n * (double)cfg->k);
     cfg->has_c = onn_has_input(ctx, 2);
     if (!cfg->has_c && onn_kversion(ctx) < 11)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "input 'C' is required before opset 11");
@@ -195,6 +196,7 @@ static onnorm_status matmul_config(onn_kctx *ctx)
      * product from overflowing where that size would be refused. */
     cfg->stacked = cfg->b_unbatched && (cfg->m == 0 || cfg->n_batch <= INT64_MAX / cfg->m) &&
                    onn_blas_fits(cfg->n_batch * cfg->m);
+    onn_kflops(ctx, 2.0 * (double)cfg->n_batch * (double)cfg->m * (double)cfg->n * (double)cfg->k);
     return ONNORM_OK;
 }
 

@@ -844,6 +844,63 @@ static void concurrent_sessions_match_serial(void **state)
     tb_free(b);
 }
 
+/* Profiling: per node, the runs timed, times, flops of the convolution and
+ * bytes of each node's inputs and outputs; off until turned on, reset by
+ * turning it on again. */
+static void session_profiles_nodes(void **state)
+{
+    (void)state;
+    const int64_t xd[4] = {1, 3, 8, 8}, wd[4] = {4, 3, 3, 3};
+    float w[4 * 3 * 3 * 3];
+    for (int i = 0; i < 108; i++)
+        w[i] = (float)(i % 7) * 0.1f;
+    tb_model *b = tb_new(13);
+    tb_input(b, "x", ONNORM_FLOAT, 4, xd);
+    tb_init(b, "w", ONNORM_FLOAT, 4, wd, w);
+    tb_node_add(b, "Conv", "conv", 2, (const char *[]){"x", "w"}, 1, (const char *[]){"c"});
+    tb_node_add(b, "Relu", "relu", 1, (const char *[]){"c"}, 1, (const char *[]){"y"});
+    tb_output(b, "y", ONNORM_FLOAT);
+    onnorm_model *m = th_load(b);
+    onnorm_session_options o = th_options(1, 0); /* no passes: both nodes stay */
+    onnorm_session *s;
+    onnorm_error e;
+    assert_int_equal(onnorm_session_create(m, &o, &s, &e), ONNORM_OK);
+    assert_int_equal(onnorm_session_threads(s), 1);
+    float *x = th_randf(9, 3 * 64);
+    assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, xd, 4, x, &e), ONNORM_OK);
+    assert_int_equal(onnorm_session_run(s, &e), ONNORM_OK);
+    onnorm_node_profile p;
+    assert_int_equal(onnorm_session_profile_count(s), 2);
+    assert_int_equal(onnorm_session_profile(s, 0, &p), ONNORM_OK);
+    assert_int_equal(p.runs, 0); /* profiling is off */
+    assert_int_equal(onnorm_session_set_profiling(s, 1, &e), ONNORM_OK);
+    for (int r = 0; r < 3; r++)
+        assert_int_equal(onnorm_session_run(s, &e), ONNORM_OK);
+    onnorm_node_profile conv, relu;
+    assert_int_equal(onnorm_session_profile(s, 0, &conv), ONNORM_OK);
+    assert_int_equal(onnorm_session_profile(s, 1, &relu), ONNORM_OK);
+    assert_int_equal(onnorm_session_profile(s, 2, &p), ONNORM_ERR_NOT_FOUND);
+    assert_string_equal(conv.op_type, "Conv");
+    assert_string_equal(relu.name, "relu");
+    assert_int_equal(conv.runs, 3);
+    assert_int_equal(relu.runs, 3);
+    assert_true(conv.total_ms > 0 && conv.last_ms > 0 && conv.last_ms <= conv.total_ms);
+    assert_true(relu.last_start_ms >= conv.last_start_ms + conv.last_ms);
+    /* 2 * [1, 4, 6, 6] outputs * 3 channels * 3x3 taps */
+    assert_true(conv.flops == 2.0 * 4 * 36 * 3 * 9);
+    assert_true(relu.flops == 0.0);
+    /* Conv reads x (192 floats) and w (108) and writes 144; Relu 144 + 144. */
+    assert_true(conv.bytes == 4.0 * (192 + 108 + 144));
+    assert_true(relu.bytes == 4.0 * (144 + 144));
+    assert_int_equal(onnorm_session_set_profiling(s, 1, &e), ONNORM_OK);
+    assert_int_equal(onnorm_session_profile(s, 0, &p), ONNORM_OK);
+    assert_int_equal(p.runs, 0);
+    assert_int_equal(onnorm_session_set_profiling(NULL, 1, &e), ONNORM_ERR_INVALID);
+    onnorm_session_free(s);
+    onnorm_model_free(m);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -861,6 +918,7 @@ int main(void)
         cmocka_unit_test(session_output_writes_and_reads_back),
         cmocka_unit_test(concurrent_sessions_match_serial),
         cmocka_unit_test(session_plans_at_creation),
+        cmocka_unit_test(session_profiles_nodes),
     };
     /* Opt-in selection for manual runs (valgrind, debugging); ctest sets
      * neither variable, so every test runs there. */
