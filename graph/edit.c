@@ -186,7 +186,7 @@ onn_node *onn_graph_new_node(onn_graph *g, const char *op_type, const char *name
     n->domain = onn_strdup("");
     n->in = onn_memdup(in, (size_t)n_in * sizeof(int));
     n->out = onn_memdup(out, (size_t)n_out * sizeof(int));
-    n->attrs = calloc(4, sizeof *n->attrs);
+    n->attrs = calloc(1, sizeof *n->attrs); /* grows with each attribute */
     n->n_in = n_in, n->n_out = n_out;
     n->opset = onn_graph_opset(g, "");
     if (!n->name || !n->op_type || !n->domain || !n->in || !n->out || !n->attrs) {
@@ -197,11 +197,13 @@ onn_node *onn_graph_new_node(onn_graph *g, const char *op_type, const char *name
     return n;
 }
 
-/* Attributes of new nodes: at most 4 (calloc'ed in onn_graph_new_node). */
+/* A new attribute at the end of n's list, which grows by one. */
 static onn_attr *new_attr(onn_node *n, const char *name, onn_attr_type type)
 {
-    if (n->n_attr >= 4) return NULL;
-    onn_attr *a = &n->attrs[n->n_attr];
+    onn_attr *attrs = realloc(n->attrs, (size_t)(n->n_attr + 1) * sizeof *attrs);
+    if (!attrs) return NULL;
+    n->attrs = attrs;
+    onn_attr *a = &attrs[n->n_attr];
     memset(a, 0, sizeof *a);
     if (!(a->name = onn_strdup(name))) return NULL;
     a->type = type;
@@ -221,6 +223,48 @@ bool onn_node_set_int(onn_node *n, const char *name, int64_t v)
     onn_attr *a = new_attr(n, name, ONN_ATTR_INT);
     if (a) a->i = v;
     return a != NULL;
+}
+
+bool onn_node_set_string(onn_node *n, const char *name, const char *v)
+{
+    onn_attr *a = new_attr(n, name, ONN_ATTR_STRING);
+    if (!a || !(a->s = onn_strdup(v))) return false;
+    a->s_len = strlen(v);
+    return true;
+}
+
+bool onn_node_set_floats(onn_node *n, const char *name, int count, const float *v)
+{
+    onn_attr *a = new_attr(n, name, ONN_ATTR_FLOATS);
+    if (!a || !(a->floats = onn_memdup(v, (size_t)count * sizeof *v))) return false;
+    a->n = (size_t)count;
+    return true;
+}
+
+bool onn_node_retype(onn_node *n, const char *domain, const char *op, int n_in)
+{
+    char *d = onn_strdup(domain), *o = onn_strdup(op);
+    int *in = n_in > n->n_in ? realloc(n->in, (size_t)n_in * sizeof *in) : n->in;
+    if (!d || !o || !in) {
+        free(d), free(o);
+        return false;
+    }
+    for (int k = n->n_in; k < n_in; k++)
+        in[k] = -1;
+    free(n->domain), free(n->op_type);
+    n->domain = d, n->op_type = o, n->in = in, n->n_in = n_in;
+    return true;
+}
+
+bool onn_graph_import_opset(onn_graph *g, const char *domain, int64_t version)
+{
+    if (onn_graph_opset(g, domain) >= 0) return onn_graph_raise_opset(g, domain, version);
+    onn_opset *o = realloc(g->opsets, (size_t)(g->n_opsets + 1) * sizeof *o);
+    if (!o) return false;
+    g->opsets = o;
+    if (!(o[g->n_opsets].domain = onn_strdup(domain))) return false;
+    o[g->n_opsets++].version = version;
+    return true;
 }
 
 void onn_graph_redirect(onn_graph *g, int from, int to)

@@ -43,8 +43,16 @@ int onn_graph_new_constant(onn_graph *g, const char *base, onnorm_tensor *t);
  * next onn_graph_rebuild(). */
 onn_node *onn_graph_new_node(onn_graph *g, const char *op_type, const char *name, int n_in,
                              const int *in, int n_out, const int *out);
+/* Adds an attribute to a node (any node: the attribute list grows). */
 bool onn_node_set_float(onn_node *n, const char *name, float v);
 bool onn_node_set_int(onn_node *n, const char *name, int64_t v);
+bool onn_node_set_string(onn_node *n, const char *name, const char *v);
+bool onn_node_set_floats(onn_node *n, const char *name, int count, const float *v);
+/* Moves node n to op (domain) and gives it n_in inputs: the current ones
+ * first, the new ones -1 (omitted). */
+bool onn_node_retype(onn_node *n, const char *domain, const char *op, int n_in);
+/* The graph imports domain at `version` at least (a new import if needed). */
+bool onn_graph_import_opset(onn_graph *g, const char *domain, int64_t version);
 /* Makes every consumer of `from` read `to` instead. */
 void onn_graph_redirect(onn_graph *g, int from, int to);
 

@@ -13,6 +13,8 @@ static const onn_pass passes[] = {
      onn_pass_fold_batchnorm},
     {"fold-affine", "fold per-channel Mul/Add by constants into the preceding Conv",
      onn_pass_fold_affine},
+    {"fuse-conv", "fuse a residual Add and an activation into the Conv before them (FusedConv)",
+     onn_pass_fuse_conv},
     {"layernorm", "recognize decomposed LayerNormalization", onn_pass_layernorm},
     {"rmsnorm", "recognize decomposed RMSNormalization", onn_pass_rmsnorm},
     {"groupnorm", "recognize Reshape-InstanceNormalization-Reshape-Mul-Add as GroupNormalization",

@@ -140,6 +140,47 @@ static size_t build_initializers(const onn_graph *g, writer *w, size_t first)
     return count;
 }
 
+/* Imports of domains a pass added (FusedConv's com.microsoft), which the
+ * file's shell does not list; the caller restores the shell's list. */
+typedef struct added_opsets {
+    Onnx__OperatorSetIdProto **all, *items;
+} added_opsets;
+
+static bool in_shell(const Onnx__ModelProto *mp, const char *domain)
+{
+    for (size_t i = 0; i < mp->n_opset_import; i++) {
+        const char *d = mp->opset_import[i]->domain ? mp->opset_import[i]->domain : "";
+        if (!strcmp(d, "ai.onnx")) d = "";
+        if (!strcmp(d, !strcmp(domain, "ai.onnx") ? "" : domain)) return true;
+    }
+    return false;
+}
+
+static bool add_opsets(const onn_graph *g, Onnx__ModelProto *mp, added_opsets *a)
+{
+    size_t extra = 0, n = mp->n_opset_import;
+    for (int i = 0; i < g->n_opsets; i++)
+        extra += !in_shell(mp, g->opsets[i].domain);
+    if (!extra) return true;
+    a->all = malloc((n + extra) * sizeof *a->all);
+    a->items = calloc(extra, sizeof *a->items);
+    if (!a->all || !a->items) return false;
+    memcpy(a->all, mp->opset_import, n * sizeof *a->all);
+    size_t k = 0;
+    for (int i = 0; i < g->n_opsets; i++) {
+        if (in_shell(mp, g->opsets[i].domain)) continue;
+        Onnx__OperatorSetIdProto *op = &a->items[k++];
+        onnx__operator_set_id_proto__init(op);
+        op->domain = g->opsets[i].domain;
+        op->has_version = 1;
+        op->version = g->opsets[i].version;
+        a->all[n++] = op;
+    }
+    mp->opset_import = a->all;
+    mp->n_opset_import = n;
+    return true;
+}
+
 static void set_opsets(const onn_graph *g, Onnx__ModelProto *mp)
 {
     for (size_t i = 0; i < mp->n_opset_import; i++) {
@@ -214,7 +255,12 @@ onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, on
         return onn_fail(err, ONNORM_ERR_PARSE, "%s: cannot reread the model shell", g->source);
     }
     writer w = {0};
+    added_opsets added = {0};
+    Onnx__OperatorSetIdProto **shell_opsets = mp->opset_import;
+    const size_t n_shell_opsets = mp->n_opset_import;
     onnorm_status st = build_nodes(g, &w, err);
+    if (!st && !add_opsets(g, mp, &added))
+        st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory writing the model");
     if (!st) {
         size_t n_attr = 0;
         for (int i = 0; i < g->n_nodes; i++)
@@ -238,6 +284,10 @@ onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, on
         gp->n_value_info = n_vi;
         gp->n_input = n_inputs;
     }
+    mp->opset_import = shell_opsets;
+    mp->n_opset_import = n_shell_opsets;
+    free(added.all);
+    free(added.items);
     onnx__model_proto__free_unpacked(mp, NULL);
     writer_free(&w);
     return st;

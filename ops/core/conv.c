@@ -21,6 +21,7 @@
  * conv_prepare) and declares the scratch the chosen path needs.
  */
 #include "ops/core/blas.h"
+#include "ops/core/epilogue.h"
 #include "ops/core/spatial.h"
 
 #include <string.h>
@@ -38,6 +39,8 @@ typedef struct conv_cfg {
     onn_geom g;     /* sampled = X's spatial extents, grid = Y's */
     conv_path path;
     size_t n_xp, n_yp; /* CONV_SHIFTED: floats of the padded X and of Yp in scratch */
+    onn_epilogue ep;   /* FusedConv's activation (ep.bias unused: Y starts as the bias) */
+    bool residual;     /* FusedConv's Z is given */
 } conv_cfg;
 
 static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
@@ -75,6 +78,44 @@ static onnorm_status conv_config(onn_kctx *ctx)
     onn_kflops(ctx, 2.0 * (double)cfg->n * (double)cfg->m * (double)cfg->g.grid_size *
                         (double)cfg->cg * (double)cfg->g.kernel_size);
     return onn_check_window_gemm(ctx, cfg->cg, cfg->g.kernel_size, cfg->mg, cfg->g.grid_size);
+}
+
+/* FusedConv (com.microsoft): Conv's attributes plus the activation and
+ * its parameters, and Z, a tensor of Y's shape added before it. */
+static onnorm_status fused_config(onn_kctx *ctx)
+{
+    static const char *const acts[] = {"Relu",      "Clip",    "LeakyRelu", "HardSigmoid",
+                                       "HardSwish", "Sigmoid", "SiLU",      "Tanh"};
+    static const onn_act codes[] = {ONN_ACT_RELU,         ONN_ACT_CLIP,       ONN_ACT_LEAKY_RELU,
+                                    ONN_ACT_HARD_SIGMOID, ONN_ACT_HARD_SWISH, ONN_ACT_SIGMOID,
+                                    ONN_ACT_SILU,         ONN_ACT_TANH};
+    conv_cfg *cfg = ctx->state;
+    onnorm_status st = conv_config(ctx);
+    int a = -1;
+    if (st || (st = onn_kattr_enum(ctx, "activation", acts, 8, -1, &a))) return st;
+    cfg->ep.act = a < 0 ? ONN_ACT_NONE : codes[a];
+    /* Defaults as the replaced operators have them. */
+    const float lo_hi[2][2] = {{-INFINITY, INFINITY}, {0.2f, 0.5f}};
+    cfg->ep.alpha = cfg->ep.act == ONN_ACT_LEAKY_RELU     ? 0.01f
+                    : cfg->ep.act == ONN_ACT_HARD_SIGMOID ? lo_hi[1][0]
+                                                          : lo_hi[0][0];
+    cfg->ep.beta = cfg->ep.act == ONN_ACT_HARD_SIGMOID ? lo_hi[1][1] : lo_hi[0][1];
+    const onn_attr *p = onn_attr_find(ctx->node, "activation_params");
+    if (p && (p->type != ONN_ATTR_FLOATS || p->n > 2))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "activation_params must hold up to 2 floats");
+    if (p && p->n > 0) cfg->ep.alpha = p->floats[0];
+    if (p && p->n > 1) cfg->ep.beta = p->floats[1];
+    cfg->residual = onn_has_input(ctx, 3);
+    if (cfg->residual) {
+        const onnorm_tensor *z = ctx->in[3];
+        int64_t dims[ONNORM_MAX_RANK] = {cfg->n, cfg->m};
+        memcpy(dims + 2, cfg->g.grid, (size_t)cfg->g.nsp * sizeof *dims);
+        bool same = z->dtype == ONNORM_FLOAT && z->rank == cfg->g.nsp + 2;
+        for (int i = 0; same && i < z->rank; i++)
+            same = z->dims[i] == dims[i];
+        if (!same) return onn_kfail(ctx, ONNORM_ERR_SHAPE, "Z must be float32 of Y's shape");
+    }
+    return ONNORM_OK;
 }
 
 static onnorm_status conv_infer(onn_kctx *ctx)
@@ -332,8 +373,21 @@ static onnorm_status conv_run(onn_kctx *ctx)
     case CONV_POINTWISE:
     case CONV_IM2COL: run_gemm(ctx, cfg, x, w, y); break;
     }
+    if (cfg->residual || cfg->ep.act != ONN_ACT_NONE) {
+        /* FusedConv: residual and activation over each output plane. */
+        const int64_t planes = cfg->n * cfg->m, size = cfg->g.grid_size;
+        const float *z = cfg->residual ? ctx->in[3]->data : NULL;
+        const int nt = onn_threads_for(ctx, planes * size, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t p = 0; p < planes; p++)
+            onn_epilogue_row(&cfg->ep, 0.0f, y + p * size, z ? z + p * size : NULL, size);
+    }
     return ONNORM_OK;
 }
 
-ONN_KERNEL_TABLE(conv, {ONN_KERNEL("", "Conv", 1, 2, 3, 1, 1, conv_infer, conv_prepare, conv_run),
-                        .config = conv_config, .state_size = sizeof(conv_cfg)});
+ONN_KERNEL_TABLE(conv,
+                 {ONN_KERNEL("", "Conv", 1, 2, 3, 1, 1, conv_infer, conv_prepare, conv_run),
+                  .config = conv_config, .state_size = sizeof(conv_cfg)},
+                 {ONN_KERNEL("com.microsoft", "FusedConv", 1, 2, 4, 1, 1, conv_infer, conv_prepare,
+                             conv_run),
+                  .config = fused_config, .state_size = sizeof(conv_cfg)});

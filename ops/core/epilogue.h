@@ -18,6 +18,7 @@
  *   HardSwish     x * max(0, min(1, x / 6 + 1 / 2))
  *   Sigmoid       1 / (1 + exp(-x))
  *   SiLU          x * sigmoid(x)                (Swish: x * Sigmoid(x))
+ *   Tanh          tanh(x)
  */
 #ifndef ONN_EPILOGUE_H
 #define ONN_EPILOGUE_H
@@ -34,6 +35,7 @@ typedef enum onn_act {
     ONN_ACT_HARD_SWISH,
     ONN_ACT_SIGMOID,
     ONN_ACT_SILU,
+    ONN_ACT_TANH,
     ONN_ACT_COUNT
 } onn_act;
 
@@ -61,6 +63,7 @@ static inline float onn_act_apply(onn_act act, float alpha, float beta, float x)
     }
     case ONN_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
     case ONN_ACT_SILU: return x / (1.0f + expf(-x));
+    case ONN_ACT_TANH: return tanhf(x);
     default: return x;
     }
 }

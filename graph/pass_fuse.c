@@ -1,0 +1,218 @@
+/*
+ * fuse-conv: a convolution absorbs what follows it, so the output is
+ * written once instead of being read and rewritten by separate nodes:
+ *
+ *   Conv -> Add(., Z)                     FusedConv(X, W, B, Z)
+ *   Conv -> Relu | Clip | LeakyRelu | HardSigmoid | HardSwish | Sigmoid | Tanh
+ *                                         FusedConv(..., activation)
+ *   Conv -> Sigmoid, Mul(Conv, Sigmoid)   FusedConv(..., activation "SiLU")
+ *
+ * and a residual Add followed by an activation fuses both (ResNet's Conv ->
+ * BatchNormalization -> Add -> Relu, once fold-batchnorm has removed the
+ * BatchNormalization). FusedConv is ONNX Runtime's contrib operator (domain
+ * com.microsoft): Y = activation(Conv(X, W, B) + Z), with the Conv
+ * attributes plus `activation` and `activation_params`. Its activation list
+ * here is ONNX Runtime's (Relu, Tanh, Sigmoid, LeakyRelu, Clip,
+ * HardSigmoid) plus HardSwish and SiLU, which ONNX Runtime does not run:
+ * a model written with those is for onnorm.
+ *
+ * Conditions, each a reason in the report when it fails: the Conv's output
+ * has one consumer and is not a graph output; Z has the Conv output's exact
+ * shape (no broadcasting) and is float32; Clip's bounds are constants;
+ * the shapes are known (the pass runs after shape inference).
+ */
+#include "graph/edit.h"
+#include "graph/passes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* FusedConv's inputs: X, W, B, Z. */
+#define FUSED_INPUTS 4
+
+static bool is_conv(const onn_node *n)
+{
+    return n && n->op_type &&
+           ((n->domain[0] == '\0' && !strcmp(n->op_type, "Conv")) ||
+            (!strcmp(n->domain, "com.microsoft") && !strcmp(n->op_type, "FusedConv")));
+}
+
+static bool has_activation(const onn_node *n)
+{
+    return onn_attr_find(n, "activation") != NULL;
+}
+
+static bool has_residual(const onn_node *n)
+{
+    return n->n_in > 3 && n->in[3] >= 0;
+}
+
+/* The only consumer of v, or NULL. */
+static onn_node *sole_consumer(onn_graph *g, int v)
+{
+    int idx;
+    if (!onn_graph_single_use(g, v) || onn_graph_consumers(g, v, &idx, 1) != 1) return NULL;
+    return &g->nodes[idx];
+}
+
+static bool known_shape(const onn_value *v)
+{
+    if (v->rank < 0) return false;
+    for (int d = 0; d < v->rank; d++)
+        if (v->dims[d] < 0) return false;
+    return true;
+}
+
+static bool same_shape(const onn_value *a, const onn_value *b)
+{
+    if (!known_shape(a) || !known_shape(b) || a->rank != b->rank) return false;
+    for (int d = 0; d < a->rank; d++)
+        if (a->dims[d] != b->dims[d]) return false;
+    return true;
+}
+
+/* Turns a Conv into a FusedConv (once) and makes it write `out`. */
+static bool take_over(onn_graph *g, onn_node *conv, onn_node *absorbed, int out)
+{
+    if (conv->domain[0] == '\0' &&
+        (!onn_graph_import_opset(g, "com.microsoft", 1) ||
+         !onn_node_retype(conv, "com.microsoft", "FusedConv", FUSED_INPUTS)))
+        return false;
+    conv->out[0] = out;
+    onn_node_clear(absorbed);
+    return true;
+}
+
+/* Conv -> Add(conv, z): z becomes FusedConv's Z. */
+static bool fuse_add(onn_graph *g, onn_node *conv, onn_node *add, onn_pass_stats *st)
+{
+    const int y = conv->out[0];
+    if (has_residual(conv) || has_activation(conv) || add->n_in != 2 || add->opset < 7)
+        return false;
+    const int z = add->in[0] == y ? add->in[1] : add->in[0];
+    if (z == y) return false; /* Add(y, y): not a residual */
+    const onn_value *vz = &g->values[z], *vy = &g->values[y];
+    if (!same_shape(vz, vy)) {
+        onn_pass_skip(st, add, "the residual does not have the convolution output's known shape");
+        return false;
+    }
+    if (vz->dtype != ONNORM_FLOAT) {
+        onn_pass_skip(st, add, "the residual is not known to be float32");
+        return false;
+    }
+    if (!take_over(g, conv, add, add->out[0])) return false;
+    conv->in[3] = z;
+    return true;
+}
+
+/* A constant scalar bound of Clip (opset 11+ inputs), or the default. */
+static bool clip_bound(const onn_graph *g, const onn_node *clip, int i, float dflt, float *out)
+{
+    *out = dflt;
+    if (clip->n_in <= i || clip->in[i] < 0) return true;
+    const onnorm_tensor *t = onn_graph_const(g, clip->in[i]);
+    if (!t || t->dtype != ONNORM_FLOAT || onnorm_tensor_numel(t) != 1) return false;
+    *out = *(const float *)t->data;
+    return true;
+}
+
+/* The activation node a as FusedConv's (activation, params); false with a
+ * reason in why when it cannot be expressed. */
+static bool activation_of(const onn_graph *g, const onn_node *a, const char **name, float *p,
+                          int *np, char *why, size_t len)
+{
+    *np = 0;
+    *name = NULL;
+    if (a->domain[0] || a->n_in < 1) return false;
+    const char *op = a->op_type;
+    if (!strcmp(op, "Relu") || !strcmp(op, "Sigmoid") || !strcmp(op, "Tanh") ||
+        !strcmp(op, "HardSwish")) {
+        *name = op;
+        return true;
+    }
+    if (!strcmp(op, "LeakyRelu")) {
+        *name = op, *np = 1;
+        return onn_attr_float(a, "alpha", 0.01f, &p[0], NULL);
+    }
+    if (!strcmp(op, "HardSigmoid")) {
+        *name = op, *np = 2;
+        return onn_attr_float(a, "alpha", 0.2f, &p[0], NULL) &&
+               onn_attr_float(a, "beta", 0.5f, &p[1], NULL);
+    }
+    if (!strcmp(op, "Clip")) {
+        *name = op, *np = 2;
+        if (a->opset < 11)
+            return onn_attr_float(a, "min", -INFINITY, &p[0], NULL) &&
+                   onn_attr_float(a, "max", INFINITY, &p[1], NULL);
+        if (clip_bound(g, a, 1, -INFINITY, &p[0]) && clip_bound(g, a, 2, INFINITY, &p[1]))
+            return true;
+        snprintf(why, len, "Clip's bounds are not constant float32 scalars");
+        return false;
+    }
+    return false;
+}
+
+static bool set_activation(onn_node *conv, const char *name, const float *p, int np)
+{
+    return onn_node_set_string(conv, "activation", name) &&
+           (np == 0 || onn_node_set_floats(conv, "activation_params", np, p));
+}
+
+/* Conv -> Sigmoid, Mul(conv, sigmoid): SiLU (EfficientNet's Swish). */
+static bool fuse_silu(onn_graph *g, onn_node *conv)
+{
+    const int y = conv->out[0];
+    int c[2];
+    if (has_activation(conv) || g->values[y].is_output || onn_graph_consumers(g, y, c, 2) != 2)
+        return false;
+    for (int k = 0; k < 2; k++) {
+        onn_node *sig = &g->nodes[c[k]], *mul = &g->nodes[c[1 - k]];
+        if (!onn_node_is(sig, "Sigmoid") || !onn_node_is(mul, "Mul") || mul->n_in != 2) continue;
+        const int s = sig->out[0];
+        const bool pair =
+            (mul->in[0] == y && mul->in[1] == s) || (mul->in[1] == y && mul->in[0] == s);
+        if (!pair || !onn_graph_single_use(g, s)) continue;
+        if (!set_activation(conv, "SiLU", NULL, 0) || !take_over(g, conv, mul, mul->out[0]))
+            return false;
+        onn_node_clear(sig);
+        return true;
+    }
+    return false;
+}
+
+/* One fusion into conv, if any applies. */
+static bool fuse_one(onn_graph *g, onn_node *conv, onn_pass_stats *st)
+{
+    const int y = conv->out[0];
+    if (conv->n_out != 1 || y < 0) return false;
+    if (fuse_silu(g, conv)) return true;
+    onn_node *next = sole_consumer(g, y);
+    if (!next || !next->op_type) return false;
+    if (onn_node_is(next, "Add")) return fuse_add(g, conv, next, st);
+    if (has_activation(conv)) return false;
+    const char *name;
+    float p[2];
+    int np;
+    char why[200] = "";
+    if (!activation_of(g, next, &name, p, &np, why, sizeof why)) {
+        if (why[0]) onn_pass_skip(st, next, "%s", why);
+        return false;
+    }
+    /* name points into the absorbed node: set it before that node goes. */
+    return set_activation(conv, name, p, np) && take_over(g, conv, next, next->out[0]);
+}
+
+onnorm_status onn_pass_fuse_conv(onn_graph *g, onn_pass_stats *st, onnorm_error *err)
+{
+    (void)err;
+    /* Nodes are in topological order: a Conv absorbs Add and then an
+     * activation in one visit, repeating while something fuses. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        onn_node *n = &g->nodes[i];
+        if (!is_conv(n)) continue;
+        while (fuse_one(g, n, st))
+            st->matched++;
+    }
+    return ONNORM_OK;
+}

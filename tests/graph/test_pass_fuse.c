@@ -1,0 +1,206 @@
+/*
+ * The "fuse-conv" pass: a Conv absorbs a following residual Add and an
+ * activation into one FusedConv (com.microsoft). Each positive case checks
+ * the node counts after onnorm_model_optimize and compares the optimized
+ * model's output with the original's run unoptimized (which runs the
+ * activation and Add as their own kernels); each near-miss checks that the
+ * Conv stays a Conv and, where there is one, the reason in the report.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder.h"
+#include "harness.h"
+
+/* X [1, 3, 9, 9] -> Conv 3x3 pad 1 (4 channels, bias) -> "c" [1, 4, 9, 9]. */
+static const int64_t xd[4] = {1, 3, 9, 9}, yd[4] = {1, 4, 9, 9};
+#define YN (4 * 81)
+
+typedef enum tail_kind {
+    T_RELU,
+    T_CLIP6,      /* Clip(0, 0.4) with constant bound inputs */
+    T_CLIP_ATTR,  /* Clip-6 with min/max attributes */
+    T_CLIP_INPUT, /* Clip with a bound fed at run: stays */
+    T_LEAKY,
+    T_HARD_SIGMOID,
+    T_HARD_SWISH,
+    T_SIGMOID,
+    T_TANH,
+    T_SILU,        /* Sigmoid + Mul */
+    T_ADD,         /* + Z */
+    T_ADD_RELU,    /* + Z, then Relu */
+    T_ADD_BCAST,   /* + a [4, 1, 1] bias: not a residual, stays */
+    T_RELU_TWICE,  /* the Conv output also feeds a second Relu: stays */
+    T_CONV_OUTPUT, /* the Conv output is a graph output: stays */
+} tail_kind;
+
+static tb_model *build(tail_kind t)
+{
+    tb_model *b = tb_new(t == T_CLIP_ATTR ? 6 : 14); /* HardSwish arrived in 14 */
+    float w[4 * 3 * 9], bias[4];
+    for (int i = 0; i < 4 * 27; i++)
+        w[i] = (float)((i * 37) % 17 - 8) * 0.05f;
+    for (int i = 0; i < 4; i++)
+        bias[i] = 0.1f * (float)(i - 2);
+    tb_input(b, "X", ONNORM_FLOAT, 4, xd);
+    tb_init(b, "w", ONNORM_FLOAT, 4, (int64_t[]){4, 3, 3, 3}, w);
+    tb_init(b, "b", ONNORM_FLOAT, 1, (int64_t[]){4}, bias);
+    tb_node *c = tb_node_add(b, "Conv", "conv", 3, (const char *[]){"X", "w", "b"}, 1,
+                             (const char *[]){"c"});
+    tb_attr_ints(c, "pads", 4, (const int64_t[]){1, 1, 1, 1});
+    const char *act = NULL;
+    switch (t) {
+    case T_RELU:
+    case T_RELU_TWICE:
+    case T_CONV_OUTPUT: act = "Relu"; break;
+    case T_LEAKY: act = "LeakyRelu"; break;
+    case T_HARD_SIGMOID: act = "HardSigmoid"; break;
+    case T_HARD_SWISH: act = "HardSwish"; break;
+    case T_SIGMOID: act = "Sigmoid"; break;
+    case T_TANH: act = "Tanh"; break;
+    default: break;
+    }
+    if (act) {
+        tb_node *a = tb_node_add(b, act, "act", 1, (const char *[]){"c"}, 1, (const char *[]){"Y"});
+        if (t == T_LEAKY) tb_attr_float(a, "alpha", 0.3f);
+        if (t == T_HARD_SIGMOID) tb_attr_float(a, "alpha", 0.25f), tb_attr_float(a, "beta", 0.4f);
+    }
+    if (t == T_CLIP6 || t == T_CLIP_INPUT) {
+        const float lo = 0.0f, hi = 0.4f; /* Clip-13 takes its bounds as inputs */
+        tb_init(b, "lo", ONNORM_FLOAT, 0, NULL, &lo);
+        if (t == T_CLIP6)
+            tb_init(b, "hi", ONNORM_FLOAT, 0, NULL, &hi);
+        else
+            tb_input(b, "hi", ONNORM_FLOAT, 0, NULL);
+        tb_node_add(b, "Clip", "act", 3, (const char *[]){"c", "lo", "hi"}, 1,
+                    (const char *[]){"Y"});
+    }
+    if (t == T_CLIP_ATTR) {
+        tb_node *a =
+            tb_node_add(b, "Clip", "act", 1, (const char *[]){"c"}, 1, (const char *[]){"Y"});
+        tb_attr_float(a, "min", -0.2f), tb_attr_float(a, "max", 0.3f);
+    }
+    if (t == T_SILU) {
+        tb_node_add(b, "Sigmoid", "sig", 1, (const char *[]){"c"}, 1, (const char *[]){"s"});
+        tb_node_add(b, "Mul", "mul", 2, (const char *[]){"c", "s"}, 1, (const char *[]){"Y"});
+    }
+    if (t == T_ADD || t == T_ADD_RELU || t == T_ADD_BCAST) {
+        if (t == T_ADD_BCAST)
+            tb_init(b, "z", ONNORM_FLOAT, 3, (int64_t[]){4, 1, 1}, bias);
+        else
+            tb_input(b, "z", ONNORM_FLOAT, 4, yd);
+        const char *sum = t == T_ADD_RELU ? "s" : "Y";
+        tb_node_add(b, "Add", "add", 2, (const char *[]){"z", "c"}, 1, (const char *[]){sum});
+        if (t == T_ADD_RELU)
+            tb_node_add(b, "Relu", "act", 1, (const char *[]){"s"}, 1, (const char *[]){"Y"});
+    }
+    if (t == T_RELU_TWICE) {
+        tb_node_add(b, "Relu", "act2", 1, (const char *[]){"c"}, 1, (const char *[]){"Y2"});
+        tb_output(b, "Y2", ONNORM_FLOAT);
+    }
+    if (t == T_CONV_OUTPUT) tb_output(b, "c", ONNORM_FLOAT);
+    tb_output(b, "Y", ONNORM_FLOAT);
+    return b;
+}
+
+/* Runs m at the given optimization level on fixed X, Z and hi. */
+static void run(th_run *r, const onnorm_model *m, int level)
+{
+    static float x[3 * 81], z[YN];
+    static const float hi = 0.5f;
+    for (int i = 0; i < 3 * 81; i++)
+        x[i] = sinf(0.37f * (float)i) * 2.0f;
+    for (int i = 0; i < YN; i++)
+        z[i] = cosf(0.11f * (float)i);
+    const th_tensor in[3] = {th_in("X", ONNORM_FLOAT, 4, xd, x), th_in("z", ONNORM_FLOAT, 4, yd, z),
+                             th_in("hi", ONNORM_FLOAT, 0, NULL, &hi)};
+    onnorm_session_options o = th_options(1, level);
+    int n = 0;
+    th_tensor feeds[3];
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < onnorm_model_input_count(m); i++)
+            if (!strcmp(onnorm_model_input_name(m, i), in[k].name)) feeds[n++] = in[k];
+    TH_OK(r, th_run_loaded(r, m, &o, n, feeds));
+}
+
+static void check(tail_kind t, int fused, int left_nodes, const char *note)
+{
+    onnorm_model *m = th_load(build(t));
+    char report[8192];
+    onnorm_model *opt = th_optimize(m, report, sizeof report);
+    if (th_count_op(opt, "FusedConv", NULL) != fused || onnorm_model_node_count(opt) != left_nodes)
+        fail_msg("case %d: %d FusedConv in %d nodes, want %d in %d\n%s", (int)t,
+                 th_count_op(opt, "FusedConv", NULL), onnorm_model_node_count(opt), fused,
+                 left_nodes, report);
+    if (note && !strstr(report, note))
+        fail_msg("case %d: the report lacks '%s':\n%s", t, note, report);
+    th_run ref, got;
+    run(&ref, m, 0);
+    run(&got, opt, 0); /* the optimized model, not optimized again */
+    th_expect_same_outputs(&ref, &got, 1e-6, 1e-5, 0);
+    th_free(&ref), th_free(&got);
+    onnorm_model_free(opt);
+    onnorm_model_free(m);
+}
+
+static void activations_fuse(void **state)
+{
+    (void)state;
+    const tail_kind kinds[] = {T_RELU,       T_CLIP6,   T_CLIP_ATTR, T_LEAKY, T_HARD_SIGMOID,
+                               T_HARD_SWISH, T_SIGMOID, T_TANH,      T_SILU};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        check(kinds[k], 1, 1, NULL);
+}
+
+static void residual_add_fuses_with_its_activation(void **state)
+{
+    (void)state;
+    check(T_ADD, 1, 1, NULL);
+    check(T_ADD_RELU, 1, 1, NULL);
+}
+
+static void near_misses_stay(void **state)
+{
+    (void)state;
+    check(T_CLIP_INPUT, 0, 2, "Clip's bounds are not constant");
+    /* A per-channel constant Add is fold-affine's: it becomes the Conv's bias. */
+    check(T_ADD_BCAST, 0, 1, NULL);
+    check(T_RELU_TWICE, 0, 3, NULL);
+    check(T_CONV_OUTPUT, 0, 2, NULL);
+}
+
+/* Disabling the pass leaves every Conv. */
+static void the_pass_can_be_switched_off(void **state)
+{
+    (void)state;
+    onnorm_model *m = th_load(build(T_ADD_RELU)), *opt;
+    onnorm_optimize_options o;
+    onnorm_optimize_options_init(&o);
+    o.disabled_passes = "fuse-conv";
+    onnorm_error e;
+    assert_int_equal(onnorm_model_optimize(m, &o, &opt, NULL, 0, &e), ONNORM_OK);
+    assert_int_equal(th_count_op(opt, "FusedConv", NULL), 0);
+    assert_int_equal(th_count_op(opt, "Conv", NULL), 1);
+    onnorm_model_free(opt);
+    onnorm_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(activations_fuse),
+        cmocka_unit_test(residual_add_fuses_with_its_activation),
+        cmocka_unit_test(near_misses_stay),
+        cmocka_unit_test(the_pass_can_be_switched_off),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
