@@ -57,8 +57,7 @@ typedef struct dw_variant {
     onn_dwconv_fn fast[2][2]; /* [3x3, 5x5][stride 1, 2] */
 } dw_variant;
 
-/* ---- the portable variant ---------------------------------------------------------------------
- */
+/* ---- the portable variant ------------------------------------------------ */
 
 static inline float dw_pow2n(float t)
 {
@@ -94,8 +93,7 @@ static inline float dw_pow2n(float t)
 #ifdef ONN_HAVE_X86_VARIANTS
 #include <immintrin.h>
 
-/* ---- AVX2 + FMA -------------------------------------------------------------------------------
- */
+/* ---- AVX2 + FMA ---------------------------------------------------------- */
 ONN_TARGET_AVX2_BEGIN
 /* maskload masks of the first n lanes: a window into -1 x 8, 0 x 8. */
 static const int32_t dw_lanes8[16] = {-1, -1, -1, -1, -1, -1, -1, -1};
@@ -147,8 +145,7 @@ static inline void dw_deint8(__m256 a, __m256 b, __m256 *e, __m256 *o)
 #include "ops/core/dwconv_loops.h"
 ONN_TARGET_END
 
-/* ---- AVX-512F ---------------------------------------------------------------------------------
- */
+/* ---- AVX-512F ------------------------------------------------------------ */
 ONN_TARGET_AVX512_BEGIN
 static inline void dw_deint16(__m512 a, __m512 b, __m512 *e, __m512 *o)
 {
@@ -218,13 +215,15 @@ bool onn_dwconv_plan_init(onn_dwconv_plan *p, const onn_dwconv_shape *s, onn_isa
     }
     /* A row's last vector ends at ow rounded up to the vector and reaches
      * (kw - 1) / sw columns further in its phase: pn columns, which the
-     * fill writes in whole vectors (a vector of room after them). For
-     * stride 2 a row buffer holds the padded row of 2 * ph floats before
-     * it is split. A multiple of 16 floats starts every phase on a cache
-     * line. */
+     * fill writes in whole vectors (a vector of room after them). A
+     * multiple of 16 floats starts every phase on a cache line. */
     p->pn = round_up(s->ow, v->vl) + (s->kw - 1) / s->sw;
     p->ph = round_up(round_up(p->pn, v->vl) + v->vl, 16);
-    p->scratch_bytes = (size_t)((s->kh * s->sh + (s->sh > 1 ? 2 : 0)) * p->ph) * sizeof(float);
+    /* The ring of sh phases of kh rows, one more at stride 1 (two output
+     * rows at a time), for stride 2 a row buffer of 2 * ph, and the junk
+     * row (see the template's fast). */
+    const int64_t rows = (s->kh + (s->sh == 1)) * s->sh + (s->sh > 1 ? 2 : 0) + 1;
+    p->scratch_bytes = (size_t)(rows * p->ph) * sizeof(float);
     p->fn = v->fast[s->kh == 5][s->sh - 1];
     return true;
 }

@@ -85,8 +85,7 @@ static void V(act_row)(float *y, int64_t n, const onn_epilogue *ep)
 #undef DW_ACT_ROW
 }
 
-/* ---- fast path: K x K, stride S, dilation 1 ---------------------------------------------------
- */
+/* ---- fast path: K x K, stride S, dilation 1 ------------------------------ */
 
 /* dst[0, n) = input row src (NULL: a row of the padding) with pad_left
  * zeros before it and zeros after, in whole vectors: dst has room for VL
@@ -133,123 +132,151 @@ DW_INLINE void V(fill_row)(const onn_dwconv_plan *p, const float *src, float *ds
     }
 }
 
-/* acc[u] += the K x K taps of the output vector at column ox + u * VL, for
- * u < U; rows[ky] is the ring row of kernel row ky. Tap kx of output
- * column ox reads padded column ox * S + kx, which is column ox + kx / S of
- * phase kx % S. */
+/* The number of output rows computed together: two at stride 1, whose
+ * chains of dependent multiply-adds then run side by side (two rows of
+ * stride 2 measured slower: they read five input rows, and the taps lose
+ * their registers). */
+#define DW_NR(S) ((S) == 1 ? 2 : 1)
+
+/* The taps of output rows i < DW_NR(S) at column vectors ox + u * VL,
+ * u < U, added to acc[i * U + u]. rows[r] is the ring row of input row r
+ * of the rows' K + S * (DW_NR(S) - 1): output row i reads rows i * S to
+ * i * S + K - 1. Tap kx of output column ox reads padded column
+ * ox * S + kx, which is column ox + kx / S of phase kx % S. */
 DW_INLINE void V(taps)(const float *const *rows, const VF *tap, int64_t ph, int64_t ox, VF *acc,
                        const int U, const int K, const int S)
 {
+#pragma GCC unroll 7
+    for (int r = 0; r < K + S * (DW_NR(S) - 1); r++)
 #pragma GCC unroll 5
-    for (int ky = 0; ky < K; ky++)
-#pragma GCC unroll 5
-        for (int kx = 0; kx < K; kx++) {
-            const float *q = rows[ky] + (kx % S) * ph + kx / S + ox;
-            const VF t = tap[ky * K + kx];
+        for (int kx = 0; kx < K; kx++)
 #pragma GCC unroll 2
-            for (int u = 0; u < U; u++)
-                acc[u] = V_FMADD(t, V_LOADU(q + u * VL), acc[u]);
-        }
+            for (int u = 0; u < U; u++) {
+                const VF v = V_LOADU(rows[r] + (kx % S) * ph + kx / S + ox + u * VL);
+                for (int i = 0; i < DW_NR(S); i++) {
+                    const int ky = r - i * S;
+                    if (ky >= 0 && ky < K)
+                        acc[i * U + u] = V_FMADD(tap[ky * K + kx], v, acc[i * U + u]);
+                }
+            }
 }
 
-/* One output row yr of ow columns, from the ring rows, with bias vb, the
- * residual row rr (or NULL) and the activation A (a constant: the caller
- * switches on the activation once per row, so the loop holds only its
- * case and the taps keep their registers). */
-DW_INLINE void V(fast_row)(const float *const *rows, const VF *tap, int64_t ph, VF vb, float *yr,
-                           const float *rr, int64_t ow, bool room, const onn_act A, VF alpha,
-                           VF beta, const int K, const int S)
+/* Output rows yr[i < DW_NR(S)] of ow columns, from the ring rows, with
+ * bias vb, residual rows rr[i] (or NULL) and the activation A (a constant:
+ * the caller switches on the activation once per row, so the loop holds
+ * only its case and the taps keep their registers). */
+DW_INLINE void V(fast_rows)(const float *const *rows, const VF *tap, int64_t ph, VF vb,
+                            float *const *yr, const float *const *rr, int64_t ow, const bool *room,
+                            const onn_act A, VF alpha, VF beta, const int K, const int S)
 {
 #if VL == 1
     /* The portable variant: plain loops the compiler vectorizes, with the
      * residual test outside them; its caller applies the activation. */
-    if (rr) {
+    if (rr[0]) {
 #pragma omp simd
         for (int64_t ox = 0; ox < ow; ox++) {
-            VF acc = vb + rr[ox];
-            V(taps)(rows, tap, ph, ox, &acc, 1, K, S);
-            yr[ox] = acc;
+            VF acc[2] = {vb + rr[0][ox], vb + rr[1][ox]};
+            V(taps)(rows, tap, ph, ox, acc, 1, K, S);
+            for (int i = 0; i < DW_NR(S); i++)
+                yr[i][ox] = acc[i];
         }
     } else {
 #pragma omp simd
         for (int64_t ox = 0; ox < ow; ox++) {
-            VF acc = vb;
-            V(taps)(rows, tap, ph, ox, &acc, 1, K, S);
-            yr[ox] = acc;
+            VF acc[2] = {vb, vb};
+            V(taps)(rows, tap, ph, ox, acc, 1, K, S);
+            for (int i = 0; i < DW_NR(S); i++)
+                yr[i][ox] = acc[i];
         }
     }
     (void)room, (void)A, (void)alpha, (void)beta;
 #else
-    /* Two vectors at a time: two independent chains of K * K dependent
-     * multiply-adds keep both FMA pipes busy where one chain would wait on
-     * its latency. The residual test is a predicted branch. */
+    /* Two vectors of each row at a time: independent chains keep both FMA
+     * pipes busy where one would wait on its latency. The residual test is
+     * a predicted branch. */
     int64_t ox = 0;
     for (; ox <= ow - 2 * VL; ox += 2 * VL) {
-        VF acc[2] = {vb, vb};
-        if (rr) acc[0] = V_ADD(vb, V_LOADU(rr + ox)), acc[1] = V_ADD(vb, V_LOADU(rr + ox + VL));
+        VF acc[4] = {vb, vb, vb, vb};
+        for (int i = 0; rr[0] && i < DW_NR(S); i++)
+            for (int u = 0; u < 2; u++)
+                acc[i * 2 + u] = V_ADD(vb, V_LOADU(rr[i] + ox + u * VL));
         V(taps)(rows, tap, ph, ox, acc, 2, K, S);
-        V_STOREU(yr + ox, V(act)(acc[0], A, alpha, beta));
-        V_STOREU(yr + ox + VL, V(act)(acc[1], A, alpha, beta));
+        for (int i = 0; i < DW_NR(S); i++)
+            for (int u = 0; u < 2; u++)
+                V_STOREU(yr[i] + ox + u * VL, V(act)(acc[i * 2 + u], A, alpha, beta));
     }
     /* The rest, the last vector partial: the ring rows hold zeros past the
      * row, so its taps still load whole vectors; only the store is cut,
-     * unless the caller has room after the row (see fast). */
+     * unless room[i] says y has room after row i (see fast): for any row
+     * but the last only while the next is yet to be stored. */
     for (; ox < ow; ox += VL) {
         const int n = ow - ox < VL ? (int)(ow - ox) : VL;
-        VF acc = vb;
-        if (rr) acc = V_ADD(acc, n == VL ? V_LOADU(rr + ox) : V_LOAD_N(rr + ox, n));
-        V(taps)(rows, tap, ph, ox, &acc, 1, K, S);
-        acc = V(act)(acc, A, alpha, beta);
-        if (n == VL || room)
-            V_STOREU(yr + ox, acc);
-        else
-            V_STORE_N(yr + ox, acc, n);
+        VF acc[2] = {vb, vb};
+        for (int i = 0; rr[0] && i < DW_NR(S); i++)
+            acc[i] = V_ADD(vb, n == VL ? V_LOADU(rr[i] + ox) : V_LOAD_N(rr[i] + ox, n));
+        V(taps)(rows, tap, ph, ox, acc, 1, K, S);
+        for (int i = 0; i < DW_NR(S); i++) {
+            const VF v = V(act)(acc[i], A, alpha, beta);
+            if (n == VL || (room[i] && (i == DW_NR(S) - 1 || ox == 0)))
+                V_STOREU(yr[i] + ox, v);
+            else
+                V_STORE_N(yr[i] + ox, v, n);
+        }
     }
 #endif
 }
 
-/* The plane, output row by output row. The ring holds K rows of S * ph
- * floats; input row iy lives in slot (iy + pad_top) % K for as long as
- * output rows need it, so each input row is copied once. Stride 2 uses a
- * row buffer of 2 * ph floats after the ring. */
+/* The plane, DW_NR(S) output rows at a time. The ring holds
+ * R = K + S * (DW_NR(S) - 1) rows of S * ph floats; input row iy lives in
+ * slot (iy + pad_top) % R for as long as output rows need it, so each input
+ * row is copied once. After the ring come, for stride 2, a row buffer of
+ * 2 * ph floats (fill_row's), and a junk row of ph floats, which stands
+ * for row oh of y when two rows are computed together and oh is odd. */
 DW_INLINE void V(fast)(const onn_dwconv_plan *p, const float *x, const float *w, float *y,
                        const float *res, const onn_epilogue *ep, float bias, float *ring,
                        const int K, const int S)
 {
-    const int64_t H = p->s.h, W = p->s.w, OW = p->s.ow, ph = p->ph;
+    enum { RMAX = DW_MAX_K + 1 };
+    const int R = K + S * (DW_NR(S) - 1);
+    const int64_t H = p->s.h, W = p->s.w, OH = p->s.oh, OW = p->s.ow, ph = p->ph;
+    float *tmp = ring + R * S * ph, *junk = tmp + (S > 1 ? 2 * ph : 0);
     const onn_epilogue e = *ep; /* a local copy: stores to y cannot change it */
     VF tap[DW_MAX_K * DW_MAX_K];
     for (int i = 0; i < K * K; i++)
         tap[i] = V_SET1(w[i]);
-    int64_t held[DW_MAX_K]; /* the input row each slot holds */
-    for (int i = 0; i < K; i++)
+    int64_t held[RMAX]; /* the input row each slot holds */
+    for (int i = 0; i < R; i++)
         held[i] = INT64_MIN;
-    const float *rows[DW_MAX_K];
+    const float *rows[RMAX];
     const VF vb = V_SET1(bias), alpha = V_SET1(e.alpha), beta = V_SET1(e.beta);
-    for (int64_t oy = 0; oy < p->s.oh; oy++) {
-        for (int ky = 0; ky < K; ky++) {
-            const int64_t iy = oy * S - p->s.pad_top + ky, slot = (oy * S + ky) % K;
-            float *r = ring + slot * S * ph;
+    for (int64_t oy = 0; oy < OH; oy += DW_NR(S)) {
+        for (int r = 0; r < R; r++) {
+            const int64_t iy = oy * S - p->s.pad_top + r, slot = (oy * S + r) % R;
+            float *row = ring + slot * S * ph;
             if (held[slot] != iy) {
-                V(fill_row)(p, iy >= 0 && iy < H ? x + iy * W : NULL, r, ring + K * S * ph, S);
+                V(fill_row)(p, iy >= 0 && iy < H ? x + iy * W : NULL, row, tmp, S);
                 held[slot] = iy;
             }
-            rows[ky] = r;
+            rows[r] = row;
         }
-        float *yr = y + oy * OW;
-        const float *rr = res ? res + oy * OW : NULL;
+        const bool pair = DW_NR(S) == 2 && oy + 1 < OH;
+        float *const yr[2] = {y + oy * OW, pair ? y + (oy + 1) * OW : junk};
+        const float *const rr[2] = {res ? res + oy * OW : NULL,
+                                    res ? res + (pair ? oy + 1 : oy) * OW : NULL};
         /* A row's last vector may store whole when a vector's worth of
          * later rows of y follows, which then overwrite what it spilled
-         * (narrow rows are all last vector): not with a residual, which
-         * may share y's memory. */
-        const bool room = !res && (p->s.oh - 1 - oy) * OW >= VL;
+         * (narrow rows are all last vector); the junk row has room. Not
+         * with a residual, which may share y's memory. */
+        const bool room[2] = {!res && (OH - 1 - oy) * OW >= VL,
+                              !pair || (!res && (OH - 2 - oy) * OW >= VL)};
 #if VL == 1
-        V(fast_row)(rows, tap, ph, vb, yr, rr, OW, room, ONN_ACT_NONE, alpha, beta, K, S);
-        V(act_row)(yr, OW, &e);
+        V(fast_rows)(rows, tap, ph, vb, yr, rr, OW, room, ONN_ACT_NONE, alpha, beta, K, S);
+        V(act_row)(yr[0], OW, &e);
+        if (pair) V(act_row)(yr[1], OW, &e);
 #else
-#define DW_ROW(A) V(fast_row)(rows, tap, ph, vb, yr, rr, OW, room, A, alpha, beta, K, S)
-        DW_ACT_SWITCH(e.act, DW_ROW);
-#undef DW_ROW
+#define DW_ROWS(A) V(fast_rows)(rows, tap, ph, vb, yr, rr, OW, room, A, alpha, beta, K, S)
+        DW_ACT_SWITCH(e.act, DW_ROWS);
+#undef DW_ROWS
 #endif
     }
 }
@@ -267,8 +294,7 @@ DW_FAST(5, 1)
 DW_FAST(5, 2)
 #undef DW_FAST
 
-/* ---- generic path -----------------------------------------------------------------------------
- */
+/* ---- generic path -------------------------------------------------------- */
 
 /* Any kernel, stride and dilation: each output row starts as bias plus
  * residual, each tap whose input row lies inside the plane accumulates
@@ -342,3 +368,4 @@ static const dw_variant V(dwconv) = {
 #undef V_SEL_GE0
 #undef V_POW2N
 #undef V_DEINT2
+#undef DW_NR

@@ -45,7 +45,7 @@ static onn_isa variant(void **state)
     return isa;
 }
 
-/* ---- the reference ------------------------------------------------------------ */
+/* ---- the reference ------------------------------------------------------- */
 
 static double ref_act(onn_act act, double alpha, double beta, double v)
 {
@@ -84,7 +84,7 @@ static void ref_plane(const onn_dwconv_shape *s, const float *x, const float *w,
         }
 }
 
-/* ---- one plane ---------------------------------------------------------------- */
+/* ---- one plane ----------------------------------------------------------- */
 
 enum { RES_NONE, RES_SEPARATE, RES_IN_PLACE };
 
@@ -177,7 +177,7 @@ static const int64_t pad_sets[][4] = {
 };
 #define N_PADS (int)(sizeof pad_sets / sizeof pad_sets[0])
 
-/* ---- the fast path -------------------------------------------------------------- */
+/* ---- the fast path ------------------------------------------------------- */
 
 /* 3x3 and 5x5 at strides 1 and 2, every pad set, heights 1 to 7 and rows
  * of 1 to 40 columns: every vector tail of 8 and 16 lanes, rows shorter
@@ -220,7 +220,7 @@ static void fast_large(void **state)
             }
 }
 
-/* ---- the generic path ------------------------------------------------------------ */
+/* ---- the generic path ---------------------------------------------------- */
 
 /* Kernels, strides and dilations the fast path does not take. */
 static void generic_shapes(void **state)
@@ -247,7 +247,7 @@ static void generic_shapes(void **state)
                 }
 }
 
-/* ---- the epilogue ---------------------------------------------------------------- */
+/* ---- the epilogue -------------------------------------------------------- */
 
 /* Every activation, without a residual, with one and with one in y's own
  * memory, on the fast path's shapes and a generic one; x scaled so that
@@ -286,7 +286,7 @@ static void activations(void **state)
                 }
 }
 
-/* ---- planning ---------------------------------------------------------------------- */
+/* ---- planning ------------------------------------------------------------ */
 
 static void plans(void **state)
 {
@@ -341,7 +341,7 @@ static void unsupported_variants(void **state)
     }
 }
 
-/* ---- Conv nodes ---------------------------------------------------------------------- */
+/* ---- Conv nodes ---------------------------------------------------------- */
 
 typedef struct node_case {
     int64_t n, c, mult, h, w, k, s;
