@@ -132,11 +132,11 @@ DW_INLINE void V(fill_row)(const onn_dwconv_plan *p, const float *src, float *ds
     }
 }
 
-/* The number of output rows computed together: two at stride 1, whose
- * chains of dependent multiply-adds then run side by side (two rows of
- * stride 2 measured slower: they read five input rows, and the taps lose
- * their registers). */
-#define DW_NR(S) ((S) == 1 ? 2 : 1)
+/* The number of output rows computed together: two at stride 1 in the x86
+ * variants, whose chains of dependent multiply-adds then run side by side
+ * (two rows of stride 2 measured slower: they read five input rows, and
+ * the taps lose their registers). */
+#define DW_NR(S) (VL > 1 && (S) == 1 ? 2 : 1)
 
 /* The taps of output rows i < DW_NR(S) at column vectors ox + u * VL,
  * u < U, added to acc[i * U + u]. rows[r] is the ring row of input row r
@@ -170,23 +170,24 @@ DW_INLINE void V(fast_rows)(const float *const *rows, const VF *tap, int64_t ph,
                             const onn_act A, VF alpha, VF beta, const int K, const int S)
 {
 #if VL == 1
-    /* The portable variant: plain loops the compiler vectorizes, with the
-     * residual test outside them; its caller applies the activation. */
-    if (rr[0]) {
+    /* The portable variant, one row at a time (DW_NR): plain loops the
+     * compiler vectorizes, with the residual test outside them; its caller
+     * applies the activation. */
+    float *const y0 = yr[0];
+    const float *const r0 = rr[0];
+    if (r0) {
 #pragma omp simd
         for (int64_t ox = 0; ox < ow; ox++) {
-            VF acc[2] = {vb + rr[0][ox], vb + rr[1][ox]};
-            V(taps)(rows, tap, ph, ox, acc, 1, K, S);
-            for (int i = 0; i < DW_NR(S); i++)
-                yr[i][ox] = acc[i];
+            VF acc = vb + r0[ox];
+            V(taps)(rows, tap, ph, ox, &acc, 1, K, S);
+            y0[ox] = acc;
         }
     } else {
 #pragma omp simd
         for (int64_t ox = 0; ox < ow; ox++) {
-            VF acc[2] = {vb, vb};
-            V(taps)(rows, tap, ph, ox, acc, 1, K, S);
-            for (int i = 0; i < DW_NR(S); i++)
-                yr[i][ox] = acc[i];
+            VF acc = vb;
+            V(taps)(rows, tap, ph, ox, &acc, 1, K, S);
+            y0[ox] = acc;
         }
     }
     (void)room, (void)A, (void)alpha, (void)beta;
