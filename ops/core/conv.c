@@ -11,26 +11,32 @@
  * values every output position sees there (zeros in the padding); the
  * product is one sgemm. A 1x1, stride-1, unpadded convolution needs no col:
  * X itself is that matrix. Depthwise convolutions (one input channel per
- * group) would make per-group products too thin for BLAS, so they run as a
- * direct loop: each output plane accumulates weight * shifted input line by
- * line. Y starts as the bias so the products accumulate onto it.
+ * group) would make per-group products too thin for BLAS, so they run
+ * directly: 2-D ones plane by plane with the kernels of dwconv.h, which
+ * apply the bias (and later a fused activation) as they store; others as
+ * a loop where each output plane accumulates weight * shifted input line
+ * by line. On the other paths Y starts as the bias so the products
+ * accumulate onto it.
  *
  * config reads the attributes and shapes into the state (channels and the
- * geometry); prepare picks one of four paths from the geometry and the
- * thread count (depthwise, shifted products, pointwise, im2col; see
- * conv_prepare) and declares the scratch the chosen path needs.
+ * geometry); prepare picks one of five paths from the geometry and the
+ * thread count (2-D depthwise, depthwise, shifted products, pointwise,
+ * im2col; see conv_prepare) and declares the scratch the chosen path needs.
  */
 #include "ops/core/blas.h"
+#include "ops/core/dwconv.h"
 #include "ops/core/epilogue.h"
 #include "ops/core/spatial.h"
 
+#include <omp.h>
 #include <string.h>
 
 typedef enum conv_path {
     CONV_IM2COL,    /* one product per image and group over the col matrix (scratch) */
     CONV_POINTWISE, /* the same, X's planes being the col matrix */
     CONV_SHIFTED,   /* one product per kernel offset over a padded copy of X (scratch) */
-    CONV_DEPTHWISE  /* direct loop, one input channel per group */
+    CONV_DEPTHWISE, /* direct loop, one input channel per group */
+    CONV_DWPLANE    /* 2-D depthwise: dwconv.h's plane kernels (scratch per thread) */
 } conv_path;
 
 typedef struct conv_cfg {
@@ -38,9 +44,13 @@ typedef struct conv_cfg {
     int64_t cg, mg; /* input and output channels per group */
     onn_geom g;     /* sampled = X's spatial extents, grid = Y's */
     conv_path path;
-    size_t n_xp, n_yp; /* CONV_SHIFTED: floats of the padded X and of Yp in scratch */
-    onn_epilogue ep;   /* FusedConv's activation (ep.bias unused: Y starts as the bias) */
-    bool residual;     /* FusedConv's Z is given */
+    size_t n_xp, n_yp;  /* CONV_SHIFTED: floats of the padded X and of Yp in scratch */
+    onn_dwconv_plan dw; /* CONV_DWPLANE */
+    /* FusedConv's activation (NONE for Conv); CONV_DWPLANE applies it, and
+     * the bias input, before its stores, the other paths after the product
+     * (their Y starts as the bias). */
+    onn_epilogue ep;
+    bool residual; /* FusedConv's Z is given */
 } conv_cfg;
 
 static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
@@ -340,13 +350,71 @@ static void run_depthwise(onn_kctx *ctx, const conv_cfg *cfg, const float *x, co
         depthwise_plane(cfg, x, w, y, p);
 }
 
+/* A 2-D depthwise geometry gets the plane kernel for it and this CPU;
+ * false leaves it to the loop. */
+static bool dwplane_plan(const onn_geom *g, onn_dwconv_plan *plan)
+{
+    if (g->nsp != 2) return false;
+    const onn_dwconv_shape s = {.h = g->sampled[0],
+                                .w = g->sampled[1],
+                                .oh = g->grid[0],
+                                .ow = g->grid[1],
+                                .kh = g->kernel[0],
+                                .kw = g->kernel[1],
+                                .sh = g->stride[0],
+                                .sw = g->stride[1],
+                                .dh = g->dilation[0],
+                                .dw = g->dilation[1],
+                                .pad_top = g->pad_lo[0],
+                                .pad_left = g->pad_lo[1]};
+    return onn_dwconv_plan_init(plan, &s, onn_isa_active());
+}
+
+/* One block of the plane kernel's scratch per thread that may run it. */
+static onnorm_status dwplane_scratch(onn_kctx *ctx, conv_cfg *cfg)
+{
+    size_t bytes;
+    onnorm_status st = onn_kbytes(ctx, (size_t)ctx->num_threads, cfg->dw.scratch_bytes, 1, &bytes);
+    if (!st) onn_kscratch_need(ctx, bytes);
+    return st;
+}
+
+/* Output plane p (of N*M) reads input channel m / mg (the group of output
+ * channel m) with the taps of m; threads take whole planes. */
+static void run_dwplane(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w,
+                        float *y)
+{
+    const onn_geom *g = &cfg->g;
+    const onnorm_tensor *b = onn_opt_input(ctx, 2);
+    const float *z = cfg->residual ? ctx->in[3]->data : NULL;
+    onn_epilogue ep = cfg->ep;
+    ep.bias = b ? b->data : NULL;
+    const int64_t planes = cfg->n * cfg->m;
+    const int nt = onn_threads_for(ctx, planes * g->grid_size * g->kernel_size, planes);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        const int64_t m = p % cfg->m, n = p / cfg->m;
+        float *scratch = cfg->dw.scratch_bytes
+                             ? (float *)((char *)ctx->scratch +
+                                         (size_t)omp_get_thread_num() * cfg->dw.scratch_bytes)
+                             : NULL;
+        onn_dwconv_plane(&cfg->dw, x + (n * cfg->c + m / cfg->mg) * g->sampled_size,
+                         w + m * g->kernel_size, y + p * g->grid_size,
+                         z ? z + p * g->grid_size : NULL, &ep, m, scratch);
+    }
+}
+
 /* The path, first match: depthwise (one input channel per group, more than
- * one group), shifted products, pointwise, im2col. */
+ * one group; 2-D ones through dwconv.h), shifted products, pointwise,
+ * im2col. */
 static onnorm_status conv_prepare(onn_kctx *ctx)
 {
     conv_cfg *cfg = ctx->state;
     const onn_geom *g = &cfg->g;
-    if (cfg->cg == 1 && cfg->group > 1) {
+    if (cfg->cg == 1 && cfg->group > 1 && dwplane_plan(g, &cfg->dw)) {
+        cfg->path = CONV_DWPLANE;
+        return dwplane_scratch(ctx, cfg);
+    } else if (cfg->cg == 1 && cfg->group > 1) {
         cfg->path = CONV_DEPTHWISE;
     } else if (shift_gemm_fits(g, ctx->num_threads)) {
         cfg->path = CONV_SHIFTED;
@@ -366,8 +434,13 @@ static onnorm_status conv_run(onn_kctx *ctx)
     if (!ctx->out[0]) return ONNORM_OK; /* Y omitted: nothing is asked for */
     const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
     float *y = ctx->out[0]->data;
+    if (cfg->path == CONV_DWPLANE) { /* the plane kernels apply the bias themselves */
+        run_dwplane(ctx, cfg, x, w, y);
+        return ONNORM_OK;
+    }
     onn_fill_bias(ctx, cfg->n, cfg->m, cfg->g.grid_size, y);
     switch (cfg->path) {
+    case CONV_DWPLANE: break;
     case CONV_DEPTHWISE: run_depthwise(ctx, cfg, x, w, y); break;
     case CONV_SHIFTED: run_shift_gemm(ctx, cfg, x, w, y); break;
     case CONV_POINTWISE:

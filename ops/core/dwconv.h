@@ -1,0 +1,79 @@
+/*
+ * Depthwise 2-D convolution of one channel plane, float32:
+ *
+ *   y[oy, ox] = act(bias + res[oy, ox] + sum_{ky,kx} w[ky, kx] * x[oy*sh - pt + ky*dh,
+ *                                                                  ox*sw - pl + kx*dw])
+ *
+ * with x [h, w] zero outside the plane, y [oh, ow], w [kh, kw], the epilogue
+ * of epilogue.h (per-channel bias, optional residual plane res of y's shape,
+ * activation) applied in registers before the store.
+ *
+ * A caller plans once (prepare) and runs the plan per plane; planes are
+ * independent, so callers split them across threads, each with its own
+ * scratch_bytes of scratch. The plan picks the code for the instruction
+ * set (ops/isa.h) and the shape:
+ *
+ *   fast     3x3 and 5x5 kernels, stride 1 or 2 on both axes, dilation 1:
+ *            the shapes of MobileNet, EfficientNet, MNASNet, ShuffleNet and
+ *            RegNet. Vectorized along the output row with the kernel's taps
+ *            held in registers. Each input row is copied once into a small
+ *            ring of zero-bordered rows in scratch (split into even and odd
+ *            columns for stride 2), so every tap of every output vector is
+ *            one unaligned load, the padding costs no test per element, and
+ *            the last, partial vector of a row reads zeros and stores masked.
+ *   generic  any other kernel, stride or dilation: row by row, one
+ *            accumulate pass per tap over the range of the row that falls
+ *            inside the input, then the epilogue over the row.
+ */
+#ifndef ONN_DWCONV_H
+#define ONN_DWCONV_H
+
+#include "ops/core/epilogue.h"
+#include "ops/isa.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The geometry of one plane. Padding after the plane (bottom, right)
+ * follows from the output extents. */
+typedef struct onn_dwconv_shape {
+    int64_t h, w;   /* input plane (may be empty: all padding) */
+    int64_t oh, ow; /* output plane, >= 1 each */
+    int64_t kh, kw, sh, sw, dh, dw;
+    int64_t pad_top, pad_left; /* >= 0 */
+} onn_dwconv_shape;
+
+struct onn_dwconv_plan;
+
+/* One plane: bias is the channel's (0 when the epilogue has none). */
+typedef void (*onn_dwconv_fn)(const struct onn_dwconv_plan *p, const float *x, const float *w,
+                              float *y, const float *res, const onn_epilogue *ep, float bias,
+                              float *scratch);
+
+typedef struct onn_dwconv_plan {
+    onn_dwconv_shape s;
+    onn_isa isa;
+    bool fast;            /* the fast path (else generic) */
+    int64_t pn, ph;       /* fast: floats of a ring row's column phase the taps read; its stride */
+    size_t scratch_bytes; /* per thread, a multiple of 64 */
+    onn_dwconv_fn fn;
+} onn_dwconv_plan;
+
+/* Plans shape s for variant isa; false when this build or CPU cannot run
+ * that variant, or the shape is invalid (an empty output or kernel, a
+ * stride or dilation below 1, negative padding). */
+bool onn_dwconv_plan_init(onn_dwconv_plan *p, const onn_dwconv_shape *s, onn_isa isa);
+
+/* Convolves plane x [h, w] with taps w [kh, kw] into y [oh, ow], adding
+ * the residual plane res (may be NULL) and applying ep with the bias of
+ * channel c. scratch holds p->scratch_bytes, 64-byte aligned. Allocates
+ * nothing. */
+static inline void onn_dwconv_plane(const onn_dwconv_plan *p, const float *x, const float *w,
+                                    float *y, const float *res, const onn_epilogue *ep, int64_t c,
+                                    float *scratch)
+{
+    p->fn(p, x, w, y, res, ep, ep->bias ? ep->bias[c] : 0.0f, scratch);
+}
+
+#endif
