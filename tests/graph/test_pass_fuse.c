@@ -178,6 +178,56 @@ static void near_misses_stay(void **state)
     check(T_CONV_OUTPUT, 0, 2, NULL);
 }
 
+/* A depthwise Conv (group = channels) fuses the same way; its plane
+ * kernels apply the bias, the residual and the activation before the
+ * store. X [1, 4, 9, 9], 3x3 pad 1. */
+static void depthwise_fuses(void **state)
+{
+    (void)state;
+    const char *acts[] = {"HardSwish", "Tanh", "Relu"};
+    static float x[YN], z[YN], w[36], bias[4];
+    for (int i = 0; i < YN; i++)
+        x[i] = sinf(0.21f * (float)i) * 3.0f, z[i] = cosf(0.13f * (float)i);
+    for (int i = 0; i < 36; i++)
+        w[i] = (float)((i * 11) % 9 - 4) * 0.1f;
+    for (int i = 0; i < 4; i++)
+        bias[i] = 0.2f * (float)(i - 1);
+    for (int a = 0; a < 3; a++) {
+        const bool residual = a == 2;
+        tb_model *b = tb_new(14);
+        tb_input(b, "X", ONNORM_FLOAT, 4, yd);
+        tb_input(b, "z", ONNORM_FLOAT, 4, yd);
+        tb_init(b, "w", ONNORM_FLOAT, 4, (int64_t[]){4, 1, 3, 3}, w);
+        tb_init(b, "b", ONNORM_FLOAT, 1, (int64_t[]){4}, bias);
+        tb_node *c = tb_node_add(b, "Conv", "dw", 3, (const char *[]){"X", "w", "b"}, 1,
+                                 (const char *[]){"c"});
+        tb_attr_ints(c, "pads", 4, (const int64_t[]){1, 1, 1, 1});
+        tb_attr_int(c, "group", 4);
+        if (residual)
+            tb_node_add(b, "Add", "add", 2, (const char *[]){"c", "z"}, 1, (const char *[]){"s"});
+        else
+            tb_node_add(b, "Identity", "keep_z", 1, (const char *[]){"z"}, 1,
+                        (const char *[]){"zz"});
+        tb_node_add(b, acts[a], "act", 1, (const char *[]){residual ? "s" : "c"}, 1,
+                    (const char *[]){"Y"});
+        tb_output(b, "Y", ONNORM_FLOAT);
+        if (!residual) tb_output(b, "zz", ONNORM_FLOAT);
+        onnorm_model *m = th_load(b);
+        onnorm_model *opt = th_optimize(m, NULL, 0);
+        assert_int_equal(th_count_op(opt, "FusedConv", NULL), 1);
+        const th_tensor in[2] = {th_in("X", ONNORM_FLOAT, 4, yd, x),
+                                 th_in("z", ONNORM_FLOAT, 4, yd, z)};
+        onnorm_session_options o = th_options(1, 0);
+        th_run ref, got;
+        TH_OK(&ref, th_run_loaded(&ref, m, &o, 2, in));
+        TH_OK(&got, th_run_loaded(&got, opt, &o, 2, in));
+        th_expect_same_output(&ref, &got, "Y", 1e-6, 1e-5, 0);
+        th_free(&ref), th_free(&got);
+        onnorm_model_free(opt);
+        onnorm_model_free(m);
+    }
+}
+
 /* Disabling the pass leaves every Conv. */
 static void the_pass_can_be_switched_off(void **state)
 {
@@ -200,6 +250,7 @@ int main(void)
         cmocka_unit_test(activations_fuse),
         cmocka_unit_test(residual_add_fuses_with_its_activation),
         cmocka_unit_test(near_misses_stay),
+        cmocka_unit_test(depthwise_fuses),
         cmocka_unit_test(the_pass_can_be_switched_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
