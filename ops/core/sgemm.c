@@ -110,6 +110,23 @@ static void im2col_next(im2col_walk *w)
     im2col_kernel_pos(w);
 }
 
+/* The columns of an im2col matrix read the image at a constant offset
+ * (column n at n + delta, in the lines inside it): at most 2-D, stride 1,
+ * and the output lines as long as the input's. */
+static bool im2col_shifted(const onn_geom *g)
+{
+    const int last = g->nsp - 1;
+    return g->nsp <= 2 && g->stride[0] == 1 && g->stride[last] == 1 &&
+           g->grid[last] == g->sampled[last];
+}
+
+/* The row of packed B being written, and its panels' shape. */
+typedef struct panel_row {
+    float *bp;
+    int64_t kc, r;
+    int64_t full, wl; /* full panels, then one of width wl */
+} panel_row;
+
 /* The k blocking: *blocks (>= 1, also for k == 0) blocks of the returned
  * size, the last possibly shorter, none longer than kc_max. */
 static int64_t k_block(int64_t k, int64_t kc_max, int64_t *blocks)

@@ -275,6 +275,77 @@ static void V(im2col_row)(const im2col_walk *w, float *dst)
     }
 }
 
+/* Where column x (counted from the block's first) of the row being packed
+ * lives in packed B. */
+INLINE float *V(at)(const panel_row *p, int64_t x)
+{
+    const int64_t q = x / NR;
+    return p->bp + q * p->kc * NR + p->r * (q < p->full ? NR : p->wl) + x % NR;
+}
+
+/* Columns [x0, x1) of the row being packed from s (NULL: zeros), a panel
+ * at a time. */
+INLINE void V(put)(const panel_row *p, int64_t x0, int64_t x1, const float *s)
+{
+    while (x0 < x1) {
+        float *d = V(at)(p, x0);
+        const int64_t o = x0 % NR, n = NR - o < x1 - x0 ? NR - o : x1 - x0;
+        if (n == NR) {
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+                V_STOREU(d + v * VL, s ? V_LOADU(s + v * VL) : V_ZERO());
+        } else if (s) {
+            for (int64_t j = 0; j < n; j++)
+                d[j] = s[j];
+        } else {
+            for (int64_t j = 0; j < n; j++)
+                d[j] = 0.0f;
+        }
+        x0 += n;
+        if (s) s += n;
+    }
+}
+
+/*
+ * An im2col row of a convolution whose columns map to the image by a
+ * shift (im2col_shifted): column n reads image element n + delta. Within
+ * the lines that fall inside the image it is one copy of contiguous memory
+ * straight into the panels; then the positions of each line that fall
+ * into the left or right padding (a column or two for a 3x3 window) are
+ * zeroed. The copy starts at the first element inside the image and ends
+ * at the last, so it never reads outside the channel's plane.
+ */
+static void V(shifted_row)(const im2col_walk *w, int64_t n0, int64_t nc, int64_t xend,
+                           const panel_row *p)
+{
+    const onn_geom *g = w->g;
+    const int last = g->nsp - 1;
+    const int64_t H = last ? g->sampled[0] : 1, OH = last ? g->grid[0] : 1;
+    const int64_t OW = g->grid[last], k0 = last ? w->koff[0] : 0;
+    const int64_t delta = k0 * g->sampled[last] + w->koff[last];
+    const int64_t lo = w->lo, hi = w->hi, n1 = n0 + nc;
+    const int64_t oh0 = k0 < 0 ? -k0 : 0, oh1 = H - k0 < OH ? H - k0 : OH;
+    int64_t ca = n0, cb = n0; /* the columns read from the image */
+    if (oh0 < oh1 && lo < hi) {
+        ca = oh0 * OW + lo > n0 ? oh0 * OW + lo : n0;
+        cb = (oh1 - 1) * OW + hi < n1 ? (oh1 - 1) * OW + hi : n1;
+        if (cb < ca) cb = ca;
+    }
+    V(put)(p, 0, ca - n0, NULL);
+    if (cb > ca) V(put)(p, ca - n0, cb - n0, w->x + w->c * w->ld + ca + delta);
+    V(put)(p, cb - n0, xend, NULL);
+    if (cb > ca && (lo > 0 || hi < OW))
+        for (int64_t base = ca / OW * OW; base < cb; base += OW) {
+            const int64_t z0 = base > ca ? base : ca, z1 = base + lo < cb ? base + lo : cb;
+            const int64_t z2 = base + hi > ca ? base + hi : ca,
+                          z3 = base + OW < cb ? base + OW : cb;
+            for (int64_t x = z0; x < z1; x++)
+                *V(at)(p, x - n0) = 0.0f;
+            for (int64_t x = z2; x < z3; x++)
+                *V(at)(p, x - n0) = 0.0f;
+        }
+}
+
 /*
  * Packs rows [k0, k0 + kc) and columns [n0, n0 + nc) of B into bp as
  * column panels: panel q holds columns n0 + q * NR.. as kc rows of NR
@@ -282,40 +353,41 @@ static void V(im2col_row)(const im2col_walk *w, float *dst)
  * other every kc * NR floats. Columns past nc are zeros; a last panel of at
  * most NR / 2 columns is NR / 2 wide (the half-width microkernel's).
  *
- * Row by row: each row of B (for im2col, formed first in `row`, nc floats)
- * is read once in order and dealt out to the panels, one 64-byte line per
- * panel for AVX2's 16 columns.
+ * Row by row: each row of B is read once in order and dealt out to the
+ * panels, one 64-byte line per panel for AVX2's 16 columns. An im2col row
+ * comes straight from the image when it is a shifted copy of it (stride 1
+ * with the output as wide as the input, as in ResNet's 3x3 convolutions);
+ * otherwise it is formed line by line in `row` first.
  */
 static void V(pack_b)(const onn_sgemm_src *src, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
                       float *bp, float *row)
 {
     const int64_t full = nc / NR, rem = nc - full * NR, wl = rem <= NR / 2 ? NR / 2 : NR;
+    const int64_t xend = full * NR + (rem ? wl : 0);
+    panel_row p = {bp, kc, 0, full, wl};
+    if (!src->im2col) {
+        for (; p.r < kc; p.r++) {
+            const float *s = src->data + (k0 + p.r) * src->ld + n0;
+            /* Rows of a matrix are far apart, and each gives only nc floats:
+             * too short a stream for the hardware prefetcher to ramp up on,
+             * so the row PF_ROWS ahead is requested here, line by line. */
+            for (int64_t x = 0; x < nc; x += 16)
+                __builtin_prefetch(s + PF_ROWS * src->ld + x);
+            V(put)(&p, 0, nc, s);
+            V(put)(&p, nc, xend, NULL);
+        }
+        return;
+    }
     im2col_walk w;
-    if (src->im2col) im2col_start(&w, src, k0, n0, nc);
-    for (int64_t r = 0; r < kc; r++) {
-        const float *s = src->data + (k0 + r) * src->ld + n0;
-        if (src->im2col) {
+    im2col_start(&w, src, k0, n0, nc);
+    const bool shifted = im2col_shifted(src->im2col);
+    for (; p.r < kc; p.r++, im2col_next(&w)) {
+        if (shifted) {
+            V(shifted_row)(&w, n0, nc, xend, &p);
+        } else {
             V(im2col_row)(&w, row);
-            im2col_next(&w);
-            s = row;
-        }
-        float *d = bp + r * NR;
-        /* Rows of a matrix are far apart, and each contributes only nc
-         * floats: too short a stream for the hardware prefetcher to ramp up
-         * on, so the rows PF_ROWS ahead are requested here, a line per panel. */
-        const float *ahead = src->im2col ? NULL : s + PF_ROWS * src->ld;
-        for (int64_t q = 0; q < full; q++, s += NR, d += kc * NR) {
-            if (ahead) __builtin_prefetch(ahead + q * NR);
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++)
-                V_STOREU(d + v * VL, V_LOADU(s + v * VL));
-        }
-        if (rem) {
-            d = bp + full * kc * NR + r * wl;
-            for (int64_t j = 0; j < rem; j++)
-                d[j] = s[j];
-            for (int64_t j = rem; j < wl; j++)
-                d[j] = 0.0f;
+            V(put)(&p, 0, nc, row);
+            V(put)(&p, nc, xend, NULL);
         }
     }
 }
