@@ -218,6 +218,13 @@ static inline onn_v4f v4_pow2(onn_v4f t)
 
 /* ---- AVX2 + FMA --------------------------------------------------------------------------- */
 ONN_TARGET_AVX2_BEGIN
+/* Elements 0, 2, .. 14 of s[0..16). */
+static inline __m256 even_avx2(const float *s)
+{
+    const __m256 t = _mm256_shuffle_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8), 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xd8));
+}
+
 #define SFX avx2
 #define ISA ONN_ISA_AVX2
 #define VF __m256
@@ -241,11 +248,20 @@ ONN_TARGET_AVX2_BEGIN
 #define V_POW2(t)                                                                                  \
     _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(_mm256_castps_si256(t), 23),            \
                                          _mm256_set1_epi32(0x3f800000)))
+#define V_EVEN even_avx2
 #include "ops/core/sgemm_loops.h"
 ONN_TARGET_END
 
 /* ---- AVX-512F ----------------------------------------------------------------------------- */
 ONN_TARGET_AVX512_BEGIN
+/* Elements 0, 2, .. 30 of s[0..32). */
+static inline __m512 even_avx512(const float *s)
+{
+    const __m512i idx =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(s), idx, _mm512_loadu_ps(s + 16));
+}
+
 #define SFX avx512
 #define ISA ONN_ISA_AVX512
 #define VF __m512
@@ -269,6 +285,7 @@ ONN_TARGET_AVX512_BEGIN
 #define V_POW2(t)                                                                                  \
     _mm512_castsi512_ps(_mm512_add_epi32(_mm512_slli_epi32(_mm512_castps_si512(t), 23),            \
                                          _mm512_set1_epi32(0x3f800000)))
+#define V_EVEN even_avx512
 #include "ops/core/sgemm_loops.h"
 ONN_TARGET_END
 #endif /* x86-64 */

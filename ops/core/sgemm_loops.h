@@ -7,6 +7,7 @@
  *   KC, MC, NC  the cache blocks,
  *   V_ZERO, V_SET1, V_LOADU, V_STOREU, V_ADD, V_SUB, V_MUL, V_DIV, V_FMA
  *   (a * b + c), V_MAX, V_MIN and V_POW2 (2^n from t = n + 1.5 * 2^23),
+ *   optionally V_EVEN (elements 0, 2, .. of 2 * VL floats),
  * and selects the instruction set with a target pragma, so the same source
  * compiles into each variant; the template undefines them at its end. No
  * include guard: it is meant to be included several times.
@@ -231,6 +232,22 @@ INLINE void V(zero)(float *d, int64_t n)
         d[i] = 0.0f;
 }
 
+/* d[i] = s[i * stride] for i < n. */
+INLINE void V(gather)(float *restrict d, const float *restrict s, int64_t n, int64_t stride)
+{
+    int64_t i = 0;
+#ifdef V_EVEN
+    /* Stride 2 (down-sampling convolutions): a vector of every other
+     * element from two loads. The last element read, s[2 * (i + VL) - 1],
+     * stays before the last one of the line. */
+    if (stride == 2)
+        for (; i + VL < n; i += VL)
+            V_STOREU(d + i, V_EVEN(s + 2 * i));
+#endif
+    for (; i < n; i++)
+        d[i] = s[i * stride];
+}
+
 /* Row w->k of the im2col matrix, columns [w->n0, w->n0 + w->nc), into dst:
  * line by line along the last axis, each line zeros, a run read from the
  * image (contiguous at stride 1) and zeros. */
@@ -263,8 +280,7 @@ static void V(im2col_row)(const im2col_walk *w, float *dst)
             if (s == 1)
                 V(copy)(dst + lo - j, src + lo, hi - lo);
             else
-                for (int64_t q = lo; q < hi; q++)
-                    dst[q - j] = src[q * s];
+                V(gather)(dst + lo - j, src + lo * s, hi - lo, s);
             V(zero)(dst + hi - j, j + n - hi);
         }
         dst += n, left -= n;
@@ -475,3 +491,4 @@ static const onn_sgemm_engine V(engine) = {ISA, MR, NR, KC, MC, NC, V(tiles)};
 #undef V_MAX
 #undef V_MIN
 #undef V_POW2
+#undef V_EVEN

@@ -348,6 +348,12 @@ static const conv_case conv_cases[] = {
     /* stride 2 with padding (down-sampling), and without */
     {2, 4, {12, 10}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}},
     {2, 3, {9, 9}, {3, 3}, {2, 2}, {1, 1}, {0, 0}, {0, 0}},
+    /* lines long enough for the vector stride-2 gather, and stride 3 */
+    {2, 3, {6, 75}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}},
+    /* lines of 16 that end at the image's last element (under a sanitizer,
+     * a gather reading one element too far fails here) */
+    {2, 3, {3, 31}, {1, 1}, {2, 2}, {1, 1}, {0, 0}, {0, 0}},
+    {2, 2, {7, 41}, {3, 3}, {3, 3}, {1, 1}, {1, 1}, {1, 1}},
     /* 1x1 stride 2 (ResNet's shortcut projection), 7x7 stride 2 pad 3 (its stem) */
     {2, 6, {10, 9}, {1, 1}, {2, 2}, {1, 1}, {0, 0}, {0, 0}},
     {2, 3, {20, 18}, {7, 7}, {2, 2}, {1, 1}, {3, 3}, {3, 3}},
