@@ -120,6 +120,18 @@ static bool im2col_shifted(const onn_geom *g)
            g->grid[last] == g->sampled[last];
 }
 
+/* A variant's loops, which the drivers below call block by block. */
+typedef struct onn_sgemm_impl {
+    /* Packs rows [k0, k0 + kc) and columns [n0, n0 + nc) of B into bp
+     * (row: scratch for one im2col row of nc floats). */
+    void (*pack)(const onn_sgemm_src *src, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+                 float *bp, float *row);
+    /* Rows [m0, m1) of C for the packed block bp (columns [jc, jc + nc),
+     * k steps [k0, k0 + kc)), the first and/or last k block. */
+    void (*block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc, int64_t nc,
+                  int64_t k0, int64_t kc, bool first, bool last, const float *bp);
+} onn_sgemm_impl;
+
 /* The row of packed B being written, and its panels' shape. */
 typedef struct panel_row {
     float *bp;
@@ -333,16 +345,46 @@ void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const flo
                 dst[p * mr + r] = i0 + r < m ? a[(i0 + r) * lda + p] : 0.0f;
 }
 
+/* The floats of scratch one worker uses for pieces up to n columns wide:
+ * a packed block of B (bp_floats) and an im2col row. */
+static void worker_floats(const onn_sgemm_engine *e, int64_t n, int64_t k, int64_t *bp,
+                          int64_t *row)
+{
+    int64_t blocks;
+    *bp = bp_floats(k_block(k, e->kc, &blocks), n, e->nr, e->nc);
+    *row = round_up(bp_cols(n, e->nr, e->nc), 16);
+}
+
 bool onn_sgemm_tile_scratch_size(const onn_sgemm_engine *e, int64_t n, int64_t k, size_t *bytes)
 {
     if (n < 0 || k < 0) return false;
     /* At most kc x nc floats of B and nc of im2col row: no overflow. */
-    int64_t blocks;
-    const int64_t kcb = k_block(k, e->kc, &blocks);
-    const int64_t bp = bp_floats(kcb, n, e->nr, e->nc),
-                  row = round_up(bp_cols(n, e->nr, e->nc), 16);
+    int64_t bp, row;
+    worker_floats(e, n, k, &bp, &row);
     *bytes = (size_t)(bp + row) * sizeof(float);
     return true;
+}
+
+/*
+ * The GotoBLAS loop order: for each block of NC columns and KC steps of k,
+ * pack that block of B (it stays in L2, 256 KB for AVX2) and run every
+ * row of the piece against it.
+ */
+void onn_sgemm_tiles(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t m0, int64_t m1,
+                     int64_t n0, int64_t n1, float *scratch)
+{
+    if (m0 >= m1 || n0 >= n1) return;
+    int64_t nkb, bpf, rowf;
+    const int64_t kcb = k_block(p->k, e->kc, &nkb);
+    worker_floats(e, n1 - n0, p->k, &bpf, &rowf);
+    for (int64_t jc = n0; jc < n1; jc += e->nc) {
+        const int64_t nc = n1 - jc < e->nc ? n1 - jc : e->nc;
+        for (int64_t pb = 0; pb < nkb; pb++) {
+            const int64_t k0 = pb * kcb, kc = p->k - k0 < kcb ? p->k - k0 : kcb;
+            e->impl->pack(&p->b, k0, kc, jc, nc, scratch, scratch + bpf);
+            e->impl->block(p, m0, m1, jc, nc, k0, kc, pb == 0, pb == nkb - 1, scratch);
+        }
+    }
 }
 
 /* The rows or columns of pieces: `units` panels split into `parts` runs of
@@ -354,9 +396,18 @@ static void split_units(int64_t units, int parts, int index, int64_t *u0, int64_
     *u1 = *u0 + q + (index < r);
 }
 
-/* The widest piece of n columns split into `parts` (the computed width:
- * whole panels, a half panel where the half-width kernel ends a piece). */
-static int64_t widest_piece(const onn_sgemm_engine *e, int64_t n, int parts)
+/* The rows of piece `index` of m rows split into `parts` (whole panels of mr). */
+static void split_rows(const onn_sgemm_engine *e, int64_t m, int parts, int index, int64_t *m0,
+                       int64_t *m1)
+{
+    int64_t u0, u1;
+    split_units((m + e->mr - 1) / e->mr, parts, index, &u0, &u1);
+    *m0 = u0 * e->mr, *m1 = u1 * e->mr < m ? u1 * e->mr : m;
+}
+
+/* The widest piece of n columns split into `parts`, counted as computed:
+ * whole panels, a half panel where the half-width kernel ends a piece. */
+static int64_t widest_cols(const onn_sgemm_engine *e, int64_t n, int parts)
 {
     const int64_t panels = (n + e->nr - 1) / e->nr;
     int64_t widest = 0;
@@ -374,12 +425,23 @@ static int64_t widest_piece(const onn_sgemm_engine *e, int64_t n, int parts)
     return widest;
 }
 
+/* The most rows of a piece of m rows split into `parts`. */
+static int64_t widest_rows(const onn_sgemm_engine *e, int64_t m, int parts)
+{
+    int64_t widest = 0;
+    for (int i = 0; i < parts; i++) {
+        int64_t m0, m1;
+        split_rows(e, m, parts, i, &m0, &m1);
+        if (m1 - m0 > widest) widest = m1 - m0;
+    }
+    return widest;
+}
+
 /* Products below this many multiply-adds run on one thread: a second one
  * would start about when the first is done (as blas.c's threshold). */
 #define ONN_SGEMM_SERIAL_MACS (1 << 21)
-/* The cost of packing one element of B, in multiply-adds of one row: a
- * piece that splits rows packs all of its columns' B, as many B elements
- * as a piece that splits columns packs for more columns. */
+/* The cost of packing one element of B, in multiply-adds of one row of A
+ * (packing B costs about as much as 8 rows of products with it). */
 #define ONN_SGEMM_PACK_ROWS 8
 
 onn_sgemm_split onn_sgemm_split_for(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k,
@@ -387,17 +449,18 @@ onn_sgemm_split onn_sgemm_split_for(const onn_sgemm_engine *e, int64_t m, int64_
 {
     onn_sgemm_split best = {1, 1};
     if (threads <= 1 || (double)m * (double)n * (double)k < ONN_SGEMM_SERIAL_MACS) return best;
-    const int64_t mpanels = (m + e->mr - 1) / e->mr;
+    const int64_t mpanels = (m + e->mr - 1) / e->mr, npanels = (n + e->nr - 1) / e->nr;
     double best_cost = -1.0;
-    /* Every rows x cols <= threads: the time of the slowest piece, counted
-     * in computed tile area (padding included) plus its B packing. */
+    /* Every rows x cols <= threads, costed as the slowest piece: the tile
+     * area it computes plus the B it packs (its share of the shared
+     * packing when only rows are split). */
     for (int rows = 1; rows <= threads; rows++)
         for (int cols = threads / rows; cols >= 1; cols--) {
-            if (rows > mpanels || (int64_t)cols > (n + e->nr - 1) / e->nr) continue;
-            const int64_t mrows = (mpanels + rows - 1) / rows * e->mr;
-            const double cost =
-                (double)widest_piece(e, n, cols) * (double)(mrows + ONN_SGEMM_PACK_ROWS);
-            /* a tie keeps the earlier: more columns split, less B packed */
+            if (rows > mpanels || cols > npanels) continue;
+            const double w = (double)widest_cols(e, n, cols), h = (double)widest_rows(e, m, rows);
+            const double pack = cols == 1 ? w / rows : w;
+            const double cost = w * h + ONN_SGEMM_PACK_ROWS * pack;
+            /* A tie keeps the earlier: more columns split, no barriers. */
             if (best_cost < 0 || cost < best_cost * 0.999) {
                 best_cost = cost;
                 best = (onn_sgemm_split){rows, cols};
@@ -410,8 +473,7 @@ void onn_sgemm_split_piece(const onn_sgemm_engine *e, onn_sgemm_split s, int64_t
                            int index, int64_t *m0, int64_t *m1, int64_t *n0, int64_t *n1)
 {
     int64_t u0, u1;
-    split_units((m + e->mr - 1) / e->mr, s.rows, index / s.cols, &u0, &u1);
-    *m0 = u0 * e->mr, *m1 = u1 * e->mr < m ? u1 * e->mr : m;
+    split_rows(e, m, s.rows, index / s.cols, m0, m1);
     split_units((n + e->nr - 1) / e->nr, s.cols, index % s.cols, &u0, &u1);
     *n0 = u0 * e->nr, *n1 = u1 * e->nr < n ? u1 * e->nr : n;
 }
@@ -421,8 +483,46 @@ bool onn_sgemm_scratch_size(const onn_sgemm_engine *e, int64_t m, int64_t n, int
 {
     const onn_sgemm_split s = onn_sgemm_split_for(e, m, n, k, threads);
     size_t one;
+    /* Pieces: one worker's scratch each. Shared B (rows x 1): two blocks
+     * of B and a row per worker, which fits in that for two or more. */
     return onn_sgemm_tile_scratch_size(e, n, k, &one) &&
            size_mul(s.rows * s.cols, (int64_t)one, 1, 1, bytes);
+}
+
+/*
+ * Rows split over the team, B packed once for all: for each block of B,
+ * every thread packs a share of its panels, a barrier, then every thread
+ * runs its rows against the whole block. Two buffers alternate, so that
+ * one barrier per block is enough: a thread packing block i + 1 has passed
+ * the barrier of block i, so every thread is done with block i - 1, whose
+ * buffer it fills.
+ */
+static void parallel_shared_b(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
+                              float *scratch)
+{
+    int64_t nkb, bpf, rowf;
+    const int64_t kcb = k_block(p->k, e->kc, &nkb);
+    worker_floats(e, p->n, p->k, &bpf, &rowf);
+#pragma omp parallel num_threads(threads)
+    {
+        const int nt = omp_get_num_threads(), id = omp_get_thread_num();
+        int64_t m0, m1, it = 0;
+        split_rows(e, p->m, nt, id, &m0, &m1);
+        float *row = scratch + 2 * bpf + id * rowf;
+        for (int64_t jc = 0; jc < p->n; jc += e->nc) {
+            const int64_t nc = p->n - jc < e->nc ? p->n - jc : e->nc;
+            int64_t q0, q1;
+            split_units((nc + e->nr - 1) / e->nr, nt, id, &q0, &q1);
+            const int64_t c0 = q0 * e->nr, c1 = q1 * e->nr < nc ? q1 * e->nr : nc;
+            for (int64_t pb = 0; pb < nkb; pb++, it++) {
+                const int64_t k0 = pb * kcb, kc = p->k - k0 < kcb ? p->k - k0 : kcb;
+                float *bp = scratch + (it % 2) * bpf;
+                if (c1 > c0) e->impl->pack(&p->b, k0, kc, jc + c0, c1 - c0, bp + c0 * kc, row);
+#pragma omp barrier
+                if (m1 > m0) e->impl->block(p, m0, m1, jc, nc, k0, kc, pb == 0, pb == nkb - 1, bp);
+            }
+        }
+    }
 }
 
 void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
@@ -432,7 +532,11 @@ void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int 
     const onn_sgemm_split s = onn_sgemm_split_for(e, p->m, p->n, p->k, threads);
     const int pieces = s.rows * s.cols;
     if (pieces == 1) {
-        e->tiles(e, p, 0, p->m, 0, p->n, scratch);
+        onn_sgemm_tiles(e, p, 0, p->m, 0, p->n, scratch);
+        return;
+    }
+    if (s.cols == 1) {
+        parallel_shared_b(e, p, pieces, scratch);
         return;
     }
     size_t one = 0;
@@ -446,7 +550,7 @@ void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int 
         for (int i = omp_get_thread_num(); i < pieces; i += nt) {
             int64_t m0, m1, n0, n1;
             onn_sgemm_split_piece(e, s, p->m, p->n, i, &m0, &m1, &n0, &n1);
-            e->tiles(e, p, m0, m1, n0, n1, scratch + (size_t)omp_get_thread_num() * per);
+            onn_sgemm_tiles(e, p, m0, m1, n0, n1, scratch + (size_t)omp_get_thread_num() * per);
         }
     }
 }

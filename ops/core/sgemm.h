@@ -20,7 +20,8 @@
  *   run:      onn_sgemm_args p = {m, n, k, ap, {x, plane, &geom}, y, n, ...};
  *             onn_sgemm_parallel(e, &p, ctx->num_threads, ctx->scratch);
  * or, with the caller's own OpenMP loop, one onn_sgemm_tiles() call per
- * piece (onn_sgemm_split gives balanced pieces) and onn_sgemm_tile_scratch_size()
+ * piece (onn_sgemm_split_for and onn_sgemm_split_piece give balanced pieces) and
+ * onn_sgemm_tile_scratch_size()
  * bytes of scratch per thread.
  *
  * Nothing here allocates, and the functions used at run (onn_sgemm_tiles,
@@ -84,8 +85,7 @@ struct onn_sgemm_engine {
     onn_isa isa;
     int mr, nr;
     int kc, mc, nc;
-    void (*tiles)(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t m0, int64_t m1,
-                  int64_t n0, int64_t n1, float *scratch);
+    const struct onn_sgemm_impl *impl; /* the variant's loops (sgemm.c) */
 };
 
 /* The engine of a variant, or NULL when this build or CPU lacks it. Pick
@@ -111,11 +111,8 @@ bool onn_sgemm_tile_scratch_size(const onn_sgemm_engine *e, int64_t n, int64_t k
  * free. scratch: onn_sgemm_tile_scratch_size bytes for n1 - n0 columns,
  * 64-byte aligned, owned by this call. Pieces that do not overlap may run
  * concurrently. */
-static inline void onn_sgemm_tiles(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t m0,
-                                   int64_t m1, int64_t n0, int64_t n1, float *scratch)
-{
-    e->tiles(e, p, m0, m1, n0, n1, scratch);
-}
+void onn_sgemm_tiles(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t m0, int64_t m1,
+                     int64_t n0, int64_t n1, float *scratch);
 
 /* A division of C into rows x cols pieces of about equal work. */
 typedef struct onn_sgemm_split {
@@ -124,9 +121,12 @@ typedef struct onn_sgemm_split {
 
 /* The division of an m x n x k product over at most `threads` workers
  * that onn_sgemm_parallel uses: rows * cols <= threads, 1 x 1 for products
- * too small to be worth a second thread. Splitting columns gives each worker
- * its own B panels; splitting rows makes each worker pack the same B, so
- * rows are split only when the columns do not divide evenly enough. */
+ * too small to be worth a second thread. Splitting columns gives each
+ * worker its own B panels; splitting rows needs the same B panels in every
+ * worker, which onn_sgemm_parallel packs once, shared (rows x 1), and
+ * separate pieces (onn_sgemm_tiles) each pack again. Columns are split
+ * unless they do not divide evenly enough (few columns: 7 x 7 = 49 of
+ * them are 3 panels of 16 and 1 column). */
 onn_sgemm_split onn_sgemm_split_for(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k,
                                     int threads);
 /* Piece `index` (< rows * cols) of that division: *m0..*m1, *n0..*n1. */
@@ -139,8 +139,10 @@ void onn_sgemm_split_piece(const onn_sgemm_engine *e, onn_sgemm_split s, int64_t
 bool onn_sgemm_scratch_size(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k, int threads,
                             size_t *bytes);
 /* The whole product, divided by onn_sgemm_split_for over an OpenMP team
- * of at most `threads`. Not from inside a parallel region (that would nest
- * teams); there, call onn_sgemm_tiles per piece. */
+ * of at most `threads`: pieces of columns each on their own, pieces of rows
+ * over B blocks the team packs together (a barrier per block of B). Not
+ * from inside a parallel region (that would nest teams); there, call
+ * onn_sgemm_tiles per piece. */
 void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
                         float *scratch);
 

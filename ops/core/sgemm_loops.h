@@ -411,56 +411,44 @@ static void V(pack_b)(const onn_sgemm_src *src, int64_t k0, int64_t kc, int64_t 
 /* ---- the blocked loops ------------------------------------------------------------------ */
 
 /*
- * Rows [m0, m1) and columns [n0, n1) of C (sgemm.h's onn_sgemm_tiles), in
- * the GotoBLAS order: for each block of NC columns and KC rows of B, pack
- * that block (it stays in L2/L3), then for each block of MC rows of A (in
- * L2 across the columns) sweep the B panels, each staying in L1 while the
- * A panels of the block go past it.
+ * Rows [m0, m1) of C against one packed block of B: columns [jc, jc + nc),
+ * k steps [k0, k0 + kc), the first and/or last of the product's k blocks.
+ * For each block of MC rows of A (which stays in L2 while the columns go
+ * by) the B panels are swept in turn, each staying in L1 while the A
+ * panels of the row block go past it.
  */
-static void V(tiles)(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t m0, int64_t m1,
-                     int64_t n0, int64_t n1, float *scratch)
+static void V(block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc, int64_t nc,
+                     int64_t k0, int64_t kc, bool first, bool last, const float *bp)
 {
-    (void)e;
-    if (m0 >= m1 || n0 >= n1) return;
-    const int64_t K = p->k;
-    int64_t nkb;
-    const int64_t kcb = k_block(K, KC, &nkb);
-    float *bp = scratch, *row = scratch + bp_floats(kcb, n1 - n0, NR, NC);
-    for (int64_t jc = n0; jc < n1; jc += NC) {
-        const int64_t nc = n1 - jc < NC ? n1 - jc : NC;
-        for (int64_t pb = 0; pb < nkb; pb++) {
-            const int64_t k0 = pb * kcb, kc = K - k0 < kcb ? K - k0 : kcb;
-            V(pack_b)(&p->b, k0, kc, jc, nc, bp, row);
-            tile_ep t = {.load_c = pb > 0,
-                         .act = pb == nkb - 1 ? p->ep.act : ONN_ACT_NONE,
-                         .alpha = p->ep.alpha,
-                         .beta = p->ep.beta};
-            for (int64_t ic = m0; ic < m1; ic += MC) {
-                const int64_t mc = m1 - ic < MC ? m1 - ic : MC;
-                for (int64_t jr = 0; jr < nc; jr += NR) {
-                    const int w = nc - jr < NR ? (int)(nc - jr) : NR;
-                    const float *b = bp + (jr / NR) * kc * NR;
-                    for (int64_t i = ic; i < ic + mc; i += MR) {
-                        const int mv = m1 - i < MR ? (int)(m1 - i) : MR;
-                        const float *a = p->a + (i / MR) * K * MR + k0 * MR;
-                        float *c = p->c + i * p->ldc + jc + jr;
-                        t.bias = pb == 0 && p->ep.bias ? p->ep.bias + i : NULL;
-                        t.res = pb == 0 && p->res ? p->res + i * p->ldr + jc + jr : NULL;
-                        t.ldr = p->ldr;
-                        const int half = w <= NR / 2, width = half ? NR / 2 : NR;
-                        const V(tile_fn) fn = V(tile_fns)[half][mv - 1];
-                        if (w == width)
-                            fn(kc, a, b, c, p->ldc, &t);
-                        else
-                            V(edge)(fn, width, kc, a, b, c, p->ldc, &t, mv, w);
-                    }
-                }
+    tile_ep t = {.load_c = !first,
+                 .act = last ? p->ep.act : ONN_ACT_NONE,
+                 .alpha = p->ep.alpha,
+                 .beta = p->ep.beta,
+                 .ldr = p->ldr};
+    for (int64_t ic = m0; ic < m1; ic += MC) {
+        const int64_t mc = m1 - ic < MC ? m1 - ic : MC;
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+            const int w = nc - jr < NR ? (int)(nc - jr) : NR;
+            const int half = w <= NR / 2, width = half ? NR / 2 : NR;
+            const float *b = bp + (jr / NR) * kc * NR;
+            for (int64_t i = ic; i < ic + mc; i += MR) {
+                const int mv = m1 - i < MR ? (int)(m1 - i) : MR;
+                const float *a = p->a + (i / MR) * p->k * MR + k0 * MR;
+                float *c = p->c + i * p->ldc + jc + jr;
+                t.bias = first && p->ep.bias ? p->ep.bias + i : NULL;
+                t.res = first && p->res ? p->res + i * p->ldr + jc + jr : NULL;
+                const V(tile_fn) fn = V(tile_fns)[half][mv - 1];
+                if (w == width)
+                    fn(kc, a, b, c, p->ldc, &t);
+                else
+                    V(edge)(fn, width, kc, a, b, c, p->ldc, &t, mv, w);
             }
         }
     }
 }
 
-static const onn_sgemm_engine V(engine) = {ISA, MR, NR, KC, MC, NC, V(tiles)};
+static const onn_sgemm_impl V(impl) = {V(pack_b), V(block)};
+static const onn_sgemm_engine V(engine) = {ISA, MR, NR, KC, MC, NC, &V(impl)};
 
 #undef CAT_
 #undef CAT

@@ -489,6 +489,43 @@ static void threads(void **state)
         }
 }
 
+/* The threaded product from the im2col source, where rows split (the
+ * team packs B together) and where columns split (pieces start mid-line),
+ * against the explicit im2col matrix. */
+static void threads_im2col(void **state)
+{
+    const onn_sgemm_engine *e = variant(state);
+    static const conv_case cases[] = {
+        {2, 64, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
+        {2, 16, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
+        {2, 24, {30, 30}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}},
+    };
+    static const int64_t ms[] = {160, 24, 48};
+    for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
+        const onn_geom g = geom_of(&cases[ci]);
+        float *x = randf(cases[ci].channels * g.sampled_size);
+        float *col = im2col_ref(&g, x, cases[ci].channels, g.sampled_size);
+        for (int nt = 2; nt <= 3; nt++) {
+            prod t;
+            prod_new(&t, e, ms[ci], g.grid_size, cases[ci].channels * g.kernel_size, 0);
+            const onn_sgemm_split s = onn_sgemm_split_for(e, t.m, t.n, t.k, nt);
+            assert_true(s.rows * s.cols > 1);
+            memcpy(t.b, col, (size_t)(t.k * t.n) * sizeof *col);
+            const onn_epilogue ep = {t.bias, ONN_ACT_NONE, 0, 0};
+            prod_reference(&t, &ep, NULL, 0);
+            const onn_sgemm_args p =
+                prod_args(&t, (onn_sgemm_src){x, g.sampled_size, &g}, &ep, NULL, 0);
+            run_parallel(e, &p, nt);
+            char what[64];
+            snprintf(what, sizeof what, "threaded im2col case %zu, %d x %d pieces", ci, s.rows,
+                     s.cols);
+            prod_check(&t, what);
+            prod_free(&t);
+        }
+        free(x), free(col);
+    }
+}
+
 /* Empty products write nothing; sizes are refused when negative. */
 static void empty(void **state)
 {
@@ -516,7 +553,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         PER_ISA(sizes),  PER_ISA(blocks), PER_ISA(epilogues), PER_ISA(activation_range),
-        PER_ISA(im2col), PER_ISA(pieces), PER_ISA(threads),   PER_ISA(empty),
+        PER_ISA(im2col), PER_ISA(pieces), PER_ISA(threads),   PER_ISA(threads_im2col),
+        PER_ISA(empty),
     };
     for (int i = 0; i < ONN_ISA_COUNT; i++)
         printf("variant %-7s %s\n", onn_isa_name((onn_isa)i),
