@@ -443,6 +443,20 @@ static int64_t widest_rows(const onn_sgemm_engine *e, int64_t m, int parts)
 /* The cost of packing one element of B, in multiply-adds of one row of A
  * (packing B costs about as much as 8 rows of products with it). */
 #define ONN_SGEMM_PACK_ROWS 8
+/* Threads that split rows share B packed whole when it takes at most this
+ * many bytes (ResNet's largest such B, 256 x 196 x 2304, takes 1.9 MB). */
+#define ONN_SGEMM_SHARED_B_MAX ((int64_t)16 << 20)
+
+/* Floats of B packed whole, block after block (NC columns by KC steps,
+ * each at the stride of one worker's block), or -1 when over the cap. */
+static int64_t whole_b_floats(const onn_sgemm_engine *e, int64_t n, int64_t k)
+{
+    int64_t nkb, bpf, rowf;
+    k_block(k, e->kc, &nkb);
+    worker_floats(e, n, k, &bpf, &rowf);
+    const double floats = (double)((n + e->nc - 1) / e->nc) * (double)nkb * (double)bpf;
+    return floats * sizeof(float) <= (double)ONN_SGEMM_SHARED_B_MAX ? (int64_t)floats : -1;
+}
 
 onn_sgemm_split onn_sgemm_split_for(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k,
                                     int threads)
@@ -450,17 +464,18 @@ onn_sgemm_split onn_sgemm_split_for(const onn_sgemm_engine *e, int64_t m, int64_
     onn_sgemm_split best = {1, 1};
     if (threads <= 1 || (double)m * (double)n * (double)k < ONN_SGEMM_SERIAL_MACS) return best;
     const int64_t mpanels = (m + e->mr - 1) / e->mr, npanels = (n + e->nr - 1) / e->nr;
+    const bool shared = whole_b_floats(e, n, k) >= 0;
     double best_cost = -1.0;
     /* Every rows x cols <= threads, costed as the slowest piece: the tile
-     * area it computes plus the B it packs (its share of the shared
-     * packing when only rows are split). */
+     * area it computes plus the B it packs (its share of B packed whole
+     * when only rows are split). */
     for (int rows = 1; rows <= threads; rows++)
         for (int cols = threads / rows; cols >= 1; cols--) {
             if (rows > mpanels || cols > npanels) continue;
             const double w = (double)widest_cols(e, n, cols), h = (double)widest_rows(e, m, rows);
-            const double pack = cols == 1 ? w / rows : w;
+            const double pack = cols == 1 && shared ? w / rows : w;
             const double cost = w * h + ONN_SGEMM_PACK_ROWS * pack;
-            /* A tie keeps the earlier: more columns split, no barriers. */
+            /* A tie keeps the earlier: more columns split. */
             if (best_cost < 0 || cost < best_cost * 0.999) {
                 best_cost = cost;
                 best = (onn_sgemm_split){rows, cols};
@@ -478,48 +493,66 @@ void onn_sgemm_split_piece(const onn_sgemm_engine *e, onn_sgemm_split s, int64_t
     *n0 = u0 * e->nr, *n1 = u1 * e->nr < n ? u1 * e->nr : n;
 }
 
+/* How onn_sgemm_parallel runs a division: rows x 1 over B packed whole and
+ * shared (when it fits the cap), otherwise as separate pieces. */
+static bool shares_b(const onn_sgemm_engine *e, onn_sgemm_split s, int64_t n, int64_t k)
+{
+    return s.rows > 1 && s.cols == 1 && whole_b_floats(e, n, k) >= 0;
+}
+
 bool onn_sgemm_scratch_size(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k, int threads,
                             size_t *bytes)
 {
+    if (m < 0 || n < 0 || k < 0) return false;
     const onn_sgemm_split s = onn_sgemm_split_for(e, m, n, k, threads);
-    size_t one;
-    /* Pieces: one worker's scratch each. Shared B (rows x 1): two blocks
-     * of B and a row per worker, which fits in that for two or more. */
-    return onn_sgemm_tile_scratch_size(e, n, k, &one) &&
-           size_mul(s.rows * s.cols, (int64_t)one, 1, 1, bytes);
+    int64_t bpf, rowf;
+    worker_floats(e, n, k, &bpf, &rowf);
+    /* Pieces: one worker's scratch each. Shared: B whole and a row each. */
+    const int64_t floats = shares_b(e, s, n, k) ? whole_b_floats(e, n, k) + s.rows * rowf
+                                                : s.rows * s.cols * (bpf + rowf);
+    *bytes = (size_t)floats * sizeof(float);
+    return true;
 }
 
 /*
- * Rows split over the team, B packed once for all: for each block of B,
- * every thread packs a share of its panels, a barrier, then every thread
- * runs its rows against the whole block. Two buffers alternate, so that
- * one barrier per block is enough: a thread packing block i + 1 has passed
- * the barrier of block i, so every thread is done with block i - 1, whose
- * buffer it fills.
+ * Rows split over the team, B packed once for all: every thread packs a
+ * share of the panels of every block of B, then (one barrier) runs its
+ * rows against all of them. A barrier per block instead, with B packed
+ * block by block, made each call wait out other processes' time slices
+ * on a machine running more threads than it has cores: 3 to 10 times
+ * slower, where the fork and join of separate pieces cost little.
  */
 static void parallel_shared_b(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
                               float *scratch)
 {
     int64_t nkb, bpf, rowf;
-    const int64_t kcb = k_block(p->k, e->kc, &nkb);
+    const int64_t kcb = k_block(p->k, e->kc, &nkb), whole = whole_b_floats(e, p->n, p->k);
     worker_floats(e, p->n, p->k, &bpf, &rowf);
 #pragma omp parallel num_threads(threads)
     {
         const int nt = omp_get_num_threads(), id = omp_get_thread_num();
-        int64_t m0, m1, it = 0;
-        split_rows(e, p->m, nt, id, &m0, &m1);
-        float *row = scratch + 2 * bpf + id * rowf;
-        for (int64_t jc = 0; jc < p->n; jc += e->nc) {
+        float *row = scratch + whole + id * rowf;
+        for (int64_t jc = 0, bi = 0; jc < p->n; jc += e->nc) {
             const int64_t nc = p->n - jc < e->nc ? p->n - jc : e->nc;
             int64_t q0, q1;
             split_units((nc + e->nr - 1) / e->nr, nt, id, &q0, &q1);
             const int64_t c0 = q0 * e->nr, c1 = q1 * e->nr < nc ? q1 * e->nr : nc;
-            for (int64_t pb = 0; pb < nkb; pb++, it++) {
+            for (int64_t pb = 0; pb < nkb; pb++, bi++) {
                 const int64_t k0 = pb * kcb, kc = p->k - k0 < kcb ? p->k - k0 : kcb;
-                float *bp = scratch + (it % 2) * bpf;
-                if (c1 > c0) e->impl->pack(&p->b, k0, kc, jc + c0, c1 - c0, bp + c0 * kc, row);
+                if (c1 > c0)
+                    e->impl->pack(&p->b, k0, kc, jc + c0, c1 - c0, scratch + bi * bpf + c0 * kc,
+                                  row);
+            }
+        }
 #pragma omp barrier
-                if (m1 > m0) e->impl->block(p, m0, m1, jc, nc, k0, kc, pb == 0, pb == nkb - 1, bp);
+        int64_t m0, m1;
+        split_rows(e, p->m, nt, id, &m0, &m1);
+        for (int64_t jc = 0, bi = 0; jc < p->n && m1 > m0; jc += e->nc) {
+            const int64_t nc = p->n - jc < e->nc ? p->n - jc : e->nc;
+            for (int64_t pb = 0; pb < nkb; pb++, bi++) {
+                const int64_t k0 = pb * kcb, kc = p->k - k0 < kcb ? p->k - k0 : kcb;
+                e->impl->block(p, m0, m1, jc, nc, k0, kc, pb == 0, pb == nkb - 1,
+                               scratch + bi * bpf);
             }
         }
     }
@@ -535,7 +568,7 @@ void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int 
         onn_sgemm_tiles(e, p, 0, p->m, 0, p->n, scratch);
         return;
     }
-    if (s.cols == 1) {
+    if (shares_b(e, s, p->n, p->k)) {
         parallel_shared_b(e, p, pieces, scratch);
         return;
     }

@@ -451,12 +451,15 @@ static void pieces(void **state)
 }
 
 /* The division over threads covers C exactly once, and the threaded
- * product matches. Shapes where columns split, where rows split (a
- * narrow C), and one too small to split. */
+ * product matches: shapes where columns split, where rows split (a narrow
+ * C) over B packed whole and shared, or as separate pieces when that B
+ * would be too big (16 MB), and one too small to split. */
 static void threads(void **state)
 {
     const onn_sgemm_engine *e = variant(state);
-    static const int64_t cases[][3] = {{64, 900, 72}, {160, 9, 2000}, {3, 5, 7}, {96, 49, 600}};
+    /* columns, rows (B shared), tiny, rows, rows with B too big to share */
+    static const int64_t cases[][3] = {
+        {64, 900, 72}, {160, 9, 2000}, {3, 5, 7}, {96, 49, 600}, {12, 16, 300000}};
     for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++)
         for (int nt = 1; nt <= 4; nt++) {
             const int64_t m = cases[ci][0], n = cases[ci][1], k = cases[ci][2];
