@@ -443,38 +443,21 @@ static int64_t widest_rows(const onn_sgemm_engine *e, int64_t m, int parts)
 /* The cost of packing one element of B, in multiply-adds of one row of A
  * (packing B costs about as much as 8 rows of products with it). */
 #define ONN_SGEMM_PACK_ROWS 8
-/* Threads that split rows share B packed whole when it takes at most this
- * many bytes (ResNet's largest such B, 256 x 196 x 2304, takes 1.9 MB). */
-#define ONN_SGEMM_SHARED_B_MAX ((int64_t)16 << 20)
-
-/* Floats of B packed whole, block after block (NC columns by KC steps,
- * each at the stride of one worker's block), or -1 when over the cap. */
-static int64_t whole_b_floats(const onn_sgemm_engine *e, int64_t n, int64_t k)
-{
-    int64_t nkb, bpf, rowf;
-    k_block(k, e->kc, &nkb);
-    worker_floats(e, n, k, &bpf, &rowf);
-    const double floats = (double)((n + e->nc - 1) / e->nc) * (double)nkb * (double)bpf;
-    return floats * sizeof(float) <= (double)ONN_SGEMM_SHARED_B_MAX ? (int64_t)floats : -1;
-}
-
 onn_sgemm_split onn_sgemm_split_for(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k,
                                     int threads)
 {
     onn_sgemm_split best = {1, 1};
     if (threads <= 1 || (double)m * (double)n * (double)k < ONN_SGEMM_SERIAL_MACS) return best;
     const int64_t mpanels = (m + e->mr - 1) / e->mr, npanels = (n + e->nr - 1) / e->nr;
-    const bool shared = whole_b_floats(e, n, k) >= 0;
     double best_cost = -1.0;
     /* Every rows x cols <= threads, costed as the slowest piece: the tile
-     * area it computes plus the B it packs (its share of B packed whole
-     * when only rows are split). */
+     * area it computes plus the B it packs (all of its columns' B, also
+     * where other pieces pack the same). */
     for (int rows = 1; rows <= threads; rows++)
         for (int cols = threads / rows; cols >= 1; cols--) {
             if (rows > mpanels || cols > npanels) continue;
             const double w = (double)widest_cols(e, n, cols), h = (double)widest_rows(e, m, rows);
-            const double pack = cols == 1 && shared ? w / rows : w;
-            const double cost = w * h + ONN_SGEMM_PACK_ROWS * pack;
+            const double cost = w * (h + ONN_SGEMM_PACK_ROWS);
             /* A tie keeps the earlier: more columns split. */
             if (best_cost < 0 || cost < best_cost * 0.999) {
                 best_cost = cost;
@@ -493,71 +476,27 @@ void onn_sgemm_split_piece(const onn_sgemm_engine *e, onn_sgemm_split s, int64_t
     *n0 = u0 * e->nr, *n1 = u1 * e->nr < n ? u1 * e->nr : n;
 }
 
-/* How onn_sgemm_parallel runs a division: rows x 1 over B packed whole and
- * shared (when it fits the cap), otherwise as separate pieces. */
-static bool shares_b(const onn_sgemm_engine *e, onn_sgemm_split s, int64_t n, int64_t k)
-{
-    return s.rows > 1 && s.cols == 1 && whole_b_floats(e, n, k) >= 0;
-}
-
 bool onn_sgemm_scratch_size(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k, int threads,
                             size_t *bytes)
 {
-    if (m < 0 || n < 0 || k < 0) return false;
+    if (m < 0) return false;
     const onn_sgemm_split s = onn_sgemm_split_for(e, m, n, k, threads);
-    int64_t bpf, rowf;
-    worker_floats(e, n, k, &bpf, &rowf);
-    /* Pieces: one worker's scratch each. Shared: B whole and a row each. */
-    const int64_t floats = shares_b(e, s, n, k) ? whole_b_floats(e, n, k) + s.rows * rowf
-                                                : s.rows * s.cols * (bpf + rowf);
-    *bytes = (size_t)floats * sizeof(float);
-    return true;
+    size_t one;
+    return onn_sgemm_tile_scratch_size(e, n, k, &one) &&
+           size_mul(s.rows * s.cols, (int64_t)one, 1, 1, bytes);
 }
 
 /*
- * Rows split over the team, B packed once for all: every thread packs a
- * share of the panels of every block of B, then (one barrier) runs its
- * rows against all of them. A barrier per block instead, with B packed
- * block by block, made each call wait out other processes' time slices
- * on a machine running more threads than it has cores: 3 to 10 times
- * slower, where the fork and join of separate pieces cost little.
+ * Every piece on its own, B packed by each piece for its columns (again by
+ * each piece of a column range when rows are split): the only
+ * synchronization is the team's fork and join. Row pieces sharing B
+ * packed once cost at least one barrier more per call; measured with more
+ * threads than cores (this machine shared with other work), each barrier
+ * waited out another process's time slice and made those products 1.3 to
+ * 10 times slower, while packing B in every row piece costs what packing
+ * costs one thread: 3 % of 512 x 49 x 4608 on one thread, 9 % of
+ * 256 x 196 x 2304.
  */
-static void parallel_shared_b(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
-                              float *scratch)
-{
-    int64_t nkb, bpf, rowf;
-    const int64_t kcb = k_block(p->k, e->kc, &nkb), whole = whole_b_floats(e, p->n, p->k);
-    worker_floats(e, p->n, p->k, &bpf, &rowf);
-#pragma omp parallel num_threads(threads)
-    {
-        const int nt = omp_get_num_threads(), id = omp_get_thread_num();
-        float *row = scratch + whole + id * rowf;
-        for (int64_t jc = 0, bi = 0; jc < p->n; jc += e->nc) {
-            const int64_t nc = p->n - jc < e->nc ? p->n - jc : e->nc;
-            int64_t q0, q1;
-            split_units((nc + e->nr - 1) / e->nr, nt, id, &q0, &q1);
-            const int64_t c0 = q0 * e->nr, c1 = q1 * e->nr < nc ? q1 * e->nr : nc;
-            for (int64_t pb = 0; pb < nkb; pb++, bi++) {
-                const int64_t k0 = pb * kcb, kc = p->k - k0 < kcb ? p->k - k0 : kcb;
-                if (c1 > c0)
-                    e->impl->pack(&p->b, k0, kc, jc + c0, c1 - c0, scratch + bi * bpf + c0 * kc,
-                                  row);
-            }
-        }
-#pragma omp barrier
-        int64_t m0, m1;
-        split_rows(e, p->m, nt, id, &m0, &m1);
-        for (int64_t jc = 0, bi = 0; jc < p->n && m1 > m0; jc += e->nc) {
-            const int64_t nc = p->n - jc < e->nc ? p->n - jc : e->nc;
-            for (int64_t pb = 0; pb < nkb; pb++, bi++) {
-                const int64_t k0 = pb * kcb, kc = p->k - k0 < kcb ? p->k - k0 : kcb;
-                e->impl->block(p, m0, m1, jc, nc, k0, kc, pb == 0, pb == nkb - 1,
-                               scratch + bi * bpf);
-            }
-        }
-    }
-}
-
 void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
                         float *scratch)
 {
@@ -566,10 +505,6 @@ void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int 
     const int pieces = s.rows * s.cols;
     if (pieces == 1) {
         onn_sgemm_tiles(e, p, 0, p->m, 0, p->n, scratch);
-        return;
-    }
-    if (shares_b(e, s, p->n, p->k)) {
-        parallel_shared_b(e, p, pieces, scratch);
         return;
     }
     size_t one = 0;

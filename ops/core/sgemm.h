@@ -122,11 +122,10 @@ typedef struct onn_sgemm_split {
 /* The division of an m x n x k product over at most `threads` workers
  * that onn_sgemm_parallel uses: rows * cols <= threads, 1 x 1 for products
  * too small to be worth a second thread. Splitting columns gives each
- * worker its own B panels; splitting rows needs the same B panels in every
- * worker, which onn_sgemm_parallel packs once, shared (rows x 1), and
- * separate pieces (onn_sgemm_tiles) each pack again. Columns are split
- * unless they do not divide evenly enough (few columns: 7 x 7 = 49 of
- * them are 3 panels of 16 and 1 column). */
+ * worker its own B panels; splitting rows makes every worker of a column
+ * range pack the same B panels, so rows are split only where columns do
+ * not divide evenly enough (few columns: 7 x 7 = 49 of them are 3 panels
+ * of 16 and 1 column). */
 onn_sgemm_split onn_sgemm_split_for(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k,
                                     int threads);
 /* Piece `index` (< rows * cols) of that division: *m0..*m1, *n0..*n1. */
@@ -139,9 +138,8 @@ void onn_sgemm_split_piece(const onn_sgemm_engine *e, onn_sgemm_split s, int64_t
 bool onn_sgemm_scratch_size(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k, int threads,
                             size_t *bytes);
 /* The whole product, divided by onn_sgemm_split_for over an OpenMP team
- * of at most `threads`: pieces of columns each on their own, pieces of rows
- * over B blocks the team packs together (a barrier per block of B). Not
- * from inside a parallel region (that would nest teams); there, call
+ * of at most `threads`, each piece computed by onn_sgemm_tiles. Not from
+ * inside a parallel region (that would nest teams); there, call
  * onn_sgemm_tiles per piece. */
 void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
                         float *scratch);
