@@ -1,0 +1,147 @@
+/*
+ * The packed single-precision matrix product of the convolutions:
+ *
+ *   C[m, n] = epilogue(A[m, k] * B[k, n])    (row-major C with leading dimension ldc)
+ *
+ * A holds constant weights (a convolution's W, output channels by
+ * Cin/group * kh * kw), packed once while planning into the layout the
+ * microkernel reads. B is the activation side: a row-major matrix (for a 1x1
+ * convolution, X itself) or the virtual im2col matrix of a convolution,
+ * read straight from the input image. The epilogue (epilogue.h: bias per
+ * row, residual, activation) is applied as each C tile leaves the
+ * registers, so C is written once and never read back for a second pass.
+ *
+ * Use:
+ *   prepare:  e = onn_sgemm_engine_get(onn_isa_active());
+ *             onn_sgemm_pack_a_size(e, m, k, &bytes); ap = onn_kalloc(ctx, bytes);
+ *             onn_sgemm_pack_a(e, m, k, w, k, ap);
+ *             onn_sgemm_scratch_size(e, m, n, k, ctx->num_threads, &bytes);
+ *             onn_kscratch_need(ctx, bytes);
+ *   run:      onn_sgemm_args p = {m, n, k, ap, {x, plane, &geom}, y, n, ...};
+ *             onn_sgemm_parallel(e, &p, ctx->num_threads, ctx->scratch);
+ * or, with the caller's own OpenMP loop, one onn_sgemm_tiles() call per
+ * piece (onn_sgemm_split_for and onn_sgemm_split_piece give balanced pieces) and
+ * onn_sgemm_tile_scratch_size()
+ * bytes of scratch per thread.
+ *
+ * Nothing here allocates, and the functions used at run (onn_sgemm_tiles,
+ * onn_sgemm_parallel) read only their arguments, so runs may overlap.
+ */
+#ifndef ONN_SGEMM_H
+#define ONN_SGEMM_H
+
+#include "ops/core/epilogue.h"
+#include "ops/core/spatial.h"
+#include "ops/isa.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The B operand, k rows by n columns.
+ *
+ * im2col == NULL: a row-major matrix, element (r, j) at data[r * ld + j].
+ *
+ * im2col != NULL: the im2col matrix of a convolution with that geometry
+ * (sampled = the input's spatial extents, grid = the output's), built from
+ * the image `data` of k / kernel_size channels, channel c's plane starting
+ * at data + c * ld (ld >= sampled_size). Row r is channel r / kernel_size at
+ * kernel offset r % kernel_size (W's [Cin, k1, k2..] order), column j is
+ * output position j (grid order), and the element is the input value that
+ * position sees there, 0 in the padding. Then k = channels * kernel_size and
+ * n = grid_size. Only the panels a call works on are formed, in scratch.
+ */
+typedef struct onn_sgemm_src {
+    const float *data;
+    int64_t ld;
+    const onn_geom *im2col;
+} onn_sgemm_src;
+
+/* One product. The epilogue computes, for every element (i, j):
+ *   c[i * ldc + j] = act(acc + bias[i] + res[i * ldr + j])
+ * with bias and res optional (NULL). res may be c itself (ldr == ldc), which
+ * accumulates onto C; other overlaps of res and c are not allowed. */
+typedef struct onn_sgemm_args {
+    int64_t m, n, k;
+    const float *a; /* onn_sgemm_pack_a of this engine, m and k */
+    onn_sgemm_src b;
+    float *c;
+    int64_t ldc; /* >= n */
+    const float *res;
+    int64_t ldr;
+    onn_epilogue ep; /* bias (m values), act, alpha, beta */
+} onn_sgemm_args;
+
+typedef struct onn_sgemm_engine onn_sgemm_engine;
+
+/*
+ * One instruction-set variant: its microkernel computes an mr x nr tile of
+ * C from an mr-row panel of packed A and an nr-column panel of packed B;
+ * kc, mc, nc bound the cache blocks (see sgemm.c). Static and constant: a
+ * prepared node may keep the pointer.
+ */
+struct onn_sgemm_engine {
+    onn_isa isa;
+    int mr, nr;
+    int kc, mc, nc;
+    const struct onn_sgemm_impl *impl; /* the variant's loops (sgemm.c) */
+};
+
+/* The engine of a variant, or NULL when this build or CPU lacks it. Pick
+ * one at prepare: onn_sgemm_engine_get(onn_isa_active()). */
+const onn_sgemm_engine *onn_sgemm_engine_get(onn_isa isa);
+
+/* Bytes of packed A for an m x k matrix (false on size_t overflow). */
+bool onn_sgemm_pack_a_size(const onn_sgemm_engine *e, int64_t m, int64_t k, size_t *bytes);
+/* Packs row-major A[m, k] (leading dimension lda) into dst
+ * (onn_sgemm_pack_a_size bytes; 16-byte alignment is enough, onn_kalloc's
+ * 64 is best). */
+void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const float *a, int64_t lda,
+                      float *dst);
+
+/* ---- a piece of C, on the caller's thread --------------------------------------------- */
+
+/* Scratch bytes one onn_sgemm_tiles call needs for a piece at most n
+ * columns wide of a product with inner size k (false on overflow). */
+bool onn_sgemm_tile_scratch_size(const onn_sgemm_engine *e, int64_t n, int64_t k, size_t *bytes);
+
+/* Computes rows [m0, m1) and columns [n0, n1) of C, with the epilogue.
+ * m0 is a multiple of e->mr (A is packed in panels of mr rows); n0 is
+ * free. scratch: onn_sgemm_tile_scratch_size bytes for n1 - n0 columns,
+ * 64-byte aligned, owned by this call. Pieces that do not overlap may run
+ * concurrently. */
+void onn_sgemm_tiles(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t m0, int64_t m1,
+                     int64_t n0, int64_t n1, float *scratch);
+
+/* A division of C into rows x cols pieces of about equal work. */
+typedef struct onn_sgemm_split {
+    int rows, cols;
+} onn_sgemm_split;
+
+/* The division of an m x n x k product over at most `threads` workers
+ * that onn_sgemm_parallel uses: rows * cols <= threads, 1 x 1 for products
+ * too small to be worth a second thread. Splitting columns gives each
+ * worker its own B panels; splitting rows makes every worker of a column
+ * range pack the same B panels, so rows are split only where columns do
+ * not divide evenly enough (few columns: 7 x 7 = 49 of them are 3 panels
+ * of 16 and 1 column). */
+onn_sgemm_split onn_sgemm_split_for(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k,
+                                    int threads);
+/* Piece `index` (< rows * cols) of that division: *m0..*m1, *n0..*n1. */
+void onn_sgemm_split_piece(const onn_sgemm_engine *e, onn_sgemm_split s, int64_t m, int64_t n,
+                           int index, int64_t *m0, int64_t *m1, int64_t *n0, int64_t *n1);
+
+/* ---- the whole product over threads ------------------------------------------------- */
+
+/* Scratch bytes of onn_sgemm_parallel for these sizes and thread count. */
+bool onn_sgemm_scratch_size(const onn_sgemm_engine *e, int64_t m, int64_t n, int64_t k, int threads,
+                            size_t *bytes);
+/* The whole product, divided by onn_sgemm_split_for over an OpenMP team
+ * of at most `threads`, each piece computed by onn_sgemm_tiles. Not from
+ * inside a parallel region (that would nest teams); there, call
+ * onn_sgemm_tiles per piece. */
+void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
+                        float *scratch);
+
+#endif
