@@ -202,6 +202,7 @@ def main():
     if not dirs:
         ap.error("no model folders (run bench/gen_cnn.py first)")
     timeout = 300 + 60 * a.iters
+    load_start = os.getloadavg()
     has_profile, why = profile_supported()
     log(f"onnorm bench --profile: {'yes' if has_profile else 'not available (' + why[:120] + ')'}")
     os.makedirs(os.path.dirname(os.path.abspath(a.raw)), exist_ok=True)
@@ -256,8 +257,13 @@ def main():
 
     print("# onnorm vs ONNX Runtime: torchvision CNNs")
     print()
-    print(f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; load average at the end "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; 1-min load average "
+          f"{load_start[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end (other processes "
+          "competing for the cores slow down multi-threaded runs most)")
+    omp = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
+                   if k.startswith(("OMP_", "GOMP_", "OPENBLAS_", "ONNORM_")))
+    if omp:
+        print(f"- Environment: {omp}")
     print(f"- Date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}")
     print(f"- onnorm: git {git_describe()} ({ONNORM}, default optimization level); "
           f"ONNX Runtime: onnxruntime-node {ort_version()}, CPU, graph optimization 'all'")
