@@ -49,6 +49,10 @@ NORM_OPS = {"BatchNormalization", "InstanceNormalization", "LayerNormalization",
             "MeanVarianceNormalization", "LpNormalization", "LRN"}
 
 
+# A runtime whose round medians differ by more than this factor gets a mark.
+NOISY = 1.5
+
+
 def category(op):
     if op in CONV_OPS or any(k in op for k in ("Conv", "Gemm", "MatMul")):
         return "conv"
@@ -252,7 +256,8 @@ def main():
             spread = {rt: (f"{min(v):.4g}-{max(v):.4g}" if v else "-") for rt, v in rounds.items()}
             log(f"  {t} thread(s): onnorm {fmt_ms(med['onnorm'])} ms (rounds {spread['onnorm']}), "
                 f"ORT {fmt_ms(med['ort'])} ms (rounds {spread['ort']})")
-            rows.append((name, t, med["onnorm"], med["ort"], c, prof))
+            noisy = {rt: len(v) > 1 and max(v) > NOISY * min(v) for rt, v in rounds.items()}
+            rows.append((name, t, med["onnorm"], med["ort"], c, prof, noisy))
     raw.close()
 
     print("# onnorm vs ONNX Runtime: torchvision CNNs")
@@ -279,15 +284,21 @@ def main():
         sep += "---|---|---|"
     print(head)
     print(sep)
-    for name, t, on, ort, c, prof in rows:
+    for name, t, on, ort, c, prof, noisy in rows:
         ratio = f"{ort / on:.2f}x" if on and ort else "-"
-        line = f"| {name} | {t} | {fmt_ms(on)} | {fmt_ms(ort)} | {ratio} | {match_cell(c)} |"
+        mark = {rt: " †" if noisy[rt] else "" for rt in noisy}
+        line = (f"| {name} | {t} | {fmt_ms(on)}{mark['onnorm']} | {fmt_ms(ort)}{mark['ort']} | {ratio} "
+                f"| {match_cell(c)} |")
         if has_profile:
             if prof:
                 line += " " + " | ".join(f"{100 * prof[k]:.0f}%" for k in ("conv", "norm", "rest")) + " |"
             else:
                 line += " - | - | - |"
         print(line)
+    if any(any(r[-1].values()) for r in rows):
+        print()
+        print(f"† that runtime's round medians differ by more than {NOISY}x: something else was using the cores "
+              f"(the rounds are in {os.path.relpath(a.raw)}); rerun those models for a steadier number.")
     if failures:
         print()
         print("Failures:")
