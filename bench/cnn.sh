@@ -8,8 +8,8 @@
 # here when bench/models holds none; about 1.5 min and 1.3 GB). Prints one
 # Markdown table on stdout, progress on stderr, every measurement in
 # build/cnn-raw.jsonl; exits 1 when a model fails to run or to match.
-# The 30 folders take 10-17 minutes on 2 cores at ITERS=5, about twice that
-# at the default.
+# The 30 folders took 10-17 minutes on 2 shared cores at ITERS=5; up to twice
+# that at the default ITERS=10.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ITERS=${1:-10}
