@@ -19,9 +19,15 @@ cd "$(dirname "$0")/.."
 #   python3-onnx, python3-numpy   onnx.checker validates the files that
 #                                 `onnorm optimize` writes; the test-data
 #                                 generators in testdata/ use them too
+#   python3-torch, python3-torchvision
+#                                 the torchvision_models test exports
+#                                 ResNet-18, MobileNetV2 and EfficientNet-B0
+#                                 with bench/gen_cnn.py and checks onnorm
+#                                 against PyTorch's outputs (torchvision
+#                                 brings python3-pil and the libav* libraries)
 PACKAGES=(gcc make cmake pkg-config libprotobuf-c-dev protobuf-c-compiler
           libonnx-dev libcmocka-dev libonnx-testdata libopenblas-openmp-dev
-          python3-onnx python3-numpy)
+          python3-onnx python3-numpy python3-torch python3-torchvision)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
