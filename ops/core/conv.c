@@ -26,6 +26,7 @@
 #include "ops/core/blas.h"
 #include "ops/core/dwconv.h"
 #include "ops/core/epilogue.h"
+#include "ops/core/sgemm.h"
 #include "ops/core/spatial.h"
 
 #include <omp.h>
@@ -36,7 +37,8 @@ typedef enum conv_path {
     CONV_POINTWISE, /* the same, X's planes being the col matrix */
     CONV_SHIFTED,   /* one product per kernel offset over a padded copy of X (scratch) */
     CONV_DEPTHWISE, /* direct loop, one input channel per group */
-    CONV_DWPLANE    /* 2-D depthwise: dwconv.h's plane kernels (scratch per thread) */
+    CONV_DWPLANE,   /* 2-D depthwise: dwconv.h's plane kernels (scratch per thread) */
+    CONV_PACKED     /* sgemm.h's engine: W packed at prepare, B read from X, fused epilogue */
 } conv_path;
 
 typedef struct conv_cfg {
@@ -51,6 +53,10 @@ typedef struct conv_cfg {
      * (their Y starts as the bias). */
     onn_epilogue ep;
     bool residual; /* FusedConv's Z is given */
+    /* CONV_PACKED: the engine and W packed per group (wpack + g * wpack_floats). */
+    const onn_sgemm_engine *eng;
+    const float *wpack;
+    size_t wpack_floats;
 } conv_cfg;
 
 static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
@@ -404,9 +410,65 @@ static void run_dwplane(onn_kctx *ctx, const conv_cfg *cfg, const float *x, cons
     }
 }
 
+/* CONV_PACKED at prepare: W [M, C/g * K] packed per group, once, and the
+ * engine's scratch for one group's product over ctx's threads. */
+static onnorm_status packed_prepare(onn_kctx *ctx, conv_cfg *cfg)
+{
+    const int64_t rows = cfg->cg * cfg->g.kernel_size;
+    size_t bytes, scratch;
+    if (!onn_sgemm_pack_a_size(cfg->eng, cfg->mg, rows, &bytes) ||
+        !onn_sgemm_scratch_size(cfg->eng, cfg->mg, cfg->g.grid_size, rows, ctx->num_threads,
+                                &scratch))
+        return onn_kfail(ctx, ONNORM_ERR_NOMEM, "the packed weights' size overflows");
+    cfg->wpack_floats = (bytes + ONN_KALIGN - 1) / sizeof(float) & ~(size_t)(ONN_KALIGN / 4 - 1);
+    size_t total;
+    onnorm_status st =
+        onn_kbytes(ctx, cfg->wpack_floats, sizeof(float), (size_t)cfg->group, &total);
+    float *dst = st ? NULL : onn_kalloc(ctx, total);
+    if (!dst) return st ? st : ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    const float *w = ctx->in[1]->data;
+    for (int64_t gi = 0; gi < cfg->group; gi++)
+        onn_sgemm_pack_a(cfg->eng, cfg->mg, rows, w + gi * cfg->mg * rows, rows,
+                         dst + (size_t)gi * cfg->wpack_floats);
+    cfg->wpack = dst;
+    onn_kscratch_need(ctx, scratch);
+    return ONNORM_OK;
+}
+
+/* Per image and group, one product of the packed engine: B is X's planes
+ * (pointwise) or their im2col, formed panel by panel inside the engine; the
+ * bias, Z and the activation are applied as each tile is stored. */
+static void run_packed(onn_kctx *ctx, const conv_cfg *cfg, const float *x, float *y)
+{
+    const onn_geom *g = &cfg->g;
+    const onnorm_tensor *b = onn_opt_input(ctx, 2);
+    const float *bias = b ? b->data : NULL, *z = cfg->residual ? ctx->in[3]->data : NULL;
+    const int64_t osz = g->grid_size;
+    for (int64_t n = 0; n < cfg->n; n++)
+        for (int64_t gi = 0; gi < cfg->group; gi++) {
+            const int64_t out0 = (n * cfg->m + gi * cfg->mg) * osz;
+            onn_sgemm_args p = {
+                .m = cfg->mg,
+                .n = osz,
+                .k = cfg->cg * g->kernel_size,
+                .a = cfg->wpack + (size_t)gi * cfg->wpack_floats,
+                .b = {x + (n * cfg->c + gi * cfg->cg) * g->sampled_size, g->sampled_size,
+                      is_pointwise(g) ? NULL : g},
+                .c = y + out0,
+                .ldc = osz,
+                .res = z ? z + out0 : NULL,
+                .ldr = osz,
+                .ep = cfg->ep,
+            };
+            p.ep.bias = bias ? bias + gi * cfg->mg : NULL;
+            onn_sgemm_parallel(cfg->eng, &p, ctx->num_threads, ctx->scratch);
+        }
+}
+
 /* The path, first match: depthwise (one input channel per group, more than
- * one group; 2-D ones through dwconv.h), shifted products, pointwise,
- * im2col. */
+ * one group; 2-D ones through dwconv.h), the packed engine (when W is a
+ * constant), and with W known only at run: shifted products, pointwise,
+ * im2col over OpenBLAS. */
 static onnorm_status conv_prepare(onn_kctx *ctx)
 {
     conv_cfg *cfg = ctx->state;
@@ -416,6 +478,9 @@ static onnorm_status conv_prepare(onn_kctx *ctx)
         return dwplane_scratch(ctx, cfg);
     } else if (cfg->cg == 1 && cfg->group > 1) {
         cfg->path = CONV_DEPTHWISE;
+    } else if (ctx->in[1]->data && (cfg->eng = onn_sgemm_engine_get(onn_isa_active()))) {
+        cfg->path = CONV_PACKED;
+        return packed_prepare(ctx, cfg);
     } else if (shift_gemm_fits(g, ctx->num_threads)) {
         cfg->path = CONV_SHIFTED;
         return shift_gemm_scratch(ctx, cfg);
@@ -438,9 +503,14 @@ static onnorm_status conv_run(onn_kctx *ctx)
         run_dwplane(ctx, cfg, x, w, y);
         return ONNORM_OK;
     }
+    if (cfg->path == CONV_PACKED) { /* the engine applies the whole epilogue */
+        run_packed(ctx, cfg, x, y);
+        return ONNORM_OK;
+    }
     onn_fill_bias(ctx, cfg->n, cfg->m, cfg->g.grid_size, y);
     switch (cfg->path) {
-    case CONV_DWPLANE: break;
+    case CONV_DWPLANE:
+    case CONV_PACKED: break;
     case CONV_DEPTHWISE: run_depthwise(ctx, cfg, x, w, y); break;
     case CONV_SHIFTED: run_shift_gemm(ctx, cfg, x, w, y); break;
     case CONV_POINTWISE:

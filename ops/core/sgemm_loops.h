@@ -56,6 +56,8 @@ INLINE VF V(activate)(VF x, const tile_ep *t)
         return V_MUL(x, V_MIN(V_MAX(V_FMA(x, V_SET1(1.0f / 6.0f), V_SET1(0.5f)), zero), one));
     case ONN_ACT_SIGMOID: return V_DIV(one, V_ADD(one, V(exp)(V_SUB(zero, x))));
     case ONN_ACT_SILU: return V_DIV(x, V_ADD(one, V(exp)(V_SUB(zero, x))));
+    case ONN_ACT_TANH: /* 2 / (1 + exp(-2x)) - 1: within 2.5e-7 of tanhf */
+        return V_SUB(V_DIV(V_SET1(2.0f), V_ADD(one, V(exp)(V_SUB(zero, V_ADD(x, x))))), one);
     default: return x;
     }
 }

@@ -76,6 +76,7 @@ static double act_ref(onn_act act, double a, double b, double x)
     case ONN_ACT_HARD_SWISH: return x * fmin(1, fmax(0, x / 6 + 0.5));
     case ONN_ACT_SIGMOID: return 1 / (1 + exp(-x));
     case ONN_ACT_SILU: return x / (1 + exp(-x));
+    case ONN_ACT_TANH: return tanh(x);
     default: return x;
     }
 }
