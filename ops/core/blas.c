@@ -51,6 +51,20 @@ bool onn_sgemm(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n, in
     if ((double)m * (double)n * (double)k < ONN_SGEMM_SERIAL_FLOPS) threads = 1;
     const int saved = omp_get_max_threads();
     omp_set_num_threads(threads > 0 ? threads : 1);
+    if (m == 1) {
+        /* One row of C (a classifier's fully connected layer at batch 1): a
+         * matrix-vector product, which reads B once at memory speed where
+         * sgemm's packing of B cost twice that. C's row is op(B)^T a. */
+        const int inc_a = trans_a ? ia : 1;
+        if (trans_b)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, alpha, b, ib, a, inc_a, beta,
+                        c, 1);
+        else
+            cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, alpha, b, ib, a, inc_a, beta, c,
+                        1);
+        omp_set_num_threads(saved);
+        return true;
+    }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, a, ia, b, ib,
                 beta, c, ic);

@@ -103,6 +103,20 @@ static void gemm_transposes(void **state)
                                        .c_dims = {5, 4}});
             run_gemm_case(&(gemm_case){
                 .opset = 11, .m = 3, .k = 6, .n = 8, .ta = ta, .tb = tb, .c_rank = -1});
+            /* One row (a classifier at batch 1) runs as a matrix-vector
+             * product, with and without C and alpha. */
+            run_gemm_case(&(gemm_case){.opset = 13,
+                                       .m = 1,
+                                       .k = 37,
+                                       .n = 19,
+                                       .ta = ta,
+                                       .tb = tb,
+                                       .alpha = 0.75f,
+                                       .beta = 0.5f,
+                                       .c_rank = 1,
+                                       .c_dims = {19}});
+            run_gemm_case(&(gemm_case){
+                .opset = 11, .m = 1, .k = 5, .n = 3, .ta = ta, .tb = tb, .c_rank = -1});
         }
 }
 
