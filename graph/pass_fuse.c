@@ -6,6 +6,8 @@
  *   Conv -> Relu | Clip | LeakyRelu | HardSigmoid | HardSwish | Sigmoid | Tanh
  *                                         FusedConv(..., activation)
  *   Conv -> Sigmoid, Mul(Conv, Sigmoid)   FusedConv(..., activation "SiLU")
+ *   Conv -> HardSigmoid(1/6, 1/2), Mul(Conv, HardSigmoid)
+ *                                         FusedConv(..., activation "HardSwish")
  *
  * and a residual Add followed by an activation fuses both (ResNet's Conv ->
  * BatchNormalization -> Add -> Relu, once fold-batchnorm has removed the
@@ -159,23 +161,37 @@ static bool set_activation(onn_node *conv, const char *name, const float *p, int
            (np == 0 || onn_node_set_floats(conv, "activation_params", np, p));
 }
 
-/* Conv -> Sigmoid, Mul(conv, sigmoid): SiLU (EfficientNet's Swish). */
-static bool fuse_silu(onn_graph *g, onn_node *conv)
+/* The gate of a self-gated activation y * gate(y): Sigmoid gives SiLU
+ * (EfficientNet's Swish), HardSigmoid with alpha 1/6 and beta 1/2 gives
+ * HardSwish (how PyTorch exports hardswish below opset 14). NULL otherwise. */
+static const char *self_gated(const onn_node *gate)
+{
+    if (onn_node_is(gate, "Sigmoid")) return "SiLU";
+    float alpha, beta;
+    if (onn_node_is(gate, "HardSigmoid") && onn_attr_float(gate, "alpha", 0.2f, &alpha, NULL) &&
+        onn_attr_float(gate, "beta", 0.5f, &beta, NULL) && alpha == 1.0f / 6.0f && beta == 0.5f)
+        return "HardSwish";
+    return NULL;
+}
+
+/* Conv -> gate, Mul(conv, gate): the activation y * gate(y). */
+static bool fuse_self_gated(onn_graph *g, onn_node *conv)
 {
     const int y = conv->out[0];
     int c[2];
     if (has_activation(conv) || g->values[y].is_output || onn_graph_consumers(g, y, c, 2) != 2)
         return false;
     for (int k = 0; k < 2; k++) {
-        onn_node *sig = &g->nodes[c[k]], *mul = &g->nodes[c[1 - k]];
-        if (!onn_node_is(sig, "Sigmoid") || !onn_node_is(mul, "Mul") || mul->n_in != 2) continue;
-        const int s = sig->out[0];
+        onn_node *gate = &g->nodes[c[k]], *mul = &g->nodes[c[1 - k]];
+        const char *act = self_gated(gate);
+        if (!act || !onn_node_is(mul, "Mul") || mul->n_in != 2) continue;
+        const int s = gate->out[0];
         const bool pair =
             (mul->in[0] == y && mul->in[1] == s) || (mul->in[1] == y && mul->in[0] == s);
         if (!pair || !onn_graph_single_use(g, s)) continue;
-        if (!set_activation(conv, "SiLU", NULL, 0) || !take_over(g, conv, mul, mul->out[0]))
+        if (!set_activation(conv, act, NULL, 0) || !take_over(g, conv, mul, mul->out[0]))
             return false;
-        onn_node_clear(sig);
+        onn_node_clear(gate);
         return true;
     }
     return false;
@@ -186,7 +202,7 @@ static bool fuse_one(onn_graph *g, onn_node *conv, onn_pass_stats *st)
 {
     const int y = conv->out[0];
     if (conv->n_out != 1 || y < 0) return false;
-    if (fuse_silu(g, conv)) return true;
+    if (fuse_self_gated(g, conv)) return true;
     onn_node *next = sole_consumer(g, y);
     if (!next || !next->op_type) return false;
     if (onn_node_is(next, "Add")) return fuse_add(g, conv, next, st);

@@ -36,6 +36,8 @@ typedef enum tail_kind {
     T_SIGMOID,
     T_TANH,
     T_SILU,        /* Sigmoid + Mul */
+    T_HSWISH_GATE, /* HardSigmoid(1/6, 1/2) + Mul: HardSwish below opset 14 */
+    T_HSIG_GATE,   /* HardSigmoid(0.2, 0.5) + Mul: not HardSwish, stays */
     T_ADD,         /* + Z */
     T_ADD_RELU,    /* + Z, then Relu */
     T_ADD_BCAST,   /* + a [4, 1, 1] bias: not a residual, stays */
@@ -92,6 +94,13 @@ static tb_model *build(tail_kind t)
     if (t == T_SILU) {
         tb_node_add(b, "Sigmoid", "sig", 1, (const char *[]){"c"}, 1, (const char *[]){"s"});
         tb_node_add(b, "Mul", "mul", 2, (const char *[]){"c", "s"}, 1, (const char *[]){"Y"});
+    }
+    if (t == T_HSWISH_GATE || t == T_HSIG_GATE) {
+        tb_node *h =
+            tb_node_add(b, "HardSigmoid", "hs", 1, (const char *[]){"c"}, 1, (const char *[]){"s"});
+        tb_attr_float(h, "alpha", t == T_HSWISH_GATE ? 1.0f / 6.0f : 0.2f);
+        tb_attr_float(h, "beta", 0.5f);
+        tb_node_add(b, "Mul", "mul", 2, (const char *[]){"s", "c"}, 1, (const char *[]){"Y"});
     }
     if (t == T_ADD || t == T_ADD_RELU || t == T_ADD_BCAST) {
         if (t == T_ADD_BCAST)
@@ -156,7 +165,7 @@ static void activations_fuse(void **state)
 {
     (void)state;
     const tail_kind kinds[] = {T_RELU,       T_CLIP6,   T_CLIP_ATTR, T_LEAKY, T_HARD_SIGMOID,
-                               T_HARD_SWISH, T_SIGMOID, T_TANH,      T_SILU};
+                               T_HARD_SWISH, T_SIGMOID, T_TANH,      T_SILU,  T_HSWISH_GATE};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         check(kinds[k], 1, 1, NULL);
 }
@@ -176,6 +185,7 @@ static void near_misses_stay(void **state)
     check(T_ADD_BCAST, 0, 1, NULL);
     check(T_RELU_TWICE, 0, 3, NULL);
     check(T_CONV_OUTPUT, 0, 2, NULL);
+    check(T_HSIG_GATE, 0, 3, NULL);
 }
 
 /* A depthwise Conv (group = channels) fuses the same way; its plane
