@@ -64,6 +64,13 @@ const char *onn_cli_shape(const onnorm_tensor *t, char *buf, size_t len)
     return onnorm_shape_str(t->dims, t->rank, buf, len);
 }
 
+const char *onn_cli_wait_policy(void)
+{
+    const char *p = getenv("OMP_WAIT_POLICY");
+    if (p) return p;
+    return getenv("GOMP_SPINCOUNT") ? "GOMP_SPINCOUNT" : "default";
+}
+
 double onn_cli_now_ms(void)
 {
     struct timespec ts;

@@ -17,6 +17,9 @@ int onn_cli_optimize(int argc, char **argv);
 
 void onn_cli_usage(FILE *f);
 double onn_cli_now_ms(void);
+/* The OpenMP wait policy in effect, as the environment sets it (onnorm.c
+ * chooses passive unless the user set one). */
+const char *onn_cli_wait_policy(void);
 int onn_cli_cmp_double(const void *a, const void *b);
 /* Fills a missing float input with a fixed pseudo-random sequence. */
 onnorm_tensor *onn_cli_fill_input(const onnorm_model *m, int i, onnorm_error *err);

@@ -109,9 +109,9 @@ int onn_cli_bench(int argc, char **argv)
         }
     for (int k = 0; k < n; k++) {
         qsort(items[k].times, (size_t)iters, sizeof(double), onn_cli_cmp_double);
-        printf("{\"model\": \"%s\", \"threads\": %d, \"opt_level\": %d, \"iters\": %d, "
-               "\"median_ms\": %.6f, \"min_ms\": %.6f",
-               items[k].path, onnorm_session_threads(items[k].s), opt, iters,
+        printf("{\"model\": \"%s\", \"threads\": %d, \"wait_policy\": \"%s\", \"opt_level\": %d, "
+               "\"iters\": %d, \"median_ms\": %.6f, \"min_ms\": %.6f",
+               items[k].path, onnorm_session_threads(items[k].s), onn_cli_wait_policy(), opt, iters,
                items[k].times[iters / 2], items[k].times[0]);
         if (profile) {
             printf(", ");

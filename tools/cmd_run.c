@@ -183,9 +183,10 @@ int onn_cli_run(int argc, char **argv)
         onn_cli_trace_run(trace, s, 0, (t1 - t_first) * 1e3, &events);
     }
     qsort(times, (size_t)a.repeat, sizeof *times, onn_cli_cmp_double);
-    printf("run: %d time%s on %d thread%s, median %.3f ms, min %.3f ms\n", a.repeat,
-           a.repeat == 1 ? "" : "s", onnorm_session_threads(s),
-           onnorm_session_threads(s) == 1 ? "" : "s", times[a.repeat / 2], times[0]);
+    printf("run: %d time%s on %d thread%s (OpenMP wait policy %s), median %.3f ms, min %.3f ms\n",
+           a.repeat, a.repeat == 1 ? "" : "s", onnorm_session_threads(s),
+           onnorm_session_threads(s) == 1 ? "" : "s", onn_cli_wait_policy(), times[a.repeat / 2],
+           times[0]);
     free(times);
     if (a.profile) onn_cli_profile_print(s, stdout);
     if (trace) {

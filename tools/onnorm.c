@@ -3,13 +3,35 @@
  * ONNX models. Uses only the public API in onnorm.h; each subcommand lives
  * in its own file (cmd_*.c, testrun.c).
  */
+#define _POSIX_C_SOURCE 200809L /* setenv, execv */
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/*
+ * OpenMP threads that wait for work spin by default (libgomp), which is
+ * fast while every thread has a core to itself and ruinous when another
+ * process holds one: a two-thread run then took 10-30x longer than a
+ * one-thread run (measured with the machine's other core busy). A passive
+ * wait puts idle threads to sleep instead. libgomp reads the policy once,
+ * before main, so the tool sets it and starts itself again, unless the
+ * user chose a policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT).
+ */
+static void choose_wait_policy(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    /* Not re-executed (no /proc): run on with the default policy. */
+    unsetenv("OMP_WAIT_POLICY");
+}
 
 int main(int argc, char **argv)
 {
+    choose_wait_policy(argv);
     if (argc < 2) {
         onn_cli_usage(stderr);
         return 2;
