@@ -38,6 +38,9 @@
 #include <omp.h>
 #include <string.h>
 
+/* The microkernel prefetches packed A this many k steps ahead. */
+#define A_AHEAD 16
+
 /* ---- what the template shares ------------------------------------------------------- */
 
 /* What the driver tells the microkernel about a tile's epilogue. */
@@ -334,9 +337,16 @@ static bool size_mul(int64_t a, int64_t b, int64_t c, size_t esz, size_t *out)
     return true;
 }
 
+/* The panels, and A_AHEAD steps of zeros after them for the microkernel's
+ * prefetches past the last one to land in. */
 bool onn_sgemm_pack_a_size(const onn_sgemm_engine *e, int64_t m, int64_t k, size_t *bytes)
 {
-    return m >= 0 && size_mul(round_up(m, e->mr), k, 1, sizeof(float), bytes);
+    size_t panels;
+    if (m < 0 || k < 0 || !size_mul(round_up(m, e->mr), k, 1, sizeof(float), &panels)) return false;
+    const size_t slack = m && k ? (size_t)(A_AHEAD * e->mr) * sizeof(float) : 0;
+    if (panels > SIZE_MAX - slack) return false;
+    *bytes = panels + slack;
+    return true;
 }
 
 void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const float *a, int64_t lda,
@@ -347,6 +357,7 @@ void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const flo
         for (int64_t p = 0; p < k; p++)
             for (int r = 0; r < mr; r++)
                 dst[p * mr + r] = i0 + r < m ? a[(i0 + r) * lda + p] : 0.0f;
+    if (m && k) memset(dst, 0, (size_t)(A_AHEAD * mr) * sizeof *dst);
 }
 
 /* The floats of scratch one worker uses for pieces up to n columns wide:

@@ -92,7 +92,8 @@ struct onn_sgemm_engine {
  * one at prepare: onn_sgemm_engine_get(onn_isa_active()). */
 const onn_sgemm_engine *onn_sgemm_engine_get(onn_isa isa);
 
-/* Bytes of packed A for an m x k matrix (false on size_t overflow). */
+/* Bytes of packed A for an m x k matrix: its panels and a few hundred
+ * bytes of slack (false on size_t overflow). */
 bool onn_sgemm_pack_a_size(const onn_sgemm_engine *e, int64_t m, int64_t k, size_t *bytes);
 /* Packs row-major A[m, k] (leading dimension lda) into dst
  * (onn_sgemm_pack_a_size bytes; 16-byte alignment is enough, onn_kalloc's

@@ -100,7 +100,7 @@ INLINE void V(micro)(const int mr, const int nv, int64_t kc, const float *restri
     }
 #pragma GCC unroll 4
     for (int64_t k = 0; k < kc; k++, a += MR, b += nv * VL) {
-        __builtin_prefetch(a + 16 * MR); /* the A panel streams from L2 */
+        __builtin_prefetch(a + A_AHEAD * MR); /* the A panel streams from L2 */
         VF bv[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
@@ -277,12 +277,13 @@ static void V(im2col_row)(const im2col_walk *w, float *dst)
             /* Positions [lo, hi) of the line read inside the image. */
             const int64_t lo = w->lo < j ? j : w->lo > j + n ? j + n : w->lo;
             const int64_t hi = w->hi > j + n ? j + n : w->hi < lo ? lo : w->hi;
-            const float *src = plane + idx * g->sampled[last] + w->koff[last];
+            /* (offsets summed first: the line's start may lie before the plane) */
+            const float *src = plane + (idx * g->sampled[last] + w->koff[last] + lo * s);
             V(zero)(dst, lo - j);
             if (s == 1)
-                V(copy)(dst + lo - j, src + lo, hi - lo);
+                V(copy)(dst + lo - j, src, hi - lo);
             else
-                V(gather)(dst + lo - j, src + lo * s, hi - lo, s);
+                V(gather)(dst + lo - j, src, hi - lo, s);
             V(zero)(dst + hi - j, j + n - hi);
         }
         dst += n, left -= n;
@@ -350,7 +351,7 @@ static void V(shifted_row)(const im2col_walk *w, int64_t n0, int64_t nc, int64_t
         if (cb < ca) cb = ca;
     }
     V(put)(p, 0, ca - n0, NULL);
-    if (cb > ca) V(put)(p, ca - n0, cb - n0, w->x + w->c * w->ld + ca + delta);
+    if (cb > ca) V(put)(p, ca - n0, cb - n0, w->x + (w->c * w->ld + ca + delta));
     V(put)(p, cb - n0, xend, NULL);
     if (cb > ca && (lo > 0 || hi < OW))
         for (int64_t base = ca / OW * OW; base < cb; base += OW) {
@@ -389,7 +390,7 @@ static void V(pack_b)(const onn_sgemm_src *src, int64_t k0, int64_t kc, int64_t 
             /* Rows of a matrix are far apart, and each gives only nc floats:
              * too short a stream for the hardware prefetcher to ramp up on,
              * so the row PF_ROWS ahead is requested here, line by line. */
-            for (int64_t x = 0; x < nc; x += 16)
+            for (int64_t x = 0; x < nc && p.r + PF_ROWS < kc; x += 16)
                 __builtin_prefetch(s + PF_ROWS * src->ld + x);
             V(put)(&p, 0, nc, s);
             V(put)(&p, nc, xend, NULL);

@@ -115,7 +115,7 @@ static void prod_new(prod *t, const onn_sgemm_engine *e, int64_t m, int64_t n, i
         t->c[i] = 1234.5f;
     size_t bytes;
     assert_true(onn_sgemm_pack_a_size(e, m, k, &bytes));
-    assert_int_equal(bytes, (size_t)((m + e->mr - 1) / e->mr * e->mr * k) * sizeof(float));
+    assert_true(bytes >= (size_t)((m + e->mr - 1) / e->mr * e->mr * k) * sizeof(float));
     t->ap = alloc64(bytes);
     onn_sgemm_pack_a(e, m, k, t->a, t->lda, t->ap);
     t->ref = malloc((size_t)(m * n > 0 ? m * n : 1) * sizeof *t->ref);
