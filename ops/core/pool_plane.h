@@ -9,8 +9,9 @@
  * the padding (-inf for a max, -0.0 for a sum: both leave every value as
  * it is), split into even and odd columns for stride 2, so that every
  * sample of an output vector is one unaligned load and the interior needs
- * no bounds check. The caller plans once (prepare) and runs the plan per
- * plane, each thread with its own scratch_bytes of scratch.
+ * no bounds check. The caller plans once (prepare) and runs the plan on
+ * runs of consecutive planes, each thread on its own with its own
+ * scratch_bytes of scratch.
  *
  * The results are those of the scalar loops in pool.c, bit for bit:
  *   - a window's samples are folded in row-major order from -inf (max,
