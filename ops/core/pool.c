@@ -26,11 +26,29 @@
  * Indices are flat positions in X (row-major over N, C and the spatial axes;
  * with storage_order = 1 the spatial part is column-major), as the spec
  * defines them. Float elements are compared with >, so the first maximum of
- * a window wins; NaN samples are skipped.
+ * a window wins.
+ *
+ * Prepare picks one of three paths for MaxPool and AveragePool:
+ *   fast     float32, 2-D, 2x2 or 3x3 windows, stride 1 or 2, dilation 1,
+ *            no Indices: pool_plane.h's vector kernels, runs of planes;
+ *   max2d    any other float32 2-D MaxPool without dilation or Indices:
+ *            each window's clipped bounds computed directly
+ *            (onn_pool2d_max_row);
+ *   generic  the rest, with the line walk above.
+ * The fast path gives the other two's results bit for bit. NaN differs
+ * between them, as it did before the fast path: the line walk skips NaN
+ * samples, while in a float32 2-D MaxPool without Indices (max2d and fast,
+ * which take the MaxPools of exported networks) a window that holds a NaN
+ * has the maximum NaN.
+ *
+ * GlobalAveragePool on float32 sums planes with pool_plane.h's vector
+ * kernels, several small planes at a time.
  */
+#include "ops/core/pool_plane.h"
 #include "ops/core/spatial.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 /* ---- per-type inner loops --------------------------------------------- */
@@ -126,14 +144,19 @@ static const pool_type_ops *type_ops(onnorm_dtype t)
 typedef enum pool_kind { POOL_MAX, POOL_AVG } pool_kind;
 static const pool_kind pool_max = POOL_MAX, pool_avg = POOL_AVG;
 
+/* The code path prepare chooses (see the top). */
+typedef enum pool_path { PATH_GENERIC, PATH_MAX2D, PATH_FAST } pool_path;
+
 typedef struct pool_cfg {
     pool_kind kind;
     int64_t planes; /* N * C */
     int64_t storage_order, count_include_pad;
     onn_geom g; /* sampled = X's spatial extents, grid = Y's */
     const pool_type_ops *ops;
-    bool max2d;          /* MaxPool through maxpool2d_plane */
-    const double *count; /* AveragePool: each output position's divisor */
+    pool_path path;
+    onn_pool2d_shape shape; /* PATH_MAX2D and PATH_FAST: the plane's geometry */
+    onn_pool2d_plan plan;   /* PATH_FAST */
+    const double *count;    /* AveragePool, PATH_GENERIC: each output position's divisor */
 } pool_cfg;
 
 static onnorm_status check_x(onn_kctx *ctx, bool small_ints)
@@ -187,15 +210,6 @@ static onnorm_status read_flags(onn_kctx *ctx, pool_cfg *cfg, int64_t *ceil_mode
     return ONNORM_OK;
 }
 
-/* MaxPool through maxpool2d_plane: float32, 2-D, no dilation, no Indices
- * output. */
-static bool maxpool2d_fits(const pool_cfg *cfg, onnorm_dtype t, bool indices)
-{
-    const onn_geom *g = &cfg->g;
-    return cfg->kind == POOL_MAX && !indices && t == ONNORM_FLOAT && g->nsp == 2 &&
-           g->dilation[0] == 1 && g->dilation[1] == 1;
-}
-
 static onnorm_status pool_config(onn_kctx *ctx)
 {
     pool_cfg *cfg = ctx->state;
@@ -213,7 +227,6 @@ static onnorm_status pool_config(onn_kctx *ctx)
         return st;
     cfg->planes = x->dims[0] * x->dims[1];
     cfg->ops = type_ops(x->dtype);
-    cfg->max2d = maxpool2d_fits(cfg, x->dtype, onn_opt_output(ctx, 1) != NULL);
     return ONNORM_OK;
 }
 
@@ -308,43 +321,58 @@ static void to_column_major(const pool_cfg *cfg, int64_t *idx, int64_t n)
     }
 }
 
-/* The common MaxPool (see maxpool2d_fits). One pass over the output with
- * each window's clipped bounds computed directly: on the small planes of
- * exported networks the general line walker above spent more on bookkeeping
- * than on comparisons. NaN propagates (a NaN in a window makes its maximum
- * NaN), as the general path does. */
-static void maxpool2d_plane(const onn_geom *g, const float *x, float *y)
+/* The path of a MaxPool or AveragePool (see the top), and the plane
+ * geometry of the 2-D float32 ones. */
+static pool_path choose_path(onn_kctx *ctx, pool_cfg *cfg)
 {
-    const int64_t H = g->sampled[0], W = g->sampled[1];
-    for (int64_t oh = 0; oh < g->grid[0]; oh++) {
-        int64_t h0 = oh * g->stride[0] - g->pad_lo[0], h1 = h0 + g->kernel[0];
-        h0 = h0 < 0 ? 0 : h0, h1 = h1 > H ? H : h1;
-        for (int64_t ow = 0; ow < g->grid[1]; ow++) {
-            int64_t w0 = ow * g->stride[1] - g->pad_lo[1], w1 = w0 + g->kernel[1];
-            w0 = w0 < 0 ? 0 : w0, w1 = w1 > W ? W : w1;
-            /* NaN is tracked apart so that the max itself stays a plain
-             * compare-select (maxss), off the NaN test's dependency chain. */
-            float m = -INFINITY;
-            bool nan = false;
-            for (int64_t h = h0; h < h1; h++)
-                for (int64_t w = w0; w < w1; w++) {
-                    float v = x[h * W + w];
-                    m = v > m ? v : m;
-                    nan |= v != v;
-                }
-            y[oh * g->grid[1] + ow] = nan ? NAN : m;
-        }
-    }
+    const onn_geom *g = &cfg->g;
+    if (ctx->in[0]->dtype != ONNORM_FLOAT || g->nsp != 2 || g->dilation[0] != 1 ||
+        g->dilation[1] != 1 || onn_opt_output(ctx, 1))
+        return PATH_GENERIC;
+    cfg->shape = (onn_pool2d_shape){.h = g->sampled[0],
+                                    .w = g->sampled[1],
+                                    .oh = g->grid[0],
+                                    .ow = g->grid[1],
+                                    .kh = g->kernel[0],
+                                    .kw = g->kernel[1],
+                                    .sh = g->stride[0],
+                                    .sw = g->stride[1],
+                                    .pad_top = g->pad_lo[0],
+                                    .pad_left = g->pad_lo[1],
+                                    .pad_bottom = g->pad_hi[0],
+                                    .pad_right = g->pad_hi[1]};
+    const onn_pool2d_kind kind = cfg->kind == POOL_MAX ? ONN_POOL2D_MAX : ONN_POOL2D_AVG;
+    if (onn_pool2d_plan_init(&cfg->plan, &cfg->shape, kind, onn_isa_active())) return PATH_FAST;
+    return cfg->kind == POOL_MAX ? PATH_MAX2D : PATH_GENERIC;
 }
 
-/* AveragePool: the window counts, which outlive the run in memory the node
- * owns. */
-static onnorm_status avgpool_prepare(onn_kctx *ctx)
+/* The path; the fast path's scratch, one block per thread that may run it;
+ * an average's divisors, which outlive the run in memory the node owns
+ * (per output row and column for the fast path, per position otherwise). */
+static onnorm_status pool_prepare(onn_kctx *ctx)
 {
     pool_cfg *cfg = ctx->state;
+    onnorm_status st;
     size_t bytes;
-    onnorm_status st = onn_kbytes(ctx, (size_t)cfg->g.grid_size, sizeof(double), 1, &bytes);
-    if (st) return st;
+    cfg->path = choose_path(ctx, cfg);
+    if (cfg->path == PATH_FAST) {
+        if ((st = onn_kbytes(ctx, (size_t)ctx->num_threads, cfg->plan.scratch_bytes, 1, &bytes)))
+            return st;
+        onn_kscratch_need(ctx, bytes);
+    }
+    if (cfg->kind != POOL_AVG) return ONNORM_OK;
+    if (cfg->path == PATH_FAST) {
+        int64_t lh, lw;
+        onn_pool2d_div_lens(&cfg->plan, &lh, &lw);
+        if ((st = onn_kbytes(ctx, (size_t)(lh + lw), sizeof(float), 1, &bytes))) return st;
+        float *div = onn_kalloc(ctx, bytes);
+        if (!div) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+        onn_pool2d_divisors(&cfg->plan, cfg->count_include_pad != 0, div, div + lh);
+        cfg->plan.div_h = div;
+        cfg->plan.div_w = div + lh;
+        return ONNORM_OK;
+    }
+    if ((st = onn_kbytes(ctx, (size_t)cfg->g.grid_size, sizeof(double), 1, &bytes))) return st;
     double *cnt = onn_kalloc(ctx, bytes);
     if (!cnt) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
     window_counts(cfg, cnt);
@@ -362,11 +390,27 @@ static onnorm_status pool_run(onn_kctx *ctx)
     int64_t *idx = indices ? indices->data : NULL;
     const onn_geom *g = &cfg->g;
     const int nt = onn_threads_for(ctx, cfg->planes * g->grid_size * g->kernel_size, cfg->planes);
-    if (cfg->max2d) {
+    if (cfg->path == PATH_FAST) {
+#pragma omp parallel num_threads(nt)
+        {
+            /* A contiguous run of planes per thread, in one call. */
+            const int t = omp_get_thread_num(), n = omp_get_num_threads();
+            const int64_t p0 = cfg->planes * t / n, p1 = cfg->planes * (t + 1) / n;
+            onn_pool2d_planes(
+                &cfg->plan, (const float *)x->data + p0 * g->sampled_size,
+                (float *)y + p0 * g->grid_size, p1 - p0,
+                (float *)((char *)ctx->scratch + (size_t)t * cfg->plan.scratch_bytes));
+        }
+        return ONNORM_OK;
+    }
+    if (cfg->path == PATH_MAX2D) {
+        /* On the small planes of exported networks the line walk spent more
+         * on bookkeeping than on comparisons. */
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int64_t p = 0; p < cfg->planes; p++)
-            maxpool2d_plane(g, (const float *)x->data + p * g->sampled_size,
-                            (float *)y + p * g->grid_size);
+            for (int64_t oy = 0; oy < g->grid[0]; oy++)
+                onn_pool2d_max_row(&cfg->shape, (const float *)x->data + p * g->sampled_size,
+                                   (float *)y + p * g->grid_size + oy * g->grid[1], oy);
         return ONNORM_OK;
     }
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -384,6 +428,7 @@ static onnorm_status pool_run(onn_kctx *ctx)
 typedef struct gap_cfg {
     int64_t planes, size; /* N * C planes of `size` elements */
     const pool_type_ops *ops;
+    onn_gap_fn gap; /* float32: the vector plane means */
 } gap_cfg;
 
 static onnorm_status gap_config(onn_kctx *ctx)
@@ -408,6 +453,16 @@ static onnorm_status gap_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+static onnorm_status gap_prepare(onn_kctx *ctx)
+{
+    gap_cfg *cfg = ctx->state;
+    cfg->gap = ctx->in[0]->dtype == ONNORM_FLOAT ? onn_gap_get(onn_isa_active()) : NULL;
+    return ONNORM_OK;
+}
+
+/* Blocks of planes per thread: whole groups of the kernel's four. */
+#define GAP_BLOCK 4
+
 static onnorm_status gap_run(onn_kctx *ctx)
 {
     const gap_cfg *cfg = ctx->state;
@@ -415,6 +470,22 @@ static onnorm_status gap_run(onn_kctx *ctx)
     const onnorm_tensor *x = ctx->in[0];
     const size_t esz = onnorm_dtype_size(x->dtype);
     const int64_t planes = cfg->planes, size = cfg->size;
+    if (cfg->gap) {
+        const int64_t blocks = (planes + GAP_BLOCK - 1) / GAP_BLOCK;
+        const int nt = onn_threads_for(ctx, planes * size, blocks);
+        const float *xf = x->data;
+        float *yf = ctx->out[0]->data;
+#pragma omp parallel num_threads(nt)
+        {
+            /* Contiguous runs of blocks, one per thread. */
+            const int t = omp_get_thread_num(), n = omp_get_num_threads();
+            const int64_t b0 = blocks * t / n, b1 = blocks * (t + 1) / n;
+            const int64_t p0 = b0 * GAP_BLOCK,
+                          p1 = b1 * GAP_BLOCK < planes ? b1 * GAP_BLOCK : planes;
+            if (p1 > p0) cfg->gap(xf + p0 * size, p1 - p0, size, yf + p0);
+        }
+        return ONNORM_OK;
+    }
     /* Sums are kept in double: a plane holds thousands of terms. The mean of
      * an empty plane is NaN (0 / 0), as numpy gives. */
     const double n = (double)size;
@@ -437,10 +508,11 @@ static onnorm_status gap_run(onn_kctx *ctx)
         ONN_KERNEL("", op, ver, 1, 1, 1, outs, pool_infer, prepare, pool_run),                     \
             .config = pool_config, .state_size = sizeof(pool_cfg), .data = &(kind)                 \
     }
-#define MAXPOOL(ver, outs) POOL_KERNEL("MaxPool", ver, outs, pool_max, NULL)
-#define AVGPOOL(ver) POOL_KERNEL("AveragePool", ver, 1, pool_avg, avgpool_prepare)
+#define MAXPOOL(ver, outs) POOL_KERNEL("MaxPool", ver, outs, pool_max, pool_prepare)
+#define AVGPOOL(ver) POOL_KERNEL("AveragePool", ver, 1, pool_avg, pool_prepare)
 
 ONN_KERNEL_TABLE(pool, MAXPOOL(1, 1), MAXPOOL(8, 2), MAXPOOL(10, 2), MAXPOOL(12, 2), AVGPOOL(1),
                  AVGPOOL(7), AVGPOOL(10), AVGPOOL(19),
-                 {ONN_KERNEL("", "GlobalAveragePool", 1, 1, 1, 1, 1, gap_infer, NULL, gap_run),
+                 {ONN_KERNEL("", "GlobalAveragePool", 1, 1, 1, 1, 1, gap_infer, gap_prepare,
+                             gap_run),
                   .config = gap_config, .state_size = sizeof(gap_cfg)});
