@@ -165,9 +165,13 @@ int main(int argc, char **argv)
     printf("%-17s %-15s | %7s %7s %7s | %7s %7s %7s | %7s %7s %7s | %7s %7s %7s\n", "layer",
            "M x N x K", "OpenBLAS", "engine", "ratio", "OpenBLAS", "engine", "ratio", "+im2col",
            "engine", "ratio", "+im2col", "engine", "ratio");
+    /* FILTER: the layer of that name, else every layer whose name has it. */
+    bool exact = false;
+    for (size_t si = 0; filter && si < sizeof shapes / sizeof *shapes; si++)
+        exact = exact || strcmp(shapes[si].net, filter) == 0;
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
         const shape *s = &shapes[si];
-        if (filter && !strstr(s->net, filter)) continue;
+        if (filter && (exact ? strcmp(s->net, filter) != 0 : !strstr(s->net, filter))) continue;
         ctx t = {.s = s, .e = e};
         onn_geom *g = &t.g;
         g->nsp = 2;

@@ -19,10 +19,9 @@
  *             onn_kscratch_need(ctx, bytes);
  *   run:      onn_sgemm_args p = {m, n, k, ap, {x, plane, &geom}, y, n, ...};
  *             onn_sgemm_parallel(e, &p, ctx->num_threads, ctx->scratch);
- * or, with the caller's own OpenMP loop, one onn_sgemm_tiles() call per
- * piece (onn_sgemm_split_for and onn_sgemm_split_piece give balanced pieces) and
- * onn_sgemm_tile_scratch_size()
- * bytes of scratch per thread.
+ * or, from the caller's own OpenMP loop, one onn_sgemm_tiles() call per
+ * piece (onn_sgemm_split_for and onn_sgemm_split_piece give balanced
+ * pieces), each with onn_sgemm_tile_scratch_size() bytes of scratch.
  *
  * Nothing here allocates, and the functions used at run (onn_sgemm_tiles,
  * onn_sgemm_parallel) read only their arguments, so runs may overlap.
@@ -96,8 +95,7 @@ const onn_sgemm_engine *onn_sgemm_engine_get(onn_isa isa);
  * bytes of slack (false on size_t overflow). */
 bool onn_sgemm_pack_a_size(const onn_sgemm_engine *e, int64_t m, int64_t k, size_t *bytes);
 /* Packs row-major A[m, k] (leading dimension lda) into dst
- * (onn_sgemm_pack_a_size bytes; 16-byte alignment is enough, onn_kalloc's
- * 64 is best). */
+ * (onn_sgemm_pack_a_size bytes, float-aligned; onn_kalloc's 64 is best). */
 void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const float *a, int64_t lda,
                       float *dst);
 
@@ -110,8 +108,8 @@ bool onn_sgemm_tile_scratch_size(const onn_sgemm_engine *e, int64_t n, int64_t k
 /* Computes rows [m0, m1) and columns [n0, n1) of C, with the epilogue.
  * m0 is a multiple of e->mr (A is packed in panels of mr rows); n0 is
  * free. scratch: onn_sgemm_tile_scratch_size bytes for n1 - n0 columns,
- * 64-byte aligned, owned by this call. Pieces that do not overlap may run
- * concurrently. */
+ * owned by this call (float-aligned; 64-byte, as ctx->scratch, is best).
+ * Pieces that do not overlap may run concurrently. */
 void onn_sgemm_tiles(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t m0, int64_t m1,
                      int64_t n0, int64_t n1, float *scratch);
 
