@@ -45,13 +45,14 @@ static inline VF V(sigmoid)(VF x)
 }
 
 /* The activation of epilogue.h on a vector, with onn_act_apply's results
- * (NaN included: V_MAX(a, b) and V_MIN(a, b) give b when either is NaN).
+ * (NaN included: V_MAX(a, b) and V_MIN(a, b) give b when either is NaN, so
+ * the input goes second wherever NaN must pass through).
  * Callers pass a constant act, so that each use compiles to its one case. */
 DW_INLINE VF V(act)(VF v, const onn_act act, VF alpha, VF beta)
 {
     const VF zero = V_SET1(0.0f), one = V_SET1(1.0f);
     switch (act) {
-    case ONN_ACT_RELU: return V_MAX(v, zero);
+    case ONN_ACT_RELU: return V_MAX(zero, v); /* NaN stays NaN, as Relu keeps it */
     case ONN_ACT_CLIP: return V_MIN(beta, V_MAX(alpha, v));
     case ONN_ACT_LEAKY_RELU: return V_SEL_GE0(v, v, V_MUL(alpha, v));
     case ONN_ACT_HARD_SIGMOID: return V_MIN(one, V_MAX(zero, V_FMADD(alpha, v, beta)));

@@ -44,6 +44,7 @@
  * (a float zero keeps its sign bit).
  */
 #include "ops/core/broadcast.h"
+#include "ops/core/epilogue.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -98,42 +99,9 @@ typedef onn_span_fn un_loop;
     }
 ONN_NUMERIC_TYPES(CLIP_LOOP)
 
-/* e^v for v <= 0 in float, branch-free so that loops over it vectorize
- * (libm's expf is a call per element, which made Sigmoid, and so SiLU, the
- * slowest op in convolutional models). Range reduction v = n ln2 + r with
- * |r| <= ln2 / 2 (ln2 split in two parts), a degree-6 polynomial for e^r
- * (the classic Cephes coefficients, within about 1 ulp), and 2^n from the
- * exponent bits. Below -87.3 (where e^v is subnormal) it returns 0. */
-static inline float expf_nonpositive(float v)
-{
-    const float shifter = 12582912.0f;     /* 1.5 * 2^23: adding it rounds to an integer */
-    v = v < -87.3f || v != v ? -87.3f : v; /* NaN too: the caller restores it */
-    float t = v * 1.44269504088896341f + shifter;
-    float n = t - shifter;
-    float r = v - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return v <= -87.3f ? 0.0f : p * scale;
-}
-
-/* 1 / (1 + e^-x) from e = e^-|x| <= 1, which cannot overflow: r = 1 / (1 + e)
- * for x >= 0, and e * r = e^x / (1 + e^x) for x < 0. One exp and a select
- * instead of a branch on the sign, which random inputs mispredict. float32
- * uses expf_nonpositive; NaN stays NaN through the final select. */
-static inline float sigmoid1_f32(float x)
-{
-    const float e = expf_nonpositive(-fabs(x)), r = 1.0f / (1.0f + e);
-    return x != x ? x : x >= 0.0f ? r : e * r;
-}
+/* sigmoid1_f32 is onn_sigmoidf (epilogue.h), shared with the fused
+ * activations of convolutions and norms. */
+#define sigmoid1_f32 onn_sigmoidf
 
 static inline double sigmoid1_f64(double x)
 {

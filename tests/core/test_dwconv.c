@@ -50,7 +50,7 @@ static onn_isa variant(void **state)
 static double ref_act(onn_act act, double alpha, double beta, double v)
 {
     switch (act) {
-    case ONN_ACT_RELU: return v > 0.0 ? v : 0.0;
+    case ONN_ACT_RELU: return v < 0.0 ? 0.0 : v;
     case ONN_ACT_CLIP: return v < alpha ? alpha : v > beta ? beta : v;
     case ONN_ACT_LEAKY_RELU: return v >= 0.0 ? v : alpha * v;
     case ONN_ACT_HARD_SIGMOID: return fmax(0.0, fmin(1.0, alpha * v + beta));
