@@ -241,6 +241,18 @@ bool onn_node_set_floats(onn_node *n, const char *name, int count, const float *
     return true;
 }
 
+void onn_node_remove_attr(onn_node *n, const char *name)
+{
+    int kept = 0;
+    for (int i = 0; i < n->n_attr; i++) {
+        if (strcmp(n->attrs[i].name, name) == 0)
+            onn_attr_clear(&n->attrs[i]);
+        else
+            n->attrs[kept++] = n->attrs[i];
+    }
+    n->n_attr = kept;
+}
+
 bool onn_node_retype(onn_node *n, const char *domain, const char *op, int n_in)
 {
     char *d = onn_strdup(domain), *o = onn_strdup(op);

@@ -259,7 +259,7 @@ int64_t onn_graph_opset(const onn_graph *g, const char *domain)
     return -1;
 }
 
-static void attr_free(onn_attr *a)
+void onn_attr_clear(onn_attr *a)
 {
     free(a->name);
     free(a->s);
@@ -282,7 +282,7 @@ void onn_node_clear(onn_node *n)
     free(n->in);
     free(n->out);
     for (int k = 0; k < n->n_attr; k++)
-        attr_free(&n->attrs[k]);
+        onn_attr_clear(&n->attrs[k]);
     free(n->attrs);
     memset(n, 0, sizeof *n);
 }

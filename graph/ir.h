@@ -148,6 +148,8 @@ onnorm_status onn_graph_finalize(onn_graph *g, onnorm_error *err);
 onnorm_status onn_graph_drop_unused_constants(onn_graph *g, onnorm_error *err);
 /* Recomputes value producers after nodes were removed or reordered. */
 onnorm_status onn_graph_relink(onn_graph *g, onnorm_error *err);
+/* Frees what an attribute owns (not the attribute itself). */
+void onn_attr_clear(onn_attr *a);
 /* Frees what a node owns (not the node itself). */
 void onn_node_clear(onn_node *n);
 

@@ -18,6 +18,16 @@
  * HardSigmoid) plus HardSwish and SiLU, which ONNX Runtime does not run:
  * a model written with those is for onnorm.
  *
+ * fuse-norm does the same for the norms: BatchNormalization in inference
+ * mode (one left after fold-batchnorm, as in DenseNet's BN -> Relu -> Conv),
+ * InstanceNormalization and GroupNormalization-21 followed by an activation
+ * become ai.onnorm's BatchNormalization, InstanceNormalization or
+ * GroupNormalization: the ONNX operator (BatchNormalization-15's inference,
+ * InstanceNormalization-22, GroupNormalization-21) plus the same
+ * `activation` and `activation_params`, applied to each slice while it is
+ * still in cache (GroupNorm -> SiLU in diffusion UNets, InstanceNorm -> Relu
+ * in style networks). Only float32 nodes fuse.
+ *
  * Conditions, each a reason in the report when it fails: the Conv's output
  * has one consumer and is not a graph output; Z has the Conv output's exact
  * shape (no broadcasting) and is float32; Clip's bounds are constants;
@@ -28,6 +38,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* FusedConv's inputs: X, W, B, Z. */
@@ -74,16 +85,23 @@ static bool same_shape(const onn_value *a, const onn_value *b)
     return true;
 }
 
+/* Moves node n to domain (once) under op with n_in inputs, and makes it
+ * write `out` in place of the absorbed node. */
+static bool absorb(onn_graph *g, onn_node *n, const char *domain, const char *op, int n_in,
+                   onn_node *absorbed, int out)
+{
+    if (strcmp(n->domain, domain) != 0 &&
+        (!onn_graph_import_opset(g, domain, 1) || !onn_node_retype(n, domain, op, n_in)))
+        return false;
+    n->out[0] = out;
+    onn_node_clear(absorbed);
+    return true;
+}
+
 /* Turns a Conv into a FusedConv (once) and makes it write `out`. */
 static bool take_over(onn_graph *g, onn_node *conv, onn_node *absorbed, int out)
 {
-    if (conv->domain[0] == '\0' &&
-        (!onn_graph_import_opset(g, "com.microsoft", 1) ||
-         !onn_node_retype(conv, "com.microsoft", "FusedConv", FUSED_INPUTS)))
-        return false;
-    conv->out[0] = out;
-    onn_node_clear(absorbed);
-    return true;
+    return absorb(g, conv, "com.microsoft", "FusedConv", FUSED_INPUTS, absorbed, out);
 }
 
 /* Conv -> Add(conv, z): z becomes FusedConv's Z. */
@@ -230,5 +248,89 @@ onnorm_status onn_pass_fuse_conv(onn_graph *g, onn_pass_stats *st, onnorm_error 
         while (fuse_one(g, n, st))
             st->matched++;
     }
+    return ONNORM_OK;
+}
+
+/* ---- fuse-norm ---------------------------------------------------------------------- */
+
+/* Whether the norm node n fuses: its op and mode have an ai.onnorm form
+ * (see the top of the file) and it computes float32. */
+static bool norm_fusable(const onn_graph *g, const onn_node *n, onn_pass_stats *st)
+{
+    if (!n->op_type || n->n_out < 1 || n->out[0] < 0 || n->domain[0] != '\0') return false;
+    const char *op = n->op_type;
+    const bool bn = !strcmp(op, "BatchNormalization"), in = !strcmp(op, "InstanceNormalization"),
+               gn = !strcmp(op, "GroupNormalization");
+    if (!bn && !in && !gn) return false;
+    if (has_activation(n)) return false;
+    if (g->values[n->out[0]].dtype != ONNORM_FLOAT) return false;
+    if (gn && n->opset < 21) {
+        onn_pass_skip(st, n, "GroupNormalization-18's per-group scale has no fused form");
+        return false;
+    }
+    if (!bn) return true;
+    int64_t v = 0;
+    for (int k = 1; k < n->n_out; k++)
+        if (n->out[k] >= 0) return false; /* training outputs */
+    if ((n->opset >= 14 && (!onn_attr_int(n, "training_mode", 0, &v, NULL) || v)) ||
+        (n->opset < 7 && (!onn_attr_int(n, "is_test", 0, &v, NULL) || !v)) ||
+        (n->opset < 9 && (!onn_attr_int(n, "spatial", 1, &v, NULL) || !v))) {
+        onn_pass_skip(st, n, "not an inference BatchNormalization over channels");
+        return false;
+    }
+    return true;
+}
+
+/* The version-specific attributes the ai.onnorm form does not read. */
+static void drop_old_attrs(onn_node *n)
+{
+    static const char *const old[] = {"is_test", "spatial", "consumed_inputs", "training_mode"};
+    for (size_t k = 0; k < sizeof old / sizeof old[0]; k++)
+        onn_node_remove_attr(n, old[k]);
+}
+
+static bool fuse_norm_one(onn_graph *g, onn_node *n, onn_pass_stats *st)
+{
+    if (!norm_fusable(g, n, st)) return false;
+    const int y = n->out[0];
+    const char *name = NULL;
+    float p[2];
+    int np = 0;
+    onn_node *absorbed = NULL, *gate = NULL;
+    int c[2];
+    if (!g->values[y].is_output && onn_graph_consumers(g, y, c, 2) == 2) {
+        /* y * gate(y): SiLU after GroupNorm in diffusion UNets */
+        for (int k = 0; k < 2 && !name; k++) {
+            onn_node *gt = &g->nodes[c[k]], *mul = &g->nodes[c[1 - k]];
+            const char *act = self_gated(gt);
+            if (!act || !onn_node_is(mul, "Mul") || mul->n_in != 2) continue;
+            const int s = gt->out[0];
+            if (((mul->in[0] == y && mul->in[1] == s) || (mul->in[1] == y && mul->in[0] == s)) &&
+                onn_graph_single_use(g, s))
+                name = act, absorbed = mul, gate = gt;
+        }
+    } else {
+        onn_node *next = sole_consumer(g, y);
+        char why[200] = "";
+        if (next && next->op_type && activation_of(g, next, &name, p, &np, why, sizeof why))
+            absorbed = next;
+        else if (why[0])
+            onn_pass_skip(st, next, "%s", why);
+    }
+    if (!absorbed) return false;
+    drop_old_attrs(n);
+    char *op = onn_strdup(n->op_type);
+    bool ok = op && set_activation(n, name, p, np) &&
+              absorb(g, n, "ai.onnorm", op, n->n_in, absorbed, absorbed->out[0]);
+    free(op);
+    if (ok && gate) onn_node_clear(gate);
+    return ok;
+}
+
+onnorm_status onn_pass_fuse_norm(onn_graph *g, onn_pass_stats *st, onnorm_error *err)
+{
+    (void)err;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (fuse_norm_one(g, &g->nodes[i], st)) st->matched++;
     return ONNORM_OK;
 }

@@ -19,6 +19,10 @@ static const onn_pass passes[] = {
     {"rmsnorm", "recognize decomposed RMSNormalization", onn_pass_rmsnorm},
     {"groupnorm", "recognize Reshape-InstanceNormalization-Reshape-Mul-Add as GroupNormalization",
      onn_pass_groupnorm},
+    {"fuse-norm",
+     "fuse an activation into the BatchNormalization, InstanceNormalization or "
+     "GroupNormalization before it",
+     onn_pass_fuse_norm},
     {"cleanup", "remove what the fusions left unused", onn_pass_cleanup},
 };
 

@@ -24,6 +24,8 @@
 #ifndef ONN_EPILOGUE_H
 #define ONN_EPILOGUE_H
 
+#include "ops/kernel.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -116,6 +118,13 @@ static inline void onn_epilogue_row(const onn_epilogue *ep, float b, float *y, c
     for (int64_t i = 0; i < n; i++)
         y[i] = onn_act_apply(ep->act, ep->alpha, ep->beta, y[i] + b + (res ? res[i] : 0.0f));
 }
+
+/* A fused activation as FusedConv and the fused norms state it: the
+ * `activation` string attribute (Relu, Clip, LeakyRelu, HardSigmoid,
+ * HardSwish, Sigmoid, SiLU, Tanh; absent: none) and `activation_params`
+ * (Clip's bounds, LeakyRelu's alpha, HardSigmoid's alpha and beta; absent:
+ * the replaced operator's defaults). Leaves ep->bias alone. */
+onnorm_status onn_epilogue_config(onn_kctx *ctx, onn_epilogue *ep);
 
 /* min(max(v, 0), 1) that keeps NaN (fminf and fmaxf would drop it). */
 #define ONN_CLAMP01(v) ((v) < 0.0f ? 0.0f : (v) > 1.0f ? 1.0f : (v))

@@ -14,6 +14,7 @@
  * mean and population variance. spatial = 0 (opsets 1 - 7) makes the
  * parameters per activation, shaped (C, D1, ..., Dn).
  */
+#include "ops/core/epilogue.h"
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
@@ -28,7 +29,18 @@ typedef struct bn_cfg {
     /* Inference with constant parameters: the per-channel affine, computed
      * once at prepare; else NULL and run computes it into scratch. */
     const double *mean, *var, *scale, *shift;
+    onn_epilogue ep; /* ai.onnorm's fused activation (NONE for ai.onnx's op) */
 } bn_cfg;
+
+/* ai.onnorm.BatchNormalization (the fuse-norm pass's output) is inference
+ * BatchNormalization-15 followed by an activation; its table entry's data
+ * names the version it reads its attributes as. */
+static const int bn_fused_as = 15;
+
+static int bn_version(const onn_kctx *ctx)
+{
+    return ctx->kernel->data ? *(const int *)ctx->kernel->data : onn_kversion(ctx);
+}
 
 static int requested_outputs(const onn_kctx *ctx)
 {
@@ -41,7 +53,7 @@ static int requested_outputs(const onn_kctx *ctx)
 static onnorm_status bn_config(onn_kctx *ctx)
 {
     bn_cfg *cfg = ctx->state;
-    const int ver = onn_kversion(ctx);
+    const int ver = bn_version(ctx);
     int64_t is_test = 0, spatial = 1, training_mode = 0;
     onnorm_status st;
     if ((st = onn_kattr_float(ctx, "epsilon", 1e-5f, &cfg->epsilon)) ||
@@ -86,7 +98,7 @@ static onnorm_status bn_infer(onn_kctx *ctx)
     const bn_cfg *cfg = ctx->state;
     static const char *names[] = {"X", "scale", "B", "mean", "var"};
     const onnorm_tensor *x = ctx->in[0];
-    const int ver = onn_kversion(ctx);
+    const int ver = bn_version(ctx);
     for (int i = 1; i < 5; i++) {
         const onnorm_tensor *p = ctx->in[i];
         if (!p)
@@ -176,13 +188,16 @@ static void apply_planes(onn_kctx *ctx, const bn_cfg *cfg, const double *mean, c
     const onnorm_tensor *x = ctx->in[0];
     onnorm_tensor *y = ctx->out[0];
     const int64_t C = cfg->c, planes = cfg->n * C;
-    const bool stream = onn_stream_output(y);
+    /* A fused activation rereads each plane from cache: no streaming then. */
+    const bool stream = onn_stream_output(y) && cfg->ep.act == ONN_ACT_NONE;
     const int nt = onn_threads_for(ctx, planes * cfg->s, planes);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         const int64_t c = p % C;
         cfg->mo->affine(x->dtype, x->data, y->data, p * cfg->s, cfg->s, mean[c], scale[c], shift[c],
                         stream ? cfg->s : 0);
+        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)y->data + p * cfg->s,
+                    cfg->s);
     }
 }
 
@@ -198,11 +213,13 @@ static void apply_rows(onn_kctx *ctx, const bn_cfg *cfg, const double *mean, con
     const int64_t C = cfg->c;
     const int nt = onn_threads_for(ctx, cfg->n * C, cfg->n);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t n = 0; n < cfg->n; n++)
+    for (int64_t n = 0; n < cfg->n; n++) {
         for (int64_t c = 0; c < C; c++) {
             const int64_t i = n * C + c;
             onn_store(t, y->data, i, (onn_load(t, x->data, i) - mean[c]) * scale[c] + shift[c]);
         }
+        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)y->data + n * C, C);
+    }
 }
 
 /* Outputs 1..4: running statistics after the update (training), or the
@@ -264,5 +281,20 @@ static onnorm_status bn_run(onn_kctx *ctx)
             .inplace = true                                                                        \
     }
 
+/* The fused form: inference only (one output), float32 (the activations
+ * are float loops). */
+static onnorm_status bn_fused_config(onn_kctx *ctx)
+{
+    bn_cfg *cfg = ctx->state;
+    onnorm_status st = bn_config(ctx);
+    if (!st && cfg->training)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "the fused form is for inference only");
+    return st ? st : onn_epilogue_config(ctx, &cfg->ep);
+}
+
 ONN_KERNEL_TABLE(batchnorm, BN_KERNEL(1, 5), BN_KERNEL(6, 5), BN_KERNEL(7, 5), BN_KERNEL(9, 5),
-                 BN_KERNEL(14, 3), BN_KERNEL(15, 3));
+                 BN_KERNEL(14, 3), BN_KERNEL(15, 3),
+                 {ONN_KERNEL("ai.onnorm", "BatchNormalization", 1, 5, 5, 1, 1, bn_infer, bn_prepare,
+                             bn_run),
+                  .config = bn_fused_config, .state_size = sizeof(bn_cfg), .data = &bn_fused_as,
+                  .types = ONN_T(ONNORM_FLOAT), .inplace = true});

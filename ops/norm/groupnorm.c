@@ -10,6 +10,7 @@
  * precision: float32 data sums in float blocks for a float stash and in
  * double for a double one (see moments.h).
  */
+#include "ops/core/epilogue.h"
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
@@ -21,14 +22,21 @@ typedef struct gn_cfg {
     bool per_channel; /* opset 21 */
     onnorm_dtype stash;
     const onn_moments *mo;
+    onn_epilogue ep; /* ai.onnorm's fused activation (NONE for ai.onnx's op) */
 } gn_cfg;
+
+/* ai.onnorm.GroupNormalization (the fuse-norm pass's output) is
+ * GroupNormalization-21 followed by an activation: its table entry's data
+ * names the version it reads its attributes as. */
+static const int gn_fused_as = 21;
 
 static onnorm_status gn_config(onn_kctx *ctx)
 {
     gn_cfg *cfg = ctx->state;
     int64_t stash = 1;
     onnorm_status st;
-    cfg->per_channel = onn_kversion(ctx) >= 21;
+    cfg->per_channel =
+        (ctx->kernel->data ? *(const int *)ctx->kernel->data : onn_kversion(ctx)) >= 21;
     if ((st = onn_kattr_require(ctx, "num_groups")) ||
         (st = onn_kattr_float(ctx, "epsilon", 1e-5f, &cfg->epsilon)) ||
         (st = onn_kattr_int(ctx, "num_groups", 0, &cfg->groups)) ||
@@ -65,7 +73,8 @@ static onnorm_status gn_run(onn_kctx *ctx)
     const int64_t C = x->dims[1], G = cfg->groups, cpg = C / G;
     const int64_t S = onn_dims_numel(x->dims, 2, x->rank);
     const int64_t slices = x->dims[0] * G;
-    const bool stream = onn_stream_output(ctx->out[0]);
+    /* A fused activation rereads each slice from cache: no streaming then. */
+    const bool stream = onn_stream_output(ctx->out[0]) && cfg->ep.act == ONN_ACT_NONE;
     const int nt = onn_threads_for(ctx, slices * cpg * S, slices);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t sl = 0; sl < slices; sl++) {
@@ -82,6 +91,8 @@ static onnorm_status gn_run(onn_kctx *ctx)
             cfg->mo->affine(t, x->data, ctx->out[0]->data, base + k * S, S, mean, a, b,
                             stream ? cpg * S : 0);
         }
+        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)ctx->out[0]->data + base,
+                    cpg * S);
     }
     return ONNORM_OK;
 }
@@ -93,4 +104,14 @@ static onnorm_status gn_run(onn_kctx *ctx)
             .inplace = true                                                                        \
     }
 
-ONN_KERNEL_TABLE(groupnorm, GN_KERNEL(18), GN_KERNEL(21));
+static onnorm_status gn_fused_config(onn_kctx *ctx)
+{
+    onnorm_status st = gn_config(ctx);
+    return st ? st : onn_epilogue_config(ctx, &((gn_cfg *)ctx->state)->ep);
+}
+
+ONN_KERNEL_TABLE(groupnorm, GN_KERNEL(18), GN_KERNEL(21),
+                 {ONN_KERNEL("ai.onnorm", "GroupNormalization", 1, 3, 3, 1, 1, gn_infer, NULL,
+                             gn_run),
+                  .config = gn_fused_config, .state_size = sizeof(gn_cfg), .data = &gn_fused_as,
+                  .types = ONN_T(ONNORM_FLOAT), .inplace = true});

@@ -5,6 +5,7 @@
  * y = scale[c] * (x - mean) / sqrt(var + eps) + B[c]. A rank-2 input has no
  * spatial axes, so every slice is one element and y = B[c] exactly.
  */
+#include "ops/core/epilogue.h"
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
@@ -14,6 +15,7 @@ typedef struct in_cfg {
     float epsilon;
     int64_t c, planes, s; /* X viewed as [planes = N * C, S] */
     const onn_moments *mo;
+    onn_epilogue ep; /* ai.onnorm's fused activation (NONE for ai.onnx's op) */
 } in_cfg;
 
 static onnorm_status in_config(onn_kctx *ctx)
@@ -41,7 +43,8 @@ static onnorm_status in_run(onn_kctx *ctx)
     const onnorm_tensor *x = ctx->in[0];
     const onnorm_dtype t = x->dtype;
     const int64_t C = cfg->c, S = cfg->s;
-    const bool stream = onn_stream_output(ctx->out[0]);
+    /* A fused activation rereads each plane from cache: no streaming then. */
+    const bool stream = onn_stream_output(ctx->out[0]) && cfg->ep.act == ONN_ACT_NONE;
     const int nt = onn_threads_for(ctx, cfg->planes * S, cfg->planes);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t p = 0; p < cfg->planes; p++) {
@@ -54,6 +57,8 @@ static onnorm_status in_run(onn_kctx *ctx)
         double a = onn_load(t, ctx->in[1]->data, c) / sqrt(var + (double)cfg->epsilon);
         double b = onn_load(t, ctx->in[2]->data, c);
         cfg->mo->affine(t, x->data, ctx->out[0]->data, p * S, S, mean, a, b, stream ? S : 0);
+        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)ctx->out[0]->data + p * S,
+                    S);
     }
     return ONNORM_OK;
 }
@@ -67,4 +72,16 @@ static onnorm_status in_run(onn_kctx *ctx)
             .inplace = true                                                                        \
     }
 
-ONN_KERNEL_TABLE(instancenorm, IN_KERNEL(1), IN_KERNEL(6), IN_KERNEL(22));
+/* ai.onnorm.InstanceNormalization: the fuse-norm pass's float32
+ * InstanceNormalization followed by an activation. */
+static onnorm_status in_fused_config(onn_kctx *ctx)
+{
+    onnorm_status st = in_config(ctx);
+    return st ? st : onn_epilogue_config(ctx, &((in_cfg *)ctx->state)->ep);
+}
+
+ONN_KERNEL_TABLE(instancenorm, IN_KERNEL(1), IN_KERNEL(6), IN_KERNEL(22),
+                 {ONN_KERNEL("ai.onnorm", "InstanceNormalization", 1, 3, 3, 1, 1, in_infer, NULL,
+                             in_run),
+                  .config = in_fused_config, .state_size = sizeof(in_cfg),
+                  .types = ONN_T(ONNORM_FLOAT), .inplace = true});

@@ -238,6 +238,90 @@ static void depthwise_fuses(void **state)
     }
 }
 
+/* ---- fuse-norm ------------------------------------------------------------------- */
+
+typedef enum norm_kind { N_BN, N_BN_TRAIN, N_IN, N_GN21, N_GN18 } norm_kind;
+
+/* X [1, 4, 9, 9] -> norm -> activation (a Sigmoid + Mul pair for "SiLU"). */
+static tb_model *norm_model(norm_kind k, const char *act)
+{
+    static const float sc[4] = {0.5f, 1.5f, -1.0f, 2.0f}, bi[4] = {0.1f, -0.2f, 0.3f, 0.0f},
+                       mean[4] = {0.2f, -0.1f, 0.0f, 0.5f}, var[4] = {1.0f, 0.5f, 2.0f, 0.25f};
+    tb_model *b = tb_new(k == N_GN18 ? 18 : k == N_GN21 ? 21 : 15);
+    tb_input(b, "X", ONNORM_FLOAT, 4, yd);
+    tb_init(b, "s", ONNORM_FLOAT, 1, (int64_t[]){4}, sc);
+    tb_init(b, "b", ONNORM_FLOAT, 1, (int64_t[]){4}, bi);
+    if (k == N_BN || k == N_BN_TRAIN) {
+        tb_init(b, "m", ONNORM_FLOAT, 1, (int64_t[]){4}, mean);
+        tb_init(b, "v", ONNORM_FLOAT, 1, (int64_t[]){4}, var);
+        tb_node *n =
+            tb_node_add(b, "BatchNormalization", "norm", 5,
+                        (const char *[]){"X", "s", "b", "m", "v"}, 1, (const char *[]){"n"});
+        if (k == N_BN_TRAIN) tb_attr_int(n, "training_mode", 1);
+    } else if (k == N_IN) {
+        tb_node_add(b, "InstanceNormalization", "norm", 3, (const char *[]){"X", "s", "b"}, 1,
+                    (const char *[]){"n"});
+    } else {
+        const float g2[2] = {0.5f, 1.5f}, b2[2] = {0.1f, -0.2f};
+        if (k == N_GN18) {
+            tb_init(b, "s2", ONNORM_FLOAT, 1, (int64_t[]){2}, g2);
+            tb_init(b, "b2", ONNORM_FLOAT, 1, (int64_t[]){2}, b2);
+        }
+        tb_node *n =
+            tb_node_add(b, "GroupNormalization", "norm", 3,
+                        (const char *[]){"X", k == N_GN18 ? "s2" : "s", k == N_GN18 ? "b2" : "b"},
+                        1, (const char *[]){"n"});
+        tb_attr_int(n, "num_groups", 2);
+    }
+    if (!strcmp(act, "SiLU")) {
+        tb_node_add(b, "Sigmoid", "sig", 1, (const char *[]){"n"}, 1, (const char *[]){"g"});
+        tb_node_add(b, "Mul", "mul", 2, (const char *[]){"g", "n"}, 1, (const char *[]){"Y"});
+    } else {
+        tb_node *a = tb_node_add(b, act, "act", 1, (const char *[]){"n"}, 1, (const char *[]){"Y"});
+        if (!strcmp(act, "LeakyRelu")) tb_attr_float(a, "alpha", 0.2f);
+    }
+    tb_output(b, "Y", ONNORM_FLOAT);
+    return b;
+}
+
+static void check_norm(norm_kind k, const char *act, bool fused, const char *note)
+{
+    onnorm_model *m = th_load(norm_model(k, act));
+    char report[8192];
+    onnorm_model *opt = th_optimize(m, report, sizeof report);
+    const int want_nodes = fused ? 1 : !strcmp(act, "SiLU") ? 3 : 2;
+    if (onnorm_model_node_count(opt) != want_nodes)
+        fail_msg("norm %d + %s: %d nodes, want %d\n%s", (int)k, act, onnorm_model_node_count(opt),
+                 want_nodes, report);
+    if (note && !strstr(report, note)) fail_msg("the report lacks '%s':\n%s", note, report);
+    static float x[YN];
+    for (int i = 0; i < YN; i++)
+        x[i] = sinf(0.29f * (float)i) * 2.0f + 0.3f;
+    x[17] = NAN; /* a NaN stays NaN through the fused activation, as through the operator */
+    const th_tensor in = th_in("X", ONNORM_FLOAT, 4, yd, x);
+    onnorm_session_options o = th_options(1, 0);
+    th_run ref, got;
+    TH_OK(&ref, th_run_loaded(&ref, m, &o, 1, &in));
+    TH_OK(&got, th_run_loaded(&got, opt, &o, 1, &in));
+    th_expect_same_output(&ref, &got, "Y", 1e-6, 1e-5, TH_NAN_EQUAL);
+    th_free(&ref), th_free(&got);
+    onnorm_model_free(opt);
+    onnorm_model_free(m);
+}
+
+static void norms_fuse_their_activation(void **state)
+{
+    (void)state;
+    check_norm(N_BN, "Relu", true, NULL);
+    check_norm(N_BN, "LeakyRelu", true, NULL);
+    check_norm(N_IN, "Relu", true, NULL);
+    check_norm(N_IN, "HardSwish", true, NULL);
+    check_norm(N_GN21, "SiLU", true, NULL);
+    check_norm(N_GN21, "Tanh", true, NULL);
+    check_norm(N_BN_TRAIN, "Relu", false, "not an inference BatchNormalization");
+    check_norm(N_GN18, "Relu", false, "per-group scale has no fused form");
+}
+
 /* Disabling the pass leaves every Conv. */
 static void the_pass_can_be_switched_off(void **state)
 {
@@ -261,6 +345,7 @@ int main(void)
         cmocka_unit_test(residual_add_fuses_with_its_activation),
         cmocka_unit_test(near_misses_stay),
         cmocka_unit_test(depthwise_fuses),
+        cmocka_unit_test(norms_fuse_their_activation),
         cmocka_unit_test(the_pass_can_be_switched_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
