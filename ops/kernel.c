@@ -286,6 +286,10 @@ void onn_copy_strided(void *dst, const void *src, int64_t n, int64_t stride, siz
 {
     char *d = dst;
     const char *s = src;
+    if (stride == 1) {
+        memcpy(d, s, (size_t)n * esz);
+        return;
+    }
     /* A constant element size lets the compiler turn each memcpy into a move. */
 #define ONN_COPY_STRIDED(W)                                                                        \
     for (int64_t i = 0; i < n; i++)                                                                \

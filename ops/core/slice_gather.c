@@ -153,6 +153,16 @@ static onnorm_status slice_prepare(onn_kctx *ctx)
         p->rank = 1;
         p->start[0] = 0, p->step[0] = 1, p->count[0] = 1, p->stride[0] = 1;
     }
+    /* Trailing axes taken whole (ShuffleNet's channel split keeps H and W)
+     * join the last one taken in part, so each row copied is one long run. */
+    while (p->rank > 1 && p->start[p->rank - 1] == 0 && p->step[p->rank - 1] == 1 &&
+           p->count[p->rank - 1] == x->dims[p->rank - 1] && p->step[p->rank - 2] == 1) {
+        const int k = p->rank - 2;
+        p->start[k] *= p->count[k + 1];
+        p->count[k] *= p->count[k + 1];
+        p->stride[k] = p->stride[k + 1];
+        p->rank--;
+    }
     p->inner = p->count[p->rank - 1];
     p->rows = p->inner ? onn_dims_numel(p->count, 0, p->rank - 1) : 0;
     p->esz = onnorm_dtype_size(x->dtype);
