@@ -253,6 +253,14 @@ void onn_node_remove_attr(onn_node *n, const char *name)
     n->n_attr = kept;
 }
 
+bool onn_node_set_ints(onn_node *n, const char *name, int count, const int64_t *v)
+{
+    onn_attr *a = new_attr(n, name, ONN_ATTR_INTS);
+    if (!a || !(a->ints = onn_memdup(v, (size_t)count * sizeof *v))) return false;
+    a->n = (size_t)count;
+    return true;
+}
+
 bool onn_node_retype(onn_node *n, const char *domain, const char *op, int n_in)
 {
     char *d = onn_strdup(domain), *o = onn_strdup(op);

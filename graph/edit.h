@@ -48,6 +48,7 @@ bool onn_node_set_float(onn_node *n, const char *name, float v);
 bool onn_node_set_int(onn_node *n, const char *name, int64_t v);
 bool onn_node_set_string(onn_node *n, const char *name, const char *v);
 bool onn_node_set_floats(onn_node *n, const char *name, int count, const float *v);
+bool onn_node_set_ints(onn_node *n, const char *name, int count, const int64_t *v);
 /* Removes n's attribute `name`, if it has one. */
 void onn_node_remove_attr(onn_node *n, const char *name);
 /* Moves node n to op (domain) and gives it n_in inputs: the current ones

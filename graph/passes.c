@@ -9,6 +9,7 @@
  * and last (to drop what the fusions left unused). */
 static const onn_pass passes[] = {
     {"cleanup", "remove Identity, inference Dropout and dead nodes", onn_pass_cleanup},
+    {"fold-pad", "fold a zero Pad into the Conv or AveragePool after it", onn_pass_fold_pad},
     {"fold-batchnorm", "fold BatchNormalization into Conv, ConvTranspose, Gemm, MatMul+Add",
      onn_pass_fold_batchnorm},
     {"fold-affine", "fold per-channel Mul/Add by constants into the preceding Conv",

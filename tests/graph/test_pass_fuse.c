@@ -5,6 +5,8 @@
  * model's output with the original's run unoptimized (which runs the
  * activation and Add as their own kernels); each near-miss checks that the
  * Conv stays a Conv and, where there is one, the reason in the report.
+ * The same for fuse-norm (a norm absorbs its activation) and fold-pad (a
+ * zero Pad becomes the padding of the Conv or AveragePool after it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -322,6 +324,78 @@ static void norms_fuse_their_activation(void **state)
     check_norm(N_GN18, "Relu", false, "per-group scale has no fused form");
 }
 
+/* ---- fold-pad ---------------------------------------------------------------------- */
+
+typedef enum pad_kind { P_AVG, P_CONV, P_OLD_ATTR, P_REFLECT, P_CHANNEL, P_VALUE } pad_kind;
+
+/* X [1, 4, 9, 9] -> Pad -> AveragePool 3x3 or Conv 3x3 (pads 1 of its own). */
+static tb_model *pad_model(pad_kind k)
+{
+    tb_model *b = tb_new(k == P_OLD_ATTR ? 7 : 13);
+    tb_input(b, "X", ONNORM_FLOAT, 4, yd);
+    const int64_t pads[8] = {0, k == P_CHANNEL ? 1 : 0, 1, 2, 0, 0, 2, 1};
+    tb_node *p;
+    if (k == P_OLD_ATTR) {
+        p = tb_node_add(b, "Pad", "pad", 1, (const char *[]){"X"}, 1, (const char *[]){"p"});
+        tb_attr_ints(p, "pads", 8, pads);
+    } else {
+        const float value = k == P_VALUE ? 1.0f : 0.0f;
+        tb_init(b, "pads", ONNORM_INT64, 1, (int64_t[]){8}, pads);
+        tb_init(b, "value", ONNORM_FLOAT, 0, NULL, &value);
+        p = tb_node_add(b, "Pad", "pad", 3, (const char *[]){"X", "pads", "value"}, 1,
+                        (const char *[]){"p"});
+    }
+    if (k == P_REFLECT) tb_attr_string(p, "mode", "reflect");
+    if (k == P_CONV) {
+        float w[4 * 4 * 9];
+        for (int i = 0; i < 144; i++)
+            w[i] = (float)(i % 7 - 3) * 0.1f;
+        tb_init(b, "w", ONNORM_FLOAT, 4, (int64_t[]){4, 4, 3, 3}, w);
+        tb_node *c =
+            tb_node_add(b, "Conv", "conv", 2, (const char *[]){"p", "w"}, 1, (const char *[]){"Y"});
+        tb_attr_ints(c, "pads", 4, (const int64_t[]){1, 1, 1, 1});
+    } else {
+        tb_node *a = tb_node_add(b, "AveragePool", "avg", 1, (const char *[]){"p"}, 1,
+                                 (const char *[]){"Y"});
+        tb_attr_ints(a, "kernel_shape", 2, (const int64_t[]){3, 3});
+    }
+    tb_output(b, "Y", ONNORM_FLOAT);
+    return b;
+}
+
+static void check_pad(pad_kind k, bool folded, const char *note)
+{
+    onnorm_model *m = th_load(pad_model(k));
+    char report[8192];
+    onnorm_model *opt = th_optimize(m, report, sizeof report);
+    if (th_count_op(opt, "Pad", NULL) != (folded ? 0 : 1))
+        fail_msg("pad case %d: %d Pad left\n%s", (int)k, th_count_op(opt, "Pad", NULL), report);
+    if (note && !strstr(report, note)) fail_msg("the report lacks '%s':\n%s", note, report);
+    static float x[YN];
+    for (int i = 0; i < YN; i++)
+        x[i] = cosf(0.23f * (float)i) * 2.0f;
+    const th_tensor in = th_in("X", ONNORM_FLOAT, 4, yd, x);
+    onnorm_session_options o = th_options(1, 0);
+    th_run ref, got;
+    TH_OK(&ref, th_run_loaded(&ref, m, &o, 1, &in));
+    TH_OK(&got, th_run_loaded(&got, opt, &o, 1, &in));
+    th_expect_same_output(&ref, &got, "Y", 1e-6, 1e-5, 0);
+    th_free(&ref), th_free(&got);
+    onnorm_model_free(opt);
+    onnorm_model_free(m);
+}
+
+static void zero_pads_fold_into_the_next_node(void **state)
+{
+    (void)state;
+    check_pad(P_AVG, true, NULL);
+    check_pad(P_CONV, true, NULL);
+    check_pad(P_OLD_ATTR, true, NULL);
+    check_pad(P_REFLECT, false, "not constant-mode");
+    check_pad(P_CHANNEL, false, "pads the batch or channel axis");
+    check_pad(P_VALUE, false, "value is not a constant 0");
+}
+
 /* Disabling the pass leaves every Conv. */
 static void the_pass_can_be_switched_off(void **state)
 {
@@ -346,6 +420,7 @@ int main(void)
         cmocka_unit_test(near_misses_stay),
         cmocka_unit_test(depthwise_fuses),
         cmocka_unit_test(norms_fuse_their_activation),
+        cmocka_unit_test(zero_pads_fold_into_the_next_node),
         cmocka_unit_test(the_pass_can_be_switched_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
