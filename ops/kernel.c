@@ -270,6 +270,11 @@ void onn_kflops(onn_kctx *ctx, double flops)
     if (ctx->prep) ctx->prep->flops = flops;
 }
 
+void onn_kshare_input(onn_kctx *ctx, int k)
+{
+    if (ctx->prep && k >= 0 && k < ctx->n_in) ctx->prep->share_input = k + 1;
+}
+
 onnorm_status onn_kbytes(onn_kctx *ctx, size_t a, size_t b, size_t c, size_t *out)
 {
     size_t ab;

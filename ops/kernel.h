@@ -62,6 +62,7 @@ typedef struct onn_prepared {
     size_t scratch_bytes; /* what run needs in ctx->scratch */
     onn_kblock *blocks;   /* onn_kalloc() memory */
     double flops;         /* floating-point operations per run, where counted */
+    int share_input;      /* k + 1: output 0 may share input k's memory (onn_kshare_input) */
 } onn_prepared;
 
 typedef struct onn_kctx {
@@ -264,6 +265,12 @@ void onn_kscratch_need(onn_kctx *ctx, size_t bytes);
 /* The node's floating-point operations per run (products count 2 per
  * multiply-add), for the profiler; config or prepare may report them. */
 void onn_kflops(onn_kctx *ctx, double flops);
+/* Output 0 may share input k's memory, as the table's `inplace` flag says
+ * for input 0: the path prepare chose reads each element of input k before
+ * it writes the same element of output 0 (a convolution's residual Z, added
+ * as each tile is stored). The planner then runs the node in place when
+ * input k dies there. */
+void onn_kshare_input(onn_kctx *ctx, int k);
 /* a * b * c bytes with overflow reported: 0 and a failure on overflow. */
 onnorm_status onn_kbytes(onn_kctx *ctx, size_t a, size_t b, size_t c, size_t *out);
 

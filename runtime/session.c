@@ -329,22 +329,26 @@ static size_t align_up(size_t x)
     return (x + ONN_ARENA_ALIGN - 1) & ~(size_t)(ONN_ARENA_ALIGN - 1);
 }
 
-/* In-place runs: an inplace kernel's output 0 takes input 0's memory when
- * input 0 is a run-time value of the same size that no later node reads.
- * Chains collapse onto one block whose lifetime covers them all. */
+/* In-place runs: an inplace kernel's output 0 takes input 0's memory (or
+ * the input its prepare named with onn_kshare_input) when that input is a
+ * run-time value of the same size that no later node reads. Chains collapse
+ * onto one block whose lifetime covers them all. */
 static void plan_inplace(onnorm_session *s)
 {
     const onn_graph *g = graph_of(s);
     for (int i = 0; i < g->n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
-        if (!s->at_run[i] || !s->kernels[i]->inplace || n->n_in < 1 || n->n_out < 1) continue;
-        int u = n->in[0], v = n->out[0];
+        const int shared = s->prep[i].share_input   ? s->prep[i].share_input - 1
+                           : s->kernels[i]->inplace ? 0
+                                                    : -1;
+        if (!s->at_run[i] || shared < 0 || shared >= n->n_in || n->n_out < 1) continue;
+        int u = n->in[shared], v = n->out[0];
         if (u < 0 || v < 0) continue;
         slot *su = &s->slots[u], *sv = &s->slots[v];
         if (su->kind != SLOT_ARENA || sv->kind != SLOT_ARENA || su->last != i) continue;
         bool read_twice = false; /* e.g. Add(x, x): keep it simple and safe */
-        for (int k = 1; k < n->n_in; k++)
-            read_twice |= n->in[k] == u;
+        for (int k = 0; k < n->n_in; k++)
+            read_twice |= k != shared && n->in[k] == u;
         int root = su->alias >= 0 ? su->alias : u;
         if (read_twice || sv->bytes != s->slots[root].bytes) continue;
         sv->alias = root;
