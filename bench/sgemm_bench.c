@@ -102,7 +102,8 @@ typedef struct ctx {
     const shape *s;
     onn_geom g;
     int64_t m, n, k;
-    float *a, *ap, *x, *col, *c, *scratch;
+    float *a, *ap, *x, *col, *c, *scratch, *xp;
+    int64_t *off, wp, hp;
     const onn_sgemm_engine *e;
 } ctx;
 
@@ -138,9 +139,38 @@ static void run_job(const ctx *t, job j)
         onn_sgemm(j.threads, false, false, t->m, t->n, t->k, 1.0f, t->a, t->k, bmat, t->n, 0.0f,
                   t->c, t->n);
         break;
+    case 4: {
+        const shape *sh = t->s;
+        const float *data = t->x;
+        onn_sgemm_rows rows = {t->off, t->g.grid[1], t->wp, false};
+        if (!(sh->kh == 1 && sh->kw == 1 && sh->pad == 0)) {
+            const int64_t H = sh->h, W = sh->w, plane = t->hp * t->wp;
+            for (int64_t c = 0; c < sh->c; c++) {
+                float *d = t->xp + c * plane;
+                memset(d, 0, (size_t)(sh->pad * t->wp) * sizeof *d);
+                for (int64_t h = 0; h < H; h++) {
+                    float *dr = d + (h + sh->pad) * t->wp;
+                    memset(dr, 0, (size_t)sh->pad * sizeof *dr);
+                    memcpy(dr + sh->pad, t->x + (c * H + h) * W, (size_t)W * sizeof *dr);
+                    memset(dr + sh->pad + W, 0, (size_t)(t->wp - W - sh->pad) * sizeof *dr);
+                }
+                memset(d + (H + sh->pad) * t->wp, 0,
+                       (size_t)((t->hp - H - sh->pad) * t->wp) * sizeof *d);
+            }
+            data = t->xp;
+            rows.overread = true;
+        } else {
+            rows.line = t->n, rows.pitch = t->n;
+        }
+        const onn_sgemm_args p = {t->m, t->n, t->k, t->ap, {data, 0, NULL, &rows},
+                                  t->c, t->n, NULL, 0,     {NULL, 0, 0, 0}};
+        onn_sgemm_parallel(t->e, &p, j.threads, t->scratch);
+        break;
+    }
     default: {
-        const onn_sgemm_src src = j.kind == 1 ? (onn_sgemm_src){bmat, t->n, NULL}
-                                              : (onn_sgemm_src){t->x, t->g.sampled_size, &t->g};
+        const onn_sgemm_src src = j.kind == 1
+                                      ? (onn_sgemm_src){bmat, t->n, NULL, NULL}
+                                      : (onn_sgemm_src){t->x, t->g.sampled_size, &t->g, NULL};
         const onn_sgemm_args p = {t->m, t->n, t->k, t->ap, src,
                                   t->c, t->n, NULL, 0,     {NULL, 0, 0, 0}};
         onn_sgemm_parallel(t->e, &p, j.threads, t->scratch);
@@ -194,14 +224,27 @@ int main(int argc, char **argv)
         onn_sgemm_scratch_size(e, t.m, t.n, t.k, 2, &bytes);
         t.scratch = aligned_alloc(64, bytes + 64);
         if (!direct) im2col(&t, 1);
+        const bool can_direct = s->stride == 1;
+        if (can_direct) {
+            t.wp = s->w + 2 * s->pad, t.hp = s->h + 2 * s->pad;
+            t.xp = randf((size_t)(s->c * t.hp * t.wp + 64));
+            t.off = malloc(sizeof(int64_t) * (size_t)t.k);
+            for (int64_t r = 0; r < t.k; r++) {
+                const int64_t ch = r / g->kernel_size, kk = r % g->kernel_size;
+                t.off[r] = direct ? r * g->sampled_size
+                                  : ch * t.hp * t.wp + (kk / s->kw) * t.wp + kk % s->kw;
+            }
+        }
 
-        job jobs[8];
+        job jobs[10];
         int nj = 0;
-        for (int th = 1; th <= max_threads; th++)
+        for (int th = 1; th <= max_threads; th++) {
             for (int kind = 0; kind < (direct ? 2 : 4); kind++)
                 jobs[nj++] = (job){kind, th};
+            if (can_direct) jobs[nj++] = (job){4, th};
+        }
         /* Calibrate: repetitions per sample for about 30 ms. */
-        int inner[8];
+        int inner[10];
         for (int j = 0; j < nj; j++) {
             run_job(&t, jobs[j]);
             double t0 = now_s();
@@ -218,11 +261,15 @@ int main(int argc, char **argv)
                     run_job(&t, jobs[j]);
                 samples[j * reps + r] = (now_s() - t0) / inner[j];
             }
-        double gf[8] = {0};
+        double gf[10] = {0}, gd[3] = {0};
         for (int j = 0; j < nj; j++) {
             qsort(samples + j * reps, (size_t)reps, sizeof(double), cmp);
-            gf[jobs[j].threads * 4 - 4 + jobs[j].kind] =
+            const double v =
                 2.0 * (double)t.m * (double)t.n * (double)t.k / samples[j * reps + reps / 2] * 1e-9;
+            if (jobs[j].kind == 4)
+                gd[jobs[j].threads] = v;
+            else
+                gf[jobs[j].threads * 4 - 4 + jobs[j].kind] = v;
         }
         char dims[32];
         snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)t.m, (long long)t.n,
@@ -232,10 +279,12 @@ int main(int argc, char **argv)
         if (!direct)
             printf(" | %7.1f %7.1f %7.2f | %7.1f %7.1f %7.2f", gf[2], gf[3], gf[3] / gf[2], gf[6],
                    gf[7], gf[7] / gf[6]);
+        if (can_direct) printf(" | direct %7.1f %7.1f", gd[1], gd[2]);
         printf("\n");
         fflush(stdout);
         free(samples);
         free(t.a), free(t.ap), free(t.x), free(t.col), free(t.c), free(t.scratch);
+        free(t.xp), free(t.off);
     }
     return 0;
 }
