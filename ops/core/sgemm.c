@@ -357,10 +357,15 @@ void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const flo
                       float *dst)
 {
     const int mr = e->mr;
-    for (int64_t i0 = 0; i0 < m; i0 += mr, dst += k * mr)
-        for (int64_t p = 0; p < k; p++)
-            for (int r = 0; r < mr; r++)
-                dst[p * mr + r] = i0 + r < m ? a[(i0 + r) * lda + p] : 0.0f;
+    int64_t nkb;
+    const int64_t kcb = k_block(k, e->kc, &nkb);
+    for (int64_t k0 = 0; k0 < k; k0 += kcb) {
+        const int64_t kc = k - k0 < kcb ? k - k0 : kcb;
+        for (int64_t i0 = 0; i0 < m; i0 += mr, dst += kc * mr)
+            for (int64_t p = 0; p < kc; p++)
+                for (int r = 0; r < mr; r++)
+                    dst[p * mr + r] = i0 + r < m ? a[(i0 + r) * lda + k0 + p] : 0.0f;
+    }
     if (m && k) memset(dst, 0, (size_t)(A_AHEAD * mr) * sizeof *dst);
 }
 

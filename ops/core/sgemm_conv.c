@@ -100,22 +100,54 @@ static int64_t line_tiles(int64_t len, int nr)
     return ceil_div(len, nr);
 }
 
-/* The cost model of ONN_SGEMM_CONV_AUTO, in columns computed times rows
- * of A: the packed source costs its packing (sgemm.c's estimate: one
- * element as 8 rows of products), the in-place one its columns past the
- * lines' ends (a line ends in a partial tile) and, for the copy, about 2
- * rows. */
-#define PACK_ROWS 8
-#define DIRECT_ROWS 2
+/*
+ * The cost model of ONN_SGEMM_CONV_AUTO: the time of a product as its
+ * tiles' k steps (a half-width tile costing 0.6 of a whole one, most of
+ * its time being loads) times the rows of A that meet them, plus
+ *   packed  the packing of B, about as much as PACK_ROWS more rows;
+ *   direct  the cost of reading B in place, DIRECT_COST more per row: B's
+ *           rows are not aligned to cache lines (a tile's row touches two),
+ *           and its lines end in tiles that are part padding. X read in
+ *           place costs more where its plane is not a whole number of
+ *           lines, and more again where the planes' distance (a multiple
+ *           of 256 bytes) maps a tile's rows onto a quarter of L1's sets
+ *           or less (56 x 56 planes: 196 lines apart), evicting the tile
+ *           while the A panels pass over it.
+ * Fitted to the 1-thread timings of 38 layers of ResNet-18/50, ResNeXt-50,
+ * GoogLeNet, DenseNet-121 and MobileNetV2 on Zen 3 (bench/sgemm_bench.c):
+ * it picks the faster source for all but layers within 3 % of even.
+ */
+#define PACK_ROWS 10.0
+#define DIRECT_COST 0.10
+#define DIRECT_UNALIGNED 0.14
+#define DIRECT_CONFLICT 0.30
+#define DIRECT_PLAIN 0.05
+
+/* The tiles of a line of len columns, in units of a whole tile's time. */
+static double line_cost(int64_t len, int nr)
+{
+    const int64_t rem = len % nr;
+    return (double)(len / nr) + (rem == 0 ? 0.0 : rem <= nr / 2 ? 0.6 : 1.0);
+}
+
 static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise)
 {
     const int nr = cv->e->nr;
-    const double lines = (double)(cv->g.grid_size / cv->line);
-    const double direct = lines * (double)line_cols(cv->line, nr) *
-                          (double)(round_up(cv->mg, cv->e->mr) + (pointwise ? 0 : DIRECT_ROWS));
-    const double packed =
-        (double)line_cols(cv->g.grid_size, nr) * (double)(round_up(cv->mg, cv->e->mr) + PACK_ROWS);
-    return direct <= packed ? ONN_SGEMM_CONV_DIRECT : ONN_SGEMM_CONV_PACKED;
+    const double rows = (double)round_up(cv->mg, cv->e->mr);
+    double extra = DIRECT_COST;
+    if (pointwise) {
+        const int64_t plane = cv->g.sampled_size, line_floats = 16;
+        if (plane % line_floats)
+            extra = DIRECT_UNALIGNED;
+        else if (plane / line_floats % 4 == 0)
+            extra = DIRECT_CONFLICT;
+        else
+            extra = DIRECT_PLAIN;
+    }
+    const double direct = (double)(cv->g.grid_size / cv->line) * line_cost(cv->line, nr) * rows *
+                          (1.0 + extra);
+    const double packed = line_cost(cv->g.grid_size, nr) * (rows + PACK_ROWS);
+    return direct < packed ? ONN_SGEMM_CONV_DIRECT : ONN_SGEMM_CONV_PACKED;
 }
 
 bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const onn_geom *g,

@@ -441,7 +441,7 @@ static void V(block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc
             const float *b = bp + (jr / NR) * kc * NR;
             for (int64_t i = ic; i < ic + mc; i += MR) {
                 const int mv = m1 - i < MR ? (int)(m1 - i) : MR;
-                const float *a = p->a + (i / MR) * p->k * MR + k0 * MR;
+                const float *a = p->a + k0 * round_up(p->m, MR) + (i / MR) * kc * MR;
                 float *c = p->c + i * p->ldc + jc + jr;
                 t.bias = first && p->ep.bias ? p->ep.bias + i : NULL;
                 t.res = first && p->res ? p->res + i * p->ldr + jc + jr : NULL;
@@ -499,7 +499,7 @@ static void V(block_direct)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int
             }
             for (int64_t i = ic; i < ic + mc; i += MR) {
                 const int mv = m1 - i < MR ? (int)(m1 - i) : MR;
-                const float *a = p->a + (i / MR) * p->k * MR + k0 * MR;
+                const float *a = p->a + k0 * round_up(p->m, MR) + (i / MR) * kc * MR;
                 float *c = p->c + i * p->ldc + j;
                 t.bias = first && p->ep.bias ? p->ep.bias + i : NULL;
                 t.res = first && p->res ? p->res + i * p->ldr + j : NULL;
