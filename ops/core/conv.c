@@ -53,10 +53,9 @@ typedef struct conv_cfg {
      * (their Y starts as the bias). */
     onn_epilogue ep;
     bool residual; /* FusedConv's Z is given */
-    /* CONV_PACKED: the engine and W packed per group (wpack + g * wpack_floats). */
+    /* CONV_PACKED: the plan of sgemm.h's whole convolution (W packed in it). */
     const onn_sgemm_engine *eng;
-    const float *wpack;
-    size_t wpack_floats;
+    onn_sgemm_conv sc;
 } conv_cfg;
 
 static onnorm_status check_channels(onn_kctx *ctx, conv_cfg *cfg)
@@ -410,59 +409,28 @@ static void run_dwplane(onn_kctx *ctx, const conv_cfg *cfg, const float *x, cons
     }
 }
 
-/* CONV_PACKED at prepare: W [M, C/g * K] packed per group, once, and the
- * engine's scratch for one group's product over ctx's threads. */
+/* CONV_PACKED at prepare: the plan (B's source and the division over
+ * ctx's threads), W packed into it once, and its scratch. */
 static onnorm_status packed_prepare(onn_kctx *ctx, conv_cfg *cfg)
 {
-    const int64_t rows = cfg->cg * cfg->g.kernel_size;
-    size_t bytes, scratch;
-    if (!onn_sgemm_pack_a_size(cfg->eng, cfg->mg, rows, &bytes) ||
-        !onn_sgemm_scratch_size(cfg->eng, cfg->mg, cfg->g.grid_size, rows, ctx->num_threads,
-                                &scratch))
+    if (!onn_sgemm_conv_plan(&cfg->sc, cfg->eng, &cfg->g, cfg->n, cfg->c, cfg->m, cfg->group,
+                             ctx->num_threads, ONN_SGEMM_CONV_AUTO))
         return onn_kfail(ctx, ONNORM_ERR_NOMEM, "the packed weights' size overflows");
-    cfg->wpack_floats = (bytes + ONN_KALIGN - 1) / sizeof(float) & ~(size_t)(ONN_KALIGN / 4 - 1);
-    size_t total;
-    onnorm_status st =
-        onn_kbytes(ctx, cfg->wpack_floats, sizeof(float), (size_t)cfg->group, &total);
-    float *dst = st ? NULL : onn_kalloc(ctx, total);
-    if (!dst) return st ? st : ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
-    const float *w = ctx->in[1]->data;
-    for (int64_t gi = 0; gi < cfg->group; gi++)
-        onn_sgemm_pack_a(cfg->eng, cfg->mg, rows, w + gi * cfg->mg * rows, rows,
-                         dst + (size_t)gi * cfg->wpack_floats);
-    cfg->wpack = dst;
-    onn_kscratch_need(ctx, scratch);
+    void *mem = onn_kalloc(ctx, cfg->sc.const_bytes);
+    if (!mem) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    onn_sgemm_conv_init(&cfg->sc, ctx->in[1]->data, mem);
+    onn_kscratch_need(ctx, cfg->sc.scratch_bytes);
     return ONNORM_OK;
 }
 
-/* Per image and group, one product of the packed engine: B is X's planes
- * (pointwise) or their im2col, formed panel by panel inside the engine; the
+/* Every image and group through the engine in one parallel region: the
  * bias, Z and the activation are applied as each tile is stored. */
 static void run_packed(onn_kctx *ctx, const conv_cfg *cfg, const float *x, float *y)
 {
-    const onn_geom *g = &cfg->g;
     const onnorm_tensor *b = onn_opt_input(ctx, 2);
-    const float *bias = b ? b->data : NULL, *z = cfg->residual ? ctx->in[3]->data : NULL;
-    const int64_t osz = g->grid_size;
-    for (int64_t n = 0; n < cfg->n; n++)
-        for (int64_t gi = 0; gi < cfg->group; gi++) {
-            const int64_t out0 = (n * cfg->m + gi * cfg->mg) * osz;
-            onn_sgemm_args p = {
-                .m = cfg->mg,
-                .n = osz,
-                .k = cfg->cg * g->kernel_size,
-                .a = cfg->wpack + (size_t)gi * cfg->wpack_floats,
-                .b = {x + (n * cfg->c + gi * cfg->cg) * g->sampled_size, g->sampled_size,
-                      is_pointwise(g) ? NULL : g},
-                .c = y + out0,
-                .ldc = osz,
-                .res = z ? z + out0 : NULL,
-                .ldr = osz,
-                .ep = cfg->ep,
-            };
-            p.ep.bias = bias ? bias + gi * cfg->mg : NULL;
-            onn_sgemm_parallel(cfg->eng, &p, ctx->num_threads, ctx->scratch);
-        }
+    onn_epilogue ep = cfg->ep;
+    ep.bias = b ? b->data : NULL;
+    onn_sgemm_conv_run(&cfg->sc, x, y, cfg->residual ? ctx->in[3]->data : NULL, &ep, ctx->scratch);
 }
 
 /* The path, first match: depthwise (one input channel per group, more than

@@ -51,6 +51,7 @@ typedef struct tile_ep {
     bool load_c; /* add C's partial sum (every k block after the first) */
     onn_act act; /* the last k block's activation, else ONN_ACT_NONE */
     float alpha, beta;
+    const float *pf; /* a source read in place: the next tile's B, to prefetch (or NULL) */
 } tile_ep;
 
 /* The im2col rows of one packing call: columns [n0, n0 + nc), row by row. */
@@ -137,6 +138,9 @@ typedef struct onn_sgemm_impl {
      * k steps [k0, k0 + kc)), the first and/or last k block. */
     void (*block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc, int64_t nc,
                   int64_t k0, int64_t kc, bool first, bool last, const float *bp);
+    /* The same with B read in place (p->b.rows); panel: kc x nr floats. */
+    void (*block_direct)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc, int64_t nc,
+                         int64_t k0, int64_t kc, bool first, bool last, float *panel);
 } onn_sgemm_impl;
 
 /* The row of packed B being written, and its panels' shape. */
@@ -353,10 +357,15 @@ void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const flo
                       float *dst)
 {
     const int mr = e->mr;
-    for (int64_t i0 = 0; i0 < m; i0 += mr, dst += k * mr)
-        for (int64_t p = 0; p < k; p++)
-            for (int r = 0; r < mr; r++)
-                dst[p * mr + r] = i0 + r < m ? a[(i0 + r) * lda + p] : 0.0f;
+    int64_t nkb;
+    const int64_t kcb = k_block(k, e->kc, &nkb);
+    for (int64_t k0 = 0; k0 < k; k0 += kcb) {
+        const int64_t kc = k - k0 < kcb ? k - k0 : kcb;
+        for (int64_t i0 = 0; i0 < m; i0 += mr, dst += kc * mr)
+            for (int64_t p = 0; p < kc; p++)
+                for (int r = 0; r < mr; r++)
+                    dst[p * mr + r] = i0 + r < m ? a[(i0 + r) * lda + k0 + p] : 0.0f;
+    }
     if (m && k) memset(dst, 0, (size_t)(A_AHEAD * mr) * sizeof *dst);
 }
 
@@ -392,10 +401,19 @@ void onn_sgemm_tiles(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t
     int64_t nkb, bpf, rowf;
     const int64_t kcb = k_block(p->k, e->kc, &nkb);
     worker_floats(e, n1 - n0, p->k, &bpf, &rowf);
-    for (int64_t jc = n0; jc < n1; jc += e->nc) {
-        const int64_t nc = n1 - jc < e->nc ? n1 - jc : e->nc;
+    const onn_sgemm_rows *rw = p->b.rows;
+    for (int64_t jc = n0, end; jc < n1; jc = end) {
+        /* Read in place, the blocks end at the end of a line, so that the
+         * tiles keep their places in the lines. */
+        end = rw && rw->line <= e->nc ? (jc / rw->line + e->nc / rw->line) * rw->line : jc + e->nc;
+        if (end > n1) end = n1;
+        const int64_t nc = end - jc;
         for (int64_t pb = 0; pb < nkb; pb++) {
             const int64_t k0 = pb * kcb, kc = p->k - k0 < kcb ? p->k - k0 : kcb;
+            if (rw) {
+                e->impl->block_direct(p, m0, m1, jc, nc, k0, kc, pb == 0, pb == nkb - 1, scratch);
+                continue;
+            }
             e->impl->pack(&p->b, k0, kc, jc, nc, scratch, scratch + bpf);
             e->impl->block(p, m0, m1, jc, nc, k0, kc, pb == 0, pb == nkb - 1, scratch);
         }

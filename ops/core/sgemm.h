@@ -55,7 +55,28 @@ typedef struct onn_sgemm_src {
     const float *data;
     int64_t ld;
     const onn_geom *im2col;
+    const struct onn_sgemm_rows *rows; /* when not NULL: read in place (below); ld, im2col unused */
 } onn_sgemm_src;
+
+/*
+ * B read in place, never packed: element (r, j) at
+ *   data[off[r] + (j / line) * pitch + j % line]
+ * so that every row is a run of `line` contiguous floats per line of
+ * columns. A 1x1 stride-1 convolution's X is such a matrix (off[r] = r *
+ * plane, one line), and so is the padded copy of a stride-1 image for any
+ * window: row (c, kh, kw) is the padded plane shifted by kh rows and kw
+ * columns (off[r] = c * plane + kh * pitch + kw), the columns of output
+ * row oh a line at oh * pitch (see onn_sgemm_conv_*). The microkernel
+ * loads its tile's B vectors straight from these rows; tiles do not cross
+ * lines. With `overread`, loads may run up to nr floats past a line's end
+ * (the source has slack there): a tile cut short by the line's end is then
+ * read in place too, else its columns are packed.
+ */
+typedef struct onn_sgemm_rows {
+    const int64_t *off; /* k entries */
+    int64_t line, pitch;
+    bool overread;
+} onn_sgemm_rows;
 
 /* One product. The epilogue computes, for every element (i, j):
  *   c[i * ldc + j] = act(acc + bias[i] + res[i * ldr + j])
@@ -142,5 +163,74 @@ bool onn_sgemm_scratch_size(const onn_sgemm_engine *e, int64_t m, int64_t n, int
  * onn_sgemm_tiles per piece. */
 void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
                         float *scratch);
+
+/* ---- a whole convolution ------------------------------------------------------------ */
+
+/*
+ * Conv (and FusedConv) with constant weights, every image and group in
+ * one OpenMP region:
+ *
+ *   Y[n, g*mg + i, o] = epilogue(sum_r W_g[i, r] * B_{n,g}[r, o])
+ *
+ * B_{n,g} being the im2col matrix of image n's group g. Its source, one of
+ *   PACKED  packed per call by the engine: X's planes (1x1, stride 1, no
+ *           padding) or the im2col panels (any geometry);
+ *   DIRECT  read in place (onn_sgemm_rows): X's planes for a 1x1, stride-1,
+ *           unpadded convolution; for other 1-D and 2-D ones, a zero-padded
+ *           copy of the image that each thread makes of the rows its own
+ *           columns read (scratch), in which every row of B is a shifted
+ *           view. Strides split the copy into phase planes: with stride s,
+ *           the positions s * i + p of an axis go to phase p, so that the
+ *           outputs of a line read consecutive floats of one phase plane
+ *           for every kernel offset. The output lines are the lines of
+ *           columns; the copy's rows are their pitch.
+ * Plan (prepare): onn_sgemm_conv_plan fills the geometry and sizes,
+ * onn_sgemm_conv_init packs W and the row offsets into const_bytes of the
+ * caller's memory; run: onn_sgemm_conv_run with scratch_bytes of scratch.
+ */
+typedef enum onn_sgemm_conv_kind {
+    ONN_SGEMM_CONV_AUTO = 0, /* the plan picks (sgemm_conv.c's cost model) */
+    ONN_SGEMM_CONV_PACKED,
+    ONN_SGEMM_CONV_DIRECT,
+} onn_sgemm_conv_kind;
+
+typedef struct onn_sgemm_conv {
+    const onn_sgemm_engine *e;
+    onn_geom g;
+    int64_t n, c, m, group;
+    int64_t cg, mg, k; /* per group: input and output channels; B's rows, cg * kernel_size */
+    onn_sgemm_conv_kind kind;
+    bool copy; /* DIRECT from the padded copy (else from X in place) */
+    /* The copy, per channel: phases[0] x phases[1] planes of rows x pitch
+     * floats (phase plane p of an axis holds the padded positions p, p + s..
+     * that the window reads); line: output columns per line (grid's last
+     * extent; for X in place the whole grid). */
+    int64_t phases[2], rows, pitch, chan, line;
+    int64_t residue[2][8]; /* of each phase plane of an axis: its first padded position */
+    int threads;           /* the team */
+    int pieces;            /* per product: 1 (threads take whole products) or the team's split */
+    onn_sgemm_split split;
+    size_t const_bytes, scratch_bytes, per_thread, copy_at; /* copy_at: in a thread's scratch */
+    /* onn_sgemm_conv_init */
+    const float *wpack;
+    size_t wpack_floats;
+    const int64_t *off; /* DIRECT: the k row offsets */
+} onn_sgemm_conv;
+
+/* The plan of a convolution: X [n, c, sampled..], W [m, c / group, kernel..]
+ * (g: the geometry, 1 to ONN_MAX_SPATIAL axes), on at most `threads`;
+ * kind forces a source (DIRECT falls back to PACKED where it does not
+ * apply). False when a size overflows. */
+bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const onn_geom *g,
+                         int64_t n, int64_t c, int64_t m, int64_t group, int threads,
+                         onn_sgemm_conv_kind kind);
+/* Packs W [m, c / group * kernel_size] and the offsets into mem
+ * (cv->const_bytes, 64-byte aligned), which must live as long as cv. */
+void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem);
+/* Y from X, with the epilogue: ep's bias (m values) and activation, and
+ * z (Y's shape, may be NULL) added before it. scratch: cv->scratch_bytes,
+ * 64-byte aligned. Not from inside a parallel region. */
+void onn_sgemm_conv_run(const onn_sgemm_conv *cv, const float *x, float *y, const float *z,
+                        const onn_epilogue *ep, void *scratch);
 
 #endif

@@ -73,20 +73,22 @@ static void V(act_tile)(float *c, int64_t ldc, int rows, int width, const tile_e
 
 /*
  * The microkernel: an mr x (nv * VL) tile of C from kc steps over a panel
- * of packed A (MR values per step, of which the first mr count) and a
- * panel of packed B (nv * VL values per step). The accumulators stay in
- * registers for the whole k loop (MR * NV of them: 12 of AVX2's 16, 16 of
- * AVX-512's 32), and each step costs mr broadcasts and nv loads for
- * mr * nv FMAs. mr and nv are constants at every call, so the loops unroll
- * completely; the k loop is unrolled 4 times besides, which measured 5-10 %
- * faster on Zen 3 than the plain loop.
+ * of packed A (MR values per step, of which the first mr count) and B's
+ * nv * VL columns: a packed panel (nv * VL values per step), or, `direct`,
+ * rows read in place, step k's at b + off[k] (onn_sgemm_rows). The
+ * accumulators stay in registers for the whole k loop (MR * NV of them:
+ * 12 of AVX2's 16, 16 of AVX-512's 32), and each step costs mr broadcasts
+ * and nv loads for mr * nv FMAs. mr, nv and direct are constants at every
+ * call, so the loops unroll completely; the k loop is unrolled 4 times
+ * besides, which measured 5-10 % faster on Zen 3 than the plain loop.
  *
  * The tile then gets its epilogue on the way out: the previous partial sum
  * from C (k blocks after the first), bias and residual (the first k block),
  * the activation (the last one).
  */
-INLINE void V(micro)(const int mr, const int nv, int64_t kc, const float *restrict a,
-                     const float *restrict b, float *c, int64_t ldc, const tile_ep *t)
+INLINE void V(micro)(const int mr, const int nv, const bool direct, const bool pf, int64_t kc,
+                     const float *restrict a, const float *restrict b, const int64_t *restrict off,
+                     float *c, int64_t ldc, const tile_ep *t)
 {
     VF acc[MR][NV];
 #pragma GCC unroll 16
@@ -99,12 +101,17 @@ INLINE void V(micro)(const int mr, const int nv, int64_t kc, const float *restri
             acc[r][v] = V_ZERO();
     }
 #pragma GCC unroll 4
-    for (int64_t k = 0; k < kc; k++, a += MR, b += nv * VL) {
+    for (int64_t k = 0; k < kc; k++, a += MR) {
         __builtin_prefetch(a + A_AHEAD * MR); /* the A panel streams from L2 */
+        const float *bk = direct ? b + off[k] : b + k * nv * VL;
+        if (pf) {
+            __builtin_prefetch(t->pf + off[k]);
+            __builtin_prefetch(t->pf + off[k] + NR - 1);
+        }
         VF bv[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
-            bv[v] = V_LOADU(b + v * VL);
+            bv[v] = V_LOADU(bk + v * VL);
 #pragma GCC unroll 16
         for (int r = 0; r < mr; r++) {
             const VF ar = V_SET1(a[r]);
@@ -129,21 +136,21 @@ INLINE void V(micro)(const int mr, const int nv, int64_t kc, const float *restri
     if (t->act != ONN_ACT_NONE) V(act_tile)(c, ldc, mr, nv * VL, t);
 }
 
-/* One instance per row count and width: a panel of A that C cuts short
- * (the last, when MR does not divide m) computes only its rows. */
-typedef void (*V(tile_fn))(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                           const tile_ep *t);
-#define TILE_FNS(R)                                                                                \
-    static void V(CAT(tile_full, R))(int64_t kc, const float *a, const float *b, float *c,         \
-                                     int64_t ldc, const tile_ep *t)                                \
+/* One instance per row count, width and B source: a panel of A that C
+ * cuts short (the last, when MR does not divide m) computes only its rows. */
+typedef void (*V(tile_fn))(int64_t kc, const float *a, const float *b, const int64_t *off, float *c,
+                           int64_t ldc, const tile_ep *t);
+#define TILE_FN(name, R, nv, direct, pf)                                                           \
+    static void V(CAT(name, R))(int64_t kc, const float *a, const float *b, const int64_t *off,    \
+                                float *c, int64_t ldc, const tile_ep *t)                           \
     {                                                                                              \
-        V(micro)(R, NV, kc, a, b, c, ldc, t);                                                      \
-    }                                                                                              \
-    static void V(CAT(tile_half, R))(int64_t kc, const float *a, const float *b, float *c,         \
-                                     int64_t ldc, const tile_ep *t)                                \
-    {                                                                                              \
-        V(micro)(R, NV / 2, kc, a, b, c, ldc, t);                                                  \
+        V(micro)(R, nv, direct, pf, kc, a, b, off, c, ldc, t);                                     \
     }
+#define TILE_FNS(R)                                                                                \
+    TILE_FN(tile_full, R, NV, false, false)                                                        \
+    TILE_FN(tile_half, R, NV / 2, false, false)                                                    \
+    TILE_FN(tile_dfull, R, NV, true, false)                                                        \
+    TILE_FN(tile_dhalf, R, NV / 2, true, false)
 TILE_FNS(1)
 TILE_FNS(2)
 TILE_FNS(3)
@@ -159,43 +166,41 @@ TILE_FNS(8)
 #if MR != 4 && MR != 6 && MR != 8
 #error "sgemm_loops.h: MR must be 4, 6 or 8"
 #endif
+/* Prefetching the next tile's B (t->pf) as they go: full panels of A only. */
+TILE_FN(tile_pfull, MR, NV, true, true)
+TILE_FN(tile_phalf, MR, NV / 2, true, true)
 
-/* [half width][rows - 1] */
-static const V(tile_fn) V(tile_fns)[2][MR] = {{
-                                                  V(tile_full_1),
-                                                  V(tile_full_2),
-                                                  V(tile_full_3),
-                                                  V(tile_full_4),
-#if MR > 4
-                                                  V(tile_full_5),
-                                                  V(tile_full_6),
+#if MR == 4
+#define TILE_ROW(name, last)                                                                       \
+    {                                                                                              \
+        V(CAT(name, 1)), V(CAT(name, 2)), V(CAT(name, 3)), V(last)                                 \
+    }
+#elif MR == 6
+#define TILE_ROW(name, last)                                                                       \
+    {                                                                                              \
+        V(CAT(name, 1)), V(CAT(name, 2)), V(CAT(name, 3)), V(CAT(name, 4)), V(CAT(name, 5)),       \
+            V(last)                                                                                \
+    }
+#else
+#define TILE_ROW(name, last)                                                                       \
+    {                                                                                              \
+        V(CAT(name, 1)), V(CAT(name, 2)), V(CAT(name, 3)), V(CAT(name, 4)), V(CAT(name, 5)),       \
+            V(CAT(name, 6)), V(CAT(name, 7)), V(last)                                              \
+    }
 #endif
-#if MR > 6
-                                                  V(tile_full_7),
-                                                  V(tile_full_8),
-#endif
-                                              },
-                                              {
-                                                  V(tile_half_1),
-                                                  V(tile_half_2),
-                                                  V(tile_half_3),
-                                                  V(tile_half_4),
-#if MR > 4
-                                                  V(tile_half_5),
-                                                  V(tile_half_6),
-#endif
-#if MR > 6
-                                                  V(tile_half_7),
-                                                  V(tile_half_8),
-#endif
-                                              }};
+/* [packed, in place, in place prefetching][half width][rows - 1] */
+static const V(tile_fn) V(tile_fns)[3][2][MR] = {
+    {TILE_ROW(tile_full, CAT(tile_full, MR)), TILE_ROW(tile_half, CAT(tile_half, MR))},
+    {TILE_ROW(tile_dfull, CAT(tile_dfull, MR)), TILE_ROW(tile_dhalf, CAT(tile_dhalf, MR))},
+    {TILE_ROW(tile_dfull, CAT(tile_pfull, MR)), TILE_ROW(tile_dhalf, CAT(tile_phalf, MR))},
+};
 
 /* A tile that C cuts short in width (w columns of a panel `width` wide):
  * the microkernel runs on a tile in local memory, with the valid part of
  * C and of the residual copied in and the result copied back, so that the
  * microkernel never tests bounds. */
-static void V(edge)(V(tile_fn) fn, int width, int64_t kc, const float *a, const float *b, float *c,
-                    int64_t ldc, const tile_ep *t, int mv, int w)
+static void V(edge)(V(tile_fn) fn, int width, int64_t kc, const float *a, const float *b,
+                    const int64_t *off, float *c, int64_t ldc, const tile_ep *t, int mv, int w)
 {
     float tile[MR * NR] __attribute__((aligned(64))), res[MR * NR] __attribute__((aligned(64)));
     tile_ep te = *t;
@@ -209,7 +214,7 @@ static void V(edge)(V(tile_fn) fn, int width, int64_t kc, const float *a, const 
             memcpy(res + r * width, t->res + r * t->ldr, (size_t)w * sizeof *c);
         te.res = res, te.ldr = width;
     }
-    fn(kc, a, b, tile, width, &te);
+    fn(kc, a, b, off, tile, width, &te);
     for (int r = 0; r < mv; r++)
         memcpy(c + r * ldc, tile + r * width, (size_t)w * sizeof *c);
 }
@@ -436,21 +441,80 @@ static void V(block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc
             const float *b = bp + (jr / NR) * kc * NR;
             for (int64_t i = ic; i < ic + mc; i += MR) {
                 const int mv = m1 - i < MR ? (int)(m1 - i) : MR;
-                const float *a = p->a + (i / MR) * p->k * MR + k0 * MR;
+                const float *a = p->a + k0 * round_up(p->m, MR) + (i / MR) * kc * MR;
                 float *c = p->c + i * p->ldc + jc + jr;
                 t.bias = first && p->ep.bias ? p->ep.bias + i : NULL;
                 t.res = first && p->res ? p->res + i * p->ldr + jc + jr : NULL;
-                const V(tile_fn) fn = V(tile_fns)[half][mv - 1];
+                const V(tile_fn) fn = V(tile_fns)[0][half][mv - 1];
                 if (w == width)
-                    fn(kc, a, b, c, p->ldc, &t);
+                    fn(kc, a, b, NULL, c, p->ldc, &t);
                 else
-                    V(edge)(fn, width, kc, a, b, c, p->ldc, &t, mv, w);
+                    V(edge)(fn, width, kc, a, b, NULL, c, p->ldc, &t, mv, w);
             }
         }
     }
 }
 
-static const onn_sgemm_impl V(impl) = {V(pack_b), V(block)};
+/*
+ * The same for a source read in place (onn_sgemm_rows): no packed block;
+ * each tile of columns, at most NR and inside one line, reads its B rows
+ * from memory, and stays in L1 while the A panels of the row block pass
+ * over it (as a packed panel would). A tile the line cuts short is read in
+ * place too when the source allows reading past the line (the columns
+ * past it are computed and dropped), else its columns are packed into
+ * `panel` (kc x NR floats) first.
+ */
+static void V(block_direct)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc, int64_t nc,
+                            int64_t k0, int64_t kc, bool first, bool last, float *panel)
+{
+    const onn_sgemm_rows *rw = p->b.rows;
+    const int64_t *off = rw->off + k0;
+    tile_ep t = {.load_c = !first,
+                 .act = last ? p->ep.act : ONN_ACT_NONE,
+                 .alpha = p->ep.alpha,
+                 .beta = p->ep.beta,
+                 .ldr = p->ldr};
+    for (int64_t ic = m0; ic < m1; ic += MC) {
+        const int64_t mc = m1 - ic < MC ? m1 - ic : MC;
+        for (int64_t j = jc, w; j < jc + nc; j += w) {
+            const int64_t q = j / rw->line, x = j - q * rw->line;
+            const int64_t end = (q + 1) * rw->line < jc + nc ? (q + 1) * rw->line : jc + nc;
+            w = end - j < NR ? end - j : NR;
+            const int half = w <= NR / 2, width = half ? NR / 2 : NR;
+            const float *b = p->b.data + (q * rw->pitch + x);
+            const bool in_place = w == width || rw->overread;
+            if (!in_place)
+                for (int64_t r = 0; r < kc; r++) {
+                    float *d = panel + r * width;
+                    for (int64_t v = 0; v < w; v++)
+                        d[v] = b[off[r] + v];
+                    for (int64_t v = w; v < width; v++)
+                        d[v] = 0.0f;
+                }
+            /* The next tile's B lines load into L1 while the last panel of A runs. */
+            const float *next = NULL;
+            if (j + w < jc + nc) {
+                const int64_t nq = (j + w) / rw->line;
+                next = p->b.data + (nq * rw->pitch + (j + w - nq * rw->line));
+            }
+            for (int64_t i = ic; i < ic + mc; i += MR) {
+                const int mv = m1 - i < MR ? (int)(m1 - i) : MR;
+                const float *a = p->a + k0 * round_up(p->m, MR) + (i / MR) * kc * MR;
+                float *c = p->c + i * p->ldc + j;
+                t.bias = first && p->ep.bias ? p->ep.bias + i : NULL;
+                t.res = first && p->res ? p->res + i * p->ldr + j : NULL;
+                t.pf = i + MR >= ic + mc ? next : NULL;
+                const V(tile_fn) fn = V(tile_fns)[in_place ? 1 + (t.pf != NULL) : 0][half][mv - 1];
+                if (w == width)
+                    fn(kc, a, b, off, c, p->ldc, &t);
+                else
+                    V(edge)(fn, width, kc, a, in_place ? b : panel, off, c, p->ldc, &t, mv, (int)w);
+            }
+        }
+    }
+}
+
+static const onn_sgemm_impl V(impl) = {V(pack_b), V(block), V(block_direct)};
 static const onn_sgemm_engine V(engine) = {ISA, MR, NR, KC, MC, NC, &V(impl)};
 
 #undef CAT_
@@ -459,7 +523,9 @@ static const onn_sgemm_engine V(engine) = {ISA, MR, NR, KC, MC, NC, &V(impl)};
 #undef NR
 #undef INLINE
 #undef PF_ROWS
+#undef TILE_FN
 #undef TILE_FNS
+#undef TILE_ROW
 /* What sgemm.c defined for this variant. */
 #undef SFX
 #undef ISA

@@ -205,7 +205,7 @@ static void sizes(void **state)
                 const onn_epilogue ep = {NULL, ONN_ACT_NONE, 0, 0};
                 prod_reference(&t, &ep, NULL, 0);
                 const onn_sgemm_args p =
-                    prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL}, &ep, NULL, 0);
+                    prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, NULL, 0);
                 run_parallel(e, &p, 1);
                 prod_check(&t, "sizes");
                 prod_free(&t);
@@ -224,7 +224,8 @@ static void blocks(void **state)
         prod_new(&t, e, cases[i][0], cases[i][1], cases[i][2], 3);
         const onn_epilogue ep = {t.bias, ONN_ACT_NONE, 0, 0};
         prod_reference(&t, &ep, NULL, 0);
-        const onn_sgemm_args p = prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL}, &ep, NULL, 0);
+        const onn_sgemm_args p =
+            prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, NULL, 0);
         run_parallel(e, &p, 1);
         prod_check(&t, "blocks");
         prod_free(&t);
@@ -256,7 +257,7 @@ static void epilogues(void **state)
                     }
                     prod_reference(&t, &ep, res_kind ? t.res : NULL, t.ldr);
                     const onn_sgemm_args p =
-                        prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL}, &ep, res, ldr);
+                        prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, res, ldr);
                     run_parallel(e, &p, 1);
                     char what[96];
                     snprintf(what, sizeof what, "epilogue act %d bias %d residual %d", act,
@@ -281,7 +282,8 @@ static void activation_range(void **state)
         memcpy(t.b, xs, sizeof xs);
         const onn_epilogue ep = epilogue_for((onn_act)act, NULL);
         prod_reference(&t, &ep, NULL, 0);
-        const onn_sgemm_args p = prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL}, &ep, NULL, 0);
+        const onn_sgemm_args p =
+            prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, NULL, 0);
         run_parallel(e, &p, 1);
         for (int64_t j = 0; j < n; j++) {
             const double got = t.c[j], want = t.ref[j];
@@ -392,7 +394,7 @@ static void im2col(void **state)
             memcpy(t.b, col, (size_t)(t.k * t.n) * sizeof *col);
             const onn_epilogue ep = {t.bias, ONN_ACT_RELU, 0, 0};
             prod_reference(&t, &ep, NULL, 0);
-            const onn_sgemm_args p = prod_args(&t, (onn_sgemm_src){x, ld, &g}, &ep, NULL, 0);
+            const onn_sgemm_args p = prod_args(&t, (onn_sgemm_src){x, ld, &g, NULL}, &ep, NULL, 0);
             run_parallel(e, &p, 1);
             char what[64];
             snprintf(what, sizeof what, "im2col case %zu", ci);
@@ -403,7 +405,8 @@ static void im2col(void **state)
             float *c1 = malloc((size_t)(t.m * t.ldc) * sizeof *c1);
             assert_non_null(c1);
             memcpy(c1, t.c, (size_t)(t.m * t.ldc) * sizeof *c1);
-            const onn_sgemm_args pm = prod_args(&t, (onn_sgemm_src){t.b, t.n, NULL}, &ep, NULL, 0);
+            const onn_sgemm_args pm =
+                prod_args(&t, (onn_sgemm_src){t.b, t.n, NULL, NULL}, &ep, NULL, 0);
             run_parallel(e, &pm, 1);
             assert_memory_equal(c1, t.c, (size_t)(t.m * t.ldc) * sizeof *c1);
 
@@ -437,7 +440,8 @@ static void pieces(void **state)
     prod_new(&t, e, 53, 77, 300, 1);
     const onn_epilogue ep = {t.bias, ONN_ACT_SILU, 0, 0};
     prod_reference(&t, &ep, t.res, t.ldr);
-    const onn_sgemm_args p = prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL}, &ep, t.res, t.ldr);
+    const onn_sgemm_args p =
+        prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, t.res, t.ldr);
     size_t bytes;
     assert_true(onn_sgemm_tile_scratch_size(e, t.n, t.k, &bytes));
     float *scratch = alloc64(bytes);
@@ -483,7 +487,7 @@ static void threads(void **state)
             const onn_epilogue ep = {t.bias, ONN_ACT_RELU, 0, 0};
             prod_reference(&t, &ep, t.res, t.ldr);
             const onn_sgemm_args p =
-                prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL}, &ep, t.res, t.ldr);
+                prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, t.res, t.ldr);
             run_parallel(e, &p, nt);
             prod_check(&t, "threads");
             prod_free(&t);
@@ -515,7 +519,7 @@ static void threads_im2col(void **state)
             const onn_epilogue ep = {t.bias, ONN_ACT_NONE, 0, 0};
             prod_reference(&t, &ep, NULL, 0);
             const onn_sgemm_args p =
-                prod_args(&t, (onn_sgemm_src){x, g.sampled_size, &g}, &ep, NULL, 0);
+                prod_args(&t, (onn_sgemm_src){x, g.sampled_size, &g, NULL}, &ep, NULL, 0);
             run_parallel(e, &p, nt);
             char what[64];
             snprintf(what, sizeof what, "threaded im2col case %zu, %d x %d pieces", ci, s.rows,
@@ -525,6 +529,224 @@ static void threads_im2col(void **state)
         }
         free(x), free(col);
     }
+}
+
+/* ---- B read in place ------------------------------------------------------------------ */
+
+static int64_t gcd(int64_t a, int64_t b)
+{
+    while (b) {
+        const int64_t t = a % b;
+        a = b, b = t;
+    }
+    return a;
+}
+
+/* A source read in place (onn_sgemm_rows) against the explicit matrix it
+ * describes: rows in shuffled order, lines of several lengths (a last one
+ * cut short), pitches wider than the lines with NaN in the gaps (a value
+ * read past a line's end must never reach C), with and without overread;
+ * whole, as pieces that start mid-line, and threaded. */
+static void direct_rows(void **state)
+{
+    const onn_sgemm_engine *e = variant(state);
+    static const int64_t cases[][4] = {/* m, n, k, line */
+                                       {7, 50, 20, 50},   {13, 56, 70, 28},    {6, 49, 300, 7},
+                                       {17, 45, 9, 14},   {3, 33, 5, 33},      {20, 300, 40, 56},
+                                       {64, 900, 72, 30}, {9, 70, 600, 64},    {1, 16, 3, 16},
+                                       {5, 17, 1, 8},     {40, 1100, 20, 1100}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++)
+        for (int overread = 0; overread < 2; overread++) {
+            const int64_t m = cases[ci][0], n = cases[ci][1], k = cases[ci][2];
+            const int64_t line = cases[ci][3], lines = (n + line - 1) / line;
+            const int64_t pitch = line + (overread ? e->nr + 3 : 5);
+            const int64_t rowlen = lines * pitch + (overread ? e->nr : 0);
+            prod t;
+            prod_new(&t, e, m, n, k, 1);
+            /* Row r of B is row (r * mul + 3) % k of data (mul prime to k). */
+            int64_t mul = 7;
+            while (gcd(mul, k) != 1)
+                mul += 2;
+            float *data = malloc((size_t)(k * rowlen) * sizeof *data);
+            int64_t *off = malloc((size_t)k * sizeof *off);
+            assert_true(data && off);
+            for (int64_t i = 0; i < k * rowlen; i++)
+                data[i] = NAN;
+            for (int64_t r = 0; r < k; r++) {
+                off[r] = ((r * mul + 3) % k) * rowlen;
+                for (int64_t j = 0; j < n; j++)
+                    data[off[r] + j / line * pitch + j % line] = t.b[r * t.ldb + j];
+            }
+            const onn_sgemm_rows rows = {off, line, pitch, overread};
+            const onn_epilogue ep = {t.bias, ONN_ACT_RELU, 0, 0};
+            prod_reference(&t, &ep, t.res, t.ldr);
+            const onn_sgemm_args p =
+                prod_args(&t, (onn_sgemm_src){data, 0, NULL, &rows}, &ep, t.res, t.ldr);
+            char what[80];
+            snprintf(what, sizeof what, "direct case %zu overread %d", ci, overread);
+            run_parallel(e, &p, 1);
+            prod_check(&t, what);
+            /* Pieces: columns cut at 1, 5, 18, 30, ..., rows at 2 panels. */
+            for (int64_t i = 0; i < t.m * t.ldc; i++)
+                t.c[i] = 1234.5f;
+            size_t bytes;
+            assert_true(onn_sgemm_tile_scratch_size(e, t.n, t.k, &bytes));
+            float *scratch = alloc64(bytes);
+            const int64_t mcut = 2 * e->mr < m ? 2 * e->mr : m;
+            for (int64_t n0 = 0, step = 1; n0 < t.n; n0 += step, step = step * 3 + 2) {
+                const int64_t n1 = n0 + step < t.n ? n0 + step : t.n;
+                onn_sgemm_tiles(e, &p, 0, mcut, n0, n1, scratch);
+                onn_sgemm_tiles(e, &p, mcut, m, n0, n1, scratch);
+            }
+            free(scratch);
+            prod_check(&t, what);
+            for (int64_t i = 0; i < t.m * t.ldc; i++)
+                t.c[i] = 1234.5f;
+            run_parallel(e, &p, 3);
+            prod_check(&t, what);
+            free(data), free(off);
+            prod_free(&t);
+        }
+}
+
+/* ---- whole convolutions --------------------------------------------------------------- */
+
+typedef struct wconv_case {
+    int64_t n, c, m, group;
+    conv_case w; /* the window; w.channels unused */
+} wconv_case;
+
+/* Y = act(conv(X, W) + bias + Z) in double, and the magnitude of its terms. */
+static void wconv_reference(const wconv_case *wc, const onn_geom *g, const float *x, const float *w,
+                            const onn_epilogue *ep, const float *z, double *ref, double *mag)
+{
+    const int64_t cg = wc->c / wc->group, mg = wc->m / wc->group;
+    for (int64_t ni = 0; ni < wc->n; ni++)
+        for (int64_t oc = 0; oc < wc->m; oc++) {
+            const int64_t gi = oc / mg;
+            for (int64_t o = 0; o < g->grid_size; o++) {
+                int64_t oco[ONN_MAX_SPATIAL], rest = o;
+                for (int i = g->nsp - 1; i >= 0; i--)
+                    oco[i] = rest % g->grid[i], rest /= g->grid[i];
+                double sum = 0, mg_ = 0;
+                for (int64_t ci = 0; ci < cg; ci++)
+                    for (int64_t kk = 0; kk < g->kernel_size; kk++) {
+                        int64_t kpos[ONN_MAX_SPATIAL], idx = 0;
+                        onn_geom_kpos(g, kk, kpos);
+                        bool inside = true;
+                        for (int i = 0; i < g->nsp; i++) {
+                            const int64_t p =
+                                oco[i] * g->stride[i] - g->pad_lo[i] + kpos[i] * g->dilation[i];
+                            inside = inside && p >= 0 && p < g->sampled[i];
+                            idx = idx * g->sampled[i] + p;
+                        }
+                        if (!inside) continue;
+                        const double v = (double)w[(oc * cg + ci) * g->kernel_size + kk] *
+                                         x[((ni * wc->c) + gi * cg + ci) * g->sampled_size + idx];
+                        sum += v, mg_ += fabs(v);
+                    }
+                const int64_t at = (ni * wc->m + oc) * g->grid_size + o;
+                if (ep->bias) sum += ep->bias[oc], mg_ += fabs(ep->bias[oc]);
+                if (z) sum += z[at], mg_ += fabs(z[at]);
+                ref[at] = act_ref(ep->act, ep->alpha, ep->beta, sum);
+                mag[at] = mg_;
+            }
+        }
+}
+
+static const wconv_case wconv_cases[] = {
+    /* 3x3 pad 1 stride 1 on odd planes: lines ending in partial tiles */
+    {1, 5, 7, 1, {2, 0, {9, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+    {2, 3, 16, 1, {2, 0, {20, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+    {1, 4, 13, 1, {2, 0, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+    {1, 2, 6, 1, {2, 0, {30, 34}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+    /* several k blocks (k = 360) and a plane longer than a column block */
+    {1, 40, 9, 1, {2, 0, {17, 18}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+    /* 1x1 stride 1: X in place, planes of 50 and 64 */
+    {2, 6, 10, 1, {2, 0, {5, 10}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}}},
+    {1, 300, 14, 1, {2, 0, {8, 8}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}}},
+    /* strides: 1x1/2, 3x3/2 pad 1, 7x7/2 pad 3 (a stem), 3x3/3, odd inputs */
+    {1, 6, 8, 1, {2, 0, {11, 9}, {1, 1}, {2, 2}, {1, 1}, {0, 0}, {0, 0}}},
+    {1, 4, 12, 1, {2, 0, {13, 12}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}}},
+    {2, 3, 8, 1, {2, 0, {23, 20}, {7, 7}, {2, 2}, {1, 1}, {3, 3}, {3, 3}}},
+    {1, 3, 5, 1, {2, 0, {14, 16}, {3, 3}, {3, 3}, {1, 1}, {1, 0}, {2, 1}}},
+    /* dilation, with and without stride; asymmetric pads; a window wider
+     * than the input; rectangular windows */
+    {1, 3, 7, 1, {2, 0, {12, 13}, {3, 3}, {1, 1}, {2, 2}, {2, 2}, {2, 2}}},
+    {1, 3, 7, 1, {2, 0, {15, 13}, {3, 3}, {2, 2}, {2, 3}, {1, 2}, {2, 1}}},
+    {1, 2, 9, 1, {2, 0, {8, 6}, {2, 4}, {1, 2}, {1, 1}, {0, 2}, {1, 3}}},
+    {1, 2, 5, 1, {2, 0, {3, 4}, {5, 5}, {1, 1}, {1, 1}, {2, 2}, {3, 2}}},
+    {1, 3, 6, 1, {2, 0, {17, 1}, {3, 1}, {1, 1}, {1, 1}, {1, 0}, {1, 0}}},
+    {1, 3, 6, 1, {2, 0, {1, 40}, {1, 3}, {1, 1}, {1, 1}, {0, 1}, {0, 1}}},
+    /* groups: channels per group below and above the tile's rows; a batch */
+    {3, 6, 12, 3, {2, 0, {9, 10}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+    {2, 32, 32, 8, {2, 0, {12, 12}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}}},
+    {1, 8, 20, 2, {2, 0, {10, 10}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}}},
+    /* large enough for threads (sgemm_conv.c's SERIAL_MACS): one product
+     * cut in pieces by columns, by rows (few columns), three products on
+     * two threads (pieces), sixteen (whole products), X in place */
+    {1, 32, 48, 1, {2, 0, {30, 29}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+    {1, 64, 200, 1, {2, 0, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+    {3, 16, 64, 1, {2, 0, {20, 21}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}}},
+    {4, 32, 32, 4, {2, 0, {16, 16}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+    {1, 128, 96, 1, {2, 0, {15, 15}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}}},
+    /* 1-D and 3-D */
+    {2, 4, 6, 1, {1, 0, {50}, {5}, {2}, {1}, {2}, {2}}},
+    {1, 3, 5, 1, {1, 0, {33}, {3}, {1}, {2}, {2}, {2}}},
+    {1, 2, 4, 1, {3, 0, {5, 6, 7}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 1}, {1, 0, 1}}},
+};
+
+/* Every case through onn_sgemm_conv_* with each source, on 1 to 3
+ * threads, with a bias and activation, and with a residual, against the
+ * float64 reference. */
+static void conv_whole(void **state)
+{
+    const onn_sgemm_engine *e = variant(state);
+    int threaded = 0, cut = 0;
+    for (size_t ci = 0; ci < sizeof wconv_cases / sizeof *wconv_cases; ci++) {
+        const wconv_case *wc = &wconv_cases[ci];
+        conv_case cc = wc->w;
+        cc.channels = wc->c;
+        const onn_geom g = geom_of(&cc);
+        const int64_t kk = wc->c / wc->group * g.kernel_size;
+        const int64_t xs = wc->n * wc->c * g.sampled_size, ys = wc->n * wc->m * g.grid_size;
+        float *x = randf(xs), *w = randf(wc->m * kk), *bias = randf(wc->m), *z = randf(ys);
+        float *y = malloc((size_t)ys * sizeof *y);
+        double *ref = malloc((size_t)ys * sizeof *ref), *mag = malloc((size_t)ys * sizeof *mag);
+        assert_true(y && ref && mag);
+        for (int variant_i = 0; variant_i < 2; variant_i++) {
+            const onn_epilogue ep = variant_i ? epilogue_for(ONN_ACT_LEAKY_RELU, NULL)
+                                              : epilogue_for(ONN_ACT_RELU, bias);
+            const float *res = variant_i ? z : NULL;
+            wconv_reference(wc, &g, x, w, &ep, res, ref, mag);
+            for (int kind = ONN_SGEMM_CONV_PACKED; kind <= ONN_SGEMM_CONV_DIRECT; kind++)
+                for (int nt = 1; nt <= 3; nt++) {
+                    onn_sgemm_conv cv;
+                    assert_true(onn_sgemm_conv_plan(&cv, e, &g, wc->n, wc->c, wc->m, wc->group, nt,
+                                                    (onn_sgemm_conv_kind)kind));
+                    if (g.nsp <= 2) assert_int_equal(cv.kind, kind); /* 3-D: always packed */
+                    threaded += cv.threads > 1, cut += cv.pieces > 1;
+                    void *mem = alloc64(cv.const_bytes);
+                    void *scratch = alloc64(cv.scratch_bytes);
+                    onn_sgemm_conv_init(&cv, w, mem);
+                    for (int64_t i = 0; i < ys; i++)
+                        y[i] = 1234.5f;
+                    onn_sgemm_conv_run(&cv, x, y, res, &ep, scratch);
+                    for (int64_t i = 0; i < ys; i++) {
+                        const double tol =
+                            (double)(kk + 4) * 0x1p-24 * mag[i] + 8 * 0x1p-24 * fabs(ref[i]) + 1e-6;
+                        if (!(fabs(y[i] - ref[i]) <= tol))
+                            fail_msg("conv case %zu, kind %d (planned %d), %d threads, "
+                                     "epilogue %d: Y[%lld] = %.9g, reference %.9g",
+                                     ci, kind, (int)cv.kind, nt, variant_i, (long long)i,
+                                     (double)y[i], ref[i]);
+                    }
+                    free(mem), free(scratch);
+                }
+        }
+        free(x), free(w), free(bias), free(z), free(y), free(ref), free(mag);
+    }
+    assert_true(threaded > 0 && cut > 0);
 }
 
 /* Empty products write nothing; sizes are refused when negative. */
@@ -537,9 +759,11 @@ static void empty(void **state)
     assert_true(onn_sgemm_pack_a_size(e, 0, 5, &bytes));
     assert_int_equal(bytes, 0);
     float c = 7.0f;
-    const onn_sgemm_args p = {0, 1, 5, NULL, {NULL, 0, NULL}, &c, 1, NULL, 0, {NULL, 0, 0, 0}};
+    const onn_sgemm_args p = {0,  1, 5,    NULL, {NULL, 0, NULL, NULL},
+                              &c, 1, NULL, 0,    {NULL, 0, 0, 0}};
     onn_sgemm_parallel(e, &p, 2, NULL);
-    const onn_sgemm_args q = {1, 0, 5, NULL, {NULL, 0, NULL}, &c, 1, NULL, 0, {NULL, 0, 0, 0}};
+    const onn_sgemm_args q = {1,  0, 5,    NULL, {NULL, 0, NULL, NULL},
+                              &c, 1, NULL, 0,    {NULL, 0, 0, 0}};
     onn_sgemm_parallel(e, &q, 2, NULL);
     assert_true(c == 7.0f);
 }
@@ -553,9 +777,9 @@ static void empty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        PER_ISA(sizes),  PER_ISA(blocks), PER_ISA(epilogues), PER_ISA(activation_range),
-        PER_ISA(im2col), PER_ISA(pieces), PER_ISA(threads),   PER_ISA(threads_im2col),
-        PER_ISA(empty),
+        PER_ISA(sizes),       PER_ISA(blocks),     PER_ISA(epilogues), PER_ISA(activation_range),
+        PER_ISA(im2col),      PER_ISA(pieces),     PER_ISA(threads),   PER_ISA(threads_im2col),
+        PER_ISA(direct_rows), PER_ISA(conv_whole), PER_ISA(empty),
     };
     for (int i = 0; i < ONN_ISA_COUNT; i++)
         printf("variant %-7s %s\n", onn_isa_name((onn_isa)i),

@@ -1,0 +1,393 @@
+/*
+ * A whole convolution through the packed product (sgemm.h's
+ * onn_sgemm_conv_*): the choice of B's source, the padded copies it reads
+ * in place, and the division of images x groups x tiles over one team.
+ *
+ * Threads. The products (one per image and group) run in one parallel
+ * region. Where they are many (a batch, grouped convolutions) each thread
+ * takes whole products in turn; where they are few, every product is cut
+ * into one piece per thread (onn_sgemm_split_for: columns first, rows where
+ * columns do not divide). Nothing is shared between threads but the
+ * inputs, so the region has no barrier: a thread that reads a padded copy
+ * makes its own, of the rows its columns read (a piece's rows of the image
+ * plus the window's overlap), in its own scratch. Where rows are split,
+ * both threads copy the same rows; a copied element then serves mg / 2 *
+ * kernel_size multiply-adds, so the copy stays a small fraction of the work.
+ */
+#include "ops/core/sgemm.h"
+
+#include <omp.h>
+#include <string.h>
+
+/* Products below this many multiply-adds in all run on one thread (as
+ * sgemm.c's ONN_SGEMM_SERIAL_MACS). */
+#define SERIAL_MACS (1 << 21)
+/* Threads take whole products when there are at least this many per
+ * thread (the last round then leaves at most 1 / 4 of a thread idle). */
+#define WHOLE_PER_THREAD 4
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static int64_t round_up(int64_t v, int64_t to)
+{
+    return ceil_div(v, to) * to;
+}
+
+/* X's planes are B itself: a 1x1 window, stride 1, no padding. */
+static bool conv_pointwise(const onn_geom *g)
+{
+    for (int i = 0; i < g->nsp; i++)
+        if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad_lo[i] || g->pad_hi[i]) return false;
+    return true;
+}
+
+/* The axes of the padded copy: the last two spatial axes (the first one
+ * of extent 1 for a 1-D convolution), as [h, w]. */
+static void copy_axes(const onn_geom *g, int64_t *in, int64_t *out, int64_t *k, int64_t *s,
+                      int64_t *d, int64_t *pad)
+{
+    for (int a = 0; a < 2; a++) {
+        const int i = g->nsp == 1 ? (a == 0 ? -1 : 0) : a;
+        in[a] = i < 0 ? 1 : g->sampled[i];
+        out[a] = i < 0 ? 1 : g->grid[i];
+        k[a] = i < 0 ? 1 : g->kernel[i];
+        s[a] = i < 0 ? 1 : g->stride[i];
+        d[a] = i < 0 ? 1 : g->dilation[i];
+        pad[a] = i < 0 ? 0 : g->pad_lo[i];
+    }
+}
+
+/* Of an axis with window k, stride s, dilation d: the phase planes the
+ * window reads, as the residues (j * d) % s of its offsets in order of
+ * first use, into res (at most max); their count, or -1 past max. */
+static int64_t phase_residues(int64_t k, int64_t s, int64_t d, int64_t *res, int64_t max)
+{
+    int64_t n = 0;
+    for (int64_t j = 0; j < k; j++) {
+        const int64_t r = j * d % s;
+        bool seen = false;
+        for (int64_t i = 0; i < n && !seen; i++)
+            seen = res[i] == r;
+        if (seen) continue;
+        if (n == max) return -1;
+        res[n++] = r;
+    }
+    return n;
+}
+
+/* The phase plane of residue r (one of res[0..n)). */
+static int64_t phase_of(const int64_t *res, int64_t n, int64_t r)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (res[i] == r) return i;
+    return 0;
+}
+
+/* Columns the microkernel computes for one line of `len` outputs: whole
+ * tiles, a last one of at most nr / 2 columns half wide. */
+static int64_t line_cols(int64_t len, int nr)
+{
+    const int64_t rem = len % nr;
+    return len - rem + (rem == 0 ? 0 : rem <= nr / 2 ? nr / 2 : nr);
+}
+
+/* Tiles of one line (the split's units for a DIRECT source). */
+static int64_t line_tiles(int64_t len, int nr)
+{
+    return ceil_div(len, nr);
+}
+
+/*
+ * The cost model of ONN_SGEMM_CONV_AUTO: the time of a product as its
+ * tiles' k steps (a half-width tile costing 0.6 of a whole one, most of
+ * its time being loads) times the rows of A that meet them, plus
+ *   packed  the packing of B, about as much as PACK_ROWS more rows;
+ *   direct  the cost of reading B in place, DIRECT_COST more per row: B's
+ *           rows are not aligned to cache lines (a tile's row touches two),
+ *           and its lines end in tiles that are part padding. X read in
+ *           place costs more where its plane is not a whole number of
+ *           lines, and more again where the planes' distance (a multiple
+ *           of 256 bytes) maps a tile's rows onto a quarter of L1's sets
+ *           or less (56 x 56 planes: 196 lines apart), evicting the tile
+ *           while the A panels pass over it.
+ * Fitted to the 1-thread timings of 38 layers of ResNet-18/50, ResNeXt-50,
+ * GoogLeNet, DenseNet-121 and MobileNetV2 on Zen 3 (bench/sgemm_bench.c):
+ * it picks the faster source for all but layers within 3 % of even.
+ */
+#define PACK_ROWS 10.0
+#define DIRECT_COST 0.10
+#define DIRECT_UNALIGNED 0.14
+#define DIRECT_CONFLICT 0.30
+#define DIRECT_PLAIN 0.05
+
+/* The tiles of a line of len columns, in units of a whole tile's time. */
+static double line_cost(int64_t len, int nr)
+{
+    const int64_t rem = len % nr;
+    return (double)(len / nr) + (rem == 0 ? 0.0 : rem <= nr / 2 ? 0.6 : 1.0);
+}
+
+static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise)
+{
+    const int nr = cv->e->nr;
+    const double rows = (double)round_up(cv->mg, cv->e->mr);
+    double extra = DIRECT_COST;
+    if (pointwise) {
+        const int64_t plane = cv->g.sampled_size, line_floats = 16;
+        if (plane % line_floats)
+            extra = DIRECT_UNALIGNED;
+        else if (plane / line_floats % 4 == 0)
+            extra = DIRECT_CONFLICT;
+        else
+            extra = DIRECT_PLAIN;
+    }
+    const double direct = (double)(cv->g.grid_size / cv->line) * line_cost(cv->line, nr) * rows *
+                          (1.0 + extra);
+    const double packed = line_cost(cv->g.grid_size, nr) * (rows + PACK_ROWS);
+    return direct < packed ? ONN_SGEMM_CONV_DIRECT : ONN_SGEMM_CONV_PACKED;
+}
+
+bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const onn_geom *g,
+                         int64_t n, int64_t c, int64_t m, int64_t group, int threads,
+                         onn_sgemm_conv_kind kind)
+{
+    memset(cv, 0, sizeof *cv);
+    if (n < 0 || c < 1 || m < 1 || group < 1 || c % group || m % group || threads < 1) return false;
+    cv->e = e, cv->g = *g, cv->n = n, cv->c = c, cv->m = m, cv->group = group;
+    cv->cg = c / group, cv->mg = m / group;
+    cv->k = cv->cg * g->kernel_size;
+    const bool pointwise = conv_pointwise(g);
+    bool direct_ok = pointwise || g->nsp <= 2;
+    for (int i = 0; i < g->nsp; i++)
+        direct_ok = direct_ok && g->pad_lo[i] >= 0 && g->pad_hi[i] >= 0;
+    int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
+    copy_axes(g, in, out, kk, s, d, pad);
+    for (int a = 0; a < 2 && direct_ok && !pointwise; a++)
+        direct_ok = (cv->phases[a] = phase_residues(kk[a], s[a], d[a], cv->residue[a], 8)) > 0;
+    cv->line = pointwise ? g->grid_size : out[1];
+    if (kind == ONN_SGEMM_CONV_AUTO && direct_ok) kind = conv_choose(cv, pointwise);
+    cv->kind = direct_ok && kind == ONN_SGEMM_CONV_DIRECT ? kind : ONN_SGEMM_CONV_PACKED;
+    const bool direct = cv->kind == ONN_SGEMM_CONV_DIRECT;
+    cv->copy = direct && !pointwise;
+    int64_t copy_floats = 0;
+    if (cv->copy) {
+        /* Phase plane rows: the outputs' extent plus the window's reach in
+         * that phase, (k - 1) * d / s. The pitch makes room for a line's
+         * last tile to be read whole (past the line's end, zeros), so that
+         * every read stays inside its own row. */
+        cv->rows = out[0] + (kk[0] - 1) * d[0] / s[0];
+        cv->pitch = line_cols(out[1], e->nr) + (kk[1] - 1) * d[1] / s[1];
+        cv->chan = cv->phases[0] * cv->phases[1] * cv->rows * cv->pitch;
+        copy_floats = round_up(cv->cg * cv->chan, 16);
+        if ((double)copy_floats * (double)threads * sizeof(float) > (double)SIZE_MAX / 4)
+            return false;
+    }
+
+    /* The team, and how it divides the products. */
+    const int64_t products = n * group;
+    const double macs = (double)n * (double)m * (double)g->grid_size * (double)cv->k;
+    int nt = macs < SERIAL_MACS || products == 0 ? 1 : threads;
+    const int64_t units = direct ? g->grid_size / cv->line * line_tiles(cv->line, e->nr)
+                                 : ceil_div(g->grid_size, e->nr);
+    cv->pieces = 1, cv->split = (onn_sgemm_split){1, 1};
+    if (nt > 1 && products % nt != 0 && products < WHOLE_PER_THREAD * nt) {
+        cv->split = onn_sgemm_split_for(e, cv->mg, units * e->nr, cv->k, nt);
+        cv->pieces = cv->split.rows * cv->split.cols;
+    }
+    if (products > 0 && cv->pieces * products < nt) nt = (int)(cv->pieces * products);
+    cv->threads = nt;
+
+    size_t tile;
+    if (!onn_sgemm_tile_scratch_size(e, g->grid_size, cv->k, &tile)) return false;
+    cv->copy_at = (size_t)round_up((int64_t)tile, 64);
+    cv->per_thread = cv->copy_at + (size_t)copy_floats * sizeof(float);
+    cv->scratch_bytes = cv->per_thread * (size_t)nt;
+
+    size_t wbytes;
+    if (!onn_sgemm_pack_a_size(e, cv->mg, cv->k, &wbytes)) return false;
+    cv->wpack_floats = (size_t)round_up((int64_t)wbytes, 64) / sizeof(float);
+    const double total = (double)cv->wpack_floats * sizeof(float) * (double)group +
+                         (direct ? (double)cv->k * sizeof(int64_t) : 0.0);
+    if (total > (double)SIZE_MAX / 2) return false;
+    cv->const_bytes = cv->wpack_floats * sizeof(float) * (size_t)group +
+                      (direct ? (size_t)round_up(cv->k * (int64_t)sizeof(int64_t), 64) : 0);
+    return true;
+}
+
+void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem)
+{
+    float *wp = mem;
+    for (int64_t gi = 0; gi < cv->group; gi++)
+        onn_sgemm_pack_a(cv->e, cv->mg, cv->k, w + gi * cv->mg * cv->k, cv->k,
+                         wp + (size_t)gi * cv->wpack_floats);
+    cv->wpack = wp;
+    if (cv->kind != ONN_SGEMM_CONV_DIRECT) return;
+    int64_t *off = (int64_t *)(wp + (size_t)cv->group * cv->wpack_floats);
+    const onn_geom *g = &cv->g;
+    int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
+    copy_axes(g, in, out, kk, s, d, pad);
+    for (int64_t r = 0; r < cv->k; r++) {
+        const int64_t ch = r / g->kernel_size, kpos = r % g->kernel_size;
+        if (!cv->copy) {
+            off[r] = ch * g->sampled_size;
+            continue;
+        }
+        /* Kernel offset (kh, kw) reads padded position (o * s + kh * d) of
+         * each axis: phase (kh * d) % s, row or column o + kh * d / s. */
+        const int64_t kh = kpos / kk[1], kw = kpos % kk[1];
+        const int64_t ph = phase_of(cv->residue[0], cv->phases[0], kh * d[0] % s[0]);
+        const int64_t pw = phase_of(cv->residue[1], cv->phases[1], kw * d[1] % s[1]);
+        off[r] = ch * cv->chan + (ph * cv->phases[1] + pw) * cv->rows * cv->pitch +
+                 kh * d[0] / s[0] * cv->pitch + kw * d[1] / s[1];
+    }
+    cv->off = off;
+}
+
+/*
+ * Rows [r0, r1) of every phase plane of the copy, for the channels of one
+ * image and group: phase plane (ph, pw), row i, column j holds padded
+ * position (i * s + ph', j * s + pw') of the image (ph', pw' the residues
+ * of the phases), zero in the padding. The pitch's columns past the ones a
+ * line reads are zeroed too, so that what the tiles read past a line's end
+ * is defined.
+ */
+static void copy_rows(const onn_sgemm_conv *cv, const float *x, float *xp, int64_t r0, int64_t r1)
+{
+    const onn_geom *g = &cv->g;
+    int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
+    copy_axes(g, in, out, kk, s, d, pad);
+    const int64_t plane = cv->rows * cv->pitch;
+    for (int64_t ch = 0; ch < cv->cg; ch++) {
+        const float *xc = x + ch * g->sampled_size;
+        for (int64_t ph = 0; ph < cv->phases[0]; ph++)
+            for (int64_t pw = 0; pw < cv->phases[1]; pw++) {
+                float *dst = xp + ch * cv->chan + (ph * cv->phases[1] + pw) * plane;
+                /* Columns j of a row read input column j * s + res - pad:
+                 * inside for j in [lo, hi). */
+                const int64_t off = cv->residue[1][pw] - pad[1];
+                int64_t lo = off < 0 ? ceil_div(-off, s[1]) : 0;
+                int64_t hi = in[1] - 1 - off < 0 ? 0 : (in[1] - 1 - off) / s[1] + 1;
+                if (hi > cv->pitch) hi = cv->pitch;
+                if (lo > hi) lo = hi;
+                for (int64_t i = r0; i < r1; i++) {
+                    float *row = dst + i * cv->pitch;
+                    const int64_t ih = i * s[0] + cv->residue[0][ph] - pad[0];
+                    if (ih < 0 || ih >= in[0]) {
+                        memset(row, 0, (size_t)cv->pitch * sizeof *row);
+                        continue;
+                    }
+                    /* (offsets summed first: the row's column 0 may lie before the plane) */
+                    const float *src = xc + (ih * in[1] + off + lo * s[1]);
+                    memset(row, 0, (size_t)lo * sizeof *row);
+                    if (s[1] == 1) {
+                        memcpy(row + lo, src, (size_t)(hi - lo) * sizeof *row);
+                    } else {
+                        for (int64_t j = lo; j < hi; j++)
+                            row[j] = src[(j - lo) * s[1]];
+                    }
+                    memset(row + hi, 0, (size_t)(cv->pitch - hi) * sizeof *row);
+                }
+            }
+    }
+}
+
+/* The columns of units [u0, u1) of a product (DIRECT: tiles, line by
+ * line; PACKED: panels of nr). */
+static void unit_cols(const onn_sgemm_conv *cv, int64_t u0, int64_t u1, int64_t *n0, int64_t *n1)
+{
+    const int nr = cv->e->nr;
+    const int64_t n = cv->g.grid_size;
+    if (cv->kind != ONN_SGEMM_CONV_DIRECT) {
+        *n0 = u0 * nr < n ? u0 * nr : n;
+        *n1 = u1 * nr < n ? u1 * nr : n;
+        return;
+    }
+    const int64_t tpl = line_tiles(cv->line, nr);
+    const int64_t a = u0 / tpl * cv->line + u0 % tpl * nr;
+    const int64_t b = u1 / tpl * cv->line + u1 % tpl * nr;
+    *n0 = a < n ? a : n;
+    *n1 = b < n ? b : n;
+}
+
+/* Piece `index` of a product split s: rows and columns. */
+static void conv_piece(const onn_sgemm_conv *cv, int index, int64_t *m0, int64_t *m1, int64_t *n0,
+                       int64_t *n1)
+{
+    const onn_sgemm_engine *e = cv->e;
+    const onn_sgemm_split s = cv->split;
+    const int64_t panels = ceil_div(cv->mg, e->mr);
+    const int ri = index / s.cols, ci = index % s.cols;
+    const int64_t pr = panels / s.rows, rr = panels % s.rows;
+    const int64_t p0 = ri * pr + (ri < rr ? ri : rr), p1 = p0 + pr + (ri < rr);
+    *m0 = p0 * e->mr, *m1 = p1 * e->mr < cv->mg ? p1 * e->mr : cv->mg;
+    const int64_t units = cv->kind == ONN_SGEMM_CONV_DIRECT
+                              ? cv->g.grid_size / cv->line * line_tiles(cv->line, e->nr)
+                              : ceil_div(cv->g.grid_size, e->nr);
+    const int64_t pc = units / s.cols, rc = units % s.cols;
+    const int64_t u0 = ci * pc + (ci < rc ? ci : rc), u1 = u0 + pc + (ci < rc);
+    unit_cols(cv, u0, u1, n0, n1);
+}
+
+/* One piece of product (image ni, group gi) on the calling thread. */
+static void conv_piece_run(const onn_sgemm_conv *cv, const float *x, float *y, const float *z,
+                           const onn_epilogue *ep, int64_t ni, int64_t gi, int64_t m0, int64_t m1,
+                           int64_t n0, int64_t n1, float *scratch)
+{
+    if (m0 >= m1 || n0 >= n1) return;
+    const onn_geom *g = &cv->g;
+    const int64_t osz = g->grid_size, out0 = (ni * cv->m + gi * cv->mg) * osz;
+    const float *xg = x + (ni * cv->c + gi * cv->cg) * g->sampled_size;
+    onn_sgemm_rows rows = {cv->off, cv->line, cv->line, false};
+    onn_sgemm_args p = {
+        .m = cv->mg,
+        .n = osz,
+        .k = cv->k,
+        .a = cv->wpack + (size_t)gi * cv->wpack_floats,
+        .b = {xg, g->sampled_size, conv_pointwise(g) ? NULL : g, NULL},
+        .c = y + out0,
+        .ldc = osz,
+        .res = z ? z + out0 : NULL,
+        .ldr = osz,
+        .ep = *ep,
+    };
+    p.ep.bias = ep->bias ? ep->bias + gi * cv->mg : NULL;
+    if (cv->kind == ONN_SGEMM_CONV_DIRECT) {
+        p.b = (onn_sgemm_src){xg, 0, NULL, &rows};
+        if (cv->copy) {
+            /* The copy's rows that lines [q0, q1] read: from q0 to q1 plus
+             * the window's reach. */
+            float *xp = (float *)((char *)scratch + cv->copy_at);
+            const int64_t q0 = n0 / cv->line, q1 = (n1 - 1) / cv->line;
+            const int64_t r1 = q1 + 1 + (cv->rows - g->grid_size / cv->line);
+            copy_rows(cv, xg, xp, q0, r1 < cv->rows ? r1 : cv->rows);
+            rows.pitch = cv->pitch, rows.overread = true;
+            p.b.data = xp;
+        }
+    }
+    onn_sgemm_tiles(cv->e, &p, m0, m1, n0, n1, scratch);
+}
+
+void onn_sgemm_conv_run(const onn_sgemm_conv *cv, const float *x, float *y, const float *z,
+                        const onn_epilogue *ep, void *scratch)
+{
+    const int64_t products = cv->n * cv->group;
+    if (products == 0 || cv->g.grid_size == 0) return;
+    const int nt = cv->threads;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        /* A team smaller than asked for (nested in another region) still
+         * covers every piece. */
+        const int team = omp_get_num_threads(), tid = omp_get_thread_num();
+        float *mine = (float *)((char *)scratch + cv->per_thread * (size_t)tid);
+        const int64_t pieces = products * cv->pieces;
+        for (int64_t i = tid; i < pieces; i += team) {
+            const int64_t prod = i / cv->pieces, ni = prod / cv->group, gi = prod % cv->group;
+            int64_t m0 = 0, m1 = cv->mg, n0 = 0, n1 = cv->g.grid_size;
+            if (cv->pieces > 1) conv_piece(cv, (int)(i % cv->pieces), &m0, &m1, &n0, &n1);
+            conv_piece_run(cv, x, y, z, ep, ni, gi, m0, m1, n0, n1, mine);
+        }
+    }
+}
