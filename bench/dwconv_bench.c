@@ -1,5 +1,6 @@
 /*
- * Depthwise convolution: the 3x3 layers of MobileNetV2, single thread, in
+ * Depthwise convolution: the 3x3 layers of MobileNetV2 and the 5x5 ones of
+ * EfficientNet-B0, single thread, in
  * GB/s (one read of X plus one write of Y over the time) and as a multiple
  * of the copy floor (a loop that reads X once and writes Y once, timed on
  * the same buffers).
@@ -13,7 +14,9 @@
  *
  * Each line gives the median run and the fastest. Not a test, and not
  * built by default:
- *   cmake --build build --target dwconv_bench && build/tests/dwconv_bench [ITERS]
+ *   cmake --build build --target dwconv_bench && build/tests/dwconv_bench [ITERS [LAYER]]
+ * where LAYER, when given, keeps only the layers whose name (as printed,
+ * e.g. "960x7x7 k3 s1") contains it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +32,16 @@
 #endif
 
 typedef struct layer {
-    int64_t c, h, w, s;
+    int64_t c, h, w, k, s;
 } layer;
 
-/* MobileNetV2's depthwise layers (3x3, pad 1). */
+/* MobileNetV2's depthwise layers (3x3), then EfficientNet-B0's 5x5 ones;
+ * pads k / 2. */
 static const layer layers[] = {
-    {32, 112, 112, 1}, {96, 112, 112, 2}, {144, 56, 56, 1}, {144, 56, 56, 2},
-    {192, 28, 28, 1},  {384, 14, 14, 1},  {576, 14, 14, 2}, {960, 7, 7, 1},
+    {32, 112, 112, 3, 1}, {96, 112, 112, 3, 2}, {144, 56, 56, 3, 1}, {144, 56, 56, 3, 2},
+    {192, 28, 28, 3, 1},  {384, 14, 14, 3, 1},  {576, 14, 14, 3, 2}, {960, 7, 7, 3, 1},
+    {144, 56, 56, 5, 2},  {240, 28, 28, 5, 1},  {672, 14, 14, 5, 1}, {672, 14, 14, 5, 2},
+    {1152, 7, 7, 5, 1},
 };
 
 static double now_s(void)
@@ -126,8 +132,8 @@ static void run_planes(void *arg)
     const onn_epilogue ep = {j->b, ONN_ACT_NONE, 0.0f, 0.0f};
     const int64_t psz = j->l->h * j->l->w, osz = j->oh * j->ow;
     for (int64_t c = 0; c < j->l->c; c++)
-        onn_dwconv_plane(&j->plan, j->x + c * psz, j->w + c * 9, j->y + c * osz, NULL, &ep, c,
-                         j->scratch);
+        onn_dwconv_plane(&j->plan, j->x + c * psz, j->w + c * j->l->k * j->l->k, j->y + c * osz,
+                         NULL, &ep, c, j->scratch);
 }
 #endif
 
@@ -136,12 +142,13 @@ static onnorm_session *conv_session(job *j)
     const layer *l = j->l;
     tb_model *b = tb_new(13);
     tb_input(b, "X", ONNORM_FLOAT, 4, (int64_t[]){1, l->c, l->h, l->w});
-    tb_init(b, "W", ONNORM_FLOAT, 4, (int64_t[]){l->c, 1, 3, 3}, j->w);
+    tb_init(b, "W", ONNORM_FLOAT, 4, (int64_t[]){l->c, 1, l->k, l->k}, j->w);
     tb_init(b, "B", ONNORM_FLOAT, 1, (int64_t[]){l->c}, j->b);
     tb_node *n =
         tb_node_add(b, "Conv", "dw", 3, (const char *[]){"X", "W", "B"}, 1, (const char *[]){"Y"});
     tb_attr_int(n, "group", l->c);
-    tb_attr_ints(n, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    const int64_t p = l->k / 2;
+    tb_attr_ints(n, "pads", 4, (int64_t[]){p, p, p, p});
     tb_attr_ints(n, "strides", 2, (int64_t[]){l->s, l->s});
     tb_output(b, "Y", ONNORM_FLOAT);
     onnorm_model *m;
@@ -186,12 +193,15 @@ int main(int argc, char **argv)
     for (size_t li = 0; li < sizeof layers / sizeof layers[0]; li++) {
         job j = {.l = &layers[li]};
         const layer *l = j.l;
+        char name[64];
+        snprintf(name, sizeof name, "%lldx%lldx%lld k%lld s%lld", (long long)l->c, (long long)l->h,
+                 (long long)l->w, (long long)l->k, (long long)l->s);
+        if (argc > 2 && !strstr(name, argv[2])) continue;
         j.oh = (l->h - 1) / l->s + 1, j.ow = (l->w - 1) / l->s + 1;
         j.nx = l->c * l->h * l->w, j.ny = l->c * j.oh * j.ow;
-        j.x = randf(j.nx, 1), j.w = randf(l->c * 9, 2), j.b = randf(l->c, 3);
+        j.x = randf(j.nx, 1), j.w = randf(l->c * l->k * l->k, 2), j.b = randf(l->c, 3);
         j.y = randf(j.ny, 4);
-        printf("%lldx%lldx%lld s%lld (X %.1f MB, Y %.1f MB)\n", (long long)l->c, (long long)l->h,
-               (long long)l->w, (long long)l->s, (double)j.nx * 4e-6, (double)j.ny * 4e-6);
+        printf("%s (X %.1f MB, Y %.1f MB)\n", name, (double)j.nx * 4e-6, (double)j.ny * 4e-6);
         const timing floor_t = time_it(run_floor, &j, iters);
         report("floor", &j, floor_t, floor_t);
         j.s = conv_session(&j);
@@ -201,14 +211,14 @@ int main(int argc, char **argv)
                                      .w = l->w,
                                      .oh = j.oh,
                                      .ow = j.ow,
-                                     .kh = 3,
-                                     .kw = 3,
+                                     .kh = l->k,
+                                     .kw = l->k,
                                      .sh = l->s,
                                      .sw = l->s,
                                      .dh = 1,
                                      .dw = 1,
-                                     .pad_top = 1,
-                                     .pad_left = 1};
+                                     .pad_top = l->k / 2,
+                                     .pad_left = l->k / 2};
         for (int v = 0; v < ONN_ISA_COUNT; v++) {
             if (!onn_dwconv_plan_init(&j.plan, &sh, (onn_isa)v)) continue;
             j.scratch = aligned_alloc(64, j.plan.scratch_bytes + 64);

@@ -30,6 +30,8 @@
 
 /* The largest kernel side of the fast path. */
 #define DW_MAX_K 5
+/* The most vectors in an output row of the narrow path. */
+#define DW_NU_MAX 4
 /* The template's per-shape helpers: inlined with constant kernel side and
  * stride, so each fast kernel is fully unrolled with its taps in
  * registers. */
@@ -55,7 +57,8 @@ typedef struct dw_variant {
     onn_isa isa;
     int vl; /* float lanes */
     onn_dwconv_fn generic;
-    onn_dwconv_fn fast[2][2]; /* [3x3, 5x5][stride 1, 2] */
+    onn_dwconv_fn fast[2][2];              /* [3x3, 5x5][stride 1, 2] */
+    onn_dwconv_fn narrow[2][2][DW_NU_MAX]; /* [3x3, 5x5][stride 1, 2][vectors - 1]; NULL: none */
 } dw_variant;
 
 /* ---- the portable variant ------------------------------------------------ */
@@ -102,6 +105,13 @@ static inline __m256i dw_mask8(int n)
 {
     return _mm256_loadu_si256((const __m256i *)(dw_lanes8 + 8 - n));
 }
+/* The mask of lanes [lo, hi), either bound anywhere. */
+static inline __m256i dw_range8(int64_t lo, int64_t hi)
+{
+    lo = lo < 0 ? 0 : lo > 8 ? 8 : lo;
+    hi = hi < 0 ? 0 : hi > 8 ? 8 : hi;
+    return _mm256_andnot_si256(dw_mask8((int)lo), dw_mask8((int)hi));
+}
 /* The first n lanes of v to p. Not vmaskmovps: its store form is
  * microcoded on AMD cores (tens of cycles), and late layers' rows are
  * all tail. */
@@ -128,6 +138,9 @@ static inline void dw_deint8(__m256 a, __m256 b, __m256 *e, __m256 *o)
 #define V_LOADU _mm256_loadu_ps
 #define V_STOREU _mm256_storeu_ps
 #define V_LOAD_N(p, n) _mm256_maskload_ps((p), dw_mask8(n))
+#define VM __m256i
+#define V_MASK_RANGE(lo, hi) dw_range8((lo), (hi))
+#define V_LOAD_M _mm256_maskload_ps
 #define V_STORE_N(p, v, n) dw_store_n8((p), (v), (n))
 #define V_ADD _mm256_add_ps
 #define V_SUB _mm256_sub_ps
@@ -148,6 +161,13 @@ ONN_TARGET_END
 
 /* ---- AVX-512F ------------------------------------------------------------ */
 ONN_TARGET_AVX512_BEGIN
+/* The mask of lanes [lo, hi), either bound anywhere. */
+static inline __mmask16 dw_range16(int64_t lo, int64_t hi)
+{
+    lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
+    hi = hi < 0 ? 0 : hi > 16 ? 16 : hi;
+    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
 static inline void dw_deint16(__m512 a, __m512 b, __m512 *e, __m512 *o)
 {
     const __m512i ie = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
@@ -163,6 +183,9 @@ static inline void dw_deint16(__m512 a, __m512 b, __m512 *e, __m512 *o)
 #define V_LOADU _mm512_loadu_ps
 #define V_STOREU _mm512_storeu_ps
 #define V_LOAD_N(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
+#define VM __mmask16
+#define V_MASK_RANGE(lo, hi) dw_range16((lo), (hi))
+#define V_LOAD_M(p, m) _mm512_maskz_loadu_ps((m), (p))
 #define V_STORE_N(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
 #define V_ADD _mm512_add_ps
 #define V_SUB _mm512_sub_ps
@@ -212,6 +235,13 @@ bool onn_dwconv_plan_init(onn_dwconv_plan *p, const onn_dwconv_shape *s, onn_isa
               (s->sh == 1 || s->sh == 2) && s->dh == 1 && s->dw == 1;
     if (!p->fast) {
         p->fn = v->generic;
+        return true;
+    }
+    /* An output row of at most DW_NU_MAX vectors takes the narrow path. */
+    const int64_t nu = (s->ow + v->vl - 1) / v->vl;
+    if (nu <= DW_NU_MAX && v->narrow[s->kh == 5][s->sh - 1][nu - 1]) {
+        p->nu = (int)nu;
+        p->fn = v->narrow[s->kh == 5][s->sh - 1][nu - 1];
         return true;
     }
     /* A row's last vector ends at ow rounded up to the vector and reaches

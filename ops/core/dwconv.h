@@ -55,6 +55,7 @@ typedef struct onn_dwconv_plan {
     onn_dwconv_shape s;
     onn_isa isa;
     bool fast;            /* the fast path (else generic) */
+    int nu;               /* fast: the narrow path's vectors per output row; 0: the ring */
     int64_t pn, ph;       /* fast: floats of a ring row's column phase the taps read; its stride */
     size_t scratch_bytes; /* per thread, a multiple of 64 */
     onn_dwconv_fn fn;

@@ -298,6 +298,146 @@ DW_FAST(5, 1)
 DW_FAST(5, 2)
 #undef DW_FAST
 
+#if VL > 1
+/* ---- narrow path: output rows of at most U vectors, in registers --------- */
+
+/* Output rows computed together: each input row's loads then serve all the
+ * output rows that read it. */
+#ifndef DW_NNR
+#define DW_NNR(K, S, U) 2
+#endif
+
+/* The loads of an input row: at stride 1, load l = kx * U + u is tap kx of
+ * output vector u, padded columns u * VL + kx + [0, VL); at stride 2, load
+ * l = (j * U + u) * 2 + h covers padded columns 2 * u * VL + h * VL + 2j +
+ * [0, VL), whose even and odd lanes over h = 0, 1 are taps 2j and 2j + 1 of
+ * output vector u. Returns the load's first input column. */
+DW_INLINE int64_t V(narrow_col)(int64_t pl, int l, const int U, const int S)
+{
+    if (S == 1) return (l % U) * VL + l / U - pl;
+    return (l / 2 % U) * 2 * VL + (l % 2) * VL + l / 2 / U * 2 - pl;
+}
+
+/* The plane with activation A, DW_NNR output rows at a time. Each input
+ * row's taps are masked loads straight from x, the mask selecting the
+ * lanes that fall inside the row (the others read as zeros, and are never
+ * touched): no ring, no row copies, no scratch. Rows of padding are
+ * skipped. Per output value, the taps add in the order of the fast path
+ * (bias, residual, then by row and column of the kernel), so the results
+ * are the same. */
+DW_INLINE void V(narrow)(const onn_dwconv_plan *p, const float *x, const float *w, float *y,
+                         const float *res, float bias, const int K, const int S, const int U)
+{
+    enum { NRMAX = 4, NLMAX = (DW_MAX_K + 1) * DW_NU_MAX };
+    const int NR = DW_NNR(K, S, U), R = K + S * (NR - 1), NL = S == 1 ? K * U : (K + 1) / 2 * 2 * U;
+    /* An empty row leaves nothing to load (and x may then be NULL). */
+    const int64_t H = p->s.w > 0 ? p->s.h : 0, W = p->s.w, OH = p->s.oh, OW = p->s.ow;
+    const int64_t pt = p->s.pad_top, pl = p->s.pad_left;
+    /* Lanes of the row's last vector; rows below rs may store it whole, as
+     * the fast path's room (the rows after overwrite what spills, and the
+     * spill stays in the plane), but not with a residual. */
+    const int n = (int)(OW - (U - 1) * VL);
+    const int64_t rs = res ? 0 : OH - (VL - n + OW - 1) / OW;
+    int64_t off[NLMAX];
+    VM mask[NLMAX];
+#pragma GCC unroll 32
+    for (int l = 0; l < NL; l++) {
+        off[l] = V(narrow_col)(pl, l, U, S);
+        mask[l] = V_MASK_RANGE(-off[l], W - off[l]);
+    }
+    VF tap[DW_MAX_K * DW_MAX_K];
+#pragma GCC unroll 32
+    for (int i = 0; i < K * K; i++)
+        tap[i] = V_SET1(w[i]);
+    const VF vb = V_SET1(bias);
+    for (int64_t oy = 0; oy < OH; oy += NR) {
+        VF acc[NRMAX * DW_NU_MAX];
+#pragma GCC unroll 32
+        for (int i = 0; i < NR; i++)
+#pragma GCC unroll 32
+            for (int u = 0; u < U; u++) {
+                acc[i * U + u] = vb;
+                if (res && oy + i < OH) {
+                    const float *rr = res + (oy + i) * OW + u * VL;
+                    acc[i * U + u] =
+                        V_ADD(vb, u < U - 1 || n == VL ? V_LOADU(rr) : V_LOAD_N(rr, n));
+                }
+            }
+#pragma GCC unroll 32
+        for (int r = 0; r < R; r++) {
+            const int64_t iy = oy * S - pt + r;
+            if (iy < 0 || iy >= H) continue;
+            const float *xr = x + iy * W;
+            VF t[DW_MAX_K * DW_NU_MAX]; /* tap kx of vector u: t[kx * U + u] */
+#pragma GCC unroll 32
+            for (int l = 0; l < NL; l += S) {
+                if (S == 1) {
+                    t[l] = V_LOAD_M(xr + off[l], mask[l]);
+                } else {
+                    const int j = l / 2 / U, u = l / 2 % U;
+                    VF e, o;
+                    V_DEINT2(V_LOAD_M(xr + off[l], mask[l]), V_LOAD_M(xr + off[l + 1], mask[l + 1]),
+                             e, o);
+                    t[2 * j * U + u] = e;
+                    if (2 * j + 1 < K) t[(2 * j + 1) * U + u] = o;
+                }
+            }
+#pragma GCC unroll 32
+            for (int kx = 0; kx < K; kx++)
+#pragma GCC unroll 32
+                for (int u = 0; u < U; u++)
+#pragma GCC unroll 32
+                    for (int i = 0; i < NR; i++) {
+                        const int ky = r - i * S;
+                        if (ky >= 0 && ky < K)
+                            acc[i * U + u] =
+                                V_FMADD(tap[ky * K + kx], t[kx * U + u], acc[i * U + u]);
+                    }
+        }
+#pragma GCC unroll 32
+        for (int i = 0; i < NR; i++) {
+            if (i > 0 && oy + i >= OH) break;
+            float *yr = y + (oy + i) * OW;
+#pragma GCC unroll 32
+            for (int u = 0; u < U; u++) {
+                const VF v = acc[i * U + u];
+                if (u < U - 1 || n == VL || oy + i < rs)
+                    V_STOREU(yr + u * VL, v);
+                else
+                    V_STORE_N(yr + u * VL, v, n);
+            }
+        }
+    }
+}
+
+#define DW_NARROW(K, S, U)                                                                         \
+    static void V(narrow_##K##_##S##_##U)(const onn_dwconv_plan *p, const float *x,                \
+                                          const float *w, float *y, const float *res,              \
+                                          const onn_epilogue *ep, float bias, float *scratch)      \
+    {                                                                                              \
+        (void)scratch;                                                                             \
+        V(narrow)(p, x, w, y, res, bias, K, S, U);                                                 \
+        V(act_row)(y, p->s.oh * p->s.ow, ep);                                                      \
+    }
+DW_NARROW(3, 1, 1)
+DW_NARROW(3, 1, 2)
+DW_NARROW(3, 1, 3)
+DW_NARROW(3, 1, 4)
+DW_NARROW(3, 2, 1)
+DW_NARROW(3, 2, 2)
+DW_NARROW(3, 2, 3)
+DW_NARROW(3, 2, 4)
+DW_NARROW(5, 1, 1)
+DW_NARROW(5, 1, 2)
+DW_NARROW(5, 1, 3)
+DW_NARROW(5, 1, 4)
+DW_NARROW(5, 2, 1)
+DW_NARROW(5, 2, 2)
+DW_NARROW(5, 2, 3)
+DW_NARROW(5, 2, 4)
+#undef DW_NARROW
+#endif /* VL > 1: the portable variant keeps the ring */
+
 /* ---- generic path -------------------------------------------------------- */
 
 /* Any kernel, stride and dilation: each output row starts as bias plus
@@ -347,7 +487,17 @@ static void V(generic)(const onn_dwconv_plan *p, const float *x, const float *w,
 }
 
 static const dw_variant V(dwconv) = {
-    ISA, VL, V(generic), {{V(fast_3_1), V(fast_3_2)}, {V(fast_5_1), V(fast_5_2)}}};
+    .isa = ISA,
+    .vl = VL,
+    .generic = V(generic),
+    .fast = {{V(fast_3_1), V(fast_3_2)}, {V(fast_5_1), V(fast_5_2)}},
+#if VL > 1
+    .narrow = {{{V(narrow_3_1_1), V(narrow_3_1_2), V(narrow_3_1_3), V(narrow_3_1_4)},
+                {V(narrow_3_2_1), V(narrow_3_2_2), V(narrow_3_2_3), V(narrow_3_2_4)}},
+               {{V(narrow_5_1_1), V(narrow_5_1_2), V(narrow_5_1_3), V(narrow_5_1_4)},
+                {V(narrow_5_2_1), V(narrow_5_2_2), V(narrow_5_2_3), V(narrow_5_2_4)}}},
+#endif
+};
 
 #undef V
 #undef CAT
@@ -373,3 +523,7 @@ static const dw_variant V(dwconv) = {
 #undef V_POW2N
 #undef V_DEINT2
 #undef DW_NR
+#undef DW_NNR
+#undef V_LOAD_M
+#undef V_MASK_RANGE
+#undef VM

@@ -293,10 +293,11 @@ static void plans(void **state)
 {
     const onn_isa isa = variant(state);
     onn_dwconv_plan p;
+    /* Rows of more than DW_NU_MAX (4) vectors of 16 lanes: the ring path. */
     onn_dwconv_shape s = {.h = 8,
-                          .w = 8,
+                          .w = 96,
                           .oh = 8,
-                          .ow = 8,
+                          .ow = 96,
                           .kh = 3,
                           .kw = 3,
                           .sh = 1,
@@ -309,6 +310,11 @@ static void plans(void **state)
     assert_true(p.fast);
     assert_int_equal(p.isa, isa);
     assert_true(p.scratch_bytes > 0);
+    /* A row of one vector takes the narrow path, which needs no scratch. */
+    s.w = s.ow = 8;
+    assert_true(onn_dwconv_plan_init(&p, &s, isa));
+    assert_true(p.fast);
+    if (isa != ONN_ISA_SCALAR) assert_int_equal(p.scratch_bytes, 0);
     /* An empty input plane is all padding; empty outputs and bad strides are refused. */
     s.h = 0;
     assert_true(onn_dwconv_plan_init(&p, &s, isa));
