@@ -99,27 +99,9 @@ static onnorm_status conv_config(onn_kctx *ctx)
  * its parameters, and Z, a tensor of Y's shape added before it. */
 static onnorm_status fused_config(onn_kctx *ctx)
 {
-    static const char *const acts[] = {"Relu",      "Clip",    "LeakyRelu", "HardSigmoid",
-                                       "HardSwish", "Sigmoid", "SiLU",      "Tanh"};
-    static const onn_act codes[] = {ONN_ACT_RELU,         ONN_ACT_CLIP,       ONN_ACT_LEAKY_RELU,
-                                    ONN_ACT_HARD_SIGMOID, ONN_ACT_HARD_SWISH, ONN_ACT_SIGMOID,
-                                    ONN_ACT_SILU,         ONN_ACT_TANH};
     conv_cfg *cfg = ctx->state;
     onnorm_status st = conv_config(ctx);
-    int a = -1;
-    if (st || (st = onn_kattr_enum(ctx, "activation", acts, 8, -1, &a))) return st;
-    cfg->ep.act = a < 0 ? ONN_ACT_NONE : codes[a];
-    /* Defaults as the replaced operators have them. */
-    const float lo_hi[2][2] = {{-INFINITY, INFINITY}, {0.2f, 0.5f}};
-    cfg->ep.alpha = cfg->ep.act == ONN_ACT_LEAKY_RELU     ? 0.01f
-                    : cfg->ep.act == ONN_ACT_HARD_SIGMOID ? lo_hi[1][0]
-                                                          : lo_hi[0][0];
-    cfg->ep.beta = cfg->ep.act == ONN_ACT_HARD_SIGMOID ? lo_hi[1][1] : lo_hi[0][1];
-    const onn_attr *p = onn_attr_find(ctx->node, "activation_params");
-    if (p && (p->type != ONN_ATTR_FLOATS || p->n > 2))
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "activation_params must hold up to 2 floats");
-    if (p && p->n > 0) cfg->ep.alpha = p->floats[0];
-    if (p && p->n > 1) cfg->ep.beta = p->floats[1];
+    if (st || (st = onn_epilogue_config(ctx, &cfg->ep))) return st;
     cfg->residual = onn_has_input(ctx, 3);
     if (cfg->residual) {
         const onnorm_tensor *z = ctx->in[3];
@@ -443,11 +425,15 @@ static onnorm_status conv_prepare(onn_kctx *ctx)
     const onn_geom *g = &cfg->g;
     if (cfg->cg == 1 && cfg->group > 1 && dwplane_plan(g, &cfg->dw)) {
         cfg->path = CONV_DWPLANE;
+        /* Both kernels that take Z read each element of it before they
+         * store the same element of Y, and store nothing else: Y may be Z. */
+        if (cfg->residual) onn_kshare_input(ctx, 3);
         return dwplane_scratch(ctx, cfg);
     } else if (cfg->cg == 1 && cfg->group > 1) {
         cfg->path = CONV_DEPTHWISE;
     } else if (ctx->in[1]->data && (cfg->eng = onn_sgemm_engine_get(onn_isa_active()))) {
         cfg->path = CONV_PACKED;
+        if (cfg->residual) onn_kshare_input(ctx, 3);
         return packed_prepare(ctx, cfg);
     } else if (shift_gemm_fits(g, ctx->num_threads)) {
         cfg->path = CONV_SHIFTED;

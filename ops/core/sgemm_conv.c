@@ -144,8 +144,8 @@ static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise)
         else
             extra = DIRECT_PLAIN;
     }
-    const double direct = (double)(cv->g.grid_size / cv->line) * line_cost(cv->line, nr) * rows *
-                          (1.0 + extra);
+    const double direct =
+        (double)(cv->g.grid_size / cv->line) * line_cost(cv->line, nr) * rows * (1.0 + extra);
     const double packed = line_cost(cv->g.grid_size, nr) * (rows + PACK_ROWS);
     return direct < packed ? ONN_SGEMM_CONV_DIRECT : ONN_SGEMM_CONV_PACKED;
 }

@@ -26,7 +26,7 @@
 INLINE VF V(exp)(VF x)
 {
     const VF magic = V_SET1(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
-    x = V_MIN(V_MAX(x, V_SET1(-87.0f)), V_SET1(88.0f));
+    x = V_MIN(V_SET1(88.0f), V_MAX(V_SET1(-87.0f), x)); /* NaN stays NaN */
     const VF t = V_FMA(x, V_SET1(1.44269504088896341f), magic);
     const VF n = V_SUB(t, magic);
     VF r = V_FMA(n, V_SET1(-0.693359375f), x);
@@ -42,18 +42,19 @@ INLINE VF V(exp)(VF x)
 }
 
 /* The activation of epilogue.h on one vector (the scalar onn_act_apply is
- * the reference the tests hold it to). */
+ * the reference the tests hold it to). NaN stays NaN: the x86 max and min
+ * return their second operand when either is NaN, so x comes second. */
 INLINE VF V(activate)(VF x, const tile_ep *t)
 {
     const VF zero = V_ZERO(), one = V_SET1(1.0f);
     switch (t->act) {
-    case ONN_ACT_RELU: return V_MAX(x, zero);
-    case ONN_ACT_CLIP: return V_MIN(V_MAX(x, V_SET1(t->alpha)), V_SET1(t->beta));
-    case ONN_ACT_LEAKY_RELU: return V_FMA(V_SET1(t->alpha), V_MIN(x, zero), V_MAX(x, zero));
+    case ONN_ACT_RELU: return V_MAX(zero, x);
+    case ONN_ACT_CLIP: return V_MIN(V_SET1(t->beta), V_MAX(V_SET1(t->alpha), x));
+    case ONN_ACT_LEAKY_RELU: return V_FMA(V_SET1(t->alpha), V_MIN(zero, x), V_MAX(zero, x));
     case ONN_ACT_HARD_SIGMOID:
-        return V_MIN(V_MAX(V_FMA(V_SET1(t->alpha), x, V_SET1(t->beta)), zero), one);
+        return V_MIN(one, V_MAX(zero, V_FMA(V_SET1(t->alpha), x, V_SET1(t->beta))));
     case ONN_ACT_HARD_SWISH:
-        return V_MUL(x, V_MIN(V_MAX(V_FMA(x, V_SET1(1.0f / 6.0f), V_SET1(0.5f)), zero), one));
+        return V_MUL(x, V_MIN(one, V_MAX(zero, V_FMA(x, V_SET1(1.0f / 6.0f), V_SET1(0.5f)))));
     case ONN_ACT_SIGMOID: return V_DIV(one, V_ADD(one, V(exp)(V_SUB(zero, x))));
     case ONN_ACT_SILU: return V_DIV(x, V_ADD(one, V(exp)(V_SUB(zero, x))));
     case ONN_ACT_TANH: /* 2 / (1 + exp(-2x)) - 1: within 2.5e-7 of tanhf */
