@@ -84,6 +84,7 @@ onn_graph *onn_graph_clone(const onn_graph *src, onnorm_error *err)
     if (!g->inputs || !g->outputs || !g->feeds) goto nomem;
     if (src->shell && !(g->shell = onn_memdup(src->shell, src->shell_len))) goto nomem;
     g->shell_len = src->shell_len;
+    g->external_data = src->external_data;
     g->cap_nodes = src->n_nodes ? src->n_nodes : 1;
     if (!(g->nodes = calloc((size_t)g->cap_nodes, sizeof *g->nodes))) goto nomem;
     for (int i = 0; i < src->n_nodes; i++) {

@@ -95,6 +95,7 @@ typedef struct onn_graph {
      * inputs/outputs, value_info), kept to write the model back out. */
     uint8_t *shell;
     size_t shell_len;
+    bool external_data; /* some tensor of the file was stored externally */
 } onn_graph;
 
 /* ---- errors ------------------------------------------------------------- */

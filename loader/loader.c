@@ -13,6 +13,7 @@ typedef struct load_ctx {
     onn_graph *g;
     onnorm_error *err;
     const Onnx__ModelProto *model; /* for model-local functions */
+    const char *base_dir;          /* external data's directory; NULL: none allowed */
     int inlined;                   /* counter that keeps inlined names unique */
     int max_nodes;                 /* what the graph may expand to (see below) */
 } load_ctx;
@@ -32,6 +33,17 @@ typedef struct load_ctx {
 static onnorm_status nomem(load_ctx *c)
 {
     return onn_fail(c->err, ONNORM_ERR_NOMEM, "%s: out of memory while loading", c->g->source);
+}
+
+/* A tensor of the file: inline, or from an external file next to the model. */
+static onnorm_status tensor_from_proto(load_ctx *c, const Onnx__TensorProto *tp,
+                                       onnorm_tensor **out)
+{
+    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+        c->g->external_data = true;
+        return onn_tensor_from_external(tp, c->base_dir, out, c->err);
+    }
+    return onn_tensor_from_proto(tp, out, c->err);
 }
 
 /* Copies a TypeProto's tensor element type and shape into a value. */
@@ -124,7 +136,7 @@ static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
         if (!ap->t)
             return onn_fail(c->err, ONNORM_ERR_INVALID, "attribute '%s' has no tensor", ap->name);
-        st = onn_tensor_from_proto(ap->t, &a->t, c->err);
+        st = tensor_from_proto(c, ap->t, &a->t);
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
         a->n = ap->n_floats;
@@ -150,7 +162,7 @@ static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_
         if (!a->tensors) return nomem(c);
         a->n = ap->n_tensors;
         for (size_t i = 0; i < a->n && !st; i++)
-            st = onn_tensor_from_proto(ap->tensors[i], &a->tensors[i], c->err);
+            st = tensor_from_proto(c, ap->tensors[i], &a->tensors[i]);
         break;
     default:
         /* Graphs, sparse tensors and type protos are kept as a tag only: no
@@ -174,7 +186,7 @@ static onnorm_status fold_constant(load_ctx *c, const Onnx__NodeProto *np)
     onnorm_status st = ONNORM_OK;
     const char *an = str_or_empty(ap->name);
     if (strcmp(an, "value") == 0 && ap->t) {
-        st = onn_tensor_from_proto(ap->t, &t, c->err);
+        st = tensor_from_proto(c, ap->t, &t);
     } else if (strcmp(an, "value_float") == 0 || strcmp(an, "value_int") == 0) {
         bool isf = an[6] == 'f';
         t = onn_tensor_new(isf ? ONNORM_FLOAT : ONNORM_INT64, 0, NULL, c->err);
@@ -391,7 +403,7 @@ static onnorm_status load_graph(load_ctx *c, const Onnx__GraphProto *gp)
             return onn_fail(c->err, ONNORM_ERR_INVALID, "%s: initializer %zu has no name",
                             g->source, i);
         onnorm_tensor *t;
-        st = onn_tensor_from_proto(tp, &t, c->err);
+        st = tensor_from_proto(c, tp, &t);
         if (st) return onn_prefix(c->err, st, "%s: initializer: ", g->source);
         st = add_constant(c, tp->name, t);
         if (st) return st;
@@ -487,8 +499,8 @@ static onnorm_status keep_shell(load_ctx *c, Onnx__ModelProto *mp)
     return ONNORM_OK;
 }
 
-onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *source, onn_graph **out,
-                             onnorm_error *err)
+onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *source,
+                             const char *base_dir, onn_graph **out, onnorm_error *err)
 {
     *out = NULL;
     onn_graph *g = calloc(1, sizeof *g);
@@ -496,7 +508,7 @@ onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *sourc
         free(g);
         return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     }
-    load_ctx c = {g, err, NULL, 0, 0};
+    load_ctx c = {g, err, NULL, base_dir, 0, 0};
     onnorm_status st = ONNORM_OK;
     Onnx__ModelProto *mp = size ? onnx__model_proto__unpack(NULL, size, data) : NULL;
     if (!mp) {
