@@ -36,6 +36,9 @@ import torch.nn.functional as F
 import torchvision
 from onnx import numpy_helper
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+from gen_cnn import report_failures  # noqa: E402
+
 SEED = 20261130
 
 
@@ -293,12 +296,7 @@ def main():
             ops = sorted({n.op_type for n in m.graph.node})
             print(f"{tag}: {len(m.graph.node)} nodes; ops {', '.join(ops)}; "
                   f"max|y| {max(float(np.abs(t.numpy()).max()) for t in outs):.4g}", flush=True)
-    if failed:
-        print(f"\nFAILED to generate {len(failed)} folder(s):", file=sys.stderr)
-        for tag, err in failed:
-            print(f"  {tag}: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return report_failures(failed)
 
 
 if __name__ == "__main__":
