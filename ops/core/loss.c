@@ -67,8 +67,7 @@ struct loss_cfg {
 /* Target j of a target tensor (int32 or int64). */
 static inline int64_t target_at(const onnorm_tensor *t, int64_t j)
 {
-    return t->dtype == ONNORM_INT64 ? ((const int64_t *)t->data)[j]
-                                    : ((const int32_t *)t->data)[j];
+    return t->dtype == ONNORM_INT64 ? ((const int64_t *)t->data)[j] : ((const int32_t *)t->data)[j];
 }
 
 /* Loads and stores of each float type through double. */
@@ -130,8 +129,7 @@ static inline int64_t target_at(const onnorm_tensor *t, int64_t j)
                 wt = w ? LD_##sfx(w[tv]) : 1.0;                                                    \
                 l = -wt * v;                                                                       \
             }                                                                                      \
-            if (c->reduction == RED_NONE)                                                          \
-                ((T *)ctx->out[0]->data)[j] = ST_##sfx(l);                                         \
+            if (c->reduction == RED_NONE) ((T *)ctx->out[0]->data)[j] = ST_##sfx(l);               \
             s += l, ws += wt;                                                                      \
         }                                                                                          \
         part[0] = s, part[1] = ws;                                                                 \
@@ -169,8 +167,8 @@ static onnorm_status loss_infer(onn_kctx *ctx)
     const onnorm_tensor *x = ctx->in[0], *t = onn_opt_input(ctx, 1);
     char xs[128], ts[128];
     if (x->rank < 2)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' has shape %s; expected [N, C, ...]",
-                         xn, onn_shape_str(x->dims, x->rank, xs, sizeof xs));
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "input '%s' has shape %s; expected [N, C, ...]", xn,
+                         onn_shape_str(x->dims, x->rank, xs, sizeof xs));
     if (!t) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", tn);
     if (t->dtype != ONNORM_INT32 && t->dtype != ONNORM_INT64)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has type %s, expected int32 or int64",
@@ -258,8 +256,7 @@ static onnorm_status loss_run(onn_kctx *ctx)
             .types = (mask), .widens = (wide)                                                      \
     }
 
-ONN_KERNEL_TABLE(loss,
-                 LOSS("NegativeLogLikelihoodLoss", 12, 1, loss_nll, ONN_T_HALF_FLOATS, false),
+ONN_KERNEL_TABLE(loss, LOSS("NegativeLogLikelihoodLoss", 12, 1, loss_nll, ONN_T_HALF_FLOATS, false),
                  LOSS("NegativeLogLikelihoodLoss", 13, 1, loss_nll, ONN_T_HALF_FLOATS, true),
                  LOSS("NegativeLogLikelihoodLoss", 22, 1, loss_nll, ONN_T_ALL_FLOATS, true),
                  LOSS("SoftmaxCrossEntropyLoss", 12, 2, loss_sce, ONN_T_HALF_FLOATS, false),
