@@ -16,7 +16,10 @@
  * equals ignore_index has l = 0 and weight 0. reduction "none" returns l
  * with the target's shape, "sum" sum(l), "mean" sum(l) / sum(applied
  * weights): with neither weights nor ignore_index that is the plain mean
- * over N * D, with ignore_index alone the mean over the targets kept.
+ * over N * D, with ignore_index alone the mean over the targets kept. (The
+ * spec's text says "mean(loss)" when there are no weights; ONNX's reference
+ * implementation, the function body and the official test
+ * test_nllloss_NCd1_ii all divide by the number of targets kept, as here.)
  *
  * Decisions where the spec is silent, following ONNX's reference
  * implementation (and PyTorch):
@@ -129,7 +132,8 @@ static inline int64_t target_at(const onnorm_tensor *t, int64_t j)
                 wt = w ? LD_##sfx(w[tv]) : 1.0;                                                    \
                 l = -wt * v;                                                                       \
             }                                                                                      \
-            if (c->reduction == RED_NONE) ((T *)ctx->out[0]->data)[j] = ST_##sfx(l);               \
+            if (c->reduction == RED_NONE && ctx->out[0])                                           \
+                ((T *)ctx->out[0]->data)[j] = ST_##sfx(l);                                         \
             s += l, ws += wt;                                                                      \
         }                                                                                          \
         part[0] = s, part[1] = ws;                                                                 \
@@ -241,7 +245,7 @@ static onnorm_status loss_run(onn_kctx *ctx)
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t t = 0; t < c->tasks; t++)
         c->task(ctx, c, t, part + 2 * t);
-    if (c->reduction == RED_NONE) return ONNORM_OK;
+    if (c->reduction == RED_NONE || !ctx->out[0]) return ONNORM_OK;
     double s = 0.0, ws = 0.0;
     for (int64_t t = 0; t < c->tasks; t++)
         s += part[2 * t], ws += part[2 * t + 1];

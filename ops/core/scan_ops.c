@@ -68,7 +68,7 @@ typedef void (*scan_task)(const void *x, void *y, const scan_view *v, int64_t t,
 static void scan_all(const onn_kctx *ctx, scan_task task, const scan_view *v, const void *arg)
 {
     const int64_t tasks = v->outer * v->blocks;
-    if (v->n == 0 || tasks == 0) return;
+    if (v->n == 0 || tasks == 0 || !ctx->out[0]) return;
     const int nt = onn_threads_for(ctx, onnorm_tensor_numel(ctx->in[0]), tasks);
     const void *x = ctx->in[0]->data;
     void *y = ctx->out[0]->data;
