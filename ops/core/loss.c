@@ -4,6 +4,10 @@
  *   NegativeLogLikelihoodLoss  opset 12, 13: float16/32/64; 22: + bfloat16
  *   SoftmaxCrossEntropyLoss    opset 12: float16/32/64; 13: + bfloat16
  *
+ * NLL-13 changed only the function body that expands the op (the
+ * semantics and types are 12's), so it and the later versions are marked
+ * as widening their predecessors.
+ *
  * Input 0 is [N, C] or [N, C, d1, .., dk], viewed as [N, C, D] with
  * D = d1 * .. * dk (1 for rank 2); the target (int32 or int64) is [N] or
  * [N, d1, .., dk]; the optional weight is [C] of input 0's type. For each
