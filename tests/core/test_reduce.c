@@ -316,6 +316,33 @@ static void reduce_integers(void **state)
     th_free(&r);
 }
 
+/* Max and Min compare unsigned values as unsigned (2^63 + 1 > 1) and,
+ * from opset 20, take bool (any true / all true). */
+static void reduce_unsigned_and_bool(void **state)
+{
+    (void)state;
+    const int64_t dims[2] = {2, 2};
+    const uint64_t u[4] = {9223372036854775809ULL, 1, 5, 7};
+    th_run r;
+    node_cfg c = cfg_for(18, "ReduceMax", ONNORM_UINT64, 2, dims, u);
+    c.n_axes = 1, c.axes[0] = 1, c.keepdims = 0;
+    run(&r, &c);
+    const uint64_t *y = th_output(&r, "Y", ONNORM_UINT64, 1, (int64_t[]){2});
+    assert_true(y[0] == 9223372036854775809ULL && y[1] == 7);
+    th_free(&r);
+    const uint8_t b[4] = {1, 0, 0, 0};
+    const char *ops[2] = {"ReduceMax", "ReduceMin"};
+    const uint8_t want[2][2] = {{1, 0}, {0, 0}};
+    for (int o = 0; o < 2; o++) {
+        c = cfg_for(20, ops[o], ONNORM_BOOL, 2, dims, b);
+        c.n_axes = 1, c.axes[0] = 1, c.keepdims = 0;
+        run(&r, &c);
+        const uint8_t *yb = th_output(&r, "Y", ONNORM_BOOL, 1, (int64_t[]){2});
+        assert_true(yb[0] == want[o][0] && yb[1] == want[o][1]);
+        th_free(&r);
+    }
+}
+
 /* A reduced dim of size 0 (opset 18's empty-set cases): the identity. */
 static void reduce_empty_set(void **state)
 {
@@ -619,6 +646,7 @@ int main(void)
         cmocka_unit_test(reduce_prod_l1_l2_logsum_logsumexp),
         cmocka_unit_test(reduce_logsumexp_is_stable),
         cmocka_unit_test(reduce_integers),
+        cmocka_unit_test(reduce_unsigned_and_bool),
         cmocka_unit_test(reduce_empty_set),
         cmocka_unit_test(reduce_half_types),
         cmocka_unit_test(reduce_default_axes_and_noop),
