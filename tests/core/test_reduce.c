@@ -2,7 +2,9 @@
  * through the public API, against naive double loops written here:
  * axes as attribute (ReduceSum < 13, others < 18) and as input, keepdims,
  * negative axes, noop_with_empty_axes, and Softmax's opset-13 change from
- * "flatten to 2-D at axis" to "along one axis". */
+ * "flatten to 2-D at axis" to "along one axis". Hand-worked cases: a stable
+ * LogSumExp, exact 64-bit integer sums and products, empty reductions,
+ * float16/bfloat16, unsigned and bool Max/Min. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
