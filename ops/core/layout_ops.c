@@ -9,7 +9,9 @@
  *                                int64 indices, optional output_shape input
  *
  * Storable types are every fixed-size ONNX type; strings and complex numbers
- * are refused. All but GlobalMaxPool copy element bytes.
+ * are refused, and bfloat16 before version 13 (so ReverseSequence-10 never
+ * takes it), as the spec's type lists say. All but GlobalMaxPool copy
+ * element bytes.
  *
  * Decisions where the spec is silent:
  *   - DepthToSpace and SpaceToDepth take 4-D [N, C, H, W] input only (as the
@@ -41,6 +43,10 @@ static onnorm_status check_storable(onn_kctx *ctx, int i, const char *what)
     if (onnorm_dtype_size(x->dtype) == 0)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has unsupported type %s", what,
                          onnorm_dtype_name(x->dtype));
+    if (x->dtype == ONNORM_BFLOAT16 && onn_kversion(ctx) < 13)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "input '%s' is bfloat16, which %s-%d does not allow", what,
+                         ctx->node->op_type, onn_kversion(ctx));
     return ONNORM_OK;
 }
 

@@ -413,11 +413,11 @@ static onnorm_status ei_prepare(onn_kctx *ctx)
     onnorm_status st = onn_kbytes(ctx, total + 1, 8, 1, &bytes);
     if (st) return st;
     onn_kscratch_need(ctx, bytes);
-    int64_t inner = 1;
+    double inner = 1;
     for (int j = 0; j < c->n_sum_labels; j++)
-        inner *= c->sum_size[j];
-    onn_kflops(ctx, (double)onn_dims_numel(c->out_size, 0, c->n_out_labels) * (double)inner *
-                        (double)c->n_in);
+        inner *= (double)c->sum_size[j];
+    onn_kflops(ctx,
+               (double)onn_dims_numel(c->out_size, 0, c->n_out_labels) * inner * (double)c->n_in);
     return ONNORM_OK;
 }
 
@@ -502,10 +502,12 @@ static onnorm_status ei_run(onn_kctx *ctx)
     }
     const int no = c->n_out_labels;
     const int64_t total = onnorm_tensor_numel(y);
-    int64_t inner = 1;
+    double inner = 1;
     for (int j = 0; j < c->n_sum_labels; j++)
-        inner *= c->sum_size[j];
-    const int nt = onn_threads_for(ctx, total * (inner ? inner : 1) * n, total);
+        inner *= (double)c->sum_size[j];
+    /* work in products, saturated (a huge sum need not fit in int64) */
+    const double work = (double)total * (inner > 0 ? inner : 1) * n;
+    const int nt = onn_threads_for(ctx, work > 1e18 ? (int64_t)1e18 : (int64_t)work, total);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t o = 0; o < total; o++) {
         int64_t off[EI_MAX_IN] = {0}, rem = o;

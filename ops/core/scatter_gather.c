@@ -10,7 +10,8 @@
  *   ScatterND         11, 13, 16, 18   16: reduction add/mul, 18: min/max
  *
  * Storable types are every fixed-size ONNX type (all ints, bool, float16,
- * bfloat16, float32, float64); strings and complex numbers are refused.
+ * bfloat16, float32, float64); strings and complex numbers are refused, and
+ * bfloat16 before version 13 (where the spec added it).
  * Gathers and plain scatters copy element bytes. A reduction computes in the
  * element's type: integers wrap (two's complement) instead of overflowing,
  * float16/bfloat16 compute in float32 and round once, and bool is refused
@@ -44,6 +45,10 @@ static onnorm_status check_storable(onn_kctx *ctx, int i, const char *what)
     if (onnorm_dtype_size(x->dtype) == 0)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has unsupported type %s", what,
                          onnorm_dtype_name(x->dtype));
+    if (x->dtype == ONNORM_BFLOAT16 && onn_kversion(ctx) < 13)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "input '%s' is bfloat16, which %s-%d does not allow", what,
+                         ctx->node->op_type, onn_kversion(ctx));
     return ONNORM_OK;
 }
 
