@@ -28,7 +28,7 @@
  *     sits at the start of each axis and the rest is zero (as ONNX's
  *     reference does and the official test expects). A duplicated index
  *     keeps the last value in row-major order of X. output_shape must be
- *     known while planning.
+ *     known while planning, and the output is refused past 4 GiB.
  */
 #include "ops/half.h"
 #include "ops/kernel.h"
@@ -313,8 +313,8 @@ typedef struct mu_cfg {
     int64_t inferred[ONNORM_MAX_RANK], out[ONNORM_MAX_RANK];
 } mu_cfg;
 
-/* Output dims cap: refuse outputs past 2^40 elements (a value-derived size). */
-#define MU_MAX_ELEMS ((int64_t)1 << 40)
+/* Refusal bound for an output sized by output_shape's values: 4 GiB. */
+#define MU_MAX_BYTES ((size_t)1 << 32)
 
 static onnorm_status mu_config(onn_kctx *ctx)
 {
@@ -377,12 +377,17 @@ static onnorm_status mu_config(onn_kctx *ctx)
             c->out[k] = os[k];
         }
     }
-    int64_t total = 1;
-    for (int k = 0; k < r; k++) {
-        if (c->out[k] != 0 && total > MU_MAX_ELEMS / c->out[k])
-            return onn_kfail(ctx, ONNORM_ERR_SHAPE, "the output of %s elements is too large",
-                             "more than 2^40");
-        total *= c->out[k];
+    /* The output size comes from output_shape's values: overflow-checked,
+     * and refused past MU_MAX_BYTES. */
+    size_t bytes = onnorm_dtype_size(x->dtype);
+    for (int k = 0; k < r; k++)
+        if ((st = onn_kbytes(ctx, bytes, (size_t)c->out[k], 1, &bytes))) return st;
+    if (bytes > MU_MAX_BYTES) {
+        char sh[128];
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                         "output shape %s (%zu bytes) is past the %zu-byte limit for sizes "
+                         "taken from input values",
+                         onn_shape_str(c->out, r, sh, sizeof sh), bytes, (size_t)MU_MAX_BYTES);
     }
     return ONNORM_OK;
 }

@@ -262,6 +262,20 @@ static void max_unpool_pads_and_output_shape(void **state)
     tb_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
     tb_attr_ints(nd, "pads", 4, (int64_t[]){1, 1, 1, 1});
     th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "must be at least 3");
+    /* a size taken from values is bounded */
+    in[2] = th_const("S", ONNORM_INT64, 1, (int64_t[]){4}, (int64_t[]){1, 1, 1 << 20, 1 << 20});
+    b = th_node_model(&r, 11, "MaxUnpool", 3, in, ONNORM_FLOAT, &nd);
+    tb_attr_ints(nd, "kernel_shape", 2, (int64_t[]){3, 3});
+    tb_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
+    tb_attr_ints(nd, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "(4398046511104 bytes) is past the");
+    in[2] = th_const("S", ONNORM_INT64, 1, (int64_t[]){4},
+                     (int64_t[]){1, 1, INT64_MAX / 2, INT64_MAX / 2});
+    b = th_node_model(&r, 11, "MaxUnpool", 3, in, ONNORM_FLOAT, &nd);
+    tb_attr_ints(nd, "kernel_shape", 2, (int64_t[]){3, 3});
+    tb_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
+    tb_attr_ints(nd, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    th_go_fails(&r, b, 1, TH_ANY_ERROR, NULL);
 }
 
 int main(void)
