@@ -289,11 +289,11 @@ static onnorm_status el_check(onn_kctx *ctx, int axis)
     return ONNORM_OK;
 }
 
-/* Offset in data of the element indices[j] addresses, j given as the row
- * (all axes but the last) and the position in it. */
+/* Indices walked row by row (a row: one position on every axis but the
+ * last): data's strides, the axis and its size, and indices' dims. */
 typedef struct el_walk {
     int rank, axis;
-    int64_t xs[ONNORM_MAX_RANK], is[ONNORM_MAX_RANK], s;
+    int64_t xs[ONNORM_MAX_RANK], s;
     const int64_t *idims;
 } el_walk;
 
@@ -302,7 +302,6 @@ static void el_walk_init(el_walk *w, const onnorm_tensor *x, const onnorm_tensor
     w->rank = x->rank;
     w->axis = axis;
     strides_of(x->dims, x->rank, w->xs);
-    strides_of(idx->dims, idx->rank, w->is);
     w->s = x->dims[axis];
     w->idims = idx->dims;
 }
