@@ -8,7 +8,8 @@
  * magnitude in the column is the pivot) and rounds the product of the
  * diagonal, with the permutation's sign, to the element type once. A
  * singular matrix gives 0 (a zero pivot ends the elimination). M = 0 gives
- * 1, the empty product.
+ * 1, the empty product. Matrices past 32768 x 32768 are refused (the
+ * factorization works on a double copy of one matrix in scratch).
  *
  * Einsum follows numpy's einsum, which ONNX's reference calls:
  *   - subscripts are letters; "..." stands for the leading, trailing or
@@ -31,7 +32,7 @@
  * int64 with wrap-around, narrowed at the end. The innermost summed letter
  * runs as a plain strided dot product, so a batched matrix product
  * ("bij,bjk->bik") is the textbook triple loop per batch. Output elements
- * are independent and split between threads.
+ * are independent and split between threads. At most 16 inputs are taken.
  */
 #include "ops/half.h"
 #include "ops/kernel.h"
