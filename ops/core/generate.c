@@ -1,8 +1,8 @@
 /*
  * Ops that build tensors from a shape and a few values:
  *   Trilu    (14)     upper attribute, optional k input; every element type
- *   EyeLike  (9)      k, dtype attributes; float16/32/64, ints, bool
- *                     (bfloat16 too, as opset 22 allows)
+ *   EyeLike  (9, 22)  k, dtype attributes; float16/32/64, ints, bool
+ *                     (22 adds bfloat16)
  *   OneHot   (9, 11)  indices, depth, values inputs; axis attribute
  *   Range    (11)     start, limit, delta scalars; float32/64, int16/32/64
  *
@@ -146,10 +146,11 @@ static onnorm_status eye_config(onn_kctx *ctx)
     if (st || (st = onn_kattr_int(ctx, "k", 0, &c->k)) ||
         (st = onn_kattr_int(ctx, "dtype", x->dtype, &dt)))
         return st;
-    if (dt < 0 || dt >= 32 || !(EYE_TYPES & ONN_T(dt))) {
+    const uint32_t mask = ctx->kernel->types;
+    if (dt < 0 || dt >= 32 || !(mask & ONN_T(dt))) {
         char types[160];
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "attribute dtype = %lld is not one of %s",
-                         (long long)dt, onn_types_str(EYE_TYPES, types, sizeof types));
+                         (long long)dt, onn_types_str(mask, types, sizeof types));
     }
     c->dtype = (onnorm_dtype)dt;
     if (x->rank != 2)
@@ -366,12 +367,16 @@ static onnorm_status range_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The last element is start + (count - 1) * delta, within [start, limit):
+ * the sum is not formed past it, so integers never overflow. */
 #define RANGE_FILL(T)                                                                              \
     do {                                                                                           \
         T *y = ctx->out[0]->data, v = *(const T *)ctx->in[0]->data;                                \
         const T d = *(const T *)ctx->in[2]->data;                                                  \
-        for (int64_t i = 0; i < count; i++, v = (T)(v + d))                                        \
+        for (int64_t i = 0; i < count; i++) {                                                      \
             y[i] = v;                                                                              \
+            if (i + 1 < count) v = (T)(v + d);                                                     \
+        }                                                                                          \
     } while (0)
 
 static onnorm_status range_run(onn_kctx *ctx)

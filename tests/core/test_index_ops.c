@@ -350,6 +350,51 @@ static void unique_nan_zero_and_order(void **state)
     th_free(&r);
 }
 
+static void half_types_and_bad_inputs(void **state)
+{
+    (void)state;
+    th_run r;
+    /* float16 rows [1, 2, -inf] and [0.5, -2, 2]: ArgMax 1 and 2 */
+    const uint16_t h[6] = {0x3C00, 0x4000, 0xFC00, 0x3800, 0xC000, 0x4000};
+    arg_run("ArgMax", 13, ONNORM_FLOAT16, h, 1, 0, 0, 1, D1(2), (int64_t[]){1, 2}, 2);
+    /* bfloat16 TopK: [1, 3, -1, 3] largest 2 -> 3 (index 1), 3 (index 3) */
+    const uint16_t bf[4] = {0x3F80, 0x4040, 0xBF80, 0x4040};
+    const int64_t k = 2;
+    tb_model *b = th_new(&r, 11);
+    th_tensor in[2] = {th_in("X", ONNORM_BFLOAT16, 1, D1(4), bf),
+                       th_const("K", ONNORM_INT64, 1, D1(1), &k)};
+    node(&r, b, "TopK", 2, in, 2, (const char *[]){"V", "I"},
+         (onnorm_dtype[]){ONNORM_BFLOAT16, ONNORM_INT64});
+    th_ok(&r, th_go(&r, b, 0), "TopK bfloat16");
+    const uint16_t *v = th_output(&r, "V", ONNORM_BFLOAT16, 1, D1(2));
+    assert_int_equal(v[0], 0x4040);
+    assert_int_equal(v[1], 0x4040);
+    expect_i64(&r, "I", 1, D1(2), (int64_t[]){1, 3}, 2);
+    th_free(&r);
+
+    /* ArgMax over an empty axis has no answer */
+    const float none[1] = {0};
+    b = th_new(&r, 13);
+    th_tensor e = th_in("X", ONNORM_FLOAT, 2, D2(2, 0), none);
+    tb_node *nd =
+        node(&r, b, "ArgMax", 1, &e, 1, (const char *[]){"Y"}, (onnorm_dtype[]){ONNORM_INT64});
+    tb_attr_int(nd, "axis", 1);
+    th_go_fails(&r, b, 0, TH_ANY_ERROR, "length 0");
+
+    /* Trilu's k must be int64 */
+    const int32_t x[4] = {1, 2, 3, 4}, k32 = 0;
+    b = th_new(&r, 14);
+    th_tensor t[2] = {th_in("X", ONNORM_INT32, 2, D2(2, 2), x),
+                      th_const("k", ONNORM_INT32, 0, NULL, &k32)};
+    node(&r, b, "Trilu", 2, t, 1, (const char *[]){"Y"}, (onnorm_dtype[]){ONNORM_INT32});
+    th_go_fails(&r, b, 0, TH_ANY_ERROR, "'k'");
+
+    /* OneHot's depth may not be NaN */
+    th_expect_status(&r, onehot_run(&r, 11, (int64_t[]){0, 1, 2}, NAN, -1), TH_ANY_ERROR,
+                     "positive");
+    th_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +409,7 @@ int main(void)
         cmocka_unit_test(nonzero_nan_and_negative_zero),
         cmocka_unit_test(compress_short_and_long_conditions),
         cmocka_unit_test(unique_nan_zero_and_order),
+        cmocka_unit_test(half_types_and_bad_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
