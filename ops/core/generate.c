@@ -111,7 +111,8 @@ static onnorm_status trilu_run(onn_kctx *ctx)
 
 /* ---- EyeLike ----------------------------------------------------------------- */
 
-#define EYE_TYPES (ONN_T_ORDERED_BOOL)
+/* EyeLike-9's types; 22 adds bfloat16. */
+#define EYE_TYPES_9 (ONN_T_ORDERED_BOOL & ~ONN_T(ONNORM_BFLOAT16))
 
 typedef struct eye_cfg {
     onnorm_dtype dtype;
@@ -403,7 +404,10 @@ ONN_KERNEL_TABLE(generate,
                  {ONN_KERNEL("", "Trilu", 14, 1, 2, 1, 1, trilu_infer, trilu_prepare, trilu_run),
                   .config = trilu_config, .state_size = sizeof(trilu_cfg)},
                  {ONN_KERNEL("", "EyeLike", 9, 1, 1, 1, 1, eye_infer, NULL, eye_run),
-                  .config = eye_config, .state_size = sizeof(eye_cfg), .types = EYE_TYPES},
+                  .config = eye_config, .state_size = sizeof(eye_cfg), .types = EYE_TYPES_9},
+                 {ONN_KERNEL("", "EyeLike", 22, 1, 1, 1, 1, eye_infer, NULL, eye_run),
+                  .config = eye_config, .state_size = sizeof(eye_cfg), .types = ONN_T_ORDERED_BOOL,
+                  .widens = true},
                  {ONN_KERNEL("", "OneHot", 9, 3, 3, 1, 1, onehot_infer, NULL, onehot_run),
                   .config = onehot_config, .state_size = sizeof(onehot_cfg)},
                  {ONN_KERNEL("", "OneHot", 11, 3, 3, 1, 1, onehot_infer, NULL, onehot_run),
