@@ -410,7 +410,8 @@ ONN_KERNEL_TABLE(generate,
                   .widens = true},
                  {ONN_KERNEL("", "OneHot", 9, 3, 3, 1, 1, onehot_infer, NULL, onehot_run),
                   .config = onehot_config, .state_size = sizeof(onehot_cfg)},
+                 /* Not a widening: a negative index, all off at 9, counts from the back at 11. */
                  {ONN_KERNEL("", "OneHot", 11, 3, 3, 1, 1, onehot_infer, NULL, onehot_run),
-                  .config = onehot_config, .state_size = sizeof(onehot_cfg), .widens = true},
+                  .config = onehot_config, .state_size = sizeof(onehot_cfg)},
                  {ONN_KERNEL("", "Range", 11, 3, 3, 1, 1, range_infer, NULL, range_run),
                   .types = RANGE_TYPES});
