@@ -181,6 +181,9 @@ static onnorm_status eye_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* Indices: every numeric type but bfloat16. */
+#define ONEHOT_TYPES (ONN_T_ORDERED & ~ONN_T(ONNORM_BFLOAT16))
+
 /* ---- OneHot -------------------------------------------------------------------- */
 
 typedef struct onehot_cfg {
@@ -400,18 +403,17 @@ static onnorm_status range_run(onn_kctx *ctx)
 
 /* ---- table ------------------------------------------------------------------------- */
 
-ONN_KERNEL_TABLE(generate,
-                 {ONN_KERNEL("", "Trilu", 14, 1, 2, 1, 1, trilu_infer, trilu_prepare, trilu_run),
-                  .config = trilu_config, .state_size = sizeof(trilu_cfg)},
-                 {ONN_KERNEL("", "EyeLike", 9, 1, 1, 1, 1, eye_infer, NULL, eye_run),
-                  .config = eye_config, .state_size = sizeof(eye_cfg), .types = EYE_TYPES_9},
-                 {ONN_KERNEL("", "EyeLike", 22, 1, 1, 1, 1, eye_infer, NULL, eye_run),
-                  .config = eye_config, .state_size = sizeof(eye_cfg), .types = ONN_T_ORDERED_BOOL,
-                  .widens = true},
-                 {ONN_KERNEL("", "OneHot", 9, 3, 3, 1, 1, onehot_infer, NULL, onehot_run),
-                  .config = onehot_config, .state_size = sizeof(onehot_cfg)},
-                 /* Not a widening: a negative index, all off at 9, counts from the back at 11. */
-                 {ONN_KERNEL("", "OneHot", 11, 3, 3, 1, 1, onehot_infer, NULL, onehot_run),
-                  .config = onehot_config, .state_size = sizeof(onehot_cfg)},
-                 {ONN_KERNEL("", "Range", 11, 3, 3, 1, 1, range_infer, NULL, range_run),
-                  .types = RANGE_TYPES});
+ONN_KERNEL_TABLE(
+    generate,
+    {ONN_KERNEL("", "Trilu", 14, 1, 2, 1, 1, trilu_infer, trilu_prepare, trilu_run),
+     .config = trilu_config, .state_size = sizeof(trilu_cfg), .types = ONN_T_ORDERED_BOOL},
+    {ONN_KERNEL("", "EyeLike", 9, 1, 1, 1, 1, eye_infer, NULL, eye_run), .config = eye_config,
+     .state_size = sizeof(eye_cfg), .types = EYE_TYPES_9},
+    {ONN_KERNEL("", "EyeLike", 22, 1, 1, 1, 1, eye_infer, NULL, eye_run), .config = eye_config,
+     .state_size = sizeof(eye_cfg), .types = ONN_T_ORDERED_BOOL, .widens = true},
+    {ONN_KERNEL("", "OneHot", 9, 3, 3, 1, 1, onehot_infer, NULL, onehot_run),
+     .config = onehot_config, .state_size = sizeof(onehot_cfg), .types = ONEHOT_TYPES},
+    /* Not a widening: a negative index, all off at 9, counts from the back at 11. */
+    {ONN_KERNEL("", "OneHot", 11, 3, 3, 1, 1, onehot_infer, NULL, onehot_run),
+     .config = onehot_config, .state_size = sizeof(onehot_cfg), .types = ONEHOT_TYPES},
+    {ONN_KERNEL("", "Range", 11, 3, 3, 1, 1, range_infer, NULL, range_run), .types = RANGE_TYPES});

@@ -395,8 +395,9 @@ ONN_KERNEL_TABLE(
     {ONN_KERNEL("", "NonZero", 13, 1, 1, 1, 1, nonzero_infer, NULL, nonzero_run),
      .types = ONN_T_ORDERED_BOOL, .widens = true},
     {ONN_KERNEL("", "Compress", 9, 2, 2, 1, 1, compress_infer, NULL, compress_run),
-     .config = compress_config, .state_size = sizeof(compress_cfg)},
+     .config = compress_config, .state_size = sizeof(compress_cfg), .types = ONN_T_ORDERED_BOOL},
     {ONN_KERNEL("", "Compress", 11, 2, 2, 1, 1, compress_infer, NULL, compress_run),
-     .config = compress_config, .state_size = sizeof(compress_cfg), .widens = true},
+     .config = compress_config, .state_size = sizeof(compress_cfg), .types = ONN_T_ORDERED_BOOL,
+     .widens = true},
     {ONN_KERNEL("", "Unique", 11, 1, 1, 1, 4, unique_infer, unique_prepare, unique_run),
      .config = unique_config, .state_size = sizeof(unique_cfg), .types = ONN_T_ORDERED_BOOL});
