@@ -130,6 +130,32 @@ static void topk_ties_take_lower_index(void **state)
     topk_run(&r, 11, x, 5, -1, 1, ONNORM_ERR_INVALID);
 }
 
+/* K fed at run: the session cannot plan TopK's output shape ahead and runs
+ * eagerly; a second run with another K gives another shape. */
+static void topk_fed_k_replans(void **state)
+{
+    (void)state;
+    th_run r;
+    const float x[6] = {4, 9, 1, 9, 0, 7};
+    int64_t k = 2;
+    tb_model *b = th_new(&r, 11);
+    th_tensor in[2] = {th_in("X", ONNORM_FLOAT, 2, D2(2, 3), x),
+                       th_in("K", ONNORM_INT64, 1, D1(1), &k)};
+    tb_node *nd = node(&r, b, "TopK", 2, in, 2, (const char *[]){"V", "I"},
+                       (onnorm_dtype[]){ONNORM_FLOAT, ONNORM_INT64});
+    tb_attr_int(nd, "axis", 0);
+    tb_attr_int(nd, "largest", 0);
+    th_ok(&r, th_go(&r, b, 0), "TopK fed k");
+    /* columns [4, 9], [9, 0], [1, 7]; smallest first, both rows */
+    th_expect_output(&r, "topk", "V", ONNORM_FLOAT, 2, D2(2, 3), (double[]){4, 0, 1, 9, 9, 7}, 0);
+    expect_i64(&r, "I", 2, D2(2, 3), (int64_t[]){0, 1, 0, 1, 0, 1}, 6);
+    const int64_t k1 = 1;
+    th_tensor again[2] = {in[0], th_in("K", ONNORM_INT64, 1, D1(1), &k1)};
+    th_ok(&r, th_rerun(&r, 2, again), "TopK rerun");
+    th_expect_output(&r, "topk", "V", ONNORM_FLOAT, 2, D2(1, 3), (double[]){4, 0, 1}, 0);
+    th_free(&r);
+}
+
 /* ---- Range --------------------------------------------------------------------- */
 
 static onnorm_status range_run(th_run *r, onnorm_dtype dt, const void *s, const void *l,
@@ -401,6 +427,7 @@ int main(void)
         cmocka_unit_test(argmax_argmin_ties_and_last_index),
         cmocka_unit_test(argmax_argmin_nan_wins),
         cmocka_unit_test(topk_ties_take_lower_index),
+        cmocka_unit_test(topk_fed_k_replans),
         cmocka_unit_test(range_counts_and_limits),
         cmocka_unit_test(range_refuses_absurd_counts),
         cmocka_unit_test(onehot_negative_and_out_of_range),
