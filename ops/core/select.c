@@ -223,7 +223,7 @@ static bool slice_equal(const unique_view *v, int64_t a, int64_t b)
     return true;
 }
 
-static bool by_value(const void *ctxv, int64_t a, int64_t b)
+static bool by_first_index(const void *ctxv, int64_t a, int64_t b)
 {
     const int64_t *first = ctxv;
     return first[a] < first[b];
@@ -271,7 +271,7 @@ static int64_t unique_compute(const unique_cfg *c, const unique_view *v, int64_t
          * tmp := its inverse, then rewrite first/count/group through it. */
         for (int64_t g = 0; g < u; g++)
             idx[g] = g;
-        onn_order_sort(idx, tmp, u, by_value, first);
+        onn_order_sort(idx, tmp, u, by_first_index, first);
         for (int64_t p = 0; p < u; p++)
             tmp[idx[p]] = p;
         for (int64_t j = 0; j < n; j++)
