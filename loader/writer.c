@@ -33,6 +33,7 @@ typedef struct writer {
     Onnx__NodeProto *nodes;
     Onnx__NodeProto **node_ptrs;
     Onnx__AttributeProto *attrs;
+    size_t n_attrs;
     Onnx__AttributeProto **attr_ptrs;
     Onnx__TensorProto *tensors;
     Onnx__TensorProto **tensor_ptrs;
@@ -60,7 +61,7 @@ static void fill_tensor(Onnx__TensorProto *tp, const onnorm_tensor *t, char *nam
     tp->raw_data.data = t->data;
 }
 
-/* Attribute kinds the IR keeps in full; graph-valued ones it does not. */
+/* Attribute kinds the IR keeps (graph lists and sparse tensors it does not). */
 static onnorm_status fill_attr(Onnx__AttributeProto *ap, Onnx__TensorProto *tensor_slot,
                                const onn_attr *a, onnorm_error *err)
 {
@@ -78,6 +79,12 @@ static onnorm_status fill_attr(Onnx__AttributeProto *ap, Onnx__TensorProto *tens
         break;
     case ONN_ATTR_FLOATS: ap->n_floats = a->n, ap->floats = a->floats; break;
     case ONN_ATTR_INTS: ap->n_ints = a->n, ap->ints = a->ints; break;
+    case ONN_ATTR_GRAPH: /* the subgraph as the file had it (writer_free frees it) */
+        ap->g = onnx__graph_proto__unpack(NULL, a->s_len, (const uint8_t *)a->s);
+        if (!ap->g)
+            return onn_fail(err, ONNORM_ERR_NOMEM, "attribute '%s': cannot rewrite its graph",
+                            a->name);
+        break;
     default:
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
                         "attribute '%s' (type %d) cannot be written back", a->name, (int)a->type);
@@ -87,6 +94,8 @@ static onnorm_status fill_attr(Onnx__AttributeProto *ap, Onnx__TensorProto *tens
 
 static void writer_free(writer *w)
 {
+    for (size_t i = 0; w->attrs && i < w->n_attrs; i++)
+        if (w->attrs[i].g) onnx__graph_proto__free_unpacked(w->attrs[i].g, NULL);
     free(w->nodes), free(w->node_ptrs), free(w->attrs), free(w->attr_ptrs);
     free(w->tensors), free(w->tensor_ptrs), free(w->edge_names), free(w->ext);
 }
@@ -101,6 +110,7 @@ static onnorm_status build_nodes(const onn_graph *g, writer *w, onnorm_error *er
     w->nodes = calloc((size_t)g->n_nodes + 1, sizeof *w->nodes);
     w->node_ptrs = calloc((size_t)g->n_nodes + 1, sizeof *w->node_ptrs);
     w->attrs = calloc(n_attr + 1, sizeof *w->attrs);
+    w->n_attrs = w->attrs ? n_attr : 0;
     w->attr_ptrs = calloc(n_attr + 1, sizeof *w->attr_ptrs);
     w->edge_names = calloc(n_edges + 1, sizeof *w->edge_names);
     /* Tensor attributes and initializers share one pool. */
@@ -117,8 +127,8 @@ static onnorm_status build_nodes(const onn_graph *g, writer *w, onnorm_error *er
         onnx__node_proto__init(np);
         np->name = n->name, np->op_type = n->op_type, np->domain = n->domain;
         np->input = &w->edge_names[ei];
-        np->n_input = (size_t)n->n_in;
-        for (int k = 0; k < n->n_in; k++)
+        np->n_input = (size_t)(n->n_in - n->n_implicit); /* captured values stay implicit */
+        for (int k = 0; k < n->n_in - n->n_implicit; k++)
             w->edge_names[ei++] = n->in[k] >= 0 ? g->values[n->in[k]].name : (char *)"";
         np->output = &w->edge_names[ei];
         np->n_output = (size_t)n->n_out;
