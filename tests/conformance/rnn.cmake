@@ -12,3 +12,9 @@ add_test(NAME conformance_rnn COMMAND onnorm test
   ${ONNX_NODE}/test_simple_rnn_batchwise
   ${ONNX_NODE}/test_simple_rnn_defaults
   ${ONNX_NODE}/test_simple_rnn_with_initial_bias)
+# PyTorch exports of nn.LSTM / nn.GRU / nn.RNN (testdata/gen_rnn_torch.py).
+file(GLOB CONF_RNN_TORCH LIST_DIRECTORIES true "${CMAKE_SOURCE_DIR}/testdata/rnn_torch/*")
+if(NOT CONF_RNN_TORCH)
+  message(FATAL_ERROR "No folders under testdata/rnn_torch; run testdata/gen_rnn_torch.py")
+endif()
+add_test(NAME conformance_rnn_torch COMMAND onnorm test ${CONF_RNN_TORCH} --rtol 1e-4 --atol 1e-5)
