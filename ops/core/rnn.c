@@ -30,7 +30,7 @@
  *     ThresholdedRelu alpha 1, HardSigmoid 0.2 / 0.5, Elu alpha 1,
  *     ScaledTanh 1 / 1, Affine 1 / 0.
  *   - clip (must be > 0) bounds every activation's input, LSTM's h(Ct)
- *     included (as onnorruntime's LSTM does).
+ *     included (as onnxruntime's LSTM does).
  *   - sequence_lens: values outside [0, seq_length] are an error at run.
  *     int64 is accepted as well as the spec's int32. At a step past a batch
  *     entry's length, Y is 0 and its state is left as it was, so Y_h / Y_c

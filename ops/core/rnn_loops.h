@@ -65,7 +65,7 @@ static void V(act_apply)(const rnn_act *a, T *x, int64_t n, T clip)
         break;
     case ACT_THRESHOLDEDRELU:
         for (int64_t i = 0; i < n; i++)
-            x[i] = x[i] >= al ? x[i] : x[i] < al ? 0 : x[i];
+            x[i] = x[i] < al ? 0 : x[i]; /* NaN stays NaN */
         break;
     case ACT_SCALEDTANH:
         for (int64_t i = 0; i < n; i++)
