@@ -19,7 +19,9 @@
  * into scratch, with the summed biases added; then each step adds one
  * product Ht-1 R^T (GRU: two, since r gates the last one) and computes the
  * gates row by row. The weights are read where they are: the products
- * take them transposed.
+ * take them transposed. float32 Sigmoid and Tanh use the vectorized
+ * exponential of the fused activations (epilogue.h), as convolutions do;
+ * the rest, and float64, use libm.
  *
  * Where the spec is silent:
  *   - activations: names are matched case-insensitively; a bidirectional
@@ -42,6 +44,7 @@
  * float16 (allowed by the spec) is not registered.
  */
 #include "ops/core/blas.h"
+#include "ops/core/epilogue.h"
 
 #include <ctype.h>
 #include <stdio.h>

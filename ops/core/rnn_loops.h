@@ -10,6 +10,9 @@
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
 #define V(name) CAT(name, SFX)
+#ifndef RNN_SIMD
+#define RNN_SIMD _Pragma("omp simd")
+#endif
 
 /* C[m,n] (row stride ldc) = A[m,k] * B[n,k]^T, added to C when acc. */
 static void V(gemm_nt)(int threads, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda,
@@ -40,12 +43,20 @@ static void V(act_apply)(const rnn_act *a, T *x, int64_t n, T clip)
     const T al = (T)a->alpha, be = (T)a->beta;
     switch (a->kind) {
     case ACT_SIGMOID:
+#if RNN_F32
+        onn_act_row(ONN_ACT_SIGMOID, 0, 0, x, n); /* vectorized exp */
+        break;
+#endif
         for (int64_t i = 0; i < n; i++) {
             const T e = exp(-fabs(x[i])), r = (T)1 / ((T)1 + e);
             x[i] = x[i] >= 0 ? r : e * r;
         }
         break;
     case ACT_TANH:
+#if RNN_F32
+        onn_act_row(ONN_ACT_TANH, 0, 0, x, n);
+        break;
+#endif
         for (int64_t i = 0; i < n; i++)
             x[i] = tanh(x[i]);
         break;
@@ -108,38 +119,43 @@ static void V(step_rows)(const rnn_cfg *cfg, int dir, int nt, int64_t t, const i
         } else if (cfg->kind == RNN_LSTM) {
             T *gi = gt, *go = gt + H, *gf = gt + 2 * H, *gc = gt + 3 * H, *c = cs + b * H;
             T *hc = tmp + b * H;
-            if (p)
-                for (int64_t j = 0; j < H; j++)
-                    gi[j] += p[j] * c[j];
+            if (p) RNN_SIMD
+            for (int64_t j = 0; j < H; j++)
+                gi[j] += p[j] * c[j];
             V(act_apply)(f, gi, H, clip);
             if (cfg->input_forget) {
+                RNN_SIMD
                 for (int64_t j = 0; j < H; j++)
                     gf[j] = (T)1 - gi[j];
             } else {
-                if (p)
-                    for (int64_t j = 0; j < H; j++)
-                        gf[j] += p[2 * H + j] * c[j];
+                if (p) RNN_SIMD
+                for (int64_t j = 0; j < H; j++)
+                    gf[j] += p[2 * H + j] * c[j];
                 V(act_apply)(f, gf, H, clip);
             }
             V(act_apply)(g, gc, H, clip);
+            RNN_SIMD
             for (int64_t j = 0; j < H; j++)
                 c[j] = gf[j] * c[j] + gi[j] * gc[j];
-            if (p)
-                for (int64_t j = 0; j < H; j++)
-                    go[j] += p[H + j] * c[j];
+            if (p) RNN_SIMD
+            for (int64_t j = 0; j < H; j++)
+                go[j] += p[H + j] * c[j];
             V(act_apply)(f, go, H, clip);
             memcpy(hc, c, (size_t)H * sizeof *hc);
             V(act_apply)(hact, hc, H, clip);
+            RNN_SIMD
             for (int64_t j = 0; j < H; j++)
                 h[j] = go[j] * hc[j];
         } else { /* GRU: z and r were activated by V(gru_zr) */
             T *gz = gt, *gh = gt + 2 * H;
             if (cfg->lbr) {
                 const T *gr = gt + H, *rh = tmp + b * H;
+                RNN_SIMD
                 for (int64_t j = 0; j < H; j++)
                     gh[j] += gr[j] * (rh[j] + (rbh ? rbh[j] : 0));
             }
             V(act_apply)(g, gh, H, clip);
+            RNN_SIMD
             for (int64_t j = 0; j < H; j++)
                 h[j] = ((T)1 - gz[j]) * gh[j] + gz[j] * h[j];
         }
@@ -160,9 +176,9 @@ static void V(gru_zr)(const rnn_cfg *cfg, int dir, int nt, int64_t t, const int3
             continue;
         }
         V(act_apply)(&cfg->act[dir][0], gt, 2 * H, (T)cfg->clip);
-        if (!cfg->lbr)
-            for (int64_t j = 0; j < H; j++)
-                tmp[b * H + j] = r[j] * hs[b * H + j];
+        if (!cfg->lbr) RNN_SIMD
+        for (int64_t j = 0; j < H; j++)
+            tmp[b * H + j] = r[j] * hs[b * H + j];
     }
 }
 
