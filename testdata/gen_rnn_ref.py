@@ -3,7 +3,7 @@
 covering what the official folders and the PyTorch exports leave out:
 activation lists with alpha/beta, clip, sequence_lens with reverse and
 bidirectional runs, layout 1, linear_before_reset 0 and 1, input_forget,
-peepholes, omitted outputs, float64. The expected outputs come from the
+peepholes, omitted outputs, float64 and float16. The expected outputs come from the
 NumPy reference below, written from the ONNX spec's equations one batch
 entry and one step at a time (float64 math).
 
@@ -121,7 +121,7 @@ def reference(kind, X, W, R, B, lens, h0, c0, P, direction="forward", acts=None,
     return Y, Yh, Yc
 
 
-ONNX_TYPE = {np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE,
+ONNX_TYPE = {np.float16: TensorProto.FLOAT16, np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE,
              np.int32: TensorProto.INT32}
 
 
@@ -225,6 +225,12 @@ def main():
     case("lstm_bidir_layout1_only_y", "lstm", layout=1, direction="bidirectional", peep=True,
          outputs=(1, 0, 0), seed=24)
     case("lstm_only_yc", "lstm", opset=7, init=True, outputs=(0, 0, 1), bias=False, seed=25)
+    # float16 (the reference reads the float16 inputs in float64)
+    case("lstm_bidir_lens_f16", "lstm", dtype=np.float16, direction="bidirectional", init=True,
+         peep=True, lens=[3, 4, 2], fed=("X", "initial_h"), seed=31)
+    case("gru_lbr_layout1_f16", "gru", dtype=np.float16, layout=1, linear_before_reset=1,
+         outputs=(1, 1), seed=32)
+    case("rnn_reverse_f16", "rnn", opset=7, dtype=np.float16, direction="reverse", seed=33)
 
 
 if __name__ == "__main__":

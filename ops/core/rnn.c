@@ -1,6 +1,7 @@
 /*
  * The recurrent layers RNN, GRU and LSTM, opsets 7 and 14 (14 adds
- * `layout`), float32 and float64.
+ * `layout`), float32, float64 and float16 (which runs in float32: its
+ * inputs are widened into scratch and the outputs rounded back).
  *
  *   RNN   Ht = f(Xt W^T + Ht-1 R^T + Wb + Rb)                  f = Tanh
  *   GRU   z, r = f(...), h = g(...), Ht = (1 - z) h + z Ht-1    f = Sigmoid, g = Tanh
@@ -41,10 +42,10 @@
  *   - hidden_size may be omitted; it is then read from R's shape. When
  *     given, it must match W and R.
  *   - layout is read only from opset 14 on (opset 7 ignores it).
- * float16 (allowed by the spec) is not registered.
  */
 #include "ops/core/blas.h"
 #include "ops/core/epilogue.h"
+#include "ops/half.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -92,6 +93,14 @@ typedef struct rnn_cfg {
     rnn_act act[2][3];
     onnorm_dtype dtype;
 } rnn_cfg;
+
+/* The tensors' data for one run, in the computing type (float16 nodes
+ * run on float32 copies). */
+typedef struct rnn_io {
+    const void *x, *w, *r, *b, *h0, *c0, *p; /* NULL when omitted */
+    const onnorm_tensor *lens;
+    void *y, *yh, *yc; /* NULL when not requested */
+} rnn_io;
 
 static const int rnn_kinds[3] = {RNN_SIMPLE, RNN_GRU, RNN_LSTM};
 
@@ -259,22 +268,53 @@ static onnorm_status rnn_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-/* Scratch, in elements: the projection [seq * batch, G*H], a [batch, G*H]
- * temporary, the states h and c [batch, H] each, the summed bias [G*H] and
- * GRU's Rbh [H], then sequence_lens as int32 [batch]. */
+/* The run's working memory in elements of the computing type: the
+ * projection [seq * batch, G*H], a [batch, G*H] temporary, the states h
+ * and c [batch, H] each, the summed bias [G*H] and GRU's Rbh [H]; then
+ * sequence_lens as int32 [batch]. */
+static onnorm_status work_bytes(onn_kctx *ctx, size_t esz, size_t *out)
+{
+    const rnn_cfg *cfg = ctx->state;
+    const size_t GH = (size_t)cfg->gates * (size_t)cfg->hidden;
+    size_t proj, rest;
+    onnorm_status st;
+    if ((st = onn_kbytes(ctx, (size_t)cfg->seq, (size_t)cfg->batch, GH, &proj)) ||
+        (st = onn_kbytes(ctx, (size_t)cfg->batch + 1, GH + 2 * (size_t)cfg->hidden, 1, &rest)))
+        return st;
+    if (proj > SIZE_MAX / esz / 2 - rest - (size_t)cfg->batch - 16)
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "scratch size overflows");
+    *out = (proj + rest) * esz + (size_t)cfg->batch * sizeof(int32_t);
+    *out = (*out + 63) & ~(size_t)63;
+    return ONNORM_OK;
+}
+
+/* float16: the float32 copies of the inputs (0, 1, 2, 3, 5, 6, 7) and of
+ * the outputs follow the working memory, each 64-byte aligned. */
+static const int f16_inputs[7] = {0, 1, 2, 3, 5, 6, 7};
+
+static int64_t out_numel(const rnn_cfg *cfg, int k)
+{
+    const int64_t state = cfg->ndir * cfg->batch * cfg->hidden;
+    return k == 0 ? cfg->seq * state : state;
+}
+
 static onnorm_status rnn_prepare(onn_kctx *ctx)
 {
     const rnn_cfg *cfg = ctx->state;
-    const size_t esz = cfg->dtype == ONNORM_DOUBLE ? 8 : 4;
-    const size_t GH = (size_t)cfg->gates * (size_t)cfg->hidden;
-    size_t proj, rest, total;
+    size_t total;
     onnorm_status st;
-    if ((st = onn_kbytes(ctx, (size_t)cfg->seq, (size_t)cfg->batch, GH, &proj))) return st;
-    if ((st = onn_kbytes(ctx, (size_t)cfg->batch + 1, GH + 2 * (size_t)cfg->hidden, 1, &rest)))
-        return st;
-    if (proj > SIZE_MAX / esz - rest - (size_t)cfg->batch - 16)
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "scratch size overflows");
-    total = (proj + rest) * esz + (size_t)cfg->batch * sizeof(int32_t);
+    if ((st = work_bytes(ctx, cfg->dtype == ONNORM_DOUBLE ? 8 : 4, &total))) return st;
+    if (cfg->dtype == ONNORM_FLOAT16) {
+        for (int k = 0; k < 10; k++) {
+            const onnorm_tensor *t = k < 7 ? onn_opt_input(ctx, f16_inputs[k]) : NULL;
+            const int64_t n = k < 7 ? (t ? onnorm_tensor_numel(t) : 0) : out_numel(cfg, k - 7);
+            size_t b;
+            if ((st = onn_kbytes(ctx, (size_t)n, sizeof(float), 1, &b))) return st;
+            if (b > SIZE_MAX / 2 - total)
+                return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "scratch size overflows");
+            total += (b + 63) & ~(size_t)63;
+        }
+    }
     onn_kscratch_need(ctx, total);
     return ONNORM_OK;
 }
@@ -289,13 +329,67 @@ static onnorm_status rnn_prepare(onn_kctx *ctx)
 #define RNN_F32 0
 #include "ops/core/rnn_loops.h"
 
+/* float16 nodes: float32 copies in, the float32 run, float16 out. */
+static onnorm_status rnn_run_f16(onn_kctx *ctx, rnn_io *io)
+{
+    const rnn_cfg *cfg = ctx->state;
+    size_t work;
+    onnorm_status st;
+    if ((st = work_bytes(ctx, 4, &work))) return st;
+    char *p = (char *)ctx->scratch + work;
+    const void **slots[7] = {&io->x, &io->w, &io->r, &io->b, &io->h0, &io->c0, &io->p};
+    for (int k = 0; k < 7; k++) {
+        const onnorm_tensor *t = onn_opt_input(ctx, f16_inputs[k]);
+        if (!t || !*slots[k]) continue;
+        const int64_t n = onnorm_tensor_numel(t);
+        const uint16_t *src = t->data;
+        float *dst = (float *)p;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = onn_f16_to_f32(src[i]);
+        *slots[k] = dst;
+        p += ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
+    }
+    void **outs[3] = {&io->y, &io->yh, &io->yc};
+    void *dst16[3];
+    for (int k = 0; k < 3; k++) {
+        dst16[k] = *outs[k];
+        if (*outs[k]) *outs[k] = p;
+        p += ((size_t)out_numel(cfg, k) * sizeof(float) + 63) & ~(size_t)63;
+    }
+    if ((st = rnn_run_f32(ctx, io, ctx->scratch))) return st;
+    for (int k = 0; k < 3; k++) {
+        if (!dst16[k]) continue;
+        const float *src = *outs[k];
+        uint16_t *dst = dst16[k];
+        for (int64_t i = 0, n = out_numel(cfg, k); i < n; i++)
+            dst[i] = onn_f32_to_f16(src[i]);
+    }
+    return ONNORM_OK;
+}
+
 static onnorm_status rnn_run(onn_kctx *ctx)
 {
     const rnn_cfg *cfg = ctx->state;
-    return cfg->dtype == ONNORM_DOUBLE ? rnn_run_f64(ctx) : rnn_run_f32(ctx);
+    const bool lstm = cfg->kind == RNN_LSTM;
+    const onnorm_tensor *t;
+    onnorm_tensor *o;
+    rnn_io io = {.x = ctx->in[0]->data, .w = ctx->in[1]->data, .r = ctx->in[2]->data};
+    io.b = (t = onn_opt_input(ctx, 3)) ? t->data : NULL;
+    io.lens = onn_opt_input(ctx, 4);
+    io.h0 = (t = onn_opt_input(ctx, 5)) ? t->data : NULL;
+    io.c0 = lstm && (t = onn_opt_input(ctx, 6)) ? t->data : NULL;
+    io.p = lstm && (t = onn_opt_input(ctx, 7)) ? t->data : NULL;
+    io.y = (o = onn_opt_output(ctx, 0)) ? o->data : NULL;
+    io.yh = (o = onn_opt_output(ctx, 1)) ? o->data : NULL;
+    io.yc = lstm && (o = onn_opt_output(ctx, 2)) ? o->data : NULL;
+    switch (cfg->dtype) {
+    case ONNORM_DOUBLE: return rnn_run_f64(ctx, &io, ctx->scratch);
+    case ONNORM_FLOAT16: return rnn_run_f16(ctx, &io);
+    default: return rnn_run_f32(ctx, &io, ctx->scratch);
+    }
 }
 
-#define RNN_TYPES (ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_DOUBLE))
+#define RNN_TYPES ONN_T_HALF_FLOATS
 #define RNN_KERNEL(op, ver, max_in, max_out, k)                                                    \
     {                                                                                              \
         ONN_KERNEL("", op, ver, 3, max_in, 0, max_out, rnn_infer, rnn_prepare, rnn_run),           \

@@ -182,20 +182,17 @@ static void V(gru_zr)(const rnn_cfg *cfg, int dir, int nt, int64_t t, const int3
     }
 }
 
-static onnorm_status V(rnn_run)(onn_kctx *ctx)
+static onnorm_status V(rnn_run)(onn_kctx *ctx, const rnn_io *io, void *scratch)
 {
     const rnn_cfg *cfg = ctx->state;
     const int64_t S = cfg->seq, B = cfg->batch, NI = cfg->input, H = cfg->hidden;
     const int64_t GH = cfg->gates * H, ndir = cfg->ndir;
-    const T *x = ctx->in[0]->data, *w = ctx->in[1]->data, *r = ctx->in[2]->data;
-    const onnorm_tensor *tb = onn_opt_input(ctx, 3), *tl = onn_opt_input(ctx, 4);
-    const onnorm_tensor *th0 = onn_opt_input(ctx, 5);
-    const onnorm_tensor *tc0 = cfg->kind == RNN_LSTM ? onn_opt_input(ctx, 6) : NULL;
-    const onnorm_tensor *tp = cfg->kind == RNN_LSTM ? onn_opt_input(ctx, 7) : NULL;
-    onnorm_tensor *ty = onn_opt_output(ctx, 0), *tyh = onn_opt_output(ctx, 1);
-    onnorm_tensor *tyc = cfg->kind == RNN_LSTM ? onn_opt_output(ctx, 2) : NULL;
+    const T *x = io->x, *w = io->w, *r = io->r;
+    const T *tb = io->b, *th0 = io->h0, *tc0 = io->c0, *tp = io->p;
+    const onnorm_tensor *tl = io->lens;
+    T *ty = io->y, *tyh = io->yh, *tyc = io->yc;
 
-    T *xw = (T *)ctx->scratch, *tmp = xw + S * B * GH, *hs = tmp + B * GH, *cs = hs + B * H;
+    T *xw = (T *)scratch, *tmp = xw + S * B * GH, *hs = tmp + B * GH, *cs = hs + B * H;
     T *bsum = cs + B * H, *rbh = bsum + GH;
     int32_t *lens = (int32_t *)(rbh + H);
 
@@ -219,8 +216,8 @@ static onnorm_status V(rnn_run)(onn_kctx *ctx)
     for (int d = 0; d < ndir; d++) {
         const bool rev = cfg->reverse || d == 1;
         const T *wd = w + d * GH * NI, *rd = r + d * GH * H;
-        const T *bd = tb ? (const T *)tb->data + d * 2 * GH : NULL;
-        const T *pd = tp ? (const T *)tp->data + d * 3 * H : NULL;
+        const T *bd = tb ? tb + d * 2 * GH : NULL;
+        const T *pd = tp ? tp + d * 3 * H : NULL;
         bool has_rbh = false;
         for (int64_t j = 0; j < GH; j++)
             bsum[j] = bd ? bd[j] + bd[GH + j] : 0;
@@ -245,11 +242,11 @@ static onnorm_status V(rnn_run)(onn_kctx *ctx)
         for (int64_t b = 0; b < B; b++) {
             const int64_t o = cfg->layout ? (b * ndir + d) * H : (d * B + b) * H;
             if (th0)
-                memcpy(hs + b * H, (const T *)th0->data + o, (size_t)H * sizeof(T));
+                memcpy(hs + b * H, th0 + o, (size_t)H * sizeof(T));
             else
                 memset(hs + b * H, 0, (size_t)H * sizeof(T));
             if (tc0)
-                memcpy(cs + b * H, (const T *)tc0->data + o, (size_t)H * sizeof(T));
+                memcpy(cs + b * H, tc0 + o, (size_t)H * sizeof(T));
             else
                 memset(cs + b * H, 0, (size_t)H * sizeof(T));
         }
@@ -269,7 +266,7 @@ static onnorm_status V(rnn_run)(onn_kctx *ctx)
             }
             V(step_rows)(cfg, d, nt_rows, t, lp, gates, ldg, hs, cs, tmp, has_rbh ? rbh : NULL, pd);
             if (ty) {
-                T *y = ty->data;
+                T *y = ty;
                 for (int64_t b = 0; b < B; b++) {
                     T *dst = y + (cfg->layout ? ((b * S + t) * ndir + d) * H
                                               : ((t * ndir + d) * B + b) * H);
@@ -282,11 +279,11 @@ static onnorm_status V(rnn_run)(onn_kctx *ctx)
         }
         /* final states; a batch entry of length 0 gets zeros */
         for (int k = 0; k < 2; k++) {
-            onnorm_tensor *o = k == 0 ? tyh : tyc;
+            T *o = k == 0 ? tyh : tyc;
             if (!o) continue;
             const T *src = k == 0 ? hs : cs;
             for (int64_t b = 0; b < B; b++) {
-                T *dst = (T *)o->data + (cfg->layout ? (b * ndir + d) * H : (d * B + b) * H);
+                T *dst = o + (cfg->layout ? (b * ndir + d) * H : (d * B + b) * H);
                 if (lp && lp[b] == 0)
                     memset(dst, 0, (size_t)H * sizeof(T));
                 else
