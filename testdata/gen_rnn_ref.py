@@ -3,7 +3,7 @@
 covering what the official folders and the PyTorch exports leave out:
 activation lists with alpha/beta, clip, sequence_lens with reverse and
 bidirectional runs, layout 1, linear_before_reset 0 and 1, input_forget,
-peepholes, omitted outputs, float64 and float16. The expected outputs come from the
+peepholes, omitted outputs, float64, float16 and bfloat16. The expected outputs come from the
 NumPy reference below, written from the ONNX spec's equations one batch
 entry and one step at a time (float64 math).
 
@@ -125,10 +125,31 @@ ONNX_TYPE = {np.float16: TensorProto.FLOAT16, np.float32: TensorProto.FLOAT, np.
              np.int32: TensorProto.INT32}
 
 
+def bf16_bits(a):
+    """float32 -> bfloat16 bits, rounding to nearest even."""
+    u = np.asarray(a, np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def bf16_round(a):
+    return (bf16_bits(a).astype(np.uint32) << 16).view(np.float32)
+
+
+def tensor(v, name, bf):
+    """A TensorProto; float32 arrays become bfloat16 when bf."""
+    if bf and v.dtype == np.float32:
+        t = TensorProto(name=name, data_type=TensorProto.BFLOAT16, dims=v.shape)
+        t.raw_data = bf16_bits(v).tobytes()
+        return t
+    return numpy_helper.from_array(v, name)
+
+
 def case(name, kind, opset=14, S=4, NB=3, I=3, H=5, dtype=np.float32, direction="forward",
          bias=True, lens=None, init=False, peep=False, outputs=(1, 1, 1), fed=("X",),
          seed=0, **attrs):
     rng = np.random.default_rng(seed)
+    bf = dtype == "bf16"
+    dtype = np.float32 if bf else dtype
     G = {"rnn": 1, "gru": 3, "lstm": 4}[kind]
     nd = 2 if direction == "bidirectional" else 1
     layout = attrs.get("layout", 0)
@@ -141,6 +162,9 @@ def case(name, kind, opset=14, S=4, NB=3, I=3, H=5, dtype=np.float32, direction=
     h0 = rng.standard_normal(sshape).astype(dtype) if init else None
     c0 = rng.standard_normal(sshape).astype(dtype) if init and kind == "lstm" else None
     P = (0.5 * rng.standard_normal((nd, 3 * H))).astype(dtype) if peep else None
+    if bf:
+        X, W, R, B, h0, c0, P = [None if a is None else bf16_round(a)
+                                 for a in (X, W, R, B, h0, c0, P)]
     Y, Yh, Yc = reference(kind, X, W, R, B, L, h0, c0, P, direction=direction,
                           acts=attrs.get("activations"), alphas=attrs.get("activation_alpha"),
                           betas=attrs.get("activation_beta"), clip=attrs.get("clip"),
@@ -163,11 +187,13 @@ def case(name, kind, opset=14, S=4, NB=3, I=3, H=5, dtype=np.float32, direction=
         if v is None:
             continue
         if n in fed:
-            graph_in.append(helper.make_tensor_value_info(n, ONNX_TYPE[v.dtype.type], v.shape))
+            et = TensorProto.BFLOAT16 if bf and v.dtype == np.float32 else ONNX_TYPE[v.dtype.type]
+            graph_in.append(helper.make_tensor_value_info(n, et, v.shape))
             feeds.append((n, v))
         else:
-            inits.append(numpy_helper.from_array(v, n))
-    graph_out = [helper.make_tensor_value_info(n, ONNX_TYPE[dtype], None) for n, _ in outs if n]
+            inits.append(tensor(v, n, bf))
+    ot = TensorProto.BFLOAT16 if bf else ONNX_TYPE[dtype]
+    graph_out = [helper.make_tensor_value_info(n, ot, None) for n, _ in outs if n]
     graph = helper.make_graph([node], name, graph_in, graph_out, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     folder = os.path.join(OUT, name)
@@ -177,14 +203,14 @@ def case(name, kind, opset=14, S=4, NB=3, I=3, H=5, dtype=np.float32, direction=
     k = 0
     for n, v in feeds:
         with open(os.path.join(folder, "test_data_set_0", f"input_{k}.pb"), "wb") as fp:
-            fp.write(numpy_helper.from_array(v, n).SerializeToString())
+            fp.write(tensor(v, n, bf).SerializeToString())
         k += 1
     k = 0
     for n, v in outs:
         if not n:
             continue
         with open(os.path.join(folder, "test_data_set_0", f"output_{k}.pb"), "wb") as fp:
-            fp.write(numpy_helper.from_array(v.astype(dtype), n).SerializeToString())
+            fp.write(tensor(v.astype(dtype), n, bf).SerializeToString())
         k += 1
 
 
@@ -231,6 +257,10 @@ def main():
     case("gru_lbr_layout1_f16", "gru", dtype=np.float16, layout=1, linear_before_reset=1,
          outputs=(1, 1), seed=32)
     case("rnn_reverse_f16", "rnn", opset=7, dtype=np.float16, direction="reverse", seed=33)
+    # bfloat16 (opset 22)
+    case("lstm_bidir_bf16", "lstm", opset=22, dtype="bf16", direction="bidirectional", init=True,
+         lens=[4, 2, 3], fed=("X", "initial_h"), seed=41)
+    case("gru_bf16", "gru", opset=22, dtype="bf16", seed=42)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 /*
- * The recurrent layers RNN, GRU and LSTM, opsets 7 and 14 (14 adds
- * `layout`), float32, float64 and float16 (which runs in float32: its
- * inputs are widened into scratch and the outputs rounded back).
+ * The recurrent layers RNN, GRU and LSTM, opsets 7, 14 (adds `layout`)
+ * and 22 (adds bfloat16): float32, float64, float16 and bfloat16 (the
+ * half types run in float32: their inputs are widened into scratch and
+ * the outputs rounded back).
  *
  *   RNN   Ht = f(Xt W^T + Ht-1 R^T + Wb + Rb)                  f = Tanh
  *   GRU   z, r = f(...), h = g(...), Ht = (1 - z) h + z Ht-1    f = Sigmoid, g = Tanh
@@ -288,7 +289,7 @@ static onnorm_status work_bytes(onn_kctx *ctx, size_t esz, size_t *out)
     return ONNORM_OK;
 }
 
-/* float16: the float32 copies of the inputs (0, 1, 2, 3, 5, 6, 7) and of
+/* float16, bfloat16: the float32 copies of the inputs (0, 1, 2, 3, 5, 6, 7) and of
  * the outputs follow the working memory, each 64-byte aligned. */
 static const int f16_inputs[7] = {0, 1, 2, 3, 5, 6, 7};
 
@@ -304,7 +305,7 @@ static onnorm_status rnn_prepare(onn_kctx *ctx)
     size_t total;
     onnorm_status st;
     if ((st = work_bytes(ctx, cfg->dtype == ONNORM_DOUBLE ? 8 : 4, &total))) return st;
-    if (cfg->dtype == ONNORM_FLOAT16) {
+    if (cfg->dtype == ONNORM_FLOAT16 || cfg->dtype == ONNORM_BFLOAT16) {
         for (int k = 0; k < 10; k++) {
             const onnorm_tensor *t = k < 7 ? onn_opt_input(ctx, f16_inputs[k]) : NULL;
             const int64_t n = k < 7 ? (t ? onnorm_tensor_numel(t) : 0) : out_numel(cfg, k - 7);
@@ -329,10 +330,12 @@ static onnorm_status rnn_prepare(onn_kctx *ctx)
 #define RNN_F32 0
 #include "ops/core/rnn_loops.h"
 
-/* float16 nodes: float32 copies in, the float32 run, float16 out. */
-static onnorm_status rnn_run_f16(onn_kctx *ctx, rnn_io *io)
+/* float16 and bfloat16 nodes: float32 copies in, the float32 run, the
+ * half type out. */
+static onnorm_status rnn_run_half(onn_kctx *ctx, rnn_io *io)
 {
     const rnn_cfg *cfg = ctx->state;
+    const bool bf = cfg->dtype == ONNORM_BFLOAT16;
     size_t work;
     onnorm_status st;
     if ((st = work_bytes(ctx, 4, &work))) return st;
@@ -345,7 +348,7 @@ static onnorm_status rnn_run_f16(onn_kctx *ctx, rnn_io *io)
         const uint16_t *src = t->data;
         float *dst = (float *)p;
         for (int64_t i = 0; i < n; i++)
-            dst[i] = onn_f16_to_f32(src[i]);
+            dst[i] = bf ? onn_bf16_to_f32(src[i]) : onn_f16_to_f32(src[i]);
         *slots[k] = dst;
         p += ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
     }
@@ -362,7 +365,7 @@ static onnorm_status rnn_run_f16(onn_kctx *ctx, rnn_io *io)
         const float *src = *outs[k];
         uint16_t *dst = dst16[k];
         for (int64_t i = 0, n = out_numel(cfg, k); i < n; i++)
-            dst[i] = onn_f32_to_f16(src[i]);
+            dst[i] = bf ? onn_f32_to_bf16(src[i]) : onn_f32_to_f16(src[i]);
     }
     return ONNORM_OK;
 }
@@ -384,19 +387,22 @@ static onnorm_status rnn_run(onn_kctx *ctx)
     io.yc = lstm && (o = onn_opt_output(ctx, 2)) ? o->data : NULL;
     switch (cfg->dtype) {
     case ONNORM_DOUBLE: return rnn_run_f64(ctx, &io, ctx->scratch);
-    case ONNORM_FLOAT16: return rnn_run_f16(ctx, &io);
+    case ONNORM_FLOAT16:
+    case ONNORM_BFLOAT16: return rnn_run_half(ctx, &io);
     default: return rnn_run_f32(ctx, &io, ctx->scratch);
     }
 }
 
-#define RNN_TYPES ONN_T_HALF_FLOATS
-#define RNN_KERNEL(op, ver, max_in, max_out, k)                                                    \
+#define RNN_KERNEL(op, ver, max_in, max_out, k, types_)                                            \
     {                                                                                              \
         ONN_KERNEL("", op, ver, 3, max_in, 0, max_out, rnn_infer, rnn_prepare, rnn_run),           \
             .config = rnn_config, .state_size = sizeof(rnn_cfg), .data = &rnn_kinds[k],            \
-            .types = RNN_TYPES, .widens = (ver) == 14                                              \
+            .types = types_, .widens = (ver) != 7                                                  \
     }
+#define RNN_VERSIONS(op, max_in, max_out, k)                                                       \
+    RNN_KERNEL(op, 7, max_in, max_out, k, ONN_T_HALF_FLOATS),                                      \
+        RNN_KERNEL(op, 14, max_in, max_out, k, ONN_T_HALF_FLOATS),                                 \
+        RNN_KERNEL(op, 22, max_in, max_out, k, ONN_T_ALL_FLOATS)
 
-ONN_KERNEL_TABLE(rnn, RNN_KERNEL("RNN", 7, 6, 2, 0), RNN_KERNEL("RNN", 14, 6, 2, 0),
-                 RNN_KERNEL("GRU", 7, 6, 2, 1), RNN_KERNEL("GRU", 14, 6, 2, 1),
-                 RNN_KERNEL("LSTM", 7, 8, 3, 2), RNN_KERNEL("LSTM", 14, 8, 3, 2));
+ONN_KERNEL_TABLE(rnn, RNN_VERSIONS("RNN", 6, 2, 0), RNN_VERSIONS("GRU", 6, 2, 1),
+                 RNN_VERSIONS("LSTM", 8, 3, 2));
