@@ -257,6 +257,10 @@ def main():
     case("gru_lbr_layout1_f16", "gru", dtype=np.float16, layout=1, linear_before_reset=1,
          outputs=(1, 1), seed=32)
     case("rnn_reverse_f16", "rnn", opset=7, dtype=np.float16, direction="reverse", seed=33)
+    # opset 6: RNN-1, GRU-3, LSTM-1
+    case("rnn_op6_bidir", "rnn", opset=6, direction="bidirectional", init=True, seed=51)
+    case("gru_op6_lbr", "gru", opset=6, linear_before_reset=1, lens=[2, 4, 1], seed=52)
+    case("lstm_op6_peep", "lstm", opset=6, peep=True, init=True, seed=53)
     # bfloat16 (opset 22)
     case("lstm_bidir_bf16", "lstm", opset=22, dtype="bf16", direction="bidirectional", init=True,
          lens=[4, 2, 3], fed=("X", "initial_h"), seed=41)

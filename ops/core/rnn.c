@@ -1,7 +1,7 @@
 /*
- * The recurrent layers RNN, GRU and LSTM, opsets 7, 14 (adds `layout`)
- * and 22 (adds bfloat16): float32, float64, float16 and bfloat16 (the
- * half types run in float32: their inputs are widened into scratch and
+ * The recurrent layers RNN, GRU and LSTM, opsets 1 (GRU also 3, which
+ * adds linear_before_reset), 7, 14 (adds `layout`) and 22 (adds bfloat16): float32, float64,
+ * float16 and bfloat16 (the half types run in float32: their inputs are widened into scratch and
  * the outputs rounded back).
  *
  *   RNN   Ht = f(Xt W^T + Ht-1 R^T + Wb + Rb)                  f = Tanh
@@ -42,7 +42,10 @@
  *     An entry of length 0 gets Y_h = Y_c = 0 (as onnxruntime does).
  *   - hidden_size may be omitted; it is then read from R's shape. When
  *     given, it must match W and R.
- *   - layout is read only from opset 14 on (opset 7 ignores it).
+ *   - layout is read only from opset 14 on (earlier versions ignore it).
+ *   - Opset 1's output_sequence is not read: Y is computed when the node
+ *     lists it, whatever that attribute says (as at opset 7, which dropped
+ *     it). GRU-1's nodes have no linear_before_reset, so it is 0 there.
  */
 #include "ops/core/blas.h"
 #include "ops/core/epilogue.h"
@@ -397,12 +400,13 @@ static onnorm_status rnn_run(onn_kctx *ctx)
     {                                                                                              \
         ONN_KERNEL("", op, ver, 3, max_in, 0, max_out, rnn_infer, rnn_prepare, rnn_run),           \
             .config = rnn_config, .state_size = sizeof(rnn_cfg), .data = &rnn_kinds[k],            \
-            .types = types_, .widens = (ver) != 7                                                  \
+            .types = types_, .widens = (ver) >= 14                                                 \
     }
 #define RNN_VERSIONS(op, max_in, max_out, k)                                                       \
-    RNN_KERNEL(op, 7, max_in, max_out, k, ONN_T_HALF_FLOATS),                                      \
+    RNN_KERNEL(op, 1, max_in, max_out, k, ONN_T_HALF_FLOATS),                                      \
+        RNN_KERNEL(op, 7, max_in, max_out, k, ONN_T_HALF_FLOATS),                                  \
         RNN_KERNEL(op, 14, max_in, max_out, k, ONN_T_HALF_FLOATS),                                 \
         RNN_KERNEL(op, 22, max_in, max_out, k, ONN_T_ALL_FLOATS)
 
 ONN_KERNEL_TABLE(rnn, RNN_VERSIONS("RNN", 6, 2, 0), RNN_VERSIONS("GRU", 6, 2, 1),
-                 RNN_VERSIONS("LSTM", 8, 3, 2));
+                 RNN_KERNEL("GRU", 3, 6, 2, 1, ONN_T_HALF_FLOATS), RNN_VERSIONS("LSTM", 8, 3, 2));
