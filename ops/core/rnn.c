@@ -1,8 +1,8 @@
 /*
- * The recurrent layers RNN, GRU and LSTM, opsets 1 (GRU also 3, which
- * adds linear_before_reset), 7, 14 (adds `layout`) and 22 (adds bfloat16): float32, float64,
- * float16 and bfloat16 (the half types run in float32: their inputs are widened into scratch and
- * the outputs rounded back).
+ * The recurrent layers RNN, GRU and LSTM: opsets 1 (GRU also 3, which adds
+ * linear_before_reset), 7, 14 (adds `layout`) and 22 (adds bfloat16), in
+ * float32, float64, float16 and bfloat16. The half types run in float32:
+ * their inputs are widened into scratch and the outputs rounded back.
  *
  *   RNN   Ht = f(Xt W^T + Ht-1 R^T + Wb + Rb)                  f = Tanh
  *   GRU   z, r = f(...), h = g(...), Ht = (1 - z) h + z Ht-1    f = Sigmoid, g = Tanh
