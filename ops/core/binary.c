@@ -3,7 +3,8 @@
  *   Add, Sub, Mul, Div       opset 1 (legacy broadcast, below), 7 (numpy),
  *                            13, 14 (types only)
  *   Pow                      opset 1 (legacy), 7 (exponent of the base's
- *                            type), 12 (any numeric exponent type)
+ *                            type), 12 (any numeric exponent type), 13, 15
+ *                            (types only)
  *   Equal                    opset 1 (legacy), 7, 11, 13; output bool
  *   Greater, Less            opset 1 (legacy), 7, 9, 13; output bool
  *   GreaterOrEqual,
@@ -19,8 +20,10 @@
  * type for Add, Sub, Mul, Div, Max, Min, the comparisons and Mod (Equal also
  * bool); float types for Sum and Mean; unsigned integers for BitShift; bool
  * for And, Or, Xor; Where copies elements of any 1/2/4/8-byte type. Pow
- * takes a float32/float64/int32/int64 base and an exponent of any float or
- * integer type (from opset 12; before, the base's type). A version is
+ * takes a float32/float64/float16/bfloat16/int32/int64 base and an exponent
+ * of any of those or any integer type (from opset 12; before, the base's
+ * type); a 16-bit float base is computed in double, rounded to float and
+ * then to the base's type. A version is
  * accepted with every type this file supports, also types the spec adds
  * only in a later version. Equal-19 (strings) is not registered.
  *
@@ -708,9 +711,23 @@ typedef struct access_row {
     store_i sti; /* integer types only */
 } access_row;
 
+/* 16-bit floats: results are rounded to float, then to the 16-bit type. */
+#define ACCESS_HALF_FNS(sfx, code, LD, ST)                                                         \
+    static double ldf_##sfx(const void *p, int64_t i)                                              \
+    {                                                                                              \
+        return LD(((const uint16_t *)p)[i]);                                                       \
+    }                                                                                              \
+    static void stf_##sfx(void *p, int64_t i, double v)                                            \
+    {                                                                                              \
+        ((uint16_t *)p)[i] = ST((float)v);                                                         \
+    }
+HALF_TYPES(ACCESS_HALF_FNS)
+
 #define ACCESS_FLOAT(sfx, T, code, sgn) {code, ldf_##sfx, NULL, stf_##sfx, NULL},
+#define ACCESS_HALF(sfx, code, LD, ST) {code, ldf_##sfx, NULL, stf_##sfx, NULL},
 #define ACCESS_INT(sfx, T, code, sgn) {code, ldf_##sfx, ldi_##sfx, stf_##sfx, sti_##sfx},
-static const access_row access_rows[] = {ONN_FLOAT_TYPES(ACCESS_FLOAT) ONN_INT_TYPES(ACCESS_INT)};
+static const access_row access_rows[] = {ONN_FLOAT_TYPES(ACCESS_FLOAT) HALF_TYPES(ACCESS_HALF)
+                                             ONN_INT_TYPES(ACCESS_INT)};
 
 static const access_row *access_of(onnorm_dtype t)
 {
@@ -721,7 +738,7 @@ static const access_row *access_of(onnorm_dtype t)
 
 static bool pow_base_type(onnorm_dtype t)
 {
-    return t == ONNORM_FLOAT || t == ONNORM_DOUBLE || t == ONNORM_INT32 || t == ONNORM_INT64;
+    return is_float_like(t) || t == ONNORM_INT32 || t == ONNORM_INT64;
 }
 
 static onnorm_status pow_infer(onn_kctx *ctx)
@@ -732,12 +749,12 @@ static onnorm_status pow_infer(onn_kctx *ctx)
     if (!pow_base_type(bt))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
                          "base X has type %s; supported: float32, float64, "
-                         "int32, int64",
+                         "float16, bfloat16, int32, int64",
                          onnorm_dtype_name(bt));
     if (!access_of(et))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
                          "exponent Y has type %s; supported: float32, "
-                         "float64, int8-64, uint8-64",
+                         "float64, float16, bfloat16, int8-64, uint8-64",
                          onnorm_dtype_name(et));
     if (onn_kversion(ctx) < 12 && et != bt)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
@@ -840,7 +857,7 @@ static onnorm_status pow_prepare(onn_kctx *ctx)
     cfg->mixed = (pow_job){.ba = access_of(x->dtype),
                            .ea = cfg->ea,
                            .ya = access_of(y->dtype),
-                           .integer = !float_base && !onn_is_float_type(e->dtype)};
+                           .integer = access_of(x->dtype)->ldi && cfg->ea->ldi};
     return ONNORM_OK;
 }
 
@@ -966,10 +983,10 @@ static onnorm_status where_run(onn_kctx *ctx)
 /* Each variadic op: same shapes (6) and numpy broadcasting (8). */
 #define VARIADIC(op, d) ELEM(op, 6, 1, INT_MAX, d), ELEM(op, 8, 1, INT_MAX, d)
 #define VAR_WIDER(op, ver, d) ELEM_W(op, ver, 1, INT_MAX, d, true)
-#define POW(ver)                                                                                   \
+#define POW(ver, w)                                                                                \
     {                                                                                              \
         ONN_KERNEL("", "Pow", ver, 2, 2, 1, 1, pow_infer, pow_prepare, pow_run),                   \
-            .config = pow_config, .state_size = sizeof(pow_cfg)                                    \
+            .config = pow_config, .state_size = sizeof(pow_cfg), .widens = (w)                     \
     }
 #define WHERE(ver)                                                                                 \
     {                                                                                              \
@@ -998,4 +1015,5 @@ ONN_KERNEL_TABLE(binary, BIN_BOTH("Add", D_ADD), BIN_WIDER("Add", 13, D_ADD),
                  VAR_WIDER("Sum", 13, D_SUM), VARIADIC("Mean", D_MEAN),
                  VAR_WIDER("Mean", 13, D_MEAN), VARIADIC("Max", D_MAX), VAR_WIDER("Max", 12, D_MAX),
                  VAR_WIDER("Max", 13, D_MAX), VARIADIC("Min", D_MIN), VAR_WIDER("Min", 12, D_MIN),
-                 VAR_WIDER("Min", 13, D_MIN), POW(1), POW(7), POW(12), WHERE(9), WHERE(16));
+                 VAR_WIDER("Min", 13, D_MIN), POW(1, false), POW(7, false), POW(12, false),
+                 POW(13, true), POW(15, true), WHERE(9), WHERE(16));

@@ -1,24 +1,43 @@
 /*
- * Elementwise unary ops and activations (output = input's type and shape):
+ * Elementwise unary ops and activations (output = input's shape, and its
+ * type except for IsInf and IsNaN, whose output is bool). "float" below is
+ * float32, float64, float16 and bfloat16.
  *
- *   Sqrt, Reciprocal, Exp, Log, Sigmoid, Tanh   opset 6      float32/64
- *   Erf                                         opset 9      float32/64
- *   Neg, Abs                                    opset 6      float32/64, ints
- *                                                            (Neg: signed only)
- *   Relu                                        opset 6      float32/64, signed
- *                                                            ints (opset 14's)
- *   LeakyRelu (alpha 0.01)                      opset 6      float32/64
- *   HardSigmoid (alpha 0.2, beta 0.5)           opset 6      float32/64
- *   HardSwish                                   opset 14     float32/64
- *   Gelu (approximate "none" | "tanh")          opset 20     float32/64
+ *   Sqrt, Reciprocal, Exp, Log, Sigmoid, Tanh   opset 6, 13      float
+ *   Erf                                         opset 9, 13      float
+ *   Neg, Abs                                    opset 6, 13      float, ints
+ *                                                                (Neg: signed only)
+ *   Relu                                        opset 6, 13, 14  float, signed ints
+ *   LeakyRelu (alpha 0.01)                      opset 6, 16      float
+ *   HardSigmoid (alpha 0.2, beta 0.5)           opset 6, 22      float
+ *   HardSwish                                   opset 14, 22     float
+ *   Gelu (approximate "none" | "tanh")          opset 20         float
  *   Clip                                        opset 6:  min/max attributes,
- *                                                         float32/64;
- *                                               opset 11: optional min/max
- *                                                         scalar inputs,
- *                                                         float32/64 and ints
+ *                                                         float;
+ *                                               opset 11, 12, 13: optional
+ *                                                         min/max scalar
+ *                                                         inputs, float and ints
+ *   Elu (alpha 1), Selu (alpha, gamma)          opset 6, 22      float
+ *   Softplus, Softsign                          opset 1, 22      float
+ *   Shrink (lambd 0.5, bias 0)                  opset 9          float
+ *   Sign                                        opset 9, 13      float, ints
+ *   Sin, Cos, Tan, Asin, Acos, Atan             opset 7, 22      float
+ *   Sinh, Cosh, Asinh, Acosh, Atanh             opset 9, 22      float
+ *   Floor, Ceil                                 opset 1, 6, 13   float
+ *   Round                                       opset 11, 22     float
+ *   Celu (alpha 1)                              opset 12         float
+ *   ThresholdedRelu (alpha 1)                   opset 10, 22     float
+ *   IsInf (detect_positive 1, detect_negative 1) opset 10, 20    float -> bool
+ *   IsNaN                                       opset 9, 13, 20  float -> bool
+ *   Not                                         opset 1          bool
+ *
+ * The later versions of an op (13, 14, 16, 20, 22 above) only add types;
+ * every version accepts every type listed (float8 types are not supported).
  *
  * Float math runs in the element's own precision (<tgmath.h> picks expf for
- * float, exp for double), as ONNX's numpy reference does. Integer Neg/Abs
+ * float, exp for double), as ONNX's numpy reference does; float16 and
+ * bfloat16 are widened to float, computed there and rounded once to
+ * nearest-even (ops/half.h). Integer Neg/Abs
  * wrap (-INT_MIN == INT_MIN) instead of overflowing. NaN inputs give NaN
  * for every float op but Shrink (below); in particular Relu, HardSigmoid and Clip let NaN
  * through instead of clamping it.
@@ -26,12 +45,8 @@
  * Clip applies max(x, min) and then min(., max), so min > max yields max
  * everywhere, as the spec says. An omitted bound does not clip. Config
  * reads every attribute (Clip-6's bounds included) into the node's state;
- * Clip-11's bound inputs are values, read at run.
- *
- *   Elu (alpha 1), Selu (alpha, gamma)          opset 6      float32/64
- *   Softplus, Softsign                          opset 1      float32/64
- *   Shrink (lambd 0.5, bias 0)                  opset 9      float32/64
- *   Sign                                        opset 9      float32/64, ints
+ * Clip-11's bound inputs are values, read at run. Clip-6's float bounds on
+ * float16/bfloat16 input are rounded to that type first.
  *
  * Selu's default alpha and gamma are the spec's values as float32, the
  * type the attribute is stored in. Elu and Selu use expm1, which keeps
@@ -42,6 +57,16 @@
  * > lambd to 0, NaN included (as ONNX's reference does). Softsign(+-inf) is
  * inf/inf, so it gives NaN there, as in the reference. Sign gives -1, 0 or 1
  * (a float zero keeps its sign bit).
+ *
+ * The inverse functions give NaN outside their domain (Asin(2),
+ * Acosh(0.5)), and Atanh(+-1) gives +-inf, as the C library and NumPy do.
+ * Round rounds half to even (numpy.round) without depending on the FPU's
+ * rounding mode: x - remainder(x, 1), with -0 kept for x in (-0.5, -0]
+ * and infinities passed through. Celu is max(0, x) + min(0, alpha *
+ * (exp(x / alpha) - 1)), evaluated as x for x > 0 and alpha * expm1(x /
+ * alpha) otherwise; alpha = 0 is refused (the formula divides by it).
+ * ThresholdedRelu gives x where x > alpha, else 0 (NaN gives 0). IsInf's
+ * flags must be 0 or 1. Not reads any nonzero byte as true.
  */
 #include "ops/core/broadcast.h"
 #include "ops/core/epilogue.h"
@@ -183,6 +208,24 @@ ONN_FLOAT_TYPES(FLOAT_LOOPS)
 #define HALF_LOOPS(sfx, code, LD, ST) FLOAT_COMMON(sfx, uint16_t, float, LD, ST)
 HALF_TYPES(HALF_LOOPS)
 
+/* Clip of 16-bit floats: the bounds are elements of X's type too. */
+#define CLIP_HALF(sfx, code, LD, ST)                                                               \
+    static void clip_##sfx(const void *px, void *py, int64_t n, const void *pp)                    \
+    {                                                                                              \
+        const un_params *p = pp;                                                                   \
+        const uint16_t *X = px;                                                                    \
+        uint16_t *Y = py;                                                                          \
+        uint16_t lo16, hi16;                                                                       \
+        memcpy(&lo16, p->lo, sizeof lo16);                                                         \
+        memcpy(&hi16, p->hi, sizeof hi16);                                                         \
+        const float lo = LD(lo16), hi = LD(hi16);                                                  \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const float x = LD(X[i]), t = x < lo ? lo : x;                                         \
+            Y[i] = ST(t > hi ? hi : t);                                                            \
+        }                                                                                          \
+    }
+HALF_TYPES(CLIP_HALF)
+
 /* Not: any nonzero byte is true. */
 UN_LOOP(not_bool, uint8_t, x == 0)
 
@@ -260,8 +303,8 @@ typedef struct un_row {
       ceil_##sfx, round_##sfx, celu_##sfx, threlu_##sfx, isinf_##sfx, isnan_##sfx, NULL}
 #define CLIP_OF_f32 clip_f32
 #define CLIP_OF_f64 clip_f64
-#define CLIP_OF_f16 NULL
-#define CLIP_OF_bf16 NULL
+#define CLIP_OF_f16 clip_f16
+#define CLIP_OF_bf16 clip_bf16
 #define FLOAT_ROW(sfx, T, code, sgn) {code, FLOAT_ROW_OPS(sfx)},
 #define HALF_ROW(sfx, code, LD, ST) {code, FLOAT_ROW_OPS(sfx)},
 #define SIGNED_ROW(sfx, T, code, sgn)                                                              \
@@ -433,8 +476,18 @@ typedef struct range_row {
     void (*fn)(void *lo, void *hi);
 } range_row;
 
+#define HALF_RANGE(sfx, code, LD, ST)                                                              \
+    static void range_##sfx(void *lo, void *hi)                                                    \
+    {                                                                                              \
+        const uint16_t tmin = ST(-INFINITY), tmax = ST(INFINITY);                                  \
+        memcpy(lo, &tmin, sizeof tmin);                                                            \
+        memcpy(hi, &tmax, sizeof tmax);                                                            \
+    }
+HALF_TYPES(HALF_RANGE)
+
 #define RANGE_ROW(sfx, T, code, sgn) {code, range_##sfx},
-static const range_row range_rows[] = {ONN_NUMERIC_TYPES(RANGE_ROW)};
+#define HALF_RANGE_ROW(sfx, code, LD, ST) {code, range_##sfx},
+static const range_row range_rows[] = {ONN_NUMERIC_TYPES(RANGE_ROW) HALF_TYPES(HALF_RANGE_ROW)};
 
 /* Clip's bounds: X's type's range where no bound is given; Clip-6's
  * attributes (float inputs only) or Clip-11's scalar inputs otherwise. */
@@ -457,6 +510,10 @@ static onnorm_status clip_bounds(onn_kctx *ctx, un_cfg *cfg)
         if (st) return st;
         if (x->dtype == ONNORM_FLOAT) {
             memcpy(slot, &v, sizeof v);
+        } else if (x->dtype == ONNORM_FLOAT16 || x->dtype == ONNORM_BFLOAT16) {
+            /* The bound rounded to X's type (nearest, ties to even). */
+            uint16_t h = x->dtype == ONNORM_FLOAT16 ? onn_f32_to_f16(v) : onn_f32_to_bf16(v);
+            memcpy(slot, &h, sizeof h);
         } else {
             double dv = v;
             memcpy(slot, &dv, sizeof dv);
@@ -490,10 +547,12 @@ static onnorm_status un_config(onn_kctx *ctx)
     /* Clip-6's attribute bounds are floats: only float inputs make sense. */
     const bool float_clip = op == U_CLIP && onn_kversion(ctx) < 11;
     cfg->fn = find_loop(op, x->dtype);
-    if (!cfg->fn || (float_clip && !onn_is_float_type(x->dtype)))
-        return onn_kfail(
-            ctx, ONNORM_ERR_DTYPE, "input has type %s; supported: %s", onnorm_dtype_name(x->dtype),
-            float_clip ? "float32, float64" : supported_types(op, types, sizeof types));
+    const bool half = x->dtype == ONNORM_FLOAT16 || x->dtype == ONNORM_BFLOAT16;
+    if (!cfg->fn || (float_clip && !onn_is_float_type(x->dtype) && !half))
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input has type %s; supported: %s",
+                         onnorm_dtype_name(x->dtype),
+                         float_clip ? "float32, float64, float16, bfloat16"
+                                    : supported_types(op, types, sizeof types));
     return op == U_CLIP ? clip_bounds(ctx, cfg) : ONNORM_OK;
 }
 
@@ -564,6 +623,7 @@ ONN_KERNEL_TABLE(unary,
     UNARY("HardSwish", 14, U_HSWISH), WIDER("HardSwish", 22, U_HSWISH),
     UNARY("Gelu", 20, U_GELU),
     UNARY("Clip", 6, U_CLIP), UNARY_V("Clip", 11, 3, U_CLIP),
+    UNARY_VW("Clip", 12, 3, U_CLIP, true), UNARY_VW("Clip", 13, 3, U_CLIP, true),
     UNARY("Elu", 6, U_ELU), WIDER("Elu", 22, U_ELU),
     UNARY("Selu", 6, U_SELU), WIDER("Selu", 22, U_SELU),
     UNARY("Softplus", 1, U_SOFTPLUS), WIDER("Softplus", 22, U_SOFTPLUS),

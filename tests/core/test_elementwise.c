@@ -401,6 +401,49 @@ static void half_arithmetic(void **state)
     th_free(&r);
 }
 
+static void half_pow_and_clip(void **state)
+{
+    (void)state;
+    /* np.power(float16 [2, 1.5, -2, 3], float16 [3, 2, 0.5, -1]). */
+    const uint16_t a[] = {0x4000, 0x3e00, 0xc000, 0x4200}, b[] = {0x4200, 0x4000, 0x3800, 0xbc00};
+    const uint16_t want[] = {0x4800, 0x4080, 0x7e00, 0x3555};
+    th_run r;
+    th_ok(&r,
+          th_go(&r,
+                bin_model(&r, 15, "Pow", ONNORM_FLOAT16, 4, a, 4, b, ONNORM_FLOAT16, NULL, 0, NULL,
+                          NULL),
+                1),
+          "Pow float16");
+    const uint16_t *got = th_output(&r, "Y", ONNORM_FLOAT16, 1, (int64_t[]){4});
+    for (int i = 0; i < 4; i++)
+        if (i == 2) /* NaN; its sign is the C library's choice */
+            assert_true((got[i] & 0x7c00) == 0x7c00 && (got[i] & 0x3ff));
+        else
+            assert_int_equal(got[i], want[i]);
+    th_free(&r);
+    /* np.clip(float16 [-2, 0.5, 3, nan, 0.7], -1, 0.6): NaN passes. */
+    const uint16_t x[] = {0xc000, 0x3800, 0x4200, 0x7e00, 0x399a};
+    const uint16_t lo[] = {0xbc00}, hi[] = {0x38cd};
+    const uint16_t clipped[] = {0xbc00, 0x3800, 0x38cd, 0x7e00, 0x38cd};
+    const int64_t n = 5, one = 1;
+    tb_model *m = th_node_model(&r, 13, "Clip", 3,
+                                (th_tensor[]){th_in("X", ONNORM_FLOAT16, 1, &n, x),
+                                              th_in("lo", ONNORM_FLOAT16, 0, &one, lo),
+                                              th_in("hi", ONNORM_FLOAT16, 0, &one, hi)},
+                                ONNORM_FLOAT16, NULL);
+    th_ok(&r, th_go(&r, m, 1), "Clip-13 float16");
+    assert_memory_equal(th_output(&r, "Y", ONNORM_FLOAT16, 1, &n), clipped, sizeof clipped);
+    th_free(&r);
+    /* Clip-6's float attributes, rounded to float16 (0.6 -> 0x38cd). */
+    tb_node *nd;
+    m = un_model(&r, 6, "Clip", ONNORM_FLOAT16, n, x, ONNORM_FLOAT16, &nd);
+    tb_attr_float(nd, "min", -1.0f);
+    tb_attr_float(nd, "max", 0.6f);
+    th_ok(&r, th_go(&r, m, 1), "Clip-6 float16");
+    assert_memory_equal(th_output(&r, "Y", ONNORM_FLOAT16, 1, &n), clipped, sizeof clipped);
+    th_free(&r);
+}
+
 static void trig_formulas(void **state)
 {
     (void)state;
@@ -465,6 +508,7 @@ int main(void)
         cmocka_unit_test(celu_thresholded_relu),
         cmocka_unit_test(half_arithmetic),
         cmocka_unit_test(trig_formulas),
+        cmocka_unit_test(half_pow_and_clip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
