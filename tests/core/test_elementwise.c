@@ -218,6 +218,38 @@ static void comparisons(void **state)
     th_free(&r);
 }
 
+/* Opset 1's legacy broadcasting: B [3] matches A [2, 3, 1]'s axis 1 with
+ * broadcast=1 and axis=1; without broadcast the shapes must be equal. */
+static void legacy_broadcast(void **state)
+{
+    (void)state;
+    const float a[] = {1, 5, 3, 4, 2, 6}, b[] = {2, 4, 3};
+    const uint8_t gt[] = {0, 1, 0, 1, 0, 1}; /* a[i][j] > b[j] */
+    th_run r;
+    tb_node *nd;
+    tb_model *m = th_node_model(&r, 1, "Greater", 2,
+                                (th_tensor[]){th_in("A", ONNORM_FLOAT, 3, (int64_t[]){2, 3, 1}, a),
+                                              th_in("B", ONNORM_FLOAT, 1, (int64_t[]){3}, b)},
+                                ONNORM_BOOL, &nd);
+    tb_attr_int(nd, "broadcast", 1);
+    tb_attr_int(nd, "axis", 1);
+    th_ok(&r, th_go(&r, m, 1), "Greater-1");
+    assert_memory_equal(th_output(&r, "Y", ONNORM_BOOL, 3, (int64_t[]){2, 3, 1}), gt, 6);
+    th_free(&r);
+    /* Without broadcast=1, opset 1 needs equal shapes. */
+    m = th_node_model(&r, 1, "Less", 2,
+                      (th_tensor[]){th_in("A", ONNORM_FLOAT, 3, (int64_t[]){2, 3, 1}, a),
+                                    th_in("B", ONNORM_FLOAT, 1, (int64_t[]){3}, b)},
+                      ONNORM_BOOL, NULL);
+    th_go_fails(&r, m, 1, ONNORM_ERR_SHAPE, NULL);
+    /* Opset 7 broadcasts numpy-style: [2, 3, 1] against [2, 1] does not fit. */
+    m = th_node_model(&r, 7, "Less", 2,
+                      (th_tensor[]){th_in("A", ONNORM_FLOAT, 3, (int64_t[]){2, 3, 1}, a),
+                                    th_in("B", ONNORM_FLOAT, 2, (int64_t[]){2, 1}, b)},
+                      ONNORM_BOOL, NULL);
+    th_go_fails(&r, m, 1, ONNORM_ERR_SHAPE, NULL);
+}
+
 static void logic(void **state)
 {
     (void)state;
@@ -509,6 +541,7 @@ int main(void)
         cmocka_unit_test(half_arithmetic),
         cmocka_unit_test(trig_formulas),
         cmocka_unit_test(half_pow_and_clip),
+        cmocka_unit_test(legacy_broadcast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
