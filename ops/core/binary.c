@@ -1,17 +1,35 @@
 /*
  * Broadcasting binary and variadic elementwise ops:
- *   Add, Sub, Mul, Div       opset 1 (legacy broadcast, below), 7 (numpy)
+ *   Add, Sub, Mul, Div       opset 1 (legacy broadcast, below), 7 (numpy),
+ *                            13, 14 (types only)
  *   Pow                      opset 1 (legacy), 7 (exponent of the base's
- *                            type), 12 (any numeric exponent type)
- *   Equal                    opset 1 (legacy), 7; output bool
- *   Where                    opset 9
- *   Sum, Mean, Max, Min      opset 6 (all inputs of one shape), 8 (broadcast)
+ *                            type), 12 (any numeric exponent type), 13, 15
+ *                            (types only)
+ *   Equal                    opset 1 (legacy), 7, 11, 13; output bool
+ *   Greater, Less            opset 1 (legacy), 7, 9, 13; output bool
+ *   GreaterOrEqual,
+ *   LessOrEqual              opset 12, 16; output bool
+ *   And, Or, Xor             opset 1 (legacy), 7; bool in, bool out
+ *   Mod                      opset 10, 13 (fmod attribute)
+ *   BitShift                 opset 11 (direction LEFT | RIGHT)
+ *   Where                    opset 9, 16
+ *   Sum, Mean, Max, Min      opset 6 (all inputs of one shape), 8 (broadcast),
+ *                            12 (Max, Min), 13 (types only)
  *
- * Types: float32, float64 and every 8..64-bit integer type for Add, Sub,
- * Mul, Div, Max, Min and Equal (Equal also bool); float32/float64 for Sum
- * and Mean; Where copies elements of any 1/2/4/8-byte type. Pow takes a
- * float32/float64/int32/int64 base and an exponent of any float or integer
- * type (from opset 12; before, the base's type).
+ * Types: float32, float64, float16, bfloat16 and every 8..64-bit integer
+ * type for Add, Sub, Mul, Div, Max, Min, the comparisons and Mod (Equal also
+ * bool); float types for Sum and Mean; unsigned integers for BitShift; bool
+ * for And, Or, Xor; Where copies elements of any 1/2/4/8-byte type. Pow
+ * takes a float32/float64/float16/bfloat16/int32/int64 base and an exponent
+ * of any of those or any integer type (from opset 12; before, the base's
+ * type); a 16-bit float base is computed in double, rounded to float and
+ * then to the base's type. A version is
+ * accepted with every type this file supports, also types the spec adds
+ * only in a later version. Equal-19 (strings) is not registered.
+ *
+ * float16 and bfloat16 are widened to float, computed there and rounded
+ * once to nearest-even (ops/half.h); for + - * / max min fmod and the
+ * comparisons that is the correctly rounded 16-bit result.
  *
  * Integer semantics, which ONNX leaves to the platform and C leaves partly
  * undefined, are pinned down here so that no input can crash a run:
@@ -20,7 +38,14 @@
  *     and INT_MIN / -1 wraps to INT_MIN;
  *   - Pow of integers multiplies exactly (wrapping); a negative exponent
  *     gives the truncated 1 / x^n, i.e. 0 unless |x| == 1, and 0 for x == 0;
- *   - float results stored into an integer base saturate (NaN gives 0).
+ *   - float results stored into an integer base saturate (NaN gives 0);
+ *   - Mod with fmod=0 takes the divisor's sign (Python's %), with fmod=1
+ *     the dividend's (C's %, fmod); fmod=0 on float inputs is refused, as
+ *     the spec requires fmod=1 there; an integer divisor with a zero
+ *     element fails the run with an error (Div keeps x / 0 = 0), and
+ *     x mod -1 is 0 (INT_MIN % -1 would trap);
+ *   - BitShift by the type's width or more gives 0 (C leaves it
+ *     undefined); the amount is read as unsigned, so never negative.
  * Max and Min propagate NaN like numpy.maximum / numpy.minimum.
  *
  * Legacy broadcasting (the binary ops before opset 7): without the
@@ -42,11 +67,19 @@
  * inputs works); run only walks the plans.
  */
 #include "ops/core/broadcast.h"
+#include "ops/half.h"
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* float32, float64, float16 or bfloat16. */
+static bool is_float_like(onnorm_dtype t)
+{
+    return onn_is_float_type(t) || t == ONNORM_FLOAT16 || t == ONNORM_BFLOAT16;
+}
 
 /* ---- typed loops ---------------------------------------------------------- */
 
@@ -55,7 +88,10 @@ enum { BIN_VV = 0, BIN_VS = 1, BIN_SV = 2, BIN_SS = 3 };
 
 typedef void (*bin_loop)(const void *a, const void *b, void *y, int64_t n, int mode);
 
-#define BIN_LOOP(name, TA, TY, EXPR)                                                               \
+/* One loop: elements of TA are loaded with LD (empty: as they are) into
+ * locals a, b of type TC, and EXPR's value is stored with ST (a cast, or a
+ * narrowing conversion to float16/bfloat16). */
+#define BIN_LOOP_CVT(name, TA, TC, TY, LD, ST, EXPR)                                               \
     static void name(const void *pa, const void *pb, void *py, int64_t n, int mode)                \
     {                                                                                              \
         const TA *A = pa, *B = pb;                                                                 \
@@ -64,29 +100,29 @@ typedef void (*bin_loop)(const void *a, const void *b, void *y, int64_t n, int m
         case BIN_VV:                                                                               \
             ONN_SIMD                                                                               \
             for (int64_t i = 0; i < n; i++) {                                                      \
-                const TA a = A[i], b = B[i];                                                       \
-                Y[i] = (TY)(EXPR);                                                                 \
+                const TC a = LD(A[i]), b = LD(B[i]);                                               \
+                Y[i] = ST(EXPR);                                                                   \
             }                                                                                      \
             break;                                                                                 \
         case BIN_VS: {                                                                             \
-            const TA b = B[0];                                                                     \
+            const TC b = LD(B[0]);                                                                 \
             ONN_SIMD                                                                               \
             for (int64_t i = 0; i < n; i++) {                                                      \
-                const TA a = A[i];                                                                 \
-                Y[i] = (TY)(EXPR);                                                                 \
+                const TC a = LD(A[i]);                                                             \
+                Y[i] = ST(EXPR);                                                                   \
             }                                                                                      \
         } break;                                                                                   \
         case BIN_SV: {                                                                             \
-            const TA a = A[0];                                                                     \
+            const TC a = LD(A[0]);                                                                 \
             ONN_SIMD                                                                               \
             for (int64_t i = 0; i < n; i++) {                                                      \
-                const TA b = B[i];                                                                 \
-                Y[i] = (TY)(EXPR);                                                                 \
+                const TC b = LD(B[i]);                                                             \
+                Y[i] = ST(EXPR);                                                                   \
             }                                                                                      \
         } break;                                                                                   \
         default: {                                                                                 \
-            const TA a = A[0], b = B[0];                                                           \
-            const TY v = (TY)(EXPR);                                                               \
+            const TC a = LD(A[0]), b = LD(B[0]);                                                   \
+            const TY v = ST(EXPR);                                                                 \
             ONN_SIMD                                                                               \
             for (int64_t i = 0; i < n; i++)                                                        \
                 Y[i] = v;                                                                          \
@@ -94,26 +130,55 @@ typedef void (*bin_loop)(const void *a, const void *b, void *y, int64_t n, int m
         }                                                                                          \
     }
 
+#define BIN_LOOP(name, TA, TY, EXPR) BIN_LOOP_CVT(name, TA, TA, TY, , (TY), EXPR)
+
 /* clang-format off */
 #define ONN_POW(a, b) _Generic((a), float: powf, default: pow)((a), (b))
 #define ONN_SQRT(a) _Generic((a), float: sqrtf, default: sqrt)(a)
+#define ONN_FMOD(a, b) _Generic((a), float: fmodf, default: fmod)((a), (b))
 /* clang-format on */
 
+/* The ops every float type has, computed in TC (float for the 16-bit types:
+ * one rounding of an exact float result, as numpy's float16 does). */
+#define FLOAT_COMMON(sfx, TA, TC, LD, ST)                                                          \
+    BIN_LOOP_CVT(add_##sfx, TA, TC, TA, LD, ST, a + b)                                             \
+    BIN_LOOP_CVT(sub_##sfx, TA, TC, TA, LD, ST, a - b)                                             \
+    BIN_LOOP_CVT(mul_##sfx, TA, TC, TA, LD, ST, (a) * (b))                                         \
+    BIN_LOOP_CVT(div_##sfx, TA, TC, TA, LD, ST, a / b)                                             \
+    BIN_LOOP_CVT(max_##sfx, TA, TC, TA, LD, ST, (a > b || isnan(a)) ? a : b)                       \
+    BIN_LOOP_CVT(min_##sfx, TA, TC, TA, LD, ST, (a < b || isnan(a)) ? a : b)                       \
+    BIN_LOOP_CVT(fmod_##sfx, TA, TC, TA, LD, ST, ONN_FMOD(a, b))                                   \
+    BIN_LOOP_CVT(eq_##sfx, TA, TC, uint8_t, LD, (uint8_t), a == b)                                 \
+    BIN_LOOP_CVT(gt_##sfx, TA, TC, uint8_t, LD, (uint8_t), a > b)                                  \
+    BIN_LOOP_CVT(lt_##sfx, TA, TC, uint8_t, LD, (uint8_t), a < b)                                  \
+    BIN_LOOP_CVT(ge_##sfx, TA, TC, uint8_t, LD, (uint8_t), a >= b)                                 \
+    BIN_LOOP_CVT(le_##sfx, TA, TC, uint8_t, LD, (uint8_t), a <= b)
+
 #define FLOAT_LOOPS(sfx, T, code, sgn)                                                             \
-    BIN_LOOP(add_##sfx, T, T, a + b)                                                               \
-    BIN_LOOP(sub_##sfx, T, T, a - b)                                                               \
-    BIN_LOOP(mul_##sfx, T, T, (a) * (b))                                                           \
-    BIN_LOOP(div_##sfx, T, T, a / b)                                                               \
-    BIN_LOOP(max_##sfx, T, T, (a > b || isnan(a)) ? a : b)                                         \
-    BIN_LOOP(min_##sfx, T, T, (a < b || isnan(a)) ? a : b)                                         \
-    BIN_LOOP(eq_##sfx, T, uint8_t, a == b)                                                         \
+    FLOAT_COMMON(sfx, T, T, , (T))                                                                 \
     BIN_LOOP(pow_##sfx, T, T, ONN_POW(a, b))
 ONN_FLOAT_TYPES(FLOAT_LOOPS)
+
+/* float16 and bfloat16: X(suffix, dtype code, widen, narrow). */
+#define HALF_TYPES(X)                                                                              \
+    X(f16, ONNORM_FLOAT16, onn_f16_to_f32, onn_f32_to_f16)                                         \
+    X(bf16, ONNORM_BFLOAT16, onn_bf16_to_f32, onn_f32_to_bf16)
+
+#define HALF_LOOPS(sfx, code, LD, ST) FLOAT_COMMON(sfx, uint16_t, float, LD, ST)
+HALF_TYPES(HALF_LOOPS)
 
 /* Wrapping integer arithmetic goes through uint64_t, where overflow is
  * defined; converting back keeps the low bits (GCC/Clang semantics). */
 #define INT_DIV(T, sgn, a, b)                                                                      \
     ((b) == 0 ? (T)0 : ((sgn) && (b) == (T)-1) ? (T)(0 - (uint64_t)(a)) : (T)((a) / (b)))
+/* C's remainder (the dividend's sign); x % 0 and x % -1 give 0 (run refuses
+ * a zero divisor before it gets here; INT_MIN % -1 would trap). */
+#define INT_REM(T, sgn, a, b) ((b) == 0 || ((sgn) && (b) == (T)-1) ? (T)0 : (T)((a) % (b)))
+/* Python's remainder (the divisor's sign). */
+#define INT_PYMOD(T, a, b)                                                                         \
+    (INT_REM(T, 1, a, b) != 0 && ((INT_REM(T, 1, a, b) < 0) != ((b) < 0))                          \
+         ? (T)(INT_REM(T, 1, a, b) + (b))                                                          \
+         : INT_REM(T, 1, a, b))
 
 #define INT_LOOPS(sfx, T, code, sgn)                                                               \
     BIN_LOOP(add_##sfx, T, T, (uint64_t)a + (uint64_t)b)                                           \
@@ -122,11 +187,32 @@ ONN_FLOAT_TYPES(FLOAT_LOOPS)
     BIN_LOOP(div_##sfx, T, T, INT_DIV(T, sgn, a, b))                                               \
     BIN_LOOP(max_##sfx, T, T, a > b ? a : b)                                                       \
     BIN_LOOP(min_##sfx, T, T, a < b ? a : b)                                                       \
-    BIN_LOOP(eq_##sfx, T, uint8_t, a == b)
+    BIN_LOOP(fmod_##sfx, T, T, INT_REM(T, sgn, a, b))                                              \
+    BIN_LOOP(eq_##sfx, T, uint8_t, a == b)                                                         \
+    BIN_LOOP(gt_##sfx, T, uint8_t, a > b)                                                          \
+    BIN_LOOP(lt_##sfx, T, uint8_t, a < b)                                                          \
+    BIN_LOOP(ge_##sfx, T, uint8_t, a >= b)                                                         \
+    BIN_LOOP(le_##sfx, T, uint8_t, a <= b)
 ONN_INT_TYPES(INT_LOOPS)
 
+#define SIGNED_LOOPS(sfx, T, code, sgn) BIN_LOOP(mod_##sfx, T, T, INT_PYMOD(T, a, b))
+ONN_SIGNED_INT_TYPES(SIGNED_LOOPS)
+
+/* Unsigned: both remainders agree. A shift by the width or more gives 0
+ * (C leaves it undefined). */
+#define SHIFT(T, a, b, OP) ((b) >= 8 * sizeof(T) ? (T)0 : (T)((uint64_t)(a)OP(b)))
+#define UNSIGNED_LOOPS(sfx, T, code, sgn)                                                          \
+    BIN_LOOP(mod_##sfx, T, T, INT_REM(T, 0, a, b))                                                 \
+    BIN_LOOP(shl_##sfx, T, T, SHIFT(T, a, b, <<))                                                  \
+    BIN_LOOP(shr_##sfx, T, T, SHIFT(T, a, b, >>))
+ONN_UNSIGNED_INT_TYPES(UNSIGNED_LOOPS)
+
 /* Any nonzero byte is true. */
-BIN_LOOP(eq_bool, uint8_t, uint8_t, (a != 0) == (b != 0))
+#define BOOL_LOOP(name, EXPR) BIN_LOOP(name, uint8_t, uint8_t, EXPR)
+BOOL_LOOP(eq_bool, (a != 0) == (b != 0))
+BOOL_LOOP(and_bool, (a != 0) & (b != 0))
+BOOL_LOOP(or_bool, (a != 0) | (b != 0))
+BOOL_LOOP(xor_bool, (a != 0) ^ (b != 0))
 
 typedef enum bin_op {
     OP_ADD,
@@ -137,6 +223,17 @@ typedef enum bin_op {
     OP_MIN,
     OP_EQ,
     OP_POW,
+    OP_GT,
+    OP_LT,
+    OP_GE,
+    OP_LE,
+    OP_AND,
+    OP_OR,
+    OP_XOR,
+    OP_MOD,  /* Mod, fmod=0: the divisor's sign (integers only) */
+    OP_FMOD, /* Mod, fmod=1: the dividend's sign */
+    OP_SHL,
+    OP_SHR,
     OP_COUNT
 } bin_op;
 
@@ -145,15 +242,21 @@ typedef struct bin_row {
     bin_loop fn[OP_COUNT];
 } bin_row;
 
-#define FLOAT_ROW(sfx, T, code, sgn)                                                               \
-    {code, {add_##sfx, sub_##sfx, mul_##sfx, div_##sfx, max_##sfx, min_##sfx, eq_##sfx, pow_##sfx}},
-#define INT_ROW(sfx, T, code, sgn)                                                                 \
-    {code, {add_##sfx, sub_##sfx, mul_##sfx, div_##sfx, max_##sfx, min_##sfx, eq_##sfx, NULL}},
-
 /* clang-format off */
+#define COMMON_ROW(sfx)                                                                            \
+    [OP_ADD] = add_##sfx, [OP_SUB] = sub_##sfx, [OP_MUL] = mul_##sfx, [OP_DIV] = div_##sfx,        \
+    [OP_MAX] = max_##sfx, [OP_MIN] = min_##sfx, [OP_EQ] = eq_##sfx, [OP_GT] = gt_##sfx,            \
+    [OP_LT] = lt_##sfx, [OP_GE] = ge_##sfx, [OP_LE] = le_##sfx, [OP_FMOD] = fmod_##sfx
+#define FLOAT_ROW(sfx, T, code, sgn) {code, {COMMON_ROW(sfx), [OP_POW] = pow_##sfx}},
+#define HALF_ROW(sfx, code, LD, ST) {code, {COMMON_ROW(sfx)}},
+#define SIGNED_ROW(sfx, T, code, sgn) {code, {COMMON_ROW(sfx), [OP_MOD] = mod_##sfx}},
+#define UNSIGNED_ROW(sfx, T, code, sgn)                                                            \
+    {code, {COMMON_ROW(sfx), [OP_MOD] = mod_##sfx, [OP_SHL] = shl_##sfx, [OP_SHR] = shr_##sfx}},
+
 static const bin_row bin_rows[] = {
-    ONN_FLOAT_TYPES(FLOAT_ROW) ONN_INT_TYPES(INT_ROW)
-    {ONNORM_BOOL, {NULL, NULL, NULL, NULL, NULL, NULL, eq_bool, NULL}},
+    ONN_FLOAT_TYPES(FLOAT_ROW) HALF_TYPES(HALF_ROW)
+    ONN_SIGNED_INT_TYPES(SIGNED_ROW) ONN_UNSIGNED_INT_TYPES(UNSIGNED_ROW)
+    {ONNORM_BOOL, {[OP_EQ] = eq_bool, [OP_AND] = and_bool, [OP_OR] = or_bool, [OP_XOR] = xor_bool}},
 };
 /* clang-format on */
 
@@ -164,42 +267,72 @@ static bin_loop find_loop(bin_op op, onnorm_dtype t)
     return NULL;
 }
 
+/* Lists the types op has loops for (only floats when floats_only) into buf,
+ * for error messages. */
+static const char *supported_types(bin_op op, bool floats_only, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof bin_rows / sizeof bin_rows[0] && used < len; i++) {
+        onnorm_dtype t = bin_rows[i].dtype;
+        if (!bin_rows[i].fn[op] || (floats_only && !is_float_like(t))) continue;
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                                 onnorm_dtype_name(t));
+    }
+    return buf;
+}
+
 /* ---- op descriptions ---------------------------------------------------- */
 
-typedef enum type_set { TS_FLOAT, TS_NUMERIC, TS_NUMERIC_BOOL } type_set;
-
-/* A table entry's data: the loop the op applies and the types it takes. */
+/* A table entry's data: the loop the op applies and what it takes. */
 typedef struct bin_desc {
     bin_op op;
-    type_set types;
-    bool mean; /* Mean: Sum, then divide by the input count */
+    bool floats_only; /* Sum, Mean: float types only */
+    bool bool_out;    /* comparisons and logic: the output is bool */
+    bool mean;        /* Mean: Sum, then divide by the input count */
 } bin_desc;
 
-enum { D_ADD, D_SUB, D_MUL, D_DIV, D_EQUAL, D_SUM, D_MEAN, D_MAX, D_MIN };
-
-static const bin_desc descs[] = {
-    [D_ADD] = {OP_ADD, TS_NUMERIC, false},       [D_SUB] = {OP_SUB, TS_NUMERIC, false},
-    [D_MUL] = {OP_MUL, TS_NUMERIC, false},       [D_DIV] = {OP_DIV, TS_NUMERIC, false},
-    [D_EQUAL] = {OP_EQ, TS_NUMERIC_BOOL, false}, [D_SUM] = {OP_ADD, TS_FLOAT, false},
-    [D_MEAN] = {OP_ADD, TS_FLOAT, true},         [D_MAX] = {OP_MAX, TS_NUMERIC, false},
-    [D_MIN] = {OP_MIN, TS_NUMERIC, false},
+enum {
+    D_ADD,
+    D_SUB,
+    D_MUL,
+    D_DIV,
+    D_EQUAL,
+    D_SUM,
+    D_MEAN,
+    D_MAX,
+    D_MIN,
+    D_GREATER,
+    D_LESS,
+    D_GE,
+    D_LE,
+    D_AND,
+    D_OR,
+    D_XOR,
+    D_MOD,   /* op chosen by the fmod attribute */
+    D_SHIFT, /* op chosen by the direction attribute */
 };
 
-static const char *type_set_str(type_set s)
-{
-    switch (s) {
-    case TS_FLOAT: return "float32, float64";
-    case TS_NUMERIC: return "float32, float64, int8-64, uint8-64";
-    default: return "float32, float64, int8-64, uint8-64, bool";
-    }
-}
-
-static bool in_type_set(type_set s, onnorm_dtype t)
-{
-    if (s == TS_FLOAT) return onn_is_float_type(t);
-    if (t == ONNORM_BOOL) return s == TS_NUMERIC_BOOL;
-    return t != ONNORM_BOOL && find_loop(OP_ADD, t) != NULL;
-}
+static const bin_desc descs[] = {
+    [D_ADD] = {OP_ADD},
+    [D_SUB] = {OP_SUB},
+    [D_MUL] = {OP_MUL},
+    [D_DIV] = {OP_DIV},
+    [D_EQUAL] = {OP_EQ, .bool_out = true},
+    [D_SUM] = {OP_ADD, .floats_only = true},
+    [D_MEAN] = {OP_ADD, .floats_only = true, .mean = true},
+    [D_MAX] = {OP_MAX},
+    [D_MIN] = {OP_MIN},
+    [D_GREATER] = {OP_GT, .bool_out = true},
+    [D_LESS] = {OP_LT, .bool_out = true},
+    [D_GE] = {OP_GE, .bool_out = true},
+    [D_LE] = {OP_LE, .bool_out = true},
+    [D_AND] = {OP_AND, .bool_out = true},
+    [D_OR] = {OP_OR, .bool_out = true},
+    [D_XOR] = {OP_XOR, .bool_out = true},
+    [D_MOD] = {OP_FMOD},
+    [D_SHIFT] = {OP_SHL},
+};
 
 /* ---- shared checks --------------------------------------------------------- */
 
@@ -369,45 +502,100 @@ static void run_span(const onn_kctx *ctx, onn_span_fn fn, const void *x, onnorm_
 
 typedef struct bin_cfg {
     onnorm_tensor b_view;   /* config: B's legacy view (before opset 7) */
+    bin_op op;              /* config: the desc's op, or Mod's and BitShift's choice */
     bin_job job;            /* fn NULL: one input, copied (the mean of one value) */
     const onn_bcast *plans; /* plans[k - 1] folds input k into the output */
     onn_span_fn mean;       /* Mean: divides by count */
     double count;
+    bool nonzero_b; /* integer Mod: run refuses a zero divisor */
 } bin_cfg;
 
 static onnorm_status bin_config(onn_kctx *ctx)
 {
+    static const char *const directions[] = {"LEFT", "RIGHT"};
+    const bin_desc *d = ctx->kernel->data;
     bin_cfg *cfg = ctx->state;
+    onnorm_status st;
+    cfg->op = d->op;
+    if (d == &descs[D_MOD]) {
+        int64_t fmod_attr;
+        if ((st = onn_kattr_int(ctx, "fmod", 0, &fmod_attr))) return st;
+        if (fmod_attr != 0 && fmod_attr != 1)
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "fmod must be 0 or 1, got %lld",
+                             (long long)fmod_attr);
+        cfg->op = fmod_attr ? OP_FMOD : OP_MOD;
+    } else if (d == &descs[D_SHIFT]) {
+        int right;
+        if ((st = onn_kattr_require(ctx, "direction")) ||
+            (st = onn_kattr_enum(ctx, "direction", directions, 2, 0, &right)))
+            return st;
+        cfg->op = right ? OP_SHR : OP_SHL;
+    }
     return legacy_config(ctx, &cfg->b_view);
 }
 
 static onnorm_status bin_infer(onn_kctx *ctx)
 {
     const bin_desc *d = ctx->kernel->data;
+    const bin_cfg *cfg = ctx->state;
+    char types[256];
     onnorm_status st;
     if ((st = require_inputs(ctx)) || (st = same_types(ctx, 0))) return st;
     onnorm_dtype t = ctx->in[0]->dtype;
-    if (!in_type_set(d->types, t))
+    if (cfg->op == OP_MOD && is_float_like(t))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                         "inputs have type %s: Mod of floats needs fmod=1 (fmod=0 is "
+                         "the integer remainder)",
+                         onnorm_dtype_name(t));
+    if (!find_loop(cfg->op, t) || (d->floats_only && !is_float_like(t)))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "inputs have type %s; supported: %s",
-                         onnorm_dtype_name(t), type_set_str(d->types));
+                         onnorm_dtype_name(t),
+                         supported_types(cfg->op, d->floats_only, types, sizeof types));
     /* Opset-6 Sum, Mean, Max, Min predate broadcasting. */
     if (onn_kversion(ctx) < 7 && !legacy_binary(ctx) && (st = same_shapes(ctx))) return st;
-    return set_broadcast_output(ctx, d->op == OP_EQ ? ONNORM_BOOL : t);
+    return set_broadcast_output(ctx, d->bool_out ? ONNORM_BOOL : t);
 }
 
 /* y = x / *count, for Mean (float types only); x is y, in place. */
-#define MEAN_LOOP(sfx, T, code, sgn)                                                               \
+#define MEAN_LOOP_CVT(sfx, T, TC, LD, ST)                                                          \
     static void mean_##sfx(const void *px, void *py, int64_t n, const void *count)                 \
     {                                                                                              \
         const T *x = px;                                                                           \
         T *y = py;                                                                                 \
         const double cd = *(const double *)count;                                                  \
-        const T c = (T)cd;                                                                         \
+        const TC c = (TC)cd;                                                                       \
         ONN_SIMD                                                                                   \
         for (int64_t i = 0; i < n; i++)                                                            \
-            y[i] = x[i] / c;                                                                       \
+            y[i] = ST(LD(x[i]) / c);                                                               \
     }
+#define MEAN_LOOP(sfx, T, code, sgn) MEAN_LOOP_CVT(sfx, T, T, , (T))
+#define MEAN_HALF(sfx, code, LD, ST) MEAN_LOOP_CVT(sfx, uint16_t, float, LD, ST)
 ONN_FLOAT_TYPES(MEAN_LOOP)
+HALF_TYPES(MEAN_HALF)
+
+static onn_span_fn mean_loop(onnorm_dtype t)
+{
+    switch (t) {
+    case ONNORM_FLOAT: return mean_f32;
+    case ONNORM_DOUBLE: return mean_f64;
+    case ONNORM_FLOAT16: return mean_f16;
+    default: return mean_bf16;
+    }
+}
+
+/* Some element of the n elements of esz bytes at p is zero (all bytes 0:
+ * integer types only). */
+static bool has_zero(const void *p, int64_t n, size_t esz)
+{
+    const unsigned char *c = p;
+    for (int64_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < esz && c[(size_t)i * esz + k] == 0)
+            k++;
+        if (k == esz) return true;
+    }
+    return false;
+}
 
 static onnorm_status bin_prepare(onn_kctx *ctx)
 {
@@ -416,7 +604,8 @@ static onnorm_status bin_prepare(onn_kctx *ctx)
     const onnorm_tensor *x0 = ctx->in[0], *y = ctx->out[0];
     if (ctx->n_in == 1) return ONNORM_OK; /* job.fn stays NULL: run copies */
     const onnorm_tensor *x1 = operand_b(ctx, &cfg->b_view);
-    cfg->job = bin_job_for(find_loop(d->op, x0->dtype), x0->dtype, y->dtype);
+    cfg->job = bin_job_for(find_loop(cfg->op, x0->dtype), x0->dtype, y->dtype);
+    cfg->nonzero_b = (cfg->op == OP_MOD || cfg->op == OP_FMOD) && !is_float_like(x0->dtype);
     if (!cfg->job.fn)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "type %s is not supported",
                          onnorm_dtype_name(x0->dtype));
@@ -431,7 +620,7 @@ static onnorm_status bin_prepare(onn_kctx *ctx)
         if ((st = plan_walk(ctx, &plans[k - 1], 2, (const onnorm_tensor *[]){y, ctx->in[k]})))
             return st;
     if (d->mean) {
-        cfg->mean = y->dtype == ONNORM_FLOAT ? mean_f32 : mean_f64;
+        cfg->mean = mean_loop(y->dtype);
         cfg->count = ctx->n_in;
     }
     return ONNORM_OK;
@@ -446,7 +635,13 @@ static onnorm_status bin_run(onn_kctx *ctx)
         memcpy(y->data, x0->data, (size_t)onnorm_tensor_numel(x0) * onnorm_dtype_size(x0->dtype));
         return ONNORM_OK;
     }
-    apply(ctx, &cfg->plans[0], cfg->job, x0->data, ctx->in[1]->data, y->data);
+    const onnorm_tensor *x1 = ctx->in[1];
+    if (cfg->nonzero_b && onnorm_tensor_numel(y) > 0 &&
+        has_zero(x1->data, onnorm_tensor_numel(x1), onnorm_dtype_size(x1->dtype)))
+        return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                         "integer division by zero: the divisor B "
+                         "has a zero element");
+    apply(ctx, &cfg->plans[0], cfg->job, x0->data, x1->data, y->data);
     for (int k = 2; k < ctx->n_in; k++)
         apply(ctx, &cfg->plans[k - 1], cfg->job, y->data, ctx->in[k]->data, y->data);
     if (cfg->mean) run_span(ctx, cfg->mean, y->data, y, &cfg->count);
@@ -516,9 +711,23 @@ typedef struct access_row {
     store_i sti; /* integer types only */
 } access_row;
 
+/* 16-bit floats: results are rounded to float, then to the 16-bit type. */
+#define ACCESS_HALF_FNS(sfx, code, LD, ST)                                                         \
+    static double ldf_##sfx(const void *p, int64_t i)                                              \
+    {                                                                                              \
+        return LD(((const uint16_t *)p)[i]);                                                       \
+    }                                                                                              \
+    static void stf_##sfx(void *p, int64_t i, double v)                                            \
+    {                                                                                              \
+        ((uint16_t *)p)[i] = ST((float)v);                                                         \
+    }
+HALF_TYPES(ACCESS_HALF_FNS)
+
 #define ACCESS_FLOAT(sfx, T, code, sgn) {code, ldf_##sfx, NULL, stf_##sfx, NULL},
+#define ACCESS_HALF(sfx, code, LD, ST) {code, ldf_##sfx, NULL, stf_##sfx, NULL},
 #define ACCESS_INT(sfx, T, code, sgn) {code, ldf_##sfx, ldi_##sfx, stf_##sfx, sti_##sfx},
-static const access_row access_rows[] = {ONN_FLOAT_TYPES(ACCESS_FLOAT) ONN_INT_TYPES(ACCESS_INT)};
+static const access_row access_rows[] = {ONN_FLOAT_TYPES(ACCESS_FLOAT) HALF_TYPES(ACCESS_HALF)
+                                             ONN_INT_TYPES(ACCESS_INT)};
 
 static const access_row *access_of(onnorm_dtype t)
 {
@@ -529,7 +738,7 @@ static const access_row *access_of(onnorm_dtype t)
 
 static bool pow_base_type(onnorm_dtype t)
 {
-    return t == ONNORM_FLOAT || t == ONNORM_DOUBLE || t == ONNORM_INT32 || t == ONNORM_INT64;
+    return is_float_like(t) || t == ONNORM_INT32 || t == ONNORM_INT64;
 }
 
 static onnorm_status pow_infer(onn_kctx *ctx)
@@ -540,12 +749,12 @@ static onnorm_status pow_infer(onn_kctx *ctx)
     if (!pow_base_type(bt))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
                          "base X has type %s; supported: float32, float64, "
-                         "int32, int64",
+                         "float16, bfloat16, int32, int64",
                          onnorm_dtype_name(bt));
     if (!access_of(et))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
                          "exponent Y has type %s; supported: float32, "
-                         "float64, int8-64, uint8-64",
+                         "float64, float16, bfloat16, int8-64, uint8-64",
                          onnorm_dtype_name(et));
     if (onn_kversion(ctx) < 12 && et != bt)
         return onn_kfail(ctx, ONNORM_ERR_DTYPE,
@@ -648,7 +857,7 @@ static onnorm_status pow_prepare(onn_kctx *ctx)
     cfg->mixed = (pow_job){.ba = access_of(x->dtype),
                            .ea = cfg->ea,
                            .ya = access_of(y->dtype),
-                           .integer = !float_base && !onn_is_float_type(e->dtype)};
+                           .integer = access_of(x->dtype)->ldi && cfg->ea->ldi};
     return ONNORM_OK;
 }
 
@@ -761,24 +970,50 @@ static onnorm_status where_run(onn_kctx *ctx)
 
 /* ---- registry ------------------------------------------------------------- */
 
-#define ELEM(op, ver, in_lo, in_hi, d)                                                             \
+#define ELEM_W(op, ver, in_lo, in_hi, d, w)                                                        \
     {                                                                                              \
         ONN_KERNEL("", op, ver, in_lo, in_hi, 1, 1, bin_infer, bin_prepare, bin_run),              \
-            .config = bin_config, .state_size = sizeof(bin_cfg), .data = &descs[d]                 \
+            .config = bin_config, .state_size = sizeof(bin_cfg), .data = &descs[d], .widens = (w)  \
     }
+#define ELEM(op, ver, in_lo, in_hi, d) ELEM_W(op, ver, in_lo, in_hi, d, false)
+/* A later version of a binary op that only adds types. */
+#define BIN_WIDER(op, ver, d) ELEM_W(op, ver, 2, 2, d, true)
 /* Each binary op: the legacy form (1) and numpy broadcasting (7). */
 #define BIN_BOTH(op, d) ELEM(op, 1, 2, 2, d), ELEM(op, 7, 2, 2, d)
 /* Each variadic op: same shapes (6) and numpy broadcasting (8). */
 #define VARIADIC(op, d) ELEM(op, 6, 1, INT_MAX, d), ELEM(op, 8, 1, INT_MAX, d)
-#define POW(ver)                                                                                   \
+#define VAR_WIDER(op, ver, d) ELEM_W(op, ver, 1, INT_MAX, d, true)
+#define POW(ver, w)                                                                                \
     {                                                                                              \
         ONN_KERNEL("", "Pow", ver, 2, 2, 1, 1, pow_infer, pow_prepare, pow_run),                   \
-            .config = pow_config, .state_size = sizeof(pow_cfg)                                    \
+            .config = pow_config, .state_size = sizeof(pow_cfg), .widens = (w)                     \
+    }
+#define WHERE(ver)                                                                                 \
+    {                                                                                              \
+        ONN_KERNEL("", "Where", ver, 3, 3, 1, 1, where_infer, where_prepare, where_run),           \
+            .state_size = sizeof(where_cfg), .widens = (ver) > 9                                   \
     }
 
-ONN_KERNEL_TABLE(binary, BIN_BOTH("Add", D_ADD), BIN_BOTH("Sub", D_SUB), BIN_BOTH("Mul", D_MUL),
-                 BIN_BOTH("Div", D_DIV), BIN_BOTH("Equal", D_EQUAL), VARIADIC("Sum", D_SUM),
-                 VARIADIC("Mean", D_MEAN), VARIADIC("Max", D_MAX), VARIADIC("Min", D_MIN), POW(1),
-                 POW(7), POW(12),
-                 {ONN_KERNEL("", "Where", 9, 3, 3, 1, 1, where_infer, where_prepare, where_run),
-                  .state_size = sizeof(where_cfg)});
+/* Versions past 7 (8 for the variadic ops) add types only: 13 bfloat16,
+ * 14 the 8- and 16-bit integers (Add, Sub, Mul, Div), 9 and 11 integers and
+ * bool (Greater, Less; Equal), 12 integers (Max, Min), 16 bfloat16
+ * (GreaterOrEqual, LessOrEqual, Where). */
+ONN_KERNEL_TABLE(binary, BIN_BOTH("Add", D_ADD), BIN_WIDER("Add", 13, D_ADD),
+                 BIN_WIDER("Add", 14, D_ADD), BIN_BOTH("Sub", D_SUB), BIN_WIDER("Sub", 13, D_SUB),
+                 BIN_WIDER("Sub", 14, D_SUB), BIN_BOTH("Mul", D_MUL), BIN_WIDER("Mul", 13, D_MUL),
+                 BIN_WIDER("Mul", 14, D_MUL), BIN_BOTH("Div", D_DIV), BIN_WIDER("Div", 13, D_DIV),
+                 BIN_WIDER("Div", 14, D_DIV), BIN_BOTH("Equal", D_EQUAL),
+                 BIN_WIDER("Equal", 11, D_EQUAL), BIN_WIDER("Equal", 13, D_EQUAL),
+                 BIN_BOTH("Greater", D_GREATER), BIN_WIDER("Greater", 9, D_GREATER),
+                 BIN_WIDER("Greater", 13, D_GREATER), BIN_BOTH("Less", D_LESS),
+                 BIN_WIDER("Less", 9, D_LESS), BIN_WIDER("Less", 13, D_LESS),
+                 ELEM("GreaterOrEqual", 12, 2, 2, D_GE), BIN_WIDER("GreaterOrEqual", 16, D_GE),
+                 ELEM("LessOrEqual", 12, 2, 2, D_LE), BIN_WIDER("LessOrEqual", 16, D_LE),
+                 BIN_BOTH("And", D_AND), BIN_BOTH("Or", D_OR), BIN_BOTH("Xor", D_XOR),
+                 ELEM("Mod", 10, 2, 2, D_MOD), BIN_WIDER("Mod", 13, D_MOD),
+                 ELEM("BitShift", 11, 2, 2, D_SHIFT), VARIADIC("Sum", D_SUM),
+                 VAR_WIDER("Sum", 13, D_SUM), VARIADIC("Mean", D_MEAN),
+                 VAR_WIDER("Mean", 13, D_MEAN), VARIADIC("Max", D_MAX), VAR_WIDER("Max", 12, D_MAX),
+                 VAR_WIDER("Max", 13, D_MAX), VARIADIC("Min", D_MIN), VAR_WIDER("Min", 12, D_MIN),
+                 VAR_WIDER("Min", 13, D_MIN), POW(1, false), POW(7, false), POW(12, false),
+                 POW(13, true), POW(15, true), WHERE(9), WHERE(16));
