@@ -4,7 +4,8 @@
  *   QuantizeLinear         10: x float32/int32, scalar float32 y_scale,
  *                              optional uint8/int8 y_zero_point;
  *                          13: `axis`, per-axis 1-D scale and zero point;
- *                          19: x and y_scale also float16/bfloat16;
+ *                          19: x and y_scale also float16/bfloat16 (from
+ *                              here y_scale must have x's type, int32 too);
  *                          21: `block_size` (blocked scales), `output_dtype`,
  *                              int16/uint16 outputs.
  *   DequantizeLinear       10: x int8/uint8/int32, scalar float32 x_scale,
@@ -23,7 +24,8 @@
  * and is therefore ignored.
  *
  * Quantization computes x / scale in float32 for float inputs (float16 and
- * bfloat16 widened first) and in float64 for int32 inputs, rounds half to
+ * bfloat16 widened first, so the quotient is not rounded to 16 bits before
+ * rint) and in float64 for int32 inputs, rounds half to
  * even (rint in the default rounding mode), adds the zero point and
  * saturates to the output type. A NaN quantizes to the zero point (the
  * spec is silent). Dequantization computes (x - zero_point) exactly in
@@ -224,11 +226,14 @@ static onnorm_status quant_config(onn_kctx *ctx)
     onnorm_status st;
     uint32_t xt = ONN_T(ONNORM_FLOAT) | ONN_T(ONNORM_INT32);
     if (ver >= 19) xt |= ONN_T(ONNORM_FLOAT16) | ONN_T(ONNORM_BFLOAT16);
-    uint32_t stypes = q_scale_types(ver) | (ver >= 21 ? ONN_T(ONNORM_INT32) : 0);
+    /* From opset 19 y_scale shares x's type constraint T1 (so may be int32). */
     if ((st = need_input(ctx, 0, "x")) || (st = need_input(ctx, 1, "y_scale")) ||
         (st = need_type(ctx, ctx->in[0], "x", xt)) ||
-        (st = need_type(ctx, ctx->in[1], "y_scale", stypes)))
+        (st = need_type(ctx, ctx->in[1], "y_scale", ver >= 19 ? xt : ONN_T(ONNORM_FLOAT))))
         return st;
+    if (ver >= 19 && ctx->in[1]->dtype != ctx->in[0]->dtype)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "y_scale has type %s, x has %s (they must agree)",
+                         tname(ctx->in[1]->dtype), tname(ctx->in[0]->dtype));
     const onnorm_tensor *z = onn_opt_input(ctx, 2);
     int64_t odt = 0;
     if (ver >= 21 && (st = onn_kattr_int(ctx, "output_dtype", 0, &odt))) return st;

@@ -41,8 +41,9 @@
  * to i+2. A bin outside [0, dft_length / 2] is refused with an error (the
  * reference would index out of range).
  *
- * Sizes that come from input values (window size, dft_length, frames,
- * mel matrix) are refused above ONN_SIGNAL_MAX elements.
+ * Sizes that come from input values are bounded: window sizes and the mel
+ * matrix to 2^28 elements, dft_length and frame_length to 2^24, DFT and
+ * STFT outputs to 2^30 elements.
  */
 #include "ops/core/elem.h"
 
@@ -52,6 +53,8 @@
 
 #define ONN_SIGNAL_MAX ((int64_t)1 << 28)
 #define ONN_DFT_MAX ((int64_t)1 << 24)
+/* DFT and STFT outputs (their size depends on dft_length, frame_step). */
+#define ONN_SIGNAL_OUT_MAX ((int64_t)1 << 30)
 #define ONN_PI 3.14159265358979323846
 
 #define T_SIG (ONN_T_HALF_FLOATS | ONN_T(ONNORM_BFLOAT16))
@@ -82,6 +85,24 @@ static onnorm_status check_size(onn_kctx *ctx, const char *what, int64_t v, int6
     if (v < lo || v > hi)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "%s = %lld is out of range [%lld, %lld]", what,
                          (long long)v, (long long)lo, (long long)hi);
+    return ONNORM_OK;
+}
+
+/* The element count of dims[0..rank) within ONN_SIGNAL_OUT_MAX. */
+static onnorm_status check_out(onn_kctx *ctx, const int64_t *dims, int rank)
+{
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] && n > ONN_SIGNAL_OUT_MAX / dims[i])
+            n = ONN_SIGNAL_OUT_MAX + 1;
+        else
+            n *= dims[i];
+    }
+    if (n > ONN_SIGNAL_OUT_MAX) {
+        char s[128];
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "the output %s exceeds %lld elements",
+                         onn_shape_str(dims, rank, s, sizeof s), (long long)ONN_SIGNAL_OUT_MAX);
+    }
     return ONNORM_OK;
 }
 
@@ -230,7 +251,11 @@ static onnorm_status dft_config(onn_kctx *ctx)
     if (c->onesided && x->dims[r - 1] == 2)
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "onesided output needs a real input");
     c->nout = c->onesided ? c->n / 2 + 1 : c->n;
-    return ONNORM_OK;
+    int64_t d[ONNORM_MAX_RANK];
+    memcpy(d, x->dims, sizeof d);
+    d[c->axis] = c->nout;
+    d[r - 1] = 2;
+    return check_out(ctx, d, r);
 }
 
 static onnorm_status dft_infer(onn_kctx *ctx)
@@ -343,7 +368,8 @@ static onnorm_status stft_config(onn_kctx *ctx)
         return st;
     c->frames = (x->dims[1] - c->flen) / c->step + 1;
     c->bins = one ? c->flen / 2 + 1 : c->flen;
-    return ONNORM_OK;
+    const int64_t d[4] = {x->dims[0], c->frames, c->bins, 2};
+    return check_out(ctx, d, 4);
 }
 
 static onnorm_status stft_infer(onn_kctx *ctx)

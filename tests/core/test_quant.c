@@ -182,6 +182,34 @@ static void quantize_errors(void **state)
                              C("s", ONNORM_FLOAT, 0, {0}, (const float[]){1}),
                              C("z", ONNORM_UINT8, 0, {0}, (const uint8_t[]){0})};
     expect_fail(13, "DequantizeLinear", 3, dz, NULL, ONNORM_FLOAT, ONNORM_ERR_DTYPE, "type");
+    /* from opset 19 y_scale must have x's type */
+    const uint16_t half = 0x3800; /* 0.5 */
+    const th_tensor mix[2] = {T("x", ONNORM_FLOAT, 1, {2}, (const float[]){1, 2}),
+                              C("s", ONNORM_FLOAT16, 0, {0}, &half)};
+    expect_fail(19, "QuantizeLinear", 2, mix, NULL, ONNORM_UINT8, ONNORM_ERR_DTYPE, "type");
+}
+
+/* float16 x and scale (opset 19), and a float16 dequantized output. */
+static void quantize_float16(void **state)
+{
+    (void)state;
+    /* 1.5 / 0.5 = 3, -2 / 0.5 = -4, 0.25 / 0.5 = 0.5 -> 0 */
+    const uint16_t x[3] = {0x3E00, 0xC000, 0x3400}, half = 0x3800;
+    const th_tensor q[3] = {T("x", ONNORM_FLOAT16, 1, {3}, x),
+                            C("s", ONNORM_FLOAT16, 0, {0}, &half),
+                            C("z", ONNORM_INT8, 0, {0}, (const int8_t[]){0})};
+    expect_y(19, "QuantizeLinear", 3, q, NULL, ONNORM_INT8, 1, (const int64_t[]){3},
+             (const double[]){3, -4, 0}, 1);
+    const th_tensor dq[2] = {T("x", ONNORM_INT8, 1, {3}, (const int8_t[]){3, -4, 0}),
+                             C("s", ONNORM_FLOAT16, 0, {0}, &half)};
+    th_run r;
+    th_ok(&r, th_go(&r, node_model(&r, 19, "DequantizeLinear", 2, dq, ONNORM_FLOAT16, NULL), 1),
+          "DequantizeLinear");
+    const uint16_t *y = th_output(&r, "Y", ONNORM_FLOAT16, 1, (const int64_t[]){3});
+    assert_int_equal(y[0], 0x3E00); /* 1.5 */
+    assert_int_equal(y[1], 0xC000); /* -2 */
+    assert_int_equal(y[2], 0x0000); /* 0 */
+    th_free(&r);
 }
 
 /* ---- DequantizeLinear ---------------------------------------------------------- */
@@ -440,6 +468,7 @@ int main(void)
         cmocka_unit_test(quantize_per_axis_and_blocks),
         cmocka_unit_test(quantize_opset21_output_dtype),
         cmocka_unit_test(quantize_errors),
+        cmocka_unit_test(quantize_float16),
         cmocka_unit_test(dequantize_types_and_axis),
         cmocka_unit_test(dynamic_quantize),
         cmocka_unit_test(matmul_integer_broadcast_and_zero_points),

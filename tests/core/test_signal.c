@@ -86,6 +86,8 @@ static void windows_formulas(void **state)
              (const double[]){1}, 0);
     const th_tensor neg[1] = {C("size", ONNORM_INT32, 0, {0}, (const int32_t[]){-3})};
     expect_fail(17, "HannWindow", 1, neg, NULL, ONNORM_FLOAT, ONNORM_ERR_INVALID, "size");
+    const th_tensor huge[1] = {C("size", ONNORM_INT64, 0, {0}, (const int64_t[]){1LL << 40})};
+    expect_fail(17, "BlackmanWindow", 1, huge, NULL, ONNORM_FLOAT, ONNORM_ERR_INVALID, "size");
     s_attrs bad = {{"output_datatype"}, {ONNORM_STRING}};
     expect_fail(17, "HammingWindow", 1, one, &bad, ONNORM_FLOAT, ONNORM_ERR_UNSUPPORTED,
                 "output_datatype");
@@ -143,6 +145,13 @@ static void dft_lengths_onesided_inverse(void **state)
     expect_fail(17, "DFT", 1, tr, &one, ONNORM_FLOAT, ONNORM_ERR_INVALID, "real");
     const th_tensor zero[2] = {tr[0], C("len", ONNORM_INT64, 0, {0}, (const int64_t[]){0})};
     expect_fail(17, "DFT", 2, zero, NULL, ONNORM_FLOAT, ONNORM_ERR_INVALID, "dft_length");
+    /* sizes from values: a huge dft_length, a huge output */
+    const th_tensor big[2] = {pad[0], C("len", ONNORM_INT64, 0, {0}, (const int64_t[]){1LL << 40})};
+    expect_fail(17, "DFT", 2, big, NULL, ONNORM_FLOAT, ONNORM_ERR_INVALID, "dft_length");
+    static const float zeros[400];
+    const th_tensor wide[2] = {T("x", ONNORM_FLOAT, 3, {100, 4, 1}, zeros),
+                               C("len", ONNORM_INT64, 0, {0}, (const int64_t[]){1 << 24})};
+    expect_fail(17, "DFT", 2, wide, NULL, ONNORM_FLOAT, ONNORM_ERR_INVALID, "exceeds");
     free(w2);
     free(want);
     free(x);
