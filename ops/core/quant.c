@@ -116,6 +116,12 @@ static double rnd_sat(double v, int64_t zp, int64_t lo, int64_t hi)
     return r < (double)lo ? (double)lo : r > (double)hi ? (double)hi : r;
 }
 
+/* An int8 (sgn) or uint8 element. */
+static inline int32_t q8(const void *p, bool sgn, int64_t i)
+{
+    return sgn ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
+}
+
 /* ---- Quantize / Dequantize ------------------------------------------------ */
 
 typedef enum { QL_TENSOR, QL_AXIS, QL_BLOCK } ql_mode;
@@ -266,6 +272,23 @@ static onnorm_status quant_run(onn_kctx *ctx)
     void *y = ctx->out[0]->data;
     const bool xint = x->dtype == ONNORM_INT32;
     const int nt = onn_threads_for(ctx, n, n / 4096 + 1);
+    if (x->dtype == ONNORM_FLOAT && s->dtype == ONNORM_FLOAT &&
+        (c->ydt == ONNORM_UINT8 || c->ydt == ONNORM_INT8)) {
+        /* The common case without the per-element type dispatch. */
+        const float *xf = x->data, *sf = s->data;
+        const bool sgn = c->ydt == ONNORM_INT8;
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t k = q_index(&c->l, i);
+            const double q =
+                rnd_sat((double)(xf[i] / sf[k]), z ? q8(z->data, sgn, k) : 0, c->lo, c->hi);
+            if (sgn)
+                ((int8_t *)y)[i] = (int8_t)q;
+            else
+                ((uint8_t *)y)[i] = (uint8_t)q;
+        }
+        return ONNORM_OK;
+    }
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t i = 0; i < n; i++) {
         const int64_t k = q_index(&c->l, i);
@@ -311,6 +334,18 @@ static onnorm_status dequant_run(onn_kctx *ctx)
     const int64_t n = numel(x);
     onnorm_tensor *y = ctx->out[0];
     const int nt = onn_threads_for(ctx, n, n / 4096 + 1);
+    if ((x->dtype == ONNORM_INT8 || x->dtype == ONNORM_UINT8) && s->dtype == ONNORM_FLOAT) {
+        /* The common case without the per-element type dispatch. */
+        const bool sgn = x->dtype == ONNORM_INT8;
+        const float *sf = s->data;
+        float *yf = y->data;
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t k = q_index(&c->l, i);
+            yf[i] = (float)(q8(x->data, sgn, i) - (z ? q8(z->data, sgn, k) : 0)) * sf[k];
+        }
+        return ONNORM_OK;
+    }
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t i = 0; i < n; i++) {
         const int64_t k = q_index(&c->l, i);
@@ -347,8 +382,8 @@ static onnorm_status dyn_run(onn_kctx *ctx)
     const float scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
     const float izp = 0.0f - lo / scale;
     const int64_t zp = (int64_t)rnd_sat(izp < 0.0f ? 0.0 : izp > 255.0f ? 255.0 : izp, 0, 0, 255);
-    uint8_t *y = ctx->out[0]->data;
-    for (int64_t i = 0; i < n; i++)
+    uint8_t *y = onn_opt_output(ctx, 0) ? ctx->out[0]->data : NULL;
+    for (int64_t i = 0; y && i < n; i++)
         y[i] = (uint8_t)rnd_sat((double)(xf[i] / scale), zp, 0, 255);
     if (onn_opt_output(ctx, 1)) *(float *)ctx->out[1]->data = scale;
     if (onn_opt_output(ctx, 2)) *(uint8_t *)ctx->out[2]->data = (uint8_t)zp;
@@ -514,11 +549,6 @@ static onnorm_status mm_prepare(onn_kctx *ctx)
     onn_kscratch_need(ctx, bytes);
     onn_kflops(ctx, 2.0 * (double)c->batch * (double)c->M * (double)c->N * (double)c->K);
     return ONNORM_OK;
-}
-
-static inline int32_t q8(const void *p, bool sgn, int64_t i)
-{
-    return sgn ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
 }
 
 /* Element r (row or column) of a parameter for matrix `mat` of its input. */
