@@ -20,13 +20,12 @@
  * divide by zero; it is [1] (numpy.hanning(1) gives the same). Integer
  * output types truncate toward zero.
  *
- * DFT is the plain O(n^2) sum with a table of twiddle factors, per line
- * along the axis: X[k] = sum_t x[t] e^(-+2 pi i k t / n), divided by n when
- * inverse (numpy's ifft). dft_length n truncates or zero-pads the signal.
- * onesided keeps bins 0 .. n/2 and is refused for complex input (the spec
- * says it is not possible there). Axis may be negative (counted from the
- * back) and must name a signal axis: not the last (real/imaginary) one;
- * opset 17 also allows 0 and negative values as opset 20 states.
+ * DFT is a radix-2 FFT when n is a power of 2 and otherwise the plain
+ * O(n^2) sum with a table of twiddle factors, per line along the axis: X[k] = sum_t x[t] e^(-+2 pi
+ * i k t / n), divided by n when inverse (numpy's ifft). dft_length n truncates or zero-pads the
+ * signal. onesided keeps bins 0 .. n/2 and is refused for complex input (the spec says it is not
+ * possible there). Axis may be negative (counted from the back) and must name a signal axis: not
+ * the last (real/imaginary) one; opset 17 also allows 0 and negative values as opset 20 states.
  *
  * STFT frames the signal with frame_length (from the input, or else the
  * window's length; both given must agree), takes floor((length -
@@ -189,11 +188,47 @@ static void twiddles(double *tw, int64_t n)
     }
 }
 
-/* out[k] (k < nout, interleaved re/im) = sum_{t < len} in[t] e^(sign 2 pi i k t / n),
- * scaled by `scale`. */
+/* Radix-2 decimation in time for n a power of 2: out (2n doubles) receives
+ * all n bins of in[0..len) zero-padded to n. */
+static void fft_pow2(const double *in, int64_t len, int64_t n, const double *tw, bool inverse,
+                     double *out)
+{
+    int bits = 0;
+    while (((int64_t)1 << bits) < n)
+        bits++;
+    for (int64_t t = 0; t < n; t++) {
+        int64_t r = 0;
+        for (int b = 0; b < bits; b++)
+            r |= ((t >> b) & 1) << (bits - 1 - b);
+        out[2 * r] = t < len ? in[2 * t] : 0.0;
+        out[2 * r + 1] = t < len ? in[2 * t + 1] : 0.0;
+    }
+    for (int64_t m = 2; m <= n; m <<= 1) {
+        const int64_t half = m / 2, step = n / m;
+        for (int64_t start = 0; start < n; start += m)
+            for (int64_t j = 0; j < half; j++) {
+                const double wr = tw[2 * j * step];
+                const double wi = inverse ? tw[2 * j * step + 1] : -tw[2 * j * step + 1];
+                double *u = out + 2 * (start + j), *v = out + 2 * (start + j + half);
+                const double vr = v[0] * wr - v[1] * wi, vi = v[0] * wi + v[1] * wr;
+                v[0] = u[0] - vr, v[1] = u[1] - vi;
+                u[0] += vr, u[1] += vi;
+            }
+    }
+}
+
+/* out[k] (k < nout, interleaved re/im; out holds 2n doubles) =
+ * sum_{t < len} in[t] e^(-+2 pi i k t / n), scaled by `scale`. A power-of-2
+ * n goes through the FFT, others through the direct sum. */
 static void dft_line(const double *in, int64_t len, int64_t n, int64_t nout, const double *tw,
                      bool inverse, double scale, double *out)
 {
+    if (n >= 2 && (n & (n - 1)) == 0) {
+        fft_pow2(in, len, n, tw, inverse, out);
+        for (int64_t k = 0; k < 2 * nout; k++)
+            out[k] *= scale;
+        return;
+    }
     for (int64_t k = 0; k < nout; k++) {
         double re = 0.0, im = 0.0;
         int64_t j = 0;

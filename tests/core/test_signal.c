@@ -135,6 +135,16 @@ static void dft_lengths_onesided_inverse(void **state)
                              C("axis", ONNORM_INT64, 0, {0}, (const int64_t[]){-3})};
     s_attrs inv = {{"inverse"}, {1}};
     expect_y(20, "DFT", 3, tr, &inv, ONNORM_FLOAT, 4, (const int64_t[]){2, 4, 3, 2}, want, 1e-5);
+    /* powers of 2 (the FFT path): real, padded to 8, inverse; complex truncated to 4
+     * and padded to 16, forward */
+    dft_reference(x, 2, 6, 3, 1, 8, 8, true, want);
+    const th_tensor p8[2] = {pad[0], C("len", ONNORM_INT64, 0, {0}, (const int64_t[]){8})};
+    expect_y(17, "DFT", 2, p8, &inv, ONNORM_FLOAT, 4, (const int64_t[]){2, 8, 3, 2}, want, 1e-5);
+    double *w16 = th_dalloc(2 * 16 * 3 * 2);
+    dft_reference(x, 2, 6, 3, 2, 16, 16, false, w16);
+    const th_tensor p16[2] = {tr[0], C("len", ONNORM_INT64, 0, {0}, (const int64_t[]){16})};
+    expect_y(17, "DFT", 2, p16, NULL, ONNORM_FLOAT, 4, (const int64_t[]){2, 16, 3, 2}, w16, 1e-5);
+    free(w16);
     /* opset 20 default axis -2: the last signal axis (3 points) */
     double *w2 = th_dalloc(12 * 3 * 2);
     dft_reference(x, 12, 3, 1, 2, 3, 3, false, w2);
