@@ -28,8 +28,9 @@
  * rint) and in float64 for int32 inputs, rounds half to
  * even (rint in the default rounding mode), adds the zero point and
  * saturates to the output type. A NaN quantizes to the zero point (the
- * spec is silent). Dequantization computes (x - zero_point) exactly in
- * integers, then float32(x - zp) * scale in float32, rounded once to the
+ * spec is silent); a zero scale is not refused: it sends x != 0 to a bound
+ * of the output type and 0 (0 / 0 = NaN) to the zero point. Dequantization computes (x -
+ * zero_point) exactly in integers, then float32(x - zp) * scale in float32, rounded once to the
  * scale's type.
  *
  * Scale layouts: a one-element scale (rank 0, or rank 1 of one element) is

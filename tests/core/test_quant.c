@@ -334,6 +334,23 @@ static void matmul_integer_broadcast_and_zero_points(void **state)
     }
     const th_tensor v[2] = {T("A", ONNORM_INT8, 1, {3}, a), T("B", ONNORM_UINT8, 2, {3, 4}, b)};
     expect_y(10, "MatMulInteger", 2, v, NULL, ONNORM_INT32, 1, (const int64_t[]){4}, w1, 1);
+    /* batched zero points: A [2, 2, 3] with [2, 2, 1], B [2, 3, 2] with [2, 1, 2] */
+    const int8_t azb[4] = {1, -2, 3, -4};
+    const uint8_t bzb[4] = {10, 20, 30, 40};
+    double wb[8];
+    for (int bt = 0; bt < 2; bt++)
+        for (int m = 0; m < 2; m++)
+            for (int n = 0; n < 2; n++) {
+                int64_t acc = 0;
+                for (int k = 0; k < 3; k++)
+                    acc += (int64_t)(a[(bt * 2 + m) * 3 + k] - azb[bt * 2 + m]) *
+                           (b[(bt * 3 + k) * 2 + n] - bzb[bt * 2 + n]);
+                wb[(bt * 2 + m) * 2 + n] = (double)acc;
+            }
+    const th_tensor bz3[4] = {
+        T("A", ONNORM_INT8, 3, {2, 2, 3}, a), T("B", ONNORM_UINT8, 3, {2, 3, 2}, b),
+        C("az", ONNORM_INT8, 3, {2, 2, 1}, azb), C("bz", ONNORM_UINT8, 3, {2, 1, 2}, bzb)};
+    expect_y(10, "MatMulInteger", 4, bz3, NULL, ONNORM_INT32, 3, (const int64_t[]){2, 2, 2}, wb, 1);
     const th_tensor bad[2] = {T("A", ONNORM_INT8, 2, {2, 3}, a),
                               T("B", ONNORM_UINT8, 2, {4, 3}, b)};
     expect_fail(10, "MatMulInteger", 2, bad, NULL, ONNORM_INT32, ONNORM_ERR_SHAPE, "product");
