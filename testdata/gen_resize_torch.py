@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""Generate ONNX test folders for Resize from PyTorch's F.interpolate.
+
+Writes testdata/resize_torch/<name>/ (model.onnx, test_data_set_0/input_0.pb,
+test_data_set_0/output_0.pb), one folder per combination of
+    mode           nearest, bilinear, bicubic
+    align_corners  False, True (bilinear and bicubic only)
+    target         scale_factor=(2, 1.5) ("scale") or size=(7, 4) ("size",
+                   upsampling one axis and downsampling the other)
+    opset          11, 13, 17
+on a [1, 3, 5, 6] float32 input (seed 0). The expected output is PyTorch's
+own forward pass, so runtimes agree with it only to float32 rounding (the
+conformance list compares at rtol 1e-4, atol 1e-5).
+
+Run with /usr/bin/python3 (python3-torch 1.13, python3-onnx 1.12).
+Idempotent: the output folder is deleted and rewritten.
+"""
+
+import os
+import shutil
+
+import numpy as np
+import onnx
+import torch
+import torch.nn.functional as F
+from onnx import numpy_helper
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resize_torch")
+
+
+class Interp(torch.nn.Module):
+    def __init__(self, mode, align_corners, scale, size):
+        super().__init__()
+        self.mode, self.align_corners, self.scale, self.size = mode, align_corners, scale, size
+
+    def forward(self, x):
+        return F.interpolate(x, size=self.size, scale_factor=self.scale, mode=self.mode,
+                             align_corners=self.align_corners)
+
+
+def write(name, model, x, opset):
+    d = os.path.join(OUT, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"))
+    path = os.path.join(d, "model.onnx")
+    with torch.no_grad():
+        y = model(x)
+        torch.onnx.export(model, (x,), path, opset_version=opset, input_names=["x"],
+                          output_names=["y"])
+    onnx.checker.check_model(onnx.load(path))
+    for kind, t, n in (("input", x, "x"), ("output", y, "y")):
+        tp = numpy_helper.from_array(t.numpy().astype(np.float32), n)
+        with open(os.path.join(d, "test_data_set_0", kind + "_0.pb"), "wb") as f:
+            f.write(tp.SerializeToString())
+    ops = sorted({n.op_type for n in onnx.load(path).graph.node})
+    print(name, list(y.shape), ops)
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 5, 6)
+    for opset in (11, 13, 17):
+        for mode in ("nearest", "bilinear", "bicubic"):
+            for ac in ((None,) if mode == "nearest" else (False, True)):
+                for target in ("scale", "size"):
+                    scale = (2.0, 1.5) if target == "scale" else None
+                    size = (7, 4) if target == "size" else None
+                    tag = "" if ac is None else ("_ac" if ac else "_hp")
+                    name = f"{mode}{tag}_{target}_opset{opset}"
+                    write(name, Interp(mode, ac, scale, size).eval(), x, opset)
+
+
+if __name__ == "__main__":
+    main()
