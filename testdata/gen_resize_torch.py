@@ -12,6 +12,11 @@ on a [1, 3, 5, 6] float32 input (seed 0). The expected output is PyTorch's
 own forward pass, so runtimes agree with it only to float32 rounding (the
 conformance list compares at rtol 1e-4, atol 1e-5).
 
+It also writes testdata/gridsample_torch/<name>/ from F.grid_sample (opset
+16): modes bilinear, nearest, bicubic x padding zeros, border, reflection x
+align_corners False, True, on a [1, 2, 4, 5] input and a [1, 3, 4, 2] grid
+drawn from [-1.6, 1.6], so every padding rule is exercised.
+
 Run with /usr/bin/python3 (python3-torch 1.13, python3-onnx 1.12).
 Idempotent: the output folder is deleted and rewritten.
 """
@@ -25,7 +30,9 @@ import torch
 import torch.nn.functional as F
 from onnx import numpy_helper
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resize_torch")
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "resize_torch")
+OUT_GS = os.path.join(HERE, "gridsample_torch")
 
 
 class Interp(torch.nn.Module):
@@ -38,18 +45,31 @@ class Interp(torch.nn.Module):
                              align_corners=self.align_corners)
 
 
-def write(name, model, x, opset):
-    d = os.path.join(OUT, name)
+class GridSample(torch.nn.Module):
+    def __init__(self, mode, padding, align_corners):
+        super().__init__()
+        self.mode, self.padding, self.align_corners = mode, padding, align_corners
+
+    def forward(self, x, grid):
+        return F.grid_sample(x, grid, mode=self.mode, padding_mode=self.padding,
+                             align_corners=self.align_corners)
+
+
+def write(name, model, x, opset, out=OUT, grid=None):
+    d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"))
     path = os.path.join(d, "model.onnx")
     with torch.no_grad():
-        y = model(x)
-        torch.onnx.export(model, (x,), path, opset_version=opset, input_names=["x"],
+        args = (x,) if grid is None else (x, grid)
+        names = ["x"] if grid is None else ["x", "grid"]
+        y = model(*args)
+        torch.onnx.export(model, args, path, opset_version=opset, input_names=names,
                           output_names=["y"])
     onnx.checker.check_model(onnx.load(path))
-    for kind, t, n in (("input", x, "x"), ("output", y, "y")):
+    files = [("input_%d" % i, t, n) for i, (t, n) in enumerate(zip(args, names))]
+    for fname, t, n in files + [("output_0", y, "y")]:
         tp = numpy_helper.from_array(t.numpy().astype(np.float32), n)
-        with open(os.path.join(d, "test_data_set_0", kind + "_0.pb"), "wb") as f:
+        with open(os.path.join(d, "test_data_set_0", fname + ".pb"), "wb") as f:
             f.write(tp.SerializeToString())
     ops = sorted({n.op_type for n in onnx.load(path).graph.node})
     print(name, list(y.shape), ops)
@@ -68,6 +88,14 @@ def main():
                     tag = "" if ac is None else ("_ac" if ac else "_hp")
                     name = f"{mode}{tag}_{target}_opset{opset}"
                     write(name, Interp(mode, ac, scale, size).eval(), x, opset)
+    shutil.rmtree(OUT_GS, ignore_errors=True)
+    x = torch.randn(1, 2, 4, 5)
+    grid = torch.rand(1, 3, 4, 2) * 3.2 - 1.6
+    for mode in ("bilinear", "nearest", "bicubic"):
+        for pad in ("zeros", "border", "reflection"):
+            for ac in (False, True):
+                name = f"{mode}_{pad}{'_ac' if ac else ''}"
+                write(name, GridSample(mode, pad, ac).eval(), x, 16, OUT_GS, grid)
 
 
 if __name__ == "__main__":
