@@ -197,7 +197,7 @@ static onnorm_status read_attrs(onn_kctx *ctx, rs_cfg *c)
             /* tf_half_pixel_for_nn is gone but half_pixel_symmetric is the 7th name */
             const onn_attr *a = onn_attr_find(ctx->node, "coordinate_transformation_mode");
             if (a->type == ONN_ATTR_STRING && !strcmp(a->s, "tf_half_pixel_for_nn"))
-                return onn_kfail(ctx, ONNORM_ERR_INVALID,
+                return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
                                  "coordinate_transformation_mode tf_half_pixel_for_nn was "
                                  "removed in opset 13");
         }
