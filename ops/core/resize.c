@@ -47,10 +47,12 @@
  *     or any non-positive / non-finite scale, is refused.
  *
  * Prepare builds one table per axis (input index and weight per tap per
- * output index). Run takes one of three paths: nearest (byte gathers, any
- * rank), the float32 bilinear path for an N-D tensor resized only on its
- * last two axes (NCHW images, the segmentation-model hot case), and a
- * generic path for everything else. All parallelize over output rows.
+ * output index). Run takes one of four paths: nearest (byte gathers, any
+ * rank); for float32 tensors resized only on their last two axes (NCHW
+ * images, the segmentation-model hot case) a direct bilinear path and a
+ * separable one for wider kernels (cubic, antialias: rows first, then
+ * columns, per plane); and a generic path in double for everything else.
+ * All parallelize over output rows or planes.
  */
 #include "ops/half.h"
 #include "ops/kernel.h"
@@ -76,7 +78,7 @@ typedef enum rs_ctm {
     CT_HALF_PIXEL_SYMMETRIC
 } rs_ctm;
 typedef enum rs_nearest { NM_PREFER_FLOOR, NM_PREFER_CEIL, NM_FLOOR, NM_CEIL } rs_nearest;
-typedef enum rs_path { PATH_NEAREST, PATH_BILINEAR_F32, PATH_GENERIC } rs_path;
+typedef enum rs_path { PATH_NEAREST, PATH_BILINEAR_F32, PATH_SEP2D_F32, PATH_GENERIC } rs_path;
 
 /* One axis's lookup: for each output index, `taps` input indices and
  * weights; `outside` marks tf_crop_and_resize extrapolation. */
@@ -107,6 +109,8 @@ typedef struct rs_cfg {
     int64_t combos;        /* generic: outer tap combinations per row */
     int32_t *bx0, *bx1;    /* bilinear: last-axis taps */
     float *bwx, *bwy;      /* bilinear: weight of the second tap */
+    int32_t *sx, *sy;      /* separable: the last two axes' tap indices */
+    float *swx, *swy;      /* separable: their weights */
     int32_t *by0, *by1;    /* bilinear: second-last-axis taps */
     unsigned char fill[8]; /* extrapolation value in X's type (nearest) */
 } rs_cfg;
@@ -598,6 +602,30 @@ static onnorm_status prepare_bilinear(onn_kctx *ctx, rs_cfg *c)
     return ONNORM_OK;
 }
 
+/* The separable float32 path: the last two axes' tables as int32 / float. */
+static onnorm_status prepare_sep2d(onn_kctx *ctx, rs_cfg *c)
+{
+    const rs_table *tx = &c->tab[c->rank - 1], *ty = &c->tab[c->rank - 2];
+    const int64_t nx = c->out_dims[c->rank - 1] * tx->taps,
+                  ny = c->out_dims[c->rank - 2] * ty->taps;
+    c->sx = onn_kalloc(ctx, (size_t)nx * sizeof(int32_t) + 1);
+    c->swx = onn_kalloc(ctx, (size_t)nx * sizeof(float) + 1);
+    c->sy = onn_kalloc(ctx, (size_t)ny * sizeof(int32_t) + 1);
+    c->swy = onn_kalloc(ctx, (size_t)ny * sizeof(float) + 1);
+    if (!c->sx || !c->swx || !c->sy || !c->swy) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    for (int64_t i = 0; i < nx; i++)
+        c->sx[i] = (int32_t)tx->idx[i], c->swx[i] = (float)tx->w[i];
+    for (int64_t i = 0; i < ny; i++)
+        c->sy[i] = (int32_t)ty->idx[i], c->swy[i] = (float)ty->w[i];
+    /* per thread: the plane's rows resized along the last axis */
+    size_t nb;
+    onnorm_status st =
+        onn_kbytes(ctx, (size_t)c->in_dims[c->rank - 2],
+                   (size_t)c->out_dims[c->rank - 1] * sizeof(float), (size_t)ctx->num_threads, &nb);
+    if (!st) onn_kscratch_need(ctx, nb);
+    return st;
+}
+
 static onnorm_status rs_prepare(onn_kctx *ctx)
 {
     rs_cfg *c = ctx->state;
@@ -629,6 +657,14 @@ static onnorm_status rs_prepare(onn_kctx *ctx)
     if (bilinear) {
         c->path = PATH_BILINEAR_F32;
         return prepare_bilinear(ctx, c);
+    }
+    bool sep = t == ONNORM_FLOAT && c->rank >= 2 && c->in_dims[c->rank - 1] <= INT32_MAX &&
+               c->in_dims[c->rank - 2] <= INT32_MAX;
+    for (int k = 0; k < c->rank && sep; k++)
+        sep = !c->tab[k].outside && (k >= c->rank - 2 || c->tab[k].taps == 1);
+    if (sep) {
+        c->path = PATH_SEP2D_F32;
+        return prepare_sep2d(ctx, c);
     }
     c->path = PATH_GENERIC;
     /* per thread: the outer axes' tap combinations (offset and weight) */
@@ -722,6 +758,71 @@ static void run_bilinear(const rs_cfg *c, const float *src, float *dst, int nt)
     }
 }
 
+/* One plane at a time: every input row resized along the last axis into
+ * the thread's scratch, then output rows mixed from those. */
+static void run_sep2d(const rs_cfg *c, const float *src, float *dst, void *scratch, int nt)
+{
+    const int ax = c->rank - 1, ay = c->rank - 2;
+    const int64_t ow = c->out_dims[ax], oh = c->out_dims[ay];
+    const int64_t w_in = c->in_dims[ax], h_in = c->in_dims[ay];
+    const int64_t planes = c->rows / oh;
+    const int tx = c->tab[ax].taps, ty = c->tab[ay].taps;
+#pragma omp parallel num_threads(nt)
+    {
+        float *tmp = (float *)scratch + (size_t)omp_get_thread_num() * (size_t)(h_in * ow);
+#pragma omp for schedule(dynamic)
+        for (int64_t p = 0; p < planes; p++) {
+            const float *in = src + p * h_in * w_in;
+            for (int64_t h = 0; h < h_in; h++) {
+                const float *row = in + h * w_in;
+                float *t = tmp + h * ow;
+                for (int64_t j = 0; j < ow; j++) {
+                    const int32_t *ix = c->sx + j * tx;
+                    const float *wx = c->swx + j * tx;
+                    float acc = 0;
+                    for (int q = 0; q < tx; q++)
+                        acc += wx[q] * row[ix[q]];
+                    t[j] = acc;
+                }
+            }
+            for (int64_t y = 0; y < oh; y++) {
+                float *d = dst + (p * oh + y) * ow;
+                const int32_t *iy = c->sy + y * ty;
+                const float *wy = c->swy + y * ty;
+                const float *t0 = tmp + (int64_t)iy[0] * ow;
+                for (int64_t j = 0; j < ow; j++)
+                    d[j] = wy[0] * t0[j];
+                for (int q = 1; q < ty; q++) {
+                    const float *tq = tmp + (int64_t)iy[q] * ow;
+                    const float wq = wy[q];
+                    for (int64_t j = 0; j < ow; j++)
+                        d[j] += wq * tq[j];
+                }
+            }
+        }
+    }
+}
+
+/* Sum of wj[q] * src[base + ij[q]] over the tn taps of one output element. */
+static inline double taps_dot(const void *src, onnorm_dtype t, int64_t base, const int64_t *ij,
+                              const double *wj, int tn)
+{
+    double s = 0;
+    if (t == ONNORM_FLOAT) {
+        const float *f = (const float *)src + base;
+        for (int q = 0; q < tn; q++)
+            s += wj[q] * f[ij[q]];
+    } else if (t == ONNORM_DOUBLE) {
+        const double *f = (const double *)src + base;
+        for (int q = 0; q < tn; q++)
+            s += wj[q] * f[ij[q]];
+    } else {
+        for (int q = 0; q < tn; q++)
+            s += wj[q] * load_el(src, t, base + ij[q]);
+    }
+    return s;
+}
+
 static void run_generic(const rs_cfg *c, const void *src, void *dst, onnorm_dtype t, void *scratch,
                         int nt)
 {
@@ -763,13 +864,8 @@ static void run_generic(const rs_cfg *c, const void *src, void *dst, onnorm_dtyp
                 } else {
                     const int64_t *ij = tl->idx + j * tn;
                     const double *wj = tl->w + j * tn;
-                    for (int64_t m = 0; m < n; m++) {
-                        if (cw[m] == 0) continue;
-                        double s = 0;
-                        for (int q = 0; q < tn; q++)
-                            s += wj[q] * load_el(src, t, coff[m] + ij[q]);
-                        acc += cw[m] * s;
-                    }
+                    for (int64_t m = 0; m < n; m++)
+                        if (cw[m] != 0) acc += cw[m] * taps_dot(src, t, coff[m], ij, wj, tn);
                 }
                 store_el(dst, t, r * ow + j, acc);
             }
@@ -785,6 +881,10 @@ static onnorm_status rs_run(onn_kctx *ctx)
     switch (c->path) {
     case PATH_NEAREST: run_nearest(c, ctx->in[0]->data, ctx->out[0]->data, nt); break;
     case PATH_BILINEAR_F32: run_bilinear(c, ctx->in[0]->data, ctx->out[0]->data, nt); break;
+    case PATH_SEP2D_F32:
+        run_sep2d(c, ctx->in[0]->data, ctx->out[0]->data, ctx->scratch,
+                  nt < ctx->num_threads ? nt : ctx->num_threads);
+        break;
     default:
         run_generic(c, ctx->in[0]->data, ctx->out[0]->data, ctx->in[0]->dtype, ctx->scratch,
                     nt < ctx->num_threads ? nt : ctx->num_threads);
