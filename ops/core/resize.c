@@ -42,6 +42,8 @@
  *   - Resize-10 and Upsample map coordinates asymmetrically
  *     (x / scale) and pick the nearest element by floor, the numpy
  *     "repeat" semantics of their spec examples.
+ *   - antialiasing kernels wider than 65536 taps (scales below about
+ *     1/32768) are refused.
  *   - roi, scales and sizes fix the output shape (and the tables), so they
  *     must be known while planning. An output of more than 2^31 elements,
  *     or any non-positive / non-finite scale, is refused.
@@ -508,7 +510,10 @@ static void axis_taps(const rs_cfg *c, int a, int taps, int start, double x, int
             w[t] = sum != 0 ? w[t] / sum : 0;
 }
 
-/* The first tap's offset and the tap count of axis a. */
+/* Widest antialiasing kernel accepted (taps per output element per axis). */
+#define RS_MAX_TAPS 65536
+
+/* The first tap's offset and the tap count of axis a (0 when too wide). */
 static int tap_window(const rs_cfg *c, int a, int *start)
 {
     const double s = c->antialias && c->scale[a] < 1 ? c->scale[a] : 1.0;
@@ -517,7 +522,9 @@ static int tap_window(const rs_cfg *c, int a, int *start)
         return 1;
     }
     const double support = c->mode == RS_LINEAR ? 1 : 2;
-    *start = (int)(floor(-support / s) + 1);
+    const double first = floor(-support / s) + 1;
+    if (2 - 2 * first > RS_MAX_TAPS) return 0;
+    *start = (int)first;
     return 2 - 2 * *start;
 }
 
@@ -528,6 +535,10 @@ static onnorm_status build_table(onn_kctx *ctx, rs_cfg *c, int a)
     const int64_t out = c->out_dims[a], in = c->in_dims[a];
     int start;
     const int taps = tap_window(c, a, &start);
+    if (taps == 0)
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                         "antialiasing scale %g of axis %d needs more than %d taps per element",
+                         c->scale[a], a, RS_MAX_TAPS);
     size_t nb;
     onnorm_status st =
         onn_kbytes(ctx, (size_t)out, (size_t)taps, sizeof(int64_t) + sizeof(double), &nb);

@@ -25,6 +25,8 @@
  * a sample more than one pixel outside the map counts as 0, samples clamp
  * to the edge otherwise, and max mode takes, for each sample, the largest
  * of its four weighted corner terms. A batch index outside [0, N) fails.
+ * A sampling grid is at most 1024 x 1024 per bin: a larger sampling_ratio
+ * is refused, an adaptive grid is capped (NaN ROIs sample nothing: 0).
  *
  * GridSample: X [N, C, H, W], grid [N, Ho, Wo, 2] holding (x, y) in
  * [-1, 1]; output [N, C, Ho, Wo]. Modes bilinear / nearest / bicubic
@@ -260,6 +262,10 @@ typedef struct roi_cfg {
     float spatial_scale;
 } roi_cfg;
 
+/* The most samples per bin and axis: sampling_ratio above it is refused,
+ * an adaptive grid (huge or non-finite ROIs) is capped at it. */
+#define ROI_MAX_GRID 1024
+
 static const char *const roi_modes[] = {"avg", "max"};
 static const char *const roi_ctms[] = {"half_pixel", "output_half_pixel"};
 
@@ -281,9 +287,9 @@ static onnorm_status roi_config(onn_kctx *ctx)
         return onn_kfail(ctx, ONNORM_ERR_INVALID,
                          "output_height and output_width must be in [1, 2^20], not %lld, %lld",
                          (long long)c->oh, (long long)c->ow);
-    if (c->sampling < 0)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "sampling_ratio must be >= 0, not %lld",
-                         (long long)c->sampling);
+    if (c->sampling < 0 || c->sampling > ROI_MAX_GRID)
+        return onn_kfail(ctx, ONNORM_ERR_INVALID, "sampling_ratio must be in [0, %d], not %lld",
+                         ROI_MAX_GRID, (long long)c->sampling);
     c->max_mode = mode == 1;
     c->half_pixel = ctm == 0;
     return ONNORM_OK;
@@ -316,7 +322,7 @@ static onnorm_status roi_infer(onn_kctx *ctx)
 static bool roi_sample(const void *p, onnorm_dtype t, int64_t base, int64_t H, int64_t W, double y,
                        double x, double *terms)
 {
-    if (y < -1.0 || y > (double)H || x < -1.0 || x > (double)W) return false;
+    if (!(y >= -1.0 && y <= (double)H && x >= -1.0 && x <= (double)W)) return false; /* or NaN */
     if (y <= 0) y = 0;
     if (x <= 0) x = 0;
     int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
@@ -334,6 +340,13 @@ static bool roi_sample(const void *p, onnorm_dtype t, int64_t base, int64_t H, i
     terms[2] = ly * hx * ld(p, t, base + y1 * W + x0);
     terms[3] = ly * lx * ld(p, t, base + y1 * W + x1);
     return true;
+}
+
+/* The adaptive grid: ceil(bin size) samples, in [0, ROI_MAX_GRID]. */
+static int64_t roi_grid(double bin)
+{
+    if (!(bin > 0)) return 0; /* empty, negative or NaN */
+    return bin >= ROI_MAX_GRID ? ROI_MAX_GRID : (int64_t)ceil(bin);
 }
 
 static onnorm_status roi_run(onn_kctx *ctx)
@@ -366,10 +379,8 @@ static onnorm_status roi_run(onn_kctx *ctx)
         double rw = ex - sx, rh = ey - sy;
         if (!c->half_pixel) rw = fmax(rw, 1.0), rh = fmax(rh, 1.0);
         const double bh = rh / (double)c->oh, bw = rw / (double)c->ow;
-        int64_t gh = c->sampling > 0 ? c->sampling : (int64_t)ceil(rh / (double)c->oh);
-        int64_t gw = c->sampling > 0 ? c->sampling : (int64_t)ceil(rw / (double)c->ow);
-        if (gh < 0) gh = 0;
-        if (gw < 0) gw = 0;
+        const int64_t gh = c->sampling > 0 ? c->sampling : roi_grid(rh / (double)c->oh);
+        const int64_t gw = c->sampling > 0 ? c->sampling : roi_grid(rw / (double)c->ow);
         const double count = gh * gw > 0 ? (double)(gh * gw) : 1.0;
         const int64_t base = (bi[n] * C + ch) * H * W;
         for (int64_t ph = 0; ph < c->oh; ph++)

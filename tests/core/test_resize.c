@@ -278,6 +278,9 @@ static void roialign_cases(void **state)
         want[i] = 2.5;
     expect_vals(&y, 4, (const int64_t[]){2, 1, 2, 3}, want);
     th_free(&r);
+    b = th_node_model(&r, 16, "RoiAlign", 3, in, ONNORM_FLOAT, &nd);
+    tb_attr_int(nd, "sampling_ratio", 5000);
+    th_go_fails(&r, b, 1, ONNORM_ERR_INVALID, "sampling_ratio");
     in[2] = th_in("bi", ONNORM_INT64, 1, (const int64_t[]){2}, (const int64_t[]){0, 3});
     th_go_fails(&r, th_node_model(&r, 16, "RoiAlign", 3, in, ONNORM_FLOAT, NULL), 1,
                 ONNORM_ERR_INVALID, "batch_indices[1] = 3");
