@@ -7,7 +7,7 @@ test_data_set_0/output_0.pb), one folder per combination of
     align_corners  False, True (bilinear and bicubic only)
     target         scale_factor=(2, 1.5) ("scale") or size=(7, 4) ("size",
                    upsampling one axis and downsampling the other)
-    opset          11, 13, 17
+    opset          11, 13, 17 (and 9, 10 for nearest: Upsample-9, Resize-10)
 on a [1, 3, 5, 6] float32 input (seed 0). The expected output is PyTorch's
 own forward pass, so runtimes agree with it only to float32 rounding (the
 conformance list compares at rtol 1e-4, atol 1e-5).
@@ -79,8 +79,10 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     torch.manual_seed(0)
     x = torch.randn(1, 3, 5, 6)
-    for opset in (11, 13, 17):
-        for mode in ("nearest", "bilinear", "bicubic"):
+    for opset in (9, 10, 11, 13, 17):
+        # before 11 only nearest means what PyTorch computes (Upsample-9 and
+        # Resize-10 map coordinates asymmetrically)
+        for mode in ("nearest", "bilinear", "bicubic") if opset >= 11 else ("nearest",):
             for ac in ((None,) if mode == "nearest" else (False, True)):
                 for target in ("scale", "size"):
                     scale = (2.0, 1.5) if target == "scale" else None

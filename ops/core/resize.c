@@ -1,7 +1,7 @@
 /*
  * Resize (10, 11, 13, 18, 19) and Upsample (7, 9).
  *
- *   Upsample-7   scales attribute (floats, each >= 1); modes nearest, linear
+ *   Upsample-7   scales attribute (floats); modes nearest, linear
  *   Upsample-9   the same with a `scales` input
  *   Resize-10    X, scales; modes nearest, linear
  *   Resize-11    X, roi, scales, sizes; cubic, coordinate_transformation_mode
@@ -22,8 +22,11 @@
  * result is the tensor product of the per-axis weights. Decisions where
  * the spec is silent or the reference and the text disagree:
  *   - Output sizes from scales are floor(in * scale) on every axis, roi
- *     ignored (as the reference and ONNX Runtime do), computed in double
- *     from the float32 scale. keep_aspect_ratio_policy not_larger /
+ *     ignored (as the reference and ONNX Runtime do), with the product
+ *     rounded to float32 before the floor, as ONNX Runtime computes it:
+ *     PyTorch's opset-9/10 exports turn size=(7, 4) into scales such as
+ *     7/5 = 1.39999998f, and 5 * 1.39999998f must give 7 back, not the 6
+ *     that the exact product would. keep_aspect_ratio_policy not_larger /
  *     not_smaller rounds half up (floor(in * scale + 0.5)), as the
  *     reference does.
  *   - align_corners and tf_crop_and_resize divide by (length_resized - 1)
@@ -39,9 +42,15 @@
  *   - tf_crop_and_resize: an output element whose coordinate on any axis
  *     falls outside [0, in - 1] is extrapolation_value (the reference's
  *     recursive evaluation gives exactly that).
+ *   - Upsample's spec asks for scales >= 1, but PyTorch exports
+ *     downsampling interpolations as Upsample-9 with scales below 1, so
+ *     any positive scale is accepted.
  *   - Resize-10 and Upsample map coordinates asymmetrically
  *     (x / scale) and pick the nearest element by floor, the numpy
- *     "repeat" semantics of their spec examples.
+ *     "repeat" semantics of their spec examples. They divide in float32,
+ *     as ONNX Runtime does, because PyTorch's exports at these opsets
+ *     carry scales like 4/6 = 0.6666667f whose exact quotient 2 / scale
+ *     = 2.9999999 would floor to 2 where PyTorch picks 3.
  *   - antialiasing kernels wider than 65536 taps (scales below about
  *     1/32768) are refused.
  *   - roi, scales and sizes fix the output shape (and the tables), so they
@@ -93,6 +102,7 @@ typedef struct rs_table {
 
 typedef struct rs_cfg {
     bool upsample;
+    bool legacy; /* Upsample or Resize-10: asymmetric, floor, float32 coordinates */
     rs_mode mode;
     rs_ctm ctm;
     rs_nearest nearest;
@@ -193,6 +203,7 @@ static onnorm_status read_attrs(onn_kctx *ctx, rs_cfg *c)
     int64_t excl = 0, aa = 0;
     onnorm_status st;
     c->upsample = ctx->kernel->data != NULL;
+    c->legacy = c->upsample || v < 11;
     /* Upsample and Resize-10 know nearest and linear only */
     const int n_modes = (c->upsample || v < 11) ? 2 : 3;
     if ((st = onn_kattr_enum(ctx, "mode", mode_names, n_modes, RS_NEAREST, &mode))) return st;
@@ -285,10 +296,9 @@ static onnorm_status check_scale(onn_kctx *ctx, rs_cfg *c, int axis, double s)
 {
     if (!(s > 0) || !isfinite(s))
         return onn_kfail(ctx, ONNORM_ERR_INVALID, "scale %g of axis %d must be positive", s, axis);
-    if (c->upsample && s < 1)
-        return onn_kfail(ctx, ONNORM_ERR_INVALID, "Upsample's scale %g of axis %d is below 1", s,
-                         axis);
-    const double o = floor((double)c->in_dims[axis] * s);
+    /* the product rounded to float32 first, as ONNX Runtime computes it */
+    const double prod = (double)c->in_dims[axis] * s;
+    const double o = prod > (double)RS_MAX_ELEMS ? prod : floor((double)(float)prod);
     if (o > (double)RS_MAX_ELEMS)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "scale %g makes axis %d %.0f long (limit %lld)", s,
                          axis, o, (long long)RS_MAX_ELEMS);
@@ -438,7 +448,8 @@ static double map_coord(const rs_cfg *c, int a, int64_t j)
 {
     const double in = (double)c->in_dims[a], s = c->scale[a], len = c->out_len[a];
     const double x = (double)j;
-    if (c->upsample || c->ctm == CT_ASYMMETRIC) return x / s;
+    if (c->legacy) return (double)((float)j / (float)s);
+    if (c->ctm == CT_ASYMMETRIC) return x / s;
     switch (c->ctm) {
     case CT_HALF_PIXEL: return (x + 0.5) / s - 0.5;
     case CT_HALF_PIXEL_SYMMETRIC: {

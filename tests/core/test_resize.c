@@ -93,6 +93,15 @@ static void resize10_and_integers(void **state)
     expect_vals(&y, 2, (const int64_t[]){1, 2}, (const double[]){1, 3});
     th_free(&r);
 
+    /* 5 * 1.4f is 6.99999988 exactly, 7 in float32: seven elements */
+    const float x5[5] = {1, 2, 3, 4, 5};
+    th_tensor in5[2] = {
+        th_in("X", ONNORM_FLOAT, 2, (const int64_t[]){1, 5}, x5),
+        th_const("s", ONNORM_FLOAT, 1, (const int64_t[]){2}, (const float[]){1, 1.4f})};
+    y = run_ok(&r, 10, "Resize", 2, in5, ONNORM_FLOAT, NULL, 1);
+    expect_vals(&y, 2, (const int64_t[]){1, 7}, (const double[]){1, 1, 2, 3, 3, 4, 5});
+    th_free(&r);
+
     const uint8_t u[2] = {0, 255};
     th_tensor iu[2] = {th_in("X", ONNORM_UINT8, 2, (const int64_t[]){1, 2}, u),
                        th_const("s", ONNORM_FLOAT, 1, (const int64_t[]){2}, (const float[]){1, 2})};
@@ -212,8 +221,8 @@ static void resize_errors(void **state)
                 "tf_half_pixel_for_nn", ONNORM_ERR_UNSUPPORTED, "removed");
     th_tensor r10[2] = {X, scales};
     expect_fail(10, "Resize", 2, r10, ONNORM_FLOAT, "mode", "cubic", ONNORM_ERR_UNSUPPORTED, NULL);
-    th_tensor up[2] = {X, th_const("s", ONNORM_FLOAT, 1, one2, (const float[]){1, 0.5f})};
-    expect_fail(9, "Upsample", 2, up, ONNORM_FLOAT, NULL, NULL, ONNORM_ERR_INVALID, "below 1");
+    th_tensor up[2] = {X, th_const("s", ONNORM_FLOAT, 1, one2, (const float[]){1, 0.0f})};
+    expect_fail(9, "Upsample", 2, up, ONNORM_FLOAT, NULL, NULL, ONNORM_ERR_INVALID, "positive");
     const uint8_t bx[4] = {1, 0, 0, 1};
     th_tensor bl[3] = {th_in("X", ONNORM_BOOL, 2, d2, bx), none, scales};
     expect_fail(13, "Resize", 3, bl, ONNORM_BOOL, "mode", "linear", ONNORM_ERR_DTYPE, "bool");
