@@ -1,6 +1,6 @@
 /*
- * Detection and sampling ops: NonMaxSuppression (10, 11), RoiAlign (10, 16)
- * and GridSample (16, 20).
+ * Detection and sampling ops: NonMaxSuppression (10, 11), RoiAlign (10, 16,
+ * 22) and GridSample (16, 20, 22).
  *
  * NonMaxSuppression: boxes [B, N, 4] and scores [B, C, N] (float32);
  * optional max_output_boxes_per_class (int64, default 0: nothing is
@@ -40,8 +40,10 @@
  * are not supported: only 4-D X (2-D sampling) is accepted, with an error
  * naming the rank otherwise.
  *
- * Types: RoiAlign and GridSample take float32, float64 and float16 (computed
- * in double); NonMaxSuppression float32.
+ * Versions 22 of RoiAlign and GridSample only add bfloat16.
+ *
+ * Types: RoiAlign and GridSample take float32, float64 and float16, from
+ * opset 22 bfloat16 (computed in double); NonMaxSuppression float32.
  */
 #include "ops/half.h"
 #include "ops/kernel.h"
@@ -57,6 +59,7 @@ static double ld(const void *p, onnorm_dtype t, int64_t i)
     switch (t) {
     case ONNORM_FLOAT: return ((const float *)p)[i];
     case ONNORM_DOUBLE: return ((const double *)p)[i];
+    case ONNORM_BFLOAT16: return onn_bf16_to_f32(((const uint16_t *)p)[i]);
     default: return onn_f16_to_f32(((const uint16_t *)p)[i]);
     }
 }
@@ -66,6 +69,7 @@ static void st(void *p, onnorm_dtype t, int64_t i, double v)
     switch (t) {
     case ONNORM_FLOAT: ((float *)p)[i] = (float)v; break;
     case ONNORM_DOUBLE: ((double *)p)[i] = v; break;
+    case ONNORM_BFLOAT16: ((uint16_t *)p)[i] = onn_f32_to_bf16((float)v); break;
     default: ((uint16_t *)p)[i] = onn_f32_to_f16((float)v); break;
     }
 }
@@ -451,7 +455,7 @@ static onnorm_status gs_infer(onn_kctx *ctx)
     if (x->rank != 4)
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
                          "X has rank %d; only 4-D [N, C, H, W] inputs are supported", x->rank);
-    if (!(VI_FLOATS & ONN_T(g->dtype)))
+    if (!(ctx->kernel->types & ONN_T(g->dtype)))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "grid has type %s; expected a float type",
                          onnorm_dtype_name(g->dtype));
     if (g->rank != 4 || g->dims[0] != x->dims[0] || g->dims[3] != 2)
@@ -570,16 +574,21 @@ static onnorm_status gs_run(onn_kctx *ctx)
         ONN_KERNEL("", "NonMaxSuppression", ver, 2, 5, 1, 1, nms_infer, nms_prepare, nms_run),     \
             .config = nms_config, .state_size = sizeof(nms_cfg), .types = ONN_T(ONNORM_FLOAT)      \
     }
-#define ROI_KERNEL(ver)                                                                            \
+#define ROI_KERNEL(ver, types_, widens_)                                                           \
     {                                                                                              \
         ONN_KERNEL("", "RoiAlign", ver, 3, 3, 1, 1, roi_infer, NULL, roi_run),                     \
-            .config = roi_config, .state_size = sizeof(roi_cfg), .types = VI_FLOATS                \
+            .config = roi_config, .state_size = sizeof(roi_cfg), .types = (types_),                \
+            .widens = (widens_)                                                                    \
     }
-#define GS_KERNEL(ver)                                                                             \
+#define GS_KERNEL(ver, types_, widens_)                                                            \
     {                                                                                              \
         ONN_KERNEL("", "GridSample", ver, 2, 2, 1, 1, gs_infer, NULL, gs_run),                     \
-            .config = gs_config, .state_size = sizeof(gs_cfg), .types = VI_FLOATS                  \
+            .config = gs_config, .state_size = sizeof(gs_cfg), .types = (types_),                  \
+            .widens = (widens_)                                                                    \
     }
 
-ONN_KERNEL_TABLE(vision, NMS_KERNEL(10), NMS_KERNEL(11), ROI_KERNEL(10), ROI_KERNEL(16),
-                 GS_KERNEL(16), GS_KERNEL(20));
+/* Opset 22 adds bfloat16 to RoiAlign and GridSample. */
+ONN_KERNEL_TABLE(vision, NMS_KERNEL(10), NMS_KERNEL(11), ROI_KERNEL(10, VI_FLOATS, false),
+                 ROI_KERNEL(16, VI_FLOATS, false), ROI_KERNEL(22, ONN_T_ALL_FLOATS, true),
+                 GS_KERNEL(16, VI_FLOATS, false), GS_KERNEL(20, VI_FLOATS, false),
+                 GS_KERNEL(22, ONN_T_ALL_FLOATS, true));

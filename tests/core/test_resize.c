@@ -315,6 +315,23 @@ static void gridsample_cases(void **state)
         expect_vals(&y, 4, (const int64_t[]){1, 1, 2, 3}, (const double[]){1, 2, 3, 4, 5, 6});
         th_free(&r);
     }
+    /* GridSample-22 takes bfloat16 (1..6 are exact in it) */
+    const uint16_t xb[6] = {0x3F80, 0x4000, 0x4040, 0x4080, 0x40A0, 0x40C0};
+    th_tensor inb[2] = {th_in("X", ONNORM_BFLOAT16, 4, (const int64_t[]){1, 1, 2, 3}, xb), in[1]};
+    {
+        th_run r;
+        tb_node *nd;
+        tb_model *b = th_node_model(&r, 22, "GridSample", 2, inb, ONNORM_BFLOAT16, &nd);
+        tb_attr_int(nd, "align_corners", 1);
+        th_ok(&r, th_go(&r, b, 1), "GridSample-22 bfloat16");
+        onnorm_tensor y = th_out(&r, "Y");
+        assert_int_equal(y.dtype, ONNORM_BFLOAT16);
+        assert_memory_equal(y.data, xb, sizeof xb);
+        th_free(&r);
+    }
+    /* ... but not before opset 22 */
+    expect_fail(20, "GridSample", 2, inb, ONNORM_BFLOAT16, NULL, NULL, ONNORM_ERR_UNSUPPORTED,
+                "bfloat16");
     /* opset 16 does not know the opset-20 names; 5-D is refused */
     expect_fail(16, "GridSample", 2, in, ONNORM_FLOAT, "mode", "linear", ONNORM_ERR_UNSUPPORTED,
                 NULL);
