@@ -8,7 +8,9 @@ test_data_set_0/output_0.pb), one folder per combination of
     target         scale_factor=(2, 1.5) ("scale") or size=(7, 4) ("size",
                    upsampling one axis and downsampling the other)
     opset          11, 13, 17 (and 9, 10 for nearest: Upsample-9, Resize-10)
-on a [1, 3, 5, 6] float32 input (seed 0). The expected output is PyTorch's
+on a [1, 3, 5, 6] float32 input (seed 0), and seghead_<mode>_opset<11|17>:
+a stride-2 conv upsampled back to the input's size (x.shape[-2:]) plus a
+1x1 projection, on a [1, 3, 9, 11] input. The expected output is PyTorch's
 own forward pass, so runtimes agree with it only to float32 rounding (the
 conformance list compares at rtol 1e-4, atol 1e-5).
 
@@ -43,6 +45,24 @@ class Interp(torch.nn.Module):
     def forward(self, x):
         return F.interpolate(x, size=self.size, scale_factor=self.scale, mode=self.mode,
                              align_corners=self.align_corners)
+
+
+class SegHead(torch.nn.Module):
+    """An FPN / DeepLab-style head: a stride-2 conv, upsampled back to the
+    input's own size (read with x.shape, as segmentation models do) and
+    added to a 1x1 projection of the input."""
+
+    def __init__(self, mode):
+        super().__init__()
+        self.mode = mode
+        self.down = torch.nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.proj = torch.nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        y = self.down(x)
+        ac = None if self.mode == "nearest" else False
+        y = F.interpolate(y, size=x.shape[-2:], mode=self.mode, align_corners=ac)
+        return y + self.proj(x)
 
 
 class GridSample(torch.nn.Module):
@@ -90,7 +110,13 @@ def main():
                     tag = "" if ac is None else ("_ac" if ac else "_hp")
                     name = f"{mode}{tag}_{target}_opset{opset}"
                     write(name, Interp(mode, ac, scale, size).eval(), x, opset)
+    for opset in (11, 17):
+        for mode in ("nearest", "bilinear"):
+            torch.manual_seed(1)
+            write(f"seghead_{mode}_opset{opset}", SegHead(mode).eval(), torch.randn(1, 3, 9, 11),
+                  opset)
     shutil.rmtree(OUT_GS, ignore_errors=True)
+    torch.manual_seed(2)
     x = torch.randn(1, 2, 4, 5)
     grid = torch.rand(1, 3, 4, 2) * 3.2 - 1.6
     for mode in ("bilinear", "nearest", "bicubic"):
