@@ -205,7 +205,7 @@ static onnorm_status read_attrs(onn_kctx *ctx, rs_cfg *c)
     c->upsample = ctx->kernel->data != NULL;
     c->legacy = c->upsample || v < 11;
     /* Upsample and Resize-10 know nearest and linear only */
-    const int n_modes = (c->upsample || v < 11) ? 2 : 3;
+    const int n_modes = c->legacy ? 2 : 3;
     if ((st = onn_kattr_enum(ctx, "mode", mode_names, n_modes, RS_NEAREST, &mode))) return st;
     c->cubic_a = -0.75f;
     if (!c->upsample && v >= 11) {
