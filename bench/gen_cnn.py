@@ -245,6 +245,11 @@ def main():
                   f"max|y| {np.abs(yn).max():.4g} std {yn.std():.4g}; {sum(ops.values())} nodes "
                   f"({top}, ...); {n_bn} BatchNorm; {size / 1e6:.1f} MB; {time.time() - t0:.1f} s",
                   flush=True)
+    return report_failures(failed)
+
+
+def report_failures(failed):
+    """Lists (folder, error) pairs on stderr; the exit status: 1 if any."""
     if failed:
         print(f"\nFAILED to generate {len(failed)} folder(s):", file=sys.stderr)
         for tag, err in failed:

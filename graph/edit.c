@@ -37,13 +37,14 @@ static bool attr_copy(onn_attr *d, const onn_attr *s)
         for (size_t i = 0; i < s->n; i++)
             if (!(d->tensors[i] = tensor_dup(s->tensors[i]))) return false;
     }
+    if (s->g && !(d->g = onn_graph_clone(s->g, NULL))) return false;
     return true;
 }
 
 static bool node_copy(onn_node *d, const onn_node *s)
 {
     memset(d, 0, sizeof *d);
-    d->n_in = s->n_in, d->n_out = s->n_out, d->opset = s->opset;
+    d->n_in = s->n_in, d->n_out = s->n_out, d->opset = s->opset, d->n_implicit = s->n_implicit;
     d->name = onn_strdup(s->name);
     d->op_type = onn_strdup(s->op_type);
     d->domain = onn_strdup(s->domain);
@@ -84,6 +85,12 @@ onn_graph *onn_graph_clone(const onn_graph *src, onnorm_error *err)
     if (!g->inputs || !g->outputs || !g->feeds) goto nomem;
     if (src->shell && !(g->shell = onn_memdup(src->shell, src->shell_len))) goto nomem;
     g->shell_len = src->shell_len;
+    g->external_data = src->external_data;
+    g->n_formal = src->n_formal;
+    if (src->capture_from &&
+        !(g->capture_from =
+              onn_memdup(src->capture_from, (size_t)(src->n_inputs - src->n_formal) * sizeof(int))))
+        goto nomem;
     g->cap_nodes = src->n_nodes ? src->n_nodes : 1;
     if (!(g->nodes = calloc((size_t)g->cap_nodes, sizeof *g->nodes))) goto nomem;
     for (int i = 0; i < src->n_nodes; i++) {

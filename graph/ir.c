@@ -272,6 +272,7 @@ void onn_attr_clear(onn_attr *a)
     for (size_t i = 0; a->tensors && i < a->n; i++)
         onn_tensor_free(a->tensors[i]);
     free(a->tensors);
+    onn_graph_free(a->g);
 }
 
 void onn_node_clear(onn_node *n)
@@ -298,6 +299,7 @@ void onn_graph_free(onn_graph *g)
         if (!g->values[i].init_borrowed) onn_tensor_free(g->values[i].init);
     }
     free(g->shell);
+    free(g->capture_from);
     free(g->values);
     free(g->index);
     for (int i = 0; i < g->n_opsets; i++)

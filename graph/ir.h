@@ -30,15 +30,19 @@ typedef enum onn_attr_type {
     ONN_ATTR_GRAPHS = 10
 } onn_attr_type;
 
+struct onn_graph;
+
 typedef struct onn_attr {
     char *name;
     onn_attr_type type;
     float f;
     int64_t i;
-    char *s; /* NUL-terminated copy; s_len keeps embedded NULs countable */
+    char *s; /* NUL-terminated copy; s_len keeps embedded NULs countable. For
+              * ONN_ATTR_GRAPH: the serialized GraphProto, to write it back. */
     size_t s_len;
     onnorm_tensor *t;
-    size_t n; /* element count of floats / ints / strings / tensors */
+    struct onn_graph *g; /* ONN_ATTR_GRAPH: the subgraph (If's branches, Loop's body) */
+    size_t n;            /* element count of floats / ints / strings / tensors */
     float *floats;
     int64_t *ints;
     char **strings;
@@ -55,6 +59,9 @@ typedef struct onn_node {
     int n_attr;
     onn_attr *attrs;
     int64_t opset; /* model's opset for the node's domain (set by finalize), -1 if none */
+    /* The last n_implicit inputs are not in the file: outer-scope values its
+     * subgraphs read, made explicit so that ordering and lifetimes see them. */
+    int n_implicit;
 } onn_node;
 
 typedef struct onn_value {
@@ -95,6 +102,12 @@ typedef struct onn_graph {
      * inputs/outputs, value_info), kept to write the model back out. */
     uint8_t *shell;
     size_t shell_len;
+    bool external_data; /* some tensor of the file was stored externally */
+    /* A subgraph: its inputs past the first n_formal are the outer-scope
+     * values it reads, in the order of capture_from (per such input, the
+     * owning node's input index that carries it). */
+    int n_formal;
+    int *capture_from;
 } onn_graph;
 
 /* ---- errors ------------------------------------------------------------- */

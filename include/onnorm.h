@@ -165,7 +165,11 @@ onnorm_status onnorm_model_optimize(const onnorm_model *m, const onnorm_optimize
                                     onnorm_error *err);
 /* Writes m as an ONNX file: the loaded file's metadata, doc strings and
  * graph input/output declarations, with m's nodes and constants; opset
- * imports raised where an optimization needed a newer operator. */
+ * imports raised where an optimization needed a newer operator. When the
+ * loaded file kept tensors in external data, or m's constants total more
+ * than 1 GiB, every constant of 1 KiB or more is written to PATH.data
+ * (64-byte aligned), which the model names by its base name; keep the two
+ * files in one directory. */
 onnorm_status onnorm_model_save_file(const onnorm_model *m, const char *path, onnorm_error *err);
 
 /* ---- sessions ----------------------------------------------------------- */

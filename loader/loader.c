@@ -13,8 +13,10 @@ typedef struct load_ctx {
     onn_graph *g;
     onnorm_error *err;
     const Onnx__ModelProto *model; /* for model-local functions */
+    const char *base_dir;          /* external data's directory; NULL: none allowed */
     int inlined;                   /* counter that keeps inlined names unique */
     int max_nodes;                 /* what the graph may expand to (see below) */
+    int depth;                     /* of subgraph nesting: 0 for the main graph */
 } load_ctx;
 
 /* Functions may call functions; this bounds the depth (and catches recursion)
@@ -32,6 +34,17 @@ typedef struct load_ctx {
 static onnorm_status nomem(load_ctx *c)
 {
     return onn_fail(c->err, ONNORM_ERR_NOMEM, "%s: out of memory while loading", c->g->source);
+}
+
+/* A tensor of the file: inline, or from an external file next to the model. */
+static onnorm_status tensor_from_proto(load_ctx *c, const Onnx__TensorProto *tp,
+                                       onnorm_tensor **out)
+{
+    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+        c->g->external_data = true;
+        return onn_tensor_from_external(tp, c->base_dir, out, c->err);
+    }
+    return onn_tensor_from_proto(tp, out, c->err);
 }
 
 /* Copies a TypeProto's tensor element type and shape into a value. */
@@ -103,6 +116,103 @@ static const char *str_or_empty(const char *s)
     return s ? s : "";
 }
 
+static onnorm_status load_graph(load_ctx *c, const Onnx__GraphProto *gp);
+
+/* Subgraphs nest at most this deep (If inside Loop inside If ...). */
+#define ONN_MAX_GRAPH_DEPTH 16
+
+/*
+ * A graph attribute (If's branches, Loop's and Scan's body) as a graph of
+ * its own, with the model's opsets. Names its nodes read that it does not
+ * define (not a formal input, initializer or node output) come from an
+ * enclosing scope: they become extra inputs of the subgraph, after its
+ * formal ones, which the owning node supplies (add_node). The GraphProto is
+ * also kept serialized in a->s so that a writer can put it back.
+ */
+static onnorm_status load_subgraph(load_ctx *c, const Onnx__GraphProto *gp, onn_attr *a)
+{
+    if (c->depth >= ONN_MAX_GRAPH_DEPTH)
+        return onn_fail(c->err, ONNORM_ERR_UNSUPPORTED, "subgraphs nest deeper than %d",
+                        ONN_MAX_GRAPH_DEPTH);
+    a->s_len = onnx__graph_proto__get_packed_size(gp);
+    if (!(a->s = malloc(a->s_len + 1))) return nomem(c);
+    onnx__graph_proto__pack(gp, (uint8_t *)a->s);
+    a->s[a->s_len] = '\0';
+    onn_graph *sub = calloc(1, sizeof *sub);
+    if (!sub) return nomem(c);
+    a->g = sub;
+    const onn_graph *g = c->g;
+    if (!(sub->source = onn_strdup(g->source))) return nomem(c);
+    sub->ir_version = g->ir_version;
+    if (!(sub->opsets = calloc((size_t)g->n_opsets + 1, sizeof *sub->opsets))) return nomem(c);
+    for (int i = 0; i < g->n_opsets; i++, sub->n_opsets++) {
+        sub->opsets[i].version = g->opsets[i].version;
+        if (!(sub->opsets[i].domain = onn_strdup(g->opsets[i].domain))) return nomem(c);
+    }
+    load_ctx sc = *c;
+    sc.g = sub;
+    sc.depth = c->depth + 1;
+    onnorm_status st = load_graph(&sc, gp);
+    c->inlined = sc.inlined;
+    if (st) return st;
+    sub->n_formal = sub->n_inputs;
+    /* What is defined here; every other value read is captured. */
+    bool *defined = calloc((size_t)sub->n_values + 1, sizeof *defined);
+    if (!defined) return nomem(c);
+    for (int v = 0; v < sub->n_values; v++)
+        defined[v] = sub->values[v].init != NULL || sub->values[v].is_input;
+    for (int i = 0; i < sub->n_nodes; i++)
+        for (int k = 0; k < sub->nodes[i].n_out; k++)
+            if (sub->nodes[i].out[k] >= 0) defined[sub->nodes[i].out[k]] = true;
+    int n_cap = 0;
+    for (int v = 0; v < sub->n_values; v++)
+        n_cap += !defined[v];
+    int *inputs = realloc(sub->inputs, (size_t)(sub->n_inputs + n_cap + 1) * sizeof *inputs);
+    int *feeds =
+        inputs ? realloc(sub->feeds, (size_t)(sub->n_feeds + n_cap + 1) * sizeof *feeds) : NULL;
+    if (inputs) sub->inputs = inputs;
+    if (feeds) sub->feeds = feeds;
+    if (!inputs || !feeds || !(sub->capture_from = calloc((size_t)n_cap + 1, sizeof(int)))) {
+        free(defined);
+        return nomem(c);
+    }
+    for (int v = 0; v < sub->n_values; v++)
+        if (!defined[v]) {
+            sub->values[v].is_input = true;
+            sub->inputs[sub->n_inputs++] = v;
+            sub->feeds[sub->n_feeds++] = v;
+        }
+    free(defined);
+    return onn_graph_finalize(sub, c->err);
+}
+
+/* After its attributes: the outer-scope values the node's subgraphs read
+ * become its inputs too (once each), past the ones the file lists. */
+static onnorm_status add_captured_inputs(load_ctx *c, onn_node *n)
+{
+    for (int a = 0; a < n->n_attr; a++) {
+        onn_graph *sub = n->attrs[a].g;
+        if (!sub) continue;
+        for (int j = sub->n_formal; j < sub->n_inputs; j++) {
+            const char *name = sub->values[sub->inputs[j]].name;
+            const int id = onn_graph_intern_value(c->g, name);
+            if (id < 0) return nomem(c);
+            int at = n->n_in - n->n_implicit;
+            while (at < n->n_in && n->in[at] != id)
+                at++;
+            if (at == n->n_in) {
+                int *in = realloc(n->in, (size_t)(n->n_in + 1) * sizeof *in);
+                if (!in) return nomem(c);
+                n->in = in;
+                n->in[n->n_in++] = id;
+                n->n_implicit++;
+            }
+            sub->capture_from[j - sub->n_formal] = at;
+        }
+    }
+    return ONNORM_OK;
+}
+
 static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_attr *a)
 {
     if (!ap->name || !ap->name[0])
@@ -124,7 +234,7 @@ static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
         if (!ap->t)
             return onn_fail(c->err, ONNORM_ERR_INVALID, "attribute '%s' has no tensor", ap->name);
-        st = onn_tensor_from_proto(ap->t, &a->t, c->err);
+        st = tensor_from_proto(c, ap->t, &a->t);
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
         a->n = ap->n_floats;
@@ -150,11 +260,16 @@ static onnorm_status copy_attr(load_ctx *c, const Onnx__AttributeProto *ap, onn_
         if (!a->tensors) return nomem(c);
         a->n = ap->n_tensors;
         for (size_t i = 0; i < a->n && !st; i++)
-            st = onn_tensor_from_proto(ap->tensors[i], &a->tensors[i], c->err);
+            st = tensor_from_proto(c, ap->tensors[i], &a->tensors[i]);
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
+        if (!ap->g)
+            return onn_fail(c->err, ONNORM_ERR_INVALID, "attribute '%s' has no graph", ap->name);
+        st = load_subgraph(c, ap->g, a);
         break;
     default:
-        /* Graphs, sparse tensors and type protos are kept as a tag only: no
-         * supported operator reads them. */
+        /* Lists of graphs, sparse tensors and type protos are kept as a tag
+         * only: no supported operator reads them. */
         break;
     }
     if (st) return onn_prefix(c->err, st, "attribute '%s': ", ap->name);
@@ -174,7 +289,7 @@ static onnorm_status fold_constant(load_ctx *c, const Onnx__NodeProto *np)
     onnorm_status st = ONNORM_OK;
     const char *an = str_or_empty(ap->name);
     if (strcmp(an, "value") == 0 && ap->t) {
-        st = onn_tensor_from_proto(ap->t, &t, c->err);
+        st = tensor_from_proto(c, ap->t, &t);
     } else if (strcmp(an, "value_float") == 0 || strcmp(an, "value_int") == 0) {
         bool isf = an[6] == 'f';
         t = onn_tensor_new(isf ? ONNORM_FLOAT : ONNORM_INT64, 0, NULL, c->err);
@@ -249,6 +364,7 @@ static onnorm_status add_node(load_ctx *c, const Onnx__NodeProto *np)
     for (size_t i = 0; i < np->n_attribute; i++) {
         n->n_attr++;
         st = copy_attr(c, np->attribute[i], &n->attrs[i]);
+        if (!st && i + 1 == np->n_attribute) st = add_captured_inputs(c, n);
         if (st) {
             char lbl[256];
             return onn_prefix(c->err, st, "%s: %s: ", g->source,
@@ -391,7 +507,7 @@ static onnorm_status load_graph(load_ctx *c, const Onnx__GraphProto *gp)
             return onn_fail(c->err, ONNORM_ERR_INVALID, "%s: initializer %zu has no name",
                             g->source, i);
         onnorm_tensor *t;
-        st = onn_tensor_from_proto(tp, &t, c->err);
+        st = tensor_from_proto(c, tp, &t);
         if (st) return onn_prefix(c->err, st, "%s: initializer: ", g->source);
         st = add_constant(c, tp->name, t);
         if (st) return st;
@@ -487,8 +603,8 @@ static onnorm_status keep_shell(load_ctx *c, Onnx__ModelProto *mp)
     return ONNORM_OK;
 }
 
-onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *source, onn_graph **out,
-                             onnorm_error *err)
+onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *source,
+                             const char *base_dir, onn_graph **out, onnorm_error *err)
 {
     *out = NULL;
     onn_graph *g = calloc(1, sizeof *g);
@@ -496,7 +612,7 @@ onnorm_status onn_load_model(const uint8_t *data, size_t size, const char *sourc
         free(g);
         return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     }
-    load_ctx c = {g, err, NULL, 0, 0};
+    load_ctx c = {g, err, NULL, base_dir, 0, 0, 0};
     onnorm_status st = ONNORM_OK;
     Onnx__ModelProto *mp = size ? onnx__model_proto__unpack(NULL, size, data) : NULL;
     if (!mp) {

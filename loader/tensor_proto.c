@@ -71,6 +71,9 @@ onnorm_status onn_tensor_from_proto(const Onnx__TensorProto *tp, onnorm_tensor *
                         name);
     if (tp->segment) return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "tensor '%s' is segmented", name);
     onnorm_dtype dt = (onnorm_dtype)tp->data_type;
+    if (dt == ONNORM_STRING)
+        return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
+                        "tensor '%s' holds strings: string tensors are not supported", name);
     if (onnorm_dtype_size(dt) == 0)
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
                         "tensor '%s' has element type %s (%d), which is not supported", name,

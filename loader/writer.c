@@ -10,6 +10,8 @@
  */
 #include "loader/loader.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,11 +33,20 @@ typedef struct writer {
     Onnx__NodeProto *nodes;
     Onnx__NodeProto **node_ptrs;
     Onnx__AttributeProto *attrs;
+    size_t n_attrs;
     Onnx__AttributeProto **attr_ptrs;
     Onnx__TensorProto *tensors;
     Onnx__TensorProto **tensor_ptrs;
-    char **edge_names; /* per node: inputs then outputs */
+    char **edge_names;     /* per node: inputs then outputs */
+    struct ext_entry *ext; /* per initializer written externally */
 } writer;
+
+/* The external_data entries of one tensor written to the side file. */
+typedef struct ext_entry {
+    Onnx__StringStringEntryProto kv[3];
+    Onnx__StringStringEntryProto *ptrs[3];
+    char offset[24], length[24];
+} ext_entry;
 
 static void fill_tensor(Onnx__TensorProto *tp, const onnorm_tensor *t, char *name)
 {
@@ -50,7 +61,7 @@ static void fill_tensor(Onnx__TensorProto *tp, const onnorm_tensor *t, char *nam
     tp->raw_data.data = t->data;
 }
 
-/* Attribute kinds the IR keeps in full; graph-valued ones it does not. */
+/* Attribute kinds the IR keeps (graph lists and sparse tensors it does not). */
 static onnorm_status fill_attr(Onnx__AttributeProto *ap, Onnx__TensorProto *tensor_slot,
                                const onn_attr *a, onnorm_error *err)
 {
@@ -68,6 +79,12 @@ static onnorm_status fill_attr(Onnx__AttributeProto *ap, Onnx__TensorProto *tens
         break;
     case ONN_ATTR_FLOATS: ap->n_floats = a->n, ap->floats = a->floats; break;
     case ONN_ATTR_INTS: ap->n_ints = a->n, ap->ints = a->ints; break;
+    case ONN_ATTR_GRAPH: /* the subgraph as the file had it (writer_free frees it) */
+        ap->g = onnx__graph_proto__unpack(NULL, a->s_len, (const uint8_t *)a->s);
+        if (!ap->g)
+            return onn_fail(err, ONNORM_ERR_NOMEM, "attribute '%s': cannot rewrite its graph",
+                            a->name);
+        break;
     default:
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
                         "attribute '%s' (type %d) cannot be written back", a->name, (int)a->type);
@@ -77,8 +94,10 @@ static onnorm_status fill_attr(Onnx__AttributeProto *ap, Onnx__TensorProto *tens
 
 static void writer_free(writer *w)
 {
+    for (size_t i = 0; w->attrs && i < w->n_attrs; i++)
+        if (w->attrs[i].g) onnx__graph_proto__free_unpacked(w->attrs[i].g, NULL);
     free(w->nodes), free(w->node_ptrs), free(w->attrs), free(w->attr_ptrs);
-    free(w->tensors), free(w->tensor_ptrs), free(w->edge_names);
+    free(w->tensors), free(w->tensor_ptrs), free(w->edge_names), free(w->ext);
 }
 
 static onnorm_status build_nodes(const onn_graph *g, writer *w, onnorm_error *err)
@@ -91,6 +110,7 @@ static onnorm_status build_nodes(const onn_graph *g, writer *w, onnorm_error *er
     w->nodes = calloc((size_t)g->n_nodes + 1, sizeof *w->nodes);
     w->node_ptrs = calloc((size_t)g->n_nodes + 1, sizeof *w->node_ptrs);
     w->attrs = calloc(n_attr + 1, sizeof *w->attrs);
+    w->n_attrs = w->attrs ? n_attr : 0;
     w->attr_ptrs = calloc(n_attr + 1, sizeof *w->attr_ptrs);
     w->edge_names = calloc(n_edges + 1, sizeof *w->edge_names);
     /* Tensor attributes and initializers share one pool. */
@@ -107,8 +127,8 @@ static onnorm_status build_nodes(const onn_graph *g, writer *w, onnorm_error *er
         onnx__node_proto__init(np);
         np->name = n->name, np->op_type = n->op_type, np->domain = n->domain;
         np->input = &w->edge_names[ei];
-        np->n_input = (size_t)n->n_in;
-        for (int k = 0; k < n->n_in; k++)
+        np->n_input = (size_t)(n->n_in - n->n_implicit); /* captured values stay implicit */
+        for (int k = 0; k < n->n_in - n->n_implicit; k++)
             w->edge_names[ei++] = n->in[k] >= 0 ? g->values[n->in[k]].name : (char *)"";
         np->output = &w->edge_names[ei];
         np->n_output = (size_t)n->n_out;
@@ -126,18 +146,57 @@ static onnorm_status build_nodes(const onn_graph *g, writer *w, onnorm_error *er
     return ONNORM_OK;
 }
 
-/* Constants that something still reads (or that are graph inputs/outputs). */
-static size_t build_initializers(const onn_graph *g, writer *w, size_t first)
+/* Moves tp's bytes to the side file: appended at the next 64-byte
+ * boundary, the TensorProto then names location, offset and length. */
+static onnorm_status write_external(Onnx__TensorProto *tp, ext_entry *e, onn_external_out *x,
+                                    onnorm_error *err)
 {
-    size_t count = 0;
+    static const char zeros[64] = {0};
+    const int64_t pad = (64 - x->offset % 64) % 64;
+    if ((pad && fwrite(zeros, 1, (size_t)pad, x->f) != (size_t)pad) ||
+        fwrite(tp->raw_data.data, 1, tp->raw_data.len, x->f) != tp->raw_data.len)
+        return onn_fail(err, ONNORM_ERR_IO, "cannot write external data file '%s'", x->location);
+    x->offset += pad;
+    snprintf(e->offset, sizeof e->offset, "%" PRId64, x->offset);
+    snprintf(e->length, sizeof e->length, "%zu", tp->raw_data.len);
+    x->offset += (int64_t)tp->raw_data.len;
+    static const char *const keys[3] = {"location", "offset", "length"};
+    const char *values[3] = {x->location, e->offset, e->length};
+    for (int i = 0; i < 3; i++) {
+        onnx__string_string_entry_proto__init(&e->kv[i]);
+        e->kv[i].key = (char *)keys[i];
+        e->kv[i].value = (char *)values[i];
+        e->ptrs[i] = &e->kv[i];
+    }
+    tp->has_raw_data = 0;
+    tp->raw_data.len = 0, tp->raw_data.data = NULL;
+    tp->has_data_location = 1;
+    tp->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    tp->n_external_data = 3;
+    tp->external_data = e->ptrs;
+    return ONNORM_OK;
+}
+
+/* Constants that something still reads (or that are graph inputs/outputs);
+ * those of at least x->min_bytes go to the side file when x is given. */
+static onnorm_status build_initializers(const onn_graph *g, writer *w, size_t first,
+                                        onn_external_out *x, size_t *count, onnorm_error *err)
+{
+    *count = 0;
+    if (x && !(w->ext = calloc((size_t)g->n_values + 1, sizeof *w->ext)))
+        return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory writing the model");
     for (int v = 0; v < g->n_values; v++) {
         const onn_value *val = &g->values[v];
         if (!val->init) continue;
-        Onnx__TensorProto *tp = &w->tensors[first + count];
+        Onnx__TensorProto *tp = &w->tensors[first + *count];
         fill_tensor(tp, val->init, val->name);
-        w->tensor_ptrs[count++] = tp;
+        if (x && tp->raw_data.len >= x->min_bytes) {
+            onnorm_status st = write_external(tp, &w->ext[*count], x, err);
+            if (st) return st;
+        }
+        w->tensor_ptrs[(*count)++] = tp;
     }
-    return count;
+    return ONNORM_OK;
 }
 
 /* Imports of domains a pass added (FusedConv's com.microsoft), which the
@@ -243,7 +302,8 @@ static size_t keep_value_info(const onn_graph *g, Onnx__GraphProto *gp)
     return kept;
 }
 
-onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, onnorm_error *err)
+onnorm_status onn_graph_write(const onn_graph *g, onn_external_out *ext, uint8_t **out, size_t *len,
+                              onnorm_error *err)
 {
     *out = NULL;
     *len = 0;
@@ -261,15 +321,17 @@ onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, on
     onnorm_status st = build_nodes(g, &w, err);
     if (!st && !add_opsets(g, mp, &added))
         st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory writing the model");
+    Onnx__GraphProto *gp = mp->graph;
+    const size_t n_vi = gp->n_value_info, n_inputs = gp->n_input;
     if (!st) {
         size_t n_attr = 0;
         for (int i = 0; i < g->n_nodes; i++)
             n_attr += (size_t)g->nodes[i].n_attr;
-        Onnx__GraphProto *gp = mp->graph;
-        size_t n_vi = gp->n_value_info, n_inputs = gp->n_input;
         gp->node = w.node_ptrs, gp->n_node = (size_t)g->n_nodes;
         gp->initializer = w.tensor_ptrs;
-        gp->n_initializer = build_initializers(g, &w, n_attr);
+        st = build_initializers(g, &w, n_attr, ext, &gp->n_initializer, err);
+    }
+    if (!st) {
         gp->n_value_info = keep_value_info(g, gp);
         gp->n_input = keep_inputs(g, gp);
         set_opsets(g, mp);
@@ -280,10 +342,11 @@ onnorm_status onn_graph_write(const onn_graph *g, uint8_t **out, size_t *len, on
             onnx__model_proto__pack(mp, *out);
         else
             st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory writing the model");
-        gp->node = NULL, gp->n_node = 0, gp->initializer = NULL, gp->n_initializer = 0;
-        gp->n_value_info = n_vi;
-        gp->n_input = n_inputs;
     }
+    /* Detach what points into the IR before the shell is freed. */
+    gp->node = NULL, gp->n_node = 0, gp->initializer = NULL, gp->n_initializer = 0;
+    gp->n_value_info = n_vi;
+    gp->n_input = n_inputs;
     mp->opset_import = shell_opsets;
     mp->n_opset_import = n_shell_opsets;
     free(added.all);

@@ -85,6 +85,23 @@ static onnorm_status check_types(onn_graph *g, const onn_kernel *const *kernels,
     return ONNORM_OK;
 }
 
+/* Node n's subgraphs bind too (their kernels are bound again when they run);
+ * false with the first failure in why. */
+static bool subgraphs_bind(const onn_node *n, char *why, size_t len)
+{
+    for (int a = 0; a < n->n_attr; a++) {
+        if (!n->attrs[a].g) continue;
+        const onn_kernel **ks = NULL;
+        onnorm_error e = {0};
+        if (onn_bind_graph(n->attrs[a].g, false, &ks, NULL, &e)) {
+            snprintf(why, len, "subgraph '%.40s': %.190s", n->attrs[a].name, e.message);
+            return false;
+        }
+        free(ks);
+    }
+    return true;
+}
+
 onnorm_status onn_bind_graph(onn_graph *g, bool allow_unsupported, const onn_kernel ***kernels,
                              int *unsupported, onnorm_error *err)
 {
@@ -100,7 +117,8 @@ onnorm_status onn_bind_graph(onn_graph *g, bool allow_unsupported, const onn_ker
         char why[256], lbl[256], line[600];
         if ((ks[i] = onn_bind_node(n, why, sizeof why))) {
             st = check_arity(g, n, ks[i], err);
-            continue;
+            if (st || subgraphs_bind(n, why, sizeof why)) continue;
+            ks[i] = NULL;
         }
         bad++;
         /* Keep room for the closing count so the message never ends mid-line. */

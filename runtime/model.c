@@ -12,15 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char *name,
-                                       unsigned flags, onnorm_model **out, onnorm_error *err)
+/* Loads a model whose external data, if any, lives in base_dir (NULL: a
+ * model from memory, which may not have any). */
+static onnorm_status load_model(const void *data, size_t size, const char *name,
+                                const char *base_dir, unsigned flags, onnorm_model **out,
+                                onnorm_error *err)
 {
-    if (!out || (!data && size))
-        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_buffer: invalid arguments");
     *out = NULL;
     onnorm_model *m = calloc(1, sizeof *m);
     if (!m) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-    onnorm_status st = onn_load_model(data, size, name, &m->g, err);
+    onnorm_status st = onn_load_model(data, size, name, base_dir, &m->g, err);
     if (!st) st = onn_graph_finalize(m->g, err);
     if (!st)
         st = onn_bind_graph(m->g, (flags & ONNORM_LOAD_ALLOW_UNSUPPORTED) != 0, &m->kernels,
@@ -36,17 +37,33 @@ onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char
     return ONNORM_OK;
 }
 
+onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char *name,
+                                       unsigned flags, onnorm_model **out, onnorm_error *err)
+{
+    if (!out || (!data && size))
+        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_buffer: invalid arguments");
+    return load_model(data, size, name, NULL, flags, out, err);
+}
+
 onnorm_status onnorm_model_load_file(const char *path, unsigned flags, onnorm_model **out,
                                      onnorm_error *err)
 {
     if (!path || !out)
         return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_file: NULL argument");
+    *out = NULL;
+    /* The directory of the file, where its external data may live. */
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? onn_strdup(path) : onn_strdup(".");
+    if (!dir) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    if (slash) dir[slash == path ? 1 : slash - path] = '\0';
     uint8_t *buf;
     size_t len;
     onnorm_status st = onn_read_file(path, &buf, &len, err);
-    if (st) return st;
-    st = onnorm_model_load_buffer(buf, len, path, flags, out, err);
-    free(buf);
+    if (!st) {
+        st = load_model(buf, len, path, dir, flags, out, err);
+        free(buf);
+    }
+    free(dir);
     return st;
 }
 

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const onn_pass_env pass_env = {onn_infer_shapes, onn_bind_same_meaning};
 
@@ -80,13 +81,52 @@ onnorm_status onnorm_model_optimize(const onnorm_model *m, const onnorm_optimize
     return ONNORM_OK;
 }
 
+/* Initializers past this total go to a side file even when the source model
+ * kept all its data inline: protobuf cannot hold a message over 2 GB. */
+#define SAVE_INLINE_LIMIT ((size_t)1 << 30)
+/* The smallest tensor moved to the side file. */
+#define SAVE_EXTERNAL_MIN 1024
+
+static size_t initializer_bytes(const onn_graph *g)
+{
+    size_t total = 0;
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].init)
+            total += (size_t)onnorm_tensor_numel(g->values[v].init) *
+                     onnorm_dtype_size(g->values[v].init->dtype);
+    return total;
+}
+
 onnorm_status onnorm_model_save_file(const onnorm_model *m, const char *path, onnorm_error *err)
 {
     if (!m || !path)
         return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_save_file: NULL argument");
     uint8_t *buf;
     size_t len;
-    onnorm_status st = onn_graph_write(m->g, &buf, &len, err);
+    onnorm_status st;
+    if (!m->g->external_data && initializer_bytes(m->g) <= SAVE_INLINE_LIMIT) {
+        st = onn_graph_write(m->g, NULL, &buf, &len, err);
+    } else {
+        /* PATH.data next to PATH, named by its base name. */
+        const size_t n = strlen(path);
+        char *data_path = malloc(n + 6);
+        if (!data_path) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+        memcpy(data_path, path, n);
+        memcpy(data_path + n, ".data", 6);
+        const char *slash = strrchr(data_path, '/');
+        onn_external_out x = {fopen(data_path, "wb"), slash ? slash + 1 : data_path,
+                              SAVE_EXTERNAL_MIN, 0};
+        if (!x.f) {
+            st = onn_fail(err, ONNORM_ERR_IO, "%s: cannot create file", data_path);
+            free(data_path);
+            return st;
+        }
+        st = onn_graph_write(m->g, &x, &buf, &len, err);
+        if (fclose(x.f) != 0 && !st)
+            st = onn_fail(err, ONNORM_ERR_IO, "%s: cannot write file", data_path);
+        if (st || x.offset == 0) remove(data_path); /* nothing (valid) went there */
+        free(data_path);
+    }
     if (st) return st;
     st = onn_write_file(path, buf, len, err);
     free(buf);

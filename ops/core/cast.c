@@ -1,10 +1,13 @@
 /*
  * Cast (1: 'to' is a type name string; 6: 'to' is a TensorProto code; 9, 13,
  * 19 and 21 only add types; 19's 'saturate' concerns float8 alone).
+ * CastLike (15; 19 and 21 only add types): Cast to the element type of the
+ * second input, whose values are not read.
  *
  * Supported both ways: float32, float64, float16, bfloat16, bool, int8,
  * int16, int32, int64, uint8, uint16, uint32, uint64 (not strings or
- * float8/int4).
+ * float8/int4). Strings are refused with "string tensors are not
+ * supported".
  *
  * Each element is loaded into a cast_val that holds it exactly (a double
  * for the floating types, a 64-bit integer otherwise) and stored into the
@@ -60,6 +63,16 @@ static bool cast_supported(onnorm_dtype t)
     case ONNORM_UINT64: return true;
     default: return false;
     }
+}
+
+/* Why type t cannot be cast ("string tensors are not supported" for strings). */
+static onnorm_status unsupported(onn_kctx *ctx, const char *dir, onnorm_dtype t)
+{
+    if (t == ONNORM_STRING)
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
+                         "cannot cast %s string: string tensors are not supported", dir);
+    return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast %s type %d (%s)", dir, (int)t,
+                     onnorm_dtype_name(t));
 }
 
 /* ---- narrow floating formats ------------------------------------------- */
@@ -254,22 +267,30 @@ static onnorm_status target_type(onn_kctx *ctx, onnorm_dtype *to)
     }
     int64_t code;
     if ((st = onn_kattr_int(ctx, "to", 0, &code))) return st;
-    *to = code > 0 && code < 64 ? (onnorm_dtype)code : ONNORM_UNDEFINED;
-    if (!cast_supported(*to))
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast to type %lld (%s)",
-                         (long long)code, onnorm_dtype_name((onnorm_dtype)code));
-    return ONNORM_OK;
+    if (code <= 0 || code >= 64) /* keeps the code within the enum */
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast to type %lld", (long long)code);
+    *to = (onnorm_dtype)code;
+    return cast_supported(*to) ? ONNORM_OK : unsupported(ctx, "to", *to);
 }
+
+/* The data of a CastLike entry (Cast's is NULL). */
+static const int castlike_tag;
 
 static onnorm_status cast_config(onn_kctx *ctx)
 {
     cast_cfg *cfg = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
-    if (!cast_supported(x->dtype))
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "cannot cast from type %s",
-                         onnorm_dtype_name(x->dtype));
+    onnorm_status st;
+    if (!cast_supported(x->dtype)) return unsupported(ctx, "from", x->dtype);
     cfg->from = x->dtype;
-    onnorm_status st = target_type(ctx, &cfg->to);
+    if (ctx->kernel->data == &castlike_tag) {
+        if (!onn_has_input(ctx, 1))
+            return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'target_type' is missing");
+        cfg->to = ctx->in[1]->dtype;
+        st = cast_supported(cfg->to) ? ONNORM_OK : unsupported(ctx, "to", cfg->to);
+    } else {
+        st = target_type(ctx, &cfg->to);
+    }
     cfg->copy = !st && cfg->from == cfg->to;
     return st;
 }
@@ -302,10 +323,21 @@ static onnorm_status cast_run(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-#define CAST_KERNEL(ver)                                                                           \
+#define CAST_KERNEL(ver, w)                                                                        \
     {                                                                                              \
         ONN_KERNEL("", "Cast", ver, 1, 1, 1, 1, cast_infer, NULL, cast_run),                       \
-            .config = cast_config, .state_size = sizeof(cast_cfg)                                  \
+            .config = cast_config, .state_size = sizeof(cast_cfg), .widens = (w)                   \
+    }
+#define CASTLIKE_KERNEL(ver, w)                                                                    \
+    {                                                                                              \
+        ONN_KERNEL("", "CastLike", ver, 2, 2, 1, 1, cast_infer, NULL, cast_run),                   \
+            .config = cast_config, .state_size = sizeof(cast_cfg), .data = &castlike_tag,          \
+            .widens = (w)                                                                          \
     }
 
-ONN_KERNEL_TABLE(cast, CAST_KERNEL(1), CAST_KERNEL(6));
+/* Later versions add types this file does not support (float8, int4...),
+ * so for the supported ones they mean what the previous version meant. */
+ONN_KERNEL_TABLE(cast, CAST_KERNEL(1, false), CAST_KERNEL(6, false), CAST_KERNEL(9, true),
+                 CAST_KERNEL(13, true), CAST_KERNEL(19, true), CAST_KERNEL(21, true),
+                 CAST_KERNEL(23, true), CASTLIKE_KERNEL(15, false), CASTLIKE_KERNEL(19, true),
+                 CASTLIKE_KERNEL(21, true), CASTLIKE_KERNEL(23, true));

@@ -1,19 +1,41 @@
 /*
- * ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceSumSquare; float32 and
- * float64.
+ * The reductions: ReduceSum, ReduceMean, ReduceMax, ReduceMin,
+ * ReduceSumSquare, ReduceProd, ReduceL1, ReduceL2, ReduceLogSum and
+ * ReduceLogSumExp.
  *
- * Where the axes come from changed per op:
- *   ReduceSum                              axes attribute < 13, input >= 13
- *   ReduceMean, Max, Min, SumSquare        axes attribute < 18, input >= 18
+ * Versions and where the axes come from:
+ *   ReduceSum                  1, 11, 13 (axes an input from 13)
+ *   ReduceMax, ReduceMin       1, 11, 12, 13, 18, 20 (axes an input from 18)
+ *   every other one            1, 11, 13, 18 (axes an input from 18)
+ * 11 allows negative axes (accepted in 1 as well), 12 adds int8/uint8 to
+ * Max and Min, 13 adds bfloat16, 20 adds bool to Max and Min; those
+ * versions only widen the one before. Types: float32, float64, float16,
+ * bfloat16 (13 on), int32, int64, uint32, uint64, and for Max/Min also int8,
+ * uint8 (12 on) and bool (20 on).
+ *
  * Both forms take negative axes and keepdims (default 1). Without axes every
  * dim is reduced, except that the input forms' noop_with_empty_axes = 1
  * makes the op an identity. The axes input decides the output shape, so
  * infer reads it with onn_input_values() (a fed axes input makes the session
  * plan with the caller's data). A listed axis may appear only once.
  *
- * Sums accumulate in double. An empty reduction gives the identity of the
- * op: 0 for sums, NaN for the mean (0 / 0), -inf for Max, +inf for Min.
- * Max and Min propagate NaN.
+ * Arithmetic: floating inputs (float16 and bfloat16 included) accumulate in
+ * double and are rounded once to the output type at the end (float16 and
+ * bfloat16 through float32, which may round twice in rare ties).
+ * ReduceLogSumExp subtracts the maximum first: m + log(sum(exp(x - m))),
+ * so large inputs do not overflow; an infinite or NaN maximum is the
+ * result itself. Integer inputs compute Sum, SumSquare, Prod, L1, Max and
+ * Min exactly in 64 bits (wrapping modulo 2^64, then to the type's width,
+ * as numpy's int64 accumulation followed by astype does); Mean, L2, LogSum
+ * and LogSumExp of integers are computed in double and truncated toward
+ * zero, saturating at the type's range (NaN gives 0) - the spec is silent
+ * there.
+ *
+ * An empty reduction (a reduced dim of size 0, as in opset 18's empty-set
+ * tests) gives the identity of the op: 0 for Sum, SumSquare, L1 and L2, 1
+ * for Prod, -inf for LogSum and LogSumExp (log 0), NaN for Mean (0 / 0),
+ * -inf / +inf for Max / Min (the type's lowest / highest value for
+ * integers, false / true for bool). Max and Min propagate NaN.
  *
  * Layout: size-1 dims are dropped and neighbouring dims that are both kept
  * or both reduced are merged, giving alternating groups. When the last
@@ -25,32 +47,59 @@
  * walks them.
  */
 #include "ops/core/broadcast.h"
+#include "ops/half.h"
 
 #include <math.h>
 #include <string.h>
 
 #define ONN_REDUCE_BLOCK 256
 
-typedef enum rd_kind { RD_SUM, RD_MEAN, RD_MAX, RD_MIN, RD_SUMSQ } rd_kind;
+typedef enum rd_kind {
+    RD_SUM,
+    RD_MEAN,
+    RD_MAX,
+    RD_MIN,
+    RD_SUMSQ,
+    RD_PROD,
+    RD_L1,
+    RD_L2,
+    RD_LOGSUM,
+    RD_LOGSUMEXP,
+} rd_kind;
 
-/* Each reduction: op, kind, opset from which axes is an input. */
+/* What each output accumulates; the kind then finishes the value (Mean
+ * scales the sum, L2 takes a square root, LogSum a log). */
+typedef enum rd_acc { A_SUM, A_SUMSQ, A_MAX, A_MIN, A_PROD, A_L1, A_LSE, A_COUNT } rd_acc;
+
+#define T_BASE                                                                                     \
+    (ONN_T_HALF_FLOATS | ONN_T(ONNORM_INT32) | ONN_T(ONNORM_INT64) | ONN_T(ONNORM_UINT32) |        \
+     ONN_T(ONNORM_UINT64))
+#define T_BF16 ONN_T(ONNORM_BFLOAT16)
+#define T_BYTES (ONN_T(ONNORM_INT8) | ONN_T(ONNORM_UINT8))
+
+/* Each reduction: op, kind, accumulator, opset from which axes is an input. */
 #define RD_OPS(X)                                                                                  \
-    X("ReduceSum", RD_SUM, 13)                                                                     \
-    X("ReduceMean", RD_MEAN, 18)                                                                   \
-    X("ReduceMax", RD_MAX, 18)                                                                     \
-    X("ReduceMin", RD_MIN, 18)                                                                     \
-    X("ReduceSumSquare", RD_SUMSQ, 18)
+    X("ReduceSum", RD_SUM, A_SUM, 13)                                                              \
+    X("ReduceMean", RD_MEAN, A_SUM, 18)                                                            \
+    X("ReduceMax", RD_MAX, A_MAX, 18)                                                              \
+    X("ReduceMin", RD_MIN, A_MIN, 18)                                                              \
+    X("ReduceSumSquare", RD_SUMSQ, A_SUMSQ, 18)                                                    \
+    X("ReduceProd", RD_PROD, A_PROD, 18)                                                           \
+    X("ReduceL1", RD_L1, A_L1, 18)                                                                 \
+    X("ReduceL2", RD_L2, A_SUMSQ, 18)                                                              \
+    X("ReduceLogSum", RD_LOGSUM, A_SUM, 18)                                                        \
+    X("ReduceLogSumExp", RD_LOGSUMEXP, A_LSE, 18)
 
 /* A table entry's data. */
 typedef struct rd_desc {
     const char *name;
     rd_kind kind;
+    rd_acc acc;
     int axes_input_since;
 } rd_desc;
 
-#define RD_DESC(op, k, since) [k] = {op, k, since},
+#define RD_DESC(op, k, a, since) [k] = {op, k, a, since},
 static const rd_desc descs[] = {RD_OPS(RD_DESC)};
-
 /* The reduction, resolved against the input shape. */
 typedef struct rd_cfg {
     const rd_desc *d;
@@ -224,15 +273,38 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
 
 /* ---- typed loops ------------------------------------------------------------ */
 
-#define ACC_SUM(acc, v) ((acc) += (v))
-#define ACC_SUMSQ(acc, v) ((acc) += (v) * (v))
-#define ACC_MAX(acc, v) ((acc) = ((v) > (acc) || isnan(v)) ? (v) : (acc))
-#define ACC_MIN(acc, v) ((acc) = ((v) < (acc) || isnan(v)) ? (v) : (acc))
+/* Floating path: every element as a double, accumulated in double. */
+#define D_SUM(acc, v) ((acc) += (v))
+#define D_SUMSQ(acc, v) ((acc) += (v) * (v))
+#define D_L1(acc, v) ((acc) += fabs(v))
+#define D_PROD(acc, v) ((acc) *= (v))
+#define D_MAX(acc, v) ((acc) = ((v) > (acc) || isnan(v)) ? (v) : (acc))
+#define D_MIN(acc, v) ((acc) = ((v) < (acc) || isnan(v)) ? (v) : (acc))
+
+/* |v| as a 64-bit pattern (|INT64_MIN| wraps to itself). */
+static inline uint64_t abs_i64(int64_t v)
+{
+    return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+}
+static inline uint64_t abs_u64(uint64_t v)
+{
+    return v;
+}
+#define abs_bits(v) _Generic((v), int64_t : abs_i64, uint64_t : abs_u64)(v)
+
+/* Integer path: 64-bit accumulators (A is int64_t or uint64_t); sums and
+ * products go through uint64_t, where wrapping is defined. */
+#define I_SUM(A, acc, v) ((acc) = (A)((uint64_t)(acc) + (uint64_t)(v)))
+#define I_SUMSQ(A, acc, v) ((acc) = (A)((uint64_t)(acc) + (uint64_t)(v) * (uint64_t)(v)))
+#define I_PROD(A, acc, v) ((acc) = (A)((uint64_t)(acc) * (uint64_t)(v)))
+#define I_L1(A, acc, v) ((acc) = (A)((uint64_t)(acc) + abs_bits(v)))
+#define I_MAX(A, acc, v) ((acc) = (v) > (acc) ? (v) : (acc))
+#define I_MIN(A, acc, v) ((acc) = (v) < (acc) ? (v) : (acc))
 
 /* Output r when the innermost group is reduced: runs of `inner` elements.
  * LOOP_SIMD is the loop's vectorization pragma: sums may be split into partial
  * sums, Max and Min keep one ordered pass for their NaN rule. */
-#define RD_INNER(name, T, ACC, LOOP_SIMD)                                                          \
+#define RD_INNER(name, T, LOAD, ACC, LOOP_SIMD)                                                    \
     static double name(const void *px, const rd_plan *p, int64_t r, double init)                   \
     {                                                                                              \
         const T *x = (const T *)px + row_offset(p, r);                                             \
@@ -241,7 +313,7 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
         for (int64_t q = 0; q < p->positions; q++) {                                               \
             LOOP_SIMD                                                                              \
             for (int64_t j = 0; j < p->inner; j++) {                                               \
-                const double v = x[j];                                                             \
+                const double v = LOAD(x[j]);                                                       \
                 ACC(acc, v);                                                                       \
             }                                                                                      \
             x += next_position(p, idx);                                                            \
@@ -250,7 +322,7 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
     }
 
 /* Columns [c0, c0 + cn) of output row r when the innermost group is kept. */
-#define RD_ROWS(name, T, ACC)                                                                      \
+#define RD_ROWS(name, T, LOAD, ACC)                                                                \
     static void name(const void *px, const rd_plan *p, int64_t r, int64_t c0, int64_t cn,          \
                      double init, double *acc)                                                     \
     {                                                                                              \
@@ -261,11 +333,48 @@ static int64_t next_position(const rd_plan *p, int64_t *idx)
         for (int64_t q = 0; q < p->positions; q++) {                                               \
             ONN_SIMD                                                                               \
             for (int64_t j = 0; j < cn; j++) {                                                     \
-                const double v = x[j];                                                             \
+                const double v = LOAD(x[j]);                                                       \
                 ACC(acc[j], v);                                                                    \
             }                                                                                      \
             x += next_position(p, idx);                                                            \
         }                                                                                          \
+    }
+
+/* log(sum(exp(x))) as m + log(sum(exp(x - m))), m the maximum: a first pass
+ * finds m, a second sums. An infinite or NaN m is the answer itself. */
+#define RD_LSE(sfx, T, LOAD)                                                                       \
+    static double inner_lse_##sfx(const void *px, const rd_plan *p, int64_t r, double init)        \
+    {                                                                                              \
+        const double m = inner_max_##sfx(px, p, r, -INFINITY);                                     \
+        (void)init;                                                                                \
+        if (isinf(m) || isnan(m)) return m;                                                        \
+        const T *x = (const T *)px + row_offset(p, r);                                             \
+        int64_t idx[ONNORM_MAX_RANK] = {0};                                                        \
+        double acc = 0;                                                                            \
+        for (int64_t q = 0; q < p->positions; q++) {                                               \
+            for (int64_t j = 0; j < p->inner; j++)                                                 \
+                acc += exp(LOAD(x[j]) - m);                                                        \
+            x += next_position(p, idx);                                                            \
+        }                                                                                          \
+        return m + log(acc);                                                                       \
+    }                                                                                              \
+    static void rows_lse_##sfx(const void *px, const rd_plan *p, int64_t r, int64_t c0,            \
+                               int64_t cn, double init, double *acc)                               \
+    {                                                                                              \
+        double m[ONN_REDUCE_BLOCK];                                                                \
+        (void)init;                                                                                \
+        rows_max_##sfx(px, p, r, c0, cn, -INFINITY, m);                                            \
+        const T *x = (const T *)px + row_offset(p, r) + c0;                                        \
+        int64_t idx[ONNORM_MAX_RANK] = {0};                                                        \
+        for (int64_t j = 0; j < cn; j++)                                                           \
+            acc[j] = 0;                                                                            \
+        for (int64_t q = 0; q < p->positions; q++) {                                               \
+            for (int64_t j = 0; j < cn; j++)                                                       \
+                acc[j] += exp(LOAD(x[j]) - m[j]);                                                  \
+            x += next_position(p, idx);                                                            \
+        }                                                                                          \
+        for (int64_t j = 0; j < cn; j++)                                                           \
+            acc[j] = isinf(m[j]) || isnan(m[j]) ? m[j] : m[j] + log(acc[j]);                       \
     }
 
 typedef double (*rd_inner_fn)(const void *, const rd_plan *, int64_t, double);
@@ -273,40 +382,172 @@ typedef void (*rd_rows_fn)(const void *, const rd_plan *, int64_t, int64_t, int6
                            double *);
 
 #define SIMD_SUM _Pragma("omp simd reduction(+ : acc)")
+#define SIMD_PROD _Pragma("omp simd reduction(* : acc)")
 #define SIMD_NONE
 
-#define RD_LOOPS(sfx, T, code, sgn)                                                                \
-    RD_INNER(inner_sum_##sfx, T, ACC_SUM, SIMD_SUM)                                                \
-    RD_INNER(inner_sumsq_##sfx, T, ACC_SUMSQ, SIMD_SUM)                                            \
-    RD_INNER(inner_max_##sfx, T, ACC_MAX, SIMD_NONE)                                               \
-    RD_INNER(inner_min_##sfx, T, ACC_MIN, SIMD_NONE)                                               \
-    RD_ROWS(rows_sum_##sfx, T, ACC_SUM)                                                            \
-    RD_ROWS(rows_sumsq_##sfx, T, ACC_SUMSQ)                                                        \
-    RD_ROWS(rows_max_##sfx, T, ACC_MAX)                                                            \
-    RD_ROWS(rows_min_##sfx, T, ACC_MIN)                                                            \
+#define LOAD_PLAIN(v) ((double)(v))
+#define LOAD_F16(v) ((double)onn_f16_to_f32(v))
+#define LOAD_BF16(v) ((double)onn_bf16_to_f32(v))
+
+/* The floating-path loops of one element type. */
+#define RD_DLOOPS(sfx, T, LOAD)                                                                    \
+    RD_INNER(inner_sum_##sfx, T, LOAD, D_SUM, SIMD_SUM)                                            \
+    RD_INNER(inner_sumsq_##sfx, T, LOAD, D_SUMSQ, SIMD_SUM)                                        \
+    RD_INNER(inner_l1_##sfx, T, LOAD, D_L1, SIMD_SUM)                                              \
+    RD_INNER(inner_prod_##sfx, T, LOAD, D_PROD, SIMD_PROD)                                         \
+    RD_INNER(inner_max_##sfx, T, LOAD, D_MAX, SIMD_NONE)                                           \
+    RD_INNER(inner_min_##sfx, T, LOAD, D_MIN, SIMD_NONE)                                           \
+    RD_ROWS(rows_sum_##sfx, T, LOAD, D_SUM)                                                        \
+    RD_ROWS(rows_sumsq_##sfx, T, LOAD, D_SUMSQ)                                                    \
+    RD_ROWS(rows_l1_##sfx, T, LOAD, D_L1)                                                          \
+    RD_ROWS(rows_prod_##sfx, T, LOAD, D_PROD)                                                      \
+    RD_ROWS(rows_max_##sfx, T, LOAD, D_MAX)                                                        \
+    RD_ROWS(rows_min_##sfx, T, LOAD, D_MIN)                                                        \
+    RD_LSE(sfx, T, LOAD)
+
+/* The integer path: output r (innermost group reduced), or columns
+ * [c0, c0 + cn) of output row r, accumulated in A and stored as T. */
+#define RD_IINNER(name, T, A, ACC, INIT)                                                           \
+    static void name(const void *px, void *py, const rd_plan *p, int64_t r)                        \
+    {                                                                                              \
+        const T *x = (const T *)px + row_offset(p, r);                                             \
+        int64_t idx[ONNORM_MAX_RANK] = {0};                                                        \
+        A acc = INIT;                                                                              \
+        for (int64_t q = 0; q < p->positions; q++) {                                               \
+            for (int64_t j = 0; j < p->inner; j++) {                                               \
+                const A v = (A)x[j];                                                               \
+                ACC(A, acc, v);                                                                    \
+            }                                                                                      \
+            x += next_position(p, idx);                                                            \
+        }                                                                                          \
+        ((T *)py)[r] = (T)acc;                                                                     \
+    }
+#define RD_IROWS(name, T, A, ACC, INIT)                                                            \
+    static void name(const void *px, void *py, const rd_plan *p, int64_t r, int64_t c0,            \
+                     int64_t cn)                                                                   \
+    {                                                                                              \
+        const T *x = (const T *)px + row_offset(p, r) + c0;                                        \
+        int64_t idx[ONNORM_MAX_RANK] = {0};                                                        \
+        A acc[ONN_REDUCE_BLOCK];                                                                   \
+        for (int64_t j = 0; j < cn; j++)                                                           \
+            acc[j] = INIT;                                                                         \
+        for (int64_t q = 0; q < p->positions; q++) {                                               \
+            ONN_SIMD                                                                               \
+            for (int64_t j = 0; j < cn; j++) {                                                     \
+                const A v = (A)x[j];                                                               \
+                ACC(A, acc[j], v);                                                                 \
+            }                                                                                      \
+            x += next_position(p, idx);                                                            \
+        }                                                                                          \
+        T *y = (T *)py + r * p->inner + c0;                                                        \
+        for (int64_t j = 0; j < cn; j++)                                                           \
+            y[j] = (T)acc[j];                                                                      \
+    }
+
+typedef void (*rd_iinner_fn)(const void *, void *, const rd_plan *, int64_t);
+typedef void (*rd_irows_fn)(const void *, void *, const rd_plan *, int64_t, int64_t, int64_t);
+
+/* A: int64_t or uint64_t; LO, HI: its extremes (Max's and Min's start). */
+#define RD_ILOOPS(sfx, T, A, LO, HI)                                                               \
+    RD_IINNER(iinner_sum_##sfx, T, A, I_SUM, 0)                                                    \
+    RD_IINNER(iinner_sumsq_##sfx, T, A, I_SUMSQ, 0)                                                \
+    RD_IINNER(iinner_l1_##sfx, T, A, I_L1, 0)                                                      \
+    RD_IINNER(iinner_prod_##sfx, T, A, I_PROD, 1)                                                  \
+    RD_IINNER(iinner_max_##sfx, T, A, I_MAX, LO)                                                   \
+    RD_IINNER(iinner_min_##sfx, T, A, I_MIN, HI)                                                   \
+    RD_IROWS(irows_sum_##sfx, T, A, I_SUM, 0)                                                      \
+    RD_IROWS(irows_sumsq_##sfx, T, A, I_SUMSQ, 0)                                                  \
+    RD_IROWS(irows_l1_##sfx, T, A, I_L1, 0)                                                        \
+    RD_IROWS(irows_prod_##sfx, T, A, I_PROD, 1)                                                    \
+    RD_IROWS(irows_max_##sfx, T, A, I_MAX, LO)                                                     \
+    RD_IROWS(irows_min_##sfx, T, A, I_MIN, HI)
+
+/* Stores of a double result: floating types round, integers truncate
+ * toward zero and saturate (NaN gives 0), bool is v > 0. */
+#define RD_STORE_F(sfx, T, CONV)                                                                   \
     static void store_##sfx(void *py, int64_t i, double v)                                         \
     {                                                                                              \
-        ((T *)py)[i] = (T)v;                                                                       \
+        ((T *)py)[i] = CONV(v);                                                                    \
     }
-ONN_FLOAT_TYPES(RD_LOOPS)
+#define CONV_PLAIN(v) (v)
+#define CONV_F16(v) onn_f32_to_f16((float)(v))
+#define CONV_BF16(v) onn_f32_to_bf16((float)(v))
+#define RD_STORE_I(sfx, T, LO, HI)                                                                 \
+    static void store_##sfx(void *py, int64_t i, double v)                                         \
+    {                                                                                              \
+        ((T *)py)[i] = isnan(v)            ? (T)0                                                  \
+                       : v <= (double)(LO) ? (LO)                                                  \
+                       : v >= (double)(HI) ? (HI)                                                  \
+                                           : (T)v;                                                 \
+    }
+
+/* Element types: floating ones (path D), then integer ones (paths D and I). */
+#define RD_FTYPES(X)                                                                               \
+    X(f32, float, ONNORM_FLOAT, LOAD_PLAIN, CONV_PLAIN)                                            \
+    X(f64, double, ONNORM_DOUBLE, LOAD_PLAIN, CONV_PLAIN)                                          \
+    X(f16, uint16_t, ONNORM_FLOAT16, LOAD_F16, CONV_F16)                                           \
+    X(bf16, uint16_t, ONNORM_BFLOAT16, LOAD_BF16, CONV_BF16)
+#define RD_ITYPES(X)                                                                               \
+    X(i8, int8_t, ONNORM_INT8, int64_t, INT8_MIN, INT8_MAX)                                        \
+    X(i32, int32_t, ONNORM_INT32, int64_t, INT32_MIN, INT32_MAX)                                   \
+    X(i64, int64_t, ONNORM_INT64, int64_t, INT64_MIN, INT64_MAX)                                   \
+    X(u8, uint8_t, ONNORM_UINT8, uint64_t, 0, UINT8_MAX)                                           \
+    X(u32, uint32_t, ONNORM_UINT32, uint64_t, 0, UINT32_MAX)                                       \
+    X(u64, uint64_t, ONNORM_UINT64, uint64_t, 0, UINT64_MAX)                                       \
+    X(b, uint8_t, ONNORM_BOOL, uint64_t, 0, 1)
+
+#define RD_FDEFS(sfx, T, code, LOAD, CONV) RD_DLOOPS(sfx, T, LOAD) RD_STORE_F(sfx, T, CONV)
+#define RD_IDEFS(sfx, T, code, A, LO, HI)                                                          \
+    RD_DLOOPS(sfx, T, LOAD_PLAIN) RD_ILOOPS(sfx, T, A, (A)(LO), (A)(HI)) RD_STORE_I(sfx, T, LO, HI)
+RD_FTYPES(RD_FDEFS)
+RD_ITYPES(RD_IDEFS)
 
 typedef struct rd_row {
     onnorm_dtype dtype;
-    rd_inner_fn inner[5]; /* by rd_kind */
-    rd_rows_fn rows[5];
+    rd_inner_fn inner[A_COUNT]; /* by rd_acc */
+    rd_rows_fn rows[A_COUNT];
+    rd_iinner_fn iinner[A_COUNT]; /* integer types; NULL for A_LSE */
+    rd_irows_fn irows[A_COUNT];
     void (*store)(void *y, int64_t i, double v);
 } rd_row;
 
-#define RD_ROW(sfx, T, code, sgn)                                                                  \
-    {code,                                                                                         \
-     {inner_sum_##sfx, inner_sum_##sfx, inner_max_##sfx, inner_min_##sfx, inner_sumsq_##sfx},      \
-     {rows_sum_##sfx, rows_sum_##sfx, rows_max_##sfx, rows_min_##sfx, rows_sumsq_##sfx},           \
-     store_##sfx},
-static const rd_row rd_rows[] = {ONN_FLOAT_TYPES(RD_ROW)};
+#define RD_DFNS(pre, sfx)                                                                          \
+    {                                                                                              \
+        pre##_sum_##sfx, pre##_sumsq_##sfx, pre##_max_##sfx, pre##_min_##sfx, pre##_prod_##sfx,    \
+            pre##_l1_##sfx, pre##_lse_##sfx                                                        \
+    }
+#define RD_IFNS(pre, sfx)                                                                          \
+    {                                                                                              \
+        pre##_sum_##sfx, pre##_sumsq_##sfx, pre##_max_##sfx, pre##_min_##sfx, pre##_prod_##sfx,    \
+            pre##_l1_##sfx, NULL                                                                   \
+    }
+#define RD_FROW(sfx, T, code, LOAD, CONV)                                                          \
+    {code, RD_DFNS(inner, sfx), RD_DFNS(rows, sfx), {NULL}, {NULL}, store_##sfx},
+#define RD_IROW(sfx, T, code, A, LO, HI)                                                           \
+    {                                                                                              \
+        code,                                                                                      \
+        RD_DFNS(inner, sfx),                                                                       \
+        RD_DFNS(rows, sfx),                                                                        \
+        RD_IFNS(iinner, sfx),                                                                      \
+        RD_IFNS(irows, sfx),                                                                       \
+        store_##sfx},
+static const rd_row rd_rows[] = {RD_FTYPES(RD_FROW) RD_ITYPES(RD_IROW)};
 
-static double identity_of(rd_kind k)
+/* What an accumulator starts from. */
+static double identity_of(rd_acc a)
 {
-    return k == RD_MAX ? -INFINITY : k == RD_MIN ? INFINITY : 0.0;
+    return a == A_MAX || a == A_LSE ? -INFINITY : a == A_MIN ? INFINITY : a == A_PROD ? 1.0 : 0.0;
+}
+
+/* The output value from the accumulated one. */
+static double finish(rd_kind k, double v, double scale)
+{
+    switch (k) {
+    case RD_MEAN: return v * scale;
+    case RD_L2: return sqrt(v);
+    case RD_LOGSUM: return log(v);
+    default: return v;
+    }
 }
 
 /* ---- prepare and run ---------------------------------------------------------- */
@@ -316,7 +557,12 @@ static onnorm_status rd_prepare(onn_kctx *ctx)
     rd_state *s = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     make_plan(x, &s->cfg, &s->plan);
-    s->row = &rd_rows[x->dtype == ONNORM_FLOAT ? 0 : 1];
+    s->row = NULL;
+    for (size_t i = 0; i < sizeof rd_rows / sizeof rd_rows[0]; i++)
+        if (rd_rows[i].dtype == x->dtype) s->row = &rd_rows[i];
+    if (!s->row)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input 'data' has unsupported type %s",
+                         onnorm_dtype_name(x->dtype));
     return ONNORM_OK;
 }
 
@@ -333,26 +579,49 @@ static onnorm_status rd_run(onn_kctx *ctx)
         return ONNORM_OK;
     }
     const rd_kind k = s->cfg.d->kind;
-    const double init = identity_of(k);
+    const rd_acc a = s->cfg.d->acc;
+    const double init = identity_of(a);
     if (n_out == 0) return ONNORM_OK;
-    /* With an empty reduced dim no input is read: every output is init. */
-    const bool empty = onnorm_tensor_numel(x) == 0;
+    /* With an empty reduced dim no input is read: every output is the
+     * finished identity (Mean's 0 * (1 / 0) is NaN). */
     const double scale = k == RD_MEAN ? 1.0 / (double)p->count : 1.0;
+    if (onnorm_tensor_numel(x) == 0) {
+        const double v = finish(k, init, scale);
+        for (int64_t r = 0; r < n_out; r++)
+            row->store(y->data, r, v);
+        return ONNORM_OK;
+    }
     const int64_t work = onnorm_tensor_numel(x) > n_out ? onnorm_tensor_numel(x) : n_out;
-    if (p->inner_reduced || empty) {
-        rd_inner_fn fn = row->inner[k];
+    const int64_t blocks = (p->inner + ONN_REDUCE_BLOCK - 1) / ONN_REDUCE_BLOCK,
+                  tasks = p->rows * blocks;
+    const bool int_path = row->iinner[a] && (k != RD_MEAN && k != RD_L2 && k != RD_LOGSUM);
+    if (p->inner_reduced) {
         const int nt = onn_threads_for(ctx, work, n_out);
+        if (int_path) {
+            rd_iinner_fn fn = row->iinner[a];
 #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t r = 0; r < n_out; r++) {
-            double v = empty ? init : fn(x->data, p, r, init);
-            row->store(y->data, r, k == RD_MEAN ? (empty ? NAN : v * scale) : v);
+            for (int64_t r = 0; r < n_out; r++)
+                fn(x->data, y->data, p, r);
+            return ONNORM_OK;
+        }
+        rd_inner_fn fn = row->inner[a];
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t r = 0; r < n_out; r++)
+            row->store(y->data, r, finish(k, fn(x->data, p, r, init), scale));
+        return ONNORM_OK;
+    }
+    const int nt = onn_threads_for(ctx, work, tasks);
+    if (int_path) {
+        rd_irows_fn fn = row->irows[a];
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t t = 0; t < tasks; t++) {
+            const int64_t r = t / blocks, c0 = (t % blocks) * ONN_REDUCE_BLOCK;
+            const int64_t cn = p->inner - c0 < ONN_REDUCE_BLOCK ? p->inner - c0 : ONN_REDUCE_BLOCK;
+            fn(x->data, y->data, p, r, c0, cn);
         }
         return ONNORM_OK;
     }
-    rd_rows_fn fn = row->rows[k];
-    const int64_t blocks = (p->inner + ONN_REDUCE_BLOCK - 1) / ONN_REDUCE_BLOCK,
-                  tasks = p->rows * blocks;
-    const int nt = onn_threads_for(ctx, work, tasks);
+    rd_rows_fn fn = row->rows[a];
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t t = 0; t < tasks; t++) {
         double acc[ONN_REDUCE_BLOCK];
@@ -360,17 +629,37 @@ static onnorm_status rd_run(onn_kctx *ctx)
         const int64_t cn = p->inner - c0 < ONN_REDUCE_BLOCK ? p->inner - c0 : ONN_REDUCE_BLOCK;
         fn(x->data, p, r, c0, cn, init, acc);
         for (int64_t j = 0; j < cn; j++)
-            row->store(y->data, r * p->inner + c0 + j, acc[j] * scale);
+            row->store(y->data, r * p->inner + c0 + j, finish(k, acc[j], scale));
     }
     return ONNORM_OK;
 }
 
-#define RD_KERNEL(op, ver, in_hi, k)                                                               \
+#define RD_KERNEL(op, ver, in_hi, k, t, w)                                                         \
     {                                                                                              \
         ONN_KERNEL("", op, ver, 1, in_hi, 1, 1, rd_infer, rd_prepare, rd_run),                     \
-            .config = rd_config, .state_size = sizeof(rd_state), .data = &descs[k]                 \
+            .config = rd_config, .state_size = sizeof(rd_state), .data = &descs[k], .types = (t),  \
+            .widens = (w)                                                                          \
     }
-/* Each reduction: axes as an attribute (1), then as an input. */
-#define RD_ENTRIES(op, k, since) RD_KERNEL(op, 1, 1, k), RD_KERNEL(op, since, 2, k),
+/* A reduction whose axes become an input at 13 (ReduceSum). */
+#define RD_ENTRIES_13(op, k)                                                                       \
+    RD_KERNEL(op, 1, 1, k, T_BASE, false), RD_KERNEL(op, 11, 1, k, T_BASE, true),                  \
+        RD_KERNEL(op, 13, 2, k, T_BASE | T_BF16, false)
+/* One whose axes become an input at 18. */
+#define RD_ENTRIES_18(op, k)                                                                       \
+    RD_KERNEL(op, 1, 1, k, T_BASE, false), RD_KERNEL(op, 11, 1, k, T_BASE, true),                  \
+        RD_KERNEL(op, 13, 1, k, T_BASE | T_BF16, true),                                            \
+        RD_KERNEL(op, 18, 2, k, T_BASE | T_BF16, false)
+/* Max and Min: 12 adds int8 and uint8, 20 adds bool. */
+#define RD_ENTRIES_MAXMIN(op, k)                                                                   \
+    RD_KERNEL(op, 1, 1, k, T_BASE, false), RD_KERNEL(op, 11, 1, k, T_BASE, true),                  \
+        RD_KERNEL(op, 12, 1, k, T_BASE | T_BYTES, true),                                           \
+        RD_KERNEL(op, 13, 1, k, T_BASE | T_BYTES | T_BF16, true),                                  \
+        RD_KERNEL(op, 18, 2, k, T_BASE | T_BYTES | T_BF16, false),                                 \
+        RD_KERNEL(op, 20, 2, k, T_BASE | T_BYTES | T_BF16 | ONN_T(ONNORM_BOOL), true)
 
-ONN_KERNEL_TABLE(reduce, RD_OPS(RD_ENTRIES));
+ONN_KERNEL_TABLE(reduce, RD_ENTRIES_13("ReduceSum", RD_SUM), RD_ENTRIES_18("ReduceMean", RD_MEAN),
+                 RD_ENTRIES_MAXMIN("ReduceMax", RD_MAX), RD_ENTRIES_MAXMIN("ReduceMin", RD_MIN),
+                 RD_ENTRIES_18("ReduceSumSquare", RD_SUMSQ), RD_ENTRIES_18("ReduceProd", RD_PROD),
+                 RD_ENTRIES_18("ReduceL1", RD_L1), RD_ENTRIES_18("ReduceL2", RD_L2),
+                 RD_ENTRIES_18("ReduceLogSum", RD_LOGSUM),
+                 RD_ENTRIES_18("ReduceLogSumExp", RD_LOGSUMEXP));

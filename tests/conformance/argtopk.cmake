@@ -1,0 +1,38 @@
+# Official ONNX node tests of ops/core/argtopk.c (every listed folder passes at default tolerances).
+add_test(NAME conformance_argtopk COMMAND onnorm test
+  ${ONNX_NODE}/test_argmax_default_axis_example
+  ${ONNX_NODE}/test_argmax_default_axis_example_select_last_index
+  ${ONNX_NODE}/test_argmax_default_axis_random
+  ${ONNX_NODE}/test_argmax_default_axis_random_select_last_index
+  ${ONNX_NODE}/test_argmax_keepdims_example
+  ${ONNX_NODE}/test_argmax_keepdims_example_select_last_index
+  ${ONNX_NODE}/test_argmax_keepdims_random
+  ${ONNX_NODE}/test_argmax_keepdims_random_select_last_index
+  ${ONNX_NODE}/test_argmax_negative_axis_keepdims_example
+  ${ONNX_NODE}/test_argmax_negative_axis_keepdims_example_select_last_index
+  ${ONNX_NODE}/test_argmax_negative_axis_keepdims_random
+  ${ONNX_NODE}/test_argmax_negative_axis_keepdims_random_select_last_index
+  ${ONNX_NODE}/test_argmax_no_keepdims_example
+  ${ONNX_NODE}/test_argmax_no_keepdims_example_select_last_index
+  ${ONNX_NODE}/test_argmax_no_keepdims_random
+  ${ONNX_NODE}/test_argmax_no_keepdims_random_select_last_index
+  ${ONNX_NODE}/test_argmin_default_axis_example
+  ${ONNX_NODE}/test_argmin_default_axis_example_select_last_index
+  ${ONNX_NODE}/test_argmin_default_axis_random
+  ${ONNX_NODE}/test_argmin_default_axis_random_select_last_index
+  ${ONNX_NODE}/test_argmin_keepdims_example
+  ${ONNX_NODE}/test_argmin_keepdims_example_select_last_index
+  ${ONNX_NODE}/test_argmin_keepdims_random
+  ${ONNX_NODE}/test_argmin_keepdims_random_select_last_index
+  ${ONNX_NODE}/test_argmin_negative_axis_keepdims_example
+  ${ONNX_NODE}/test_argmin_negative_axis_keepdims_example_select_last_index
+  ${ONNX_NODE}/test_argmin_negative_axis_keepdims_random
+  ${ONNX_NODE}/test_argmin_negative_axis_keepdims_random_select_last_index
+  ${ONNX_NODE}/test_argmin_no_keepdims_example
+  ${ONNX_NODE}/test_argmin_no_keepdims_example_select_last_index
+  ${ONNX_NODE}/test_argmin_no_keepdims_random
+  ${ONNX_NODE}/test_argmin_no_keepdims_random_select_last_index
+  ${ONNX_NODE}/test_top_k
+  ${ONNX_NODE}/test_top_k_negative_axis
+  ${ONNX_NODE}/test_top_k_smallest
+)

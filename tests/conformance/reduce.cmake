@@ -1,0 +1,54 @@
+# ReduceProd, L1, L2, LogSum, LogSumExp (ops/core/reduce.c), Cast and CastLike (ops/core/cast.c):
+# the official folders not already listed in tests/CMakeLists.txt.
+add_test(NAME conformance_reduce COMMAND onnorm test
+  ${ONNX_NODE}/test_reduce_l1_default_axes_keepdims_example
+  ${ONNX_NODE}/test_reduce_l1_default_axes_keepdims_random
+  ${ONNX_NODE}/test_reduce_l1_do_not_keepdims_example
+  ${ONNX_NODE}/test_reduce_l1_do_not_keepdims_random
+  ${ONNX_NODE}/test_reduce_l1_keep_dims_example
+  ${ONNX_NODE}/test_reduce_l1_keep_dims_random
+  ${ONNX_NODE}/test_reduce_l1_negative_axes_keep_dims_example
+  ${ONNX_NODE}/test_reduce_l1_negative_axes_keep_dims_random
+  ${ONNX_NODE}/test_reduce_l2_default_axes_keepdims_example
+  ${ONNX_NODE}/test_reduce_l2_default_axes_keepdims_random
+  ${ONNX_NODE}/test_reduce_l2_do_not_keepdims_example
+  ${ONNX_NODE}/test_reduce_l2_do_not_keepdims_random
+  ${ONNX_NODE}/test_reduce_l2_keep_dims_example
+  ${ONNX_NODE}/test_reduce_l2_keep_dims_random
+  ${ONNX_NODE}/test_reduce_l2_negative_axes_keep_dims_example
+  ${ONNX_NODE}/test_reduce_l2_negative_axes_keep_dims_random
+  ${ONNX_NODE}/test_reduce_log_sum
+  ${ONNX_NODE}/test_reduce_log_sum_asc_axes
+  ${ONNX_NODE}/test_reduce_log_sum_default
+  ${ONNX_NODE}/test_reduce_log_sum_desc_axes
+  ${ONNX_NODE}/test_reduce_log_sum_exp_default_axes_keepdims_example
+  ${ONNX_NODE}/test_reduce_log_sum_exp_default_axes_keepdims_random
+  ${ONNX_NODE}/test_reduce_log_sum_exp_do_not_keepdims_example
+  ${ONNX_NODE}/test_reduce_log_sum_exp_do_not_keepdims_random
+  ${ONNX_NODE}/test_reduce_log_sum_exp_keepdims_example
+  ${ONNX_NODE}/test_reduce_log_sum_exp_keepdims_random
+  ${ONNX_NODE}/test_reduce_log_sum_exp_negative_axes_keepdims_example
+  ${ONNX_NODE}/test_reduce_log_sum_exp_negative_axes_keepdims_random
+  ${ONNX_NODE}/test_reduce_log_sum_negative_axes
+  ${ONNX_NODE}/test_reduce_prod_default_axes_keepdims_example
+  ${ONNX_NODE}/test_reduce_prod_default_axes_keepdims_random
+  ${ONNX_NODE}/test_reduce_prod_do_not_keepdims_example
+  ${ONNX_NODE}/test_reduce_prod_do_not_keepdims_random
+  ${ONNX_NODE}/test_reduce_prod_keepdims_example
+  ${ONNX_NODE}/test_reduce_prod_keepdims_random
+  ${ONNX_NODE}/test_reduce_prod_negative_axes_keepdims_example
+  ${ONNX_NODE}/test_reduce_prod_negative_axes_keepdims_random
+  ${ONNX_NODE}/test_cast_BFLOAT16_to_FLOAT
+  ${ONNX_NODE}/test_castlike_DOUBLE_to_FLOAT
+  ${ONNX_NODE}/test_castlike_DOUBLE_to_FLOAT16
+  ${ONNX_NODE}/test_castlike_DOUBLE_to_FLOAT16_expanded
+  ${ONNX_NODE}/test_castlike_DOUBLE_to_FLOAT_expanded
+  ${ONNX_NODE}/test_castlike_FLOAT16_to_DOUBLE
+  ${ONNX_NODE}/test_castlike_FLOAT16_to_DOUBLE_expanded
+  ${ONNX_NODE}/test_castlike_FLOAT16_to_FLOAT
+  ${ONNX_NODE}/test_castlike_FLOAT16_to_FLOAT_expanded
+  ${ONNX_NODE}/test_castlike_FLOAT_to_DOUBLE
+  ${ONNX_NODE}/test_castlike_FLOAT_to_DOUBLE_expanded
+  ${ONNX_NODE}/test_castlike_FLOAT_to_FLOAT16
+  ${ONNX_NODE}/test_castlike_FLOAT_to_FLOAT16_expanded
+)
