@@ -10,10 +10,10 @@
  * scores by ascending box index, and a box is dropped when its IoU with an
  * already selected box is above iou_threshold (strictly). Corners may come
  * in either order (flipped); a box of zero or negative area never
- * suppresses nor is suppressed. The output is [selected, 3] int64 rows
- * (batch, class, box), batch-major, then class, then selection order. Its
- * length depends on the values, so infer computes the selection too
- * (onn_input_values: models whose boxes are runtime data run eagerly).
+ * suppresses nor is suppressed; a NaN score is never selected. The output is [selected, 3] int64
+ * rows (batch, class, box), batch-major, then class, then selection order. Its length depends on
+ * the values, so infer computes the selection too (onn_input_values: models whose boxes are runtime
+ * data run eagerly).
  *
  * RoiAlign: X [N, C, H, W], rois [R, 4] (x1, y1, x2, y2), batch_indices [R]
  * (int64); output [R, C, output_height, output_width]. Each bin averages
@@ -175,7 +175,8 @@ static onnorm_status nms_select(onn_kctx *ctx, int64_t *out, int64_t *count, nms
             const float *sc = scores + (b * C + k) * N;
             int64_t nc = 0, ns = 0;
             for (int64_t i = 0; i < N; i++)
-                if (!has_score || sc[i] > sthr) cand[nc].score = sc[i], cand[nc++].index = i;
+                if (!isnan(sc[i]) && (!has_score || sc[i] > sthr))
+                    cand[nc].score = sc[i], cand[nc++].index = i;
             qsort(cand, (size_t)nc, sizeof *cand, cand_cmp);
             for (int64_t q = 0; q < nc && ns < max_out; q++) {
                 float a[4], o[4];
