@@ -10,10 +10,11 @@
  * scores by ascending box index, and a box is dropped when its IoU with an
  * already selected box is above iou_threshold (strictly). Corners may come
  * in either order (flipped); a box of zero or negative area never
- * suppresses nor is suppressed; a NaN score is never selected. The output is [selected, 3] int64
- * rows (batch, class, box), batch-major, then class, then selection order. Its length depends on
- * the values, so infer computes the selection too (onn_input_values: models whose boxes are runtime
- * data run eagerly).
+ * suppresses nor is suppressed; a NaN score is never selected. The
+ * output is [selected, 3] int64 rows (batch, class, box), batch-major,
+ * then class, then selection order. Its length depends on the values, so
+ * infer computes the selection too (onn_input_values: models whose boxes
+ * are runtime data run eagerly).
  *
  * RoiAlign: X [N, C, H, W], rois [R, 4] (x1, y1, x2, y2), batch_indices [R]
  * (int64); output [R, C, output_height, output_width]. Each bin averages
