@@ -17,7 +17,9 @@ conformance list compares at rtol 1e-4, atol 1e-5).
 It also writes testdata/gridsample_torch/<name>/ from F.grid_sample (opset
 16): modes bilinear, nearest, bicubic x padding zeros, border, reflection x
 align_corners False, True, on a [1, 2, 4, 5] input and a [1, 3, 4, 2] grid
-drawn from [-1.6, 1.6], so every padding rule is exercised.
+drawn from [-1.6, 1.6], so every padding rule is exercised; and 3d_<mode>_*:
+GridSample-20 models built by hand on a [1, 2, 3, 4, 5] input (bilinear and
+nearest: PyTorch has no 3-D bicubic), expected values from F.grid_sample.
 
 Run with /usr/bin/python3 (python3-torch 1.13, python3-onnx 1.12).
 Idempotent: the output folder is deleted and rewritten.
@@ -30,7 +32,7 @@ import numpy as np
 import onnx
 import torch
 import torch.nn.functional as F
-from onnx import numpy_helper
+from onnx import helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "resize_torch")
@@ -95,6 +97,29 @@ def write(name, model, x, opset, out=OUT, grid=None):
     print(name, list(y.shape), ops)
 
 
+def write_gs_nd(name, x, grid, mode, pad, ac):
+    """GridSample-20 on a 5-D input, built by hand (PyTorch 1.13 exports only
+    opset 16), expected values from F.grid_sample."""
+    with torch.no_grad():
+        y = F.grid_sample(x, grid, mode=mode, padding_mode=pad, align_corners=ac)
+    node = helper.make_node("GridSample", ["x", "grid"], ["y"],
+                            mode="linear" if mode == "bilinear" else mode,
+                            padding_mode=pad, align_corners=int(ac))
+    vi = [helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, list(t.shape))
+          for n, t in (("x", x), ("grid", grid))]
+    g = helper.make_graph([node], name, vi,
+                          [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, list(y.shape))])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 20)])
+    m.ir_version = 8
+    d = os.path.join(OUT_GS, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"))
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    for fname, t, n in (("input_0", x, "x"), ("input_1", grid, "grid"), ("output_0", y, "y")):
+        with open(os.path.join(d, "test_data_set_0", fname + ".pb"), "wb") as f:
+            f.write(numpy_helper.from_array(t.numpy().astype(np.float32), n).SerializeToString())
+    print(name, list(y.shape), "GridSample-20")
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     torch.manual_seed(0)
@@ -124,6 +149,12 @@ def main():
             for ac in (False, True):
                 name = f"{mode}_{pad}{'_ac' if ac else ''}"
                 write(name, GridSample(mode, pad, ac).eval(), x, 16, OUT_GS, grid)
+    x = torch.randn(1, 2, 3, 4, 5)
+    grid = torch.rand(1, 2, 3, 2, 3) * 3.2 - 1.6
+    for mode in ("bilinear", "nearest"):
+        for pad in ("zeros", "border", "reflection"):
+            for ac in (False, True):
+                write_gs_nd(f"3d_{mode}_{pad}{'_ac' if ac else ''}", x, grid, mode, pad, ac)
 
 
 if __name__ == "__main__":

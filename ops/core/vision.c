@@ -37,9 +37,11 @@
  * bilinear and nearest first pad the sampling coordinate (border clamps
  * it, reflection mirrors it about the border and clamps), then read 0 for
  * neighbours outside the map; nearest rounds half to even; bicubic (A =
- * -0.75) pads each of its 16 tap indices instead. Opset 20's N-D inputs
- * are not supported: only 4-D X (2-D sampling) is accepted, with an error
- * naming the rank otherwise.
+ * -0.75) pads each of its 16 tap indices instead. Opset 20's N-D form
+ * (X [N, C, D1..Dr], grid [N, O1..Or, r] listing the last axis first)
+ * generalizes the same rules axis by axis: 2^r corners for linear, 4^r
+ * padded taps for cubic (PyTorch's 3-D grid_sample agrees for linear and
+ * nearest; it has no 3-D bicubic).
  *
  * Versions 22 of RoiAlign and GridSample only add bfloat16.
  *
@@ -454,17 +456,24 @@ static onnorm_status gs_infer(onn_kctx *ctx)
     onnorm_status s = onn_check_float_input(ctx, 0, "X");
     if (s) return s;
     const onnorm_tensor *x = ctx->in[0], *g = ctx->in[1];
-    if (x->rank != 4)
-        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "X has rank %d; only 4-D [N, C, H, W] inputs are supported", x->rank);
+    const int r = x->rank - 2; /* spatial axes */
+    if (x->rank != 4 && (onn_kversion(ctx) < 20 || x->rank < 3))
+        return onn_kfail(ctx, onn_kversion(ctx) < 20 ? ONNORM_ERR_SHAPE : ONNORM_ERR_UNSUPPORTED,
+                         "X has rank %d; GridSample-%d takes %s", x->rank, onn_kversion(ctx),
+                         onn_kversion(ctx) < 20 ? "4-D [N, C, H, W] inputs"
+                                                : "[N, C, D1, ..., Dr] inputs with r >= 1");
     if (!(ctx->kernel->types & ONN_T(g->dtype)))
         return onn_kfail(ctx, ONNORM_ERR_DTYPE, "grid has type %s; expected a float type",
                          onnorm_dtype_name(g->dtype));
-    if (g->rank != 4 || g->dims[0] != x->dims[0] || g->dims[3] != 2)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "grid must be [%lld, H_out, W_out, 2]",
-                         (long long)x->dims[0]);
-    const int64_t dims[4] = {x->dims[0], x->dims[1], g->dims[1], g->dims[2]};
-    onn_set_output(ctx, 0, x->dtype, 4, dims);
+    if (g->rank != x->rank || g->dims[0] != x->dims[0] || g->dims[x->rank - 1] != r)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "grid must be [%lld, <%d output dims>, %d]",
+                         (long long)x->dims[0], r, r);
+    int64_t dims[ONNORM_MAX_RANK] = {x->dims[0], x->dims[1]};
+    for (int k = 0; k < r; k++)
+        dims[2 + k] = g->dims[1 + k];
+    if (onn_dims_numel(dims, 0, x->rank) < 0)
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "the output's element count overflows");
+    onn_set_output(ctx, 0, x->dtype, x->rank, dims);
     return ONNORM_OK;
 }
 
@@ -495,52 +504,82 @@ static double gs_pad_coord(const gs_cfg *c, double v, int64_t size)
     return fmin(fmax(v, 0), (double)(size - 1));
 }
 
-static double gs_at(const void *p, onnorm_dtype t, int64_t base, int64_t H, int64_t W, int64_t y,
-                    int64_t x)
-{
-    return y >= 0 && y < H && x >= 0 && x < W ? ld(p, t, base + y * W + x) : 0.0;
-}
-
+/* Cubic weight (A = -0.75) of tap k in 0..3 (at floor - 1 + k) for fraction u. */
 static double gs_cubic_w(double u, int k)
 {
     const double A = -0.75;
-    const double d = fabs(u - (double)(k - 1)); /* distance of tap k-1 from u in [0, 1) */
+    const double d = fabs(u - (double)(k - 1));
     if (d <= 1) return ((A + 2) * d - (A + 3)) * d * d + 1;
     if (d < 2) return ((A * d - 5 * A) * d + 8 * A) * d - 4 * A;
     return 0;
 }
 
-static double gs_sample(const gs_cfg *c, const void *p, onnorm_dtype t, int64_t base, int64_t H,
-                        int64_t W, double gx, double gy)
+/* The spatial map being sampled: r axes of sizes size[] (row-major). */
+typedef struct gs_map {
+    const void *data;
+    onnorm_dtype t;
+    int64_t base;
+    int r;
+    const int64_t *size, *stride;
+} gs_map;
+
+/* Element at integer index idx[0..r), 0 outside the map. */
+static double gs_at(const gs_map *m, const int64_t *idx)
 {
-    double x = gs_unnormalize(gx, W, c->align), y = gs_unnormalize(gy, H, c->align);
-    if (!isfinite(x) || !isfinite(y)) return 0;
-    /* far-out coordinates read only padding; keep them where floor is exact */
-    x = fmin(fmax(x, -4.0 * (double)W - 8), 5.0 * (double)W + 8);
-    y = fmin(fmax(y, -4.0 * (double)H - 8), 5.0 * (double)H + 8);
-    if (c->mode == GS_CUBIC) {
-        const double fx = floor(x), fy = floor(y), tx = x - fx, ty = y - fy;
-        double acc = 0;
-        for (int j = 0; j < 4; j++) {
-            double row = 0;
-            for (int i = 0; i < 4; i++) {
-                double xi = fx - 1 + i, yj = fy - 1 + j;
-                if (c->pad != GS_ZEROS) xi = gs_pad_coord(c, xi, W), yj = gs_pad_coord(c, yj, H);
-                row += gs_cubic_w(tx, i) * gs_at(p, t, base, H, W, (int64_t)yj, (int64_t)xi);
-            }
-            acc += gs_cubic_w(ty, j) * row;
-        }
-        return acc;
+    int64_t off = m->base;
+    for (int a = 0; a < m->r; a++) {
+        if (idx[a] < 0 || idx[a] >= m->size[a]) return 0.0;
+        off += idx[a] * m->stride[a];
     }
-    x = gs_pad_coord(c, x, W), y = gs_pad_coord(c, y, H);
-    if (c->mode == GS_NEAREST)
-        return gs_at(p, t, base, H, W, (int64_t)nearbyint(y), (int64_t)nearbyint(x));
-    const double fx = floor(x), fy = floor(y), lx = x - fx, ly = y - fy;
-    const int64_t x0 = (int64_t)fx, y0 = (int64_t)fy;
-    return (1 - ly) * ((1 - lx) * gs_at(p, t, base, H, W, y0, x0) +
-                       lx * gs_at(p, t, base, H, W, y0, x0 + 1)) +
-           ly * ((1 - lx) * gs_at(p, t, base, H, W, y0 + 1, x0) +
-                 lx * gs_at(p, t, base, H, W, y0 + 1, x0 + 1));
+    return ld(m->data, m->t, off);
+}
+
+/* One output element: the map sampled at normalized coordinates g[0..r)
+ * (g[a] for spatial axis a). */
+static double gs_sample(const gs_cfg *c, const gs_map *m, const double *g)
+{
+    const int r = m->r;
+    double x[ONNORM_MAX_RANK], f[ONNORM_MAX_RANK], frac[ONNORM_MAX_RANK];
+    int64_t idx[ONNORM_MAX_RANK];
+    for (int a = 0; a < r; a++) {
+        const double sz = (double)m->size[a];
+        x[a] = gs_unnormalize(g[a], m->size[a], c->align);
+        if (!isfinite(x[a])) return 0;
+        /* far-out coordinates read only padding; keep them where floor is exact */
+        x[a] = fmin(fmax(x[a], -4.0 * sz - 8), 5.0 * sz + 8);
+        if (c->mode != GS_CUBIC) x[a] = gs_pad_coord(c, x[a], m->size[a]);
+        f[a] = floor(x[a]);
+        frac[a] = x[a] - f[a];
+    }
+    if (c->mode == GS_NEAREST) {
+        for (int a = 0; a < r; a++)
+            idx[a] = (int64_t)nearbyint(x[a]);
+        return gs_at(m, idx);
+    }
+    /* linear: 2^r corners; cubic: 4^r taps, each index padded on its own */
+    const int n = c->mode == GS_CUBIC ? 4 : 2;
+    int tap[ONNORM_MAX_RANK] = {0};
+    double acc = 0;
+    for (;;) {
+        double w = 1;
+        for (int a = 0; a < r; a++) {
+            if (n == 2) {
+                w *= tap[a] ? frac[a] : 1 - frac[a];
+                idx[a] = (int64_t)f[a] + tap[a];
+            } else {
+                w *= gs_cubic_w(frac[a], tap[a]);
+                double xi = f[a] - 1 + tap[a];
+                if (c->pad != GS_ZEROS) xi = gs_pad_coord(c, xi, m->size[a]);
+                idx[a] = (int64_t)xi;
+            }
+        }
+        if (w != 0) acc += w * gs_at(m, idx);
+        int a = r - 1; /* next tap combination, last axis fastest */
+        while (a >= 0 && ++tap[a] == n)
+            tap[a--] = 0;
+        if (a < 0) break;
+    }
+    return acc;
 }
 
 static onnorm_status gs_run(onn_kctx *ctx)
@@ -548,22 +587,28 @@ static onnorm_status gs_run(onn_kctx *ctx)
     const gs_cfg *c = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK;
     const onnorm_tensor *x = ctx->in[0], *g = ctx->in[1];
-    const int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
-    const int64_t Ho = g->dims[1], Wo = g->dims[2];
+    const int r = x->rank - 2;
+    const int64_t N = x->dims[0], C = x->dims[1];
+    const int64_t in_plane = onn_dims_numel(x->dims, 2, x->rank);
+    const int64_t out_plane = onn_dims_numel(g->dims, 1, g->rank - 1);
+    int64_t stride[ONNORM_MAX_RANK], sa = 1;
+    for (int a = r - 1; a >= 0; a--) {
+        stride[a] = sa;
+        sa *= x->dims[2 + a];
+    }
     const onnorm_dtype t = x->dtype, gt = g->dtype;
     void *out = ctx->out[0]->data;
-    const int nt = onn_threads_for(ctx, N * C * Ho * Wo * 8, N * C);
+    const int nt = onn_threads_for(ctx, N * C * out_plane * 8, N * C);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t nc = 0; nc < N * C; nc++) {
         const int64_t n = nc / C;
-        const int64_t base = nc * H * W;
-        for (int64_t i = 0; i < Ho * Wo; i++) {
-            const int64_t gi = (n * Ho * Wo + i) * 2;
-            const double v = H > 0 && W > 0
-                                 ? gs_sample(c, x->data, t, base, H, W, ld(g->data, gt, gi),
-                                             ld(g->data, gt, gi + 1))
-                                 : 0.0;
-            st(out, t, nc * Ho * Wo + i, v);
+        const gs_map m = {x->data, t, nc * in_plane, r, x->dims + 2, stride};
+        for (int64_t i = 0; i < out_plane; i++) {
+            const int64_t gi = (n * out_plane + i) * r;
+            double gc[ONNORM_MAX_RANK];
+            for (int a = 0; a < r; a++) /* the grid lists x (last axis) first */
+                gc[r - 1 - a] = ld(g->data, gt, gi + a);
+            st(out, t, nc * out_plane + i, in_plane > 0 ? gs_sample(c, &m, gc) : 0.0);
         }
     }
     return ONNORM_OK;

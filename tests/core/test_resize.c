@@ -332,15 +332,21 @@ static void gridsample_cases(void **state)
     /* ... but not before opset 22 */
     expect_fail(20, "GridSample", 2, inb, ONNORM_BFLOAT16, NULL, NULL, ONNORM_ERR_UNSUPPORTED,
                 "bfloat16");
-    /* opset 16 does not know the opset-20 names; 5-D is refused */
+    /* opset 16 does not know the opset-20 names, nor 5-D inputs */
     expect_fail(16, "GridSample", 2, in, ONNORM_FLOAT, "mode", "linear", ONNORM_ERR_UNSUPPORTED,
                 NULL);
     const float x5[2] = {1, 2};
     const float g5[3] = {0, 0, 0};
     th_tensor in5[2] = {th_in("X", ONNORM_FLOAT, 5, (const int64_t[]){1, 1, 1, 1, 2}, x5),
                         th_in("G", ONNORM_FLOAT, 5, (const int64_t[]){1, 1, 1, 1, 3}, g5)};
-    expect_fail(20, "GridSample", 2, in5, ONNORM_FLOAT, NULL, NULL, ONNORM_ERR_UNSUPPORTED,
-                "rank 5");
+    expect_fail(16, "GridSample", 2, in5, ONNORM_FLOAT, NULL, NULL, ONNORM_ERR_SHAPE, "rank 5");
+    /* GridSample-20 samples 3-D: the centre of a 1x1x2 map averages it */
+    {
+        th_run r;
+        onnorm_tensor y = run_ok(&r, 20, "GridSample", 2, in5, ONNORM_FLOAT, NULL, 1);
+        expect_vals(&y, 5, (const int64_t[]){1, 1, 1, 1, 1}, (const double[]){1.5});
+        th_free(&r);
+    }
 }
 
 int main(void)
