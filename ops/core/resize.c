@@ -11,10 +11,11 @@
  *   Resize-13    tf_half_pixel_for_nn removed; bfloat16
  *   Resize-18    antialias, axes, keep_aspect_ratio_policy
  *   Resize-19    half_pixel_symmetric
- * Types: nearest moves element bytes, so any fixed-size type (bool
- * included); linear and cubic compute float32 in float32 (the fast 2-D
- * path) or any type in double, converted back with round-to-nearest-even
- * for float16/bfloat16 and round-half-away plus saturation for integers.
+ * Types (every version alike, bfloat16 included before 13): nearest moves
+ * element bytes, so any numeric type or bool; linear and cubic compute
+ * float32 in float32 (the 2-D paths) and everything else in double,
+ * converted back with round-to-nearest-even for float16/bfloat16 and
+ * round-half-away-from-zero plus saturation for integers (bool refused).
  *
  * The semantics follow ONNX's reference implementation (the backend test
  * generator): per axis, an output index x maps to x_original, the taps
