@@ -691,7 +691,8 @@ int onn_cli_test(int argc, char **argv)
          "the name is the case's path below DIR (its base name when DIR\n"
          "is the case itself)"},
         {"--strict", ONN_OPT_FLAG, NULL, 0, 0, &o.strict, NULL,
-         "count skipped cases as failures (exit 1)"},
+         "count skipped cases as failures (exit 1); so does\n"
+         "ONNORM_TEST_STRICT=1 in the environment"},
         {"--json", ONN_OPT_STR, "FILE", 0, 0, &o.json, NULL,
          "write every case (path, status, reason, message, sets,\n"
          "max_abs, max_rel, time_ms) and the totals as JSON"},
@@ -709,6 +710,8 @@ int onn_cli_test(int argc, char **argv)
         free(dirs);
         return rc;
     }
+    const char *env_strict = getenv("ONNORM_TEST_STRICT");
+    if (env_strict && env_strict[0] && strcmp(env_strict, "0")) o.strict = true;
     if (o.filter_src) {
         int err = regcomp(&o.filter, o.filter_src, REG_EXTENDED | REG_NOSUB);
         if (err) {
