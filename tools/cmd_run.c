@@ -111,7 +111,7 @@ static int parse_run(int argc, char **argv, run_args *a)
         {"--input", ONN_OPT_PAIR, "NAME=FILE.pb", 0, 0, &a->inputs, NULL,
          "feed graph input NAME from a TensorProto file (repeatable)"},
         {"--output-dir", ONN_OPT_STR, "DIR", 0, 0, &a->out_dir, NULL,
-         "write each output to DIR/NAME.pb ('/', '\\\\', ':' and ' ' in\n"
+         "write each output to DIR/NAME.pb ('/', '\\', ':' and ' ' in\n"
          "NAME become '_'); DIR is created if missing, checked first"},
         {"--threads", ONN_OPT_INT, "N", 1, 4096, &a->threads, NULL,
          "threads for the kernels, 1..4096 (default: all cores)"},
