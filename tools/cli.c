@@ -97,13 +97,9 @@ static int set_opt(const onn_cli_cmd *c, const onn_cli_opt *o, const char *v)
                     o->name);
             return -1;
         }
-        /* The name is the part before '=': kept as a copy of that prefix. */
-        size_t n = (size_t)(eq - v);
-        char *name = malloc(n + 1);
-        if (!name) return -1;
-        memcpy(name, v, n);
-        name[n] = '\0';
-        p->name[p->n] = name; /* freed at exit: a handful of bytes */
+        /* The name ends at the '=' (argv strings are writable). */
+        *(char *)eq = '\0';
+        p->name[p->n] = v;
         p->value[p->n++] = eq + 1;
         return 0;
     }
