@@ -1,7 +1,7 @@
 # Expanded (function-body) folders whose ops come from several families: they
 # pass once all of them exist (GatherElements, Loop, Ceil, Range, Cos, Round,
 # QuantizeLinear, ...).
-add_test(NAME conformance_expanded_mixed COMMAND onnorm test
+add_test(NAME conformance_expanded_mixed COMMAND onnorm test --strict
   ${ONNX_NODE}/test_blackmanwindow_expanded
   ${ONNX_NODE}/test_blackmanwindow_symmetric_expanded
   ${ONNX_NODE}/test_dynamicquantizelinear_expanded
