@@ -282,12 +282,12 @@ onnorm_status onnorm_op_create(const char *domain, const char *op_type, int opse
         return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     }
     for (int i = 0; i < n_attrs; i++) {
+        n->n_attr = i + 1; /* freed with the node even when the copy fails half-way */
         onnorm_status st = copy_attr(op, &attrs[i], &n->attrs[i], err);
         if (st) {
             onnorm_op_free(op);
             return st;
         }
-        n->n_attr = i + 1;
         for (int j = 0; j < i; j++)
             if (strcmp(n->attrs[j].name, n->attrs[i].name) == 0) {
                 onnorm_status st2 =
