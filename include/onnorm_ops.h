@@ -12,8 +12,10 @@
  *   onnorm_op *op;
  *   onnorm_error e;
  *   onnorm_op_create("", "LayerNormalization", 17, attrs, 2, &op, &e);
- *   onnorm_tensor x = {ONNORM_FLOAT, 2, {rows, cols}, xbuf}, g = {ONNORM_FLOAT, 1, {cols}, gamma},
- *                 b = {ONNORM_FLOAT, 1, {cols}, beta}, y = {ONNORM_FLOAT, 2, {rows, cols}, ybuf};
+ *   onnorm_tensor x = {.dtype = ONNORM_FLOAT, .rank = 2, .dims = {rows, cols}, .data = xbuf};
+ *   onnorm_tensor g = {.dtype = ONNORM_FLOAT, .rank = 1, .dims = {cols}, .data = gamma};
+ *   onnorm_tensor b = {.dtype = ONNORM_FLOAT, .rank = 1, .dims = {cols}, .data = beta};
+ *   onnorm_tensor y = {.dtype = ONNORM_FLOAT, .rank = 2, .dims = {rows, cols}, .data = ybuf};
  *   onnorm_op_setup(op, 3, (const onnorm_tensor *[]){&x, &g, &b}, 1, (onnorm_tensor *[]){&y},
  *                   4, &e);
  *   onnorm_op_run(op, &e);          // as often as needed; xbuf may change in between
