@@ -266,6 +266,11 @@ onnorm_status onnorm_op_create(const char *domain, const char *op_type, int opse
         op->kernel = NULL;
     } else {
         op->kernel = onn_bind_node(n, why, sizeof why);
+        int lowest = 0;
+        if (!op->kernel && opset <= onn_registry_max_opset(domain) &&
+            onn_registry_knows(domain, op_type, &lowest))
+            snprintf(why, sizeof why, "no version at opset %d; its first version is opset %d",
+                     opset, lowest);
     }
     if (!op->kernel) {
         onnorm_op_free(op);
