@@ -205,7 +205,7 @@ static onnorm_status copy_attr(onnorm_op *op, const onnorm_attr *src, onn_attr *
             return onn_fail(err, ONNORM_ERR_INVALID,
                             "%s: attribute '%s' has %d values (at most 4096)", lbl, src->name,
                             src->n);
-        void *copy = onn_memdup(v, (size_t)src->n * esz);
+        void *copy = onn_memdup(v ? v : (const void *)"", (size_t)src->n * esz);
         if (!copy) goto nomem;
         if (as->type == ONN_ATTR_INTS)
             dst->ints = copy;
