@@ -155,7 +155,9 @@ onnorm_status onnorm_op_create(const char *domain, const char *op_type, int opse
  * onnorm_op_inplace() says so.
  *
  * num_threads: the OpenMP threads run uses (0 = OpenMP's default, as in
- * sessions). Errors: arities (ONNORM_ERR_INVALID), element types
+ * sessions). It is fixed at setup, because prepare sizes per-thread
+ * scratch memory for it (SkipLayerNormalization); set up again to change
+ * it. Results do not depend on it. Errors: arities (ONNORM_ERR_INVALID), element types
  * (ONNORM_ERR_UNSUPPORTED / ONNORM_ERR_DTYPE), shapes (ONNORM_ERR_SHAPE),
  * attribute values that do not fit the shapes, a missing parameter value.
  * After a failed setup the operator cannot run until a setup succeeds.
