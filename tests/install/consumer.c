@@ -45,10 +45,12 @@ int main(int argc, char **argv)
     onnorm_tensor *x = NULL, *want = NULL;
     onnorm_error err;
     int rc = 1;
-    if (onnorm_model_load_file(argv[1], 0, &model, &err) || onnorm_tensor_read_file(argv[2], &x, &err) ||
-        onnorm_tensor_read_file(argv[3], &want, &err) || onnorm_session_create(model, NULL, &session, &err) ||
-        onnorm_session_bind_input(session, onnorm_model_input_name(model, 0), x->dtype, x->dims, x->rank, x->data,
-                                  &err) ||
+    if (onnorm_model_load_file(argv[1], 0, &model, &err) ||
+        onnorm_tensor_read_file(argv[2], &x, &err) ||
+        onnorm_tensor_read_file(argv[3], &want, &err) ||
+        onnorm_session_create(model, NULL, &session, &err) ||
+        onnorm_session_bind_input(session, onnorm_model_input_name(model, 0), x->dtype, x->dims,
+                                  x->rank, x->data, &err) ||
         onnorm_session_run(session, &err)) {
         fprintf(stderr, "consumer: %s\n", err.message);
         goto out;
@@ -65,8 +67,8 @@ int main(int argc, char **argv)
     size_t n = 1;
     for (int d = 0; d < y.rank; d++) {
         if (y.dims[d] != want->dims[d]) {
-            fprintf(stderr, "consumer: output dim %d is %lld, expected %lld\n", d, (long long)y.dims[d],
-                    (long long)want->dims[d]);
+            fprintf(stderr, "consumer: output dim %d is %lld, expected %lld\n", d,
+                    (long long)y.dims[d], (long long)want->dims[d]);
             goto out;
         }
         n *= (size_t)y.dims[d];

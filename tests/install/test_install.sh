@@ -76,17 +76,24 @@ check() { # NAME BINARY: run the consumer from an unrelated directory
 # shellcheck disable=SC2046
 "$CC" -std=c11 -Wall -Werror "$HERE/consumer.c" -o "$TMP/pc_shared" $(pkg-config --cflags --libs onnorm) -lm \
   -Wl,-rpath,"$LIBDIR"
-ldd "$TMP/pc_shared" | grep -q "$LIBDIR/$SONAME" || fail "pc_shared does not load $LIBDIR/$SONAME"
+# (ldd into a file first: grep -q closing the pipe early would fail it
+# under pipefail.)
+ldd "$TMP/pc_shared" >"$TMP/ldd" && grep -q "$LIBDIR/$SONAME" "$TMP/ldd" || fail "pc_shared does not load $LIBDIR/$SONAME"
 check pc_shared "$TMP/pc_shared"
 
 # pkg-config --static, next to the consumer's own onnx.proto bindings
-# (same onnx__* names as onnorm's internal ones).
+# (same onnx__* names as onnorm's internal ones). They are linked after
+# libonnorm.a, so that an archive exporting onnx__* would be pulled in
+# first for the consumer's own references and then clash ("multiple
+# definition"), as a build-tree archive of onnorm's objects does.
 protoc-c --proto_path=/usr/include/onnx --c_out="$TMP" /usr/include/onnx/onnx.proto
+"$CC" -std=c11 -c -I"$TMP" "$TMP/onnx.pb-c.c" -o "$TMP/own_onnx.o"
 STATIC_LIBS=$(pkg-config --static --libs onnorm | sed 's/-lonnorm\b/-l:libonnorm.a/')
-# shellcheck disable=SC2086
-"$CC" -std=c11 -Wall -Werror -DWITH_OWN_ONNX_BINDINGS -I"$TMP" "$HERE/consumer.c" "$TMP/onnx.pb-c.c" \
-  -o "$TMP/pc_static" $(pkg-config --cflags onnorm) $STATIC_LIBS
-if ldd "$TMP/pc_static" | grep -q libonnorm; then fail "pc_static links libonnorm.so"; fi
+# shellcheck disable=SC2086,SC2046
+"$CC" -std=c11 -Wall -Werror -DWITH_OWN_ONNX_BINDINGS -I"$TMP" $(pkg-config --cflags onnorm) "$HERE/consumer.c" \
+  $STATIC_LIBS "$TMP/own_onnx.o" -o "$TMP/pc_static"
+ldd "$TMP/pc_static" >"$TMP/ldd"
+if grep -q libonnorm "$TMP/ldd"; then fail "pc_static links libonnorm.so"; fi
 check pc_static "$TMP/pc_static"
 grep -q '^own bindings: [1-9]' "$TMP/pc_static.out" || fail "pc_static: own onnx bindings did not run"
 
@@ -94,9 +101,10 @@ grep -q '^own bindings: [1-9]' "$TMP/pc_static.out" || fail "pc_static: own onnx
 "$CMAKE" -S "$HERE/cmake_consumer" -B "$TMP/cmake_build" -DCMAKE_PREFIX_PATH="$P" \
   -DCMAKE_BUILD_TYPE=Release >"$TMP/cmake.log" 2>&1 || { cat "$TMP/cmake.log" >&2; fail "find_package configure"; }
 "$CMAKE" --build "$TMP/cmake_build" >>"$TMP/cmake.log" 2>&1 || { cat "$TMP/cmake.log" >&2; fail "find_package build"; }
-ldd "$TMP/cmake_build/consumer_shared" | grep -q "$LIBDIR/$SONAME" ||
+ldd "$TMP/cmake_build/consumer_shared" >"$TMP/ldd" && grep -q "$LIBDIR/$SONAME" "$TMP/ldd" ||
   fail "consumer_shared does not load $LIBDIR/$SONAME"
-if ldd "$TMP/cmake_build/consumer_static" | grep -q libonnorm; then fail "consumer_static links libonnorm.so"; fi
+ldd "$TMP/cmake_build/consumer_static" >"$TMP/ldd"
+if grep -q libonnorm "$TMP/ldd"; then fail "consumer_static links libonnorm.so"; fi
 check cmake_shared "$TMP/cmake_build/consumer_shared"
 check cmake_static "$TMP/cmake_build/consumer_static"
 
