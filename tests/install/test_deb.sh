@@ -16,9 +16,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 DEB=$(find "$TMP" -maxdepth 1 -name 'onnorm_*.deb')
 [ -n "$DEB" ] || fail "no .deb written"
 dpkg-deb -c "$DEB" | awk '{print $6}' >"$TMP/files"
-for f in ./usr/bin/onnorm ./usr/include/onnorm.h ./usr/lib/libonnorm.a ./usr/lib/libonnorm.so \
-         ./usr/lib/pkgconfig/onnorm.pc ./usr/lib/cmake/onnorm/onnormConfig.cmake; do
-  grep -qx "$f" "$TMP/files" || fail "$(basename "$DEB") lacks $f"
+# (lib/ or lib/<multiarch>/, as GNUInstallDirs chose for the configured prefix)
+LIB='\./usr/lib(/[^/]+)?'
+for f in '\./usr/bin/onnorm' '\./usr/include/onnorm\.h' "$LIB/libonnorm\.a" "$LIB/libonnorm\.so" \
+         "$LIB/pkgconfig/onnorm\.pc" "$LIB/cmake/onnorm/onnormConfig\.cmake"; do
+  grep -Eqx "$f" "$TMP/files" || fail "$(basename "$DEB") lacks $f"
 done
 DEPENDS=$(dpkg-deb -f "$DEB" Depends)
 for d in libprotobuf-c libopenblas libgomp; do
