@@ -26,15 +26,6 @@
 extern "C" {
 #endif
 
-/* Everything declared in this header, and nothing else, is exported from
- * libonnorm.so and global in libonnorm.a: the library is built with
- * -fvisibility=hidden, and this pragma gives the public declarations
- * default visibility (a function added here is exported with no further
- * marking). */
-#if defined(__GNUC__) && __GNUC__ >= 4
-#pragma GCC visibility push(default)
-#endif
-
 #define ONNORM_VERSION "0.1.0"
 #define ONNORM_MAX_RANK 8
 
@@ -235,10 +226,6 @@ typedef struct onnorm_node_profile {
 int onnorm_session_profile_count(const onnorm_session *s);
 /* Node i of those. ONNORM_ERR_NOT_FOUND past the end. */
 onnorm_status onnorm_session_profile(const onnorm_session *s, int i, onnorm_node_profile *out);
-
-#if defined(__GNUC__) && __GNUC__ >= 4
-#pragma GCC visibility pop
-#endif
 
 #ifdef __cplusplus
 }

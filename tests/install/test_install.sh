@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install and packaging: `cmake --install` into a temporary prefix, then
-#  - the installed files, the soname and the exported symbols (only
-#    onnorm_*, exactly the functions of include/onnorm.h; no onnx__ or
-#    onn_ symbol global in libonnorm.a),
+#  - the installed files, the soname and the exported symbols (exactly
+#    the onnorm_* functions the installed headers declare, in libonnorm.so
+#    and as the only globals of libonnorm.a: no onnx__ or onn_ symbol),
 #  - an out-of-tree consumer (consumer.c) built with pkg-config against
 #    the shared library and, with its own protobuf-c bindings of onnx.proto,
 #    against the static one (pkg-config --static),
@@ -47,8 +47,8 @@ esac
 [ -e "$LIBDIR/$SONAME" ] || fail "$SONAME is not installed"
 [ -f "$LIBDIR/libonnorm.so.$VERSION" ] || fail "libonnorm.so.$VERSION is not installed"
 
-# Exported symbols: exactly the functions the public header declares.
-grep -o 'onnorm_[a-z0-9_]*(' "$P/include/onnorm.h" | tr -d '(' | sort -u >"$TMP/header.syms"
+# Exported symbols: exactly the functions the installed headers declare.
+cat "$P"/include/*.h | grep -o 'onnorm_[a-z0-9_]*(' | tr -d '(' | sort -u >"$TMP/header.syms"
 nm -D --defined-only "$LIBDIR/libonnorm.so" | awk '{print $NF}' | sort -u >"$TMP/so.syms"
 nm -g --defined-only "$LIBDIR/libonnorm.a" | awk 'NF == 3 {print $3}' | sort -u >"$TMP/a.syms"
 if grep -v '^onnorm_' "$TMP/so.syms" >"$TMP/so.extra"; then
@@ -58,9 +58,9 @@ if grep -v '^onnorm_' "$TMP/a.syms" >"$TMP/a.extra"; then
   fail "libonnorm.a has global non-API symbols: $(head -5 "$TMP/a.extra" | tr '\n' ' ')"
 fi
 diff "$TMP/header.syms" "$TMP/so.syms" >/dev/null ||
-  fail "libonnorm.so exports differ from onnorm.h: $(diff "$TMP/header.syms" "$TMP/so.syms" | grep '^[<>]' | tr '\n' ' ')"
+  fail "libonnorm.so exports differ from the headers: $(diff "$TMP/header.syms" "$TMP/so.syms" | grep '^[<>]' | tr '\n' ' ')"
 diff "$TMP/header.syms" "$TMP/a.syms" >/dev/null ||
-  fail "libonnorm.a globals differ from onnorm.h: $(diff "$TMP/header.syms" "$TMP/a.syms" | grep '^[<>]' | tr '\n' ' ')"
+  fail "libonnorm.a globals differ from the headers: $(diff "$TMP/header.syms" "$TMP/a.syms" | grep '^[<>]' | tr '\n' ' ')"
 echo "symbols: $(wc -l <"$TMP/so.syms") onnorm_* exported, soname $SONAME"
 
 MODEL="$SRC/testdata/default/model.onnx"
