@@ -47,8 +47,17 @@ esac
 [ -e "$LIBDIR/$SONAME" ] || fail "$SONAME is not installed"
 [ -f "$LIBDIR/libonnorm.so.$VERSION" ] || fail "libonnorm.so.$VERSION is not installed"
 
-# Exported symbols: exactly the functions the installed headers declare.
-cat "$P"/include/*.h | grep -o 'onnorm_[a-z0-9_]*(' | tr -d '(' | sort -u >"$TMP/header.syms"
+# Exported symbols: exactly the extern functions the installed headers
+# declare (gcc -aux-info lists them; static inline helpers are not symbols).
+for h in "$P"/include/*.h; do echo "#include <$(basename "$h")>"; done >"$TMP/headers.c"
+if gcc -std=c11 -fsyntax-only -I"$P/include" -aux-info "$TMP/headers.aux" "$TMP/headers.c" 2>/dev/null; then
+  grep -F "$P/include/" "$TMP/headers.aux" | grep -o '\*/ extern .*[ *]onnorm_[a-z0-9_]* (' |
+    sed 's/.*[ *]\(onnorm_[a-z0-9_]*\) ($/\1/' | sort -u >"$TMP/header.syms"
+else # no gcc: every onnorm_x( outside a static inline line
+  cat "$P"/include/*.h | grep -v 'static inline' | grep -o 'onnorm_[a-z0-9_]*(' | tr -d '(' |
+    sort -u >"$TMP/header.syms"
+fi
+[ -s "$TMP/header.syms" ] || fail "found no function in the installed headers"
 nm -D --defined-only "$LIBDIR/libonnorm.so" | awk '{print $NF}' | sort -u >"$TMP/so.syms"
 nm -g --defined-only "$LIBDIR/libonnorm.a" | awk 'NF == 3 {print $3}' | sort -u >"$TMP/a.syms"
 if grep -v '^onnorm_' "$TMP/so.syms" >"$TMP/so.extra"; then
