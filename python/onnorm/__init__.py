@@ -41,10 +41,18 @@ def _dtype_code(arr):
     return code
 
 
+def _contiguous(arr):
+    """A C-contiguous array of the same shape (np.ascontiguousarray would
+    turn a 0-d array into a 1-d one)."""
+    arr = np.asarray(arr)
+    return arr if arr.flags.c_contiguous else np.array(arr, order="C")
+
+
 def _to_bfloat16_bits(arr):
     """float32 -> bfloat16 bit patterns (uint16), rounding to nearest even."""
-    u = np.ascontiguousarray(arr, dtype=np.float32).view(np.uint32)
-    nan = np.isnan(arr)
+    f = np.array(arr, dtype=np.float32, order="C")
+    u = f.view(np.uint32)
+    nan = np.isnan(f)
     r = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
     r[nan] = 0x7FC0
     return r
@@ -201,10 +209,12 @@ class Session:
         keep = []
         for name, value in feeds.items():
             arr = np.asarray(value)
-            if name in self._bf16_inputs and arr.dtype != np.uint16:
-                arr, code = _to_bfloat16_bits(arr), BFLOAT16
+            if name in self._bf16_inputs:
+                # uint16 arrays are taken as bfloat16 bit patterns.
+                arr = _contiguous(arr) if arr.dtype == np.uint16 else _to_bfloat16_bits(arr)
+                code = BFLOAT16
             else:
-                arr = np.ascontiguousarray(arr)
+                arr = _contiguous(arr)
                 code = _dtype_code(arr)
             keep.append(arr)
             dims = _dims(arr.shape)
@@ -285,7 +295,7 @@ def run_op(op_type, inputs, opset=None, domain="", num_outputs=1, threads=0, **a
             if x is None:
                 in_ts.append(None)
                 continue
-            a = np.ascontiguousarray(x)
+            a = _contiguous(x)
             arrays.append(a)
             t = _lib.Tensor()
             t.dtype, t.rank, t.dims = _dtype_code(a), a.ndim, _dims(a.shape)
@@ -326,7 +336,7 @@ def supported_ops():
 
 
 def _as_param(p, like, n=None):
-    return np.ascontiguousarray(p, dtype=np.asarray(like).dtype)
+    return _contiguous(np.asarray(p, dtype=np.asarray(like).dtype))
 
 
 def layer_norm(x, scale, bias=None, axis=-1, epsilon=1e-5, threads=0):

@@ -13,9 +13,21 @@ the PyTorch folders run in ctest's conformance_pytorch_all).
 Run: ONNORM_LIBRARY=build/libonnorm.so PYTHONPATH=python python3 -m unittest python/tests/test_backend.py
 """
 
+import json
+import os
+import re
+import subprocess
+import tempfile
 import unittest
 
+import numpy as np
 import onnx.backend.test
+from onnx.backend.test.loader import DATA_DIR
+
+# Debian's python3-onnx 1.12 harness compares with `np.object`, an alias
+# NumPy 1.24 removed (AttributeError on every comparison); restore it.
+if "object" not in np.__dict__:
+    np.object = object
 
 import onnorm.backend
 
@@ -46,6 +58,34 @@ for patterns in EXCLUDES.values():
 
 # Only the node tests (OnnxBackendNodeModelTest).
 globals()["OnnxBackendNodeModelTest"] = backend_test.test_cases["OnnxBackendNodeModelTest"]
+
+
+
+class AgreesWithOnnormTest(unittest.TestCase):
+    """The node tests run above are exactly the folders `onnorm test` passes
+    (so both count the same), when ONNORM_CLI names the onnorm binary."""
+
+    @unittest.skipUnless(os.environ.get("ONNORM_CLI"), "set ONNORM_CLI to the onnorm binary")
+    def test_same_folders_as_onnorm_test(self):
+        node_dir = os.path.join(DATA_DIR, "node")
+        folders = sorted(d for d in os.listdir(node_dir)
+                         if os.path.isfile(os.path.join(node_dir, d, "model.onnx")))
+        pats = [re.compile(p) for ps in EXCLUDES.values() for p in ps]
+        included = {d for d in folders if not any(p.search(d + "_cpu") for p in pats)}
+        env = dict(os.environ)
+        env.pop("ONNORM_TEST_STRICT", None)  # its skips are counted, not failed
+        with tempfile.TemporaryDirectory() as tmp:
+            report = os.path.join(tmp, "node.json")
+            subprocess.run([os.environ["ONNORM_CLI"], "test", node_dir, "--json", report],
+                           env=env, stdout=subprocess.DEVNULL, check=False)
+            with open(report) as f:
+                cases = json.load(f)["cases"]
+        passed = {os.path.basename(c["path"].rstrip("/")) for c in cases if c["status"] == "pass"}
+        self.assertEqual(sorted(included - passed), [], "run here, not passed by onnorm test")
+        self.assertEqual(sorted(passed - included), [], "passed by onnorm test, excluded here")
+        print("\nnode folders: %d, run by the harness: %d, passed by onnorm test: %d"
+              % (len(folders), len(included), len(passed)))
+
 
 if __name__ == "__main__":
     unittest.main()
