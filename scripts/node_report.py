@@ -24,17 +24,37 @@ LEFT_OUT = {
         "SequenceEmpty", "SequenceInsert", "SequenceAt", "SequenceConstruct", "SequenceErase",
         "SequenceLength", "SequenceMap", "SplitToSequence", "ConcatFromSequence",
         "Optional", "OptionalHasElement", "OptionalGetElement"},
-    "random values that cannot be compared": {
+    "random values that cannot be compared": {  # and training-mode Dropout
         "Bernoulli", "RandomUniform", "RandomUniformLike", "RandomNormal", "RandomNormalLike",
         "Multinomial"},
-    "training-only (ai.onnx.preview.training)": {
+    "training-only optimizers (ai.onnx.preview.training)": {
         "ai.onnx.preview.training.Adagrad", "ai.onnx.preview.training.Adam",
         "ai.onnx.preview.training.Momentum", "ai.onnx.preview.training.Gradient"},
     "control flow (If, Loop, Scan: subgraphs not yet supported)": {"If", "Loop", "Scan"},
 }
 
 
+# Folders whose official data onnorm deliberately does not match.
+KNOWN = {
+    "test_cast_FLOAT_to_BFLOAT16":
+        "the official data truncates float to bfloat16; onnorm rounds to nearest even, as NumPy, "
+        "PyTorch and ONNX's reference implementation do",
+    "test_castlike_FLOAT_to_BFLOAT16": "the official data gives input 'like' shape [1], the model "
+        "declares [3,4]",
+    "test_castlike_FLOAT_to_BFLOAT16_expanded": "the official data gives input 'like' shape [1], "
+        "the model declares [3,4]",
+    "test_castlike_BFLOAT16_to_FLOAT": "the official data gives input 'like' shape [1], the model "
+        "declares [3,4]",
+    "test_castlike_BFLOAT16_to_FLOAT_expanded": "the official data gives input 'like' shape [1], "
+        "the model declares [3,4]",
+}
+
+
 def reason_for(output, folder=""):
+    if folder.startswith("test_training_dropout"):
+        return "random values that cannot be compared", []
+    if folder in KNOWN:
+        return "data onnorm does not match on purpose: " + KNOWN[folder], []
     # Folders whose inputs or outputs are sequences or optionals (the data
     # files then fail to parse as tensors).
     if re.search(r"(^|_)(seq|sequence|opt|optional)(_|$)", folder[5:]):
@@ -50,7 +70,7 @@ def reason_for(output, folder=""):
     if re.search(r"sequence|optional", output, re.I):
         return "sequence and optional types", []
     if "training" in output:
-        return "training-only (ai.onnx.preview.training)", []
+        return "training-only optimizers (ai.onnx.preview.training)", []
     first = output.strip().splitlines()[0] if output.strip() else "no output"
     # "FAIL DIR max_abs=.. max_rel=.. (T ms): why" or "SKIP DIR (T ms): why"
     first = re.sub(r"^(FAIL \S+ max_abs=\S+ max_rel=\S+|SKIP \S+)( \([0-9.]+ ms\))?: ", "", first)
