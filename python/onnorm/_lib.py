@@ -2,8 +2,9 @@
 
 The library is looked for, in order, at:
   1. $ONNORM_LIBRARY (a path to the .so);
-  2. next to this package (libonnorm.so* in python/onnorm/ or its parent,
-     the layout of an install that copies the library beside the package);
+  2. next to this package: the library directory of the install the
+     package belongs to (_libdir.py, written by cmake --install), then
+     libonnorm.so* in the package's directory or its parent;
   3. ../build/ relative to the repository (the default build directory);
   4. ctypes.util.find_library("onnorm") (the system's library path).
 """
@@ -71,9 +72,16 @@ def _candidates():
         yield env
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    for d in (here, os.path.dirname(here)):
-        for name in ["libonnorm.so"] + sorted(glob.glob(os.path.join(d, "libonnorm.so.*"))):
-            yield os.path.join(d, name)
+    dirs = [here, os.path.dirname(here)]
+    try:  # an install: _libdir.py (written by cmake --install) locates the library
+        from . import _libdir
+        dirs.insert(0, os.path.normpath(os.path.join(here, _libdir.LIBDIR)))
+    except ImportError:
+        pass
+    for d in dirs:
+        for path in [os.path.join(d, "libonnorm.so")] + sorted(
+                glob.glob(os.path.join(d, "libonnorm.so.*"))):
+            yield path
     repo = os.path.dirname(os.path.dirname(here))
     yield os.path.join(repo, "build", "libonnorm.so")
     found = ctypes.util.find_library("onnorm")
