@@ -108,7 +108,6 @@ class OnnormBackend(Backend):
         return cls.run_model(model, dict(zip(names, values)), device, **kwargs)
 
 
-OnnormRep = OnnormRep
 is_compatible = OnnormBackend.is_compatible
 prepare = OnnormBackend.prepare
 run_model = OnnormBackend.run_model

@@ -6,6 +6,8 @@ Run: ONNORM_LIBRARY=build/libonnorm.so PYTHONPATH=python python3 -m unittest pyt
 """
 
 import os
+import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -137,6 +139,22 @@ class ModelTest(unittest.TestCase):
             onnorm.Model(helper.make_model(g).SerializeToString())
         self.assertEqual(cm.exception.code, "ONNORM_ERR_UNSUPPORTED")
         self.assertIn("StringNormalizer", str(cm.exception))
+
+
+class LibraryTest(unittest.TestCase):
+    def test_loaded_library(self):
+        self.assertTrue(os.path.exists(onnorm.library_path))
+        env = os.environ.get("ONNORM_LIBRARY")
+        if env:
+            self.assertEqual(onnorm.library_path, env)
+
+    def test_env_names_missing_library(self):
+        env = dict(os.environ, ONNORM_LIBRARY="/nonexistent/libonnorm.so")
+        r = subprocess.run([sys.executable, "-c", "import onnorm"], env=env, capture_output=True,
+                           text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("/nonexistent/libonnorm.so", r.stderr)
+        self.assertIn("ONNORM_LIBRARY", r.stderr)
 
 
 class OpsTest(unittest.TestCase):
