@@ -6,9 +6,11 @@ against onnorm.backend, on the node test folders of Debian's python3-onnx
 Every node test runs except the documented categories below, which are the
 ones `onnorm test` skips or fails on the node folders (67 of 932): so the
 harness's pass count is `onnorm test`'s 865 (on CPU; the CUDA variants are
-skipped because supports_device("CUDA") is False). The real, simple and
-PyTorch categories are not collected here (the real models are downloads;
-the PyTorch folders run in ctest's conformance_pytorch_all).
+skipped because supports_device("CUDA") is False), and
+AgreesWithOnnormTest checks that the two sets of folders are the same.
+The PyTorch-converted, PyTorch-operator and simple models run too (all but
+the simple category's training and string models); the real models, which
+the harness would download, do not.
 
 Run: ONNORM_LIBRARY=build/libonnorm.so PYTHONPATH=python python3 -m unittest python/tests/test_backend.py
 """
@@ -49,6 +51,9 @@ EXCLUDES = {
     # cast_FLOAT_to_BFLOAT16's expected output truncates where Cast rounds
     # to nearest even.
     "bfloat16 data": [r"^test_castlike_.*BFLOAT16", r"^test_cast_FLOAT_to_BFLOAT16_"],
+    # Of the "simple" models: ai.onnx.preview.training's Gradient, and
+    # StringNormalizer (the sequence models match ^test_sequence_ above).
+    "simple models": [r"^test_gradient_of_", r"^test_strnorm_model_"],
 }
 
 backend_test = onnx.backend.test.BackendTest(onnorm.backend, __name__)
@@ -56,8 +61,12 @@ for patterns in EXCLUDES.values():
     for p in patterns:
         backend_test.exclude(p)
 
-# Only the node tests (OnnxBackendNodeModelTest).
-globals()["OnnxBackendNodeModelTest"] = backend_test.test_cases["OnnxBackendNodeModelTest"]
+# The node tests, and the small whole-model categories (PyTorch-converted
+# modules, PyTorch operator exports, "simple" models) less their training
+# and string models. Not the "real" category: those models are downloads.
+for _category in ("OnnxBackendNodeModelTest", "OnnxBackendPyTorchConvertedModelTest",
+                  "OnnxBackendPyTorchOperatorModelTest", "OnnxBackendSimpleModelTest"):
+    globals()[_category] = backend_test.test_cases[_category]
 
 
 
