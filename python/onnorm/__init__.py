@@ -216,12 +216,19 @@ class Session:
             else:
                 arr = _contiguous(arr)
                 code = _dtype_code(arr)
-            keep.append(arr)
             dims = _dims(arr.shape)
+            keep += [arr, dims]
             # An empty array may have no buffer; the kernel reads nothing.
             data = arr.ctypes.data if arr.size else ctypes.addressof(dims)
             _lib.check(_lib.session_bind_input(self._h, str(name).encode(), code, dims, arr.ndim,
                                                data, ctypes.byref(err)), err)
+        # Every input must be bound afresh on each run: a binding left from an
+        # earlier run would point at an array that may be gone.
+        missing = [n for n in self.input_names if n not in feeds]
+        if missing:
+            raise Error("onnorm: missing input%s %s (the model takes %s)"
+                        % ("s" if len(missing) > 1 else "", ", ".join(missing),
+                           ", ".join(self.input_names)), "ONNORM_ERR_NOT_FOUND")
         _lib.check(_lib.session_run(self._h, ctypes.byref(err)), err)
         out = {}
         for name in (output_names or self.output_names):

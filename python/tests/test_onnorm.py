@@ -125,6 +125,9 @@ class ModelTest(unittest.TestCase):
             sess.run({"nope": randn(2, 8)})
         self.assertIn("nope", str(cm.exception))
         with self.assertRaises(onnorm.Error) as cm:
+            sess.run({})
+        self.assertIn("missing input x", str(cm.exception))
+        with self.assertRaises(onnorm.Error) as cm:
             sess.run({"x": randn(2, 7)})
         self.assertTrue(str(cm.exception))
         with self.assertRaises(onnorm.Error):
