@@ -128,6 +128,9 @@ const char *onnorm_model_input_name(const onnorm_model *m, int i);
 onnorm_status onnorm_model_input_info(const onnorm_model *m, int i, onnorm_tensor *info);
 int onnorm_model_output_count(const onnorm_model *m);
 const char *onnorm_model_output_name(const onnorm_model *m, int i);
+/* Declared type of output i as the model states it (rank -1 when it states
+ * no shape, unknown dims -1); ONNORM_ERR_NOT_FOUND past the end. */
+onnorm_status onnorm_model_output_info(const onnorm_model *m, int i, onnorm_tensor *info);
 
 /* Introspection for tools. */
 int64_t onnorm_model_ir_version(const onnorm_model *m);

@@ -99,6 +99,19 @@ onnorm_status onnorm_model_input_info(const onnorm_model *m, int i, onnorm_tenso
     return ONNORM_OK;
 }
 
+onnorm_status onnorm_model_output_info(const onnorm_model *m, int i, onnorm_tensor *info)
+{
+    if (!m || !info || i < 0 || i >= m->g->n_outputs) return ONNORM_ERR_NOT_FOUND;
+    const onn_value *v = &m->g->values[m->g->outputs[i]];
+    info->dtype = v->dtype;
+    info->rank = v->rank;
+    for (int k = 0; k < v->rank; k++)
+        info->dims[k] = v->dims[k];
+    info->data = NULL;
+    info->name = v->name;
+    return ONNORM_OK;
+}
+
 int onnorm_model_output_count(const onnorm_model *m)
 {
     return m ? m->g->n_outputs : 0;

@@ -24,17 +24,41 @@ LEFT_OUT = {
         "SequenceEmpty", "SequenceInsert", "SequenceAt", "SequenceConstruct", "SequenceErase",
         "SequenceLength", "SequenceMap", "SplitToSequence", "ConcatFromSequence",
         "Optional", "OptionalHasElement", "OptionalGetElement"},
-    "random values that cannot be compared": {
+    "random values that cannot be compared": {  # and training-mode Dropout
         "Bernoulli", "RandomUniform", "RandomUniformLike", "RandomNormal", "RandomNormalLike",
         "Multinomial"},
-    "training-only (ai.onnx.preview.training)": {
+    "training-only optimizers (ai.onnx.preview.training)": {
         "ai.onnx.preview.training.Adagrad", "ai.onnx.preview.training.Adam",
         "ai.onnx.preview.training.Momentum", "ai.onnx.preview.training.Gradient"},
     "control flow (If, Loop, Scan: subgraphs not yet supported)": {"If", "Loop", "Scan"},
 }
 
 
-def reason_for(output):
+# Folders whose official data onnorm deliberately does not match.
+KNOWN = {
+    "test_cast_FLOAT_to_BFLOAT16":
+        "the official data truncates float to bfloat16; onnorm rounds to nearest even, as NumPy, "
+        "PyTorch and ONNX's reference implementation do",
+    "test_castlike_FLOAT_to_BFLOAT16": "the official data gives input 'like' shape [1], the model "
+        "declares [3,4]",
+    "test_castlike_FLOAT_to_BFLOAT16_expanded": "the official data gives input 'like' shape [1], "
+        "the model declares [3,4]",
+    "test_castlike_BFLOAT16_to_FLOAT": "the official data gives input 'like' shape [1], the model "
+        "declares [3,4]",
+    "test_castlike_BFLOAT16_to_FLOAT_expanded": "the official data gives input 'like' shape [1], "
+        "the model declares [3,4]",
+}
+
+
+def reason_for(output, folder=""):
+    if folder.startswith("test_training_dropout"):
+        return "random values that cannot be compared", []
+    if folder in KNOWN:
+        return "data onnorm does not match on purpose: " + KNOWN[folder], []
+    # Folders whose inputs or outputs are sequences or optionals (the data
+    # files then fail to parse as tensors).
+    if re.search(r"(^|_)(seq|sequence|opt|optional)(_|$)", folder[5:]):
+        return "sequence and optional types", []
     unknown = sorted(set(re.findall(r"unknown op (\S+)", output)))
     if unknown:
         for why, ops in LEFT_OUT.items():
@@ -46,9 +70,10 @@ def reason_for(output):
     if re.search(r"sequence|optional", output, re.I):
         return "sequence and optional types", []
     if "training" in output:
-        return "training-only (ai.onnx.preview.training)", []
+        return "training-only optimizers (ai.onnx.preview.training)", []
     first = output.strip().splitlines()[0] if output.strip() else "no output"
-    first = re.sub(r"^FAIL \S+ max_abs=\S+ max_rel=\S+: ", "", first)
+    # "FAIL DIR max_abs=.. max_rel=.. (T ms): why" or "SKIP DIR (T ms): why"
+    first = re.sub(r"^(FAIL \S+ max_abs=\S+ max_rel=\S+|SKIP \S+)( \([0-9.]+ ms\))?: ", "", first)
     first = re.sub(r"/\S*/node/test_[^/ ]*/", "", first)
     return "other: " + first[:160], []
 
@@ -64,10 +89,12 @@ def main():
         p = subprocess.run([a.onnorm, "test", os.path.join(a.node_dir, d)], capture_output=True,
                            text=True, timeout=300)
         out = p.stdout + p.stderr
+        # A skipped folder (unsupported op or type) is not a pass: it ends
+        # "0 passed, 0 failed, 1 skipped" and is reported with its reason.
         if p.returncode == 0 and re.search(r"^1 passed, 0 failed", out, re.M):
             passed.append(d)
             continue
-        why, ops = reason_for(out.split("\n", 1)[1] if out.startswith("threads") else out)
+        why, ops = reason_for(out.split("\n", 1)[1] if out.startswith("threads") else out, d)
         failed[why].append((d, ops))
     total = len(folders)
     print(f"{len(passed)} of {total} official node test folders pass "

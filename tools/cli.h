@@ -7,6 +7,83 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* Exit statuses, the same for every subcommand (see onn_cli_usage). */
+enum {
+    ONN_EXIT_OK = 0,         /* success */
+    ONN_EXIT_FAIL = 1,       /* failure: a test failed, a file or a run failed */
+    ONN_EXIT_USAGE = 2,      /* bad command line */
+    ONN_EXIT_UNSUPPORTED = 3 /* the model uses an op, type or feature onnorm lacks */
+};
+
+/* ---- options ---------------------------------------------------------------
+ * Every subcommand describes its options in a table; onn_cli_parse() reads
+ * `--opt value` and `--opt=value`, rejects a missing or out-of-range value
+ * naming the option, answers --help and --version, and collects the
+ * positional arguments. onn_cli_help() prints the table. */
+typedef enum onn_opt_kind {
+    ONN_OPT_FLAG, /* bool */
+    ONN_OPT_INT,  /* int in [min, max] */
+    ONN_OPT_REAL, /* double in [min, max] */
+    ONN_OPT_STR,  /* const char * */
+    ONN_OPT_PAIR  /* NAME=VALUE, repeatable: onn_cli_pairs */
+} onn_opt_kind;
+
+#define ONN_CLI_MAX_PAIRS 64
+typedef struct onn_cli_pairs {
+    const char *name[ONN_CLI_MAX_PAIRS], *value[ONN_CLI_MAX_PAIRS];
+    int n;
+} onn_cli_pairs;
+
+typedef struct onn_cli_opt {
+    const char *name; /* "--threads", or "-o" */
+    onn_opt_kind kind;
+    const char *metavar; /* "N", "FILE"; NULL for flags */
+    double min, max;     /* for numbers */
+    void *dst;
+    bool *given; /* may be NULL; set when the option appears */
+    const char *help;
+} onn_cli_opt;
+
+typedef struct onn_cli_cmd {
+    const char *name;     /* "run" */
+    const char *synopsis; /* "MODEL [options]" */
+    const char *about;    /* paragraph(s) after the usage line */
+    const onn_cli_opt *opts;
+    int n_opts;
+    int min_pos, max_pos; /* positional argument counts; max_pos < 0: any */
+    const char *exits;    /* the command's exit statuses, one per line */
+} onn_cli_cmd;
+
+/* Returns 0 to go on (positional arguments in pos[0..*n_pos), pos holding
+ * argc entries), or an exit status: ONN_EXIT_OK after --help or --version,
+ * ONN_EXIT_USAGE after a message on stderr. */
+int onn_cli_parse(const onn_cli_cmd *c, int argc, char **argv, const char **pos, int *n_pos);
+void onn_cli_help(const onn_cli_cmd *c, FILE *f);
+
+/* The exit status for a library error: ONN_EXIT_UNSUPPORTED for
+ * ONNORM_ERR_UNSUPPORTED, else ONN_EXIT_FAIL. */
+int onn_cli_exit_for(onnorm_status st);
+/* Checks that path names a readable regular file; otherwise fills err
+ * (code ONNORM_ERR_IO) with the OS reason, or says it is a directory. */
+onnorm_status onn_cli_check_file(const char *path, onnorm_error *err);
+/* Checks that a file can be written at path: not a directory, its folder
+ * exists and is writable (else ONNORM_ERR_IO with the OS reason). */
+onnorm_status onn_cli_check_writable(const char *path, onnorm_error *err);
+/* Creates the folder path and its parents when missing (mkdir -p) and checks
+ * that it is a writable folder. */
+onnorm_status onn_cli_make_dir(const char *path, onnorm_error *err);
+/* Loads a model after onn_cli_check_file(). */
+onnorm_status onn_cli_load_model(const char *path, unsigned flags, onnorm_model **m,
+                                 onnorm_error *err);
+/* Reads a tensor file after onn_cli_check_file(). */
+onnorm_status onn_cli_read_tensor(const char *path, onnorm_tensor **t, onnorm_error *err);
+/* Binds input `name`; when the model has no such input, the error lists the
+ * names it has. */
+onnorm_status onn_cli_bind(onnorm_session *s, const onnorm_model *m, const char *name,
+                           const onnorm_tensor *t, onnorm_error *err);
+/* "a, b, c": the inputs a caller feeds. */
+void onn_cli_input_names(const onnorm_model *m, char *buf, size_t len);
+
 /* The subcommands; each returns the process exit status. */
 int onn_cli_test(int argc, char **argv);
 int onn_cli_run(int argc, char **argv);
@@ -16,6 +93,8 @@ int onn_cli_ops(int argc, char **argv);
 int onn_cli_optimize(int argc, char **argv);
 
 void onn_cli_usage(FILE *f);
+/* The exit statuses, as printed by every --help. */
+extern const char onn_cli_exit_codes[];
 double onn_cli_now_ms(void);
 /* The OpenMP wait policy in effect, as the environment sets it (onnorm.c
  * chooses passive unless the user set one). */

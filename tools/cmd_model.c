@@ -35,40 +35,57 @@ static void print_op_counts(const char *label, const onnorm_model *m)
 
 int onn_cli_optimize(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL, *disabled = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") && i + 1 < argc)
-            out = argv[++i];
-        else if (!strcmp(argv[i], "--disable") && i + 1 < argc)
-            disabled = argv[++i];
-        else if (argv[i][0] != '-' && !in)
-            in = argv[i];
-        else {
-            fprintf(stderr, "onnorm optimize: unexpected argument '%s'\n", argv[i]);
-            return 2;
-        }
+    const char *out = NULL, *disabled = NULL;
+    int level = 1;
+    const onn_cli_opt opts[] = {
+        {"-o", ONN_OPT_STR, "OUT.onnx", 0, 0, &out, NULL,
+         "where to write the optimized model (required)"},
+        {"--output", ONN_OPT_STR, "OUT.onnx", 0, 0, &out, NULL, "the same as -o"},
+        {"--disable", ONN_OPT_STR, "PASS,...", 0, 0, &disabled, NULL,
+         "passes not to run: cleanup, fold-batchnorm, fold-affine,\n"
+         "layernorm, rmsnorm, groupnorm"},
+        {"--opt-level", ONN_OPT_INT, "L", 0, 1, &level, NULL,
+         "0 runs no pass (a plain rewrite), 1 all of them (default)"},
+    };
+    const onn_cli_cmd cmd = {
+        "optimize",
+        "MODEL -o OUT.onnx [options]",
+        "Rewrites MODEL with onnorm's graph passes (fusing decomposed LayerNorm,\n"
+        "RMSNorm and GroupNorm patterns, folding BatchNormalization and affine\n"
+        "chains into neighbours, removing dead nodes) and writes it as ONNX;\n"
+        "prints what each pass did and the op counts before and after.\n",
+        opts,
+        (int)(sizeof opts / sizeof *opts),
+        1,
+        1,
+        NULL};
+    const char *pos[1];
+    int n_pos, rc = onn_cli_parse(&cmd, argc, argv, pos, &n_pos);
+    if (rc || n_pos == 0) return rc;
+    if (!out) {
+        fprintf(stderr, "onnorm optimize: -o OUT.onnx is required (see onnorm help optimize)\n");
+        return ONN_EXIT_USAGE;
     }
-    if (!in || !out) {
-        onn_cli_usage(stderr);
-        return 2;
-    }
+    const char *in = pos[0];
     onnorm_error e;
     onnorm_model *m = NULL, *opt = NULL;
     static char report[1 << 17];
-    int rc = 1;
     onnorm_optimize_options o;
     onnorm_optimize_options_init(&o);
     o.disabled_passes = disabled;
-    if (onnorm_model_load_file(in, 0, &m, &e) ||
-        onnorm_model_optimize(m, &o, &opt, report, sizeof report, &e) ||
-        onnorm_model_save_file(opt, out, &e)) {
+    o.level = level;
+    onnorm_status st = onn_cli_load_model(in, 0, &m, &e);
+    if (!st) st = onnorm_model_optimize(m, &o, &opt, report, sizeof report, &e);
+    if (!st) st = onn_cli_check_writable(out, &e);
+    if (!st) st = onnorm_model_save_file(opt, out, &e);
+    if (st) {
         fprintf(stderr, "onnorm: %s\n", e.message);
+        rc = onn_cli_exit_for(st);
     } else {
         fputs(report, stdout);
         print_op_counts("before", m);
         print_op_counts("after ", opt);
         printf("written to %s\n", out);
-        rc = 0;
     }
     onnorm_model_free(opt);
     onnorm_model_free(m);
@@ -80,11 +97,23 @@ int onn_cli_optimize(int argc, char **argv)
  * family) are shown. */
 int onn_cli_ops(int argc, char **argv)
 {
-    bool all = argc == 1 && !strcmp(argv[0], "--all");
-    if (argc > 1 || (argc == 1 && !all)) {
-        onn_cli_usage(stderr);
-        return 2;
-    }
+    bool all = false;
+    const onn_cli_opt opts[] = {
+        {"--all", ONN_OPT_FLAG, NULL, 0, 0, &all, NULL,
+         "every op, not only the normalization family"},
+    };
+    const onn_cli_cmd cmd = {"ops",
+                             "[--all]",
+                             "Prints the operator support table as Markdown: one row per (op,\n"
+                             "domain) with its opset versions and element types.\n",
+                             opts,
+                             1,
+                             0,
+                             0,
+                             NULL};
+    const char *pos[1];
+    int n_pos, rc = onn_cli_parse(&cmd, argc, argv, pos, &n_pos);
+    if (rc) return rc;
     int n = onnorm_kernel_count();
     printf("| operator | domain | opset versions | types |\n|---|---|---|---|\n");
     for (int i = 0; i < n; i++) {
@@ -127,17 +156,45 @@ int onn_cli_ops(int argc, char **argv)
     return 0;
 }
 
+static const char info_exits[] =
+    "  0  the model loads and every node has a kernel\n"
+    "  1  the model cannot be read or parsed\n"
+    "  2  usage error\n"
+    "  3  the model loads for inspection but uses unsupported ops or types\n"
+    "     (everything is still printed)\n";
+
+/* A value's declared type as "name:dtype[dims]" ("[?]" for no shape). */
+static void print_typed(const onnorm_tensor *t)
+{
+    char sh[256] = "[?]";
+    if (t->rank >= 0) onnorm_shape_str(t->dims, t->rank, sh, sizeof sh);
+    printf(" %s:%s%s", t->name, onnorm_dtype_name(t->dtype), sh);
+}
+
 int onn_cli_info(int argc, char **argv)
 {
-    if (argc != 1) {
-        onn_cli_usage(stderr);
-        return 2;
-    }
+    const onn_cli_cmd cmd = {
+        "info",
+        "MODEL",
+        "Prints the model's IR version, opset imports, inputs and outputs with their\n"
+        "declared element types and shapes (name:type[dims], ? for an unknown dim,\n"
+        "[?] for no shape), and its nodes by op type with the opset version of the\n"
+        "kernel each would use, or UNSUPPORTED.\n",
+        NULL,
+        0,
+        1,
+        1,
+        info_exits};
+    const char *pos[1];
+    int n_pos, rc = onn_cli_parse(&cmd, argc, argv, pos, &n_pos);
+    if (rc || n_pos == 0) return rc;
+    argv = (char **)pos;
     onnorm_model *m;
     onnorm_error e;
-    if (onnorm_model_load_file(argv[0], ONNORM_LOAD_ALLOW_UNSUPPORTED, &m, &e)) {
+    onnorm_status st = onn_cli_load_model(argv[0], ONNORM_LOAD_ALLOW_UNSUPPORTED, &m, &e);
+    if (st) {
         fprintf(stderr, "onnorm: %s\n", e.message);
-        return 1;
+        return onn_cli_exit_for(st);
     }
     printf("model %s\n  ir_version %lld\n  opsets:", argv[0],
            (long long)onnorm_model_ir_version(m));
@@ -150,14 +207,15 @@ int onn_cli_info(int argc, char **argv)
     printf("\n  inputs:");
     for (int i = 0; i < onnorm_model_input_count(m); i++) {
         onnorm_tensor t;
-        char sh[128] = "[?]";
         onnorm_model_input_info(m, i, &t);
-        if (t.rank >= 0) onnorm_shape_str(t.dims, t.rank, sh, sizeof sh);
-        printf(" %s:%s%s", t.name, onnorm_dtype_name(t.dtype), sh);
+        print_typed(&t);
     }
     printf("\n  outputs:");
-    for (int i = 0; i < onnorm_model_output_count(m); i++)
-        printf(" %s", onnorm_model_output_name(m, i));
+    for (int i = 0; i < onnorm_model_output_count(m); i++) {
+        onnorm_tensor t;
+        onnorm_model_output_info(m, i, &t);
+        print_typed(&t);
+    }
     int nn = onnorm_model_node_count(m), unsupported = 0;
     printf("\n  nodes: %d\n", nn);
     /* Group by (domain, op type) in first-seen order. */
@@ -185,14 +243,16 @@ int onn_cli_info(int argc, char **argv)
             printf("    %-28s x%-4d UNSUPPORTED\n", op, count);
     }
     if (unsupported) {
-        onnorm_model *strict;
+        onnorm_model *strict = NULL;
         onnorm_model_load_file(argv[0], 0, &strict, &e);
+        onnorm_model_free(strict);
         printf("  %d unsupported node(s): %s\n", unsupported, e.message);
+        rc = ONN_EXIT_UNSUPPORTED;
     } else {
         printf("  all nodes supported\n");
     }
     const char *notes = onnorm_model_notes(m);
     if (notes[0]) printf("  left unfolded at load:\n%s", notes);
     onnorm_model_free(m);
-    return 0;
+    return rc;
 }

@@ -1,6 +1,9 @@
-/* `onnorm run`: load, bind or fill inputs, run, summarize, report memory. */
+/* `onnorm run`: load, bind or fill inputs, warm up, time the runs, list the
+ * nodes that execute after optimization, summarize the outputs (with NaN
+ * and Inf counts), report memory. */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,19 +11,30 @@
 #include <string.h>
 #include <sys/resource.h>
 
+/* min, max and mean over the finite values; NaN and Inf counted apart. */
 static void print_summary(const onnorm_tensor *t)
 {
     char sh[256];
-    int64_t n = onnorm_tensor_numel(t);
+    int64_t n = onnorm_tensor_numel(t), nan = 0, inf = 0;
     double mn = INFINITY, mx = -INFINITY, sum = 0;
     for (int64_t k = 0; k < n; k++) {
         double v = onn_cli_value(t, k);
+        if (isnan(v)) {
+            nan++;
+            continue;
+        }
+        if (isinf(v)) {
+            inf++;
+            continue;
+        }
         mn = v < mn ? v : mn;
         mx = v > mx ? v : mx;
         sum += v;
     }
     printf("  %s: %s %s", t->name, onnorm_dtype_name(t->dtype), onn_cli_shape(t, sh, sizeof sh));
-    if (n > 0) printf(" min=%.6g max=%.6g mean=%.6g", mn, mx, sum / (double)n);
+    if (n - nan - inf > 0)
+        printf(" min=%.6g max=%.6g mean=%.6g", mn, mx, sum / (double)(n - nan - inf));
+    printf(" nan=%lld inf=%lld", (long long)nan, (long long)inf);
     printf("\n    first values:");
     for (int64_t k = 0; k < n && k < 6; k++)
         printf(" %.6g", onn_cli_value(t, k));
@@ -65,10 +79,25 @@ static void safe_name(const char *in, char *out, size_t len)
     out[i] = '\0';
 }
 
+static const char run_about[] =
+    "Loads MODEL, binds each --input NAME=FILE.pb (a serialized TensorProto) and\n"
+    "fills every other float input with fixed pseudo-random values in [-1, 1)\n"
+    "(unknown dims become 1), runs --warmup untimed runs, then --repeat timed runs,\n"
+    "and prints: the nodes that execute after graph optimization (constant-folded\n"
+    "and fused nodes are gone), the median and minimum run time, the memory the\n"
+    "session planned and used, and per output its type, shape, min/max/mean over\n"
+    "the finite values, NaN and Inf counts and first values.\n";
+
+static const char run_exits[] =
+    "  0  the runs succeeded\n"
+    "  1  a file could not be read or written, or a run failed\n"
+    "  2  usage error (unknown option, missing or out-of-range value)\n"
+    "  3  the model uses an op, element type or feature onnorm does not support\n";
+
 typedef struct run_args {
     const char *model, *out_dir, *trace;
-    const char *in_names[64], *in_files[64];
-    int n_inputs, threads, repeat;
+    onn_cli_pairs inputs;
+    int threads, repeat, warmup, opt_level;
     bool profile;
 } run_args;
 
@@ -76,111 +105,129 @@ static int parse_run(int argc, char **argv, run_args *a)
 {
     memset(a, 0, sizeof *a);
     a->repeat = 10;
-    for (int i = 0; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--input") && v) {
-            char *eq = strchr(argv[++i], '=');
-            if (!eq || a->n_inputs == 64) {
-                fprintf(stderr, "onnorm run: --input takes NAME=FILE.pb\n");
-                return -1;
-            }
-            *eq = '\0';
-            a->in_names[a->n_inputs] = argv[i];
-            a->in_files[a->n_inputs++] = eq + 1;
-        } else if (!strcmp(argv[i], "--output-dir") && v) {
-            a->out_dir = argv[++i];
-        } else if (!strcmp(argv[i], "--trace") && v) {
-            a->trace = argv[++i];
-        } else if (!strcmp(argv[i], "--profile")) {
-            a->profile = true;
-        } else if ((!strcmp(argv[i], "--threads") || !strcmp(argv[i], "--repeat")) && v) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 0 || n > 100000) {
-                fprintf(stderr, "onnorm run: bad number '%s'\n", argv[i]);
-                return -1;
-            }
-            *(argv[i - 1][2] == 't' ? &a->threads : &a->repeat) = (int)n;
-        } else if (argv[i][0] == '-' || a->model) {
-            fprintf(stderr, "onnorm run: unexpected argument '%s'\n", argv[i]);
-            return -1;
-        } else {
-            a->model = argv[i];
-        }
-    }
-    if (!a->model) {
-        onn_cli_usage(stderr);
-        return -1;
-    }
-    if (a->repeat < 1) a->repeat = 1;
+    a->warmup = 1;
+    a->opt_level = 1;
+    const onn_cli_opt opts[] = {
+        {"--input", ONN_OPT_PAIR, "NAME=FILE.pb", 0, 0, &a->inputs, NULL,
+         "feed graph input NAME from a TensorProto file (repeatable)"},
+        {"--output-dir", ONN_OPT_STR, "DIR", 0, 0, &a->out_dir, NULL,
+         "write each output to DIR/NAME.pb ('/', '\\', ':' and ' ' in\n"
+         "NAME become '_'); DIR is created if missing, checked first"},
+        {"--threads", ONN_OPT_INT, "N", 1, 4096, &a->threads, NULL,
+         "threads for the kernels, 1..4096 (default: all cores)"},
+        {"--repeat", ONN_OPT_INT, "R", 1, 1000000, &a->repeat, NULL,
+         "timed runs, 1..1000000 (default 10)"},
+        {"--warmup", ONN_OPT_INT, "W", 0, 1000000, &a->warmup, NULL,
+         "untimed runs before them, 0..1000000 (default 1)"},
+        {"--opt-level", ONN_OPT_INT, "L", 0, 1, &a->opt_level, NULL,
+         "0: run the graph as loaded; 1: with graph rewrites (default)"},
+        {"--profile", ONN_OPT_FLAG, NULL, 0, 0, &a->profile, NULL,
+         "time every node of the timed runs; print by op type"},
+        {"--trace", ONN_OPT_STR, "FILE.json", 0, 0, &a->trace, NULL,
+         "write the timed runs' nodes as a Chrome trace"},
+    };
+    const onn_cli_cmd cmd = {
+        "run", "MODEL [options]", run_about, opts, (int)(sizeof opts / sizeof *opts), 1,
+        1,     run_exits};
+    const char *pos[1];
+    int n_pos, rc = onn_cli_parse(&cmd, argc, argv, pos, &n_pos);
+    if (rc || n_pos == 0) return rc ? rc : -1;
+    a->model = pos[0];
     return 0;
 }
 
 int onn_cli_run(int argc, char **argv)
 {
     run_args a;
-    if (parse_run(argc, argv, &a)) return 2;
+    int prc = parse_run(argc, argv, &a);
+    if (prc) return prc < 0 ? ONN_EXIT_OK : prc;
     onnorm_error e;
     onnorm_model *m = NULL;
     onnorm_session *s = NULL;
-    onnorm_tensor *owned[64] = {0};
+    onnorm_tensor *owned[ONN_CLI_MAX_PAIRS + 64] = {0};
+    const int max_owned = (int)(sizeof owned / sizeof *owned);
     FILE *trace = NULL;
-    int n_owned = 0, rc = 1;
+    int n_owned = 0, rc = ONN_EXIT_FAIL;
+    onnorm_status st = ONNORM_OK;
+    /* Where the results go is checked before any work. */
+    if (a.out_dir && (st = onn_cli_make_dir(a.out_dir, &e))) goto fail;
+    if (a.trace && (st = onn_cli_check_writable(a.trace, &e))) goto fail;
+    for (int i = 0; i < a.inputs.n; i++)
+        if ((st = onn_cli_check_file(a.inputs.value[i], &e))) goto fail;
     double t0 = onn_cli_now_ms();
-    if (onnorm_model_load_file(a.model, 0, &m, &e)) goto fail;
+    if ((st = onn_cli_load_model(a.model, 0, &m, &e))) goto fail;
     double t_load = onn_cli_now_ms() - t0;
     onnorm_session_options opt;
     onnorm_session_options_init(&opt);
     opt.num_threads = a.threads;
+    opt.optimization_level = a.opt_level;
     const double rss_loaded = peak_rss_mib();
-    if (onnorm_session_create(m, &opt, &s, &e)) goto fail;
-    for (int i = 0; i < a.n_inputs; i++) {
-        if (n_owned == 64) break;
-        if (onnorm_tensor_read_file(a.in_files[i], &owned[n_owned], &e)) goto fail;
+    if ((st = onnorm_session_create(m, &opt, &s, &e))) goto fail;
+    for (int i = 0; i < a.inputs.n; i++) {
+        if ((st = onn_cli_read_tensor(a.inputs.value[i], &owned[n_owned], &e))) goto fail;
         onnorm_tensor *t = owned[n_owned++];
-        if (onnorm_session_bind_input(s, a.in_names[i], t->dtype, t->dims, t->rank, t->data, &e))
-            goto fail;
+        if ((st = onn_cli_bind(s, m, a.inputs.name[i], t, &e))) goto fail;
     }
     printf("model %s: %d nodes, loaded in %.2f ms\n", a.model, onnorm_model_node_count(m), t_load);
-    for (int i = 0; i < onnorm_model_node_count(m); i++) {
-        const char *name, *op, *dom;
-        int ver;
-        onnorm_model_node(m, i, &name, &op, &dom, &ver);
-        printf("  [%d] %s%s%s-%d %s\n", i, dom[0] ? dom : "", dom[0] ? "." : "", op, ver, name);
-    }
     for (int i = 0; i < onnorm_model_input_count(m); i++) {
         const char *name = onnorm_model_input_name(m, i);
         bool given = false;
-        for (int k = 0; k < a.n_inputs; k++)
-            given |= !strcmp(a.in_names[k], name);
+        for (int k = 0; k < a.inputs.n; k++)
+            given |= !strcmp(a.inputs.name[k], name);
         if (given) {
             printf("input %s: from file\n", name);
             continue;
         }
-        if (n_owned == 64 || !(owned[n_owned] = onn_cli_fill_input(m, i, &e))) goto fail;
+        if (n_owned == max_owned || !(owned[n_owned] = onn_cli_fill_input(m, i, &e))) {
+            st = ONNORM_ERR_INVALID;
+            goto fail;
+        }
         onnorm_tensor *t = owned[n_owned++];
         char sh[128];
         printf("input %s: %s %s filled with deterministic values in [-1, 1)\n", name,
                onnorm_dtype_name(t->dtype), onn_cli_shape(t, sh, sizeof sh));
-        if (onnorm_session_bind_input(s, name, t->dtype, t->dims, t->rank, t->data, &e)) goto fail;
+        if ((st = onn_cli_bind(s, m, name, t, &e))) goto fail;
     }
-    if ((a.profile || a.trace) && onnorm_session_set_profiling(s, 1, &e)) goto fail;
+    /* Warm-up: the first run plans (shapes, memory, kernel preparation) and
+     * touches the memory; it is not timed. */
+    const double t_warm = onn_cli_now_ms();
+    for (int r = 0; r < a.warmup; r++)
+        if ((st = onnorm_session_run(s, &e))) goto fail;
+    if (a.warmup)
+        printf("warm-up: %d run%s, %.3f ms\n", a.warmup, a.warmup == 1 ? "" : "s",
+               onn_cli_now_ms() - t_warm);
+    if ((a.profile || a.trace) && (st = onnorm_session_set_profiling(s, 1, &e))) goto fail;
     if (a.trace && !(trace = onn_cli_trace_open(a.trace))) {
-        snprintf(e.message, sizeof e.message, "%s: cannot write the trace", a.trace);
+        snprintf(e.message, sizeof e.message, "%s: cannot write the trace: %s", a.trace,
+                 strerror(errno));
+        st = ONNORM_ERR_IO;
         goto fail;
     }
     double *times = malloc((size_t)a.repeat * sizeof *times);
-    if (!times) goto fail;
+    if (!times) {
+        snprintf(e.message, sizeof e.message, "out of memory");
+        st = ONNORM_ERR_NOMEM;
+        goto fail;
+    }
     const double t_first = onn_cli_now_ms();
     int events = 0;
     for (int r = 0; r < a.repeat; r++) {
         double t1 = onn_cli_now_ms();
-        if (onnorm_session_run(s, &e)) {
+        if ((st = onnorm_session_run(s, &e))) {
             free(times);
             goto fail;
         }
         times[r] = onn_cli_now_ms() - t1;
         onn_cli_trace_run(trace, s, 0, (t1 - t_first) * 1e3, &events);
+    }
+    int n_exec = onnorm_session_profile_count(s);
+    printf("executes %d node%s after optimization (opt level %d):\n", n_exec,
+           n_exec == 1 ? "" : "s", a.opt_level);
+    for (int i = 0; i < n_exec; i++) {
+        onnorm_node_profile p;
+        if (onnorm_session_profile(s, i, &p)) break;
+        printf("  [%d] %s%s%s %s\n", i, p.domain && p.domain[0] ? p.domain : "",
+               p.domain && p.domain[0] ? "." : "", p.op_type, p.name && p.name[0] ? p.name : "");
     }
     qsort(times, (size_t)a.repeat, sizeof *times, onn_cli_cmp_double);
     printf("run: %d time%s on %d thread%s (OpenMP wait policy %s), median %.3f ms, min %.3f ms\n",
@@ -194,6 +241,7 @@ int onn_cli_run(int argc, char **argv)
         trace = NULL;
         if (!ok) {
             snprintf(e.message, sizeof e.message, "%s: cannot write the trace", a.trace);
+            st = ONNORM_ERR_IO;
             goto fail;
         }
         printf("trace: %d node events written to %s\n", events, a.trace);
@@ -202,20 +250,31 @@ int onn_cli_run(int argc, char **argv)
     printf("outputs:\n");
     for (int i = 0; i < onnorm_model_output_count(m); i++) {
         onnorm_tensor t;
-        if (onnorm_session_output(s, onnorm_model_output_name(m, i), &t, &e)) goto fail;
+        if ((st = onnorm_session_output(s, onnorm_model_output_name(m, i), &t, &e))) goto fail;
         print_summary(&t);
         if (a.out_dir) {
             char fname[512], path[1024];
             safe_name(t.name, fname, sizeof fname);
             snprintf(path, sizeof path, "%s/%s.pb", a.out_dir, fname);
-            if (onnorm_tensor_write_file(path, &t, &e)) goto fail;
+            if ((st = onn_cli_check_writable(path, &e))) goto fail;
+            errno = 0;
+            if ((st = onnorm_tensor_write_file(path, &t, &e))) {
+                int en = errno;
+                if (st == ONNORM_ERR_IO && en) {
+                    char lib[sizeof e.message];
+                    memcpy(lib, e.message, sizeof lib);
+                    snprintf(e.message, sizeof e.message, "%.900s: %s", lib, strerror(en));
+                }
+                goto fail;
+            }
             printf("    written to %s\n", path);
         }
     }
-    rc = 0;
+    rc = ONN_EXIT_OK;
     goto done;
 fail:
     fprintf(stderr, "onnorm: %s\n", e.message);
+    rc = onn_cli_exit_for(st);
 done:
     if (trace) onn_cli_trace_close(trace);
     for (int i = 0; i < n_owned; i++)

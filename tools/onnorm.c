@@ -29,24 +29,52 @@ static void choose_wait_policy(char **argv)
     unsetenv("OMP_WAIT_POLICY");
 }
 
+typedef int (*command_fn)(int argc, char **argv);
+
+static const struct {
+    const char *name;
+    command_fn fn;
+} commands[] = {
+    {"run", onn_cli_run},     {"test", onn_cli_test}, {"info", onn_cli_info},
+    {"bench", onn_cli_bench}, {"ops", onn_cli_ops},   {"optimize", onn_cli_optimize},
+};
+
+static command_fn find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(commands[i].name, name)) return commands[i].fn;
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     choose_wait_policy(argv);
     if (argc < 2) {
         onn_cli_usage(stderr);
-        return 2;
+        return ONN_EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "run")) return onn_cli_run(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "test")) return onn_cli_test(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "info")) return onn_cli_info(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "bench")) return onn_cli_bench(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "optimize")) return onn_cli_optimize(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "ops")) return onn_cli_ops(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    command_fn fn = find_command(argv[1]);
+    if (fn) return fn(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("onnorm " ONNORM_VERSION "\n");
+        return ONN_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        (!strcmp(argv[1], "help") && argc == 2)) {
         onn_cli_usage(stdout);
-        return 0;
+        return ONN_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "help")) {
+        /* `onnorm help CMD` is `onnorm CMD --help`. */
+        if (argc == 3 && (fn = find_command(argv[2]))) {
+            char *help[] = {"--help", NULL};
+            return fn(1, help);
+        }
+        fprintf(stderr, "onnorm help: unknown command '%s'\n", argc > 2 ? argv[2] : "");
+        onn_cli_usage(stderr);
+        return ONN_EXIT_USAGE;
     }
     fprintf(stderr, "onnorm: unknown command '%s'\n", argv[1]);
     onn_cli_usage(stderr);
-    return 2;
+    return ONN_EXIT_USAGE;
 }

@@ -1,5 +1,5 @@
 # Official ONNX node tests of ops/core/argtopk.c (every listed folder passes at default tolerances).
-add_test(NAME conformance_argtopk COMMAND onnorm test
+add_test(NAME conformance_argtopk COMMAND onnorm test --strict
   ${ONNX_NODE}/test_argmax_default_axis_example
   ${ONNX_NODE}/test_argmax_default_axis_example_select_last_index
   ${ONNX_NODE}/test_argmax_default_axis_random

@@ -2,7 +2,7 @@
 # comparisons, logic, Mod, BitShift, IsInf, IsNaN, trigonometric and hyperbolic
 # functions, Floor, Ceil, Round, Celu, ThresholdedRelu, float16 Max and Min.
 # (The older elementwise folders are listed in tests/CMakeLists.txt.)
-add_test(NAME conformance_elementwise_ops COMMAND onnorm test
+add_test(NAME conformance_elementwise_ops COMMAND onnorm test --strict
   ${ONNX_NODE}/test_acos
   ${ONNX_NODE}/test_acos_example
   ${ONNX_NODE}/test_acosh

@@ -1,6 +1,6 @@
 # Official ONNX node tests of ops/core/generate.c (every listed folder passes at default tolerances).
 # Not listed: test_range_*_expanded (their function body needs Ceil and Loop, which onnorm lacks).
-add_test(NAME conformance_generate COMMAND onnorm test
+add_test(NAME conformance_generate COMMAND onnorm test --strict
   ${ONNX_NODE}/test_tril
   ${ONNX_NODE}/test_tril_neg
   ${ONNX_NODE}/test_tril_one_row_neg

@@ -1,4 +1,4 @@
-add_test(NAME conformance_layout_ops COMMAND onnorm test
+add_test(NAME conformance_layout_ops COMMAND onnorm test --strict
   ${ONNX_NODE}/test_depthtospace_crd_mode
   ${ONNX_NODE}/test_depthtospace_crd_mode_example
   ${ONNX_NODE}/test_depthtospace_dcr_mode

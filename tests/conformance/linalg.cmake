@@ -1,4 +1,4 @@
-add_test(NAME conformance_linalg COMMAND onnorm test
+add_test(NAME conformance_linalg COMMAND onnorm test --strict
   ${ONNX_NODE}/test_det_2d
   ${ONNX_NODE}/test_det_nd
   ${ONNX_NODE}/test_einsum_batch_diagonal

@@ -1,4 +1,4 @@
-add_test(NAME conformance_quant COMMAND onnorm test
+add_test(NAME conformance_quant COMMAND onnorm test --strict
     ${ONNX_NODE}/test_quantizelinear
     ${ONNX_NODE}/test_quantizelinear_axis
     ${ONNX_NODE}/test_dequantizelinear

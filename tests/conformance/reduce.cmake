@@ -1,6 +1,6 @@
 # ReduceProd, L1, L2, LogSum, LogSumExp (ops/core/reduce.c), Cast and CastLike (ops/core/cast.c):
 # the official folders not already listed in tests/CMakeLists.txt.
-add_test(NAME conformance_reduce COMMAND onnorm test
+add_test(NAME conformance_reduce COMMAND onnorm test --strict
   ${ONNX_NODE}/test_reduce_l1_default_axes_keepdims_example
   ${ONNX_NODE}/test_reduce_l1_default_axes_keepdims_random
   ${ONNX_NODE}/test_reduce_l1_do_not_keepdims_example

@@ -1,5 +1,5 @@
 # RNN, GRU and LSTM (ops/core/rnn.c): the official node folders.
-add_test(NAME conformance_rnn COMMAND onnorm test
+add_test(NAME conformance_rnn COMMAND onnorm test --strict
   ${ONNX_NODE}/test_gru_batchwise
   ${ONNX_NODE}/test_gru_defaults
   ${ONNX_NODE}/test_gru_seq_length
@@ -17,11 +17,11 @@ file(GLOB CONF_RNN_TORCH LIST_DIRECTORIES true "${CMAKE_SOURCE_DIR}/testdata/rnn
 if(NOT CONF_RNN_TORCH)
   message(FATAL_ERROR "No folders under testdata/rnn_torch; run testdata/gen_rnn_torch.py")
 endif()
-add_test(NAME conformance_rnn_torch COMMAND onnorm test ${CONF_RNN_TORCH} --rtol 1e-4 --atol 1e-5)
+add_test(NAME conformance_rnn_torch COMMAND onnorm test --strict ${CONF_RNN_TORCH} --rtol 1e-4 --atol 1e-5)
 # Attributes, sequence_lens, layouts and types the above leave out, against
 # the NumPy reference in testdata/gen_rnn_ref.py (default tolerances).
 file(GLOB CONF_RNN_REF LIST_DIRECTORIES true "${CMAKE_SOURCE_DIR}/testdata/rnn_ref/*")
 if(NOT CONF_RNN_REF)
   message(FATAL_ERROR "No folders under testdata/rnn_ref; run testdata/gen_rnn_ref.py")
 endif()
-add_test(NAME conformance_rnn_ref COMMAND onnorm test ${CONF_RNN_REF})
+add_test(NAME conformance_rnn_ref COMMAND onnorm test --strict ${CONF_RNN_REF})

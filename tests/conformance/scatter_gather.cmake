@@ -1,4 +1,4 @@
-add_test(NAME conformance_scatter_gather COMMAND onnorm test
+add_test(NAME conformance_scatter_gather COMMAND onnorm test --strict
   ${ONNX_NODE}/test_gather_elements_0
   ${ONNX_NODE}/test_gather_elements_1
   ${ONNX_NODE}/test_gather_elements_negative_indices

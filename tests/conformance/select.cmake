@@ -1,5 +1,5 @@
 # Official ONNX node tests of ops/core/select.c (every listed folder passes at default tolerances).
-add_test(NAME conformance_select COMMAND onnorm test
+add_test(NAME conformance_select COMMAND onnorm test --strict
   ${ONNX_NODE}/test_nonzero_example
   ${ONNX_NODE}/test_compress_0
   ${ONNX_NODE}/test_compress_1

@@ -1,4 +1,4 @@
-add_test(NAME conformance_signal COMMAND onnorm test
+add_test(NAME conformance_signal COMMAND onnorm test --strict
     ${ONNX_NODE}/test_hannwindow
     ${ONNX_NODE}/test_hannwindow_symmetric
     ${ONNX_NODE}/test_hammingwindow
