@@ -11,7 +11,16 @@ For every model and opset, writes OUT/<name>_opset<NN>/:
 Random weights give near-uniform class scores, so the score thresholds are
 lowered and detections_per_img set small enough that the outputs are
 non-trivial but short. Every BatchNorm gets a random affine transform and
-random running statistics, from a fixed seed per model.
+running statistics measured on a random image (only the norms in training
+mode), from a fixed seed per model: without that, a random ResNet-50's
+activations grow until every RetinaNet score is 1.
+
+torchvision 0.14 exports RoiAlign without coordinate_transformation_mode,
+which from opset 16 defaults to half_pixel, while its MultiScaleRoIAlign
+(aligned=False) means output_half_pixel: such files disagree with PyTorch
+(ONNX Runtime and onnorm agree with each other on them). For opsets >= 16
+this script registers a RoiAlign symbolic that writes the mode, as
+torchvision 0.15 does.
 
 Detections with (nearly) equal scores may come out in a different order in
 PyTorch and in another runtime; bench/compare_detection.py compares them as
@@ -57,19 +66,19 @@ MODELS = {
         lambda: D.ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None,
                                                 score_thresh=0.0, detections_per_img=40,
                                                 topk_candidates=100),
-        (3, 320, 320), (11, 13, 17)),
+        (3, 320, 320), (11, 17)),
     # The same network, small enough for CI: 160x160 images, 11 classes.
     "ssdlite_small": (lambda: ssdlite_small(), (3, 160, 160), (11, 17)),
     "fasterrcnn_mobilenet_v3_large_320_fpn": (
         lambda: D.fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None,
                                                         box_score_thresh=0.0,
                                                         box_detections_per_img=40),
-        (3, 320, 320), (11, 13, 17)),
+        (3, 320, 320), (11, 17)),
     "retinanet_resnet50_fpn": (
         lambda: D.retinanet_resnet50_fpn(weights=None, weights_backbone=None, min_size=320,
-                                         max_size=320, score_thresh=0.02,
+                                         max_size=320, score_thresh=0.0,
                                          detections_per_img=40),
-        (3, 320, 320), (11, 13, 17)),
+        (3, 320, 320), (11, 17)),
 }
 
 
@@ -83,6 +92,26 @@ class Flat(torch.nn.Module):
     def forward(self, x):
         d = self.net([x])[0]
         return d["boxes"], d["scores"], d["labels"]
+
+
+def register_roi_align_16():
+    from torch.onnx import register_custom_op_symbolic
+    from torch.onnx.symbolic_helper import parse_args
+    from torch.onnx.symbolic_opset11 import select, squeeze
+    from torch.onnx.symbolic_opset9 import _cast_Long
+
+    @parse_args("v", "v", "f", "i", "i", "i", "i")
+    def roi_align(g, x, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned):
+        def const(v):
+            return g.op("Constant", value_t=torch.tensor(v, dtype=torch.long))
+        batch = _cast_Long(g, squeeze(g, select(g, rois, 1, const([0])), 1), False)
+        rois = select(g, rois, 1, const([1, 2, 3, 4]))
+        return g.op("RoiAlign", x, rois, batch, spatial_scale_f=spatial_scale,
+                    output_height_i=pooled_height, output_width_i=pooled_width,
+                    sampling_ratio_i=max(sampling_ratio, 0),
+                    coordinate_transformation_mode_s="half_pixel" if aligned else "output_half_pixel")
+
+    register_custom_op_symbolic("torchvision::roi_align", roi_align, 16)
 
 
 def stamp():
@@ -99,15 +128,20 @@ def build(name):
         warnings.simplefilter("ignore")
         net = ctor()
     gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
-    model = Flat(net).eval()
     x = torch.rand(*shape, generator=gen)
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    with torch.no_grad():
+        net.eval()
+        for m in bns:
+            m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+            m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        net([torch.rand(*shape, generator=gen) for _ in range(2)])  # SSD has 1x1 maps
+        for m in bns:
+            m.momentum = 0.1
+    model = Flat(net).eval()
     with torch.no_grad():
         outs = model(x)
     return model, x, outs
@@ -165,6 +199,7 @@ def main():
         return 0
     os.makedirs(a.out, exist_ok=True)
     torch.set_grad_enabled(False)
+    register_roi_align_16()
     failed = []
     for name in names:
         todo = [o for o in opsets(name)
