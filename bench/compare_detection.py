@@ -50,21 +50,25 @@ def box_atol(boxes):
 
 
 def match(got, exp):
-    """(paired count, unpaired expected indices, unpaired got indices)."""
+    """(paired count, unpaired expected indices, unpaired got indices,
+    largest score error, largest box error over the pairs)."""
     gb, gs, gl = got
     eb, es, el = exp
     atol = box_atol(eb)
     used = np.zeros(len(gs), bool)
     lost = []
+    es_err = eb_err = 0.0
     for i in range(len(es)):
         for j in range(len(gs)):
             if (not used[j] and gl[j] == el[i] and close(gs[j], es[i], 1e-5)
                     and close(gb[j], eb[i], atol)):
                 used[j] = True
+                es_err = max(es_err, abs(float(gs[j]) - float(es[i])))
+                eb_err = max(eb_err, float(np.abs(gb[j].astype(np.float64) - eb[i]).max()))
                 break
         else:
             lost.append(i)
-    return len(es) - len(lost), lost, [j for j in range(len(gs)) if not used[j]]
+    return len(es) - len(lost), lost, [j for j in range(len(gs)) if not used[j]], es_err, eb_err
 
 
 def in_order(got, exp):
@@ -85,12 +89,12 @@ def in_order(got, exp):
 
 def judge(got, exp):
     """(ok, note): the matching rule of the module docstring."""
-    paired, lost, extra = match(got, exp)
+    paired, lost, extra, es_err, eb_err = match(got, exp)
     cut = float(exp[1].min()) if len(exp[1]) else 0.0
     at_cut = all(close(exp[1][i], cut, 1e-5) for i in lost) and \
         all(close(got[1][j], cut, 1e-5) for j in extra)
     ok = len(got[1]) == len(exp[1]) and at_cut
-    note = f"{paired}/{len(exp[1])} paired"
+    note = f"{paired}/{len(exp[1])} paired (max|err| score {es_err:.2g}, box {eb_err:.2g})"
     if lost and at_cut:
         note += f", {len(lost)} differ at the cut-off score {cut:.7g}"
     elif lost:
