@@ -74,6 +74,13 @@ MODELS = {
                                                         box_score_thresh=0.0,
                                                         box_detections_per_img=40),
         (3, 320, 320), (11, 17)),
+    # Small enough for CI: 160x160 images, 11 classes.
+    "fasterrcnn_small": (
+        lambda: D.fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None,
+                                                        num_classes=11, min_size=160,
+                                                        max_size=160, box_score_thresh=0.0,
+                                                        box_detections_per_img=20),
+        (3, 160, 160), (11, 17)),
     "retinanet_resnet50_fpn": (
         lambda: D.retinanet_resnet50_fpn(weights=None, weights_backbone=None, min_size=320,
                                          max_size=320, score_thresh=0.0,

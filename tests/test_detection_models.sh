@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Detection models against PyTorch: SSDlite (MobileNetV3-Large backbone, 11
-# classes, 160x160 images) at opsets 11 and 17, exported by
+# Detection models against PyTorch: SSDlite and Faster R-CNN (MobileNetV3-
+# Large backbones, 11 classes, 160x160 images) at opsets 11 and 17, exported by
 # bench/gen_detection.py with random weights into the build directory (reused
 # while the generator is unchanged), then run by onnorm and paired with
 # PyTorch's boxes, scores and labels by bench/compare_detection.py (equal
@@ -10,7 +10,7 @@ set -euo pipefail
 ONNORM=$1
 SRC=$2
 OUT=$3
-MODELS=ssdlite_small
+MODELS=ssdlite_small,fasterrcnn_small
 PY=/usr/bin/python3 # Debian's python3-torch / python3-torchvision
 
 if ! "$PY" -c "import torch, torchvision, onnx" 2>/dev/null; then
