@@ -9,7 +9,7 @@
  * above score_threshold (strictly) are taken by descending score, equal
  * scores by ascending box index, and a box is dropped when its IoU with an
  * already selected box is above iou_threshold (strictly). Corners may come
- * in either order (flipped); a box of zero or negative area never
+ * in either order (flipped); a box of zero, negative or NaN area never
  * suppresses nor is suppressed; a NaN score is never selected. The
  * output is [selected, 3] int64 rows (batch, class, box), batch-major,
  * then class, then selection order. Its length depends on the values, so
