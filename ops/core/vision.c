@@ -9,7 +9,7 @@
  * above score_threshold (strictly) are taken by descending score, equal
  * scores by ascending box index, and a box is dropped when its IoU with an
  * already selected box is above iou_threshold (strictly). Corners may come
- * in either order (flipped); a box of zero or negative area never
+ * in either order (flipped); a box of zero, negative or NaN area never
  * suppresses nor is suppressed; a NaN score is never selected. The
  * output is [selected, 3] int64 rows (batch, class, box), batch-major,
  * then class, then selection order. Its length depends on the values, so
@@ -120,15 +120,30 @@ static void nms_corners(const float *b, bool center, float *o)
     }
 }
 
-static bool nms_suppresses(const float *a, const float *b, float thr)
+/* A box as corners and area, computed once per candidate. */
+typedef struct nms_box {
+    float y0, x0, y1, x1, area;
+} nms_box;
+
+static nms_box nms_box_of(const float *b, bool center)
 {
-    const float area_a = (a[2] - a[0]) * (a[3] - a[1]), area_b = (b[2] - b[0]) * (b[3] - b[1]);
-    if (area_a <= 0 || area_b <= 0) return false;
-    const float h = fminf(a[2], b[2]) - fmaxf(a[0], b[0]);
-    const float w = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
+    float o[4];
+    nms_corners(b, center, o);
+    const nms_box r = {o[0], o[1], o[2], o[3], (o[2] - o[0]) * (o[3] - o[1])};
+    return r;
+}
+
+/* IoU(a, b) > thr. Boxes whose area is not positive (or NaN) never overlap.
+ * Plain comparisons instead of fminf/fmaxf (library calls that cannot be
+ * inlined): the corners are ordered and finite here or the area test fails. */
+static bool nms_suppresses(const nms_box *a, const nms_box *b, float thr)
+{
+    if (!(a->area > 0) || !(b->area > 0)) return false;
+    const float h = (a->y1 < b->y1 ? a->y1 : b->y1) - (a->y0 > b->y0 ? a->y0 : b->y0);
+    const float w = (a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0);
     if (h <= 0 || w <= 0) return false;
     const float inter = h * w;
-    return inter / (area_a + area_b - inter) > thr;
+    return inter / (a->area + b->area - inter) > thr;
 }
 
 /* The scalar parameters (each a rank-0 or one-element tensor). */
@@ -158,10 +173,12 @@ static onnorm_status nms_params(onn_kctx *ctx, int64_t *max_out, float *iou, boo
     return ONNORM_OK;
 }
 
-/* Runs the selection; writes rows to out (when not NULL) and counts them.
- * cand: N entries, sel: N entries of scratch. */
-static onnorm_status nms_select(onn_kctx *ctx, int64_t *out, int64_t *count, nms_cand *cand,
-                                int64_t *sel)
+/* Runs the selection; writes its first cap rows to out (when not NULL) and
+ * counts them all.
+ * cand: N entries, sel: N entries of scratch (the selected boxes of the
+ * current class). */
+static onnorm_status nms_select(onn_kctx *ctx, int64_t *out, int64_t cap, int64_t *count,
+                                nms_cand *cand, nms_box *sel)
 {
     const nms_cfg *c = ctx->state;
     const onnorm_tensor *bt = ctx->in[0], *stt = ctx->in[1];
@@ -182,16 +199,13 @@ static onnorm_status nms_select(onn_kctx *ctx, int64_t *out, int64_t *count, nms
                     cand[nc].score = sc[i], cand[nc++].index = i;
             qsort(cand, (size_t)nc, sizeof *cand, cand_cmp);
             for (int64_t q = 0; q < nc && ns < max_out; q++) {
-                float a[4], o[4];
-                nms_corners(boxes + (b * N + cand[q].index) * 4, c->center, a);
+                const nms_box a = nms_box_of(boxes + (b * N + cand[q].index) * 4, c->center);
                 bool keep = true;
-                for (int64_t p = 0; p < ns && keep; p++) {
-                    nms_corners(boxes + (b * N + sel[p]) * 4, c->center, o);
-                    keep = !nms_suppresses(a, o, iou);
-                }
+                for (int64_t p = 0; p < ns && keep; p++)
+                    keep = !nms_suppresses(&a, &sel[p], iou);
                 if (!keep) continue;
-                sel[ns++] = cand[q].index;
-                if (out) {
+                sel[ns++] = a;
+                if (out && n_out < cap) {
                     out[3 * n_out] = b, out[3 * n_out + 1] = k, out[3 * n_out + 2] = cand[q].index;
                 }
                 n_out++;
@@ -225,11 +239,11 @@ static onnorm_status nms_infer(onn_kctx *ctx)
         return ctx->err ? ctx->err->code : ONNORM_ERR_UNSUPPORTED;
     const int64_t n = ctx->in[0]->dims[1];
     size_t nb;
-    if ((s = onn_kbytes(ctx, (size_t)n, sizeof(nms_cand) + sizeof(int64_t), 1, &nb))) return s;
+    if ((s = onn_kbytes(ctx, (size_t)n, sizeof(nms_cand) + sizeof(nms_box), 1, &nb))) return s;
     void *buf = malloc(nb + 1);
     if (!buf) return onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory for %lld boxes", (long long)n);
     int64_t count = 0;
-    s = nms_select(ctx, NULL, &count, buf, (int64_t *)((nms_cand *)buf + n));
+    s = nms_select(ctx, NULL, 0, &count, buf, (nms_box *)((nms_cand *)buf + n));
     free(buf);
     if (s) return s;
     const int64_t dims[2] = {count, 3};
@@ -241,7 +255,7 @@ static onnorm_status nms_prepare(onn_kctx *ctx)
 {
     size_t nb;
     onnorm_status s =
-        onn_kbytes(ctx, (size_t)ctx->in[0]->dims[1], sizeof(nms_cand) + sizeof(int64_t), 1, &nb);
+        onn_kbytes(ctx, (size_t)ctx->in[0]->dims[1], sizeof(nms_cand) + sizeof(nms_box), 1, &nb);
     if (!s) onn_kscratch_need(ctx, nb);
     return s;
 }
@@ -250,16 +264,16 @@ static onnorm_status nms_run(onn_kctx *ctx)
 {
     if (!ctx->out[0]) return ONNORM_OK;
     const int64_t n = ctx->in[0]->dims[1];
+    const int64_t cap = ctx->out[0]->rank == 2 ? ctx->out[0]->dims[0] : 0;
     int64_t count = 0;
-    onnorm_status s =
-        nms_select(ctx, NULL, &count, ctx->scratch, (int64_t *)((nms_cand *)ctx->scratch + n));
+    onnorm_status s = nms_select(ctx, ctx->out[0]->data, cap, &count, ctx->scratch,
+                                 (nms_box *)((nms_cand *)ctx->scratch + n));
     if (s) return s;
-    if (ctx->out[0]->rank != 2 || ctx->out[0]->dims[0] != count)
+    if (ctx->out[0]->rank != 2 || cap != count)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
                          "the selection has %lld boxes, the planned output %lld", (long long)count,
-                         (long long)ctx->out[0]->dims[0]);
-    return nms_select(ctx, ctx->out[0]->data, &count, ctx->scratch,
-                      (int64_t *)((nms_cand *)ctx->scratch + n));
+                         (long long)cap);
+    return ONNORM_OK;
 }
 
 /* ==== RoiAlign ================================================================ */
