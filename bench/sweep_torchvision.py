@@ -71,7 +71,9 @@ def classifiers():
     names = torchvision.models.list_models(module=torchvision.models)
     out = {}
     for n in names:
-        if n.startswith("vit_") or n == "maxvit_t":
+        # ViT and MaxViT fix their image size; AlexNet's and VGG's adaptive
+        # pooling to 6x6 / 7x7 exports only from a multiple of that size.
+        if n.startswith(("vit_", "vgg", "alexnet")) or n == "maxvit_t":
             shape = (1, 3, 224, 224)
         elif n == "inception_v3":
             shape = (1, 3, 128, 128)  # needs >= 75x75
