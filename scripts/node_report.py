@@ -34,7 +34,11 @@ LEFT_OUT = {
 }
 
 
-def reason_for(output):
+def reason_for(output, folder=""):
+    # Folders whose inputs or outputs are sequences or optionals (the data
+    # files then fail to parse as tensors).
+    if re.search(r"(^|_)(seq|sequence|opt|optional)(_|$)", folder[5:]):
+        return "sequence and optional types", []
     unknown = sorted(set(re.findall(r"unknown op (\S+)", output)))
     if unknown:
         for why, ops in LEFT_OUT.items():
@@ -67,7 +71,7 @@ def main():
         if p.returncode == 0 and re.search(r"^1 passed, 0 failed", out, re.M):
             passed.append(d)
             continue
-        why, ops = reason_for(out.split("\n", 1)[1] if out.startswith("threads") else out)
+        why, ops = reason_for(out.split("\n", 1)[1] if out.startswith("threads") else out, d)
         failed[why].append((d, ops))
     total = len(folders)
     print(f"{len(passed)} of {total} official node test folders pass "

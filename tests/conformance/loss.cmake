@@ -1,5 +1,5 @@
 # NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss, Hardmax, CumSum (ops/core/loss.c,
-# ops/core/scan_ops.c). The test_nllloss_*_expanded folders need GatherElements.
+# ops/core/scan_ops.c). The test_nllloss_*_expanded folders are in expanded.cmake.
 add_test(NAME conformance_loss COMMAND onnorm test
     ${ONNX_NODE}/test_nllloss_NC
     ${ONNX_NODE}/test_nllloss_NCd1
