@@ -162,6 +162,13 @@ MODELS = {
         lambda: SegOut(torchvision.models.segmentation.lraspp_mobilenet_v3_large(
             weights=None, weights_backbone=None, num_classes=5)),
         lambda g: (torch.randn(1, 3, 160, 128, generator=g),), (13, 17)),
+    # A two-stage Swin (shifted windows: Roll, padding to whole windows;
+    # attention dropout exported as training-mode Dropout with ratio 0).
+    "swin_tiny": (
+        lambda: torchvision.models.swin_transformer.SwinTransformer(
+            patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4],
+            num_classes=10),
+        lambda g: (torch.randn(1, 3, 48, 40, generator=g),), (13, 17)),
     "unet_block": (UNetBlock, lambda g: (torch.randn(1, 32, 12, 10, generator=g),), (13, 17)),
     "espcn": (ESPCN, lambda g: (torch.randn(1, 1, 24, 20, generator=g),), (13, 17)),
     "interpolate": (Interp, lambda g: (torch.randn(2, 3, 7, 5, generator=g),), (11, 13, 17)),
