@@ -9,7 +9,7 @@ Models are built, randomized and exported as tests/gen_real_models.py does
 (norm layers get random affine parameters, BatchNorm statistics measured on
 random data; do_constant_folding=False, training=TrainingMode.PRESERVE).
 Inputs are small where the architecture allows: 1x3x64x64 for convolutional
-classifiers, 224x224 where the model fixes its image size (ViT, MaxViT),
+classifiers, 224x224 where the model fixes its image size (MaxViT), 112x112 for ViT (its image size is a parameter),
 1x3x128x128 for segmentation, 1x3x8x64x64 for video.
 
 The models in BIG (hundreds of MB to GB of weights: slow to export and to
@@ -73,13 +73,16 @@ def classifiers():
     for n in names:
         # ViT and MaxViT fix their image size; AlexNet's and VGG's adaptive
         # pooling to 6x6 / 7x7 exports only from a multiple of that size.
-        if n.startswith(("vit_", "vgg", "alexnet")) or n == "maxvit_t":
+        kw = {"weights": None}
+        if n.startswith(("vgg", "alexnet")) or n == "maxvit_t":
             shape = (1, 3, 224, 224)
+        elif n.startswith("vit_"):
+            shape = (1, 3, 112, 112)  # image_size is a ViT parameter: 49 / 16 tokens
+            kw["image_size"] = 112
         elif n == "inception_v3":
             shape = (1, 3, 128, 128)  # needs >= 75x75
         else:
             shape = (1, 3, 64, 64)
-        kw = {"weights": None}
         if n in ("googlenet", "inception_v3"):
             kw.update(aux_logits=False, init_weights=True)
         out[n] = (lambda n=n, kw=kw: torchvision.models.get_model(n, **kw), shape)
@@ -92,9 +95,8 @@ def all_models():
         m[n] = (lambda n=n: SegOut(torchvision.models.get_model(
             n, weights=None, weights_backbone=None, num_classes=5, aux_loss=False)), (1, 3, 128, 128))
     for n in torchvision.models.list_models(module=torchvision.models.video):
-        shape = (1, 3, 8, 64, 64)
-        if n.startswith("mvit"):
-            shape = (1, 3, 16, 224, 224)  # MViT fixes its temporal and spatial size
+        # MViT's builders fix 16 frames of 224x224.
+        shape = (1, 3, 16, 224, 224) if n.startswith("mvit") else (1, 3, 8, 64, 64)
         m[n] = (lambda n=n: torchvision.models.get_model(n, weights=None), shape)
     return m
 
