@@ -77,8 +77,11 @@ def classifiers():
         if n.startswith(("vgg", "alexnet")) or n == "maxvit_t":
             shape = (1, 3, 224, 224)
         elif n.startswith("vit_"):
-            shape = (1, 3, 112, 112)  # image_size is a ViT parameter: 49 / 16 tokens
-            kw["image_size"] = 112
+            # image_size is a ViT parameter: 49 tokens for patches of 16 (14),
+            # 16 for patches of 32
+            size = 128 if n.endswith("_32") else 112
+            shape = (1, 3, size, size)
+            kw["image_size"] = size
         elif n == "inception_v3":
             shape = (1, 3, 128, 128)  # needs >= 75x75
         else:
@@ -95,8 +98,9 @@ def all_models():
         m[n] = (lambda n=n: SegOut(torchvision.models.get_model(
             n, weights=None, weights_backbone=None, num_classes=5, aux_loss=False)), (1, 3, 128, 128))
     for n in torchvision.models.list_models(module=torchvision.models.video):
-        # MViT's builders fix 16 frames of 224x224.
-        shape = (1, 3, 16, 224, 224) if n.startswith("mvit") else (1, 3, 8, 64, 64)
+        # MViT's builders fix 16 frames of 224x224; S3D's final pooling
+        # window needs 16 frames of 224x224.
+        shape = (1, 3, 16, 224, 224) if n.startswith(("mvit", "s3d")) else (1, 3, 8, 64, 64)
         m[n] = (lambda n=n: torchvision.models.get_model(n, weights=None), shape)
     return m
 
@@ -109,7 +113,9 @@ def build(name, ctor, shape):
         model = ctor()
     gen = torch.Generator().manual_seed(seed)
     x = (torch.randn(*shape, generator=gen),)
-    randomize_norms(model, x, gen)
+    # BatchNorm statistics from a batch of two: DeepLabV3's ASPP pooling
+    # branch normalizes a 1x1 map, which one image cannot calibrate.
+    randomize_norms(model, (torch.randn(2, *shape[1:], generator=gen),), gen)
     with torch.no_grad():
         y = model(*x)
     return model, x, (y,)
@@ -147,7 +153,9 @@ def main():
         print(f"skipped (big, use --big): {', '.join(n for n in models if n in BIG)}", flush=True)
     opsets = [int(o) for o in a.opsets.split(",")]
     os.makedirs(a.out, exist_ok=True)
-    torch.set_grad_enabled(False)
+    # Not torch.set_grad_enabled(False): without autograd, nn.MultiheadAttention
+    # takes its fast path (aten::_native_multi_head_attention), which does not
+    # export. build() runs the reference forward under no_grad.
     rows = []
     for name in names:
         ctor, shape = models[name]
