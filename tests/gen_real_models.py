@@ -169,6 +169,13 @@ MODELS = {
             patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4],
             num_classes=10),
         lambda g: (torch.randn(1, 3, 48, 40, generator=g),), (13, 17)),
+    # A two-layer ViT: class token, nn.MultiheadAttention without a mask
+    # (exported with autograd on: its no-grad fast path does not export).
+    "vit_tiny": (
+        lambda: torchvision.models.vision_transformer.VisionTransformer(
+            image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64,
+            num_classes=10),
+        lambda g: (torch.randn(1, 3, 32, 32, generator=g),), (13, 17)),
     "unet_block": (UNetBlock, lambda g: (torch.randn(1, 32, 12, 10, generator=g),), (13, 17)),
     "espcn": (ESPCN, lambda g: (torch.randn(1, 1, 24, 20, generator=g),), (13, 17)),
     "interpolate": (Interp, lambda g: (torch.randn(2, 3, 7, 5, generator=g),), (11, 13, 17)),
@@ -210,6 +217,10 @@ def randomize_norms(model, inputs, gen):
             model(*inputs)
             for m in bns:
                 m.momentum = 0.1
+        # Zero-initialized heads (ViT's) would make every output 0.
+        for m in model.modules():
+            if isinstance(m, nn.Linear) and not m.weight.any():
+                m.weight.normal_(0, m.in_features ** -0.5, generator=gen)
     model.eval()
 
 
@@ -222,8 +233,8 @@ def build(name):
         model = ctor()
     gen = torch.Generator().manual_seed(seed)
     inputs = make_inputs(gen)
-    randomize_norms(model, inputs, gen)
     with torch.no_grad():
+        randomize_norms(model, inputs, gen)
         out = model(*inputs)
     outs = out if isinstance(out, tuple) else (out,)
     return model, inputs, outs
@@ -277,7 +288,9 @@ def main():
     if unknown:
         ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
     os.makedirs(a.out, exist_ok=True)
-    torch.set_grad_enabled(False)
+    # Autograd stays on for the export: without it nn.MultiheadAttention takes
+    # its fast path (aten::_native_multi_head_attention), which does not
+    # export. build() computes the expected outputs under no_grad.
     failed = []
     for name in names:
         todo = [o for o in MODELS[name][2]
