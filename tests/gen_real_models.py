@@ -1,6 +1,6 @@
 """Exports small real models of the families people run (segmentation,
 super-resolution, a diffusion-style UNet block, a GPT-style decoder,
-recurrent nets) as ONNX test folders, with PyTorch's outputs as the
+recurrent nets, small Swin and ViT transformers) as ONNX test folders, with PyTorch's outputs as the
 expected values, for the real_models test (tests/test_real_models.sh).
 
 For every model and opset, writes OUT/<name>_opset<NN>/:

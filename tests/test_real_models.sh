@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Real exports of the families of issue 11 against PyTorch: LR-ASPP
+# Real exports of the families of issue 11 against PyTorch: LR-ASPP, a
+# two-stage Swin (training-mode Dropout with ratio 0), a two-layer ViT,
 # segmentation, a diffusion-style UNet block (nearest Resize), ESPCN
 # (PixelShuffle -> DepthToSpace), every F.interpolate form, a GPT-style
 # decoder with a causal mask (Trilu), LSTM / GRU / RNN. Exported by
