@@ -1,7 +1,8 @@
 """Exports small real models of the families people run (segmentation,
 super-resolution, a diffusion-style UNet block, a GPT-style decoder,
-recurrent nets, small Swin and ViT transformers) as ONNX test folders, with PyTorch's outputs as the
-expected values, for the real_models test (tests/test_real_models.sh).
+recurrent nets, small Swin and ViT transformers) as ONNX test folders,
+with PyTorch's outputs as the expected values, for the real_models test
+(tests/test_real_models.sh).
 
 For every model and opset, writes OUT/<name>_opset<NN>/:
     model.onnx                      torch.onnx.export of the model in eval mode
