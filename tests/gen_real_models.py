@@ -1,7 +1,8 @@
 """Exports small real models of the families people run (segmentation,
 super-resolution, a diffusion-style UNet block, a GPT-style decoder,
-recurrent nets) as ONNX test folders, with PyTorch's outputs as the
-expected values, for the real_models test (tests/test_real_models.sh).
+recurrent nets, small Swin and ViT transformers) as ONNX test folders,
+with PyTorch's outputs as the expected values, for the real_models test
+(tests/test_real_models.sh).
 
 For every model and opset, writes OUT/<name>_opset<NN>/:
     model.onnx                      torch.onnx.export of the model in eval mode
@@ -162,6 +163,20 @@ MODELS = {
         lambda: SegOut(torchvision.models.segmentation.lraspp_mobilenet_v3_large(
             weights=None, weights_backbone=None, num_classes=5)),
         lambda g: (torch.randn(1, 3, 160, 128, generator=g),), (13, 17)),
+    # A two-stage Swin (shifted windows: Roll, padding to whole windows;
+    # attention dropout exported as training-mode Dropout with ratio 0).
+    "swin_tiny": (
+        lambda: torchvision.models.swin_transformer.SwinTransformer(
+            patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4],
+            num_classes=10),
+        lambda g: (torch.randn(1, 3, 48, 40, generator=g),), (13, 17)),
+    # A two-layer ViT: class token, nn.MultiheadAttention without a mask
+    # (exported with autograd on: its no-grad fast path does not export).
+    "vit_tiny": (
+        lambda: torchvision.models.vision_transformer.VisionTransformer(
+            image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64,
+            num_classes=10),
+        lambda g: (torch.randn(1, 3, 32, 32, generator=g),), (13, 17)),
     "unet_block": (UNetBlock, lambda g: (torch.randn(1, 32, 12, 10, generator=g),), (13, 17)),
     "espcn": (ESPCN, lambda g: (torch.randn(1, 1, 24, 20, generator=g),), (13, 17)),
     "interpolate": (Interp, lambda g: (torch.randn(2, 3, 7, 5, generator=g),), (11, 13, 17)),
@@ -203,6 +218,10 @@ def randomize_norms(model, inputs, gen):
             model(*inputs)
             for m in bns:
                 m.momentum = 0.1
+        # Zero-initialized heads (ViT's) would make every output 0.
+        for m in model.modules():
+            if isinstance(m, nn.Linear) and not m.weight.any():
+                m.weight.normal_(0, m.in_features ** -0.5, generator=gen)
     model.eval()
 
 
@@ -215,8 +234,8 @@ def build(name):
         model = ctor()
     gen = torch.Generator().manual_seed(seed)
     inputs = make_inputs(gen)
-    randomize_norms(model, inputs, gen)
     with torch.no_grad():
+        randomize_norms(model, inputs, gen)
         out = model(*inputs)
     outs = out if isinstance(out, tuple) else (out,)
     return model, inputs, outs
@@ -270,7 +289,9 @@ def main():
     if unknown:
         ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
     os.makedirs(a.out, exist_ok=True)
-    torch.set_grad_enabled(False)
+    # Autograd stays on for the export: without it nn.MultiheadAttention takes
+    # its fast path (aten::_native_multi_head_attention), which does not
+    # export. build() computes the expected outputs under no_grad.
     failed = []
     for name in names:
         todo = [o for o in MODELS[name][2]

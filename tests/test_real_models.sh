@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real exports of the families of issue 11 against PyTorch: LR-ASPP
-# segmentation, a diffusion-style UNet block (nearest Resize), ESPCN
+# segmentation, a two-stage Swin (training-mode Dropout with ratio 0), a
+# two-layer ViT (unmasked attention), a diffusion-style UNet block (nearest Resize), ESPCN
 # (PixelShuffle -> DepthToSpace), every F.interpolate form, a GPT-style
 # decoder with a causal mask (Trilu), LSTM / GRU / RNN. Exported by
 # tests/gen_real_models.py (random weights, PyTorch's outputs as expected

@@ -4,7 +4,8 @@
  *   5: shape input; 14: allowzero), Flatten (1), Squeeze and Unsqueeze
  *   (1: axes attribute; 13: axes input), Identity (1) and Dropout in
  *   inference mode (1, 6: is_test attribute; 7: mask of type T; 10: bool
- *   mask; 12: ratio and training_mode inputs).
+ *   mask; 12: ratio and training_mode inputs; training_mode=true only
+ *   with ratio 0, which is the identity).
  *
  * The element order never changes, so every output holding the input's
  * elements is one byte copy: all element types are handled alike. The
@@ -15,6 +16,7 @@
  * valid. Shape-determining inputs (Reshape's shape, Squeeze/Unsqueeze axes
  * at 13) must be known while planning, which onn_input_values() checks.
  */
+#include "ops/half.h"
 #include "ops/kernel.h"
 
 #include <string.h>
@@ -314,9 +316,30 @@ static onnorm_status identity_config(onn_kctx *ctx)
 
 /* ---- Dropout (inference only) ------------------------------------------- */
 
-/* Opset 12 on: training_mode, when given, must be false. Its value may only
- * be known at run time, so config checks it only when it already can and
- * run() checks it when config could not. */
+/* The ratio input's value (0.5 when omitted); false when it is not known
+ * yet (computed at run time). */
+static bool dropout_ratio(onn_kctx *ctx, double *r)
+{
+    *r = 0.5;
+    if (!onn_has_input(ctx, 1)) return true;
+    const onnorm_tensor *t = ctx->in[1];
+    if (!t->data) return false;
+    switch (t->dtype) {
+    case ONNORM_FLOAT: *r = *(const float *)t->data; break;
+    case ONNORM_DOUBLE: *r = *(const double *)t->data; break;
+    case ONNORM_FLOAT16: *r = onn_f16_to_f32(*(const uint16_t *)t->data); break;
+    case ONNORM_BFLOAT16: *r = onn_bf16_to_f32(*(const uint16_t *)t->data); break;
+    default: return false;
+    }
+    return true;
+}
+
+/* Opset 12 on: training_mode, when given, must be false, or the ratio 0:
+ * training-mode dropout with ratio 0 keeps every element and scales by
+ * 1 / (1 - 0), the identity (PyTorch exports attention dropout so with
+ * TrainingMode.PRESERVE, e.g. torchvision's Swin). Their values may only be
+ * known at run time, so config checks them only when it already can and
+ * run() checks them when config could not. */
 static onnorm_status check_training_mode(onn_kctx *ctx, bool at_run)
 {
     if (!onn_has_input(ctx, 2)) return ONNORM_OK;
@@ -327,9 +350,17 @@ static onnorm_status check_training_mode(onn_kctx *ctx, bool at_run)
         if (at_run) return onn_kfail(ctx, ONNORM_ERR_INVALID, "input 'training_mode' has no data");
         return ONNORM_OK;
     }
-    if (*(const uint8_t *)t->data)
+    if (!*(const uint8_t *)t->data) return ONNORM_OK;
+    double r;
+    if (!dropout_ratio(ctx, &r)) {
+        if (at_run) return onn_kfail(ctx, ONNORM_ERR_INVALID, "input 'ratio' has no data");
+        return ONNORM_OK;
+    }
+    if (r != 0)
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
-                         "training_mode=true (random dropout) is not supported; only inference");
+                         "training_mode=true with ratio %g (random dropout) is not supported; "
+                         "only inference or ratio 0",
+                         r);
     return ONNORM_OK;
 }
 
@@ -370,7 +401,8 @@ static onnorm_status dropout_config(onn_kctx *ctx)
                              "input 'ratio' must be a floating-point scalar");
         if ((st = check_training_mode(ctx, false))) return st;
     }
-    c->check_mode = ver >= 12 && onn_has_input(ctx, 2) && !ctx->in[2]->data;
+    c->check_mode = ver >= 12 && onn_has_input(ctx, 2) &&
+                    (!ctx->in[2]->data || (onn_has_input(ctx, 1) && !ctx->in[1]->data));
     c->mask = ver >= 10 ? ONNORM_BOOL : x->dtype;
     c->mask_esz = onnorm_dtype_size(c->mask);
     switch (c->mask) {

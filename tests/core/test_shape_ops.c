@@ -445,6 +445,46 @@ static void dropout_runtime_training_mode(void **state)
     th_free(&r);
 }
 
+/* training_mode=true with ratio 0 keeps everything and scales by 1/(1-0):
+ * the identity, with an all-true mask (PyTorch's exports of attention
+ * dropout with TrainingMode.PRESERVE). A ratio fed at run time is checked
+ * when it arrives. */
+static void dropout_training_ratio_zero(void **state)
+{
+    (void)state;
+    th_run r;
+    float x[3] = {1, -2, 3};
+    float zero = 0.0f;
+    uint8_t t = 1;
+    tb_model *b = tb_new(13);
+    tb_input(b, "X", ONNORM_FLOAT, 1, (int64_t[]){3});
+    tb_init(b, "ratio", ONNORM_FLOAT, 0, NULL, &zero);
+    tb_init(b, "T", ONNORM_BOOL, 0, NULL, &t);
+    one_node(b, "Dropout", 3, (const char *[]){"X", "ratio", "T"}, 2, (const char *[]){"Y", "M"});
+    tb_output(b, "Y", ONNORM_FLOAT);
+    tb_output(b, "M", ONNORM_BOOL);
+    TH_OK(&r, th_run_x(&r, b, 0, ONNORM_FLOAT, 1, (int64_t[]){3}, x));
+    assert_memory_equal(th_output(&r, "Y", ONNORM_FLOAT, 1, (int64_t[]){3}), x, sizeof x);
+    const uint8_t ones[3] = {1, 1, 1};
+    assert_memory_equal(th_output(&r, "M", ONNORM_BOOL, 1, (int64_t[]){3}), ones, sizeof ones);
+    th_free(&r);
+
+    b = tb_new(13);
+    tb_input(b, "X", ONNORM_FLOAT, 1, (int64_t[]){3});
+    tb_input(b, "R", ONNORM_FLOAT, 0, NULL);
+    tb_init(b, "T", ONNORM_BOOL, 0, NULL, &t);
+    one_node(b, "Dropout", 3, (const char *[]){"X", "R", "T"}, 1, (const char *[]){"Y"});
+    tb_output(b, "Y", ONNORM_FLOAT);
+    float ratio = 0.0f;
+    const th_tensor in[2] = {th_in("R", ONNORM_FLOAT, 0, NULL, &ratio),
+                             th_in("X", ONNORM_FLOAT, 1, (int64_t[]){3}, x)};
+    TH_OK(&r, th_run_model(&r, b, 0, 2, in));
+    assert_memory_equal(th_output(&r, "Y", ONNORM_FLOAT, 1, (int64_t[]){3}), x, sizeof x);
+    ratio = 0.5f;
+    assert_int_equal(th_rerun(&r, 0, NULL), ONNORM_ERR_UNSUPPORTED);
+    th_free(&r);
+}
+
 /* Output 0 omitted (""): the loader may reject the node (output 0 is
  * required); if it accepts it, only the mask is produced, without a crash. */
 static void dropout_mask_only(void **state)
@@ -483,6 +523,7 @@ int main(void)
         cmocka_unit_test(dropout_is_identity_in_inference),
         cmocka_unit_test(dropout_training_is_unsupported),
         cmocka_unit_test(dropout_runtime_training_mode),
+        cmocka_unit_test(dropout_training_ratio_zero),
         cmocka_unit_test(dropout_mask_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
