@@ -4,8 +4,8 @@ against onnorm.backend, on the node test folders of Debian's python3-onnx
 /usr/share/libonnx-testdata/data/node).
 
 Every node test runs except the documented categories below, which are the
-ones `onnorm test` skips or fails on the node folders (67 of 932): so the
-harness's pass count is `onnorm test`'s 865 (on CPU; the CUDA variants are
+ones `onnorm test` skips or fails on the node folders (65 of 932): so the
+harness's pass count is `onnorm test`'s 867 (on CPU; the CUDA variants are
 skipped because supports_device("CUDA") is False), and
 AgreesWithOnnormTest checks that the two sets of folders are the same.
 The PyTorch-converted, PyTorch-operator and simple models run too (all but
