@@ -70,6 +70,7 @@
  */
 #include "ops/core/broadcast.h"
 #include "ops/core/epilogue.h"
+#include "ops/core/vmath.h"
 #include "ops/half.h"
 
 #include <stdio.h>
@@ -146,6 +147,18 @@ static inline double sigmoid1_f64(double x)
  * copysign keeps -0 for x in (-0.5, 0]; infinities and NaN pass through. */
 #define ROUND_EVEN(x) (isinf(x) ? (x) : copysign((x)-remainder((x), 1), (x)))
 
+/* erf and tanh: float32 (and float16/bfloat16, computed in float) use
+ * vmath.h's branch-free versions, within 1 ulp, so that the Erf, Tanh and
+ * Gelu loops vectorize; float64 uses libm. */
+#define ERF_f32 onn_erff
+#define ERF_f16 onn_erff
+#define ERF_bf16 onn_erff
+#define ERF_f64 erf
+#define TANH_f32 onn_tanhf
+#define TANH_f16 onn_tanhf
+#define TANH_bf16 onn_tanhf
+#define TANH_f64 tanh
+
 /* The float ops, computed in TC (float for float16 and bfloat16: one
  * rounding of the float result). */
 #define FLOAT_COMMON(sfx, TX, TC, LD, ST)                                                          \
@@ -156,15 +169,17 @@ static inline double sigmoid1_f64(double x)
     UN_LOOP_CVT(relu_##sfx, TX, TC, TX, LD, ST, x < (TC)0 ? (TC)0 : x)                             \
     UN_LOOP_CVT(leaky_##sfx, TX, TC, TX, LD, ST, x < (TC)0 ? (alpha) * (x) : x)                    \
     UN_LOOP_CVT(sigmoid_##sfx, TX, TC, TX, LD, ST, sigmoid1_##sfx(x))                              \
-    UN_LOOP_CVT(tanh_##sfx, TX, TC, TX, LD, ST, tanh(x))                                           \
-    UN_LOOP_CVT(erf_##sfx, TX, TC, TX, LD, ST, erf(x))                                             \
+    UN_LOOP_CVT(tanh_##sfx, TX, TC, TX, LD, ST, TANH_##sfx(x))                                     \
+    UN_LOOP_CVT(erf_##sfx, TX, TC, TX, LD, ST, ERF_##sfx(x))                                       \
     UN_LOOP_CVT(exp_##sfx, TX, TC, TX, LD, ST, exp(x))                                             \
     UN_LOOP_CVT(log_##sfx, TX, TC, TX, LD, ST, log(x))                                             \
     UN_LOOP_CVT(hsig_##sfx, TX, TC, TX, LD, ST, CLAMP01(TC, (alpha) * (x) + beta))                 \
     UN_LOOP_CVT(hswish_##sfx, TX, TC, TX, LD, ST, CLAMP01(TC, x / (TC)6 + (TC)0.5) * x)            \
-    UN_LOOP_CVT(gelu_##sfx, TX, TC, TX, LD, ST, (TC)0.5 * x * ((TC)1 + erf(x * (TC)ONN_SQRT1_2)))  \
+    UN_LOOP_CVT(gelu_##sfx, TX, TC, TX, LD, ST,                                                    \
+                (TC)0.5 * x * ((TC)1 + ERF_##sfx(x * (TC)ONN_SQRT1_2)))                            \
     UN_LOOP_CVT(gelu_tanh_##sfx, TX, TC, TX, LD, ST,                                               \
-                (TC)0.5 * x * ((TC)1 + tanh((TC)ONN_SQRT_2_PI * (x + (TC)0.044715 * x * x * x))))  \
+                (TC)0.5 * x *                                                                      \
+                    ((TC)1 + TANH_##sfx((TC)ONN_SQRT_2_PI * (x + (TC)0.044715 * x * x * x))))      \
     UN_LOOP_CVT(elu_##sfx, TX, TC, TX, LD, ST, x < (TC)0 ? alpha * expm1(x) : x)                   \
     UN_LOOP_CVT(selu_##sfx, TX, TC, TX, LD, ST, x > (TC)0 ? beta * x : beta * alpha * expm1(x))    \
     UN_LOOP_CVT(softplus_##sfx, TX, TC, TX, LD, ST,                                                \
