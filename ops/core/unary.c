@@ -621,6 +621,13 @@ static onnorm_status un_run(onn_kctx *ctx)
  * for Relu at 14; float16/bfloat16 and float8 for IsInf and IsNaN at 20). */
 #define WIDER(op, ver, d) UNARY_VW(op, ver, 1, d, true)
 
+/* ai.onnorm's Gelu-1: Gelu-20 for models below opset 20 (graph/pass_gelu.c). */
+#define GELU_ONNORM                                                                                \
+    {                                                                                              \
+        ONN_KERNEL("ai.onnorm", "Gelu", 1, 1, 1, 1, 1, un_infer, NULL, un_run),                    \
+            .config = un_config, .state_size = sizeof(un_cfg), .data = &descs[U_GELU]              \
+    }
+
 /* clang-format off */
 ONN_KERNEL_TABLE(unary,
     UNARY("Sqrt", 6, U_SQRT), WIDER("Sqrt", 13, U_SQRT),
@@ -636,7 +643,7 @@ ONN_KERNEL_TABLE(unary,
     UNARY("Log", 6, U_LOG), WIDER("Log", 13, U_LOG),
     UNARY("HardSigmoid", 6, U_HSIG), WIDER("HardSigmoid", 22, U_HSIG),
     UNARY("HardSwish", 14, U_HSWISH), WIDER("HardSwish", 22, U_HSWISH),
-    UNARY("Gelu", 20, U_GELU),
+    UNARY("Gelu", 20, U_GELU), GELU_ONNORM,
     UNARY("Clip", 6, U_CLIP), UNARY_V("Clip", 11, 3, U_CLIP),
     UNARY_VW("Clip", 12, 3, U_CLIP, true), UNARY_VW("Clip", 13, 3, U_CLIP, true),
     UNARY("Elu", 6, U_ELU), WIDER("Elu", 22, U_ELU),
