@@ -24,6 +24,8 @@ static const onn_pass passes[] = {
      "fuse an activation into the BatchNormalization, InstanceNormalization or "
      "GroupNormalization before it",
      onn_pass_fuse_norm},
+    {"fuse-gelu", "recognize the decomposed Erf and Tanh forms of GELU as one Gelu",
+     onn_pass_fuse_gelu},
     {"cleanup", "remove what the fusions left unused", onn_pass_cleanup},
 };
 

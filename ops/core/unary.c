@@ -70,6 +70,7 @@
  */
 #include "ops/core/broadcast.h"
 #include "ops/core/epilogue.h"
+#include "ops/core/vmath.h"
 #include "ops/half.h"
 
 #include <stdio.h>
@@ -146,6 +147,18 @@ static inline double sigmoid1_f64(double x)
  * copysign keeps -0 for x in (-0.5, 0]; infinities and NaN pass through. */
 #define ROUND_EVEN(x) (isinf(x) ? (x) : copysign((x)-remainder((x), 1), (x)))
 
+/* erf and tanh: float32 (and float16/bfloat16, computed in float) use
+ * vmath.h's branch-free versions, within 1 ulp, so that the Erf, Tanh and
+ * Gelu loops vectorize; float64 uses libm. */
+#define ERF_f32 onn_erff
+#define ERF_f16 onn_erff
+#define ERF_bf16 onn_erff
+#define ERF_f64 erf
+#define TANH_f32 onn_tanhf
+#define TANH_f16 onn_tanhf
+#define TANH_bf16 onn_tanhf
+#define TANH_f64 tanh
+
 /* The float ops, computed in TC (float for float16 and bfloat16: one
  * rounding of the float result). */
 #define FLOAT_COMMON(sfx, TX, TC, LD, ST)                                                          \
@@ -156,15 +169,17 @@ static inline double sigmoid1_f64(double x)
     UN_LOOP_CVT(relu_##sfx, TX, TC, TX, LD, ST, x < (TC)0 ? (TC)0 : x)                             \
     UN_LOOP_CVT(leaky_##sfx, TX, TC, TX, LD, ST, x < (TC)0 ? (alpha) * (x) : x)                    \
     UN_LOOP_CVT(sigmoid_##sfx, TX, TC, TX, LD, ST, sigmoid1_##sfx(x))                              \
-    UN_LOOP_CVT(tanh_##sfx, TX, TC, TX, LD, ST, tanh(x))                                           \
-    UN_LOOP_CVT(erf_##sfx, TX, TC, TX, LD, ST, erf(x))                                             \
+    UN_LOOP_CVT(tanh_##sfx, TX, TC, TX, LD, ST, TANH_##sfx(x))                                     \
+    UN_LOOP_CVT(erf_##sfx, TX, TC, TX, LD, ST, ERF_##sfx(x))                                       \
     UN_LOOP_CVT(exp_##sfx, TX, TC, TX, LD, ST, exp(x))                                             \
     UN_LOOP_CVT(log_##sfx, TX, TC, TX, LD, ST, log(x))                                             \
     UN_LOOP_CVT(hsig_##sfx, TX, TC, TX, LD, ST, CLAMP01(TC, (alpha) * (x) + beta))                 \
     UN_LOOP_CVT(hswish_##sfx, TX, TC, TX, LD, ST, CLAMP01(TC, x / (TC)6 + (TC)0.5) * x)            \
-    UN_LOOP_CVT(gelu_##sfx, TX, TC, TX, LD, ST, (TC)0.5 * x * ((TC)1 + erf(x * (TC)ONN_SQRT1_2)))  \
+    UN_LOOP_CVT(gelu_##sfx, TX, TC, TX, LD, ST,                                                    \
+                (TC)0.5 * x * ((TC)1 + ERF_##sfx(x * (TC)ONN_SQRT1_2)))                            \
     UN_LOOP_CVT(gelu_tanh_##sfx, TX, TC, TX, LD, ST,                                               \
-                (TC)0.5 * x * ((TC)1 + tanh((TC)ONN_SQRT_2_PI * (x + (TC)0.044715 * x * x * x))))  \
+                (TC)0.5 * x *                                                                      \
+                    ((TC)1 + TANH_##sfx((TC)ONN_SQRT_2_PI * (x + (TC)0.044715 * x * x * x))))      \
     UN_LOOP_CVT(elu_##sfx, TX, TC, TX, LD, ST, x < (TC)0 ? alpha * expm1(x) : x)                   \
     UN_LOOP_CVT(selu_##sfx, TX, TC, TX, LD, ST, x > (TC)0 ? beta * x : beta * alpha * expm1(x))    \
     UN_LOOP_CVT(softplus_##sfx, TX, TC, TX, LD, ST,                                                \
@@ -606,6 +621,13 @@ static onnorm_status un_run(onn_kctx *ctx)
  * for Relu at 14; float16/bfloat16 and float8 for IsInf and IsNaN at 20). */
 #define WIDER(op, ver, d) UNARY_VW(op, ver, 1, d, true)
 
+/* ai.onnorm's Gelu-1: Gelu-20 for models below opset 20 (graph/pass_gelu.c). */
+#define GELU_ONNORM                                                                                \
+    {                                                                                              \
+        ONN_KERNEL("ai.onnorm", "Gelu", 1, 1, 1, 1, 1, un_infer, NULL, un_run),                    \
+            .config = un_config, .state_size = sizeof(un_cfg), .data = &descs[U_GELU]              \
+    }
+
 /* clang-format off */
 ONN_KERNEL_TABLE(unary,
     UNARY("Sqrt", 6, U_SQRT), WIDER("Sqrt", 13, U_SQRT),
@@ -621,7 +643,7 @@ ONN_KERNEL_TABLE(unary,
     UNARY("Log", 6, U_LOG), WIDER("Log", 13, U_LOG),
     UNARY("HardSigmoid", 6, U_HSIG), WIDER("HardSigmoid", 22, U_HSIG),
     UNARY("HardSwish", 14, U_HSWISH), WIDER("HardSwish", 22, U_HSWISH),
-    UNARY("Gelu", 20, U_GELU),
+    UNARY("Gelu", 20, U_GELU), GELU_ONNORM,
     UNARY("Clip", 6, U_CLIP), UNARY_V("Clip", 11, 3, U_CLIP),
     UNARY_VW("Clip", 12, 3, U_CLIP, true), UNARY_VW("Clip", 13, 3, U_CLIP, true),
     UNARY("Elu", 6, U_ELU), WIDER("Elu", 22, U_ELU),
