@@ -328,3 +328,17 @@ void onn_fill(void *dst, int64_t n, const void *value, size_t esz)
     memcpy(dst, value, esz);
     onn_repeat(dst, esz, n);
 }
+
+onnorm_status onn_check_storable(onn_kctx *ctx, int i, const char *what)
+{
+    const onnorm_tensor *x = onn_opt_input(ctx, i);
+    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
+    if (onnorm_dtype_size(x->dtype) == 0)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has unsupported type %s", what,
+                         onnorm_dtype_name(x->dtype));
+    if (x->dtype == ONNORM_BFLOAT16 && onn_kversion(ctx) < 13)
+        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
+                         "input '%s' is bfloat16, which %s-%d does not allow", what,
+                         ctx->node->op_type, onn_kversion(ctx));
+    return ONNORM_OK;
+}

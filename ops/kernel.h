@@ -222,6 +222,10 @@ onnorm_status onn_kattr_enum(onn_kctx *ctx, const char *name, const char *const 
 /* Input i must be present with a type the kernel's `types` mask allows
  * (float32 or float64 when the mask is 0). */
 onnorm_status onn_check_float_input(onn_kctx *ctx, int i, const char *what);
+/* Input i must be present with an element type of fixed size (any that
+ * can be moved bytewise); bfloat16 only from kernel version 13, where the
+ * data-movement ops' type lists gained it. */
+onnorm_status onn_check_storable(onn_kctx *ctx, int i, const char *what);
 /* Input i must be a rank-1 tensor of `len` elements of type dtype. */
 onnorm_status onn_check_param(onn_kctx *ctx, int i, const char *what, int64_t len,
                               onnorm_dtype dtype);

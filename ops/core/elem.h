@@ -34,6 +34,7 @@ static inline double onn_elem_load(onnorm_dtype t, const void *p, int64_t i)
     case ONNORM_UINT16: return ((const uint16_t *)p)[i];
     case ONNORM_UINT32: return ((const uint32_t *)p)[i];
     case ONNORM_UINT64: return (double)((const uint64_t *)p)[i];
+    case ONNORM_BOOL: return ((const uint8_t *)p)[i] != 0;
     default: return 0.0;
     }
 }

@@ -36,20 +36,6 @@
 #include <math.h>
 #include <string.h>
 
-static onnorm_status check_storable(onn_kctx *ctx, int i, const char *what)
-{
-    const onnorm_tensor *x = onn_opt_input(ctx, i);
-    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
-    if (onnorm_dtype_size(x->dtype) == 0)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has unsupported type %s", what,
-                         onnorm_dtype_name(x->dtype));
-    if (x->dtype == ONNORM_BFLOAT16 && onn_kversion(ctx) < 13)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
-                         "input '%s' is bfloat16, which %s-%d does not allow", what,
-                         ctx->node->op_type, onn_kversion(ctx));
-    return ONNORM_OK;
-}
-
 static void copy_elem(char *dst, const char *src, size_t esz)
 {
     switch (esz) {
@@ -74,7 +60,7 @@ static onnorm_status d2s_config(onn_kctx *ctx)
 {
     d2s_cfg *c = ctx->state;
     c->to_depth = *(const bool *)ctx->kernel->data;
-    onnorm_status st = check_storable(ctx, 0, "input");
+    onnorm_status st = onn_check_storable(ctx, 0, "input");
     if (st) return st;
     if ((st = onn_kattr_require(ctx, "blocksize")) ||
         (st = onn_kattr_int(ctx, "blocksize", 1, &c->b)))
@@ -167,7 +153,7 @@ typedef struct rs_cfg {
 static onnorm_status rs_config(onn_kctx *ctx)
 {
     rs_cfg *c = ctx->state;
-    onnorm_status st = check_storable(ctx, 0, "input");
+    onnorm_status st = onn_check_storable(ctx, 0, "input");
     if (st) return st;
     int64_t ba, ta;
     if ((st = onn_kattr_int(ctx, "batch_axis", 1, &ba)) ||

@@ -67,6 +67,7 @@
  * All parallelize over output rows or planes.
  */
 #include "ops/half.h"
+#include "ops/core/elem.h"
 #include "ops/kernel.h"
 
 #include <math.h>
@@ -137,26 +138,6 @@ static const char *const nearest_names[] = {"round_prefer_floor", "round_prefer_
 static const char *const policy_names[] = {"stretch", "not_larger", "not_smaller"};
 
 /* ---- element access (generic path) ------------------------------------------ */
-
-static double load_el(const void *p, onnorm_dtype t, int64_t i)
-{
-    switch (t) {
-    case ONNORM_FLOAT: return ((const float *)p)[i];
-    case ONNORM_DOUBLE: return ((const double *)p)[i];
-    case ONNORM_FLOAT16: return onn_f16_to_f32(((const uint16_t *)p)[i]);
-    case ONNORM_BFLOAT16: return onn_bf16_to_f32(((const uint16_t *)p)[i]);
-    case ONNORM_INT8: return ((const int8_t *)p)[i];
-    case ONNORM_INT16: return ((const int16_t *)p)[i];
-    case ONNORM_INT32: return ((const int32_t *)p)[i];
-    case ONNORM_INT64: return (double)((const int64_t *)p)[i];
-    case ONNORM_UINT8: return ((const uint8_t *)p)[i];
-    case ONNORM_UINT16: return ((const uint16_t *)p)[i];
-    case ONNORM_UINT32: return ((const uint32_t *)p)[i];
-    case ONNORM_UINT64: return (double)((const uint64_t *)p)[i];
-    case ONNORM_BOOL: return ((const uint8_t *)p)[i] != 0;
-    default: return 0;
-    }
-}
 
 /* v rounded half away from zero and clamped to [lo, hi]. */
 static double round_sat(double v, double lo, double hi)
@@ -289,7 +270,7 @@ static onnorm_status read_floats(onn_kctx *ctx, int i, const char *what, int n, 
     const void *v = onn_input_values(ctx, i, what);
     if (!v) return ctx->err ? ctx->err->code : ONNORM_ERR_UNSUPPORTED;
     for (int k = 0; k < n; k++)
-        out[k] = load_el(v, t->dtype, k);
+        out[k] = onn_elem_load(t->dtype, v, k);
     return ONNORM_OK;
 }
 
@@ -841,7 +822,7 @@ static inline double taps_dot(const void *src, onnorm_dtype t, int64_t base, con
             s += wj[q] * f[ij[q]];
     } else {
         for (int q = 0; q < tn; q++)
-            s += wj[q] * load_el(src, t, base + ij[q]);
+            s += wj[q] * onn_elem_load(t, src, base + ij[q]);
     }
     return s;
 }

@@ -38,20 +38,6 @@
 
 /* ---- shared helpers -------------------------------------------------------- */
 
-static onnorm_status check_storable(onn_kctx *ctx, int i, const char *what)
-{
-    const onnorm_tensor *x = onn_opt_input(ctx, i);
-    if (!x) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input '%s' is missing", what);
-    if (onnorm_dtype_size(x->dtype) == 0)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE, "input '%s' has unsupported type %s", what,
-                         onnorm_dtype_name(x->dtype));
-    if (x->dtype == ONNORM_BFLOAT16 && onn_kversion(ctx) < 13)
-        return onn_kfail(ctx, ONNORM_ERR_DTYPE,
-                         "input '%s' is bfloat16, which %s-%d does not allow", what,
-                         ctx->node->op_type, onn_kversion(ctx));
-    return ONNORM_OK;
-}
-
 static onnorm_status check_indices_type(onn_kctx *ctx, int i, bool int64_only)
 {
     const onnorm_tensor *t = onn_opt_input(ctx, i);
@@ -232,7 +218,7 @@ static onnorm_status el_config(onn_kctx *ctx)
                          "Scatter is deprecated from opset 11 on (the model imports opset %lld); "
                          "use ScatterElements",
                          (long long)ctx->node->opset);
-    if ((st = check_storable(ctx, 0, "data")) || (st = check_indices_type(ctx, 1, false)))
+    if ((st = onn_check_storable(ctx, 0, "data")) || (st = check_indices_type(ctx, 1, false)))
         return st;
     if (op != OP_GATHER_EL &&
         ((st = check_same_type(ctx, 2, "updates")) || (st = read_reduction(ctx, &c->red))))
@@ -392,7 +378,8 @@ static onnorm_status nd_config(onn_kctx *ctx)
     nd_cfg *c = ctx->state;
     const int op = *(const int *)ctx->kernel->data;
     onnorm_status st;
-    if ((st = check_storable(ctx, 0, "data")) || (st = check_indices_type(ctx, 1, true))) return st;
+    if ((st = onn_check_storable(ctx, 0, "data")) || (st = check_indices_type(ctx, 1, true)))
+        return st;
     if (op == OP_SCATTER_ND &&
         ((st = check_same_type(ctx, 2, "updates")) || (st = read_reduction(ctx, &c->red))))
         return st;
