@@ -599,7 +599,7 @@ static onnorm_status scan_exec(onn_kctx *ctx, bool running)
                     if (!(y->data = malloc(tensor_bytes(y) + 1)))
                         st = onn_kfail(ctx, ONNORM_ERR_NOMEM, "out of memory");
                 }
-                if (!st)
+                if (!st && tensor_bytes(&part[k])) /* an empty part has no data */
                     memcpy((char *)y->data + (size_t)b * tensor_bytes(&part[k]), part[k].data,
                            tensor_bytes(&part[k]));
             }

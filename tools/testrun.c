@@ -131,7 +131,8 @@ static int list_dir(const char *dir, const char *prefix, name_list *out)
         if (e->d_name[0] != '.' && strncmp(e->d_name, prefix, pl) == 0 && push_name(out, e->d_name))
             break;
     closedir(d);
-    qsort(out->v, (size_t)out->n, sizeof *out->v, cmp_str);
+    if (out->n > 1)
+        qsort(out->v, (size_t)out->n, sizeof *out->v, cmp_str); /* v is NULL when empty */
     return 0;
 }
 

@@ -144,6 +144,19 @@ bad("bad_branch_op", [h.make_node("If", ["c"], ["y"], else_branch=else_g, then_b
         [h.make_node("NoSuchOp", ["x"], ["t"])], "t", [], [vi("t", F, [2, 3])]))],
     [vi("c", B, []), vi("x", F, [2, 3]), vi("w", F, [2, 3])],
     [("c", np.array(True)), ("x", x), ("w", w)])
+
+# 4. Scan-8 (batch axis in front) over a zero-length sequence: the state comes
+# back unchanged (an empty per-batch scan-output part was once memcpy'd from
+# NULL, an UBSan report).
+b8 = h.make_graph([h.make_node("Add", ["s_in", "x"], ["s_out"]),
+                   h.make_node("Identity", ["s_out"], ["y"])], "b8",
+                  [vi("s_in", F, [2]), vi("x", F, [2])], [vi("s_out", F, [2]), vi("y", F, [2])])
+st8 = np.array([[1, 2]], np.float32)
+folder("scan_v8_empty_sequence",
+       [h.make_node("Scan", ["", "s0", "xs"], ["s_final", "ys"], body=b8, num_scan_inputs=1)],
+       [vi("s0", F, [1, 2]), vi("xs", F, [1, 0, 2])], [vi("s_final", F, [1, 2])],
+       [("s0", st8), ("xs", np.zeros((1, 0, 2), np.float32))],
+       [("s_final", st8)], opset=8)  # ys: its per-step shape is unknown, not compared
 EOF
 
 for d in "$TMP"/if_* "$TMP"/loop_* "$TMP"/scan_*; do
