@@ -43,7 +43,9 @@ import numpy as np
 import onnx
 import torch
 import torchvision
-from onnx import numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from gen_real_models import stamp_matches, write_folder  # noqa: E402
 
 SEED = 20261130
 D = torchvision.models.detection
@@ -165,24 +167,12 @@ def export(model, x, outs, opset, folder):
         torch.onnx.export(model, (x,), path, opset_version=opset, input_names=["image"],
                           output_names=names, do_constant_folding=False)
     onnx.checker.check_model(path)
-    with open(os.path.join(tmp, "test_data_set_0", "input_0.pb"), "wb") as f:
-        f.write(numpy_helper.from_array(x.numpy(), "image").SerializeToString())
-    for i, (n, t) in enumerate(zip(names, outs)):
-        with open(os.path.join(tmp, "test_data_set_0", f"output_{i}.pb"), "wb") as f:
-            f.write(numpy_helper.from_array(t.numpy(), n).SerializeToString())
-    with open(os.path.join(tmp, "generator.txt"), "w") as f:
-        f.write(stamp())
-    shutil.rmtree(folder, ignore_errors=True)
-    os.rename(tmp, folder)
-    return onnx.load(os.path.join(folder, "model.onnx"))
+    return write_folder(tmp, folder, (("input", ["image"], [x]), ("output", names, outs)),
+                        stamp())
 
 
 def up_to_date(folder):
-    try:
-        with open(os.path.join(folder, "generator.txt")) as f:
-            return f.read() == stamp()
-    except OSError:
-        return False
+    return stamp_matches(folder, stamp())
 
 
 def main():

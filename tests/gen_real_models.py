@@ -254,23 +254,37 @@ def export(model, inputs, outs, opset, folder):
                           output_names=out_names, training=torch.onnx.TrainingMode.PRESERVE,
                           do_constant_folding=False)
     onnx.checker.check_model(path)
-    for kind, names, tensors in (("input", in_names, inputs), ("output", out_names, outs)):
+    return write_folder(tmp, folder, (("input", in_names, inputs), ("output", out_names, outs)),
+                        stamp())
+
+
+def write_folder(tmp, folder, data, stamp_text):
+    """Finishes a test folder exported into tmp: test_data_set_0/<kind>_<i>.pb
+    for each (kind, names, tensors) of data, generator.txt holding
+    stamp_text, then tmp renamed to folder (a half-written folder never
+    stays). Returns the model."""
+    for kind, names, tensors in data:
         for i, (n, t) in enumerate(zip(names, tensors)):
             with open(os.path.join(tmp, "test_data_set_0", f"{kind}_{i}.pb"), "wb") as f:
                 f.write(numpy_helper.from_array(t.numpy(), n).SerializeToString())
     with open(os.path.join(tmp, "generator.txt"), "w") as f:
-        f.write(stamp())
+        f.write(stamp_text)
     shutil.rmtree(folder, ignore_errors=True)
     os.rename(tmp, folder)
     return onnx.load(os.path.join(folder, "model.onnx"))
 
 
-def up_to_date(folder):
+def stamp_matches(folder, stamp_text):
+    """The folder was written by a generator with this stamp."""
     try:
         with open(os.path.join(folder, "generator.txt")) as f:
-            return f.read() == stamp()
+            return f.read() == stamp_text
     except OSError:
         return False
+
+
+def up_to_date(folder):
+    return stamp_matches(folder, stamp())
 
 
 def main():
