@@ -86,10 +86,9 @@ const char *onnorm_model_input_name(const onnorm_model *m, int i)
     return m->g->values[m->g->feeds[i]].name;
 }
 
-onnorm_status onnorm_model_input_info(const onnorm_model *m, int i, onnorm_tensor *info)
+/* A value's declared type and shape, without data. */
+static onnorm_status value_info(const onn_value *v, onnorm_tensor *info)
 {
-    if (!m || !info || i < 0 || i >= m->g->n_feeds) return ONNORM_ERR_NOT_FOUND;
-    const onn_value *v = &m->g->values[m->g->feeds[i]];
     info->dtype = v->dtype;
     info->rank = v->rank;
     for (int k = 0; k < v->rank; k++)
@@ -99,17 +98,16 @@ onnorm_status onnorm_model_input_info(const onnorm_model *m, int i, onnorm_tenso
     return ONNORM_OK;
 }
 
+onnorm_status onnorm_model_input_info(const onnorm_model *m, int i, onnorm_tensor *info)
+{
+    if (!m || !info || i < 0 || i >= m->g->n_feeds) return ONNORM_ERR_NOT_FOUND;
+    return value_info(&m->g->values[m->g->feeds[i]], info);
+}
+
 onnorm_status onnorm_model_output_info(const onnorm_model *m, int i, onnorm_tensor *info)
 {
     if (!m || !info || i < 0 || i >= m->g->n_outputs) return ONNORM_ERR_NOT_FOUND;
-    const onn_value *v = &m->g->values[m->g->outputs[i]];
-    info->dtype = v->dtype;
-    info->rank = v->rank;
-    for (int k = 0; k < v->rank; k++)
-        info->dims[k] = v->dims[k];
-    info->data = NULL;
-    info->name = v->name;
-    return ONNORM_OK;
+    return value_info(&m->g->values[m->g->outputs[i]], info);
 }
 
 int onnorm_model_output_count(const onnorm_model *m)
