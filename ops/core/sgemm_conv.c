@@ -132,7 +132,9 @@ static double line_cost(int64_t len, int nr)
 
 /* The channel-vector source: its tiles of 6 positions by 16 channels
  * (6 of the units above each), CVEC_COST more for the transposed store and
- * the partial sums kept between runs of k, CVEC_PLANE more where the plane
+ * the partial sums kept between runs of k, CVEC_STORE_STEPS steps of k
+ * per tile for its transposed store (a 3x3 stem over 3 channels, k = 27,
+ * is half store), CVEC_PLANE more where the plane
  * has more than CVEC_PLANE_MAX positions (every block of channels reads
  * the input rows of a chunk of positions again, from L2 once the rows
  * outgrow L1). Not for 1x1 windows (any stride): there each step of k reads
@@ -141,6 +143,7 @@ static double line_cost(int64_t len, int nr)
  * fastest of 9 samples of 1-thread CPU time of 3x3 layers
  * (bench/sgemm_bench.c, SGEMM_BENCH_STAT=min). */
 #define CVEC_COST 0.07
+#define CVEC_STORE_STEPS 24.0
 #define CVEC_PLANE 0.10
 #define CVEC_PLANE_MAX 1024
 #define CVEC_TILE 6
@@ -165,7 +168,8 @@ static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise,
     const double packed = line_cost(cv->g.grid_size, nr) * (rows + PACK_ROWS);
     const double cvec = (double)ceil_div(cv->g.grid_size, CVEC_TILE) * CVEC_TILE *
                         (double)ceil_div(cv->mg, CVEC_LANES) *
-                        (1.0 + CVEC_COST + (cv->g.grid_size > CVEC_PLANE_MAX ? CVEC_PLANE : 0.0));
+                        (1.0 + CVEC_COST + CVEC_STORE_STEPS / (double)cv->k +
+                         (cv->g.grid_size > CVEC_PLANE_MAX ? CVEC_PLANE : 0.0));
     if (cvec_ok && cv->g.kernel_size > 1 && cvec < direct && cvec < packed)
         return ONN_SGEMM_CONV_CVEC;
     return direct < packed ? ONN_SGEMM_CONV_DIRECT : ONN_SGEMM_CONV_PACKED;
