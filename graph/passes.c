@@ -26,6 +26,10 @@ static const onn_pass passes[] = {
      onn_pass_fuse_norm},
     {"fuse-gelu", "recognize the decomposed Erf and Tanh forms of GELU as one Gelu",
      onn_pass_fuse_gelu},
+    {"fuse-skip-norm",
+     "fuse a residual Add into the LayerNormalization or RMSNormalization after it "
+     "(SkipLayerNormalization)",
+     onn_pass_fuse_skip_norm},
     {"cleanup", "remove what the fusions left unused", onn_pass_cleanup},
 };
 

@@ -8,11 +8,14 @@
  *   SkipSimplified:  y = s / sqrt(mean(s^2) + eps) * gamma
  * epsilon defaults to 1e-12 (ORT's kDefaultSkipLayerNormEpsilon). `skip`
  * may be smaller than `input` and is then repeated (ORT indexes it at
- * offset mod numel(skip)), as when a [1, S, H] skip serves every batch.
+ * offset mod numel(skip)), as when a [1, S, H] skip serves every batch:
+ * its dims, leading 1s dropped, must be the input's last dims.
  * Mean and inv_std_var (optional outputs 1 and 2) are float32 of shape
  * input.shape[:-1] + [1].
  *
- * The sum s is formed in double in a per-thread scratch row; its statistics
+ * The sum s is rounded to the input's type, as the Adds it replaces round
+ * it (input + skip, then + bias), and kept in double in a per-thread
+ * scratch row; its statistics
  * come from the shared core (moments.h) reading that row as float64 data.
  * The affine step stays here: it reads the double row and writes the input's
  * type, which the core's same-type affine loops do not do.
@@ -58,11 +61,20 @@ static onnorm_status skip_config(onn_kctx *ctx)
     int64_t nx = onn_dims_numel(x->dims, 0, x->rank);
     cfg->rows = nx / (cfg->h ? cfg->h : 1);
     cfg->ns = skip ? onn_dims_numel(skip->dims, 0, skip->rank) : 0;
-    if (!skip || skip->dtype != x->dtype || skip->dims[skip->rank - 1] != cfg->h || cfg->ns == 0 ||
-        nx % cfg->ns)
+    /* skip repeats over the input's leading rows: its dims, leading 1s
+     * dropped, must be the input's last ones ([S, H] or [1, S, H] for a
+     * [B, S, H] input; a [B, 1, H] skip would not broadcast that way). */
+    bool suffix = skip && skip->rank >= 1;
+    int lead = 0;
+    while (suffix && lead < skip->rank - 1 && skip->dims[lead] == 1)
+        lead++;
+    suffix = suffix && skip->rank - lead <= x->rank;
+    for (int i = 0; suffix && i < skip->rank - lead; i++)
+        suffix = skip->dims[lead + i] == x->dims[x->rank - (skip->rank - lead) + i];
+    if (!skip || skip->dtype != x->dtype || !suffix || cfg->ns == 0)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
-                         "skip must have the input's type and hidden size and a size that divides "
-                         "the input's");
+                         "skip must have the input's type and shape, or the shape of its last "
+                         "dims");
     onnorm_status st;
     if (!ctx->in[2]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'gamma' is missing");
     if ((st = check_vec(ctx, 2, "gamma", cfg->h)) ||
@@ -70,6 +82,18 @@ static onnorm_status skip_config(onn_kctx *ctx)
         (st = check_vec(ctx, cfg->bias_in, "bias", cfg->h)))
         return st;
     return onn_kattr_float(ctx, "epsilon", 1e-12f, &cfg->epsilon);
+}
+
+/* v rounded to t: the sum is the one the unfused Adds make (and ORT's
+ * kernel, which adds in the input's type), before its statistics are taken
+ * in double. */
+static double round_to(onnorm_dtype t, double v)
+{
+    if (t == ONNORM_FLOAT) return (double)(float)v;
+    if (t == ONNORM_DOUBLE) return v;
+    uint16_t half;
+    onn_store(t, &half, 0, v);
+    return onn_load(t, &half, 0);
 }
 
 static onnorm_status skip_infer(onn_kctx *ctx)
@@ -116,8 +140,8 @@ static onnorm_status skip_run(onn_kctx *ctx)
         double *s = rows + (size_t)h * (size_t)omp_get_thread_num();
         for (int64_t j = 0; j < h; j++) {
             int64_t i = r * h + j;
-            s[j] = onn_load(t, x->data, i) + onn_load(t, skip->data, i % ns) +
-                   (bias ? onn_load(t, bias->data, j) : 0.0);
+            s[j] = round_to(t, onn_load(t, x->data, i) + onn_load(t, skip->data, i % ns));
+            if (bias) s[j] = round_to(t, s[j] + onn_load(t, bias->data, j));
             if (sum_out) onn_store(t, sum_out->data, i, s[j]);
         }
         double mean = 0.0, var;
