@@ -13,8 +13,10 @@
  * Mean and inv_std_var (optional outputs 1 and 2) are float32 of shape
  * input.shape[:-1] + [1].
  *
- * The sum s is rounded to the input's type, as the Adds it replaces round
- * it (input + skip, then + bias), and kept in double in a per-thread
+ * float32 (skip_run_f32) forms the sum in float where it ends up and runs
+ * the shared core's float32 statistics and affine loops on it. The other
+ * types: the sum s is rounded to the input's type, as the Adds it replaces
+ * round it (input + skip, then + bias), and kept in double in a per-thread
  * scratch row; its statistics
  * come from the shared core (moments.h) reading that row as float64 data.
  * The affine step stays here: it reads the double row and writes the input's
@@ -123,6 +125,56 @@ static onnorm_status skip_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/*
+ * float32: the row's sum is formed in float (each element the Add's float
+ * sum) straight into the memory it ends in, the sum output's row when
+ * there is one, else the output's own row; the shared core takes its
+ * statistics (shifted, float blocks in double, as LayerNormalization's
+ * float32 path) and applies the affine step from there into the output's
+ * row, in place where the sum sits in it. No scratch, one write of each
+ * output element.
+ */
+static onnorm_status skip_run_f32(onn_kctx *ctx, const skip_cfg *cfg, const onnorm_tensor *beta,
+                                  const onnorm_tensor *bias, onnorm_tensor *mean_out,
+                                  onnorm_tensor *inv_out, onnorm_tensor *sum_out)
+{
+    const float *x = ctx->in[0]->data, *skip = ctx->in[1]->data, *gamma = ctx->in[2]->data;
+    const float *bv = bias ? bias->data : NULL;
+    float *y = ctx->out[0]->data, *sum = sum_out ? sum_out->data : y;
+    const int64_t h = cfg->h, ns = cfg->ns;
+    const int nt = onn_threads_for(ctx, cfg->rows * h, cfg->rows);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t r = 0; r < cfg->rows; r++) {
+        const float *xr = x + r * h, *sr = skip + (r * h) % ns;
+        float *dst = sum + r * h;
+        /* (simd: dst may be xr itself, element for element, never shifted) */
+        if (bv) {
+#pragma omp simd
+            for (int64_t j = 0; j < h; j++)
+                dst[j] = (xr[j] + sr[j]) + bv[j];
+        } else {
+#pragma omp simd
+            for (int64_t j = 0; j < h; j++)
+                dst[j] = xr[j] + sr[j];
+        }
+        double mean = 0.0, var;
+        if (cfg->simple) {
+            var = h ? cfg->mo->sum_squares(ONNORM_FLOAT, sum, r * h, h, true) / (double)h : 0.0;
+        } else {
+            onn_acc acc;
+            onn_acc_init(&acc);
+            cfg->mo->acc_add(ONNORM_FLOAT, sum, r * h, h, &acc, true);
+            onn_acc_result(&acc, &mean, &var);
+        }
+        const double inv = 1.0 / sqrt(var + (double)cfg->epsilon);
+        cfg->mo->affine_vec(ONNORM_FLOAT, sum, y, r * h, h, mean, inv, gamma,
+                            beta ? beta->data : NULL, 0);
+        if (mean_out) onn_store(ONNORM_FLOAT, mean_out->data, r, mean);
+        if (inv_out) onn_store(ONNORM_FLOAT, inv_out->data, r, inv);
+    }
+    return ONNORM_OK;
+}
+
 static onnorm_status skip_run(onn_kctx *ctx)
 {
     const skip_cfg *cfg = ctx->state;
@@ -133,6 +185,7 @@ static onnorm_status skip_run(onn_kctx *ctx)
                         *bias = onn_opt_input(ctx, cfg->bias_in);
     onnorm_tensor *mean_out = onn_opt_output(ctx, 1), *inv_out = onn_opt_output(ctx, 2),
                   *sum_out = onn_opt_output(ctx, 3);
+    if (t == ONNORM_FLOAT) return skip_run_f32(ctx, cfg, beta, bias, mean_out, inv_out, sum_out);
     double *rows = ctx->scratch;
     const int nt = onn_threads_for(ctx, cfg->rows * h, cfg->rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
