@@ -227,10 +227,16 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     cv->pieces = 1, cv->split = (onn_sgemm_split){1, 1};
     if (nt > 1 && products % nt != 0 && products < WHOLE_PER_THREAD * nt) {
         if (cvec) {
-            /* Positions split while each piece keeps a few chunks of
-             * them (a thread's own copy rows), else channel blocks. */
+            /* Each piece reads all of what the split does not divide:
+             * split positions, and every piece streams all the weights;
+             * split channel blocks, and every piece reads the whole image
+             * (and copies it). Divide the larger (ResNet's last 3x3
+             * layers: 9.4 MB of weights against 166 KB of image), as long
+             * as each piece keeps a few tiles. */
             const int64_t blocks = ceil_div(cv->mg, CVEC_LANES);
-            if (units >= 4 * (int64_t)nt || blocks < nt)
+            const double weights = (double)cv->mg * (double)cv->k;
+            const double image = (double)cv->cg * (double)g->sampled_size;
+            if ((units >= 4 * (int64_t)nt && (weights <= image || blocks < nt)) || blocks < nt)
                 cv->split = (onn_sgemm_split){1, units < nt ? (int)units : nt};
             else
                 cv->split = (onn_sgemm_split){nt, 1};
