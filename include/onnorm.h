@@ -321,6 +321,34 @@ onnorm_status onnorm_model_calibrate(const onnorm_model *m, onnorm_dataset *d,
                                      onnorm_bn_calibration *layers, int max_layers, int *n_layers,
                                      char *notes, size_t notes_len, onnorm_error *err);
 
+/* ---- input standardization fitted on data (issue 14) ---------------------- */
+#define ONNORM_STANDARDIZE_ZSCORE 0 /* center = mean, divisor = population std */
+#define ONNORM_STANDARDIZE_MINMAX 1 /* center = min, divisor = max - min: x' in [0, 1] */
+
+typedef struct onnorm_standardize_options {
+    int mode;          /* ONNORM_STANDARDIZE_ZSCORE (default) or _MINMAX */
+    int per_channel;   /* per channel (axis 1) rather than over the whole tensor */
+    const char *input; /* the graph input; NULL: the model's only float input */
+} onnorm_standardize_options;
+
+void onnorm_standardize_options_init(onnorm_standardize_options *o);
+
+/*
+ * Fits x' = (x - center) / divisor for one float input of m over the data set
+ * d (opened for m; moments in double, merged exactly across items) and
+ * writes to *out a copy of m that takes raw inputs: the map is prepended as
+ * ONNX nodes Mul then Add (x * (1 / divisor) + (-center / divisor)), with
+ * scalar constants, or [1, C, 1, ...] ones per channel. A zero divisor
+ * (constant data: std 0, max == min) becomes 1. center and divisor receive
+ * up to max_channels fitted values (one without per_channel), *n_channels
+ * their count and *count the values per channel seen (either may be NULL).
+ * The copy shares m's weights: m must outlive it.
+ */
+onnorm_status onnorm_model_standardize(const onnorm_model *m, onnorm_dataset *d,
+                                       const onnorm_standardize_options *o, onnorm_model **out,
+                                       double *center, double *divisor, int64_t max_channels,
+                                       int64_t *n_channels, int64_t *count, onnorm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -49,6 +49,7 @@
 #include "runtime/runtime.h"
 #include "graph/edit.h"
 #include "runtime/bind.h"
+#include "runtime/calibrate.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -80,9 +81,8 @@ static void prune(onn_graph *g)
     free(need);
 }
 
-/* A model around g (which it takes over), with kernels bound. */
-static onnorm_status wrap_graph(const onnorm_model *base, onn_graph *g, onnorm_model **out,
-                                onnorm_error *err)
+onnorm_status onn_model_wrap(const onnorm_model *base, onn_graph *g, onnorm_model **out,
+                             onnorm_error *err)
 {
     *out = NULL;
     onnorm_model *copy = calloc(1, sizeof *copy);
@@ -142,20 +142,12 @@ onnorm_status onnorm_model_capture(const onnorm_model *m, const char *const *nam
     g->outputs = outs;
     g->n_outputs = n_out;
     if (!keep_outputs) prune(g);
-    return wrap_graph(m, g, out, err);
+    return onn_model_wrap(m, g, out, err);
 }
 
 /* ---- statistics --------------------------------------------------------------- */
 
-/* Per-channel count, mean and M2, merged across batches. */
-typedef struct chan_stats {
-    int64_t c;
-    double count;
-    double *mean, *m2;
-} chan_stats;
-
-/* Adds batch x, viewed as [outer, C, inner], to s. */
-static void stats_add(chan_stats *s, const onnorm_tensor *x, bool *nonfinite)
+void onn_chan_stats_add(onn_chan_stats *s, const onnorm_tensor *x, bool *nonfinite)
 {
     const int64_t C = s->c;
     const int64_t outer = x->rank >= 2 ? x->dims[0] : 1;
@@ -208,7 +200,7 @@ typedef struct target {
     int node; /* in the working graph */
     int wave;
     double epsilon;
-    chan_stats s;
+    onn_chan_stats s;
     onnorm_bn_calibration info;
 } target;
 
@@ -353,7 +345,7 @@ static onnorm_status measure_wave(const onnorm_model *work, onnorm_dataset *d, t
                 break;
             }
             bool bad = false;
-            stats_add(&tg->s, &x, &bad);
+            onn_chan_stats_add(&tg->s, &x, &bad);
             if (bad)
                 st = onn_fail(err, ONNORM_ERR_INVALID,
                               "BatchNormalization '%s': NaN or Inf reach its input with data "
@@ -448,7 +440,7 @@ onnorm_status onnorm_model_calibrate(const onnorm_model *m, onnorm_dataset *d,
     onn_graph *g = onn_graph_clone(m->g, err);
     if (!g) return err ? err->code : ONNORM_ERR_NOMEM;
     onnorm_model *work = NULL;
-    onnorm_status st = wrap_graph(m, g, &work, err);
+    onnorm_status st = onn_model_wrap(m, g, &work, err);
     if (st) return st;
     g = work->g;
     const char *list = o.nodes && o.nodes[0] ? o.nodes : NULL;
