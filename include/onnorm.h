@@ -316,8 +316,9 @@ typedef struct onnorm_bn_calibration {
  * save it with onnorm_model_save_file). The copy shares m's weights: m must
  * outlive it. layers receives up to max_layers reports (in graph order) and
  * *n_layers their count; notes (may be NULL) the nodes skipped and why
- * (training mode, spatial=0, statistics that are not constants, types other
- * than float32/float64); such a node named in o->nodes is an error.
+ * (training mode, spatial=0, statistics that are not float32/float64
+ * constants); such a node named in o->nodes is an error. X may be float32,
+ * float64, float16 or bfloat16 (read as double).
  */
 onnorm_status onnorm_model_calibrate(const onnorm_model *m, onnorm_dataset *d,
                                      const onnorm_calibrate_options *o, onnorm_model **out,

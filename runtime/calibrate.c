@@ -32,10 +32,9 @@
  * Decisions where the issue is silent:
  *   - Nodes in training mode (opsets 1 and 6 with is_test = 0, opsets 7-13
  *     with more outputs than Y, training_mode = 1), with spatial = 0, whose
- *     mean/var are not constants, or whose X or statistics are not float32
- *     or float64, are skipped with a note; naming such a node in `nodes` is
- *     an error. BatchNormalization inside subgraphs (If, Loop, Scan) is not
- *     seen.
+ *     mean/var are not constants or not float32/float64, are skipped with a
+ *     note (X may be float32, float64, float16 or bfloat16, read as double); naming such a node in
+ * `nodes` is an error. BatchNormalization inside subgraphs (If, Loop, Scan) is not seen.
  *   - A mean or var tensor read only by its node is replaced in place (the
  *     file keeps its name); one shared with other nodes is left to them and
  *     the node gets a new constant.
@@ -50,6 +49,7 @@
 #include "graph/edit.h"
 #include "runtime/bind.h"
 #include "runtime/calibrate.h"
+#include "ops/half.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -147,6 +147,17 @@ onnorm_status onnorm_model_capture(const onnorm_model *m, const char *const *nam
 
 /* ---- statistics --------------------------------------------------------------- */
 
+/* Element i of a float32, float64, float16 or bfloat16 tensor's data. */
+static inline double elem(const void *data, onnorm_dtype t, int64_t i)
+{
+    switch (t) {
+    case ONNORM_FLOAT: return (double)((const float *)data)[i];
+    case ONNORM_DOUBLE: return ((const double *)data)[i];
+    case ONNORM_FLOAT16: return (double)onn_f16_to_f32(((const uint16_t *)data)[i]);
+    default: return (double)onn_bf16_to_f32(((const uint16_t *)data)[i]);
+    }
+}
+
 void onn_chan_stats_add(onn_chan_stats *s, const onnorm_tensor *x, bool *nonfinite)
 {
     const int64_t C = s->c;
@@ -154,9 +165,8 @@ void onn_chan_stats_add(onn_chan_stats *s, const onnorm_tensor *x, bool *nonfini
     const int64_t inner = x->rank >= 2 ? onn_dims_numel(x->dims, 2, x->rank) : x->dims[0];
     const double nb = (double)(outer * inner);
     if (nb == 0) return;
-    const bool f32 = x->dtype == ONNORM_FLOAT;
-    const float *xf = x->data;
-    const double *xd = x->data;
+    const onnorm_dtype dt = x->dtype;
+    const void *data = x->data;
     bool bad = false;
 #pragma omp parallel for schedule(dynamic, 1) reduction(|| : bad)
     for (int64_t c = 0; c < C; c++) {
@@ -164,14 +174,14 @@ void onn_chan_stats_add(onn_chan_stats *s, const onnorm_tensor *x, bool *nonfini
         for (int64_t o = 0; o < outer; o++) {
             const int64_t base = (o * C + c) * inner;
             for (int64_t i = 0; i < inner; i++)
-                sum += f32 ? (double)xf[base + i] : xd[base + i];
+                sum += elem(data, dt, base + i);
         }
         const double mb = sum / nb;
         double m2 = 0;
         for (int64_t o = 0; o < outer; o++) {
             const int64_t base = (o * C + c) * inner;
             for (int64_t i = 0; i < inner; i++) {
-                const double d = (f32 ? (double)xf[base + i] : xd[base + i]) - mb;
+                const double d = elem(data, dt, base + i) - mb;
                 m2 += d * d;
             }
         }
@@ -250,6 +260,10 @@ static const char *unfit(const onn_graph *g, const onn_node *n, double *eps, onn
         return "is in training mode (it normalizes with batch statistics, not stored ones)";
     if (opset < 9 && !spatial) return "has spatial=0 (per-activation statistics)";
     if (n->n_in < 5 || n->in[0] < 0 || n->in[3] < 0 || n->in[4] < 0) return "lacks inputs";
+    const onnorm_dtype xt = g->values[n->in[0]].dtype;
+    if (xt != ONNORM_UNDEFINED && xt != ONNORM_FLOAT && xt != ONNORM_DOUBLE &&
+        xt != ONNORM_FLOAT16 && xt != ONNORM_BFLOAT16)
+        return "has an input X that is not a floating-point tensor";
     for (int k = 3; k <= 4; k++) {
         const onn_value *v = &g->values[n->in[k]];
         if (!v->init) return "has a mean or var that is not a constant";
@@ -334,12 +348,13 @@ static onnorm_status measure_wave(const onnorm_model *work, onnorm_dataset *d, t
             st = onnorm_session_output(s, names[k], &x, err);
             if (st) break;
             const int64_t c = x.rank >= 2 ? x.dims[1] : 1;
-            if ((x.dtype != ONNORM_FLOAT && x.dtype != ONNORM_DOUBLE) || x.rank < 1 ||
-                c != tg->s.c) {
+            if ((x.dtype != ONNORM_FLOAT && x.dtype != ONNORM_DOUBLE && x.dtype != ONNORM_FLOAT16 &&
+                 x.dtype != ONNORM_BFLOAT16) ||
+                x.rank < 1 || c != tg->s.c) {
                 char sh[128];
                 st = onn_fail(err, ONNORM_ERR_SHAPE,
-                              "BatchNormalization '%s': its input is %s %s, expected float32 or "
-                              "float64 with %lld channels on axis 1",
+                              "BatchNormalization '%s': its input is %s %s, expected a "
+                              "floating-point tensor with %lld channels on axis 1",
                               tg->info.node, onnorm_dtype_name(x.dtype),
                               onnorm_shape_str(x.dims, x.rank, sh, sizeof sh), (long long)tg->s.c);
                 break;

@@ -15,7 +15,7 @@ typedef struct onn_chan_stats {
     double *mean, *m2; /* c each, zeroed by the caller */
 } onn_chan_stats;
 
-/* Adds float32 or float64 batch x, viewed as [dims[0], c, rest] (a rank-1 x
+/* Adds float32, float64, float16 or bfloat16 batch x, viewed as [dims[0], c, rest] (a rank-1 x
  * as one channel), to s; sets *nonfinite when NaN or Inf was seen. */
 void onn_chan_stats_add(onn_chan_stats *s, const onnorm_tensor *x, bool *nonfinite);
 

@@ -237,6 +237,26 @@ p = u.run([ONNORM, "calibrate", path("tm.onnx"), "--data", path("data"), "-o", p
            "--nodes", "bn3"], expect=3)
 check("training mode" in p.stderr, "naming a training-mode BN: exit 3")
 
+# A float16 BN input (float32 statistics): read exactly, statistics in double.
+g = helper.make_graph(
+    [helper.make_node("Cast", ["x"], ["h"], to=onnx.TensorProto.FLOAT16),
+     helper.make_node("BatchNormalization", ["h", "s", "b", "m", "v"], ["y"], name="bnh")], "h",
+    [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 3, 8, 8])],
+    [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT16, ["N", 3, 8, 8])],
+    [numpy_helper.from_array(np.ones(3, np.float16), "s"),
+     numpy_helper.from_array(np.zeros(3, np.float16), "b"),
+     numpy_helper.from_array(np.zeros(3, np.float32), "m"),
+     numpy_helper.from_array(np.ones(3, np.float32), "v")])
+hm = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)])
+hm.ir_version = 8
+onnx.save(hm, path("h.onnx"))
+u.run([ONNORM, "calibrate", path("h.onnx"), "--data", path("data"), "-o", path("h_cal.onnx")])
+hi = u.inits(onnx.load(path("h_cal.onnx")))
+xh = X.astype(np.float16).astype(np.float64)
+check(np.allclose(hi["m"], xh.mean(axis=(0, 2, 3)), rtol=1e-6)
+      and np.allclose(hi["v"], xh.var(axis=(0, 2, 3)), rtol=1e-6),
+      "a float16 BN input: statistics of the float16 values")
+
 print("%d failure(s)" % failures)
 shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(1 if failures else 0)
