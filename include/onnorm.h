@@ -269,6 +269,11 @@ onnorm_status onnorm_dataset_read(const onnorm_dataset *d, int item, int input, 
  * file, or its free, so the session may run in between. */
 onnorm_status onnorm_dataset_bind(onnorm_dataset *d, int item, onnorm_session *s,
                                   onnorm_error *err);
+/* Like onnorm_dataset_read, without a copy: *out views data the data set
+ * holds (as for bind), valid until a bind or view of an item of another
+ * file, or its free. For walking a data set's values. */
+onnorm_status onnorm_dataset_view(onnorm_dataset *d, int item, int input, onnorm_tensor *out,
+                                  onnorm_error *err);
 void onnorm_dataset_free(onnorm_dataset *d);
 /* Reads a NumPy .npy file (see above for what is accepted). Free the tensor
  * with onnorm_tensor_free. */

@@ -800,36 +800,51 @@ onnorm_status onnorm_dataset_read(const onnorm_dataset *d, int item, int input, 
     return ONNORM_OK;
 }
 
-onnorm_status onnorm_dataset_bind(onnorm_dataset *d, int item, onnorm_session *s, onnorm_error *err)
+/* Makes the held tensors those of item's file set. */
+static onnorm_status hold(onnorm_dataset *d, int item, onnorm_error *err)
 {
-    if (!d || !s) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_dataset_bind: NULL argument");
     if (item < 0 || item >= d->n_items)
         return onn_fail(err, ONNORM_ERR_NOT_FOUND, "data set item %d: out of range (%d items)",
                         item, d->n_items);
     const int entry = d->items[item].entry;
-    if (d->held_entry != entry) {
-        for (int k = 0; k < d->n_inputs; k++) {
-            onn_tensor_free(d->held[k]);
-            d->held[k] = NULL;
-        }
-        d->held_entry = -1;
-        for (int k = 0; k < d->n_inputs; k++) {
-            onnorm_status st = load_entry(d, entry, k, &d->held[k], err);
-            if (st) return st;
-        }
-        d->held_entry = entry;
-    }
+    if (d->held_entry == entry) return ONNORM_OK;
     for (int k = 0; k < d->n_inputs; k++) {
+        onn_tensor_free(d->held[k]);
+        d->held[k] = NULL;
+    }
+    d->held_entry = -1;
+    for (int k = 0; k < d->n_inputs; k++) {
+        onnorm_status st = load_entry(d, entry, k, &d->held[k], err);
+        if (st) return st;
+    }
+    d->held_entry = entry;
+    return ONNORM_OK;
+}
+
+onnorm_status onnorm_dataset_view(onnorm_dataset *d, int item, int input, onnorm_tensor *out,
+                                  onnorm_error *err)
+{
+    if (!d || !out) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_dataset_view: NULL argument");
+    if (input < 0 || input >= d->n_inputs)
+        return onn_fail(err, ONNORM_ERR_NOT_FOUND, "data set input %d: out of range", input);
+    onnorm_status st = hold(d, item, err);
+    return st ? st : item_view(d, item, input, d->held[input], out, err);
+}
+
+onnorm_status onnorm_dataset_bind(onnorm_dataset *d, int item, onnorm_session *s, onnorm_error *err)
+{
+    if (!d || !s) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_dataset_bind: NULL argument");
+    onnorm_status st = hold(d, item, err);
+    for (int k = 0; k < d->n_inputs && !st; k++) {
         onnorm_tensor v;
-        onnorm_status st = item_view(d, item, k, d->held[k], &v, err);
+        st = item_view(d, item, k, d->held[k], &v, err);
         if (!st) {
             st = onnorm_session_bind_input(s, d->inputs[k].name, v.dtype, v.dims, v.rank, v.data,
                                            err);
-            if (st) onn_prefix(err, st, "%s: ", entry_path(d, entry, k));
+            if (st) onn_prefix(err, st, "%s: ", onnorm_dataset_path(d, item, k));
         }
-        if (st) return st;
     }
-    return ONNORM_OK;
+    return st;
 }
 
 void onnorm_dataset_free(onnorm_dataset *d)

@@ -87,8 +87,9 @@ static onnorm_status fit(onnorm_dataset *d, int k, const onnorm_standardize_opti
     double *mn = NULL, *mx = NULL;
     onnorm_status st = ONNORM_OK;
     for (int item = 0; !st && item < onnorm_dataset_count(d); item++) {
-        onnorm_tensor *t = NULL;
-        if ((st = onnorm_dataset_read(d, item, k, &t, err))) break;
+        onnorm_tensor whole;
+        if ((st = onnorm_dataset_view(d, item, k, &whole, err))) break;
+        const onnorm_tensor *t = &whole;
         onnorm_tensor view = *t;
         if (!o->per_channel) { /* the whole tensor as one channel */
             view.rank = 1;
@@ -134,7 +135,6 @@ static onnorm_status fit(onnorm_dataset *d, int k, const onnorm_standardize_opti
                         mx[ch] = v > mx[ch] ? v : mx[ch];
                     }
         }
-        onnorm_tensor_free(t);
     }
     if (!st && s.count == 0)
         st = onn_fail(err, ONNORM_ERR_INVALID, "the data hold no values for the input");

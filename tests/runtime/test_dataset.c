@@ -485,6 +485,12 @@ static void dataset_fixed_batch_split(void **state)
     assert_int_equal(t->dims[0], 1);
     assert_memory_equal(t->data, v + 6, 3 * sizeof(float));
     onnorm_tensor_free(t);
+    onnorm_tensor view;
+    assert_int_equal(onnorm_dataset_view(d, 7, 0, &view, &e), ONNORM_OK); /* b.pb row 3 */
+    assert_int_equal(view.rank, 2);
+    assert_int_equal(view.dims[0], 1);
+    assert_memory_equal(view.data, v + 9, 3 * sizeof(float));
+    assert_int_equal(onnorm_dataset_view(d, 11, 0, &view, &e), ONNORM_ERR_NOT_FOUND);
     onnorm_session *s = NULL;
     assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
     for (int item = 0; item < 11; item++) {
