@@ -247,8 +247,9 @@ onnorm_status onnorm_session_profile(const onnorm_session *s, int i, onnorm_node
  * first input has a fixed batch B takes files of k * B rows as k items of B
  * rows (the unit of the data set is one run). Files are read lazily, when an
  * item is read or bound (only a fixed-batch model has each first file's
- * shape read at open, to count its runs). .npy: versions 1-3, C order, little-endian bool, int8..64,
- * uint8..64, float16/32/64; the data must fill the file exactly. */
+ * shape read at open, to count its runs). .npy: versions 1-3, C order,
+ * little-endian bool, int8..64, uint8..64, float16/32/64; the data must fill
+ * the file exactly. */
 typedef struct onnorm_dataset onnorm_dataset;
 
 /* Lists the items of the paths for model m (files are not read yet; the
@@ -261,7 +262,8 @@ int onnorm_dataset_input_count(const onnorm_dataset *d);
 /* The file that feeds `input` in `item`, or NULL out of range. */
 const char *onnorm_dataset_path(const onnorm_dataset *d, int item, int input);
 /* Reads one tensor of an item, checked against the model's declaration (a
- * sample already has its batch dim). Free it with onnorm_tensor_free. */
+ * sample already has its batch dim; a run cut from a file is a copy of its
+ * rows). Free it with onnorm_tensor_free. */
 onnorm_status onnorm_dataset_read(const onnorm_dataset *d, int item, int input, onnorm_tensor **out,
                                   onnorm_error *err);
 /* Reads every input of `item` and binds it to s (by the model's input
