@@ -257,6 +257,45 @@ check(np.allclose(hi["m"], xh.mean(axis=(0, 2, 3)), rtol=1e-6)
       and np.allclose(hi["v"], xh.var(axis=(0, 2, 3)), rtol=1e-6),
       "a float16 BN input: statistics of the float16 values")
 
+# A two-input model takes test_data_set_* folders (input_0.npy, input_1.pb).
+rng = np.random.default_rng(21)
+g = helper.make_graph(
+    [helper.make_node("Conv", ["x", "W"], ["c"], name="conv"),
+     helper.make_node("Add", ["c", "z"], ["a"], name="add"),
+     helper.make_node("BatchNormalization", ["a", "s", "b", "m", "v"], ["y"], name="bnz")], "two",
+    [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 3, 8, 8]),
+     helper.make_tensor_value_info("z", onnx.TensorProto.FLOAT, ["N", 4, 8, 8])],
+    [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", 4, 8, 8])],
+    [numpy_helper.from_array(rng.standard_normal((4, 3, 1, 1)).astype(np.float32), "W"),
+     numpy_helper.from_array(np.ones(4, np.float32), "s"),
+     numpy_helper.from_array(np.zeros(4, np.float32), "b"),
+     numpy_helper.from_array(np.zeros(4, np.float32), "m"),
+     numpy_helper.from_array(np.ones(4, np.float32), "v")])
+tm2 = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)])
+tm2.ir_version = 8
+os.makedirs(path("two"))
+onnx.save(tm2, path("two", "model.onnx"))
+xs, zs = [], []
+for i, n in enumerate((2, 3, 1)):
+    d = path("two", "test_data_set_%d" % i)
+    os.makedirs(d)
+    x = rng.standard_normal((n, 3, 8, 8)).astype(np.float32)
+    z = (1 + rng.standard_normal((n, 4, 8, 8))).astype(np.float32)
+    np.save(os.path.join(d, "input_0.npy"), x)
+    with open(os.path.join(d, "input_1.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(z, "z").SerializeToString())
+    xs.append(x), zs.append(z)
+u.run([ONNORM, "calibrate", path("two", "model.onnx"), "--data", path("two"), "-o",
+       path("two_cal.onnx")])
+ti = u.inits(onnx.load(path("two_cal.onnx")))
+a = u.evaluate(tm2, {"x": np.concatenate(xs), "z": np.concatenate(zs)})["a"]
+check(np.allclose(ti["m"], a.mean(axis=(0, 2, 3)), rtol=1e-5, atol=1e-6)
+      and np.allclose(ti["v"], a.var(axis=(0, 2, 3)), rtol=1e-5),
+      "a two-input model calibrated on test_data_set_* folders")
+p = u.run([ONNORM, "calibrate", path("two", "model.onnx"), "--data",
+           path("two", "test_data_set_0", "input_0.npy"), "-o", path("x.onnx")], expect=1)
+check("takes 2 inputs" in p.stderr, "loose files for a two-input model: exit 1")
+
 print("%d failure(s)" % failures)
 shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(1 if failures else 0)
