@@ -230,6 +230,136 @@ int onnorm_session_profile_count(const onnorm_session *s);
 /* Node i of those. ONNORM_ERR_NOT_FOUND past the end. */
 onnorm_status onnorm_session_profile(const onnorm_session *s, int i, onnorm_node_profile *out);
 
+/* ---- data sets: calibration inputs (issue 14) ------------------------------
+ * The inputs `calibrate`, `stats` and `standardize` run a model on, given as
+ * paths:
+ *   - a file: a serialized TensorProto (.pb) or a NumPy .npy array (told
+ *     apart by content); one item of a single-input model;
+ *   - a folder holding test_data_set_* folders (an ONNX test folder): each
+ *     of those is one item;
+ *   - a folder holding input_0 .. input_{K-1} (.pb or .npy): one item whose
+ *     input_k feeds the model's input k (how a model with several inputs
+ *     takes its data; loose files are refused for such a model);
+ *   - any other folder: each *.npy and *.pb file directly in it is one item.
+ * A file holds one batch (the input's rank) or one sample (one rank less; a
+ * batch dim of 1 is put in front). Element types must match the input's
+ * declared type exactly; fixed dims must match, except that a model whose
+ * first input has a fixed batch B takes files of k * B rows as k items of B
+ * rows (the unit of the data set is one run). Files are read lazily, when an
+ * item is read or bound (only a fixed-batch model has each first file's
+ * shape read at open, to count its runs). .npy: versions 1-3, C order,
+ * little-endian bool, int8..64, uint8..64, float16/32/64; the data must fill
+ * the file exactly. */
+typedef struct onnorm_dataset onnorm_dataset;
+
+/* Lists the items of the paths for model m (files are not read yet; the
+ * data set keeps a copy of m's input declarations, not m). */
+onnorm_status onnorm_dataset_open(const onnorm_model *m, const char *const *paths, int n_paths,
+                                  onnorm_dataset **out, onnorm_error *err);
+int onnorm_dataset_count(const onnorm_dataset *d);
+/* The model inputs each item feeds (onnorm_model_input_count). */
+int onnorm_dataset_input_count(const onnorm_dataset *d);
+/* The file that feeds `input` in `item`, or NULL out of range. */
+const char *onnorm_dataset_path(const onnorm_dataset *d, int item, int input);
+/* Reads one tensor of an item, checked against the model's declaration (a
+ * sample already has its batch dim; a run cut from a file is a copy of its
+ * rows). Free it with onnorm_tensor_free. */
+onnorm_status onnorm_dataset_read(const onnorm_dataset *d, int item, int input, onnorm_tensor **out,
+                                  onnorm_error *err);
+/* Reads every input of `item` and binds it to s (by the model's input
+ * names). The data set holds the tensors until a bind of an item of another
+ * file, or its free, so the session may run in between. */
+onnorm_status onnorm_dataset_bind(onnorm_dataset *d, int item, onnorm_session *s,
+                                  onnorm_error *err);
+/* Like onnorm_dataset_read, without a copy: *out views data the data set
+ * holds (as for bind), valid until a bind or view of an item of another
+ * file, or its free. For walking a data set's values. */
+onnorm_status onnorm_dataset_view(onnorm_dataset *d, int item, int input, onnorm_tensor *out,
+                                  onnorm_error *err);
+void onnorm_dataset_free(onnorm_dataset *d);
+/* Reads a NumPy .npy file (see above for what is accepted). Free the tensor
+ * with onnorm_tensor_free. */
+onnorm_status onnorm_tensor_read_npy(const char *path, onnorm_tensor **out, onnorm_error *err);
+
+/* ---- capture: intermediate values as outputs (issue 14) --------------------
+ * A copy of m whose graph outputs are m's own (when keep_outputs) followed
+ * by the values `names` (node outputs, graph inputs or constants; a name
+ * given twice, or already an output, is listed once). A session of the copy
+ * returns them with onnorm_session_output by name. They stay intact under
+ * optimization (no pass rewrites a graph output away), though the unrewritten
+ * graph (optimization_level 0) shows exactly what the file computes. Without
+ * keep_outputs, nodes that none of the values needs are dropped, so runs
+ * compute only what leads to them. The copy shares m's weights: m must
+ * outlive it. ONNORM_ERR_NOT_FOUND names a value the model does not have. */
+onnorm_status onnorm_model_capture(const onnorm_model *m, const char *const *names, int n_names,
+                                   int keep_outputs, onnorm_model **out, onnorm_error *err);
+
+/* ---- calibration: BatchNormalization statistics (issue 14) ---------------- */
+typedef struct onnorm_calibrate_options {
+    const char *nodes; /* comma-separated BatchNormalization names; NULL or "": all */
+    int unbiased;      /* 0: population variance (default; what ONNX's BN assumes), 1: N-1 */
+    double blend;      /* written = blend * measured + (1 - blend) * stored; [0, 1], default 1 */
+    int num_threads;   /* for the calibration runs; 0 = OpenMP default */
+} onnorm_calibrate_options;
+
+void onnorm_calibrate_options_init(onnorm_calibrate_options *o);
+
+/* How one node's statistics moved (written against stored). */
+typedef struct onnorm_bn_calibration {
+    const char *node; /* the node's name, valid while the calibrated model lives */
+    int64_t channels;
+    int64_t count; /* values per channel measured */
+    int wave;      /* 0: measured first; a node of wave k depends on nodes of waves < k */
+    double mean_shift_max, mean_shift_mean; /* |new - old mean| / sqrt(old var + epsilon) */
+    double var_ratio_min, var_ratio_max, var_ratio_gmean; /* (new var + eps) / (old var + eps) */
+} onnorm_bn_calibration;
+
+/*
+ * Replaces the mean and var of every inference BatchNormalization of m (or
+ * those named in o->nodes) by the statistics of the node's input over the
+ * data set d (opened for m), measured in dependency order on the
+ * recalibrated, unoptimized graph and merged across items exactly, in
+ * double. Writes the calibrated copy of m to *out (BatchNormalization stays;
+ * save it with onnorm_model_save_file). The copy shares m's weights: m must
+ * outlive it. layers receives up to max_layers reports (in graph order) and
+ * *n_layers their count; notes (may be NULL) the nodes skipped and why
+ * (training mode, spatial=0, statistics that are not float32/float64
+ * constants); such a node named in o->nodes is an error. X may be float32,
+ * float64, float16 or bfloat16 (read as double).
+ */
+onnorm_status onnorm_model_calibrate(const onnorm_model *m, onnorm_dataset *d,
+                                     const onnorm_calibrate_options *o, onnorm_model **out,
+                                     onnorm_bn_calibration *layers, int max_layers, int *n_layers,
+                                     char *notes, size_t notes_len, onnorm_error *err);
+
+/* ---- input standardization fitted on data (issue 14) ---------------------- */
+#define ONNORM_STANDARDIZE_ZSCORE 0 /* center = mean, divisor = population std */
+#define ONNORM_STANDARDIZE_MINMAX 1 /* center = min, divisor = max - min: x' in [0, 1] */
+
+typedef struct onnorm_standardize_options {
+    int mode;          /* ONNORM_STANDARDIZE_ZSCORE (default) or _MINMAX */
+    int per_channel;   /* per channel (axis 1) rather than over the whole tensor */
+    const char *input; /* the graph input; NULL: the model's only float input */
+} onnorm_standardize_options;
+
+void onnorm_standardize_options_init(onnorm_standardize_options *o);
+
+/*
+ * Fits x' = (x - center) / divisor for one float input of m over the data set
+ * d (opened for m; moments in double, merged exactly across items) and
+ * writes to *out a copy of m that takes raw inputs: the map is prepended as
+ * ONNX nodes Mul then Add (x * (1 / divisor) + (-center / divisor)), with
+ * scalar constants, or [1, C, 1, ...] ones per channel. A zero divisor
+ * (constant data: std 0, max == min) becomes 1. center and divisor receive
+ * up to max_channels fitted values (one without per_channel), *n_channels
+ * their count and *count the values per channel seen (either may be NULL).
+ * The copy shares m's weights: m must outlive it.
+ */
+onnorm_status onnorm_model_standardize(const onnorm_model *m, onnorm_dataset *d,
+                                       const onnorm_standardize_options *o, onnorm_model **out,
+                                       double *center, double *divisor, int64_t max_channels,
+                                       int64_t *n_channels, int64_t *count, onnorm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

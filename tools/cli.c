@@ -33,6 +33,10 @@ void onn_cli_usage(FILE *f)
                "  onnorm info MODEL\n"
                "  onnorm ops [--all]\n"
                "  onnorm optimize MODEL -o OUT.onnx [--disable PASS,...]\n"
+               "  onnorm calibrate MODEL --data PATH... -o OUT.onnx [--nodes NAME,...]\n"
+               "                   [--variance population|unbiased] [--blend A] [--json FILE]\n"
+               "  onnorm standardize MODEL --data PATH... --mode zscore|minmax -o OUT.onnx\n"
+               "                   [--per-channel] [--input NAME] [--json FILE]\n"
                "  onnorm help [COMMAND]     (or: onnorm COMMAND --help)\n"
                "  onnorm --version\n"
                "Options take their value as `--opt value` or `--opt=value`.\n");
