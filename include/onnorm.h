@@ -231,6 +231,47 @@ int onnorm_session_profile_count(const onnorm_session *s);
 /* Node i of those. ONNORM_ERR_NOT_FOUND past the end. */
 onnorm_status onnorm_session_profile(const onnorm_session *s, int i, onnorm_node_profile *out);
 
+/* ---- data sets: calibration inputs (issue 14) ------------------------------
+ * The inputs `calibrate`, `stats` and `standardize` run a model on, given as
+ * paths:
+ *   - a file: a serialized TensorProto (.pb) or a NumPy .npy array (told
+ *     apart by content); one item of a single-input model;
+ *   - a folder holding test_data_set_* folders (an ONNX test folder): each
+ *     of those is one item;
+ *   - a folder holding input_0 .. input_{K-1} (.pb or .npy): one item whose
+ *     input_k feeds the model's input k (how a model with several inputs
+ *     takes its data; loose files are refused for such a model);
+ *   - any other folder: each *.npy and *.pb file directly in it is one item.
+ * A file holds one batch (the input's rank) or one sample (one rank less; a
+ * batch dim of 1 is put in front). Element types must match the input's
+ * declared type exactly; fixed dims must match. Items are read lazily, when
+ * read or bound. .npy: versions 1-3, C order, little-endian bool, int8..64,
+ * uint8..64, float16/32/64; the data must fill the file exactly. */
+typedef struct onnorm_dataset onnorm_dataset;
+
+/* Lists the items of the paths for model m (files are not read yet; the
+ * data set keeps a copy of m's input declarations, not m). */
+onnorm_status onnorm_dataset_open(const onnorm_model *m, const char *const *paths, int n_paths,
+                                  onnorm_dataset **out, onnorm_error *err);
+int onnorm_dataset_count(const onnorm_dataset *d);
+/* The model inputs each item feeds (onnorm_model_input_count). */
+int onnorm_dataset_input_count(const onnorm_dataset *d);
+/* The file that feeds `input` in `item`, or NULL out of range. */
+const char *onnorm_dataset_path(const onnorm_dataset *d, int item, int input);
+/* Reads one tensor of an item, checked against the model's declaration (a
+ * sample already has its batch dim). Free it with onnorm_tensor_free. */
+onnorm_status onnorm_dataset_read(const onnorm_dataset *d, int item, int input, onnorm_tensor **out,
+                                  onnorm_error *err);
+/* Reads every input of `item` and binds it to s (by the model's input
+ * names). The data set holds the tensors until its next bind or its free,
+ * so the session may run in between. */
+onnorm_status onnorm_dataset_bind(onnorm_dataset *d, int item, onnorm_session *s,
+                                  onnorm_error *err);
+void onnorm_dataset_free(onnorm_dataset *d);
+/* Reads a NumPy .npy file (see above for what is accepted). Free the tensor
+ * with onnorm_tensor_free. */
+onnorm_status onnorm_tensor_read_npy(const char *path, onnorm_tensor **out, onnorm_error *err);
+
 /* ---- normalization statistics (onnorm stats) ------------------------------
  * What every normalization node of a model sees over a data set: per
  * channel (BatchNormalization, InstanceNormalization, MeanVariance-
