@@ -33,6 +33,7 @@ void onn_cli_usage(FILE *f)
                "  onnorm info MODEL\n"
                "  onnorm ops [--all]\n"
                "  onnorm optimize MODEL -o OUT.onnx [--disable PASS,...]\n"
+               "  onnorm stats MODEL --data PATH... [--json FILE] [--html FILE] [--threads N]\n"
                "  onnorm help [COMMAND]     (or: onnorm COMMAND --help)\n"
                "  onnorm --version\n"
                "Options take their value as `--opt value` or `--opt=value`.\n");

@@ -37,6 +37,7 @@ static const struct {
 } commands[] = {
     {"run", onn_cli_run},     {"test", onn_cli_test}, {"info", onn_cli_info},
     {"bench", onn_cli_bench}, {"ops", onn_cli_ops},   {"optimize", onn_cli_optimize},
+    {"stats", onn_cli_stats},
 };
 
 static command_fn find_command(const char *name)
