@@ -467,6 +467,16 @@ static void y_axis(FILE *f, const plot *p, const char *label)
             "stroke=\"#888\"/>\n",
             p->left, p->top, p->width, p->height);
     if (p->ylog) {
+        /* Unlabelled lines at 2 and 5 when there are few decades. */
+        for (int e = (int)floor(p->y0); p->y1 - p->y0 <= 3 && e < (int)ceil(p->y1); e++)
+            for (int m = 2; m <= 5; m += 3) {
+                const double y = py(p, m * pow(10, e));
+                fprintf(f,
+                        "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                        "stroke=\"#f0f0f0\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+                        "fill=\"#999\">%g</text>\n",
+                        p->left, p->left + p->width, y, y, p->left - 4, y + 4, m * pow(10, e));
+            }
         for (int e = (int)floor(p->y0); e <= (int)ceil(p->y1); e++) {
             if (e < p->y0 - 1e-9 || e > p->y1 + 1e-9) continue;
             const double y = py(p, pow(10, e));
@@ -523,11 +533,11 @@ static void chart_shift(FILE *f, const onnorm_stats *st, const int *bn, int n)
     plot p = cat_plot(0, hi * 1.05, false);
     svg_open(f, "BatchNormalization drift: standardized mean shift", NULL);
     y_axis(f, &p, "|mean - stored| / sqrt(var + eps)");
-    const double slot = p.width / n, bw = slot * 0.36;
+    const double slot = p.width / n, bw = slot * 0.36 < 18 ? slot * 0.36 : 18;
     for (int i = 0; i < n; i++) {
         const onn_ns_node *nd = &st->nodes[bn[i]];
         onn_ns_drift_of(nd, &d);
-        const double x = p.left + i * slot + slot * 0.12, base = py(&p, 0);
+        const double x = p.left + (i + 0.5) * slot - bw, base = py(&p, 0);
         const double ym = py(&p, d.max_shift), ya = py(&p, d.mean_shift);
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>",
                 x, ym, bw, base - ym, d.flagged ? "#d62728" : "#1f77b4");
@@ -731,9 +741,24 @@ static void chart_noise(FILE *f, const onnorm_stats *st, bool var)
                     "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">%d ",
                     p.left + p.width + 10, p.left + p.width + 28, ly, ly, col,
                     p.left + p.width + 32, ly + 4, k + 1);
-            char name[24];
-            snprintf(name, sizeof name, "%s", nd->name);
-            hstr(f, name);
+            /* The name's tail (where exporters put what differs), whole
+             * UTF-8 characters only. */
+            const char *tail = nd->name;
+            size_t len = strlen(tail);
+            /* PyTorch names nodes "/layer1/bn1/BatchNormalization": drop the op. */
+            const size_t ol = strlen(nd->op_type);
+            if (len > ol + 1 && !strcmp(tail + len - ol, nd->op_type) && tail[len - ol - 1] == '/')
+                len -= ol + 1;
+            if (len > 20) {
+                tail += len - 19;
+                while ((*tail & 0xC0) == 0x80)
+                    tail++;
+                fputs("\xe2\x80\xa6", f); /* an ellipsis */
+                len = strlen(tail) - (strlen(nd->name) - len);
+            }
+            char shown[64];
+            snprintf(shown, sizeof shown, "%.*s", (int)len, tail);
+            hstr(f, shown);
             fputs("</text>\n", f);
         } else if (line == 14) {
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">...</text>\n", p.left + p.width + 32,
