@@ -272,6 +272,84 @@ void onnorm_dataset_free(onnorm_dataset *d);
  * with onnorm_tensor_free. */
 onnorm_status onnorm_tensor_read_npy(const char *path, onnorm_tensor **out, onnorm_error *err);
 
+/* ---- capture: intermediate values as outputs (issue 14) --------------------
+ * A copy of m whose graph outputs are m's own (when keep_outputs) followed
+ * by the values `names` (node outputs, graph inputs or constants; a name
+ * given twice, or already an output, is listed once). A session of the copy
+ * returns them with onnorm_session_output by name. They stay intact under
+ * optimization (no pass rewrites a graph output away), though the unrewritten
+ * graph (optimization_level 0) shows exactly what the file computes. Without
+ * keep_outputs, nodes that none of the values needs are dropped, so runs
+ * compute only what leads to them. The copy shares m's weights: m must
+ * outlive it. ONNORM_ERR_NOT_FOUND names a value the model does not have. */
+onnorm_status onnorm_model_capture(const onnorm_model *m, const char *const *names, int n_names,
+                                   int keep_outputs, onnorm_model **out, onnorm_error *err);
+
+/* ---- calibration: BatchNormalization statistics (issue 14) ---------------- */
+typedef struct onnorm_calibrate_options {
+    const char *nodes; /* comma-separated BatchNormalization names; NULL or "": all */
+    int unbiased;      /* 0: population variance (default; what ONNX's BN assumes), 1: N-1 */
+    double blend;      /* written = blend * measured + (1 - blend) * stored; [0, 1], default 1 */
+    int num_threads;   /* for the calibration runs; 0 = OpenMP default */
+} onnorm_calibrate_options;
+
+void onnorm_calibrate_options_init(onnorm_calibrate_options *o);
+
+/* How one node's statistics moved (written against stored). */
+typedef struct onnorm_bn_calibration {
+    const char *node; /* the node's name, valid while the calibrated model lives */
+    int64_t channels;
+    int64_t count; /* values per channel measured */
+    int wave;      /* 0: measured first; a node of wave k depends on nodes of waves < k */
+    double mean_shift_max, mean_shift_mean; /* |new - old mean| / sqrt(old var + epsilon) */
+    double var_ratio_min, var_ratio_max, var_ratio_gmean; /* (new var + eps) / (old var + eps) */
+} onnorm_bn_calibration;
+
+/*
+ * Replaces the mean and var of every inference BatchNormalization of m (or
+ * those named in o->nodes) by the statistics of the node's input over the
+ * data set d (opened for m), measured in dependency order on the
+ * recalibrated, unoptimized graph and merged across items exactly, in
+ * double. Writes the calibrated copy of m to *out (BatchNormalization stays;
+ * save it with onnorm_model_save_file). The copy shares m's weights: m must
+ * outlive it. layers receives up to max_layers reports (in graph order) and
+ * *n_layers their count; notes (may be NULL) the nodes skipped and why
+ * (training mode, spatial=0, statistics that are not constants, types other
+ * than float32/float64); such a node named in o->nodes is an error.
+ */
+onnorm_status onnorm_model_calibrate(const onnorm_model *m, onnorm_dataset *d,
+                                     const onnorm_calibrate_options *o, onnorm_model **out,
+                                     onnorm_bn_calibration *layers, int max_layers, int *n_layers,
+                                     char *notes, size_t notes_len, onnorm_error *err);
+
+/* ---- input standardization fitted on data (issue 14) ---------------------- */
+#define ONNORM_STANDARDIZE_ZSCORE 0 /* center = mean, divisor = population std */
+#define ONNORM_STANDARDIZE_MINMAX 1 /* center = min, divisor = max - min: x' in [0, 1] */
+
+typedef struct onnorm_standardize_options {
+    int mode;          /* ONNORM_STANDARDIZE_ZSCORE (default) or _MINMAX */
+    int per_channel;   /* per channel (axis 1) rather than over the whole tensor */
+    const char *input; /* the graph input; NULL: the model's only float input */
+} onnorm_standardize_options;
+
+void onnorm_standardize_options_init(onnorm_standardize_options *o);
+
+/*
+ * Fits x' = (x - center) / divisor for one float input of m over the data set
+ * d (opened for m; moments in double, merged exactly across items) and
+ * writes to *out a copy of m that takes raw inputs: the map is prepended as
+ * ONNX nodes Mul then Add (x * (1 / divisor) + (-center / divisor)), with
+ * scalar constants, or [1, C, 1, ...] ones per channel. A zero divisor
+ * (constant data: std 0, max == min) becomes 1. center and divisor receive
+ * up to max_channels fitted values (one without per_channel), *n_channels
+ * their count and *count the values per channel seen (either may be NULL).
+ * The copy shares m's weights: m must outlive it.
+ */
+onnorm_status onnorm_model_standardize(const onnorm_model *m, onnorm_dataset *d,
+                                       const onnorm_standardize_options *o, onnorm_model **out,
+                                       double *center, double *divisor, int64_t max_channels,
+                                       int64_t *n_channels, int64_t *count, onnorm_error *err);
+
 /* ---- normalization statistics (onnorm stats) ------------------------------
  * What every normalization node of a model sees over a data set: per
  * channel (BatchNormalization, InstanceNormalization, MeanVariance-

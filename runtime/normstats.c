@@ -2,9 +2,9 @@
  * Normalization statistics over a data set (include/onnorm.h,
  * "normalization statistics"; the `onnorm stats` command).
  *
- * The caller's model is copied and every normalization node's input 0 and
- * output 0 become graph outputs, so a session keeps them alive to the end of
- * a run and they can be read after it. The copy runs unoptimized (level 0):
+ * The caller's model is copied with every normalization node's input 0 and
+ * output 0 as graph outputs (onnorm_model_capture), so a session keeps them
+ * alive to the end of a run and they can be read after it. The copy runs unoptimized (level 0):
  * the passes would fold BatchNormalization away or fuse an activation into
  * it, and the statistics are about the graph as written. After each run every
  * recorded tensor is read one sample (index along axis 0) at a time,
@@ -60,7 +60,6 @@
 
 #include "graph/edit.h"
 #include "ops/half.h"
-#include "runtime/bind.h"
 #include "runtime/runtime.h"
 
 #include <math.h>
@@ -474,17 +473,6 @@ static onnorm_status grow(void **p, size_t *cap, size_t need, size_t elem, onnor
     return ONNORM_OK;
 }
 
-static onnorm_status add_output(onn_graph *g, int v, onnorm_error *err)
-{
-    if (v < 0 || g->values[v].is_output) return ONNORM_OK;
-    int *o = realloc(g->outputs, (size_t)(g->n_outputs + 1) * sizeof *o);
-    if (!o) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-    g->outputs = o;
-    g->outputs[g->n_outputs++] = v;
-    g->values[v].is_output = true;
-    return ONNORM_OK;
-}
-
 /* Reads the node's attributes that decide its units, and BatchNormalization's
  * stored statistics. Returns false (with nd->note) when the node is skipped. */
 static bool describe(onn_ns_node *nd, const onn_graph *g, const onn_node *n)
@@ -551,32 +539,22 @@ onnorm_status onnorm_stats_create(const onnorm_model *m, int num_threads, onnorm
     if (m->unsupported)
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "%s: the model has %d unsupported node(s)",
                         m->g->source, m->unsupported);
-    onnorm_stats *st = calloc(1, sizeof *st);
-    if (!st) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-    st->user = m;
-    onnorm_status rc = ONNORM_OK;
-    onn_graph *g = NULL;
-    st->model = calloc(1, sizeof *st->model);
-    if (!st->model || !(g = onn_graph_clone(m->g, err))) {
-        rc = st->model ? (err ? err->code : ONNORM_ERR_NOMEM)
-                       : onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    st->model->g = g;
-    st->model->base = m;
+    const onn_graph *g = m->g;
     int count = 0;
     for (int i = 0; i < g->n_nodes; i++)
         count += norm_kind(&g->nodes[i]) >= 0;
-    if (!count) {
-        rc = onn_fail(err, ONNORM_ERR_NOT_FOUND, "%s: the model has no normalization node",
-                      g->source);
-        goto fail;
+    if (!count)
+        return onn_fail(err, ONNORM_ERR_NOT_FOUND, "%s: the model has no normalization node",
+                        g->source);
+    onnorm_stats *st = calloc(1, sizeof *st);
+    const char **names = calloc(2 * (size_t)count, sizeof *names);
+    if (!st || !(st->nodes = calloc((size_t)count, sizeof *st->nodes)) || !names) {
+        free(names);
+        onnorm_stats_free(st);
+        return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     }
-    st->nodes = calloc((size_t)count, sizeof *st->nodes);
-    if (!st->nodes) {
-        rc = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
+    st->user = m;
+    int n_names = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const onn_node *n = &g->nodes[i];
         const int kind = norm_kind(n);
@@ -593,19 +571,26 @@ onnorm_status onnorm_stats_create(const onnorm_model *m, int num_threads, onnorm
             nd->in_v = nd->out_v = -1; /* skipped; the note says why */
             continue;
         }
-        if ((rc = add_output(g, nd->in_v, err)) || (rc = add_output(g, nd->out_v, err))) goto fail;
+        names[n_names++] = g->values[nd->in_v].name;
+        if (nd->out_v >= 0) names[n_names++] = g->values[nd->out_v].name;
     }
-    if ((rc = onn_bind_graph(g, false, &st->model->kernels, NULL, err))) goto fail;
-    onnorm_session_options so;
-    onnorm_session_options_init(&so);
-    so.num_threads = num_threads;
-    so.optimization_level = 0;
-    if ((rc = onnorm_session_create(st->model, &so, &st->sess, err))) goto fail;
+    /* A copy whose outputs are the recorded values (nodes that lead to none
+     * of them are dropped), run as written. */
+    onnorm_status rc = onnorm_model_capture(m, names, n_names, 0, &st->model, err);
+    free(names);
+    if (!rc) {
+        onnorm_session_options so;
+        onnorm_session_options_init(&so);
+        so.num_threads = num_threads;
+        so.optimization_level = 0;
+        rc = onnorm_session_create(st->model, &so, &st->sess, err);
+    }
+    if (rc) {
+        onnorm_stats_free(st);
+        return rc;
+    }
     *out = st;
     return ONNORM_OK;
-fail:
-    onnorm_stats_free(st);
-    return rc;
 }
 
 onnorm_session *onnorm_stats_session(onnorm_stats *st)
@@ -615,7 +600,7 @@ onnorm_session *onnorm_stats_session(onnorm_stats *st)
 
 static onnorm_status get_tensor(onnorm_stats *st, int v, onnorm_tensor *t, onnorm_error *err)
 {
-    return onnorm_session_output(st->sess, st->model->g->values[v].name, t, err);
+    return onnorm_session_output(st->sess, st->user->g->values[v].name, t, err);
 }
 
 /* One recorded side of one run. noise: feed the batch levels (input only). */
@@ -684,7 +669,7 @@ onnorm_status onnorm_stats_accumulate(onnorm_stats *st, onnorm_error *err)
         if (nd->has_stored && nd->runs == 0) {
             /* The stored statistics must be one per channel (spatial = 0 models
              * of opsets 1-8 store them per activation). */
-            const onn_graph *g = st->model->g;
+            const onn_graph *g = st->user->g;
             const onnorm_tensor *m = onn_graph_const(g, g->nodes[nd->node].in[3]);
             if (onnorm_tensor_numel(m) != nd->in.units) {
                 nd->has_stored = false;

@@ -76,7 +76,7 @@ typedef struct onn_ns_noise {
 } onn_ns_noise;
 
 typedef struct onn_ns_node {
-    int node; /* index in the stats model's graph */
+    int node; /* index in the caller's model's graph */
     const char *name, *op_type, *domain;
     onn_ns_kind kind;
     int a, b;       /* the unit axes are [a, b) (kinds ROW and BLOCK; a == 0: one sample) */
@@ -103,7 +103,7 @@ typedef struct onn_ns_drift {
 } onn_ns_drift;
 
 struct onnorm_stats {
-    onnorm_model *model; /* the caller's graph with every recorded value made an output */
+    onnorm_model *model; /* the caller's model capturing every recorded value */
     const onnorm_model *user;
     onnorm_session *sess;
     int n_nodes;

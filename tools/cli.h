@@ -92,6 +92,16 @@ int onn_cli_info(int argc, char **argv);
 int onn_cli_ops(int argc, char **argv);
 int onn_cli_optimize(int argc, char **argv);
 int onn_cli_stats(int argc, char **argv);
+int onn_cli_calibrate(int argc, char **argv);
+int onn_cli_standardize(int argc, char **argv);
+
+/* --data PATH...: removes every `--data P1 P2 ...` (the paths run to the next
+ * argument starting with '-') and `--data=P` from argv, collecting up to max
+ * paths in data. Returns 0 or ONN_EXIT_USAGE after a message. */
+int onn_cli_take_data(int *argc, char **argv, const char **data, int max, int *n_data,
+                      const char *cmd);
+/* Writes s as a JSON string literal (quotes and escapes included). */
+void onn_cli_json_string(FILE *f, const char *s);
 
 void onn_cli_usage(FILE *f);
 /* The exit statuses, as printed by every --help. */

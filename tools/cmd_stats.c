@@ -8,8 +8,9 @@
  *
  * Decisions where the issue is silent:
  *   - `--data` takes every following argument up to the next option, and may
- *     be repeated; items are used in the order given (the order decides which
- *     samples make up a batch in the batch-size noise).
+ *     be repeated (onn_cli_take_data, as calibrate and standardize); items
+ *     are used in the order given (the order decides which samples make up a
+ *     batch in the batch-size noise).
  *   - Flagged layers are findings, not failures: the exit status is 0.
  *   - --json and --html are checked to be writable before anything runs;
  *     "-" for --json writes the JSON to stdout instead of the text lines.
@@ -24,28 +25,6 @@ static const char stats_exits[] =
     "  1  a file could not be read or written, or a run failed\n"
     "  2  usage error (no MODEL or no --data)\n"
     "  3  the model uses an op or type onnorm does not support\n";
-
-/* Moves every `--data P...` / `--data=P` out of argv into paths (in order);
- * returns the remaining argument count, or -1 for a --data without a path. */
-static int take_data(int argc, char **argv, const char **paths, int *n_paths)
-{
-    int k = 0;
-    *n_paths = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strncmp(argv[i], "--data=", 7)) {
-            if (!argv[i][7]) return -1;
-            paths[(*n_paths)++] = argv[i] + 7;
-        } else if (!strcmp(argv[i], "--data")) {
-            const int before = *n_paths;
-            while (i + 1 < argc && (argv[i + 1][0] != '-' || !argv[i + 1][1]))
-                paths[(*n_paths)++] = argv[++i];
-            if (*n_paths == before) return -1;
-        } else {
-            argv[k++] = argv[i];
-        }
-    }
-    return k;
-}
 
 static bool write_report(const onnorm_stats *st, onnorm_stats_format fmt, const char *path,
                          onnorm_error *e)
@@ -112,14 +91,9 @@ int onn_cli_stats(int argc, char **argv)
         fprintf(stderr, "onnorm stats: out of memory\n");
         return ONN_EXIT_FAIL;
     }
-    int n_paths, n_pos, rc;
-    const int rest = take_data(argc, argv, paths, &n_paths);
-    if (rest < 0) {
-        fprintf(stderr, "onnorm stats: --data needs at least one PATH\n");
-        rc = ONN_EXIT_USAGE;
-        goto done;
-    }
-    if ((rc = onn_cli_parse(&cmd, rest, argv, pos, &n_pos)) || n_pos == 0) goto done;
+    int n_paths, n_pos;
+    int rc = onn_cli_take_data(&argc, argv, paths, argc + 1, &n_paths, "stats");
+    if (rc || (rc = onn_cli_parse(&cmd, argc, argv, pos, &n_pos)) || n_pos == 0) goto done;
     if (!n_paths) {
         fprintf(stderr, "onnorm stats: no data (--data PATH...)\nusage: onnorm stats %s\n",
                 cmd.synopsis);
