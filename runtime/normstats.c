@@ -26,7 +26,13 @@
  *     they are consecutive (the default axes [0, 2, 3] give channels); other
  *     axis sets are skipped with a note.
  * LpNormalization, LRN and ai.onnx.ml's Scaler/Normalizer are not moment
- * normalizations and are not recorded.
+ * normalizations and are not recorded; nor are norms inside If/Loop/Scan
+ * bodies (only the main graph's nodes are captured), nor nodes that load-time
+ * constant folding already computed.
+ *
+ * Memory: per node and side a few doubles per unit and per batch size
+ * (sizes up to the sample count), and for the LayerNormalization family two
+ * doubles per row seen (the exact row quartiles need every row).
  *
  * Definitions (the JSON and text use these names):
  *   mean, std: population (ddof 0) moments of a unit over all its finite

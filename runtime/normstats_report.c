@@ -169,8 +169,7 @@ static onnorm_status write_text(const onnorm_stats *st, FILE *f, onnorm_error *e
         if (nd->kind == ONN_NS_ROW) {
             onn_five r;
             if ((rc = rows_five(nd->in.row_std, nd->in.rows, &r, err))) return rc;
-            fprintf(f, " row-std");
-            trange(f, "", &r);
+            trange(f, "row-std", &r);
         }
         fprintf(f, " nan %lld inf %lld dead %lld const %lld;", (long long)sum.nan,
                 (long long)sum.inf, (long long)sum.dead, (long long)sum.near_constant);
