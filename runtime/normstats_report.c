@@ -748,8 +748,8 @@ static void chart_noise(FILE *f, const onnorm_stats *st, bool var)
             const size_t ol = strlen(nd->op_type);
             if (len > ol + 1 && !strcmp(tail + len - ol, nd->op_type) && tail[len - ol - 1] == '/')
                 len -= ol + 1;
-            if (len > 20) {
-                tail += len - 19;
+            if (len > 17) {
+                tail += len - 16;
                 while ((*tail & 0xC0) == 0x80)
                     tail++;
                 fputs("\xe2\x80\xa6", f); /* an ellipsis */
