@@ -244,8 +244,11 @@ onnorm_status onnorm_session_profile(const onnorm_session *s, int i, onnorm_node
  *   - any other folder: each *.npy and *.pb file directly in it is one item.
  * A file holds one batch (the input's rank) or one sample (one rank less; a
  * batch dim of 1 is put in front). Element types must match the input's
- * declared type exactly; fixed dims must match. Items are read lazily, when
- * read or bound. .npy: versions 1-3, C order, little-endian bool, int8..64,
+ * declared type exactly; fixed dims must match, except that a model whose
+ * first input has a fixed batch B takes files of k * B rows as k items of B
+ * rows (the unit of the data set is one run). Files are read lazily, when an
+ * item is read or bound (only a fixed-batch model has each first file's
+ * shape read at open, to count its runs). .npy: versions 1-3, C order, little-endian bool, int8..64,
  * uint8..64, float16/32/64; the data must fill the file exactly. */
 typedef struct onnorm_dataset onnorm_dataset;
 
@@ -263,8 +266,8 @@ const char *onnorm_dataset_path(const onnorm_dataset *d, int item, int input);
 onnorm_status onnorm_dataset_read(const onnorm_dataset *d, int item, int input, onnorm_tensor **out,
                                   onnorm_error *err);
 /* Reads every input of `item` and binds it to s (by the model's input
- * names). The data set holds the tensors until its next bind or its free,
- * so the session may run in between. */
+ * names). The data set holds the tensors until a bind of an item of another
+ * file, or its free, so the session may run in between. */
 onnorm_status onnorm_dataset_bind(onnorm_dataset *d, int item, onnorm_session *s,
                                   onnorm_error *err);
 void onnorm_dataset_free(onnorm_dataset *d);

@@ -22,11 +22,16 @@
  *     (one rank less: a batch dim of 1 is put in front). The element type
  *     must be the input's declared type: nothing is converted (a float64
  *     .npy for a float32 input is an error saying so). Fixed dims must
- *     match; a model declared with a fixed batch of 1 therefore takes
- *     samples or batches of 1 only.
- *   - Items are read lazily, when bound or read; opening only lists the
- *     files (and checks that they exist). An item's tensors are checked
- *     against the model's input declarations when read.
+ *     match, except that when the model's first input declares a fixed
+ *     batch B (exports often fix B = 1) and a file holds k * B rows, the
+ *     file is cut into k runs of B rows (every input of a multi-input item
+ *     alike); an item of the data set is one run.
+ *   - Items are read lazily, when bound or read; opening lists the files
+ *     and, only for a model with a fixed batch, reads each first file's
+ *     shape (the header of an .npy, the whole of a .pb) to count its runs.
+ *     Binding keeps the current file's tensors until a run of another file
+ *     is bound. Tensors are checked against the model's declarations when
+ *     read.
  *   - .npy: versions 1.0, 2.0 and 3.0; little-endian (or byte-sized) bool,
  *     int8/16/32/64, uint8/16/32/64, float16/32/64; C order only. The header
  *     is parsed as the dict numpy writes ('descr', 'fortran_order', 'shape'
@@ -55,13 +60,22 @@ typedef struct ds_input {
     int64_t dims[ONNORM_MAX_RANK];
 } ds_input;
 
+/* One run: a file set (entry), or one batch-sized slice of it. */
+typedef struct ds_item {
+    int entry;
+    int part, parts; /* slice part of parts; parts 0: the whole entry */
+} ds_item;
+
 struct onnorm_dataset {
     char *source; /* the model, for messages */
     int n_inputs;
     ds_input *inputs;
-    int n_items, cap_items;
-    char **files;         /* n_items * n_inputs paths */
-    onnorm_tensor **held; /* n_inputs: the tensors of the item bound last */
+    int n_entries, cap_entries;
+    char **files; /* n_entries * n_inputs paths */
+    int n_items;
+    ds_item *items;
+    int held_entry;       /* the entry whose tensors are in held, -1 none */
+    onnorm_tensor **held; /* n_inputs: that entry's tensors */
 };
 
 /* ---- .npy ----------------------------------------------------------------- */
@@ -164,11 +178,11 @@ static onnorm_dtype npy_dtype(const char *d, const char **why)
     return ONNORM_UNDEFINED;
 }
 
-onnorm_status onnorm_tensor_read_npy(const char *path, onnorm_tensor **out, onnorm_error *err)
+/* Reads an .npy file into *out, or, with out NULL, checks it and returns
+ * only its rank and dims (the header; the data are not read). */
+static onnorm_status npy_load(const char *path, onnorm_tensor **out, int *rank_out,
+                              int64_t *dims_out, onnorm_error *err)
 {
-    if (out) *out = NULL;
-    if (!path || !out)
-        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_tensor_read_npy: NULL argument");
     FILE *f = fopen(path, "rb");
     if (!f) return onn_fail(err, ONNORM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     onnorm_status st = ONNORM_OK;
@@ -284,6 +298,11 @@ onnorm_status onnorm_tensor_read_npy(const char *path, onnorm_tensor **out, onno
                       (long long)numel, file_size - hstart - hlen);
         goto done;
     }
+    if (!out) {
+        *rank_out = rank;
+        memcpy(dims_out, dims, (size_t)rank * sizeof *dims);
+        goto done;
+    }
     if (!(t = onn_tensor_new(dt, rank, dims, err))) {
         st = err ? err->code : ONNORM_ERR_NOMEM;
         goto done;
@@ -299,20 +318,53 @@ done:
         onn_tensor_free(t);
         return st;
     }
-    *out = t;
+    if (out) *out = t;
     return ONNORM_OK;
+}
+
+onnorm_status onnorm_tensor_read_npy(const char *path, onnorm_tensor **out, onnorm_error *err)
+{
+    if (out) *out = NULL;
+    if (!path || !out)
+        return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_tensor_read_npy: NULL argument");
+    return npy_load(path, out, NULL, NULL, err);
+}
+
+static bool is_npy(const char *path, onnorm_error *err, onnorm_status *st)
+{
+    char magic[6] = {0};
+    FILE *f = fopen(path, "rb");
+    *st = ONNORM_OK;
+    if (!f) {
+        *st = onn_fail(err, ONNORM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return false;
+    }
+    size_t got = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    return got == 6 && !memcmp(magic, "\x93NUMPY", 6);
 }
 
 /* A .npy file (by its magic) or a TensorProto. */
 static onnorm_status read_any(const char *path, onnorm_tensor **out, onnorm_error *err)
 {
-    char magic[6] = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return onn_fail(err, ONNORM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t got = fread(magic, 1, sizeof magic, f);
-    fclose(f);
-    if (got == 6 && !memcmp(magic, "\x93NUMPY", 6)) return onnorm_tensor_read_npy(path, out, err);
-    return onnorm_tensor_read_file(path, out, err);
+    onnorm_status st;
+    if (is_npy(path, err, &st)) return onnorm_tensor_read_npy(path, out, err);
+    return st ? st : onnorm_tensor_read_file(path, out, err);
+}
+
+/* The rank and dims of a file's tensor: an .npy header, or the whole
+ * TensorProto read and dropped. */
+static onnorm_status peek_dims(const char *path, int *rank, int64_t *dims, onnorm_error *err)
+{
+    onnorm_status st;
+    if (is_npy(path, err, &st)) return npy_load(path, NULL, rank, dims, err);
+    if (st) return st;
+    onnorm_tensor *t = NULL;
+    if ((st = onnorm_tensor_read_file(path, &t, err))) return st;
+    *rank = t->rank;
+    memcpy(dims, t->dims, (size_t)t->rank * sizeof *dims);
+    onnorm_tensor_free(t);
+    return ONNORM_OK;
 }
 
 /* ---- listing ---------------------------------------------------------------- */
@@ -425,16 +477,58 @@ static int input_index(const char *name)
 
 static onnorm_status add_item(onnorm_dataset *d, char **paths, onnorm_error *err)
 {
-    if (d->n_items == d->cap_items) {
-        int cap = d->cap_items ? 2 * d->cap_items : 64;
+    if (d->n_entries == d->cap_entries) {
+        int cap = d->cap_entries ? 2 * d->cap_entries : 64;
         char **v = realloc(d->files, (size_t)cap * (size_t)d->n_inputs * sizeof *v);
         if (!v) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
-        d->files = v, d->cap_items = cap;
+        d->files = v, d->cap_entries = cap;
     }
     for (int k = 0; k < d->n_inputs; k++)
-        d->files[(size_t)d->n_items * (size_t)d->n_inputs + (size_t)k] = paths[k];
-    d->n_items++;
+        d->files[(size_t)d->n_entries * (size_t)d->n_inputs + (size_t)k] = paths[k];
+    d->n_entries++;
     return ONNORM_OK;
+}
+
+static const char *entry_path(const onnorm_dataset *d, int entry, int input)
+{
+    return d->files[(size_t)entry * (size_t)d->n_inputs + (size_t)input];
+}
+
+/* The runs: one per entry, or, when the model's first input has a fixed
+ * batch B and an entry's first file holds a multiple of B greater than B,
+ * one per slice of B. */
+static onnorm_status make_items(onnorm_dataset *d, onnorm_error *err)
+{
+    const ds_input *in = &d->inputs[0];
+    const int64_t B = in->rank >= 1 ? in->dims[0] : -1;
+    int *parts = calloc((size_t)d->n_entries + 1, sizeof *parts);
+    if (!parts) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    int64_t total = 0;
+    onnorm_status st = ONNORM_OK;
+    for (int e = 0; e < d->n_entries && !st; e++) {
+        if (B > 0) {
+            int rank = 0;
+            int64_t dims[ONNORM_MAX_RANK];
+            st = peek_dims(entry_path(d, e, 0), &rank, dims, err);
+            if (!st && rank == in->rank && dims[0] > B && dims[0] % B == 0) {
+                if (dims[0] / B > 1000000000)
+                    st = onn_fail(err, ONNORM_ERR_SHAPE, "%s: too many batches",
+                                  entry_path(d, e, 0));
+                else
+                    parts[e] = (int)(dims[0] / B);
+            }
+        }
+        total += parts[e] ? parts[e] : 1;
+        if (total > 1000000000)
+            st = onn_fail(err, ONNORM_ERR_INVALID, "more than 10^9 runs in the data set");
+    }
+    if (!st && !(d->items = calloc((size_t)total + 1, sizeof *d->items)))
+        st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
+    for (int e = 0; e < d->n_entries && !st; e++)
+        for (int p = 0; p < (parts[e] ? parts[e] : 1); p++)
+            d->items[d->n_items++] = (ds_item){e, p, parts[e]};
+    free(parts);
+    return st;
 }
 
 /* dir holds input_K files: one item. `found` says whether it did. */
@@ -557,6 +651,7 @@ onnorm_status onnorm_dataset_open(const onnorm_model *m, const char *const *path
         d->source = onn_strdup(m->g->source ? m->g->source : "model");
         d->inputs = calloc((size_t)n_in, sizeof *d->inputs);
         d->held = calloc((size_t)n_in, sizeof *d->held);
+        d->held_entry = -1;
         if (!d->source || !d->inputs || !d->held)
             st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     }
@@ -584,6 +679,7 @@ onnorm_status onnorm_dataset_open(const onnorm_model *m, const char *const *path
         else
             st = add_file(d, paths[i], err);
     }
+    if (!st) st = make_items(d, err);
     if (st) {
         onnorm_dataset_free(d);
         return st;
@@ -605,38 +701,73 @@ int onnorm_dataset_input_count(const onnorm_dataset *d)
 const char *onnorm_dataset_path(const onnorm_dataset *d, int item, int input)
 {
     if (!d || item < 0 || item >= d->n_items || input < 0 || input >= d->n_inputs) return NULL;
-    return d->files[(size_t)item * (size_t)d->n_inputs + (size_t)input];
+    return entry_path(d, d->items[item].entry, input);
 }
 
-/* Checks t against input k's declaration; a sample gets its batch dim. */
-static onnorm_status fit_input(const onnorm_dataset *d, int k, const char *path, onnorm_tensor *t,
-                               onnorm_error *err)
+/* Reads input k of an entry: its element type checked, a sample given its
+ * batch dim. */
+static onnorm_status load_entry(const onnorm_dataset *d, int entry, int k, onnorm_tensor **out,
+                                onnorm_error *err)
 {
     const ds_input *in = &d->inputs[k];
-    char want[160], got[160];
-    if (in->dtype != ONNORM_UNDEFINED && t->dtype != in->dtype)
-        return onn_fail(err, ONNORM_ERR_DTYPE,
-                        "%s: input '%s' of %s is %s, the file holds %s (nothing is converted; "
-                        "save the data as %s)",
-                        path, in->name, d->source, onnorm_dtype_name(in->dtype),
-                        onnorm_dtype_name(t->dtype), onnorm_dtype_name(in->dtype));
-    if (in->rank < 0) return ONNORM_OK;
-    if (t->rank == in->rank - 1 && (in->dims[0] < 0 || in->dims[0] == 1)) {
+    const char *path = entry_path(d, entry, k);
+    onnorm_tensor *t = NULL;
+    onnorm_status st = read_any(path, &t, err);
+    if (st) return st;
+    if (in->dtype != ONNORM_UNDEFINED && t->dtype != in->dtype) {
+        st = onn_fail(err, ONNORM_ERR_DTYPE,
+                      "%s: input '%s' of %s is %s, the file holds %s (nothing is converted; "
+                      "save the data as %s)",
+                      path, in->name, d->source, onnorm_dtype_name(in->dtype),
+                      onnorm_dtype_name(t->dtype), onnorm_dtype_name(in->dtype));
+        onn_tensor_free(t);
+        return st;
+    }
+    if (in->rank >= 1 && t->rank == in->rank - 1 && (in->dims[0] < 0 || in->dims[0] == 1)) {
         for (int i = t->rank; i > 0; i--)
             t->dims[i] = t->dims[i - 1];
         t->dims[0] = 1;
         t->rank++;
     }
-    bool ok = t->rank == in->rank;
+    *out = t;
+    return ONNORM_OK;
+}
+
+/* The part of whole (input k of item's entry) that item runs, checked
+ * against the declaration: a view into whole. */
+static onnorm_status item_view(const onnorm_dataset *d, int item, int k, const onnorm_tensor *whole,
+                               onnorm_tensor *view, onnorm_error *err)
+{
+    const ds_input *in = &d->inputs[k];
+    const ds_item *it = &d->items[item];
+    const char *path = entry_path(d, it->entry, k);
+    char want[160], got[160];
+    *view = *whole;
+    if (it->parts) {
+        const int64_t B = in->rank >= 1 ? in->dims[0] : -1;
+        if (B <= 0 || whole->rank < 1 || whole->dims[0] != B * it->parts)
+            return onn_fail(err, ONNORM_ERR_SHAPE,
+                            "%s: input '%s' of %s has shape %s; the item is cut into %d batches "
+                            "(as its first input), but the file holds %s",
+                            path, in->name, d->source,
+                            onn_shape_str(in->dims, in->rank, want, sizeof want), it->parts,
+                            onn_shape_str(whole->dims, whole->rank, got, sizeof got));
+        const size_t row =
+            (size_t)onn_dims_numel(whole->dims, 1, whole->rank) * onnorm_dtype_size(whole->dtype);
+        view->dims[0] = B;
+        view->data = (char *)whole->data + row * (size_t)B * (size_t)it->part;
+    }
+    if (in->rank < 0) return ONNORM_OK;
+    bool ok = view->rank == in->rank;
     for (int i = 0; ok && i < in->rank; i++)
-        ok = in->dims[i] < 0 || in->dims[i] == t->dims[i];
+        ok = in->dims[i] < 0 || in->dims[i] == view->dims[i];
     if (!ok)
         return onn_fail(err, ONNORM_ERR_SHAPE,
                         "%s: input '%s' of %s has shape %s; the file holds %s, which is neither a "
-                        "batch nor one sample of it",
+                        "batch, a multiple of the batch, nor one sample of it",
                         path, in->name, d->source,
                         onn_shape_str(in->dims, in->rank, want, sizeof want),
-                        onn_shape_str(t->dims, t->rank, got, sizeof got));
+                        onn_shape_str(whole->dims, whole->rank, got, sizeof got));
     return ONNORM_OK;
 }
 
@@ -645,15 +776,24 @@ onnorm_status onnorm_dataset_read(const onnorm_dataset *d, int item, int input, 
 {
     if (out) *out = NULL;
     if (!d || !out) return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_dataset_read: NULL argument");
-    const char *path = onnorm_dataset_path(d, item, input);
-    if (!path)
+    if (!onnorm_dataset_path(d, item, input))
         return onn_fail(err, ONNORM_ERR_NOT_FOUND, "data set item %d input %d: out of range", item,
                         input);
-    onnorm_tensor *t = NULL;
-    onnorm_status st = read_any(path, &t, err);
-    if (!st) st = fit_input(d, input, path, t, err);
+    onnorm_tensor *t = NULL, view;
+    onnorm_status st = load_entry(d, d->items[item].entry, input, &t, err);
+    if (!st) st = item_view(d, item, input, t, &view, err);
+    if (!st && d->items[item].parts) { /* a copy of the slice */
+        onnorm_tensor *c = onn_tensor_new(view.dtype, view.rank, view.dims, err);
+        if (c)
+            memcpy(c->data, view.data,
+                   (size_t)onnorm_tensor_numel(&view) * onnorm_dtype_size(view.dtype));
+        else
+            st = err ? err->code : ONNORM_ERR_NOMEM;
+        onn_tensor_free(t);
+        t = c;
+    }
     if (st) {
-        if (t) onn_tensor_free(t);
+        onn_tensor_free(t);
         return st;
     }
     *out = t;
@@ -666,17 +806,26 @@ onnorm_status onnorm_dataset_bind(onnorm_dataset *d, int item, onnorm_session *s
     if (item < 0 || item >= d->n_items)
         return onn_fail(err, ONNORM_ERR_NOT_FOUND, "data set item %d: out of range (%d items)",
                         item, d->n_items);
-    for (int k = 0; k < d->n_inputs; k++) {
-        onn_tensor_free(d->held[k]);
-        d->held[k] = NULL;
+    const int entry = d->items[item].entry;
+    if (d->held_entry != entry) {
+        for (int k = 0; k < d->n_inputs; k++) {
+            onn_tensor_free(d->held[k]);
+            d->held[k] = NULL;
+        }
+        d->held_entry = -1;
+        for (int k = 0; k < d->n_inputs; k++) {
+            onnorm_status st = load_entry(d, entry, k, &d->held[k], err);
+            if (st) return st;
+        }
+        d->held_entry = entry;
     }
     for (int k = 0; k < d->n_inputs; k++) {
-        onnorm_status st = onnorm_dataset_read(d, item, k, &d->held[k], err);
+        onnorm_tensor v;
+        onnorm_status st = item_view(d, item, k, d->held[k], &v, err);
         if (!st) {
-            const onnorm_tensor *t = d->held[k];
-            st = onnorm_session_bind_input(s, d->inputs[k].name, t->dtype, t->dims, t->rank,
-                                           t->data, err);
-            if (st) onn_prefix(err, st, "%s: ", onnorm_dataset_path(d, item, k));
+            st = onnorm_session_bind_input(s, d->inputs[k].name, v.dtype, v.dims, v.rank, v.data,
+                                           err);
+            if (st) onn_prefix(err, st, "%s: ", entry_path(d, entry, k));
         }
         if (st) return st;
     }
@@ -690,9 +839,10 @@ void onnorm_dataset_free(onnorm_dataset *d)
         if (d->inputs) free(d->inputs[i].name);
         if (d->held) onn_tensor_free(d->held[i]);
     }
-    for (size_t i = 0; d->files && i < (size_t)d->n_items * (size_t)d->n_inputs; i++)
+    for (size_t i = 0; d->files && i < (size_t)d->n_entries * (size_t)d->n_inputs; i++)
         free(d->files[i]);
     free(d->files);
+    free(d->items);
     free(d->inputs);
     free(d->held);
     free(d->source);

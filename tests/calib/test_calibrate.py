@@ -110,6 +110,24 @@ for l in rep["layers"]:
 check("bn4" in p.stdout and "calibrated 4 BatchNormalization" in p.stdout,
       "the table lists the nodes")
 
+# Calibrating the calibrated model again moves nothing (a fixed point).
+u.run([ONNORM, "calibrate", path("cal.onnx"), "--data", path("data"), "-o", path("cal2.onnx"),
+       "--json", path("cal2.json")])
+rep2 = json.load(open(path("cal2.json")))
+check(all(l["mean_shift_max"] < 1e-5 and abs(l["var_ratio_min"] - 1) < 1e-5
+          and abs(l["var_ratio_max"] - 1) < 1e-5 for l in rep2["layers"]),
+      "recalibrating the calibrated model moves no statistic")
+# A model exported with a fixed batch of 1 takes the same batch files, cut
+# into runs of one sample, and gets the same statistics.
+fixed = u.conv_bn_model(seed=0, batch=1)
+onnx.save(fixed, path("fixed1.onnx"))
+p = u.run([ONNORM, "calibrate", path("fixed1.onnx"), "--data", path("data"), "-o",
+           path("fixed1_cal.onnx")])
+fi = u.inits(onnx.load(path("fixed1_cal.onnx")))
+check("on 12 data item(s)" in p.stdout and all(
+    np.allclose(fi[k], ci[k], rtol=1e-6, atol=1e-7) for k in ci),
+      "fixed batch 1: files cut into 12 runs, the same statistics as with a free batch")
+
 # ---- 2. corrupted statistics come back -------------------------------------
 ref = u.conv_bn_model(seed=5)
 for n in u.bn_nodes(ref):  # in graph order = dependency order here

@@ -400,12 +400,91 @@ static void dataset_multi_input(void **state)
     onnorm_model_free(m);
 }
 
+/* A model with a fixed batch of B: x float[B, 3] -> Relu -> y. */
+static onnorm_model *fixed_batch_model(int64_t B)
+{
+    tb_model *b = tb_new(17);
+    tb_input(b, "x", ONNORM_FLOAT, 2, (int64_t[]){B, 3});
+    tb_node_add(b, "Relu", "r", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
+    tb_output(b, "y", ONNORM_FLOAT);
+    onnorm_model *m = NULL;
+    onnorm_error e;
+    if (tb_load(b, &m, &e)) fail_msg("load: %s", e.message);
+    tb_free(b);
+    return m;
+}
+
+static void dataset_fixed_batch_split(void **state)
+{
+    (void)state;
+    float v[18];
+    for (int i = 0; i < 18; i++)
+        v[i] = (float)(i * (i % 2 ? -1 : 1));
+    mkdir(path_of("fb"), 0755);
+    write_npy(path_of("fb/a.npy"), 2, "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 3), }",
+              v, 12 * sizeof(float));
+    write_pb(path_of("fb/b.pb"), 2, (int64_t[]){6, 3}, v);
+    write_pb(path_of("fb/c.pb"), 1, (int64_t[]){3}, v + 3); /* a sample */
+    onnorm_model *m = fixed_batch_model(1);
+    const char *paths[] = {path_of("fb")};
+    onnorm_dataset *d = NULL;
+    onnorm_error e;
+    if (onnorm_dataset_open(m, paths, 1, &d, &e)) fail_msg("%s", e.message);
+    /* batch 1: 4 + 6 + 1 runs */
+    assert_int_equal(onnorm_dataset_count(d), 11);
+    assert_non_null(strstr(onnorm_dataset_path(d, 5, 0), "fb/b.pb"));
+    onnorm_tensor *t = NULL;
+    assert_int_equal(onnorm_dataset_read(d, 6, 0, &t, &e), ONNORM_OK); /* b.pb row 2 */
+    assert_int_equal(t->rank, 2);
+    assert_int_equal(t->dims[0], 1);
+    assert_memory_equal(t->data, v + 6, 3 * sizeof(float));
+    onnorm_tensor_free(t);
+    onnorm_session *s = NULL;
+    assert_int_equal(onnorm_session_create(m, NULL, &s, &e), ONNORM_OK);
+    for (int item = 0; item < 11; item++) {
+        /* rows 0..3 of a, 0..5 of b, then c (= row 1 of v) */
+        const float *row = item < 4 ? v + 3 * item : item < 10 ? v + 3 * (item - 4) : v + 3;
+        assert_int_equal(onnorm_dataset_bind(d, item, s, &e), ONNORM_OK);
+        assert_int_equal(onnorm_session_run(s, &e), ONNORM_OK);
+        onnorm_tensor y;
+        assert_int_equal(onnorm_session_output(s, "y", &y, &e), ONNORM_OK);
+        assert_int_equal(y.dims[0], 1);
+        for (int i = 0; i < 3; i++)
+            assert_true(((float *)y.data)[i] == (row[i] > 0 ? row[i] : 0));
+    }
+    onnorm_session_free(s);
+    onnorm_dataset_free(d);
+    onnorm_model_free(m);
+    /* batch 2: a.npy is 2 runs, b.pb 3; the sample does not fit */
+    m = fixed_batch_model(2);
+    assert_int_equal(onnorm_dataset_open(m, paths, 1, &d, &e), ONNORM_OK);
+    assert_int_equal(onnorm_dataset_count(d), 6);
+    assert_int_equal(onnorm_dataset_read(d, 3, 0, &t, &e), ONNORM_OK); /* b.pb rows 2, 3 */
+    assert_int_equal(t->dims[0], 2);
+    assert_memory_equal(t->data, v + 6, 6 * sizeof(float));
+    onnorm_tensor_free(t);
+    assert_int_equal(onnorm_dataset_read(d, 5, 0, &t, &e), ONNORM_ERR_SHAPE);
+    assert_msg_has(e, "neither a batch");
+    onnorm_dataset_free(d);
+    /* batch 4: 6 rows are not a multiple */
+    onnorm_model_free(m);
+    m = fixed_batch_model(4);
+    const char *b_only[] = {path_of("fb/b.pb")};
+    assert_int_equal(onnorm_dataset_open(m, b_only, 1, &d, &e), ONNORM_OK);
+    assert_int_equal(onnorm_dataset_count(d), 1);
+    assert_int_equal(onnorm_dataset_read(d, 0, 0, &t, &e), ONNORM_ERR_SHAPE);
+    assert_msg_has(e, "[4,3]");
+    assert_msg_has(e, "[6,3]");
+    onnorm_dataset_free(d);
+    onnorm_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(npy_float32_v1),      cmocka_unit_test(npy_types_and_versions),
         cmocka_unit_test(npy_errors),          cmocka_unit_test(dataset_files_and_folders),
-        cmocka_unit_test(dataset_multi_input),
+        cmocka_unit_test(dataset_multi_input), cmocka_unit_test(dataset_fixed_batch_split),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
