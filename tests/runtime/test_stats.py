@@ -458,6 +458,59 @@ def main():
     check_noise(js2["bn2"]["batch_noise"], ri, "bn2")
     check_html(h2, 6, "m2")
 
+    # ---- model 3: the contrib forms: onnorm's fused BatchNormalization (+Relu),
+    # com.microsoft SkipLayerNormalization and LayerNormalization (axis 1) ----
+    a3 = (rng.normal(0, 1, (8, 4, 6)) * rng.uniform(0.5, 2, (1, 4, 1))).astype(np.float32)
+    skip = rng.normal(0, 1, (8, 4, 6)).astype(np.float32)
+    bm3 = rng.normal(0, 0.1, 4).astype(np.float32)
+    bv3 = rng.uniform(0.5, 2, 4).astype(np.float32)
+    nodes3 = [
+        helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["n"], name="fbn",
+                         domain="ai.onnorm", activation="Relu"),
+        helper.make_node("SkipLayerNormalization", ["n", "skip", "g", "be"], ["k"], name="sln",
+                         domain="com.microsoft"),
+        helper.make_node("LayerNormalization", ["k", "g2", "be2"], ["y"], name="msln",
+                         domain="com.microsoft", axis=1),
+    ]
+    inits3 = [init(np.ones(4, np.float32), "s"), init(np.zeros(4, np.float32), "b"),
+              init(bm3, "m"), init(bv3, "v"), init(skip, "skip"),
+              init(np.ones(6, np.float32), "g"), init(np.zeros(6, np.float32), "be"),
+              init(np.ones((4, 6), np.float32), "g2"), init(np.zeros((4, 6), np.float32), "be2")]
+    g3 = helper.make_graph(nodes3, "g", [f32("x", [8, 4, 6])], [f32("y", [8, 4, 6])],
+                           initializer=inits3)
+    m3 = helper.make_model(g3, opset_imports=[helper.make_opsetid("", 17),
+                                              helper.make_opsetid("ai.onnorm", 1),
+                                              helper.make_opsetid("com.microsoft", 1)])
+    m3.ir_version = 8
+    m3_path = os.path.join(tmp, "m3.onnx")
+    onnx.save(m3, m3_path)
+    d3 = os.path.join(tmp, "m3.npy")
+    np.save(d3, a3)
+    j3 = os.path.join(tmp, "m3.json")
+    run("stats", m3_path, "--data", d3, "--json", j3)
+    js3 = {n["name"]: n for n in json.load(open(j3))["nodes"]}
+    check(sorted(js3) == ["fbn", "msln", "sln"], "contrib norms recorded: %s" % sorted(js3))
+    tp3 = os.path.join(tmp, "m3_taps.onnx")
+    with_taps(m3, tp3, ["n", "k", "y"])
+    act3 = {k: np.concatenate(v) for k, v in taps_of(tmp, tp3, [a3], ["n", "k", "y"]).items()}
+    # fused BN = Relu(BN(x)); SkipLayerNormalization = LN(n + skip); LN over axes 1..
+    n_ref = np.maximum((a3 - bm3[None, :, None]) / np.sqrt(bv3 + 1e-5)[None, :, None], 0)
+    check(np.allclose(act3["n"], n_ref, rtol=1e-5, atol=1e-5), "fused BN tap matches NumPy")
+    hsum = act3["n"].astype(np.float64) + skip
+    k_ref = (hsum - hsum.mean(-1, keepdims=True)) / np.sqrt(hsum.var(-1, keepdims=True) + 1e-12)
+    check(np.allclose(act3["k"], k_ref, rtol=1e-4, atol=1e-4), "SkipLayerNormalization tap")
+    ri = side_ref(a3, "channel")
+    check_side(js3["fbn"]["input"], ri, "fbn input")
+    check_side(js3["fbn"]["output"], side_ref(act3["n"], "channel"), "fbn output")
+    check_drift(js3["fbn"]["drift"], ri, bm3.astype(np.float64), bv3.astype(np.float64),
+                np.float64(np.float32(1e-5)), "fbn")
+    check(js3["sln"]["unit"] == "feature" and js3["sln"]["units"] == 6, "sln: the last axis")
+    check_side(js3["sln"]["input"], side_ref(act3["n"], "feature", axis=-1), "sln input 0")
+    check_side(js3["sln"]["output"], side_ref(act3["k"], "feature", axis=-1), "sln output")
+    check(js3["msln"]["units"] == 24, "msln: axis 1 gives rows of 24")
+    check_side(js3["msln"]["input"], side_ref(act3["k"], "feature", axis=1), "msln input")
+    check_side(js3["msln"]["output"], side_ref(act3["y"], "feature", axis=1), "msln output")
+
     # ---- errors ----
     run("stats", m1_path, expect=2)                      # no --data
     run("stats", m1_path, "--data", expect=2)            # --data without a path
