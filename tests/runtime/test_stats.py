@@ -523,6 +523,17 @@ def main():
                [f32("y", [2])], 17)
     p = run("stats", plain, "--data", paths[0], expect=1)
     check("no normalization node" in p.stderr, "a model without norms is refused: " + p.stderr)
+    unsup = os.path.join(tmp, "unsup.onnx")
+    g = helper.make_graph([helper.make_node("NoSuchOp", ["x"], ["t"], domain="com.example"),
+                           helper.make_node("InstanceNormalization", ["t", "s", "b"], ["y"])],
+                          "g", [f32("x", [1, 2, 3])], [f32("y", [1, 2, 3])],
+                          [init(np.ones(2, np.float32), "s"), init(np.zeros(2, np.float32), "b")])
+    mu = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17),
+                                             helper.make_opsetid("com.example", 1)])
+    mu.ir_version = 8
+    onnx.save(mu, unsup)
+    p = run("stats", unsup, "--data", paths[0], expect=3)
+    check("NoSuchOp" in p.stderr, "an unsupported op is named: " + p.stderr)
     wrong = os.path.join(tmp, "wrong.npy")
     np.save(wrong, np.zeros((2, 5, 8, 8), np.float32))
     p = run("stats", m1_path, "--data", wrong, expect=1)
