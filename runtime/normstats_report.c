@@ -824,7 +824,7 @@ static onnorm_status write_html(const onnorm_stats *st, FILE *f, onnorm_error *e
         hstr(f, nd->name);
         fputs("</td><td class=\"l\">", f);
         hstr(f, nd->op_type);
-        fprintf(f, "</td><td>%lld %s</td><td>%lld</td><td>", (long long)s.units, s.unit,
+        fprintf(f, "</td><td>%lld %ss</td><td>%lld</td><td>", (long long)s.units, s.unit,
                 (long long)s.samples);
         hnum(f, m.median);
         fputs("</td><td>", f);
