@@ -531,7 +531,7 @@ static void chart_shift(FILE *f, const onnorm_stats *st, const int *bn, int n)
         if (onn_ns_drift_of(&st->nodes[bn[i]], &d) && d.max_shift > hi) hi = d.max_shift;
     plot p = cat_plot(0, hi * 1.05, false);
     svg_open(f, "BatchNormalization drift: standardized mean shift", NULL);
-    y_axis(f, &p, "|mean - stored| / sqrt(var + eps)");
+    y_axis(f, &p, "|mu - mu_s| / sqrt(var_s + eps)");
     const double slot = p.width / n, bw = slot * 0.36 < 18 ? slot * 0.36 : 18;
     for (int i = 0; i < n; i++) {
         const onn_ns_node *nd = &st->nodes[bn[i]];
