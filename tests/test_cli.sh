@@ -284,8 +284,10 @@ declare -A OPTS=(
     [info]=""
     [ops]="--all"
     [optimize]="-o --disable --opt-level"
+    [calibrate]="--data -o --nodes --variance --blend --json --threads"
+    [standardize]="--data --mode --per-channel --input -o --json"
 )
-for cmd in run test bench info ops optimize; do
+for cmd in run test bench info ops optimize calibrate standardize; do
     run "help_$cmd" help "$cmd"
     h1=$rc
     run "dashhelp_$cmd" "$cmd" --help
@@ -335,6 +337,20 @@ expect unknown_opt 2 "unknown option '--frob'" run "$M" --frob
 expect flag_value 2 "--profile takes no value" run "$M" --profile=yes
 expect extra_pos 2 "unexpected argument" info "$M" "$M"
 expect optimize_noout 2 "-o OUT.onnx is required" optimize "$M"
+# calibrate and standardize (numbers are checked in tests/calib against NumPy).
+expect calibrate_ok 0 "calibrated 2 BatchNormalization node\(s\) on 1 data item" calibrate "$M" \
+    --data "$DEFAULT" -o "$TMP/cal.onnx"
+expect calibrate_nodata 2 "--data PATH is required" calibrate "$M" -o "$TMP/cal.onnx"
+expect calibrate_noout 2 "-o OUT.onnx is required" calibrate "$M" --data "$DEFAULT"
+expect calibrate_blend 2 "--blend must be .* got '2'" calibrate "$M" --data "$DEFAULT" \
+    -o "$TMP/cal.onnx" --blend 2
+expect calibrate_missing 1 "no such file or folder" calibrate "$M" --data "$TMP/nowhere" \
+    -o "$TMP/cal.onnx"
+expect standardize_ok 0 "fitted zscore on input 'x'" standardize "$M" --data "$DEFAULT" \
+    --mode zscore --per-channel -o "$TMP/std.onnx"
+expect standardize_nomode 2 "--mode zscore\|minmax is required" standardize "$M" \
+    --data "$DEFAULT" -o "$TMP/std.onnx"
+expect standardize_run 0 "median" run "$TMP/std.onnx" --repeat 1 --warmup 0
 # --opt=value as well as --opt value.
 expect eq_form 0 "on 1 thread .*median" run "$M" --repeat=2 --threads=1 --warmup=0 --opt-level=0 \
     "--input=x=$IN"

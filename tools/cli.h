@@ -96,7 +96,7 @@ int onn_cli_calibrate(int argc, char **argv);
 int onn_cli_standardize(int argc, char **argv);
 
 /* --data PATH...: removes every `--data P1 P2 ...` (the paths run to the next
- * argument starting with '-') and `--data=P` from argv, collecting up to max
+ * argument starting with '-') and `--data=P` (one path) from argv, collecting up to max
  * paths in data. Returns 0 or ONN_EXIT_USAGE after a message. */
 int onn_cli_take_data(int *argc, char **argv, const char **data, int max, int *n_data,
                       const char *cmd);

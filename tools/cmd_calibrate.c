@@ -5,7 +5,8 @@
  *
  * Decisions where the issue is silent:
  *   - --data takes every following argument up to the next one that starts
- *     with '-' (so `--data a.npy b.npy dir/` works), and may be repeated.
+ *     with '-' (so `--data a.npy b.npy dir/` works; MODEL goes first), or
+ *     exactly one as --data=PATH, and may be repeated.
  *   - The model is loaded as for `optimize` (constant subgraphs folded at
  *     load); no optimization pass runs, so BatchNormalization stays in the
  *     written model and folding stays the optimizer's job.
@@ -46,6 +47,7 @@ int onn_cli_take_data(int *argc, char **argv, const char **data, int max, int *n
             }
             if (*n_data == max) goto too_many;
             data[(*n_data)++] = a + 7;
+            continue; /* --data=P takes one path */
         }
         while (i + 1 < *argc && argv[i + 1][0] && argv[i + 1][0] != '-') {
             if (*n_data == max) goto too_many;
@@ -222,12 +224,17 @@ int onn_cli_calibrate(int argc, char **argv)
     if (n_layers > MAX_LAYERS) n_layers = MAX_LAYERS;
     printf("calibrated %d BatchNormalization node(s) on %d data item(s); %s variance, blend %g\n",
            n_layers, onnorm_dataset_count(d), variance, blend);
+    int w = 4; /* the node column fits the longest name (up to 64) */
+    for (int i = 0; i < n_layers; i++) {
+        int len = (int)strlen(layers[i].node);
+        w = len > w ? (len < 64 ? len : 64) : w;
+    }
     if (n_layers)
-        printf("  %-32s %4s %8s %10s  %-23s %s\n", "node", "wave", "channels", "values/ch",
+        printf("  %-*s %4s %8s %10s  %-23s %s\n", w, "node", "wave", "channels", "values/ch",
                "|dmean|/std max   mean", "var ratio min    max  gmean");
     for (int i = 0; i < n_layers; i++) {
         const onnorm_bn_calibration *l = &layers[i];
-        printf("  %-32s %4d %8lld %10lld  %10.4g %10.4g   %8.4g %8.4g %8.4g\n", l->node, l->wave,
+        printf("  %-*s %4d %8lld %10lld  %10.4g %10.4g   %8.4g %8.4g %8.4g\n", w, l->node, l->wave,
                (long long)l->channels, (long long)l->count, l->mean_shift_max, l->mean_shift_mean,
                l->var_ratio_min, l->var_ratio_max, l->var_ratio_gmean);
     }

@@ -179,10 +179,11 @@ static void expect_npy_error(const char *p, onnorm_status code, const char *need
 static void npy_errors(void **state)
 {
     (void)state;
-    const float v[6] = {0};
+    const float v[8] = {0}; /* 6 used; room for the one-byte-too-many case */
+    const size_t V = 6 * sizeof(float);
     const char *ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
     /* bad magic */
-    write_npy(path_of("magic.npy"), 1, ok, v, sizeof v);
+    write_npy(path_of("magic.npy"), 1, ok, v, V);
     {
         FILE *f = fopen(path_of("magic.npy"), "r+b");
         fputc('X', f);
@@ -192,9 +193,9 @@ static void npy_errors(void **state)
     write_bytes(path_of("short.npy"), "\x93NUM", 4);
     expect_npy_error(path_of("short.npy"), ONNORM_ERR_PARSE, "bad magic");
     /* data size mismatch: one float too few, one byte too many */
-    write_npy(path_of("few.npy"), 1, ok, v, sizeof v - 4);
+    write_npy(path_of("few.npy"), 1, ok, v, V - 4);
     expect_npy_error(path_of("few.npy"), ONNORM_ERR_PARSE, "holds 20 data bytes");
-    write_npy(path_of("many.npy"), 1, ok, v, sizeof v + 1);
+    write_npy(path_of("many.npy"), 1, ok, v, V + 1);
     expect_npy_error(path_of("many.npy"), ONNORM_ERR_PARSE, "holds 25 data bytes");
     /* a header that claims more bytes than the file has */
     {
@@ -207,10 +208,10 @@ static void npy_errors(void **state)
     /* a shape whose byte size overflows is a size mismatch, not an allocation */
     write_npy(path_of("huge.npy"), 1,
               "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", v,
-              sizeof v);
+              V);
     expect_npy_error(path_of("huge.npy"), ONNORM_ERR_PARSE, "but the file holds");
     write_npy(path_of("fortran.npy"), 1,
-              "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", v, sizeof v);
+              "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", v, V);
     expect_npy_error(path_of("fortran.npy"), ONNORM_ERR_UNSUPPORTED, "Fortran order");
     write_npy(path_of("c8.npy"), 1, "{'descr': '<c8', 'fortran_order': False, 'shape': (3,), }", v,
               24);
@@ -224,22 +225,67 @@ static void npy_errors(void **state)
     write_npy(path_of("struct.npy"), 1,
               "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", v, 4);
     expect_npy_error(path_of("struct.npy"), ONNORM_ERR_PARSE, "structured");
-    write_npy(path_of("nokey.npy"), 1, "{'descr': '<f4', 'shape': (2, 3), }", v, sizeof v);
+    write_npy(path_of("nokey.npy"), 1, "{'descr': '<f4', 'shape': (2, 3), }", v, V);
     expect_npy_error(path_of("nokey.npy"), ONNORM_ERR_PARSE, "bad .npy header");
     write_npy(path_of("junk.npy"), 1,
               "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), "
               "'extra': 1}",
-              v, sizeof v);
+              v, V);
     expect_npy_error(path_of("junk.npy"), ONNORM_ERR_PARSE, "unknown key");
     write_npy(path_of("neg.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 3), }",
-              v, sizeof v);
+              v, V);
     expect_npy_error(path_of("neg.npy"), ONNORM_ERR_PARSE, "bad .npy header");
     write_npy(path_of("rank9.npy"), 1,
               "{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }", v, 4);
     expect_npy_error(path_of("rank9.npy"), ONNORM_ERR_PARSE, "more dims");
-    write_npy(path_of("v4.npy"), 4, ok, v, sizeof v);
+    write_npy(path_of("v4.npy"), 4, ok, v, V);
     expect_npy_error(path_of("v4.npy"), ONNORM_ERR_UNSUPPORTED, "version 4.0");
     expect_npy_error(path_of("missing.npy"), ONNORM_ERR_IO, "cannot open");
+}
+
+/* Mutated and truncated headers: every outcome is a tensor whose size is
+ * the file's data, or an error; never a crash or an allocation beyond the
+ * file (run under valgrind or ASan to see the latter). */
+static void npy_mutations(void **state)
+{
+    (void)state;
+    const float v[6] = {1, 2, 3, 4, 5, 6};
+    const char *p = path_of("mut.npy");
+    write_npy(p, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", v, sizeof v);
+    unsigned char orig[256], buf[256];
+    FILE *f = fopen(p, "rb");
+    const size_t n = fread(orig, 1, sizeof orig, f);
+    fclose(f);
+    assert_int_equal(n, 128 + sizeof v); /* numpy's padding: data at 128 */
+    uint32_t seed = 12345;
+    int ok = 0, failed = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(buf, orig, n);
+        size_t len = n;
+        const int edits = 1 + iter % 4;
+        for (int k = 0; k < edits; k++) {
+            seed = seed * 1103515245u + 12345u;
+            const size_t at = (seed >> 8) % 128; /* the header */
+            seed = seed * 1103515245u + 12345u;
+            const char pool[] = "0123456789(),: '\"{}TrueFalse<>|fibuc\x93\x00\xff";
+            buf[at] = (unsigned char)pool[(seed >> 8) % (sizeof pool - 1)];
+        }
+        if (iter % 7 == 0) len = (size_t)(seed >> 4) % n;
+        write_bytes(p, buf, len);
+        onnorm_tensor *t = NULL;
+        onnorm_error e;
+        if (onnorm_tensor_read_npy(p, &t, &e) == ONNORM_OK) {
+            const size_t bytes = (size_t)onnorm_tensor_numel(t) * onnorm_dtype_size(t->dtype);
+            assert_true(bytes <= len);
+            onnorm_tensor_free(t);
+            ok++;
+        } else {
+            assert_null(t);
+            assert_true(e.message[0] != '\0');
+            failed++;
+        }
+    }
+    assert_true(ok > 0 && failed > 0); /* both outcomes were reached */
 }
 
 /* ---- data sets -------------------------------------------------------------- */
@@ -482,9 +528,13 @@ static void dataset_fixed_batch_split(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(npy_float32_v1),      cmocka_unit_test(npy_types_and_versions),
-        cmocka_unit_test(npy_errors),          cmocka_unit_test(dataset_files_and_folders),
-        cmocka_unit_test(dataset_multi_input), cmocka_unit_test(dataset_fixed_batch_split),
+        cmocka_unit_test(npy_float32_v1),
+        cmocka_unit_test(npy_types_and_versions),
+        cmocka_unit_test(npy_errors),
+        cmocka_unit_test(npy_mutations),
+        cmocka_unit_test(dataset_files_and_folders),
+        cmocka_unit_test(dataset_multi_input),
+        cmocka_unit_test(dataset_fixed_batch_split),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
