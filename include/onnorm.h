@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -359,6 +360,64 @@ onnorm_status onnorm_model_standardize(const onnorm_model *m, onnorm_dataset *d,
                                        const onnorm_standardize_options *o, onnorm_model **out,
                                        double *center, double *divisor, int64_t max_channels,
                                        int64_t *n_channels, int64_t *count, onnorm_error *err);
+
+/* ---- normalization statistics (onnorm stats) ------------------------------
+ * What every normalization node of a model sees over a data set: per
+ * channel (BatchNormalization, InstanceNormalization, MeanVariance-
+ * Normalization), group (GroupNormalization) or row and feature (the
+ * LayerNormalization family) statistics of its input and output, NaN and Inf
+ * counts, dead and near-constant units, for BatchNormalization the drift
+ * between its stored and the measured statistics, and how far batch means
+ * and variances of 1, 2, 4, ... consecutive samples stray from the
+ * population's. Statistics are accumulated in double and merge exactly
+ * across runs; the definitions are in runtime/normstats.c.
+ *
+ *   onnorm_stats *st; onnorm_stats_create(model, 0, &st, &e);
+ *   for each batch: bind inputs on onnorm_stats_session(st), then
+ *                   onnorm_stats_accumulate(st, &e);
+ *   onnorm_stats_write(st, ONNORM_STATS_JSON, stdout, &e); onnorm_stats_free(st);
+ */
+typedef struct onnorm_stats onnorm_stats;
+
+/* Flags of a node's summary. */
+#define ONNORM_STATS_DRIFT 1u      /* BatchNormalization's stored statistics miss the data */
+#define ONNORM_STATS_NONFINITE 2u  /* NaN or Inf in the input or output */
+#define ONNORM_STATS_DEAD 4u       /* an input unit that is 0 everywhere */
+#define ONNORM_STATS_NEAR_CONST 8u /* an input unit with std < 1e-6 * (1 + |mean|) */
+
+typedef struct onnorm_stats_summary {
+    const char *name, *op_type, *domain;
+    const char *unit;       /* "channel", "group", "feature" (rows' features) or "unit" */
+    int64_t units, samples; /* samples: along input axis 0, over every run */
+    int64_t nan, inf, out_nan, out_inf;
+    int64_t dead, near_constant; /* input units */
+    int has_drift;               /* BatchNormalization in inference mode */
+    double max_shift, mean_shift, min_ratio, max_ratio;
+    unsigned flags;
+} onnorm_stats_summary;
+
+typedef enum onnorm_stats_format {
+    ONNORM_STATS_TEXT, /* one line per node */
+    ONNORM_STATS_JSON, /* everything, for tools (schema in runtime/normstats_report.c) */
+    ONNORM_STATS_HTML  /* one self-contained page with inline SVG charts */
+} onnorm_stats_format;
+
+/* Records every normalization node of m (a model without any is an error,
+ * ONNORM_ERR_NOT_FOUND). m must outlive the object; num_threads as in
+ * onnorm_session_options (0: all cores). The session runs the graph as
+ * loaded, unoptimized, so that every norm node runs as written. */
+onnorm_status onnorm_stats_create(const onnorm_model *m, int num_threads, onnorm_stats **out,
+                                  onnorm_error *err);
+/* The session whose inputs the caller binds before each accumulate. */
+onnorm_session *onnorm_stats_session(onnorm_stats *st);
+/* Runs the session once and adds what every norm node saw. */
+onnorm_status onnorm_stats_accumulate(onnorm_stats *st, onnorm_error *err);
+int onnorm_stats_node_count(const onnorm_stats *st);
+onnorm_status onnorm_stats_node(const onnorm_stats *st, int i, onnorm_stats_summary *out,
+                                onnorm_error *err);
+onnorm_status onnorm_stats_write(const onnorm_stats *st, onnorm_stats_format format, FILE *f,
+                                 onnorm_error *err);
+void onnorm_stats_free(onnorm_stats *st);
 
 #ifdef __cplusplus
 }

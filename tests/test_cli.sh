@@ -286,8 +286,9 @@ declare -A OPTS=(
     [optimize]="-o --disable --opt-level"
     [calibrate]="--data -o --nodes --variance --blend --json --threads"
     [standardize]="--data --mode --per-channel --input -o --json"
+    [stats]="--data --json --html --threads"
 )
-for cmd in run test bench info ops optimize calibrate standardize; do
+for cmd in run test bench info ops optimize calibrate standardize stats; do
     run "help_$cmd" help "$cmd"
     h1=$rc
     run "dashhelp_$cmd" "$cmd" --help

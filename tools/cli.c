@@ -37,6 +37,7 @@ void onn_cli_usage(FILE *f)
                "                   [--variance population|unbiased] [--blend A] [--json FILE]\n"
                "  onnorm standardize MODEL --data PATH... --mode zscore|minmax -o OUT.onnx\n"
                "                   [--per-channel] [--input NAME] [--json FILE]\n"
+               "  onnorm stats MODEL --data PATH... [--json FILE] [--html FILE] [--threads N]\n"
                "  onnorm help [COMMAND]     (or: onnorm COMMAND --help)\n"
                "  onnorm --version\n"
                "Options take their value as `--opt value` or `--opt=value`.\n");

@@ -91,6 +91,7 @@ int onn_cli_bench(int argc, char **argv);
 int onn_cli_info(int argc, char **argv);
 int onn_cli_ops(int argc, char **argv);
 int onn_cli_optimize(int argc, char **argv);
+int onn_cli_stats(int argc, char **argv);
 int onn_cli_calibrate(int argc, char **argv);
 int onn_cli_standardize(int argc, char **argv);
 

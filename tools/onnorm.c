@@ -43,6 +43,7 @@ static const struct {
     {"optimize", onn_cli_optimize},
     {"calibrate", onn_cli_calibrate},
     {"standardize", onn_cli_standardize},
+    {"stats", onn_cli_stats},
 };
 
 static command_fn find_command(const char *name)
