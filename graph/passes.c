@@ -14,6 +14,14 @@ static const onn_pass passes[] = {
      onn_pass_fold_batchnorm},
     {"fold-affine", "fold per-channel Mul/Add by constants into the preceding Conv",
      onn_pass_fold_affine},
+    {"fold-affine-into-norm",
+     "fold a per-channel Mul/Add/Sub/Div by constants into the BatchNormalization, "
+     "InstanceNormalization, GroupNormalization or LayerNormalization before it",
+     onn_pass_fold_affine_norm},
+    {"fold-norm-into-next-conv",
+     "fold a BatchNormalization or per-channel constant affine chain into the weights of the "
+     "Conv, Gemm or MatMul after it",
+     onn_pass_fold_norm_conv},
     {"fuse-conv", "fuse a residual Add and an activation into the Conv before them (FusedConv)",
      onn_pass_fuse_conv},
     {"layernorm", "recognize decomposed LayerNormalization", onn_pass_layernorm},
