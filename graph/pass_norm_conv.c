@@ -565,12 +565,16 @@ static onnorm_status fold_into(onn_graph *g, int qi, bool note, onn_pass_stats *
         snprintf(why, sizeof why, "the folded weights would overflow float32");
         goto skip;
     }
+    int link_at[MAX_CHAIN];
+    for (int i = 0; i < n; i++)
+        link_at[i] = (int)(links[i].node - g->nodes);
     bool ok;
     status = rewrite(g, &cs, &f, u, &ok, why, sizeof why, err);
     if (status) goto out;
     if (!ok) goto skip;
+    /* rewrite may have moved the node array: clear by index */
     for (int i = 0; i < n; i++)
-        onn_node_clear(links[i].node);
+        onn_node_clear(&g->nodes[link_at[i]]);
     *done = true;
     goto out;
 skip:
