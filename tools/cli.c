@@ -33,6 +33,8 @@ void onn_cli_usage(FILE *f)
                "  onnorm info MODEL\n"
                "  onnorm ops [--all]\n"
                "  onnorm optimize MODEL -o OUT.onnx [--disable PASS,...]\n"
+               "  onnorm compare MODEL [--input NAME=FILE.pb ...] [--reference MODEL]\n"
+               "                   [--json FILE] [--ratio R] [--min-rel E] [--threads N]\n"
                "  onnorm help [COMMAND]     (or: onnorm COMMAND --help)\n"
                "  onnorm --version\n"
                "Options take their value as `--opt value` or `--opt=value`.\n");

@@ -91,6 +91,7 @@ int onn_cli_bench(int argc, char **argv);
 int onn_cli_info(int argc, char **argv);
 int onn_cli_ops(int argc, char **argv);
 int onn_cli_optimize(int argc, char **argv);
+int onn_cli_compare(int argc, char **argv);
 
 void onn_cli_usage(FILE *f);
 /* The exit statuses, as printed by every --help. */

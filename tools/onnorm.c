@@ -35,8 +35,9 @@ static const struct {
     const char *name;
     command_fn fn;
 } commands[] = {
-    {"run", onn_cli_run},     {"test", onn_cli_test}, {"info", onn_cli_info},
-    {"bench", onn_cli_bench}, {"ops", onn_cli_ops},   {"optimize", onn_cli_optimize},
+    {"run", onn_cli_run},         {"test", onn_cli_test}, {"info", onn_cli_info},
+    {"bench", onn_cli_bench},     {"ops", onn_cli_ops},   {"optimize", onn_cli_optimize},
+    {"compare", onn_cli_compare},
 };
 
 static command_fn find_command(const char *name)
