@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""`onnorm compare` (runtime/compare.c, tools/cmd_compare.c).
+
+1. An error injected in one node (one weight of a Conv, or the constant of a
+   Mul, changed in a copy of the model) is found: compare of the copy against
+   the original (--reference) flags that node and no other, and the Conv's
+   max_abs equals NumPy's max |conv(x, W') - conv(x, W)|.
+2. The JSON numbers of a model whose ops all have float64 kernels match
+   NumPy: max_abs and max_rel of every node between onnorm's float32 values
+   (from `onnorm run` of a copy with every intermediate as output) and a
+   float64 NumPy evaluation; an unperturbed model flags nothing.
+3. Errors: a missing reference file, an unknown input name, a bad option.
+
+    test_compare.py ONNORM_BIN
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto as T
+from onnx import helper as h
+from onnx import numpy_helper as nh
+
+ONNORM = sys.argv[1]
+rng = np.random.default_rng(7)
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+
+
+def save(nodes, inits, x, path, outputs=("Y",), opset=17):
+    g = h.make_graph(nodes, "g", [h.make_tensor_value_info("X", T.FLOAT, x.shape)],
+                     [h.make_tensor_value_info(o, T.FLOAT, None) for o in outputs],
+                     [nh.from_array(v, k) for k, v in inits.items()])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", opset)])
+    m.ir_version = 8
+    onnx.save(m, path)
+
+
+def compare(tmp, model, x, *extra):
+    xp = os.path.join(tmp, "x.pb")
+    with open(xp, "wb") as f:
+        f.write(nh.from_array(x, "X").SerializeToString())
+    js = os.path.join(tmp, "c.json")
+    r = subprocess.run([ONNORM, "compare", model, "--input", f"X={xp}", "--json", js, *extra],
+                       capture_output=True, text=True)
+    if r.returncode:
+        failures.append(f"compare {model} failed ({r.returncode}): {r.stderr}")
+        return None, r.stdout
+    with open(js) as f:
+        return {n["name"]: n for n in json.load(f)["nodes"]}, r.stdout
+
+
+def np_conv(x, w):
+    x = x.astype(np.float64)
+    n, c, hh, ww = x.shape
+    m, _, kh, kw = w.shape
+    y = np.zeros((n, m, hh - kh + 1, ww - kw + 1))
+    for a in range(kh):
+        for b in range(kw):
+            y += np.einsum("nchw,mc->nmhw", x[:, :, a:a + y.shape[2], b:b + y.shape[3]],
+                           w[:, :, a, b].astype(np.float64))
+    return y
+
+
+def injected_conv(tmp):
+    x = rng.uniform(-1, 1, (2, 3, 8, 8)).astype(np.float32)
+    w = rng.uniform(-1, 1, (6, 3, 3, 3)).astype(np.float32)
+    s = rng.uniform(0.5, 1.5, (1, 6, 1, 1)).astype(np.float32)
+    bad = w.copy()
+    bad[2, 1, 1, 1] += np.float32(0.05)
+    nodes = [h.make_node("Conv", ["X", "W"], ["c"], name="conv"),
+             h.make_node("Mul", ["c", "s"], ["m"], name="mul"),
+             h.make_node("Relu", ["m"], ["r"], name="relu"),
+             h.make_node("GlobalAveragePool", ["r"], ["Y"], name="pool")]
+    ref, cpy = os.path.join(tmp, "ref.onnx"), os.path.join(tmp, "bad.onnx")
+    save(nodes, {"W": w, "s": s}, x, ref)
+    save(nodes, {"W": bad, "s": s}, x, cpy)
+    rows, out = compare(tmp, cpy, x, "--reference", ref)
+    if rows is None:
+        return
+    flagged = [k for k, v in rows.items() if v["flagged"]]
+    check(flagged == ["conv"], f"injected Conv error: flagged {flagged}\n{out}")
+    check(rows["conv"]["fallback"], "Conv has no float64 kernel: its row should say fallback")
+    want = np.max(np.abs(np_conv(x, bad) - np_conv(x, w)))
+    check(abs(rows["conv"]["max_abs"] - want) <= 1e-5,
+          f"conv max_abs {rows['conv']['max_abs']} vs NumPy {want}")
+    check("error grows at 1 node(s): conv" in out, f"the summary does not name conv:\n{out}")
+    print(f"ok: injected Conv error found (max_abs {want:.4g})")
+
+
+def norm_model(s):
+    nodes = [h.make_node("LayerNormalization", ["X", "g", "b"], ["n"], name="ln", axis=-1),
+             h.make_node("Mul", ["n", "s"], ["m"], name="mul"),
+             h.make_node("Tanh", ["m"], ["t"], name="tanh"),
+             h.make_node("ReduceSum", ["t", "axes"], ["r"], name="sum", keepdims=1),
+             h.make_node("Sub", ["t", "r"], ["d"], name="sub"),
+             h.make_node("Softmax", ["d"], ["Y"], name="softmax", axis=-1)]
+    return nodes
+
+
+def np_norm_model(x, g, b, s):
+    x = x.astype(np.float64)
+    mu, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    n = (x - mu) / np.sqrt(var + 1e-5) * g + b
+    m = n * s
+    t = np.tanh(m)
+    r = t.sum(-1, keepdims=True)
+    d = t - r
+    e = np.exp(d - d.max(-1, keepdims=True))
+    return {"n": n, "m": m, "t": t, "r": r, "d": d, "Y": e / e.sum(-1, keepdims=True)}
+
+
+def float64_numbers(tmp):
+    x = rng.uniform(-3, 3, (4, 16)).astype(np.float32) * 100  # large: visible float32 error
+    g = rng.uniform(0.5, 1.5, 16).astype(np.float32)
+    b = rng.uniform(-1, 1, 16).astype(np.float32)
+    s = rng.uniform(-3, 3, 16).astype(np.float32)
+    axes = np.array([-1], dtype=np.int64)
+    inits = {"g": g, "b": b, "s": s, "axes": axes}
+    path, every = os.path.join(tmp, "n.onnx"), os.path.join(tmp, "every.onnx")
+    save(norm_model(s), inits, x, path, opset=13 + 4)
+    names = ["n", "m", "t", "r", "d", "Y"]
+    save(norm_model(s), inits, x, every, outputs=names)
+    rows, out = compare(tmp, path, x)
+    if rows is None:
+        return
+    xp = os.path.join(tmp, "x.pb")
+    od = os.path.join(tmp, "o")
+    subprocess.run([ONNORM, "run", every, "--opt-level", "0", "--repeat", "1", "--warmup", "0",
+                    "--input", f"X={xp}", "--output-dir", od], check=True, capture_output=True)
+    ref = np_norm_model(x, g, b, s)
+    node_of = {"n": "ln", "m": "mul", "t": "tanh", "r": "sum", "d": "sub", "Y": "softmax"}
+    for v in names:
+        t = onnx.TensorProto()
+        with open(os.path.join(od, v + ".pb"), "rb") as f:
+            t.ParseFromString(f.read())
+        a, want = nh.to_array(t).astype(np.float64), ref[v]
+        diff = np.abs(a - want)
+        big = np.max(np.abs(want))
+        rel = np.max(diff / np.maximum(np.abs(want), 1e-3 * big if big > 0 else 1.0))
+        row = rows[node_of[v]]
+        check(not row["fallback"], f"{node_of[v]} should run in float64")
+        check(abs(row["max_abs"] - diff.max()) <= 1e-9 * max(1.0, big),
+              f"{node_of[v]}: max_abs {row['max_abs']} vs NumPy {diff.max()}")
+        check(abs(row["max_rel"] - rel) <= 1e-6 * rel + 1e-12,
+              f"{node_of[v]}: max_rel {row['max_rel']} vs NumPy {rel}")
+        check(row["max_abs"] > 0 or v == "Y", f"{node_of[v]}: no float32 error at all?")
+    check(not any(r["flagged"] for r in rows.values()), f"an exact model flagged nodes:\n{out}")
+    check("every node in float64" in out, f"the header should say every node ran in float64:\n{out}")
+    print("ok: per-node max_abs and max_rel match NumPy")
+    # The same model with the Mul's constant changed in a copy.
+    s2 = s.copy()
+    s2[5] *= np.float32(1.01)
+    cpy = os.path.join(tmp, "n_bad.onnx")
+    save(norm_model(s2), dict(inits, s=s2), x, cpy)
+    rows, out = compare(tmp, cpy, x, "--reference", path)
+    if rows is None:
+        return
+    flagged = [k for k, v in rows.items() if v["flagged"]]
+    check(flagged == ["mul"], f"injected Mul error: flagged {flagged}\n{out}")
+    print("ok: injected Mul error found")
+
+
+def errors(tmp):
+    x = rng.uniform(-1, 1, (4, 16)).astype(np.float32)
+    inits = {"g": np.ones(16, np.float32), "b": np.zeros(16, np.float32),
+             "s": np.ones(16, np.float32), "axes": np.array([-1], np.int64)}
+    path = os.path.join(tmp, "e.onnx")
+    save(norm_model(None), inits, x, path)
+    r = subprocess.run([ONNORM, "compare", path, "--reference", os.path.join(tmp, "none.onnx")],
+                       capture_output=True, text=True)
+    check(r.returncode == 1 and "none.onnx" in r.stderr, f"missing reference: {r.returncode} "
+          f"{r.stderr}")
+    xp = os.path.join(tmp, "x.pb")
+    with open(xp, "wb") as f:
+        f.write(nh.from_array(x, "X").SerializeToString())
+    r = subprocess.run([ONNORM, "compare", path, "--input", f"Q={xp}"], capture_output=True,
+                       text=True)
+    check(r.returncode == 1 and "no input named 'Q' (inputs: X)" in r.stderr,
+          f"unknown input: {r.returncode} {r.stderr}")
+    r = subprocess.run([ONNORM, "compare", path, "--ratio", "0.5"], capture_output=True,
+                       text=True)
+    check(r.returncode == 2, f"--ratio 0.5 should be a usage error: {r.returncode} {r.stderr}")
+    print("ok: errors")
+
+
+with tempfile.TemporaryDirectory() as d:
+    injected_conv(d)
+    float64_numbers(d)
+    errors(d)
+if failures:
+    print("\n".join("FAIL: " + f for f in failures))
+    sys.exit(1)
+print("compare verified")
