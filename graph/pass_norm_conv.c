@@ -30,6 +30,14 @@
  * zero); otherwise it is a near-miss with the reason "padding".
  *
  * Decisions where the issue is silent:
+ * - Place in the pipeline: after the recognizers (layernorm, rmsnorm,
+ *   groupnorm, fuse-gelu), because a decomposed LayerNormalization's final
+ *   Mul/Add or GELU's Mul by 0.5 is often followed by a MatMul or Gemm and
+ *   folding it would hide the pattern. fuse-conv runs before, so
+ *   com.microsoft's FusedConv (act(Conv(X, W, B) + Z)) is a consumer too:
+ *   the fold of W and B is the same.
+ * - A MatMul whose weight is computed (attention's Q K^T) is no candidate
+ *   and gets no note.
  * - The chain is collected from the linear node backwards while each node's
  *   output feeds only the next one and is no graph output; where it stops
  *   (another consumer, a non-constant operand, a constant that is not
@@ -74,13 +82,21 @@ typedef struct consumer {
     float alpha, beta;
 } consumer;
 
+/* com.microsoft's FusedConv (what fuse-conv makes of Conv + activation):
+ * act(Conv(X, W, B) + Z) takes the same fold of W and B. */
+static bool is_fused_conv(const onn_node *q)
+{
+    return q->op_type && q->domain && !strcmp(q->domain, "com.microsoft") &&
+           !strcmp(q->op_type, "FusedConv");
+}
+
 /* Checks q as a consumer; false with why (why "" when q is no candidate). */
 static bool consumer_of(onn_graph *g, onn_node *q, consumer *cs, char *why, size_t len)
 {
     memset(cs, 0, sizeof *cs);
     why[0] = '\0';
     cs->node = q;
-    if (onn_node_is(q, "Conv"))
+    if (onn_node_is(q, "Conv") || is_fused_conv(q))
         cs->kind = 0;
     else if (onn_node_is(q, "Gemm"))
         cs->kind = 1;
@@ -92,7 +108,10 @@ static bool consumer_of(onn_graph *g, onn_node *q, consumer *cs, char *why, size
     cs->r = g->values[q->in[0]].rank;
     const int wv = q->in[1];
     if (!(cs->w = onn_graph_const(g, wv))) {
-        onn_affine_not_const_why(g, wv, "the weight", why, len);
+        /* A MatMul of two computed values (attention) is no linear layer:
+         * no note. */
+        if (cs->kind != 2 || g->values[wv].is_input)
+            onn_affine_not_const_why(g, wv, "the weight", why, len);
         return false;
     }
     if (cs->w->dtype != ONNORM_FLOAT) {
@@ -551,9 +570,9 @@ static onnorm_status fold_into(onn_graph *g, int qi, bool note, onn_pass_stats *
     if (!compose(g, links, n, &m, why, sizeof why)) goto skip;
     if (cs.pads && !zero_shift(&m)) {
         snprintf(why, sizeof why,
-                 "padding: Conv '%s' pads its input with zeros, which after the fold would "
+                 "padding: %s '%s' pads its input with zeros, which after the fold would "
                  "stand for a shifted value, so the fold would not be exact",
-                 q->name);
+                 q->op_type, q->name);
         goto skip;
     }
     if (!fold_numbers(&cs, &m, &f)) {

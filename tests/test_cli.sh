@@ -284,8 +284,9 @@ declare -A OPTS=(
     [info]=""
     [ops]="--all"
     [optimize]="-o --disable --opt-level"
+    [compare]="--input --reference --json --ratio --min-rel --threads"
 )
-for cmd in run test bench info ops optimize; do
+for cmd in run test bench info ops optimize compare; do
     run "help_$cmd" help "$cmd"
     h1=$rc
     run "dashhelp_$cmd" "$cmd" --help

@@ -542,6 +542,46 @@ static void partial_chain(void **state)
     check(b, &(expect){NC, 4, 3, 1, 0, NULL, "Add"});
 }
 
+/* Conv + Relu becomes FusedConv (fuse-conv) before this pass runs; the BN
+ * still folds into it. */
+static void bn_fused_conv(void **state)
+{
+    (void)state;
+    tb_model *b = tb_new(13);
+    tb_input(b, "X", ONNORM_FLOAT, 4, X4);
+    bn(b, "bn", 4, "X", "y");
+    const int64_t wd[4] = {6, 4, 3, 3};
+    init_rnd(b, "W", 4, wd, -1.0f, 1.0f);
+    tb_node_add(b, "Conv", "conv", 2, (const char *[]){"y", "W"}, 1, (const char *[]){"c"});
+    tb_node_add(b, "Relu", "relu", 1, (const char *[]){"c"}, 1, (const char *[]){"Y"});
+    tb_output(b, "Y", ONNORM_FLOAT);
+    check(b, &(expect){NC, 3, 1, 1, 0, NULL, "BatchNormalization"});
+}
+
+/* GELU's decomposition ends in a Mul by 0.5, here before a MatMul: fuse-gelu
+ * must see it whole (the fold runs after it), and then nothing is left to
+ * fold. */
+static void gelu_before_matmul(void **state)
+{
+    (void)state;
+    tb_model *b = tb_new(13);
+    const int64_t xd[2] = {3, 4}, wd[2] = {4, 5};
+    tb_input(b, "X", ONNORM_FLOAT, 2, xd);
+    const float r2 = 1.41421356f, one = 1.0f, half = 0.5f;
+    tb_init(b, "r2", ONNORM_FLOAT, 0, NULL, &r2);
+    tb_init(b, "one", ONNORM_FLOAT, 0, NULL, &one);
+    tb_init(b, "half", ONNORM_FLOAT, 0, NULL, &half);
+    init_rnd(b, "W", 2, wd, -1.0f, 1.0f);
+    bin(b, "Div", "div", "X", "r2", "a");
+    tb_node_add(b, "Erf", "erf", 1, (const char *[]){"a"}, 1, (const char *[]){"e"});
+    bin(b, "Add", "add", "e", "one", "p");
+    bin(b, "Mul", "mul", "X", "p", "q");
+    bin(b, "Mul", "mulhalf", "q", "half", "y");
+    bin(b, "MatMul", "mm", "y", "W", "Y");
+    tb_output(b, "Y", ONNORM_FLOAT);
+    check(b, &(expect){NC, 6, 2, 0, 0, NULL, "Erf"});
+}
+
 /* ---- fold-norm-into-next-conv: near-misses ---------------------------------- */
 
 static void miss_padding(void **state)
@@ -662,6 +702,8 @@ int main(void)
         cmocka_unit_test(bn_add_gemm_no_c),
         cmocka_unit_test(affine_matmul),
         cmocka_unit_test(partial_chain),
+        cmocka_unit_test(bn_fused_conv),
+        cmocka_unit_test(gelu_before_matmul),
         cmocka_unit_test(miss_padding),
         cmocka_unit_test(miss_auto_pad),
         cmocka_unit_test(miss_weight_input),
