@@ -21,7 +21,8 @@
  *   float64 inputs are cast to float32 and its outputs back to float64, and
  *   the copy is built again (at most once per node). Such rows carry
  *   `fallback`. Unnamed nodes get names in the copies so that messages
- *   identify them.
+ *   identify them. A node blamed this way marks every node of its op (the
+ *   same kernel fails the same way), so there is one retry per op type.
  * - Relative error per element is |a - b| / max(|b|, 1e-3 * max|b|) (b the
  *   float64 value): plain |a - b| / |b| explodes on values near 0 that an
  *   absolute error of rounding size reaches. When b is all 0, it is |a - b|.
@@ -97,7 +98,8 @@ static bool name_nodes(onn_graph *g)
     return true;
 }
 
-/* The float64 form of g's float32 parts. */
+/* The float64 form of g's float32 parts. The values' types are what the
+ * loaded graph knows (declared, or carried by binding). */
 static onnorm_status to_double(onn_graph *g, onnorm_error *err)
 {
     for (int v = 0; v < g->n_values; v++) {
@@ -130,16 +132,18 @@ static onnorm_status to_double(onn_graph *g, onnorm_error *err)
     return ONNORM_OK;
 }
 
-/* Node i of g (fallback) reads float32 and writes float64 through Casts.
- * `dt` are the value types of the float32 graph: inputs and outputs that
- * are float32 there (or of unknown type) are cast. */
-static onnorm_status cast_around(onn_graph *g, int i, const onnorm_dtype *dt, onnorm_error *err)
+/* Node i of g (fallback) reads float32 and writes float64 through Casts:
+ * its inputs and outputs that are float64 in the widened graph, or of
+ * unknown type, are cast (integer constants are left alone). */
+static onnorm_status cast_around(onn_graph *g, int i, onnorm_error *err)
 {
     onn_node *n = &g->nodes[i];
     const int n_in = n->n_in - n->n_implicit;
     for (int k = 0; k < n_in; k++) {
         const int v = g->nodes[i].in[k];
-        if (v < 0 || (dt[v] != ONNORM_FLOAT && dt[v] != ONNORM_UNDEFINED)) continue;
+        if (v < 0) continue;
+        const onnorm_dtype t = g->values[v].dtype;
+        if (t != ONNORM_DOUBLE && t != ONNORM_UNDEFINED) continue;
         if (g->values[v].init && g->values[v].init->dtype != ONNORM_DOUBLE) continue;
         const int c = onn_graph_new_value(g, g->values[v].name);
         if (c < 0) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
@@ -151,7 +155,9 @@ static onnorm_status cast_around(onn_graph *g, int i, const onnorm_dtype *dt, on
     }
     for (int k = 0; k < g->nodes[i].n_out; k++) {
         const int v = g->nodes[i].out[k];
-        if (v < 0 || (dt[v] != ONNORM_FLOAT && dt[v] != ONNORM_UNDEFINED)) continue;
+        if (v < 0 ||
+            (g->values[v].dtype != ONNORM_DOUBLE && g->values[v].dtype != ONNORM_UNDEFINED))
+            continue;
         const int c = onn_graph_new_value(g, g->values[v].name);
         if (c < 0) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
         onn_node *cast = onn_graph_new_node(g, "Cast", g->values[c].name, 1, &c, 1, &v);
@@ -171,9 +177,8 @@ static onnorm_status make_model(const onn_graph *src, bool wide, const bool *fal
 {
     *out = NULL;
     onnorm_model *m = calloc(1, sizeof *m);
-    onnorm_dtype *dt = calloc((size_t)(src->n_values ? src->n_values : 1), sizeof *dt);
     onnorm_status st = ONNORM_OK;
-    if (!m || !dt) {
+    if (!m) {
         st = onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -182,8 +187,6 @@ static onnorm_status make_model(const onn_graph *src, bool wide, const bool *fal
         goto fail;
     }
     onn_graph *g = m->g;
-    for (int v = 0; v < src->n_values; v++)
-        dt[v] = src->values[v].dtype;
     const int n0 = g->n_nodes;
     for (int i = 0; i < n0; i++)
         for (int k = 0; k < g->nodes[i].n_out; k++)
@@ -198,15 +201,13 @@ static onnorm_status make_model(const onn_graph *src, bool wide, const bool *fal
     if (wide) {
         if ((st = to_double(g, err))) goto fail;
         for (int i = 0; i < n0 && fallback; i++)
-            if (fallback[i] && (st = cast_around(g, i, dt, err))) goto fail;
+            if (fallback[i] && (st = cast_around(g, i, err))) goto fail;
         if (g->n_nodes != n0 && (st = onn_graph_rebuild(g, err))) goto fail;
     }
     if ((st = onn_bind_graph(g, false, &m->kernels, NULL, err))) goto fail;
-    free(dt);
     *out = m;
     return ONNORM_OK;
 fail:
-    free(dt);
     onnorm_model_free(m);
     return st;
 }
@@ -285,7 +286,11 @@ static onnorm_status run_wide(const onn_graph *src, int threads, int n_inputs,
             return onn_prefix(err, st,
                               "the float64 evaluation failed (give a float64 model with "
                               "--reference / options.reference to compare against): ");
-        fallback[i] = true;
+        /* The same kernel fails the same way: mark every node of that op. */
+        for (int j = 0; j < src->n_nodes; j++)
+            if (!strcmp(src->nodes[j].op_type, src->nodes[i].op_type) &&
+                !strcmp(src->nodes[j].domain, src->nodes[i].domain))
+                fallback[j] = true;
     }
     return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "the float64 evaluation does not converge");
 }

@@ -94,6 +94,25 @@ def injected_conv(tmp):
           f"conv max_abs {rows['conv']['max_abs']} vs NumPy {want}")
     check("error grows at 1 node(s): conv" in out, f"the summary does not name conv:\n{out}")
     print(f"ok: injected Conv error found (max_abs {want:.4g})")
+    # The same against a float64 export of the original.
+    ref64 = os.path.join(tmp, "ref64.onnx")
+    g = h.make_graph(nodes, "g", [h.make_tensor_value_info("X", T.DOUBLE, x.shape)],
+                     [h.make_tensor_value_info("Y", T.DOUBLE, None)],
+                     [nh.from_array(w.astype(np.float64), "W"),
+                      nh.from_array(s.astype(np.float64), "s")])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, ref64)
+    rows64, out = compare(tmp, cpy, x, "--reference", ref64)
+    if rows64 is None:
+        return
+    flagged = [k for k, v in rows64.items() if v["flagged"]]
+    check(flagged == ["conv"], f"against a float64 model: flagged {flagged}\n{out}")
+    for k in rows:
+        check(abs(rows64[k]["max_abs"] - rows[k]["max_abs"]) <= 1e-12,
+              f"{k}: max_abs {rows64[k]['max_abs']} against the float64 model, "
+              f"{rows[k]['max_abs']} against the widened float32 one")
+    print("ok: the same against a float64 reference model")
 
 
 def norm_model(s):
