@@ -9,7 +9,8 @@
  *
  * The float64 copy: float32 initializers, tensor attributes (ConstantOfShape
  * values), value types and graph inputs become float64; Cast / CastLike to
- * float32 become casts to float64. Float32 inputs are widened exactly, so
+ * float32 become casts to float64; subgraphs (If, Loop, Scan bodies) are
+ * converted the same way. Float32 inputs are widened exactly, so
  * both runs start from the same numbers and the comparison measures the
  * arithmetic only.
  *
@@ -123,6 +124,11 @@ static onnorm_status to_double(onn_graph *g, onnorm_error *err)
                 if (!d) return err ? err->code : ONNORM_ERR_NOMEM;
                 onn_tensor_free(at->t);
                 at->t = d;
+            }
+            /* If / Loop / Scan bodies: the same conversion inside. */
+            if (at->g) {
+                onnorm_status st = to_double(at->g, err);
+                if (st) return st;
             }
             if (onn_node_is(n, "Cast") && at->name && !strcmp(at->name, "to") &&
                 at->type == ONN_ATTR_INT && at->i == ONNORM_FLOAT)

@@ -230,15 +230,16 @@ int onn_cli_compare(int argc, char **argv)
         printf("error grows at %d node(s):", flagged);
         for (int i = 0; i < r->n; i++)
             if (r->rows[i].flagged)
-                printf(" %s", r->rows[i].name[0] ? r->rows[i].name : r->rows[i].op_type);
+                printf(" %s", r->rows[i].name[0] ? r->rows[i].name : r->rows[i].output);
         printf("\n");
     } else {
         printf("no node flagged (ratio >= %g and max_rel >= %g)\n", a.ratio, a.min_rel);
     }
-    if (worst >= 0)
+    if (worst >= 0) {
+        const onnorm_compare_row *w = &r->rows[worst];
         printf("largest ratio: node %d %s (%s): %.3g\n", worst,
-               r->rows[worst].name[0] ? r->rows[worst].name : "(unnamed)", r->rows[worst].op_type,
-               r->rows[worst].ratio);
+               w->name[0] ? w->name : (w->output ? w->output : ""), w->op_type, w->ratio);
+    }
     if (a.json && !write_json(a.json, a.model, r, &a)) {
         snprintf(e.message, sizeof e.message, "%s: cannot write the JSON file", a.json);
         st = ONNORM_ERR_IO;
