@@ -152,8 +152,8 @@ void onnorm_model_node(const onnorm_model *m, int i, const char **name, const ch
 /*
  * Passes (in order): cleanup, fold-pad, fold-batchnorm, fold-affine,
  * fold-affine-into-norm, fuse-conv, layernorm, rmsnorm, groupnorm,
- * fuse-norm, fuse-gelu, fold-norm-into-next-conv, and cleanup again. Level 0 runs none; level 1 runs all
- * but those named in `disabled_passes` (comma-separated, may be NULL).
+ * fuse-norm, fuse-gelu, fold-norm-into-next-conv, and cleanup again. Level 0 runs none; level 1
+ * runs all but those named in `disabled_passes` (comma-separated, may be NULL).
  */
 typedef struct onnorm_optimize_options {
     int level;
@@ -235,13 +235,15 @@ onnorm_status onnorm_session_profile(const onnorm_session *s, int i, onnorm_node
  * Runs a model twice, unoptimized, with every node output captured: as it
  * is (float32) and as a float64 evaluation of the same graph (float32
  * initializers, inputs, value types, Cast targets and tensor attributes
- * become float64). Nodes whose kernels have no float64 form (Conv, Gemm,
- * MatMul, ConvTranspose in this build) run in the float64 evaluation on
- * their float64 inputs cast to float32, and their outputs are cast back up;
- * such rows say so (`fallback`): their own rounding is then in the
- * reference too, only what reached them is measured. Every node of m gets a
- * row, in execution order, comparing its outputs with the same-named values
- * of the float64 run. */
+ * become float64). Conv, Gemm and MatMul, whose kernels are float32 only,
+ * are computed there from opset 13 on by ops that have float64 kernels
+ * (Pad, strided Slice and Einsum per kernel offset); other nodes without a
+ * float64 kernel (ConvTranspose, or those three with unknown shapes or an
+ * older opset) run on their float64 inputs cast to float32, with their
+ * outputs cast back up, and their rows say so (`fallback`): their own
+ * rounding is then in the reference too, only what reached them is
+ * measured. Every node of m gets a row, in execution order, comparing its outputs with the
+ * same-named values of the float64 run. */
 typedef struct onnorm_compare_options {
     int num_threads; /* 0 = the OpenMP default */
     /* The model evaluated in float64 instead of m (matched by value names);

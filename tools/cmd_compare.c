@@ -30,10 +30,11 @@ static const char compare_about[] =
     "relative error of its inputs, and their ratio: a node whose error is much\n"
     "larger than its inputs' (ratio >= --ratio and error >= --min-rel) is flagged\n"
     "as a place where the error grows. Relative error is |a - b| / max(|b|, 1e-3 *\n"
-    "max|b|) with b the float64 value. Nodes whose ops have no float64 kernel\n"
-    "(Conv, Gemm, MatMul, ConvTranspose) run in the float64 evaluation on their\n"
-    "inputs rounded to float32 and are marked 'f32': their own rounding is then in\n"
-    "the reference too.";
+    "max|b|) with b the float64 value. Conv, Gemm and MatMul, float32-only\n"
+    "kernels, are computed in float64 by Pad, Slice and Einsum (opset 13 and up,\n"
+    "known shapes); other nodes without a float64 kernel (ConvTranspose, ...) run\n"
+    "on their inputs rounded to float32 and are marked 'f32': their own rounding\n"
+    "is then in the reference too.";
 
 static const char compare_exits[] =
     "  0  both runs completed (flagged nodes do not change the status)\n"

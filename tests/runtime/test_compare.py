@@ -5,11 +5,13 @@
    Mul, changed in a copy of the model) is found: compare of the copy against
    the original (--reference) flags that node and no other, and the Conv's
    max_abs equals NumPy's max |conv(x, W') - conv(x, W)|.
-2. The JSON numbers of a model whose ops all have float64 kernels match
+2. Conv (groups, strides, dilations, pads), Gemm and MatMul, computed in
+   float64 by other ops, match NumPy; at opset 11 they are marked f32.
+3. The JSON numbers of a model whose ops all have float64 kernels match
    NumPy: max_abs and max_rel of every node between onnorm's float32 values
    (from `onnorm run` of a copy with every intermediate as output) and a
    float64 NumPy evaluation; an unperturbed model flags nothing.
-3. Errors: a missing reference file, an unknown input name, a bad option.
+4. Errors: a missing reference file, an unknown input name, a bad option.
 
     test_compare.py ONNORM_BIN
 """
@@ -44,13 +46,21 @@ def save(nodes, inits, x, path, outputs=("Y",), opset=17):
     onnx.save(m, path)
 
 
+def write_inputs(tmp, feeds):
+    args = []
+    for name, arr in feeds.items():
+        p = os.path.join(tmp, name + ".pb")
+        with open(p, "wb") as f:
+            f.write(nh.from_array(arr, name).SerializeToString())
+        args += ["--input", f"{name}={p}"]
+    return args
+
+
 def compare(tmp, model, x, *extra):
-    xp = os.path.join(tmp, "x.pb")
-    with open(xp, "wb") as f:
-        f.write(nh.from_array(x, "X").SerializeToString())
+    feeds = x if isinstance(x, dict) else {"X": x}
     js = os.path.join(tmp, "c.json")
-    r = subprocess.run([ONNORM, "compare", model, "--input", f"X={xp}", "--json", js, *extra],
-                       capture_output=True, text=True)
+    r = subprocess.run([ONNORM, "compare", model, *write_inputs(tmp, feeds), "--json", js,
+                        *extra], capture_output=True, text=True)
     if r.returncode:
         failures.append(f"compare {model} failed ({r.returncode}): {r.stderr}")
         return None, r.stdout
@@ -88,7 +98,7 @@ def injected_conv(tmp):
         return
     flagged = [k for k, v in rows.items() if v["flagged"]]
     check(flagged == ["conv"], f"injected Conv error: flagged {flagged}\n{out}")
-    check(rows["conv"]["fallback"], "Conv has no float64 kernel: its row should say fallback")
+    check(not rows["conv"]["fallback"], "Conv runs in float64 (Pad, Slice, Einsum) at opset 17")
     want = np.max(np.abs(np_conv(x, bad) - np_conv(x, w)))
     check(abs(rows["conv"]["max_abs"] - want) <= 1e-5,
           f"conv max_abs {rows['conv']['max_abs']} vs NumPy {want}")
@@ -151,7 +161,7 @@ def float64_numbers(tmp):
     rows, out = compare(tmp, path, x)
     if rows is None:
         return
-    xp = os.path.join(tmp, "x.pb")
+    xp = os.path.join(tmp, "X.pb")
     od = os.path.join(tmp, "o")
     subprocess.run([ONNORM, "run", every, "--opt-level", "0", "--repeat", "1", "--warmup", "0",
                     "--input", f"X={xp}", "--output-dir", od], check=True, capture_output=True)
@@ -188,6 +198,85 @@ def float64_numbers(tmp):
     print("ok: injected Mul error found")
 
 
+def np_conv_full(x, w, b, pads, strides, dil, group):
+    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    m, cg, kh, kw = w.shape
+    oh = (x.shape[2] - (kh - 1) * dil[0] - 1) // strides[0] + 1
+    ow = (x.shape[3] - (kw - 1) * dil[1] - 1) // strides[1] + 1
+    y = np.zeros((x.shape[0], m, oh, ow))
+    mg = m // group
+    for o in range(m):
+        for a in range(kh):
+            for c in range(kw):
+                patch = x[:, o // mg * cg:(o // mg + 1) * cg,
+                          a * dil[0]:a * dil[0] + (oh - 1) * strides[0] + 1:strides[0],
+                          c * dil[1]:c * dil[1] + (ow - 1) * strides[1] + 1:strides[1]]
+                y[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, a, c].astype(np.float64))
+    return y + b.astype(np.float64).reshape(1, -1, 1, 1)
+
+
+def linear_ops_in_float64(tmp):
+    """Conv (groups, strides, dilations, pads, bias), Gemm (transB, alpha,
+    beta, C) and a batched MatMul: compare's float64 evaluation of them must
+    be NumPy's, so each row's max_abs is |onnorm float32 - NumPy float64|."""
+    x = rng.uniform(-1, 1, (2, 4, 9, 8)).astype(np.float32)
+    w = rng.uniform(-1, 1, (6, 2, 3, 2)).astype(np.float32)
+    b = rng.uniform(-1, 1, 6).astype(np.float32)
+    x2 = rng.uniform(-1, 1, (3, 5)).astype(np.float32)
+    w2 = rng.uniform(-1, 1, (4, 5)).astype(np.float32)
+    c2 = rng.uniform(-1, 1, (3, 4)).astype(np.float32)
+    x3 = rng.uniform(-1, 1, (2, 3, 5)).astype(np.float32)
+    w3 = rng.uniform(-1, 1, (5, 7)).astype(np.float32)
+    nodes = [h.make_node("Conv", ["X", "W", "B"], ["Y"], name="conv", group=2, strides=[2, 1],
+                         dilations=[1, 2], pads=[1, 0, 2, 1]),
+             h.make_node("Gemm", ["X2", "W2", "C2"], ["Y2"], name="gemm", transB=1, alpha=0.5,
+                         beta=1.5),
+             h.make_node("MatMul", ["X3", "W3"], ["Y3"], name="matmul")]
+    feeds = {"X": x, "X2": x2, "X3": x3}
+    path = os.path.join(tmp, "lin.onnx")
+    g = h.make_graph(nodes, "g", [h.make_tensor_value_info(k, T.FLOAT, v.shape)
+                                  for k, v in feeds.items()],
+                     [h.make_tensor_value_info(o, T.FLOAT, None) for o in ("Y", "Y2", "Y3")],
+                     [nh.from_array(v, k) for k, v in
+                      {"W": w, "B": b, "W2": w2, "C2": c2, "W3": w3}.items()])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, path)
+    rows, out = compare(tmp, path, feeds)
+    if rows is None:
+        return
+    od = os.path.join(tmp, "lin_out")
+    subprocess.run([ONNORM, "run", path, "--opt-level", "0", "--repeat", "1", "--warmup", "0",
+                    *write_inputs(tmp, feeds), "--output-dir", od], check=True,
+                   capture_output=True)
+    want = {"Y": np_conv_full(x, w, b, (1, 0, 2, 1), (2, 1), (1, 2), 2),
+            "Y2": 0.5 * x2.astype(np.float64) @ w2.T.astype(np.float64) + 1.5 * c2,
+            "Y3": x3.astype(np.float64) @ w3.astype(np.float64)}
+    for out_name, node in (("Y", "conv"), ("Y2", "gemm"), ("Y3", "matmul")):
+        t = onnx.TensorProto()
+        with open(os.path.join(od, out_name + ".pb"), "rb") as f:
+            t.ParseFromString(f.read())
+        got = nh.to_array(t).astype(np.float64)
+        check(got.shape == want[out_name].shape, f"{node}: shape {got.shape}")
+        d = np.max(np.abs(got - want[out_name]))
+        row = rows[node]
+        check(not row["fallback"], f"{node} should be computed in float64")
+        check(d > 0 and abs(row["max_abs"] - d) <= 1e-12,
+              f"{node}: max_abs {row['max_abs']} vs NumPy {d}")
+    print("ok: Conv, Gemm and MatMul evaluated in float64 match NumPy")
+    # Below opset 13 they run in float32 inside the float64 evaluation.
+    m.opset_import[0].version = 11
+    old = os.path.join(tmp, "lin11.onnx")
+    onnx.save(m, old)
+    rows, out = compare(tmp, old, feeds)
+    if rows is None:
+        return
+    check(all(rows[k]["fallback"] for k in ("conv", "gemm", "matmul")),
+          f"opset 11: Conv, Gemm, MatMul should be marked f32:\n{out}")
+    check("3 node(s) marked f32" in out, f"the header should count the f32 nodes:\n{out}")
+    print("ok: opset 11 falls back to float32 for them, and says so")
+
+
 def errors(tmp):
     x = rng.uniform(-1, 1, (4, 16)).astype(np.float32)
     inits = {"g": np.ones(16, np.float32), "b": np.zeros(16, np.float32),
@@ -198,7 +287,7 @@ def errors(tmp):
                        capture_output=True, text=True)
     check(r.returncode == 1 and "none.onnx" in r.stderr, f"missing reference: {r.returncode} "
           f"{r.stderr}")
-    xp = os.path.join(tmp, "x.pb")
+    xp = os.path.join(tmp, "X.pb")
     with open(xp, "wb") as f:
         f.write(nh.from_array(x, "X").SerializeToString())
     r = subprocess.run([ONNORM, "compare", path, "--input", f"Q={xp}"], capture_output=True,
@@ -213,6 +302,7 @@ def errors(tmp):
 
 with tempfile.TemporaryDirectory() as d:
     injected_conv(d)
+    linear_ops_in_float64(d)
     float64_numbers(d)
     errors(d)
 if failures:
