@@ -15,14 +15,17 @@
  *   packed  the engine, B packed per call (ONN_SGEMM_CONV_PACKED);
  *   direct  the engine, B read in place (ONN_SGEMM_CONV_DIRECT), where it
  *           applies;
- * and which of the two the plan picks (ONN_SGEMM_CONV_AUTO: P or D), at 1
+ *   cvec    the engine's channel-vector source (ONN_SGEMM_CONV_CVEC),
+ *           where this variant has it;
+ * and which the plan picks (ONN_SGEMM_CONV_AUTO: P, D or C), at 1
  * and 2 threads. ONNORM_ISA picks the engine's variant.
  *
  * On a machine shared with other work, SGEMM_BENCH_CLOCK=cpu times by the
  * process's CPU time instead of the wall clock: one thread's figures then
  * leave out the time other processes held the core (two threads' do not
  * mean much that way, their idle spinning counting as work), and
- * SGEMM_BENCH_THREADS=1 leaves out the two-thread runs.
+ * SGEMM_BENCH_THREADS=1 leaves out the two-thread runs; SGEMM_BENCH_STAT=min
+ * reports the fastest sample instead of the median.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "ops/core/blas.h"
@@ -76,6 +79,12 @@ static const shape shapes[] = {
     {"D121 b2 3x3", 32, 128, 28, 28, 3, 3, 1, 1, 1},
     {"D121 b3 1x1", 128, 640, 14, 14, 1, 1, 1, 0, 1},
     {"D121 b3 3x3", 32, 128, 14, 14, 3, 3, 1, 1, 1},
+    {"RG b1 3x3/2 g6", 48, 48, 112, 112, 3, 3, 2, 1, 6},
+    {"RG b2 3x3 g13", 104, 104, 28, 28, 3, 3, 1, 1, 13},
+    {"RG b3 3x3 g26", 208, 208, 14, 14, 3, 3, 1, 1, 26},
+    {"RG b4 3x3 g55", 440, 440, 7, 7, 3, 3, 1, 1, 55},
+    {"MV2 stem 3x3/2", 32, 3, 224, 224, 3, 3, 2, 1, 1},
+    {"MV2 expand 112", 96, 16, 112, 112, 1, 1, 1, 0, 1},
     {"MV2 expand 56", 144, 24, 56, 56, 1, 1, 1, 0, 1},
     {"MV2 project 56", 24, 144, 56, 56, 1, 1, 1, 0, 1},
     {"MV2 last 1x1", 1280, 320, 7, 7, 1, 1, 1, 0, 1},
@@ -115,7 +124,7 @@ static float *randf(size_t n)
 }
 
 /* One configuration of one layer. */
-enum { JOB_BLAS, JOB_PACKED, JOB_DIRECT, JOB_KINDS };
+enum { JOB_BLAS, JOB_PACKED, JOB_DIRECT, JOB_CVEC, JOB_KINDS };
 typedef struct job {
     int kind, threads;
     onn_sgemm_conv cv; /* the engine's plan */
@@ -189,7 +198,11 @@ static void measure(const layer *t, job *jobs, int nj, int reps, double flops, d
         }
     for (int j = 0; j < nj; j++) {
         qsort(samples + j * reps, (size_t)reps, sizeof(double), cmp);
-        gf[j] = flops / samples[j * reps + reps / 2] * 1e-9;
+        /* SGEMM_BENCH_STAT=min: the fastest sample, the least disturbed
+         * on a machine shared with other work */
+        const char *stat = getenv("SGEMM_BENCH_STAT");
+        const int at = stat && strcmp(stat, "min") == 0 ? 0 : reps / 2;
+        gf[j] = flops / samples[j * reps + at] * 1e-9;
     }
     free(samples);
 }
@@ -241,7 +254,7 @@ int main(int argc, char **argv)
     if (!filter || strcmp(filter, "peak") == 0) peak(e, reps, max_threads);
     printf("%-18s %-19s", "layer", "M x N x K (x groups)");
     for (int th = 1; th <= max_threads; th++)
-        printf(" | %d thread%s: blas packed direct plan", th, th > 1 ? "s" : " ");
+        printf(" | %d thread%s: blas packed  direct   cvec plan", th, th > 1 ? "s" : " ");
     printf("\n");
     /* FILTER: the layer of that name, else every layer whose name has it. */
     bool exact = false;
@@ -272,16 +285,19 @@ int main(int argc, char **argv)
         for (int th = 1; th <= max_threads; th++) {
             onn_sgemm_conv auto_cv;
             onn_sgemm_conv_plan(&auto_cv, e, g, 1, s->c, s->m, s->group, th, ONN_SGEMM_CONV_AUTO);
-            plan[th - 1] = auto_cv.kind == ONN_SGEMM_CONV_DIRECT ? 'D' : 'P';
+            plan[th - 1] = auto_cv.kind == ONN_SGEMM_CONV_DIRECT ? 'D'
+                           : auto_cv.kind == ONN_SGEMM_CONV_CVEC ? 'C'
+                                                                 : 'P';
             for (int kind = 0; kind < JOB_KINDS; kind++) {
                 job *j = &jobs[nj];
                 memset(j, 0, sizeof *j);
                 j->kind = kind, j->threads = th;
                 if (kind != JOB_BLAS) {
-                    onn_sgemm_conv_plan(&j->cv, e, g, 1, s->c, s->m, s->group, th,
-                                        kind == JOB_DIRECT ? ONN_SGEMM_CONV_DIRECT
-                                                           : ONN_SGEMM_CONV_PACKED);
-                    if (kind == JOB_DIRECT && j->cv.kind != ONN_SGEMM_CONV_DIRECT) continue;
+                    const onn_sgemm_conv_kind want = kind == JOB_DIRECT ? ONN_SGEMM_CONV_DIRECT
+                                                     : kind == JOB_CVEC ? ONN_SGEMM_CONV_CVEC
+                                                                        : ONN_SGEMM_CONV_PACKED;
+                    onn_sgemm_conv_plan(&j->cv, e, g, 1, s->c, s->m, s->group, th, want);
+                    if (kind != JOB_PACKED && j->cv.kind != want) continue;
                     j->mem = alloc64(j->cv.const_bytes);
                     j->scratch = alloc64(j->cv.scratch_bytes);
                     onn_sgemm_conv_init(&j->cv, t.w, j->mem);
@@ -299,14 +315,15 @@ int main(int argc, char **argv)
                      (long long)s->group);
         printf("%-18s %-19s", s->net, dims);
         for (int th = 1, j = 0; th <= max_threads; th++) {
-            double v[JOB_KINDS] = {0, 0, 0};
+            double v[JOB_KINDS] = {0, 0, 0, 0};
             for (; j < nj && jobs[j].threads == th; j++)
                 v[jobs[j].kind] = gf[j];
             printf(" |          %6.1f %6.1f ", v[0], v[1]);
-            if (v[2] > 0)
-                printf("%6.1f", v[2]);
-            else
-                printf("%6s", "-");
+            for (int q = JOB_DIRECT; q <= JOB_CVEC; q++)
+                if (v[q] > 0)
+                    printf(" %6.1f", v[q]);
+                else
+                    printf(" %6s", "-");
             printf("    %c", plan[th - 1]);
         }
         printf("\n");

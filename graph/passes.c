@@ -30,6 +30,10 @@ static const onn_pass passes[] = {
      onn_pass_fuse_norm},
     {"fuse-gelu", "recognize the decomposed Erf and Tanh forms of GELU as one Gelu",
      onn_pass_fuse_gelu},
+    {"fuse-skip-norm",
+     "fuse a residual Add into the LayerNormalization or RMSNormalization after it "
+     "(SkipLayerNormalization)",
+     onn_pass_fuse_skip_norm},
     /* After the recognizers: a decomposed LayerNorm's Mul/Add or GELU's
      * Mul 0.5 before a MatMul must not be folded away before they see it. */
     {"fold-norm-into-next-conv",

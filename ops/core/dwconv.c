@@ -29,7 +29,7 @@
 #endif
 
 /* The largest kernel side of the fast path. */
-#define DW_MAX_K 5
+#define DW_MAX_K 7
 /* The most vectors in an output row of the narrow path. */
 #define DW_NU_MAX 4
 /* The template's per-shape helpers: inlined with constant kernel side and
@@ -57,8 +57,8 @@ typedef struct dw_variant {
     onn_isa isa;
     int vl; /* float lanes */
     onn_dwconv_fn generic;
-    onn_dwconv_fn fast[2][2];              /* [3x3, 5x5][stride 1, 2] */
-    onn_dwconv_fn narrow[2][2][DW_NU_MAX]; /* [3x3, 5x5][stride 1, 2][vectors - 1]; NULL: none */
+    onn_dwconv_fn fast[3][2];              /* [3x3, 5x5, 7x7][stride 1, 2] */
+    onn_dwconv_fn narrow[3][2][DW_NU_MAX]; /* [3x3, 5x5, 7x7][stride 1, 2][vectors - 1]; NULL: none */
 } dw_variant;
 
 /* ---- the portable variant ------------------------------------------------ */
@@ -231,7 +231,7 @@ bool onn_dwconv_plan_init(onn_dwconv_plan *p, const onn_dwconv_shape *s, onn_isa
     memset(p, 0, sizeof *p);
     p->s = *s;
     p->isa = isa;
-    p->fast = s->kh == s->kw && (s->kh == 3 || s->kh == 5) && s->sh == s->sw &&
+    p->fast = s->kh == s->kw && (s->kh == 3 || s->kh == 5 || s->kh == 7) && s->sh == s->sw &&
               (s->sh == 1 || s->sh == 2) && s->dh == 1 && s->dw == 1;
     if (!p->fast) {
         p->fn = v->generic;
@@ -239,9 +239,10 @@ bool onn_dwconv_plan_init(onn_dwconv_plan *p, const onn_dwconv_shape *s, onn_isa
     }
     /* An output row of at most DW_NU_MAX vectors takes the narrow path. */
     const int64_t nu = (s->ow + v->vl - 1) / v->vl;
-    if (nu <= DW_NU_MAX && v->narrow[s->kh == 5][s->sh - 1][nu - 1]) {
+    const int ki = (int)(s->kh - 3) / 2; /* 3x3, 5x5, 7x7 */
+    if (nu <= DW_NU_MAX && v->narrow[ki][s->sh - 1][nu - 1]) {
         p->nu = (int)nu;
-        p->fn = v->narrow[s->kh == 5][s->sh - 1][nu - 1];
+        p->fn = v->narrow[ki][s->sh - 1][nu - 1];
         return true;
     }
     /* A row's last vector ends at ow rounded up to the vector and reaches
@@ -255,6 +256,6 @@ bool onn_dwconv_plan_init(onn_dwconv_plan *p, const onn_dwconv_shape *s, onn_isa
      * row (see the template's fast). */
     const int64_t rows = (s->kh + (s->sh == 1)) * s->sh + (s->sh > 1 ? 2 : 0) + 1;
     p->scratch_bytes = (size_t)(rows * p->ph) * sizeof(float);
-    p->fn = v->fast[s->kh == 5][s->sh - 1];
+    p->fn = v->fast[ki][s->sh - 1];
     return true;
 }

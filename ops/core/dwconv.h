@@ -13,10 +13,11 @@
  * scratch_bytes of scratch. The plan picks the code for the instruction
  * set (ops/isa.h) and the shape:
  *
- *   fast     3x3 and 5x5 kernels, stride 1 or 2 on both axes, dilation 1:
- *            the shapes of MobileNet, EfficientNet, MNASNet, ShuffleNet and
- *            RegNet. Vectorized along the output row with the kernel's taps
- *            held in registers. Each input row is copied once into a small
+ *   fast     3x3, 5x5 and 7x7 kernels, stride 1 or 2 on both axes,
+ *            dilation 1: the shapes of MobileNet, EfficientNet, MNASNet,
+ *            ShuffleNet, RegNet and ConvNeXt. Vectorized along the output
+ *            row with the kernel's taps held in registers (7x7's 49 partly
+ *            in L1). Each input row is copied once into a small
  *            ring of zero-bordered rows in scratch (split into even and odd
  *            columns for stride 2), so every tap of every output vector is
  *            one unaligned load, the padding costs no test per element, and

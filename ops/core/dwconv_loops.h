@@ -149,9 +149,9 @@ DW_INLINE void V(fill_row)(const onn_dwconv_plan *p, const float *src, float *ds
 DW_INLINE void V(taps)(const float *const *rows, const VF *tap, int64_t ph, int64_t ox, VF *acc,
                        const int U, const int K, const int S)
 {
-#pragma GCC unroll 7
+#pragma GCC unroll 9
     for (int r = 0; r < K + S * (DW_NR(S) - 1); r++)
-#pragma GCC unroll 5
+#pragma GCC unroll 7
         for (int kx = 0; kx < K; kx++)
 #pragma GCC unroll 2
             for (int u = 0; u < U; u++) {
@@ -296,6 +296,8 @@ DW_FAST(3, 1)
 DW_FAST(3, 2)
 DW_FAST(5, 1)
 DW_FAST(5, 2)
+DW_FAST(7, 1)
+DW_FAST(7, 2)
 #undef DW_FAST
 
 #if VL > 1
@@ -435,6 +437,14 @@ DW_NARROW(5, 2, 1)
 DW_NARROW(5, 2, 2)
 DW_NARROW(5, 2, 3)
 DW_NARROW(5, 2, 4)
+DW_NARROW(7, 1, 1)
+DW_NARROW(7, 1, 2)
+DW_NARROW(7, 1, 3)
+DW_NARROW(7, 1, 4)
+DW_NARROW(7, 2, 1)
+DW_NARROW(7, 2, 2)
+DW_NARROW(7, 2, 3)
+DW_NARROW(7, 2, 4)
 #undef DW_NARROW
 #endif /* VL > 1: the portable variant keeps the ring */
 
@@ -490,12 +500,14 @@ static const dw_variant V(dwconv) = {
     .isa = ISA,
     .vl = VL,
     .generic = V(generic),
-    .fast = {{V(fast_3_1), V(fast_3_2)}, {V(fast_5_1), V(fast_5_2)}},
+    .fast = {{V(fast_3_1), V(fast_3_2)}, {V(fast_5_1), V(fast_5_2)}, {V(fast_7_1), V(fast_7_2)}},
 #if VL > 1
     .narrow = {{{V(narrow_3_1_1), V(narrow_3_1_2), V(narrow_3_1_3), V(narrow_3_1_4)},
                 {V(narrow_3_2_1), V(narrow_3_2_2), V(narrow_3_2_3), V(narrow_3_2_4)}},
                {{V(narrow_5_1_1), V(narrow_5_1_2), V(narrow_5_1_3), V(narrow_5_1_4)},
-                {V(narrow_5_2_1), V(narrow_5_2_2), V(narrow_5_2_3), V(narrow_5_2_4)}}},
+                {V(narrow_5_2_1), V(narrow_5_2_2), V(narrow_5_2_3), V(narrow_5_2_4)}},
+               {{V(narrow_7_1_1), V(narrow_7_1_2), V(narrow_7_1_3), V(narrow_7_1_4)},
+                {V(narrow_7_2_1), V(narrow_7_2_2), V(narrow_7_2_3), V(narrow_7_2_4)}}},
 #endif
 };
 

@@ -175,6 +175,9 @@ void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int 
  * B_{n,g} being the im2col matrix of image n's group g. Its source, one of
  *   PACKED  packed per call by the engine: X's planes (1x1, stride 1, no
  *           padding) or the im2col panels (any geometry);
+ *   CVEC    read in place as DIRECT reads it, but with the output channels
+ *           in the vectors and the positions broadcast (conv_cvec.c): for
+ *           planes of few positions and many channels; AVX2 engine only;
  *   DIRECT  read in place (onn_sgemm_rows): X's planes for a 1x1, stride-1,
  *           unpadded convolution; for other 1-D and 2-D ones, a zero-padded
  *           copy of the image that each thread makes of the rows its own
@@ -192,6 +195,7 @@ typedef enum onn_sgemm_conv_kind {
     ONN_SGEMM_CONV_AUTO = 0, /* the plan picks (sgemm_conv.c's cost model) */
     ONN_SGEMM_CONV_PACKED,
     ONN_SGEMM_CONV_DIRECT,
+    ONN_SGEMM_CONV_CVEC,
 } onn_sgemm_conv_kind;
 
 typedef struct onn_sgemm_conv {
@@ -214,13 +218,13 @@ typedef struct onn_sgemm_conv {
     /* onn_sgemm_conv_init */
     const float *wpack;
     size_t wpack_floats;
-    const int64_t *off; /* DIRECT: the k row offsets */
+    const int64_t *off; /* DIRECT, CVEC: the k row offsets */
 } onn_sgemm_conv;
 
 /* The plan of a convolution: X [n, c, sampled..], W [m, c / group, kernel..]
  * (g: the geometry, 1 to ONN_MAX_SPATIAL axes), on at most `threads`;
- * kind forces a source (DIRECT falls back to PACKED where it does not
- * apply). False when a size overflows. */
+ * kind forces a source (DIRECT and CVEC fall back to PACKED where they do
+ * not apply). False when a size overflows. */
 bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const onn_geom *g,
                          int64_t n, int64_t c, int64_t m, int64_t group, int threads,
                          onn_sgemm_conv_kind kind);
@@ -232,5 +236,32 @@ void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem);
  * 64-byte aligned. Not from inside a parallel region. */
 void onn_sgemm_conv_run(const onn_sgemm_conv *cv, const float *x, float *y, const float *z,
                         const onn_epilogue *ep, void *scratch);
+
+/* ---- the channel-vector source (conv_cvec.c) ---------------------------------------- */
+
+/* One piece of one product: positions [j0, j1) and channel blocks [b0, b1)
+ * (of 16) of Y = epilogue(W * B), B read in place: element (r, j) at
+ * x[off[r] + j / line * pitch + j % line]. */
+typedef struct onn_cvec_args {
+    const float *x;
+    const int64_t *off;
+    int64_t k, line, pitch;
+    const float *w; /* onn_cvec_pack of the group's weights */
+    int64_t mg;     /* the group's output channels */
+    int64_t b0, b1, j0, j1;
+    float *y;               /* the group's first output plane */
+    const float *z;         /* residual, as y, or NULL */
+    int64_t ldy;            /* floats between output planes */
+    const onn_epilogue *ep; /* bias: the group's */
+} onn_cvec_args;
+
+/* This build and variant have the channel-vector kernel. */
+bool onn_cvec_supported(onn_isa isa);
+/* Floats of the packed weights of mg channels by k steps. */
+size_t onn_cvec_pack_floats(int64_t mg, int64_t k);
+void onn_cvec_pack(int64_t mg, int64_t k, const float *w, float *dst);
+/* Scratch of one onn_cvec_run call (64-byte aligned). */
+size_t onn_cvec_scratch_bytes(void);
+void onn_cvec_run(const onn_cvec_args *a, void *scratch);
 
 #endif

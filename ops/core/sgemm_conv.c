@@ -130,7 +130,26 @@ static double line_cost(int64_t len, int nr)
     return (double)(len / nr) + (rem == 0 ? 0.0 : rem <= nr / 2 ? 0.6 : 1.0);
 }
 
-static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise)
+/* The channel-vector source: its tiles of 6 positions by 16 channels
+ * (6 of the units above each), CVEC_COST more for the transposed store and
+ * the partial sums kept between runs of k, CVEC_STORE_STEPS steps of k
+ * per tile for its transposed store (a 3x3 stem over 3 channels, k = 27,
+ * is half store), CVEC_PLANE more where the plane
+ * has more than CVEC_PLANE_MAX positions (every block of channels reads
+ * the input rows of a chunk of positions again, from L2 once the rows
+ * outgrow L1). Not for 1x1 windows (any stride): there each step of k reads
+ * another plane of X, and a chunk's planes outgrow L1 (measured 20-40 %
+ * slower than the packed source on ResNet-50's 1x1 layers). Fitted to the
+ * fastest of 9 samples of 1-thread CPU time of 3x3 layers
+ * (bench/sgemm_bench.c, SGEMM_BENCH_STAT=min). */
+#define CVEC_COST 0.07
+#define CVEC_STORE_STEPS 24.0
+#define CVEC_PLANE 0.10
+#define CVEC_PLANE_MAX 1024
+#define CVEC_TILE 6
+#define CVEC_LANES 16
+
+static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise, bool cvec_ok)
 {
     const int nr = cv->e->nr;
     const double rows = (double)round_up(cv->mg, cv->e->mr);
@@ -147,6 +166,12 @@ static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise)
     const double direct =
         (double)(cv->g.grid_size / cv->line) * line_cost(cv->line, nr) * rows * (1.0 + extra);
     const double packed = line_cost(cv->g.grid_size, nr) * (rows + PACK_ROWS);
+    const double cvec = (double)ceil_div(cv->g.grid_size, CVEC_TILE) * CVEC_TILE *
+                        (double)ceil_div(cv->mg, CVEC_LANES) *
+                        (1.0 + CVEC_COST + CVEC_STORE_STEPS / (double)cv->k +
+                         (cv->g.grid_size > CVEC_PLANE_MAX ? CVEC_PLANE : 0.0));
+    if (cvec_ok && cv->g.kernel_size > 1 && cvec < direct && cvec < packed)
+        return ONN_SGEMM_CONV_CVEC;
     return direct < packed ? ONN_SGEMM_CONV_DIRECT : ONN_SGEMM_CONV_PACKED;
 }
 
@@ -168,9 +193,15 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     for (int a = 0; a < 2 && direct_ok && !pointwise; a++)
         direct_ok = (cv->phases[a] = phase_residues(kk[a], s[a], d[a], cv->residue[a], 8)) > 0;
     cv->line = pointwise ? g->grid_size : out[1];
-    if (kind == ONN_SGEMM_CONV_AUTO && direct_ok) kind = conv_choose(cv, pointwise);
-    cv->kind = direct_ok && kind == ONN_SGEMM_CONV_DIRECT ? kind : ONN_SGEMM_CONV_PACKED;
-    const bool direct = cv->kind == ONN_SGEMM_CONV_DIRECT;
+    const bool cvec_ok = direct_ok && onn_cvec_supported(e->isa);
+    if (kind == ONN_SGEMM_CONV_AUTO && direct_ok) kind = conv_choose(cv, pointwise, cvec_ok);
+    cv->kind =
+        (kind == ONN_SGEMM_CONV_DIRECT && direct_ok) || (kind == ONN_SGEMM_CONV_CVEC && cvec_ok)
+            ? kind
+            : ONN_SGEMM_CONV_PACKED;
+    const bool cvec = cv->kind == ONN_SGEMM_CONV_CVEC;
+    /* B read in place (X or the padded copy) */
+    const bool direct = cv->kind == ONN_SGEMM_CONV_DIRECT || cvec;
     cv->copy = direct && !pointwise;
     int64_t copy_floats = 0;
     if (cv->copy) {
@@ -190,24 +221,45 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     const int64_t products = n * group;
     const double macs = (double)n * (double)m * (double)g->grid_size * (double)cv->k;
     int nt = macs < SERIAL_MACS || products == 0 ? 1 : threads;
-    const int64_t units = direct ? g->grid_size / cv->line * line_tiles(cv->line, e->nr)
-                                 : ceil_div(g->grid_size, e->nr);
+    const int64_t units = cvec     ? ceil_div(g->grid_size, CVEC_TILE)
+                          : direct ? g->grid_size / cv->line * line_tiles(cv->line, e->nr)
+                                   : ceil_div(g->grid_size, e->nr);
     cv->pieces = 1, cv->split = (onn_sgemm_split){1, 1};
     if (nt > 1 && products % nt != 0 && products < WHOLE_PER_THREAD * nt) {
-        cv->split = onn_sgemm_split_for(e, cv->mg, units * e->nr, cv->k, nt);
+        if (cvec) {
+            /* Each piece reads all of what the split does not divide:
+             * split positions, and every piece streams all the weights;
+             * split channel blocks, and every piece reads the whole image
+             * (and copies it). Divide the larger (ResNet's last 3x3
+             * layers: 9.4 MB of weights against 166 KB of image), as long
+             * as each piece keeps a few tiles. */
+            const int64_t blocks = ceil_div(cv->mg, CVEC_LANES);
+            const double weights = (double)cv->mg * (double)cv->k;
+            const double image = (double)cv->cg * (double)g->sampled_size;
+            if ((units >= 4 * (int64_t)nt && (weights <= image || blocks < nt)) || blocks < nt)
+                cv->split = (onn_sgemm_split){1, units < nt ? (int)units : nt};
+            else
+                cv->split = (onn_sgemm_split){nt, 1};
+        } else {
+            cv->split = onn_sgemm_split_for(e, cv->mg, units * e->nr, cv->k, nt);
+        }
         cv->pieces = cv->split.rows * cv->split.cols;
     }
     if (products > 0 && cv->pieces * products < nt) nt = (int)(cv->pieces * products);
     cv->threads = nt;
 
-    size_t tile;
-    if (!onn_sgemm_tile_scratch_size(e, g->grid_size, cv->k, &tile)) return false;
+    size_t tile = onn_cvec_scratch_bytes();
+    if (!cvec && !onn_sgemm_tile_scratch_size(e, g->grid_size, cv->k, &tile)) return false;
     cv->copy_at = (size_t)round_up((int64_t)tile, 64);
     cv->per_thread = cv->copy_at + (size_t)copy_floats * sizeof(float);
     cv->scratch_bytes = cv->per_thread * (size_t)nt;
 
     size_t wbytes;
-    if (!onn_sgemm_pack_a_size(e, cv->mg, cv->k, &wbytes)) return false;
+    if ((double)round_up(cv->mg, CVEC_LANES) * (double)cv->k > (double)SIZE_MAX / 8) return false;
+    if (cvec)
+        wbytes = onn_cvec_pack_floats(cv->mg, cv->k) * sizeof(float);
+    else if (!onn_sgemm_pack_a_size(e, cv->mg, cv->k, &wbytes))
+        return false;
     cv->wpack_floats = (size_t)round_up((int64_t)wbytes, 64) / sizeof(float);
     const double total = (double)cv->wpack_floats * sizeof(float) * (double)group +
                          (direct ? (double)cv->k * sizeof(int64_t) : 0.0);
@@ -220,11 +272,17 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
 void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem)
 {
     float *wp = mem;
-    for (int64_t gi = 0; gi < cv->group; gi++)
-        onn_sgemm_pack_a(cv->e, cv->mg, cv->k, w + gi * cv->mg * cv->k, cv->k,
-                         wp + (size_t)gi * cv->wpack_floats);
+    const bool cvec = cv->kind == ONN_SGEMM_CONV_CVEC;
+    for (int64_t gi = 0; gi < cv->group; gi++) {
+        const float *wg = w + gi * cv->mg * cv->k;
+        float *dst = wp + (size_t)gi * cv->wpack_floats;
+        if (cvec)
+            onn_cvec_pack(cv->mg, cv->k, wg, dst);
+        else
+            onn_sgemm_pack_a(cv->e, cv->mg, cv->k, wg, cv->k, dst);
+    }
     cv->wpack = wp;
-    if (cv->kind != ONN_SGEMM_CONV_DIRECT) return;
+    if (cv->kind != ONN_SGEMM_CONV_DIRECT && !cvec) return;
     int64_t *off = (int64_t *)(wp + (size_t)cv->group * cv->wpack_floats);
     const onn_geom *g = &cv->g;
     int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
@@ -318,8 +376,18 @@ static void conv_piece(const onn_sgemm_conv *cv, int index, int64_t *m0, int64_t
 {
     const onn_sgemm_engine *e = cv->e;
     const onn_sgemm_split s = cv->split;
-    const int64_t panels = ceil_div(cv->mg, e->mr);
     const int ri = index / s.cols, ci = index % s.cols;
+    if (cv->kind == ONN_SGEMM_CONV_CVEC) {
+        const int64_t blocks = ceil_div(cv->mg, CVEC_LANES);
+        const int64_t tiles = ceil_div(cv->g.grid_size, CVEC_TILE);
+        const int64_t b0 = blocks * ri / s.rows, b1 = blocks * (ri + 1) / s.rows;
+        const int64_t u0 = tiles * ci / s.cols, u1 = tiles * (ci + 1) / s.cols;
+        *m0 = b0 * CVEC_LANES, *m1 = b1 * CVEC_LANES < cv->mg ? b1 * CVEC_LANES : cv->mg;
+        *n0 = u0 * CVEC_TILE,
+        *n1 = u1 * CVEC_TILE < cv->g.grid_size ? u1 * CVEC_TILE : cv->g.grid_size;
+        return;
+    }
+    const int64_t panels = ceil_div(cv->mg, e->mr);
     const int64_t pr = panels / s.rows, rr = panels % s.rows;
     const int64_t p0 = ri * pr + (ri < rr ? ri : rr), p1 = p0 + pr + (ri < rr);
     *m0 = p0 * e->mr, *m1 = p1 * e->mr < cv->mg ? p1 * e->mr : cv->mg;
@@ -354,6 +422,36 @@ static void conv_piece_run(const onn_sgemm_conv *cv, const float *x, float *y, c
         .ep = *ep,
     };
     p.ep.bias = ep->bias ? ep->bias + gi * cv->mg : NULL;
+    if (cv->kind == ONN_SGEMM_CONV_CVEC) {
+        const float *src = xg;
+        int64_t pitch = cv->line;
+        if (cv->copy) {
+            float *xp = (float *)((char *)scratch + cv->copy_at);
+            const int64_t q0 = n0 / cv->line, q1 = (n1 - 1) / cv->line;
+            const int64_t r1 = q1 + 1 + (cv->rows - g->grid_size / cv->line);
+            copy_rows(cv, xg, xp, q0, r1 < cv->rows ? r1 : cv->rows);
+            src = xp, pitch = cv->pitch;
+        }
+        const onn_cvec_args a = {
+            .x = src,
+            .off = cv->off,
+            .k = cv->k,
+            .line = cv->line,
+            .pitch = pitch,
+            .w = p.a,
+            .mg = cv->mg,
+            .b0 = m0 / CVEC_LANES,
+            .b1 = ceil_div(m1, CVEC_LANES),
+            .j0 = n0,
+            .j1 = n1,
+            .y = p.c,
+            .z = p.res,
+            .ldy = osz,
+            .ep = &p.ep,
+        };
+        onn_cvec_run(&a, scratch);
+        return;
+    }
     if (cv->kind == ONN_SGEMM_CONV_DIRECT) {
         p.b = (onn_sgemm_src){xg, 0, NULL, &rows};
         if (cv->copy) {

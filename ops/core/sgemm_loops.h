@@ -64,12 +64,26 @@ INLINE VF V(activate)(VF x, const tile_ep *t)
 }
 
 /* The activation over a tile just stored (still in L1): a loop apart
- * from the microkernel, so that each microkernel instance stays small. */
+ * from the microkernel, so that each microkernel instance stays small.
+ * One loop per activation, the choice made once per tile: with the switch
+ * inside the loop (in activate), Clip after a product of 16 steps (a
+ * MobileNetV2 expansion) took half as long again as no activation. */
 static void V(act_tile)(float *c, int64_t ldc, int rows, int width, const tile_ep *t)
 {
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < width; j += VL)
-            V_STOREU(c + r * ldc + j, V(activate)(V_LOADU(c + r * ldc + j), t));
+    tile_ep one = *t;
+    switch (t->act) {
+#define ACT_TILE_CASE(act_)                                                                            case act_:                                                                                             one.act = act_;                                                                                    for (int r = 0; r < rows; r++)                                                                         for (int j = 0; j < width; j += VL)                                                                    V_STOREU(c + r * ldc + j, V(activate)(V_LOADU(c + r * ldc + j), &one));                    return;
+        ACT_TILE_CASE(ONN_ACT_RELU)
+        ACT_TILE_CASE(ONN_ACT_CLIP)
+        ACT_TILE_CASE(ONN_ACT_LEAKY_RELU)
+        ACT_TILE_CASE(ONN_ACT_HARD_SIGMOID)
+        ACT_TILE_CASE(ONN_ACT_HARD_SWISH)
+        ACT_TILE_CASE(ONN_ACT_SIGMOID)
+        ACT_TILE_CASE(ONN_ACT_SILU)
+        ACT_TILE_CASE(ONN_ACT_TANH)
+#undef ACT_TILE_CASE
+    default: return;
+    }
 }
 
 /*

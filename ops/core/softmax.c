@@ -8,7 +8,8 @@
  *
  * Both views are [outer, n, inner] with the reduction over n (the old one
  * has inner = 1), so one routine serves both. Each row subtracts its
- * maximum before exp, so large inputs do not overflow; LogSoftmax returns
+ * maximum before exp (float32's vectorized, see sm_expf), so large inputs
+ * do not overflow; LogSoftmax returns
  * (x - max) - log(sum) rather than log(softmax), which keeps tiny
  * probabilities finite. Sums are accumulated in double.
  *
@@ -18,8 +19,23 @@
  * Config resolves the axis into that view and picks the typed task.
  */
 #include "ops/core/broadcast.h"
+#include "ops/core/epilogue.h"
 
 #include <tgmath.h>
+
+/* e^d for d = x - max <= 0: float32 through epilogue.h's branch-free
+ * polynomial (within about 1 ulp), so that the exp loops vectorize; NaN
+ * (a NaN input, or -inf - -inf in a row of -inf) stays NaN. float64 by
+ * libm. */
+static inline float sm_expf(float d)
+{
+    return d != d ? d : onn_expf_nonpositive(d);
+}
+static inline double sm_expd(double d)
+{
+    return exp(d);
+}
+#define SM_EXP(d) _Generic((d), float : sm_expf, default : sm_expd)(d)
 
 #define ONN_SOFTMAX_BLOCK 64
 
@@ -47,12 +63,14 @@ static const bool sm_plain = false, sm_log = true;
         ONN_SIMD_MAX_MX                                                                            \
         for (int64_t i = 0; i < n; i++)                                                            \
             mx = x[i] > mx ? x[i] : mx;                                                            \
+        /* e^(x - max) into y (the row's temporary too for LogSoftmax), then                       \
+         * its sum in double: two loops that vectorize */                                          \
+        ONN_SIMD                                                                                   \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            y[i] = SM_EXP(x[i] - mx);                                                              \
         double sum = 0.0;                                                                          \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            const T e = exp(x[i] - mx);                                                            \
-            if (!log_out) y[i] = e;                                                                \
-            sum += e;                                                                              \
-        }                                                                                          \
+        _Pragma("omp simd reduction(+ : sum)") for (int64_t i = 0; i < n; i++) sum +=              \
+            (double)y[i];                                                                          \
         if (log_out) {                                                                             \
             const T ls = (T)log(sum);                                                              \
             ONN_SIMD                                                                               \
@@ -86,8 +104,9 @@ ONN_FLOAT_TYPES(SM_ROW)
         for (int64_t i = 0; i < c->n; i++) {                                                       \
             const T *xr = x + i * inner + k0;                                                      \
             T *yr = y + i * inner + k0;                                                            \
+            ONN_SIMD                                                                               \
             for (int64_t k = 0; k < kn; k++) {                                                     \
-                const T e = exp(xr[k] - mx[k]);                                                    \
+                const T e = SM_EXP(xr[k] - mx[k]);                                                 \
                 if (!c->log) yr[k] = e;                                                            \
                 sum[k] += e;                                                                       \
             }                                                                                      \

@@ -8,11 +8,16 @@
  *   SkipSimplified:  y = s / sqrt(mean(s^2) + eps) * gamma
  * epsilon defaults to 1e-12 (ORT's kDefaultSkipLayerNormEpsilon). `skip`
  * may be smaller than `input` and is then repeated (ORT indexes it at
- * offset mod numel(skip)), as when a [1, S, H] skip serves every batch.
+ * offset mod numel(skip)), as when a [1, S, H] skip serves every batch:
+ * its dims, leading 1s dropped, must be the input's last dims.
  * Mean and inv_std_var (optional outputs 1 and 2) are float32 of shape
  * input.shape[:-1] + [1].
  *
- * The sum s is formed in double in a per-thread scratch row; its statistics
+ * float32 (skip_run_f32) forms the sum in float where it ends up and runs
+ * the shared core's float32 statistics and affine loops on it. The other
+ * types: the sum s is rounded to the input's type, as the Adds it replaces
+ * round it (input + skip, then + bias), and kept in double in a per-thread
+ * scratch row; its statistics
  * come from the shared core (moments.h) reading that row as float64 data.
  * The affine step stays here: it reads the double row and writes the input's
  * type, which the core's same-type affine loops do not do.
@@ -58,11 +63,20 @@ static onnorm_status skip_config(onn_kctx *ctx)
     int64_t nx = onn_dims_numel(x->dims, 0, x->rank);
     cfg->rows = nx / (cfg->h ? cfg->h : 1);
     cfg->ns = skip ? onn_dims_numel(skip->dims, 0, skip->rank) : 0;
-    if (!skip || skip->dtype != x->dtype || skip->dims[skip->rank - 1] != cfg->h || cfg->ns == 0 ||
-        nx % cfg->ns)
+    /* skip repeats over the input's leading rows: its dims, leading 1s
+     * dropped, must be the input's last ones ([S, H] or [1, S, H] for a
+     * [B, S, H] input; a [B, 1, H] skip would not broadcast that way). */
+    bool suffix = skip && skip->rank >= 1;
+    int lead = 0;
+    while (suffix && lead < skip->rank - 1 && skip->dims[lead] == 1)
+        lead++;
+    suffix = suffix && skip->rank - lead <= x->rank;
+    for (int i = 0; suffix && i < skip->rank - lead; i++)
+        suffix = skip->dims[lead + i] == x->dims[x->rank - (skip->rank - lead) + i];
+    if (!skip || skip->dtype != x->dtype || !suffix || cfg->ns == 0)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE,
-                         "skip must have the input's type and hidden size and a size that divides "
-                         "the input's");
+                         "skip must have the input's type and shape, or the shape of its last "
+                         "dims");
     onnorm_status st;
     if (!ctx->in[2]) return onn_kfail(ctx, ONNORM_ERR_INVALID, "required input 'gamma' is missing");
     if ((st = check_vec(ctx, 2, "gamma", cfg->h)) ||
@@ -70,6 +84,18 @@ static onnorm_status skip_config(onn_kctx *ctx)
         (st = check_vec(ctx, cfg->bias_in, "bias", cfg->h)))
         return st;
     return onn_kattr_float(ctx, "epsilon", 1e-12f, &cfg->epsilon);
+}
+
+/* v rounded to t: the sum is the one the unfused Adds make (and ORT's
+ * kernel, which adds in the input's type), before its statistics are taken
+ * in double. */
+static double round_to(onnorm_dtype t, double v)
+{
+    if (t == ONNORM_FLOAT) return (double)(float)v;
+    if (t == ONNORM_DOUBLE) return v;
+    uint16_t half;
+    onn_store(t, &half, 0, v);
+    return onn_load(t, &half, 0);
 }
 
 static onnorm_status skip_infer(onn_kctx *ctx)
@@ -99,6 +125,56 @@ static onnorm_status skip_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/*
+ * float32: the row's sum is formed in float (each element the Add's float
+ * sum) straight into the memory it ends in, the sum output's row when
+ * there is one, else the output's own row; the shared core takes its
+ * statistics (shifted, float blocks in double, as LayerNormalization's
+ * float32 path) and applies the affine step from there into the output's
+ * row, in place where the sum sits in it. No scratch, one write of each
+ * output element.
+ */
+static onnorm_status skip_run_f32(onn_kctx *ctx, const skip_cfg *cfg, const onnorm_tensor *beta,
+                                  const onnorm_tensor *bias, onnorm_tensor *mean_out,
+                                  onnorm_tensor *inv_out, onnorm_tensor *sum_out)
+{
+    const float *x = ctx->in[0]->data, *skip = ctx->in[1]->data, *gamma = ctx->in[2]->data;
+    const float *bv = bias ? bias->data : NULL;
+    float *y = ctx->out[0]->data, *sum = sum_out ? sum_out->data : y;
+    const int64_t h = cfg->h, ns = cfg->ns;
+    const int nt = onn_threads_for(ctx, cfg->rows * h, cfg->rows);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t r = 0; r < cfg->rows; r++) {
+        const float *xr = x + r * h, *sr = skip + (r * h) % ns;
+        float *dst = sum + r * h;
+        /* (simd: dst may be xr itself, element for element, never shifted) */
+        if (bv) {
+#pragma omp simd
+            for (int64_t j = 0; j < h; j++)
+                dst[j] = (xr[j] + sr[j]) + bv[j];
+        } else {
+#pragma omp simd
+            for (int64_t j = 0; j < h; j++)
+                dst[j] = xr[j] + sr[j];
+        }
+        double mean = 0.0, var;
+        if (cfg->simple) {
+            var = h ? cfg->mo->sum_squares(ONNORM_FLOAT, sum, r * h, h, true) / (double)h : 0.0;
+        } else {
+            onn_acc acc;
+            onn_acc_init(&acc);
+            cfg->mo->acc_add(ONNORM_FLOAT, sum, r * h, h, &acc, true);
+            onn_acc_result(&acc, &mean, &var);
+        }
+        const double inv = 1.0 / sqrt(var + (double)cfg->epsilon);
+        cfg->mo->affine_vec(ONNORM_FLOAT, sum, y, r * h, h, mean, inv, gamma,
+                            beta ? beta->data : NULL, 0);
+        if (mean_out) onn_store(ONNORM_FLOAT, mean_out->data, r, mean);
+        if (inv_out) onn_store(ONNORM_FLOAT, inv_out->data, r, inv);
+    }
+    return ONNORM_OK;
+}
+
 static onnorm_status skip_run(onn_kctx *ctx)
 {
     const skip_cfg *cfg = ctx->state;
@@ -109,6 +185,7 @@ static onnorm_status skip_run(onn_kctx *ctx)
                         *bias = onn_opt_input(ctx, cfg->bias_in);
     onnorm_tensor *mean_out = onn_opt_output(ctx, 1), *inv_out = onn_opt_output(ctx, 2),
                   *sum_out = onn_opt_output(ctx, 3);
+    if (t == ONNORM_FLOAT) return skip_run_f32(ctx, cfg, beta, bias, mean_out, inv_out, sum_out);
     double *rows = ctx->scratch;
     const int nt = onn_threads_for(ctx, cfg->rows * h, cfg->rows);
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -116,8 +193,8 @@ static onnorm_status skip_run(onn_kctx *ctx)
         double *s = rows + (size_t)h * (size_t)omp_get_thread_num();
         for (int64_t j = 0; j < h; j++) {
             int64_t i = r * h + j;
-            s[j] = onn_load(t, x->data, i) + onn_load(t, skip->data, i % ns) +
-                   (bias ? onn_load(t, bias->data, j) : 0.0);
+            s[j] = round_to(t, onn_load(t, x->data, i) + onn_load(t, skip->data, i % ns));
+            if (bias) s[j] = round_to(t, s[j] + onn_load(t, bias->data, j));
             if (sum_out) onn_store(t, sum_out->data, i, s[j]);
         }
         double mean = 0.0, var;

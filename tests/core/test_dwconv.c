@@ -1,7 +1,7 @@
 /*
  * The depthwise plane kernels of every instruction-set variant
  * (ops/core/dwconv.h), planned and called directly, against a float64
- * reference written here: the fast path (3x3 and 5x5, strides 1 and 2)
+ * reference written here: the fast path (3x3, 5x5 and 7x7, strides 1 and 2)
  * over pads 0, 1, 2 and asymmetric ones, odd and even sizes, tiny planes
  * and rows of 1 to 40 columns (every vector tail); the generic path over
  * other kernels, strides and dilations; every activation of epilogue.h
@@ -109,7 +109,7 @@ static void check_plane(onn_isa isa, const plane_case *pc, uint64_t seed)
     const onn_dwconv_shape *s = &pc->s;
     onn_dwconv_plan plan;
     assert_true(onn_dwconv_plan_init(&plan, s, isa));
-    const bool fast = s->kh == s->kw && (s->kh == 3 || s->kh == 5) && s->sh == s->sw &&
+    const bool fast = s->kh == s->kw && (s->kh == 3 || s->kh == 5 || s->kh == 7) && s->sh == s->sw &&
                       s->sh <= 2 && s->dh == 1 && s->dw == 1;
     assert_int_equal(plan.fast, fast);
     assert_int_equal(plan.scratch_bytes % 64, 0);
@@ -180,7 +180,7 @@ static const int64_t pad_sets[][4] = {
 
 /* ---- the fast path ------------------------------------------------------- */
 
-/* 3x3 and 5x5 at strides 1 and 2, every pad set, heights 1 to 7 and rows
+/* 3x3, 5x5 and 7x7 at strides 1 and 2, every pad set, heights 1 to 7 and rows
  * of 1 to 40 columns: every vector tail of 8 and 16 lanes, rows shorter
  * than one vector, planes smaller than the kernel. Every third plane adds
  * a residual. */
@@ -189,7 +189,7 @@ static void fast_shapes(void **state)
     const onn_isa isa = variant(state);
     static const int64_t heights[] = {1, 2, 3, 6, 7};
     uint64_t seed = 1;
-    for (int64_t k = 3; k <= 5; k += 2)
+    for (int64_t k = 3; k <= 7; k += 2)
         for (int64_t st = 1; st <= 2; st++)
             for (int pi = 0; pi < N_PADS; pi++)
                 for (size_t hi = 0; hi < sizeof heights / sizeof heights[0]; hi++)
@@ -211,7 +211,7 @@ static void fast_large(void **state)
                                        {7, 7},     {33, 47}, {64, 17}, {1, 100}, {100, 1}};
     uint64_t seed = 100;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        for (int64_t k = 3; k <= 5; k += 2)
+        for (int64_t k = 3; k <= 7; k += 2)
             for (int64_t st = 1; st <= 2; st++, seed += 4) {
                 const int64_t p = k / 2, pads[4] = {p, p, p, p};
                 plane_case pc;
@@ -403,7 +403,7 @@ static void conv_nodes(void **state)
         {1, 24, 1, 13, 19, 5, 2, {2, 2, 2, 2}, false}, /* EfficientNet's 5x5, no bias */
         {1, 8, 1, 9, 11, 3, 2, {0, 0, 1, 1}, true},    /* TensorFlow's SAME, stride 2 */
         {1, 6, 2, 10, 9, 3, 1, {1, 1, 1, 1}, true},    /* channel multiplier 2 */
-        {1, 12, 1, 7, 7, 7, 1, {3, 3, 3, 3}, true},    /* ConvNeXt's 7x7: generic */
+        {1, 12, 1, 7, 7, 7, 1, {3, 3, 3, 3}, true},    /* ConvNeXt's 7x7 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int threads = 1; threads <= 2; threads++)

@@ -604,6 +604,54 @@ static void softmax_large_inputs_and_threads(void **state)
     free(xf);
 }
 
+/* NaN and infinities as libm's exp gives them, through the vectorized
+ * float32 exp: a NaN in a row makes the row NaN, a row of -inf is NaN
+ * (-inf - -inf), and -inf beside finite values gives exactly 0 (-inf for
+ * LogSoftmax); the contiguous rows and the strided ones (axis 0) alike. */
+static void softmax_nan_and_infinities(void **state)
+{
+    (void)state;
+    const float ni = -INFINITY;
+    const float x[12] = {1, NAN, 2, 3, ni, ni, ni, ni, ni, 0, 1, ni};
+    for (int lg = 0; lg < 2; lg++)
+        for (int strided = 0; strided < 2; strided++) {
+            /* strided: the transposed [4, 3] input, normalized along axis 0 */
+            float xt[12];
+            for (int i = 0; i < 12; i++)
+                xt[i] = strided ? x[(i % 3) * 4 + i / 3] : x[i];
+            const int64_t dims[2] = {strided ? 4 : 3, strided ? 3 : 4};
+            th_run r;
+            const th_tensor in = th_in("X", ONNORM_FLOAT, 2, dims, xt);
+            tb_node *n;
+            tb_model *b =
+                th_node_model(&r, 13, lg ? "LogSoftmax" : "Softmax", 1, &in, ONNORM_FLOAT, &n);
+            tb_attr_int(n, "axis", strided ? 0 : 1);
+            TH_OK(&r, th_go(&r, b, 1));
+            const float *yt = th_output(&r, "Y", ONNORM_FLOAT, 2, dims);
+            float y[12];
+            for (int i = 0; i < 12; i++)
+                y[i] = strided ? yt[(i % 4) * 3 + i / 4] : yt[i];
+            for (int i = 0; i < 8; i++)
+                if (!isnan(y[i]))
+                    fail_msg("log %d strided %d: y[%d] = %g, want NaN", lg, strided, i,
+                             (double)y[i]);
+            const double l = log(1.0 + exp(1.0));
+            const double want[4] = {lg ? -INFINITY : 0.0, lg ? -l : exp(-l),
+                                    lg ? 1.0 - l : exp(1.0 - l), lg ? -INFINITY : 0.0};
+            for (int i = 0; i < 4; i++) {
+                const double got = y[8 + i];
+                const bool ok = isinf(want[i]) ? got == want[i]
+                                : want[i] == 0.0
+                                    ? got == 0.0
+                                    : fabs(got - want[i]) <= 2e-7 * (1.0 + fabs(want[i]));
+                if (!ok)
+                    fail_msg("log %d strided %d: y[%d] = %.9g, want %.9g", lg, strided, 8 + i, got,
+                             want[i]);
+            }
+            th_free(&r);
+        }
+}
+
 static void softmax_errors(void **state)
 {
     (void)state;
@@ -657,6 +705,7 @@ int main(void)
         cmocka_unit_test(reduce_errors),
         cmocka_unit_test(softmax_old_and_new_semantics),
         cmocka_unit_test(softmax_large_inputs_and_threads),
+        cmocka_unit_test(softmax_nan_and_infinities),
         cmocka_unit_test(softmax_errors),
         cmocka_unit_test(half_inputs_are_refused),
     };

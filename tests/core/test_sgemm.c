@@ -719,7 +719,7 @@ static const wconv_case wconv_cases[] = {
 static void conv_whole(void **state)
 {
     const onn_sgemm_engine *e = variant(state);
-    int threaded = 0, cut = 0;
+    int threaded = 0, cut = 0, cvec_runs = 0;
     for (size_t ci = 0; ci < sizeof wconv_cases / sizeof *wconv_cases; ci++) {
         const wconv_case *wc = &wconv_cases[ci];
         conv_case cc = wc->w;
@@ -736,12 +736,17 @@ static void conv_whole(void **state)
                                               : epilogue_for(ONN_ACT_RELU, bias);
             const float *res = variant_i ? z : NULL;
             wconv_reference(wc, &g, x, w, &ep, res, ref, mag);
-            for (int kind = ONN_SGEMM_CONV_PACKED; kind <= ONN_SGEMM_CONV_DIRECT; kind++)
+            for (int kind = ONN_SGEMM_CONV_PACKED; kind <= ONN_SGEMM_CONV_CVEC; kind++)
                 for (int nt = 1; nt <= 3; nt++) {
                     onn_sgemm_conv cv;
                     assert_true(onn_sgemm_conv_plan(&cv, e, &g, wc->n, wc->c, wc->m, wc->group, nt,
                                                     (onn_sgemm_conv_kind)kind));
-                    if (g.nsp <= 2) assert_int_equal(cv.kind, kind); /* 3-D: always packed */
+                    /* 3-D: always packed; the channel-vector source only
+                     * with the variants that have it */
+                    const bool has = kind != ONN_SGEMM_CONV_CVEC || onn_cvec_supported(e->isa);
+                    if (g.nsp <= 2)
+                        assert_int_equal(cv.kind, has ? kind : ONN_SGEMM_CONV_PACKED);
+                    cvec_runs += cv.kind == ONN_SGEMM_CONV_CVEC;
                     threaded += cv.threads > 1, cut += cv.pieces > 1;
                     void *mem = alloc64(cv.const_bytes);
                     void *scratch = alloc64(cv.scratch_bytes);
@@ -764,6 +769,7 @@ static void conv_whole(void **state)
         free(x), free(w), free(bias), free(z), free(y), free(ref), free(mag);
     }
     assert_true(threaded > 0 && cut > 0);
+    assert_true(onn_cvec_supported(e->isa) == (cvec_runs > 0));
 }
 
 /* Empty products write nothing; sizes are refused when negative. */
