@@ -6,7 +6,10 @@ Builds small models with python3-onnx, writes the optimized model with
 file, and checks the outputs of both the written model (run as is,
 --opt-level 0: the folded weights themselves) and the original model run
 with the passes (--opt-level 1) against a float64 NumPy computation of the
-original graph (rtol 1e-4, atol 1e-4 of float32 sums).
+original graph (rtol 1e-4, atol 1e-4 of float32 sums). Cases: a Caffe2-style
+BN -> Mul -> Add chain block, input standardization into a grouped Conv and
+BN into a Gemm, a padded Conv left alone, LayerNorm -> Mul -> Sub, a float64
+chain, and --disable switching a pass off.
 
     test_affine_folds.py ONNORM_BIN
 """
