@@ -14,6 +14,10 @@ static const onn_pass passes[] = {
      onn_pass_fold_batchnorm},
     {"fold-affine", "fold per-channel Mul/Add by constants into the preceding Conv",
      onn_pass_fold_affine},
+    {"fold-affine-into-norm",
+     "fold a per-channel Mul/Add/Sub/Div by constants into the BatchNormalization, "
+     "InstanceNormalization, GroupNormalization or LayerNormalization before it",
+     onn_pass_fold_affine_norm},
     {"fuse-conv", "fuse a residual Add and an activation into the Conv before them (FusedConv)",
      onn_pass_fuse_conv},
     {"layernorm", "recognize decomposed LayerNormalization", onn_pass_layernorm},
@@ -30,6 +34,12 @@ static const onn_pass passes[] = {
      "fuse a residual Add into the LayerNormalization or RMSNormalization after it "
      "(SkipLayerNormalization)",
      onn_pass_fuse_skip_norm},
+    /* After the recognizers: a decomposed LayerNorm's Mul/Add or GELU's
+     * Mul 0.5 before a MatMul must not be folded away before they see it. */
+    {"fold-norm-into-next-conv",
+     "fold a BatchNormalization or per-channel constant affine chain into the weights of the "
+     "Conv, FusedConv, Gemm or MatMul after it",
+     onn_pass_fold_norm_conv},
     {"cleanup", "remove what the fusions left unused", onn_pass_cleanup},
 };
 

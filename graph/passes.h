@@ -62,6 +62,8 @@ onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, const 
 onnorm_status onn_pass_cleanup(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fold_batchnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fold_affine(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+onnorm_status onn_pass_fold_affine_norm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+onnorm_status onn_pass_fold_norm_conv(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fold_pad(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fuse_conv(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fuse_norm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);

@@ -151,9 +151,11 @@ void onnorm_model_node(const onnorm_model *m, int i, const char **name, const ch
 
 /* ---- graph optimization -------------------------------------------------- */
 /*
- * Passes (in order): cleanup, fold-batchnorm, fold-affine, layernorm,
- * rmsnorm, groupnorm, and cleanup again. Level 0 runs none; level 1 runs all
- * but those named in `disabled_passes` (comma-separated, may be NULL).
+ * Passes (in order): cleanup, fold-pad, fold-batchnorm, fold-affine,
+ * fold-affine-into-norm, fuse-conv, layernorm, rmsnorm, groupnorm,
+ * fuse-norm, fuse-gelu, fuse-skip-norm, fold-norm-into-next-conv, and
+ * cleanup again. Level 0 runs none; level 1 runs all but those named in
+ * `disabled_passes` (comma-separated, may be NULL).
  */
 typedef struct onnorm_optimize_options {
     int level;
@@ -418,6 +420,60 @@ onnorm_status onnorm_stats_node(const onnorm_stats *st, int i, onnorm_stats_summ
 onnorm_status onnorm_stats_write(const onnorm_stats *st, onnorm_stats_format format, FILE *f,
                                  onnorm_error *err);
 void onnorm_stats_free(onnorm_stats *st);
+/* ---- layer-by-layer accuracy (onnorm compare) ----------------------------
+ * Runs a model twice, unoptimized, with every node output captured: as it
+ * is (float32) and as a float64 evaluation of the same graph (float32
+ * initializers, inputs, value types, Cast targets and tensor attributes
+ * become float64). Conv, Gemm and MatMul, whose kernels are float32 only,
+ * are computed there from opset 13 on by ops that have float64 kernels
+ * (Pad, strided Slice and Einsum per kernel offset); other nodes without a
+ * float64 kernel (ConvTranspose, or those three with unknown shapes or an
+ * older opset) run on their float64 inputs cast to float32, with their
+ * outputs cast back up, and their rows say so (`fallback`): their own
+ * rounding is then in the reference too, only what reached them is
+ * measured. Every node of m gets a row, in execution order, comparing its outputs with the
+ * same-named values of the float64 run. */
+typedef struct onnorm_compare_options {
+    int num_threads; /* 0 = the OpenMP default */
+    /* The model evaluated in float64 instead of m (matched by value names);
+     * NULL for m itself. A float32 reference is converted like m would be. */
+    const onnorm_model *reference;
+    double flag_ratio;   /* flag a node whose error is this many times its inputs' (100) */
+    double flag_min_rel; /* ... and at least this large (1e-4) */
+} onnorm_compare_options;
+
+void onnorm_compare_options_init(onnorm_compare_options *o);
+
+typedef struct onnorm_compare_row {
+    const char *name, *op_type; /* the node (strings owned by m; name may be "") */
+    const char *output;         /* its output with the largest max_rel; NULL if none compared */
+    int compared;               /* outputs compared (numeric, same shape in both runs) */
+    int missing;    /* outputs not compared: absent from the reference, another shape, or a
+                       type other than float32/64, int8/32/64, uint8, bool */
+    double max_abs; /* max |float32 - float64| over its compared outputs */
+    /* max |a - b| / max(|b|, 1e-3 * max|b|) with b the float64 value (1 when b is all 0) */
+    double max_rel;
+    double input_rel;  /* the largest max_rel of its computed inputs (0: inputs and constants) */
+    double ratio;      /* max_rel / max(input_rel, 2^-24) */
+    int flagged;       /* ratio >= flag_ratio and max_rel >= flag_min_rel */
+    int fallback;      /* ran in float32 inside the float64 evaluation */
+    int64_t nonfinite; /* elements NaN or Inf in one run but not equal in the other */
+} onnorm_compare_row;
+
+typedef struct onnorm_compare_report {
+    int n;
+    onnorm_compare_row *rows;
+    int fallbacks; /* rows with fallback set */
+} onnorm_compare_report;
+
+/* Compares m on inputs[0..n_inputs) (each named by its `name`; float
+ * inputs are given as float32 and widened exactly for the float64 run).
+ * *out is freed with onnorm_compare_report_free; it reads strings of m, so
+ * m must outlive it. */
+onnorm_status onnorm_compare(const onnorm_model *m, const onnorm_compare_options *o, int n_inputs,
+                             const onnorm_tensor *inputs, onnorm_compare_report **out,
+                             onnorm_error *err);
+void onnorm_compare_report_free(onnorm_compare_report *r);
 
 #ifdef __cplusplus
 }

@@ -287,8 +287,9 @@ declare -A OPTS=(
     [calibrate]="--data -o --nodes --variance --blend --json --threads"
     [standardize]="--data --mode --per-channel --input -o --json"
     [stats]="--data --json --html --threads"
+    [compare]="--input --reference --json --ratio --min-rel --threads"
 )
-for cmd in run test bench info ops optimize calibrate standardize stats; do
+for cmd in run test bench info ops optimize calibrate standardize stats compare; do
     run "help_$cmd" help "$cmd"
     h1=$rc
     run "dashhelp_$cmd" "$cmd" --help

@@ -38,6 +38,8 @@ void onn_cli_usage(FILE *f)
                "  onnorm standardize MODEL --data PATH... --mode zscore|minmax -o OUT.onnx\n"
                "                   [--per-channel] [--input NAME] [--json FILE]\n"
                "  onnorm stats MODEL --data PATH... [--json FILE] [--html FILE] [--threads N]\n"
+               "  onnorm compare MODEL [--input NAME=FILE.pb ...] [--reference MODEL]\n"
+               "                   [--json FILE] [--ratio R] [--min-rel E] [--threads N]\n"
                "  onnorm help [COMMAND]     (or: onnorm COMMAND --help)\n"
                "  onnorm --version\n"
                "Options take their value as `--opt value` or `--opt=value`.\n");

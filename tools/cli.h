@@ -102,6 +102,7 @@ int onn_cli_take_data(int *argc, char **argv, const char **data, int max, int *n
                       const char *cmd);
 /* Writes s as a JSON string literal (quotes and escapes included). */
 void onn_cli_json_string(FILE *f, const char *s);
+int onn_cli_compare(int argc, char **argv);
 
 void onn_cli_usage(FILE *f);
 /* The exit statuses, as printed by every --help. */

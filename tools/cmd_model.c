@@ -42,8 +42,10 @@ int onn_cli_optimize(int argc, char **argv)
          "where to write the optimized model (required)"},
         {"--output", ONN_OPT_STR, "OUT.onnx", 0, 0, &out, NULL, "the same as -o"},
         {"--disable", ONN_OPT_STR, "PASS,...", 0, 0, &disabled, NULL,
-         "passes not to run: cleanup, fold-batchnorm, fold-affine,\n"
-         "layernorm, rmsnorm, groupnorm"},
+         "passes not to run: cleanup, fold-pad, fold-batchnorm,\n"
+         "fold-affine, fold-affine-into-norm, fuse-conv, layernorm,\n"
+         "rmsnorm, groupnorm, fuse-norm, fuse-gelu, fuse-skip-norm,\n"
+         "fold-norm-into-next-conv"},
         {"--opt-level", ONN_OPT_INT, "L", 0, 1, &level, NULL,
          "0 runs no pass (a plain rewrite), 1 all of them (default)"},
     };

@@ -44,6 +44,7 @@ static const struct {
     {"calibrate", onn_cli_calibrate},
     {"standardize", onn_cli_standardize},
     {"stats", onn_cli_stats},
+    {"compare", onn_cli_compare},
 };
 
 static command_fn find_command(const char *name)
