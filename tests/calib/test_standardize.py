@@ -7,7 +7,8 @@ min/max) over all the data in float64; the written model on raw inputs must
 give what the original model gives on NumPy-standardized inputs (in the
 float64 NumPy evaluator and when onnorm runs it); the prepended nodes must
 be Mul then Add with [1, C, 1, 1] (per channel) or scalar float32
-constants; constant channels get divisor 1; errors have their exit codes.
+constants, which `onnorm optimize` folds into an unpadded first Conv;
+constant channels get divisor 1; errors have their exit codes.
 """
 import json
 import os
@@ -126,6 +127,38 @@ for mode in ("zscore", "minmax"):
     rep = json.load(open(path("c.json")))
     check(rep["center"][1] == 2.5 and rep["divisor"][1] == 1.0 and rep["divisor"][0] != 1.0,
           "%s: a constant channel gets divisor 1 (center 2.5)" % mode)
+
+# ---- the fold: standardization into the first (unpadded) Conv ----------------------
+# x -> Conv 3x3 (no padding) -> Relu -> y: `onnorm optimize` folds the
+# prepended Mul and Add into the Conv's weights and bias (fold-norm-into-next-
+# conv), and the folded model still computes the NumPy pipeline.
+rng = np.random.default_rng(11)
+Wf = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+bf = rng.standard_normal(5).astype(np.float32)
+g = helper.make_graph(
+    [helper.make_node("Conv", ["x", "Wf", "bf"], ["c"], name="conv"),
+     helper.make_node("Relu", ["c"], ["y"], name="relu")], "first_conv",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 5, 6, 6])],
+    [numpy_helper.from_array(Wf, "Wf"), numpy_helper.from_array(bf, "bf")])
+fm = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+fm.ir_version = 8
+onnx.save(fm, path("fc.onnx"))
+u.run([ONNORM, "standardize", path("fc.onnx"), "--data", path("data"), "--mode", "zscore",
+       "--per-channel", "-o", path("fc_std.onnx")])
+p = u.run([ONNORM, "optimize", path("fc_std.onnx"), "-o", path("fc_opt.onnx")])
+opt = onnx.load(path("fc_opt.onnx"))
+ops = [n.op_type for n in opt.graph.node]
+check("Mul" not in ops and "Add" not in ops and any(o in ("Conv", "FusedConv") for o in ops),
+      "standardize folds into the first Conv (nodes after optimize: %s)" % ops)
+mean, std = X64.mean(axis=(0, 2, 3)), X64.std(axis=(0, 2, 3))
+want = u.evaluate(fm, {"x": (X64 - mean.reshape(1, -1, 1, 1)) / std.reshape(1, -1, 1, 1)})["y"]
+out = path("out_fc")
+u.run([ONNORM, "run", path("fc_opt.onnx"), "--input", "x=" + path("all.pb"), "--output-dir", out,
+       "--repeat", "1", "--warmup", "0"])
+got = numpy_helper.to_array(onnx.load_tensor(os.path.join(out, "y.pb")))
+err = np.abs(got - want).max() / np.abs(want).max()
+check(err < 1e-5, "the folded model = original model(NumPy-standardized x) (rel err %.2g)" % err)
 
 # ---- errors and help ----------------------------------------------------------------
 p = u.run([ONNORM, "standardize", "--help"])
