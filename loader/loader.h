@@ -8,6 +8,17 @@
 
 #include <stdio.h>
 
+/* Element-type codes as ONNX defines them (TensorProto.DataType, 0 ..
+ * ONN_DTYPE_CODE_MAX: FLOAT4E2M1 = 23 as of ONNX 1.18). A code read from a
+ * file (a tensor's data_type, a value's elem_type) outside that range is
+ * refused at load, before it can reach a table or a shift (ONN_T). Codes
+ * inside it that onnorm has no kernels for stay "unsupported" where used. */
+#define ONN_DTYPE_CODE_MAX 23
+static inline bool onn_dtype_code_valid(int64_t code)
+{
+    return code >= 0 && code <= ONN_DTYPE_CODE_MAX;
+}
+
 onnorm_status onn_tensor_from_proto(const Onnx__TensorProto *tp, onnorm_tensor **out,
                                     onnorm_error *err);
 /* A tensor whose data_location is EXTERNAL: its bytes from a file inside

@@ -70,6 +70,11 @@ onnorm_status onn_tensor_from_proto(const Onnx__TensorProto *tp, onnorm_tensor *
                         "tensor '%s' keeps its data in an external file, which is not supported",
                         name);
     if (tp->segment) return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "tensor '%s' is segmented", name);
+    if (!onn_dtype_code_valid(tp->data_type))
+        return onn_fail(err, ONNORM_ERR_INVALID,
+                        "tensor '%s' has element type code %d, which is not an ONNX element type "
+                        "(0..%d)",
+                        name, (int)tp->data_type, ONN_DTYPE_CODE_MAX);
     onnorm_dtype dt = (onnorm_dtype)tp->data_type;
     if (dt == ONNORM_STRING)
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED,

@@ -761,6 +761,11 @@ static void add_unknown_dtype(tb_model *b)
 {
     tb_init_raw(b, "dtype99", (onnorm_dtype)99, 1, (int64_t[]){1}, "abcd", 4);
 }
+/* COMPLEX64 (14): an ONNX type onnorm has no kernels for. */
+static void add_complex_dtype(tb_model *b)
+{
+    tb_init_raw(b, "complex_w", (onnorm_dtype)14, 1, (int64_t[]){1}, "abcdefgh", 8);
+}
 static void add_short_float_data(tb_model *b)
 {
     tb_init_typed_float(b, "short_floats", 1, (int64_t[]){3}, 2, (const float[]){1, 2});
@@ -814,7 +819,10 @@ static void rank9_and_external_are_unsupported(void **state)
     expect_bad_init(add_external, ONNORM_ERR_UNSUPPORTED, "ext_w");
     expect_bad_init(add_external, ONNORM_ERR_UNSUPPORTED, "external");
     expect_bad_init(add_string_tensor, ONNORM_ERR_UNSUPPORTED, "strings");
-    expect_bad_init(add_unknown_dtype, ONNORM_ERR_UNSUPPORTED, "dtype99");
+    /* A code ONNX does not define is invalid (issue 15), one it defines but
+     * onnorm lacks is unsupported. */
+    expect_bad_init(add_unknown_dtype, ONNORM_ERR_INVALID, "element type code 99");
+    expect_bad_init(add_complex_dtype, ONNORM_ERR_UNSUPPORTED, "complex_w");
 }
 
 /* ---- initializers: typed fields ------------------------------------------ */
