@@ -114,6 +114,24 @@ static int set_opt(const onn_cli_cmd *c, const onn_cli_opt *o, const char *v)
         *(int *)o->dst = (int)x;
         return 0;
     }
+    case ONN_OPT_BYTES: {
+        errno = 0;
+        unsigned long long x = strtoull(v, &end, 10);
+        int shift = 0;
+        if (*end)
+            shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : *end == 'T' ? 40 : -1;
+        if (*end && shift > 0) end++;
+        if (!v[0] || v[0] == '-' || *end || errno || shift < 0 || x == 0 ||
+            x > (SIZE_MAX >> shift)) {
+            fprintf(stderr,
+                    "onnorm %s: %s must be a positive byte count (optionally with K, M, G or T), "
+                    "got '%s'\n",
+                    c->name, o->name, v);
+            return -1;
+        }
+        *(size_t *)o->dst = (size_t)x << shift;
+        return 0;
+    }
     case ONN_OPT_REAL: {
         errno = 0;
         double x = strtod(v, &end);
@@ -283,12 +301,18 @@ onnorm_status onn_cli_make_dir(const char *path, onnorm_error *err)
     return ONNORM_OK;
 }
 
+onn_cli_limits_t onn_cli_limits;
+
 onnorm_status onn_cli_load_model(const char *path, unsigned flags, onnorm_model **m,
                                  onnorm_error *err)
 {
     *m = NULL;
     onnorm_status st = onn_cli_check_file(path, err);
-    return st ? st : onnorm_model_load_file(path, flags, m, err);
+    onnorm_load_options o;
+    onnorm_load_options_init(&o);
+    o.flags = flags;
+    o.max_fold_bytes = onn_cli_limits.fold;
+    return st ? st : onnorm_model_load_file_ex(path, &o, m, err);
 }
 
 onnorm_status onn_cli_read_tensor(const char *path, onnorm_tensor **t, onnorm_error *err)
