@@ -27,6 +27,9 @@ onnorm_status onn_tensor_from_external(const Onnx__TensorProto *tp, const char *
                                        onnorm_tensor **out, onnorm_error *err);
 /* A serialized TensorProto file <-> a tensor (the *.pb files of test folders). */
 onnorm_status onn_tensor_read_file(const char *path, onnorm_tensor **out, onnorm_error *err);
+/* The same from memory (the fuzz target's entry; label names it in errors). */
+onnorm_status onn_tensor_read_buffer(const uint8_t *data, size_t len, const char *label,
+                                     onnorm_tensor **out, onnorm_error *err);
 onnorm_status onn_tensor_write_file(const char *path, const onnorm_tensor *t, onnorm_error *err);
 /* Writes len bytes to a new file at path. */
 onnorm_status onn_write_file(const char *path, const void *data, size_t len, onnorm_error *err);

@@ -188,12 +188,20 @@ onnorm_status onn_tensor_read_file(const char *path, onnorm_tensor **out, onnorm
         return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_tensor_read_file: NULL argument");
     onnorm_status st = onn_read_file(path, &buf, &len, err);
     if (st) return st;
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
+    st = onn_tensor_read_buffer(buf, len, path, out, err);
     free(buf);
-    if (!tp) return onn_fail(err, ONNORM_ERR_PARSE, "%s: not a valid TensorProto", path);
-    st = onn_tensor_from_proto(tp, out, err);
+    return st;
+}
+
+onnorm_status onn_tensor_read_buffer(const uint8_t *data, size_t len, const char *label,
+                                     onnorm_tensor **out, onnorm_error *err)
+{
+    *out = NULL;
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, data);
+    if (!tp) return onn_fail(err, ONNORM_ERR_PARSE, "%s: not a valid TensorProto", label);
+    onnorm_status st = onn_tensor_from_proto(tp, out, err);
     onnx__tensor_proto__free_unpacked(tp, NULL);
-    if (st) return onn_prefix(err, st, "%s: ", path);
+    if (st) return onn_prefix(err, st, "%s: ", label);
     return ONNORM_OK;
 }
 
