@@ -1214,12 +1214,13 @@ static void small_function_tree_is_inlined(void **state)
     tb_free(b);
 }
 
-/* AddressSanitizer reserves terabytes of address space for its shadow
- * memory, so a process under it cannot run with RLIMIT_AS lowered. */
-#if defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer and ThreadSanitizer reserve terabytes of address space
+ * for their shadow memory, so a process under either cannot run with
+ * RLIMIT_AS lowered (gcc defines __SANITIZE_*__, clang has __has_feature). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define UNDER_ASAN 1
 #endif
 #endif
