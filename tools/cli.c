@@ -431,10 +431,20 @@ onnorm_tensor *onn_cli_fill_input(const onnorm_model *m, int i, onnorm_error *er
     for (int k = 0; k < t->rank; k++)
         if (t->dims[k] < 0) t->dims[k] = 1;
     int64_t n = onnorm_tensor_numel(t);
-    t->data = n >= 0 ? malloc((size_t)(n ? n : 1) * onnorm_dtype_size(t->dtype)) : NULL;
+    const size_t esz = onnorm_dtype_size(t->dtype);
+    /* A declared shape is file data: past --max-arena-bytes (when given) or
+     * past what size_t holds it is refused, not allocated. */
+    const bool too_big = n < 0 || (size_t)n > SIZE_MAX / esz ||
+                         (onn_cli_limits.arena && (size_t)n * esz > onn_cli_limits.arena);
+    t->data = too_big ? NULL : malloc((size_t)(n ? n : 1) * esz);
     if (!t->data) {
+        char sh[160];
         free(t);
-        snprintf(err->message, sizeof err->message, "input '%s': cannot allocate", info.name);
+        snprintf(err->message, sizeof err->message,
+                 "input '%s': cannot allocate %s elements of shape %s%s", info.name,
+                 onnorm_dtype_name(info.dtype),
+                 onnorm_shape_str(info.dims, info.rank, sh, sizeof sh),
+                 too_big && n >= 0 ? " (past --max-arena-bytes)" : "");
         return NULL;
     }
     uint64_t state = 0x9E3779B97F4A7C15ull;

@@ -136,6 +136,9 @@ m = model([helper.make_node("Cast", ["x"], ["y"], to=77)], [vi("x")], [vi("y")])
 save("cast_to_77.onnx", m, "run", 3, "cannot cast to type 77")
 m = model([helper.make_node("Relu", ["x"], ["y"])], [vi("x", shape=(1 << 40, 1 << 40))], [vi("y")])
 save("input_dims_huge.onnx", m, "run", 1, "input 'x': cannot allocate")
+# 4 TiB of declared input: the CLI refuses to fill it past --max-arena-bytes.
+m = model([helper.make_node("Relu", ["x"], ["y"])], [vi("x", shape=(1 << 20, 1 << 20))], [vi("y")])
+save("input_dims_4tib.onnx", m, "run", 1, "(past --max-arena-bytes)")
 m = model([helper.make_node("Relu", ["x"], ["y"])], [vi("x", shape=(-5, 4))], [vi("y")])
 save("input_dim_negative.onnx", m, "run", 0, "")
 
