@@ -8,6 +8,7 @@
  * line.
  *   copy_floor BYTES THREADS [ITERS]
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under strict C11 (clang, glibc) */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -86,6 +86,7 @@ onn_graph *onn_graph_clone(const onn_graph *src, onnorm_error *err)
     if (src->shell && !(g->shell = onn_memdup(src->shell, src->shell_len))) goto nomem;
     g->shell_len = src->shell_len;
     g->external_data = src->external_data;
+    g->ahead_limit = src->ahead_limit;
     g->n_formal = src->n_formal;
     if (src->capture_from &&
         !(g->capture_from =

@@ -103,6 +103,10 @@ typedef struct onn_graph {
     uint8_t *shell;
     size_t shell_len;
     bool external_data; /* some tensor of the file was stored externally */
+    /* The load limit: bytes that values computed ahead of a run (folded at
+     * load, computed by the passes' shape inference) may total; 0 = none
+     * beyond the evaluator's per-node policy (runtime/eval.h). */
+    size_t ahead_limit;
     /* A subgraph: its inputs past the first n_formal are the outer-scope
      * values it reads, in the order of capture_from (per such input, the
      * owning node's input index that carries it). */

@@ -183,6 +183,14 @@ typedef struct onnorm_session_options {
     int num_threads;             /* 0 = OpenMP default (all cores) */
     int optimization_level;      /* 0 = no graph rewrites; 1 = default */
     const char *disabled_passes; /* comma-separated pass names, or NULL */
+    /* Cap on the memory planning gives the session's intermediate values:
+     * the arena, values computed while planning and kernel scratch, each
+     * value alone and all together. Planning past it fails with
+     * ONNORM_ERR_NOMEM naming the node and the size. 0 (what
+     * onnorm_session_options_init and a zeroed struct give) = the default,
+     * the machine's physical memory; SIZE_MAX = no cap. Appended in 0.1.x;
+     * code that sets the fields by name keeps compiling. */
+    size_t max_arena_bytes;
 } onnorm_session_options;
 
 void onnorm_session_options_init(onnorm_session_options *o);
@@ -474,6 +482,30 @@ onnorm_status onnorm_compare(const onnorm_model *m, const onnorm_compare_options
                              const onnorm_tensor *inputs, onnorm_compare_report **out,
                              onnorm_error *err);
 void onnorm_compare_report_free(onnorm_compare_report *r);
+/* ---- resource limits (issue 15) ----------------------------------------- */
+/*
+ * Loading with options. Load-time constant folding (and the shape inference
+ * onnorm_model_optimize runs) keeps the values it computes ahead of a run
+ * only while their total stays within max_fold_bytes; a node past it is not
+ * folded: it stays in the graph, runs with every run, and is listed by
+ * onnorm_model_notes(). So a small file cannot make loading allocate
+ * gigabytes, and a valid model still loads. 0 = the default: 16 times the
+ * model's bytes (its file, or its constants when they are larger, as with
+ * external data), at least 64 MiB. onnorm_model_load_file/_buffer use the
+ * default.
+ */
+typedef struct onnorm_load_options {
+    unsigned flags;        /* ONNORM_LOAD_* */
+    size_t max_fold_bytes; /* 0 = default (above) */
+} onnorm_load_options;
+
+void onnorm_load_options_init(onnorm_load_options *o);
+/* opts may be NULL for the defaults. */
+onnorm_status onnorm_model_load_file_ex(const char *path, const onnorm_load_options *opts,
+                                        onnorm_model **out, onnorm_error *err);
+onnorm_status onnorm_model_load_buffer_ex(const void *data, size_t size, const char *name,
+                                          const onnorm_load_options *opts, onnorm_model **out,
+                                          onnorm_error *err);
 
 #ifdef __cplusplus
 }

@@ -47,13 +47,20 @@ static onnorm_status tensor_from_proto(load_ctx *c, const Onnx__TensorProto *tp,
     return onn_tensor_from_proto(tp, out, c->err);
 }
 
-/* Copies a TypeProto's tensor element type and shape into a value. */
-static void read_type(onn_value *v, const Onnx__TypeProto *tp)
+/* Copies a TypeProto's tensor element type and shape into a value; an
+ * element-type code ONNX does not define is an error. */
+static onnorm_status read_type(load_ctx *c, onn_value *v, const Onnx__TypeProto *tp)
 {
-    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) return;
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+        return ONNORM_OK;
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    if (tt->has_elem_type && !onn_dtype_code_valid(tt->elem_type))
+        return onn_fail(c->err, ONNORM_ERR_INVALID,
+                        "%s: value '%s' has element type code %d, which is not an ONNX element "
+                        "type (0..%d)",
+                        c->g->source, v->name, (int)tt->elem_type, ONN_DTYPE_CODE_MAX);
     if (tt->has_elem_type) v->dtype = (onnorm_dtype)tt->elem_type;
-    if (!tt->shape || tt->shape->n_dim > ONNORM_MAX_RANK) return;
+    if (!tt->shape || tt->shape->n_dim > ONNORM_MAX_RANK) return ONNORM_OK;
     v->rank = (int)tt->shape->n_dim;
     for (size_t i = 0; i < tt->shape->n_dim; i++) {
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
@@ -61,6 +68,7 @@ static void read_type(onn_value *v, const Onnx__TypeProto *tp)
                      d->dim_value >= 0;
         v->dims[i] = fixed ? d->dim_value : -1;
     }
+    return ONNORM_OK;
 }
 
 static onnorm_status read_value_list(load_ctx *c, Onnx__ValueInfoProto **vi, size_t n, int **ids,
@@ -76,7 +84,8 @@ static onnorm_status read_value_list(load_ctx *c, Onnx__ValueInfoProto **vi, siz
         int id = onn_graph_intern_value(c->g, vi[i]->name);
         if (id < 0) return nomem(c);
         onn_value *v = &c->g->values[id];
-        read_type(v, vi[i]->type);
+        onnorm_status st = read_type(c, v, vi[i]->type);
+        if (st) return st;
         if (is_input) {
             if (v->is_input)
                 return onn_fail(c->err, ONNORM_ERR_INVALID, "%s: graph input '%s' is listed twice",
@@ -522,7 +531,8 @@ static onnorm_status load_graph(load_ctx *c, const Onnx__GraphProto *gp)
         if (!gp->value_info[i]->name || !gp->value_info[i]->name[0]) continue;
         int id = onn_graph_intern_value(g, gp->value_info[i]->name);
         if (id < 0) return nomem(c);
-        if (!g->values[id].init) read_type(&g->values[id], gp->value_info[i]->type);
+        if (!g->values[id].init && (st = read_type(c, &g->values[id], gp->value_info[i]->type)))
+            return st;
     }
     g->feeds = calloc(g->n_inputs ? (size_t)g->n_inputs : 1, sizeof *g->feeds);
     if (!g->feeds) return nomem(c);

@@ -8,6 +8,17 @@
 
 #include <stdio.h>
 
+/* Element-type codes as ONNX defines them (TensorProto.DataType, 0 ..
+ * ONN_DTYPE_CODE_MAX: FLOAT4E2M1 = 23 as of ONNX 1.18). A code read from a
+ * file (a tensor's data_type, a value's elem_type) outside that range is
+ * refused at load, before it can reach a table or a shift (ONN_T). Codes
+ * inside it that onnorm has no kernels for stay "unsupported" where used. */
+#define ONN_DTYPE_CODE_MAX 23
+static inline bool onn_dtype_code_valid(int64_t code)
+{
+    return code >= 0 && code <= ONN_DTYPE_CODE_MAX;
+}
+
 onnorm_status onn_tensor_from_proto(const Onnx__TensorProto *tp, onnorm_tensor **out,
                                     onnorm_error *err);
 /* A tensor whose data_location is EXTERNAL: its bytes from a file inside
@@ -16,6 +27,9 @@ onnorm_status onn_tensor_from_external(const Onnx__TensorProto *tp, const char *
                                        onnorm_tensor **out, onnorm_error *err);
 /* A serialized TensorProto file <-> a tensor (the *.pb files of test folders). */
 onnorm_status onn_tensor_read_file(const char *path, onnorm_tensor **out, onnorm_error *err);
+/* The same from memory (the fuzz target's entry; label names it in errors). */
+onnorm_status onn_tensor_read_buffer(const uint8_t *data, size_t len, const char *label,
+                                     onnorm_tensor **out, onnorm_error *err);
 onnorm_status onn_tensor_write_file(const char *path, const onnorm_tensor *t, onnorm_error *err);
 /* Writes len bytes to a new file at path. */
 onnorm_status onn_write_file(const char *path, const void *data, size_t len, onnorm_error *err);

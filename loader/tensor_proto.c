@@ -13,6 +13,20 @@
 #error "onnorm reads ONNX raw_data as little-endian and needs a little-endian host"
 #endif
 
+/* How many entries the typed field that carries element type dt holds
+ * (the same choice as copy_typed_field below). */
+static size_t typed_count(const Onnx__TensorProto *tp, onnorm_dtype dt)
+{
+    switch (dt) {
+    case ONNORM_FLOAT: return tp->n_float_data;
+    case ONNORM_DOUBLE: return tp->n_double_data;
+    case ONNORM_INT64: return tp->n_int64_data;
+    case ONNORM_UINT64:
+    case ONNORM_UINT32: return tp->n_uint64_data;
+    default: return tp->n_int32_data;
+    }
+}
+
 /* Which typed repeated field carries each element type (ONNX spec comments
  * in onnx.proto): 32-bit-or-narrower integers, bool and 16-bit floats go in
  * int32_data; uint32/uint64 in uint64_data. */
@@ -70,6 +84,11 @@ onnorm_status onn_tensor_from_proto(const Onnx__TensorProto *tp, onnorm_tensor *
                         "tensor '%s' keeps its data in an external file, which is not supported",
                         name);
     if (tp->segment) return onn_fail(err, ONNORM_ERR_UNSUPPORTED, "tensor '%s' is segmented", name);
+    if (!onn_dtype_code_valid(tp->data_type))
+        return onn_fail(err, ONNORM_ERR_INVALID,
+                        "tensor '%s' has element type code %d, which is not an ONNX element type "
+                        "(0..%d)",
+                        name, (int)tp->data_type, ONN_DTYPE_CODE_MAX);
     onnorm_dtype dt = (onnorm_dtype)tp->data_type;
     if (dt == ONNORM_STRING)
         return onn_fail(err, ONNORM_ERR_UNSUPPORTED,
@@ -93,6 +112,19 @@ onnorm_status onn_tensor_from_proto(const Onnx__TensorProto *tp, onnorm_tensor *
         return onn_fail(err, ONNORM_ERR_INVALID,
                         "tensor '%s': raw_data holds %zu bytes, but %lld elements of %s need %zu",
                         name, tp->raw_data.len, (long long)numel, onnorm_dtype_name(dt), bytes);
+    /* Typed fields hold one entry per element: a count that cannot match is
+     * refused before the tensor is allocated (dims of 2^36 floats with no
+     * data must not allocate 256 GiB first). */
+    if (!tp->has_raw_data && numel > 0 && typed_count(tp, dt) != (size_t)numel) {
+        char sh[128];
+        int64_t dims[ONNORM_MAX_RANK];
+        for (size_t i = 0; i < tp->n_dims; i++)
+            dims[i] = tp->dims[i];
+        return onn_fail(err, ONNORM_ERR_INVALID,
+                        "tensor '%s' holds %zu values for %lld elements of shape %s", name,
+                        typed_count(tp, dt), (long long)numel,
+                        onn_shape_str(dims, (int)tp->n_dims, sh, sizeof sh));
+    }
     onnorm_tensor *t = onn_tensor_new(dt, (int)tp->n_dims, tp->dims, err);
     if (!t) return err ? err->code : ONNORM_ERR_NOMEM;
     if (tp->has_raw_data) {
@@ -156,12 +188,20 @@ onnorm_status onn_tensor_read_file(const char *path, onnorm_tensor **out, onnorm
         return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_tensor_read_file: NULL argument");
     onnorm_status st = onn_read_file(path, &buf, &len, err);
     if (st) return st;
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
+    st = onn_tensor_read_buffer(buf, len, path, out, err);
     free(buf);
-    if (!tp) return onn_fail(err, ONNORM_ERR_PARSE, "%s: not a valid TensorProto", path);
-    st = onn_tensor_from_proto(tp, out, err);
+    return st;
+}
+
+onnorm_status onn_tensor_read_buffer(const uint8_t *data, size_t len, const char *label,
+                                     onnorm_tensor **out, onnorm_error *err)
+{
+    *out = NULL;
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, data);
+    if (!tp) return onn_fail(err, ONNORM_ERR_PARSE, "%s: not a valid TensorProto", label);
+    onnorm_status st = onn_tensor_from_proto(tp, out, err);
     onnx__tensor_proto__free_unpacked(tp, NULL);
-    if (st) return onn_prefix(err, st, "%s: ", path);
+    if (st) return onn_prefix(err, st, "%s: ", label);
     return ONNORM_OK;
 }
 

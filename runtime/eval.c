@@ -116,6 +116,10 @@ onnorm_status onn_eval_prepare(onn_eval *ev, const onn_node *n, const onn_kernel
 onnorm_status onn_eval_reserve(onn_eval *ev, size_t bytes)
 {
     if (bytes <= ev->scratch_cap) return ONNORM_OK;
+    if (ev->scratch_limit && bytes > ev->scratch_limit)
+        return onn_fail(ev->err, ONNORM_ERR_NOMEM,
+                        "scratch of %zu bytes is past the memory cap of %zu bytes", bytes,
+                        ev->scratch_limit);
     if (bytes > SIZE_MAX - ONN_KALIGN)
         return onn_fail(ev->err, ONNORM_ERR_NOMEM, "scratch of %zu bytes is too large", bytes);
     size_t cap = (bytes + ONN_KALIGN - 1) & ~(size_t)(ONN_KALIGN - 1);
@@ -160,6 +164,17 @@ bool onn_ahead_allowed(size_t out_bytes, size_t in_bytes, char *why, size_t len)
     return false;
 }
 
+bool onn_ahead_budget_allows(const onn_eval *ev, size_t bytes, char *why, size_t len)
+{
+    if (!ev->ahead_budget || bytes <= ev->ahead_budget - ev->ahead_used) return true;
+    if (why)
+        snprintf(why, len,
+                 "%zu more bytes would bring the values computed ahead of a run to more than the "
+                 "load limit of %zu bytes (%zu in use)",
+                 bytes, ev->ahead_budget, ev->ahead_used);
+    return false;
+}
+
 onnorm_status onn_eval_now(onn_eval *ev, const onn_node *n, const onn_kernel *k, bool bounded,
                            bool *done, char *why, size_t len)
 {
@@ -177,7 +192,9 @@ onnorm_status onn_eval_now(onn_eval *ev, const onn_node *n, const onn_kernel *k,
                             onn_node_label(n, lbl, sizeof lbl), i);
         out_bytes += b;
     }
-    if (bounded && !onn_ahead_allowed(out_bytes, in_bytes, why, len)) return ONNORM_OK;
+    if (bounded && (!onn_ahead_allowed(out_bytes, in_bytes, why, len) ||
+                    !onn_ahead_budget_allows(ev, out_bytes, why, len)))
+        return ONNORM_OK;
     for (int i = 0; i < n->n_out && !st; i++) {
         if (!ev->out[i]) continue;
         onn_tensor_bytes(ev->out[i], &b);
@@ -186,15 +203,21 @@ onnorm_status onn_eval_now(onn_eval *ev, const onn_node *n, const onn_kernel *k,
                           onn_node_label(n, lbl, sizeof lbl), b);
     }
     onn_prepared p = {0};
+    bool declined = false;
     if (!st) st = onn_eval_prepare(ev, n, k, &p);
-    if (!st) st = onn_eval_reserve(ev, p.scratch_bytes);
-    if (!st) st = onn_eval_run(ev, n, k, &p);
+    /* Scratch counts against the total too (it is freed with the evaluator). */
+    if (!st && bounded && p.scratch_bytes > ev->scratch_cap &&
+        !onn_ahead_budget_allows(ev, out_bytes + p.scratch_bytes, why, len))
+        declined = true;
+    if (!st && !declined) st = onn_eval_reserve(ev, p.scratch_bytes);
+    if (!st && !declined) st = onn_eval_run(ev, n, k, &p);
     onn_prepared_free(&p);
-    for (int i = 0; st && i < n->n_out; i++)
+    for (int i = 0; (st || declined) && i < n->n_out; i++)
         if (ev->out[i]) {
             free(ev->out[i]->data);
             ev->out[i]->data = NULL;
         }
-    *done = st == ONNORM_OK;
+    *done = st == ONNORM_OK && !declined;
+    if (*done && bounded) ev->ahead_used += out_bytes;
     return st;
 }

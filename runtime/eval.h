@@ -25,6 +25,15 @@
  * Transpose or Cast of a weight, which cannot make the model grow). A node
  * over the limit is not evaluated ahead; it stays in the graph and runs with
  * every run, and the caller records why (onn_eval_now's `why`).
+ *
+ * On top of that per-node rule, a total (issue 15): ev->ahead_budget, when
+ * not 0, bounds the bytes of every output (and scratch) evaluated ahead
+ * through ev, summed over the nodes (ev->ahead_used). Without it a chain of
+ * nodes that each stay within the rule (Concat(x, x) doubles, and its
+ * output equals its inputs' bytes) folds a few hundred bytes of file into
+ * terabytes. A node past the total is declined like one past the rule.
+ * Model loading sets the budget from the load limit (onnorm_load_options);
+ * sessions bound their memory with their own cap instead (session.c).
  */
 #ifndef ONN_EVAL_H
 #define ONN_EVAL_H
@@ -43,6 +52,9 @@ typedef struct onn_eval {
     size_t scratch_cap;
     void *tmp; /* the state infer sees (config's result), tmp_cap bytes */
     size_t tmp_cap;
+    size_t ahead_budget; /* 0: no total; else the bound described above */
+    size_t ahead_used;
+    size_t scratch_limit; /* 0: none; else onn_eval_reserve refuses more */
 } onn_eval;
 
 void onn_eval_init(onn_eval *ev, int num_threads, onnorm_error *err);
@@ -72,6 +84,8 @@ bool onn_tensor_bytes(const onnorm_tensor *t, size_t *bytes);
 /* The size policy above: may outputs of out_bytes, computed from inputs of
  * in_bytes, be kept? When not, why says so. */
 bool onn_ahead_allowed(size_t out_bytes, size_t in_bytes, char *why, size_t len);
+/* The total above: may ev evaluate ahead `bytes` more? When not, why says so. */
+bool onn_ahead_budget_allows(const onn_eval *ev, size_t bytes, char *why, size_t len);
 
 /*
  * Evaluates node n now, for a value wanted ahead of a run. Every listed

@@ -80,6 +80,7 @@ onnorm_status onn_fold_constants(onn_graph *g, const onn_kernel **kernels, char 
 {
     onn_eval ev;
     onn_eval_init(&ev, omp_get_max_threads(), err);
+    ev.ahead_budget = g->ahead_limit;
     int kept = 0;
     onnorm_status st = ONNORM_OK;
     /* After a failure the loop goes on compacting without folding, so the
@@ -221,6 +222,7 @@ void onn_infer_shapes(onn_graph *g, char *notes, size_t len)
     infer_state s = {.g = g, .notes = notes, .notes_len = len};
     if (notes && len) notes[0] = '\0';
     onn_eval_init(&s.ev, 1, NULL);
+    s.ev.ahead_budget = g->ahead_limit;
     s.known = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *s.known);
     for (int i = 0; s.known && i < g->n_nodes; i++)
         if (g->nodes[i].op_type) infer_node(&s, &g->nodes[i]);

@@ -12,16 +12,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+void onnorm_load_options_init(onnorm_load_options *o)
+{
+    if (!o) return;
+    o->flags = 0;
+    o->max_fold_bytes = 0;
+}
+
+/* The default load limit: 16 times the model's bytes (the file, or the
+ * larger total of its constants when they live in external data), and at
+ * least ONN_LOAD_LIMIT_MIN. */
+#define ONN_LOAD_LIMIT_MIN ((size_t)64 << 20)
+static size_t default_load_limit(const onnorm_model *m, size_t file_bytes)
+{
+    size_t base = onnorm_model_weight_bytes(m);
+    if (base < file_bytes) base = file_bytes;
+    size_t limit = base > SIZE_MAX / 16 ? SIZE_MAX : base * 16;
+    return limit < ONN_LOAD_LIMIT_MIN ? ONN_LOAD_LIMIT_MIN : limit;
+}
+
 /* Loads a model whose external data, if any, lives in base_dir (NULL: a
  * model from memory, which may not have any). */
 static onnorm_status load_model(const void *data, size_t size, const char *name,
-                                const char *base_dir, unsigned flags, onnorm_model **out,
-                                onnorm_error *err)
+                                const char *base_dir, const onnorm_load_options *o,
+                                onnorm_model **out, onnorm_error *err)
 {
     *out = NULL;
+    const unsigned flags = o->flags;
     onnorm_model *m = calloc(1, sizeof *m);
     if (!m) return onn_fail(err, ONNORM_ERR_NOMEM, "out of memory");
     onnorm_status st = onn_load_model(data, size, name, base_dir, &m->g, err);
+    if (!st)
+        m->g->ahead_limit = o->max_fold_bytes ? o->max_fold_bytes : default_load_limit(m, size);
     if (!st) st = onn_graph_finalize(m->g, err);
     if (!st)
         st = onn_bind_graph(m->g, (flags & ONNORM_LOAD_ALLOW_UNSUPPORTED) != 0, &m->kernels,
@@ -37,17 +59,42 @@ static onnorm_status load_model(const void *data, size_t size, const char *name,
     return ONNORM_OK;
 }
 
-onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char *name,
-                                       unsigned flags, onnorm_model **out, onnorm_error *err)
+onnorm_status onnorm_model_load_buffer_ex(const void *data, size_t size, const char *name,
+                                          const onnorm_load_options *opts, onnorm_model **out,
+                                          onnorm_error *err)
 {
     if (!out || (!data && size))
         return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_buffer: invalid arguments");
-    return load_model(data, size, name, NULL, flags, out, err);
+    onnorm_load_options o;
+    onnorm_load_options_init(&o);
+    if (opts) o = *opts;
+    return load_model(data, size, name, NULL, &o, out, err);
+}
+
+onnorm_status onnorm_model_load_buffer(const void *data, size_t size, const char *name,
+                                       unsigned flags, onnorm_model **out, onnorm_error *err)
+{
+    onnorm_load_options o;
+    onnorm_load_options_init(&o);
+    o.flags = flags;
+    return onnorm_model_load_buffer_ex(data, size, name, &o, out, err);
 }
 
 onnorm_status onnorm_model_load_file(const char *path, unsigned flags, onnorm_model **out,
                                      onnorm_error *err)
 {
+    onnorm_load_options o;
+    onnorm_load_options_init(&o);
+    o.flags = flags;
+    return onnorm_model_load_file_ex(path, &o, out, err);
+}
+
+onnorm_status onnorm_model_load_file_ex(const char *path, const onnorm_load_options *opts,
+                                        onnorm_model **out, onnorm_error *err)
+{
+    onnorm_load_options o;
+    onnorm_load_options_init(&o);
+    if (opts) o = *opts;
     if (!path || !out)
         return onn_fail(err, ONNORM_ERR_INVALID, "onnorm_model_load_file: NULL argument");
     *out = NULL;
@@ -60,7 +107,7 @@ onnorm_status onnorm_model_load_file(const char *path, unsigned flags, onnorm_mo
     size_t len;
     onnorm_status st = onn_read_file(path, &buf, &len, err);
     if (!st) {
-        st = load_model(buf, len, path, dir, flags, out, err);
+        st = load_model(buf, len, path, dir, &o, out, err);
         free(buf);
     }
     free(dir);

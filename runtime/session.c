@@ -31,12 +31,22 @@
  * Such a model cannot be planned ahead of its data, so the session switches
  * to eager mode: every run plans again with the caller's data in hand, which
  * evaluates every node while planning. Correct, without arena reuse.
+ *
+ * The memory cap (onnorm_session_options.max_arena_bytes, issue 15) is
+ * checked while planning, before anything is allocated: every node output
+ * and every node's scratch alone, the values computed while planning plus
+ * the arena together. Past it, planning fails naming the node and the size.
+ * The default (0) is the machine's physical memory: an arena beyond it could
+ * not be used anyway, and the error is clearer than a failed allocation or
+ * the OOM killer.
  */
 #include "runtime/runtime.h"
 #include "runtime/eval.h"
 
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define ONN_ARENA_ALIGN 64
 
@@ -69,6 +79,7 @@ struct onnorm_session {
     onnorm_model *own_model;   /* optimized copy (optimization_level > 0) */
     int num_threads;
     int opt_level;
+    size_t cap;                       /* the memory cap in bytes (see above) */
     const onn_kernel *const *kernels; /* the model's, per node */
     slot *slots;                      /* one per graph value */
     bool *at_run;       /* per node: executes during runs (not evaluated at planning) */
@@ -92,6 +103,16 @@ void onnorm_session_options_init(onnorm_session_options *o)
     o->num_threads = 0;
     o->optimization_level = 1;
     o->disabled_passes = NULL;
+    o->max_arena_bytes = 0;
+}
+
+/* The default cap: physical memory (SIZE_MAX when unknown). */
+static size_t default_cap(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0 || (unsigned long)pages > SIZE_MAX / (unsigned long)page)
+        return SIZE_MAX;
+    return (size_t)pages * (size_t)page;
 }
 
 static const onn_graph *graph_of(const onnorm_session *s)
@@ -132,8 +153,10 @@ onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_
     }
     s->num_threads = o.num_threads ? o.num_threads : omp_get_max_threads();
     s->opt_level = o.optimization_level;
+    s->cap = o.max_arena_bytes ? o.max_arena_bytes : default_cap();
     s->kernels = s->model->kernels;
     onn_eval_init(&s->ev, s->num_threads, NULL);
+    s->ev.scratch_limit = s->cap == SIZE_MAX ? 0 : s->cap;
     s->slots = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *s->slots);
     s->at_run = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->at_run);
     s->prep = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->prep);
@@ -286,6 +309,25 @@ static onnorm_status set_args(onnorm_session *s, const onn_node *n)
     return ONNORM_OK;
 }
 
+/* ONNORM_ERR_NOMEM when `bytes` for node n (its output `value`, or with
+ * value NULL `what`) exceed the session's cap. */
+static onnorm_status over_cap(const onnorm_session *s, const onn_node *n, const char *value,
+                              const char *what, size_t bytes)
+{
+    if (bytes <= s->cap) return ONNORM_OK;
+    char lbl[256];
+    onn_node_label(n, lbl, sizeof lbl);
+    if (value)
+        return onn_fail(s->ev.err, ONNORM_ERR_NOMEM,
+                        "%s: output '%s' needs %zu bytes, past the session's memory cap of %zu "
+                        "bytes (max_arena_bytes)",
+                        lbl, value, bytes, s->cap);
+    return onn_fail(s->ev.err, ONNORM_ERR_NOMEM,
+                    "%s: %s bring%s the session's memory to %zu bytes, past its cap of %zu bytes "
+                    "(max_arena_bytes)",
+                    lbl, what, strncmp(what, "its", 3) ? "s" : "", bytes, s->cap);
+}
+
 /* Steps 1 to 3 of planning for one node. */
 static onnorm_status plan_node(onnorm_session *s, int i)
 {
@@ -297,6 +339,24 @@ static onnorm_status plan_node(onnorm_session *s, int i)
         if (s->ev.out[j]) s->ev.out[j]->name = g->values[n->out[j]].name;
     if (!st) st = onn_eval_infer(&s->ev, n, k);
     if (st) return st;
+    /* The cap, before anything is allocated for the outputs. */
+    size_t out_bytes = 0, b;
+    for (int j = 0; j < n->n_out; j++) {
+        if (!s->ev.out[j]) continue;
+        if (!onn_tensor_bytes(s->ev.out[j], &b) || b > SIZE_MAX / 2 - out_bytes) {
+            char lbl[256], sh[160];
+            return onn_fail(
+                s->ev.err, ONNORM_ERR_NOMEM,
+                "%s: output '%s' of shape %s has a size that overflows",
+                onn_node_label(n, lbl, sizeof lbl), s->ev.out[j]->name,
+                onnorm_shape_str(s->ev.out[j]->dims, s->ev.out[j]->rank, sh, sizeof sh));
+        }
+        out_bytes += b;
+        if ((st = over_cap(s, n, s->ev.out[j]->name, "output", b))) return st;
+    }
+    if ((st = over_cap(s, n, NULL, "its outputs and the values computed while planning",
+                       out_bytes + s->static_bytes)))
+        return st;
     bool known = true; /* every input is there without the caller's data */
     for (int j = 0; j < n->n_in; j++)
         if (s->ev.in[j] && !s->ev.in[j]->data && !k->shape_only) known = false;
@@ -321,6 +381,7 @@ static onnorm_status plan_node(onnorm_session *s, int i)
     }
     if (!s->at_run[i]) return ONNORM_OK;
     if ((st = onn_eval_prepare(&s->ev, n, k, &s->prep[i]))) return st;
+    if ((st = over_cap(s, n, NULL, "its scratch", s->prep[i].scratch_bytes))) return st;
     return onn_eval_reserve(&s->ev, s->prep[i].scratch_bytes);
 }
 
@@ -419,6 +480,18 @@ static onnorm_status place_arena(onnorm_session *s, onnorm_error *err)
         }
         sa->offset = off;
         if (off + size > total) total = off + size;
+        if (total > s->cap - (s->cap < s->static_bytes ? s->cap : s->static_bytes)) {
+            const int v = order[a], p = g->values[v].producer;
+            char lbl[256];
+            free(order);
+            return onn_fail(err, ONNORM_ERR_NOMEM,
+                            "%s: placing value '%s' of %s makes the arena %zu bytes (with %zu "
+                            "bytes computed while planning), past the session's memory cap of "
+                            "%zu bytes (max_arena_bytes)",
+                            g->source, g->values[v].name,
+                            p >= 0 ? onn_node_label(&g->nodes[p], lbl, sizeof lbl) : "the graph",
+                            total, s->static_bytes, s->cap);
+        }
     }
     if (total > s->arena_size || !s->arena) {
         free(s->arena);

@@ -121,6 +121,24 @@ static int set_opt(const onn_cli_cmd *c, const onn_cli_opt *o, const char *v)
         *(int *)o->dst = (int)x;
         return 0;
     }
+    case ONN_OPT_BYTES: {
+        errno = 0;
+        unsigned long long x = strtoull(v, &end, 10);
+        int shift = 0;
+        if (*end)
+            shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : *end == 'T' ? 40 : -1;
+        if (*end && shift > 0) end++;
+        if (!v[0] || v[0] == '-' || *end || errno || shift < 0 || x == 0 ||
+            x > (SIZE_MAX >> shift)) {
+            fprintf(stderr,
+                    "onnorm %s: %s must be a positive byte count (optionally with K, M, G or T), "
+                    "got '%s'\n",
+                    c->name, o->name, v);
+            return -1;
+        }
+        *(size_t *)o->dst = (size_t)x << shift;
+        return 0;
+    }
     case ONN_OPT_REAL: {
         errno = 0;
         double x = strtod(v, &end);
@@ -290,12 +308,18 @@ onnorm_status onn_cli_make_dir(const char *path, onnorm_error *err)
     return ONNORM_OK;
 }
 
+onn_cli_limits_t onn_cli_limits;
+
 onnorm_status onn_cli_load_model(const char *path, unsigned flags, onnorm_model **m,
                                  onnorm_error *err)
 {
     *m = NULL;
     onnorm_status st = onn_cli_check_file(path, err);
-    return st ? st : onnorm_model_load_file(path, flags, m, err);
+    onnorm_load_options o;
+    onnorm_load_options_init(&o);
+    o.flags = flags;
+    o.max_fold_bytes = onn_cli_limits.fold;
+    return st ? st : onnorm_model_load_file_ex(path, &o, m, err);
 }
 
 onnorm_status onn_cli_read_tensor(const char *path, onnorm_tensor **t, onnorm_error *err)
@@ -414,10 +438,20 @@ onnorm_tensor *onn_cli_fill_input(const onnorm_model *m, int i, onnorm_error *er
     for (int k = 0; k < t->rank; k++)
         if (t->dims[k] < 0) t->dims[k] = 1;
     int64_t n = onnorm_tensor_numel(t);
-    t->data = n >= 0 ? malloc((size_t)(n ? n : 1) * onnorm_dtype_size(t->dtype)) : NULL;
+    const size_t esz = onnorm_dtype_size(t->dtype);
+    /* A declared shape is file data: past --max-arena-bytes (when given) or
+     * past what size_t holds it is refused, not allocated. */
+    const bool too_big = n < 0 || (size_t)n > SIZE_MAX / esz ||
+                         (onn_cli_limits.arena && (size_t)n * esz > onn_cli_limits.arena);
+    t->data = too_big ? NULL : malloc((size_t)(n ? n : 1) * esz);
     if (!t->data) {
+        char sh[160];
         free(t);
-        snprintf(err->message, sizeof err->message, "input '%s': cannot allocate", info.name);
+        snprintf(err->message, sizeof err->message,
+                 "input '%s': cannot allocate %s elements of shape %s%s", info.name,
+                 onnorm_dtype_name(info.dtype),
+                 onnorm_shape_str(info.dims, info.rank, sh, sizeof sh),
+                 too_big && n >= 0 ? " (past --max-arena-bytes)" : "");
         return NULL;
     }
     uint64_t state = 0x9E3779B97F4A7C15ull;

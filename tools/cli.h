@@ -25,7 +25,8 @@ typedef enum onn_opt_kind {
     ONN_OPT_INT,  /* int in [min, max] */
     ONN_OPT_REAL, /* double in [min, max] */
     ONN_OPT_STR,  /* const char * */
-    ONN_OPT_PAIR  /* NAME=VALUE, repeatable: onn_cli_pairs */
+    ONN_OPT_PAIR, /* NAME=VALUE, repeatable: onn_cli_pairs */
+    ONN_OPT_BYTES /* size_t: a byte count with an optional K, M, G or T (x1024) */
 } onn_opt_kind;
 
 #define ONN_CLI_MAX_PAIRS 64
@@ -72,6 +73,29 @@ onnorm_status onn_cli_check_writable(const char *path, onnorm_error *err);
 /* Creates the folder path and its parents when missing (mkdir -p) and checks
  * that it is a writable folder. */
 onnorm_status onn_cli_make_dir(const char *path, onnorm_error *err);
+/* The resource limits of the commands that load models (issue 15): set by
+ * --max-fold-bytes (load, onnorm_load_options.max_fold_bytes) and
+ * --max-arena-bytes (sessions, onnorm_session_options.max_arena_bytes);
+ * 0 = the library's defaults. onn_cli_load_model applies the first, the
+ * commands copy the second into their session options. */
+typedef struct onn_cli_limits_t {
+    size_t fold, arena;
+} onn_cli_limits_t;
+extern onn_cli_limits_t onn_cli_limits;
+#define ONN_CLI_OPT_MAX_FOLD                                                                       \
+    {                                                                                              \
+        "--max-fold-bytes", ONN_OPT_BYTES, "BYTES", 0, 0, &onn_cli_limits.fold, NULL,              \
+            "load limit for constant folding (K/M/G suffixes; default\n"                           \
+            "16 x the model's size, at least 64M); nodes past it stay\n"                           \
+            "in the graph and run with every run"                                                  \
+    }
+#define ONN_CLI_OPT_MAX_ARENA                                                                      \
+    {                                                                                              \
+        "--max-arena-bytes", ONN_OPT_BYTES, "BYTES", 0, 0, &onn_cli_limits.arena, NULL,            \
+            "cap on a session's planned memory (K/M/G suffixes;\n"                                 \
+            "default: physical memory); planning past it fails"                                    \
+    }
+
 /* Loads a model after onn_cli_check_file(). */
 onnorm_status onn_cli_load_model(const char *path, unsigned flags, onnorm_model **m,
                                  onnorm_error *err);

@@ -97,6 +97,8 @@ int onn_cli_bench(int argc, char **argv)
          "add the time by op type to each JSON line"},
         {"--trace", ONN_OPT_STR, "FILE.json", 0, 0, &trace_path, NULL,
          "write the timed runs' nodes as a Chrome trace"},
+        ONN_CLI_OPT_MAX_FOLD,
+        ONN_CLI_OPT_MAX_ARENA,
     };
     const onn_cli_cmd cmd = {
         "bench", "MODEL... [options]", bench_about, opts, (int)(sizeof opts / sizeof *opts),
@@ -112,6 +114,7 @@ int onn_cli_bench(int argc, char **argv)
     onnorm_session_options_init(&o);
     o.num_threads = threads;
     o.optimization_level = opt;
+    o.max_arena_bytes = onn_cli_limits.arena;
     if (trace_path && (st = onn_cli_check_writable(trace_path, &e))) goto fail;
     for (int k = 0; k < in.n; k++)
         if ((st = onn_cli_read_tensor(in.value[k], &in_t[k], &e))) goto fail;

@@ -48,6 +48,7 @@ int onn_cli_optimize(int argc, char **argv)
          "fold-norm-into-next-conv"},
         {"--opt-level", ONN_OPT_INT, "L", 0, 1, &level, NULL,
          "0 runs no pass (a plain rewrite), 1 all of them (default)"},
+        ONN_CLI_OPT_MAX_FOLD,
     };
     const onn_cli_cmd cmd = {
         "optimize",
@@ -175,6 +176,7 @@ static void print_typed(const onnorm_tensor *t)
 
 int onn_cli_info(int argc, char **argv)
 {
+    const onn_cli_opt opts[] = {ONN_CLI_OPT_MAX_FOLD};
     const onn_cli_cmd cmd = {
         "info",
         "MODEL",
@@ -182,8 +184,8 @@ int onn_cli_info(int argc, char **argv)
         "declared element types and shapes (name:type[dims], ? for an unknown dim,\n"
         "[?] for no shape), and its nodes by op type with the opset version of the\n"
         "kernel each would use, or UNSUPPORTED.\n",
-        NULL,
-        0,
+        opts,
+        1,
         1,
         1,
         info_exits};
@@ -246,7 +248,7 @@ int onn_cli_info(int argc, char **argv)
     }
     if (unsupported) {
         onnorm_model *strict = NULL;
-        onnorm_model_load_file(argv[0], 0, &strict, &e);
+        onn_cli_load_model(argv[0], 0, &strict, &e);
         onnorm_model_free(strict);
         printf("  %d unsupported node(s): %s\n", unsupported, e.message);
         rc = ONN_EXIT_UNSUPPORTED;

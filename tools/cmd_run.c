@@ -125,6 +125,8 @@ static int parse_run(int argc, char **argv, run_args *a)
          "time every node of the timed runs; print by op type"},
         {"--trace", ONN_OPT_STR, "FILE.json", 0, 0, &a->trace, NULL,
          "write the timed runs' nodes as a Chrome trace"},
+        ONN_CLI_OPT_MAX_FOLD,
+        ONN_CLI_OPT_MAX_ARENA,
     };
     const onn_cli_cmd cmd = {
         "run", "MODEL [options]", run_about, opts, (int)(sizeof opts / sizeof *opts), 1,
@@ -161,6 +163,7 @@ int onn_cli_run(int argc, char **argv)
     onnorm_session_options_init(&opt);
     opt.num_threads = a.threads;
     opt.optimization_level = a.opt_level;
+    opt.max_arena_bytes = onn_cli_limits.arena;
     const double rss_loaded = peak_rss_mib();
     if ((st = onnorm_session_create(m, &opt, &s, &e))) goto fail;
     for (int i = 0; i < a.inputs.n; i++) {

@@ -286,6 +286,7 @@ static bool run_set(onnorm_model *m, const char *set, test_opts *o, cmp_result *
     onnorm_session_options so;
     onnorm_session_options_init(&so);
     so.num_threads = o->threads;
+    so.max_arena_bytes = onn_cli_limits.arena;
     if (onnorm_session_create(m, &so, &s, &e)) {
         snprintf(why, len, "%s", e.message);
         goto done;
@@ -699,6 +700,8 @@ int onn_cli_test(int argc, char **argv)
          "max_abs, max_rel, time_ms) and the totals as JSON"},
         {"--junit", ONN_OPT_STR, "FILE", 0, 0, &o.junit, NULL,
          "write a JUnit XML report (a skip is a failure under --strict)"},
+        ONN_CLI_OPT_MAX_FOLD,
+        ONN_CLI_OPT_MAX_ARENA,
     };
     const onn_cli_cmd cmd = {
         "test", "DIR... [options]", test_about, opts, (int)(sizeof opts / sizeof *opts), 1,

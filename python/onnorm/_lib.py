@@ -45,6 +45,7 @@ class SessionOptions(ctypes.Structure):
         ("num_threads", ctypes.c_int),
         ("optimization_level", ctypes.c_int),
         ("disabled_passes", ctypes.c_char_p),
+        ("max_arena_bytes", ctypes.c_size_t),  # must mirror onnorm.h (init writes it)
     ]
 
 

@@ -761,6 +761,11 @@ static void add_unknown_dtype(tb_model *b)
 {
     tb_init_raw(b, "dtype99", (onnorm_dtype)99, 1, (int64_t[]){1}, "abcd", 4);
 }
+/* COMPLEX64 (14): an ONNX type onnorm has no kernels for. */
+static void add_complex_dtype(tb_model *b)
+{
+    tb_init_raw(b, "complex_w", (onnorm_dtype)14, 1, (int64_t[]){1}, "abcdefgh", 8);
+}
 static void add_short_float_data(tb_model *b)
 {
     tb_init_typed_float(b, "short_floats", 1, (int64_t[]){3}, 2, (const float[]){1, 2});
@@ -814,7 +819,10 @@ static void rank9_and_external_are_unsupported(void **state)
     expect_bad_init(add_external, ONNORM_ERR_UNSUPPORTED, "ext_w");
     expect_bad_init(add_external, ONNORM_ERR_UNSUPPORTED, "external");
     expect_bad_init(add_string_tensor, ONNORM_ERR_UNSUPPORTED, "strings");
-    expect_bad_init(add_unknown_dtype, ONNORM_ERR_UNSUPPORTED, "dtype99");
+    /* A code ONNX does not define is invalid (issue 15), one it defines but
+     * onnorm lacks is unsupported. */
+    expect_bad_init(add_unknown_dtype, ONNORM_ERR_INVALID, "element type code 99");
+    expect_bad_init(add_complex_dtype, ONNORM_ERR_UNSUPPORTED, "complex_w");
 }
 
 /* ---- initializers: typed fields ------------------------------------------ */
@@ -1206,12 +1214,13 @@ static void small_function_tree_is_inlined(void **state)
     tb_free(b);
 }
 
-/* AddressSanitizer reserves terabytes of address space for its shadow
- * memory, so a process under it cannot run with RLIMIT_AS lowered. */
-#if defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer and ThreadSanitizer reserve terabytes of address space
+ * for their shadow memory, so a process under either cannot run with
+ * RLIMIT_AS lowered (gcc defines __SANITIZE_*__, clang has __has_feature). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define UNDER_ASAN 1
 #endif
 #endif

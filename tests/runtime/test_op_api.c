@@ -66,16 +66,55 @@ static size_t esize(onnorm_dtype t)
     }
 }
 
+/* float16 by the compiler where it has _Float16 (gcc); else (clang 14 on
+ * x86) by hand: through float, round to nearest even. */
+#ifdef __FLT16_MAX__
+static uint16_t f16_from(double v)
+{
+    _Float16 h = (_Float16)v;
+    uint16_t b;
+    memcpy(&b, &h, 2);
+    return b;
+}
+static double f16_to(uint16_t b)
+{
+    _Float16 h;
+    memcpy(&h, &b, 2);
+    return (double)h;
+}
+#else
+static uint16_t f16_from(double v)
+{
+    float f = (float)v;
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    const uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    x &= 0x7FFFFFFF;
+    if (x > 0x7F800000) return sign | 0x7E00;  /* NaN */
+    if (x >= 0x477FF000) return sign | 0x7C00; /* rounds past 65504: inf */
+    if (x < 0x38800000) {                      /* below 2^-14: subnormal or 0 */
+        memcpy(&f, &x, 4);
+        return (uint16_t)(sign | (uint16_t)lrintf(f * 16777216.0f));
+    }
+    x -= 0x38000000; /* exponent bias 127 -> 15 */
+    return (uint16_t)(sign | ((x + 0x0FFF + ((x >> 13) & 1)) >> 13));
+}
+static double f16_to(uint16_t b)
+{
+    const int e = (b >> 10) & 0x1F, m = b & 0x3FF;
+    const double s = (b >> 15) ? -1.0 : 1.0;
+    if (e == 0) return s * ldexp(m, -24);
+    if (e == 31) return m ? NAN : s * INFINITY;
+    return s * ldexp(m + 1024, e - 25);
+}
+#endif
+
 static void store(onnorm_dtype t, void *p, int64_t i, double v)
 {
     switch (t) {
     case ONNORM_FLOAT: ((float *)p)[i] = (float)v; break;
     case ONNORM_DOUBLE: ((double *)p)[i] = v; break;
-    case ONNORM_FLOAT16: {
-        _Float16 h = (_Float16)v;
-        memcpy((uint16_t *)p + i, &h, 2);
-        break;
-    }
+    case ONNORM_FLOAT16: ((uint16_t *)p)[i] = f16_from(v); break;
     case ONNORM_BFLOAT16: ((uint16_t *)p)[i] = to_bf16(v); break;
     case ONNORM_INT32: ((int32_t *)p)[i] = (int32_t)lround(v); break;
     case ONNORM_INT64: ((int64_t *)p)[i] = (int64_t)llround(v); break;
@@ -88,11 +127,7 @@ static double load(onnorm_dtype t, const void *p, int64_t i)
     switch (t) {
     case ONNORM_FLOAT: return ((const float *)p)[i];
     case ONNORM_DOUBLE: return ((const double *)p)[i];
-    case ONNORM_FLOAT16: {
-        _Float16 h;
-        memcpy(&h, (const uint16_t *)p + i, 2);
-        return (double)h;
-    }
+    case ONNORM_FLOAT16: return f16_to(((const uint16_t *)p)[i]);
     case ONNORM_BFLOAT16: return from_bf16(((const uint16_t *)p)[i]);
     case ONNORM_INT32: return ((const int32_t *)p)[i];
     case ONNORM_INT64: return (double)((const int64_t *)p)[i];
