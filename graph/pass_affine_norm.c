@@ -581,16 +581,5 @@ onnorm_status onn_pass_fold_affine_norm(onn_graph *g, onn_pass_stats *st, onnorm
     /* One sweep in topological order folds a whole chain: after a fold the
      * norm writes the folded node's output, which the next node reads.
      * Sweep again until nothing changes, noting near-misses only once. */
-    bool changed = true, first = true;
-    while (changed) {
-        changed = false;
-        for (int i = 0; i < g->n_nodes; i++) {
-            bool done;
-            onnorm_status s = fold_node(g, &g->nodes[i], first, st, &done, err);
-            if (s) return s;
-            if (done) st->matched++, changed = true;
-        }
-        first = false;
-    }
-    return ONNORM_OK;
+    return onn_pass_sweep(g, st, err, fold_node);
 }

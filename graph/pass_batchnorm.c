@@ -684,16 +684,5 @@ onnorm_status onn_pass_fold_affine(onn_graph *g, onn_pass_stats *st, onnorm_erro
      * output moves to the Conv before the Add is visited); sweep again until
      * nothing changes in case the order was not topological, noting
      * near-misses only once. */
-    bool changed = true, first = true;
-    while (changed) {
-        changed = false;
-        for (int i = 0; i < g->n_nodes; i++) {
-            bool done;
-            onnorm_status s = fold_affine_node(g, &g->nodes[i], first, st, &done, err);
-            if (s) return s;
-            if (done) st->matched++, changed = true;
-        }
-        first = false;
-    }
-    return ONNORM_OK;
+    return onn_pass_sweep(g, st, err, fold_affine_node);
 }

@@ -53,6 +53,23 @@ const onn_pass *onn_pass_get(int i)
     return i >= 0 && i < onn_pass_count() ? &passes[i] : NULL;
 }
 
+onnorm_status onn_pass_sweep(onn_graph *g, onn_pass_stats *st, onnorm_error *err,
+                             onn_node_fold_fn fn)
+{
+    bool changed = true, first = true;
+    while (changed) {
+        changed = false;
+        for (int i = 0; i < g->n_nodes; i++) {
+            bool done;
+            onnorm_status s = fn(g, &g->nodes[i], first, st, &done, err);
+            if (s) return s;
+            if (done) st->matched++, changed = true;
+        }
+        first = false;
+    }
+    return ONNORM_OK;
+}
+
 void onn_pass_skip(onn_pass_stats *st, const onn_node *n, const char *fmt, ...)
 {
     char why[512], lbl[256], line[800];

@@ -42,6 +42,18 @@ typedef struct onn_pass {
 void onn_pass_skip(onn_pass_stats *st, const onn_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* One node's fold: on success *done says whether n was folded away; with
+ * `note`, a near-miss is recorded in st. */
+typedef onnorm_status (*onn_node_fold_fn)(onn_graph *g, onn_node *n, bool note, onn_pass_stats *st,
+                                          bool *done, onnorm_error *err);
+/* The fold passes' driver: fn on every node in order, which folds a whole
+ * chain in one sweep when the graph is in topological order (a fold moves
+ * the folded node's output to the node before it), and again while
+ * anything folded; near-misses are noted on the first sweep only. Counts
+ * the folds in st->matched. */
+onnorm_status onn_pass_sweep(onn_graph *g, onn_pass_stats *st, onnorm_error *err,
+                             onn_node_fold_fn fn);
+
 /* The passes, in pipeline order. */
 int onn_pass_count(void);
 const onn_pass *onn_pass_get(int i);

@@ -66,20 +66,6 @@ too_many:
     return ONN_EXIT_USAGE;
 }
 
-void onn_cli_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static const char calibrate_about[] =
     "Recalibrates BatchNormalization: runs MODEL on the calibration data and\n"
     "replaces every inference BatchNormalization's mean and var with the exact\n"

@@ -6,22 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* s as a JSON string: quotes, backslashes and control characters escaped
- * (node names come from the model file). */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 /* Totals of one op type over the nodes that ran. */
 typedef struct op_sum {
     const char *op;
@@ -117,7 +101,7 @@ void onn_cli_profile_json(const onnorm_session *s, FILE *f)
     fprintf(f, "\"profile\": {");
     for (int k = 0; k < n; k++) {
         fprintf(f, "%s", k ? ", " : "");
-        json_str(f, sums[k].op);
+        onn_cli_json_string(f, sums[k].op);
         fprintf(f, ": {\"nodes\": %d, \"ms\": %.6f, \"share\": %.4f, \"gflops\": %.3f}",
                 sums[k].nodes, sums[k].ms, total > 0 ? sums[k].ms / total : 0.0,
                 giga_per_s(sums[k].flops, sums[k].ms));
@@ -141,12 +125,12 @@ void onn_cli_trace_run(FILE *f, const onnorm_session *s, int tid, double run_sta
         onnorm_node_profile p;
         if (onnorm_session_profile(s, i, &p) || p.runs == 0) continue;
         fprintf(f, "%s{\"name\": ", *events ? ",\n" : "");
-        json_str(f, p.name);
+        onn_cli_json_string(f, p.name);
         fprintf(f,
                 ", \"cat\": \"Node\", \"ph\": \"X\", \"ts\": %.3f, \"dur\": %.3f, \"pid\": 1, "
                 "\"tid\": %d, \"args\": {\"op_name\": ",
                 run_start_us + p.last_start_ms * 1e3, p.last_ms * 1e3, tid);
-        json_str(f, p.op_type);
+        onn_cli_json_string(f, p.op_type);
         fprintf(f, "}}");
         ++*events;
     }

@@ -475,21 +475,6 @@ static void walk(const char *dir, test_opts *o, int depth)
     free_names(&l);
 }
 
-/* JSON string; NULL-safe. */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void json_num(FILE *f, double v)
 {
     if (isfinite(v))
@@ -515,11 +500,11 @@ static bool write_json(const test_opts *o, const char *path, double total_ms)
     for (int i = 0; i < o->n_recs; i++) {
         const case_rec *c = &o->recs[i];
         fprintf(f, "%s\n  {\"path\": ", i ? "," : "");
-        json_str(f, c->path);
+        onn_cli_json_string(f, c->path);
         fprintf(f, ", \"status\": \"%s\", \"reason\": ", status_name[c->st]);
-        json_str(f, reason_text[c->reason]);
+        onn_cli_json_string(f, reason_text[c->reason]);
         fprintf(f, ", \"message\": ");
-        json_str(f, c->why);
+        onn_cli_json_string(f, c->why);
         fprintf(f, ", \"sets\": %d, \"max_abs\": ", c->sets);
         json_num(f, c->max_abs);
         fprintf(f, ", \"max_rel\": ");
