@@ -25,7 +25,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-seconds=600 runs=0 targets="fuzz_model fuzz_tensor" build="$ROOT/build-fuzz" work="" ci=0
+seconds=600 runs=0 targets="fuzz_model fuzz_tensor fuzz_npy" build="$ROOT/build-fuzz" work="" ci=0
 while [ $# -gt 0 ]; do
     case $1 in
     --seconds) seconds=$2; shift 2 ;;

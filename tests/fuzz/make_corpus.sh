@@ -1,5 +1,6 @@
 #!/bin/bash
-# Seed corpora for the fuzz targets (tests/fuzz/fuzz_model.c, fuzz_tensor.c).
+# Seed corpora for the fuzz targets (tests/fuzz/fuzz_model.c, fuzz_tensor.c,
+# fuzz_npy.c).
 #   make_corpus.sh OUT_DIR           the full seeds: every official node model
 #                                    (/usr/share/libonnx-testdata/data/node/*/
 #                                    model.onnx, ~470 KB), every .onnx under
@@ -23,7 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 NODE=${LIBONNX_TESTDATA:-/usr/share/libonnx-testdata/data}/node
 [ -d "$NODE" ] || { echo "make_corpus.sh: $NODE missing (install libonnx-testdata)" >&2; exit 2; }
-mkdir -p "$OUT/model" "$OUT/tensor"
+mkdir -p "$OUT/model" "$OUT/tensor" "$OUT/npy"
 put() { # put FILE DIR: copy under its content hash
     local h
     h=$(sha1sum "$1" | cut -c1-16)
@@ -63,4 +64,8 @@ else
     cp "$HERE"/corpus/model/* "$OUT/model/" 2>/dev/null || true
     cp "$HERE"/corpus/tensor/* "$OUT/tensor/" 2>/dev/null || true
 fi
-echo "make_corpus.sh: $(ls "$OUT/model" | wc -l) models, $(ls "$OUT/tensor" | wc -l) tensors in $OUT"
+# .npy seeds (fuzz_npy.c): the committed set, written once by NumPy (2-D
+# float32, int64, bool, float16 4-D, a 0-d float64, uint8, an empty int32,
+# Fortran order, big-endian, format 2.0 and 3.0 headers)
+cp "$HERE"/corpus/npy/* "$OUT/npy/" 2>/dev/null || true
+echo "make_corpus.sh: $(ls "$OUT/model" | wc -l) models, $(ls "$OUT/tensor" | wc -l) tensors, $(ls "$OUT/npy" | wc -l) .npy files in $OUT"
