@@ -20,17 +20,20 @@
  * (the last padded with zero channels), each k steps of 16 floats:
  * wp[(b * k + r) * 16 + i] = W[b * 16 + i, r].
  *
- * Blocking. A thread's positions are taken CHUNK_TILES tiles (of 6) at a
- * time; for each block of 16 channels, k is cut into runs of at most
- * KC_STEPS steps, whose 16 KB of weights stay in L1 while every tile of
- * the chunk passes over them; a tile's 6 x 16 partial sums wait in a
- * buffer (vector loads and stores) between runs. When the last run is
- * done the chunk is transposed into Y's planes, with the bias and residual
- * added, and the activation applied to each channel's row of the chunk
- * while it is still in cache.
+ * Blocking. A thread's positions are taken in chunks of at most
+ * CHUNK_TILES tiles (of 6), cut in equal parts; k is cut into runs of at
+ * most KC_STEPS steps. For each run, the blocks of 16 channels (up to
+ * GROUP_BLOCKS at a time) pass in turn, each block's 16 KB of weights for
+ * the run staying in L1 while every tile of the chunk passes over them,
+ * and the chunk's input rows for the run staying in L1 while the blocks
+ * pass; a tile's 6 x 16 partial sums wait in a buffer (vector loads and
+ * stores) between runs. When the last run is done the chunk is transposed
+ * into Y's planes, with the bias and residual added, and the activation
+ * applied to each channel's row of the chunk while it is still in cache.
  *
- * Fitted on Zen 3 (the 1-thread CPU time of ResNet-18/50 layers): runs of
- * 256 steps and chunks of 8 tiles.
+ * Fitted on Zen 3 (the fastest of 5-9 samples of 1-thread CPU time of
+ * ResNet-18/50 layers, bench/sgemm_bench.c): runs of 256 steps, chunks of
+ * 16 tiles.
  */
 #include "ops/core/sgemm.h"
 
@@ -151,6 +154,7 @@ bool onn_cvec_supported(onn_isa isa)
 void onn_cvec_run(const onn_cvec_args *a, void *scratch)
 {
 #ifdef ONN_HAVE_X86_VARIANTS
+    if (a->j1 <= a->j0 || a->b1 <= a->b0 || a->k <= 0) return;
     float *tb = scratch;
     const int64_t per_block = CHUNK_TILES * CV_TILE * CV_LANES;
     int64_t *base = (int64_t *)(tb + GROUP_BLOCKS * per_block);
