@@ -36,6 +36,7 @@
  * nothing reads them any more. The rewritten node takes over the output
  * value of the node it absorbed, so graph output names survive.
  */
+#include "graph/affine.h"
 #include "graph/edit.h"
 #include "graph/passes.h"
 
@@ -83,32 +84,13 @@ static int op_version(const onn_node *n)
     return (int)n->opset;
 }
 
-/* Why v is not a constant, for the notes. */
-static void not_const_why(const onn_graph *g, int v, const char *what, char *why, size_t len)
-{
-    if (v < 0) {
-        snprintf(why, len, "%s is absent", what);
-        return;
-    }
-    const onn_value *val = &g->values[v];
-    if (val->is_input && val->init)
-        snprintf(why, len,
-                 "%s ('%s') is a graph input with an initializer, which callers may override, "
-                 "so it is not a constant",
-                 what, val->name);
-    else if (val->is_input)
-        snprintf(why, len, "%s ('%s') is a graph input, not a constant", what, val->name);
-    else
-        snprintf(why, len, "%s ('%s') is computed by a node, not a constant", what, val->name);
-}
-
 /* The float32 constant behind v, or NULL with the reason in why. */
 static const onnorm_tensor *f32_const(const onn_graph *g, int v, const char *what, char *why,
                                       size_t len)
 {
     const onnorm_tensor *t = onn_graph_const(g, v);
     if (!t) {
-        not_const_why(g, v, what, why, len);
+        onn_affine_not_const_why(g, v, what, why, len);
         return NULL;
     }
     if (t->dtype == ONNORM_FLOAT) return t;
