@@ -79,6 +79,10 @@ typedef struct onn_kctx {
     void *state;        /* config and prepare fill it; infer and run read it */
     onn_prepared *prep; /* prepare only: scratch requests and owned memory */
     void *scratch;      /* run only: at least prep->scratch_bytes, 64-byte aligned */
+    /* The memory cap of the session running the node (its max_arena_bytes,
+     * resolved; 0 outside a session): sessions a kernel opens for its
+     * subgraphs (If, Loop, Scan) take the same cap. */
+    size_t mem_cap;
 } onn_kctx;
 
 typedef onnorm_status (*onn_kernel_fn)(onn_kctx *ctx);

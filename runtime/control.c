@@ -81,6 +81,7 @@ static onnorm_status sub_open(onn_kctx *ctx, const char *name, subrun *r)
     onnorm_session_options_init(&o);
     o.num_threads = ctx->num_threads;
     o.optimization_level = 0;
+    o.max_arena_bytes = ctx->mem_cap; /* the outer session's cap (0: the default) */
     if (onnorm_session_create(&r->m, &o, &r->s, &e)) {
         onnorm_status st = sub_fail(ctx, r, &e);
         sub_close(r);

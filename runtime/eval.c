@@ -49,6 +49,7 @@ static onn_kctx make_ctx(onn_eval *ev, const onn_node *n, const onn_kernel *k)
         .num_threads = ev->num_threads,
         .err = ev->err,
         .needs_values = &ev->needs_values,
+        .mem_cap = ev->mem_cap,
     };
     return ctx;
 }

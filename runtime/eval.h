@@ -55,6 +55,7 @@ typedef struct onn_eval {
     size_t ahead_budget; /* 0: no total; else the bound described above */
     size_t ahead_used;
     size_t scratch_limit; /* 0: none; else onn_eval_reserve refuses more */
+    size_t mem_cap;       /* passed on to the kernels (onn_kctx.mem_cap) */
 } onn_eval;
 
 void onn_eval_init(onn_eval *ev, int num_threads, onnorm_error *err);

@@ -157,6 +157,7 @@ onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_
     s->kernels = s->model->kernels;
     onn_eval_init(&s->ev, s->num_threads, NULL);
     s->ev.scratch_limit = s->cap == SIZE_MAX ? 0 : s->cap;
+    s->ev.mem_cap = s->cap;
     s->slots = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *s->slots);
     s->at_run = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->at_run);
     s->prep = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->prep);

@@ -145,7 +145,24 @@ bad("bad_branch_op", [h.make_node("If", ["c"], ["y"], else_branch=else_g, then_b
     [vi("c", B, []), vi("x", F, [2, 3]), vi("w", F, [2, 3])],
     [("c", np.array(True)), ("x", x), ("w", w)])
 
-# 4. Scan-8 (batch axis in front) over a zero-length sequence: the state comes
+# 5. A Loop body's memory counts against the outer session's cap
+#    (--max-arena-bytes): each of 2 iterations fills 1 000 000 floats
+#    (4 MB) and adds their sum to the state, so the state ends at 2e6 * 2.0.
+nfill = np.array([1000000], np.int64)
+lbody = h.make_graph(
+    [h.make_node("ConstantOfShape", ["nfill"], ["big"], value=h.make_tensor("v", F, [1], [2.0])),
+     h.make_node("ReduceSum", ["big"], ["bs"], keepdims=1),
+     h.make_node("Add", ["si", "bs"], ["so"]), h.make_node("Identity", ["ci"], ["co"])],
+    "lbody", [vi("i", I64, []), vi("ci", B, []), vi("si", F, [1])],
+    [vi("co", B, []), vi("so", F, [1])])
+folder("loop_big_body",
+       [h.make_node("Loop", ["M", "", "s0"], ["s_final"], body=lbody)],
+       [vi("M", I64, []), vi("s0", F, [1])], [vi("s_final", F, [1])],
+       [("M", np.array(2, np.int64)), ("s0", np.zeros(1, np.float32))],
+       [("s_final", np.array([4e6], np.float32))],
+       inits=[numpy_helper.from_array(nfill, "nfill")])
+
+# 6. Scan-8 (batch axis in front) over a zero-length sequence: the state comes
 # back unchanged (an empty per-batch scan-output part was once memcpy'd from
 # NULL, an UBSan report).
 b8 = h.make_graph([h.make_node("Add", ["s_in", "x"], ["s_out"]),
@@ -184,6 +201,15 @@ expect() { # folder, text the error must contain
 expect bad_loop_forever "never ends"
 expect bad_if_cond "cond must be a bool"
 expect bad_branch_op "unknown op NoSuchOp"
+
+# The body's 4 MB fill is refused under a 1 MiB cap on the outer session.
+rc=0
+"$ONNORM" test "$TMP/loop_big_body" --max-arena-bytes 1048576 >"$TMP/cap.out" 2>&1 || rc=$?
+if [ $rc -ne 1 ] || ! grep -q "max_arena_bytes" "$TMP/cap.out"; then
+    fail "loop_big_body under a 1 MiB cap: exit $rc"; cat "$TMP/cap.out" >&2
+else
+    pass "loop_big_body refused under a 1 MiB cap: $(grep -o "ConstantOfShape.*" "$TMP/cap.out" | head -1 | cut -c1-120)"
+fi
 
 # optimize writes the subgraphs back: onnx.checker accepts the file and
 # onnorm gives the same results from it.
