@@ -71,6 +71,7 @@
 #include "ops/core/broadcast.h"
 #include "ops/core/epilogue.h"
 #include "ops/core/vmath.h"
+#include "ops/isa.h"
 #include "ops/half.h"
 
 #include <stdio.h>
@@ -337,6 +338,17 @@ static const un_row un_rows[] = {
 
 static un_loop find_loop(un_op op, onnorm_dtype t)
 {
+    /* float32 erf, tanh and Gelu: vmath_loops.c's, for this CPU. */
+    if (t == ONNORM_FLOAT) {
+        const int isa = (int)onn_isa_active();
+        switch (op) {
+        case U_ERF: return onn_vm_loop_for(ONN_VM_ERF, isa);
+        case U_TANH: return onn_vm_loop_for(ONN_VM_TANH, isa);
+        case U_GELU: return onn_vm_loop_for(ONN_VM_GELU, isa);
+        case U_GELU_TANH: return onn_vm_loop_for(ONN_VM_GELU_TANH, isa);
+        default: break;
+        }
+    }
     for (size_t i = 0; i < sizeof un_rows / sizeof un_rows[0]; i++)
         if (un_rows[i].dtype == t) return un_rows[i].fn[op];
     return NULL;

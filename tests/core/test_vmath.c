@@ -1,5 +1,6 @@
 /* ops/core/vmath.h's float erf and tanh against double-precision libm
- * (every 97th float bit pattern and the edges: within 2 ulp), and the Gelu
+ * (every 97th float bit pattern and the edges: within 2 ulp; the scalar
+ * functions and the array loops of every variant the CPU runs), and the Gelu
  * kernel (both forms, float32 and float64, NaN, infinities, large |x|,
  * a tensor large enough to run on two threads) against the spec's formula
  * evaluated here in double. */
@@ -18,6 +19,7 @@
 #include "builder.h"
 #include "harness.h"
 #include "ops/core/vmath.h"
+#include "ops/isa.h"
 
 /* |got - ref| in ulps of float at ref's magnitude (subnormal spacing below). */
 static double ulps(float got, double ref)
@@ -31,41 +33,81 @@ static double ulps(float got, double ref)
     return fabs((double)got - ref) / u;
 }
 
-static void check_fn(float (*f)(float), double (*ref)(double), const char *name)
+/* Every 97th bit pattern and the edges through `loop`, in blocks. */
+static void check_loop(onn_vm_loop loop, double (*ref)(double), const char *name)
 {
+    enum { BLOCK = 4096 };
+    static float xs[BLOCK], ys[BLOCK];
     double worst = 0;
     uint32_t at = 0;
-    for (uint64_t b = 0; b <= 0xffffffffu; b += 97) {
-        const uint32_t u = (uint32_t)b;
-        float x;
-        memcpy(&x, &u, sizeof x);
-        const double e = ulps(f(x), ref(x));
-        if (e > worst) worst = e, at = u;
-    }
+    int fill = 0;
     const float edges[] = {0.0f,  -0.0f,   1e-45f, -1e-45f,  1e-38f,   0.99999994f, 1.0f,
                            -1.0f, 3.8325f, 3.92f,  -3.92f,   9.01f,    9.5f,        -9.5f,
                            43.6f, 88.0f,   1e30f,  -3.4e38f, INFINITY, -INFINITY};
-    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
-        const double e = ulps(f(edges[i]), ref(edges[i]));
-        if (e > worst) memcpy(&at, &edges[i], sizeof at), worst = e;
+    const size_t n_edges = sizeof edges / sizeof edges[0];
+    for (uint64_t b = 0, e = 0;; b += 97) {
+        const bool more = b <= 0xffffffffu || e < n_edges;
+        if (more) {
+            if (b <= 0xffffffffu) {
+                const uint32_t u = (uint32_t)b;
+                memcpy(&xs[fill++], &u, sizeof u);
+            } else {
+                xs[fill++] = edges[e++];
+            }
+        }
+        if (fill == BLOCK || (!more && fill)) {
+            loop(xs, ys, fill, NULL);
+            for (int i = 0; i < fill; i++) {
+                const double d = ulps(ys[i], ref(xs[i]));
+                if (d > worst) worst = d, memcpy(&at, &xs[i], sizeof at);
+            }
+            fill = 0;
+        }
+        if (!more) break;
     }
     printf("%s: max %.3f ulp (at bits %08x)\n", name, worst, (unsigned)at);
     assert_true(worst <= 2.0);
-    assert_true(isnan(f(NAN)) && isnan(f(-NAN)));
-    assert_true(signbit(f(-0.0f)) && f(-0.0f) == 0.0f);
-    assert_true(f(INFINITY) == 1.0f && f(-INFINITY) == -1.0f);
+    const float special[5] = {NAN, -NAN, -0.0f, INFINITY, -INFINITY};
+    float out[5];
+    loop(special, out, 5, NULL);
+    assert_true(isnan(out[0]) && isnan(out[1]));
+    assert_true(signbit(out[2]) && out[2] == 0.0f);
+    assert_true(out[3] == 1.0f && out[4] == -1.0f);
+}
+
+/* The scalar reference as a loop. */
+static float (*scalar_fn)(float);
+static void scalar_loop(const void *x, void *y, int64_t n, const void *param)
+{
+    (void)param;
+    for (int64_t i = 0; i < n; i++)
+        ((float *)y)[i] = scalar_fn(((const float *)x)[i]);
+}
+
+/* The scalar function, then the loop of every variant this CPU runs. */
+static void check_all(float (*f)(float), onn_vm_fn fn, double (*ref)(double), const char *name)
+{
+    char what[64];
+    scalar_fn = f;
+    snprintf(what, sizeof what, "%s (scalar function)", name);
+    check_loop(scalar_loop, ref, what);
+    for (int isa = 0; isa < ONN_ISA_COUNT; isa++) {
+        if (!onn_isa_supported((onn_isa)isa)) continue;
+        snprintf(what, sizeof what, "%s (%s loop)", name, onn_isa_name((onn_isa)isa));
+        check_loop(onn_vm_loop_for(fn, isa), ref, what);
+    }
 }
 
 static void erff_within_2ulp(void **state)
 {
     (void)state;
-    check_fn(onn_erff, erf, "erf");
+    check_all(onn_erff, ONN_VM_ERF, erf, "erf");
 }
 
 static void tanhf_within_2ulp(void **state)
 {
     (void)state;
-    check_fn(onn_tanhf, tanh, "tanh");
+    check_all(onn_tanhf, ONN_VM_TANH, tanh, "tanh");
 }
 
 static double gelu_ref(double x, bool tanh_form)
