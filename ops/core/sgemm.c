@@ -369,6 +369,40 @@ void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const flo
     if (m && k) memset(dst, 0, (size_t)(A_AHEAD * mr) * sizeof *dst);
 }
 
+/* Floats of one k block of B packed for all n columns: whole panels of NR
+ * and a last one of NR / 2 when that holds the rest (the packing's own
+ * layout, so a block of B starting at panel q is at q * kc * NR). */
+static int64_t packed_b_row_floats(const onn_sgemm_engine *e, int64_t n)
+{
+    const int64_t full = n / e->nr, rem = n - full * e->nr;
+    return full * e->nr + (rem == 0 ? 0 : rem <= e->nr / 2 ? e->nr / 2 : e->nr);
+}
+
+bool onn_sgemm_pack_b_size(const onn_sgemm_engine *e, int64_t k, int64_t n, size_t *bytes)
+{
+    if (k < 0 || n < 0) return false;
+    return size_mul(k, packed_b_row_floats(e, n), 1, sizeof(float), bytes);
+}
+
+void onn_sgemm_pack_b(const onn_sgemm_engine *e, int64_t k, int64_t n, const float *b, int64_t ldb,
+                      bool trans, float *dst)
+{
+    int64_t blocks;
+    const int64_t kcb = k_block(k, e->kc, &blocks), nr = e->nr, full = n / nr;
+    const int64_t wl = n - full * nr <= nr / 2 ? nr / 2 : nr, row = packed_b_row_floats(e, n);
+    for (int64_t pb = 0; pb < blocks; pb++) {
+        const int64_t k0 = pb * kcb, kc = k - k0 < kcb ? k - k0 : kcb;
+        float *bp = dst + k0 * row;
+        /* Panel q: kc rows of NR floats (wl for the last narrow one). */
+        for (int64_t x = 0; x < row; x++) {
+            const int64_t q = x / nr, width = q < full ? nr : wl;
+            for (int64_t r = 0; r < kc; r++)
+                bp[q * kc * nr + r * width + x % nr] =
+                    x < n ? (trans ? b[x * ldb + k0 + r] : b[(k0 + r) * ldb + x]) : 0.0f;
+        }
+    }
+}
+
 /* The floats of scratch one worker uses for pieces up to n columns wide:
  * a packed block of B (bp_floats) and an im2col row. */
 static void worker_floats(const onn_sgemm_engine *e, int64_t n, int64_t k, int64_t *bp,
@@ -401,7 +435,8 @@ void onn_sgemm_tiles(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t
     int64_t nkb, bpf, rowf;
     const int64_t kcb = k_block(p->k, e->kc, &nkb);
     worker_floats(e, n1 - n0, p->k, &bpf, &rowf);
-    const onn_sgemm_rows *rw = p->b.rows;
+    const onn_sgemm_rows *rw = p->b.packed ? NULL : p->b.rows;
+    const int64_t prow = p->b.packed ? packed_b_row_floats(e, p->n) : 0;
     for (int64_t jc = n0, end; jc < n1; jc = end) {
         /* Read in place, the blocks end at the end of a line, so that the
          * tiles keep their places in the lines. */
@@ -412,6 +447,11 @@ void onn_sgemm_tiles(const onn_sgemm_engine *e, const onn_sgemm_args *p, int64_t
             const int64_t k0 = pb * kcb, kc = p->k - k0 < kcb ? p->k - k0 : kcb;
             if (rw) {
                 e->impl->block_direct(p, m0, m1, jc, nc, k0, kc, pb == 0, pb == nkb - 1, scratch);
+                continue;
+            }
+            if (p->b.packed) { /* onn_sgemm_pack_b's block: k0 rows in, panel jc / nr */
+                const float *bp = p->b.packed + k0 * prow + (jc / e->nr) * kc * e->nr;
+                e->impl->block(p, m0, m1, jc, nc, k0, kc, pb == 0, pb == nkb - 1, bp);
                 continue;
             }
             e->impl->pack(&p->b, k0, kc, jc, nc, scratch, scratch + bpf);

@@ -56,6 +56,10 @@ typedef struct onn_sgemm_src {
     int64_t ld;
     const onn_geom *im2col;
     const struct onn_sgemm_rows *rows; /* when not NULL: read in place (below); ld, im2col unused */
+    /* When not NULL: B packed once by onn_sgemm_pack_b (this engine, the
+     * product's k and n); data, ld, im2col and rows are unused, and pieces
+     * must start at a multiple of nr columns (onn_sgemm_split_piece's do). */
+    const float *packed;
 } onn_sgemm_src;
 
 /*
@@ -119,6 +123,15 @@ bool onn_sgemm_pack_a_size(const onn_sgemm_engine *e, int64_t m, int64_t k, size
  * (onn_sgemm_pack_a_size bytes, float-aligned; onn_kalloc's 64 is best). */
 void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const float *a, int64_t lda,
                       float *dst);
+
+/* B packed once, for a constant B (a MatMul's or Gemm's weights) that many
+ * products read: the panels onn_sgemm_tiles would pack per call, for every
+ * k block and all n columns. Bytes for k x n (false on overflow), and the
+ * packing of B (trans: B is stored n x k, element (r, j) at b[j * ldb + r];
+ * else k x n, at b[r * ldb + j]) into dst (float-aligned; 64 is best). */
+bool onn_sgemm_pack_b_size(const onn_sgemm_engine *e, int64_t k, int64_t n, size_t *bytes);
+void onn_sgemm_pack_b(const onn_sgemm_engine *e, int64_t k, int64_t n, const float *b, int64_t ldb,
+                      bool trans, float *dst);
 
 /* ---- a piece of C, on the caller's thread --------------------------------------------- */
 

@@ -453,7 +453,7 @@ static void conv_piece_run(const onn_sgemm_conv *cv, const float *x, float *y, c
         return;
     }
     if (cv->kind == ONN_SGEMM_CONV_DIRECT) {
-        p.b = (onn_sgemm_src){xg, 0, NULL, &rows};
+        p.b = (onn_sgemm_src){.data = xg, .rows = &rows};
         if (cv->copy) {
             /* The copy's rows that lines [q0, q1] read: from q0 to q1 plus
              * the window's reach. */

@@ -10,7 +10,8 @@
  *   - the im2col source against an explicit im2col matrix, over 1-D, 2-D
  *     and 3-D convolutions with strides, dilations, asymmetric padding and
  *     windows wider than the input, and pieces that start mid-line;
- *   - pieces (onn_sgemm_tiles) and the threaded product (onn_sgemm_parallel).
+ *   - pieces (onn_sgemm_tiles) and the threaded product (onn_sgemm_parallel);
+ *   - B packed once (onn_sgemm_pack_b), as stored and transposed.
  * A variant this CPU cannot run is skipped with the reason printed.
  */
 #include <setjmp.h>
@@ -218,7 +219,7 @@ static void sizes(void **state)
                 const onn_epilogue ep = {NULL, ONN_ACT_NONE, 0, 0};
                 prod_reference(&t, &ep, NULL, 0);
                 const onn_sgemm_args p =
-                    prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, NULL, 0);
+                    prod_args(&t, (onn_sgemm_src){.data = t.b, .ld = t.ldb}, &ep, NULL, 0);
                 run_parallel(e, &p, 1);
                 prod_check(&t, "sizes");
                 prod_free(&t);
@@ -238,7 +239,7 @@ static void blocks(void **state)
         const onn_epilogue ep = {t.bias, ONN_ACT_NONE, 0, 0};
         prod_reference(&t, &ep, NULL, 0);
         const onn_sgemm_args p =
-            prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, NULL, 0);
+            prod_args(&t, (onn_sgemm_src){.data = t.b, .ld = t.ldb}, &ep, NULL, 0);
         run_parallel(e, &p, 1);
         prod_check(&t, "blocks");
         prod_free(&t);
@@ -274,7 +275,7 @@ static void epilogues(void **state)
                     }
                     prod_reference(&t, &ep, res_kind ? t.res : NULL, t.ldr);
                     const onn_sgemm_args p =
-                        prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, res, ldr);
+                        prod_args(&t, (onn_sgemm_src){.data = t.b, .ld = t.ldb}, &ep, res, ldr);
                     run_parallel(e, &p, 1);
                     char what[96];
                     snprintf(what, sizeof what, "epilogue act %d bias %d residual %d", act,
@@ -300,7 +301,7 @@ static void activation_range(void **state)
         const onn_epilogue ep = epilogue_for((onn_act)act, NULL);
         prod_reference(&t, &ep, NULL, 0);
         const onn_sgemm_args p =
-            prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, NULL, 0);
+            prod_args(&t, (onn_sgemm_src){.data = t.b, .ld = t.ldb}, &ep, NULL, 0);
         run_parallel(e, &p, 1);
         for (int64_t j = 0; j < n; j++) {
             const double got = t.c[j], want = t.ref[j];
@@ -309,6 +310,48 @@ static void activation_range(void **state)
         }
         prod_free(&t);
     }
+}
+
+/* ---- B packed once --------------------------------------------------------------------- */
+
+/* onn_sgemm_pack_b (B as stored and transposed) against the explicit B:
+ * one k block and several (KC = 192 or 256), widths that end in a full
+ * panel, a half one and a wider rest, over every piece of a 1- to 3-thread
+ * split, with a bias and a residual row repeated by a row step of 0 (how
+ * Gemm feeds a per-column bias). */
+static void packed_b(void **state)
+{
+    const onn_sgemm_engine *e = variant(state);
+    static const int64_t cases[][3] = {{1, 16, 5},    {7, 33, 40},    {13, 37, 300},
+                                       {50, 40, 600}, {128, 70, 520}, {20, 1100, 30}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++)
+        for (int trans = 0; trans < 2; trans++)
+            for (int threads = 1; threads <= 3; threads++) {
+                prod t;
+                prod_new(&t, e, cases[ci][0], cases[ci][1], cases[ci][2], 1);
+                /* The stored form: B itself (rows ldb apart) or B^T [n, k]. */
+                const int64_t ldt = t.k + 3;
+                float *bt = randf(t.n * ldt);
+                if (trans)
+                    for (int64_t r = 0; r < t.k; r++)
+                        for (int64_t j = 0; j < t.n; j++)
+                            bt[j * ldt + r] = t.b[r * t.ldb + j];
+                size_t bytes;
+                assert_true(onn_sgemm_pack_b_size(e, t.k, t.n, &bytes));
+                float *bp = alloc64(bytes);
+                onn_sgemm_pack_b(e, t.k, t.n, trans ? bt : t.b, trans ? ldt : t.ldb, trans != 0,
+                                 bp);
+                const onn_epilogue ep = {t.bias, ONN_ACT_RELU, 0, 0};
+                prod_reference(&t, &ep, t.res, 0);
+                const onn_sgemm_args p =
+                    prod_args(&t, (onn_sgemm_src){.packed = bp}, &ep, t.res, 0);
+                run_parallel(e, &p, threads);
+                char what[64];
+                snprintf(what, sizeof what, "packed B trans %d threads %d", trans, threads);
+                prod_check(&t, what);
+                free(bp), free(bt);
+                prod_free(&t);
+            }
 }
 
 /* ---- im2col ----------------------------------------------------------------------------- */
@@ -411,7 +454,8 @@ static void im2col(void **state)
             memcpy(t.b, col, (size_t)(t.k * t.n) * sizeof *col);
             const onn_epilogue ep = {t.bias, ONN_ACT_RELU, 0, 0};
             prod_reference(&t, &ep, NULL, 0);
-            const onn_sgemm_args p = prod_args(&t, (onn_sgemm_src){x, ld, &g, NULL}, &ep, NULL, 0);
+            const onn_sgemm_args p =
+                prod_args(&t, (onn_sgemm_src){.data = x, .ld = ld, .im2col = &g}, &ep, NULL, 0);
             run_parallel(e, &p, 1);
             char what[64];
             snprintf(what, sizeof what, "im2col case %zu", ci);
@@ -423,7 +467,7 @@ static void im2col(void **state)
             assert_non_null(c1);
             memcpy(c1, t.c, (size_t)(t.m * t.ldc) * sizeof *c1);
             const onn_sgemm_args pm =
-                prod_args(&t, (onn_sgemm_src){t.b, t.n, NULL, NULL}, &ep, NULL, 0);
+                prod_args(&t, (onn_sgemm_src){.data = t.b, .ld = t.n}, &ep, NULL, 0);
             run_parallel(e, &pm, 1);
             assert_memory_equal(c1, t.c, (size_t)(t.m * t.ldc) * sizeof *c1);
 
@@ -458,7 +502,7 @@ static void pieces(void **state)
     const onn_epilogue ep = {t.bias, ONN_ACT_SILU, 0, 0};
     prod_reference(&t, &ep, t.res, t.ldr);
     const onn_sgemm_args p =
-        prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, t.res, t.ldr);
+        prod_args(&t, (onn_sgemm_src){.data = t.b, .ld = t.ldb}, &ep, t.res, t.ldr);
     size_t bytes;
     assert_true(onn_sgemm_tile_scratch_size(e, t.n, t.k, &bytes));
     float *scratch = alloc64(bytes);
@@ -504,7 +548,7 @@ static void threads(void **state)
             const onn_epilogue ep = {t.bias, ONN_ACT_RELU, 0, 0};
             prod_reference(&t, &ep, t.res, t.ldr);
             const onn_sgemm_args p =
-                prod_args(&t, (onn_sgemm_src){t.b, t.ldb, NULL, NULL}, &ep, t.res, t.ldr);
+                prod_args(&t, (onn_sgemm_src){.data = t.b, .ld = t.ldb}, &ep, t.res, t.ldr);
             run_parallel(e, &p, nt);
             prod_check(&t, "threads");
             prod_free(&t);
@@ -535,8 +579,8 @@ static void threads_im2col(void **state)
             memcpy(t.b, col, (size_t)(t.k * t.n) * sizeof *col);
             const onn_epilogue ep = {t.bias, ONN_ACT_NONE, 0, 0};
             prod_reference(&t, &ep, NULL, 0);
-            const onn_sgemm_args p =
-                prod_args(&t, (onn_sgemm_src){x, g.sampled_size, &g, NULL}, &ep, NULL, 0);
+            const onn_sgemm_args p = prod_args(
+                &t, (onn_sgemm_src){.data = x, .ld = g.sampled_size, .im2col = &g}, &ep, NULL, 0);
             run_parallel(e, &p, nt);
             char what[64];
             snprintf(what, sizeof what, "threaded im2col case %zu, %d x %d pieces", ci, s.rows,
@@ -598,7 +642,7 @@ static void direct_rows(void **state)
             const onn_epilogue ep = {t.bias, ONN_ACT_RELU, 0, 0};
             prod_reference(&t, &ep, t.res, t.ldr);
             const onn_sgemm_args p =
-                prod_args(&t, (onn_sgemm_src){data, 0, NULL, &rows}, &ep, t.res, t.ldr);
+                prod_args(&t, (onn_sgemm_src){.data = data, .rows = &rows}, &ep, t.res, t.ldr);
             char what[80];
             snprintf(what, sizeof what, "direct case %zu overread %d", ci, overread);
             run_parallel(e, &p, 1);
@@ -744,8 +788,7 @@ static void conv_whole(void **state)
                     /* 3-D: always packed; the channel-vector source only
                      * with the variants that have it */
                     const bool has = kind != ONN_SGEMM_CONV_CVEC || onn_cvec_supported(e->isa);
-                    if (g.nsp <= 2)
-                        assert_int_equal(cv.kind, has ? kind : ONN_SGEMM_CONV_PACKED);
+                    if (g.nsp <= 2) assert_int_equal(cv.kind, has ? kind : ONN_SGEMM_CONV_PACKED);
                     cvec_runs += cv.kind == ONN_SGEMM_CONV_CVEC;
                     threaded += cv.threads > 1, cut += cv.pieces > 1;
                     void *mem = alloc64(cv.const_bytes);
@@ -782,10 +825,10 @@ static void empty(void **state)
     assert_true(onn_sgemm_pack_a_size(e, 0, 5, &bytes));
     assert_int_equal(bytes, 0);
     float c = 7.0f;
-    const onn_sgemm_args p = {0,  1, 5,    NULL, {NULL, 0, NULL, NULL},
+    const onn_sgemm_args p = {0,  1, 5,    NULL, {NULL, 0, NULL, NULL, NULL},
                               &c, 1, NULL, 0,    {NULL, 0, 0, 0}};
     onn_sgemm_parallel(e, &p, 2, NULL);
-    const onn_sgemm_args q = {1,  0, 5,    NULL, {NULL, 0, NULL, NULL},
+    const onn_sgemm_args q = {1,  0, 5,    NULL, {NULL, 0, NULL, NULL, NULL},
                               &c, 1, NULL, 0,    {NULL, 0, 0, 0}};
     onn_sgemm_parallel(e, &q, 2, NULL);
     assert_true(c == 7.0f);
@@ -802,7 +845,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         PER_ISA(sizes),       PER_ISA(blocks),     PER_ISA(epilogues), PER_ISA(activation_range),
         PER_ISA(im2col),      PER_ISA(pieces),     PER_ISA(threads),   PER_ISA(threads_im2col),
-        PER_ISA(direct_rows), PER_ISA(conv_whole), PER_ISA(empty),
+        PER_ISA(direct_rows), PER_ISA(conv_whole), PER_ISA(empty),     PER_ISA(packed_b),
     };
     for (int i = 0; i < ONN_ISA_COUNT; i++)
         printf("variant %-7s %s\n", onn_isa_name((onn_isa)i),
