@@ -6,8 +6,10 @@
  *              (Div by sqrt(2) or Mul by 1/sqrt(2); the 0.5 applied to x,
  *              to the sum or to the product; Add 1 either side)
  *   Tanh form: 0.5 * x * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))
- *              (x^3 as Pow(x, 3) or x * (x * x)), as nn.GELU(approximate=
- *              "tanh") exports at opsets 13-17, approximate="tanh"
+ *              (x^3 as Pow(x, 3) or a product of three x's, the constant
+ *              in any place of the product: nn.GELU(approximate="tanh")
+ *              at opsets 13-17, and GPT-style code that writes the formula
+ *              out), approximate="tanh"
  *
  * The Gelu is ai.onnx's Gelu-20 when the model imports opset 20 or later,
  * else ai.onnorm's Gelu-1 (the same operator and attribute). Constants
@@ -129,23 +131,46 @@ static int erf_input(onn_graph *g, onn_node *erf, onn_node **scale, onn_pass_sta
     return x;
 }
 
-/* x^3 as Pow(x, 3) or x * (x * x): the nodes in cube[] (count *nc). */
-static bool is_cube(onn_graph *g, int v, int x, onn_node **cube, int *nc)
+/* A scalar float constant's value, or NAN. */
+static double const_value(const onn_graph *g, int v)
 {
-    onn_node *p = onn_graph_producer(g, v);
-    if (!p || !onn_graph_single_use(g, v)) return false;
-    if (onn_node_is(p, "Pow") && p->in[0] == x && const_is(g, p->in[1], 3.0)) {
-        cube[(*nc)++] = p;
+    const onnorm_tensor *t = v >= 0 ? onn_graph_const(g, v) : NULL;
+    if (!t || onnorm_tensor_numel(t) != 1) return NAN;
+    if (t->dtype == ONNORM_FLOAT) return *(const float *)t->data;
+    if (t->dtype == ONNORM_DOUBLE) return *(const double *)t->data;
+    return NAN;
+}
+
+/* The cubic term as a product of Mul nodes in any association, whose
+ * factors are x (or Pow(x, 3), counting three) and scalar constants:
+ * 0.044715 * x^3, x * (x * x) * 0.044715, ((x * 0.044715) * x) * x (as a
+ * hand-written GELU exports) ... Counts x's powers in *pw and multiplies
+ * the constants into *coef; the nodes go to nodes[] (count *nn, at most
+ * CUBIC_NODES). False on any other factor or a shared intermediate. */
+#define CUBIC_NODES 5
+static bool cubic_factors(onn_graph *g, int v, int x, int *pw, double *coef, onn_node **nodes,
+                          int *nn)
+{
+    if (v == x) {
+        ++*pw;
         return true;
     }
-    const int sq = other(p, x);
-    onn_node *q = sq >= 0 ? producer_of(g, sq, "Mul") : NULL;
-    if (!onn_node_is(p, "Mul") || !q || q->in[0] != x || q->in[1] != x ||
-        !onn_graph_single_use(g, sq))
-        return false;
-    cube[(*nc)++] = p;
-    cube[(*nc)++] = q;
-    return true;
+    const double c = const_value(g, v);
+    if (!isnan(c)) {
+        *coef *= c;
+        return true;
+    }
+    onn_node *p = v >= 0 ? onn_graph_producer(g, v) : NULL;
+    if (!p || !onn_graph_single_use(g, v) || *nn >= CUBIC_NODES) return false;
+    if (onn_node_is(p, "Pow") && p->in[0] == x && const_is(g, p->in[1], 3.0)) {
+        nodes[(*nn)++] = p;
+        *pw += 3;
+        return true;
+    }
+    if (!onn_node_is(p, "Mul") || p->n_in != 2) return false;
+    nodes[(*nn)++] = p;
+    return cubic_factors(g, p->in[0], x, pw, coef, nodes, nn) &&
+           cubic_factors(g, p->in[1], x, pw, coef, nodes, nn);
 }
 
 /* Tanh's input sqrt(2/pi) * (x + 0.044715 * x^3): x, or -1. */
@@ -160,27 +185,22 @@ static int tanh_input(onn_graph *g, onn_node *th, onn_node **dead, int *nd, onn_
                                                 : -1;
     onn_node *add = s >= 0 ? producer_of(g, s, "Add") : NULL;
     if (!add || !onn_graph_single_use(g, s)) return -1;
+    bool cubic = false;
     for (int k = 0; k < 2; k++) {
         const int x = add->in[k], kv = add->in[1 - k];
-        onn_node *km = producer_of(g, kv, "Mul");
-        if (!km || !onn_graph_single_use(g, kv)) continue;
-        const int c = const_is(g, km->in[0], 0.044715)   ? km->in[1]
-                      : const_is(g, km->in[1], 0.044715) ? km->in[0]
-                                                         : -1;
-        if (c < 0) {
-            onn_pass_skip(st, th, "the cubic coefficient is not 0.044715");
-            return -1;
-        }
-        int nc = 0;
-        onn_node *cube[2];
-        if (!is_cube(g, c, x, cube, &nc)) continue;
+        onn_node *cube[CUBIC_NODES];
+        int nc = 0, pw = 0;
+        double coef = 1.0;
+        if (kv == x || !cubic_factors(g, kv, x, &pw, &coef, cube, &nc) || pw != 3) continue;
+        cubic = true;
+        if (fabs(coef - 0.044715) > 1e-6 * 0.044715) continue;
         dead[(*nd)++] = m;
         dead[(*nd)++] = add;
-        dead[(*nd)++] = km;
         for (int i = 0; i < nc; i++)
             dead[(*nd)++] = cube[i];
         return x;
     }
+    if (cubic) onn_pass_skip(st, th, "the cubic coefficient is not 0.044715");
     return -1;
 }
 
@@ -188,7 +208,7 @@ static bool fuse_one(onn_graph *g, onn_node *fn, bool tanh_form, onn_pass_stats 
 {
     if (fn->n_in < 1 || fn->n_out < 1 || fn->out[0] < 0) return false;
     if (g->values[fn->out[0]].dtype != ONNORM_FLOAT) return false;
-    onn_node *dead[12];
+    onn_node *dead[16];
     int nd = 0, x;
     if (tanh_form) {
         x = tanh_input(g, fn, dead, &nd, st);

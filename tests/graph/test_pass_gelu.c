@@ -27,9 +27,11 @@ typedef enum kind {
     ERF_HALF_SUM,  /* (0.5 * (1 + erf)) * x */
     TANH_POW,      /* 0.5 * (x * (1 + tanh(b * (x + k * Pow(x, 3))))) */
     TANH_CUBE,     /* x^3 as x * (x * x) */
+    TANH_CHAIN,    /* ((x * k) * x) * x, as a GPT written out exports */
     ERF_SHARED,    /* the Erf output is also a graph output: stays */
     ERF_WRONG,     /* Div by 1.5: stays */
     TANH_WRONG,    /* 0.05 instead of 0.044715: stays */
+    TANH_SQUARE,   /* (x * k) * x, x^2 instead of x^3: stays */
 } kind;
 
 static void k(tb_model *b, const char *name, float v)
@@ -49,14 +51,20 @@ static tb_model *build(kind t, int opset)
     k(b, "half", 0.5f), k(b, "one", 1.0f), k(b, "sqrt2", t == ERF_WRONG ? 1.5f : 1.4142135f);
     k(b, "rsqrt2", 0.70710677f), k(b, "beta", 0.7978845608f);
     k(b, "kappa", t == TANH_WRONG ? 0.05f : 0.044715f), k(b, "three", 3.0f);
-    if (t == TANH_POW || t == TANH_CUBE || t == TANH_WRONG) {
-        if (t == TANH_CUBE) {
-            op2(b, "Mul", "X", "X", "sq");
-            op2(b, "Mul", "X", "sq", "cube");
+    if (t == TANH_POW || t == TANH_CUBE || t == TANH_WRONG || t == TANH_CHAIN || t == TANH_SQUARE) {
+        if (t == TANH_CHAIN || t == TANH_SQUARE) {
+            op2(b, "Mul", "X", "kappa", "xk");
+            op2(b, "Mul", "xk", "X", t == TANH_SQUARE ? "kc" : "xxk");
+            if (t == TANH_CHAIN) op2(b, "Mul", "xxk", "X", "kc");
         } else {
-            op2(b, "Pow", "X", "three", "cube");
+            if (t == TANH_CUBE) {
+                op2(b, "Mul", "X", "X", "sq");
+                op2(b, "Mul", "X", "sq", "cube");
+            } else {
+                op2(b, "Pow", "X", "three", "cube");
+            }
+            op2(b, "Mul", "kappa", "cube", "kc");
         }
-        op2(b, "Mul", "kappa", "cube", "kc");
         op2(b, "Add", "X", "kc", "s");
         op2(b, "Mul", "beta", "s", "in");
         tb_node_add(b, "Tanh", "tanh", 1, (const char *[]){"in"}, 1, (const char *[]){"f"});
@@ -122,7 +130,7 @@ static void check(kind t, int opset, int fused, const char *note)
 static void both_forms_fuse(void **state)
 {
     (void)state;
-    for (kind t = ERF_HALF_X; t <= TANH_CUBE; t++) {
+    for (kind t = ERF_HALF_X; t <= TANH_CHAIN; t++) {
         check(t, 17, 1, "fuse-gelu       1 rewritten");
         check(t, 20, 1, NULL); /* ai.onnx Gelu-20 */
     }
@@ -135,6 +143,7 @@ static void near_misses_stay(void **state)
     check(ERF_SHARED, 17, 0, "another consumer");
     check(ERF_WRONG, 17, 0, "not x / sqrt(2)");
     check(TANH_WRONG, 17, 0, "not 0.044715");
+    check(TANH_SQUARE, 17, 0, NULL);
 }
 
 static void the_pass_can_be_switched_off(void **state)
