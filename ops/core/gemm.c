@@ -25,7 +25,7 @@
  * (or batches of 1), A's batches stacked; for Gemm alpha = 1 and a C that
  * is absent or holds one value per column of Y, or is [M, N], with beta = 1
  * (C then enters the epilogue as a residual: a row step of 0 repeats a
- * bias row). Measured on Zen 3, one thread, a BERT-style encoder's
+ * bias row); and at least a microtile of rows (6 for AVX2). Measured on Zen 3, one thread, a BERT-style encoder's
  * projections (128 tokens, width 384, bench/sgemm_bench.c's BERT rows):
  * 78-84 GFLOP/s packed against OpenBLAS's 57-76. Other cases call OpenBLAS.
  */
@@ -51,7 +51,9 @@ static onnorm_status pack_b_prepare(onn_kctx *ctx, packed_b *pk, int64_t m, int6
     const onn_sgemm_engine *e = onn_sgemm_engine_get(onn_isa_active());
     size_t b_bytes, a_bytes, work;
     pk->e = NULL;
-    if (!e || m <= 0 || n <= 0 || k <= 0 || !onn_sgemm_pack_b_size(e, k, n, &b_bytes) ||
+    /* Fewer rows than a microtile (a classifier at batch 1) leave most of
+     * each tile empty: OpenBLAS's matrix-vector product serves them. */
+    if (!e || m < e->mr || n <= 0 || k <= 0 || !onn_sgemm_pack_b_size(e, k, n, &b_bytes) ||
         !onn_sgemm_pack_a_size(e, m, k, &a_bytes) ||
         !onn_sgemm_scratch_size(e, m, n, k, ctx->num_threads, &work))
         return ONNORM_OK;

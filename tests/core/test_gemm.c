@@ -175,6 +175,29 @@ static void gemm_legacy_opsets(void **state)
     th_go_fails(&r, b, 1, ONNORM_ERR_SHAPE, "does not match (broadcast = 0) [3,4]");
 }
 
+/* The packed path (constant B, alpha 1, C absent or per column with beta
+ * 1, or [M, N]): both B layouts, C of [N], [1, N], [M, N], sizes past the
+ * engine's blocks, 1 and 3 threads. */
+static void gemm_constant_b(void **state)
+{
+    (void)state;
+    const struct {
+        int rank;
+        int64_t dims[2];
+    } cs[] = {{-1, {0}}, {1, {70}}, {2, {1, 70}}, {2, {130, 70}}};
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int t = 1; t <= 3; t += 2)
+                run_gemm_case(&(gemm_case){.opset = 13,
+                                           .m = 130,
+                                           .k = 300,
+                                           .n = 70,
+                                           .tb = tb,
+                                           .c_rank = cs[i].rank,
+                                           .c_dims = {cs[i].dims[0], cs[i].dims[1]},
+                                           .threads = t});
+}
+
 static void gemm_threads(void **state)
 {
     (void)state;
@@ -267,7 +290,9 @@ static double *ref_matmul(const float *a, int ar, const int64_t *ad, const float
     return y;
 }
 
-static void run_matmul(int opset, int ar, const int64_t *ad, int br, const int64_t *bd, int threads)
+/* const_b: B is an initializer (packed once at prepare when it has no batches). */
+static void run_matmul_b(int opset, int ar, const int64_t *ad, int br, const int64_t *bd,
+                         int threads, bool const_b)
 {
     float *a = th_randf(21, rn_prod(ad, 0, ar)), *b = th_randf(22, rn_prod(bd, 0, br));
     int yr;
@@ -275,12 +300,36 @@ static void run_matmul(int opset, int ar, const int64_t *ad, int br, const int64
     double *ref = ref_matmul(a, ar, ad, b, br, bd, &yr, yd);
     th_run r;
     const th_tensor in[2] = {th_in("A", ONNORM_FLOAT, ar, ad, a),
-                             th_in("B", ONNORM_FLOAT, br, bd, b)};
+                             const_b ? th_const("B", ONNORM_FLOAT, br, bd, b)
+                                     : th_in("B", ONNORM_FLOAT, br, bd, b)};
     th_ok(&r, th_go(&r, th_node_model(&r, opset, "MatMul", 2, in, ONNORM_FLOAT, NULL), threads),
           "MatMul");
     th_expect_output(&r, "MatMul", "Y", ONNORM_FLOAT, yr, yd, ref, TOL);
     th_free(&r);
     free(a), free(b), free(ref);
+}
+
+static void run_matmul(int opset, int ar, const int64_t *ad, int br, const int64_t *bd, int threads)
+{
+    run_matmul_b(opset, ar, ad, br, bd, threads, false);
+}
+
+/* Constant weights (ops/core/gemm.c packs them once): 1-D to 4-D A over a
+ * 2-D or batch-1 B, sizes around the engine's tiles and blocks (k over 256,
+ * n with a half panel or a wider rest), 1 and 3 threads; a B with batches
+ * stays on the per-batch path. */
+static void matmul_constant_b(void **state)
+{
+    (void)state;
+    for (int t = 1; t <= 3; t += 2) {
+        run_matmul_b(13, 2, (int64_t[]){128, 384}, 2, (int64_t[]){384, 72}, t, true);
+        run_matmul_b(13, 3, (int64_t[]){2, 37, 300}, 2, (int64_t[]){300, 41}, t, true);
+        run_matmul_b(13, 4, (int64_t[]){2, 3, 5, 7}, 3, (int64_t[]){1, 7, 9}, t, true);
+        run_matmul_b(13, 1, (int64_t[]){40}, 2, (int64_t[]){40, 24}, t, true);
+        run_matmul_b(13, 2, (int64_t[]){7, 520}, 2, (int64_t[]){520, 3}, t, true);
+        run_matmul_b(13, 3, (int64_t[]){3, 4, 5}, 3, (int64_t[]){3, 5, 2}, t, true);
+        run_matmul_b(13, 2, (int64_t[]){0, 5}, 2, (int64_t[]){5, 4}, t, true);
+    }
 }
 
 static void matmul_vectors(void **state)
@@ -349,8 +398,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gemm_transposes),    cmocka_unit_test(gemm_c_broadcast),
         cmocka_unit_test(gemm_legacy_opsets), cmocka_unit_test(gemm_threads),
-        cmocka_unit_test(gemm_errors),        cmocka_unit_test(matmul_vectors),
-        cmocka_unit_test(matmul_batches),     cmocka_unit_test(matmul_errors),
+        cmocka_unit_test(gemm_constant_b),    cmocka_unit_test(gemm_errors),
+        cmocka_unit_test(matmul_vectors),     cmocka_unit_test(matmul_batches),
+        cmocka_unit_test(matmul_constant_b),  cmocka_unit_test(matmul_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
