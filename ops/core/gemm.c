@@ -25,9 +25,9 @@
  * (or batches of 1), A's batches stacked; for Gemm alpha = 1 and a C that
  * is absent or holds one value per column of Y, or is [M, N], with beta = 1
  * (C then enters the epilogue as a residual: a row step of 0 repeats a
- * bias row); and at least a microtile of rows (6 for AVX2). Measured on Zen 3, one thread, a BERT-style encoder's
- * projections (128 tokens, width 384, bench/sgemm_bench.c's BERT rows):
- * 78-84 GFLOP/s packed against OpenBLAS's 57-76. Other cases call OpenBLAS.
+ * bias row); and at least a microtile of rows (6 for AVX2). Measured on Zen 3, one thread, a
+ * BERT-style encoder's projections (128 tokens, width 384, bench/sgemm_bench.c's BERT rows): 78-84
+ * GFLOP/s packed against OpenBLAS's 57-76. Other cases call OpenBLAS.
  */
 #include "ops/core/blas.h"
 #include "ops/core/sgemm.h"
