@@ -23,48 +23,26 @@
 #define SQRT1_2_F 0.70710678118654752440f   /* 1 / sqrt(2) */
 #define SQRT_2_PI_F 0.79788456080286535588f /* sqrt(2 / pi) */
 
+/* One loop: y[i] = EXPR of v = x[i]. */
+#define VM_LOOP(name, EXPR)                                                                        \
+    static void name(const void *px, void *py, int64_t n, const void *param)                       \
+    {                                                                                              \
+        const float *x = px;                                                                       \
+        float *y = py;                                                                             \
+        (void)param;                                                                               \
+        ONN_SIMD                                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const float v = x[i];                                                                  \
+            y[i] = EXPR;                                                                           \
+        }                                                                                          \
+    }
+
 /* The four loops of one variant: ERF and TANH name its scalar functions. */
 #define VM_LOOPS(sfx, ERF, TANH)                                                                   \
-    static void erf_##sfx(const void *px, void *py, int64_t n, const void *param)                  \
-    {                                                                                              \
-        const float *x = px;                                                                       \
-        float *y = py;                                                                             \
-        (void)param;                                                                               \
-        ONN_SIMD                                                                                   \
-        for (int64_t i = 0; i < n; i++)                                                            \
-            y[i] = ERF(x[i]);                                                                      \
-    }                                                                                              \
-    static void tanh_##sfx(const void *px, void *py, int64_t n, const void *param)                 \
-    {                                                                                              \
-        const float *x = px;                                                                       \
-        float *y = py;                                                                             \
-        (void)param;                                                                               \
-        ONN_SIMD                                                                                   \
-        for (int64_t i = 0; i < n; i++)                                                            \
-            y[i] = TANH(x[i]);                                                                     \
-    }                                                                                              \
-    static void gelu_##sfx(const void *px, void *py, int64_t n, const void *param)                 \
-    {                                                                                              \
-        const float *x = px;                                                                       \
-        float *y = py;                                                                             \
-        (void)param;                                                                               \
-        ONN_SIMD                                                                                   \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            const float v = x[i];                                                                  \
-            y[i] = 0.5f * v * (1.0f + ERF(v * SQRT1_2_F));                                         \
-        }                                                                                          \
-    }                                                                                              \
-    static void gelu_tanh_##sfx(const void *px, void *py, int64_t n, const void *param)            \
-    {                                                                                              \
-        const float *x = px;                                                                       \
-        float *y = py;                                                                             \
-        (void)param;                                                                               \
-        ONN_SIMD                                                                                   \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            const float v = x[i];                                                                  \
-            y[i] = 0.5f * v * (1.0f + TANH(SQRT_2_PI_F * (v + 0.044715f * v * v * v)));            \
-        }                                                                                          \
-    }                                                                                              \
+    VM_LOOP(erf_##sfx, ERF(v))                                                                     \
+    VM_LOOP(tanh_##sfx, TANH(v))                                                                   \
+    VM_LOOP(gelu_##sfx, 0.5f * v * (1.0f + ERF(v * SQRT1_2_F)))                                    \
+    VM_LOOP(gelu_tanh_##sfx, 0.5f * v * (1.0f + TANH(SQRT_2_PI_F * (v + 0.044715f * v * v * v))))  \
     static const onn_vm_loop loops_##sfx[] = {erf_##sfx, tanh_##sfx, gelu_##sfx, gelu_tanh_##sfx};
 
 VM_LOOPS(portable, onn_erff, onn_tanhf)
