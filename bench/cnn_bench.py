@@ -191,6 +191,7 @@ def main():
     ap.add_argument("--iters", type=int, default=10, help="timed runs per round (default 10)")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--title", default="torchvision CNNs", help="what the table's heading names")
     ap.add_argument("--raw", default=os.path.join(ROOT, "build", "cnn-raw.jsonl"),
                     help="every measurement as JSON lines (default build/cnn-raw.jsonl)")
     a = ap.parse_args()
@@ -260,7 +261,7 @@ def main():
             rows.append((name, t, med["onnorm"], med["ort"], c, prof, noisy))
     raw.close()
 
-    print("# onnorm vs ONNX Runtime: torchvision CNNs")
+    print(f"# onnorm vs ONNX Runtime: {a.title}")
     print()
     print(f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; 1-min load average "
           f"{load_start[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end (other processes "

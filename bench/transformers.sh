@@ -8,7 +8,7 @@
 # The folders default to bench/models-tf/*, written by
 # bench/gen_transformers.py (run here when bench/models-tf holds none; a few
 # minutes and about 1.3 GB, most of it vit_b_16). The checking and timing is
-# bench/cnn_bench.py's (its table title says "torchvision CNNs"); the raw
+# bench/cnn_bench.py's (titled "transformers" here); the raw
 # measurements go to build/transformers-raw.jsonl. Prints one Markdown table
 # on stdout, progress on stderr; exits 1 when a model fails to run or to match.
 set -euo pipefail
@@ -34,4 +34,4 @@ if [ $# -eq 0 ]; then
   fi
 fi
 exec /usr/bin/python3 bench/cnn_bench.py --iters "$ITERS" --rounds "${ROUNDS:-3}" \
-  --threads "${THREADS:-1,2}" --raw build/transformers-raw.jsonl "$@"
+  --threads "${THREADS:-1,2}" --raw build/transformers-raw.jsonl --title transformers "$@"

@@ -7,8 +7,9 @@
  *     setting, so the wrapper sets it for the call and restores it after,
  *     leaving other threads and later code untouched;
  *   - handles empty products itself (BLAS rejects zero leading dimensions).
- * Never call it from inside an OpenMP parallel region: each call is already
- * parallel, and nesting would oversubscribe the cores.
+ * Call it from inside an OpenMP parallel region only with threads = 1 (each
+ * call is otherwise parallel itself, and nesting would oversubscribe the
+ * cores); OpenBLAS's OpenMP build then runs on the calling thread.
  */
 #ifndef ONN_BLAS_H
 #define ONN_BLAS_H

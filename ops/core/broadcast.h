@@ -84,6 +84,10 @@ void onn_bcast_parallel(const onn_kctx *ctx, const onn_bcast *p, onn_bcast_fn fn
 typedef void (*onn_span_fn)(const void *x, void *y, int64_t n, const void *param);
 void onn_span_parallel(const onn_kctx *ctx, onn_span_fn fn, const void *x, void *y, int64_t n,
                        size_t esz, const void *param);
+/* The same for a pass that costs `weight` cheap passes per element (exp,
+ * erf, sin...): threads from weight times fewer elements. */
+void onn_span_parallel_weighted(const onn_kctx *ctx, onn_span_fn fn, const void *x, void *y,
+                                int64_t n, size_t esz, const void *param, int weight);
 
 /* Bounds of part i when n items are split into `parts` near-equal parts. */
 void onn_chunk(int64_t n, int64_t parts, int64_t i, int64_t *begin, int64_t *end);
@@ -91,5 +95,6 @@ void onn_chunk(int64_t n, int64_t parts, int64_t i, int64_t *begin, int64_t *end
 /* How many parts a contiguous elementwise pass of n elements splits into
  * (1 when the work is too small to be worth threads). */
 int onn_elementwise_threads(const onn_kctx *ctx, int64_t n);
+int onn_elementwise_threads_weighted(const onn_kctx *ctx, int64_t n, int weight);
 
 #endif

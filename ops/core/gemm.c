@@ -211,6 +211,9 @@ static onnorm_status gemm_run(onn_kctx *ctx)
 
 /* ---- MatMul -------------------------------------------------------------- */
 
+/* Products of a batch below this many multiply-adds run one per thread. */
+#define ONN_BATCH_SERIAL_MACS (8.0 * 1024 * 1024)
+
 typedef struct matmul_cfg {
     int64_t m, k, n;
     int nb; /* batch axes of the output */
@@ -324,6 +327,12 @@ static onnorm_status matmul_run(onn_kctx *ctx)
                   cfg->n, 0.0f, y, cfg->n);
         return ONNORM_OK;
     }
+    /* Many small products (attention's heads: 128 x 64 x 128 each) go one
+     * per thread in one parallel region: threading each inside OpenBLAS
+     * woke the team once per head for a product too small to share. */
+    const bool per_thread = nt > 1 && cfg->n_batch >= nt &&
+                            (double)cfg->m * (double)cfg->n * (double)cfg->k < ONN_BATCH_SERIAL_MACS;
+#pragma omp parallel for num_threads(nt) schedule(static) if (per_thread)
     for (int64_t t = 0; t < cfg->n_batch; t++) {
         int64_t rem = t, ao = 0, bo = 0;
         for (int i = cfg->nb - 1; i >= 0; i--) {
@@ -332,8 +341,8 @@ static onnorm_status matmul_run(onn_kctx *ctx)
             ao += idx * cfg->a_step[i];
             bo += idx * cfg->b_step[i];
         }
-        onn_sgemm(nt, false, false, cfg->m, cfg->n, cfg->k, 1.0f, a + ao, cfg->k, b + bo, cfg->n,
-                  0.0f, y + t * cfg->m * cfg->n, cfg->n);
+        onn_sgemm(per_thread ? 1 : nt, false, false, cfg->m, cfg->n, cfg->k, 1.0f, a + ao, cfg->k,
+                  b + bo, cfg->n, 0.0f, y + t * cfg->m * cfg->n, cfg->n);
     }
     return ONNORM_OK;
 }
