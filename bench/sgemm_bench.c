@@ -225,7 +225,8 @@ static void peak(const onn_sgemm_engine *e, int reps, int max_threads)
     onn_sgemm_pack_a(e, n, n, a, n, ap);
     onn_sgemm_scratch_size(e, n, n, n, max_threads, &bytes);
     float *scratch = alloc64(bytes);
-    const onn_sgemm_args p = {n, n, n, ap, {b, n, NULL, NULL}, c, n, NULL, 0, {NULL, 0, 0, 0}};
+    const onn_sgemm_args p = {
+        .m = n, .n = n, .k = n, .a = ap, .b = {.data = b, .ld = n}, .c = c, .ldc = n};
     printf("peak, %lldx%lldx%lld:", (long long)n, (long long)n, (long long)n);
     for (int th = 1; th <= max_threads; th++) {
         double best[2] = {0, 0};

@@ -334,3 +334,92 @@ onnorm_status onn_pass_fuse_norm(onn_graph *g, onn_pass_stats *st, onnorm_error 
         if (fuse_norm_one(g, &g->nodes[i], st)) st->matched++;
     return ONNORM_OK;
 }
+
+/* ---- fuse-linear -------------------------------------------------------------------- */
+
+/* A Gelu node (ai.onnx Gelu-20 or ai.onnorm's); *tanh_form from its attribute. */
+static bool gelu_of(const onn_node *n, bool *tanh_form)
+{
+    if (!n->op_type || strcmp(n->op_type, "Gelu") != 0 || n->n_in < 1) return false;
+    if (n->domain[0] && strcmp(n->domain, "ai.onnorm") != 0) return false;
+    const onn_attr *a = onn_attr_find(n, "approximate");
+    *tanh_form = a && a->type == ONN_ATTR_STRING && a->s && !strcmp(a->s, "tanh");
+    return true;
+}
+
+/* b is a float32 constant holding one value per column of y ([N] or
+ * [1, .., 1, N], rank at most y's): Add then broadcasts it as a bias. */
+static bool is_column_bias(const onn_graph *g, int b, const onn_value *y, int64_t n)
+{
+    const onnorm_tensor *t = b >= 0 ? onn_graph_const(g, b) : NULL;
+    if (!t || t->dtype != ONNORM_FLOAT || t->rank < 1 || t->rank > y->rank ||
+        t->dims[t->rank - 1] != n)
+        return false;
+    return onnorm_tensor_numel(t) == n;
+}
+
+/* MatMul(A, W) with W a constant 2-D float32 matrix, then Add(., bias)
+ * and/or an activation: one ai.onnorm Linear. */
+static bool fuse_linear_one(onn_graph *g, onn_node *mm, onn_pass_stats *st)
+{
+    if (!onn_node_is(mm, "MatMul") || mm->n_in != 2 || mm->n_out != 1 || mm->out[0] < 0)
+        return false;
+    const onnorm_tensor *w = onn_graph_const(g, mm->in[1]);
+    /* A product of two run-time values (attention) is not a layer. */
+    if (!w || mm->in[0] < 0) return false;
+    if (w->dtype != ONNORM_FLOAT || w->rank != 2 || g->values[mm->in[0]].dtype != ONNORM_FLOAT) {
+        onn_pass_skip(st, mm, "the weights are not a 2-D float32 constant or A is not float32");
+        return false;
+    }
+    int y = mm->out[0], bias = -1;
+    onn_node *add = sole_consumer(g, y), *act = NULL;
+    if (add && onn_node_is(add, "Add") && add->n_in == 2) {
+        const int b = add->in[0] == y ? add->in[1] : add->in[0];
+        if (b == y || !is_column_bias(g, b, &g->values[add->out[0]], w->dims[1])) {
+            onn_pass_skip(st, add,
+                          "the Add's other operand is not a float32 constant of N "
+                          "values along the last axis");
+            add = NULL;
+        } else {
+            bias = b, y = add->out[0];
+        }
+    } else {
+        add = NULL;
+    }
+    /* An activation, if the product (or its biased sum) goes only there. */
+    onn_node *next = sole_consumer(g, y);
+    const char *name = NULL;
+    float p[2];
+    int np = 0;
+    bool tanh_form = false;
+    char why[200] = "";
+    if (next && next->op_type && next->n_out == 1 &&
+        (gelu_of(next, &tanh_form) || activation_of(g, next, &name, p, &np, why, sizeof why)))
+        act = next;
+    else if (next && why[0])
+        onn_pass_skip(st, next, "%s", why);
+    if (!add && !act) return false;
+    const int out = act ? act->out[0] : add->out[0];
+    bool ok = true;
+    if (act && !name) /* Gelu */
+        ok = onn_node_set_string(mm, "activation", "Gelu") &&
+             onn_node_set_string(mm, "approximate", tanh_form ? "tanh" : "none");
+    else if (act) /* name points into the absorbed node: set it before that node goes */
+        ok = set_activation(mm, name, p, np);
+    ok = ok && onn_graph_import_opset(g, "ai.onnorm", 1) &&
+         onn_node_retype(mm, "ai.onnorm", "Linear", 3);
+    if (!ok) return false;
+    mm->in[2] = bias;
+    mm->out[0] = out;
+    if (add) onn_node_clear(add);
+    if (act) onn_node_clear(act);
+    return true;
+}
+
+onnorm_status onn_pass_fuse_linear(onn_graph *g, onn_pass_stats *st, onnorm_error *err)
+{
+    (void)err;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (fuse_linear_one(g, &g->nodes[i], st)) st->matched++;
+    return ONNORM_OK;
+}

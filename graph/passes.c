@@ -40,6 +40,11 @@ static const onn_pass passes[] = {
      "fold a BatchNormalization or per-channel constant affine chain into the weights of the "
      "Conv, FusedConv, Gemm or MatMul after it",
      onn_pass_fold_norm_conv},
+    /* After fold-norm-into-next-conv, which folds into a MatMul's weights. */
+    {"fuse-linear",
+     "fuse the bias Add and an activation (FusedConv's, or Gelu) into the MatMul with constant "
+     "weights before them (ai.onnorm Linear)",
+     onn_pass_fuse_linear},
     {"cleanup", "remove what the fusions left unused", onn_pass_cleanup},
 };
 

@@ -83,6 +83,7 @@ onnorm_status onn_pass_layernorm(onn_graph *g, onn_pass_stats *st, onnorm_error 
 onnorm_status onn_pass_rmsnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fuse_gelu(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fuse_skip_norm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+onnorm_status onn_pass_fuse_linear(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 
 #endif

@@ -45,7 +45,7 @@ int onn_cli_optimize(int argc, char **argv)
          "passes not to run: cleanup, fold-pad, fold-batchnorm,\n"
          "fold-affine, fold-affine-into-norm, fuse-conv, layernorm,\n"
          "rmsnorm, groupnorm, fuse-norm, fuse-gelu, fuse-skip-norm,\n"
-         "fold-norm-into-next-conv"},
+         "fold-norm-into-next-conv, fuse-linear"},
         {"--opt-level", ONN_OPT_INT, "L", 0, 1, &level, NULL,
          "0 runs no pass (a plain rewrite), 1 all of them (default)"},
         ONN_CLI_OPT_MAX_FOLD,

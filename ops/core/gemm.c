@@ -32,6 +32,8 @@
  */
 #include "ops/core/blas.h"
 #include "ops/core/sgemm.h"
+#include "ops/core/vmath.h"
+#include "ops/isa.h"
 
 #include <string.h>
 
@@ -330,8 +332,9 @@ static onnorm_status matmul_run(onn_kctx *ctx)
     /* Many small products (attention's heads: 128 x 64 x 128 each) go one
      * per thread in one parallel region: threading each inside OpenBLAS
      * woke the team once per head for a product too small to share. */
-    const bool per_thread = nt > 1 && cfg->n_batch >= nt &&
-                            (double)cfg->m * (double)cfg->n * (double)cfg->k < ONN_BATCH_SERIAL_MACS;
+    const bool per_thread =
+        nt > 1 && cfg->n_batch >= nt &&
+        (double)cfg->m * (double)cfg->n * (double)cfg->k < ONN_BATCH_SERIAL_MACS;
 #pragma omp parallel for num_threads(nt) schedule(static) if (per_thread)
     for (int64_t t = 0; t < cfg->n_batch; t++) {
         int64_t rem = t, ao = 0, bo = 0;
@@ -353,6 +356,152 @@ static onnorm_status matmul_run(onn_kctx *ctx)
             .config = gemm_config, .state_size = sizeof(gemm_cfg)                                  \
     }
 
+/* ---- Linear (ai.onnorm) ---------------------------------------------------------------------
+ *
+ * Y = act(A * B + bias): MatMul with a 2-D B, then the bias (one value per
+ * column of Y, as Add broadcasts a [N] or [1, .., 1, N] constant) and an
+ * activation, all in the product's epilogue. fuse-linear (graph/
+ * pass_linear.c) writes it for MatMul -> Add(bias) -> activation chains
+ * with constant weights. Attributes: `activation` as FusedConv's (Relu,
+ * Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, SiLU, Tanh, with
+ * `activation_params`) or "Gelu" with Gelu's `approximate` ("none" or
+ * "tanh"), absent for none. A is as MatMul's (1-D: one row, the axis
+ * dropped; batches stack into rows).
+ *
+ * With B constant (and a microtile of rows) the packed engine computes it,
+ * the bias entering as a residual row repeated with a step of 0, the
+ * activation on each tile as it is finished (Gelu through vmath_loops.c's
+ * loop on the tile's rows). Otherwise OpenBLAS multiplies and one pass
+ * adds the bias and applies the activation.
+ */
+
+typedef struct linear_cfg {
+    int64_t rows, n, k; /* A as rows x k */
+    int out_rank;
+    int64_t out_dims[ONNORM_MAX_RANK];
+    bool has_bias;
+    onn_epilogue ep;     /* act and its parameters (ep.bias unused) */
+    onn_sgemm_post post; /* Gelu's loop, or NULL */
+    packed_b pk;
+} linear_cfg;
+
+static onnorm_status linear_activation(onn_kctx *ctx, linear_cfg *cfg)
+{
+    static const char *const approximations[] = {"none", "tanh"};
+    const onn_attr *a = onn_attr_find(ctx->node, "activation");
+    cfg->post = NULL;
+    if (a && a->type == ONN_ATTR_STRING && a->s && !strcmp(a->s, "Gelu")) {
+        int tanh_form;
+        onnorm_status st = onn_kattr_enum(ctx, "approximate", approximations, 2, 0, &tanh_form);
+        if (st) return st;
+        cfg->ep = (onn_epilogue){NULL, ONN_ACT_NONE, 0.0f, 0.0f};
+        cfg->post =
+            onn_vm_loop_for(tanh_form ? ONN_VM_GELU_TANH : ONN_VM_GELU, (int)onn_isa_active());
+        return ONNORM_OK;
+    }
+    return onn_epilogue_config(ctx, &cfg->ep);
+}
+
+static onnorm_status linear_config(onn_kctx *ctx)
+{
+    linear_cfg *cfg = ctx->state;
+    onnorm_status st;
+    if ((st = onn_check_f32(ctx, 0, "A")) || (st = onn_check_f32(ctx, 1, "B"))) return st;
+    const onnorm_tensor *a = ctx->in[0], *b = ctx->in[1];
+    char as[128], bs[128];
+    if (a->rank < 1 || b->rank != 2 || a->dims[a->rank - 1] != b->dims[0])
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "A %s and B %s: B must be 2-D [K, N], K A's last",
+                         onn_shape_str(a->dims, a->rank, as, sizeof as),
+                         onn_shape_str(b->dims, b->rank, bs, sizeof bs));
+    cfg->k = b->dims[0], cfg->n = b->dims[1];
+    cfg->rows = onn_dims_numel(a->dims, 0, a->rank - 1);
+    if (!onn_blas_fits(cfg->rows) || !onn_blas_fits(cfg->n) || !onn_blas_fits(cfg->k))
+        return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED, "the product exceeds the BLAS size range");
+    cfg->out_rank = a->rank;
+    memcpy(cfg->out_dims, a->dims, (size_t)a->rank * sizeof *a->dims);
+    cfg->out_dims[a->rank - 1] = cfg->n;
+    cfg->has_bias = onn_has_input(ctx, 2);
+    if (cfg->has_bias) {
+        const onnorm_tensor *c = ctx->in[2];
+        if ((st = onn_check_f32(ctx, 2, "bias"))) return st;
+        bool ok = c->rank >= 1 && c->rank <= cfg->out_rank && c->dims[c->rank - 1] == cfg->n &&
+                  onn_dims_numel(c->dims, 0, c->rank) == cfg->n;
+        if (!ok)
+            return onn_kfail(ctx, ONNORM_ERR_SHAPE,
+                             "bias %s must hold N = %lld values along Y's last axis",
+                             onn_shape_str(c->dims, c->rank, as, sizeof as), (long long)cfg->n);
+    }
+    onn_kflops(ctx, 2.0 * (double)cfg->rows * (double)cfg->n * (double)cfg->k);
+    return linear_activation(ctx, cfg);
+}
+
+static onnorm_status linear_infer(onn_kctx *ctx)
+{
+    const linear_cfg *cfg = ctx->state;
+    onn_set_output(ctx, 0, ONNORM_FLOAT, cfg->out_rank, cfg->out_dims);
+    return ONNORM_OK;
+}
+
+static onnorm_status linear_prepare(onn_kctx *ctx)
+{
+    linear_cfg *cfg = ctx->state;
+    cfg->pk.e = NULL;
+    if (!ctx->in[1]->data) return ONNORM_OK;
+    return pack_b_prepare(ctx, &cfg->pk, cfg->rows, cfg->n, cfg->k, ctx->in[1]->data, cfg->n,
+                          false);
+}
+
+/* Rows [r0, r1) of Y: + bias, then the activation, in place. */
+static void linear_rows(const linear_cfg *cfg, const float *bias, float *y, int64_t r0, int64_t r1)
+{
+    for (int64_t r = r0; r < r1; r++) {
+        float *yr = y + r * cfg->n;
+        if (bias)
+            for (int64_t j = 0; j < cfg->n; j++)
+                yr[j] += bias[j];
+        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, yr, cfg->n);
+        if (cfg->post) cfg->post(yr, yr, cfg->n, NULL);
+    }
+}
+
+static onnorm_status linear_run(onn_kctx *ctx)
+{
+    const linear_cfg *cfg = ctx->state;
+    if (!ctx->out[0]) return ONNORM_OK;
+    const float *a = ctx->in[0]->data, *bias = cfg->has_bias ? ctx->in[2]->data : NULL;
+    float *y = ctx->out[0]->data;
+    if (cfg->pk.e) {
+        float *ap = ctx->scratch;
+        onn_sgemm_pack_a(cfg->pk.e, cfg->rows, cfg->k, a, cfg->k, ap);
+        onn_sgemm_args p = {.m = cfg->rows,
+                            .n = cfg->n,
+                            .k = cfg->k,
+                            .a = ap,
+                            .b = {.packed = cfg->pk.bp},
+                            .c = y,
+                            .ldc = cfg->n,
+                            .res = bias,
+                            .ldr = 0,
+                            .ep = cfg->ep,
+                            .post = cfg->post};
+        onn_sgemm_parallel(cfg->pk.e, &p, ctx->num_threads,
+                           (float *)((char *)ctx->scratch + cfg->pk.a_bytes));
+        return ONNORM_OK;
+    }
+    onn_sgemm(ctx->num_threads, false, false, cfg->rows, cfg->n, cfg->k, 1.0f, a, cfg->k,
+              ctx->in[1]->data, cfg->n, 0.0f, y, cfg->n);
+    const int nt = onn_threads_for(ctx, cfg->rows * cfg->n, cfg->rows);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int t = 0; t < nt; t++) {
+        const int64_t r0 = cfg->rows * t / nt, r1 = cfg->rows * (t + 1) / nt;
+        linear_rows(cfg, bias, y, r0, r1);
+    }
+    return ONNORM_OK;
+}
+
 ONN_KERNEL_TABLE(gemm, GEMM_KERNEL(1, 3), GEMM_KERNEL(7, 3), GEMM_KERNEL(11, 2),
                  {ONN_KERNEL("", "MatMul", 1, 2, 2, 1, 1, matmul_infer, matmul_prepare, matmul_run),
-                  .config = matmul_config, .state_size = sizeof(matmul_cfg)});
+                  .config = matmul_config, .state_size = sizeof(matmul_cfg)},
+                 {ONN_KERNEL("ai.onnorm", "Linear", 1, 2, 3, 1, 1, linear_infer, linear_prepare,
+                             linear_run),
+                  .config = linear_config, .state_size = sizeof(linear_cfg)});

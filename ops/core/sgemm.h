@@ -82,8 +82,12 @@ typedef struct onn_sgemm_rows {
     bool overread;
 } onn_sgemm_rows;
 
+/* A function applied in place to runs of n finished values of C (x == y;
+ * param NULL): an activation beyond epilogue.h's, such as Gelu's loop. */
+typedef void (*onn_sgemm_post)(const void *x, void *y, int64_t n, const void *param);
+
 /* One product. The epilogue computes, for every element (i, j):
- *   c[i * ldc + j] = act(acc + bias[i] + res[i * ldr + j])
+ *   c[i * ldc + j] = post(act(acc + bias[i] + res[i * ldr + j]))
  * with bias and res optional (NULL). res may be c itself (ldr == ldc), which
  * accumulates onto C; other overlaps of res and c are not allowed. */
 typedef struct onn_sgemm_args {
@@ -94,7 +98,8 @@ typedef struct onn_sgemm_args {
     int64_t ldc; /* >= n */
     const float *res;
     int64_t ldr;
-    onn_epilogue ep; /* bias (m values), act, alpha, beta */
+    onn_epilogue ep;     /* bias (m values), act, alpha, beta */
+    onn_sgemm_post post; /* NULL: none; applied to each tile's rows as they are finished */
 } onn_sgemm_args;
 
 typedef struct onn_sgemm_engine onn_sgemm_engine;

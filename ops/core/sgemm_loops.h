@@ -149,6 +149,9 @@ INLINE void V(micro)(const int mr, const int nv, const bool direct, const bool p
         }
     }
     if (t->act != ONN_ACT_NONE) V(act_tile)(c, ldc, mr, nv * VL, t);
+    if (t->post)
+        for (int r = 0; r < mr; r++)
+            t->post(c + r * ldc, c + r * ldc, nv * VL, NULL);
 }
 
 /* One instance per row count, width and B source: a panel of A that C
@@ -447,7 +450,8 @@ static void V(block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc
                  .act = last ? p->ep.act : ONN_ACT_NONE,
                  .alpha = p->ep.alpha,
                  .beta = p->ep.beta,
-                 .ldr = p->ldr};
+                 .ldr = p->ldr,
+                 .post = last ? p->post : NULL};
     for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = m1 - ic < MC ? m1 - ic : MC;
         for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -488,7 +492,8 @@ static void V(block_direct)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int
                  .act = last ? p->ep.act : ONN_ACT_NONE,
                  .alpha = p->ep.alpha,
                  .beta = p->ep.beta,
-                 .ldr = p->ldr};
+                 .ldr = p->ldr,
+                 .post = last ? p->post : NULL};
     for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = m1 - ic < MC ? m1 - ic : MC;
         for (int64_t j = jc, w; j < jc + nc; j += w) {

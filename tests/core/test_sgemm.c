@@ -188,7 +188,7 @@ static void prod_check(const prod *t, const char *what)
 static onn_sgemm_args prod_args(const prod *t, onn_sgemm_src b, const onn_epilogue *ep,
                                 const float *res, int64_t ldr)
 {
-    return (onn_sgemm_args){t->m, t->n, t->k, t->ap, b, t->c, t->ldc, res, ldr, *ep};
+    return (onn_sgemm_args){t->m, t->n, t->k, t->ap, b, t->c, t->ldc, res, ldr, *ep, NULL};
 }
 
 /* The whole product through onn_sgemm_parallel on `threads`. */
@@ -826,10 +826,10 @@ static void empty(void **state)
     assert_int_equal(bytes, 0);
     float c = 7.0f;
     const onn_sgemm_args p = {0,  1, 5,    NULL, {NULL, 0, NULL, NULL, NULL},
-                              &c, 1, NULL, 0,    {NULL, 0, 0, 0}};
+                              &c, 1, NULL, 0,    {NULL, 0, 0, 0}, NULL};
     onn_sgemm_parallel(e, &p, 2, NULL);
     const onn_sgemm_args q = {1,  0, 5,    NULL, {NULL, 0, NULL, NULL, NULL},
-                              &c, 1, NULL, 0,    {NULL, 0, 0, 0}};
+                              &c, 1, NULL, 0,    {NULL, 0, 0, 0}, NULL};
     onn_sgemm_parallel(e, &q, 2, NULL);
     assert_true(c == 7.0f);
 }

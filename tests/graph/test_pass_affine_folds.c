@@ -522,8 +522,9 @@ static void affine_matmul(void **state)
     bin(b, "Sub", "sub", "a", "t", "y");
     bin(b, "MatMul", "mm", "y", "W", "Y");
     tb_output(b, "Y", ONNORM_FLOAT);
-    /* MatMul and the Add of the folded shift remain */
-    check(b, &(expect){NC, 3, 2, 1, 0, NULL, "Mul"});
+    /* MatMul and the Add of the folded shift remain, and fuse-linear makes
+     * them one Linear */
+    check(b, &(expect){NC, 3, 1, 1, 0, NULL, "Mul"});
 }
 
 /* The Mul's output is read twice: only the Add after it folds. */
