@@ -9,12 +9,22 @@
 
 #include <string.h>
 
-/* Dropout behaves as Identity: inference mode, and its mask is not read. */
+/* Dropout behaves as Identity: inference mode, or a constant ratio of 0
+ * (training mode then keeps every element and scales by 1 / (1 - 0);
+ * torchvision's Swin exports its attention dropouts so), and its mask is
+ * not read. */
 static bool is_inference_dropout(const onn_graph *g, const onn_node *n)
 {
     if (n->n_out > 1 && n->out[1] >= 0 &&
         (onn_graph_consumers(g, n->out[1], NULL, 0) > 0 || g->values[n->out[1]].is_output))
         return false;
+    if (n->opset >= 12 && n->n_in > 1 && n->in[1] >= 0) {
+        const onnorm_tensor *r = onn_graph_const(g, n->in[1]);
+        if (r && onnorm_tensor_numel(r) == 1 &&
+            ((r->dtype == ONNORM_FLOAT && *(const float *)r->data == 0.0f) ||
+             (r->dtype == ONNORM_DOUBLE && *(const double *)r->data == 0.0)))
+            return true;
+    }
     if (n->opset < 7) {
         const onn_attr *a = onn_attr_find(n, "is_test");
         return a && a->type == ONN_ATTR_INT && a->i != 0;
