@@ -1,8 +1,8 @@
 #!/bin/bash
 # Coverage-guided fuzzing of onnorm with libFuzzer (clang 14, ASan + UBSan).
 #
-#   campaign.sh [--seconds S] [--runs N] [--target fuzz_model|fuzz_tensor]
-#               [--build DIR] [--work DIR] [--ci]
+#   campaign.sh [--seconds S] [--runs N] [--target fuzz_model|fuzz_tensor|fuzz_npy]
+#               [--jobs J] [--build DIR] [--work DIR] [--ci]
 #
 # Builds the fuzz targets when needed (CC=clang-14, -DONNORM_FUZZ=ON, in
 # --build, default build-fuzz/ beside build/), writes the seed corpus
@@ -17,6 +17,12 @@
 # it. Findings land in WORK/artifacts/; add each to tests/malformed/ (file +
 # a line in fuzz_findings.tsv) once fixed.
 #
+# --jobs J: J libFuzzer processes per target at once (-jobs=J -workers=J),
+# sharing the corpus; --seconds is then each one's time and --runs the
+# total, split evenly; executions are summed over their logs (fuzz-K.log
+# in WORK/jobs-KIND/). The model target runs about 1 300 inputs a second
+# per core here, so 10 million take about an hour on two cores.
+#
 # --ci: 60 s per target, and exit 1 on any finding (what CI runs when clang
 # is present; about 2.5 minutes with the build already there).
 #
@@ -25,12 +31,13 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-seconds=600 runs=0 targets="fuzz_model fuzz_tensor fuzz_npy" build="$ROOT/build-fuzz" work="" ci=0
+seconds=600 runs=0 jobs=1 targets="fuzz_model fuzz_tensor fuzz_npy" build="$ROOT/build-fuzz" work="" ci=0
 while [ $# -gt 0 ]; do
     case $1 in
     --seconds) seconds=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --target) targets=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --ci) ci=1; seconds=60; shift ;;
@@ -44,6 +51,8 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     CC=$CC cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DONNORM_FUZZ=ON >/dev/null
 fi
 nice -n 19 cmake --build "$build" -j2 --target $targets >/dev/null
+build=$(cd "$build" && pwd) # the targets run from their jobs folders
+mkdir -p "$work" && work=$(cd "$work" && pwd)
 mkdir -p "$work/seeds" "$work/artifacts"
 [ -d "$work/seeds/model" ] || "$HERE/make_corpus.sh" "$work/seeds" >/dev/null
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
@@ -54,17 +63,22 @@ for t in $targets; do
     kind=${t#fuzz_}
     mkdir -p "$work/corpus/$kind"
     limit=(-max_total_time="$seconds")
-    [ "$runs" = 0 ] || limit=(-runs="$runs")
+    [ "$runs" = 0 ] || limit=(-runs="$((runs / jobs))")
+    [ "$jobs" = 1 ] || limit+=(-jobs="$jobs" -workers="$jobs")
     log="$work/$t.log"
     echo "== $t: ${limit[*]}, log $log"
     start=$(date +%s)
+    mkdir -p "$work/jobs-$kind"
     set +e
-    nice -n 19 "$build/tests/$t" "${limit[@]}" -dict="$HERE/onnx.dict" -max_len=65536 -timeout=10 \
-        -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1 -print_pcs=0 \
-        -artifact_prefix="$work/artifacts/$t-" "$work/corpus/$kind" "$work/seeds/$kind" >"$log" 2>&1
+    (cd "$work/jobs-$kind" && rm -f fuzz-*.log &&
+        nice -n 19 "$build/tests/$t" "${limit[@]}" -dict="$HERE/onnx.dict" -max_len=65536 \
+            -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1 -print_pcs=0 \
+            -artifact_prefix="$work/artifacts/$t-" "$work/corpus/$kind" "$work/seeds/$kind") >"$log" 2>&1
     rc=$?
     set -e
-    execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+    # One process logs to $log; -jobs sends each job's log to fuzz-K.log.
+    cat "$work/jobs-$kind"/fuzz-*.log >>"$log" 2>/dev/null || true
+    execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{s += $2} END {print s}')
     last=$(grep -E '^#[0-9]+' "$log" | tail -1)
     echo "   exit $rc after $(($(date +%s) - start)) s; executions ${execs:-?}; last: ${last:-none}"
     if [ $rc != 0 ]; then
