@@ -275,11 +275,12 @@ static onnorm_status loop_exec(onn_kctx *ctx, bool running)
     const int n_scan = r.g->n_outputs - 1 - n_carried;
     if (n_carried < 0 || r.g->n_formal != 2 + n_carried || n_scan < 0 ||
         ctx->n_out > n_carried + n_scan) {
+        const int n_formal = r.g->n_formal, n_outputs = r.g->n_outputs; /* sub_close clears r */
         sub_close(&r);
         return onn_kfail(ctx, ONNORM_ERR_INVALID,
                          "body has %d inputs and %d outputs; %d loop-carried values need %d "
                          "inputs and at least %d outputs",
-                         r.g->n_formal, r.g->n_outputs, n_carried, 2 + n_carried, 1 + n_carried);
+                         n_formal, n_outputs, n_carried, 2 + n_carried, 1 + n_carried);
     }
     /* The carried values: the initial inputs, then views of the body's last outputs. */
     onnorm_tensor *carried = calloc((size_t)n_carried + 1, sizeof *carried);
@@ -549,10 +550,12 @@ static onnorm_status scan_exec(onn_kctx *ctx, bool running)
     subrun r;
     if ((st = sub_open(ctx, "body", &r))) return st;
     if (r.g->n_formal != cfg.n_state + cfg.n_in || r.g->n_outputs != cfg.n_state + cfg.n_out) {
+        /* The counts first: sub_close clears r. */
+        const int n_formal = r.g->n_formal, n_outputs = r.g->n_outputs;
         sub_close(&r);
         return onn_kfail(ctx, ONNORM_ERR_INVALID,
-                         "body has %d inputs and %d outputs; expected %d and %d", r.g->n_formal,
-                         r.g->n_outputs, cfg.n_state + cfg.n_in, cfg.n_state + cfg.n_out);
+                         "body has %d inputs and %d outputs; expected %d and %d", n_formal,
+                         n_outputs, cfg.n_state + cfg.n_in, cfg.n_state + cfg.n_out);
     }
     const int total = cfg.n_state + cfg.n_out;
     onnorm_tensor *res = calloc((size_t)total + 1, sizeof *res);

@@ -15,7 +15,7 @@
 # the targets set 8 MiB of folding and a 32 MiB session cap, so any single
 # allocation past 256 MiB is a limit that did not hold, and libFuzzer reports
 # it. Findings land in WORK/artifacts/; add each to tests/malformed/ (file +
-# a line in fuzz_findings.tsv) once fixed.
+# a line in tests/malformed/manifest.tsv) once fixed.
 #
 # --jobs J: J libFuzzer processes per target at once (-jobs=J -workers=J),
 # sharing the corpus; --seconds is then each one's time and --runs the
