@@ -28,6 +28,14 @@
  * still in cache (GroupNorm -> SiLU in diffusion UNets, InstanceNorm -> Relu
  * in style networks). Only float32 nodes fuse.
  *
+ * fuse-linear does it for layers: MatMul(A, W) with W a constant 2-D
+ * float32 matrix, then Add of a constant with one value per column and/or
+ * an activation (the list above, or Gelu in either form), becomes
+ * ai.onnorm's Linear(A, W, bias) with `activation` (ops/core/gemm.c): the
+ * product's epilogue adds the bias and applies the activation per tile. A
+ * product of two run-time values (attention's) is not a layer and is left
+ * alone without a note.
+ *
  * Conditions, each a reason in the report when it fails: the Conv's output
  * has one consumer and is not a graph output; Z has the Conv output's exact
  * shape (no broadcasting) and is float32; Clip's bounds are constants;
@@ -347,8 +355,9 @@ static bool gelu_of(const onn_node *n, bool *tanh_form)
     return true;
 }
 
-/* b is a float32 constant holding one value per column of y ([N] or
- * [1, .., 1, N], rank at most y's): Add then broadcasts it as a bias. */
+/* b is a float32 constant holding one value per column of the product y
+ * ([N] or [1, .., 1, N], rank at most y's, so that the sum keeps y's
+ * shape): Add then broadcasts it as a bias. */
 static bool is_column_bias(const onn_graph *g, int b, const onn_value *y, int64_t n)
 {
     const onnorm_tensor *t = b >= 0 ? onn_graph_const(g, b) : NULL;
@@ -375,7 +384,7 @@ static bool fuse_linear_one(onn_graph *g, onn_node *mm, onn_pass_stats *st)
     onn_node *add = sole_consumer(g, y), *act = NULL;
     if (add && onn_node_is(add, "Add") && add->n_in == 2) {
         const int b = add->in[0] == y ? add->in[1] : add->in[0];
-        if (b == y || !is_column_bias(g, b, &g->values[add->out[0]], w->dims[1])) {
+        if (b == y || !is_column_bias(g, b, &g->values[y], w->dims[1])) {
             onn_pass_skip(st, add,
                           "the Add's other operand is not a float32 constant of N "
                           "values along the last axis");

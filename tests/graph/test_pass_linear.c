@@ -284,6 +284,43 @@ static void near_misses_stay(void **state)
     check_chain(C_RUNTIME_W, 0, 3, NULL);
 }
 
+/* A 1-D A gives a 1-D product; Add of a [1, N] bias makes it [1, N], a
+ * shape Linear would not produce: the Add stays. */
+static void bias_that_grows_the_rank_stays(void **state)
+{
+    (void)state;
+    tb_model *b = tb_new(17);
+    static float w[8 * NN], bias[NN];
+    for (int i = 0; i < 8 * NN; i++)
+        w[i] = sinf(0.7f * (float)i) * 0.5f;
+    for (int i = 0; i < NN; i++)
+        bias[i] = cosf(0.3f * (float)i);
+    tb_input(b, "X", ONNORM_FLOAT, 1, (int64_t[]){8});
+    tb_init(b, "W", ONNORM_FLOAT, 2, (int64_t[]){8, NN}, w);
+    tb_init(b, "bias", ONNORM_FLOAT, 2, (int64_t[]){1, NN}, bias);
+    tb_node_add(b, "MatMul", "mm", 2, (const char *[]){"X", "W"}, 1, (const char *[]){"p"});
+    tb_node_add(b, "Add", "add", 2, (const char *[]){"p", "bias"}, 1, (const char *[]){"Y"});
+    tb_output(b, "Y", ONNORM_FLOAT);
+    onnorm_model *m = th_load(b);
+    char report[4096];
+    onnorm_model *opt = th_optimize(m, report, sizeof report);
+    if (th_count_op(opt, "Linear", NULL) != 0 || onnorm_model_node_count(opt) != 2 ||
+        !strstr(report, "not a float32 constant of N values along the last axis"))
+        fail_msg("the [1, N] bias of a 1-D product fused:\n%s", report);
+    float x[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = (float)i - 3.5f;
+    th_run want, have;
+    const th_tensor in = th_in("X", ONNORM_FLOAT, 1, (int64_t[]){8}, x);
+    onnorm_session_options o = th_options(1, 0);
+    TH_OK(&want, th_run_loaded(&want, m, &o, 1, &in));
+    TH_OK(&have, th_run_loaded(&have, opt, &o, 1, &in));
+    th_expect_same_outputs(&want, &have, 0, 0, TH_BITWISE);
+    th_free(&want), th_free(&have);
+    onnorm_model_free(opt);
+    onnorm_model_free(m);
+}
+
 static void the_pass_can_be_switched_off(void **state)
 {
     (void)state;
@@ -302,9 +339,13 @@ static void the_pass_can_be_switched_off(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(kernel_activations), cmocka_unit_test(kernel_shapes),
-        cmocka_unit_test(kernel_errors),      cmocka_unit_test(chains_fuse),
-        cmocka_unit_test(near_misses_stay),   cmocka_unit_test(the_pass_can_be_switched_off),
+        cmocka_unit_test(kernel_activations),
+        cmocka_unit_test(kernel_shapes),
+        cmocka_unit_test(kernel_errors),
+        cmocka_unit_test(chains_fuse),
+        cmocka_unit_test(near_misses_stay),
+        cmocka_unit_test(the_pass_can_be_switched_off),
+        cmocka_unit_test(bias_that_grows_the_rank_stays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
