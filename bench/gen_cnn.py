@@ -33,21 +33,20 @@ are tens of MB). Needs python3-torch 1.13, python3-torchvision 0.14 and
 python3-onnx (Debian 12); run with /usr/bin/python3.
 """
 
-import argparse
 import hashlib
 import os
 import shutil
 import sys
-import time
-import traceback
 import warnings
 import zlib
 
 import numpy as np
-import onnx
 import torch
 import torchvision
 from onnx import numpy_helper
+
+import export_util  # bench/: the command line and the export loop
+from export_util import report_failures  # noqa: F401 (tests/gen_real_models.py imports it from here)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = 20240613
@@ -152,20 +151,14 @@ def export(model, x, y, n_bn, opset, folder, mode):
         torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"],
                           output_names=["output"], training=torch.onnx.TrainingMode.PRESERVE,
                           do_constant_folding=False)
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
-    inits = {t.name for t in m.graph.initializer}
-    inputs = [i.name for i in m.graph.input if i.name not in inits]
-    outputs = [o.name for o in m.graph.output]
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise RuntimeError(f"expected one input and one output, got {inputs} and {outputs}")
+    m, in_name, out_name = export_util.load_checked(path)
     ops = {}
     for node in m.graph.node:
         ops[node.op_type] = ops.get(node.op_type, 0) + 1
     if ops.get("BatchNormalization", 0) != n_bn:  # SqueezeNet has none
         raise RuntimeError(f"{n_bn} BatchNorm layers but {ops.get('BatchNormalization', 0)} "
                            f"BatchNormalization nodes in the export")
-    for arr, nm, fn in ((x, inputs[0], "input_0.pb"), (y, outputs[0], "output_0.pb")):
+    for arr, nm, fn in ((x, in_name, "input_0.pb"), (y, out_name, "output_0.pb")):
         t = numpy_helper.from_array(np.ascontiguousarray(arr.numpy().astype(np.float32)), nm)
         with open(os.path.join(tmp, "test_data_set_0", fn), "wb") as f:
             f.write(t.SerializeToString())
@@ -188,74 +181,18 @@ def up_to_date(folder, mode):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(HERE, "models"), help="output folder (default bench/models)")
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated names (default: all)")
-    ap.add_argument("--opsets", default=",".join(map(str, OPSETS)), help="comma-separated (default 13,17)")
-    ap.add_argument("--skip-existing", action="store_true",
-                    help="keep folders this version of the script already wrote")
-    ap.add_argument("--bn-stats", choices=("calibrated", "random"), default="calibrated",
-                    help="BatchNorm running statistics: measured on random data (default) or drawn at random")
-    ap.add_argument("--list", action="store_true", help="print the model names and input shapes")
-    a = ap.parse_args()
-    if a.list:
-        for name, (_, shape) in MODELS.items():
-            print(f"{name}\t{'x'.join(map(str, shape))}")
+    a, names, opsets = export_util.parse(
+        __doc__, MODELS, OPSETS, os.path.join(HERE, "models"),
+        extra=lambda ap: ap.add_argument(
+            "--bn-stats", choices=("calibrated", "random"), default="calibrated",
+            help="BatchNorm running statistics: measured on random data (default) or drawn at random"))
+    if names is None:
         return 0
-    names = [n for n in a.models.split(",") if n]
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
-    try:
-        opsets = [int(o) for o in a.opsets.split(",") if o]
-    except ValueError:
-        ap.error(f"bad --opsets '{a.opsets}'")
-    os.makedirs(a.out, exist_ok=True)
     torch.set_grad_enabled(False)
-    failed = []
-    for name in names:
-        todo = [o for o in opsets
-                if not (a.skip_existing and up_to_date(os.path.join(a.out, f"{name}_opset{o}"), a.bn_stats))]
-        for o in opsets:
-            if o not in todo:
-                print(f"{name}_opset{o}: up to date", flush=True)
-        if not todo:
-            continue
-        t0 = time.time()
-        try:
-            model, x, y, n_bn = build(name, a.bn_stats)
-        except Exception as e:  # noqa: BLE001 -- reported, then the next model
-            for o in todo:
-                failed.append((f"{name}_opset{o}", f"build/forward: {type(e).__name__}: {e}"))
-            traceback.print_exc()
-            continue
-        for o in todo:
-            tag = f"{name}_opset{o}"
-            try:
-                ops, size = export(model, x, y, n_bn, o, os.path.join(a.out, tag), a.bn_stats)
-            except Exception as e:  # noqa: BLE001
-                shutil.rmtree(os.path.join(a.out, tag + ".partial"), ignore_errors=True)
-                failed.append((tag, f"export: {type(e).__name__}: {e}"))
-                traceback.print_exc()
-                continue
-            top = ", ".join(f"{k} {v}" for k, v in sorted(ops.items(), key=lambda kv: -kv[1])[:6])
-            yn = y.numpy()
-            print(f"{tag}: input {'x'.join(map(str, x.shape))}, output {'x'.join(map(str, yn.shape))} "
-                  f"max|y| {np.abs(yn).max():.4g} std {yn.std():.4g}; {sum(ops.values())} nodes "
-                  f"({top}, ...); {n_bn} BatchNorm; {size / 1e6:.1f} MB; {time.time() - t0:.1f} s",
-                  flush=True)
-    return report_failures(failed)
-
-
-def report_failures(failed):
-    """Lists (folder, error) pairs on stderr; the exit status: 1 if any."""
-    if failed:
-        print(f"\nFAILED to generate {len(failed)} folder(s):", file=sys.stderr)
-        for tag, err in failed:
-            print(f"  {tag}: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return export_util.generate(
+        names, opsets, a.out, a.skip_existing, lambda folder: up_to_date(folder, a.bn_stats),
+        lambda name: build(name, a.bn_stats),
+        lambda model, x, y, n, o, folder: export(model, x, y, n, o, folder, a.bn_stats), "BatchNorm")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ import torchvision
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 from gen_real_models import stamp_matches, write_folder  # noqa: E402
 
+import export_util  # noqa: E402 (bench/, this script's folder)
+
 SEED = 20261130
 D = torchvision.models.detection
 
@@ -222,12 +224,7 @@ def main():
             ops = sorted({n.op_type for n in m.graph.node})
             print(f"{tag}: {len(m.graph.node)} nodes; {outs[0].shape[0]} detections; "
                   f"ops {', '.join(ops)}", flush=True)
-    if failed:
-        print(f"\nFAILED to generate {len(failed)} folder(s):", file=sys.stderr)
-        for tag, err in failed:
-            print(f"  {tag}: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return export_util.report_failures(failed)
 
 
 if __name__ == "__main__":

@@ -72,23 +72,22 @@ python3-torch 1.13, python3-torchvision 0.14 and python3-onnx (Debian 12);
 run with /usr/bin/python3.
 """
 
-import argparse
 import hashlib
 import math
 import os
 import shutil
 import sys
-import time
-import traceback
 import warnings
 import zlib
 
 import numpy as np
-import onnx
 import torch
 import torchvision
 from onnx import numpy_helper
+
 from torch import nn
+
+import export_util  # bench/: the command line and the export loop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = 20261130
@@ -256,13 +255,7 @@ def export(model, x, y, n_ln, opset, folder):
         warnings.simplefilter("ignore")
         torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"],
                           output_names=["output"])
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
-    inits = {t.name for t in m.graph.initializer}
-    inputs = [i.name for i in m.graph.input if i.name not in inits]
-    outputs = [o.name for o in m.graph.output]
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise RuntimeError(f"expected one input and one output, got {inputs} and {outputs}")
+    m, in_name, out_name = export_util.load_checked(path)
     ops = {}
     for node in m.graph.node:
         if node.domain not in ("", "ai.onnx"):
@@ -272,7 +265,7 @@ def export(model, x, y, n_ln, opset, folder):
     if ops.get("LayerNormalization", 0) != want:
         raise RuntimeError(f"{n_ln} LayerNorm modules but {ops.get('LayerNormalization', 0)} "
                            f"LayerNormalization nodes at opset {opset}")
-    for arr, nm, fn in ((x, inputs[0], "input_0.pb"), (y, outputs[0], "output_0.pb")):
+    for arr, nm, fn in ((x, in_name, "input_0.pb"), (y, out_name, "output_0.pb")):
         t = numpy_helper.from_array(np.ascontiguousarray(arr.numpy().astype(np.float32)), nm)
         with open(os.path.join(tmp, "test_data_set_0", fn), "wb") as f:
             f.write(t.SerializeToString())
@@ -295,67 +288,12 @@ def up_to_date(folder):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(HERE, "models-tf"),
-                    help="output folder (default bench/models-tf)")
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated names (default: all)")
-    ap.add_argument("--opsets", default=",".join(map(str, OPSETS)), help="comma-separated (default 14,17)")
-    ap.add_argument("--skip-existing", action="store_true",
-                    help="keep folders this version of the script already wrote")
-    ap.add_argument("--list", action="store_true", help="print the model names and input shapes")
-    a = ap.parse_args()
-    if a.list:
-        for name, (_, shape) in MODELS.items():
-            print(f"{name}\t{'x'.join(map(str, shape))}")
+    a, names, opsets = export_util.parse(__doc__, MODELS, OPSETS, os.path.join(HERE, "models-tf"))
+    if names is None:
         return 0
-    names = [n for n in a.models.split(",") if n]
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
-    try:
-        opsets = [int(o) for o in a.opsets.split(",") if o]
-    except ValueError:
-        ap.error(f"bad --opsets '{a.opsets}'")
-    os.makedirs(a.out, exist_ok=True)
     torch.set_grad_enabled(False)
-    failed = []
-    for name in names:
-        todo = [o for o in opsets if not (a.skip_existing and up_to_date(os.path.join(a.out, f"{name}_opset{o}")))]
-        for o in opsets:
-            if o not in todo:
-                print(f"{name}_opset{o}: up to date", flush=True)
-        if not todo:
-            continue
-        t0 = time.time()
-        try:
-            model, x, y, n_ln = build(name)
-        except Exception as e:  # noqa: BLE001 -- reported, then the next model
-            for o in todo:
-                failed.append((f"{name}_opset{o}", f"build/forward: {type(e).__name__}: {e}"))
-            traceback.print_exc()
-            continue
-        for o in todo:
-            tag = f"{name}_opset{o}"
-            try:
-                ops, size = export(model, x, y, n_ln, o, os.path.join(a.out, tag))
-            except Exception as e:  # noqa: BLE001
-                shutil.rmtree(os.path.join(a.out, tag + ".partial"), ignore_errors=True)
-                failed.append((tag, f"export: {type(e).__name__}: {e}"))
-                traceback.print_exc()
-                continue
-            top = ", ".join(f"{k} {v}" for k, v in sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
-            yn = y.numpy()
-            print(f"{tag}: input {'x'.join(map(str, x.shape))}, output {'x'.join(map(str, yn.shape))} "
-                  f"max|y| {np.abs(yn).max():.4g} std {yn.std():.4g}; {sum(ops.values())} nodes "
-                  f"({top}, ...); {n_ln} LayerNorm; {size / 1e6:.1f} MB; {time.time() - t0:.1f} s",
-                  flush=True)
-    if failed:
-        print(f"\nFAILED to generate {len(failed)} folder(s):", file=sys.stderr)
-        for tag, err in failed:
-            print(f"  {tag}: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return export_util.generate(names, opsets, a.out, a.skip_existing, up_to_date, build, export,
+                                "LayerNorm")
 
 
 if __name__ == "__main__":
