@@ -46,6 +46,19 @@ def parse(doc, models, opsets, default_out, extra=None):
     return a, names, chosen
 
 
+def folder_current(folder, stamp):
+    """The folder holds a whole test folder written by the generator whose
+    generator.txt is `stamp` (--skip-existing)."""
+    try:
+        with open(os.path.join(folder, "generator.txt")) as f:
+            if f.read() != stamp:
+                return False
+    except OSError:
+        return False
+    return all(os.path.isfile(os.path.join(folder, p))
+               for p in ("model.onnx", "test_data_set_0/input_0.pb", "test_data_set_0/output_0.pb"))
+
+
 def generate(names, opsets, out, skip_existing, up_to_date, build, export, counted):
     """For each model: build(name) -> (model, x, y, count) once, then
     export(model, x, y, count, opset, folder) -> (op counts, bytes) at every

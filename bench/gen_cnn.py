@@ -170,14 +170,7 @@ def export(model, x, y, n_bn, opset, folder, mode):
 
 
 def up_to_date(folder, mode):
-    try:
-        with open(os.path.join(folder, "generator.txt")) as f:
-            if f.read() != stamp(mode):
-                return False
-    except OSError:
-        return False
-    return all(os.path.isfile(os.path.join(folder, p))
-               for p in ("model.onnx", "test_data_set_0/input_0.pb", "test_data_set_0/output_0.pb"))
+    return export_util.folder_current(folder, stamp(mode))
 
 
 def main():
