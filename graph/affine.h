@@ -46,6 +46,11 @@ double onn_affine_elem(const onnorm_tensor *t, int64_t i);
  * before 7 (legacy broadcast attributes) are refused. False with why. */
 bool onn_affine_per_channel(const onn_node *n, const onnorm_tensor *c, int r, int axis,
                             int64_t chans, char *why, size_t len);
+/* The shape test under both: c's axes, aligned from axis `start` of a
+ * rank-r tensor, fit inside it, and each is 1 or (on `axis`) `chans`.
+ * False with why. */
+bool onn_affine_channel_shape(const onn_node *n, const onnorm_tensor *c, int64_t start, int r,
+                              int axis, int64_t chans, char *why, size_t len);
 
 /* m := op(m), with c (checked by onn_affine_per_channel, so it holds one
  * element or one per channel) the constant of kind k. False with why when a

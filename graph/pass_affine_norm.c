@@ -106,15 +106,20 @@ bool onn_affine_per_channel(const onn_node *n, const onnorm_tensor *c, int r, in
                  (long long)n->opset);
         return false;
     }
-    const int start = r - c->rank;
-    bool ok = start >= 0;
+    return onn_affine_channel_shape(n, c, r - c->rank, r, axis, chans, why, len);
+}
+
+bool onn_affine_channel_shape(const onn_node *n, const onnorm_tensor *c, int64_t start, int r,
+                              int axis, int64_t chans, char *why, size_t len)
+{
+    bool ok = start >= 0 && start + c->rank <= r;
     for (int d = 0; ok && d < c->rank; d++)
         ok = c->dims[d] == 1 || (start + d == axis && c->dims[d] == chans);
     if (!ok) {
         char s[128];
         snprintf(why, len,
                  "the constant operand of %s '%s', shape %s, does not broadcast along the %lld "
-                 "channels of axis %d of a rank-%d tensor only",
+                 "channels of axis %d of a rank-%d tensor only (it is not per-channel)",
                  n->op_type, n->name, onn_shape_str(c->dims, c->rank, s, sizeof s),
                  (long long)chans, axis, r);
     }

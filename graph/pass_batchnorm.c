@@ -275,18 +275,7 @@ static bool channel_operand(const onn_node *n, int slot, const onnorm_tensor *c,
         }
         if (start < 0) start += r; /* as the kernel reads a negative axis */
     }
-    bool ok = start >= 0 && start + c->rank <= r;
-    for (int d = 0; ok && d < c->rank; d++)
-        ok = c->dims[d] == 1 || (start + d == axis && c->dims[d] == chans);
-    if (!ok) {
-        char s[128];
-        snprintf(why, len,
-                 "the constant operand of %s '%s', shape %s, is not per-channel for "
-                 "%lld channels on axis %d of a rank-%d tensor",
-                 n->op_type, n->name, onn_shape_str(c->dims, c->rank, s, sizeof s),
-                 (long long)chans, axis, r);
-    }
-    return ok;
+    return onn_affine_channel_shape(n, c, start, r, axis, chans, why, len);
 }
 
 /* Add node `add` = MatMul(A, W) + bias, with A 2-D and W, bias constant. */
