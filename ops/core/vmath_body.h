@@ -2,7 +2,6 @@
  * The bodies of vmath.h's erf and tanh, included once per instruction set
  * (no include guard). The includer defines
  *   ONN_VM_NAME(f)          the name of function f in this variant,
- *   ONN_VM_MADD(a, b, c)    a * b + c in double,
  *   ONN_VM_MADDF(a, b, c)   a * b + c in float,
  *   ONN_VM_INLINE           the functions' storage and inlining,
  * as two roundings (vmath.h: the portable reference) or one fused
@@ -10,61 +9,64 @@
  * is within 2 ulp of float (tests/core/test_vmath.c checks both); they may
  * differ from each other in the last bit.
  */
-ONN_VM_INLINE float ONN_VM_NAME(onn_erff)(float xf)
+ONN_VM_INLINE float ONN_VM_NAME(onn_erff)(float x)
 {
-    const double x = xf, a = fabs(x), z = x * x;
-    double p = 7.933493886160136e-05;
-    p = ONN_VM_MADD(p, z, -0.0008034846649790632);
-    p = ONN_VM_MADD(p, z, 0.00519121837735405);
-    p = ONN_VM_MADD(p, z, -0.02685539945204656);
-    p = ONN_VM_MADD(p, z, 0.11283625725084565);
-    p = ONN_VM_MADD(p, z, -0.37612629877675857);
-    p = ONN_VM_MADD(p, z, 1.128379166593153);
-    /* q is computed for every x (inf or NaN where |x| is far beyond 3.92)
-     * and selected only below 3.92: a clamp of t before the polynomial
-     * would be folded into a branch that keeps the loop from vectorizing.
-     * NaN stays NaN. */
-    const double t = a - 2.46;
-    double q = -8.423496807864924e-09;
-    q = ONN_VM_MADD(q, t, -3.670454929617867e-07);
-    q = ONN_VM_MADD(q, t, 1.166258325970946e-06);
-    q = ONN_VM_MADD(q, t, 3.028795381539371e-06);
-    q = ONN_VM_MADD(q, t, -1.7580852750580365e-05);
-    q = ONN_VM_MADD(q, t, 1.5325175512356584e-05);
-    q = ONN_VM_MADD(q, t, 7.627676925027012e-05);
-    q = ONN_VM_MADD(q, t, -0.0002843414574758015);
-    q = ONN_VM_MADD(q, t, 0.00035544898769209344);
-    q = ONN_VM_MADD(q, t, 0.00044601089803338485);
-    q = ONN_VM_MADD(q, t, -0.0029369276252010647);
-    q = ONN_VM_MADD(q, t, 0.006805508207238538);
-    q = ONN_VM_MADD(q, t, -0.009914248869432025);
-    q = ONN_VM_MADD(q, t, 0.00983128019434827);
-    q = ONN_VM_MADD(q, t, -0.00653451390533355);
-    q = ONN_VM_MADD(q, t, 0.0026563042690277787);
-    q = ONN_VM_MADD(q, t, 0.9994966462827232);
-    const double big = copysign(a >= 3.92 ? 1.0 : q, x);
-    return (float)(a < 1.0 ? x * p : big);
+    const float a = fabsf(x), z = x * x;
+    /* |x| < 1: x + x Q(x^2) (Q = erf(x)/x - 1 is small, so its rounding
+     * errors reach the result scaled down) */
+    float q = 7.9334859e-05f;
+    q = ONN_VM_MADDF(q, z, -0.000803484407f);
+    q = ONN_VM_MADDF(q, z, 0.00519121811f);
+    q = ONN_VM_MADDF(q, z, -0.0268553998f);
+    q = ONN_VM_MADDF(q, z, 0.112836257f);
+    q = ONN_VM_MADDF(q, z, -0.376126289f);
+    q = ONN_VM_MADDF(q, z, 0.128379166f);
+    const float small = ONN_VM_MADDF(x, q, x);
+    /* 1 <= |x| < 3.92: 1 - erfc(|x|), erfc by D(|x| - 2.46) (at most 0.16,
+     * so its float rounding stays far below the result's ulp). D is
+     * computed for every x (huge where |x| is far beyond 3.92) and selected
+     * only below: a clamp of t would become a branch that keeps the loop
+     * from vectorizing. */
+    const float t = a - 2.46f;
+    float d = -1.09443624e-06f;
+    d = ONN_VM_MADDF(d, t, -9.48172314e-08f);
+    d = ONN_VM_MADDF(d, t, 1.73320714e-05f);
+    d = ONN_VM_MADDF(d, t, -2.47062781e-05f);
+    d = ONN_VM_MADDF(d, t, -7.58280512e-05f);
+    d = ONN_VM_MADDF(d, t, 0.000299616746f);
+    d = ONN_VM_MADDF(d, t, -0.000355897326f);
+    d = ONN_VM_MADDF(d, t, -0.000459331233f);
+    d = ONN_VM_MADDF(d, t, 0.00293717091f);
+    d = ONN_VM_MADDF(d, t, -0.0067995456f);
+    d = ONN_VM_MADDF(d, t, 0.00991418399f);
+    d = ONN_VM_MADDF(d, t, -0.00983245671f);
+    d = ONN_VM_MADDF(d, t, 0.00653452054f);
+    d = ONN_VM_MADDF(d, t, -0.00265623699f);
+    d = ONN_VM_MADDF(d, t, 0.0005033536f);
+    const float big = copysignf(a >= 3.92f ? 1.0f : 1.0f - d, x);
+    const float res = a < 1.0f ? small : big;
+    return x != x ? x : res;
 }
 
-ONN_VM_INLINE float ONN_VM_NAME(onn_tanhf)(float xf)
+ONN_VM_INLINE float ONN_VM_NAME(onn_tanhf)(float x)
 {
-    const double x = xf, z = x * x;
-    double p = -4.161908695655542e-05;
-    p = ONN_VM_MADD(p, z, 0.0003078385750599839);
-    p = ONN_VM_MADD(p, z, -0.0011882717665519444);
-    p = ONN_VM_MADD(p, z, 0.003426361956643075);
-    p = ONN_VM_MADD(p, z, -0.00879730949165862);
-    p = ONN_VM_MADD(p, z, 0.021853274422389695);
-    p = ONN_VM_MADD(p, z, -0.05396596086883532);
-    p = ONN_VM_MADD(p, z, 0.13333317136043008);
-    p = ONN_VM_MADD(p, z, -0.3333333291619458);
-    p = ONN_VM_MADD(p, z, 0.9999999999890059);
-    /* e = e^(-2|x|) as in onn_expf_nonpositive but with no clamp of the
-     * input (a clamp before arithmetic is folded into a branch that keeps
-     * the loop from vectorizing): 2^n comes from the bits of the rounded
-     * value in unsigned arithmetic, garbage but defined where |x| >= 9.5,
-     * and there the result is the selected +-1 (tanhf rounds to 1 from 9.01). */
-    const float af = fabsf(xf), v = -2.0f * af, shifter = 12582912.0f;
+    const float a = fabsf(x), z = x * x;
+    /* |x| < 0.625: |x| + |x| z P(z), z = x^2, with x's sign (-0 stays -0) */
+    float p = 0.00214899099f;
+    p = ONN_VM_MADDF(p, z, -0.00818466954f);
+    p = ONN_VM_MADDF(p, z, 0.0217040032f);
+    p = ONN_VM_MADDF(p, z, -0.0539474562f);
+    p = ONN_VM_MADDF(p, z, 0.133332118f);
+    p = ONN_VM_MADDF(p, z, -0.333333313f);
+    const float small = ONN_VM_MADDF(a * z, p, a);
+    /* Beyond: 1 - 2e / (1 + e), e = e^(-2|x|) as in onn_expf_nonpositive
+     * but with no clamp of the input (a clamp before arithmetic is folded
+     * into a branch that keeps the loop from vectorizing): 2^n comes from
+     * the bits of the rounded value in unsigned arithmetic, garbage but
+     * defined where |x| >= 9.5, and there the result is the selected +-1
+     * (tanhf rounds to 1 from 9.01). 2e / (1 + e) is at most half the
+     * result, which halves its error's weight. */
+    const float v = -2.0f * a, shifter = 12582912.0f;
     const float tt = v * 1.44269504088896341f + shifter, n = tt - shifter;
     float r = v - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
@@ -80,8 +82,8 @@ ONN_VM_INLINE float ONN_VM_NAME(onn_tanhf)(float xf)
     bits = (bits - 0x4B400000u + 127u) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    const double e = (double)(q * scale);
-    const double big = copysign(af < 9.5f ? 1.0 - 2.0 * e / (1.0 + e) : 1.0, x);
-    const float res = (float)(af < 1.0f ? x * p : big);
-    return xf != xf ? xf : res;
+    const float e = q * scale;
+    const float big = a < 9.5f ? 1.0f - 2.0f * e / (1.0f + e) : 1.0f;
+    const float res = copysignf(a < 0.625f ? small : big, x);
+    return x != x ? x : res;
 }
