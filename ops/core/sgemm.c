@@ -354,6 +354,25 @@ bool onn_sgemm_pack_a_size(const onn_sgemm_engine *e, int64_t m, int64_t k, size
     return true;
 }
 
+/* The full mr-row panels of one k block (a at its first column): returns
+ * the rows done and advances *dst past them. */
+static inline __attribute__((always_inline)) int64_t pack_a_full(const int mr, int64_t m,
+                                                                  int64_t kc, const float *a,
+                                                                  int64_t lda, float **dst)
+{
+    int64_t i0 = 0;
+    float *d = *dst;
+    for (; i0 + mr <= m; i0 += mr, d += kc * mr) {
+        const float *ar = a + i0 * lda;
+        for (int64_t p = 0; p < kc; p++)
+#pragma GCC unroll 8
+            for (int r = 0; r < mr; r++)
+                d[p * mr + r] = ar[r * lda + p];
+    }
+    *dst = d;
+    return i0;
+}
+
 void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const float *a, int64_t lda,
                       float *dst)
 {
@@ -362,7 +381,15 @@ void onn_sgemm_pack_a(const onn_sgemm_engine *e, int64_t m, int64_t k, const flo
     const int64_t kcb = k_block(k, e->kc, &nkb);
     for (int64_t k0 = 0; k0 < k; k0 += kcb) {
         const int64_t kc = k - k0 < kcb ? k - k0 : kcb;
-        for (int64_t i0 = 0; i0 < m; i0 += mr, dst += kc * mr)
+        int64_t i0 = 0;
+        /* Full panels, the row count a constant (the loop over it unrolls,
+         * no test per element). */
+        switch (mr) {
+        case 4: i0 = pack_a_full(4, m, kc, a + k0, lda, &dst); break;
+        case 6: i0 = pack_a_full(6, m, kc, a + k0, lda, &dst); break;
+        case 8: i0 = pack_a_full(8, m, kc, a + k0, lda, &dst); break;
+        }
+        for (; i0 < m; i0 += mr, dst += kc * mr)
             for (int64_t p = 0; p < kc; p++)
                 for (int r = 0; r < mr; r++)
                     dst[p * mr + r] = i0 + r < m ? a[(i0 + r) * lda + k0 + p] : 0.0f;
