@@ -45,6 +45,10 @@ static const onn_pass passes[] = {
      "fuse the bias Add and an activation (FusedConv's, or Gelu) into the MatMul with constant "
      "weights before them (ai.onnorm Linear)",
      onn_pass_fuse_linear},
+    {"fuse-attention",
+     "fuse MatMul -> scale -> mask (Add or Where) -> Softmax -> MatMul into one tiled "
+     "attention kernel (ai.onnorm ScaledDotProductAttention)",
+     onn_pass_fuse_attention},
     {"cleanup", "remove what the fusions left unused", onn_pass_cleanup},
 };
 

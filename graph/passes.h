@@ -78,6 +78,7 @@ onnorm_status onn_pass_fold_affine_norm(onn_graph *g, onn_pass_stats *st, onnorm
 onnorm_status onn_pass_fold_norm_conv(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fold_pad(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fuse_conv(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+onnorm_status onn_pass_fuse_attention(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fuse_norm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_layernorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_rmsnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);

@@ -20,6 +20,7 @@
  */
 #include "ops/core/broadcast.h"
 #include "ops/core/epilogue.h"
+#include "ops/core/softmax.h"
 #include "ops/isa.h"
 
 #include <tgmath.h>
@@ -165,6 +166,17 @@ static sm_task task_for(onnorm_dtype t)
     if (isa == ONN_ISA_AVX2 || isa == ONN_ISA_AVX512) return task_f32_avx2;
 #endif
     return task_f32;
+}
+
+onn_softmax_row onn_softmax_row_for(int isa)
+{
+#ifdef ONN_HAVE_X86_VARIANTS
+    if ((isa == ONN_ISA_AVX2 || isa == ONN_ISA_AVX512) && onn_isa_supported(ONN_ISA_AVX2))
+        return row_f32_avx2;
+#else
+    (void)isa;
+#endif
+    return row_f32;
 }
 
 /* The axis resolved into the [outer, n, inner] view, and the task for X's type
