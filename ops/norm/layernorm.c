@@ -179,7 +179,8 @@ static void run_rows(onn_kctx *ctx, const ln_cfg *cfg, const void **gamma, const
     for (int i = 1; i <= 2; i++) {
         const onnorm_tensor *p = onn_opt_input(ctx, i);
         if (!p || *rows[i - 1]) continue;
-        if (onn_dims_numel(p->dims, 0, p->rank) == cfg->m) {
+        /* m == 0: rows of nothing, and no scratch to expand into */
+        if (cfg->m == 0 || onn_dims_numel(p->dims, 0, p->rank) == cfg->m) {
             *rows[i - 1] = p->data;
             continue;
         }
