@@ -25,7 +25,17 @@
  * columns) before its softmax, so the result is the unfused chain's, not a
  * running-maximum approximation; the products accumulate in float in the
  * order k = 0, 1, .. like the packed engine. The row loops are the Softmax
- * kernel's (softmax.h). The small products run an AVX2 + FMA 6 x 16
+ * kernel's (softmax.h).
+ *
+ * A causal mask skips the future: when cond is a constant the same for
+ * every batch and the fill is -inf, prepare finds for each row block the
+ * last column any of its rows keeps; the columns past it have probability
+ * exactly 0 in all of the block's rows, so neither product visits them
+ * (GPT's 128 x 128 mask: a third of the products' work). The result is
+ * the same but for a V holding inf or NaN in rows that only skipped
+ * columns weigh (the unfused product would give 0 * inf = NaN there).
+ *
+ * The small products run an AVX2 + FMA 6 x 16
  * microkernel reading both operands in place (no packing: the blocks are
  * small and read a few times each), or a portable loop.
  */
@@ -34,6 +44,7 @@
 #include "ops/core/softmax.h"
 #include "ops/isa.h"
 
+#include <math.h>
 #include <omp.h>
 
 #define ATT_MAX_ROWS 48
@@ -57,6 +68,10 @@ typedef struct att_cfg {
     int mask_input; /* 3 (additive), 4 (cond) or -1 */
     att_bcast mb;
     int rows; /* per task */
+    /* A constant causal-style cond with fill -inf (prepare): per row block,
+     * the columns past which every score of the block's rows is -inf, so
+     * that their probabilities are exactly 0 and are skipped; NULL else. */
+    const int64_t *block_cols;
     att_gemm gemm;
     onn_softmax_row row;
     void (*prep)(float *si, int64_t n, float scale, bool divides, const float *mk,
@@ -317,20 +332,51 @@ static onnorm_status att_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* For a constant cond shared by every batch and a fill of -inf: per row
+ * block, one past the last column any of its rows keeps (n where a whole
+ * block keeps nothing: its rows stay NaN as the unfused Softmax makes
+ * them). Columns past that are -inf in every row of the block. */
+static onnorm_status skip_plan(onn_kctx *ctx, att_cfg *cfg)
+{
+    const onnorm_tensor *c = onn_has_input(ctx, 4) ? ctx->in[4] : NULL;
+    cfg->block_cols = NULL;
+    if (!c || !c->data || cfg->fill != -INFINITY) return ONNORM_OK;
+    for (int d = 0; d < cfg->rank - 2; d++)
+        if (cfg->mb.step[d]) return ONNORM_OK;
+    const int64_t blocks = (cfg->m + cfg->rows - 1) / cfg->rows;
+    int64_t *bc = onn_kalloc(ctx, (size_t)blocks * sizeof *bc);
+    if (!bc) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
+    const uint8_t *cd = c->data;
+    const int64_t rs = cfg->mb.step[cfg->rank - 2], cs = cfg->mb.step[cfg->rank - 1];
+    for (int64_t blk = 0; blk < blocks; blk++) {
+        int64_t lim = 0;
+        for (int64_t i = blk * cfg->rows; i < cfg->m && i < (blk + 1) * cfg->rows; i++)
+            for (int64_t j = cfg->n - 1; j >= lim; j--)
+                if ((cd[i * rs + j * cs] != 0) != cfg->fill_where) { /* kept */
+                    lim = j + 1;
+                    break;
+                }
+        bc[blk] = lim ? lim : cfg->n;
+    }
+    cfg->block_cols = bc;
+    return ONNORM_OK;
+}
+
 static onnorm_status att_prepare(onn_kctx *ctx)
 {
-    const att_cfg *cfg = ctx->state;
+    att_cfg *cfg = ctx->state;
     size_t bytes;
     onnorm_status st = onn_kbytes(ctx, (size_t)ctx->num_threads, (size_t)cfg->rows,
                                   (size_t)cfg->n * sizeof(float), &bytes);
     if (st) return st;
     onn_kscratch_need(ctx, bytes);
-    return ONNORM_OK;
+    return skip_plan(ctx, cfg);
 }
 
-/* Scale and mask rows [r0, r0 + rows) of batch b's scores s (ld n). */
+/* Scale and mask the first `cols` columns of rows [r0, r0 + rows) of batch
+ * b's scores s (ld n). */
 static void att_mask_rows(const att_cfg *cfg, const onn_kctx *ctx, int64_t b, int64_t r0, int rows,
-                          float *s)
+                          int64_t cols, float *s)
 {
     const int64_t n = cfg->n;
     if (cfg->mask_input < 0 && !cfg->divides && cfg->scale == 1.0f) return;
@@ -346,7 +392,8 @@ static void att_mask_rows(const att_cfg *cfg, const onn_kctx *ctx, int64_t b, in
         const int64_t o = off + (r0 + i) * rs;
         const float *mk = cfg->mask_input == 3 ? (const float *)ctx->in[3]->data + o : NULL;
         const uint8_t *cd = cfg->mask_input == 4 ? (const uint8_t *)ctx->in[4]->data + o : NULL;
-        cfg->prep(s + i * n, n, cfg->scale, cfg->divides, mk, cd, cs, cfg->fill, cfg->fill_where);
+        cfg->prep(s + i * n, cols, cfg->scale, cfg->divides, mk, cd, cs, cfg->fill,
+                  cfg->fill_where);
     }
 }
 
@@ -370,11 +417,13 @@ static onnorm_status att_run(onn_kctx *ctx)
         const int64_t b = t / blocks, r0 = (t % blocks) * cfg->rows;
         const int rows = m - r0 < cfg->rows ? (int)(m - r0) : cfg->rows;
         float *s = (float *)ctx->scratch + (size_t)omp_get_thread_num() * (size_t)cfg->rows * n;
-        cfg->gemm(rows, n, dk, q + (b * m + r0) * dk, dk, k + b * dk * n, n, s, n);
-        att_mask_rows(cfg, ctx, b, r0, rows, s);
+        /* Columns past `cols` weigh exactly 0 (a causal mask's future) */
+        const int64_t cols = cfg->block_cols ? cfg->block_cols[t % blocks] : n;
+        cfg->gemm(rows, cols, dk, q + (b * m + r0) * dk, dk, k + b * dk * n, n, s, n);
+        att_mask_rows(cfg, ctx, b, r0, rows, cols, s);
         for (int i = 0; i < rows; i++)
-            cfg->row(s + i * n, s + i * n, n, false);
-        cfg->gemm(rows, dv, n, s, n, v + b * n * dv, dv, y + (b * m + r0) * dv, dv);
+            cfg->row(s + i * n, s + i * n, cols, false);
+        cfg->gemm(rows, dv, cols, s, n, v + b * n * dv, dv, y + (b * m + r0) * dv, dv);
     }
     return ONNORM_OK;
 }

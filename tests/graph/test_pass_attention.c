@@ -43,6 +43,7 @@ typedef struct att_case {
     mask_kind mask;
     int mask_rank;
     int64_t mask_dims[4]; /* broadcasting to [batch.., m, n] */
+    int64_t diag;         /* the cond keeps (or fills) column j of row i where j <= i + diag */
 } att_case;
 
 /* The element of a broadcast operand of dims md (rank mr) at index idx of
@@ -83,7 +84,7 @@ static void run_case(const att_case *c, int threads)
         const int64_t cols = c->mask_dims[c->mask_rank - 1];
         const int64_t row = c->mask_rank >= 2 ? (i / cols) % c->mask_dims[c->mask_rank - 2] : 0;
         const int64_t col = i % cols;
-        cond[i] = c->mask == M_KEEP_TRUE ? col <= row : col > row;
+        cond[i] = c->mask == M_KEEP_TRUE ? col <= row + c->diag : col > row + c->diag;
     }
     double *ref = th_dalloc(batch * c->m * c->dv), *s = th_dalloc(c->n);
     for (int64_t b = 0; b < batch; b++)
@@ -149,20 +150,25 @@ static void kernel_values(void **state)
     (void)state;
     const att_case cases[] = {
         /* nn.MultiheadAttention's: [B*H, L, d], no scale or mask */
-        {3, {6}, 20, 20, 16, 16, 1.0f, false, M_NONE, 0, {0}},
+        {3, {6}, 20, 20, 16, 16, 1.0f, false, M_NONE, 0, {0}, 0},
         /* GPT's: Div, causal Where keeping the true side */
-        {4, {2, 3}, 33, 33, 8, 8, 2.8284271f, true, M_KEEP_TRUE, 2, {33, 33}},
+        {4, {2, 3}, 33, 33, 8, 8, 2.8284271f, true, M_KEEP_TRUE, 2, {33, 33}, 0},
+        /* strictly causal: row 0 keeps nothing and is NaN, as Softmax makes it */
+        {4, {1, 2}, 20, 20, 8, 4, 1.0f, false, M_KEEP_TRUE, 2, {20, 20}, -1},
+        /* the first 60 rows keep nothing: a whole row block is NaN; the
+         * others skip the columns past their last kept one */
+        {3, {2}, 100, 90, 6, 5, 0.5f, false, M_KEEP_TRUE, 3, {1, 100, 90}, -60},
         /* the fill where cond is true, cond per batch */
-        {4, {2, 2}, 17, 17, 5, 7, 0.5f, false, M_FILL_TRUE, 4, {2, 1, 17, 17}},
+        {4, {2, 2}, 17, 17, 5, 7, 0.5f, false, M_FILL_TRUE, 4, {2, 1, 17, 17}, 0},
         /* Swin's: a bias per head, rows over several blocks, odd widths */
-        {4, {1, 3}, 70, 49, 32, 32, 0.17677669f, false, M_ADD, 4, {1, 3, 70, 49}},
+        {4, {1, 3}, 70, 49, 32, 32, 0.17677669f, false, M_ADD, 4, {1, 3, 70, 49}, 0},
         /* a mask per column only, many columns: few rows per block */
-        {3, {2}, 61, 200, 12, 20, 1.0f, true, M_ADD, 1, {200}},
+        {3, {2}, 61, 200, 12, 20, 1.0f, true, M_ADD, 1, {200}, 0},
         /* one value for everything, and a column for each row */
-        {3, {3}, 9, 23, 4, 3, 0.25f, false, M_ADD, 1, {1}},
-        {3, {3}, 9, 23, 4, 3, 1.0f, false, M_ADD, 3, {3, 9, 1}},
+        {3, {3}, 9, 23, 4, 3, 0.25f, false, M_ADD, 1, {1}, 0},
+        {3, {3}, 9, 23, 4, 3, 1.0f, false, M_ADD, 3, {3, 9, 1}, 0},
         /* rank 2 */
-        {2, {0}, 7, 19, 6, 17, 0.3f, false, M_NONE, 0, {0}},
+        {2, {0}, 7, 19, 6, 17, 0.3f, false, M_NONE, 0, {0}, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int t = 1; t <= 3; t += 2)
