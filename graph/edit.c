@@ -127,6 +127,21 @@ const onnorm_tensor *onn_graph_const(const onn_graph *g, int v)
     return g->values[v].init;
 }
 
+onn_node *onn_graph_sole_consumer(onn_graph *g, int v)
+{
+    int idx;
+    if (!onn_graph_single_use(g, v) || onn_graph_consumers(g, v, &idx, 1) != 1) return NULL;
+    return &g->nodes[idx];
+}
+
+bool onn_value_known(const onn_value *v)
+{
+    if (v->rank < 0) return false;
+    for (int d = 0; d < v->rank; d++)
+        if (v->dims[d] < 0) return false;
+    return true;
+}
+
 bool onn_graph_single_use(const onn_graph *g, int v)
 {
     if (v < 0 || g->values[v].is_output) return false;

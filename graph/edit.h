@@ -32,6 +32,10 @@ int onn_graph_consumers(const onn_graph *g, int v, int *nodes, int max);
 const onnorm_tensor *onn_graph_const(const onn_graph *g, int v);
 /* v has exactly one consumer and is not a graph output. */
 bool onn_graph_single_use(const onn_graph *g, int v);
+/* The one node consuming v when v is single-use (above), else NULL. */
+onn_node *onn_graph_sole_consumer(onn_graph *g, int v);
+/* v's rank and every dim are known (no symbolic dims). */
+bool onn_value_known(const onn_value *v);
 /* Producer node of v, or NULL. Valid between rebuilds. */
 onn_node *onn_graph_producer(onn_graph *g, int v);
 

@@ -35,15 +35,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The only consumer of v, or NULL. */
-static onn_node *sole_consumer(onn_graph *g, int v)
-{
-    int idx;
-    if (v < 0 || !onn_graph_single_use(g, v) || onn_graph_consumers(g, v, &idx, 1) != 1)
-        return NULL;
-    return &g->nodes[idx];
-}
-
 /* v is a float32 constant of one element: its value. */
 static bool scalar_const(const onn_graph *g, int v, float *out)
 {
@@ -53,19 +44,11 @@ static bool scalar_const(const onn_graph *g, int v, float *out)
     return true;
 }
 
-static bool known(const onn_value *v)
-{
-    if (v->rank < 0) return false;
-    for (int d = 0; d < v->rank; d++)
-        if (v->dims[d] < 0) return false;
-    return true;
-}
-
 /* m's shape broadcasts to s's (aligned at the last axis, each dim equal
  * or 1, rank at most s's). */
 static bool broadcasts_to(const onn_value *m, const onn_value *s)
 {
-    if (!known(m) || m->rank > s->rank) return false;
+    if (!onn_value_known(m) || m->rank > s->rank) return false;
     for (int d = 0; d < m->rank; d++) {
         const int64_t md = m->dims[d], sd = s->dims[s->rank - m->rank + d];
         if (md != 1 && md != sd) return false;
@@ -86,8 +69,8 @@ static int mask_operand(onn_graph *g, onn_node *n, att_chain *c)
 {
     if (onn_node_is(n, "Add") && n->n_in == 2) {
         onn_node *p0 = onn_graph_producer(g, n->in[0]);
-        const bool first = p0 && (onn_node_is(p0, "MatMul") || onn_node_is(p0, "Mul") ||
-                                  onn_node_is(p0, "Div"));
+        const bool first =
+            p0 && (onn_node_is(p0, "MatMul") || onn_node_is(p0, "Mul") || onn_node_is(p0, "Div"));
         c->mask_in = n->in[first ? 1 : 0];
         return n->in[first ? 0 : 1];
     }
@@ -140,7 +123,7 @@ static const char *why_not(onn_graph *g, const att_chain *c, char *buf, size_t l
 {
     const onn_node *links[] = {c->mm, c->scale, c->mask, c->sm};
     for (int i = 0; i < 4; i++)
-        if (links[i] && !sole_consumer(g, links[i]->out[0]))
+        if (links[i] && !onn_graph_sole_consumer(g, links[i]->out[0]))
             return snprintf(buf, len, "the output of %s %s is read elsewhere or is a graph output",
                             links[i]->op_type, links[i]->name ? links[i]->name : ""),
                    buf;
@@ -148,7 +131,8 @@ static const char *why_not(onn_graph *g, const att_chain *c, char *buf, size_t l
                     *v = &g->values[c->pv->in[1]], *s = &g->values[c->mm->out[0]];
     if (q->dtype != ONNORM_FLOAT || k->dtype != ONNORM_FLOAT || v->dtype != ONNORM_FLOAT)
         return "Q, K and V are not all float32";
-    if (!known(q) || !known(k) || !known(v) || !known(s)) return "a shape is not known";
+    if (!onn_value_known(q) || !onn_value_known(k) || !onn_value_known(v) || !onn_value_known(s))
+        return "a shape is not known";
     const int r = q->rank;
     if (r < 2 || k->rank != r || v->rank != r || s->rank != r)
         return "Q, K and V do not have one rank of at least 2";
@@ -164,7 +148,8 @@ static const char *why_not(onn_graph *g, const att_chain *c, char *buf, size_t l
         float val;
         if (c->divides && c->scale->in[0] != c->mm->out[0])
             return "the Div divides by the scores, not the scores by a constant";
-        if (!scalar_const(g, other, &val)) return "the scale is not a float32 constant of one element";
+        if (!scalar_const(g, other, &val))
+            return "the scale is not a float32 constant of one element";
     }
     if (c->pv->in[1] == c->sm->out[0]) return "V is the probabilities themselves";
     if (c->mask && c->mask_in >= 0) {

@@ -69,25 +69,9 @@ static bool has_residual(const onn_node *n)
     return n->n_in > 3 && n->in[3] >= 0;
 }
 
-/* The only consumer of v, or NULL. */
-static onn_node *sole_consumer(onn_graph *g, int v)
-{
-    int idx;
-    if (!onn_graph_single_use(g, v) || onn_graph_consumers(g, v, &idx, 1) != 1) return NULL;
-    return &g->nodes[idx];
-}
-
-static bool known_shape(const onn_value *v)
-{
-    if (v->rank < 0) return false;
-    for (int d = 0; d < v->rank; d++)
-        if (v->dims[d] < 0) return false;
-    return true;
-}
-
 static bool same_shape(const onn_value *a, const onn_value *b)
 {
-    if (!known_shape(a) || !known_shape(b) || a->rank != b->rank) return false;
+    if (!onn_value_known(a) || !onn_value_known(b) || a->rank != b->rank) return false;
     for (int d = 0; d < a->rank; d++)
         if (a->dims[d] != b->dims[d]) return false;
     return true;
@@ -229,7 +213,7 @@ static bool fuse_one(onn_graph *g, onn_node *conv, onn_pass_stats *st)
     const int y = conv->out[0];
     if (conv->n_out != 1 || y < 0) return false;
     if (fuse_self_gated(g, conv)) return true;
-    onn_node *next = sole_consumer(g, y);
+    onn_node *next = onn_graph_sole_consumer(g, y);
     if (!next || !next->op_type) return false;
     if (onn_node_is(next, "Add")) return fuse_add(g, conv, next, st);
     if (has_activation(conv)) return false;
@@ -318,7 +302,7 @@ static bool fuse_norm_one(onn_graph *g, onn_node *n, onn_pass_stats *st)
                 name = act, absorbed = mul, gate = gt;
         }
     } else {
-        onn_node *next = sole_consumer(g, y);
+        onn_node *next = onn_graph_sole_consumer(g, y);
         char why[200] = "";
         if (next && next->op_type && activation_of(g, next, &name, p, &np, why, sizeof why))
             absorbed = next;
@@ -381,7 +365,7 @@ static bool fuse_linear_one(onn_graph *g, onn_node *mm, onn_pass_stats *st)
         return false;
     }
     int y = mm->out[0], bias = -1;
-    onn_node *add = sole_consumer(g, y), *act = NULL;
+    onn_node *add = onn_graph_sole_consumer(g, y), *act = NULL;
     if (add && onn_node_is(add, "Add") && add->n_in == 2) {
         const int b = add->in[0] == y ? add->in[1] : add->in[0];
         if (b == y || !is_column_bias(g, b, &g->values[y], w->dims[1])) {
@@ -396,7 +380,7 @@ static bool fuse_linear_one(onn_graph *g, onn_node *mm, onn_pass_stats *st)
         add = NULL;
     }
     /* An activation, if the product (or its biased sum) goes only there. */
-    onn_node *next = sole_consumer(g, y);
+    onn_node *next = onn_graph_sole_consumer(g, y);
     const char *name = NULL;
     float p[2];
     int np = 0;

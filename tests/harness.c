@@ -116,6 +116,21 @@ int th_count_op(const onnorm_model *m, const char *op, int *kernel_version)
     return count;
 }
 
+void th_expect_pass_off(onnorm_model *m, const char *pass, const char *fused, const char *kept,
+                        int kept_count)
+{
+    onnorm_model *opt;
+    onnorm_optimize_options o;
+    onnorm_optimize_options_init(&o);
+    o.disabled_passes = pass;
+    onnorm_error e;
+    assert_int_equal(onnorm_model_optimize(m, &o, &opt, NULL, 0, &e), ONNORM_OK);
+    assert_int_equal(th_count_op(opt, fused, NULL), 0);
+    assert_int_equal(th_count_op(opt, kept, NULL), kept_count);
+    onnorm_model_free(opt);
+    onnorm_model_free(m);
+}
+
 /* ---- running ------------------------------------------------------------------- */
 
 onnorm_session_options th_options(int threads, int optimization_level)

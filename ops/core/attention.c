@@ -111,9 +111,10 @@ static inline __m256i att_mask(int w)
 }
 
 /* One tile: mr (1..6) rows by w (1..16) columns; `full` when w == 16. */
-static inline __attribute__((always_inline)) void
-att_tile(const int mr, const bool full, int w, int64_t k, const float *a, int64_t lda,
-         const float *b, int64_t ldb, float *c, int64_t ldc)
+static inline __attribute__((always_inline)) void att_tile(const int mr, const bool full, int w,
+                                                           int64_t k, const float *a, int64_t lda,
+                                                           const float *b, int64_t ldb, float *c,
+                                                           int64_t ldc)
 {
     __m256 acc[6][2];
     const __m256i m0 = att_mask(w), m1 = att_mask(w - 8);
@@ -145,8 +146,8 @@ att_tile(const int mr, const bool full, int w, int64_t k, const float *a, int64_
 }
 
 #define ATT_TILE(R)                                                                                \
-    static void att_tile_##R(bool full, int w, int64_t k, const float *a, int64_t lda,            \
-                             const float *b, int64_t ldb, float *c, int64_t ldc)                  \
+    static void att_tile_##R(bool full, int w, int64_t k, const float *a, int64_t lda,             \
+                             const float *b, int64_t ldb, float *c, int64_t ldc)                   \
     {                                                                                              \
         if (full)                                                                                  \
             att_tile(R, true, 16, k, a, lda, b, ldb, c, ldc);                                      \
@@ -167,8 +168,8 @@ static const att_tile_fn att_tiles[6] = {att_tile_1, att_tile_2, att_tile_3,
 
 /* Column panels of 16 outside, rows of 6 inside: a B panel (k x 16) stays
  * in L1 while the rows pass over it. */
-static void gemm_avx2(int rows, int64_t n, int64_t k, const float *a, int64_t lda,
-                      const float *b, int64_t ldb, float *c, int64_t ldc)
+static void gemm_avx2(int rows, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                      int64_t ldb, float *c, int64_t ldc)
 {
     for (int64_t j = 0; j < n; j += 16) {
         const int w = n - j < 16 ? (int)(n - j) : 16;
@@ -231,14 +232,13 @@ static onnorm_status check_operand(onn_kctx *ctx, int i, const char *what, int r
     onnorm_status st = onn_check_f32(ctx, i, what);
     if (st) return st;
     if (ctx->in[i]->rank != rank)
-        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "%s has rank %d, Q has %d", what,
-                         ctx->in[i]->rank, rank);
+        return onn_kfail(ctx, ONNORM_ERR_SHAPE, "%s has rank %d, Q has %d", what, ctx->in[i]->rank,
+                         rank);
     return ONNORM_OK;
 }
 
 /* The mask or cond: broadcasts to S's dims (rank r), steps per axis. */
-static onnorm_status att_broadcast(onn_kctx *ctx, int i, const int64_t *sdims, int r,
-                                   att_bcast *b)
+static onnorm_status att_broadcast(onn_kctx *ctx, int i, const int64_t *sdims, int r, att_bcast *b)
 {
     const onnorm_tensor *t = ctx->in[i];
     char ts[128], ss[128];

@@ -51,7 +51,7 @@ typedef struct tile_ep {
     bool load_c; /* add C's partial sum (every k block after the first) */
     onn_act act; /* the last k block's activation, else ONN_ACT_NONE */
     float alpha, beta;
-    const float *pf; /* a source read in place: the next tile's B, to prefetch (or NULL) */
+    const float *pf;     /* a source read in place: the next tile's B, to prefetch (or NULL) */
     onn_sgemm_post post; /* the last k block's row function after act, or NULL */
 } tile_ep;
 
@@ -356,9 +356,8 @@ bool onn_sgemm_pack_a_size(const onn_sgemm_engine *e, int64_t m, int64_t k, size
 
 /* The full mr-row panels of one k block (a at its first column): returns
  * the rows done and advances *dst past them. */
-static inline __attribute__((always_inline)) int64_t pack_a_full(const int mr, int64_t m,
-                                                                  int64_t kc, const float *a,
-                                                                  int64_t lda, float **dst)
+static inline __attribute__((always_inline)) int64_t
+pack_a_full(const int mr, int64_t m, int64_t kc, const float *a, int64_t lda, float **dst)
 {
     int64_t i0 = 0;
     float *d = *dst;
