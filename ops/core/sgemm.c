@@ -51,8 +51,7 @@ typedef struct tile_ep {
     bool load_c; /* add C's partial sum (every k block after the first) */
     onn_act act; /* the last k block's activation, else ONN_ACT_NONE */
     float alpha, beta;
-    const float *pf;     /* a source read in place: the next tile's B, to prefetch (or NULL) */
-    onn_sgemm_post post; /* the last k block's row function after act, or NULL */
+    const float *pf; /* a source read in place: the next tile's B, to prefetch (or NULL) */
 } tile_ep;
 
 /* The im2col rows of one packing call: columns [n0, n0 + nc), row by row. */

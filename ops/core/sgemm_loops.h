@@ -72,7 +72,13 @@ static void V(act_tile)(float *c, int64_t ldc, int rows, int width, const tile_e
 {
     tile_ep one = *t;
     switch (t->act) {
-#define ACT_TILE_CASE(act_)                                                                            case act_:                                                                                             one.act = act_;                                                                                    for (int r = 0; r < rows; r++)                                                                         for (int j = 0; j < width; j += VL)                                                                    V_STOREU(c + r * ldc + j, V(activate)(V_LOADU(c + r * ldc + j), &one));                    return;
+#define ACT_TILE_CASE(act_)                                                                        \
+    case act_:                                                                                     \
+        one.act = act_;                                                                            \
+        for (int r = 0; r < rows; r++)                                                             \
+            for (int j = 0; j < width; j += VL)                                                    \
+                V_STOREU(c + r * ldc + j, V(activate)(V_LOADU(c + r * ldc + j), &one));            \
+        return;
         ACT_TILE_CASE(ONN_ACT_RELU)
         ACT_TILE_CASE(ONN_ACT_CLIP)
         ACT_TILE_CASE(ONN_ACT_LEAKY_RELU)
@@ -149,9 +155,15 @@ INLINE void V(micro)(const int mr, const int nv, const bool direct, const bool p
         }
     }
     if (t->act != ONN_ACT_NONE) V(act_tile)(c, ldc, mr, nv * VL, t);
-    if (t->post)
-        for (int r = 0; r < mr; r++)
-            t->post(c + r * ldc, c + r * ldc, nv * VL, NULL);
+}
+
+/* The post function on rows [i0, i1) of C's columns [j0, j0 + n), once the
+ * block's tiles are done (still in L2): one call per row of the block
+ * rather than per row of each tile, whose 16 floats cost a call each. */
+INLINE void V(post_rows)(const onn_sgemm_args *p, int64_t i0, int64_t i1, int64_t j0, int64_t n)
+{
+    for (int64_t r = i0; r < i1; r++)
+        p->post(p->c + r * p->ldc + j0, p->c + r * p->ldc + j0, n, NULL);
 }
 
 /* One instance per row count, width and B source: a panel of A that C
@@ -450,8 +462,7 @@ static void V(block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc
                  .act = last ? p->ep.act : ONN_ACT_NONE,
                  .alpha = p->ep.alpha,
                  .beta = p->ep.beta,
-                 .ldr = p->ldr,
-                 .post = last ? p->post : NULL};
+                 .ldr = p->ldr};
     for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = m1 - ic < MC ? m1 - ic : MC;
         for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -471,6 +482,7 @@ static void V(block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc
                     V(edge)(fn, width, kc, a, b, NULL, c, p->ldc, &t, mv, w);
             }
         }
+        if (last && p->post) V(post_rows)(p, ic, ic + mc, jc, nc);
     }
 }
 
@@ -492,8 +504,7 @@ static void V(block_direct)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int
                  .act = last ? p->ep.act : ONN_ACT_NONE,
                  .alpha = p->ep.alpha,
                  .beta = p->ep.beta,
-                 .ldr = p->ldr,
-                 .post = last ? p->post : NULL};
+                 .ldr = p->ldr};
     for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = m1 - ic < MC ? m1 - ic : MC;
         for (int64_t j = jc, w; j < jc + nc; j += w) {
@@ -531,6 +542,7 @@ static void V(block_direct)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int
                     V(edge)(fn, width, kc, a, in_place ? b : panel, off, c, p->ldc, &t, mv, (int)w);
             }
         }
+        if (last && p->post) V(post_rows)(p, ic, ic + mc, jc, nc);
     }
 }
 
