@@ -42,7 +42,6 @@
 typedef struct packed_b {
     const onn_sgemm_engine *e; /* NULL: not packed */
     const float *bp;           /* onn_sgemm_pack_b of B */
-    size_t a_bytes;            /* packed A, at the start of scratch */
 } packed_b;
 
 /* Packs B (k x n; trans: stored n x k) at prepare and asks for the scratch
@@ -52,41 +51,37 @@ static onnorm_status pack_b_prepare(onn_kctx *ctx, packed_b *pk, int64_t m, int6
                                     const float *b, int64_t ldb, bool trans)
 {
     const onn_sgemm_engine *e = onn_sgemm_engine_get(onn_isa_active());
-    size_t b_bytes, a_bytes, work;
+    size_t b_bytes, work;
     pk->e = NULL;
     /* Fewer rows than a microtile (a classifier at batch 1) leave most of
      * each tile empty: OpenBLAS's matrix-vector product serves them. */
     if (!e || m < e->mr || n <= 0 || k <= 0 || !onn_sgemm_pack_b_size(e, k, n, &b_bytes) ||
-        !onn_sgemm_pack_a_size(e, m, k, &a_bytes) ||
         !onn_sgemm_scratch_size(e, m, n, k, ctx->num_threads, &work))
         return ONNORM_OK;
-    a_bytes = (a_bytes + 63) / 64 * 64;
-    if (a_bytes > SIZE_MAX - work) return ONNORM_OK;
     float *bp = onn_kalloc(ctx, b_bytes);
     if (!bp) return ctx->err ? ctx->err->code : ONNORM_ERR_NOMEM;
     onn_sgemm_pack_b(e, k, n, b, ldb, trans, bp);
-    onn_kscratch_need(ctx, a_bytes + work);
-    pk->e = e, pk->bp = bp, pk->a_bytes = a_bytes;
+    onn_kscratch_need(ctx, work);
+    pk->e = e, pk->bp = bp;
     return ONNORM_OK;
 }
 
 /* y[m, n] = a[m, k] * B + res (ldr: res's row step, 0 repeats one row;
- * res may be NULL), B packed by pack_b_prepare. */
+ * res may be NULL), B packed by pack_b_prepare, A read in place. */
 static void packed_run(onn_kctx *ctx, const packed_b *pk, int64_t m, int64_t n, int64_t k,
                        const float *a, float *y, const float *res, int64_t ldr)
 {
-    float *ap = ctx->scratch;
-    onn_sgemm_pack_a(pk->e, m, k, a, k, ap);
     onn_sgemm_args p = {.m = m,
                         .n = n,
                         .k = k,
-                        .a = ap,
+                        .a_rows = a,
+                        .lda = k,
                         .b = {.packed = pk->bp},
                         .c = y,
                         .ldc = n,
                         .res = res,
                         .ldr = ldr};
-    onn_sgemm_parallel(pk->e, &p, ctx->num_threads, (float *)((char *)ctx->scratch + pk->a_bytes));
+    onn_sgemm_parallel(pk->e, &p, ctx->num_threads, ctx->scratch);
 }
 
 /* ---- Gemm ---------------------------------------------------------------- */
@@ -471,12 +466,11 @@ static onnorm_status linear_run(onn_kctx *ctx)
     const float *a = ctx->in[0]->data, *bias = cfg->has_bias ? ctx->in[2]->data : NULL;
     float *y = ctx->out[0]->data;
     if (cfg->pk.e) {
-        float *ap = ctx->scratch;
-        onn_sgemm_pack_a(cfg->pk.e, cfg->rows, cfg->k, a, cfg->k, ap);
         onn_sgemm_args p = {.m = cfg->rows,
                             .n = cfg->n,
                             .k = cfg->k,
-                            .a = ap,
+                            .a_rows = a,
+                            .lda = cfg->k,
                             .b = {.packed = cfg->pk.bp},
                             .c = y,
                             .ldc = cfg->n,
@@ -484,8 +478,7 @@ static onnorm_status linear_run(onn_kctx *ctx)
                             .ldr = 0,
                             .ep = cfg->ep,
                             .post = cfg->post};
-        onn_sgemm_parallel(cfg->pk.e, &p, ctx->num_threads,
-                           (float *)((char *)ctx->scratch + cfg->pk.a_bytes));
+        onn_sgemm_parallel(cfg->pk.e, &p, ctx->num_threads, ctx->scratch);
         return ONNORM_OK;
     }
     onn_sgemm(ctx->num_threads, false, false, cfg->rows, cfg->n, cfg->k, 1.0f, a, cfg->k,

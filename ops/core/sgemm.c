@@ -52,6 +52,7 @@ typedef struct tile_ep {
     onn_act act; /* the last k block's activation, else ONN_ACT_NONE */
     float alpha, beta;
     const float *pf; /* a source read in place: the next tile's B, to prefetch (or NULL) */
+    int64_t lda;     /* A read in place (onn_sgemm_args.a_rows): its row step */
 } tile_ep;
 
 /* The im2col rows of one packing call: columns [n0, n0 + nc), row by row. */

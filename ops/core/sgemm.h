@@ -100,6 +100,12 @@ typedef struct onn_sgemm_args {
     int64_t ldr;
     onn_epilogue ep;     /* bias (m values), act, alpha, beta */
     onn_sgemm_post post; /* NULL: none; applied to each tile's rows as they are finished */
+    /* When not NULL: A read in place instead, row-major, element (i, r) at
+     * a_rows[i * lda + r], and `a` unused: an activation multiplied by
+     * constant weights is not packed per run (MLAS reads it so too). Not
+     * with a B read in place (b.rows). */
+    const float *a_rows;
+    int64_t lda;
 } onn_sgemm_args;
 
 typedef struct onn_sgemm_engine onn_sgemm_engine;

@@ -107,10 +107,13 @@ static void V(act_tile)(float *c, int64_t ldc, int rows, int width, const tile_e
  * from C (k blocks after the first), bias and residual (the first k block),
  * the activation (the last one).
  */
-INLINE void V(micro)(const int mr, const int nv, const bool direct, const bool pf, int64_t kc,
-                     const float *restrict a, const float *restrict b, const int64_t *restrict off,
-                     float *c, int64_t ldc, const tile_ep *t)
+INLINE void V(micro)(const int mr, const int nv, const bool direct, const bool pf,
+                     const bool a_rows, int64_t kc, const float *restrict a,
+                     const float *restrict b, const int64_t *restrict off, float *c, int64_t ldc,
+                     const tile_ep *t)
 {
+    /* a_rows: A read in place, row r's step k at a[r * lda + k] */
+    const int64_t lda = a_rows ? t->lda : 0;
     VF acc[MR][NV];
 #pragma GCC unroll 16
     for (int r = 0; r < mr; r++) {
@@ -122,8 +125,8 @@ INLINE void V(micro)(const int mr, const int nv, const bool direct, const bool p
             acc[r][v] = V_ZERO();
     }
 #pragma GCC unroll 4
-    for (int64_t k = 0; k < kc; k++, a += MR) {
-        __builtin_prefetch(a + A_AHEAD * MR); /* the A panel streams from L2 */
+    for (int64_t k = 0; k < kc; k++, a += a_rows ? 1 : MR) {
+        if (!a_rows) __builtin_prefetch(a + A_AHEAD * MR); /* the A panel streams from L2 */
         const float *bk = direct ? b + off[k] : b + k * nv * VL;
         if (pf) {
             __builtin_prefetch(t->pf + off[k]);
@@ -135,7 +138,7 @@ INLINE void V(micro)(const int mr, const int nv, const bool direct, const bool p
             bv[v] = V_LOADU(bk + v * VL);
 #pragma GCC unroll 16
         for (int r = 0; r < mr; r++) {
-            const VF ar = V_SET1(a[r]);
+            const VF ar = V_SET1(a_rows ? a[r * lda] : a[r]);
 #pragma GCC unroll 4
             for (int v = 0; v < nv; v++)
                 acc[r][v] = V_FMA(ar, bv[v], acc[r][v]);
@@ -170,17 +173,20 @@ INLINE void V(post_rows)(const onn_sgemm_args *p, int64_t i0, int64_t i1, int64_
  * cuts short (the last, when MR does not divide m) computes only its rows. */
 typedef void (*V(tile_fn))(int64_t kc, const float *a, const float *b, const int64_t *off, float *c,
                            int64_t ldc, const tile_ep *t);
-#define TILE_FN(name, R, nv, direct, pf)                                                           \
+#define TILE_FN_A(name, R, nv, direct, pf, a_rows)                                                 \
     static void V(CAT(name, R))(int64_t kc, const float *a, const float *b, const int64_t *off,    \
                                 float *c, int64_t ldc, const tile_ep *t)                           \
     {                                                                                              \
-        V(micro)(R, nv, direct, pf, kc, a, b, off, c, ldc, t);                                     \
+        V(micro)(R, nv, direct, pf, a_rows, kc, a, b, off, c, ldc, t);                             \
     }
+#define TILE_FN(name, R, nv, direct, pf) TILE_FN_A(name, R, nv, direct, pf, false)
 #define TILE_FNS(R)                                                                                \
     TILE_FN(tile_full, R, NV, false, false)                                                        \
     TILE_FN(tile_half, R, NV / 2, false, false)                                                    \
     TILE_FN(tile_dfull, R, NV, true, false)                                                        \
-    TILE_FN(tile_dhalf, R, NV / 2, true, false)
+    TILE_FN(tile_dhalf, R, NV / 2, true, false)                                                    \
+    TILE_FN_A(tile_afull, R, NV, false, false, true)                                               \
+    TILE_FN_A(tile_ahalf, R, NV / 2, false, false, true)
 TILE_FNS(1)
 TILE_FNS(2)
 TILE_FNS(3)
@@ -218,11 +224,13 @@ TILE_FN(tile_phalf, MR, NV / 2, true, true)
             V(CAT(name, 6)), V(CAT(name, 7)), V(last)                                              \
     }
 #endif
-/* [packed, in place, in place prefetching][half width][rows - 1] */
-static const V(tile_fn) V(tile_fns)[3][2][MR] = {
+/* [B packed, B in place, B in place prefetching, B packed and A in
+ * place][half width][rows - 1] */
+static const V(tile_fn) V(tile_fns)[4][2][MR] = {
     {TILE_ROW(tile_full, CAT(tile_full, MR)), TILE_ROW(tile_half, CAT(tile_half, MR))},
     {TILE_ROW(tile_dfull, CAT(tile_dfull, MR)), TILE_ROW(tile_dhalf, CAT(tile_dhalf, MR))},
     {TILE_ROW(tile_dfull, CAT(tile_pfull, MR)), TILE_ROW(tile_dhalf, CAT(tile_phalf, MR))},
+    {TILE_ROW(tile_afull, CAT(tile_afull, MR)), TILE_ROW(tile_ahalf, CAT(tile_ahalf, MR))},
 };
 
 /* A tile that C cuts short in width (w columns of a panel `width` wide):
@@ -462,7 +470,8 @@ static void V(block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc
                  .act = last ? p->ep.act : ONN_ACT_NONE,
                  .alpha = p->ep.alpha,
                  .beta = p->ep.beta,
-                 .ldr = p->ldr};
+                 .ldr = p->ldr,
+                 .lda = p->lda};
     for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = m1 - ic < MC ? m1 - ic : MC;
         for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -471,11 +480,12 @@ static void V(block)(const onn_sgemm_args *p, int64_t m0, int64_t m1, int64_t jc
             const float *b = bp + (jr / NR) * kc * NR;
             for (int64_t i = ic; i < ic + mc; i += MR) {
                 const int mv = m1 - i < MR ? (int)(m1 - i) : MR;
-                const float *a = p->a + k0 * round_up(p->m, MR) + (i / MR) * kc * MR;
+                const float *a = p->a_rows ? p->a_rows + i * p->lda + k0
+                                           : p->a + k0 * round_up(p->m, MR) + (i / MR) * kc * MR;
                 float *c = p->c + i * p->ldc + jc + jr;
                 t.bias = first && p->ep.bias ? p->ep.bias + i : NULL;
                 t.res = first && p->res ? p->res + i * p->ldr + jc + jr : NULL;
-                const V(tile_fn) fn = V(tile_fns)[0][half][mv - 1];
+                const V(tile_fn) fn = V(tile_fns)[p->a_rows ? 3 : 0][half][mv - 1];
                 if (w == width)
                     fn(kc, a, b, NULL, c, p->ldc, &t);
                 else

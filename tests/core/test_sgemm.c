@@ -188,7 +188,7 @@ static void prod_check(const prod *t, const char *what)
 static onn_sgemm_args prod_args(const prod *t, onn_sgemm_src b, const onn_epilogue *ep,
                                 const float *res, int64_t ldr)
 {
-    return (onn_sgemm_args){t->m, t->n, t->k, t->ap, b, t->c, t->ldc, res, ldr, *ep, NULL};
+    return (onn_sgemm_args){t->m, t->n, t->k, t->ap, b, t->c, t->ldc, res, ldr, *ep, NULL, NULL, 0};
 }
 
 /* The whole product through onn_sgemm_parallel on `threads`. */
@@ -318,7 +318,8 @@ static void activation_range(void **state)
  * one k block and several (KC = 192 or 256), widths that end in a full
  * panel, a half one and a wider rest, over every piece of a 1- to 3-thread
  * split, with a bias and a residual row repeated by a row step of 0 (how
- * Gemm feeds a per-column bias). */
+ * Gemm feeds a per-column bias); A packed, or read in place with a row
+ * step longer than k. */
 static void packed_b(void **state)
 {
     const onn_sgemm_engine *e = variant(state);
@@ -326,32 +327,34 @@ static void packed_b(void **state)
                                        {50, 40, 600}, {128, 70, 520}, {20, 1100, 30}};
     for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++)
         for (int trans = 0; trans < 2; trans++)
-            for (int threads = 1; threads <= 3; threads++) {
-                prod t;
-                prod_new(&t, e, cases[ci][0], cases[ci][1], cases[ci][2], 1);
-                /* The stored form: B itself (rows ldb apart) or B^T [n, k]. */
-                const int64_t ldt = t.k + 3;
-                float *bt = randf(t.n * ldt);
-                if (trans)
-                    for (int64_t r = 0; r < t.k; r++)
-                        for (int64_t j = 0; j < t.n; j++)
-                            bt[j * ldt + r] = t.b[r * t.ldb + j];
-                size_t bytes;
-                assert_true(onn_sgemm_pack_b_size(e, t.k, t.n, &bytes));
-                float *bp = alloc64(bytes);
-                onn_sgemm_pack_b(e, t.k, t.n, trans ? bt : t.b, trans ? ldt : t.ldb, trans != 0,
-                                 bp);
-                const onn_epilogue ep = {t.bias, ONN_ACT_RELU, 0, 0};
-                prod_reference(&t, &ep, t.res, 0);
-                const onn_sgemm_args p =
-                    prod_args(&t, (onn_sgemm_src){.packed = bp}, &ep, t.res, 0);
-                run_parallel(e, &p, threads);
-                char what[64];
-                snprintf(what, sizeof what, "packed B trans %d threads %d", trans, threads);
-                prod_check(&t, what);
-                free(bp), free(bt);
-                prod_free(&t);
-            }
+            for (int threads = 1; threads <= 3; threads++)
+                for (int a_rows = 0; a_rows < 2; a_rows++) {
+                    prod t;
+                    prod_new(&t, e, cases[ci][0], cases[ci][1], cases[ci][2], 1);
+                    /* The stored form: B itself (rows ldb apart) or B^T [n, k]. */
+                    const int64_t ldt = t.k + 3;
+                    float *bt = randf(t.n * ldt);
+                    if (trans)
+                        for (int64_t r = 0; r < t.k; r++)
+                            for (int64_t j = 0; j < t.n; j++)
+                                bt[j * ldt + r] = t.b[r * t.ldb + j];
+                    size_t bytes;
+                    assert_true(onn_sgemm_pack_b_size(e, t.k, t.n, &bytes));
+                    float *bp = alloc64(bytes);
+                    onn_sgemm_pack_b(e, t.k, t.n, trans ? bt : t.b, trans ? ldt : t.ldb, trans != 0,
+                                     bp);
+                    const onn_epilogue ep = {t.bias, ONN_ACT_RELU, 0, 0};
+                    prod_reference(&t, &ep, t.res, 0);
+                    onn_sgemm_args p = prod_args(&t, (onn_sgemm_src){.packed = bp}, &ep, t.res, 0);
+                    if (a_rows) p.a = NULL, p.a_rows = t.a, p.lda = t.lda; /* A read in place */
+                    run_parallel(e, &p, threads);
+                    char what[64];
+                    snprintf(what, sizeof what, "packed B trans %d threads %d A %s", trans, threads,
+                             a_rows ? "in place" : "packed");
+                    prod_check(&t, what);
+                    free(bp), free(bt);
+                    prod_free(&t);
+                }
 }
 
 /* ---- im2col ----------------------------------------------------------------------------- */
@@ -825,11 +828,11 @@ static void empty(void **state)
     assert_true(onn_sgemm_pack_a_size(e, 0, 5, &bytes));
     assert_int_equal(bytes, 0);
     float c = 7.0f;
-    const onn_sgemm_args p = {0,  1, 5,    NULL, {NULL, 0, NULL, NULL, NULL},
-                              &c, 1, NULL, 0,    {NULL, 0, 0, 0}, NULL};
+    const onn_sgemm_args p = {
+        0, 1, 5, NULL, {NULL, 0, NULL, NULL, NULL}, &c, 1, NULL, 0, {NULL, 0, 0, 0}, NULL, NULL, 0};
     onn_sgemm_parallel(e, &p, 2, NULL);
-    const onn_sgemm_args q = {1,  0, 5,    NULL, {NULL, 0, NULL, NULL, NULL},
-                              &c, 1, NULL, 0,    {NULL, 0, 0, 0}, NULL};
+    const onn_sgemm_args q = {
+        1, 0, 5, NULL, {NULL, 0, NULL, NULL, NULL}, &c, 1, NULL, 0, {NULL, 0, 0, 0}, NULL, NULL, 0};
     onn_sgemm_parallel(e, &q, 2, NULL);
     assert_true(c == 7.0f);
 }
