@@ -101,10 +101,13 @@ for t in $targets; do
         last=$(grep -E '^#[0-9]+: cov' "$log" | tail -1)
         execs=$(echo "$last" | sed -E 's/^#([0-9]+):.*/\1/')
     else
-        # One process logs to $log; -jobs sends each job's log to fuzz-K.log.
-        cat "$work/jobs-$kind"/fuzz-*.log >>"$log" 2>/dev/null || true
-        execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{s += $2} END {print s}')
-        last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+        # One process logs to $log; -jobs sends each job's log to fuzz-K.log
+        # (and libFuzzer echoes those into $log too: count them once).
+        src=("$log")
+        [ "$jobs" = 1 ] || src=("$work/jobs-$kind"/fuzz-*.log)
+        execs=$(cat "${src[@]}" 2>/dev/null | grep -o 'stat::number_of_executed_units: [0-9]*' |
+            awk '{s += $2} END {print s}')
+        last=$(cat "${src[@]}" 2>/dev/null | grep -E '^#[0-9]+' | tail -1)
     fi
     echo "   exit $rc after $(($(date +%s) - start)) s; executions ${execs:-?}; last: ${last:-none}"
     if [ $rc != 0 ]; then
