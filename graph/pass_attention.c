@@ -153,6 +153,8 @@ static const char *why_not(onn_graph *g, const att_chain *c, char *buf, size_t l
     }
     if (c->pv->in[1] == c->sm->out[0]) return "V is the probabilities themselves";
     if (c->mask && c->mask_in >= 0) {
+        /* Add before opset 7 broadcasts by its own axis rule */
+        if (c->mask->opset < 7) return "the Add predates opset 7's broadcasting";
         if (c->mask_in == c->mask->in[0] && c->mask_in == c->mask->in[1])
             return "the Add adds the scores to themselves";
         const onn_value *m = &g->values[c->mask_in];
