@@ -116,6 +116,20 @@ int th_count_op(const onnorm_model *m, const char *op, int *kernel_version)
     return count;
 }
 
+onnorm_model *th_expect_fusion(const onnorm_model *m, const char *op, int count, int nodes,
+                               const char *note, const char *label)
+{
+    char report[8192];
+    onnorm_model *opt = th_optimize(m, report, sizeof report);
+    const int got = th_count_op(opt, op, NULL), n = onnorm_model_node_count(opt);
+    if (got != count || n != nodes)
+        fail_msg("%s: %d %s in %d nodes, want %d in %d\n%s", label, got, op, n, count, nodes,
+                 report);
+    if (note && !strstr(report, note))
+        fail_msg("%s: the report lacks '%s':\n%s", label, note, report);
+    return opt;
+}
+
 void th_expect_pass_off(onnorm_model *m, const char *pass, const char *fused, const char *kept,
                         int kept_count)
 {

@@ -88,6 +88,11 @@ onnorm_model *th_optimize(const onnorm_model *m, char *report, size_t len);
 /* How many nodes of m run `op`; *kernel_version (may be NULL) receives
  * the kernel version of the last one. */
 int th_count_op(const onnorm_model *m, const char *op, int *kernel_version);
+/* m optimized with the default options (the caller frees the result):
+ * `op` runs `count` of its `nodes` nodes and the pass report holds `note`
+ * (unless NULL); `label` names the case in a failure. */
+onnorm_model *th_expect_fusion(const onnorm_model *m, const char *op, int count, int nodes,
+                               const char *note, const char *label);
 /* Optimizes m (which th_expect_pass_off frees) with `pass` switched off:
  * no `fused` node appears and `kept` still runs `kept_count` nodes. */
 void th_expect_pass_off(onnorm_model *m, const char *pass, const char *fused, const char *kept,
