@@ -100,14 +100,13 @@ static void gemm_portable(int rows, int64_t n, int64_t k, const float *a, int64_
 #ifdef ONN_HAVE_X86_VARIANTS
 #include <immintrin.h>
 
-static const int32_t att_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-
 ONN_TARGET_AVX2_BEGIN
-/* The first w (0..8) lanes. */
+#include "ops/core/avx2_lanes.h"
+
+/* The first w lanes, w clamped to 0..8. */
 static inline __m256i att_mask(int w)
 {
-    w = w < 0 ? 0 : w > 8 ? 8 : w;
-    return _mm256_loadu_si256((const __m256i *)(att_lanes + 8 - w));
+    return onn_avx2_mask8(w < 0 ? 0 : w > 8 ? 8 : w);
 }
 
 /* One tile: mr (1..6) rows by w (1..16) columns; `full` when w == 16. */

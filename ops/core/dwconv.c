@@ -99,18 +99,13 @@ static inline float dw_pow2n(float t)
 
 /* ---- AVX2 + FMA ---------------------------------------------------------- */
 ONN_TARGET_AVX2_BEGIN
-/* maskload masks of the first n lanes: a window into -1 x 8, 0 x 8. */
-static const int32_t dw_lanes8[16] = {-1, -1, -1, -1, -1, -1, -1, -1};
-static inline __m256i dw_mask8(int n)
-{
-    return _mm256_loadu_si256((const __m256i *)(dw_lanes8 + 8 - n));
-}
+#include "ops/core/avx2_lanes.h"
 /* The mask of lanes [lo, hi), either bound anywhere. */
 static inline __m256i dw_range8(int64_t lo, int64_t hi)
 {
     lo = lo < 0 ? 0 : lo > 8 ? 8 : lo;
     hi = hi < 0 ? 0 : hi > 8 ? 8 : hi;
-    return _mm256_andnot_si256(dw_mask8((int)lo), dw_mask8((int)hi));
+    return _mm256_andnot_si256(onn_avx2_mask8((int)lo), onn_avx2_mask8((int)hi));
 }
 /* The first n lanes of v to p. Not vmaskmovps: its store form is
  * microcoded on AMD cores (tens of cycles), and late layers' rows are
@@ -137,7 +132,7 @@ static inline void dw_deint8(__m256 a, __m256 b, __m256 *e, __m256 *o)
 #define V_SET1 _mm256_set1_ps
 #define V_LOADU _mm256_loadu_ps
 #define V_STOREU _mm256_storeu_ps
-#define V_LOAD_N(p, n) _mm256_maskload_ps((p), dw_mask8(n))
+#define V_LOAD_N(p, n) _mm256_maskload_ps((p), onn_avx2_mask8(n))
 #define VM __m256i
 #define V_MASK_RANGE(lo, hi) dw_range8((lo), (hi))
 #define V_LOAD_M _mm256_maskload_ps

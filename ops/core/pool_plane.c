@@ -101,11 +101,10 @@ void onn_pool2d_max_row(const onn_pool2d_shape *s, const float *x, float *y, int
 
 /* ---- AVX2 ----------------------------------------------------------------- */
 ONN_TARGET_AVX2_BEGIN
-/* maskload masks of the first n lanes: a window into -1 x 8, 0 x 8. */
-static const int32_t pl_lanes8[16] = {-1, -1, -1, -1, -1, -1, -1, -1};
+#include "ops/core/avx2_lanes.h"
 static inline __m256 pl_load_pad8(const float *p, int n, __m256 pad)
 {
-    const __m256i m = _mm256_loadu_si256((const __m256i *)(pl_lanes8 + 8 - n));
+    const __m256i m = onn_avx2_mask8(n);
     return _mm256_blendv_ps(pad, _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
 }
 /* The first n lanes of v to p. Not vmaskmovps: its store form is
