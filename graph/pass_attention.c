@@ -118,8 +118,8 @@ static bool find_chain(onn_graph *g, onn_node *sm, att_chain *c)
     return true;
 }
 
-/* Why the chain cannot fuse, or NULL. */
-static const char *why_not(onn_graph *g, const att_chain *c, char *buf, size_t len)
+/* Why the chain cannot fuse, or NULL; reads the scale's value into c. */
+static const char *why_not(onn_graph *g, att_chain *c, char *buf, size_t len)
 {
     const onn_node *links[] = {c->mm, c->scale, c->mask, c->sm};
     for (int i = 0; i < 4; i++)
@@ -145,10 +145,9 @@ static const char *why_not(onn_graph *g, const att_chain *c, char *buf, size_t l
     if (axis != -1 && axis != r - 1) return "the Softmax does not normalize the last axis";
     if (c->scale) {
         const int other = c->scale->in[0] == c->mm->out[0] ? c->scale->in[1] : c->scale->in[0];
-        float val;
         if (c->divides && c->scale->in[0] != c->mm->out[0])
             return "the Div divides by the scores, not the scores by a constant";
-        if (!scalar_const(g, other, &val))
+        if (!scalar_const(g, other, &c->scale_value))
             return "the scale is not a float32 constant of one element";
     }
     if (c->pv->in[1] == c->sm->out[0]) return "V is the probabilities themselves";
@@ -179,10 +178,6 @@ static bool fuse_one(onn_graph *g, onn_node *sm, onn_pass_stats *st)
     if (why) {
         onn_pass_skip(st, sm, "%s", why);
         return false;
-    }
-    if (c.scale) {
-        const int other = c.scale->in[0] == c.mm->out[0] ? c.scale->in[1] : c.scale->in[0];
-        scalar_const(g, other, &c.scale_value);
     }
     onn_node *pv = c.pv;
     const int q = c.mm->in[0], k = c.mm->in[1], v = pv->in[1];
