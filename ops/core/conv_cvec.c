@@ -1,92 +1,124 @@
 /*
  * The channel-vector source of the convolution engine (sgemm.h's
- * ONN_SGEMM_CONV_CVEC): the product C[m, n] = W[m, k] * B[k, n] computed
- * with the output channels in the vector lanes and the output positions
- * broadcast, the transpose of the packed product's orientation.
+ * ONN_SGEMM_CONV_CVEC): Y[o, j] = sum_r W[o, r] * B[r, j] computed with 32
+ * output channels in the vector lanes (four AVX2 vectors) and 3 output
+ * positions broadcast, the transpose of the packed product's orientation.
  *
  * Why. The packed product puts output positions in its vectors (16 per
  * tile), so a plane of 7 x 7 = 49 positions is 3 tiles and a half-wide
  * one, and every tile of the direct source stops at the end of an output
- * line (14 x 14: 16 + 16 lanes per 14 + 14 positions). The late layers of
- * ResNets and their kin have few positions and many channels; with the
- * channels in the vectors (m = 256, 512: whole blocks of 16) and the
- * positions broadcast one at a time, a tile of 6 positions may take them
- * from anywhere in the plane (each lane has its own base), so only the
- * plane's last tile is short. Nothing of B is packed: the positions are
- * read in place, X itself for a 1x1 stride-1 convolution and the DIRECT
- * source's zero-padded copy (with its phase planes for strides) otherwise.
+ * line (14 x 14: 16 + 16 lanes per 14 + 14 positions). With the channels
+ * in the vectors (m = 64..2048: whole blocks of 32) a tile's 3 positions
+ * may come from anywhere in the plane (each has its own base), so only the
+ * plane's last tile is short. And the step costs fewer loads: 3 broadcasts
+ * and 4 vector loads per 12 multiply-adds, against 6 and 2 for a 6 x 16
+ * tile, which on Zen 3 is the difference between about 72 and 88 GFLOP/s
+ * of a core's 95 (a register-only loop of the same tiles).
  *
- * Layout of the packed weights, per group: blocks of 16 output channels
- * (the last padded with zero channels), each k steps of 16 floats:
- * wp[(b * k + r) * 16 + i] = W[b * 16 + i, r].
+ * Layout. The source is a channels-last copy of the image, made by each
+ * thread of the rows its positions read (scratch): padded row i, column q
+ * holds the Cg channels of input position (i - pad_top, q - pad_left)
+ * contiguously (zeros in the padding), so the steps of k go in the order
+ * (window offset, channel) and 8 consecutive channels are 8 consecutive
+ * floats: the inner loop runs 8 steps at fixed displacements from three
+ * pointers, with no index arithmetic. Strides and dilations are only the
+ * positions' bases and the offsets' spacing. The weights are packed per
+ * block of 32 output channels (the last block padded with zero channels),
+ * in the same order: wp[(b * k + t * cg + c) * 32 + i] = W[b * 32 + i, c,
+ * window offset t].
  *
  * Blocking. A thread's positions are taken in chunks of at most
- * CHUNK_TILES tiles (of 6), cut in equal parts; k is cut into runs of at
- * most KC_STEPS steps. For each run, the blocks of 16 channels (up to
- * GROUP_BLOCKS at a time) pass in turn, each block's 16 KB of weights for
- * the run staying in L1 while every tile of the chunk passes over them,
- * and the chunk's input rows for the run staying in L1 while the blocks
- * pass; a tile's 6 x 16 partial sums wait in a buffer (vector loads and
- * stores) between runs. When the last run is done the chunk is transposed
- * into Y's planes, with the bias and residual added, and the activation
- * applied to each channel's row of the chunk while it is still in cache.
- *
- * Fitted on Zen 3 (the fastest of 5-9 samples of 1-thread CPU time of
- * ResNet-18/50 layers, bench/sgemm_bench.c): runs of 256 steps, chunks of
- * 16 tiles.
+ * CHUNK_TILES tiles; for each chunk, the blocks pass in turn, every tile of
+ * the chunk running all of k against the block's weights (the chunk's
+ * input rows stay in L1/L2 while the blocks pass; a block's weights, k x
+ * 128 bytes, in L2 while the tiles pass). Each block's chunk of results is
+ * transposed into Y's planes at once, with the bias and residual added and
+ * the activation applied to each channel's row while it is in cache.
  */
 #include "ops/core/sgemm.h"
 
 #include <string.h>
 
-#define CV_LANES 16 /* output channels per block: two AVX2 vectors */
-#define CV_TILE 6   /* output positions per tile */
-#define KC_STEPS 256
+#define CV_LANES 32 /* output channels per block: four AVX2 vectors */
+#define CV_TILE 3   /* output positions per tile */
 #define CHUNK_TILES 16
-#define GROUP_BLOCKS 32 /* blocks whose partial sums a chunk keeps at once */
+/* Steps of k per run (below): 1152 x 128 bytes of a block's weights, 144
+ * KB, stay in L2 while a chunk's tiles pass. Shorter runs, with the
+ * weights in L1, measured slower (a run then reads one or two cache lines
+ * of each position per window offset, each a miss); longer ones stream
+ * the weights of ResNet-18's last layers (590 KB a block) from L3 for
+ * every tile. */
+#define RUN_STEPS 1152
+
+/* Channels per run of k: whole multiples of 8 (the unrolled steps), at
+ * least 8; all of cg where cg x taps fits. */
+static int64_t run_channels(int64_t cg, int64_t taps)
+{
+    if (cg * taps <= RUN_STEPS) return cg;
+    const int64_t rc = RUN_STEPS / taps / 8 * 8;
+    return rc < 8 ? 8 : rc >= cg ? cg : rc;
+}
+
+int64_t onn_cvec_lanes(void)
+{
+    return CV_LANES;
+}
+
+int64_t onn_cvec_tile(void)
+{
+    return CV_TILE;
+}
 
 size_t onn_cvec_pack_floats(int64_t mg, int64_t k)
 {
     return (size_t)((mg + CV_LANES - 1) / CV_LANES) * CV_LANES * (size_t)k;
 }
 
-void onn_cvec_pack(int64_t mg, int64_t k, const float *w, float *dst)
+void onn_cvec_pack(int64_t mg, int64_t cg, int64_t taps, const float *w, float *dst)
 {
-    const int64_t blocks = (mg + CV_LANES - 1) / CV_LANES;
+    const int64_t blocks = (mg + CV_LANES - 1) / CV_LANES, k = cg * taps;
+    const int64_t rc = run_channels(cg, taps);
     for (int64_t b = 0; b < blocks; b++)
-        for (int64_t r = 0; r < k; r++)
-            for (int64_t i = 0; i < CV_LANES; i++) {
-                const int64_t o = b * CV_LANES + i;
-                dst[(b * k + r) * CV_LANES + i] = o < mg ? w[o * k + r] : 0.0f;
-            }
+        for (int64_t c0 = 0; c0 < cg; c0 += rc) {
+            const int64_t n = cg - c0 < rc ? cg - c0 : rc;
+            float *run = dst + (b * k + c0 * taps) * CV_LANES;
+            for (int64_t t = 0; t < taps; t++)
+                for (int64_t c = 0; c < n; c++) {
+                    float *d = run + (t * n + c) * CV_LANES;
+                    for (int64_t i = 0; i < CV_LANES; i++) {
+                        const int64_t o = b * CV_LANES + i;
+                        d[i] = o < mg ? w[o * k + (c0 + c) * taps + t] : 0.0f;
+                    }
+                }
+        }
+}
+
+int64_t onn_cvec_position_floats(int64_t cg)
+{
+    /* From 64 channels on, an odd number of 64-byte lines per position:
+     * at a power of two (256 channels: 1 KB) the same channel of every
+     * position would fall in a few of L1's sets, and a tile's broadcasts
+     * over the window (rows apart) would evict each other. */
+    if (cg < 64) return cg;
+    const int64_t cs = (cg + 15) / 16 * 16;
+    return cs / 16 % 2 ? cs : cs + 16;
 }
 
 size_t onn_cvec_scratch_bytes(void)
 {
-    return (size_t)GROUP_BLOCKS * CHUNK_TILES * CV_TILE * CV_LANES * sizeof(float) +
-           (size_t)CHUNK_TILES * CV_TILE * sizeof(int64_t);
+    return (size_t)CHUNK_TILES * CV_TILE * CV_LANES * sizeof(float);
 }
 
-/* The transposed store of a chunk: Y[o, j] = act(t[j][o] + bias[o] + Z[o, j])
- * for the block's channels o < valid and the chunk's positions. */
-static void store_chunk(const onn_cvec_args *a, const float *tb, int64_t b, int64_t j0, int64_t j1)
+/* Channels [0, nc) of input row ih, columns [q0, q1), into dst (the copy's
+ * position of column q0; cs floats per position). x: the first channel's
+ * plane, planes `plane` apart, rows w floats long. */
+static void copy_scalar(const float *x, int64_t plane, int64_t nc, int64_t cs, int64_t w,
+                        int64_t ih, int64_t q0, int64_t q1, float *dst)
 {
-    const int64_t o0 = b * CV_LANES;
-    const int64_t valid = a->mg - o0 < CV_LANES ? a->mg - o0 : CV_LANES;
-    const onn_epilogue *ep = a->ep;
-    for (int64_t o = 0; o < valid; o++) {
-        float *yr = a->y + (o0 + o) * a->ldy;
-        const float bias = ep->bias ? ep->bias[o0 + o] : 0.0f;
-        const float *t = tb + o;
-        if (a->z) {
-            const float *zr = a->z + (o0 + o) * a->ldy;
-            for (int64_t j = j0; j < j1; j++)
-                yr[j] = t[(j - j0) * CV_LANES] + bias + zr[j];
-        } else {
-            for (int64_t j = j0; j < j1; j++)
-                yr[j] = t[(j - j0) * CV_LANES] + bias;
-        }
-        onn_act_row(ep->act, ep->alpha, ep->beta, yr + j0, j1 - j0);
+    for (int64_t c = 0; c < nc; c++) {
+        const float *src = x + c * plane + ih * w;
+        for (int64_t q = q0; q < q1; q++)
+            dst[(q - q0) * cs + c] = src[q];
     }
 }
 
@@ -94,49 +126,221 @@ static void store_chunk(const onn_cvec_args *a, const float *tb, int64_t b, int6
 #include <immintrin.h>
 
 ONN_TARGET_AVX2_BEGIN
-/* One tile: 6 positions (bases base[0..6) into x) by 16 channels, steps
- * [0, k) of the run (offsets off, weights w), onto the partial sums in t
- * (or from zero when first). */
-static void cvec_tile_avx2(const float *x, const int64_t *base, const int64_t *off, int64_t k,
-                           const float *w, float *t, bool first)
+/* Transposes the 8 x 8 floats of r[0..8) in place. */
+static inline void transpose8_avx2(__m256 *r)
 {
-    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20), r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20), r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31), r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31), r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* 8 channels (src, plane apart) by 8 positions into the copy (dst, cs
+ * floats per position). */
+static inline void copy_8x8_avx2(const float *src, int64_t plane, float *dst, int64_t cs)
+{
+    __m256 r[8];
+    for (int i = 0; i < 8; i++)
+        r[i] = _mm256_loadu_ps(src + i * plane);
+    transpose8_avx2(r);
+    for (int i = 0; i < 8; i++)
+        _mm256_storeu_ps(dst + i * cs, r[i]);
+}
+
+/* As copy_scalar, 8 channels at a time; `avail`: the floats readable from
+ * each plane's x + ih * w + q0 on (a last group of fewer than 8 positions
+ * is read whole where they are there, and only its positions stored). */
+static void copy_row_avx2(const float *x, int64_t plane, int64_t nc, int64_t cs, int64_t w,
+                          int64_t ih, int64_t q0, int64_t q1, int64_t avail, float *dst)
+{
+    int64_t c = 0;
+    for (; c + 8 <= nc; c += 8) {
+        const float *src = x + c * plane + ih * w;
+        int64_t q = q0;
+        for (; q + 8 <= q1; q += 8)
+            copy_8x8_avx2(src + q, plane, dst + (q - q0) * cs + c, cs);
+        if (q < q1 && q - q0 + 8 <= avail) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++)
+                r[i] = _mm256_loadu_ps(src + q + i * plane);
+            transpose8_avx2(r);
+            for (int64_t i = 0; i < q1 - q; i++)
+                _mm256_storeu_ps(dst + (q - q0 + i) * cs + c, r[i]);
+            q = q1;
+        }
+        for (; q < q1; q++)
+            for (int64_t i = 0; i < 8; i++)
+                dst[(q - q0) * cs + c + i] = src[i * plane + q];
+    }
+    if (c < nc) copy_scalar(x + c * plane, plane, nc - c, cs, w, ih, q0, q1, dst + c);
+}
+ONN_TARGET_END
+#endif
+
+void onn_cvec_copy(const onn_cvec_copy_args *a, int64_t r0, int64_t r1, float *xp, bool avx2)
+{
+    const int64_t cs = a->cs, pitch = a->pitch;
+    /* Columns of a row inside the image: q - pad_left in [0, w). */
+    int64_t lo = a->pad_left < pitch ? a->pad_left : pitch;
+    if (lo < 0) lo = 0;
+    int64_t hi = a->pad_left + a->w < pitch ? a->pad_left + a->w : pitch;
+    if (hi < lo) hi = lo;
+    for (int64_t i = r0; i < r1; i++) {
+        float *row = xp + (i - r0) * pitch * cs;
+        const int64_t ih = i - a->pad_top;
+        if (ih < 0 || ih >= a->h) {
+            memset(row, 0, (size_t)(pitch * cs) * sizeof *row);
+            continue;
+        }
+        /* Rows without padding columns (the whole input row, nothing
+         * more) follow each other in the image as in the copy: one run of
+         * positions for all of them. */
+        int64_t rows = 1;
+        if (lo == 0 && hi == pitch && pitch == a->w)
+            while (i + rows < r1 && ih + rows < a->h)
+                rows++;
+        memset(row, 0, (size_t)(lo * cs) * sizeof *row);
+        memset(row + hi * cs, 0, (size_t)((pitch - hi) * cs) * sizeof *row);
+        /* input columns [lo - pad_left, hi - pad_left) */
+        const int64_t q0 = lo - a->pad_left, q1 = q0 + (rows - 1) * a->w + (hi - lo);
+#ifdef ONN_HAVE_X86_VARIANTS
+        if (avx2) {
+            copy_row_avx2(a->x, a->plane, a->cg, cs, a->w, ih, q0, q1, a->plane - ih * a->w - q0,
+                          row + lo * cs);
+            i += rows - 1;
+            continue;
+        }
+#endif
+        (void)avx2;
+        copy_scalar(a->x, a->plane, a->cg, cs, a->w, ih, q0, q1, row + lo * cs);
+        i += rows - 1;
+    }
+}
+
+/* The transposed store of a block's chunk: Y[o, j] = act(t[j][o] + bias[o]
+ * + Z[o, j]) for the block's channels o < valid and positions [j0, j1):
+ * channels [o0, valid) and positions [p0, j1) here (the rest by the
+ * variant's vector loop), the activation on every row. */
+static void store_rest(const onn_cvec_args *a, const float *tb, int64_t b, int64_t j0, int64_t j1,
+                       int64_t o0, int64_t p0)
+{
+    const int64_t c0 = b * CV_LANES;
+    const int64_t valid = a->mg - c0 < CV_LANES ? a->mg - c0 : CV_LANES;
+    const onn_epilogue *ep = a->ep;
+    for (int64_t o = 0; o < valid; o++) {
+        float *yr = a->y + (c0 + o) * a->ldy;
+        const float bias = ep->bias ? ep->bias[c0 + o] : 0.0f;
+        const float *t = tb + o;
+        const float *zr = a->z ? a->z + (c0 + o) * a->ldy : NULL;
+        for (int64_t j = o < o0 ? p0 : j0; j < j1; j++)
+            yr[j] = t[(j - j0) * CV_LANES] + bias + (zr ? zr[j] : 0.0f);
+        onn_act_row(ep->act, ep->alpha, ep->beta, yr + j0, j1 - j0);
+    }
+}
+
+#ifdef ONN_HAVE_X86_VARIANTS
+ONN_TARGET_AVX2_BEGIN
+/* Step j of k at the three positions' pointers p0..p2 and the weights w. */
+#define CV_STEP(j)                                                                                 \
+    do {                                                                                           \
+        const __m256 b0 = _mm256_broadcast_ss(p0 + (j)), b1 = _mm256_broadcast_ss(p1 + (j));       \
+        const __m256 b2 = _mm256_broadcast_ss(p2 + (j));                                           \
+        __m256 v = _mm256_load_ps(w + (j)*CV_LANES);                                               \
+        c00 = _mm256_fmadd_ps(b0, v, c00), c10 = _mm256_fmadd_ps(b1, v, c10);                      \
+        c20 = _mm256_fmadd_ps(b2, v, c20);                                                         \
+        v = _mm256_load_ps(w + (j)*CV_LANES + 8);                                                  \
+        c01 = _mm256_fmadd_ps(b0, v, c01), c11 = _mm256_fmadd_ps(b1, v, c11);                      \
+        c21 = _mm256_fmadd_ps(b2, v, c21);                                                         \
+        v = _mm256_load_ps(w + (j)*CV_LANES + 16);                                                 \
+        c02 = _mm256_fmadd_ps(b0, v, c02), c12 = _mm256_fmadd_ps(b1, v, c12);                      \
+        c22 = _mm256_fmadd_ps(b2, v, c22);                                                         \
+        v = _mm256_load_ps(w + (j)*CV_LANES + 24);                                                 \
+        c03 = _mm256_fmadd_ps(b0, v, c03), c13 = _mm256_fmadd_ps(b1, v, c13);                      \
+        c23 = _mm256_fmadd_ps(b2, v, c23);                                                         \
+    } while (0)
+
+/* One tile: 3 positions (bases base[0..3) into x, the run's first channel
+ * added) by 32 channels, one run of k (taps window offsets off[], n
+ * channels each) against the run's weights w, onto the partial sums in t
+ * (3 x 32 floats; from zero when first). */
+static void cvec_tile_avx2(const float *x, const int64_t *base, const int64_t *off, int64_t taps,
+                           int64_t n, const float *w, float *t, bool first)
+{
+    __m256 c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23;
     if (first) {
-        c00 = c01 = c10 = c11 = c20 = c21 = _mm256_setzero_ps();
-        c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
+        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = _mm256_setzero_ps();
+        c20 = c21 = c22 = c23 = _mm256_setzero_ps();
     } else {
         c00 = _mm256_load_ps(t), c01 = _mm256_load_ps(t + 8);
-        c10 = _mm256_load_ps(t + 16), c11 = _mm256_load_ps(t + 24);
-        c20 = _mm256_load_ps(t + 32), c21 = _mm256_load_ps(t + 40);
-        c30 = _mm256_load_ps(t + 48), c31 = _mm256_load_ps(t + 56);
-        c40 = _mm256_load_ps(t + 64), c41 = _mm256_load_ps(t + 72);
-        c50 = _mm256_load_ps(t + 80), c51 = _mm256_load_ps(t + 88);
+        c02 = _mm256_load_ps(t + 16), c03 = _mm256_load_ps(t + 24);
+        c10 = _mm256_load_ps(t + 32), c11 = _mm256_load_ps(t + 40);
+        c12 = _mm256_load_ps(t + 48), c13 = _mm256_load_ps(t + 56);
+        c20 = _mm256_load_ps(t + 64), c21 = _mm256_load_ps(t + 72);
+        c22 = _mm256_load_ps(t + 80), c23 = _mm256_load_ps(t + 88);
     }
-    const float *x0 = x + base[0], *x1 = x + base[1], *x2 = x + base[2];
-    const float *x3 = x + base[3], *x4 = x + base[4], *x5 = x + base[5];
-    for (int64_t r = 0; r < k; r++) {
-        const int64_t o = off[r];
-        const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
-        w += CV_LANES;
-        __m256 v = _mm256_broadcast_ss(x0 + o);
-        c00 = _mm256_fmadd_ps(v, w0, c00), c01 = _mm256_fmadd_ps(v, w1, c01);
-        v = _mm256_broadcast_ss(x1 + o);
-        c10 = _mm256_fmadd_ps(v, w0, c10), c11 = _mm256_fmadd_ps(v, w1, c11);
-        v = _mm256_broadcast_ss(x2 + o);
-        c20 = _mm256_fmadd_ps(v, w0, c20), c21 = _mm256_fmadd_ps(v, w1, c21);
-        v = _mm256_broadcast_ss(x3 + o);
-        c30 = _mm256_fmadd_ps(v, w0, c30), c31 = _mm256_fmadd_ps(v, w1, c31);
-        v = _mm256_broadcast_ss(x4 + o);
-        c40 = _mm256_fmadd_ps(v, w0, c40), c41 = _mm256_fmadd_ps(v, w1, c41);
-        v = _mm256_broadcast_ss(x5 + o);
-        c50 = _mm256_fmadd_ps(v, w0, c50), c51 = _mm256_fmadd_ps(v, w1, c51);
+    const int64_t c8 = n & ~(int64_t)7;
+    for (int64_t tap = 0; tap < taps; tap++) {
+        const float *p0 = x + (base[0] + off[tap]), *p1 = x + (base[1] + off[tap]);
+        const float *p2 = x + (base[2] + off[tap]);
+        for (int64_t c = 0; c < c8; c += 8) {
+            CV_STEP(0);
+            CV_STEP(1);
+            CV_STEP(2);
+            CV_STEP(3);
+            CV_STEP(4);
+            CV_STEP(5);
+            CV_STEP(6);
+            CV_STEP(7);
+            p0 += 8, p1 += 8, p2 += 8, w += 8 * CV_LANES;
+        }
+        for (int64_t c = c8; c < n; c++) {
+            CV_STEP(0);
+            p0++, p1++, p2++, w += CV_LANES;
+        }
     }
     _mm256_store_ps(t, c00), _mm256_store_ps(t + 8, c01);
-    _mm256_store_ps(t + 16, c10), _mm256_store_ps(t + 24, c11);
-    _mm256_store_ps(t + 32, c20), _mm256_store_ps(t + 40, c21);
-    _mm256_store_ps(t + 48, c30), _mm256_store_ps(t + 56, c31);
-    _mm256_store_ps(t + 64, c40), _mm256_store_ps(t + 72, c41);
-    _mm256_store_ps(t + 80, c50), _mm256_store_ps(t + 88, c51);
+    _mm256_store_ps(t + 16, c02), _mm256_store_ps(t + 24, c03);
+    _mm256_store_ps(t + 32, c10), _mm256_store_ps(t + 40, c11);
+    _mm256_store_ps(t + 48, c12), _mm256_store_ps(t + 56, c13);
+    _mm256_store_ps(t + 64, c20), _mm256_store_ps(t + 72, c21);
+    _mm256_store_ps(t + 80, c22), _mm256_store_ps(t + 88, c23);
+}
+#undef CV_STEP
+
+/* The transposed store, 8 channels by 8 positions at a time. */
+static void store_chunk_avx2(const onn_cvec_args *a, const float *tb, int64_t b, int64_t j0,
+                             int64_t j1)
+{
+    const int64_t c0 = b * CV_LANES;
+    const int64_t valid = a->mg - c0 < CV_LANES ? a->mg - c0 : CV_LANES;
+    const int64_t o8 = valid & ~(int64_t)7, p8 = j0 + ((j1 - j0) & ~(int64_t)7);
+    const float *bias = a->ep->bias ? a->ep->bias + c0 : NULL;
+    for (int64_t o = 0; o < o8; o += 8) {
+        __m256 bv[8];
+        for (int i = 0; i < 8; i++)
+            bv[i] = _mm256_set1_ps(bias ? bias[o + i] : 0.0f);
+        for (int64_t j = j0; j < p8; j += 8) {
+            __m256 r[8];
+            for (int p = 0; p < 8; p++)
+                r[p] = _mm256_load_ps(tb + (j - j0 + p) * CV_LANES + o);
+            transpose8_avx2(r);
+            for (int i = 0; i < 8; i++) {
+                const int64_t row = (c0 + o + i) * a->ldy;
+                __m256 v = _mm256_add_ps(r[i], bv[i]);
+                if (a->z) v = _mm256_add_ps(v, _mm256_loadu_ps(a->z + row + j));
+                _mm256_storeu_ps(a->y + row + j, v);
+            }
+        }
+    }
+    store_rest(a, tb, b, j0, j1, o8, p8);
 }
 ONN_TARGET_END
 #endif
@@ -154,41 +358,40 @@ bool onn_cvec_supported(onn_isa isa)
 void onn_cvec_run(const onn_cvec_args *a, void *scratch)
 {
 #ifdef ONN_HAVE_X86_VARIANTS
-    if (a->j1 <= a->j0 || a->b1 <= a->b0 || a->k <= 0) return;
+    if (a->j1 <= a->j0 || a->b1 <= a->b0 || a->taps <= 0 || a->cg <= 0) return;
     float *tb = scratch;
-    const int64_t per_block = CHUNK_TILES * CV_TILE * CV_LANES;
-    int64_t *base = (int64_t *)(tb + GROUP_BLOCKS * per_block);
+    const int64_t k = a->taps * a->cg, rc = run_channels(a->cg, a->taps);
     /* Chunks of equal size: a last chunk of a tile or two would stream
      * every block's weights again for little work. */
     const int64_t tiles = (a->j1 - a->j0 + CV_TILE - 1) / CV_TILE;
     const int64_t chunks = (tiles + CHUNK_TILES - 1) / CHUNK_TILES;
     const int64_t chunk = (tiles + chunks - 1) / chunks * CV_TILE;
+    int64_t base[CHUNK_TILES * CV_TILE];
     for (int64_t j0 = a->j0; j0 < a->j1; j0 += chunk) {
         const int64_t j1 = a->j1 - j0 < chunk ? a->j1 : j0 + chunk;
-        /* Each lane's base: position j of line j / line at j / line * pitch
-         * + j % line; lanes past the chunk's end repeat its last position
-         * (computed, never stored). */
+        /* Each position's base: output (j / line, j % line) reads copy row
+         * j / line * stride_h - row0, column j % line * stride_w; lanes past
+         * the chunk's end repeat its last position (computed, never
+         * stored). */
         const int64_t lanes = (j1 - j0 + CV_TILE - 1) / CV_TILE * CV_TILE;
         for (int64_t i = 0; i < lanes; i++) {
             const int64_t j = j0 + i < j1 ? j0 + i : j1 - 1;
-            base[i] = j / a->line * a->pitch + j % a->line;
+            base[i] =
+                ((j / a->line * a->stride_h - a->row0) * a->pitch + j % a->line * a->stride_w) *
+                a->cs;
         }
-        for (int64_t g0 = a->b0; g0 < a->b1; g0 += GROUP_BLOCKS) {
-            const int64_t g1 = a->b1 - g0 < GROUP_BLOCKS ? a->b1 : g0 + GROUP_BLOCKS;
-            /* A run's rows of the chunk's input stay in L1 while the
-             * blocks' weights for the run pass (16 KB each). */
-            for (int64_t r0 = 0; r0 < a->k; r0 += KC_STEPS) {
-                const int64_t kc = a->k - r0 < KC_STEPS ? a->k - r0 : KC_STEPS;
-                for (int64_t b = g0; b < g1; b++) {
-                    const float *wb = a->w + ((size_t)b * (size_t)a->k + (size_t)r0) * CV_LANES;
-                    float *tbb = tb + (b - g0) * per_block;
-                    for (int64_t i = 0; i < lanes; i += CV_TILE)
-                        cvec_tile_avx2(a->x, base + i, a->off + r0, kc, wb, tbb + i * CV_LANES,
-                                       r0 == 0);
-                }
+        for (int64_t b = a->b0; b < a->b1; b++) {
+            /* The runs of k in turn, each run's weights in L1 while the
+             * chunk's tiles pass. */
+            for (int64_t c0 = 0; c0 < a->cg; c0 += rc) {
+                const int64_t n = a->cg - c0 < rc ? a->cg - c0 : rc;
+                const float *wr =
+                    a->w + ((size_t)b * (size_t)k + (size_t)(c0 * a->taps)) * CV_LANES;
+                for (int64_t i = 0; i < lanes; i += CV_TILE)
+                    cvec_tile_avx2(a->x + c0, base + i, a->off, a->taps, n, wr, tb + i * CV_LANES,
+                                   c0 == 0);
             }
-            for (int64_t b = g0; b < g1; b++)
-                store_chunk(a, tb + (b - g0) * per_block, b, j0, j1);
+            store_chunk_avx2(a, tb, b, j0, j1);
         }
     }
 #else

@@ -199,9 +199,10 @@ void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int 
  * B_{n,g} being the im2col matrix of image n's group g. Its source, one of
  *   PACKED  packed per call by the engine: X's planes (1x1, stride 1, no
  *           padding) or the im2col panels (any geometry);
- *   CVEC    read in place as DIRECT reads it, but with the output channels
- *           in the vectors and the positions broadcast (conv_cvec.c): for
- *           planes of few positions and many channels; AVX2 engine only;
+ *   CVEC    the output channels in the vectors and the positions broadcast,
+ *           read from a channels-last zero-padded copy of the rows each
+ *           thread's positions read (conv_cvec.c); AVX2 engine, 1-D and
+ *           2-D only;
  *   DIRECT  read in place (onn_sgemm_rows): X's planes for a 1x1, stride-1,
  *           unpadded convolution; for other 1-D and 2-D ones, a zero-padded
  *           copy of the image that each thread makes of the rows its own
@@ -263,13 +264,33 @@ void onn_sgemm_conv_run(const onn_sgemm_conv *cv, const float *x, float *y, cons
 
 /* ---- the channel-vector source (conv_cvec.c) ---------------------------------------- */
 
+/* The channels-last copy of one image's group (onn_cvec_copy): x holds cg
+ * planes of h x w floats (plane apart); padded row i, column q of the copy
+ * (pitch positions of cs floats per row, cs from onn_cvec_position_floats)
+ * holds input (i - pad_top, q - pad_left) in its first cg floats, zero
+ * outside the image. */
+typedef struct onn_cvec_copy_args {
+    const float *x;
+    int64_t cg, cs, plane, h, w, pad_top, pad_left, pitch;
+} onn_cvec_copy_args;
+
+/* Floats per position of the copy of cg channels. */
+int64_t onn_cvec_position_floats(int64_t cg);
+
+/* Padded rows [r0, r1) of the copy into xp (row r0 first); avx2: the
+ * variant's transposes. */
+void onn_cvec_copy(const onn_cvec_copy_args *a, int64_t r0, int64_t r1, float *xp, bool avx2);
+
 /* One piece of one product: positions [j0, j1) and channel blocks [b0, b1)
- * (of 16) of Y = epilogue(W * B), B read in place: element (r, j) at
- * x[off[r] + j / line * pitch + j % line]. */
+ * (of onn_cvec_lanes()) of Y = epilogue(W * B), B read from the copy x
+ * (its row row0 first): output position j (line j / line, column j % line)
+ * at window offset t reads the cg floats at copy row j / line * stride_h
+ * - row0, column j % line * stride_w (cs floats per position), plus
+ * off[t]. */
 typedef struct onn_cvec_args {
     const float *x;
-    const int64_t *off;
-    int64_t k, line, pitch;
+    const int64_t *off; /* per window offset, in floats */
+    int64_t taps, cg, cs, line, stride_h, stride_w, pitch, row0;
     const float *w; /* onn_cvec_pack of the group's weights */
     int64_t mg;     /* the group's output channels */
     int64_t b0, b1, j0, j1;
@@ -281,9 +302,14 @@ typedef struct onn_cvec_args {
 
 /* This build and variant have the channel-vector kernel. */
 bool onn_cvec_supported(onn_isa isa);
+/* Output channels per block, positions per tile. */
+int64_t onn_cvec_lanes(void);
+int64_t onn_cvec_tile(void);
 /* Floats of the packed weights of mg channels by k steps. */
 size_t onn_cvec_pack_floats(int64_t mg, int64_t k);
-void onn_cvec_pack(int64_t mg, int64_t k, const float *w, float *dst);
+/* Packs W [mg, cg, taps] (one group's) in blocks of channels, k in the
+ * order (window offset, channel). */
+void onn_cvec_pack(int64_t mg, int64_t cg, int64_t taps, const float *w, float *dst);
 /* Scratch of one onn_cvec_run call (64-byte aligned). */
 size_t onn_cvec_scratch_bytes(void);
 void onn_cvec_run(const onn_cvec_args *a, void *scratch);

@@ -130,24 +130,37 @@ static double line_cost(int64_t len, int nr)
     return (double)(len / nr) + (rem == 0 ? 0.0 : rem <= nr / 2 ? 0.6 : 1.0);
 }
 
-/* The channel-vector source: its tiles of 6 positions by 16 channels
- * (6 of the units above each), CVEC_COST more for the transposed store and
- * the partial sums kept between runs of k, CVEC_STORE_STEPS steps of k
- * per tile for its transposed store (a 3x3 stem over 3 channels, k = 27,
- * is half store), CVEC_PLANE more where the plane
- * has more than CVEC_PLANE_MAX positions (every block of channels reads
- * the input rows of a chunk of positions again, from L2 once the rows
- * outgrow L1). Not for 1x1 windows (any stride): there each step of k reads
- * another plane of X, and a chunk's planes outgrow L1 (measured 20-40 %
- * slower than the packed source on ResNet-50's 1x1 layers). Fitted to the
- * fastest of 9 samples of 1-thread CPU time of 3x3 layers
- * (bench/sgemm_bench.c, SGEMM_BENCH_STAT=min). */
-#define CVEC_COST 0.07
-#define CVEC_STORE_STEPS 24.0
-#define CVEC_PLANE 0.10
-#define CVEC_PLANE_MAX 1024
-#define CVEC_TILE 6
-#define CVEC_LANES 16
+/*
+ * The channel-vector source, by rule rather than cost: measured against the
+ * packed and direct sources on 48 layers of ResNet-18/50, ResNeXt-50,
+ * GoogLeNet, DenseNet-121, RegNetY-400MF, MobileNetV2 and BERT-sized
+ * products (Zen 3, 1 thread, alternating, medians of 21), it is
+ *   - 1.1-2.1x faster on windows of 3x3 and up over 16 channels or more
+ *     per group (ResNet-18 l1-l3, GoogLeNet, DenseNet-121's 3x3 over 128
+ *     channels, ResNeXt-50's last stage at 32 per group), except at 7 x 7
+ *     positions with k past 2048 (ResNet-18's last 3x3 layers, 0.9x: each
+ *     tile then reads its block's weights from L2, 128 bytes a step);
+ *   - slower where its lanes are mostly padding (16 or fewer output
+ *     channels per group: 0.4-0.9x) and on 1x1 windows over large planes
+ *     (0.5-0.9x: each output value is one of k multiply-adds, and its
+ *     transposed store and the channels-last copy then cost as much as
+ *     the products); 1.2x faster on 1x1 windows over 7 x 7 planes with
+ *     k up to 320 (ResNet-18's last downsampling, MobileNetV2's last
+ *     layer), 0.7-1.05x with more.
+ */
+#define CVEC_MIN_CHANNELS 16
+#define CVEC_MIN_OUT 24
+#define CVEC_SMALL_PLANE 64
+#define CVEC_MAX_K_SMALL 2048
+#define CVEC_MAX_K_POINTWISE 384
+
+static bool cvec_wins(const onn_sgemm_conv *cv)
+{
+    if (cv->cg < CVEC_MIN_CHANNELS || cv->mg < CVEC_MIN_OUT) return false;
+    const bool small = cv->g.grid_size <= CVEC_SMALL_PLANE;
+    if (cv->g.kernel_size == 1) return small && cv->k <= CVEC_MAX_K_POINTWISE;
+    return !(small && cv->k > CVEC_MAX_K_SMALL);
+}
 
 static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise, bool cvec_ok)
 {
@@ -166,12 +179,7 @@ static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise,
     const double direct =
         (double)(cv->g.grid_size / cv->line) * line_cost(cv->line, nr) * rows * (1.0 + extra);
     const double packed = line_cost(cv->g.grid_size, nr) * (rows + PACK_ROWS);
-    const double cvec = (double)ceil_div(cv->g.grid_size, CVEC_TILE) * CVEC_TILE *
-                        (double)ceil_div(cv->mg, CVEC_LANES) *
-                        (1.0 + CVEC_COST + CVEC_STORE_STEPS / (double)cv->k +
-                         (cv->g.grid_size > CVEC_PLANE_MAX ? CVEC_PLANE : 0.0));
-    if (cvec_ok && cv->g.kernel_size > 1 && cvec < direct && cvec < packed)
-        return ONN_SGEMM_CONV_CVEC;
+    if (cvec_ok && cvec_wins(cv)) return ONN_SGEMM_CONV_CVEC;
     return direct < packed ? ONN_SGEMM_CONV_DIRECT : ONN_SGEMM_CONV_PACKED;
 }
 
@@ -192,8 +200,10 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     copy_axes(g, in, out, kk, s, d, pad);
     for (int a = 0; a < 2 && direct_ok && !pointwise; a++)
         direct_ok = (cv->phases[a] = phase_residues(kk[a], s[a], d[a], cv->residue[a], 8)) > 0;
+    bool cvec_ok = g->nsp <= 2 && onn_cvec_supported(e->isa);
+    for (int i = 0; i < g->nsp; i++)
+        cvec_ok = cvec_ok && g->pad_lo[i] >= 0 && g->pad_hi[i] >= 0;
     cv->line = pointwise ? g->grid_size : out[1];
-    const bool cvec_ok = direct_ok && onn_cvec_supported(e->isa);
     if (kind == ONN_SGEMM_CONV_AUTO && direct_ok) kind = conv_choose(cv, pointwise, cvec_ok);
     cv->kind =
         (kind == ONN_SGEMM_CONV_DIRECT && direct_ok) || (kind == ONN_SGEMM_CONV_CVEC && cvec_ok)
@@ -202,9 +212,20 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     const bool cvec = cv->kind == ONN_SGEMM_CONV_CVEC;
     /* B read in place (X or the padded copy) */
     const bool direct = cv->kind == ONN_SGEMM_CONV_DIRECT || cvec;
-    cv->copy = direct && !pointwise;
+    cv->copy = direct && (!pointwise || cvec);
     int64_t copy_floats = 0;
-    if (cv->copy) {
+    if (cvec) {
+        /* The channels-last copy: the padded rows and columns the windows
+         * read, cg floats each. */
+        cv->line = out[1];
+        cv->rows = (out[0] - 1) * s[0] + (kk[0] - 1) * d[0] + 1;
+        cv->pitch = (out[1] - 1) * s[1] + (kk[1] - 1) * d[1] + 1;
+        if ((double)cv->rows * (double)cv->pitch * (double)cv->cg * 2.0 * (double)threads *
+                sizeof(float) >
+            (double)SIZE_MAX / 4)
+            return false;
+        copy_floats = round_up(cv->rows * cv->pitch * onn_cvec_position_floats(cv->cg), 16);
+    } else if (cv->copy) {
         /* Phase plane rows: the outputs' extent plus the window's reach in
          * that phase, (k - 1) * d / s. The pitch makes room for a line's
          * last tile to be read whole (past the line's end, zeros), so that
@@ -221,7 +242,7 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     const int64_t products = n * group;
     const double macs = (double)n * (double)m * (double)g->grid_size * (double)cv->k;
     int nt = macs < SERIAL_MACS || products == 0 ? 1 : threads;
-    const int64_t units = cvec     ? ceil_div(g->grid_size, CVEC_TILE)
+    const int64_t units = cvec     ? ceil_div(g->grid_size, onn_cvec_tile())
                           : direct ? g->grid_size / cv->line * line_tiles(cv->line, e->nr)
                                    : ceil_div(g->grid_size, e->nr);
     cv->pieces = 1, cv->split = (onn_sgemm_split){1, 1};
@@ -233,7 +254,7 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
              * (and copies it). Divide the larger (ResNet's last 3x3
              * layers: 9.4 MB of weights against 166 KB of image), as long
              * as each piece keeps a few tiles. */
-            const int64_t blocks = ceil_div(cv->mg, CVEC_LANES);
+            const int64_t blocks = ceil_div(cv->mg, onn_cvec_lanes());
             const double weights = (double)cv->mg * (double)cv->k;
             const double image = (double)cv->cg * (double)g->sampled_size;
             if ((units >= 4 * (int64_t)nt && (weights <= image || blocks < nt)) || blocks < nt)
@@ -255,7 +276,8 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     cv->scratch_bytes = cv->per_thread * (size_t)nt;
 
     size_t wbytes;
-    if ((double)round_up(cv->mg, CVEC_LANES) * (double)cv->k > (double)SIZE_MAX / 8) return false;
+    if ((double)round_up(cv->mg, onn_cvec_lanes()) * (double)cv->k > (double)SIZE_MAX / 8)
+        return false;
     if (cvec)
         wbytes = onn_cvec_pack_floats(cv->mg, cv->k) * sizeof(float);
     else if (!onn_sgemm_pack_a_size(e, cv->mg, cv->k, &wbytes))
@@ -277,7 +299,7 @@ void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem)
         const float *wg = w + gi * cv->mg * cv->k;
         float *dst = wp + (size_t)gi * cv->wpack_floats;
         if (cvec)
-            onn_cvec_pack(cv->mg, cv->k, wg, dst);
+            onn_cvec_pack(cv->mg, cv->cg, cv->g.kernel_size, wg, dst);
         else
             onn_sgemm_pack_a(cv->e, cv->mg, cv->k, wg, cv->k, dst);
     }
@@ -287,6 +309,15 @@ void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem)
     const onn_geom *g = &cv->g;
     int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
     copy_axes(g, in, out, kk, s, d, pad);
+    if (cvec) {
+        /* Window offset (kh, kw) of every position: kh * d rows and kw * d
+         * columns further into the channels-last copy. */
+        for (int64_t t = 0; t < g->kernel_size; t++)
+            off[t] = (t / kk[1] * d[0] * cv->pitch + t % kk[1] * d[1]) *
+                     onn_cvec_position_floats(cv->cg);
+        cv->off = off;
+        return;
+    }
     for (int64_t r = 0; r < cv->k; r++) {
         const int64_t ch = r / g->kernel_size, kpos = r % g->kernel_size;
         if (!cv->copy) {
@@ -378,13 +409,13 @@ static void conv_piece(const onn_sgemm_conv *cv, int index, int64_t *m0, int64_t
     const onn_sgemm_split s = cv->split;
     const int ri = index / s.cols, ci = index % s.cols;
     if (cv->kind == ONN_SGEMM_CONV_CVEC) {
-        const int64_t blocks = ceil_div(cv->mg, CVEC_LANES);
-        const int64_t tiles = ceil_div(cv->g.grid_size, CVEC_TILE);
+        const int64_t lanes = onn_cvec_lanes(), tile = onn_cvec_tile();
+        const int64_t blocks = ceil_div(cv->mg, lanes);
+        const int64_t tiles = ceil_div(cv->g.grid_size, tile);
         const int64_t b0 = blocks * ri / s.rows, b1 = blocks * (ri + 1) / s.rows;
         const int64_t u0 = tiles * ci / s.cols, u1 = tiles * (ci + 1) / s.cols;
-        *m0 = b0 * CVEC_LANES, *m1 = b1 * CVEC_LANES < cv->mg ? b1 * CVEC_LANES : cv->mg;
-        *n0 = u0 * CVEC_TILE,
-        *n1 = u1 * CVEC_TILE < cv->g.grid_size ? u1 * CVEC_TILE : cv->g.grid_size;
+        *m0 = b0 * lanes, *m1 = b1 * lanes < cv->mg ? b1 * lanes : cv->mg;
+        *n0 = u0 * tile, *n1 = u1 * tile < cv->g.grid_size ? u1 * tile : cv->g.grid_size;
         return;
     }
     const int64_t panels = ceil_div(cv->mg, e->mr);
@@ -423,25 +454,32 @@ static void conv_piece_run(const onn_sgemm_conv *cv, const float *x, float *y, c
     };
     p.ep.bias = ep->bias ? ep->bias + gi * cv->mg : NULL;
     if (cv->kind == ONN_SGEMM_CONV_CVEC) {
-        const float *src = xg;
-        int64_t pitch = cv->line;
-        if (cv->copy) {
-            float *xp = (float *)((char *)scratch + cv->copy_at);
-            const int64_t q0 = n0 / cv->line, q1 = (n1 - 1) / cv->line;
-            const int64_t r1 = q1 + 1 + (cv->rows - g->grid_size / cv->line);
-            copy_rows(cv, xg, xp, q0, r1 < cv->rows ? r1 : cv->rows);
-            src = xp, pitch = cv->pitch;
-        }
+        int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
+        copy_axes(g, in, out, kk, s, d, pad);
+        /* The copy's rows that lines [q0, q1] read. */
+        const int64_t q0 = n0 / cv->line, q1 = (n1 - 1) / cv->line;
+        const int64_t r0 = q0 * s[0], r1 = q1 * s[0] + (kk[0] - 1) * d[0] + 1;
+        float *xp = (float *)((char *)scratch + cv->copy_at);
+        const int64_t cs = onn_cvec_position_floats(cv->cg);
+        const onn_cvec_copy_args ca = {xg,    cv->cg, cs,     g->sampled_size, in[0],
+                                       in[1], pad[0], pad[1], cv->pitch};
+        onn_cvec_copy(&ca, r0, r1, xp, cv->e->isa == ONN_ISA_AVX2);
+        const int64_t lanes = onn_cvec_lanes();
         const onn_cvec_args a = {
-            .x = src,
+            .x = xp,
             .off = cv->off,
-            .k = cv->k,
+            .taps = g->kernel_size,
+            .cg = cv->cg,
+            .cs = cs,
             .line = cv->line,
-            .pitch = pitch,
+            .stride_h = s[0],
+            .stride_w = s[1],
+            .pitch = cv->pitch,
+            .row0 = r0,
             .w = p.a,
             .mg = cv->mg,
-            .b0 = m0 / CVEC_LANES,
-            .b1 = ceil_div(m1, CVEC_LANES),
+            .b0 = m0 / lanes,
+            .b1 = ceil_div(m1, lanes),
             .j0 = n0,
             .j1 = n1,
             .y = p.c,
