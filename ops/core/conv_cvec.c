@@ -126,22 +126,7 @@ static void copy_scalar(const float *x, int64_t plane, int64_t nc, int64_t cs, i
 #include <immintrin.h>
 
 ONN_TARGET_AVX2_BEGIN
-/* Transposes the 8 x 8 floats of r[0..8) in place. */
-static inline void transpose8_avx2(__m256 *r)
-{
-    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
-    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
-    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
-    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20), r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20), r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31), r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31), r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
+#include "ops/core/avx2_lanes.h"
 
 /* 8 channels (src, plane apart) by 8 positions into the copy (dst, cs
  * floats per position). */
@@ -150,7 +135,7 @@ static inline void copy_8x8_avx2(const float *src, int64_t plane, float *dst, in
     __m256 r[8];
     for (int i = 0; i < 8; i++)
         r[i] = _mm256_loadu_ps(src + i * plane);
-    transpose8_avx2(r);
+    onn_avx2_transpose8(r);
     for (int i = 0; i < 8; i++)
         _mm256_storeu_ps(dst + i * cs, r[i]);
 }
@@ -171,7 +156,7 @@ static void copy_row_avx2(const float *x, int64_t plane, int64_t nc, int64_t cs,
             __m256 r[8];
             for (int i = 0; i < 8; i++)
                 r[i] = _mm256_loadu_ps(src + q + i * plane);
-            transpose8_avx2(r);
+            onn_avx2_transpose8(r);
             for (int64_t i = 0; i < q1 - q; i++)
                 _mm256_storeu_ps(dst + (q - q0 + i) * cs + c, r[i]);
             q = q1;
@@ -331,7 +316,7 @@ static void store_chunk_avx2(const onn_cvec_args *a, const float *tb, int64_t b,
             __m256 r[8];
             for (int p = 0; p < 8; p++)
                 r[p] = _mm256_load_ps(tb + (j - j0 + p) * CV_LANES + o);
-            transpose8_avx2(r);
+            onn_avx2_transpose8(r);
             for (int i = 0; i < 8; i++) {
                 const int64_t row = (c0 + o + i) * a->ldy;
                 __m256 v = _mm256_add_ps(r[i], bv[i]);

@@ -78,4 +78,26 @@ static inline void onn_dwconv_plane(const onn_dwconv_plan *p, const float *x, co
     p->fn(p, x, w, y, res, ep, ep->bias ? ep->bias[c] : 0.0f, scratch);
 }
 
+/*
+ * The channels-last kernel (dwconv_cl.c): 8 channels at a time, one per
+ * vector lane, over a zero-padded channels-last copy of their planes, any
+ * kernel, stride and dilation (at most 1024 taps). AVX2 only.
+ */
+typedef struct onn_dwcl_plan {
+    onn_dwconv_shape s;
+    int64_t hp, wp;       /* the copy's padded rows and columns */
+    size_t scratch_bytes; /* per thread, a multiple of 64 */
+} onn_dwcl_plan;
+
+/* False when variant isa has no such kernel or the shape is invalid or
+ * empty. */
+bool onn_dwcl_plan_init(onn_dwcl_plan *p, const onn_dwconv_shape *s, onn_isa isa);
+
+/* Channels c0..c0+7: x their 8 input planes (plane_in floats apart), w
+ * their taps (kh * kw per channel, channel after channel), y and res (may
+ * be NULL, may be y) their output planes (oh * ow apart); ep's bias read
+ * from c0 on. scratch: p->scratch_bytes, 64-byte aligned. */
+void onn_dwcl_block(const onn_dwcl_plan *p, const float *x, int64_t plane_in, const float *w,
+                    float *y, const float *res, const onn_epilogue *ep, int64_t c0, float *scratch);
+
 #endif

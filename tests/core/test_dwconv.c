@@ -109,8 +109,8 @@ static void check_plane(onn_isa isa, const plane_case *pc, uint64_t seed)
     const onn_dwconv_shape *s = &pc->s;
     onn_dwconv_plan plan;
     assert_true(onn_dwconv_plan_init(&plan, s, isa));
-    const bool fast = s->kh == s->kw && (s->kh == 3 || s->kh == 5 || s->kh == 7) && s->sh == s->sw &&
-                      s->sh <= 2 && s->dh == 1 && s->dw == 1;
+    const bool fast = s->kh == s->kw && (s->kh == 3 || s->kh == 5 || s->kh == 7) &&
+                      s->sh == s->sw && s->sh <= 2 && s->dh == 1 && s->dw == 1;
     assert_int_equal(plan.fast, fast);
     assert_int_equal(plan.scratch_bytes % 64, 0);
 
@@ -348,6 +348,75 @@ static void unsupported_variants(void **state)
     }
 }
 
+/* ---- the channels-last kernel -------------------------------------------- */
+
+/* onn_dwcl_block on 8 channels against the reference per channel: planes
+ * from 1 x 1 to 30 x 29, kernels 1x1 to 7x7 and rectangular, strides 1 to
+ * 3, dilations, every pad set, each residual mode and activation in turn;
+ * a tile of 8 positions then spans rows, and planes end in partial tiles. */
+static void channels_last(void **state)
+{
+    const onn_isa isa = variant(state);
+    static const int64_t geo[][6] = {
+        /* kh, kw, sh, sw, dh, dw */
+        {3, 3, 1, 1, 1, 1}, {5, 5, 1, 1, 1, 1}, {7, 7, 1, 1, 1, 1}, {5, 5, 2, 2, 1, 1},
+        {3, 3, 2, 2, 1, 1}, {1, 1, 1, 1, 1, 1}, {3, 5, 1, 2, 2, 1}, {7, 7, 3, 3, 1, 2},
+    };
+    static const int64_t sizes[][2] = {{1, 1}, {7, 7}, {14, 14}, {5, 13}, {30, 29}, {2, 40}};
+    static const onn_act acts[] = {ONN_ACT_NONE, ONN_ACT_RELU, ONN_ACT_HARD_SWISH, ONN_ACT_SILU};
+    uint64_t seed = 5000;
+    int runs = 0;
+    for (size_t g = 0; g < sizeof geo / sizeof geo[0]; g++)
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+            for (int pi = 0; pi < N_PADS; pi += 2, seed += 8) {
+                plane_case pc;
+                if (!make_case(&pc, sizes[z][0], sizes[z][1], geo[g][0], geo[g][1], geo[g][2],
+                               geo[g][3], geo[g][4], geo[g][5], pad_sets[pi]))
+                    continue;
+                const onn_dwconv_shape *s = &pc.s;
+                onn_dwcl_plan plan;
+                const bool ok = onn_dwcl_plan_init(&plan, s, isa);
+                assert_int_equal(ok, isa == ONN_ISA_AVX2);
+                if (!ok) continue;
+                assert_int_equal(plan.scratch_bytes % 64, 0);
+                const int64_t nx = s->h * s->w, ny = s->oh * s->ow, taps = s->kh * s->kw;
+                const int res = (int)(seed / 8 % 3);
+                const onn_act act = acts[seed / 8 % 4];
+                float *x = th_randf(seed, 8 * nx), *w = th_randf(seed + 1, 8 * taps);
+                float *rs = th_randf(seed + 2, 8 * ny), *bias = th_randf(seed + 3, 11);
+                float *y = malloc((size_t)(8 * ny + GUARD) * sizeof *y);
+                float *scratch = aligned_alloc(64, plan.scratch_bytes);
+                assert_non_null(y);
+                assert_non_null(scratch);
+                for (int64_t i = 0; i < 8 * ny + GUARD; i++)
+                    y[i] = i < 8 * ny && res == RES_IN_PLACE ? rs[i] : CANARY;
+                const onn_epilogue ep = {bias, act, 0.1f, 0.0f};
+                const float *r = res == RES_SEPARATE ? rs : res == RES_IN_PLACE ? y : NULL;
+                /* channels 3..10 of the bias */
+                onn_dwcl_block(&plan, x, nx, w, y, r, &ep, 3, scratch);
+                double *ref = th_dalloc(ny), *mag = th_dalloc(ny);
+                for (int c = 0; c < 8; c++) {
+                    ref_plane(s, x + c * nx, w + c * taps, bias[3 + c], res ? rs + c * ny : NULL,
+                              &ep, ref, mag);
+                    for (int64_t i = 0; i < ny; i++)
+                        if (!(fabs(y[c * ny + i] - ref[i]) <= 8e-6 * (1.0 + mag[i])))
+                            fail_msg("channels-last %lldx%lld k %lldx%lld s %lldx%lld d "
+                                     "%lldx%lld pads %d, res %d, act %d: channel %d y[%lld] = "
+                                     "%.9g, want %.9g",
+                                     (long long)s->h, (long long)s->w, (long long)s->kh,
+                                     (long long)s->kw, (long long)s->sh, (long long)s->sw,
+                                     (long long)s->dh, (long long)s->dw, pi, res, act, c,
+                                     (long long)i, y[c * ny + i], ref[i]);
+                }
+                for (int64_t i = 8 * ny; i < 8 * ny + GUARD; i++)
+                    assert_true(y[i] == CANARY);
+                runs++;
+                free(x), free(w), free(rs), free(bias), free(y), free(scratch), free(ref),
+                    free(mag);
+            }
+    assert_true(isa != ONN_ISA_AVX2 || runs > 100);
+}
+
 /* ---- Conv nodes ---------------------------------------------------------- */
 
 typedef struct node_case {
@@ -404,6 +473,9 @@ static void conv_nodes(void **state)
         {1, 8, 1, 9, 11, 3, 2, {0, 0, 1, 1}, true},    /* TensorFlow's SAME, stride 2 */
         {1, 6, 2, 10, 9, 3, 1, {1, 1, 1, 1}, true},    /* channel multiplier 2 */
         {1, 12, 1, 7, 7, 7, 1, {3, 3, 3, 3}, true},    /* ConvNeXt's 7x7 */
+        /* the channels-last kernel: 2 blocks of 8 and 3 planes' tail */
+        {2, 19, 1, 14, 15, 5, 1, {2, 2, 2, 2}, true},
+        {1, 16, 1, 28, 28, 7, 2, {3, 3, 3, 3}, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int threads = 1; threads <= 2; threads++)
@@ -420,13 +492,10 @@ static void conv_nodes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        PER_ISA(fast_shapes),
-        PER_ISA(fast_large),
-        PER_ISA(generic_shapes),
-        PER_ISA(activations),
-        PER_ISA(plans),
-        PER_ISA(conv_nodes),
-        cmocka_unit_test(unsupported_variants),
+        PER_ISA(fast_shapes),    PER_ISA(fast_large),
+        PER_ISA(generic_shapes), PER_ISA(activations),
+        PER_ISA(plans),          PER_ISA(conv_nodes),
+        PER_ISA(channels_last),  cmocka_unit_test(unsupported_variants),
     };
     for (int i = 0; i < ONN_ISA_COUNT; i++)
         printf("variant %-7s %s\n", onn_isa_name((onn_isa)i),
