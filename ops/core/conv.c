@@ -372,19 +372,21 @@ static onnorm_status dwplane_scratch(onn_kctx *ctx, conv_cfg *cfg)
 
 /*
  * The channels-last kernel where it beats the plane kernels: windows of 25
- * taps or more (5x5, 7x7) over planes 14 to 56 wide. Measured on the
- * depthwise layers of MobileNetV2, MNASNet, EfficientNet-B0 and ConvNeXt
- * (Zen 3, 1 thread, alternating, medians of 21): 1.2-2.6x there
- * (ConvNeXt's 7x7 over 384 channels at 28 x 28: 2.6x; EfficientNet's 5x5
- * at 28 x 28: 1.6x), 1.0x at 14 and 7, 0.9x at 112; 0.45-0.75x on every
- * 3x3 layer, where a block's copy and transposes cost more than its nine
- * taps.
+ * taps or more (5x5, 7x7) over planes at most 56 wide, into rows of 28
+ * outputs or more (7x7 windows: 14 or more). Measured on the depthwise
+ * layers of MobileNetV2, MNASNet, EfficientNet-B0 and ConvNeXt (Zen 3, 1
+ * thread, alternating, medians of 21): 1.2-2.6x there (ConvNeXt's 7x7 over
+ * 384 channels at 28 x 28: 2.6x, over 768 at 14 x 14: 1.7x; EfficientNet's
+ * 5x5 at 28 x 28: 1.6x), 0.9-1.0x for 5x5 into 14 or 7 columns and from
+ * 112 wide planes; 0.45-0.75x on every 3x3 layer, where a block's copy and
+ * transposes cost more than its nine taps.
  */
 static bool dwcl_wins(const conv_cfg *cfg)
 {
     const onn_geom *g = &cfg->g;
-    return cfg->mg == 1 && cfg->c >= 8 && g->kernel_size >= 25 && g->sampled[1] >= 14 &&
-           g->sampled[1] <= 56;
+    const int64_t out_min = g->kernel_size >= 49 ? 14 : 28;
+    return cfg->mg == 1 && cfg->c >= 8 && g->kernel_size >= 25 && g->sampled[1] <= 56 &&
+           g->grid[1] >= out_min;
 }
 
 static size_t dw_scratch_of(const conv_cfg *cfg)
