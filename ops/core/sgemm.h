@@ -243,7 +243,13 @@ typedef struct onn_sgemm_conv {
     /* onn_sgemm_conv_init */
     const float *wpack;
     size_t wpack_floats;
-    const int64_t *off; /* DIRECT, CVEC: the k row offsets */
+    const int64_t *off; /* DIRECT: the k row offsets; CVEC: per tap */
+    /* CVEC: taps of the window and steps of k per tap; where the copy's
+     * positions have no room between them and the window is not dilated
+     * along a row, a tap is a whole row of the window (its kw positions'
+     * channels are kw * cg consecutive floats), else one window offset. */
+    int64_t vtaps, vsteps;
+    bool vmerge; /* CVEC: taps are window rows */
 } onn_sgemm_conv;
 
 /* The plan of a convolution: X [n, c, sampled..], W [m, c / group, kernel..]
@@ -284,13 +290,13 @@ void onn_cvec_copy(const onn_cvec_copy_args *a, int64_t r0, int64_t r1, float *x
 /* One piece of one product: positions [j0, j1) and channel blocks [b0, b1)
  * (of onn_cvec_lanes()) of Y = epilogue(W * B), B read from the copy x
  * (its row row0 first): output position j (line j / line, column j % line)
- * at window offset t reads the cg floats at copy row j / line * stride_h
- * - row0, column j % line * stride_w (cs floats per position), plus
- * off[t]. */
+ * at tap t reads the `steps` consecutive floats at copy row j / line *
+ * stride_h - row0, column j % line * stride_w (cs floats per position),
+ * plus off[t]. */
 typedef struct onn_cvec_args {
     const float *x;
-    const int64_t *off; /* per window offset, in floats */
-    int64_t taps, cg, cs, line, stride_h, stride_w, pitch, row0;
+    const int64_t *off; /* per tap, in floats */
+    int64_t taps, steps, cs, line, stride_h, stride_w, pitch, row0;
     const float *w; /* onn_cvec_pack of the group's weights */
     int64_t mg;     /* the group's output channels */
     int64_t b0, b1, j0, j1;
@@ -307,9 +313,11 @@ int64_t onn_cvec_lanes(void);
 int64_t onn_cvec_tile(void);
 /* Floats of the packed weights of mg channels by k steps. */
 size_t onn_cvec_pack_floats(int64_t mg, int64_t k);
-/* Packs W [mg, cg, taps] (one group's) in blocks of channels, k in the
- * order (window offset, channel). */
-void onn_cvec_pack(int64_t mg, int64_t cg, int64_t taps, const float *w, float *dst);
+/* Packs W [mg, cg, kh, kw] (one group's) in blocks of channels, k in the
+ * order of the taps and their steps: taps the window's rows (merge: steps
+ * (kw position, channel)) or its offsets (steps: channels). */
+void onn_cvec_pack(int64_t mg, int64_t cg, int64_t kh, int64_t kw, bool merge, const float *w,
+                   float *dst);
 /* Scratch of one onn_cvec_run call (64-byte aligned). */
 size_t onn_cvec_scratch_bytes(void);
 void onn_cvec_run(const onn_cvec_args *a, void *scratch);

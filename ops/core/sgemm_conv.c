@@ -134,38 +134,34 @@ static double line_cost(int64_t len, int nr)
  * The channel-vector source, by rule rather than cost: measured against the
  * packed and direct sources on 48 layers of ResNet-18/50, ResNeXt-50,
  * GoogLeNet, DenseNet-121, RegNetY-400MF, MobileNetV2 and BERT-sized
- * products (Zen 3, 1 thread, alternating, medians of 21), it is
+ * products (Zen 3, alternating in one process, medians of 21), it is
  *   - 1.1-2.1x faster on windows of 3x3 and up over 16 channels or more
- *     per group (ResNet-18 l1-l3, GoogLeNet, DenseNet-121's 3x3 over 128
- *     channels, ResNeXt-50's last stage at 32 per group), except at 7 x 7
- *     positions with k past 2048 (ResNet-18's last 3x3 layers, 0.9x: each
- *     tile then reads its block's weights from L2, 128 bytes a step);
+ *     per group, at 1 and 2 threads (ResNet-18's 3x3 layers, GoogLeNet,
+ *     DenseNet-121's 3x3 over 128 channels, ResNeXt-50's last stage at 32
+ *     per group; ResNet-18's last, 7 x 7 positions with k = 4608, 1.14x
+ *     on one thread once a 7 x 7 plane is one chunk);
  *   - slower where its lanes are mostly padding (16 or fewer output
- *     channels per group: 0.4-0.9x) and on 1x1 windows over large planes
- *     (0.5-0.9x: each output value is one of k multiply-adds, and its
- *     transposed store and the channels-last copy then cost as much as
- *     the products); 1.2x faster on 1x1 windows over 7 x 7 planes with
- *     k up to 320 (ResNet-18's last downsampling, MobileNetV2's last
- *     layer), 0.7-1.05x with more on one thread, 1.1-1.2x on two (the
- *     same split).
- * The 2-thread figures: the same layers, same method.
+ *     channels per group: 0.4-0.9x), on stems over 3 channels (0.9-1.0x)
+ *     and on 1x1 windows over planes larger than 7 x 7 (0.5-0.97x: each
+ *     output value is one of k multiply-adds, and its transposed store and
+ *     the channels-last copy then cost as much as the products);
+ *   - 1.07-1.25x on 1x1 windows over 7 x 7 planes (ResNet-50's last stage,
+ *     MobileNetV2's last layer), except with 8 MB of weights or more
+ *     (ResNet-50's last downsampling, 0.96x).
  */
 #define CVEC_MIN_CHANNELS 16
 #define CVEC_MIN_OUT 24
 #define CVEC_SMALL_PLANE 64
-#define CVEC_MAX_K_SMALL 2048
-#define CVEC_MAX_K_POINTWISE 384
+#define CVEC_MAX_WEIGHTS (1 << 21)
 
-static bool cvec_wins(const onn_sgemm_conv *cv, int threads)
+static bool cvec_wins(const onn_sgemm_conv *cv)
 {
     if (cv->cg < CVEC_MIN_CHANNELS || cv->mg < CVEC_MIN_OUT) return false;
-    const bool small = cv->g.grid_size <= CVEC_SMALL_PLANE;
-    if (cv->g.kernel_size == 1) return small && (cv->k <= CVEC_MAX_K_POINTWISE || threads > 1);
-    return !(small && cv->k > CVEC_MAX_K_SMALL && threads == 1);
+    if (cv->g.kernel_size > 1) return true;
+    return cv->g.grid_size <= CVEC_SMALL_PLANE && cv->mg * cv->k < CVEC_MAX_WEIGHTS;
 }
 
-static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise, bool cvec_ok,
-                                       int threads)
+static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise, bool cvec_ok)
 {
     const int nr = cv->e->nr;
     const double rows = (double)round_up(cv->mg, cv->e->mr);
@@ -182,7 +178,7 @@ static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise,
     const double direct =
         (double)(cv->g.grid_size / cv->line) * line_cost(cv->line, nr) * rows * (1.0 + extra);
     const double packed = line_cost(cv->g.grid_size, nr) * (rows + PACK_ROWS);
-    if (cvec_ok && cvec_wins(cv, threads)) return ONN_SGEMM_CONV_CVEC;
+    if (cvec_ok && cvec_wins(cv)) return ONN_SGEMM_CONV_CVEC;
     return direct < packed ? ONN_SGEMM_CONV_DIRECT : ONN_SGEMM_CONV_PACKED;
 }
 
@@ -207,9 +203,7 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     for (int i = 0; i < g->nsp; i++)
         cvec_ok = cvec_ok && g->pad_lo[i] >= 0 && g->pad_hi[i] >= 0;
     cv->line = pointwise ? g->grid_size : out[1];
-    const double macs = (double)n * (double)m * (double)g->grid_size * (double)cv->k;
-    int nt = macs < SERIAL_MACS || n * group == 0 ? 1 : threads;
-    if (kind == ONN_SGEMM_CONV_AUTO && direct_ok) kind = conv_choose(cv, pointwise, cvec_ok, nt);
+    if (kind == ONN_SGEMM_CONV_AUTO && direct_ok) kind = conv_choose(cv, pointwise, cvec_ok);
     cv->kind =
         (kind == ONN_SGEMM_CONV_DIRECT && direct_ok) || (kind == ONN_SGEMM_CONV_CVEC && cvec_ok)
             ? kind
@@ -230,6 +224,9 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
             (double)SIZE_MAX / 4)
             return false;
         copy_floats = round_up(cv->rows * cv->pitch * onn_cvec_position_floats(cv->cg), 16);
+        cv->vmerge = d[1] == 1 && onn_cvec_position_floats(cv->cg) == cv->cg;
+        cv->vtaps = cv->vmerge ? kk[0] : g->kernel_size;
+        cv->vsteps = cv->vmerge ? kk[1] * cv->cg : cv->cg;
     } else if (cv->copy) {
         /* Phase plane rows: the outputs' extent plus the window's reach in
          * that phase, (k - 1) * d / s. The pitch makes room for a line's
@@ -245,6 +242,8 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
 
     /* The team, and how it divides the products. */
     const int64_t products = n * group;
+    const double macs = (double)n * (double)m * (double)g->grid_size * (double)cv->k;
+    int nt = macs < SERIAL_MACS || products == 0 ? 1 : threads;
     const int64_t units = cvec     ? ceil_div(g->grid_size, onn_cvec_tile())
                           : direct ? g->grid_size / cv->line * line_tiles(cv->line, e->nr)
                                    : ceil_div(g->grid_size, e->nr);
@@ -301,9 +300,11 @@ void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem)
     for (int64_t gi = 0; gi < cv->group; gi++) {
         const float *wg = w + gi * cv->mg * cv->k;
         float *dst = wp + (size_t)gi * cv->wpack_floats;
-        if (cvec)
-            onn_cvec_pack(cv->mg, cv->cg, cv->g.kernel_size, wg, dst);
-        else
+        if (cvec) {
+            int64_t in[2], out[2], kk[2], st[2], d[2], pad[2];
+            copy_axes(&cv->g, in, out, kk, st, d, pad);
+            onn_cvec_pack(cv->mg, cv->cg, kk[0], kk[1], cv->vmerge, wg, dst);
+        } else
             onn_sgemm_pack_a(cv->e, cv->mg, cv->k, wg, cv->k, dst);
     }
     cv->wpack = wp;
@@ -313,11 +314,13 @@ void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem)
     int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
     copy_axes(g, in, out, kk, s, d, pad);
     if (cvec) {
-        /* Window offset (kh, kw) of every position: kh * d rows and kw * d
-         * columns further into the channels-last copy. */
-        for (int64_t t = 0; t < g->kernel_size; t++)
-            off[t] = (t / kk[1] * d[0] * cv->pitch + t % kk[1] * d[1]) *
-                     onn_cvec_position_floats(cv->cg);
+        /* Each tap's offset in the channels-last copy: a window row kh * d
+         * rows further (merged taps), or an offset (kh, kw) kh * d rows
+         * and kw * d columns further. */
+        const int64_t cs = onn_cvec_position_floats(cv->cg);
+        for (int64_t t = 0; t < cv->vtaps; t++)
+            off[t] = cv->vmerge ? t * d[0] * cv->pitch * cs
+                                : (t / kk[1] * d[0] * cv->pitch + t % kk[1] * d[1]) * cs;
         cv->off = off;
         return;
     }
@@ -471,8 +474,8 @@ static void conv_piece_run(const onn_sgemm_conv *cv, const float *x, float *y, c
         const onn_cvec_args a = {
             .x = xp,
             .off = cv->off,
-            .taps = g->kernel_size,
-            .cg = cv->cg,
+            .taps = cv->vtaps,
+            .steps = cv->vsteps,
             .cs = cs,
             .line = cv->line,
             .stride_h = s[0],
