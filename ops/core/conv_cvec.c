@@ -44,6 +44,13 @@
 
 #define CV_LANES 32 /* output channels per block: four AVX2 vectors */
 #define CV_TILE 3   /* output positions per tile */
+/* The narrow tiles, for groups of at most 16 output channels (grouped
+ * convolutions of 8 or 16 channels per group: RegNet's, ResNeXt's early
+ * stages): one vector of 8 channels by 12 positions, 12 broadcasts and one
+ * load per 12 multiply-adds. */
+#define NARROW_LANES 8
+#define NARROW_TILE 12
+#define NARROW_MAX_OUT 16
 /* Positions per chunk: 16 tiles (48 positions, three cache lines of each
  * output plane, so that the transposed store writes whole lines), or up
  * to MAX_CHUNK_TILES in one chunk where the piece has no more (a 7 x 7
@@ -69,31 +76,33 @@ static int64_t run_channels(int64_t steps, int64_t taps)
     return rc < 8 ? 8 : rc >= steps ? steps : rc;
 }
 
-int64_t onn_cvec_lanes(void)
+int64_t onn_cvec_lanes(int64_t mg)
 {
-    return CV_LANES;
+    return mg <= NARROW_MAX_OUT ? NARROW_LANES : CV_LANES;
 }
 
-int64_t onn_cvec_tile(void)
+int64_t onn_cvec_tile(int64_t mg)
 {
-    return CV_TILE;
+    return mg <= NARROW_MAX_OUT ? NARROW_TILE : CV_TILE;
 }
 
 size_t onn_cvec_pack_floats(int64_t mg, int64_t k)
 {
-    return (size_t)((mg + CV_LANES - 1) / CV_LANES) * CV_LANES * (size_t)k;
+    const int64_t lanes = onn_cvec_lanes(mg);
+    return (size_t)((mg + lanes - 1) / lanes) * (size_t)lanes * (size_t)k;
 }
 
 void onn_cvec_pack(int64_t mg, int64_t cg, int64_t kh, int64_t kw, bool merge, const float *w,
                    float *dst)
 {
-    const int64_t blocks = (mg + CV_LANES - 1) / CV_LANES, k = cg * kh * kw;
+    const int64_t lanes = onn_cvec_lanes(mg);
+    const int64_t blocks = (mg + lanes - 1) / lanes, k = cg * kh * kw;
     const int64_t taps = merge ? kh : kh * kw, steps = merge ? kw * cg : cg;
     const int64_t rc = run_channels(steps, taps);
     for (int64_t b = 0; b < blocks; b++)
         for (int64_t c0 = 0; c0 < steps; c0 += rc) {
             const int64_t n = steps - c0 < rc ? steps - c0 : rc;
-            float *run = dst + (b * k + c0 * taps) * CV_LANES;
+            float *run = dst + (b * k + c0 * taps) * lanes;
             for (int64_t t = 0; t < taps; t++)
                 for (int64_t c = 0; c < n; c++) {
                     /* W's index of tap t, step c0 + c */
@@ -101,9 +110,9 @@ void onn_cvec_pack(int64_t mg, int64_t cg, int64_t kh, int64_t kw, bool merge, c
                     const int64_t ky = merge ? t : t / kw, kx = merge ? st / cg : t % kw;
                     const int64_t ch = merge ? st % cg : st;
                     const int64_t r = (ch * kh + ky) * kw + kx;
-                    float *d = run + (t * n + c) * CV_LANES;
-                    for (int64_t i = 0; i < CV_LANES; i++) {
-                        const int64_t o = b * CV_LANES + i;
+                    float *d = run + (t * n + c) * lanes;
+                    for (int64_t i = 0; i < lanes; i++) {
+                        const int64_t o = b * lanes + i;
                         d[i] = o < mg ? w[o * k + r] : 0.0f;
                     }
                 }
@@ -234,8 +243,8 @@ void onn_cvec_copy(const onn_cvec_copy_args *a, int64_t r0, int64_t r1, float *x
 static void store_rest(const onn_cvec_args *a, const float *tb, int64_t b, int64_t j0, int64_t j1,
                        int64_t o0, int64_t p0)
 {
-    const int64_t c0 = b * CV_LANES;
-    const int64_t valid = a->mg - c0 < CV_LANES ? a->mg - c0 : CV_LANES;
+    const int64_t lanes = onn_cvec_lanes(a->mg), c0 = b * lanes;
+    const int64_t valid = a->mg - c0 < lanes ? a->mg - c0 : lanes;
     const onn_epilogue *ep = a->ep;
     for (int64_t o = 0; o < valid; o++) {
         float *yr = a->y + (c0 + o) * a->ldy;
@@ -243,7 +252,7 @@ static void store_rest(const onn_cvec_args *a, const float *tb, int64_t b, int64
         const float *t = tb + o;
         const float *zr = a->z ? a->z + (c0 + o) * a->ldy : NULL;
         for (int64_t j = o < o0 ? p0 : j0; j < j1; j++)
-            yr[j] = t[(j - j0) * CV_LANES] + bias + (zr ? zr[j] : 0.0f);
+            yr[j] = t[(j - j0) * lanes] + bias + (zr ? zr[j] : 0.0f);
         onn_act_row(ep->act, ep->alpha, ep->beta, yr + j0, j1 - j0);
     }
 }
@@ -317,12 +326,75 @@ static void cvec_tile_avx2(const float *x, const int64_t *base, const int64_t *o
 }
 #undef CV_STEP
 
+/* The narrow tile: 12 positions by 8 channels, as cvec_tile_avx2. */
+#define NW_STEP(j)                                                                                 \
+    do {                                                                                           \
+        const __m256 v = _mm256_load_ps(w + (j)*NARROW_LANES);                                     \
+        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[0] + (j)), v, c0);                              \
+        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[1] + (j)), v, c1);                              \
+        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[2] + (j)), v, c2);                              \
+        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[3] + (j)), v, c3);                              \
+        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[4] + (j)), v, c4);                              \
+        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[5] + (j)), v, c5);                              \
+        c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[6] + (j)), v, c6);                              \
+        c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[7] + (j)), v, c7);                              \
+        c8 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[8] + (j)), v, c8);                              \
+        c9 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[9] + (j)), v, c9);                              \
+        c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[10] + (j)), v, c10);                           \
+        c11 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[11] + (j)), v, c11);                           \
+    } while (0)
+
+static void cvec_tile8_avx2(const float *x, const int64_t *base, const int64_t *off, int64_t taps,
+                            int64_t n, const float *w, float *t, bool first)
+{
+    __m256 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11;
+    if (first) {
+        c0 = c1 = c2 = c3 = c4 = c5 = _mm256_setzero_ps();
+        c6 = c7 = c8 = c9 = c10 = c11 = _mm256_setzero_ps();
+    } else {
+        c0 = _mm256_load_ps(t), c1 = _mm256_load_ps(t + 8), c2 = _mm256_load_ps(t + 16);
+        c3 = _mm256_load_ps(t + 24), c4 = _mm256_load_ps(t + 32), c5 = _mm256_load_ps(t + 40);
+        c6 = _mm256_load_ps(t + 48), c7 = _mm256_load_ps(t + 56), c8 = _mm256_load_ps(t + 64);
+        c9 = _mm256_load_ps(t + 72), c10 = _mm256_load_ps(t + 80), c11 = _mm256_load_ps(t + 88);
+    }
+    const int64_t c8n = n & ~(int64_t)7;
+    for (int64_t tap = 0; tap < taps; tap++) {
+        const float *p[NARROW_TILE];
+        for (int i = 0; i < NARROW_TILE; i++)
+            p[i] = x + (base[i] + off[tap]);
+        for (int64_t c = 0; c < c8n; c += 8) {
+            NW_STEP(0);
+            NW_STEP(1);
+            NW_STEP(2);
+            NW_STEP(3);
+            NW_STEP(4);
+            NW_STEP(5);
+            NW_STEP(6);
+            NW_STEP(7);
+            for (int i = 0; i < NARROW_TILE; i++)
+                p[i] += 8;
+            w += 8 * NARROW_LANES;
+        }
+        for (int64_t c = c8n; c < n; c++) {
+            NW_STEP(0);
+            for (int i = 0; i < NARROW_TILE; i++)
+                p[i]++;
+            w += NARROW_LANES;
+        }
+    }
+    _mm256_store_ps(t, c0), _mm256_store_ps(t + 8, c1), _mm256_store_ps(t + 16, c2);
+    _mm256_store_ps(t + 24, c3), _mm256_store_ps(t + 32, c4), _mm256_store_ps(t + 40, c5);
+    _mm256_store_ps(t + 48, c6), _mm256_store_ps(t + 56, c7), _mm256_store_ps(t + 64, c8);
+    _mm256_store_ps(t + 72, c9), _mm256_store_ps(t + 80, c10), _mm256_store_ps(t + 88, c11);
+}
+#undef NW_STEP
+
 /* The transposed store, 8 channels by 8 positions at a time. */
 static void store_chunk_avx2(const onn_cvec_args *a, const float *tb, int64_t b, int64_t j0,
                              int64_t j1)
 {
-    const int64_t c0 = b * CV_LANES;
-    const int64_t valid = a->mg - c0 < CV_LANES ? a->mg - c0 : CV_LANES;
+    const int64_t lanes = onn_cvec_lanes(a->mg), c0 = b * lanes;
+    const int64_t valid = a->mg - c0 < lanes ? a->mg - c0 : lanes;
     const int64_t o8 = valid & ~(int64_t)7, p8 = j0 + ((j1 - j0) & ~(int64_t)7);
     const float *bias = a->ep->bias ? a->ep->bias + c0 : NULL;
     for (int64_t o = 0; o < o8; o += 8) {
@@ -332,7 +404,7 @@ static void store_chunk_avx2(const onn_cvec_args *a, const float *tb, int64_t b,
         for (int64_t j = j0; j < p8; j += 8) {
             __m256 r[8];
             for (int p = 0; p < 8; p++)
-                r[p] = _mm256_load_ps(tb + (j - j0 + p) * CV_LANES + o);
+                r[p] = _mm256_load_ps(tb + (j - j0 + p) * lanes + o);
             onn_avx2_transpose8(r);
             for (int i = 0; i < 8; i++) {
                 const int64_t row = (c0 + o + i) * a->ldy;
@@ -363,8 +435,11 @@ void onn_cvec_run(const onn_cvec_args *a, void *scratch)
     if (a->j1 <= a->j0 || a->b1 <= a->b0 || a->taps <= 0 || a->steps <= 0) return;
     float *tb = scratch;
     const int64_t k = a->taps * a->steps, rc = run_channels(a->steps, a->taps);
-    const int64_t tiles = (a->j1 - a->j0 + CV_TILE - 1) / CV_TILE;
-    const int64_t chunk = (tiles <= MAX_CHUNK_TILES ? tiles : CHUNK_TILES) * CV_TILE;
+    const int64_t lanes = onn_cvec_lanes(a->mg), tile = onn_cvec_tile(a->mg);
+    const int64_t max_tiles = MAX_CHUNK_TILES * CV_TILE / tile;
+    /* 48 positions a chunk (whole lines of the output planes) */
+    const int64_t tiles = (a->j1 - a->j0 + tile - 1) / tile;
+    const int64_t chunk = (tiles <= max_tiles ? tiles : CHUNK_TILES * CV_TILE / tile) * tile;
     int64_t base[MAX_CHUNK_TILES * CV_TILE];
     for (int64_t j0 = a->j0; j0 < a->j1; j0 += chunk) {
         const int64_t j1 = a->j1 - j0 < chunk ? a->j1 : j0 + chunk;
@@ -372,23 +447,28 @@ void onn_cvec_run(const onn_cvec_args *a, void *scratch)
          * j / line * stride_h - row0, column j % line * stride_w; lanes past
          * the chunk's end repeat its last position (computed, never
          * stored). */
-        const int64_t lanes = (j1 - j0 + CV_TILE - 1) / CV_TILE * CV_TILE;
-        for (int64_t i = 0; i < lanes; i++) {
+        const int64_t npos = (j1 - j0 + tile - 1) / tile * tile;
+        for (int64_t i = 0; i < npos; i++) {
             const int64_t j = j0 + i < j1 ? j0 + i : j1 - 1;
             base[i] =
                 ((j / a->line * a->stride_h - a->row0) * a->pitch + j % a->line * a->stride_w) *
                 a->cs;
         }
         for (int64_t b = a->b0; b < a->b1; b++) {
-            /* The runs of k in turn, each run's weights in L1 while the
+            /* The runs of k in turn, each run's weights in L2 while the
              * chunk's tiles pass. */
             for (int64_t c0 = 0; c0 < a->steps; c0 += rc) {
                 const int64_t n = a->steps - c0 < rc ? a->steps - c0 : rc;
                 const float *wr =
-                    a->w + ((size_t)b * (size_t)k + (size_t)(c0 * a->taps)) * CV_LANES;
-                for (int64_t i = 0; i < lanes; i += CV_TILE)
-                    cvec_tile_avx2(a->x + c0, base + i, a->off, a->taps, n, wr, tb + i * CV_LANES,
-                                   c0 == 0);
+                    a->w + ((size_t)b * (size_t)k + (size_t)(c0 * a->taps)) * (size_t)lanes;
+                for (int64_t i = 0; i < npos; i += tile) {
+                    if (lanes == CV_LANES)
+                        cvec_tile_avx2(a->x + c0, base + i, a->off, a->taps, n, wr, tb + i * lanes,
+                                       c0 == 0);
+                    else
+                        cvec_tile8_avx2(a->x + c0, base + i, a->off, a->taps, n, wr, tb + i * lanes,
+                                        c0 == 0);
+                }
             }
             store_chunk_avx2(a, tb, b, j0, j1);
         }

@@ -288,7 +288,7 @@ int64_t onn_cvec_position_floats(int64_t cg);
 void onn_cvec_copy(const onn_cvec_copy_args *a, int64_t r0, int64_t r1, float *xp, bool avx2);
 
 /* One piece of one product: positions [j0, j1) and channel blocks [b0, b1)
- * (of onn_cvec_lanes()) of Y = epilogue(W * B), B read from the copy x
+ * (of onn_cvec_lanes(mg)) of Y = epilogue(W * B), B read from the copy x
  * (its row row0 first): output position j (line j / line, column j % line)
  * at tap t reads the `steps` consecutive floats at copy row j / line *
  * stride_h - row0, column j % line * stride_w (cs floats per position),
@@ -308,9 +308,10 @@ typedef struct onn_cvec_args {
 
 /* This build and variant have the channel-vector kernel. */
 bool onn_cvec_supported(onn_isa isa);
-/* Output channels per block, positions per tile. */
-int64_t onn_cvec_lanes(void);
-int64_t onn_cvec_tile(void);
+/* Output channels per block and positions per tile, for mg output
+ * channels per group (32 x 3, or 8 x 12 for 16 or fewer). */
+int64_t onn_cvec_lanes(int64_t mg);
+int64_t onn_cvec_tile(int64_t mg);
 /* Floats of the packed weights of mg channels by k steps. */
 size_t onn_cvec_pack_floats(int64_t mg, int64_t k);
 /* Packs W [mg, cg, kh, kw] (one group's) in blocks of channels, k in the
