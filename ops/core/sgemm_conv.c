@@ -147,7 +147,10 @@ static double line_cost(int64_t len, int nr)
  *     the channels-last copy then cost as much as the products);
  *   - 1.07-1.25x on 1x1 windows over 7 x 7 planes (ResNet-50's last stage,
  *     MobileNetV2's last layer), except with 8 MB of weights or more
- *     (ResNet-50's last downsampling, 0.96x).
+ *     (ResNet-50's last downsampling, 0.96x);
+ *   - on two threads, 1.08-1.23x on 1x1 windows over planes up to 35 x 35
+ *     with k from 288 (GoogLeNet's and Inception-v3's 1x1 layers; 0.97x
+ *     on one of nine), where one thread gives 0.93-1.05x.
  * Its narrow tiles (8 channels by 12 positions, for groups of 8 to 16
  * output channels over 8 or more input channels: RegNetY's and ResNeXt's
  * grouped 3x3 layers) are 1.3-2.0x the direct source on strided layers and
@@ -158,11 +161,13 @@ static double line_cost(int64_t len, int nr)
 #define CVEC_MIN_OUT 24
 #define CVEC_SMALL_PLANE 64
 #define CVEC_MAX_WEIGHTS (1 << 21)
+#define CVEC_MID_PLANE 1225
+#define CVEC_MID_MIN_K 288
 
 #define CVEC_NARROW_MIN 8
 #define CVEC_NARROW_MAX 16
 
-static bool cvec_wins(const onn_sgemm_conv *cv)
+static bool cvec_wins(const onn_sgemm_conv *cv, int threads)
 {
     if (cv->mg >= CVEC_NARROW_MIN && cv->mg <= CVEC_NARROW_MAX && cv->cg >= CVEC_NARROW_MIN &&
         cv->g.kernel_size > 1) {
@@ -173,10 +178,13 @@ static bool cvec_wins(const onn_sgemm_conv *cv)
     }
     if (cv->cg < CVEC_MIN_CHANNELS || cv->mg < CVEC_MIN_OUT) return false;
     if (cv->g.kernel_size > 1) return true;
-    return cv->g.grid_size <= CVEC_SMALL_PLANE && cv->mg * cv->k < CVEC_MAX_WEIGHTS;
+    if (cv->mg * cv->k >= CVEC_MAX_WEIGHTS) return false;
+    return cv->g.grid_size <= CVEC_SMALL_PLANE ||
+           (threads > 1 && cv->g.grid_size <= CVEC_MID_PLANE && cv->k >= CVEC_MID_MIN_K);
 }
 
-static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise, bool cvec_ok)
+static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise, bool cvec_ok,
+                                       int threads)
 {
     const int nr = cv->e->nr;
     const double rows = (double)round_up(cv->mg, cv->e->mr);
@@ -193,7 +201,7 @@ static onn_sgemm_conv_kind conv_choose(const onn_sgemm_conv *cv, bool pointwise,
     const double direct =
         (double)(cv->g.grid_size / cv->line) * line_cost(cv->line, nr) * rows * (1.0 + extra);
     const double packed = line_cost(cv->g.grid_size, nr) * (rows + PACK_ROWS);
-    if (cvec_ok && cvec_wins(cv)) return ONN_SGEMM_CONV_CVEC;
+    if (cvec_ok && cvec_wins(cv, threads)) return ONN_SGEMM_CONV_CVEC;
     return direct < packed ? ONN_SGEMM_CONV_DIRECT : ONN_SGEMM_CONV_PACKED;
 }
 
@@ -218,7 +226,9 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     for (int i = 0; i < g->nsp; i++)
         cvec_ok = cvec_ok && g->pad_lo[i] >= 0 && g->pad_hi[i] >= 0;
     cv->line = pointwise ? g->grid_size : out[1];
-    if (kind == ONN_SGEMM_CONV_AUTO && direct_ok) kind = conv_choose(cv, pointwise, cvec_ok);
+    const double macs = (double)n * (double)m * (double)g->grid_size * (double)cv->k;
+    int nt = macs < SERIAL_MACS || n * group == 0 ? 1 : threads;
+    if (kind == ONN_SGEMM_CONV_AUTO && direct_ok) kind = conv_choose(cv, pointwise, cvec_ok, nt);
     cv->kind =
         (kind == ONN_SGEMM_CONV_DIRECT && direct_ok) || (kind == ONN_SGEMM_CONV_CVEC && cvec_ok)
             ? kind
@@ -257,8 +267,6 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
 
     /* The team, and how it divides the products. */
     const int64_t products = n * group;
-    const double macs = (double)n * (double)m * (double)g->grid_size * (double)cv->k;
-    int nt = macs < SERIAL_MACS || products == 0 ? 1 : threads;
     const int64_t units = cvec     ? ceil_div(g->grid_size, onn_cvec_tile(cv->mg))
                           : direct ? g->grid_size / cv->line * line_tiles(cv->line, e->nr)
                                    : ceil_div(g->grid_size, e->nr);
