@@ -327,21 +327,12 @@ static void cvec_tile_avx2(const float *x, const int64_t *base, const int64_t *o
 #undef CV_STEP
 
 /* The narrow tile: 12 positions by 8 channels, as cvec_tile_avx2. */
+#define NW_ONE(i, j) c##i = _mm256_fmadd_ps(_mm256_broadcast_ss(p[i] + (j)), v, c##i)
 #define NW_STEP(j)                                                                                 \
     do {                                                                                           \
         const __m256 v = _mm256_load_ps(w + (j)*NARROW_LANES);                                     \
-        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[0] + (j)), v, c0);                              \
-        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[1] + (j)), v, c1);                              \
-        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[2] + (j)), v, c2);                              \
-        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[3] + (j)), v, c3);                              \
-        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[4] + (j)), v, c4);                              \
-        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[5] + (j)), v, c5);                              \
-        c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[6] + (j)), v, c6);                              \
-        c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[7] + (j)), v, c7);                              \
-        c8 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[8] + (j)), v, c8);                              \
-        c9 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[9] + (j)), v, c9);                              \
-        c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[10] + (j)), v, c10);                           \
-        c11 = _mm256_fmadd_ps(_mm256_broadcast_ss(p[11] + (j)), v, c11);                           \
+        NW_ONE(0, j), NW_ONE(1, j), NW_ONE(2, j), NW_ONE(3, j), NW_ONE(4, j), NW_ONE(5, j);        \
+        NW_ONE(6, j), NW_ONE(7, j), NW_ONE(8, j), NW_ONE(9, j), NW_ONE(10, j), NW_ONE(11, j);      \
     } while (0)
 
 static void cvec_tile8_avx2(const float *x, const int64_t *base, const int64_t *off, int64_t taps,
@@ -388,6 +379,7 @@ static void cvec_tile8_avx2(const float *x, const int64_t *base, const int64_t *
     _mm256_store_ps(t + 72, c9), _mm256_store_ps(t + 80, c10), _mm256_store_ps(t + 88, c11);
 }
 #undef NW_STEP
+#undef NW_ONE
 
 /* The transposed store, 8 channels by 8 positions at a time. */
 static void store_chunk_avx2(const onn_cvec_args *a, const float *tb, int64_t b, int64_t j0,
