@@ -385,8 +385,10 @@ static bool dwcl_wins(const conv_cfg *cfg)
 {
     const onn_geom *g = &cfg->g;
     const int64_t out_min = g->kernel_size >= 49 ? 14 : 28;
+    /* (planes at most 56 tall too: the copy of a block, 8 padded planes,
+     * is scratch per thread) */
     return cfg->mg == 1 && cfg->c >= 8 && g->kernel_size >= 25 && g->sampled[1] <= 56 &&
-           g->grid[1] >= out_min;
+           g->sampled[0] <= 56 && g->grid[1] >= out_min;
 }
 
 static size_t dw_scratch_of(const conv_cfg *cfg)
