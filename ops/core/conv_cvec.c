@@ -206,32 +206,34 @@ void onn_cvec_copy(const onn_cvec_copy_args *a, int64_t r0, int64_t r1, float *x
     if (hi < lo) hi = lo;
     for (int64_t i = r0; i < r1; i++) {
         float *row = xp + (i - r0) * pitch * cs;
-        const int64_t ih = i - a->pad_top;
-        if (ih < 0 || ih >= a->h) {
+        const int64_t iz = i / a->rows - a->pad_front, ih = i % a->rows - a->pad_top;
+        if (iz < 0 || iz >= a->depth || ih < 0 || ih >= a->h) {
             memset(row, 0, (size_t)(pitch * cs) * sizeof *row);
             continue;
         }
         /* Rows without padding columns (the whole input row, nothing
-         * more) follow each other in the image as in the copy: one run of
+         * more) follow each other in the input as in the copy: one run of
          * positions for all of them. */
         int64_t rows = 1;
         if (lo == 0 && hi == pitch && pitch == a->w)
-            while (i + rows < r1 && ih + rows < a->h)
+            while (i + rows < r1 && (i + rows) % a->rows != 0 && ih + rows < a->h)
                 rows++;
         memset(row, 0, (size_t)(lo * cs) * sizeof *row);
         memset(row + hi * cs, 0, (size_t)((pitch - hi) * cs) * sizeof *row);
-        /* input columns [lo - pad_left, hi - pad_left) */
+        /* input columns [lo - pad_left, hi - pad_left) of input row
+         * iz * h + ih (the volume's rows in order) */
+        const int64_t irow = iz * a->h + ih;
         const int64_t q0 = lo - a->pad_left, q1 = q0 + (rows - 1) * a->w + (hi - lo);
 #ifdef ONN_HAVE_X86_VARIANTS
         if (avx2) {
-            copy_row_avx2(a->x, a->plane, a->cg, cs, a->w, ih, q0, q1, a->plane - ih * a->w - q0,
-                          row + lo * cs);
+            copy_row_avx2(a->x, a->plane, a->cg, cs, a->w, irow, q0, q1,
+                          a->plane - irow * a->w - q0, row + lo * cs);
             i += rows - 1;
             continue;
         }
 #endif
         (void)avx2;
-        copy_scalar(a->x, a->plane, a->cg, cs, a->w, ih, q0, q1, row + lo * cs);
+        copy_scalar(a->x, a->plane, a->cg, cs, a->w, irow, q0, q1, row + lo * cs);
         i += rows - 1;
     }
 }
@@ -442,8 +444,10 @@ void onn_cvec_run(const onn_cvec_args *a, void *scratch)
         const int64_t npos = (j1 - j0 + tile - 1) / tile * tile;
         for (int64_t i = 0; i < npos; i++) {
             const int64_t j = j0 + i < j1 ? j0 + i : j1 - 1;
+            const int64_t sl = j / a->plane, in = j % a->plane;
             base[i] =
-                ((j / a->line * a->stride_h - a->row0) * a->pitch + j % a->line * a->stride_w) *
+                (((sl * a->stride_d * a->rows + in / a->line * a->stride_h) - a->row0) * a->pitch +
+                 in % a->line * a->stride_w) *
                 a->cs;
         }
         for (int64_t b = a->b0; b < a->b1; b++) {

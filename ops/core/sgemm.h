@@ -249,7 +249,8 @@ typedef struct onn_sgemm_conv {
      * along a row, a tap is a whole row of the window (its kw positions'
      * channels are kw * cg consecutive floats), else one window offset. */
     int64_t vtaps, vsteps;
-    bool vmerge; /* CVEC: taps are window rows */
+    bool vmerge;    /* CVEC: taps are window rows */
+    int64_t slices; /* CVEC: the copy's padded depth slices (1 for 1-D, 2-D) of rows x pitch */
 } onn_sgemm_conv;
 
 /* The plan of a convolution: X [n, c, sampled..], W [m, c / group, kernel..]
@@ -271,13 +272,14 @@ void onn_sgemm_conv_run(const onn_sgemm_conv *cv, const float *x, float *y, cons
 /* ---- the channel-vector source (conv_cvec.c) ---------------------------------------- */
 
 /* The channels-last copy of one image's group (onn_cvec_copy): x holds cg
- * planes of h x w floats (plane apart); padded row i, column q of the copy
- * (pitch positions of cs floats per row, cs from onn_cvec_position_floats)
- * holds input (i - pad_top, q - pad_left) in its first cg floats, zero
- * outside the image. */
+ * volumes of depth x h x w floats (plane apart; depth 1 for an image);
+ * padded row r of the copy (slice r / rows, row r % rows; pitch positions
+ * of cs floats, cs from onn_cvec_position_floats) holds at column q input
+ * (r / rows - pad_front, r % rows - pad_top, q - pad_left) in its first cg
+ * floats, zero outside the input. */
 typedef struct onn_cvec_copy_args {
     const float *x;
-    int64_t cg, cs, plane, h, w, pad_top, pad_left, pitch;
+    int64_t cg, cs, plane, depth, h, w, pad_front, pad_top, pad_left, rows, pitch;
 } onn_cvec_copy_args;
 
 /* Floats per position of the copy of cg channels. */
@@ -289,14 +291,14 @@ void onn_cvec_copy(const onn_cvec_copy_args *a, int64_t r0, int64_t r1, float *x
 
 /* One piece of one product: positions [j0, j1) and channel blocks [b0, b1)
  * (of onn_cvec_lanes(mg)) of Y = epilogue(W * B), B read from the copy x
- * (its row row0 first): output position j (line j / line, column j % line)
- * at tap t reads the `steps` consecutive floats at copy row j / line *
- * stride_h - row0, column j % line * stride_w (cs floats per position),
- * plus off[t]. */
+ * (its row row0 first): output position j (slice j / plane, line j % plane
+ * / line, column j % line) at tap t reads the `steps` consecutive floats
+ * at copy row slice * stride_d * rows + line * stride_h - row0, column
+ * column * stride_w (cs floats per position), plus off[t]. */
 typedef struct onn_cvec_args {
     const float *x;
     const int64_t *off; /* per tap, in floats */
-    int64_t taps, steps, cs, line, stride_h, stride_w, pitch, row0;
+    int64_t taps, steps, cs, line, plane, stride_d, stride_h, stride_w, rows, pitch, row0;
     const float *w; /* onn_cvec_pack of the group's weights */
     int64_t mg;     /* the group's output channels */
     int64_t b0, b1, j0, j1;

@@ -60,6 +60,22 @@ static void copy_axes(const onn_geom *g, int64_t *in, int64_t *out, int64_t *k, 
     }
 }
 
+/* The channel-vector source's axes, [depth, height, width], the ones a
+ * 1-D or 2-D geometry lacks of extent 1. */
+static void cvec_axes(const onn_geom *g, int64_t *in, int64_t *out, int64_t *k, int64_t *s,
+                      int64_t *d, int64_t *pad)
+{
+    for (int a = 0; a < 3; a++) {
+        const int i = g->nsp - 3 + a;
+        in[a] = i < 0 ? 1 : g->sampled[i];
+        out[a] = i < 0 ? 1 : g->grid[i];
+        k[a] = i < 0 ? 1 : g->kernel[i];
+        s[a] = i < 0 ? 1 : g->stride[i];
+        d[a] = i < 0 ? 1 : g->dilation[i];
+        pad[a] = i < 0 ? 0 : g->pad_lo[i];
+    }
+}
+
 /* Of an axis with window k, stride s, dilation d: the phase planes the
  * window reads, as the residues (j * d) % s of its offsets in order of
  * first use, into res (at most max); their count, or -1 past max. */
@@ -164,6 +180,10 @@ static double line_cost(int64_t len, int nr)
 #define CVEC_MID_PLANE 1225
 #define CVEC_MID_MIN_K 288
 
+/* Output slices of a volume per copy (sgemm_conv.c's 3-D channel-vector
+ * source): the copy then holds (CVEC_SLAB - 1) * stride + the window's
+ * reach padded slices, not the whole volume. */
+#define CVEC_SLAB 4
 #define CVEC_NARROW_MIN 8
 #define CVEC_NARROW_MAX 16
 
@@ -222,13 +242,16 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     copy_axes(g, in, out, kk, s, d, pad);
     for (int a = 0; a < 2 && direct_ok && !pointwise; a++)
         direct_ok = (cv->phases[a] = phase_residues(kk[a], s[a], d[a], cv->residue[a], 8)) > 0;
-    bool cvec_ok = g->nsp <= 2 && onn_cvec_supported(e->isa);
+    bool cvec_ok = g->nsp <= 3 && onn_cvec_supported(e->isa);
     for (int i = 0; i < g->nsp; i++)
         cvec_ok = cvec_ok && g->pad_lo[i] >= 0 && g->pad_hi[i] >= 0;
     cv->line = pointwise ? g->grid_size : out[1];
     const double macs = (double)n * (double)m * (double)g->grid_size * (double)cv->k;
     int nt = macs < SERIAL_MACS || n * group == 0 ? 1 : threads;
-    if (kind == ONN_SGEMM_CONV_AUTO && direct_ok) kind = conv_choose(cv, pointwise, cvec_ok, nt);
+    if (kind == ONN_SGEMM_CONV_AUTO && direct_ok)
+        kind = conv_choose(cv, pointwise, cvec_ok, nt);
+    else if (kind == ONN_SGEMM_CONV_AUTO && cvec_ok && cvec_wins(cv, nt))
+        kind = ONN_SGEMM_CONV_CVEC; /* 3-D */
     cv->kind =
         (kind == ONN_SGEMM_CONV_DIRECT && direct_ok) || (kind == ONN_SGEMM_CONV_CVEC && cvec_ok)
             ? kind
@@ -239,19 +262,24 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     cv->copy = direct && (!pointwise || cvec);
     int64_t copy_floats = 0;
     if (cvec) {
-        /* The channels-last copy: the padded rows and columns the windows
-         * read, cg floats each. */
-        cv->line = out[1];
-        cv->rows = (out[0] - 1) * s[0] + (kk[0] - 1) * d[0] + 1;
-        cv->pitch = (out[1] - 1) * s[1] + (kk[1] - 1) * d[1] + 1;
-        if ((double)cv->rows * (double)cv->pitch * (double)cv->cg * 2.0 * (double)threads *
-                sizeof(float) >
+        /* The channels-last copy: the padded slices, rows and columns the
+         * windows read, cg floats each (cs apart). */
+        int64_t ci[3], co[3], ck[3], cst[3], cd[3], cp[3];
+        cvec_axes(g, ci, co, ck, cst, cd, cp);
+        cv->line = co[2];
+        const int64_t slab = co[0] < CVEC_SLAB ? co[0] : CVEC_SLAB;
+        cv->slices = (slab - 1) * cst[0] + (ck[0] - 1) * cd[0] + 1;
+        cv->rows = (co[1] - 1) * cst[1] + (ck[1] - 1) * cd[1] + 1;
+        cv->pitch = (co[2] - 1) * cst[2] + (ck[2] - 1) * cd[2] + 1;
+        const int64_t cs = onn_cvec_position_floats(cv->cg);
+        if ((double)cv->slices * (double)cv->rows * (double)cv->pitch * (double)cs *
+                (double)threads * sizeof(float) >
             (double)SIZE_MAX / 4)
             return false;
-        copy_floats = round_up(cv->rows * cv->pitch * onn_cvec_position_floats(cv->cg), 16);
-        cv->vmerge = d[1] == 1 && onn_cvec_position_floats(cv->cg) == cv->cg;
-        cv->vtaps = cv->vmerge ? kk[0] : g->kernel_size;
-        cv->vsteps = cv->vmerge ? kk[1] * cv->cg : cv->cg;
+        copy_floats = round_up(cv->slices * cv->rows * cv->pitch * cs, 16);
+        cv->vmerge = cd[2] == 1 && cs == cv->cg;
+        cv->vtaps = cv->vmerge ? ck[0] * ck[1] : g->kernel_size;
+        cv->vsteps = cv->vmerge ? ck[2] * cv->cg : cv->cg;
     } else if (cv->copy) {
         /* Phase plane rows: the outputs' extent plus the window's reach in
          * that phase, (k - 1) * d / s. The pitch makes room for a line's
@@ -324,9 +352,10 @@ void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem)
         const float *wg = w + gi * cv->mg * cv->k;
         float *dst = wp + (size_t)gi * cv->wpack_floats;
         if (cvec) {
-            int64_t in[2], out[2], kk[2], st[2], d[2], pad[2];
-            copy_axes(&cv->g, in, out, kk, st, d, pad);
-            onn_cvec_pack(cv->mg, cv->cg, kk[0], kk[1], cv->vmerge, wg, dst);
+            int64_t in[3], out[3], kk[3], st[3], d[3], pad[3];
+            cvec_axes(&cv->g, in, out, kk, st, d, pad);
+            /* the window's depth and rows as one axis of rows */
+            onn_cvec_pack(cv->mg, cv->cg, kk[0] * kk[1], kk[2], cv->vmerge, wg, dst);
         } else
             onn_sgemm_pack_a(cv->e, cv->mg, cv->k, wg, cv->k, dst);
     }
@@ -334,19 +363,23 @@ void onn_sgemm_conv_init(onn_sgemm_conv *cv, const float *w, void *mem)
     if (cv->kind != ONN_SGEMM_CONV_DIRECT && !cvec) return;
     int64_t *off = (int64_t *)(wp + (size_t)cv->group * cv->wpack_floats);
     const onn_geom *g = &cv->g;
-    int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
-    copy_axes(g, in, out, kk, s, d, pad);
     if (cvec) {
-        /* Each tap's offset in the channels-last copy: a window row kh * d
-         * rows further (merged taps), or an offset (kh, kw) kh * d rows
-         * and kw * d columns further. */
+        /* Each tap's offset in the channels-last copy: a window row
+         * (kd, kh) kd * d slices and kh * d rows further (merged taps), or
+         * an offset (kd, kh, kw), kw * d columns further as well. */
+        int64_t ci[3], co[3], ck[3], cst[3], cd[3], cp[3];
+        cvec_axes(g, ci, co, ck, cst, cd, cp);
         const int64_t cs = onn_cvec_position_floats(cv->cg);
-        for (int64_t t = 0; t < cv->vtaps; t++)
-            off[t] = cv->vmerge ? t * d[0] * cv->pitch * cs
-                                : (t / kk[1] * d[0] * cv->pitch + t % kk[1] * d[1]) * cs;
+        for (int64_t t = 0; t < cv->vtaps; t++) {
+            const int64_t row = cv->vmerge ? t : t / ck[2], kw = cv->vmerge ? 0 : t % ck[2];
+            const int64_t kd = row / ck[1], kh = row % ck[1];
+            off[t] = ((kd * cd[0] * cv->rows + kh * cd[1]) * cv->pitch + kw * cd[2]) * cs;
+        }
         cv->off = off;
         return;
     }
+    int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
+    copy_axes(g, in, out, kk, s, d, pad);
     for (int64_t r = 0; r < cv->k; r++) {
         const int64_t ch = r / g->kernel_size, kpos = r % g->kernel_size;
         if (!cv->copy) {
@@ -483,40 +516,66 @@ static void conv_piece_run(const onn_sgemm_conv *cv, const float *x, float *y, c
     };
     p.ep.bias = ep->bias ? ep->bias + gi * cv->mg : NULL;
     if (cv->kind == ONN_SGEMM_CONV_CVEC) {
-        int64_t in[2], out[2], kk[2], s[2], d[2], pad[2];
-        copy_axes(g, in, out, kk, s, d, pad);
-        /* The copy's rows that lines [q0, q1] read. */
-        const int64_t q0 = n0 / cv->line, q1 = (n1 - 1) / cv->line;
-        const int64_t r0 = q0 * s[0], r1 = q1 * s[0] + (kk[0] - 1) * d[0] + 1;
+        int64_t in[3], out[3], kk[3], s[3], d[3], pad[3];
+        cvec_axes(g, in, out, kk, s, d, pad);
         float *xp = (float *)((char *)scratch + cv->copy_at);
-        const int64_t cs = onn_cvec_position_floats(cv->cg);
-        const onn_cvec_copy_args ca = {xg,    cv->cg, cs,     g->sampled_size, in[0],
-                                       in[1], pad[0], pad[1], cv->pitch};
-        onn_cvec_copy(&ca, r0, r1, xp, cv->e->isa == ONN_ISA_AVX2);
+        const int64_t cs = onn_cvec_position_floats(cv->cg), plane = out[1] * out[2];
         const int64_t lanes = onn_cvec_lanes(cv->mg);
-        const onn_cvec_args a = {
+        const onn_cvec_copy_args ca = {.x = xg,
+                                       .cg = cv->cg,
+                                       .cs = cs,
+                                       .plane = g->sampled_size,
+                                       .depth = in[0],
+                                       .h = in[1],
+                                       .w = in[2],
+                                       .pad_front = pad[0],
+                                       .pad_top = pad[1],
+                                       .pad_left = pad[2],
+                                       .rows = cv->rows,
+                                       .pitch = cv->pitch};
+        onn_cvec_args a = {
             .x = xp,
             .off = cv->off,
             .taps = cv->vtaps,
             .steps = cv->vsteps,
             .cs = cs,
             .line = cv->line,
-            .stride_h = s[0],
-            .stride_w = s[1],
+            .plane = plane,
+            .stride_d = s[0],
+            .stride_h = s[1],
+            .stride_w = s[2],
+            .rows = cv->rows,
             .pitch = cv->pitch,
-            .row0 = r0,
             .w = p.a,
             .mg = cv->mg,
             .b0 = m0 / lanes,
             .b1 = ceil_div(m1, lanes),
-            .j0 = n0,
-            .j1 = n1,
             .y = p.c,
             .z = p.res,
             .ldy = osz,
             .ep = &p.ep,
         };
-        onn_cvec_run(&a, scratch);
+        if (g->nsp <= 2) {
+            /* The copy's rows that lines [q0, q1] read. */
+            const int64_t q0 = n0 / cv->line, q1 = (n1 - 1) / cv->line;
+            const int64_t r0 = q0 * s[1], r1 = q1 * s[1] + (kk[1] - 1) * d[1] + 1;
+            onn_cvec_copy(&ca, r0, r1, xp, cv->e->isa == ONN_ISA_AVX2);
+            a.row0 = r0, a.j0 = n0, a.j1 = n1;
+            onn_cvec_run(&a, scratch);
+            return;
+        }
+        /* A volume in slabs of CVEC_SLAB output slices, each with the
+         * padded slices its windows read copied in turn. */
+        for (int64_t z0 = n0 / plane; z0 * plane < n1; z0 += CVEC_SLAB) {
+            const int64_t j0 = z0 * plane > n0 ? z0 * plane : n0;
+            const int64_t j1 = (z0 + CVEC_SLAB) * plane < n1 ? (z0 + CVEC_SLAB) * plane : n1;
+            const int64_t z1 = (j1 - 1) / plane;
+            const int64_t r0 = z0 * s[0] * cv->rows;
+            const int64_t r1 = (z1 * s[0] + (kk[0] - 1) * d[0] + 1) * cv->rows;
+            onn_cvec_copy(&ca, r0, r1, xp, cv->e->isa == ONN_ISA_AVX2);
+            a.row0 = r0, a.j0 = j0, a.j1 = j1;
+            onn_cvec_run(&a, scratch);
+        }
         return;
     }
     if (cv->kind == ONN_SGEMM_CONV_DIRECT) {

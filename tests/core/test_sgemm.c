@@ -769,6 +769,14 @@ static const wconv_case wconv_cases[] = {
     {2, 4, 6, 1, {1, 0, {50}, {5}, {2}, {1}, {2}, {2}}},
     {1, 3, 5, 1, {1, 0, {33}, {3}, {1}, {2}, {2}, {2}}},
     {1, 2, 4, 1, {3, 0, {5, 6, 7}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 1}, {1, 0, 1}}},
+    /* 3-D through the channel-vector source: R3D's 3x3x3 over channel runs
+     * of 8, strides and dilation on each axis, a stem-like 3x7x7 window
+     * over 3 channels, a grouped volume */
+    {1, 20, 36, 1, {3, 0, {4, 7, 6}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}}},
+    {2, 16, 40, 1, {3, 0, {6, 9, 8}, {3, 3, 3}, {2, 1, 2}, {1, 2, 1}, {1, 2, 0}, {1, 0, 2}}},
+    {1, 3, 33, 1, {3, 0, {5, 12, 11}, {3, 7, 7}, {1, 2, 2}, {1, 1, 1}, {1, 3, 3}, {1, 3, 3}}},
+    {1, 32, 32, 2, {3, 0, {3, 5, 5}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}}},
+    {1, 16, 24, 1, {3, 0, {7, 5, 6}, {3, 3, 3}, {1, 1, 1}, {2, 1, 1}, {2, 1, 1}, {2, 1, 1}}},
 };
 
 /* Every case through onn_sgemm_conv_* with each source, on 1 to 3
@@ -799,10 +807,11 @@ static void conv_whole(void **state)
                     onn_sgemm_conv cv;
                     assert_true(onn_sgemm_conv_plan(&cv, e, &g, wc->n, wc->c, wc->m, wc->group, nt,
                                                     (onn_sgemm_conv_kind)kind));
-                    /* 3-D: always packed; the channel-vector source only
-                     * with the variants that have it */
+                    /* 3-D: packed or channel-vector; the channel-vector
+                     * source only with the variants that have it */
                     const bool has = kind != ONN_SGEMM_CONV_CVEC || onn_cvec_supported(e->isa);
-                    if (g.nsp <= 2) assert_int_equal(cv.kind, has ? kind : ONN_SGEMM_CONV_PACKED);
+                    if (g.nsp <= 2 || kind == ONN_SGEMM_CONV_CVEC)
+                        assert_int_equal(cv.kind, has ? kind : ONN_SGEMM_CONV_PACKED);
                     cvec_runs += cv.kind == ONN_SGEMM_CONV_CVEC;
                     threaded += cv.threads > 1, cut += cv.pieces > 1;
                     void *mem = alloc64(cv.const_bytes);
