@@ -201,8 +201,8 @@ void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int 
  *           padding) or the im2col panels (any geometry);
  *   CVEC    the output channels in the vectors and the positions broadcast,
  *           read from a channels-last zero-padded copy of the rows each
- *           thread's positions read (conv_cvec.c); AVX2 engine, 1-D and
- *           2-D only;
+ *           thread's positions read (conv_cvec.c; a 3-D one in slabs of
+ *           output slices); AVX2 engine, 1-D to 3-D;
  *   DIRECT  read in place (onn_sgemm_rows): X's planes for a 1x1, stride-1,
  *           unpadded convolution; for other 1-D and 2-D ones, a zero-padded
  *           copy of the image that each thread makes of the rows its own
