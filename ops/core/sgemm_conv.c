@@ -172,6 +172,9 @@ static double line_cost(int64_t len, int nr)
  * grouped 3x3 layers) are 1.3-2.0x the direct source on strided layers and
  * 1.6x on 7 x 7 planes, 0.9-0.95x on the others; at 4 channels per group
  * (ResNeXt-50's first stage) 0.3x.
+ * 3-D windows follow the same rule (the direct source has none): R3D-18,
+ * whose 3x3x3 layers over 64 to 512 channels take it, ran about 20 %
+ * faster than through the packed source at 1 and 2 threads.
  */
 #define CVEC_MIN_CHANNELS 16
 #define CVEC_MIN_OUT 24
