@@ -44,13 +44,14 @@ static bool conv_pointwise(const onn_geom *g)
     return true;
 }
 
-/* The axes of the padded copy: the last two spatial axes (the first one
- * of extent 1 for a 1-D convolution), as [h, w]. */
-static void copy_axes(const onn_geom *g, int64_t *in, int64_t *out, int64_t *k, int64_t *s,
-                      int64_t *d, int64_t *pad)
+/* The last n spatial axes of g (those a geometry of fewer axes lacks of
+ * extent 1): input and output extents, window, stride, dilation and
+ * leading pad per axis. */
+static void trailing_axes(const onn_geom *g, int n, int64_t *in, int64_t *out, int64_t *k,
+                          int64_t *s, int64_t *d, int64_t *pad)
 {
-    for (int a = 0; a < 2; a++) {
-        const int i = g->nsp == 1 ? (a == 0 ? -1 : 0) : a;
+    for (int a = 0; a < n; a++) {
+        const int i = g->nsp - n + a;
         in[a] = i < 0 ? 1 : g->sampled[i];
         out[a] = i < 0 ? 1 : g->grid[i];
         k[a] = i < 0 ? 1 : g->kernel[i];
@@ -60,20 +61,18 @@ static void copy_axes(const onn_geom *g, int64_t *in, int64_t *out, int64_t *k, 
     }
 }
 
-/* The channel-vector source's axes, [depth, height, width], the ones a
- * 1-D or 2-D geometry lacks of extent 1. */
+/* The axes of the padded copy, [h, w]: the last two spatial axes. */
+static void copy_axes(const onn_geom *g, int64_t *in, int64_t *out, int64_t *k, int64_t *s,
+                      int64_t *d, int64_t *pad)
+{
+    trailing_axes(g, 2, in, out, k, s, d, pad);
+}
+
+/* The channel-vector source's axes, [depth, height, width]. */
 static void cvec_axes(const onn_geom *g, int64_t *in, int64_t *out, int64_t *k, int64_t *s,
                       int64_t *d, int64_t *pad)
 {
-    for (int a = 0; a < 3; a++) {
-        const int i = g->nsp - 3 + a;
-        in[a] = i < 0 ? 1 : g->sampled[i];
-        out[a] = i < 0 ? 1 : g->grid[i];
-        k[a] = i < 0 ? 1 : g->kernel[i];
-        s[a] = i < 0 ? 1 : g->stride[i];
-        d[a] = i < 0 ? 1 : g->dilation[i];
-        pad[a] = i < 0 ? 0 : g->pad_lo[i];
-    }
+    trailing_axes(g, 3, in, out, k, s, d, pad);
 }
 
 /* Of an axis with window k, stride s, dilation d: the phase planes the
