@@ -20,31 +20,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/ab_util.h"
+
 #define ROUNDS 21
 #define MAX_SOURCES 8
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static void *alloc64(size_t n)
-{
-    void *p = NULL;
-    if (posix_memalign(&p, 64, n ? n : 64)) {
-        fprintf(stderr, "conv_ab: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static bool source_of(const char *name, onn_sgemm_conv_kind *kind)
 {
@@ -93,9 +72,9 @@ int main(int argc, char **argv)
         return 1;
     }
     const int64_t wk = m * (c / group) * k * k;
-    float *x = alloc64((size_t)(c * h * w) * sizeof(float));
-    float *wt = alloc64((size_t)wk * sizeof(float));
-    float *y = alloc64((size_t)(m * g.grid_size) * sizeof(float));
+    float *x = ab_alloc64((size_t)(c * h * w) * sizeof(float));
+    float *wt = ab_alloc64((size_t)wk * sizeof(float));
+    float *y = ab_alloc64((size_t)(m * g.grid_size) * sizeof(float));
     for (int64_t i = 0; i < c * h * w; i++)
         x[i] = (float)(i * 7919 % 1000) / 1000.0f - 0.5f;
     for (int64_t i = 0; i < wk; i++)
@@ -112,8 +91,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "conv_ab: the plan failed\n");
             return 1;
         }
-        mem[v] = alloc64(cv[v].const_bytes);
-        scratch[v] = alloc64(cv[v].scratch_bytes);
+        mem[v] = ab_alloc64(cv[v].const_bytes);
+        scratch[v] = ab_alloc64(cv[v].scratch_bytes);
         onn_sgemm_conv_init(&cv[v], wt, mem[v]);
     }
     onn_epilogue ep;
@@ -122,12 +101,12 @@ int main(int argc, char **argv)
     for (int r = 0; r < ROUNDS; r++)
         for (int v = 0; v < n_src; v++) {
             int runs = 0;
-            const double t0 = now();
+            const double t0 = ab_now();
             double t1;
             do {
                 onn_sgemm_conv_run(&cv[v], x, y, NULL, &ep, scratch[v]);
                 runs++;
-                t1 = now();
+                t1 = ab_now();
             } while (t1 - t0 < 0.02);
             t[v][r] = (t1 - t0) / runs;
         }
@@ -139,8 +118,8 @@ int main(int argc, char **argv)
         double ratio[ROUNDS], sorted[ROUNDS];
         for (int r = 0; r < ROUNDS; r++)
             ratio[r] = t[0][r] / t[v][r], sorted[r] = t[v][r];
-        qsort(ratio, ROUNDS, sizeof *ratio, cmp_double);
-        qsort(sorted, ROUNDS, sizeof *sorted, cmp_double);
+        qsort(ratio, ROUNDS, sizeof *ratio, ab_cmp_double);
+        qsort(sorted, ROUNDS, sizeof *sorted, ab_cmp_double);
         printf("  %s %.1f GFLOP/s (x%.2f)", argv[10 + v], flops / sorted[ROUNDS / 2] / 1e9,
                ratio[ROUNDS / 2]);
         free(mem[v]), free(scratch[v]);

@@ -19,30 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/ab_util.h"
+
 #define ROUNDS 21
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static void *alloc64(size_t n)
-{
-    void *p = NULL;
-    if (posix_memalign(&p, 64, n ? n : 64)) {
-        fprintf(stderr, "dwconv_ab: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Every channel of x into y: the plane kernels, or the channels-last one
  * for whole blocks of 8 and the plane kernels for the rest. */
@@ -80,13 +59,13 @@ int main(int argc, char **argv)
         return 1;
     }
     const int64_t in = h * h, out = oh * oh, taps = k * k;
-    float *x = alloc64((size_t)(c * in) * sizeof(float));
-    float *w = alloc64((size_t)(c * taps) * sizeof(float));
-    float *y0 = alloc64((size_t)(c * out) * sizeof(float));
-    float *y1 = alloc64((size_t)(c * out) * sizeof(float));
-    float *bias = alloc64((size_t)c * sizeof(float));
+    float *x = ab_alloc64((size_t)(c * in) * sizeof(float));
+    float *w = ab_alloc64((size_t)(c * taps) * sizeof(float));
+    float *y0 = ab_alloc64((size_t)(c * out) * sizeof(float));
+    float *y1 = ab_alloc64((size_t)(c * out) * sizeof(float));
+    float *bias = ab_alloc64((size_t)c * sizeof(float));
     float *scratch =
-        alloc64(dp.scratch_bytes > cp.scratch_bytes ? dp.scratch_bytes : cp.scratch_bytes);
+        ab_alloc64(dp.scratch_bytes > cp.scratch_bytes ? dp.scratch_bytes : cp.scratch_bytes);
     for (int64_t i = 0; i < c * in; i++)
         x[i] = (float)(i * 7919 % 1000) / 1000.0f - 0.5f;
     for (int64_t i = 0; i < c * taps; i++)
@@ -100,12 +79,12 @@ int main(int argc, char **argv)
     for (int r = 0; r < ROUNDS; r++)
         for (int v = 0; v < 2; v++) {
             int runs = 0;
-            const double t0 = now();
+            const double t0 = ab_now();
             double t1;
             do {
                 run(v == 1, &dp, &cp, c, in, out, taps, x, w, v ? y1 : y0, &ep, scratch);
                 runs++;
-                t1 = now();
+                t1 = ab_now();
             } while (t1 - t0 < 0.01);
             t[v][r] = (t1 - t0) / runs;
         }
@@ -115,9 +94,9 @@ int main(int argc, char **argv)
     double ratio[ROUNDS];
     for (int r = 0; r < ROUNDS; r++)
         ratio[r] = t[0][r] / t[1][r];
-    qsort(ratio, ROUNDS, sizeof *ratio, cmp_double);
-    qsort(t[0], ROUNDS, sizeof(double), cmp_double);
-    qsort(t[1], ROUNDS, sizeof(double), cmp_double);
+    qsort(ratio, ROUNDS, sizeof *ratio, ab_cmp_double);
+    qsort(t[0], ROUNDS, sizeof(double), ab_cmp_double);
+    qsort(t[1], ROUNDS, sizeof(double), ab_cmp_double);
     const double flops = 2.0 * (double)(c * out * taps);
     printf("%lldx%lldx%lld k%lld s%lld: plane %.3f ms (%.1f GFLOP/s), channels-last %.3f ms "
            "(%.1f GFLOP/s), x%.2f, max difference %.2g\n",
