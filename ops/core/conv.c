@@ -359,13 +359,20 @@ static bool dwplane_plan(const onn_geom *g, onn_dwconv_plan *plan)
     return onn_dwconv_plan_init(plan, &s, onn_isa_active());
 }
 
-/* One block of the plane kernel's scratch (or the channels-last one's)
- * per thread that may run it. */
+/* A thread's scratch for the depthwise paths: the plane kernel's, or the
+ * channels-last kernel's if larger (its last channels use the former). */
+static size_t dw_scratch_of(const conv_cfg *cfg)
+{
+    size_t per = cfg->dw.scratch_bytes;
+    if (cfg->path == CONV_DWCL && cfg->dwcl.scratch_bytes > per) per = cfg->dwcl.scratch_bytes;
+    return per;
+}
+
+/* One block of that scratch per thread that may run it. */
 static onnorm_status dwplane_scratch(onn_kctx *ctx, conv_cfg *cfg)
 {
-    size_t bytes, per = cfg->dw.scratch_bytes;
-    if (cfg->path == CONV_DWCL && cfg->dwcl.scratch_bytes > per) per = cfg->dwcl.scratch_bytes;
-    onnorm_status st = onn_kbytes(ctx, (size_t)ctx->num_threads, per, 1, &bytes);
+    size_t bytes;
+    onnorm_status st = onn_kbytes(ctx, (size_t)ctx->num_threads, dw_scratch_of(cfg), 1, &bytes);
     if (!st) onn_kscratch_need(ctx, bytes);
     return st;
 }
@@ -389,13 +396,6 @@ static bool dwcl_wins(const conv_cfg *cfg)
      * is scratch per thread) */
     return cfg->mg == 1 && cfg->c >= 8 && g->kernel_size >= 25 && g->sampled[1] <= 56 &&
            g->sampled[0] <= 56 && g->grid[1] >= out_min;
-}
-
-static size_t dw_scratch_of(const conv_cfg *cfg)
-{
-    size_t per = cfg->dw.scratch_bytes;
-    if (cfg->path == CONV_DWCL && cfg->dwcl.scratch_bytes > per) per = cfg->dwcl.scratch_bytes;
-    return per;
 }
 
 /* Units of 8 channels of one image: full ones through the channels-last
