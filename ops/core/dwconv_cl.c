@@ -1,20 +1,23 @@
 /*
  * Channels-last depthwise convolution (dwconv.h's onn_dwcl_*): eight
- * channels at a time, one per vector lane, for the planes where the plane
- * kernels' vectors along the output row are mostly empty or mostly
- * overhead (rows of 7 to 28 outputs, each channel paying its own set-up).
+ * channels at a time, one per vector lane. Conv takes it for 5x5 and 7x7
+ * windows over planes up to 56 wide (conv.c's dwcl_wins), where it beats
+ * the plane kernels' vectors along the output row.
  *
  * A block of 8 channels is copied into a zero-padded channels-last plane
- * (the 8 channels of a padded position side by side), so every tap of an
- * output position is one vector load. Output positions go 8 at a time, taken in order over the
- * whole plane (so short rows cost no partial vectors); for each tap, one vector of the 8 channels'
- * weights meets the 8 positions' inputs. The 8 x 8 results are transposed in registers into the 8
- * channels' output planes, with the bias and residual added; the activation runs over each
+ * (sgemm.h's onn_cvec_copy with 8 floats per position: the 8 channels of
+ * a padded position side by side), so every tap of an output position is
+ * one vector load. Output positions go 8 at a time, taken in order over
+ * the whole plane (so short rows cost no partial vectors); for each tap,
+ * one vector of the 8 channels' weights meets the 8 positions' inputs. The
+ * 8 x 8 results are transposed in registers into the 8 channels' output
+ * planes, with the bias and residual added; the activation runs over each
  * channel's row of a chunk of positions while it is in cache.
  *
  * AVX2 only: other variants keep the plane kernels.
  */
 #include "ops/core/dwconv.h"
+#include "ops/core/sgemm.h"
 
 #include <string.h>
 
@@ -73,44 +76,6 @@ static inline void store_tile(__m256 *r, const float *bias, float *y, const floa
     }
 }
 
-/* The block's padded channels-last copy: xp[(i * wp + q) * 8 + c] = input
- * (i - pad_top, q - pad_left) of channel c, zero outside the plane. The
- * plane's positions are taken 8 at a time in order (one 8 x 8 transpose
- * each, whatever the row length) and stored where they go; positions no
- * window reads (past hp or wp) are skipped. */
-static void copy_block_avx2(const onn_dwcl_plan *p, const float *x, int64_t plane_in, float *xp)
-{
-    const onn_dwconv_shape *s = &p->s;
-    const int64_t hp = p->hp, wp = p->wp, pt = s->pad_top, pl = s->pad_left;
-    const __m256 zero = _mm256_setzero_ps();
-    /* the border: rows above and below the plane, columns left and right */
-    for (int64_t i = 0; i < hp; i++) {
-        const bool inside = i >= pt && i - pt < s->h;
-        const int64_t lo = inside ? (pl < wp ? pl : wp) : wp;
-        const int64_t hi = inside ? (pl + s->w < wp ? pl + s->w : wp) : wp;
-        for (int64_t q = 0; q < lo; q++)
-            _mm256_store_ps(xp + (i * wp + q) * CL, zero);
-        for (int64_t q = hi; q < wp; q++)
-            _mm256_store_ps(xp + (i * wp + q) * CL, zero);
-    }
-    const int64_t plane = s->h * s->w;
-    int64_t iy = 0, ix = 0;
-    for (int64_t j = 0; j < plane; j += CL) {
-        const int64_t n = plane - j < CL ? plane - j : CL;
-        __m256 r[CL];
-        const __m256i mask = onn_avx2_mask8((int)n);
-        for (int c = 0; c < CL; c++)
-            r[c] = n == CL ? _mm256_loadu_ps(x + c * plane_in + j)
-                           : _mm256_maskload_ps(x + c * plane_in + j, mask);
-        onn_avx2_transpose8(r);
-        for (int64_t u = 0; u < n; u++) {
-            const int64_t i = iy + pt, q = ix + pl;
-            if (i < hp && q < wp) _mm256_store_ps(xp + (i * wp + q) * CL, r[u]);
-            if (++ix == s->w) ix = 0, iy++;
-        }
-    }
-}
-
 static void block_avx2(const onn_dwcl_plan *p, const float *x, int64_t plane_in, const float *w,
                        float *y, const float *res, const onn_epilogue *ep, int64_t c0,
                        float *scratch)
@@ -118,7 +83,19 @@ static void block_avx2(const onn_dwcl_plan *p, const float *x, int64_t plane_in,
     const onn_dwconv_shape *s = &p->s;
     const int64_t taps = s->kh * s->kw, plane = s->oh * s->ow;
     float *xp = scratch, *wt = scratch + p->hp * p->wp * CL;
-    copy_block_avx2(p, x, plane_in, xp);
+    /* the block's padded channels-last copy, 8 floats per position */
+    const onn_cvec_copy_args ca = {.x = x,
+                                   .cg = CL,
+                                   .cs = CL,
+                                   .plane = plane_in,
+                                   .depth = 1,
+                                   .h = s->h,
+                                   .w = s->w,
+                                   .pad_top = s->pad_top,
+                                   .pad_left = s->pad_left,
+                                   .rows = p->hp,
+                                   .pitch = p->wp};
+    onn_cvec_copy(&ca, 0, p->hp, xp, true);
     /* the block's taps, tap-major: wt[t * 8 + i] = W[c0 + i, t] */
     for (int64_t t = 0; t < taps; t++)
         for (int i = 0; i < CL; i++)
