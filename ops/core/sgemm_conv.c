@@ -261,7 +261,7 @@ bool onn_sgemm_conv_plan(onn_sgemm_conv *cv, const onn_sgemm_engine *e, const on
     const bool cvec = cv->kind == ONN_SGEMM_CONV_CVEC;
     /* B read in place (X or the padded copy) */
     const bool direct = cv->kind == ONN_SGEMM_CONV_DIRECT || cvec;
-    cv->copy = direct && (!pointwise || cvec);
+    cv->copy = cv->kind == ONN_SGEMM_CONV_DIRECT && !pointwise;
     int64_t copy_floats = 0;
     if (cvec) {
         /* The channels-last copy: the padded slices, rows and columns the
