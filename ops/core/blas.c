@@ -1,5 +1,6 @@
 /* The BLAS wrapper (see blas.h). */
 #include "ops/core/blas.h"
+#include "ops/core/threadpool.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -26,6 +27,33 @@ static void scale_rows(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++)
             c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+}
+
+/* Columns [j0, j1) of C's one row, one thread's sgemv: the threads split B
+ * (read once, at memory speed) instead of waking BLAS's own team. */
+typedef struct gemv_job {
+    bool trans_b;
+    int k;
+    float alpha;
+    const float *a;
+    int inc_a;
+    const float *b;
+    int ldb;
+    float beta;
+    float *c;
+} gemv_job;
+
+static void gemv_columns(void *arg, int64_t j0, int64_t j1, int worker)
+{
+    const gemv_job *j = arg;
+    if (worker) omp_set_num_threads(1); /* BLAS on a pool thread: alone */
+    const int w = (int)(j1 - j0);
+    if (j->trans_b)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, w, j->k, j->alpha, j->b + j0 * j->ldb, j->ldb,
+                    j->a, j->inc_a, j->beta, j->c + j0, 1);
+    else
+        cblas_sgemv(CblasRowMajor, CblasTrans, j->k, w, j->alpha, j->b + j0, j->ldb, j->a, j->inc_a,
+                    j->beta, j->c + j0, 1);
 }
 
 /* m * n * k below which a product runs on one thread (about 50 us of work). */
@@ -55,13 +83,9 @@ bool onn_sgemm(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n, in
         /* One row of C (a classifier's fully connected layer at batch 1): a
          * matrix-vector product, which reads B once at memory speed where
          * sgemm's packing of B cost twice that. C's row is op(B)^T a. */
-        const int inc_a = trans_a ? ia : 1;
-        if (trans_b)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, alpha, b, ib, a, inc_a, beta,
-                        c, 1);
-        else
-            cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, alpha, b, ib, a, inc_a, beta, c,
-                        1);
+        gemv_job j = {trans_b, (int)k, alpha, a, trans_a ? ia : 1, b, ib, beta, c};
+        omp_set_num_threads(1);
+        onn_parallel_range(threads > 1 ? threads : 1, n, gemv_columns, &j);
         omp_set_num_threads(saved);
         return true;
     }

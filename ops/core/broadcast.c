@@ -2,6 +2,7 @@
  * Broadcast shapes and the merged strided walk (see broadcast.h).
  */
 #include "ops/core/broadcast.h"
+#include "ops/core/threadpool.h"
 
 #include <stdio.h>
 
@@ -183,6 +184,18 @@ int onn_elementwise_threads_weighted(const onn_kctx *ctx, int64_t n, int weight)
     return onn_threads_for(ctx, n * weight, n / ONN_ELEMENTS_PER_TASK);
 }
 
+typedef struct range_adapter {
+    void (*fn)(void *, int64_t, int64_t);
+    void *arg;
+} range_adapter;
+
+static void range_adapted(void *arg, int64_t begin, int64_t end, int worker)
+{
+    (void)worker;
+    const range_adapter *a = arg;
+    a->fn(a->arg, begin, end);
+}
+
 /* Calls fn(arg, begin, end) once per chunk of [0, n), on nt threads. */
 static void range_parallel_on(int nt, int64_t n, void (*fn)(void *, int64_t, int64_t), void *arg)
 {
@@ -190,12 +203,8 @@ static void range_parallel_on(int nt, int64_t n, void (*fn)(void *, int64_t, int
         fn(arg, 0, n);
         return;
     }
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t c = 0; c < nt; c++) {
-        int64_t b, e;
-        onn_chunk(n, nt, c, &b, &e);
-        fn(arg, b, e);
-    }
+    range_adapter a = {fn, arg};
+    onn_parallel_range(nt, n, range_adapted, &a);
 }
 
 typedef struct span_job {

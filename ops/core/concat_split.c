@@ -10,6 +10,7 @@
  * extents along it; prepare lays out the view once planning has checked the
  * output sizes.
  */
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 
 #include <limits.h>
@@ -129,13 +130,17 @@ static onnorm_status concat_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-static onnorm_status concat_run(onn_kctx *ctx)
+typedef struct concat_job {
+    const cs_cfg *c;
+    const onn_kctx *ctx;
+} concat_job;
+
+static void concat_rows(void *arg, int64_t o0, int64_t o1, int worker)
 {
-    const cs_cfg *c = ctx->state;
-    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
-    const int nt = onn_threads_for(ctx, c->work, c->outer);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t o = 0; o < c->outer; o++) {
+    (void)worker;
+    const cs_cfg *c = ((const concat_job *)arg)->c;
+    const onn_kctx *ctx = ((const concat_job *)arg)->ctx;
+    for (int64_t o = o0; o < o1; o++) {
         char *dst = (char *)ctx->out[0]->data + (size_t)o * c->row;
         for (int i = 0; i < ctx->n_in; i++) {
             const onnorm_tensor *t = ctx->in[i];
@@ -144,6 +149,14 @@ static onnorm_status concat_run(onn_kctx *ctx)
             dst += block;
         }
     }
+}
+
+static onnorm_status concat_run(onn_kctx *ctx)
+{
+    const cs_cfg *c = ctx->state;
+    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
+    concat_job j = {c, ctx};
+    onn_parallel_range(onn_threads_for(ctx, c->work, c->outer), c->outer, concat_rows, &j);
     return ONNORM_OK;
 }
 
@@ -278,6 +291,20 @@ static onnorm_status split_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+typedef struct split_job {
+    char *dst;
+    const char *src;
+    size_t block, row;
+} split_job;
+
+static void split_rows(void *arg, int64_t o0, int64_t o1, int worker)
+{
+    (void)worker;
+    const split_job *j = arg;
+    for (int64_t o = o0; o < o1; o++)
+        memcpy(j->dst + (size_t)o * j->block, j->src + (size_t)o * j->row, j->block);
+}
+
 static onnorm_status split_run(onn_kctx *ctx)
 {
     const cs_cfg *c = ctx->state;
@@ -287,9 +314,8 @@ static onnorm_status split_run(onn_kctx *ctx)
         const size_t block = (size_t)c->sizes[k] * c->inner;
         if (ctx->out[k]) {
             char *dst = ctx->out[k]->data;
-#pragma omp parallel for num_threads(nt) schedule(static)
-            for (int64_t o = 0; o < c->outer; o++)
-                memcpy(dst + (size_t)o * block, src + (size_t)o * c->row, block);
+            split_job j = {dst, src, block, (size_t)c->row};
+            onn_parallel_range(nt, c->outer, split_rows, &j);
         }
         src += block;
     }

@@ -29,7 +29,7 @@
 #include "ops/core/sgemm.h"
 #include "ops/core/spatial.h"
 
-#include <omp.h>
+#include "ops/core/threadpool.h"
 #include <string.h>
 
 typedef enum conv_path {
@@ -179,19 +179,31 @@ static void im2col_row_2d(const onn_geom *g, const float *x, int64_t k, float *d
     }
 }
 
+typedef struct im2col_job {
+    const onn_geom *g;
+    const float *x;
+    float *col;
+} im2col_job;
+
+static void im2col_rows(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const im2col_job *j = arg;
+    const onn_geom *g = j->g;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *plane = j->x + (r / g->kernel_size) * g->sampled_size;
+        if (g->nsp == 2)
+            im2col_row_2d(g, plane, r % g->kernel_size, j->col + r * g->grid_size);
+        else
+            im2col_row(g, plane, r % g->kernel_size, j->col + r * g->grid_size);
+    }
+}
+
 static void im2col(onn_kctx *ctx, const onn_geom *g, const float *x, int64_t channels, float *col)
 {
     const int64_t rows = channels * g->kernel_size;
-    const int nt = onn_threads_for(ctx, rows * g->grid_size, rows);
-    /* if(): a tiny conv is not worth waking a team. */
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *plane = x + (r / g->kernel_size) * g->sampled_size;
-        if (g->nsp == 2)
-            im2col_row_2d(g, plane, r % g->kernel_size, col + r * g->grid_size);
-        else
-            im2col_row(g, plane, r % g->kernel_size, col + r * g->grid_size);
-    }
+    im2col_job j = {g, x, col};
+    onn_parallel_range(onn_threads_for(ctx, rows * g->grid_size, rows), rows, im2col_rows, &j);
 }
 
 /* True when X's planes already are the col matrix. */
@@ -329,14 +341,30 @@ static void depthwise_plane(const conv_cfg *cfg, const float *x, const float *w,
     }
 }
 
+/* The arguments of a Conv node's parallel loops. */
+typedef struct conv_job {
+    const conv_cfg *cfg;
+    const float *x, *w, *z;
+    float *y;
+    const onn_epilogue *ep;
+    void *scratch;
+} conv_job;
+
+static void depthwise_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    (void)worker;
+    const conv_job *j = arg;
+    for (int64_t p = p0; p < p1; p++)
+        depthwise_plane(j->cfg, j->x, j->w, j->y, p);
+}
+
 static void run_depthwise(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w,
                           float *y)
 {
     const int64_t planes = cfg->n * cfg->m;
-    const int nt = onn_threads_for(ctx, planes * cfg->g.grid_size * cfg->g.kernel_size, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++)
-        depthwise_plane(cfg, x, w, y, p);
+    conv_job j = {.cfg = cfg, .x = x, .w = w, .y = y};
+    onn_parallel_range(onn_threads_for(ctx, planes * cfg->g.grid_size * cfg->g.kernel_size, planes),
+                       planes, depthwise_planes, &j);
 }
 
 /* A 2-D depthwise geometry gets the plane kernel for it and this CPU;
@@ -398,6 +426,30 @@ static bool dwcl_wins(const conv_cfg *cfg)
            g->sampled[0] <= 56 && g->grid[1] >= out_min;
 }
 
+static void dwcl_units(void *arg, int64_t u0, int64_t u1, int worker)
+{
+    const conv_job *j = arg;
+    const conv_cfg *cfg = j->cfg;
+    const onn_geom *g = &cfg->g;
+    const int64_t blocks = (cfg->m + 7) / 8;
+    float *scratch = (float *)((char *)j->scratch + (size_t)worker * dw_scratch_of(cfg));
+    for (int64_t u = u0; u < u1; u++) {
+        const int64_t n = u / blocks, c0 = u % blocks * 8;
+        const int64_t at = (n * cfg->m + c0) * g->grid_size;
+        if (c0 + 8 <= cfg->m) {
+            onn_dwcl_block(&cfg->dwcl, j->x + (n * cfg->c + c0) * g->sampled_size, g->sampled_size,
+                           j->w + c0 * g->kernel_size, j->y + at, j->z ? j->z + at : NULL, j->ep,
+                           c0, scratch);
+            continue;
+        }
+        for (int64_t m = c0; m < cfg->m; m++)
+            onn_dwconv_plane(&cfg->dw, j->x + (n * cfg->c + m) * g->sampled_size,
+                             j->w + m * g->kernel_size, j->y + (n * cfg->m + m) * g->grid_size,
+                             j->z ? j->z + (n * cfg->m + m) * g->grid_size : NULL, j->ep, m,
+                             scratch);
+    }
+}
+
 /* Units of 8 channels of one image: full ones through the channels-last
  * kernel, the last channels (fewer than 8) plane by plane. */
 static void run_dwcl(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w, float *y)
@@ -408,22 +460,24 @@ static void run_dwcl(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const f
     onn_epilogue ep = cfg->ep;
     ep.bias = b ? b->data : NULL;
     const int64_t blocks = (cfg->m + 7) / 8, units = cfg->n * blocks;
-    const size_t per = dw_scratch_of(cfg);
-    const int nt = onn_threads_for(ctx, cfg->n * cfg->m * g->grid_size * g->kernel_size, units);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t u = 0; u < units; u++) {
-        const int64_t n = u / blocks, c0 = u % blocks * 8;
-        float *scratch = (float *)((char *)ctx->scratch + (size_t)omp_get_thread_num() * per);
-        const int64_t at = (n * cfg->m + c0) * g->grid_size;
-        if (c0 + 8 <= cfg->m) {
-            onn_dwcl_block(&cfg->dwcl, x + (n * cfg->c + c0) * g->sampled_size, g->sampled_size,
-                           w + c0 * g->kernel_size, y + at, z ? z + at : NULL, &ep, c0, scratch);
-            continue;
-        }
-        for (int64_t m = c0; m < cfg->m; m++)
-            onn_dwconv_plane(&cfg->dw, x + (n * cfg->c + m) * g->sampled_size,
-                             w + m * g->kernel_size, y + (n * cfg->m + m) * g->grid_size,
-                             z ? z + (n * cfg->m + m) * g->grid_size : NULL, &ep, m, scratch);
+    conv_job j = {cfg, x, w, z, y, &ep, ctx->scratch};
+    onn_parallel_range(onn_threads_for(ctx, cfg->n * cfg->m * g->grid_size * g->kernel_size, units),
+                       units, dwcl_units, &j);
+}
+
+static void dwplane_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    const conv_job *j = arg;
+    const conv_cfg *cfg = j->cfg;
+    const onn_geom *g = &cfg->g;
+    float *scratch = cfg->dw.scratch_bytes
+                         ? (float *)((char *)j->scratch + (size_t)worker * cfg->dw.scratch_bytes)
+                         : NULL;
+    for (int64_t p = p0; p < p1; p++) {
+        const int64_t m = p % cfg->m, n = p / cfg->m;
+        onn_dwconv_plane(&cfg->dw, j->x + (n * cfg->c + m / cfg->mg) * g->sampled_size,
+                         j->w + m * g->kernel_size, j->y + p * g->grid_size,
+                         j->z ? j->z + p * g->grid_size : NULL, j->ep, m, scratch);
     }
 }
 
@@ -438,18 +492,18 @@ static void run_dwplane(onn_kctx *ctx, const conv_cfg *cfg, const float *x, cons
     onn_epilogue ep = cfg->ep;
     ep.bias = b ? b->data : NULL;
     const int64_t planes = cfg->n * cfg->m;
-    const int nt = onn_threads_for(ctx, planes * g->grid_size * g->kernel_size, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        const int64_t m = p % cfg->m, n = p / cfg->m;
-        float *scratch = cfg->dw.scratch_bytes
-                             ? (float *)((char *)ctx->scratch +
-                                         (size_t)omp_get_thread_num() * cfg->dw.scratch_bytes)
-                             : NULL;
-        onn_dwconv_plane(&cfg->dw, x + (n * cfg->c + m / cfg->mg) * g->sampled_size,
-                         w + m * g->kernel_size, y + p * g->grid_size,
-                         z ? z + p * g->grid_size : NULL, &ep, m, scratch);
-    }
+    conv_job j = {cfg, x, w, z, y, &ep, ctx->scratch};
+    onn_parallel_range(onn_threads_for(ctx, planes * g->grid_size * g->kernel_size, planes), planes,
+                       dwplane_planes, &j);
+}
+
+static void epilogue_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    (void)worker;
+    const conv_job *j = arg;
+    const int64_t size = j->cfg->g.grid_size;
+    for (int64_t p = p0; p < p1; p++)
+        onn_epilogue_row(&j->cfg->ep, 0.0f, j->y + p * size, j->z ? j->z + p * size : NULL, size);
 }
 
 /* CONV_PACKED at prepare: the plan (B's source and the division over
@@ -542,10 +596,9 @@ static onnorm_status conv_run(onn_kctx *ctx)
         /* FusedConv: residual and activation over each output plane. */
         const int64_t planes = cfg->n * cfg->m, size = cfg->g.grid_size;
         const float *z = cfg->residual ? ctx->in[3]->data : NULL;
-        const int nt = onn_threads_for(ctx, planes * size, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t p = 0; p < planes; p++)
-            onn_epilogue_row(&cfg->ep, 0.0f, y + p * size, z ? z + p * size : NULL, size);
+        conv_job j = {.cfg = cfg, .z = z, .y = y};
+        onn_parallel_range(onn_threads_for(ctx, planes * size, planes), planes, epilogue_planes,
+                           &j);
     }
     return ONNORM_OK;
 }

@@ -32,6 +32,7 @@
  */
 #include "ops/core/blas.h"
 #include "ops/core/sgemm.h"
+#include "ops/core/threadpool.h"
 #include "ops/core/vmath.h"
 #include "ops/isa.h"
 
@@ -164,16 +165,28 @@ static onnorm_status gemm_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+typedef struct fill_job {
+    const gemm_cfg *cfg;
+    const float *cd;
+    float *y;
+} fill_job;
+
+static void fill_rows(void *arg, int64_t i0, int64_t i1, int worker)
+{
+    (void)worker;
+    const fill_job *f = arg;
+    const gemm_cfg *cfg = f->cfg;
+    const int64_t col_step = cfg->c_col_step, row_step = cfg->c_row_step, n = cfg->n;
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = 0; j < n; j++)
+            f->y[i * n + j] = cfg->beta * f->cd[i * row_step + j * col_step];
+}
+
 /* y = beta * C broadcast to [M, N]. */
 static void fill_c(onn_kctx *ctx, const gemm_cfg *cfg, const float *cd, float *y)
 {
-    const int64_t col_step = cfg->c_col_step, row_step = cfg->c_row_step;
-    const int64_t m = cfg->m, n = cfg->n;
-    const int nt = onn_threads_for(ctx, m * n, m);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++)
-            y[i * n + j] = cfg->beta * cd[i * row_step + j * col_step];
+    fill_job f = {cfg, cd, y};
+    onn_parallel_range(onn_threads_for(ctx, cfg->m * cfg->n, cfg->m), cfg->m, fill_rows, &f);
 }
 
 /* B constant, alpha 1, C absent or entering as a residual (beta 1, one
@@ -308,6 +321,31 @@ static onnorm_status matmul_prepare(onn_kctx *ctx)
                           cfg->n, false);
 }
 
+typedef struct batch_job {
+    const matmul_cfg *cfg;
+    const float *a, *b;
+    float *y;
+    int threads; /* for each product */
+} batch_job;
+
+static void batch_products(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    (void)worker;
+    const batch_job *j = arg;
+    const matmul_cfg *cfg = j->cfg;
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t rem = t, ao = 0, bo = 0;
+        for (int i = cfg->nb - 1; i >= 0; i--) {
+            int64_t idx = rem % cfg->batch[i];
+            rem /= cfg->batch[i];
+            ao += idx * cfg->a_step[i];
+            bo += idx * cfg->b_step[i];
+        }
+        onn_sgemm(j->threads, false, false, cfg->m, cfg->n, cfg->k, 1.0f, j->a + ao, cfg->k,
+                  j->b + bo, cfg->n, 0.0f, j->y + t * cfg->m * cfg->n, cfg->n);
+    }
+}
+
 static onnorm_status matmul_run(onn_kctx *ctx)
 {
     const matmul_cfg *cfg = ctx->state;
@@ -330,18 +368,11 @@ static onnorm_status matmul_run(onn_kctx *ctx)
     const bool per_thread =
         nt > 1 && cfg->n_batch >= nt &&
         (double)cfg->m * (double)cfg->n * (double)cfg->k < ONN_BATCH_SERIAL_MACS;
-#pragma omp parallel for num_threads(nt) schedule(static) if (per_thread)
-    for (int64_t t = 0; t < cfg->n_batch; t++) {
-        int64_t rem = t, ao = 0, bo = 0;
-        for (int i = cfg->nb - 1; i >= 0; i--) {
-            int64_t idx = rem % cfg->batch[i];
-            rem /= cfg->batch[i];
-            ao += idx * cfg->a_step[i];
-            bo += idx * cfg->b_step[i];
-        }
-        onn_sgemm(per_thread ? 1 : nt, false, false, cfg->m, cfg->n, cfg->k, 1.0f, a + ao, cfg->k,
-                  b + bo, cfg->n, 0.0f, y + t * cfg->m * cfg->n, cfg->n);
-    }
+    batch_job j = {cfg, a, b, y, per_thread ? 1 : nt};
+    if (per_thread)
+        onn_parallel_range(nt, cfg->n_batch, batch_products, &j);
+    else
+        batch_products(&j, 0, cfg->n_batch, 0);
     return ONNORM_OK;
 }
 
@@ -459,6 +490,19 @@ static void linear_rows(const linear_cfg *cfg, const float *bias, float *y, int6
     }
 }
 
+typedef struct linear_job {
+    const linear_cfg *cfg;
+    const float *bias;
+    float *y;
+} linear_job;
+
+static void linear_part(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const linear_job *j = arg;
+    linear_rows(j->cfg, j->bias, j->y, r0, r1);
+}
+
 static onnorm_status linear_run(onn_kctx *ctx)
 {
     const linear_cfg *cfg = ctx->state;
@@ -483,12 +527,9 @@ static onnorm_status linear_run(onn_kctx *ctx)
     }
     onn_sgemm(ctx->num_threads, false, false, cfg->rows, cfg->n, cfg->k, 1.0f, a, cfg->k,
               ctx->in[1]->data, cfg->n, 0.0f, y, cfg->n);
-    const int nt = onn_threads_for(ctx, cfg->rows * cfg->n, cfg->rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int t = 0; t < nt; t++) {
-        const int64_t r0 = cfg->rows * t / nt, r1 = cfg->rows * (t + 1) / nt;
-        linear_rows(cfg, bias, y, r0, r1);
-    }
+    linear_job j = {cfg, bias, y};
+    onn_parallel_range(onn_threads_for(ctx, cfg->rows * cfg->n, cfg->rows), cfg->rows, linear_part,
+                       &j);
     return ONNORM_OK;
 }
 

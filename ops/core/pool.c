@@ -48,7 +48,7 @@
 #include "ops/core/spatial.h"
 
 #include <math.h>
-#include <omp.h>
+#include "ops/core/threadpool.h"
 #include <string.h>
 
 /* ---- per-type inner loops --------------------------------------------- */
@@ -380,6 +380,50 @@ static onnorm_status pool_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The arguments of a pooling node's parallel loops. */
+typedef struct pool_job {
+    const pool_cfg *cfg;
+    const char *x;
+    char *y;
+    int64_t *idx;
+    size_t esz;
+    void *scratch;
+} pool_job;
+
+/* A contiguous run of planes in one call. */
+static void fast_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    const pool_job *j = arg;
+    const pool_cfg *cfg = j->cfg;
+    onn_pool2d_planes(&cfg->plan, (const float *)j->x + p0 * cfg->g.sampled_size,
+                      (float *)j->y + p0 * cfg->g.grid_size, p1 - p0,
+                      (float *)((char *)j->scratch + (size_t)worker * cfg->plan.scratch_bytes));
+}
+
+static void max2d_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    (void)worker;
+    const pool_job *j = arg;
+    const onn_geom *g = &j->cfg->g;
+    for (int64_t p = p0; p < p1; p++)
+        for (int64_t oy = 0; oy < g->grid[0]; oy++)
+            onn_pool2d_max_row(&j->cfg->shape, (const float *)j->x + p * g->sampled_size,
+                               (float *)j->y + p * g->grid_size + oy * g->grid[1], oy);
+}
+
+static void generic_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    (void)worker;
+    const pool_job *j = arg;
+    const pool_cfg *cfg = j->cfg;
+    for (int64_t p = p0; p < p1; p++) {
+        pool_plane(cfg, j->x, j->y, j->idx, j->esz, p);
+        if (cfg->count)
+            cfg->ops->div_line(j->y + (size_t)(p * cfg->g.grid_size) * j->esz, cfg->count,
+                               cfg->g.grid_size);
+    }
+}
+
 static onnorm_status pool_run(onn_kctx *ctx)
 {
     const pool_cfg *cfg = ctx->state;
@@ -390,35 +434,15 @@ static onnorm_status pool_run(onn_kctx *ctx)
     int64_t *idx = indices ? indices->data : NULL;
     const onn_geom *g = &cfg->g;
     const int nt = onn_threads_for(ctx, cfg->planes * g->grid_size * g->kernel_size, cfg->planes);
-    if (cfg->path == PATH_FAST) {
-#pragma omp parallel num_threads(nt)
-        {
-            /* A contiguous run of planes per thread, in one call. */
-            const int t = omp_get_thread_num(), n = omp_get_num_threads();
-            const int64_t p0 = cfg->planes * t / n, p1 = cfg->planes * (t + 1) / n;
-            onn_pool2d_planes(
-                &cfg->plan, (const float *)x->data + p0 * g->sampled_size,
-                (float *)y + p0 * g->grid_size, p1 - p0,
-                (float *)((char *)ctx->scratch + (size_t)t * cfg->plan.scratch_bytes));
-        }
-        return ONNORM_OK;
-    }
-    if (cfg->path == PATH_MAX2D) {
-        /* On the small planes of exported networks the line walk spent more
-         * on bookkeeping than on comparisons. */
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t p = 0; p < cfg->planes; p++)
-            for (int64_t oy = 0; oy < g->grid[0]; oy++)
-                onn_pool2d_max_row(&cfg->shape, (const float *)x->data + p * g->sampled_size,
-                                   (float *)y + p * g->grid_size + oy * g->grid[1], oy);
-        return ONNORM_OK;
-    }
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < cfg->planes; p++) {
-        pool_plane(cfg, x->data, y, idx, esz, p);
-        if (cfg->count)
-            cfg->ops->div_line(y + (size_t)(p * g->grid_size) * esz, cfg->count, g->grid_size);
-    }
+    pool_job j = {cfg, x->data, y, idx, esz, ctx->scratch};
+    /* PATH_MAX2D: on the small planes of exported networks the line walk
+     * spent more on bookkeeping than on comparisons. */
+    onn_parallel_range(nt, cfg->planes,
+                       cfg->path == PATH_FAST    ? fast_planes
+                       : cfg->path == PATH_MAX2D ? max2d_planes
+                                                 : generic_planes,
+                       &j);
+    if (cfg->path != PATH_GENERIC) return ONNORM_OK;
     if (idx && cfg->storage_order == 1) to_column_major(cfg, idx, cfg->planes * g->grid_size);
     return ONNORM_OK;
 }
@@ -463,6 +487,39 @@ static onnorm_status gap_prepare(onn_kctx *ctx)
 /* Blocks of planes per thread: whole groups of the kernel's four. */
 #define GAP_BLOCK 4
 
+typedef struct gap_job {
+    const gap_cfg *cfg;
+    const char *x;
+    char *y;
+    size_t esz;
+} gap_job;
+
+static void gap_blocks(void *arg, int64_t b0, int64_t b1, int worker)
+{
+    (void)worker;
+    const gap_job *j = arg;
+    const int64_t planes = j->cfg->planes, size = j->cfg->size;
+    const int64_t p0 = b0 * GAP_BLOCK, p1 = b1 * GAP_BLOCK < planes ? b1 * GAP_BLOCK : planes;
+    if (p1 > p0) j->cfg->gap((const float *)j->x + p0 * size, p1 - p0, size, (float *)j->y + p0);
+}
+
+/* Sums are kept in double: a plane holds thousands of terms. The mean of an
+ * empty plane is NaN (0 / 0), as numpy gives. */
+static void mean_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    (void)worker;
+    const gap_job *j = arg;
+    const int64_t size = j->cfg->size;
+    for (int64_t p = p0; p < p1; p++) {
+        double mean =
+            j->cfg->ops->sum_plane(j->x + (size_t)(p * size) * j->esz, size) / (double)size;
+        if (j->esz == sizeof(float))
+            ((float *)j->y)[p] = (float)mean;
+        else
+            ((double *)j->y)[p] = mean;
+    }
+}
+
 static onnorm_status gap_run(onn_kctx *ctx)
 {
     const gap_cfg *cfg = ctx->state;
@@ -470,36 +527,14 @@ static onnorm_status gap_run(onn_kctx *ctx)
     const onnorm_tensor *x = ctx->in[0];
     const size_t esz = onnorm_dtype_size(x->dtype);
     const int64_t planes = cfg->planes, size = cfg->size;
+    gap_job j = {cfg, x->data, ctx->out[0]->data, esz};
     if (cfg->gap) {
+        /* Runs of whole blocks. */
         const int64_t blocks = (planes + GAP_BLOCK - 1) / GAP_BLOCK;
-        const int nt = onn_threads_for(ctx, planes * size, blocks);
-        const float *xf = x->data;
-        float *yf = ctx->out[0]->data;
-#pragma omp parallel num_threads(nt)
-        {
-            /* Contiguous runs of blocks, one per thread. */
-            const int t = omp_get_thread_num(), n = omp_get_num_threads();
-            const int64_t b0 = blocks * t / n, b1 = blocks * (t + 1) / n;
-            const int64_t p0 = b0 * GAP_BLOCK,
-                          p1 = b1 * GAP_BLOCK < planes ? b1 * GAP_BLOCK : planes;
-            if (p1 > p0) cfg->gap(xf + p0 * size, p1 - p0, size, yf + p0);
-        }
+        onn_parallel_range(onn_threads_for(ctx, planes * size, blocks), blocks, gap_blocks, &j);
         return ONNORM_OK;
     }
-    /* Sums are kept in double: a plane holds thousands of terms. The mean of
-     * an empty plane is NaN (0 / 0), as numpy gives. */
-    const double n = (double)size;
-    char *y = ctx->out[0]->data;
-    const int nt = onn_threads_for(ctx, planes * size, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        double mean =
-            cfg->ops->sum_plane((const char *)x->data + (size_t)(p * size) * esz, size) / n;
-        if (x->dtype == ONNORM_FLOAT)
-            ((float *)y)[p] = (float)mean;
-        else
-            ((double *)y)[p] = mean;
-    }
+    onn_parallel_range(onn_threads_for(ctx, planes * size, planes), planes, mean_planes, &j);
     return ONNORM_OK;
 }
 

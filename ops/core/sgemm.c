@@ -35,7 +35,7 @@
  */
 #include "ops/core/sgemm.h"
 
-#include <omp.h>
+#include "ops/core/threadpool.h"
 #include <string.h>
 
 /* The microkernel prefetches packed A this many k steps ahead. */
@@ -589,14 +589,30 @@ bool onn_sgemm_scratch_size(const onn_sgemm_engine *e, int64_t m, int64_t n, int
 /*
  * Every piece on its own, B packed by each piece for its columns (again by
  * each piece of a column range when rows are split): the only
- * synchronization is the team's fork and join. Row pieces sharing B
- * packed once cost at least one barrier more per call; measured with more
- * threads than cores (this machine shared with other work), each barrier
- * waited out another process's time slice and made those products 1.3 to
- * 10 times slower, while packing B in every row piece costs what packing
- * costs one thread: 3 % of 512 x 49 x 4608 on one thread, 9 % of
+ * synchronization is the loop's start and end (threadpool.h). Row pieces
+ * sharing B packed once cost at least one barrier more per call; measured
+ * with more threads than cores (this machine shared with other work),
+ * each barrier waited out another process's time slice and made those
+ * products 1.3 to 10 times slower, while packing B in every row piece
+ * costs what packing costs one thread: 3 % of 512 x 49 x 4608 on one thread, 9 % of
  * 256 x 196 x 2304.
  */
+typedef struct sgemm_job {
+    const onn_sgemm_engine *e;
+    const onn_sgemm_args *p;
+    onn_sgemm_split s;
+    float *scratch;
+    size_t per;
+} sgemm_job;
+
+static void sgemm_job_piece(void *arg, int64_t i, int worker)
+{
+    const sgemm_job *j = arg;
+    int64_t m0, m1, n0, n1;
+    onn_sgemm_split_piece(j->e, j->s, j->p->m, j->p->n, (int)i, &m0, &m1, &n0, &n1);
+    onn_sgemm_tiles(j->e, j->p, m0, m1, n0, n1, j->scratch + (size_t)worker * j->per);
+}
+
 void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int threads,
                         float *scratch)
 {
@@ -609,16 +625,6 @@ void onn_sgemm_parallel(const onn_sgemm_engine *e, const onn_sgemm_args *p, int 
     }
     size_t one = 0;
     onn_sgemm_tile_scratch_size(e, p->n, p->k, &one);
-    const size_t per = one / sizeof(float);
-#pragma omp parallel num_threads(pieces)
-    {
-        /* A team smaller than asked for (nested in another region) still
-         * covers every piece. */
-        const int nt = omp_get_num_threads();
-        for (int i = omp_get_thread_num(); i < pieces; i += nt) {
-            int64_t m0, m1, n0, n1;
-            onn_sgemm_split_piece(e, s, p->m, p->n, i, &m0, &m1, &n0, &n1);
-            onn_sgemm_tiles(e, p, m0, m1, n0, n1, scratch + (size_t)omp_get_thread_num() * per);
-        }
-    }
+    sgemm_job j = {e, p, s, scratch, one / sizeof(float)};
+    onn_parallel_for(pieces, pieces, sgemm_job_piece, &j);
 }

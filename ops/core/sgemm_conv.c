@@ -15,8 +15,8 @@
  * kernel_size multiply-adds, so the copy stays a small fraction of the work.
  */
 #include "ops/core/sgemm.h"
+#include "ops/core/threadpool.h"
 
-#include <omp.h>
 #include <string.h>
 
 /* Products below this many multiply-adds in all run on one thread (as
@@ -596,24 +596,30 @@ static void conv_piece_run(const onn_sgemm_conv *cv, const float *x, float *y, c
     onn_sgemm_tiles(cv->e, &p, m0, m1, n0, n1, scratch);
 }
 
+typedef struct conv_job {
+    const onn_sgemm_conv *cv;
+    const float *x, *z;
+    float *y;
+    const onn_epilogue *ep;
+    void *scratch;
+} conv_job;
+
+static void conv_job_piece(void *arg, int64_t i, int worker)
+{
+    const conv_job *j = arg;
+    const onn_sgemm_conv *cv = j->cv;
+    const int64_t prod = i / cv->pieces, ni = prod / cv->group, gi = prod % cv->group;
+    int64_t m0 = 0, m1 = cv->mg, n0 = 0, n1 = cv->g.grid_size;
+    if (cv->pieces > 1) conv_piece(cv, (int)(i % cv->pieces), &m0, &m1, &n0, &n1);
+    conv_piece_run(cv, j->x, j->y, j->z, j->ep, ni, gi, m0, m1, n0, n1,
+                   (float *)((char *)j->scratch + cv->per_thread * (size_t)worker));
+}
+
 void onn_sgemm_conv_run(const onn_sgemm_conv *cv, const float *x, float *y, const float *z,
                         const onn_epilogue *ep, void *scratch)
 {
     const int64_t products = cv->n * cv->group;
     if (products == 0 || cv->g.grid_size == 0) return;
-    const int nt = cv->threads;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        /* A team smaller than asked for (nested in another region) still
-         * covers every piece. */
-        const int team = omp_get_num_threads(), tid = omp_get_thread_num();
-        float *mine = (float *)((char *)scratch + cv->per_thread * (size_t)tid);
-        const int64_t pieces = products * cv->pieces;
-        for (int64_t i = tid; i < pieces; i += team) {
-            const int64_t prod = i / cv->pieces, ni = prod / cv->group, gi = prod % cv->group;
-            int64_t m0 = 0, m1 = cv->mg, n0 = 0, n1 = cv->g.grid_size;
-            if (cv->pieces > 1) conv_piece(cv, (int)(i % cv->pieces), &m0, &m1, &n0, &n1);
-            conv_piece_run(cv, x, y, z, ep, ni, gi, m0, m1, n0, n1, mine);
-        }
-    }
+    conv_job j = {cv, x, z, y, ep, scratch};
+    onn_parallel_for(cv->threads, products * cv->pieces, conv_job_piece, &j);
 }

@@ -69,6 +69,7 @@
  * flags must be 0 or 1. Not reads any nonzero byte as true.
  */
 #include "ops/core/broadcast.h"
+#include "ops/core/threadpool.h"
 #include "ops/core/epilogue.h"
 #include "ops/core/vmath.h"
 #include "ops/isa.h"
@@ -602,18 +603,28 @@ static onnorm_status un_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+typedef struct bool_job {
+    un_loop fn;
+    const char *x;
+    uint8_t *y;
+    size_t xsz;
+    const un_params *p;
+} bool_job;
+
+static void to_bool_span(void *arg, int64_t b, int64_t e, int worker)
+{
+    (void)worker;
+    const bool_job *j = arg;
+    j->fn(j->x + (size_t)b * j->xsz, j->y + b, e - b, j->p);
+}
+
 /* fn over n elements of xsz bytes in x into bool y, in chunks over ctx's
  * thread budget (onn_span_parallel assumes one element size). */
 static void run_to_bool(const onn_kctx *ctx, un_loop fn, const char *x, uint8_t *y, int64_t n,
                         size_t xsz, const un_params *p, int weight)
 {
-    const int nt = onn_elementwise_threads_weighted(ctx, n, weight);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (int64_t c = 0; c < nt; c++) {
-        int64_t b, e;
-        onn_chunk(n, nt, c, &b, &e);
-        fn(x + (size_t)b * xsz, y + b, e - b, p);
-    }
+    bool_job j = {fn, x, y, xsz, p};
+    onn_parallel_range(onn_elementwise_threads_weighted(ctx, n, weight), n, to_bool_span, &j);
 }
 
 static onnorm_status un_run(onn_kctx *ctx)
