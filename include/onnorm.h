@@ -200,6 +200,10 @@ onnorm_status onnorm_session_create(const onnorm_model *m, const onnorm_session_
                                     onnorm_session **out, onnorm_error *err);
 /* The number of threads the session's kernels use. */
 int onnorm_session_threads(const onnorm_session *s);
+/* How long an idle kernel thread spins for the next parallel loop before it
+ * sleeps, in microseconds: ONNORM_SPIN_US from the environment, read once
+ * per process (0 to 1000000), else 100. */
+int onnorm_thread_spin_us(void);
 /* Binds input `name` to caller memory. The data is read during run and must
  * stay valid until then; it is not copied. */
 onnorm_status onnorm_session_bind_input(onnorm_session *s, const char *name, onnorm_dtype dtype,

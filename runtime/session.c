@@ -42,6 +42,7 @@
  */
 #include "runtime/runtime.h"
 #include "runtime/eval.h"
+#include "ops/core/threadpool.h"
 
 #include <omp.h>
 #include <stdint.h>
@@ -227,6 +228,11 @@ void onnorm_session_free(onnorm_session *s)
 int onnorm_session_threads(const onnorm_session *s)
 {
     return s ? s->num_threads : 0;
+}
+
+int onnorm_thread_spin_us(void)
+{
+    return onn_pool_spin_us();
 }
 
 static int find_input(const onn_graph *g, const char *name)

@@ -4,7 +4,7 @@
 # Exits 0 when every check passes, 1 otherwise; each failure is explained.
 set -euo pipefail
 # The tool chooses the OpenMP wait policy itself unless the user did.
-unset OMP_WAIT_POLICY GOMP_SPINCOUNT
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT ONNORM_SPIN_US
 # ctest makes every `onnorm test` strict; these checks test the default too.
 unset ONNORM_TEST_STRICT
 
@@ -113,8 +113,8 @@ fi
 run prof run "$DEFAULT/model.onnx" --repeat 3 --threads 1 --profile --trace "$TMP/trace.json"
 if [ $rc -ne 0 ]; then
     fail "onnorm run --profile exited $rc"; show prof
-elif ! grep -q "on 1 thread (OpenMP wait policy passive)," "$TMP/prof.out"; then
-    fail "onnorm run does not print the thread count and the passive wait policy it chose"
+elif ! grep -q "on 1 thread (wait: spin 100 us, then sleep; OpenMP passive)," "$TMP/prof.out"; then
+    fail "onnorm run does not print the thread count and the wait policy it chose"
     show prof
 elif ! grep -Eq "^  BatchNormalization +2 " "$TMP/prof.out" ||
      ! grep -Eq "^  LayerNormalization +1 " "$TMP/prof.out"; then

@@ -396,9 +396,11 @@ const char *onn_cli_shape(const onnorm_tensor *t, char *buf, size_t len)
 
 const char *onn_cli_wait_policy(void)
 {
+    static char buf[96];
     const char *p = getenv("OMP_WAIT_POLICY");
-    if (p) return p;
-    return getenv("GOMP_SPINCOUNT") ? "GOMP_SPINCOUNT" : "default";
+    if (!p) p = getenv("GOMP_SPINCOUNT") ? "GOMP_SPINCOUNT" : "default";
+    snprintf(buf, sizeof buf, "spin %d us, then sleep; OpenMP %s", onnorm_thread_spin_us(), p);
+    return buf;
 }
 
 double onn_cli_now_ms(void)

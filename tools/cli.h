@@ -132,8 +132,9 @@ void onn_cli_usage(FILE *f);
 /* The exit statuses, as printed by every --help. */
 extern const char onn_cli_exit_codes[];
 double onn_cli_now_ms(void);
-/* The OpenMP wait policy in effect, as the environment sets it (onnorm.c
- * chooses passive unless the user set one). */
+/* How idle threads wait: the kernel pool's spin budget, then the OpenMP
+ * wait policy (for the loops still on OpenMP and for OpenBLAS) as the
+ * environment sets it (onnorm.c chooses passive unless the user set one). */
 const char *onn_cli_wait_policy(void);
 int onn_cli_cmp_double(const void *a, const void *b);
 /* Fills a missing float input with a fixed pseudo-random sequence. */

@@ -42,10 +42,10 @@
 #include "ops/core/blas.h"
 #include "ops/core/broadcast.h"
 #include "ops/core/softmax.h"
+#include "ops/core/threadpool.h"
 #include "ops/isa.h"
 
 #include <math.h>
-#include <omp.h>
 
 #define ATT_MAX_ROWS 48
 #define ATT_BLOCK_FLOATS 8192
@@ -396,6 +396,34 @@ static void att_mask_rows(const att_cfg *cfg, const onn_kctx *ctx, int64_t b, in
     }
 }
 
+/* The arguments of att_run's task loop. */
+typedef struct att_job {
+    const att_cfg *cfg;
+    const onn_kctx *ctx;
+    const float *q, *k, *v;
+    float *y;
+    int64_t blocks; /* row blocks per batch */
+} att_job;
+
+static void att_tasks(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    const att_job *j = arg;
+    const att_cfg *cfg = j->cfg;
+    const int64_t m = cfg->m, n = cfg->n, dk = cfg->dk, dv = cfg->dv, blocks = j->blocks;
+    float *s = (float *)j->ctx->scratch + (size_t)worker * (size_t)cfg->rows * n;
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t b = t / blocks, r0 = (t % blocks) * cfg->rows;
+        const int rows = m - r0 < cfg->rows ? (int)(m - r0) : cfg->rows;
+        /* Columns past `cols` weigh exactly 0 (a causal mask's future) */
+        const int64_t cols = cfg->block_cols ? cfg->block_cols[t % blocks] : n;
+        cfg->gemm(rows, cols, dk, j->q + (b * m + r0) * dk, dk, j->k + b * dk * n, n, s, n);
+        att_mask_rows(cfg, j->ctx, b, r0, rows, cols, s);
+        for (int i = 0; i < rows; i++)
+            cfg->row(s + i * n, s + i * n, cols, false);
+        cfg->gemm(rows, dv, cols, s, n, j->v + b * n * dv, dv, j->y + (b * m + r0) * dv, dv);
+    }
+}
+
 static onnorm_status att_run(onn_kctx *ctx)
 {
     const att_cfg *cfg = ctx->state;
@@ -411,19 +439,8 @@ static onnorm_status att_run(onn_kctx *ctx)
     const int64_t blocks = (m + cfg->rows - 1) / cfg->rows, tasks = cfg->batch * blocks;
     const double macs = (double)cfg->batch * (double)m * (double)n * (double)(dk + dv);
     const int nt = onn_threads_for(ctx, macs > 1e15 ? (int64_t)1e15 : (int64_t)macs, tasks);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
-        const int64_t b = t / blocks, r0 = (t % blocks) * cfg->rows;
-        const int rows = m - r0 < cfg->rows ? (int)(m - r0) : cfg->rows;
-        float *s = (float *)ctx->scratch + (size_t)omp_get_thread_num() * (size_t)cfg->rows * n;
-        /* Columns past `cols` weigh exactly 0 (a causal mask's future) */
-        const int64_t cols = cfg->block_cols ? cfg->block_cols[t % blocks] : n;
-        cfg->gemm(rows, cols, dk, q + (b * m + r0) * dk, dk, k + b * dk * n, n, s, n);
-        att_mask_rows(cfg, ctx, b, r0, rows, cols, s);
-        for (int i = 0; i < rows; i++)
-            cfg->row(s + i * n, s + i * n, cols, false);
-        cfg->gemm(rows, dv, cols, s, n, v + b * n * dv, dv, y + (b * m + r0) * dv, dv);
-    }
+    att_job j = {cfg, ctx, q, k, v, y, blocks};
+    onn_parallel_range(nt, tasks, att_tasks, &j);
     return ONNORM_OK;
 }
 

@@ -24,6 +24,7 @@
  * round twice; float16 overflows long before, bfloat16 is off by at most one
  * unit in such cases.
  */
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 #include "ops/kernel.h"
 
@@ -302,6 +303,23 @@ static onnorm_status cast_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The arguments of cast_run's element loop. */
+typedef struct cast_job {
+    const cast_cfg *cfg;
+    const char *src;
+    char *dst;
+    size_t in_sz, out_sz;
+} cast_job;
+
+static void cast_elems(void *arg, int64_t i0, int64_t i1, int worker)
+{
+    (void)worker;
+    const cast_job *j = arg;
+    for (int64_t i = i0; i < i1; i++)
+        store_elem(j->cfg->to, j->dst + (size_t)i * j->out_sz,
+                   load_elem(j->cfg->from, j->src + (size_t)i * j->in_sz));
+}
+
 static onnorm_status cast_run(onn_kctx *ctx)
 {
     if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
@@ -313,13 +331,9 @@ static onnorm_status cast_run(onn_kctx *ctx)
         memcpy(ctx->out[0]->data, x->data, (size_t)n * in_sz);
         return ONNORM_OK;
     }
-    const char *src = x->data;
-    char *dst = ctx->out[0]->data;
     const int nt = onn_threads_for(ctx, n, n);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        store_elem(cfg->to, dst + (size_t)i * out_sz,
-                   load_elem(cfg->from, src + (size_t)i * in_sz));
+    cast_job j = {cfg, x->data, ctx->out[0]->data, in_sz, out_sz};
+    onn_parallel_range(nt, n, cast_elems, &j);
     return ONNORM_OK;
 }
 

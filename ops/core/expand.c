@@ -10,6 +10,7 @@
  * planning. The index math is self-contained here and copies element bytes,
  * so every element type is handled alike.
  */
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 
 #include <string.h>
@@ -69,6 +70,36 @@ static onnorm_status expand_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The arguments of expand_run's row loop. */
+typedef struct expand_job {
+    const int64_t *dims, *stride; /* the output's; the input stride of each output axis */
+    const char *src;
+    char *dst;
+    size_t esz;
+    int r;
+} expand_job;
+
+static void expand_rows(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const expand_job *j = arg;
+    const int r = j->r;
+    const int64_t *dims = j->dims, *stride = j->stride, inner = dims[r - 1];
+    const size_t esz = j->esz;
+    for (int64_t row = r0; row < r1; row++) {
+        int64_t rem = row, off = 0;
+        for (int k = r - 2; k >= 0; k--) {
+            off += rem % dims[k] * stride[k];
+            rem /= dims[k];
+        }
+        char *d = j->dst + (size_t)(row * inner) * esz;
+        if (stride[r - 1] == 0)
+            onn_fill(d, inner, j->src + (size_t)off * esz, esz);
+        else
+            memcpy(d, j->src + (size_t)off * esz, (size_t)inner * esz);
+    }
+}
+
 static onnorm_status expand_run(onn_kctx *ctx)
 {
     if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
@@ -88,22 +119,9 @@ static onnorm_status expand_run(onn_kctx *ctx)
         s *= xd;
     }
     const int64_t inner = y->dims[r - 1], rows = onn_dims_numel(y->dims, 0, r - 1);
-    const char *src = x->data;
-    char *dst = y->data;
     const int nt = onn_threads_for(ctx, rows * inner, rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t row = 0; row < rows; row++) {
-        int64_t rem = row, off = 0;
-        for (int k = r - 2; k >= 0; k--) {
-            off += rem % y->dims[k] * stride[k];
-            rem /= y->dims[k];
-        }
-        char *d = dst + (size_t)(row * inner) * esz;
-        if (stride[r - 1] == 0)
-            onn_fill(d, inner, src + (size_t)off * esz, esz);
-        else
-            memcpy(d, src + (size_t)off * esz, (size_t)inner * esz);
-    }
+    expand_job j = {y->dims, stride, x->data, y->data, esz, r};
+    onn_parallel_range(nt, rows, expand_rows, &j);
     return ONNORM_OK;
 }
 

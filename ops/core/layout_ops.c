@@ -30,6 +30,7 @@
  *     keeps the last value in row-major order of X. output_shape must be
  *     known while planning, and the output is refused past 4 GiB.
  */
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 #include "ops/kernel.h"
 
@@ -110,6 +111,36 @@ static onnorm_status d2s_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The arguments of d2s_run's row loop. */
+typedef struct d2s_job {
+    int64_t b, C, H, W, h, w, DC;
+    size_t esz;
+    char *spd, *dpd;
+    bool to_depth, crd;
+} d2s_job;
+
+static void d2s_rows(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const d2s_job *jb = arg;
+    const int64_t b = jb->b, C = jb->C, H = jb->H, W = jb->W, h = jb->h, w = jb->w, DC = jb->DC;
+    const size_t esz = jb->esz;
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t oh = r % H, ch = (r / H) % C, n = r / (H * C);
+        const int64_t i = oh % b, hh = oh / b;
+        char *srow = jb->spd + (size_t)(r * W) * esz;
+        for (int64_t ow = 0; ow < W; ow++) {
+            const int64_t j = ow % b, ww = ow / b;
+            const int64_t dc = jb->crd ? ch * b * b + i * b + j : (i * b + j) * C + ch;
+            char *d = jb->dpd + (size_t)(((n * DC + dc) * h + hh) * w + ww) * esz;
+            if (jb->to_depth)
+                copy_elem(d, srow + (size_t)ow * esz, esz);
+            else
+                copy_elem(srow + (size_t)ow * esz, d, esz);
+        }
+    }
+}
+
 /* Walks the DepthToSpace-side tensor (small C, large H, W) one row at a
  * time; the other side is addressed by channel (depth index). */
 static onnorm_status d2s_run(onn_kctx *ctx)
@@ -119,28 +150,22 @@ static onnorm_status d2s_run(onn_kctx *ctx)
     if (!y) return ONNORM_OK;
     const onnorm_tensor *x = ctx->in[0];
     const onnorm_tensor *sp = c->to_depth ? x : y, *dp = c->to_depth ? y : x;
-    const int64_t b = c->b, N = sp->dims[0], C = sp->dims[1], H = sp->dims[2], W = sp->dims[3];
-    const int64_t h = dp->dims[2], w = dp->dims[3], DC = dp->dims[1];
-    const size_t esz = onnorm_dtype_size(x->dtype);
-    char *spd = sp->data, *dpd = dp->data; /* one of them is written */
-    const bool to_depth = c->to_depth, crd = c->crd;
+    const int64_t N = sp->dims[0], C = sp->dims[1], H = sp->dims[2], W = sp->dims[3];
+    d2s_job jb = {.b = c->b,
+                  .C = C,
+                  .H = H,
+                  .W = W,
+                  .h = dp->dims[2],
+                  .w = dp->dims[3],
+                  .DC = dp->dims[1],
+                  .esz = onnorm_dtype_size(x->dtype),
+                  .spd = sp->data, /* one of them is written */
+                  .dpd = dp->data,
+                  .to_depth = c->to_depth,
+                  .crd = c->crd};
     const int64_t rows = N * C * H;
     const int nt = onn_threads_for(ctx, rows * W, rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        const int64_t oh = r % H, ch = (r / H) % C, n = r / (H * C);
-        const int64_t i = oh % b, hh = oh / b;
-        char *srow = spd + (size_t)(r * W) * esz;
-        for (int64_t ow = 0; ow < W; ow++) {
-            const int64_t j = ow % b, ww = ow / b;
-            const int64_t dc = crd ? ch * b * b + i * b + j : (i * b + j) * C + ch;
-            char *d = dpd + (size_t)(((n * DC + dc) * h + hh) * w + ww) * esz;
-            if (to_depth)
-                copy_elem(d, srow + (size_t)ow * esz, esz);
-            else
-                copy_elem(srow + (size_t)ow * esz, d, esz);
-        }
-    }
+    onn_parallel_range(nt, rows, d2s_rows, &jb);
     return ONNORM_OK;
 }
 
@@ -186,6 +211,32 @@ static onnorm_status rs_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The arguments of rs_run's loop over the [d0, d1] blocks. */
+typedef struct rs_job {
+    const char *src;
+    char *dst;
+    const int64_t *len;
+    int64_t d1;
+    size_t block;
+    bool time0;
+} rs_job;
+
+static void rs_blocks(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    (void)worker;
+    const rs_job *j = arg;
+    const int64_t d1 = j->d1;
+    const size_t block = j->block;
+    const bool time0 = j->time0;
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t i0 = t / d1, i1 = t % d1;
+        const int64_t bi = time0 ? i1 : i0, ti = time0 ? i0 : i1, L = j->len[bi];
+        const int64_t si = ti < L ? L - 1 - ti : ti;
+        const int64_t s = time0 ? si * d1 + i1 : i0 * d1 + si;
+        memcpy(j->dst + (size_t)t * block, j->src + (size_t)s * block, block);
+    }
+}
+
 static onnorm_status rs_run(onn_kctx *ctx)
 {
     const rs_cfg *c = ctx->state;
@@ -201,19 +252,10 @@ static onnorm_status rs_run(onn_kctx *ctx)
                              "sequence_lens[%lld] = %lld is outside [0, %lld]", (long long)bi,
                              (long long)len[bi], (long long)T);
     const size_t block = (size_t)onn_dims_numel(x->dims, 2, x->rank) * onnorm_dtype_size(x->dtype);
-    const char *src = x->data;
-    char *dst = y->data;
-    const bool time0 = c->time_axis == 0;
     const int64_t tasks = d0 * d1;
     const int nt = onn_threads_for(ctx, tasks * (int64_t)block, tasks);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
-        const int64_t i0 = t / d1, i1 = t % d1;
-        const int64_t bi = time0 ? i1 : i0, ti = time0 ? i0 : i1, L = len[bi];
-        const int64_t si = ti < L ? L - 1 - ti : ti;
-        const int64_t s = time0 ? si * d1 + i1 : i0 * d1 + si;
-        memcpy(dst + (size_t)t * block, src + (size_t)s * block, block);
-    }
+    rs_job j = {x->data, y->data, len, d1, block, c->time_axis == 0};
+    onn_parallel_range(nt, tasks, rs_blocks, &j);
     return ONNORM_OK;
 }
 
@@ -279,6 +321,21 @@ static double plane_max(const void *x, onnorm_dtype t, int64_t off, int64_t n)
     return m;
 }
 
+/* The arguments of gmp_run's plane loop. */
+typedef struct gmp_job {
+    const onnorm_tensor *x;
+    onnorm_tensor *y;
+    int64_t n; /* elements per plane */
+} gmp_job;
+
+static void gmp_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    (void)worker;
+    const gmp_job *j = arg;
+    for (int64_t p = p0; p < p1; p++)
+        store_f(j->y->data, j->x->dtype, p, plane_max(j->x->data, j->x->dtype, p * j->n, j->n));
+}
+
 static onnorm_status gmp_run(onn_kctx *ctx)
 {
     onnorm_tensor *y = ctx->out[0];
@@ -286,9 +343,8 @@ static onnorm_status gmp_run(onn_kctx *ctx)
     const onnorm_tensor *x = ctx->in[0];
     const int64_t planes = x->dims[0] * x->dims[1], n = onn_dims_numel(x->dims, 2, x->rank);
     const int nt = onn_threads_for(ctx, planes * n, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++)
-        store_f(y->data, x->dtype, p, plane_max(x->data, x->dtype, p * n, n));
+    gmp_job j = {x, y, n};
+    onn_parallel_range(nt, planes, gmp_planes, &j);
     return ONNORM_OK;
 }
 

@@ -28,6 +28,7 @@
  * constant_value fed only at run time is read by run. The copy moves
  * element bytes, so every element type is handled by the same code.
  */
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 #include "ops/kernel.h"
 
@@ -306,6 +307,22 @@ static void pad_row(const pad_cfg *c, const char *src, char *dst, const void *fi
     }
 }
 
+/* The arguments of pad_run's row loop. */
+typedef struct pad_job {
+    const pad_cfg *c;
+    const char *src;
+    char *dst;
+    const void *fill;
+} pad_job;
+
+static void pad_rows(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const pad_job *j = arg;
+    for (int64_t r = r0; r < r1; r++)
+        pad_row(j->c, j->src, j->dst, j->fill, r);
+}
+
 static onnorm_status pad_run(onn_kctx *ctx)
 {
     const pad_cfg *c = ctx->state;
@@ -318,9 +335,8 @@ static onnorm_status pad_run(onn_kctx *ctx)
     }
     const void *fill = c->fill_at_run ? ctx->in[2]->data : c->fill;
     const int nt = onn_threads_for(ctx, c->numel, c->rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < c->rows; r++)
-        pad_row(c, src, dst, fill, r);
+    pad_job j = {c, src, dst, fill};
+    onn_parallel_range(nt, c->rows, pad_rows, &j);
     return ONNORM_OK;
 }
 

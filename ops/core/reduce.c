@@ -47,6 +47,7 @@
  * walks them.
  */
 #include "ops/core/broadcast.h"
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 
 #include <math.h>
@@ -566,6 +567,66 @@ static onnorm_status rd_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The arguments of rd_run's loops: over the outputs when the innermost
+ * axis is reduced, else over blocks of ONN_REDUCE_BLOCK columns of a row. */
+typedef struct rd_job {
+    const rd_plan *p;
+    const rd_row *row;
+    const void *x;
+    void *y;
+    rd_kind k;
+    double init, scale;
+    int64_t blocks; /* column blocks per row */
+    rd_acc a;
+} rd_job;
+
+static void rd_iinner_outputs(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const rd_job *j = arg;
+    rd_iinner_fn fn = j->row->iinner[j->a];
+    for (int64_t r = r0; r < r1; r++)
+        fn(j->x, j->y, j->p, r);
+}
+
+static void rd_inner_outputs(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const rd_job *j = arg;
+    rd_inner_fn fn = j->row->inner[j->a];
+    for (int64_t r = r0; r < r1; r++)
+        j->row->store(j->y, r, finish(j->k, fn(j->x, j->p, r, j->init), j->scale));
+}
+
+static void rd_irows_tasks(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    (void)worker;
+    const rd_job *j = arg;
+    const rd_plan *p = j->p;
+    rd_irows_fn fn = j->row->irows[j->a];
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t r = t / j->blocks, c0 = (t % j->blocks) * ONN_REDUCE_BLOCK;
+        const int64_t cn = p->inner - c0 < ONN_REDUCE_BLOCK ? p->inner - c0 : ONN_REDUCE_BLOCK;
+        fn(j->x, j->y, p, r, c0, cn);
+    }
+}
+
+static void rd_rows_tasks(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    (void)worker;
+    const rd_job *j = arg;
+    const rd_plan *p = j->p;
+    rd_rows_fn fn = j->row->rows[j->a];
+    for (int64_t t = t0; t < t1; t++) {
+        double acc[ONN_REDUCE_BLOCK];
+        const int64_t r = t / j->blocks, c0 = (t % j->blocks) * ONN_REDUCE_BLOCK;
+        const int64_t cn = p->inner - c0 < ONN_REDUCE_BLOCK ? p->inner - c0 : ONN_REDUCE_BLOCK;
+        fn(j->x, p, r, c0, cn, j->init, acc);
+        for (int64_t c = 0; c < cn; c++)
+            j->row->store(j->y, r * p->inner + c0 + c, finish(j->k, acc[c], j->scale));
+    }
+}
+
 static onnorm_status rd_run(onn_kctx *ctx)
 {
     const rd_state *s = ctx->state;
@@ -595,42 +656,14 @@ static onnorm_status rd_run(onn_kctx *ctx)
     const int64_t blocks = (p->inner + ONN_REDUCE_BLOCK - 1) / ONN_REDUCE_BLOCK,
                   tasks = p->rows * blocks;
     const bool int_path = row->iinner[a] && (k != RD_MEAN && k != RD_L2 && k != RD_LOGSUM);
+    rd_job j = {p, row, x->data, y->data, k, init, scale, blocks, a};
     if (p->inner_reduced) {
         const int nt = onn_threads_for(ctx, work, n_out);
-        if (int_path) {
-            rd_iinner_fn fn = row->iinner[a];
-#pragma omp parallel for num_threads(nt) schedule(static)
-            for (int64_t r = 0; r < n_out; r++)
-                fn(x->data, y->data, p, r);
-            return ONNORM_OK;
-        }
-        rd_inner_fn fn = row->inner[a];
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t r = 0; r < n_out; r++)
-            row->store(y->data, r, finish(k, fn(x->data, p, r, init), scale));
+        onn_parallel_range(nt, n_out, int_path ? rd_iinner_outputs : rd_inner_outputs, &j);
         return ONNORM_OK;
     }
     const int nt = onn_threads_for(ctx, work, tasks);
-    if (int_path) {
-        rd_irows_fn fn = row->irows[a];
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t t = 0; t < tasks; t++) {
-            const int64_t r = t / blocks, c0 = (t % blocks) * ONN_REDUCE_BLOCK;
-            const int64_t cn = p->inner - c0 < ONN_REDUCE_BLOCK ? p->inner - c0 : ONN_REDUCE_BLOCK;
-            fn(x->data, y->data, p, r, c0, cn);
-        }
-        return ONNORM_OK;
-    }
-    rd_rows_fn fn = row->rows[a];
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
-        double acc[ONN_REDUCE_BLOCK];
-        const int64_t r = t / blocks, c0 = (t % blocks) * ONN_REDUCE_BLOCK;
-        const int64_t cn = p->inner - c0 < ONN_REDUCE_BLOCK ? p->inner - c0 : ONN_REDUCE_BLOCK;
-        fn(x->data, p, r, c0, cn, init, acc);
-        for (int64_t j = 0; j < cn; j++)
-            row->store(y->data, r * p->inner + c0 + j, finish(k, acc[j], scale));
-    }
+    onn_parallel_range(nt, tasks, int_path ? rd_irows_tasks : rd_rows_tasks, &j);
     return ONNORM_OK;
 }
 

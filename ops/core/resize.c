@@ -68,10 +68,10 @@
  */
 #include "ops/half.h"
 #include "ops/core/elem.h"
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 #define RS_MAX_ELEMS ((int64_t)1 << 31)
@@ -698,14 +698,27 @@ static void row_coords(const rs_cfg *c, int64_t r, int64_t *o)
     }
 }
 
-static void run_nearest(const rs_cfg *c, const char *src, char *dst, int nt)
+/* The arguments of the run_* loops over output rows (planes for run_sep2d). */
+typedef struct rs_job {
+    const rs_cfg *c;
+    const void *src;
+    void *dst;
+    onnorm_dtype t; /* run_generic: the element type */
+    void *scratch;  /* run_sep2d and run_generic: per thread */
+} rs_job;
+
+static void nearest_rows(void *arg, int64_t r0, int64_t r1, int worker)
 {
+    (void)worker;
+    const rs_job *jb = arg;
+    const rs_cfg *c = jb->c;
     const int last = c->rank - 1;
     const int64_t ow = c->out_dims[last];
     const size_t esz = c->esz;
     const rs_table *tl = &c->tab[last];
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < c->rows; r++) {
+    const char *src = jb->src;
+    char *dst = jb->dst;
+    for (int64_t r = r0; r < r1; r++) {
         int64_t o[ONNORM_MAX_RANK], off = 0;
         bool out = false;
         row_coords(c, r, o);
@@ -739,15 +752,25 @@ static void run_nearest(const rs_cfg *c, const char *src, char *dst, int nt)
     }
 }
 
-static void run_bilinear(const rs_cfg *c, const float *src, float *dst, int nt)
+static void run_nearest(const rs_cfg *c, const char *src, char *dst, int nt)
 {
+    rs_job jb = {.c = c, .src = src, .dst = dst};
+    onn_parallel_range(nt, c->rows, nearest_rows, &jb);
+}
+
+static void bilinear_rows(void *arg, int64_t begin, int64_t end, int worker)
+{
+    (void)worker;
+    const rs_job *jb = arg;
+    const rs_cfg *c = jb->c;
     const int ax = c->rank - 1, ay = c->rank - 2;
     const int64_t ow = c->out_dims[ax], oh = c->out_dims[ay];
     const int64_t plane_in = c->in_dims[ax] * c->in_dims[ay], w_in = c->in_dims[ax];
     const int32_t *x0 = c->bx0, *x1 = c->bx1, *y0 = c->by0, *y1 = c->by1;
     const float *wx = c->bwx, *wy = c->bwy;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < c->rows; r++) {
+    const float *src = jb->src;
+    float *dst = jb->dst;
+    for (int64_t r = begin; r < end; r++) {
         const int64_t p = r / oh, y = r % oh;
         const float *r0 = src + p * plane_in + (int64_t)y0[y] * w_in;
         const float *r1 = src + p * plane_in + (int64_t)y1[y] * w_in;
@@ -762,49 +785,59 @@ static void run_bilinear(const rs_cfg *c, const float *src, float *dst, int nt)
     }
 }
 
-/* One plane at a time: every input row resized along the last axis into
- * the thread's scratch, then output rows mixed from those. */
-static void run_sep2d(const rs_cfg *c, const float *src, float *dst, void *scratch, int nt)
+static void run_bilinear(const rs_cfg *c, const float *src, float *dst, int nt)
 {
+    rs_job jb = {.c = c, .src = src, .dst = dst};
+    onn_parallel_range(nt, c->rows, bilinear_rows, &jb);
+}
+
+static void sep2d_plane(void *arg, int64_t p, int worker)
+{
+    const rs_job *jb = arg;
+    const rs_cfg *c = jb->c;
     const int ax = c->rank - 1, ay = c->rank - 2;
     const int64_t ow = c->out_dims[ax], oh = c->out_dims[ay];
     const int64_t w_in = c->in_dims[ax], h_in = c->in_dims[ay];
-    const int64_t planes = c->rows / oh;
     const int tx = c->tab[ax].taps, ty = c->tab[ay].taps;
-#pragma omp parallel num_threads(nt)
-    {
-        float *tmp = (float *)scratch + (size_t)omp_get_thread_num() * (size_t)(h_in * ow);
-#pragma omp for schedule(dynamic)
-        for (int64_t p = 0; p < planes; p++) {
-            const float *in = src + p * h_in * w_in;
-            for (int64_t h = 0; h < h_in; h++) {
-                const float *row = in + h * w_in;
-                float *t = tmp + h * ow;
-                for (int64_t j = 0; j < ow; j++) {
-                    const int32_t *ix = c->sx + j * tx;
-                    const float *wx = c->swx + j * tx;
-                    float acc = 0;
-                    for (int q = 0; q < tx; q++)
-                        acc += wx[q] * row[ix[q]];
-                    t[j] = acc;
-                }
-            }
-            for (int64_t y = 0; y < oh; y++) {
-                float *d = dst + (p * oh + y) * ow;
-                const int32_t *iy = c->sy + y * ty;
-                const float *wy = c->swy + y * ty;
-                const float *t0 = tmp + (int64_t)iy[0] * ow;
-                for (int64_t j = 0; j < ow; j++)
-                    d[j] = wy[0] * t0[j];
-                for (int q = 1; q < ty; q++) {
-                    const float *tq = tmp + (int64_t)iy[q] * ow;
-                    const float wq = wy[q];
-                    for (int64_t j = 0; j < ow; j++)
-                        d[j] += wq * tq[j];
-                }
-            }
+    float *tmp = (float *)jb->scratch + (size_t)worker * (size_t)(h_in * ow);
+    const float *in = (const float *)jb->src + p * h_in * w_in;
+    float *dst = jb->dst;
+    for (int64_t h = 0; h < h_in; h++) {
+        const float *row = in + h * w_in;
+        float *t = tmp + h * ow;
+        for (int64_t j = 0; j < ow; j++) {
+            const int32_t *ix = c->sx + j * tx;
+            const float *wx = c->swx + j * tx;
+            float acc = 0;
+            for (int q = 0; q < tx; q++)
+                acc += wx[q] * row[ix[q]];
+            t[j] = acc;
         }
     }
+    for (int64_t y = 0; y < oh; y++) {
+        float *d = dst + (p * oh + y) * ow;
+        const int32_t *iy = c->sy + y * ty;
+        const float *wy = c->swy + y * ty;
+        const float *t0 = tmp + (int64_t)iy[0] * ow;
+        for (int64_t j = 0; j < ow; j++)
+            d[j] = wy[0] * t0[j];
+        for (int q = 1; q < ty; q++) {
+            const float *tq = tmp + (int64_t)iy[q] * ow;
+            const float wq = wy[q];
+            for (int64_t j = 0; j < ow; j++)
+                d[j] += wq * tq[j];
+        }
+    }
+}
+
+/* One plane at a time: every input row resized along the last axis into
+ * the thread's scratch, then output rows mixed from those. Planes are
+ * claimed one by one. */
+static void run_sep2d(const rs_cfg *c, const float *src, float *dst, void *scratch, int nt)
+{
+    const int64_t planes = c->rows / c->out_dims[c->rank - 2];
+    rs_job jb = {.c = c, .src = src, .dst = dst, .scratch = scratch};
+    onn_parallel_for(nt, planes, sep2d_plane, &jb);
 }
 
 /* Sum of wj[q] * src[base + ij[q]] over the tn taps of one output element. */
@@ -827,54 +860,59 @@ static inline double taps_dot(const void *src, onnorm_dtype t, int64_t base, con
     return s;
 }
 
-static void run_generic(const rs_cfg *c, const void *src, void *dst, onnorm_dtype t, void *scratch,
-                        int nt)
+static void generic_rows(void *arg, int64_t r0, int64_t r1, int worker)
 {
+    const rs_job *jb = arg;
+    const rs_cfg *c = jb->c;
+    const void *src = jb->src;
+    const onnorm_dtype t = jb->t;
     const int last = c->rank - 1;
     const int64_t ow = c->out_dims[last];
     const rs_table *tl = &c->tab[last];
     const int tn = tl->taps;
     const double fill = c->extrapolation;
-#pragma omp parallel num_threads(nt)
-    {
-        const int tid = omp_get_thread_num();
-        int64_t *coff = (int64_t *)((char *)scratch + (size_t)tid * (size_t)c->combos *
+    int64_t *coff = (int64_t *)((char *)jb->scratch + (size_t)worker * (size_t)c->combos *
                                                           (sizeof(int64_t) + sizeof(double)));
-        double *cw = (double *)(coff + c->combos);
-#pragma omp for schedule(static)
-        for (int64_t r = 0; r < c->rows; r++) {
-            int64_t o[ONNORM_MAX_RANK];
-            bool out = false;
-            row_coords(c, r, o);
-            /* the outer axes' tap combinations, built axis by axis */
-            int64_t n = 1;
-            coff[0] = 0, cw[0] = 1;
-            for (int k = 0; k < last; k++) {
-                const rs_table *tk = &c->tab[k];
-                out |= tk->outside && tk->outside[o[k]];
-                const int64_t *ik = tk->idx + o[k] * tk->taps;
-                const double *wk = tk->w + o[k] * tk->taps;
-                for (int64_t m = n - 1; m >= 0; m--)
-                    for (int q = tk->taps - 1; q >= 0; q--) {
-                        coff[m * tk->taps + q] = coff[m] + ik[q] * c->in_stride[k];
-                        cw[m * tk->taps + q] = cw[m] * wk[q];
-                    }
-                n *= tk->taps;
-            }
-            for (int64_t j = 0; j < ow; j++) {
-                double acc = 0;
-                if (out || (tl->outside && tl->outside[j])) {
-                    acc = fill;
-                } else {
-                    const int64_t *ij = tl->idx + j * tn;
-                    const double *wj = tl->w + j * tn;
-                    for (int64_t m = 0; m < n; m++)
-                        if (cw[m] != 0) acc += cw[m] * taps_dot(src, t, coff[m], ij, wj, tn);
+    double *cw = (double *)(coff + c->combos);
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t o[ONNORM_MAX_RANK];
+        bool out = false;
+        row_coords(c, r, o);
+        /* the outer axes' tap combinations, built axis by axis */
+        int64_t n = 1;
+        coff[0] = 0, cw[0] = 1;
+        for (int k = 0; k < last; k++) {
+            const rs_table *tk = &c->tab[k];
+            out |= tk->outside && tk->outside[o[k]];
+            const int64_t *ik = tk->idx + o[k] * tk->taps;
+            const double *wk = tk->w + o[k] * tk->taps;
+            for (int64_t m = n - 1; m >= 0; m--)
+                for (int q = tk->taps - 1; q >= 0; q--) {
+                    coff[m * tk->taps + q] = coff[m] + ik[q] * c->in_stride[k];
+                    cw[m * tk->taps + q] = cw[m] * wk[q];
                 }
-                store_el(dst, t, r * ow + j, acc);
+            n *= tk->taps;
+        }
+        for (int64_t j = 0; j < ow; j++) {
+            double acc = 0;
+            if (out || (tl->outside && tl->outside[j])) {
+                acc = fill;
+            } else {
+                const int64_t *ij = tl->idx + j * tn;
+                const double *wj = tl->w + j * tn;
+                for (int64_t m = 0; m < n; m++)
+                    if (cw[m] != 0) acc += cw[m] * taps_dot(src, t, coff[m], ij, wj, tn);
             }
+            store_el(jb->dst, t, r * ow + j, acc);
         }
     }
+}
+
+static void run_generic(const rs_cfg *c, const void *src, void *dst, onnorm_dtype t, void *scratch,
+                        int nt)
+{
+    rs_job jb = {.c = c, .src = src, .dst = dst, .t = t, .scratch = scratch};
+    onn_parallel_range(nt, c->rows, generic_rows, &jb);
 }
 
 static onnorm_status rs_run(onn_kctx *ctx)

@@ -14,6 +14,7 @@
  *
  * Both copy element bytes, so every element type is handled alike.
  */
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 
 #include <string.h>
@@ -169,26 +170,41 @@ static onnorm_status slice_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-static onnorm_status slice_run(onn_kctx *ctx)
+/* The arguments of slice_run's and gather_run's copy loops. */
+typedef struct sg_job {
+    const void *cfg; /* the node's sl_cfg or ga_cfg */
+    const onnorm_tensor *idx;
+    const char *src;
+    char *dst;
+} sg_job;
+
+static void slice_rows(void *arg, int64_t r0, int64_t r1, int worker)
 {
-    const sl_cfg *p = ctx->state;
-    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
-    const char *src = ctx->in[0]->data;
-    char *dst = ctx->out[0]->data;
+    (void)worker;
+    const sg_job *j = arg;
+    const sl_cfg *p = j->cfg;
     const size_t esz = p->esz;
     const int r = p->rank;
-    const int64_t inner = p->inner, rows = p->rows;
-    const int nt = onn_threads_for(ctx, rows * inner, rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t row = 0; row < rows; row++) {
+    const int64_t inner = p->inner;
+    for (int64_t row = r0; row < r1; row++) {
         int64_t rem = row, off = p->start[r - 1];
         for (int k = r - 2; k >= 0; k--) {
             off += (p->start[k] + rem % p->count[k] * p->step[k]) * p->stride[k];
             rem /= p->count[k];
         }
-        onn_copy_strided(dst + (size_t)(row * inner) * esz, src + (size_t)off * esz, inner,
+        onn_copy_strided(j->dst + (size_t)(row * inner) * esz, j->src + (size_t)off * esz, inner,
                          p->step[r - 1], esz);
     }
+}
+
+static onnorm_status slice_run(onn_kctx *ctx)
+{
+    const sl_cfg *p = ctx->state;
+    if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
+    const int64_t rows = p->rows;
+    const int nt = onn_threads_for(ctx, rows * p->inner, rows);
+    sg_job j = {p, NULL, ctx->in[0]->data, ctx->out[0]->data};
+    onn_parallel_range(nt, rows, slice_rows, &j);
     return ONNORM_OK;
 }
 
@@ -286,24 +302,29 @@ static onnorm_status gather_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+static void gather_blocks(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    (void)worker;
+    const sg_job *j = arg;
+    const ga_cfg *c = j->cfg;
+    const int64_t s = c->s, n = c->n;
+    const size_t block = c->block;
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t o = t / n, v = index_at(j->idx, t % n);
+        if (v < 0) v += s;
+        memcpy(j->dst + (size_t)t * block, j->src + (size_t)(o * s + v) * block, block);
+    }
+}
+
 static onnorm_status gather_run(onn_kctx *ctx)
 {
     const ga_cfg *c = ctx->state;
     if (!ctx->out[0]) return ONNORM_OK; /* output omitted ("") */
-    const onnorm_tensor *idx = ctx->in[1];
-    const int64_t s = c->s, n = c->n;
-    const size_t block = c->block;
-    onnorm_status st = check_indices(ctx, s);
+    onnorm_status st = check_indices(ctx, c->s);
     if (st) return st;
-    const char *src = ctx->in[0]->data;
-    char *dst = ctx->out[0]->data;
     const int nt = onn_threads_for(ctx, c->work, c->tasks);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < c->tasks; t++) {
-        int64_t o = t / n, v = index_at(idx, t % n);
-        if (v < 0) v += s;
-        memcpy(dst + (size_t)t * block, src + (size_t)(o * s + v) * block, block);
-    }
+    sg_job j = {c, ctx->in[1], ctx->in[0]->data, ctx->out[0]->data};
+    onn_parallel_range(nt, c->tasks, gather_blocks, &j);
     return ONNORM_OK;
 }
 

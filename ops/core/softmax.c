@@ -21,6 +21,7 @@
 #include "ops/core/broadcast.h"
 #include "ops/core/epilogue.h"
 #include "ops/core/softmax.h"
+#include "ops/core/threadpool.h"
 #include "ops/isa.h"
 
 #include <tgmath.h>
@@ -210,6 +211,21 @@ static onnorm_status sm_infer(onn_kctx *ctx)
     return onn_infer_like_input(ctx, "input");
 }
 
+/* The arguments of sm_run's task loop. */
+typedef struct sm_job {
+    const sm_cfg *cfg;
+    const void *x;
+    void *y;
+} sm_job;
+
+static void sm_tasks(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    (void)worker;
+    const sm_job *j = arg;
+    for (int64_t t = t0; t < t1; t++)
+        j->cfg->task(j->x, j->y, j->cfg, t);
+}
+
 static onnorm_status sm_run(onn_kctx *ctx)
 {
     const sm_cfg *cfg = ctx->state;
@@ -219,9 +235,8 @@ static onnorm_status sm_run(onn_kctx *ctx)
     const int64_t tasks = cfg->outer * blocks;
     if (cfg->n == 0 || tasks == 0) return ONNORM_OK;
     const int nt = onn_threads_for(ctx, onnorm_tensor_numel(x), tasks);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < tasks; t++)
-        cfg->task(x->data, y->data, cfg, t);
+    sm_job j = {cfg, x->data, y->data};
+    onn_parallel_range(nt, tasks, sm_tasks, &j);
     return ONNORM_OK;
 }
 

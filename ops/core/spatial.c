@@ -1,6 +1,7 @@
 /* Sliding-window attributes and geometry (see spatial.h). */
 #include "ops/core/spatial.h"
 #include "ops/core/blas.h"
+#include "ops/core/threadpool.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -166,18 +167,32 @@ bool onn_geom_finish(onn_geom *g)
     return true;
 }
 
+/* The arguments of onn_fill_bias's plane loop. */
+typedef struct fill_job {
+    const float *b;
+    float *y;
+    int64_t m, size;
+} fill_job;
+
+static void fill_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    (void)worker;
+    const fill_job *j = arg;
+    const int64_t size = j->size;
+    for (int64_t p = p0; p < p1; p++) {
+        float v = j->b ? j->b[p % j->m] : 0.0f;
+        for (int64_t i = 0; i < size; i++)
+            j->y[p * size + i] = v;
+    }
+}
+
 void onn_fill_bias(onn_kctx *ctx, int64_t n, int64_t m, int64_t size, float *y)
 {
     const onnorm_tensor *bias = onn_opt_input(ctx, 2);
-    const float *b = bias ? bias->data : NULL;
     const int64_t planes = n * m;
     const int nt = onn_threads_for(ctx, planes * size, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        float v = b ? b[p % m] : 0.0f;
-        for (int64_t i = 0; i < size; i++)
-            y[p * size + i] = v;
-    }
+    fill_job j = {bias ? bias->data : NULL, y, m, size};
+    onn_parallel_range(nt, planes, fill_planes, &j);
 }
 
 onnorm_status onn_check_window_gemm(onn_kctx *ctx, int64_t a, int64_t k, int64_t b, int64_t grid)

@@ -18,6 +18,7 @@
  * NaN inputs stay NaN.
  */
 #include "ops/core/broadcast.h"
+#include "ops/core/threadpool.h"
 
 #include <string.h>
 
@@ -67,6 +68,37 @@ static onnorm_status tile_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The arguments of tile_run's row loop. */
+typedef struct tile_job {
+    const onnorm_tensor *x, *y;
+    size_t esz;
+} tile_job;
+
+/* Each output row (all axes but the last fixed) is input row
+ * (coordinates mod the input dims) repeated along the last axis. */
+static void tile_rows(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const tile_job *j = arg;
+    const onnorm_tensor *x = j->x, *y = j->y;
+    const size_t esz = j->esz;
+    const int r = x->rank;
+    const int64_t in_len = x->dims[r - 1], out_len = y->dims[r - 1];
+    const char *src = x->data;
+    char *dst = y->data;
+    for (int64_t row = r0; row < r1; row++) {
+        int64_t rem = row, off = 0, stride = in_len;
+        for (int k = r - 2; k >= 0; k--) {
+            off += rem % y->dims[k] % x->dims[k] * stride;
+            rem /= y->dims[k];
+            stride *= x->dims[k];
+        }
+        char *d = dst + (size_t)(row * out_len) * esz;
+        memcpy(d, src + (size_t)off * esz, (size_t)in_len * esz);
+        onn_repeat(d, (size_t)in_len * esz, out_len / in_len);
+    }
+}
+
 static onnorm_status tile_run(onn_kctx *ctx)
 {
     if (!ctx->out[0]) return ONNORM_OK;
@@ -80,25 +112,11 @@ static onnorm_status tile_run(onn_kctx *ctx)
         memcpy(y->data, x->data, esz);
         return ONNORM_OK;
     }
-    /* Each output row (all axes but the last fixed) is input row
-     * (coordinates mod the input dims) repeated along the last axis. */
-    const int64_t in_len = x->dims[r - 1], out_len = y->dims[r - 1];
+    const int64_t out_len = y->dims[r - 1];
     const int64_t rows = numel / out_len;
-    const char *src = x->data;
-    char *dst = y->data;
     const int nt = onn_threads_for(ctx, numel, rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t row = 0; row < rows; row++) {
-        int64_t rem = row, off = 0, stride = in_len;
-        for (int k = r - 2; k >= 0; k--) {
-            off += rem % y->dims[k] % x->dims[k] * stride;
-            rem /= y->dims[k];
-            stride *= x->dims[k];
-        }
-        char *d = dst + (size_t)(row * out_len) * esz;
-        memcpy(d, src + (size_t)off * esz, (size_t)in_len * esz);
-        onn_repeat(d, (size_t)in_len * esz, out_len / in_len);
-    }
+    tile_job j = {x, y, esz};
+    onn_parallel_range(nt, rows, tile_rows, &j);
     return ONNORM_OK;
 }
 

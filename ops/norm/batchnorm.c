@@ -15,6 +15,7 @@
  * parameters per activation, shaped (C, D1, ..., Dn).
  */
 #include "ops/core/epilogue.h"
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
@@ -181,45 +182,84 @@ static void channel_moments(const onnorm_tensor *x, const bn_cfg *cfg, int64_t c
     onn_acc_result(&acc, mean, var);
 }
 
+/* The arguments of bn_run's loop over the channels' batch statistics. */
+typedef struct bn_moments_job {
+    const bn_cfg *cfg;
+    const onnorm_tensor *x;
+    double *mean, *var;
+} bn_moments_job;
+
+static void bn_moments(void *arg, int64_t c0, int64_t c1, int worker)
+{
+    (void)worker;
+    const bn_moments_job *j = arg;
+    for (int64_t c = c0; c < c1; c++)
+        channel_moments(j->x, j->cfg, c, &j->mean[c], &j->var[c]);
+}
+
+/* The arguments of the affine loops (apply_planes, apply_rows). */
+typedef struct bn_job {
+    const bn_cfg *cfg;
+    const onnorm_tensor *x;
+    onnorm_tensor *y;
+    const double *mean, *scale, *shift;
+    bool stream;
+} bn_job;
+
+static void bn_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    (void)worker;
+    const bn_job *j = arg;
+    const bn_cfg *cfg = j->cfg;
+    for (int64_t p = p0; p < p1; p++) {
+        const int64_t c = p % cfg->c;
+        cfg->mo->affine(j->x->dtype, j->x->data, j->y->data, p * cfg->s, cfg->s, j->mean[c],
+                        j->scale[c], j->shift[c], j->stream ? cfg->s : 0);
+        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)j->y->data + p * cfg->s,
+                    cfg->s);
+    }
+}
+
 /* y = (x - mean[c]) * scale[c] + shift[c], plane by plane ([N, C, S]). */
 static void apply_planes(onn_kctx *ctx, const bn_cfg *cfg, const double *mean, const double *scale,
                          const double *shift)
 {
-    const onnorm_tensor *x = ctx->in[0];
     onnorm_tensor *y = ctx->out[0];
-    const int64_t C = cfg->c, planes = cfg->n * C;
+    const int64_t planes = cfg->n * cfg->c;
     /* A fused activation rereads each plane from cache: no streaming then. */
     const bool stream = onn_stream_output(y) && cfg->ep.act == ONN_ACT_NONE;
     const int nt = onn_threads_for(ctx, planes * cfg->s, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        const int64_t c = p % C;
-        cfg->mo->affine(x->dtype, x->data, y->data, p * cfg->s, cfg->s, mean[c], scale[c], shift[c],
-                        stream ? cfg->s : 0);
-        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)y->data + p * cfg->s,
-                    cfg->s);
-    }
+    bn_job j = {cfg, ctx->in[0], y, mean, scale, shift, stream};
+    onn_parallel_range(nt, planes, bn_planes, &j);
 }
 
 /* The same for S = 1 ([N, C], BatchNorm1d): each row holds one value per
  * channel, so the loop runs along rows instead of making one call per
  * element. */
+static void bn_rows(void *arg, int64_t n0, int64_t n1, int worker)
+{
+    (void)worker;
+    const bn_job *j = arg;
+    const bn_cfg *cfg = j->cfg;
+    const onnorm_dtype t = j->x->dtype;
+    const int64_t C = cfg->c;
+    const double *mean = j->mean, *scale = j->scale, *shift = j->shift;
+    for (int64_t n = n0; n < n1; n++) {
+        for (int64_t c = 0; c < C; c++) {
+            const int64_t i = n * C + c;
+            onn_store(t, j->y->data, i,
+                      (onn_load(t, j->x->data, i) - mean[c]) * scale[c] + shift[c]);
+        }
+        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)j->y->data + n * C, C);
+    }
+}
+
 static void apply_rows(onn_kctx *ctx, const bn_cfg *cfg, const double *mean, const double *scale,
                        const double *shift)
 {
-    const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0];
-    const onnorm_dtype t = x->dtype;
-    const int64_t C = cfg->c;
-    const int nt = onn_threads_for(ctx, cfg->n * C, cfg->n);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t n = 0; n < cfg->n; n++) {
-        for (int64_t c = 0; c < C; c++) {
-            const int64_t i = n * C + c;
-            onn_store(t, y->data, i, (onn_load(t, x->data, i) - mean[c]) * scale[c] + shift[c]);
-        }
-        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)y->data + n * C, C);
-    }
+    const int nt = onn_threads_for(ctx, cfg->n * cfg->c, cfg->n);
+    bn_job j = {cfg, ctx->in[0], ctx->out[0], mean, scale, shift, false};
+    onn_parallel_range(nt, cfg->n, bn_rows, &j);
 }
 
 /* Outputs 1..4: running statistics after the update (training), or the
@@ -255,9 +295,8 @@ static onnorm_status bn_run(onn_kctx *ctx)
         double *m = ctx->scratch, *v = m + C, *sc = m + 2 * C, *sh = m + 3 * C;
         if (cfg->training) {
             const int nt = onn_threads_for(ctx, cfg->n * cfg->c * cfg->s, cfg->c);
-#pragma omp parallel for num_threads(nt) schedule(static)
-            for (int64_t c = 0; c < cfg->c; c++)
-                channel_moments(x, cfg, c, &m[c], &v[c]);
+            bn_moments_job j = {cfg, x, m, v};
+            onn_parallel_range(nt, cfg->c, bn_moments, &j);
         } else {
             load_statistics(ctx, cfg, m, v);
         }

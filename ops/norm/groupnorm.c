@@ -11,6 +11,7 @@
  * double for a double one (see moments.h).
  */
 #include "ops/core/epilogue.h"
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
@@ -64,20 +65,25 @@ static onnorm_status gn_infer(onn_kctx *ctx)
                           "bias");
 }
 
-static onnorm_status gn_run(onn_kctx *ctx)
+/* The arguments of gn_run's slice loop. */
+typedef struct gn_job {
+    const gn_cfg *cfg;
+    const onnorm_tensor *x;
+    onnorm_tensor *y;
+    const void *scale, *bias;
+    int64_t cpg, S; /* channels per group, spatial size */
+    bool stream;
+} gn_job;
+
+static void gn_slices(void *arg, int64_t s0, int64_t s1, int worker)
 {
-    const gn_cfg *cfg = ctx->state;
-    const onnorm_tensor *x = ctx->in[0];
+    (void)worker;
+    const gn_job *j = arg;
+    const gn_cfg *cfg = j->cfg;
+    const onnorm_tensor *x = j->x;
     const onnorm_dtype t = x->dtype;
-    const void *scale = ctx->in[1]->data, *bias = ctx->in[2]->data;
-    const int64_t C = x->dims[1], G = cfg->groups, cpg = C / G;
-    const int64_t S = onn_dims_numel(x->dims, 2, x->rank);
-    const int64_t slices = x->dims[0] * G;
-    /* A fused activation rereads each slice from cache: no streaming then. */
-    const bool stream = onn_stream_output(ctx->out[0]) && cfg->ep.act == ONN_ACT_NONE;
-    const int nt = onn_threads_for(ctx, slices * cpg * S, slices);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t sl = 0; sl < slices; sl++) {
+    const int64_t G = cfg->groups, cpg = j->cpg, S = j->S;
+    for (int64_t sl = s0; sl < s1; sl++) {
         const int64_t g = sl % G, base = sl * cpg * S;
         onn_acc acc;
         double mean, var;
@@ -87,13 +93,26 @@ static onnorm_status gn_run(onn_kctx *ctx)
         const double inv = 1.0 / sqrt(var + (double)cfg->epsilon);
         for (int64_t k = 0; k < cpg; k++) {
             const int64_t pidx = cfg->per_channel ? g * cpg + k : g;
-            const double a = onn_load(t, scale, pidx) * inv, b = onn_load(t, bias, pidx);
-            cfg->mo->affine(t, x->data, ctx->out[0]->data, base + k * S, S, mean, a, b,
-                            stream ? cpg * S : 0);
+            const double a = onn_load(t, j->scale, pidx) * inv, b = onn_load(t, j->bias, pidx);
+            cfg->mo->affine(t, x->data, j->y->data, base + k * S, S, mean, a, b,
+                            j->stream ? cpg * S : 0);
         }
-        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)ctx->out[0]->data + base,
-                    cpg * S);
+        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)j->y->data + base, cpg * S);
     }
+}
+
+static onnorm_status gn_run(onn_kctx *ctx)
+{
+    const gn_cfg *cfg = ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
+    const int64_t C = x->dims[1], G = cfg->groups, cpg = C / G;
+    const int64_t S = onn_dims_numel(x->dims, 2, x->rank);
+    const int64_t slices = x->dims[0] * G;
+    /* A fused activation rereads each slice from cache: no streaming then. */
+    const bool stream = onn_stream_output(ctx->out[0]) && cfg->ep.act == ONN_ACT_NONE;
+    const int nt = onn_threads_for(ctx, slices * cpg * S, slices);
+    gn_job j = {cfg, x, ctx->out[0], ctx->in[1]->data, ctx->in[2]->data, cpg, S, stream};
+    onn_parallel_range(nt, slices, gn_slices, &j);
     return ONNORM_OK;
 }
 

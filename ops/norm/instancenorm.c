@@ -6,6 +6,7 @@
  * spatial axes, so every slice is one element and y = B[c] exactly.
  */
 #include "ops/core/epilogue.h"
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
@@ -37,29 +38,44 @@ static onnorm_status in_infer(onn_kctx *ctx)
     return onn_infer_norm(ctx, "input", cfg->c, "scale", "B");
 }
 
-static onnorm_status in_run(onn_kctx *ctx)
+/* The arguments of in_run's plane loop. */
+typedef struct in_job {
+    const in_cfg *cfg;
+    const onnorm_tensor *x, *scale, *b;
+    onnorm_tensor *y;
+    bool stream;
+} in_job;
+
+static void in_planes(void *arg, int64_t p0, int64_t p1, int worker)
 {
-    const in_cfg *cfg = ctx->state;
-    const onnorm_tensor *x = ctx->in[0];
+    (void)worker;
+    const in_job *j = arg;
+    const in_cfg *cfg = j->cfg;
+    const onnorm_tensor *x = j->x;
     const onnorm_dtype t = x->dtype;
     const int64_t C = cfg->c, S = cfg->s;
-    /* A fused activation rereads each plane from cache: no streaming then. */
-    const bool stream = onn_stream_output(ctx->out[0]) && cfg->ep.act == ONN_ACT_NONE;
-    const int nt = onn_threads_for(ctx, cfg->planes * S, cfg->planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < cfg->planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
         const int64_t c = p % C;
         onn_acc acc;
         double mean, var;
         onn_acc_init(&acc);
         cfg->mo->acc_add(t, x->data, p * S, S, &acc, true);
         onn_acc_result(&acc, &mean, &var);
-        double a = onn_load(t, ctx->in[1]->data, c) / sqrt(var + (double)cfg->epsilon);
-        double b = onn_load(t, ctx->in[2]->data, c);
-        cfg->mo->affine(t, x->data, ctx->out[0]->data, p * S, S, mean, a, b, stream ? S : 0);
-        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)ctx->out[0]->data + p * S,
-                    S);
+        double a = onn_load(t, j->scale->data, c) / sqrt(var + (double)cfg->epsilon);
+        double b = onn_load(t, j->b->data, c);
+        cfg->mo->affine(t, x->data, j->y->data, p * S, S, mean, a, b, j->stream ? S : 0);
+        onn_act_row(cfg->ep.act, cfg->ep.alpha, cfg->ep.beta, (float *)j->y->data + p * S, S);
     }
+}
+
+static onnorm_status in_run(onn_kctx *ctx)
+{
+    const in_cfg *cfg = ctx->state;
+    /* A fused activation rereads each plane from cache: no streaming then. */
+    const bool stream = onn_stream_output(ctx->out[0]) && cfg->ep.act == ONN_ACT_NONE;
+    const int nt = onn_threads_for(ctx, cfg->planes * cfg->s, cfg->planes);
+    in_job j = {cfg, ctx->in[0], ctx->in[1], ctx->in[2], ctx->out[0], stream};
+    onn_parallel_range(nt, cfg->planes, in_planes, &j);
     return ONNORM_OK;
 }
 

@@ -18,6 +18,7 @@
  * RMSNormalization, opset 23, shares the row view and the Scale handling:
  * Y = x / sqrt(mean(x^2) + eps) * Scale, no mean subtraction, no bias.
  */
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
@@ -191,53 +192,78 @@ static void run_rows(onn_kctx *ctx, const ln_cfg *cfg, const void **gamma, const
     }
 }
 
-static onnorm_status ln_run(onn_kctx *ctx)
-{
-    const ln_cfg *cfg = ctx->state;
-    const onnorm_tensor *x = ctx->in[0];
+/* The arguments of the row loops of ln_run and rms_run. */
+typedef struct ln_job {
+    const ln_cfg *cfg;
+    const onnorm_tensor *x;
+    onnorm_tensor *y, *mean_out, *inv_out;
     const void *gamma, *beta;
-    run_rows(ctx, cfg, &gamma, &beta);
-    onnorm_tensor *mean_out = onn_opt_output(ctx, 1), *inv_out = onn_opt_output(ctx, 2);
-    const int64_t rows = cfg->rows, m = cfg->m;
-    const bool stream = onn_stream_output(ctx->out[0]);
-    const int nt = onn_threads_for(ctx, rows * m, rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    bool stream;
+} ln_job;
+
+static void ln_rows(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const ln_job *j = arg;
+    const ln_cfg *cfg = j->cfg;
+    const onnorm_tensor *x = j->x;
+    const int64_t m = cfg->m;
+    for (int64_t r = r0; r < r1; r++) {
         onn_acc acc;
         double mean, var;
         onn_acc_init(&acc);
         cfg->mo->acc_add(x->dtype, x->data, r * m, m, &acc, cfg->stash != ONNORM_DOUBLE);
         onn_acc_result(&acc, &mean, &var);
         double inv = 1.0 / sqrt(var + (double)cfg->epsilon);
-        cfg->mo->affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, mean, inv, gamma, beta,
-                            stream ? m : 0);
-        if (mean_out) onn_store(cfg->stash, mean_out->data, r, mean);
-        if (inv_out) onn_store(cfg->stash, inv_out->data, r, inv);
+        cfg->mo->affine_vec(x->dtype, x->data, j->y->data, r * m, m, mean, inv, j->gamma, j->beta,
+                            j->stream ? m : 0);
+        if (j->mean_out) onn_store(cfg->stash, j->mean_out->data, r, mean);
+        if (j->inv_out) onn_store(cfg->stash, j->inv_out->data, r, inv);
     }
+}
+
+static onnorm_status ln_run(onn_kctx *ctx)
+{
+    const ln_cfg *cfg = ctx->state;
+    ln_job j = {.cfg = cfg, .x = ctx->in[0], .y = ctx->out[0]};
+    run_rows(ctx, cfg, &j.gamma, &j.beta);
+    j.mean_out = onn_opt_output(ctx, 1), j.inv_out = onn_opt_output(ctx, 2);
+    j.stream = onn_stream_output(ctx->out[0]);
+    const int64_t rows = cfg->rows;
+    const int nt = onn_threads_for(ctx, rows * cfg->m, rows);
+    onn_parallel_range(nt, rows, ln_rows, &j);
     return ONNORM_OK;
+}
+
+static void rms_rows(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const ln_job *j = arg;
+    const ln_cfg *cfg = j->cfg;
+    const onnorm_tensor *x = j->x;
+    const int64_t m = cfg->m;
+    /* Float sums suffice unless the statistics are stashed as float64. */
+    const bool fast = cfg->stash != ONNORM_DOUBLE;
+    for (int64_t r = r0; r < r1; r++) {
+        double ss = cfg->mo->sum_squares(x->dtype, x->data, r * m, m, fast);
+        double ms = m ? ss / (double)m : 0.0;
+        double inv = 1.0 / sqrt(ms + (double)cfg->epsilon);
+        cfg->mo->affine_vec(x->dtype, x->data, j->y->data, r * m, m, 0.0, inv, j->gamma, NULL,
+                            j->stream ? m : 0);
+        if (j->inv_out) onn_store(cfg->stash, j->inv_out->data, r, inv);
+    }
 }
 
 static onnorm_status rms_run(onn_kctx *ctx)
 {
     const ln_cfg *cfg = ctx->state;
-    const onnorm_tensor *x = ctx->in[0];
-    const void *gamma, *beta;
-    run_rows(ctx, cfg, &gamma, &beta);
-    onnorm_tensor *inv_out = onn_opt_output(ctx, 1);
-    const int64_t rows = cfg->rows, m = cfg->m;
-    const bool stream = onn_stream_output(ctx->out[0]);
-    /* Float sums suffice unless the statistics are stashed as float64. */
-    const bool fast = cfg->stash != ONNORM_DOUBLE;
-    const int nt = onn_threads_for(ctx, rows * m, rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        double ss = cfg->mo->sum_squares(x->dtype, x->data, r * m, m, fast);
-        double ms = m ? ss / (double)m : 0.0;
-        double inv = 1.0 / sqrt(ms + (double)cfg->epsilon);
-        cfg->mo->affine_vec(x->dtype, x->data, ctx->out[0]->data, r * m, m, 0.0, inv, gamma, NULL,
-                            stream ? m : 0);
-        if (inv_out) onn_store(cfg->stash, inv_out->data, r, inv);
-    }
+    ln_job j = {.cfg = cfg, .x = ctx->in[0], .y = ctx->out[0]};
+    run_rows(ctx, cfg, &j.gamma, &j.beta);
+    j.inv_out = onn_opt_output(ctx, 1);
+    j.stream = onn_stream_output(ctx->out[0]);
+    const int64_t rows = cfg->rows;
+    const int nt = onn_threads_for(ctx, rows * cfg->m, rows);
+    onn_parallel_range(nt, rows, rms_rows, &j);
     return ONNORM_OK;
 }
 

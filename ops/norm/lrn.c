@@ -11,6 +11,7 @@
  * window that slides with the channel, so they are not slices the shared
  * statistics core (moments.h) could read; LRN keeps its own loop.
  */
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
@@ -44,22 +45,26 @@ static onnorm_status lrn_infer(onn_kctx *ctx)
     return onn_infer_like_input(ctx, "X");
 }
 
-static onnorm_status lrn_run(onn_kctx *ctx)
+/* The arguments of lrn_run's plane loop. */
+typedef struct lrn_job {
+    lrn_cfg c;
+    const onnorm_tensor *x;
+    onnorm_tensor *y;
+    int64_t C, S, before, after;
+    double k;
+} lrn_job;
+
+static void lrn_planes(void *arg, int64_t p0, int64_t p1, int worker)
 {
-    const lrn_cfg c = *(const lrn_cfg *)ctx->state;
-    const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0];
+    (void)worker;
+    const lrn_job *j = arg;
+    const onnorm_tensor *x = j->x;
     const onnorm_dtype t = x->dtype;
-    const int64_t N = x->dims[0], C = x->dims[1], S = onn_dims_numel(x->dims, 2, x->rank);
-    const int64_t before = (c.size - 1) / 2, after = c.size - 1 - before;
-    const double k = (double)c.alpha / (double)c.size;
-    const int64_t planes = N * C;
-    const int nt = onn_threads_for(ctx, planes * S * c.size, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t pl = 0; pl < planes; pl++) {
+    const int64_t C = j->C, S = j->S;
+    for (int64_t pl = p0; pl < p1; pl++) {
         const int64_t n = pl / C, ch = pl % C;
-        const int64_t lo = ch - before < 0 ? 0 : ch - before;
-        const int64_t hi = ch + after > C - 1 ? C - 1 : ch + after;
+        const int64_t lo = ch - j->before < 0 ? 0 : ch - j->before;
+        const int64_t hi = ch + j->after > C - 1 ? C - 1 : ch + j->after;
         for (int64_t s = 0; s < S; s++) {
             double sq = 0.0;
             for (int64_t i = lo; i <= hi; i++) {
@@ -67,10 +72,23 @@ static onnorm_status lrn_run(onn_kctx *ctx)
                 sq += v * v;
             }
             int64_t at = pl * S + s;
-            onn_store(t, y->data, at,
-                      onn_load(t, x->data, at) / pow((double)c.bias + k * sq, c.beta));
+            onn_store(t, j->y->data, at,
+                      onn_load(t, x->data, at) / pow((double)j->c.bias + j->k * sq, j->c.beta));
         }
     }
+}
+
+static onnorm_status lrn_run(onn_kctx *ctx)
+{
+    const lrn_cfg c = *(const lrn_cfg *)ctx->state;
+    const onnorm_tensor *x = ctx->in[0];
+    const int64_t N = x->dims[0], C = x->dims[1], S = onn_dims_numel(x->dims, 2, x->rank);
+    const int64_t before = (c.size - 1) / 2, after = c.size - 1 - before;
+    const double k = (double)c.alpha / (double)c.size;
+    const int64_t planes = N * C;
+    const int nt = onn_threads_for(ctx, planes * S * c.size, planes);
+    lrn_job j = {c, x, ctx->out[0], C, S, before, after, k};
+    onn_parallel_range(nt, planes, lrn_planes, &j);
     return ONNORM_OK;
 }
 

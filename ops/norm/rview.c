@@ -1,6 +1,8 @@
 /* Offset tables for onn_rview (see rview.h). */
 #include "ops/norm/rview.h"
 
+#include "ops/core/threadpool.h"
+
 /* Offsets of every index combination over the axes i < upto where
  * want[i] == pick, in row-major order of those axes. */
 static void offsets(const int64_t *dims, const int64_t *strides, int upto, const bool *want,
@@ -54,18 +56,35 @@ onnorm_status onn_rview_prepare(onn_kctx *ctx, onn_rview *v, const bool *reduced
     return ONNORM_OK;
 }
 
+/* The arguments of onn_rview_normalize's loop over the kept positions. */
+typedef struct rview_job {
+    const onn_rview *v;
+    const onn_moments *mo;
+    onn_rview_stats stats;
+    const void *arg;
+    const onnorm_tensor *x;
+    onnorm_tensor *y;
+} rview_job;
+
+static void rview_rows(void *arg, int64_t k0, int64_t k1, int worker)
+{
+    (void)worker;
+    const rview_job *j = arg;
+    const onn_rview *v = j->v;
+    const onnorm_tensor *x = j->x;
+    for (int64_t k = k0; k < k1; k++) {
+        double mean, scale;
+        j->stats(j->arg, v, x->dtype, x->data, v->koff[k], &mean, &scale);
+        for (int64_t r = 0; r < v->runs; r++)
+            j->mo->affine(x->dtype, x->data, j->y->data, v->koff[k] + v->roff[r], v->L, mean, scale,
+                          0.0, 0);
+    }
+}
+
 void onn_rview_normalize(const onn_kctx *ctx, const onn_rview *v, const onn_moments *mo,
                          onn_rview_stats stats, const void *arg)
 {
-    const onnorm_tensor *x = ctx->in[0];
-    onnorm_tensor *y = ctx->out[0];
     const int nt = onn_threads_for(ctx, v->K * v->R, v->K);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t k = 0; k < v->K; k++) {
-        double mean, scale;
-        stats(arg, v, x->dtype, x->data, v->koff[k], &mean, &scale);
-        for (int64_t j = 0; j < v->runs; j++)
-            mo->affine(x->dtype, x->data, y->data, v->koff[k] + v->roff[j], v->L, mean, scale, 0.0,
-                       0);
-    }
+    rview_job j = {v, mo, stats, arg, ctx->in[0], ctx->out[0]};
+    onn_parallel_range(nt, v->K, rview_rows, &j);
 }

@@ -22,11 +22,11 @@
  * The affine step stays here: it reads the double row and writes the input's
  * type, which the core's same-type affine loops do not do.
  */
+#include "ops/core/threadpool.h"
 #include "ops/kernel.h"
 #include "ops/norm/moments.h"
 
 #include <math.h>
-#include <omp.h>
 
 typedef struct skip_cfg {
     bool simple; /* SkipSimplified: no mean, no beta */
@@ -125,6 +125,14 @@ static onnorm_status skip_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+/* The arguments of skip_run's row loops. */
+typedef struct skip_job {
+    const skip_cfg *cfg;
+    const onnorm_tensor *x, *skip, *gamma, *beta, *bias;
+    onnorm_tensor *y, *mean_out, *inv_out, *sum_out;
+    double *rows; /* scratch: one double row per thread */
+} skip_job;
+
 /*
  * float32: the row's sum is formed in float (each element the Add's float
  * sum) straight into the memory it ends in, the sum output's row when
@@ -134,17 +142,16 @@ static onnorm_status skip_prepare(onn_kctx *ctx)
  * row, in place where the sum sits in it. No scratch, one write of each
  * output element.
  */
-static onnorm_status skip_run_f32(onn_kctx *ctx, const skip_cfg *cfg, const onnorm_tensor *beta,
-                                  const onnorm_tensor *bias, onnorm_tensor *mean_out,
-                                  onnorm_tensor *inv_out, onnorm_tensor *sum_out)
+static void skip_rows_f32(void *arg, int64_t r0, int64_t r1, int worker)
 {
-    const float *x = ctx->in[0]->data, *skip = ctx->in[1]->data, *gamma = ctx->in[2]->data;
-    const float *bv = bias ? bias->data : NULL;
-    float *y = ctx->out[0]->data, *sum = sum_out ? sum_out->data : y;
+    (void)worker;
+    const skip_job *job = arg;
+    const skip_cfg *cfg = job->cfg;
+    const float *x = job->x->data, *skip = job->skip->data, *gamma = job->gamma->data;
+    const float *bv = job->bias ? job->bias->data : NULL;
+    float *y = job->y->data, *sum = job->sum_out ? job->sum_out->data : y;
     const int64_t h = cfg->h, ns = cfg->ns;
-    const int nt = onn_threads_for(ctx, cfg->rows * h, cfg->rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < cfg->rows; r++) {
+    for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * h, *sr = skip + (r * h) % ns;
         float *dst = sum + r * h;
         /* (simd: dst may be xr itself, element for element, never shifted) */
@@ -168,34 +175,29 @@ static onnorm_status skip_run_f32(onn_kctx *ctx, const skip_cfg *cfg, const onno
         }
         const double inv = 1.0 / sqrt(var + (double)cfg->epsilon);
         cfg->mo->affine_vec(ONNORM_FLOAT, sum, y, r * h, h, mean, inv, gamma,
-                            beta ? beta->data : NULL, 0);
-        if (mean_out) onn_store(ONNORM_FLOAT, mean_out->data, r, mean);
-        if (inv_out) onn_store(ONNORM_FLOAT, inv_out->data, r, inv);
+                            job->beta ? job->beta->data : NULL, 0);
+        if (job->mean_out) onn_store(ONNORM_FLOAT, job->mean_out->data, r, mean);
+        if (job->inv_out) onn_store(ONNORM_FLOAT, job->inv_out->data, r, inv);
     }
-    return ONNORM_OK;
 }
 
-static onnorm_status skip_run(onn_kctx *ctx)
+/* The other types: each row's sum, rounded to the type, in the thread's
+ * double row of scratch. */
+static void skip_rows(void *arg, int64_t r0, int64_t r1, int worker)
 {
-    const skip_cfg *cfg = ctx->state;
-    const onnorm_tensor *x = ctx->in[0], *skip = ctx->in[1], *gamma = ctx->in[2];
+    const skip_job *job = arg;
+    const skip_cfg *cfg = job->cfg;
+    const onnorm_tensor *x = job->x, *skip = job->skip, *gamma = job->gamma, *beta = job->beta,
+                        *bias = job->bias;
     const onnorm_dtype t = x->dtype;
     const int64_t h = cfg->h, ns = cfg->ns;
-    const onnorm_tensor *beta = cfg->simple ? NULL : onn_opt_input(ctx, 3),
-                        *bias = onn_opt_input(ctx, cfg->bias_in);
-    onnorm_tensor *mean_out = onn_opt_output(ctx, 1), *inv_out = onn_opt_output(ctx, 2),
-                  *sum_out = onn_opt_output(ctx, 3);
-    if (t == ONNORM_FLOAT) return skip_run_f32(ctx, cfg, beta, bias, mean_out, inv_out, sum_out);
-    double *rows = ctx->scratch;
-    const int nt = onn_threads_for(ctx, cfg->rows * h, cfg->rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < cfg->rows; r++) {
-        double *s = rows + (size_t)h * (size_t)omp_get_thread_num();
+    double *s = job->rows + (size_t)h * (size_t)worker;
+    for (int64_t r = r0; r < r1; r++) {
         for (int64_t j = 0; j < h; j++) {
             int64_t i = r * h + j;
             s[j] = round_to(t, onn_load(t, x->data, i) + onn_load(t, skip->data, i % ns));
             if (bias) s[j] = round_to(t, s[j] + onn_load(t, bias->data, j));
-            if (sum_out) onn_store(t, sum_out->data, i, s[j]);
+            if (job->sum_out) onn_store(t, job->sum_out->data, i, s[j]);
         }
         double mean = 0.0, var;
         if (cfg->simple) {
@@ -210,11 +212,32 @@ static onnorm_status skip_run(onn_kctx *ctx)
         for (int64_t j = 0; j < h; j++) {
             double v = (s[j] - mean) * inv * onn_load(t, gamma->data, j);
             if (beta) v += onn_load(t, beta->data, j);
-            onn_store(t, ctx->out[0]->data, r * h + j, v);
+            onn_store(t, job->y->data, r * h + j, v);
         }
-        if (mean_out) onn_store(ONNORM_FLOAT, mean_out->data, r, mean);
-        if (inv_out) onn_store(ONNORM_FLOAT, inv_out->data, r, inv);
+        if (job->mean_out) onn_store(ONNORM_FLOAT, job->mean_out->data, r, mean);
+        if (job->inv_out) onn_store(ONNORM_FLOAT, job->inv_out->data, r, inv);
     }
+}
+
+static onnorm_status skip_run(onn_kctx *ctx)
+{
+    const skip_cfg *cfg = ctx->state;
+    skip_job job = {
+        .cfg = cfg,
+        .x = ctx->in[0],
+        .skip = ctx->in[1],
+        .gamma = ctx->in[2],
+        .beta = cfg->simple ? NULL : onn_opt_input(ctx, 3),
+        .bias = onn_opt_input(ctx, cfg->bias_in),
+        .y = ctx->out[0],
+        .mean_out = onn_opt_output(ctx, 1),
+        .inv_out = onn_opt_output(ctx, 2),
+        .sum_out = onn_opt_output(ctx, 3),
+        .rows = ctx->scratch,
+    };
+    const int nt = onn_threads_for(ctx, cfg->rows * cfg->h, cfg->rows);
+    onn_parallel_range(nt, cfg->rows, job.x->dtype == ONNORM_FLOAT ? skip_rows_f32 : skip_rows,
+                       &job);
     return ONNORM_OK;
 }
 

@@ -866,6 +866,9 @@ static void session_profiles_nodes(void **state)
     onnorm_error e;
     assert_int_equal(onnorm_session_create(m, &o, &s, &e), ONNORM_OK);
     assert_int_equal(onnorm_session_threads(s), 1);
+    /* The pool's spin budget: ONNORM_SPIN_US when the environment sets it. */
+    const char *spin = getenv("ONNORM_SPIN_US");
+    assert_int_equal(onnorm_thread_spin_us(), spin ? atoi(spin) : 100);
     float *x = th_randf(9, 3 * 64);
     assert_int_equal(onnorm_session_bind_input(s, "x", ONNORM_FLOAT, xd, 4, x, &e), ONNORM_OK);
     assert_int_equal(onnorm_session_run(s, &e), ONNORM_OK);
