@@ -39,6 +39,7 @@ typedef enum conv_path {
     CONV_DEPTHWISE, /* direct loop, one input channel per group */
     CONV_DWPLANE,   /* 2-D depthwise: dwconv.h's plane kernels (scratch per thread) */
     CONV_DWCL,      /* 2-D depthwise, 8 channels at a time channels-last (dwconv_cl.c) */
+    CONV_PW,        /* 1x1 over few input channels, X and W in place (conv_pw.c) */
     CONV_PACKED     /* sgemm.h's engine: W packed at prepare, B read from X, fused epilogue */
 } conv_path;
 
@@ -506,6 +507,50 @@ static void epilogue_planes(void *arg, int64_t p0, int64_t p1, int worker)
         onn_epilogue_row(&j->cfg->ep, 0.0f, j->y + p * size, j->z ? j->z + p * size : NULL, size);
 }
 
+/* CONV_PW: 1x1 at stride 1 without padding, group 1, a constant W, few
+ * input channels over a large plane, AVX2. */
+#define PW_MAX_K 64
+#define PW_MIN_PLANE 784
+#define PW_CHUNK 192 /* positions per claimed range */
+static bool pw_wins(const conv_cfg *cfg)
+{
+    return cfg->group == 1 && is_pointwise(&cfg->g) && cfg->c <= PW_MAX_K &&
+           cfg->g.grid_size >= PW_MIN_PLANE && onn_pw_supported(onn_isa_active());
+}
+
+static void pw_chunks(void *arg, int64_t i0, int64_t i1, int worker)
+{
+    (void)worker;
+    const conv_job *j = arg;
+    const conv_cfg *cfg = j->cfg;
+    const int64_t plane = cfg->g.grid_size, chunks = (plane + PW_CHUNK - 1) / PW_CHUNK;
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t n = i / chunks, p0 = i % chunks * PW_CHUNK;
+        const int64_t p1 = p0 + PW_CHUNK < plane ? p0 + PW_CHUNK : plane;
+        const int64_t at = n * cfg->m * plane;
+        const onn_pw_args a = {.x = j->x + n * cfg->c * plane,
+                               .w = j->w,
+                               .y = j->y + at,
+                               .res = j->z ? j->z + at : NULL,
+                               .ep = j->ep,
+                               .m = cfg->m,
+                               .k = cfg->c,
+                               .plane = plane};
+        onn_pw_range(&a, p0, p1);
+    }
+}
+
+static void run_pw(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w, float *y)
+{
+    const onnorm_tensor *b = onn_opt_input(ctx, 2);
+    onn_epilogue ep = cfg->ep;
+    ep.bias = b ? b->data : NULL;
+    const int64_t plane = cfg->g.grid_size, chunks = cfg->n * ((plane + PW_CHUNK - 1) / PW_CHUNK);
+    conv_job j = {cfg, x, w, cfg->residual ? ctx->in[3]->data : NULL, y, &ep, NULL};
+    onn_parallel_range(onn_threads_for(ctx, cfg->n * cfg->m * plane * cfg->c, chunks), chunks,
+                       pw_chunks, &j);
+}
+
 /* CONV_PACKED at prepare: the plan (B's source and the division over
  * ctx's threads), W packed into it once, and its scratch. */
 static onnorm_status packed_prepare(onn_kctx *ctx, conv_cfg *cfg)
@@ -548,6 +593,11 @@ static onnorm_status conv_prepare(onn_kctx *ctx)
         return dwplane_scratch(ctx, cfg);
     } else if (cfg->cg == 1 && cfg->group > 1) {
         cfg->path = CONV_DEPTHWISE;
+    } else if (ctx->in[1]->data && pw_wins(cfg)) {
+        cfg->path = CONV_PW;
+        /* Each element of Z is read before the same element of Y is
+         * stored: Y may be Z. */
+        if (cfg->residual) onn_kshare_input(ctx, 3);
     } else if (ctx->in[1]->data && (cfg->eng = onn_sgemm_engine_get(onn_isa_active()))) {
         cfg->path = CONV_PACKED;
         if (cfg->residual) onn_kshare_input(ctx, 3);
@@ -578,6 +628,10 @@ static onnorm_status conv_run(onn_kctx *ctx)
         run_dwcl(ctx, cfg, x, w, y);
         return ONNORM_OK;
     }
+    if (cfg->path == CONV_PW) { /* so does the pointwise kernel */
+        run_pw(ctx, cfg, x, w, y);
+        return ONNORM_OK;
+    }
     if (cfg->path == CONV_PACKED) { /* the engine applies the whole epilogue */
         run_packed(ctx, cfg, x, y);
         return ONNORM_OK;
@@ -586,6 +640,7 @@ static onnorm_status conv_run(onn_kctx *ctx)
     switch (cfg->path) {
     case CONV_DWPLANE:
     case CONV_DWCL:
+    case CONV_PW:
     case CONV_PACKED: break;
     case CONV_DEPTHWISE: run_depthwise(ctx, cfg, x, w, y); break;
     case CONV_SHIFTED: run_shift_gemm(ctx, cfg, x, w, y); break;

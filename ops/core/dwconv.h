@@ -100,4 +100,23 @@ bool onn_dwcl_plan_init(onn_dwcl_plan *p, const onn_dwconv_shape *s, onn_isa isa
 void onn_dwcl_block(const onn_dwcl_plan *p, const float *x, int64_t plane_in, const float *w,
                     float *y, const float *res, const onn_epilogue *ep, int64_t c0, float *scratch);
 
+/*
+ * Pointwise convolution over few input channels (conv_pw.c): a 1x1 window,
+ * stride 1, no padding, group 1, one image. AVX2 only.
+ */
+typedef struct onn_pw_args {
+    const float *x;         /* k input planes, `plane` floats apart */
+    const float *w;         /* m x k, row-major */
+    float *y;               /* m output planes */
+    const float *res;       /* m residual planes added before the activation, or NULL; may be y */
+    const onn_epilogue *ep; /* bias (per output channel) and activation */
+    int64_t m, k, plane;
+} onn_pw_args;
+
+/* True when variant isa has the kernel. */
+bool onn_pw_supported(onn_isa isa);
+
+/* Positions [p0, p1) of every output plane, epilogue included. */
+void onn_pw_range(const onn_pw_args *a, int64_t p0, int64_t p1);
+
 #endif

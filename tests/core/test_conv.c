@@ -412,6 +412,19 @@ static void conv_pointwise_and_threads(void **state)
                                .in = {5, 5},
                                .k = {3, 3},
                                .bias = 1});
+    /* 1x1 over 8-64 input channels and 784+ positions: the pointwise
+     * kernel (conv_pw.c) on AVX2 machines; two images, tails of its tiles */
+    for (int t = 1; t <= 3; t += 2)
+        run_conv_case(&(conv_case){.opset = 13,
+                                   .nsp = 2,
+                                   .n = 2,
+                                   .c = 16,
+                                   .m = 21,
+                                   .group = 1,
+                                   .in = {30, 29},
+                                   .k = {1, 1},
+                                   .bias = t == 1,
+                                   .threads = t});
     /* large enough for im2col and the bias fill to run in parallel */
     for (int t = 1; t <= 3; t += 2)
         run_conv_case(&(conv_case){.opset = 11,

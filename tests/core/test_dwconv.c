@@ -417,6 +417,86 @@ static void channels_last(void **state)
     assert_true(isa != ONN_ISA_AVX2 || runs > 100);
 }
 
+/* ---- the pointwise kernel (conv_pw.c) ---------------------------------------- */
+
+/* onn_pw_range over m output channels (every tail of the 4-channel tiles),
+ * k input channels, planes of every tail of the 24-position tiles, whole
+ * and as a sub-range (nothing outside it may change), with and without a
+ * bias, the residual absent, separate or in y's own memory, and every
+ * activation, against a float64 reference. */
+static void pointwise(void **state)
+{
+    const onn_isa isa = variant(state);
+    const bool ok = onn_pw_supported(isa);
+    assert_int_equal(ok, isa == ONN_ISA_AVX2);
+    if (!ok) return;
+    static const int64_t ms[] = {1, 2, 3, 4, 5, 8, 11};
+    static const int64_t ks[] = {1, 3, 8, 17, 64};
+    static const int64_t planes[] = {1, 7, 8, 9, 23, 24, 25, 47, 49, 200};
+    uint64_t seed = 9000;
+    int runs = 0;
+    for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
+        for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++)
+            for (size_t pi = 0; pi < sizeof planes / sizeof *planes; pi++, seed += 8) {
+                const int64_t m = ms[mi], k = ks[ki], plane = planes[pi];
+                const int res = (int)(seed / 8 % 3);
+                const onn_act act = (onn_act)(seed / 8 % ONN_ACT_COUNT);
+                const bool sub = seed / 8 % 2 == 1 && plane > 2;
+                const int64_t p0 = sub ? 1 : 0, p1 = sub ? plane - 1 : plane;
+                float *x = th_randf(seed, k * plane), *w = th_randf(seed + 1, m * k);
+                float *rs = th_randf(seed + 2, m * plane), *bias = th_randf(seed + 3, m);
+                for (int64_t i = 0; i < k * plane; i++)
+                    x[i] *= 3.0f; /* past the activations' bends and saturation */
+                float *y = malloc((size_t)(m * plane + GUARD) * sizeof *y);
+                assert_non_null(y);
+                for (int64_t i = 0; i < m * plane + GUARD; i++)
+                    y[i] = i < m * plane && res == RES_IN_PLACE ? rs[i] : CANARY;
+                const onn_epilogue ep = {seed / 16 % 2 ? bias : NULL, act, -0.5f, 0.75f};
+                const onn_pw_args a = {.x = x,
+                                       .w = w,
+                                       .y = y,
+                                       .res = res == RES_SEPARATE   ? rs
+                                              : res == RES_IN_PLACE ? y
+                                                                    : NULL,
+                                       .ep = &ep,
+                                       .m = m,
+                                       .k = k,
+                                       .plane = plane};
+                onn_pw_range(&a, p0, p1);
+                for (int64_t o = 0; o < m; o++)
+                    for (int64_t p = 0; p < plane; p++) {
+                        const float got = y[o * plane + p];
+                        if (p < p0 || p >= p1) {
+                            const float was = res == RES_IN_PLACE ? rs[o * plane + p] : CANARY;
+                            if (got != was)
+                                fail_msg("pointwise m %lld k %lld plane %lld: y[%lld][%lld] "
+                                         "outside [%lld, %lld) changed",
+                                         (long long)m, (long long)k, (long long)plane, (long long)o,
+                                         (long long)p, (long long)p0, (long long)p1);
+                            continue;
+                        }
+                        double v = ep.bias ? ep.bias[o] : 0.0, mag = fabs(v);
+                        for (int64_t c = 0; c < k; c++) {
+                            v += (double)w[o * k + c] * x[c * plane + p];
+                            mag += fabs((double)w[o * k + c] * x[c * plane + p]);
+                        }
+                        if (res != RES_NONE) v += rs[o * plane + p], mag += fabs(rs[o * plane + p]);
+                        const double want = ref_act(act, ep.alpha, ep.beta, v);
+                        if (!(fabs(got - want) <= 8e-6 * (1.0 + mag)))
+                            fail_msg("pointwise m %lld k %lld plane %lld [%lld, %lld), res %d, "
+                                     "act %d: y[%lld][%lld] = %.9g, want %.9g",
+                                     (long long)m, (long long)k, (long long)plane, (long long)p0,
+                                     (long long)p1, res, act, (long long)o, (long long)p, got,
+                                     want);
+                    }
+                for (int64_t i = m * plane; i < m * plane + GUARD; i++)
+                    assert_true(y[i] == CANARY);
+                runs++;
+                free(x), free(w), free(rs), free(bias), free(y);
+            }
+    assert_true(runs == 350);
+}
+
 /* ---- Conv nodes ---------------------------------------------------------- */
 
 typedef struct node_case {
@@ -492,10 +572,9 @@ static void conv_nodes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        PER_ISA(fast_shapes),    PER_ISA(fast_large),
-        PER_ISA(generic_shapes), PER_ISA(activations),
-        PER_ISA(plans),          PER_ISA(conv_nodes),
-        PER_ISA(channels_last),  cmocka_unit_test(unsupported_variants),
+        PER_ISA(fast_shapes),   PER_ISA(fast_large), PER_ISA(generic_shapes),
+        PER_ISA(activations),   PER_ISA(plans),      PER_ISA(conv_nodes),
+        PER_ISA(channels_last), PER_ISA(pointwise),  cmocka_unit_test(unsupported_variants),
     };
     for (int i = 0; i < ONN_ISA_COUNT; i++)
         printf("variant %-7s %s\n", onn_isa_name((onn_isa)i),
