@@ -40,6 +40,7 @@ typedef enum conv_path {
     CONV_DWPLANE,   /* 2-D depthwise: dwconv.h's plane kernels (scratch per thread) */
     CONV_DWCL,      /* 2-D depthwise, 8 channels at a time channels-last (dwconv_cl.c) */
     CONV_PW,        /* 1x1 over few input channels, X and W in place (conv_pw.c) */
+    CONV_PWROW,     /* 2-D, C * kh * kw small: output rows gathered, then as CONV_PW */
     CONV_PACKED     /* sgemm.h's engine: W packed at prepare, B read from X, fused epilogue */
 } conv_path;
 
@@ -48,9 +49,10 @@ typedef struct conv_cfg {
     int64_t cg, mg; /* input and output channels per group */
     onn_geom g;     /* sampled = X's spatial extents, grid = Y's */
     conv_path path;
-    size_t n_xp, n_yp;  /* CONV_SHIFTED: floats of the padded X and of Yp in scratch */
-    onn_dwconv_plan dw; /* CONV_DWPLANE, and CONV_DWCL's last channels (fewer than 8) */
-    onn_dwcl_plan dwcl; /* CONV_DWCL */
+    size_t n_xp, n_yp;    /* CONV_SHIFTED: floats of the padded X and of Yp in scratch */
+    onn_dwconv_plan dw;   /* CONV_DWPLANE, and CONV_DWCL's last channels (fewer than 8) */
+    onn_dwcl_plan dwcl;   /* CONV_DWCL */
+    onn_pwrow_plan pwrow; /* CONV_PWROW */
     /* FusedConv's activation (NONE for Conv); CONV_DWPLANE applies it, and
      * the bias input, before its stores, the other paths after the product
      * (their Y starts as the bias). */
@@ -535,7 +537,8 @@ static void pw_chunks(void *arg, int64_t i0, int64_t i1, int worker)
                                .ep = j->ep,
                                .m = cfg->m,
                                .k = cfg->c,
-                               .plane = plane};
+                               .plane = plane,
+                               .xs = plane};
         onn_pw_range(&a, p0, p1);
     }
 }
@@ -549,6 +552,51 @@ static void run_pw(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const flo
     conv_job j = {cfg, x, w, cfg->residual ? ctx->in[3]->data : NULL, y, &ep, NULL};
     onn_parallel_range(onn_threads_for(ctx, cfg->n * cfg->m * plane * cfg->c, chunks), chunks,
                        pw_chunks, &j);
+}
+
+/* CONV_PWROW: 2-D, group 1, a constant W, C * kh * kw at most PWROW_MAX_K
+ * (stems: 3 x 3 x 3 = 27), output rows of 16+ and planes of 784+, AVX2. */
+#define PWROW_MAX_K 64
+static bool pwrow_wins(const conv_cfg *cfg)
+{
+    const onn_geom *g = &cfg->g;
+    return g->nsp == 2 && cfg->group == 1 && cfg->c * g->kernel_size <= PWROW_MAX_K &&
+           g->grid[1] >= 16 && g->grid_size >= PW_MIN_PLANE && onn_pw_supported(onn_isa_active());
+}
+
+static void pwrow_rows(void *arg, int64_t i0, int64_t i1, int worker)
+{
+    const conv_job *j = arg;
+    const conv_cfg *cfg = j->cfg;
+    const onn_pwrow_plan *p = &cfg->pwrow;
+    float *scratch = (float *)((char *)j->scratch + (size_t)worker * p->scratch_bytes);
+    const int64_t plane = cfg->g.grid_size;
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t n = i / p->oh, oy = i % p->oh, at = n * cfg->m * plane;
+        onn_pwrow_run(p, j->x + n * cfg->c * cfg->g.sampled_size, j->w, j->y + at,
+                      j->z ? j->z + at : NULL, j->ep, cfg->m, oy, scratch);
+    }
+}
+
+static void run_pwrow(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w, float *y)
+{
+    const onnorm_tensor *b = onn_opt_input(ctx, 2);
+    onn_epilogue ep = cfg->ep;
+    ep.bias = b ? b->data : NULL;
+    const int64_t rows = cfg->n * cfg->pwrow.oh;
+    conv_job j = {cfg, x, w, cfg->residual ? ctx->in[3]->data : NULL, y, &ep, ctx->scratch};
+    onn_parallel_range(
+        onn_threads_for(ctx, cfg->n * cfg->m * cfg->g.grid_size * cfg->c * cfg->g.kernel_size,
+                        rows),
+        rows, pwrow_rows, &j);
+}
+
+static bool pwrow_plan(conv_cfg *cfg)
+{
+    const onn_geom *g = &cfg->g;
+    return onn_pwrow_plan_init(&cfg->pwrow, cfg->c, g->sampled[0], g->sampled[1], g->grid[0],
+                               g->grid[1], g->kernel[0], g->kernel[1], g->stride[0], g->stride[1],
+                               g->dilation[0], g->dilation[1], g->pad_lo[0], g->pad_lo[1]);
 }
 
 /* CONV_PACKED at prepare: the plan (B's source and the division over
@@ -598,6 +646,14 @@ static onnorm_status conv_prepare(onn_kctx *ctx)
         /* Each element of Z is read before the same element of Y is
          * stored: Y may be Z. */
         if (cfg->residual) onn_kshare_input(ctx, 3);
+    } else if (ctx->in[1]->data && pwrow_wins(cfg) && pwrow_plan(cfg)) {
+        cfg->path = CONV_PWROW;
+        if (cfg->residual) onn_kshare_input(ctx, 3); /* as CONV_PW */
+        size_t bytes;                                /* the gathered rows, per thread */
+        onnorm_status st =
+            onn_kbytes(ctx, (size_t)ctx->num_threads, cfg->pwrow.scratch_bytes, 1, &bytes);
+        if (!st) onn_kscratch_need(ctx, bytes);
+        return st;
     } else if (ctx->in[1]->data && (cfg->eng = onn_sgemm_engine_get(onn_isa_active()))) {
         cfg->path = CONV_PACKED;
         if (cfg->residual) onn_kshare_input(ctx, 3);
@@ -632,6 +688,10 @@ static onnorm_status conv_run(onn_kctx *ctx)
         run_pw(ctx, cfg, x, w, y);
         return ONNORM_OK;
     }
+    if (cfg->path == CONV_PWROW) {
+        run_pwrow(ctx, cfg, x, w, y);
+        return ONNORM_OK;
+    }
     if (cfg->path == CONV_PACKED) { /* the engine applies the whole epilogue */
         run_packed(ctx, cfg, x, y);
         return ONNORM_OK;
@@ -641,6 +701,7 @@ static onnorm_status conv_run(onn_kctx *ctx)
     case CONV_DWPLANE:
     case CONV_DWCL:
     case CONV_PW:
+    case CONV_PWROW:
     case CONV_PACKED: break;
     case CONV_DEPTHWISE: run_depthwise(ctx, cfg, x, w, y); break;
     case CONV_SHIFTED: run_shift_gemm(ctx, cfg, x, w, y); break;

@@ -105,18 +105,40 @@ void onn_dwcl_block(const onn_dwcl_plan *p, const float *x, int64_t plane_in, co
  * stride 1, no padding, group 1, one image. AVX2 only.
  */
 typedef struct onn_pw_args {
-    const float *x;         /* k input planes, `plane` floats apart */
+    const float *x;         /* k input rows, `xs` floats apart */
     const float *w;         /* m x k, row-major */
-    float *y;               /* m output planes */
+    float *y;               /* m output planes, `plane` floats apart */
     const float *res;       /* m residual planes added before the activation, or NULL; may be y */
     const onn_epilogue *ep; /* bias (per output channel) and activation */
-    int64_t m, k, plane;
+    int64_t m, k, plane, xs;
 } onn_pw_args;
 
 /* True when variant isa has the kernel. */
 bool onn_pw_supported(onn_isa isa);
 
-/* Positions [p0, p1) of every output plane, epilogue included. */
+/* Positions [p0, p1) of every output plane (reading the same positions of
+ * x's rows), epilogue included. */
 void onn_pw_range(const onn_pw_args *a, int64_t p0, int64_t p1);
+
+/* A 2-D convolution (group 1) as the pointwise kernel over one output row
+ * at a time: the row's k = C * kh * kw input rows gathered (strides,
+ * dilations and zero padding resolved) into scratch, then onn_pw_range.
+ * For stems, whose C * kh * kw is small. AVX2 only (onn_pw_supported). */
+typedef struct onn_pwrow_plan {
+    int64_t c, h, w, oh, ow, kh, kw, sh, sw, dh, dw, pad_top, pad_left;
+    int64_t xs;           /* floats per gathered row (ow rounded up to 16) */
+    size_t scratch_bytes; /* per thread, a multiple of 64 */
+} onn_pwrow_plan;
+
+/* False when the shape is empty or its gathered rows would be too large. */
+bool onn_pwrow_plan_init(onn_pwrow_plan *p, int64_t c, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                         int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw,
+                         int64_t pad_top, int64_t pad_left);
+
+/* Output row oy of one image: x its C input planes, w its m x (C * kh *
+ * kw) weights, y and res its m output planes (oh * ow apart; res may be
+ * NULL, may be y). scratch: p->scratch_bytes. */
+void onn_pwrow_run(const onn_pwrow_plan *p, const float *x, const float *w, float *y,
+                   const float *res, const onn_epilogue *ep, int64_t m, int64_t oy, float *scratch);
 
 #endif

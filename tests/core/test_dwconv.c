@@ -461,7 +461,8 @@ static void pointwise(void **state)
                                        .ep = &ep,
                                        .m = m,
                                        .k = k,
-                                       .plane = plane};
+                                       .plane = plane,
+                                       .xs = plane};
                 onn_pw_range(&a, p0, p1);
                 for (int64_t o = 0; o < m; o++)
                     for (int64_t p = 0; p < plane; p++) {
@@ -495,6 +496,92 @@ static void pointwise(void **state)
                 free(x), free(w), free(rs), free(bias), free(y);
             }
     assert_true(runs == 350);
+}
+
+/* onn_pwrow_run, one output row at a time over every row, against a
+ * float64 2-D convolution: 1 to 5 input channels, windows of 1 to 7
+ * (also non-square), strides 1 to 3 (stride 2 over rows long enough for
+ * the vector gather and its scalar end), dilations 1 and 2, no,
+ * symmetric, asymmetric and oversized pads (rows and columns wholly in the
+ * padding), planes from 1 x 1 to 30 x 41, 1 to 9 output channels, the
+ * residual absent, separate or in place, and every activation. */
+static void pointwise_rows(void **state)
+{
+    const onn_isa isa = variant(state);
+    if (!onn_pw_supported(isa)) return;
+    static const int64_t geo[][8] = {
+        /* c, kh, kw, sh, sw, dh, dw, m */
+        {3, 3, 3, 2, 2, 1, 1, 8}, {3, 3, 3, 1, 1, 1, 1, 5}, {1, 7, 7, 2, 2, 1, 1, 9},
+        {2, 1, 5, 1, 3, 1, 2, 4}, {5, 3, 1, 3, 1, 2, 1, 3}, {4, 1, 1, 2, 2, 1, 1, 1},
+        {3, 5, 5, 2, 1, 2, 2, 6}, {2, 3, 3, 1, 2, 1, 2, 4},
+    };
+    static const int64_t sizes[][2] = {{1, 1}, {5, 7}, {13, 13}, {30, 41}, {2, 33}, {6, 70}};
+    static const int64_t pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 2, 1, 0}, {4, 4, 3, 5}};
+    uint64_t seed = 12000;
+    int runs = 0;
+    for (size_t gi = 0; gi < sizeof geo / sizeof *geo; gi++)
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+            for (size_t pi = 0; pi < sizeof pads / sizeof *pads; pi++, seed += 8) {
+                const int64_t *q = geo[gi], h = sizes[si][0], wd = sizes[si][1];
+                const int64_t c = q[0], kh = q[1], kw = q[2], sh = q[3], sw = q[4], dh = q[5],
+                              dw = q[6], m = q[7];
+                const int64_t pt = pads[pi][0], pl = pads[pi][1], pb = pads[pi][2],
+                              pr = pads[pi][3];
+                const int64_t oh = (h + pt + pb - (kh - 1) * dh - 1) / sh + 1;
+                const int64_t ow = (wd + pl + pr - (kw - 1) * dw - 1) / sw + 1;
+                if (oh < 1 || ow < 1) continue;
+                onn_pwrow_plan plan;
+                assert_true(
+                    onn_pwrow_plan_init(&plan, c, h, wd, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl));
+                assert_int_equal(plan.scratch_bytes % 64, 0);
+                const int64_t k = c * kh * kw, ny = oh * ow;
+                const int res = (int)(seed / 8 % 3);
+                const onn_act act = (onn_act)(seed / 8 % ONN_ACT_COUNT);
+                float *x = th_randf(seed, c * h * wd), *w = th_randf(seed + 1, m * k);
+                float *rs = th_randf(seed + 2, m * ny), *bias = th_randf(seed + 3, m);
+                float *y = malloc((size_t)(m * ny + GUARD) * sizeof *y);
+                float *scratch = aligned_alloc(64, plan.scratch_bytes);
+                assert_non_null(y);
+                assert_non_null(scratch);
+                for (int64_t i = 0; i < m * ny + GUARD; i++)
+                    y[i] = i < m * ny && res == RES_IN_PLACE ? rs[i] : CANARY;
+                const onn_epilogue ep = {bias, act, -0.5f, 0.75f};
+                const float *r = res == RES_SEPARATE ? rs : res == RES_IN_PLACE ? y : NULL;
+                for (int64_t oy = 0; oy < oh; oy++)
+                    onn_pwrow_run(&plan, x, w, y, r, &ep, m, oy, scratch);
+                for (int64_t o = 0; o < m; o++)
+                    for (int64_t oy = 0; oy < oh; oy++)
+                        for (int64_t ox = 0; ox < ow; ox++) {
+                            double v = bias[o], mag = fabs(v);
+                            for (int64_t ci = 0; ci < c; ci++)
+                                for (int64_t ky = 0; ky < kh; ky++)
+                                    for (int64_t kx = 0; kx < kw; kx++) {
+                                        const int64_t iy = oy * sh - pt + ky * dh,
+                                                      ix = ox * sw - pl + kx * dw;
+                                        if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                                        const double t =
+                                            (double)w[(o * c + ci) * kh * kw + ky * kw + kx] *
+                                            x[(ci * h + iy) * wd + ix];
+                                        v += t, mag += fabs(t);
+                                    }
+                            const int64_t at = o * ny + oy * ow + ox;
+                            if (res != RES_NONE) v += rs[at], mag += fabs(rs[at]);
+                            const double want = ref_act(act, ep.alpha, ep.beta, v);
+                            if (!(fabs(y[at] - want) <= 8e-6 * (1.0 + mag)))
+                                fail_msg("pointwise rows c %lld k %lldx%lld s %lldx%lld d "
+                                         "%lldx%lld pads %zu, %lldx%lld, res %d, act %d: "
+                                         "y[%lld][%lld][%lld] = %.9g, want %.9g",
+                                         (long long)c, (long long)kh, (long long)kw, (long long)sh,
+                                         (long long)sw, (long long)dh, (long long)dw, pi,
+                                         (long long)h, (long long)wd, res, act, (long long)o,
+                                         (long long)oy, (long long)ox, y[at], want);
+                        }
+                for (int64_t i = m * ny; i < m * ny + GUARD; i++)
+                    assert_true(y[i] == CANARY);
+                runs++;
+                free(x), free(w), free(rs), free(bias), free(y), free(scratch);
+            }
+    assert_true(runs > 100);
 }
 
 /* ---- Conv nodes ---------------------------------------------------------- */
@@ -572,9 +659,11 @@ static void conv_nodes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        PER_ISA(fast_shapes),   PER_ISA(fast_large), PER_ISA(generic_shapes),
-        PER_ISA(activations),   PER_ISA(plans),      PER_ISA(conv_nodes),
-        PER_ISA(channels_last), PER_ISA(pointwise),  cmocka_unit_test(unsupported_variants),
+        PER_ISA(fast_shapes),    PER_ISA(fast_large),
+        PER_ISA(generic_shapes), PER_ISA(activations),
+        PER_ISA(plans),          PER_ISA(conv_nodes),
+        PER_ISA(channels_last),  PER_ISA(pointwise),
+        PER_ISA(pointwise_rows), cmocka_unit_test(unsupported_variants),
     };
     for (int i = 0; i < ONN_ISA_COUNT; i++)
         printf("variant %-7s %s\n", onn_isa_name((onn_isa)i),
