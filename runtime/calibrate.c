@@ -49,10 +49,13 @@
 #include "graph/edit.h"
 #include "runtime/bind.h"
 #include "runtime/calibrate.h"
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,40 +161,58 @@ static inline double elem(const void *data, onnorm_dtype t, int64_t i)
     }
 }
 
+typedef struct chan_job {
+    onn_chan_stats *s;
+    const void *data;
+    onnorm_dtype dt;
+    int64_t outer, inner;
+    double nb;
+    atomic_bool bad; /* set when a channel's statistics are not finite */
+} chan_job;
+
+/* Merges channel c of the batch into s: its mean and M2 in two passes,
+ * then Chan's update. */
+static void chan_add(void *arg, int64_t c, int worker)
+{
+    (void)worker;
+    chan_job *j = arg;
+    onn_chan_stats *s = j->s;
+    const int64_t C = s->c, outer = j->outer, inner = j->inner;
+    const onnorm_dtype dt = j->dt;
+    const void *data = j->data;
+    const double nb = j->nb;
+    double sum = 0;
+    for (int64_t o = 0; o < outer; o++) {
+        const int64_t base = (o * C + c) * inner;
+        for (int64_t i = 0; i < inner; i++)
+            sum += elem(data, dt, base + i);
+    }
+    const double mb = sum / nb;
+    double m2 = 0;
+    for (int64_t o = 0; o < outer; o++) {
+        const int64_t base = (o * C + c) * inner;
+        for (int64_t i = 0; i < inner; i++) {
+            const double d = elem(data, dt, base + i) - mb;
+            m2 += d * d;
+        }
+    }
+    if (!isfinite(mb) || !isfinite(m2)) atomic_store_explicit(&j->bad, true, memory_order_relaxed);
+    const double na = s->count, n = na + nb, delta = mb - s->mean[c];
+    s->mean[c] += delta * (nb / n);
+    s->m2[c] += m2 + delta * delta * (na * nb / n);
+}
+
 void onn_chan_stats_add(onn_chan_stats *s, const onnorm_tensor *x, bool *nonfinite)
 {
-    const int64_t C = s->c;
     const int64_t outer = x->rank >= 2 ? x->dims[0] : 1;
     const int64_t inner = x->rank >= 2 ? onn_dims_numel(x->dims, 2, x->rank) : x->dims[0];
     const double nb = (double)(outer * inner);
     if (nb == 0) return;
-    const onnorm_dtype dt = x->dtype;
-    const void *data = x->data;
-    bool bad = false;
-#pragma omp parallel for schedule(dynamic, 1) reduction(|| : bad)
-    for (int64_t c = 0; c < C; c++) {
-        double sum = 0;
-        for (int64_t o = 0; o < outer; o++) {
-            const int64_t base = (o * C + c) * inner;
-            for (int64_t i = 0; i < inner; i++)
-                sum += elem(data, dt, base + i);
-        }
-        const double mb = sum / nb;
-        double m2 = 0;
-        for (int64_t o = 0; o < outer; o++) {
-            const int64_t base = (o * C + c) * inner;
-            for (int64_t i = 0; i < inner; i++) {
-                const double d = elem(data, dt, base + i) - mb;
-                m2 += d * d;
-            }
-        }
-        if (!isfinite(mb) || !isfinite(m2)) bad = true;
-        const double na = s->count, n = na + nb, delta = mb - s->mean[c];
-        s->mean[c] += delta * (nb / n);
-        s->m2[c] += m2 + delta * delta * (na * nb / n);
-    }
+    chan_job j = {s, x->data, x->dtype, outer, inner, nb, false};
+    /* One channel per call, on as many threads as an OpenMP team would have had by default. */
+    onn_parallel_for(omp_get_max_threads(), s->c, chan_add, &j);
     s->count += nb;
-    if (bad) *nonfinite = true;
+    if (atomic_load(&j.bad)) *nonfinite = true;
 }
 
 /* ---- calibration --------------------------------------------------------------- */

@@ -21,8 +21,8 @@
  *   plan eagerly).
  */
 #include "ops/core/order.h"
+#include "ops/core/threadpool.h"
 
-#include <omp.h>
 #include <string.h>
 
 /* ---- ArgMax, ArgMin -------------------------------------------------------- */
@@ -30,26 +30,32 @@
 typedef enum { ARG_MAX, ARG_MIN } arg_kind;
 static const arg_kind arg_max = ARG_MAX, arg_min = ARG_MIN;
 
-typedef void (*arg_fn)(const void *x, int64_t *y, int64_t outer, int64_t n, int64_t inner,
-                       bool is_max, bool last, int nt);
-
 typedef struct arg_cfg {
     int axis;
     bool keepdims, last, is_max;
     int64_t outer, n, inner;
-    arg_fn fn;
+    onn_range_fn fn; /* the rows [o0, o1) of an arg_job, for X's type */
 } arg_cfg;
+
+typedef struct arg_job {
+    const void *x;
+    int64_t *y;
+    int64_t n, inner;
+    bool is_max, last;
+} arg_job;
 
 /* One output per (outer, inner) pair: the best index along the axis. A NaN
  * wins at once (the first, or with `last` the last one). */
 #define ARG_FN(sfx, ctype, code, ktype, load)                                                      \
-    static void arg_##sfx(const void *xv, int64_t *y, int64_t outer, int64_t n, int64_t inner,     \
-                          bool is_max, bool last, int nt)                                          \
+    static void arg_##sfx(void *arg, int64_t o0, int64_t o1, int worker)                           \
     {                                                                                              \
-        const ctype *x = xv;                                                                       \
-        _Pragma("omp parallel for num_threads(nt) schedule(static)") for (int64_t o = 0;           \
-                                                                          o < outer; o++)          \
-        {                                                                                          \
+        (void)worker;                                                                              \
+        const arg_job *jb = arg;                                                                   \
+        const ctype *x = jb->x;                                                                    \
+        int64_t *y = jb->y;                                                                        \
+        const int64_t n = jb->n, inner = jb->inner;                                                \
+        const bool is_max = jb->is_max, last = jb->last;                                           \
+        for (int64_t o = o0; o < o1; o++) {                                                        \
             for (int64_t i = 0; i < inner; i++) {                                                  \
                 const ctype *p = x + o * n * inner + i;                                            \
                 ktype best = load(p[0]);                                                           \
@@ -69,7 +75,7 @@ typedef struct arg_cfg {
     }
 ONN_ORDERED_TYPES(ARG_FN)
 
-static arg_fn arg_fn_for(onnorm_dtype t)
+static onn_range_fn arg_fn_for(onnorm_dtype t)
 {
     switch (t) {
 #define ARG_CASE(sfx, ctype, code, ktype, load)                                                    \
@@ -137,7 +143,8 @@ static onnorm_status arg_run(onn_kctx *ctx)
         return onn_kfail(ctx, ONNORM_ERR_SHAPE, "axis %d has length 0: there is no index to return",
                          c->axis);
     int nt = onn_threads_for(ctx, c->outer * c->n * c->inner, c->outer);
-    c->fn(ctx->in[0]->data, ctx->out[0]->data, c->outer, c->n, c->inner, c->is_max, c->last, nt);
+    arg_job jb = {ctx->in[0]->data, ctx->out[0]->data, c->n, c->inner, c->is_max, c->last};
+    onn_parallel_range(nt, c->outer, c->fn, &jb);
     return ONNORM_OK;
 }
 
@@ -237,37 +244,49 @@ static onnorm_status topk_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+typedef struct topk_job {
+    const topk_cfg *c;
+    const char *x;
+    char *vals;
+    int64_t *idxs;
+    int64_t *scratch; /* two index arrays of n per worker */
+} topk_job;
+
+static void topk_slices(void *arg, int64_t s0, int64_t s1, int worker)
+{
+    const topk_job *jb = arg;
+    const topk_cfg *c = jb->c;
+    const int64_t n = c->n, k = c->k, inner = c->inner;
+    const size_t esz = c->esz;
+    const char *x = jb->x;
+    int64_t *idx = jb->scratch + (size_t)worker * 2 * (size_t)n, *tmp = idx + n;
+    for (int64_t s = s0; s < s1; s++) {
+        const int64_t o = s / inner, i = s % inner;
+        topk_slice sl = {c->cmp, x, o * n * inner + i, inner, c->largest};
+        for (int64_t j = 0; j < n; j++)
+            idx[j] = j;
+        onn_order_sort(idx, tmp, n, topk_less, &sl);
+        for (int64_t j = 0; j < k; j++) {
+            const int64_t at = o * k * inner + j * inner + i;
+            if (jb->vals)
+                memcpy(jb->vals + (size_t)at * esz, x + (size_t)(sl.base + idx[j] * inner) * esz,
+                       esz);
+            if (jb->idxs) jb->idxs[at] = idx[j];
+        }
+    }
+}
+
 static onnorm_status topk_run(onn_kctx *ctx)
 {
     const topk_cfg *c = ctx->state;
-    const int64_t slices = c->outer * c->inner, n = c->n, k = c->k, inner = c->inner;
+    const int64_t slices = c->outer * c->inner, n = c->n, k = c->k;
     if (slices == 0 || k == 0) return ONNORM_OK;
-    const char *x = ctx->in[0]->data;
     char *vals = ctx->out[0] ? ctx->out[0]->data : NULL;
     int64_t *idxs = onn_opt_output(ctx, 1) ? ctx->out[1]->data : NULL;
-    const size_t esz = c->esz;
     int nt = onn_threads_for(ctx, slices * n, slices);
     if (nt > ctx->num_threads) nt = ctx->num_threads;
-#pragma omp parallel num_threads(nt)
-    {
-        const int t = omp_get_thread_num();
-        int64_t *idx = (int64_t *)ctx->scratch + (size_t)t * 2 * (size_t)n, *tmp = idx + n;
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < slices; s++) {
-            const int64_t o = s / inner, i = s % inner;
-            topk_slice sl = {c->cmp, x, o * n * inner + i, inner, c->largest};
-            for (int64_t j = 0; j < n; j++)
-                idx[j] = j;
-            onn_order_sort(idx, tmp, n, topk_less, &sl);
-            for (int64_t j = 0; j < k; j++) {
-                const int64_t at = o * k * inner + j * inner + i;
-                if (vals)
-                    memcpy(vals + (size_t)at * esz, x + (size_t)(sl.base + idx[j] * inner) * esz,
-                           esz);
-                if (idxs) idxs[at] = idx[j];
-            }
-        }
-    }
+    topk_job jb = {c, ctx->in[0]->data, vals, idxs, ctx->scratch};
+    onn_parallel_range(nt, slices, topk_slices, &jb);
     return ONNORM_OK;
 }
 

@@ -24,6 +24,7 @@
  */
 #include "ops/core/blas.h"
 #include "ops/core/spatial.h"
+#include "ops/core/threadpool.h"
 
 #include <string.h>
 
@@ -182,6 +183,22 @@ static void col2im_channel(const onn_geom *g, const float *col, float *y)
     }
 }
 
+typedef struct col2im_job {
+    const onn_geom *g;
+    const float *col;
+    float *yg;
+} col2im_job;
+
+/* col2im_channel for the output channels [m0, m1) of one group. */
+static void col2im_channels(void *arg, int64_t m0, int64_t m1, int worker)
+{
+    (void)worker;
+    const col2im_job *j = arg;
+    const onn_geom *g = j->g;
+    for (int64_t m = m0; m < m1; m++)
+        col2im_channel(g, j->col + m * g->kernel_size * g->grid_size, j->yg + m * g->sampled_size);
+}
+
 /* Scratch: col [M/g * K, I] for one image and group at a time. */
 static onnorm_status convt_prepare(onn_kctx *ctx)
 {
@@ -205,10 +222,8 @@ static onnorm_status convt_run(onn_kctx *ctx)
             onn_sgemm(ctx->num_threads, true, false, rows, isz, cfg->cg, 1.0f,
                       w + gi * cfg->cg * rows, rows, x + (n * cfg->c + gi * cfg->cg) * isz, isz,
                       0.0f, col, isz);
-            float *yg = y + (n * cfg->m + gi * cfg->mg) * g->sampled_size;
-#pragma omp parallel for num_threads(nt) schedule(static)
-            for (int64_t m = 0; m < cfg->mg; m++)
-                col2im_channel(g, col + m * g->kernel_size * isz, yg + m * g->sampled_size);
+            col2im_job j = {g, col, y + (n * cfg->m + gi * cfg->mg) * g->sampled_size};
+            onn_parallel_range(nt, cfg->mg, col2im_channels, &j);
         }
     return ONNORM_OK;
 }

@@ -25,6 +25,7 @@
  *   read with onn_input_values() and refused past ONN_VALUE_SIZE_LIMIT.
  */
 #include "ops/core/order.h"
+#include "ops/core/threadpool.h"
 
 #include <math.h>
 #include <string.h>
@@ -78,22 +79,26 @@ static onnorm_status trilu_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+typedef struct trilu_job {
+    const trilu_cfg *c;
+    int64_t k;
+    const char *src;
+    char *dst;
+} trilu_job;
+
 /* Row i keeps columns j with j - i >= k (upper) or j - i <= k (lower), and
- * zeroes the rest: one copy and one memset per row. */
-static onnorm_status trilu_run(onn_kctx *ctx)
+ * zeroes the rest: one copy and one memset per row. Rows [r0, r1) of all
+ * the batch's matrices. */
+static void trilu_rows(void *arg, int64_t r0, int64_t r1, int worker)
 {
-    const trilu_cfg *c = ctx->state;
-    if (!ctx->out[0]) return ONNORM_OK;
-    const onnorm_tensor *kt = onn_opt_input(ctx, 1);
-    const int64_t rows = c->rows, cols = c->cols, n = c->batch * rows;
-    const int64_t far = rows + cols; /* any |k| past this acts the same */
-    const int64_t k = kt ? clamp64(*(const int64_t *)kt->data, -far, far) : 0;
+    (void)worker;
+    const trilu_job *j = arg;
+    const trilu_cfg *c = j->c;
+    const int64_t rows = c->rows, cols = c->cols, k = j->k;
     const size_t esz = c->esz, row_bytes = (size_t)cols * esz;
-    const char *src = ctx->in[0]->data;
-    char *dst = ctx->out[0]->data;
-    const int nt = onn_threads_for(ctx, n * cols, n);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < n; r++) {
+    const char *src = j->src;
+    char *dst = j->dst;
+    for (int64_t r = r0; r < r1; r++) {
         const int64_t i = r % rows;
         const size_t off = (size_t)r * row_bytes;
         if (c->upper) { /* zero [0, i + k), keep the rest */
@@ -106,6 +111,19 @@ static onnorm_status trilu_run(onn_kctx *ctx)
             memset(dst + off + keep, 0, row_bytes - keep);
         }
     }
+}
+
+static onnorm_status trilu_run(onn_kctx *ctx)
+{
+    const trilu_cfg *c = ctx->state;
+    if (!ctx->out[0]) return ONNORM_OK;
+    const onnorm_tensor *kt = onn_opt_input(ctx, 1);
+    const int64_t rows = c->rows, cols = c->cols, n = c->batch * rows;
+    const int64_t far = rows + cols; /* any |k| past this acts the same */
+    const int64_t k = kt ? clamp64(*(const int64_t *)kt->data, -far, far) : 0;
+    const int nt = onn_threads_for(ctx, n * cols, n);
+    trilu_job j = {c, k, ctx->in[0]->data, ctx->out[0]->data};
+    onn_parallel_range(nt, n, trilu_rows, &j);
     return ONNORM_OK;
 }
 

@@ -34,6 +34,7 @@
  * ("bij,bjk->bik") is the textbook triple loop per batch. Output elements
  * are independent and split between threads. At most 16 inputs are taken.
  */
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 #include "ops/kernel.h"
 
@@ -478,6 +479,36 @@ static onnorm_status ei_prepare(onn_kctx *ctx)
 EI_SUM(ei_sum_f, double, F_MUL, F_ADD)
 EI_SUM(ei_sum_i, int64_t, I_MUL, I_ADD)
 
+typedef struct ei_job {
+    const ei_cfg *c;
+    onnorm_tensor *y;
+    const double *const *inf;
+    const int64_t *const *ini;
+} ei_job;
+
+static void ei_outputs(void *arg, int64_t o0, int64_t o1, int worker)
+{
+    (void)worker;
+    const ei_job *jb = arg;
+    const ei_cfg *c = jb->c;
+    onnorm_tensor *y = jb->y;
+    const onnorm_dtype t = y->dtype;
+    const int n = c->n_in, no = c->n_out_labels;
+    for (int64_t o = o0; o < o1; o++) {
+        int64_t off[EI_MAX_IN] = {0}, rem = o;
+        for (int j = no - 1; j >= 0; j--) {
+            const int64_t ij = rem % c->out_size[j];
+            rem /= c->out_size[j];
+            for (int i = 0; i < n; i++)
+                off[i] += ij * c->out_stride[i][j];
+        }
+        if (c->is_float)
+            store_f(y->data, t, o, ei_sum_f(c, jb->inf, off));
+        else
+            store_i(y->data, t, o, ei_sum_i(c, jb->ini, off));
+    }
+}
+
 static onnorm_status ei_run(onn_kctx *ctx)
 {
     const ei_cfg *c = ctx->state;
@@ -501,7 +532,6 @@ static onnorm_status ei_run(onn_kctx *ctx)
         inf[i] = wf + c->in_off[i];
         ini[i] = wi + c->in_off[i];
     }
-    const int no = c->n_out_labels;
     const int64_t total = onnorm_tensor_numel(y);
     double inner = 1;
     for (int j = 0; j < c->n_sum_labels; j++)
@@ -509,20 +539,8 @@ static onnorm_status ei_run(onn_kctx *ctx)
     /* work in products, saturated (a huge sum need not fit in int64) */
     const double work = (double)total * (inner > 0 ? inner : 1) * n;
     const int nt = onn_threads_for(ctx, work > 1e18 ? (int64_t)1e18 : (int64_t)work, total);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t o = 0; o < total; o++) {
-        int64_t off[EI_MAX_IN] = {0}, rem = o;
-        for (int j = no - 1; j >= 0; j--) {
-            const int64_t ij = rem % c->out_size[j];
-            rem /= c->out_size[j];
-            for (int i = 0; i < n; i++)
-                off[i] += ij * c->out_stride[i][j];
-        }
-        if (c->is_float)
-            store_f(y->data, t, o, ei_sum_f(c, inf, off));
-        else
-            store_i(y->data, t, o, ei_sum_i(c, ini, off));
-    }
+    ei_job jb = {c, y, inf, ini};
+    onn_parallel_range(nt, total, ei_outputs, &jb);
     return ONNORM_OK;
 }
 

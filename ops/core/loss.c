@@ -44,6 +44,7 @@
  * task order, so the result does not depend on the thread count.
  */
 #include "ops/core/broadcast.h"
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 
 #include <math.h>
@@ -239,6 +240,20 @@ static onnorm_status check_targets(onn_kctx *ctx, const loss_cfg *c)
     return ONNORM_OK;
 }
 
+typedef struct loss_job {
+    const onn_kctx *ctx;
+    const loss_cfg *c;
+    double *part;
+} loss_job;
+
+static void loss_tasks(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    (void)worker;
+    const loss_job *j = arg;
+    for (int64_t t = t0; t < t1; t++)
+        j->c->task(j->ctx, j->c, t, j->part + 2 * t);
+}
+
 static onnorm_status loss_run(onn_kctx *ctx)
 {
     const loss_cfg *c = ctx->state;
@@ -246,9 +261,8 @@ static onnorm_status loss_run(onn_kctx *ctx)
     if (st) return st;
     double *part = ctx->scratch;
     const int nt = onn_threads_for(ctx, onnorm_tensor_numel(ctx->in[0]), c->tasks);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < c->tasks; t++)
-        c->task(ctx, c, t, part + 2 * t);
+    loss_job j = {ctx, c, part};
+    onn_parallel_range(nt, c->tasks, loss_tasks, &j);
     if (c->reduction == RED_NONE || !ctx->out[0]) return ONNORM_OK;
     double s = 0.0, ws = 0.0;
     for (int64_t t = 0; t < c->tasks; t++)

@@ -62,9 +62,9 @@
  */
 #include "ops/core/elem.h"
 #include "ops/core/spatial.h"
+#include "ops/core/threadpool.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -265,40 +265,63 @@ static onnorm_status quant_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-static onnorm_status quant_run(onn_kctx *ctx)
+typedef struct quant_job {
+    const q_cfg *c;
+    const onnorm_tensor *x, *s, *z;
+    void *y;
+} quant_job;
+
+/* The common case (float32 x and scale, int8 or uint8 y) without the
+ * per-element type dispatch, for the elements [i0, i1). */
+static void quant_q8_elems(void *arg, int64_t i0, int64_t i1, int worker)
 {
-    const q_cfg *c = ctx->state;
-    const onnorm_tensor *x = ctx->in[0], *s = ctx->in[1], *z = onn_opt_input(ctx, 2);
-    const int64_t n = numel(x);
-    void *y = ctx->out[0]->data;
-    const bool xint = x->dtype == ONNORM_INT32;
-    const int nt = onn_threads_for(ctx, n, n / 4096 + 1);
-    if (x->dtype == ONNORM_FLOAT && s->dtype == ONNORM_FLOAT &&
-        (c->ydt == ONNORM_UINT8 || c->ydt == ONNORM_INT8)) {
-        /* The common case without the per-element type dispatch. */
-        const float *xf = x->data, *sf = s->data;
-        const bool sgn = c->ydt == ONNORM_INT8;
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t i = 0; i < n; i++) {
-            const int64_t k = q_index(&c->l, i);
-            const double q =
-                rnd_sat((double)(xf[i] / sf[k]), z ? q8(z->data, sgn, k) : 0, c->lo, c->hi);
-            if (sgn)
-                ((int8_t *)y)[i] = (int8_t)q;
-            else
-                ((uint8_t *)y)[i] = (uint8_t)q;
-        }
-        return ONNORM_OK;
+    (void)worker;
+    const quant_job *j = arg;
+    const q_cfg *c = j->c;
+    const onnorm_tensor *z = j->z;
+    const float *xf = j->x->data, *sf = j->s->data;
+    const bool sgn = c->ydt == ONNORM_INT8;
+    void *y = j->y;
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t k = q_index(&c->l, i);
+        const double q =
+            rnd_sat((double)(xf[i] / sf[k]), z ? q8(z->data, sgn, k) : 0, c->lo, c->hi);
+        if (sgn)
+            ((int8_t *)y)[i] = (int8_t)q;
+        else
+            ((uint8_t *)y)[i] = (uint8_t)q;
     }
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
+}
+
+static void quant_elems(void *arg, int64_t i0, int64_t i1, int worker)
+{
+    (void)worker;
+    const quant_job *j = arg;
+    const q_cfg *c = j->c;
+    const onnorm_tensor *x = j->x, *s = j->s, *z = j->z;
+    const bool xint = x->dtype == ONNORM_INT32;
+    for (int64_t i = i0; i < i1; i++) {
         const int64_t k = q_index(&c->l, i);
         const double sc = onn_elem_load(s->dtype, s->data, k);
         const int64_t zp = z ? onn_elem_load_int(z->dtype, z->data, k) : 0;
         const double xv = onn_elem_load(x->dtype, x->data, i);
         const double v = xint ? xv / sc : (double)((float)xv / (float)sc);
-        onn_elem_store(c->ydt, y, i, rnd_sat(v, zp, c->lo, c->hi));
+        onn_elem_store(c->ydt, j->y, i, rnd_sat(v, zp, c->lo, c->hi));
     }
+}
+
+static onnorm_status quant_run(onn_kctx *ctx)
+{
+    const q_cfg *c = ctx->state;
+    const onnorm_tensor *x = ctx->in[0], *s = ctx->in[1], *z = onn_opt_input(ctx, 2);
+    const int64_t n = numel(x);
+    const int nt = onn_threads_for(ctx, n, n / 4096 + 1);
+    quant_job j = {c, x, s, z, ctx->out[0]->data};
+    if (x->dtype == ONNORM_FLOAT && s->dtype == ONNORM_FLOAT &&
+        (c->ydt == ONNORM_UINT8 || c->ydt == ONNORM_INT8))
+        onn_parallel_range(nt, n, quant_q8_elems, &j);
+    else
+        onn_parallel_range(nt, n, quant_elems, &j);
     return ONNORM_OK;
 }
 
@@ -328,33 +351,54 @@ static onnorm_status dequant_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-static onnorm_status dequant_run(onn_kctx *ctx)
+typedef struct dequant_job {
+    const dq_cfg *c;
+    const onnorm_tensor *x, *s, *z;
+    onnorm_tensor *y;
+} dequant_job;
+
+/* The common case (int8 or uint8 x, float32 scale) without the per-element
+ * type dispatch, for the elements [i0, i1). */
+static void dequant_q8_elems(void *arg, int64_t i0, int64_t i1, int worker)
 {
-    const dq_cfg *c = ctx->state;
-    const onnorm_tensor *x = ctx->in[0], *s = ctx->in[1], *z = onn_opt_input(ctx, 2);
-    const int64_t n = numel(x);
-    onnorm_tensor *y = ctx->out[0];
-    const int nt = onn_threads_for(ctx, n, n / 4096 + 1);
-    if ((x->dtype == ONNORM_INT8 || x->dtype == ONNORM_UINT8) && s->dtype == ONNORM_FLOAT) {
-        /* The common case without the per-element type dispatch. */
-        const bool sgn = x->dtype == ONNORM_INT8;
-        const float *sf = s->data;
-        float *yf = y->data;
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t i = 0; i < n; i++) {
-            const int64_t k = q_index(&c->l, i);
-            yf[i] = (float)(q8(x->data, sgn, i) - (z ? q8(z->data, sgn, k) : 0)) * sf[k];
-        }
-        return ONNORM_OK;
+    (void)worker;
+    const dequant_job *j = arg;
+    const onnorm_tensor *x = j->x, *z = j->z;
+    const bool sgn = x->dtype == ONNORM_INT8;
+    const float *sf = j->s->data;
+    float *yf = j->y->data;
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t k = q_index(&j->c->l, i);
+        yf[i] = (float)(q8(x->data, sgn, i) - (z ? q8(z->data, sgn, k) : 0)) * sf[k];
     }
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        const int64_t k = q_index(&c->l, i);
+}
+
+static void dequant_elems(void *arg, int64_t i0, int64_t i1, int worker)
+{
+    (void)worker;
+    const dequant_job *j = arg;
+    const onnorm_tensor *x = j->x, *s = j->s, *z = j->z;
+    onnorm_tensor *y = j->y;
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t k = q_index(&j->c->l, i);
         const float sc = (float)onn_elem_load(s->dtype, s->data, k);
         const int64_t zp = z ? onn_elem_load_int(z->dtype, z->data, k) : 0;
         const float d = (float)(onn_elem_load_int(x->dtype, x->data, i) - zp);
         onn_elem_store(y->dtype, y->data, i, (double)(d * sc));
     }
+}
+
+static onnorm_status dequant_run(onn_kctx *ctx)
+{
+    const dq_cfg *c = ctx->state;
+    const onnorm_tensor *x = ctx->in[0], *s = ctx->in[1], *z = onn_opt_input(ctx, 2);
+    const int64_t n = numel(x);
+    const int nt = onn_threads_for(ctx, n, n / 4096 + 1);
+    dequant_job j = {c, x, s, z, ctx->out[0]};
+    if ((x->dtype == ONNORM_INT8 || x->dtype == ONNORM_UINT8) && s->dtype == ONNORM_FLOAT)
+        onn_parallel_range(nt, n, dequant_q8_elems, &j);
+    else
+        onn_parallel_range(nt, n, dequant_elems, &j);
     return ONNORM_OK;
 }
 
@@ -558,72 +602,86 @@ static inline int64_t pp_index(pp_mode m, int64_t mat, int64_t len, int64_t r)
     return m == PP_ONE ? 0 : m == PP_VEC ? r : mat * len + r;
 }
 
+typedef struct mm_job {
+    const onn_kctx *ctx;
+    const mm_cfg *c;
+    const mm_io *io;
+    int64_t *scratch; /* N accumulators per worker */
+    float yscale;
+    int64_t yzp;
+} mm_job;
+
+/* Output rows [r0, r1) (of batch * M), accumulated exactly in int64. */
+static void mm_rows(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    const mm_job *j = arg;
+    const onn_kctx *ctx = j->ctx;
+    const mm_cfg *c = j->c;
+    const mm_io *io = j->io;
+    const onnorm_tensor *a = ctx->in[io->a], *b = ctx->in[io->b];
+    const onnorm_tensor *azp = onn_opt_input(ctx, io->azp), *bzp = onn_opt_input(ctx, io->bzp);
+    const bool as = a->dtype == ONNORM_INT8, bsg = b->dtype == ONNORM_INT8;
+    const int64_t M = c->M, K = c->K, N = c->N;
+    const void *A = a->data, *B = b->data;
+    onnorm_tensor *y = ctx->out[0];
+    int64_t *acc = j->scratch + (int64_t)worker * N;
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t bi = r / M, m = r % M;
+        int64_t am = 0, bm = 0, rem = bi;
+        for (int d = c->nb - 1; d >= 0; d--) {
+            const int64_t cd = rem % c->bdims[d];
+            rem /= c->bdims[d];
+            am += cd * c->astr[d], bm += cd * c->bstr[d];
+        }
+        const int64_t za = azp ? q8(azp->data, as, pp_index(c->azp, am, M, m)) : 0;
+        const int64_t arow = (am * M + m) * K, bbase = bm * K * N;
+        for (int64_t n = 0; n < N; n++)
+            acc[n] = 0;
+        for (int64_t k = 0; k < K; k++) {
+            const int64_t av = q8(A, as, arow + k) - za;
+            if (!av) continue;
+            const int64_t brow = bbase + k * N;
+            if (!bzp || c->bzp == PP_ONE) {
+                const int64_t zb = bzp ? q8(bzp->data, bsg, 0) : 0;
+                for (int64_t n = 0; n < N; n++)
+                    acc[n] += av * (q8(B, bsg, brow + n) - zb);
+            } else {
+                for (int64_t n = 0; n < N; n++)
+                    acc[n] += av * (q8(B, bsg, brow + n) -
+                                    q8(bzp->data, bsg, pp_index(c->bzp, bm, N, n)));
+            }
+        }
+        if (!c->qlinear) {
+            int32_t *yo = (int32_t *)y->data + r * N;
+            for (int64_t n = 0; n < N; n++)
+                yo[n] = (int32_t)(uint32_t)(uint64_t)acc[n];
+        } else {
+            const onnorm_tensor *asc = ctx->in[io->asc], *bsc = ctx->in[io->bsc];
+            const float sa =
+                (float)onn_elem_load(asc->dtype, asc->data, pp_index(c->asc, am, M, m));
+            for (int64_t n = 0; n < N; n++) {
+                const float sb =
+                    (float)onn_elem_load(bsc->dtype, bsc->data, pp_index(c->bsc, bm, N, n));
+                const float mult = sa * sb / j->yscale;
+                onn_elem_store(c->ydt, y->data, r * N + n,
+                               rnd_sat((double)acc[n] * (double)mult, j->yzp, c->lo, c->hi));
+            }
+        }
+    }
+}
+
 static onnorm_status mm_run(onn_kctx *ctx)
 {
     const mm_cfg *c = ctx->state;
     const mm_io *io = mm_io_of(ctx);
-    const onnorm_tensor *a = ctx->in[io->a], *b = ctx->in[io->b];
-    const onnorm_tensor *azp = onn_opt_input(ctx, io->azp), *bzp = onn_opt_input(ctx, io->bzp);
-    const bool as = a->dtype == ONNORM_INT8, bsg = b->dtype == ONNORM_INT8;
-    const int64_t M = c->M, K = c->K, N = c->N, rows = c->batch * M;
-    const void *A = a->data, *B = b->data;
-    onnorm_tensor *y = ctx->out[0];
-    int64_t *scratch = ctx->scratch;
-    const int nt = onn_threads_for(ctx, rows * N * (K + 1), rows);
-    float yscale = 0.0f;
-    int64_t yzp = 0;
+    const int64_t rows = c->batch * c->M;
+    const int nt = onn_threads_for(ctx, rows * c->N * (c->K + 1), rows);
+    mm_job j = {ctx, c, io, ctx->scratch, 0.0f, 0};
     if (c->qlinear) {
-        yscale = (float)onn_elem_load(ctx->in[io->ysc]->dtype, ctx->in[io->ysc]->data, 0);
-        yzp = onn_elem_load_int(ctx->in[io->yzp]->dtype, ctx->in[io->yzp]->data, 0);
+        j.yscale = (float)onn_elem_load(ctx->in[io->ysc]->dtype, ctx->in[io->ysc]->data, 0);
+        j.yzp = onn_elem_load_int(ctx->in[io->yzp]->dtype, ctx->in[io->yzp]->data, 0);
     }
-#pragma omp parallel num_threads(nt)
-    {
-        int64_t *acc = scratch + (int64_t)omp_get_thread_num() * N;
-#pragma omp for schedule(static)
-        for (int64_t r = 0; r < rows; r++) {
-            const int64_t bi = r / M, m = r % M;
-            int64_t am = 0, bm = 0, rem = bi;
-            for (int d = c->nb - 1; d >= 0; d--) {
-                const int64_t cd = rem % c->bdims[d];
-                rem /= c->bdims[d];
-                am += cd * c->astr[d], bm += cd * c->bstr[d];
-            }
-            const int64_t za = azp ? q8(azp->data, as, pp_index(c->azp, am, M, m)) : 0;
-            const int64_t arow = (am * M + m) * K, bbase = bm * K * N;
-            for (int64_t n = 0; n < N; n++)
-                acc[n] = 0;
-            for (int64_t k = 0; k < K; k++) {
-                const int64_t av = q8(A, as, arow + k) - za;
-                if (!av) continue;
-                const int64_t brow = bbase + k * N;
-                if (!bzp || c->bzp == PP_ONE) {
-                    const int64_t zb = bzp ? q8(bzp->data, bsg, 0) : 0;
-                    for (int64_t n = 0; n < N; n++)
-                        acc[n] += av * (q8(B, bsg, brow + n) - zb);
-                } else {
-                    for (int64_t n = 0; n < N; n++)
-                        acc[n] += av * (q8(B, bsg, brow + n) -
-                                        q8(bzp->data, bsg, pp_index(c->bzp, bm, N, n)));
-                }
-            }
-            if (!c->qlinear) {
-                int32_t *yo = (int32_t *)y->data + r * N;
-                for (int64_t n = 0; n < N; n++)
-                    yo[n] = (int32_t)(uint32_t)(uint64_t)acc[n];
-            } else {
-                const onnorm_tensor *asc = ctx->in[io->asc], *bsc = ctx->in[io->bsc];
-                const float sa =
-                    (float)onn_elem_load(asc->dtype, asc->data, pp_index(c->asc, am, M, m));
-                for (int64_t n = 0; n < N; n++) {
-                    const float sb =
-                        (float)onn_elem_load(bsc->dtype, bsc->data, pp_index(c->bsc, bm, N, n));
-                    const float mult = sa * sb / yscale;
-                    onn_elem_store(c->ydt, y->data, r * N + n,
-                                   rnd_sat((double)acc[n] * (double)mult, yzp, c->lo, c->hi));
-                }
-            }
-        }
-    }
+    onn_parallel_range(nt, rows, mm_rows, &j);
     return ONNORM_OK;
 }
 
@@ -764,31 +822,28 @@ static onnorm_status cv_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
-static onnorm_status cv_run(onn_kctx *ctx)
+typedef struct cv_job {
+    const cv_cfg *c;
+    const onnorm_tensor *x, *w, *wzp, *wsc, *bias;
+    onnorm_tensor *y;
+    int64_t zx, yzp;
+    float xsc, ysc;
+} cv_job;
+
+/* Output planes [p0, p1) (of N * M), accumulated exactly in int64. */
+static void cv_planes(void *arg, int64_t p0, int64_t p1, int worker)
 {
-    const cv_cfg *c = ctx->state;
-    const cv_io *io = cv_io_of(ctx);
+    (void)worker;
+    const cv_job *j = arg;
+    const cv_cfg *c = j->c;
     const onn_geom *g = &c->g;
-    const onnorm_tensor *x = ctx->in[io->x], *w = ctx->in[io->w];
-    const onnorm_tensor *xzp = onn_opt_input(ctx, io->xzp), *wzp = onn_opt_input(ctx, io->wzp);
+    const onnorm_tensor *x = j->x, *w = j->w, *wzp = j->wzp, *wsc = j->wsc, *bias = j->bias;
     const bool xs = x->dtype == ONNORM_INT8, wsg = w->dtype == ONNORM_INT8;
     const int nsp = g->nsp;
-    const int64_t planes = c->n * c->m, ks = g->kernel_size, S = g->sampled_size;
-    const int64_t zx = xzp ? q8(xzp->data, xs, 0) : 0;
-    onnorm_tensor *y = ctx->out[0];
-    float xsc = 0.0f, ysc = 1.0f;
-    int64_t yzp = 0;
-    const onnorm_tensor *wsc = NULL, *bias = NULL;
-    if (c->qlinear) {
-        xsc = *(const float *)ctx->in[io->xsc]->data;
-        ysc = *(const float *)ctx->in[io->ysc]->data;
-        yzp = onn_elem_load_int(ctx->in[io->yzp]->dtype, ctx->in[io->yzp]->data, 0);
-        wsc = ctx->in[io->wsc];
-        bias = onn_opt_input(ctx, io->bias);
-    }
-    const int nt = onn_threads_for(ctx, planes * g->grid_size * ks * c->cg, planes);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
+    const int64_t ks = g->kernel_size, S = g->sampled_size, zx = j->zx, yzp = j->yzp;
+    const float xsc = j->xsc, ysc = j->ysc;
+    onnorm_tensor *y = j->y;
+    for (int64_t p = p0; p < p1; p++) {
         const int64_t n = p / c->m, m = p % c->m, grp = m / c->mg;
         const int64_t zw = wzp ? q8(wzp->data, wsg, c->wzp_per_m ? m : 0) : 0;
         const int64_t xbase = (n * c->c + grp * c->cg) * S, wbase = m * c->cg * ks;
@@ -823,6 +878,27 @@ static onnorm_status cv_run(onn_kctx *ctx)
             }
         }
     }
+}
+
+static onnorm_status cv_run(onn_kctx *ctx)
+{
+    const cv_cfg *c = ctx->state;
+    const cv_io *io = cv_io_of(ctx);
+    const onn_geom *g = &c->g;
+    const onnorm_tensor *x = ctx->in[io->x], *xzp = onn_opt_input(ctx, io->xzp);
+    const int64_t planes = c->n * c->m, ks = g->kernel_size;
+    cv_job j = {.c = c, .x = x, .w = ctx->in[io->w], .y = ctx->out[0], .ysc = 1.0f};
+    j.wzp = onn_opt_input(ctx, io->wzp);
+    j.zx = xzp ? q8(xzp->data, x->dtype == ONNORM_INT8, 0) : 0;
+    if (c->qlinear) {
+        j.xsc = *(const float *)ctx->in[io->xsc]->data;
+        j.ysc = *(const float *)ctx->in[io->ysc]->data;
+        j.yzp = onn_elem_load_int(ctx->in[io->yzp]->dtype, ctx->in[io->yzp]->data, 0);
+        j.wsc = ctx->in[io->wsc];
+        j.bias = onn_opt_input(ctx, io->bias);
+    }
+    const int nt = onn_threads_for(ctx, planes * g->grid_size * ks * c->cg, planes);
+    onn_parallel_range(nt, planes, cv_planes, &j);
     return ONNORM_OK;
 }
 

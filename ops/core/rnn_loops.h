@@ -7,11 +7,40 @@
  * It undefines all three at its end. No include guard: it is meant to be
  * included several times.
  */
+#include "ops/core/threadpool.h"
+
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
 #define V(name) CAT(name, SFX)
 #ifndef RNN_SIMD
 #define RNN_SIMD _Pragma("omp simd")
+#endif
+
+#if !RNN_F32
+typedef struct V(gemm_job) {
+    int64_t n, k, lda, ldb, ldc;
+    const T *a, *b;
+    T *c;
+    bool acc;
+} V(gemm_job);
+
+/* Rows [i0, i1) of V(gemm_nt)'s product. */
+static void V(gemm_rows)(void *arg, int64_t i0, int64_t i1, int worker)
+{
+    (void)worker;
+    const V(gemm_job) *jb = arg;
+    const int64_t n = jb->n, k = jb->k, lda = jb->lda, ldb = jb->ldb, ldc = jb->ldc;
+    const T *a = jb->a, *b = jb->b;
+    T *c = jb->c;
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = 0; j < n; j++) {
+            const T *ar = a + i * lda, *br = b + j * ldb;
+            T s = 0;
+            for (int64_t p = 0; p < k; p++)
+                s += ar[p] * br[p];
+            c[i * ldc + j] = jb->acc ? c[i * ldc + j] + s : s;
+        }
+}
 #endif
 
 /* C[m,n] (row stride ldc) = A[m,k] * B[n,k]^T, added to C when acc. */
@@ -22,15 +51,8 @@ static void V(gemm_nt)(int threads, int64_t m, int64_t n, int64_t k, const T *a,
     onn_sgemm(threads, false, true, m, n, k, 1.0f, a, lda, b, ldb, acc ? 1.0f : 0.0f, c, ldc);
 #else
     const int nt = m * n * k >= (1 << 16) && m > 1 ? threads : 1;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) {
-            const T *ar = a + i * lda, *br = b + j * ldb;
-            T s = 0;
-            for (int64_t p = 0; p < k; p++)
-                s += ar[p] * br[p];
-            c[i * ldc + j] = acc ? c[i * ldc + j] + s : s;
-        }
+    V(gemm_job) jb = {n, k, lda, ldb, ldc, a, b, c, acc};
+    onn_parallel_range(nt, m, V(gemm_rows), &jb);
 #endif
 }
 
@@ -101,16 +123,33 @@ static void V(act_apply)(const rnn_act *a, T *x, int64_t n, T clip)
     }
 }
 
-/* One direction's gate step for the batch rows active at this step (see
- * rnn_run). g points at row b's gates, h and c at its state. */
-static void V(step_rows)(const rnn_cfg *cfg, int dir, int nt, int64_t t, const int32_t *lens,
-                         T *gates, int64_t ldg, T *hs, T *cs, T *tmp, const T *rbh, const T *p)
+typedef struct V(step_job) {
+    const rnn_cfg *cfg;
+    int dir;
+    int64_t t;
+    const int32_t *lens;
+    T *gates;
+    int64_t ldg;
+    T *hs, *cs, *tmp;
+    const T *rbh, *p;
+} V(step_job);
+
+/* One direction's gate step for the batch rows [b0, b1) active at this step
+ * (see rnn_run). g points at row b's gates, h and c at its state. */
+static void V(step_range)(void *arg, int64_t b0, int64_t b1, int worker)
 {
-    const int64_t H = cfg->hidden, batch = cfg->batch;
+    (void)worker;
+    const V(step_job) *jb = arg;
+    const rnn_cfg *cfg = jb->cfg;
+    const int64_t t = jb->t, ldg = jb->ldg;
+    const int32_t *lens = jb->lens;
+    T *gates = jb->gates, *hs = jb->hs, *cs = jb->cs, *tmp = jb->tmp;
+    const T *rbh = jb->rbh, *p = jb->p;
+    const int64_t H = cfg->hidden;
     const T clip = (T)cfg->clip;
-    const rnn_act *f = &cfg->act[dir][0], *g = &cfg->act[dir][1], *hact = &cfg->act[dir][2];
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t b = 0; b < batch; b++) {
+    const rnn_act *f = &cfg->act[jb->dir][0], *g = &cfg->act[jb->dir][1],
+                  *hact = &cfg->act[jb->dir][2];
+    for (int64_t b = b0; b < b1; b++) {
         if (lens && t >= lens[b]) continue;
         T *gt = gates + b * ldg, *h = hs + b * H;
         if (cfg->kind == RNN_SIMPLE) {
@@ -162,24 +201,72 @@ static void V(step_rows)(const rnn_cfg *cfg, int dir, int nt, int64_t t, const i
     }
 }
 
-/* GRU: activates z and r of the active rows; without linear_before_reset,
- * tmp = r (.) H_{t-1} for the product by Rh that follows. */
-static void V(gru_zr)(const rnn_cfg *cfg, int dir, int nt, int64_t t, const int32_t *lens, T *gates,
-                      int64_t ldg, const T *hs, T *tmp)
+/* The step over every batch row, on nt threads. */
+static void V(step_rows)(const rnn_cfg *cfg, int dir, int nt, int64_t t, const int32_t *lens,
+                         T *gates, int64_t ldg, T *hs, T *cs, T *tmp, const T *rbh, const T *p)
 {
-    const int64_t H = cfg->hidden, batch = cfg->batch;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t b = 0; b < batch; b++) {
+    V(step_job) jb = {cfg, dir, t, lens, gates, ldg, hs, cs, tmp, rbh, p};
+    onn_parallel_range(nt, cfg->batch, V(step_range), &jb);
+}
+
+typedef struct V(zr_job) {
+    const rnn_cfg *cfg;
+    int dir;
+    int64_t t;
+    const int32_t *lens;
+    T *gates;
+    int64_t ldg;
+    const T *hs;
+    T *tmp;
+} V(zr_job);
+
+/* V(gru_zr) for the batch rows [b0, b1). */
+static void V(zr_range)(void *arg, int64_t b0, int64_t b1, int worker)
+{
+    (void)worker;
+    const V(zr_job) *jb = arg;
+    const rnn_cfg *cfg = jb->cfg;
+    const int64_t H = cfg->hidden, t = jb->t, ldg = jb->ldg;
+    const int32_t *lens = jb->lens;
+    const T *hs = jb->hs;
+    T *gates = jb->gates, *tmp = jb->tmp;
+    for (int64_t b = b0; b < b1; b++) {
         T *gt = gates + b * ldg, *r = gt + H;
         if (lens && t >= lens[b]) {
             if (!cfg->lbr) memset(tmp + b * H, 0, (size_t)H * sizeof(T));
             continue;
         }
-        V(act_apply)(&cfg->act[dir][0], gt, 2 * H, (T)cfg->clip);
+        V(act_apply)(&cfg->act[jb->dir][0], gt, 2 * H, (T)cfg->clip);
         if (!cfg->lbr) RNN_SIMD
         for (int64_t j = 0; j < H; j++)
             tmp[b * H + j] = r[j] * hs[b * H + j];
     }
+}
+
+/* GRU: activates z and r of the active rows; without linear_before_reset,
+ * tmp = r (.) H_{t-1} for the product by Rh that follows. */
+static void V(gru_zr)(const rnn_cfg *cfg, int dir, int nt, int64_t t, const int32_t *lens, T *gates,
+                      int64_t ldg, const T *hs, T *tmp)
+{
+    V(zr_job) jb = {cfg, dir, t, lens, gates, ldg, hs, tmp};
+    onn_parallel_range(nt, cfg->batch, V(zr_range), &jb);
+}
+
+typedef struct V(bias_job) {
+    T *xw;
+    const T *bsum;
+    int64_t GH;
+} V(bias_job);
+
+/* Adds the summed biases to rows [r0, r1) of X W^T. */
+static void V(bias_rows)(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const V(bias_job) *jb = arg;
+    const int64_t GH = jb->GH;
+    for (int64_t row = r0; row < r1; row++)
+        for (int64_t j = 0; j < GH; j++)
+            jb->xw[row * GH + j] += jb->bsum[j];
 }
 
 static onnorm_status V(rnn_run)(onn_kctx *ctx, const rnn_io *io, void *scratch)
@@ -233,10 +320,8 @@ static onnorm_status V(rnn_run)(onn_kctx *ctx, const rnn_io *io, void *scratch)
         V(gemm_nt)(ctx->num_threads, S * B, GH, NI, x, NI, wd, NI, xw, GH, false);
         if (bd) {
             const int nt = onn_threads_for(ctx, S * B * GH, S * B);
-#pragma omp parallel for num_threads(nt) schedule(static)
-            for (int64_t row = 0; row < S * B; row++)
-                for (int64_t j = 0; j < GH; j++)
-                    xw[row * GH + j] += bsum[j];
+            V(bias_job) jb = {xw, bsum, GH};
+            onn_parallel_range(nt, S * B, V(bias_rows), &jb);
         }
         /* initial state */
         for (int64_t b = 0; b < B; b++) {

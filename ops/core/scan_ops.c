@@ -28,6 +28,7 @@
  *     no axis.
  */
 #include "ops/core/broadcast.h"
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 
 #define SCAN_BLOCK 64
@@ -65,16 +66,29 @@ static void view_at(scan_view *v, const onnorm_tensor *x, int a, bool coerce)
 /* Runs task(x, y, v, t, arg) over every task of v. */
 typedef void (*scan_task)(const void *x, void *y, const scan_view *v, int64_t t, const void *arg);
 
+typedef struct scan_job {
+    scan_task task;
+    const void *x;
+    void *y;
+    const scan_view *v;
+    const void *arg;
+} scan_job;
+
+static void scan_tasks(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    (void)worker;
+    const scan_job *j = arg;
+    for (int64_t t = t0; t < t1; t++)
+        j->task(j->x, j->y, j->v, t, j->arg);
+}
+
 static void scan_all(const onn_kctx *ctx, scan_task task, const scan_view *v, const void *arg)
 {
     const int64_t tasks = v->outer * v->blocks;
     if (v->n == 0 || tasks == 0 || !ctx->out[0]) return;
     const int nt = onn_threads_for(ctx, onnorm_tensor_numel(ctx->in[0]), tasks);
-    const void *x = ctx->in[0]->data;
-    void *y = ctx->out[0]->data;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < tasks; t++)
-        task(x, y, v, t, arg);
+    scan_job j = {task, ctx->in[0]->data, ctx->out[0]->data, v, arg};
+    onn_parallel_range(nt, tasks, scan_tasks, &j);
 }
 
 /* ---- Hardmax ----------------------------------------------------------------- */

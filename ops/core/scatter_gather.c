@@ -31,6 +31,7 @@
  *   - Scatters run single-threaded: with duplicated indices the order of
  *     updates is part of the result.
  */
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 #include "ops/kernel.h"
 
@@ -305,6 +306,39 @@ static int64_t el_row_base(const el_walk *w, int64_t row)
     return off;
 }
 
+typedef struct gather_el_job {
+    const el_walk *w;
+    const onnorm_tensor *idx;
+    const char *src;
+    char *dst;
+    size_t esz;
+    int64_t inner;
+    int axis;
+} gather_el_job;
+
+/* GatherElements for the index rows [r0, r1). */
+static void gather_el_rows(void *arg, int64_t r0, int64_t r1, int worker)
+{
+    (void)worker;
+    const gather_el_job *jb = arg;
+    const el_walk *w = jb->w;
+    const size_t esz = jb->esz;
+    const int64_t inner = jb->inner;
+    const int last = w->rank - 1;
+    const bool axis_last = jb->axis == last;
+    for (int64_t row = r0; row < r1; row++) {
+        const int64_t base = el_row_base(w, row);
+        for (int64_t j = 0; j < inner; j++) {
+            const int64_t p = row * inner + j;
+            int64_t v = index_at(jb->idx, p);
+            if (v < 0) v += w->s;
+            int64_t off = base + v * w->xs[jb->axis];
+            if (!axis_last) off += j * w->xs[last];
+            copy_elem(jb->dst + (size_t)p * esz, jb->src + (size_t)off * esz, esz);
+        }
+    }
+}
+
 static onnorm_status el_run(onn_kctx *ctx)
 {
     const el_cfg *c = ctx->state;
@@ -322,21 +356,9 @@ static onnorm_status el_run(onn_kctx *ctx)
     const int64_t rows = inner ? n / inner : 0;
     const bool axis_last = c->axis == last;
     if (op == OP_GATHER_EL) {
-        const char *src = x->data;
-        char *dst = y->data;
         const int nt = onn_threads_for(ctx, n, rows);
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t row = 0; row < rows; row++) {
-            const int64_t base = el_row_base(&w, row);
-            for (int64_t j = 0; j < inner; j++) {
-                const int64_t p = row * inner + j;
-                int64_t v = index_at(idx, p);
-                if (v < 0) v += w.s;
-                int64_t off = base + v * w.xs[c->axis];
-                if (!axis_last) off += j * w.xs[last];
-                copy_elem(dst + (size_t)p * esz, src + (size_t)off * esz, esz);
-            }
-        }
+        gather_el_job jb = {&w, idx, x->data, y->data, esz, inner, c->axis};
+        onn_parallel_range(nt, rows, gather_el_rows, &jb);
         return ONNORM_OK;
     }
     /* Scatters: the output starts as data, then takes each update in order. */
@@ -491,6 +513,22 @@ static onnorm_status nd_prepare(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+typedef struct gather_nd_job {
+    const int64_t *offs;
+    const char *src;
+    char *dst;
+    size_t esz, block;
+} gather_nd_job;
+
+/* GatherND for the index tuples [t0, t1): one slice copied per tuple. */
+static void gather_nd_tuples(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    (void)worker;
+    const gather_nd_job *j = arg;
+    for (int64_t t = t0; t < t1; t++)
+        memcpy(j->dst + (size_t)t * j->block, j->src + (size_t)j->offs[t] * j->esz, j->block);
+}
+
 static onnorm_status nd_run(onn_kctx *ctx)
 {
     const nd_cfg *c = ctx->state;
@@ -503,12 +541,9 @@ static onnorm_status nd_run(onn_kctx *ctx)
     const size_t esz = onnorm_dtype_size(x->dtype), block = (size_t)c->slice * esz;
     const int64_t tuples = c->batch * c->m;
     if (*(const int *)ctx->kernel->data == OP_GATHER_ND) {
-        const char *src = x->data;
-        char *dst = y->data;
         const int nt = onn_threads_for(ctx, tuples * c->slice, tuples);
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t t = 0; t < tuples; t++)
-            memcpy(dst + (size_t)t * block, src + (size_t)offs[t] * esz, block);
+        gather_nd_job j = {offs, x->data, y->data, esz, block};
+        onn_parallel_range(nt, tuples, gather_nd_tuples, &j);
         return ONNORM_OK;
     }
     if (y->data != x->data) memcpy(y->data, x->data, (size_t)onnorm_tensor_numel(x) * esz);

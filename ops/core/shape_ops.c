@@ -16,6 +16,7 @@
  * valid. Shape-determining inputs (Reshape's shape, Squeeze/Unsqueeze axes
  * at 13) must be known while planning, which onn_input_values() checks.
  */
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 #include "ops/kernel.h"
 
@@ -47,6 +48,21 @@ static onnorm_status copy_infer(onn_kctx *ctx)
     return ONNORM_OK;
 }
 
+typedef struct copy_job {
+    const char *src;
+    char *dst;
+    size_t bytes;
+} copy_job;
+
+/* Copies chunk t (COPY_CHUNK bytes, fewer for the last). */
+static void copy_chunk(void *arg, int64_t t, int worker)
+{
+    (void)worker;
+    const copy_job *j = arg;
+    size_t off = (size_t)t * COPY_CHUNK;
+    memcpy(j->dst + off, j->src + off, j->bytes - off < COPY_CHUNK ? j->bytes - off : COPY_CHUNK);
+}
+
 /* Output 0 := input 0's bytes (the shapes differ, the element order does
  * not). The kernels are `inplace`: where X dies at this node the planner
  * gives Y X's memory, and there is nothing to copy (a BERT-style encoder's
@@ -56,15 +72,10 @@ static onnorm_status copy_run(onn_kctx *ctx)
     const onnorm_tensor *x = ctx->in[0];
     if (!ctx->out[0] || ctx->out[0]->data == x->data) return ONNORM_OK;
     size_t bytes = (size_t)onnorm_tensor_numel(x) * onnorm_dtype_size(x->dtype);
-    const char *src = x->data;
-    char *dst = ctx->out[0]->data;
     int64_t tasks = (int64_t)((bytes + COPY_CHUNK - 1) / COPY_CHUNK);
     int nt = onn_threads_for(ctx, (int64_t)bytes, tasks);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
-        size_t off = (size_t)t * COPY_CHUNK;
-        memcpy(dst + off, src + off, bytes - off < COPY_CHUNK ? bytes - off : COPY_CHUNK);
-    }
+    copy_job j = {x->data, ctx->out[0]->data, bytes};
+    onn_parallel_for(nt, tasks, copy_chunk, &j);
     return ONNORM_OK;
 }
 

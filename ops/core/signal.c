@@ -45,9 +45,9 @@
  * STFT outputs to 2^30 elements.
  */
 #include "ops/core/elem.h"
+#include "ops/core/threadpool.h"
 
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 #define ONN_SIGNAL_MAX ((int64_t)1 << 28)
@@ -316,13 +316,48 @@ static onnorm_status dft_prepare(onn_kctx *ctx)
     return st;
 }
 
+typedef struct dft_job {
+    const dft_cfg *c;
+    const onnorm_tensor *x;
+    onnorm_tensor *y;
+    double *tw; /* twiddles, then per worker an input and an output line */
+    int64_t len, inner;
+    double scale;
+} dft_job;
+
+/* The transforms of the lines [l0, l1) (of outer * inner). */
+static void dft_lines(void *arg, int64_t l0, int64_t l1, int worker)
+{
+    const dft_job *j = arg;
+    const dft_cfg *c = j->c;
+    const onnorm_tensor *x = j->x;
+    onnorm_tensor *y = j->y;
+    const int64_t comp = x->dims[x->rank - 1], L = x->dims[c->axis], n = c->n, nout = c->nout;
+    const int64_t len = j->len, inner = j->inner;
+    double *in = j->tw + 2 * n + (int64_t)worker * 4 * n, *out = in + 2 * n;
+    for (int64_t l = l0; l < l1; l++) {
+        const int64_t o = l / inner, i = l % inner;
+        for (int64_t t = 0; t < len; t++) {
+            const int64_t xi = ((o * L + t) * inner + i) * comp;
+            in[2 * t] = onn_elem_load(x->dtype, x->data, xi);
+            in[2 * t + 1] = comp == 2 ? onn_elem_load(x->dtype, x->data, xi + 1) : 0.0;
+        }
+        dft_line(in, len, n, nout, j->tw, c->inverse, j->scale, out);
+        for (int64_t k = 0; k < nout; k++) {
+            const int64_t yi = ((o * nout + k) * inner + i) * 2;
+            onn_elem_store(y->dtype, y->data, yi, out[2 * k]);
+            onn_elem_store(y->dtype, y->data, yi + 1, out[2 * k + 1]);
+        }
+    }
+}
+
 static onnorm_status dft_run(onn_kctx *ctx)
 {
     const dft_cfg *c = ctx->state;
     const onnorm_tensor *x = ctx->in[0];
     onnorm_tensor *y = ctx->out[0];
     const int r = x->rank;
-    const int64_t comp = x->dims[r - 1], L = x->dims[c->axis], n = c->n, nout = c->nout;
+    const int64_t L = x->dims[c->axis], n = c->n, nout = c->nout;
     const int64_t len = L < n ? L : n;
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < c->axis; i++)
@@ -334,25 +369,8 @@ static onnorm_status dft_run(onn_kctx *ctx)
     const int64_t lines = outer * inner;
     const double scale = c->inverse ? 1.0 / (double)n : 1.0;
     const int nt = onn_threads_for(ctx, lines * n * nout, lines);
-#pragma omp parallel num_threads(nt)
-    {
-        double *in = tw + 2 * n + (int64_t)omp_get_thread_num() * 4 * n, *out = in + 2 * n;
-#pragma omp for schedule(static)
-        for (int64_t l = 0; l < lines; l++) {
-            const int64_t o = l / inner, i = l % inner;
-            for (int64_t t = 0; t < len; t++) {
-                const int64_t xi = ((o * L + t) * inner + i) * comp;
-                in[2 * t] = onn_elem_load(x->dtype, x->data, xi);
-                in[2 * t + 1] = comp == 2 ? onn_elem_load(x->dtype, x->data, xi + 1) : 0.0;
-            }
-            dft_line(in, len, n, nout, tw, c->inverse, scale, out);
-            for (int64_t k = 0; k < nout; k++) {
-                const int64_t yi = ((o * nout + k) * inner + i) * 2;
-                onn_elem_store(y->dtype, y->data, yi, out[2 * k]);
-                onn_elem_store(y->dtype, y->data, yi + 1, out[2 * k + 1]);
-            }
-        }
-    }
+    dft_job j = {c, x, y, tw, len, inner, scale};
+    onn_parallel_range(nt, lines, dft_lines, &j);
     return ONNORM_OK;
 }
 
@@ -425,33 +443,47 @@ static onnorm_status stft_prepare(onn_kctx *ctx)
     return st;
 }
 
+typedef struct stft_job {
+    const stft_cfg *c;
+    const onnorm_tensor *x, *w;
+    onnorm_tensor *y;
+    double *tw; /* twiddles, then per worker an input and an output line */
+} stft_job;
+
+/* The frames [l0, l1) (of batch * frames). */
+static void stft_lines(void *arg, int64_t l0, int64_t l1, int worker)
+{
+    const stft_job *j = arg;
+    const stft_cfg *c = j->c;
+    const onnorm_tensor *x = j->x, *w = j->w;
+    onnorm_tensor *y = j->y;
+    const int64_t n = c->flen, comp = x->dims[2], len = x->dims[1];
+    double *in = j->tw + 2 * n + (int64_t)worker * 4 * n, *out = in + 2 * n;
+    for (int64_t l = l0; l < l1; l++) {
+        const int64_t b = l / c->frames, f = l % c->frames;
+        for (int64_t t = 0; t < n; t++) {
+            const int64_t xi = (b * len + f * c->step + t) * comp;
+            const double wv = w ? onn_elem_load(w->dtype, w->data, t) : 1.0;
+            in[2 * t] = onn_elem_load(x->dtype, x->data, xi) * wv;
+            in[2 * t + 1] = comp == 2 ? onn_elem_load(x->dtype, x->data, xi + 1) * wv : 0.0;
+        }
+        dft_line(in, n, n, c->bins, j->tw, false, 1.0, out);
+        for (int64_t k = 0; k < 2 * c->bins; k++)
+            onn_elem_store(y->dtype, y->data, l * 2 * c->bins + k, out[k]);
+    }
+}
+
 static onnorm_status stft_run(onn_kctx *ctx)
 {
     const stft_cfg *c = ctx->state;
     const onnorm_tensor *x = ctx->in[0], *w = onn_opt_input(ctx, 2);
     onnorm_tensor *y = ctx->out[0];
-    const int64_t n = c->flen, comp = x->dims[2], len = x->dims[1];
-    const int64_t lines = x->dims[0] * c->frames;
+    const int64_t n = c->flen, lines = x->dims[0] * c->frames;
     double *tw = ctx->scratch;
     twiddles(tw, n);
     const int nt = onn_threads_for(ctx, lines * n * c->bins, lines);
-#pragma omp parallel num_threads(nt)
-    {
-        double *in = tw + 2 * n + (int64_t)omp_get_thread_num() * 4 * n, *out = in + 2 * n;
-#pragma omp for schedule(static)
-        for (int64_t l = 0; l < lines; l++) {
-            const int64_t b = l / c->frames, f = l % c->frames;
-            for (int64_t t = 0; t < n; t++) {
-                const int64_t xi = (b * len + f * c->step + t) * comp;
-                const double wv = w ? onn_elem_load(w->dtype, w->data, t) : 1.0;
-                in[2 * t] = onn_elem_load(x->dtype, x->data, xi) * wv;
-                in[2 * t + 1] = comp == 2 ? onn_elem_load(x->dtype, x->data, xi + 1) * wv : 0.0;
-            }
-            dft_line(in, n, n, c->bins, tw, false, 1.0, out);
-            for (int64_t k = 0; k < 2 * c->bins; k++)
-                onn_elem_store(y->dtype, y->data, l * 2 * c->bins + k, out[k]);
-        }
-    }
+    stft_job j = {c, x, w, y, tw};
+    onn_parallel_range(nt, lines, stft_lines, &j);
     return ONNORM_OK;
 }
 

@@ -48,6 +48,7 @@
  * Types: RoiAlign and GridSample take float32, float64 and float16, from
  * opset 22 bfloat16 (computed in double); NonMaxSuppression float32.
  */
+#include "ops/core/threadpool.h"
 #include "ops/half.h"
 #include "ops/kernel.h"
 
@@ -371,6 +372,61 @@ static int64_t roi_grid(double bin)
     return bin >= ROI_MAX_GRID ? ROI_MAX_GRID : (int64_t)ceil(bin);
 }
 
+typedef struct roi_job {
+    const roi_cfg *c;
+    const onnorm_tensor *x, *r;
+    const int64_t *bi;
+    void *y;
+    double off;
+} roi_job;
+
+/* Output plane rc = (ROI, channel). */
+static void roi_plane(void *arg, int64_t rc, int worker)
+{
+    (void)worker;
+    const roi_job *j = arg;
+    const roi_cfg *c = j->c;
+    const onnorm_tensor *x = j->x, *r = j->r;
+    const int64_t *bi = j->bi;
+    const int64_t C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    const onnorm_dtype t = x->dtype;
+    const double off = j->off;
+    const int64_t n = rc / C, ch = rc % C;
+    const double sx = ld(r->data, t, 4 * n) * c->spatial_scale - off;
+    const double sy = ld(r->data, t, 4 * n + 1) * c->spatial_scale - off;
+    const double ex = ld(r->data, t, 4 * n + 2) * c->spatial_scale - off;
+    const double ey = ld(r->data, t, 4 * n + 3) * c->spatial_scale - off;
+    double rw = ex - sx, rh = ey - sy;
+    if (!c->half_pixel) rw = fmax(rw, 1.0), rh = fmax(rh, 1.0);
+    const double bh = rh / (double)c->oh, bw = rw / (double)c->ow;
+    const int64_t gh = c->sampling > 0 ? c->sampling : roi_grid(rh / (double)c->oh);
+    const int64_t gw = c->sampling > 0 ? c->sampling : roi_grid(rw / (double)c->ow);
+    const double count = gh * gw > 0 ? (double)(gh * gw) : 1.0;
+    const int64_t base = (bi[n] * C + ch) * H * W;
+    for (int64_t ph = 0; ph < c->oh; ph++)
+        for (int64_t pw = 0; pw < c->ow; pw++) {
+            double acc = 0;
+            bool first = true;
+            for (int64_t iy = 0; iy < gh; iy++) {
+                const double yy = sy + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh;
+                for (int64_t ix = 0; ix < gw; ix++) {
+                    const double xx = sx + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw;
+                    double tm[4] = {0, 0, 0, 0};
+                    roi_sample(x->data, t, base, H, W, yy, xx, tm);
+                    if (c->max_mode) {
+                        const double v = fmax(fmax(tm[0], tm[1]), fmax(tm[2], tm[3]));
+                        acc = first ? v : fmax(acc, v);
+                        first = false;
+                    } else {
+                        acc += tm[0] + tm[1] + tm[2] + tm[3];
+                    }
+                }
+            }
+            if (!c->max_mode) acc /= count;
+            st(j->y, t, ((rc * c->oh) + ph) * c->ow + pw, acc);
+        }
+}
+
 static onnorm_status roi_run(onn_kctx *ctx)
 {
     const roi_cfg *c = ctx->state;
@@ -390,45 +446,8 @@ static onnorm_status roi_run(onn_kctx *ctx)
         return ONNORM_OK;
     }
     const int nt = onn_threads_for(ctx, R * C * c->oh * c->ow * 16, R * C);
-    const double off = c->half_pixel ? 0.5 : 0.0;
-#pragma omp parallel for num_threads(nt) schedule(dynamic)
-    for (int64_t rc = 0; rc < R * C; rc++) {
-        const int64_t n = rc / C, ch = rc % C;
-        const double sx = ld(r->data, t, 4 * n) * c->spatial_scale - off;
-        const double sy = ld(r->data, t, 4 * n + 1) * c->spatial_scale - off;
-        const double ex = ld(r->data, t, 4 * n + 2) * c->spatial_scale - off;
-        const double ey = ld(r->data, t, 4 * n + 3) * c->spatial_scale - off;
-        double rw = ex - sx, rh = ey - sy;
-        if (!c->half_pixel) rw = fmax(rw, 1.0), rh = fmax(rh, 1.0);
-        const double bh = rh / (double)c->oh, bw = rw / (double)c->ow;
-        const int64_t gh = c->sampling > 0 ? c->sampling : roi_grid(rh / (double)c->oh);
-        const int64_t gw = c->sampling > 0 ? c->sampling : roi_grid(rw / (double)c->ow);
-        const double count = gh * gw > 0 ? (double)(gh * gw) : 1.0;
-        const int64_t base = (bi[n] * C + ch) * H * W;
-        for (int64_t ph = 0; ph < c->oh; ph++)
-            for (int64_t pw = 0; pw < c->ow; pw++) {
-                double acc = 0;
-                bool first = true;
-                for (int64_t iy = 0; iy < gh; iy++) {
-                    const double yy = sy + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh;
-                    for (int64_t ix = 0; ix < gw; ix++) {
-                        const double xx =
-                            sx + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw;
-                        double tm[4] = {0, 0, 0, 0};
-                        roi_sample(x->data, t, base, H, W, yy, xx, tm);
-                        if (c->max_mode) {
-                            const double v = fmax(fmax(tm[0], tm[1]), fmax(tm[2], tm[3]));
-                            acc = first ? v : fmax(acc, v);
-                            first = false;
-                        } else {
-                            acc += tm[0] + tm[1] + tm[2] + tm[3];
-                        }
-                    }
-                }
-                if (!c->max_mode) acc /= count;
-                st(ctx->out[0]->data, t, ((rc * c->oh) + ph) * c->ow + pw, acc);
-            }
-    }
+    roi_job j = {c, x, r, bi, ctx->out[0]->data, c->half_pixel ? 0.5 : 0.0};
+    onn_parallel_for(nt, R * C, roi_plane, &j);
     return ONNORM_OK;
 }
 
@@ -596,6 +615,36 @@ static double gs_sample(const gs_cfg *c, const gs_map *m, const double *g)
     return acc;
 }
 
+typedef struct gs_job {
+    const gs_cfg *c;
+    const onnorm_tensor *x, *g;
+    void *out;
+    const int64_t *stride;
+    int64_t in_plane, out_plane;
+} gs_job;
+
+/* The output planes [p0, p1) (of N * C). */
+static void gs_planes(void *arg, int64_t p0, int64_t p1, int worker)
+{
+    (void)worker;
+    const gs_job *j = arg;
+    const onnorm_tensor *x = j->x, *g = j->g;
+    const int r = x->rank - 2;
+    const int64_t C = x->dims[1], in_plane = j->in_plane, out_plane = j->out_plane;
+    const onnorm_dtype t = x->dtype, gt = g->dtype;
+    for (int64_t nc = p0; nc < p1; nc++) {
+        const int64_t n = nc / C;
+        const gs_map m = {x->data, t, nc * in_plane, r, x->dims + 2, j->stride};
+        for (int64_t i = 0; i < out_plane; i++) {
+            const int64_t gi = (n * out_plane + i) * r;
+            double gc[ONNORM_MAX_RANK];
+            for (int a = 0; a < r; a++) /* the grid lists x (last axis) first */
+                gc[r - 1 - a] = ld(g->data, gt, gi + a);
+            st(j->out, t, nc * out_plane + i, in_plane > 0 ? gs_sample(j->c, &m, gc) : 0.0);
+        }
+    }
+}
+
 static onnorm_status gs_run(onn_kctx *ctx)
 {
     const gs_cfg *c = ctx->state;
@@ -610,21 +659,9 @@ static onnorm_status gs_run(onn_kctx *ctx)
         stride[a] = sa;
         sa *= x->dims[2 + a];
     }
-    const onnorm_dtype t = x->dtype, gt = g->dtype;
-    void *out = ctx->out[0]->data;
     const int nt = onn_threads_for(ctx, N * C * out_plane * 8, N * C);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t nc = 0; nc < N * C; nc++) {
-        const int64_t n = nc / C;
-        const gs_map m = {x->data, t, nc * in_plane, r, x->dims + 2, stride};
-        for (int64_t i = 0; i < out_plane; i++) {
-            const int64_t gi = (n * out_plane + i) * r;
-            double gc[ONNORM_MAX_RANK];
-            for (int a = 0; a < r; a++) /* the grid lists x (last axis) first */
-                gc[r - 1 - a] = ld(g->data, gt, gi + a);
-            st(out, t, nc * out_plane + i, in_plane > 0 ? gs_sample(c, &m, gc) : 0.0);
-        }
-    }
+    gs_job j = {c, x, g, ctx->out[0]->data, stride, in_plane, out_plane};
+    onn_parallel_range(nt, N * C, gs_planes, &j);
     return ONNORM_OK;
 }
 
