@@ -126,6 +126,27 @@ DW_INLINE void V(fill_row)(const onn_dwconv_plan *p, const float *src, float *ds
         return;
     }
     const int64_t n = (p->pn + VL - 1) / VL * VL;
+#if VL > 1
+    /* Vectors whose 2 * VL padded columns all lie inside src split
+     * straight from it; the others (the row's ends, a padding row) go
+     * through the padded copy in tmp, made only when some vector needs it. */
+    const int64_t pl = p->s.pad_left, W = p->s.w;
+    bool padded = false;
+    for (int64_t j = 0; j < n; j += VL) {
+        const int64_t c0 = 2 * j - pl; /* src column of the vector's first lane */
+        const float *from;
+        if (src && c0 >= 0 && c0 + 2 * VL <= W) {
+            from = src + c0;
+        } else {
+            if (!padded) V(pad_row)(p, src, 2 * n, tmp), padded = true;
+            from = tmp + 2 * j;
+        }
+        VF even, odd;
+        V_DEINT2(V_LOADU(from), V_LOADU(from + VL), even, odd);
+        V_STOREU(dst + j, even);
+        V_STOREU(dst + p->ph + j, odd);
+    }
+#else
     V(pad_row)(p, src, 2 * n, tmp);
     for (int64_t j = 0; j < n; j += VL) {
         VF even, odd;
@@ -133,6 +154,7 @@ DW_INLINE void V(fill_row)(const onn_dwconv_plan *p, const float *src, float *ds
         V_STOREU(dst + j, even);
         V_STOREU(dst + p->ph + j, odd);
     }
+#endif
 }
 
 /* The number of output rows computed together: two at stride 1 in the x86
