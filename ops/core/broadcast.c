@@ -165,13 +165,14 @@ void onn_chunk(int64_t n, int64_t parts, int64_t i, int64_t *begin, int64_t *end
 }
 
 /*
- * A pass of fewer cheap elements than this stays on one thread. Threads
- * that wait passively (the CLI's default, see tools/onnorm.c) take about
- * 20 us to wake for a parallel region; measured on Zen 3 with chains of 50
- * float32 Adds, 2 threads were slower than 1 below about 200 000 elements
- * (32 768: 1.32 ms against 0.29; 262 144: 2.22 against 2.61).
+ * A pass of fewer cheap elements than this stays on one thread. Measured on
+ * Zen 3 with chains of 50 float32 Adds on the thread pool (threadpool.h),
+ * 2 threads against 1: 32 768 elements 0.21 against 0.22 ms, 65 536 0.34-
+ * 0.37 against 0.50, 131 072 0.64-0.76 against 1.06, 262 144 1.17-1.46
+ * against 2.14-2.30. (With OpenMP teams waiting passively, about 20 us a
+ * wake-up, the break-even was near 200 000 elements.)
  */
-#define ONN_ELEMENTWISE_MIN 262144
+#define ONN_ELEMENTWISE_MIN 65536
 
 int onn_elementwise_threads(const onn_kctx *ctx, int64_t n)
 {
