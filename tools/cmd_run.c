@@ -233,8 +233,8 @@ int onn_cli_run(int argc, char **argv)
                p.domain && p.domain[0] ? "." : "", p.op_type, p.name && p.name[0] ? p.name : "");
     }
     qsort(times, (size_t)a.repeat, sizeof *times, onn_cli_cmp_double);
-    printf("run: %d time%s on %d thread%s (wait: %s), median %.3f ms, min %.3f ms\n",
-           a.repeat, a.repeat == 1 ? "" : "s", onnorm_session_threads(s),
+    printf("run: %d time%s on %d thread%s (wait: %s), median %.3f ms, min %.3f ms\n", a.repeat,
+           a.repeat == 1 ? "" : "s", onnorm_session_threads(s),
            onnorm_session_threads(s) == 1 ? "" : "s", onn_cli_wait_policy(), times[a.repeat / 2],
            times[0]);
     free(times);
