@@ -114,11 +114,11 @@ static void futex_wake_all(atomic_uint *word)
 #endif
 }
 
-/* Waits for a generation other than `seen`: spinning for the spin budget,
- * then asleep on the futex. */
-static unsigned wait_for_loop(unsigned seen)
+/* Waits for a generation other than `seen`: spinning for the spin budget
+ * (when `spin`), then asleep on the futex. */
+static unsigned wait_for_loop(unsigned seen, bool spin)
 {
-    const int64_t deadline = now_ns() + (int64_t)spin_us * 1000;
+    const int64_t deadline = now_ns() + (spin ? (int64_t)spin_us * 1000 : 0);
     for (;;) {
         for (int i = 0; i < SPIN_BATCH; i++) {
             unsigned g = atomic_load_explicit(&pool.gen, memory_order_acquire);
@@ -136,18 +136,20 @@ static unsigned wait_for_loop(unsigned seen)
 }
 
 /* Claims and runs indices of loop `g` until none is left (or the loop is
- * over and another has begun). */
-static void claim_and_run(unsigned g, int worker)
+ * over and another has begun). False when the loop has fewer threads than
+ * would include this worker. */
+static bool claim_and_run(unsigned g, int worker)
 {
     for (;;) {
         uint_least64_t t = atomic_load_explicit(&pool.ticket, memory_order_acquire);
-        if ((unsigned)(t >> 32) != g) return;
+        if ((unsigned)(t >> 32) != g) return true;
         const int threads = atomic_load_explicit(&pool.threads, memory_order_acquire);
         const long count = atomic_load_explicit(&pool.count, memory_order_acquire);
         const onn_task_fn fn = atomic_load_explicit(&pool.fn, memory_order_acquire);
         void *arg = atomic_load_explicit(&pool.arg, memory_order_acquire);
         const uint32_t i = (uint32_t)t;
-        if (worker >= threads || i == TICKET_CLOSED || (long)i >= count) return;
+        if (worker >= threads) return false;
+        if (i == TICKET_CLOSED || (long)i >= count) return true;
         if (!atomic_compare_exchange_weak_explicit(&pool.ticket, &t, t + 1, memory_order_acq_rel,
                                                    memory_order_acquire))
             continue;
@@ -160,9 +162,13 @@ static void *worker_main(void *p)
 {
     const int id = (int)(intptr_t)p;
     unsigned seen = pool.start_gen[id];
+    bool spin = true;
     for (;;) {
-        seen = wait_for_loop(seen);
-        claim_and_run(seen, id);
+        seen = wait_for_loop(seen, spin);
+        /* A worker that a loop leaves out (a process whose sessions use
+         * fewer threads than it once did) goes back to sleep at once
+         * rather than spin beside the threads that work. */
+        spin = claim_and_run(seen, id);
     }
     return NULL;
 }
@@ -231,7 +237,7 @@ void onn_parallel_for(int threads, int64_t count, onn_task_fn fn, void *arg)
     atomic_store(&pool.gen, g);
     if (atomic_load(&pool.sleepers) > 0) futex_wake_all(&pool.gen);
 
-    claim_and_run(g, 0);
+    (void)claim_and_run(g, 0);
     /* Every index is claimed; wait for the ones still running elsewhere. */
     const int64_t deadline = now_ns() + (int64_t)spin_us * 1000;
     while (atomic_load_explicit(&pool.done, memory_order_acquire) < (long)count) {
