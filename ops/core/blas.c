@@ -45,8 +45,11 @@ typedef struct gemv_job {
 
 static void gemv_columns(void *arg, int64_t j0, int64_t j1, int worker)
 {
+    (void)worker;
     const gemv_job *j = arg;
-    if (worker) omp_set_num_threads(1); /* BLAS on a pool thread: alone */
+    /* BLAS alone on whichever thread runs this part (the caller has set
+     * it, and restores its own setting after the loop). */
+    omp_set_num_threads(1);
     const int w = (int)(j1 - j0);
     if (j->trans_b)
         cblas_sgemv(CblasRowMajor, CblasNoTrans, w, j->k, j->alpha, j->b + j0 * j->ldb, j->ldb,
