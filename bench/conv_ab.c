@@ -7,13 +7,16 @@
  *   build/tests/conv_ab M C H W K STRIDE PAD GROUP THREADS SOURCE...
  * M output channels, C input channels, an H x W image, a K x K window with
  * that stride and pad on both axes; SOURCE is packed, direct, cvec or auto
- * (the plan's choice). Prints, per source, GFLOP/s of the median of 21
+ * (the plan's choice), or pw (conv_pw.c's pointwise kernel, 1x1 stride 1
+ * without padding, group 1 only) Prints, per source, GFLOP/s of the median of 21
  * rounds (each at least 20 ms of runs) and the median of its per-round
  * ratio to the first source.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "ops/core/dwconv.h"
 #include "ops/core/epilogue.h"
 #include "ops/core/sgemm.h"
+#include "ops/core/threadpool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,20 @@ static bool source_of(const char *name, onn_sgemm_conv_kind *kind)
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (!strcmp(name, names[i].name)) return *kind = names[i].kind, true;
     return false;
+}
+
+/* The pointwise kernel's tasks, as conv.c runs them for one image. */
+typedef struct pw_job {
+    onn_pw_args a;
+    onn_pw_split s;
+} pw_job;
+
+static void pw_task(void *arg, int64_t t, int worker)
+{
+    (void)worker;
+    const pw_job *j = arg;
+    const onn_pw_piece q = onn_pw_task(&j->s, t);
+    onn_pw_block(&j->a, q.m0, q.m1, q.p0, q.p1);
 }
 
 int main(int argc, char **argv)
@@ -81,7 +98,28 @@ int main(int argc, char **argv)
         wt[i] = (float)(i * 104729 % 1000) / 1000.0f - 0.5f;
     onn_sgemm_conv cv[MAX_SOURCES];
     void *mem[MAX_SOURCES], *scratch[MAX_SOURCES];
+    onn_epilogue ep;
+    memset(&ep, 0, sizeof ep);
+    pw_job pw = {.a = {.x = x,
+                       .w = wt,
+                       .y = y,
+                       .ep = &ep,
+                       .m = m,
+                       .k = c,
+                       .plane = g.grid_size,
+                       .xs = g.grid_size}};
+    onn_pw_split_init(&pw.s, 1, m, g.grid_size, threads);
+    bool is_pw[MAX_SOURCES];
     for (int v = 0; v < n_src; v++) {
+        mem[v] = scratch[v] = NULL;
+        is_pw[v] = !strcmp(argv[10 + v], "pw");
+        if (is_pw[v]) {
+            if (k != 1 || st != 1 || pad || group != 1 || !onn_pw_supported(onn_isa_active())) {
+                fprintf(stderr, "conv_ab: pw takes 1x1 stride-1 group-1 layers on AVX2\n");
+                return 2;
+            }
+            continue;
+        }
         onn_sgemm_conv_kind kind;
         if (!source_of(argv[10 + v], &kind)) {
             fprintf(stderr, "conv_ab: unknown source '%s'\n", argv[10 + v]);
@@ -95,8 +133,6 @@ int main(int argc, char **argv)
         scratch[v] = ab_alloc64(cv[v].scratch_bytes);
         onn_sgemm_conv_init(&cv[v], wt, mem[v]);
     }
-    onn_epilogue ep;
-    memset(&ep, 0, sizeof ep);
     static double t[MAX_SOURCES][ROUNDS];
     for (int r = 0; r < ROUNDS; r++)
         for (int v = 0; v < n_src; v++) {
@@ -104,7 +140,10 @@ int main(int argc, char **argv)
             const double t0 = ab_now();
             double t1;
             do {
-                onn_sgemm_conv_run(&cv[v], x, y, NULL, &ep, scratch[v]);
+                if (is_pw[v])
+                    onn_parallel_for(threads, pw.s.tasks, pw_task, &pw);
+                else
+                    onn_sgemm_conv_run(&cv[v], x, y, NULL, &ep, scratch[v]);
                 runs++;
                 t1 = ab_now();
             } while (t1 - t0 < 0.02);

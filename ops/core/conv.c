@@ -53,6 +53,7 @@ typedef struct conv_cfg {
     onn_dwconv_plan dw;   /* CONV_DWPLANE, and CONV_DWCL's last channels (fewer than 8) */
     onn_dwcl_plan dwcl;   /* CONV_DWCL */
     onn_pwrow_plan pwrow; /* CONV_PWROW */
+    onn_pw_split pws;     /* CONV_PW */
     /* FusedConv's activation (NONE for Conv); CONV_DWPLANE applies it, and
      * the bias input, before its stores, the other paths after the product
      * (their Y starts as the bias). */
@@ -509,38 +510,51 @@ static void epilogue_planes(void *arg, int64_t p0, int64_t p1, int worker)
         onn_epilogue_row(&j->cfg->ep, 0.0f, j->y + p * size, j->z ? j->z + p * size : NULL, size);
 }
 
-/* CONV_PW: 1x1 at stride 1 without padding, group 1, a constant W, few
- * input channels over a large plane, AVX2. */
-#define PW_MAX_K 64
-#define PW_MIN_PLANE 784
-#define PW_CHUNK 192 /* positions per claimed range */
-static bool pw_wins(const conv_cfg *cfg)
+/* CONV_PW: 1x1 at stride 1 without padding, group 1, a constant W, AVX2;
+ * where it beats the engine (bench/conv_ab ... pw, alternating, 1 and 2
+ * threads, on the 1x1 layers of MobileNets, MNASNet, EfficientNet, RegNet
+ * and ResNets):
+ * - up to 64 input channels on planes of 14 x 14 or more: 1.03-1.9x
+ *   (40 -> 240 at 14 x 14: 1.12x on 1 thread, 1.9x on 2; 24 -> 72 at
+ *   28 x 28: 1.5x and 2.3x); on 7 x 7 at 2 threads, or up to 40 channels:
+ *   1.1-1.8x (64 -> 384 on 7 x 7 at 1 thread: 0.84x);
+ * - projections to at most 32 channels from up to 192: 0.99-1.12x on
+ *   1 thread, 1.1-1.5x on 2;
+ * - at 2+ threads up to 96 input channels from 14 x 14: 1.1-1.5x (the
+ *   engine keeps these products on one thread).
+ * From 256 input channels the engine wins (0.6-0.9x), and at 128 it is
+ * level. Planes under 7 x 7 (squeeze-excitation's 1 x 1) keep the engine. */
+#define PW_MIN_PLANE 49
+#define PW_MID_PLANE 196
+static bool pw_wins(const conv_cfg *cfg, int threads)
 {
-    return cfg->group == 1 && is_pointwise(&cfg->g) && cfg->c <= PW_MAX_K &&
-           cfg->g.grid_size >= PW_MIN_PLANE && onn_pw_supported(onn_isa_active());
+    const int64_t c = cfg->c, m = cfg->m, plane = cfg->g.grid_size;
+    if (cfg->group != 1 || !is_pointwise(&cfg->g) || plane < PW_MIN_PLANE ||
+        !onn_pw_supported(onn_isa_active()))
+        return false;
+    const bool mid = plane >= PW_MID_PLANE;
+    return (c <= 64 && (mid || c <= 40 || threads > 1)) || (mid && c <= 192 && m <= 32) ||
+           (mid && threads > 1 && c <= 96);
 }
 
-static void pw_chunks(void *arg, int64_t i0, int64_t i1, int worker)
+static void pw_tasks(void *arg, int64_t t, int worker)
 {
     (void)worker;
     const conv_job *j = arg;
     const conv_cfg *cfg = j->cfg;
-    const int64_t plane = cfg->g.grid_size, chunks = (plane + PW_CHUNK - 1) / PW_CHUNK;
-    for (int64_t i = i0; i < i1; i++) {
-        const int64_t n = i / chunks, p0 = i % chunks * PW_CHUNK;
-        const int64_t p1 = p0 + PW_CHUNK < plane ? p0 + PW_CHUNK : plane;
-        const int64_t at = n * cfg->m * plane;
-        const onn_pw_args a = {.x = j->x + n * cfg->c * plane,
-                               .w = j->w,
-                               .y = j->y + at,
-                               .res = j->z ? j->z + at : NULL,
-                               .ep = j->ep,
-                               .m = cfg->m,
-                               .k = cfg->c,
-                               .plane = plane,
-                               .xs = plane};
-        onn_pw_range(&a, p0, p1);
-    }
+    const onn_pw_split *s = &cfg->pws;
+    const onn_pw_piece q = onn_pw_task(s, t);
+    const int64_t at = q.n * s->m * s->plane;
+    const onn_pw_args a = {.x = j->x + q.n * cfg->c * s->plane,
+                           .w = j->w,
+                           .y = j->y + at,
+                           .res = j->z ? j->z + at : NULL,
+                           .ep = j->ep,
+                           .m = s->m,
+                           .k = cfg->c,
+                           .plane = s->plane,
+                           .xs = s->plane};
+    onn_pw_block(&a, q.m0, q.m1, q.p0, q.p1);
 }
 
 static void run_pw(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const float *w, float *y)
@@ -548,20 +562,22 @@ static void run_pw(onn_kctx *ctx, const conv_cfg *cfg, const float *x, const flo
     const onnorm_tensor *b = onn_opt_input(ctx, 2);
     onn_epilogue ep = cfg->ep;
     ep.bias = b ? b->data : NULL;
-    const int64_t plane = cfg->g.grid_size, chunks = cfg->n * ((plane + PW_CHUNK - 1) / PW_CHUNK);
     conv_job j = {cfg, x, w, cfg->residual ? ctx->in[3]->data : NULL, y, &ep, NULL};
-    onn_parallel_range(onn_threads_for(ctx, cfg->n * cfg->m * plane * cfg->c, chunks), chunks,
-                       pw_chunks, &j);
+    onn_parallel_for(
+        onn_threads_for(ctx, cfg->n * cfg->m * cfg->g.grid_size * cfg->c, cfg->pws.tasks),
+        cfg->pws.tasks, pw_tasks, &j);
 }
 
 /* CONV_PWROW: 2-D, group 1, a constant W, C * kh * kw at most PWROW_MAX_K
  * (stems: 3 x 3 x 3 = 27), output rows of 16+ and planes of 784+, AVX2. */
 #define PWROW_MAX_K 64
+#define PWROW_MIN_PLANE 784
 static bool pwrow_wins(const conv_cfg *cfg)
 {
     const onn_geom *g = &cfg->g;
     return g->nsp == 2 && cfg->group == 1 && cfg->c * g->kernel_size <= PWROW_MAX_K &&
-           g->grid[1] >= 16 && g->grid_size >= PW_MIN_PLANE && onn_pw_supported(onn_isa_active());
+           g->grid[1] >= 16 && g->grid_size >= PWROW_MIN_PLANE &&
+           onn_pw_supported(onn_isa_active());
 }
 
 static void pwrow_rows(void *arg, int64_t i0, int64_t i1, int worker)
@@ -641,8 +657,9 @@ static onnorm_status conv_prepare(onn_kctx *ctx)
         return dwplane_scratch(ctx, cfg);
     } else if (cfg->cg == 1 && cfg->group > 1) {
         cfg->path = CONV_DEPTHWISE;
-    } else if (ctx->in[1]->data && pw_wins(cfg)) {
+    } else if (ctx->in[1]->data && pw_wins(cfg, ctx->num_threads)) {
         cfg->path = CONV_PW;
+        onn_pw_split_init(&cfg->pws, cfg->n, cfg->m, g->grid_size, ctx->num_threads);
         /* Each element of Z is read before the same element of Y is
          * stored: Y may be Z. */
         if (cfg->residual) onn_kshare_input(ctx, 3);

@@ -115,10 +115,10 @@ PW_ROWS(3)
 PW_ROWS(4)
 #undef PW_ROWS
 
-static void pw_range_avx2(const onn_pw_args *a, int64_t p0, int64_t p1)
+static void pw_block_avx2(const onn_pw_args *a, int64_t m_lo, int64_t m_hi, int64_t p0, int64_t p1)
 {
-    for (int64_t m0 = 0; m0 < a->m; m0 += PW_MB) {
-        const int mr = a->m - m0 < PW_MB ? (int)(a->m - m0) : PW_MB;
+    for (int64_t m0 = m_lo; m0 < m_hi; m0 += PW_MB) {
+        const int mr = m_hi - m0 < PW_MB ? (int)(m_hi - m0) : PW_MB;
         const float *w = a->w + m0 * a->k, *bias = a->ep->bias ? a->ep->bias + m0 : NULL;
         float *y = a->y + m0 * a->plane;
         const float *res = a->res ? a->res + m0 * a->plane : NULL;
@@ -180,13 +180,52 @@ static void gather_row_avx2(const onn_pwrow_plan *p, const float *x, int64_t oy,
 ONN_TARGET_END
 #endif
 
-void onn_pw_range(const onn_pw_args *a, int64_t p0, int64_t p1)
+void onn_pw_block(const onn_pw_args *a, int64_t m0, int64_t m1, int64_t p0, int64_t p1)
 {
 #ifdef ONN_HAVE_X86_VARIANTS
-    pw_range_avx2(a, p0, p1);
+    pw_block_avx2(a, m0, m1, p0, p1);
 #else
-    (void)a, (void)p0, (void)p1;
+    (void)a, (void)m0, (void)m1, (void)p0, (void)p1;
 #endif
+}
+
+void onn_pw_range(const onn_pw_args *a, int64_t p0, int64_t p1)
+{
+    onn_pw_block(a, 0, a->m, p0, p1);
+}
+
+/* Chunks of PW_CHUNK positions keep a chunk of X (k x 192 floats, 48 KiB
+ * at k = 64) in L1/L2 while every block of output channels sweeps it. A
+ * plane too small to give every thread several chunks is also cut across
+ * the output channels, in blocks of a multiple of the tile's 4. */
+#define PW_CHUNK 192
+#define PW_TASKS_PER_THREAD 4
+
+void onn_pw_split_init(onn_pw_split *s, int64_t n, int64_t m, int64_t plane, int threads)
+{
+    s->chunk = plane < PW_CHUNK ? (plane > 0 ? plane : 1) : PW_CHUNK;
+    s->chunks = (plane + s->chunk - 1) / s->chunk;
+    s->mblock = m > 0 ? m : 1;
+    const int64_t want = threads > 1 ? (int64_t)threads * PW_TASKS_PER_THREAD : 1;
+    const int64_t have = n * s->chunks;
+    if (have > 0 && have < want) {
+        const int64_t blocks = (want + have - 1) / have;
+        const int64_t per = m / blocks / PW_MB * PW_MB; /* at least `blocks` blocks */
+        s->mblock = per > PW_MB ? per : PW_MB;
+    }
+    s->mblocks = (m + s->mblock - 1) / s->mblock;
+    s->n = n, s->m = m, s->plane = plane;
+    s->tasks = n * s->mblocks * s->chunks;
+}
+
+onn_pw_piece onn_pw_task(const onn_pw_split *s, int64_t t)
+{
+    const int64_t per_image = s->mblocks * s->chunks;
+    const int64_t mb = t % per_image / s->chunks, c = t % s->chunks;
+    onn_pw_piece q = {t / per_image, mb * s->mblock, 0, c * s->chunk, 0};
+    q.m1 = q.m0 + s->mblock < s->m ? q.m0 + s->mblock : s->m;
+    q.p1 = q.p0 + s->chunk < s->plane ? q.p0 + s->chunk : s->plane;
+    return q;
 }
 
 /* ---- one output row at a time (onn_pwrow_*) ------------------------------ */
@@ -225,7 +264,7 @@ void onn_pwrow_run(const onn_pwrow_plan *p, const float *x, const float *w, floa
                            .k = p->c * p->kh * p->kw,
                            .plane = p->oh * p->ow,
                            .xs = p->xs};
-    pw_range_avx2(&a, 0, p->ow);
+    pw_block_avx2(&a, 0, m, 0, p->ow);
 #else
     (void)p, (void)x, (void)w, (void)y, (void)res, (void)ep, (void)m, (void)oy, (void)scratch;
 #endif

@@ -120,6 +120,30 @@ bool onn_pw_supported(onn_isa isa);
  * x's rows), epilogue included. */
 void onn_pw_range(const onn_pw_args *a, int64_t p0, int64_t p1);
 
+/* Output channels [m0, m1) only, at positions [p0, p1). */
+void onn_pw_block(const onn_pw_args *a, int64_t m0, int64_t m1, int64_t p0, int64_t p1);
+
+/* n images' pointwise products cut into `tasks` pieces for a thread
+ * count: by chunks of positions, and, where a plane is too small to give
+ * every thread several of them, also by blocks of output channels (a
+ * multiple of 4). */
+typedef struct onn_pw_split {
+    int64_t n, m, plane;
+    int64_t chunk, chunks;   /* positions */
+    int64_t mblock, mblocks; /* output channels */
+    int64_t tasks;
+} onn_pw_split;
+
+void onn_pw_split_init(onn_pw_split *s, int64_t n, int64_t m, int64_t plane, int threads);
+
+/* Task t (< s->tasks): image n, output channels [m0, m1), positions
+ * [p0, p1). */
+typedef struct onn_pw_piece {
+    int64_t n, m0, m1, p0, p1;
+} onn_pw_piece;
+
+onn_pw_piece onn_pw_task(const onn_pw_split *s, int64_t t);
+
 /* A 2-D convolution (group 1) as the pointwise kernel over one output row
  * at a time: the row's k = C * kh * kw input rows gathered (strides,
  * dilations and zero padding resolved) into scratch, then onn_pw_range.

@@ -425,6 +425,22 @@ static void conv_pointwise_and_threads(void **state)
                                    .k = {1, 1},
                                    .bias = t == 1,
                                    .threads = t});
+    /* smaller planes through the pointwise kernel, cut across the output
+     * channels as well at 3 threads: 40 input channels on 14 x 14, 24 on
+     * 7 x 7, and a projection from 150 channels to 20 */
+    static const int64_t small[][4] = {{40, 37, 14, 14}, {24, 10, 7, 7}, {150, 20, 15, 14}};
+    for (int i = 0; i < 3; i++)
+        for (int t = 1; t <= 3; t += 2)
+            run_conv_case(&(conv_case){.opset = 13,
+                                       .nsp = 2,
+                                       .n = 1 + i % 2,
+                                       .c = small[i][0],
+                                       .m = small[i][1],
+                                       .group = 1,
+                                       .in = {small[i][2], small[i][3]},
+                                       .k = {1, 1},
+                                       .bias = t == 1,
+                                       .threads = t});
     /* large enough for im2col and the bias fill to run in parallel */
     for (int t = 1; t <= 3; t += 2)
         run_conv_case(&(conv_case){.opset = 11,

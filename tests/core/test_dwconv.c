@@ -498,6 +498,48 @@ static void pointwise(void **state)
     assert_true(runs == 350);
 }
 
+/* onn_pw_split_init / onn_pw_task: the tasks cover every (image, output
+ * channel, position) exactly once, channel blocks are whole tiles of 4
+ * but for the last, and a thread count above 1 gets several tasks per
+ * thread where the channels allow it. */
+static void pointwise_split(void **state)
+{
+    (void)state;
+    static const int64_t ns[] = {1, 2, 3};
+    static const int64_t ms[] = {1, 4, 7, 37, 240, 1000};
+    static const int64_t planes[] = {1, 49, 191, 192, 196, 784, 3136};
+    for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++)
+        for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
+            for (size_t pi = 0; pi < sizeof planes / sizeof *planes; pi++)
+                for (int threads = 1; threads <= 4; threads++) {
+                    const int64_t n = ns[ni], m = ms[mi], plane = planes[pi];
+                    onn_pw_split s;
+                    onn_pw_split_init(&s, n, m, plane, threads);
+                    unsigned char *seen = calloc((size_t)(n * m * plane), 1);
+                    assert_non_null(seen);
+                    for (int64_t t = 0; t < s.tasks; t++) {
+                        const onn_pw_piece q = onn_pw_task(&s, t);
+                        assert_true(q.n >= 0 && q.n < n);
+                        assert_true(0 <= q.m0 && q.m0 < q.m1 && q.m1 <= m);
+                        assert_true(0 <= q.p0 && q.p0 < q.p1 && q.p1 <= plane);
+                        if (q.m1 < m) assert_int_equal((q.m1 - q.m0) % 4, 0);
+                        for (int64_t o = q.m0; o < q.m1; o++)
+                            for (int64_t p = q.p0; p < q.p1; p++)
+                                seen[(q.n * m + o) * plane + p]++;
+                    }
+                    for (int64_t i = 0; i < n * m * plane; i++)
+                        if (seen[i] != 1)
+                            fail_msg("pw split n %lld m %lld plane %lld threads %d: element "
+                                     "%lld covered %d times",
+                                     (long long)n, (long long)m, (long long)plane, threads,
+                                     (long long)i, seen[i]);
+                    const int64_t most = n * ((m + 3) / 4) * ((plane + 191) / 192);
+                    const int64_t want = threads > 1 ? 4 * threads : 1;
+                    assert_true(s.tasks >= (most < want ? most : want));
+                    free(seen);
+                }
+}
+
 /* onn_pwrow_run, one output row at a time over every row, against a
  * float64 2-D convolution: 1 to 5 input channels, windows of 1 to 7
  * (also non-square), strides 1 to 3 (stride 2 over rows long enough for
@@ -659,11 +701,17 @@ static void conv_nodes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        PER_ISA(fast_shapes),    PER_ISA(fast_large),
-        PER_ISA(generic_shapes), PER_ISA(activations),
-        PER_ISA(plans),          PER_ISA(conv_nodes),
-        PER_ISA(channels_last),  PER_ISA(pointwise),
-        PER_ISA(pointwise_rows), cmocka_unit_test(unsupported_variants),
+        PER_ISA(fast_shapes),
+        PER_ISA(fast_large),
+        PER_ISA(generic_shapes),
+        PER_ISA(activations),
+        PER_ISA(plans),
+        PER_ISA(conv_nodes),
+        PER_ISA(channels_last),
+        PER_ISA(pointwise),
+        PER_ISA(pointwise_rows),
+        cmocka_unit_test(pointwise_split),
+        cmocka_unit_test(unsupported_variants),
     };
     for (int i = 0; i < ONN_ISA_COUNT; i++)
         printf("variant %-7s %s\n", onn_isa_name((onn_isa)i),
