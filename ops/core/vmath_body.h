@@ -14,35 +14,38 @@ ONN_VM_INLINE float ONN_VM_NAME(onn_erff)(float x)
     const float a = fabsf(x), z = x * x;
     /* |x| < 1: x + x Q(x^2) (Q = erf(x)/x - 1 is small, so its rounding
      * errors reach the result scaled down) */
-    float q = 7.9334859e-05f;
-    q = ONN_VM_MADDF(q, z, -0.000803484407f);
-    q = ONN_VM_MADDF(q, z, 0.00519121811f);
-    q = ONN_VM_MADDF(q, z, -0.0268553998f);
-    q = ONN_VM_MADDF(q, z, 0.112836257f);
-    q = ONN_VM_MADDF(q, z, -0.376126289f);
-    q = ONN_VM_MADDF(q, z, 0.128379166f);
+    const float z2 = z * z;
+    float qh = 7.9334859e-05f; /* degrees 6..4 */
+    qh = ONN_VM_MADDF(qh, z, -0.000803484407f);
+    qh = ONN_VM_MADDF(qh, z, 0.00519121811f);
+    float ql = -0.0268553998f; /* degrees 3..0 */
+    ql = ONN_VM_MADDF(ql, z, 0.112836257f);
+    ql = ONN_VM_MADDF(ql, z, -0.376126289f);
+    ql = ONN_VM_MADDF(ql, z, 0.128379166f);
+    const float q = ONN_VM_MADDF(qh, z2 * z2, ql);
     const float small = ONN_VM_MADDF(x, q, x);
     /* 1 <= |x| < 3.92: 1 - erfc(|x|), erfc by D(|x| - 2.46) (at most 0.16,
      * so its float rounding stays far below the result's ulp). D is
      * computed for every x (huge where |x| is far beyond 3.92) and selected
      * only below: a clamp of t would become a branch that keeps the loop
      * from vectorizing. */
-    const float t = a - 2.46f;
-    float d = -1.09443624e-06f;
-    d = ONN_VM_MADDF(d, t, -9.48172314e-08f);
-    d = ONN_VM_MADDF(d, t, 1.73320714e-05f);
-    d = ONN_VM_MADDF(d, t, -2.47062781e-05f);
-    d = ONN_VM_MADDF(d, t, -7.58280512e-05f);
-    d = ONN_VM_MADDF(d, t, 0.000299616746f);
-    d = ONN_VM_MADDF(d, t, -0.000355897326f);
-    d = ONN_VM_MADDF(d, t, -0.000459331233f);
-    d = ONN_VM_MADDF(d, t, 0.00293717091f);
-    d = ONN_VM_MADDF(d, t, -0.0067995456f);
-    d = ONN_VM_MADDF(d, t, 0.00991418399f);
-    d = ONN_VM_MADDF(d, t, -0.00983245671f);
-    d = ONN_VM_MADDF(d, t, 0.00653452054f);
-    d = ONN_VM_MADDF(d, t, -0.00265623699f);
-    d = ONN_VM_MADDF(d, t, 0.0005033536f);
+    const float t = a - 2.46f, t2 = t * t, t4 = t2 * t2;
+    float dh = -1.09443624e-06f; /* degrees 14..8 */
+    dh = ONN_VM_MADDF(dh, t, -9.48172314e-08f);
+    dh = ONN_VM_MADDF(dh, t, 1.73320714e-05f);
+    dh = ONN_VM_MADDF(dh, t, -2.47062781e-05f);
+    dh = ONN_VM_MADDF(dh, t, -7.58280512e-05f);
+    dh = ONN_VM_MADDF(dh, t, 0.000299616746f);
+    dh = ONN_VM_MADDF(dh, t, -0.000355897326f);
+    float dl = -0.000459331233f; /* degrees 7..0 */
+    dl = ONN_VM_MADDF(dl, t, 0.00293717091f);
+    dl = ONN_VM_MADDF(dl, t, -0.0067995456f);
+    dl = ONN_VM_MADDF(dl, t, 0.00991418399f);
+    dl = ONN_VM_MADDF(dl, t, -0.00983245671f);
+    dl = ONN_VM_MADDF(dl, t, 0.00653452054f);
+    dl = ONN_VM_MADDF(dl, t, -0.00265623699f);
+    dl = ONN_VM_MADDF(dl, t, 0.0005033536f);
+    const float d = ONN_VM_MADDF(dh, t4 * t4, dl);
     const float big = copysignf(a >= 3.92f ? 1.0f : 1.0f - d, x);
     const float res = a < 1.0f ? small : big;
     return x != x ? x : res;
