@@ -127,22 +127,24 @@ DW_INLINE void V(fill_row)(const onn_dwconv_plan *p, const float *src, float *ds
     }
     const int64_t n = (p->pn + VL - 1) / VL * VL;
 #if VL > 1
-    /* Vectors whose 2 * VL padded columns all lie inside src split
-     * straight from it; the others (the row's ends, a padding row) go
-     * through the padded copy in tmp, made only when some vector needs it. */
+    /* Every vector splits straight from src: whole loads where its 2 * VL
+     * padded columns lie inside the row, masked loads at the row's ends
+     * (the lanes outside it read as zeros), nothing for a padding row. */
+    (void)tmp;
     const int64_t pl = p->s.pad_left, W = p->s.w;
-    bool padded = false;
     for (int64_t j = 0; j < n; j += VL) {
         const int64_t c0 = 2 * j - pl; /* src column of the vector's first lane */
-        const float *from;
+        VF lo, hi;
         if (src && c0 >= 0 && c0 + 2 * VL <= W) {
-            from = src + c0;
+            lo = V_LOADU(src + c0), hi = V_LOADU(src + c0 + VL);
+        } else if (src && c0 < W && c0 + 2 * VL > 0) {
+            lo = V_LOAD_M(src + c0, V_MASK_RANGE(-c0, W - c0));
+            hi = V_LOAD_M(src + c0 + VL, V_MASK_RANGE(-c0 - VL, W - c0 - VL));
         } else {
-            if (!padded) V(pad_row)(p, src, 2 * n, tmp), padded = true;
-            from = tmp + 2 * j;
+            lo = hi = V_SET1(0.0f);
         }
         VF even, odd;
-        V_DEINT2(V_LOADU(from), V_LOADU(from + VL), even, odd);
+        V_DEINT2(lo, hi, even, odd);
         V_STOREU(dst + j, even);
         V_STOREU(dst + p->ph + j, odd);
     }
