@@ -45,6 +45,11 @@ static const onn_pass passes[] = {
      "fuse the bias Add and an activation (FusedConv's, or Gelu) into the MatMul with constant "
      "weights before them (ai.onnorm Linear)",
      onn_pass_fuse_linear},
+    /* After fold-norm-into-next-conv, which folds into a Conv's weights. */
+    {"fuse-expand-dw",
+     "fuse a 1x1 expansion and the depthwise convolution after it, where the expanded tensor "
+     "would leave the cache (ai.onnorm ExpandDepthwise)",
+     onn_pass_fuse_expand_dw},
     {"fuse-attention",
      "fuse MatMul -> scale -> mask (Add or Where) -> Softmax -> MatMul into one tiled "
      "attention kernel (ai.onnorm ScaledDotProductAttention)",

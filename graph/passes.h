@@ -85,6 +85,10 @@ onnorm_status onn_pass_rmsnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *e
 onnorm_status onn_pass_fuse_gelu(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fuse_skip_norm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_fuse_linear(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+/* A 1x1 Conv/FusedConv expansion and the depthwise Conv/FusedConv that
+ * alone reads it, over an expanded tensor too large to stay in cache, as
+ * one ai.onnorm ExpandDepthwise (graph/pass_fuse.c, ops/core/conv_pwdw.c). */
+onnorm_status onn_pass_fuse_expand_dw(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 
 #endif

@@ -165,4 +165,34 @@ bool onn_pwrow_plan_init(onn_pwrow_plan *p, int64_t c, int64_t h, int64_t w, int
 void onn_pwrow_run(const onn_pwrow_plan *p, const float *x, const float *w, float *y,
                    const float *res, const onn_epilogue *ep, int64_t m, int64_t oy, float *scratch);
 
+/*
+ * A 1x1 expansion and the depthwise convolution over its output, fused
+ * (conv_pwdw.c; the ai.onnorm ExpandDepthwise node): c input channels to
+ * e expanded ones, the depthwise stage of shape s over the expanded planes
+ * (s.h, s.w are X's). Tasks are 8 expanded channels of a band of `band`
+ * output rows of one image.
+ */
+typedef struct onn_pwdw_plan {
+    int64_t c, e, epad;   /* epad: e rounded up to 8 */
+    onn_dwconv_shape s;   /* the depthwise stage */
+    int64_t band;         /* output rows per task */
+    int64_t rows, wp;     /* a band's channels-last copy: input rows and padded columns */
+    size_t packed_floats; /* the packed weights (onn_pwdw_pack) */
+    size_t scratch_bytes; /* per thread, a multiple of 64 */
+} onn_pwdw_plan;
+
+/* False for an invalid shape or one whose band copy would be too large. */
+bool onn_pwdw_plan_init(onn_pwdw_plan *p, int64_t c, int64_t e, const onn_dwconv_shape *s);
+/* W1 [e, c] and W2 [e, kh * kw] into packed (p->packed_floats). */
+void onn_pwdw_pack(const onn_pwdw_plan *p, const float *w1, const float *w2, float *packed);
+/* True when variant isa runs the vector code (else plain loops). */
+bool onn_pwdw_fast(onn_isa isa);
+/* Output rows [oy0, oy1) of expanded channels [e0, e0 + 8) (clipped to e;
+ * e0 a multiple of 8) of one image: x its c planes, y its e output planes.
+ * ep1 (bias B1, expand activation), ep2 (bias B2, activation). scratch:
+ * p->scratch_bytes, 64-byte aligned. */
+void onn_pwdw_run(const onn_pwdw_plan *p, const float *x, const float *packed,
+                  const onn_epilogue *ep1, const onn_epilogue *ep2, float *y, int64_t oy0,
+                  int64_t oy1, int64_t e0, float *scratch, bool fast);
+
 #endif

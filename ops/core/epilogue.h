@@ -125,13 +125,18 @@ static inline void onn_epilogue_row(const onn_epilogue *ep, float b, float *y, c
  * (Clip's bounds, LeakyRelu's alpha, HardSigmoid's alpha and beta; absent:
  * the replaced operator's defaults). Leaves ep->bias alone. */
 onnorm_status onn_epilogue_config(onn_kctx *ctx, onn_epilogue *ep);
+/* The same from attributes `name` and `params` (ExpandDepthwise's second
+ * activation: expand_activation, expand_activation_params). */
+onnorm_status onn_epilogue_config_named(onn_kctx *ctx, const char *name, const char *params,
+                                        onn_epilogue *ep);
 
 /* min(max(v, 0), 1) that keeps NaN (fminf and fmaxf would drop it). */
 #define ONN_CLAMP01(v) ((v) < 0.0f ? 0.0f : (v) > 1.0f ? 1.0f : (v))
 
 /* y[i] = act(y[i]) for i < n, one loop per activation so that each
  * vectorizes (the exponentials through onn_expf_nonpositive). */
-static inline void onn_act_row(onn_act act, float alpha, float beta, float *y, int64_t n)
+static inline __attribute__((always_inline)) void onn_act_row(onn_act act, float alpha, float beta,
+                                                              float *y, int64_t n)
 {
     switch (act) {
     case ONN_ACT_NONE: return;
@@ -155,5 +160,9 @@ static inline void onn_act_row(onn_act act, float alpha, float beta, float *y, i
     default: return;
     }
 }
+
+/* The same through the widest vectors this CPU has (AVX2 + FMA where it
+ * has them), for kernels whose own code is compiled for the baseline. */
+void onn_act_row_fast(onn_act act, float alpha, float beta, float *y, int64_t n);
 
 #endif

@@ -456,6 +456,44 @@ static void conv_pointwise_and_threads(void **state)
                                    .threads = t});
 }
 
+/* ---- ExpandDepthwise errors (ai.onnorm, written by fuse-expand-dw) ---------- */
+
+/* X [1, 4, 6, 6] (or xd), W1 [w1d], empty B1, W2 [w2d] (constants unless
+ * w1_fed); group `group` (0: absent). */
+static void xdw_fails(const int64_t *xd, int xr, const int64_t *w1d, const int64_t *w2d, int n_in,
+                      bool w1_fed, int64_t group, onnorm_status code, const char *msg)
+{
+    static float data[4096];
+    th_run r;
+    tb_node *nd;
+    const th_tensor in[4] = {th_in("X", ONNORM_FLOAT, xr, xd, data),
+                             w1_fed ? th_in("W1", ONNORM_FLOAT, 4, w1d, data)
+                                    : th_const("W1", ONNORM_FLOAT, 4, w1d, data),
+                             th_const("B1", ONNORM_FLOAT, 1, w1d, data),
+                             th_const("W2", ONNORM_FLOAT, 4, w2d, data)};
+    tb_model *b = th_node_model(&r, 14, "ExpandDepthwise", n_in, in, ONNORM_FLOAT, &nd);
+    tb_node_domain(nd, "ai.onnorm");
+    tb_opset(b, "ai.onnorm", 1);
+    if (group) tb_attr_int(nd, "group", group);
+    th_go_fails(&r, b, 1, code, msg);
+}
+
+static void expand_depthwise_errors(void **state)
+{
+    (void)state;
+    const int64_t x4[4] = {1, 4, 6, 6}, w1[4] = {8, 4, 1, 1}, w2[4] = {8, 1, 3, 3};
+    xdw_fails(x4, 4, (int64_t[]){8, 3, 1, 1}, w2, 4, false, 8, ONNORM_ERR_SHAPE,
+              "must be [E, 4, 1, 1]");
+    xdw_fails(x4, 4, (int64_t[]){8, 4, 3, 3}, w2, 4, false, 8, ONNORM_ERR_SHAPE,
+              "must be [E, 4, 1, 1]");
+    xdw_fails(x4, 4, w1, (int64_t[]){6, 1, 3, 3}, 4, false, 8, ONNORM_ERR_SHAPE,
+              "must be [8, 1, kh, kw]");
+    xdw_fails(x4, 4, w1, w2, 4, false, 2, ONNORM_ERR_INVALID, "must equal the 8 expanded");
+    xdw_fails((int64_t[]){1, 4, 6}, 3, w1, w2, 4, false, 8, ONNORM_ERR_SHAPE, "rank 4");
+    xdw_fails(x4, 4, w1, w2, 2, false, 8, ONNORM_ERR_INVALID, "W2 (input 3) is required");
+    xdw_fails(x4, 4, w1, w2, 4, true, 8, ONNORM_ERR_UNSUPPORTED, "must be constants");
+}
+
 /* ---- Conv errors ----------------------------------------------------------- */
 
 /* A Conv node on X [xd] (fed) and W [wd]; the node goes to *nd. */
@@ -857,6 +895,7 @@ int main(void)
         cmocka_unit_test(conv_auto_pad),
         cmocka_unit_test(conv_ranks),
         cmocka_unit_test(conv_pointwise_and_threads),
+        cmocka_unit_test(expand_depthwise_errors),
         cmocka_unit_test(conv_errors),
         cmocka_unit_test(convt_stride_pads),
         cmocka_unit_test(convt_output_padding),

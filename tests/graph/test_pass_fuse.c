@@ -403,6 +403,149 @@ static void the_pass_can_be_switched_off(void **state)
     th_expect_pass_off(th_load(build(T_ADD_RELU)), "fuse-conv", "FusedConv", "Conv", 1);
 }
 
+/* ---- fuse-expand-dw --------------------------------------------------------------- */
+
+typedef enum xdw_kind {
+    X_CLIP_RELU, /* 1x1 -> Clip(0, 6) -> depthwise 3x3 s2 pad 1 -> Relu */
+    X_SILU_5X5,  /* 1x1 (no bias) -> Sigmoid*Mul -> depthwise 5x5 s2 pad 2, no bias, no act */
+    X_ODD,       /* batch 2, strides (2, 3), dilations 2, asymmetric pads, no activations */
+    X_STRIDE1,   /* depthwise at stride 1: stays */
+    X_TWO_USERS, /* the expansion's output also read by a Relu: stays */
+    X_SMALL,     /* the expanded tensor under 2^17 floats: stays */
+    X_RESIDUAL,  /* the depthwise output plus Z: stays */
+} xdw_kind;
+
+/* X [n, 5, h, h] -> 1x1 Conv to 21 channels -> act -> depthwise Conv -> act. */
+static tb_model *xdw_model(xdw_kind k, int64_t *xdims, int64_t *zdims)
+{
+    const int64_t n = k == X_ODD ? 2 : 1, h = k == X_SMALL ? 40 : 80, e = 21;
+    const int64_t kk = k == X_SILU_5X5 ? 5 : 3, taps = kk * kk;
+    static float w1[21 * 5], b1[21], w2[21 * 25], b2[21];
+    for (int i = 0; i < 21 * 5; i++)
+        w1[i] = (float)((i * 29) % 23 - 11) * 0.04f;
+    for (int i = 0; i < 21 * 25; i++)
+        w2[i] = (float)((i * 13) % 19 - 9) * 0.05f;
+    for (int i = 0; i < 21; i++)
+        b1[i] = 0.07f * (float)(i - 10), b2[i] = 0.03f * (float)(5 - i);
+    const int64_t xd4[4] = {n, 5, h, h};
+    memcpy(xdims, xd4, sizeof xd4);
+    tb_model *b = tb_new(14);
+    tb_input(b, "X", ONNORM_FLOAT, 4, xdims);
+    tb_init(b, "w1", ONNORM_FLOAT, 4, (int64_t[]){e, 5, 1, 1}, w1);
+    tb_init(b, "b1", ONNORM_FLOAT, 1, (int64_t[]){e}, b1);
+    tb_init(b, "w2", ONNORM_FLOAT, 4, (int64_t[]){e, 1, kk, kk}, w2);
+    tb_init(b, "b2", ONNORM_FLOAT, 1, (int64_t[]){e}, b2);
+    (void)taps;
+    const bool bias = k != X_SILU_5X5;
+    tb_node_add(b, "Conv", "expand", bias ? 3 : 2, (const char *[]){"X", "w1", "b1"}, 1,
+                (const char *[]){"t"});
+    const char *tin = "t";
+    if (k == X_CLIP_RELU || k == X_STRIDE1 || k == X_TWO_USERS || k == X_SMALL || k == X_RESIDUAL) {
+        const float lo = 0.0f, hi = 6.0f;
+        tb_init(b, "lo", ONNORM_FLOAT, 0, NULL, &lo);
+        tb_init(b, "hi", ONNORM_FLOAT, 0, NULL, &hi);
+        tb_node_add(b, "Clip", "clip", 3, (const char *[]){"t", "lo", "hi"}, 1,
+                    (const char *[]){"ta"});
+        tin = "ta";
+    } else if (k == X_SILU_5X5) {
+        tb_node_add(b, "Sigmoid", "sig", 1, (const char *[]){"t"}, 1, (const char *[]){"ts"});
+        tb_node_add(b, "Mul", "mul", 2, (const char *[]){"t", "ts"}, 1, (const char *[]){"ta"});
+        tin = "ta";
+    }
+    tb_node *dw = tb_node_add(b, "Conv", "dw", bias ? 3 : 2, (const char *[]){tin, "w2", "b2"}, 1,
+                              (const char *[]){k == X_CLIP_RELU || k == X_RESIDUAL ? "d" : "Y"});
+    tb_attr_int(dw, "group", e);
+    if (k == X_ODD) {
+        tb_attr_ints(dw, "strides", 2, (const int64_t[]){2, 3});
+        tb_attr_ints(dw, "dilations", 2, (const int64_t[]){2, 2});
+        tb_attr_ints(dw, "pads", 4, (const int64_t[]){0, 3, 2, 1});
+    } else {
+        if (k != X_STRIDE1) tb_attr_ints(dw, "strides", 2, (const int64_t[]){2, 2});
+        tb_attr_ints(dw, "pads", 4, (const int64_t[]){kk / 2, kk / 2, kk / 2, kk / 2});
+    }
+    const int64_t oh = k == X_STRIDE1 ? h : (h + 2 * (kk / 2) - kk) / 2 + 1;
+    const int64_t zd4[4] = {n, e, oh, oh};
+    memcpy(zdims, zd4, sizeof zd4);
+    if (k == X_CLIP_RELU)
+        tb_node_add(b, "Relu", "relu", 1, (const char *[]){"d"}, 1, (const char *[]){"Y"});
+    if (k == X_RESIDUAL) {
+        tb_input(b, "Z", ONNORM_FLOAT, 4, zdims);
+        tb_node_add(b, "Add", "add", 2, (const char *[]){"d", "Z"}, 1, (const char *[]){"Y"});
+    }
+    if (k == X_TWO_USERS) {
+        tb_node_add(b, "Relu", "relu2", 1, (const char *[]){tin}, 1, (const char *[]){"Y2"});
+        tb_output(b, "Y2", ONNORM_FLOAT);
+    }
+    tb_output(b, "Y", ONNORM_FLOAT);
+    return b;
+}
+
+/* Fused or not as `fused` says (the reason in the report if given); the
+ * optimized model at 1 and 3 threads against the original unoptimized
+ * (the separate Conv kernels and activations). */
+static void check_xdw(xdw_kind k, bool fused, const char *note)
+{
+    int64_t xdims[4], zdims[4];
+    onnorm_model *m = th_load(xdw_model(k, xdims, zdims));
+    char report[8192];
+    onnorm_model *opt = th_optimize(m, report, sizeof report);
+    if (th_count_op(opt, "ExpandDepthwise", NULL) != (fused ? 1 : 0))
+        fail_msg("case %d: %d ExpandDepthwise, want %d\n%s", (int)k,
+                 th_count_op(opt, "ExpandDepthwise", NULL), fused ? 1 : 0, report);
+    if (note && !strstr(report, note))
+        fail_msg("case %d: the report lacks '%s':\n%s", (int)k, note, report);
+    const int64_t nx = xdims[0] * xdims[1] * xdims[2] * xdims[3];
+    const int64_t nz = zdims[0] * zdims[1] * zdims[2] * zdims[3];
+    float *x = malloc((size_t)nx * sizeof *x), *z = malloc((size_t)nz * sizeof *z);
+    assert_non_null(x), assert_non_null(z);
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = sinf(0.017f * (float)i) * 2.5f + 0.3f * cosf(0.31f * (float)i);
+    for (int64_t i = 0; i < nz; i++)
+        z[i] = cosf(0.05f * (float)i);
+    const th_tensor in[2] = {th_in("X", ONNORM_FLOAT, 4, xdims, x),
+                             th_in("Z", ONNORM_FLOAT, 4, zdims, z)};
+    const int n_in = k == X_RESIDUAL ? 2 : 1;
+    onnorm_session_options o0 = th_options(1, 0);
+    th_run ref;
+    TH_OK(&ref, th_run_loaded(&ref, m, &o0, n_in, in));
+    for (int threads = 1; threads <= 3; threads += 2) {
+        onnorm_session_options o = th_options(threads, 0);
+        th_run got;
+        TH_OK(&got, th_run_loaded(&got, opt, &o, n_in, in));
+        th_expect_same_output(&ref, &got, "Y", 1e-5, 1e-5, 0);
+        th_free(&got);
+    }
+    th_free(&ref);
+    free(x), free(z);
+    onnorm_model_free(opt);
+    onnorm_model_free(m);
+}
+
+static void expansion_and_depthwise_fuse(void **state)
+{
+    (void)state;
+    check_xdw(X_CLIP_RELU, true, NULL);
+    check_xdw(X_SILU_5X5, true, NULL);
+    check_xdw(X_ODD, true, NULL);
+}
+
+static void expansion_near_misses_stay(void **state)
+{
+    (void)state;
+    check_xdw(X_STRIDE1, false, "the depthwise stride is 1");
+    check_xdw(X_TWO_USERS, false, "also read elsewhere");
+    check_xdw(X_SMALL, false, "stays in cache");
+    check_xdw(X_RESIDUAL, false, "adds a residual");
+}
+
+static void expand_dw_can_be_switched_off(void **state)
+{
+    (void)state;
+    int64_t xdims[4], zdims[4];
+    th_expect_pass_off(th_load(xdw_model(X_CLIP_RELU, xdims, zdims)), "fuse-expand-dw",
+                       "ExpandDepthwise", "FusedConv", 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +556,9 @@ int main(void)
         cmocka_unit_test(norms_fuse_their_activation),
         cmocka_unit_test(zero_pads_fold_into_the_next_node),
         cmocka_unit_test(the_pass_can_be_switched_off),
+        cmocka_unit_test(expansion_and_depthwise_fuse),
+        cmocka_unit_test(expansion_near_misses_stay),
+        cmocka_unit_test(expand_dw_can_be_switched_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
