@@ -420,13 +420,14 @@ onnorm_status onn_pass_fuse_linear(onn_graph *g, onn_pass_stats *st, onnorm_erro
 /* ---- fuse-expand-dw ------------------------------------------------------------------ */
 
 /* Where the fused kernel wins (bench/pwdw_ab, alternating in one process,
- * ops/core/conv_pwdw.c): stride-2 depthwise stages over expanded tensors
- * of 2^17 floats or more (1.0-1.35x at 1 thread, 1.15-2.5x at 2, on the
- * 112 x 112, 56 x 56 and 28 x 28 blocks of MobileNetV2, MNASNet and
- * EfficientNet-B0). At stride 1 the plane kernel reads each expanded row
- * once from cache at little cost and the separate kernels stay faster
- * (0.72-0.92x fused); below 2^17 floats the tensor stays in cache. */
+ * ops/core/conv_pwdw.c): stride-2 depthwise stages over planes of 56 x 56
+ * or more and expanded tensors of 2^17 floats or more: 1.01-1.61x at 1
+ * thread, 1.15-1.62x at 2, on the 112 x 112 and 56 x 56 blocks of
+ * MobileNetV2, MNASNet and EfficientNet-B0 (3x3 and 5x5). At 28 x 28 it is
+ * 0.90-0.99x at 1 thread (the tensor stays in cache), and at stride 1
+ * 0.72-0.81x (the plane kernel reads each expanded row once, cheaply). */
 #define EXPAND_DW_MIN_FLOATS ((int64_t)1 << 17)
+#define EXPAND_DW_MIN_PLANE ((int64_t)56 * 56)
 
 /* The strides of n are all at least 2 (an absent attribute means 1). */
 static bool strided(const onn_node *n)
@@ -506,11 +507,11 @@ static bool fuse_expand_dw_one(onn_graph *g, onn_node *pw, onn_pass_stats *st)
         return false;
     }
     const int64_t floats = vy->dims[1] * vy->dims[2] * vy->dims[3];
-    if (floats < EXPAND_DW_MIN_FLOATS) {
+    if (floats < EXPAND_DW_MIN_FLOATS || vy->dims[2] * vy->dims[3] < EXPAND_DW_MIN_PLANE) {
         onn_pass_skip(st, dw,
-                      "the expanded tensor (%lld floats per image) stays in cache: the separate "
-                      "kernels are as fast",
-                      (long long)floats);
+                      "the expanded tensor (%lld floats per image, planes of %lld x %lld) stays in "
+                      "cache: the separate kernels are as fast",
+                      (long long)floats, (long long)vy->dims[2], (long long)vy->dims[3]);
         return false;
     }
     const int x = pw->in[0], b1 = pw->n_in > 2 ? pw->in[2] : -1, w2 = dw->in[1];
