@@ -34,6 +34,11 @@ static const onn_pass passes[] = {
      "fuse a residual Add into the LayerNormalization or RMSNormalization after it "
      "(SkipLayerNormalization)",
      onn_pass_fuse_skip_norm},
+    /* After layernorm, which recognizes decomposed ones at opset 14. */
+    {"fold-channel-layernorm",
+     "fold Transpose (channels last) -> LayerNormalization -> Transpose (channels first) into "
+     "one normalization over the channel axis (ai.onnorm ChannelLayerNormalization)",
+     onn_pass_fold_channel_layernorm},
     /* After the recognizers: a decomposed LayerNorm's Mul/Add or GELU's
      * Mul 0.5 before a MatMul must not be folded away before they see it. */
     {"fold-norm-into-next-conv",
@@ -56,6 +61,9 @@ static const onn_pass passes[] = {
      onn_pass_fuse_attention},
     {"cleanup", "remove what the fusions left unused", onn_pass_cleanup},
 };
+
+_Static_assert(sizeof passes / sizeof passes[0] <= ONN_MAX_PASSES,
+               "the report has room for ONN_MAX_PASSES passes");
 
 int onn_pass_count(void)
 {
@@ -148,7 +156,7 @@ onnorm_status onn_optimize(onn_graph *g, int level, const char *disabled, const 
     for (int i = 0; i < onn_pass_count(); i++) {
         if (listed(disabled, passes[i].name)) continue;
         onn_pass_stats local,
-            *ps = report && report->n < 16 ? &report->passes[report->n++] : &local;
+            *ps = report && report->n < ONN_MAX_PASSES ? &report->passes[report->n++] : &local;
         memset(ps, 0, sizeof *ps);
         ps->name = passes[i].name;
         ps->env = env;

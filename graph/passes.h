@@ -58,9 +58,12 @@ onnorm_status onn_pass_sweep(onn_graph *g, onn_pass_stats *st, onnorm_error *err
 int onn_pass_count(void);
 const onn_pass *onn_pass_get(int i);
 
+/* Room for every pass of the pipeline (passes.c checks it at compile time). */
+#define ONN_MAX_PASSES 32
+
 typedef struct onn_opt_report {
     int n;
-    onn_pass_stats passes[16];
+    onn_pass_stats passes[ONN_MAX_PASSES];
     char infer_notes[2048]; /* what the last shape inference left uncomputed */
 } onn_opt_report;
 
@@ -89,6 +92,10 @@ onnorm_status onn_pass_fuse_linear(onn_graph *g, onn_pass_stats *st, onnorm_erro
  * alone reads it, over an expanded tensor too large to stay in cache, as
  * one ai.onnorm ExpandDepthwise (graph/pass_fuse.c, ops/core/conv_pwdw.c). */
 onnorm_status onn_pass_fuse_expand_dw(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
+/* Transpose (channels last) -> LayerNormalization (last axis) -> Transpose
+ * (channels first) as one ai.onnorm ChannelLayerNormalization
+ * (graph/pass_channel_norm.c). */
+onnorm_status onn_pass_fold_channel_layernorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 onnorm_status onn_pass_groupnorm(onn_graph *g, onn_pass_stats *st, onnorm_error *err);
 
 #endif

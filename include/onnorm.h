@@ -153,8 +153,9 @@ void onnorm_model_node(const onnorm_model *m, int i, const char **name, const ch
 /*
  * Passes (in order): cleanup, fold-pad, fold-batchnorm, fold-affine,
  * fold-affine-into-norm, fuse-conv, layernorm, rmsnorm, groupnorm,
- * fuse-norm, fuse-gelu, fuse-skip-norm, fold-norm-into-next-conv, and
- * cleanup again. Level 0 runs none; level 1 runs all but those named in
+ * fuse-norm, fuse-gelu, fuse-skip-norm, fold-channel-layernorm,
+ * fold-norm-into-next-conv, fuse-linear, fuse-expand-dw, fuse-attention,
+ * and cleanup again (README.md, "Graph passes"). Level 0 runs none; level 1 runs all but those named in
  * `disabled_passes` (comma-separated, may be NULL).
  */
 typedef struct onnorm_optimize_options {

@@ -94,6 +94,7 @@ static const op_spec specs[] = {
      "GroupNormalization",
      0x6,
      {A("epsilon", FLOAT), A("num_groups", INT), A("stash_type", INT), ACT}},
+    {"ai.onnorm", "ChannelLayerNormalization", 0x6, {A("epsilon", FLOAT)}},
     {"ai.onnx.ml", "Scaler", 0, {A("offset", FLOATS), A("scale", FLOATS)}},
     {"ai.onnx.ml", "Normalizer", 0, {A("norm", STRING)}},
 };

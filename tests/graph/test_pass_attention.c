@@ -346,7 +346,7 @@ static void layers_are_not_attention(void **state)
     tb_node_add(b, "MatMul", "mm2", 2, (const char *[]){"p", "W2"}, 1, (const char *[]){"Y"});
     tb_output(b, "Y", ONNORM_FLOAT);
     onnorm_model *m = th_load(b);
-    char report[4096];
+    char report[8192];
     onnorm_model *opt = th_optimize(m, report, sizeof report);
     assert_int_equal(th_count_op(opt, "ScaledDotProductAttention", NULL), 0);
     if (!strstr(report, "fuse-attention  0 rewritten, 0 left alone"))

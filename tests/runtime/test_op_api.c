@@ -224,6 +224,29 @@ static void ref_ln(const tcase *c, double *const *in, double **out)
                   c->n_out > 2 ? out[2] : NULL);
 }
 
+/* ChannelLayerNormalization: at every (image, position), over the channels. */
+static void ref_cln(const tcase *c, double *const *in, double **out)
+{
+    const in_spec *x = &c->in[0];
+    const int64_t n = x->dims[0], ch = x->dims[1], plane = rn_prod(x->dims, 2, x->rank);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t p = 0; p < plane; p++) {
+            double mean = 0.0, var = 0.0;
+            for (int64_t k = 0; k < ch; k++)
+                mean += in[0][(i * ch + k) * plane + p];
+            mean /= (double)ch;
+            for (int64_t k = 0; k < ch; k++) {
+                const double d = in[0][(i * ch + k) * plane + p] - mean;
+                var += d * d;
+            }
+            const double inv = 1.0 / sqrt(var / (double)ch + c->eps);
+            for (int64_t k = 0; k < ch; k++) {
+                const int64_t at = (i * ch + k) * plane + p;
+                out[0][at] = (in[0][at] - mean) * inv * in[1][k] + in[2][k];
+            }
+        }
+}
+
 static void ref_gn(const tcase *c, double *const *in, double **out)
 {
     ref_groupnorm(in[0], c->in[0].rank, c->in[0].dims, c->aux,
@@ -479,6 +502,8 @@ static const tcase cases[] = {
     {"onnorm_gn_relu", "ai.onnorm", "GroupNormalization", 1, F32, 2,
      {AI("num_groups", 3), AS("activation", "Relu")},
      3, {X4, V(6), V(6)}, 1, ref_gn_relu, 1e-5f, 3},
+    {"onnorm_channel_ln", "ai.onnorm", "ChannelLayerNormalization", 1, F32, 1, {EPS(1e-4f)},
+     3, {X4, V(6), V(6)}, 1, ref_cln, 1e-4f, 0},
     {"ml_scaler", "ai.onnx.ml", "Scaler", 1, F32 | F64 | I32 | I64, 2,
      {AFLOATS("offset", scaler_off, 3), AFLOATS("scale", scaler_scale, 3)},
      1, {{2, {4, 3}, D_NORMAL}}, 1, ref_scaler, 0, 0},
