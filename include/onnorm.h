@@ -155,8 +155,9 @@ void onnorm_model_node(const onnorm_model *m, int i, const char **name, const ch
  * fold-affine-into-norm, fuse-conv, layernorm, rmsnorm, groupnorm,
  * fuse-norm, fuse-gelu, fuse-skip-norm, fold-channel-layernorm,
  * fold-norm-into-next-conv, fuse-linear, fuse-expand-dw, fuse-attention,
- * and cleanup again (README.md, "Graph passes"). Level 0 runs none; level 1 runs all but those named in
- * `disabled_passes` (comma-separated, may be NULL).
+ * and cleanup again (README.md, "Graph optimization"). Level 0 runs none;
+ * level 1 runs all but those named in `disabled_passes` (comma-separated,
+ * may be NULL).
  */
 typedef struct onnorm_optimize_options {
     int level;

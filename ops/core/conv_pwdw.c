@@ -62,7 +62,8 @@ bool onn_pwdw_plan_init(onn_pwdw_plan *p, int64_t c, int64_t e, const onn_dwconv
     p->wp = (s->ow - 1) * s->sw + (s->kw - 1) * s->dw + 1;
     const int64_t reach = (s->kh - 1) * s->dh; /* input rows a band reads beyond its own */
     const size_t row_bytes = (size_t)p->wp * CL * sizeof(float);
-    if ((size_t)(reach + 1) * row_bytes > MAX_COPY_BYTES) return false;
+    if (row_bytes > MAX_COPY_BYTES || (size_t)(reach + 1) > MAX_COPY_BYTES / row_bytes)
+        return false;
     /* At least 8 times the reach in input rows, more while the copy stays
      * small, never more than the plane. */
     int64_t band = reach > 0 ? (8 * reach + s->sh - 1) / s->sh : 8;
