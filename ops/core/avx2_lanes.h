@@ -7,7 +7,9 @@
  *                      (dwconv.c, pool_plane.c, attention.c);
  *   onn_avx2_transpose8  an 8 x 8 transpose in registers, for the
  *                      channels-last copies and stores (conv_cvec.c,
- *                      dwconv_cl.c).
+ *                      dwconv_cl.c);
+ *   onn_avx2_cl_taps   the depthwise taps of 8 positions over a
+ *                      channels-last copy (dwconv_cl.c, conv_pwdw.c).
  */
 #ifndef ONN_AVX2_LANES_H
 #define ONN_AVX2_LANES_H
@@ -37,6 +39,28 @@ static inline void onn_avx2_transpose8(__m256 *r)
     r[2] = _mm256_permute2f128_ps(u2, u6, 0x20), r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
     r[4] = _mm256_permute2f128_ps(u0, u4, 0x31), r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
     r[6] = _mm256_permute2f128_ps(u2, u6, 0x31), r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* r[u] = the sum over taps t < taps of wt[8 t .. 8 t + 8) * b[u][off[t] ..
+ * off[t] + 8), for the 8 positions u whose first tap is at b[u]: 8
+ * channels side by side per position, one vector per tap. */
+static inline void onn_avx2_cl_taps(const float *const *b, const float *wt, const int64_t *off,
+                                    int64_t taps, __m256 *r)
+{
+    for (int u = 0; u < 8; u++)
+        r[u] = _mm256_setzero_ps();
+    for (int64_t t = 0; t < taps; t++) {
+        const __m256 wv = _mm256_loadu_ps(wt + t * 8);
+        const int64_t o = off[t];
+        r[0] = _mm256_fmadd_ps(_mm256_loadu_ps(b[0] + o), wv, r[0]);
+        r[1] = _mm256_fmadd_ps(_mm256_loadu_ps(b[1] + o), wv, r[1]);
+        r[2] = _mm256_fmadd_ps(_mm256_loadu_ps(b[2] + o), wv, r[2]);
+        r[3] = _mm256_fmadd_ps(_mm256_loadu_ps(b[3] + o), wv, r[3]);
+        r[4] = _mm256_fmadd_ps(_mm256_loadu_ps(b[4] + o), wv, r[4]);
+        r[5] = _mm256_fmadd_ps(_mm256_loadu_ps(b[5] + o), wv, r[5]);
+        r[6] = _mm256_fmadd_ps(_mm256_loadu_ps(b[6] + o), wv, r[6]);
+        r[7] = _mm256_fmadd_ps(_mm256_loadu_ps(b[7] + o), wv, r[7]);
+    }
 }
 
 #endif

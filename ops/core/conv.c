@@ -376,18 +376,7 @@ static void run_depthwise(onn_kctx *ctx, const conv_cfg *cfg, const float *x, co
 static bool dwplane_plan(const onn_geom *g, onn_dwconv_plan *plan)
 {
     if (g->nsp != 2) return false;
-    const onn_dwconv_shape s = {.h = g->sampled[0],
-                                .w = g->sampled[1],
-                                .oh = g->grid[0],
-                                .ow = g->grid[1],
-                                .kh = g->kernel[0],
-                                .kw = g->kernel[1],
-                                .sh = g->stride[0],
-                                .sw = g->stride[1],
-                                .dh = g->dilation[0],
-                                .dw = g->dilation[1],
-                                .pad_top = g->pad_lo[0],
-                                .pad_left = g->pad_lo[1]};
+    const onn_dwconv_shape s = onn_dwconv_shape_of(g);
     return onn_dwconv_plan_init(plan, &s, onn_isa_active());
 }
 

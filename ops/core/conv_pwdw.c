@@ -256,20 +256,7 @@ static void taps_avx2(const pwdw_task *t, const int64_t *off, int64_t taps)
             }
             if (++ox == s->ow) ox = 0, ly++;
             __m256 r[CL];
-            for (int u = 0; u < CL; u++)
-                r[u] = _mm256_setzero_ps();
-            for (int64_t k = 0; k < taps; k++) {
-                const __m256 wv = _mm256_loadu_ps(t->w2 + k * CL);
-                const int64_t o = off[k];
-                r[0] = _mm256_fmadd_ps(_mm256_loadu_ps(b[0] + o), wv, r[0]);
-                r[1] = _mm256_fmadd_ps(_mm256_loadu_ps(b[1] + o), wv, r[1]);
-                r[2] = _mm256_fmadd_ps(_mm256_loadu_ps(b[2] + o), wv, r[2]);
-                r[3] = _mm256_fmadd_ps(_mm256_loadu_ps(b[3] + o), wv, r[3]);
-                r[4] = _mm256_fmadd_ps(_mm256_loadu_ps(b[4] + o), wv, r[4]);
-                r[5] = _mm256_fmadd_ps(_mm256_loadu_ps(b[5] + o), wv, r[5]);
-                r[6] = _mm256_fmadd_ps(_mm256_loadu_ps(b[6] + o), wv, r[6]);
-                r[7] = _mm256_fmadd_ps(_mm256_loadu_ps(b[7] + o), wv, r[7]);
-            }
+            onn_avx2_cl_taps(b, t->w2, off, taps, r);
             onn_avx2_transpose8(r);
             for (int64_t i = 0; i < t->ne; i++) {
                 const __m256 v = _mm256_add_ps(r[i], _mm256_set1_ps(t->b2[i]));
@@ -385,18 +372,7 @@ static onnorm_status pwdw_config(onn_kctx *ctx)
                                         &cfg->ep1)))
         return st;
     const onn_geom *g = &cfg->g;
-    const onn_dwconv_shape s = {.h = g->sampled[0],
-                                .w = g->sampled[1],
-                                .oh = g->grid[0],
-                                .ow = g->grid[1],
-                                .kh = g->kernel[0],
-                                .kw = g->kernel[1],
-                                .sh = g->stride[0],
-                                .sw = g->stride[1],
-                                .dh = g->dilation[0],
-                                .dw = g->dilation[1],
-                                .pad_top = g->pad_lo[0],
-                                .pad_left = g->pad_lo[1]};
+    const onn_dwconv_shape s = onn_dwconv_shape_of(g);
     if (cfg->n > 0 && !onn_pwdw_plan_init(&cfg->plan, cfg->c, cfg->e, &s))
         return onn_kfail(ctx, ONNORM_ERR_UNSUPPORTED,
                          "ExpandDepthwise cannot plan X %s with a %lldx%lld window (negative "

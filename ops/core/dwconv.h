@@ -30,6 +30,7 @@
 #define ONN_DWCONV_H
 
 #include "ops/core/epilogue.h"
+#include "ops/core/spatial.h"
 #include "ops/isa.h"
 
 #include <stdbool.h>
@@ -44,6 +45,23 @@ typedef struct onn_dwconv_shape {
     int64_t kh, kw, sh, sw, dh, dw;
     int64_t pad_top, pad_left; /* >= 0 */
 } onn_dwconv_shape;
+
+/* The shape of a 2-D window geometry (g->nsp == 2). */
+static inline onn_dwconv_shape onn_dwconv_shape_of(const onn_geom *g)
+{
+    return (onn_dwconv_shape){.h = g->sampled[0],
+                              .w = g->sampled[1],
+                              .oh = g->grid[0],
+                              .ow = g->grid[1],
+                              .kh = g->kernel[0],
+                              .kw = g->kernel[1],
+                              .sh = g->stride[0],
+                              .sw = g->stride[1],
+                              .dh = g->dilation[0],
+                              .dw = g->dilation[1],
+                              .pad_top = g->pad_lo[0],
+                              .pad_left = g->pad_lo[1]};
+}
 
 struct onn_dwconv_plan;
 

@@ -120,20 +120,7 @@ static void block_avx2(const onn_dwcl_plan *p, const float *x, int64_t plane_in,
             }
             if (++ox == s->ow) ox = 0, oy++;
             __m256 r[CL];
-            for (int u = 0; u < CL; u++)
-                r[u] = _mm256_setzero_ps();
-            for (int64_t t = 0; t < taps; t++) {
-                const __m256 wv = _mm256_load_ps(wt + t * CL);
-                const int64_t o = off[t];
-                r[0] = _mm256_fmadd_ps(_mm256_loadu_ps(b[0] + o), wv, r[0]);
-                r[1] = _mm256_fmadd_ps(_mm256_loadu_ps(b[1] + o), wv, r[1]);
-                r[2] = _mm256_fmadd_ps(_mm256_loadu_ps(b[2] + o), wv, r[2]);
-                r[3] = _mm256_fmadd_ps(_mm256_loadu_ps(b[3] + o), wv, r[3]);
-                r[4] = _mm256_fmadd_ps(_mm256_loadu_ps(b[4] + o), wv, r[4]);
-                r[5] = _mm256_fmadd_ps(_mm256_loadu_ps(b[5] + o), wv, r[5]);
-                r[6] = _mm256_fmadd_ps(_mm256_loadu_ps(b[6] + o), wv, r[6]);
-                r[7] = _mm256_fmadd_ps(_mm256_loadu_ps(b[7] + o), wv, r[7]);
-            }
+            onn_avx2_cl_taps(b, wt, off, taps, r);
             store_tile(r, bias, y, res, plane, j0, n);
         }
         if (ep->act != ONN_ACT_NONE)
