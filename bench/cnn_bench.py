@@ -42,7 +42,8 @@ ORT_RUN = os.path.join(HERE, "ort_run.js")
 
 # Op types counted as convolutions / products and as norms in the profile
 # columns; everything else is "rest".
-CONV_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "FusedConv", "FusedGemm", "FusedMatMul", "Linear"}
+CONV_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "FusedConv", "FusedGemm", "FusedMatMul", "Linear",
+            "ExpandDepthwise"}
 NORM_OPS = {"BatchNormalization", "InstanceNormalization", "LayerNormalization",
             "GroupNormalization", "RMSNormalization", "SimplifiedLayerNormalization",
             "SkipLayerNormalization", "SkipSimplifiedLayerNormalization",
