@@ -36,6 +36,11 @@
  * product of two run-time values (attention's) is not a layer and is left
  * alone without a note.
  *
+ * fuse-expand-dw fuses two convolutions: a 1x1 expansion whose output only
+ * a stride-2 depthwise convolution reads becomes ai.onnorm's
+ * ExpandDepthwise (ops/core/conv_pwdw.c), so that the expanded tensor is
+ * never written; where it pays is measured at its section below.
+ *
  * Conditions, each a reason in the report when it fails: the Conv's output
  * has one consumer and is not a graph output; Z has the Conv output's exact
  * shape (no broadcasting) and is float32; Clip's bounds are constants;
